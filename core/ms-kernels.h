@@ -1,0 +1,65 @@
+/* ms-kernels.h — the f32 kernels both engines are built from.
+ *
+ * Matrices are row-major.  Dimension letters: n rows, in/out feature sizes,
+ * d model width, H heads, dh = d / H, Tq query rows, Tk key rows.
+ * Every kernel here has a plain-loop twin in ms-kernels-ref.c (ms_ref_*),
+ * computed in double, and tests/core/test-kernels.c compares them on odd
+ * shapes.  The matrix products go through cblas_sgemm (OpenBLAS).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* C = alpha · op(A) · op(B) + beta · C, row-major, with leading dimensions.
+ * op(X) = Xᵀ when trans_x.  A thin wrapper so cblas is named in one place. */
+void ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb,
+              float beta, float *c, int ldc);
+
+/* nn.Linear: y[n, out] = x[n, in] · w[out, in]ᵀ + b[out]; b may be NULL. */
+void ms_linear (float *y, const float *x, const float *w, const float *b,
+                int n, int in, int out);
+
+/* GPT-2 Conv1D: y[n, out] = x[n, in] · w[in, out] + b[out]; b may be NULL. */
+void ms_conv1d (float *y, const float *x, const float *w, const float *b,
+                int n, int in, int out);
+
+/* LayerNorm over the last dimension, eps 1e-5.  y may alias x. */
+void ms_layernorm (float *y, const float *x, const float *gamma,
+                   const float *beta, int n, int d);
+
+/* Row-wise softmax in place over x[n, cols]; entries equal to -INFINITY get
+ * probability 0.  A row with no finite entry is a programmer error. */
+void ms_softmax_rows (float *x, int n, int cols, int ld);
+
+/* GELU with the exact erf form, and GPT-2's tanh approximation, in place. */
+void ms_gelu_erf (float *x, size_t n);
+void ms_gelu_tanh (float *x, size_t n);
+
+/* Multi-head attention.
+ *   q [Tq, ldq], k [Tk, ldk], v [Tk, ldv]: head h reads columns h·dh .. h·dh+dh−1
+ *   mask [Tq, Tk] or NULL: 1 = may attend, 0 = masked (logit −∞)
+ *   probs [H, Tq, Tk]: out, the attention weights of every head
+ *   out [Tq, ldo]: softmax(q·kᵀ · scale) · v, heads concatenated
+ * Every row of the mask must allow at least one key. */
+void ms_attention (float *out, int ldo, float *probs,
+                   const float *q, int ldq, const float *k, int ldk,
+                   const float *v, int ldv, int Tq, int Tk, int H, int dh,
+                   const uint8_t *mask, float scale);
+
+/* −log softmax(logits)[target] for one row of length V. */
+float ms_nll_row (const float *logits, int V, int target);
+
+/* The plain-loop twins (double accumulation), same contracts. */
+void ms_ref_linear (float *y, const float *x, const float *w, const float *b, int n, int in, int out);
+void ms_ref_conv1d (float *y, const float *x, const float *w, const float *b, int n, int in, int out);
+void ms_ref_layernorm (float *y, const float *x, const float *gamma, const float *beta, int n, int d);
+void ms_ref_softmax_rows (float *x, int n, int cols, int ld);
+void ms_ref_gelu_erf (float *x, size_t n);
+void ms_ref_gelu_tanh (float *x, size_t n);
+void ms_ref_attention (float *out, int ldo, float *probs,
+                       const float *q, int ldq, const float *k, int ldk,
+                       const float *v, int ldv, int Tq, int Tk, int H, int dh,
+                       const uint8_t *mask, float scale);
+float ms_ref_nll_row (const float *logits, int V, int target);

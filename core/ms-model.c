@@ -1,0 +1,434 @@
+/* ms-model.c — loading a model: metadata and configuration checks, the
+ * weight binder, f32 conversion into one allocation, warnings. */
+#include "ms-model.h"
+#include "ms-error.h"
+#include "ms-weights.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+  char *name;
+  const float **slot;
+  int n_dims;
+  int shape[3];
+} BinderEntry;
+
+struct _MsBinder {
+  GArray *entries;   /* BinderEntry */
+};
+
+struct _MsModel {
+  gint ref_count;
+  /* Owned */
+  char *path;
+  MsConfig config;
+  GHashTable *metadata;     /* char* → char* */
+  GArray *tensors;          /* MsModelTensor, names owned by tensor_names */
+  GPtrArray *tensor_names;
+  GPtrArray *warnings;      /* char*, NULL-terminated */
+  float *params;            /* the one allocation every weight pointer points into */
+  size_t n_params;
+  union {
+    MsMemformerWeights memformer;
+    MsRmtWeights rmt;
+  } w;
+};
+
+const char *
+ms_arch_name (MsArch arch)
+{
+  return arch == MS_ARCH_MEMFORMER ? "memformer" : "rmt";
+}
+
+const char *
+ms_rmt_mask_name (MsRmtMask mask)
+{
+  return mask == MS_RMT_MASK_CAUSAL ? "causal" : "blocks";
+}
+
+void
+ms_binder_add (MsBinder *b, const float **slot, int n_dims, const int *shape, const char *name_fmt, ...)
+{
+  BinderEntry e = { 0 };
+  va_list ap;
+  va_start (ap, name_fmt);
+  e.name = g_strdup_vprintf (name_fmt, ap);
+  va_end (ap);
+  e.slot = slot;
+  e.n_dims = n_dims;
+  for (int i = 0; i < n_dims; i++)
+    e.shape[i] = shape[i];
+  g_array_append_val (b->entries, e);
+}
+
+void
+ms_binder_add_affine (MsBinder *b, MsAffine *a, int rows, int cols, int n_bias,
+                      const char *prefix, const char *name)
+{
+  if (cols > 0)
+    ms_binder_add (b, &a->weight, 2, (int[]) { rows, cols }, "%s.%s.weight", prefix, name);
+  else
+    ms_binder_add (b, &a->weight, 1, (int[]) { rows }, "%s.%s.weight", prefix, name);
+  ms_binder_add (b, &a->bias, 1, (int[]) { n_bias }, "%s.%s.bias", prefix, name);
+}
+
+static void
+binder_entry_clear (gpointer p)
+{
+  g_free (((BinderEntry *) p)->name);
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static gboolean
+config_int (JsonObject *o, const char *key, int min, int *out, gboolean required,
+            const char *path, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (!n)
+    {
+      if (!required)
+        return TRUE;
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config has no \"%s\" (an integer ≥ %d)",
+                   path, key, min);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64
+      || json_node_get_int (n) < min || json_node_get_int (n) > (1 << 24))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                   "%s: memscope.config \"%s\" must be an integer between %d and %d", path, key, min, 1 << 24);
+      return FALSE;
+    }
+  *out = (int) json_node_get_int (n);
+  return TRUE;
+}
+
+static gboolean
+parse_config (MsConfig *c, const char *arch, const char *json, const char *path, GError **error)
+{
+  memset (c, 0, sizeof *c);
+  if (g_strcmp0 (arch, "memformer") == 0)
+    c->arch = MS_ARCH_MEMFORMER;
+  else if (g_strcmp0 (arch, "rmt") == 0)
+    c->arch = MS_ARCH_RMT;
+  else
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.arch is %s%s%s; expected \"memformer\" or \"rmt\"",
+                   path, arch ? "\"" : "", arch ? arch : "missing", arch ? "\"" : "");
+      return FALSE;
+    }
+  if (!json)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: metadata has no memscope.config", path);
+      return FALSE;
+    }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) json_error = NULL;
+  if (!json_parser_load_from_data (parser, json, -1, &json_error)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config is not a JSON object%s%s", path,
+                   json_error ? ": " : "", json_error ? json_error->message : "");
+      return FALSE;
+    }
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+
+  gboolean memformer = c->arch == MS_ARCH_MEMFORMER;
+  if (!config_int (o, "vocab_size", 256, &c->vocab_size, TRUE, path, error)
+      || !config_int (o, "d_model", 1, &c->d_model, TRUE, path, error)
+      || !config_int (o, "n_heads", 1, &c->n_heads, TRUE, path, error)
+      || !config_int (o, "d_ff", 1, &c->d_ff, TRUE, path, error)
+      || !config_int (o, "segment_len", 1, &c->segment_len, TRUE, path, error)
+      || !config_int (o, memformer ? "n_slots" : "n_mem", 1, &c->n_slots, TRUE, path, error))
+    return FALSE;
+  if (c->d_model % c->n_heads != 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config d_model %d is not divisible by n_heads %d",
+                   path, c->d_model, c->n_heads);
+      return FALSE;
+    }
+
+  if (memformer)
+    {
+      c->writer_temperature = 0.5;
+      c->tie_embeddings = TRUE;
+      if (!config_int (o, "n_enc_layers", 1, &c->n_enc_layers, TRUE, path, error)
+          || !config_int (o, "n_dec_layers", 1, &c->n_dec_layers, TRUE, path, error))
+        return FALSE;
+      JsonNode *tau = json_object_get_member (o, "writer_temperature");
+      if (tau)
+        {
+          GType t = JSON_NODE_HOLDS_VALUE (tau) ? json_node_get_value_type (tau) : G_TYPE_INVALID;
+          if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+            t = G_TYPE_INVALID;
+          c->writer_temperature = t == G_TYPE_INVALID ? -1 : json_node_get_double (tau);
+          if (!(c->writer_temperature > 0 && isfinite (c->writer_temperature)))
+            {
+              g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                           "%s: memscope.config writer_temperature must be a positive number", path);
+              return FALSE;
+            }
+        }
+      JsonNode *tie = json_object_get_member (o, "tie_embeddings");
+      if (tie)
+        {
+          if (!JSON_NODE_HOLDS_VALUE (tie) || json_node_get_value_type (tie) != G_TYPE_BOOLEAN)
+            {
+              g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config tie_embeddings must be true or false", path);
+              return FALSE;
+            }
+          c->tie_embeddings = json_node_get_boolean (tie);
+        }
+    }
+  else
+    {
+      if (!config_int (o, "n_layers", 1, &c->n_layers, TRUE, path, error)
+          || !config_int (o, "n_positions", 1, &c->n_positions, TRUE, path, error))
+        return FALSE;
+      if (c->n_positions < 2 * c->n_slots + c->segment_len)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                       "%s: memscope.config n_positions %d is smaller than 2·n_mem + segment_len = %d",
+                       path, c->n_positions, 2 * c->n_slots + c->segment_len);
+          return FALSE;
+        }
+      JsonNode *mask = json_object_get_member (o, "mask");
+      const char *m = mask && JSON_NODE_HOLDS_VALUE (mask) && json_node_get_value_type (mask) == G_TYPE_STRING
+                        ? json_node_get_string (mask) : (mask ? "" : "causal");
+      if (g_str_equal (m, "causal"))
+        c->mask = MS_RMT_MASK_CAUSAL;
+      else if (g_str_equal (m, "blocks"))
+        c->mask = MS_RMT_MASK_BLOCKS;
+      else
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config mask must be \"causal\" or \"blocks\"", path);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static char *
+shape_string (int n_dims, const int64_t *shape)
+{
+  GString *s = g_string_new ("[");
+  for (int i = 0; i < n_dims; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+/* Checks every bound tensor against the file, then converts them all into
+ * one allocation and points the slots at it. */
+static gboolean
+bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
+{
+  g_autoptr (GHashTable) used = g_hash_table_new (g_str_hash, g_str_equal);
+  size_t total = 0;
+  for (guint i = 0; i < b->entries->len; i++)
+    {
+      BinderEntry *e = &g_array_index (b->entries, BinderEntry, i);
+      const MsTensorInfo *t = ms_safetensors_lookup (st, e->name);
+      int64_t want[3] = { e->shape[0], e->shape[1], e->shape[2] };
+      g_autofree char *want_s = shape_string (e->n_dims, want);
+      if (!t)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: tensor '%s' is missing (expected shape %s for this %s config)",
+                       m->path, e->name, want_s, ms_arch_name (m->config.arch));
+          return FALSE;
+        }
+      gboolean same = t->n_dims == e->n_dims;
+      for (int d = 0; same && d < e->n_dims; d++)
+        same = t->shape[d] == e->shape[d];
+      if (!same)
+        {
+          g_autofree char *got_s = shape_string (t->n_dims, t->shape);
+          g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                       "%s: tensor '%s' has shape %s but the config needs %s (d_model %d, d_ff %d, vocab %d, %d memory rows)",
+                       m->path, e->name, got_s, want_s, m->config.d_model, m->config.d_ff,
+                       m->config.vocab_size, m->config.n_slots);
+          return FALSE;
+        }
+      g_hash_table_add (used, (gpointer) t->name);
+      total += t->n_elements;
+    }
+
+  m->params = g_try_new (float, MAX (total, 1));
+  if (!m->params)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate %zu parameters", m->path, total);
+      return FALSE;
+    }
+  m->n_params = total;
+  float *p = m->params;
+  for (guint i = 0; i < b->entries->len; i++)
+    {
+      BinderEntry *e = &g_array_index (b->entries, BinderEntry, i);
+      const MsTensorInfo *t = ms_safetensors_lookup (st, e->name);
+      size_t bad = ms_tensor_info_to_f32 (t, p);
+      if (bad)
+        g_ptr_array_add (m->warnings, g_strdup_printf ("%s: tensor '%s' has %zu NaN or infinite values",
+                                                       m->path, e->name, bad));
+      *e->slot = p;
+      p += t->n_elements;
+    }
+
+  for (guint i = 0; i < ms_safetensors_get_n_tensors (st); i++)
+    {
+      const MsTensorInfo *t = ms_safetensors_get_tensor (st, i);
+      MsModelTensor row = { 0 };
+      row.name = g_strdup (t->name);
+      g_ptr_array_add (m->tensor_names, (gpointer) row.name);
+      row.file_dtype = t->dtype;
+      row.n_dims = t->n_dims;
+      memcpy (row.shape, t->shape, sizeof row.shape);
+      row.used = g_hash_table_contains (used, t->name);
+      g_array_append_val (m->tensors, row);
+      if (!row.used)
+        g_ptr_array_add (m->warnings, g_strdup_printf ("%s: tensor '%s' is not used by the %s architecture (ignored)",
+                                                       m->path, t->name, ms_arch_name (m->config.arch)));
+    }
+  return TRUE;
+}
+
+static gboolean
+check_metadata (MsModel *m, MsSafetensors *st, GError **error)
+{
+  const char *format = ms_safetensors_get_metadata (st, "memscope.format");
+  if (!format)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                   "%s: not a Memscope model: metadata has no memscope.format (convert PyTorch checkpoints first)", m->path);
+      return FALSE;
+    }
+  gint64 version = g_ascii_strtoll (format, NULL, 10);
+  if (version != MS_MODEL_FORMAT_VERSION)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.format is \"%s\"; this build reads format %d%s",
+                   m->path, format, MS_MODEL_FORMAT_VERSION,
+                   version > MS_MODEL_FORMAT_VERSION ? " (the file is from a newer Memscope)" : "");
+      return FALSE;
+    }
+  const char *tok = ms_safetensors_get_metadata (st, "memscope.tokenizer");
+  if (g_strcmp0 (tok, "bytes") != 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.tokenizer is %s%s%s; only \"bytes\" is supported",
+                   m->path, tok ? "\"" : "", tok ? tok : "missing", tok ? "\"" : "");
+      return FALSE;
+    }
+  return parse_config (&m->config, ms_safetensors_get_metadata (st, "memscope.arch"),
+                       ms_safetensors_get_metadata (st, "memscope.config"), m->path, error);
+}
+
+static MsModel *
+model_from_safetensors (MsSafetensors *st, GError **error)
+{
+  MsModel *m = g_new0 (MsModel, 1);
+  m->ref_count = 1;
+  m->path = g_strdup (ms_safetensors_get_label (st));
+  m->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  m->tensors = g_array_new (FALSE, FALSE, sizeof (MsModelTensor));
+  m->tensor_names = g_ptr_array_new_with_free_func (g_free);
+  m->warnings = g_ptr_array_new_with_free_func (g_free);
+
+  static const char *const keys[] = { "memscope.format", "memscope.arch", "memscope.config",
+                                      "memscope.tokenizer", "memscope.source" };
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (ms_safetensors_get_metadata (st, keys[i]))
+      g_hash_table_insert (m->metadata, g_strdup (keys[i]), g_strdup (ms_safetensors_get_metadata (st, keys[i])));
+
+  MsBinder binder = { g_array_new (FALSE, TRUE, sizeof (BinderEntry)) };
+  g_array_set_clear_func (binder.entries, binder_entry_clear);
+  gboolean ok = check_metadata (m, st, error);
+  if (ok)
+    {
+      if (m->config.arch == MS_ARCH_MEMFORMER)
+        ms_memformer_bind (&binder, &m->config, &m->w.memformer);
+      else
+        ms_rmt_bind (&binder, &m->config, &m->w.rmt);
+      ok = bind_weights (m, &binder, st, error);
+    }
+  g_array_unref (binder.entries);
+  if (m->config.arch == MS_ARCH_MEMFORMER && ok && m->config.tie_embeddings)
+    m->w.memformer.lm_head = m->w.memformer.tok_emb;
+  g_ptr_array_add (m->warnings, NULL);
+  if (!ok)
+    {
+      ms_model_unref (m);
+      return NULL;
+    }
+  return m;
+}
+
+MsModel *
+ms_model_load (const char *path, GError **error)
+{
+  g_autoptr (MsSafetensors) st = ms_safetensors_open (path, error);
+  return st ? model_from_safetensors (st, error) : NULL;
+}
+
+MsModel *
+ms_model_load_bytes (const uint8_t *bytes, size_t size, const char *label, GError **error)
+{
+  g_autoptr (MsSafetensors) st = ms_safetensors_open_bytes (bytes, size, label, error);
+  return st ? model_from_safetensors (st, error) : NULL;
+}
+
+MsModel *
+ms_model_ref (MsModel *model)
+{
+  g_atomic_int_inc (&model->ref_count);
+  return model;
+}
+
+void
+ms_model_unref (MsModel *m)
+{
+  if (!m || !g_atomic_int_dec_and_test (&m->ref_count))
+    return;
+  if (m->config.arch == MS_ARCH_MEMFORMER)
+    {
+      g_free (m->w.memformer.enc);
+      g_free (m->w.memformer.dec);
+    }
+  else
+    g_free (m->w.rmt.h);
+  g_free (m->params);
+  g_free (m->path);
+  g_hash_table_unref (m->metadata);
+  g_array_unref (m->tensors);
+  g_ptr_array_unref (m->tensor_names);
+  g_ptr_array_unref (m->warnings);
+  g_free (m);
+}
+
+const MsConfig *ms_model_get_config (const MsModel *m) { return &m->config; }
+const char *ms_model_get_path (const MsModel *m) { return m->path; }
+const char *ms_model_get_metadata (const MsModel *m, const char *key) { return g_hash_table_lookup (m->metadata, key); }
+size_t ms_model_get_n_params (const MsModel *m) { return m->n_params; }
+guint ms_model_get_n_tensors (const MsModel *m) { return m->tensors->len; }
+const char *const *ms_model_get_warnings (const MsModel *m) { return (const char *const *) m->warnings->pdata; }
+
+const MsModelTensor *
+ms_model_get_tensor (const MsModel *m, guint i)
+{
+  g_return_val_if_fail (i < m->tensors->len, NULL);
+  return &g_array_index (m->tensors, MsModelTensor, i);
+}
+
+const MsMemformerWeights *
+ms_model_get_memformer (const MsModel *m)
+{
+  return m->config.arch == MS_ARCH_MEMFORMER ? &m->w.memformer : NULL;
+}
+
+const MsRmtWeights *
+ms_model_get_rmt (const MsModel *m)
+{
+  return m->config.arch == MS_ARCH_RMT ? &m->w.rmt : NULL;
+}

@@ -1,0 +1,85 @@
+/* ms-model.h — a loaded Memscope model: architecture, configuration and
+ * immutable f32 weights.
+ *
+ * A model is reference-counted and read-only after load, so any number of
+ * sessions (ms-session.h) on any threads may share one.  Loading validates
+ * the safetensors container (ms-safetensors.h), the memscope.* metadata, the
+ * configuration, and the presence and exact shape of every tensor the
+ * architecture needs; unknown extra tensors and non-finite weights become
+ * warnings, not failures.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "ms-safetensors.h"
+
+G_BEGIN_DECLS
+
+#define MS_MODEL_FORMAT_VERSION 1
+
+typedef enum { MS_ARCH_MEMFORMER, MS_ARCH_RMT } MsArch;
+typedef enum { MS_RMT_MASK_CAUSAL, MS_RMT_MASK_BLOCKS } MsRmtMask;
+
+/* The union of both architectures' settings (DESIGN §3).  n_slots is the
+ * number of memory rows: Memformer's K ("n_slots"), RMT's m ("n_mem"). */
+typedef struct {
+  MsArch arch;
+  int vocab_size;
+  int d_model;
+  int n_heads;
+  int d_ff;
+  int n_slots;
+  int segment_len;
+  /* Memformer */
+  int n_enc_layers;
+  int n_dec_layers;
+  double writer_temperature;
+  gboolean tie_embeddings;
+  /* RMT */
+  int n_layers;
+  int n_positions;
+  MsRmtMask mask;
+} MsConfig;
+
+/* One row of the file's tensor table, for `memscope-cli info`. */
+typedef struct {
+  const char *name;
+  MsDtype file_dtype;
+  int n_dims;
+  int64_t shape[MS_SAFETENSORS_MAX_DIMS];
+  gboolean used;   /* FALSE for extra tensors the architecture ignores */
+} MsModelTensor;
+
+typedef struct _MsModel MsModel;
+
+/* Loads and validates @path.  Returns a new reference, or NULL with @error
+ * (MS_ERROR_IO, MS_ERROR_FORMAT or MS_ERROR_MODEL) naming the file, the
+ * tensor or setting, and what was expected. */
+MsModel *ms_model_load (const char *path, GError **error);
+
+/* The same over caller-owned bytes (the fuzzing entry point); the model
+ * copies what it keeps, so @bytes may be freed after the call. */
+MsModel *ms_model_load_bytes (const uint8_t *bytes, size_t size, const char *label, GError **error);
+
+MsModel *ms_model_ref (MsModel *model);
+void ms_model_unref (MsModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsModel, ms_model_unref)
+
+const MsConfig *ms_model_get_config (const MsModel *model);
+/* The file path (or label) the model was loaded from.  Borrowed. */
+const char *ms_model_get_path (const MsModel *model);
+/* A __metadata__ value (e.g. "memscope.source"), or NULL.  Borrowed. */
+const char *ms_model_get_metadata (const MsModel *model, const char *key);
+/* Number of f32 parameters the architecture uses. */
+size_t ms_model_get_n_params (const MsModel *model);
+guint ms_model_get_n_tensors (const MsModel *model);
+const MsModelTensor *ms_model_get_tensor (const MsModel *model, guint i);
+/* NULL-terminated warnings found at load (unknown tensors, NaN weights).  Borrowed. */
+const char *const *ms_model_get_warnings (const MsModel *model);
+
+const char *ms_arch_name (MsArch arch);
+const char *ms_rmt_mask_name (MsRmtMask mask);
+
+G_END_DECLS

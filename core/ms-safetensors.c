@@ -1,0 +1,485 @@
+/* ms-safetensors.c — parsing and validating safetensors headers (json-glib),
+ * and f16/bf16 → f32 conversion.  Nothing is read from the data buffer until
+ * every range in the header has been checked against it. */
+#include "ms-safetensors.h"
+#include "ms-error.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+struct _MsSafetensors {
+  /* Owned */
+  GMappedFile *mapping;      /* NULL when opened over caller bytes */
+  char *label;
+  GPtrArray *names;          /* char*, owned storage for MsTensorInfo.name */
+  GArray *tensors;           /* MsTensorInfo, sorted by data offset */
+  GHashTable *by_name;       /* name → index+1 */
+  GHashTable *metadata;      /* char* → char* */
+};
+
+const char *
+ms_dtype_name (MsDtype dtype)
+{
+  switch (dtype)
+    {
+    case MS_DTYPE_F32: return "F32";
+    case MS_DTYPE_F16: return "F16";
+    case MS_DTYPE_BF16: return "BF16";
+    }
+  return "?";
+}
+
+size_t
+ms_dtype_size (MsDtype dtype)
+{
+  return dtype == MS_DTYPE_F32 ? 4 : 2;
+}
+
+static gboolean
+parse_dtype (const char *s, MsDtype *out)
+{
+  if (g_strcmp0 (s, "F32") == 0)
+    *out = MS_DTYPE_F32;
+  else if (g_strcmp0 (s, "F16") == 0)
+    *out = MS_DTYPE_F16;
+  else if (g_strcmp0 (s, "BF16") == 0)
+    *out = MS_DTYPE_BF16;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* json-glib keeps the last of two equal keys silently; this handler sees
+ * every member as it is parsed and notices when the object did not grow. */
+typedef struct {
+  GHashTable *seen;  /* JsonObject* → members signalled so far */
+  char *duplicate;   /* first duplicated key, owned */
+} DupCheck;
+
+static void
+on_object_member (JsonParser *parser, JsonObject *object, const char *name, gpointer user_data)
+{
+  DupCheck *dc = user_data;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (dc->seen, object)) + 1;
+  g_hash_table_insert (dc->seen, object, GUINT_TO_POINTER (n));
+  if (n != json_object_get_size (object) && dc->duplicate == NULL)
+    dc->duplicate = g_strdup (name);
+}
+
+static gboolean
+fail (GError **error, MsErrorCode code, const MsSafetensors *st, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+fail (GError **error, MsErrorCode code, const MsSafetensors *st, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, MS_ERROR, code, "%s: %s", st->label, msg);
+  return FALSE;
+}
+
+static int
+compare_offsets (gconstpointer a, gconstpointer b)
+{
+  const MsTensorInfo *x = a, *y = b;
+  return x->data < y->data ? -1 : x->data > y->data ? 1 : 0;
+}
+
+static gboolean
+read_int (JsonNode *node, int64_t *out)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return *out >= 0;
+}
+
+/* Validates one tensor entry and appends it.  @buf/@buf_size is the data
+ * buffer that follows the header. */
+static gboolean
+add_tensor (MsSafetensors *st, const char *name, JsonNode *node,
+            const uint8_t *buf, uint64_t buf_size, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': header entry is not a JSON object", name);
+  JsonObject *o = json_node_get_object (node);
+  JsonNode *dtype_node = json_object_get_member (o, "dtype");
+  JsonNode *shape_node = json_object_get_member (o, "shape");
+  JsonNode *offs_node = json_object_get_member (o, "data_offsets");
+  if (!dtype_node || !shape_node || !offs_node)
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': entry needs \"dtype\", \"shape\" and \"data_offsets\"", name);
+
+  MsTensorInfo t = { 0 };
+  const char *dtype = JSON_NODE_HOLDS_VALUE (dtype_node) ? json_node_get_string (dtype_node) : NULL;
+  if (!parse_dtype (dtype, &t.dtype))
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': dtype %s%s%s is not supported (expected F32, F16 or BF16)",
+                 name, dtype ? "\"" : "", dtype ? dtype : "(not a string)", dtype ? "\"" : "");
+
+  if (!JSON_NODE_HOLDS_ARRAY (shape_node))
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': shape is not an array", name);
+  JsonArray *shape = json_node_get_array (shape_node);
+  guint nd = json_array_get_length (shape);
+  if (nd > MS_SAFETENSORS_MAX_DIMS)
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': %u dimensions (at most %d supported)",
+                 name, nd, MS_SAFETENSORS_MAX_DIMS);
+  uint64_t n_elements = 1;
+  for (guint i = 0; i < nd; i++)
+    {
+      int64_t dim;
+      if (!read_int (json_array_get_element (shape, i), &dim))
+        return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': shape[%u] is not a non-negative integer", name, i);
+      if (dim != 0 && n_elements > G_MAXUINT64 / 4 / (uint64_t) dim)
+        return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': shape overflows the byte size", name);
+      n_elements *= (uint64_t) dim;
+      t.shape[i] = dim;
+    }
+  t.n_dims = (int) nd;
+
+  if (!JSON_NODE_HOLDS_ARRAY (offs_node) || json_array_get_length (json_node_get_array (offs_node)) != 2)
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': data_offsets is not an array [begin, end]", name);
+  JsonArray *offs = json_node_get_array (offs_node);
+  int64_t begin, end;
+  if (!read_int (json_array_get_element (offs, 0), &begin) || !read_int (json_array_get_element (offs, 1), &end))
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': data_offsets are not non-negative integers", name);
+  if (end < begin || (uint64_t) end > buf_size)
+    return fail (error, MS_ERROR_FORMAT, st,
+                 "tensor '%s': data_offsets [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] lie outside the data buffer of %" G_GUINT64_FORMAT " bytes",
+                 name, begin, end, buf_size);
+  uint64_t expected = n_elements * ms_dtype_size (t.dtype);
+  if ((uint64_t) (end - begin) != expected)
+    return fail (error, MS_ERROR_FORMAT, st,
+                 "tensor '%s': data_offsets span %" G_GINT64_FORMAT " bytes but shape × %s needs %" G_GUINT64_FORMAT,
+                 name, end - begin, ms_dtype_name (t.dtype), expected);
+
+  char *owned = g_strdup (name);
+  g_ptr_array_add (st->names, owned);
+  t.name = owned;
+  t.n_elements = (size_t) n_elements;
+  t.data = buf + begin;
+  g_array_append_val (st->tensors, t);
+  return TRUE;
+}
+
+static gboolean
+read_metadata (MsSafetensors *st, JsonNode *node, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return fail (error, MS_ERROR_FORMAT, st, "__metadata__ is not an object of strings");
+  JsonObject *o = json_node_get_object (node);
+  JsonObjectIter it;
+  const char *key;
+  JsonNode *value;
+  json_object_iter_init (&it, o);
+  while (json_object_iter_next (&it, &key, &value))
+    {
+      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+        return fail (error, MS_ERROR_FORMAT, st, "__metadata__ value of '%s' is not a string", key);
+      g_hash_table_insert (st->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
+    }
+  return TRUE;
+}
+
+static gboolean
+parse (MsSafetensors *st, const uint8_t *bytes, size_t size, GError **error)
+{
+  if (size < 8)
+    return fail (error, MS_ERROR_FORMAT, st, "file is %zu bytes, too short for a safetensors header "
+                 "(8-byte length, then JSON)", size);
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; i--)
+    n = (n << 8) | bytes[i];
+  if (n > MS_SAFETENSORS_MAX_HEADER)
+    return fail (error, MS_ERROR_FORMAT, st, "header length %" G_GUINT64_FORMAT " exceeds the 100 MiB limit "
+                 "(not a safetensors file?)", n);
+  if (n > size - 8)
+    return fail (error, MS_ERROR_FORMAT, st, "header length %" G_GUINT64_FORMAT " runs past the end of the "
+                 "%zu-byte file (truncated?)", n, size);
+  const uint8_t *buf = bytes + 8 + n;
+  uint64_t buf_size = size - 8 - n;
+
+  if (memchr (bytes + 8, 0, n) != NULL)
+    return fail (error, MS_ERROR_FORMAT, st, "header contains a NUL byte; expected JSON text");
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  DupCheck dc = { g_hash_table_new (NULL, NULL), NULL };
+  g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member), &dc);
+  g_autoptr (GError) json_error = NULL;
+  gboolean ok = json_parser_load_from_data (parser, (const char *) bytes + 8, (gssize) n, &json_error);
+  g_hash_table_unref (dc.seen);
+  g_autofree char *duplicate = dc.duplicate;
+  if (!ok)
+    return fail (error, MS_ERROR_FORMAT, st, "header is not valid JSON: %s", json_error->message);
+  if (duplicate)
+    return fail (error, MS_ERROR_FORMAT, st, "header has the key '%s' twice (duplicate tensor names are not allowed)",
+                 duplicate);
+  JsonNode *root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    return fail (error, MS_ERROR_FORMAT, st, "header is not a JSON object");
+
+  JsonObjectIter it;
+  const char *name;
+  JsonNode *node;
+  json_object_iter_init (&it, json_node_get_object (root));
+  while (json_object_iter_next (&it, &name, &node))
+    {
+      gboolean good = g_str_equal (name, "__metadata__")
+                        ? read_metadata (st, node, error)
+                        : add_tensor (st, name, node, buf, buf_size, error);
+      if (!good)
+        return FALSE;
+    }
+
+  /* Sorted by offset, each non-empty tensor must start at or after the
+   * furthest end seen so far. */
+  g_array_sort (st->tensors, compare_offsets);
+  const uint8_t *furthest_end = buf;
+  const char *furthest_name = NULL;
+  for (guint i = 0; i < st->tensors->len; i++)
+    {
+      MsTensorInfo *t = &g_array_index (st->tensors, MsTensorInfo, i);
+      size_t bytes_here = t->n_elements * ms_dtype_size (t->dtype);
+      if (bytes_here > 0)
+        {
+          if (furthest_name && t->data < furthest_end)
+            return fail (error, MS_ERROR_FORMAT, st, "tensors '%s' and '%s' overlap in the data buffer",
+                         furthest_name, t->name);
+          if (t->data + bytes_here > furthest_end)
+            {
+              furthest_end = t->data + bytes_here;
+              furthest_name = t->name;
+            }
+        }
+      g_hash_table_insert (st->by_name, (gpointer) t->name, GUINT_TO_POINTER (i + 1));
+    }
+  return TRUE;
+}
+
+static MsSafetensors *
+st_new (const char *label)
+{
+  MsSafetensors *st = g_new0 (MsSafetensors, 1);
+  st->label = g_strdup (label);
+  st->names = g_ptr_array_new_with_free_func (g_free);
+  st->tensors = g_array_new (FALSE, FALSE, sizeof (MsTensorInfo));
+  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return st;
+}
+
+MsSafetensors *
+ms_safetensors_open_bytes (const uint8_t *bytes, size_t size, const char *label, GError **error)
+{
+  MsSafetensors *st = st_new (label);
+  if (!parse (st, bytes, size, error))
+    {
+      ms_safetensors_free (st);
+      return NULL;
+    }
+  return st;
+}
+
+MsSafetensors *
+ms_safetensors_open (const char *path, GError **error)
+{
+  g_autoptr (GError) io_error = NULL;
+  GMappedFile *mapping = g_mapped_file_new (path, FALSE, &io_error);
+  if (!mapping)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot read: %s", path, io_error->message);
+      return NULL;
+    }
+  MsSafetensors *st = st_new (path);
+  st->mapping = mapping;
+  const uint8_t *bytes = (const uint8_t *) g_mapped_file_get_contents (mapping);
+  if (!parse (st, bytes, g_mapped_file_get_length (mapping), error))
+    {
+      ms_safetensors_free (st);
+      return NULL;
+    }
+  return st;
+}
+
+void
+ms_safetensors_free (MsSafetensors *st)
+{
+  if (!st)
+    return;
+  g_clear_pointer (&st->mapping, g_mapped_file_unref);
+  g_free (st->label);
+  g_ptr_array_unref (st->names);
+  g_array_unref (st->tensors);
+  g_hash_table_unref (st->by_name);
+  g_hash_table_unref (st->metadata);
+  g_free (st);
+}
+
+const char *
+ms_safetensors_get_label (const MsSafetensors *st)
+{
+  return st->label;
+}
+
+guint
+ms_safetensors_get_n_tensors (const MsSafetensors *st)
+{
+  return st->tensors->len;
+}
+
+const MsTensorInfo *
+ms_safetensors_get_tensor (const MsSafetensors *st, guint i)
+{
+  g_return_val_if_fail (i < st->tensors->len, NULL);
+  return &g_array_index (st->tensors, MsTensorInfo, i);
+}
+
+const MsTensorInfo *
+ms_safetensors_lookup (const MsSafetensors *st, const char *name)
+{
+  guint i = GPOINTER_TO_UINT (g_hash_table_lookup (st->by_name, name));
+  return i ? &g_array_index (st->tensors, MsTensorInfo, i - 1) : NULL;
+}
+
+const char *
+ms_safetensors_get_metadata (const MsSafetensors *st, const char *key)
+{
+  return g_hash_table_lookup (st->metadata, key);
+}
+
+/* IEEE half → single, including subnormals, infinities and NaN. */
+static float
+half_to_float (uint16_t h)
+{
+  uint32_t sign = (uint32_t) (h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0)
+    {
+      float f = ldexpf ((float) mant, -24);
+      return sign ? -f : f;
+    }
+  else if (exp == 31)
+    bits = sign | 0x7f800000u | (mant << 13);
+  else
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  float f;
+  memcpy (&f, &bits, 4);
+  return f;
+}
+
+size_t
+ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst)
+{
+  size_t bad = 0;
+  const uint8_t *p = t->data;
+  for (size_t i = 0; i < t->n_elements; i++)
+    {
+      float f;
+      switch (t->dtype)
+        {
+        case MS_DTYPE_F32:
+          {
+            uint32_t bits = (uint32_t) p[4 * i] | (uint32_t) p[4 * i + 1] << 8
+                            | (uint32_t) p[4 * i + 2] << 16 | (uint32_t) p[4 * i + 3] << 24;
+            memcpy (&f, &bits, 4);
+            break;
+          }
+        case MS_DTYPE_F16:
+          f = half_to_float ((uint16_t) (p[2 * i] | p[2 * i + 1] << 8));
+          break;
+        case MS_DTYPE_BF16:
+        default:
+          {
+            uint32_t bits = (uint32_t) (p[2 * i] | p[2 * i + 1] << 8) << 16;
+            memcpy (&f, &bits, 4);
+            break;
+          }
+        }
+      if (!isfinite (f))
+        bad++;
+      dst[i] = f;
+    }
+  return bad;
+}
+
+gboolean
+ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
+                      const char *const *metadata, GError **error)
+{
+  g_autoptr (JsonBuilder) jb = json_builder_new ();
+  json_builder_begin_object (jb);
+  if (metadata)
+    {
+      json_builder_set_member_name (jb, "__metadata__");
+      json_builder_begin_object (jb);
+      for (const char *const *kv = metadata; kv[0] && kv[1]; kv += 2)
+        {
+          json_builder_set_member_name (jb, kv[0]);
+          json_builder_add_string_value (jb, kv[1]);
+        }
+      json_builder_end_object (jb);
+    }
+  uint64_t offset = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      uint64_t count = 1;
+      json_builder_set_member_name (jb, tensors[i].name);
+      json_builder_begin_object (jb);
+      json_builder_set_member_name (jb, "dtype");
+      json_builder_add_string_value (jb, "F32");
+      json_builder_set_member_name (jb, "shape");
+      json_builder_begin_array (jb);
+      for (int d = 0; d < tensors[i].n_dims; d++)
+        {
+          json_builder_add_int_value (jb, tensors[i].shape[d]);
+          count *= (uint64_t) tensors[i].shape[d];
+        }
+      json_builder_end_array (jb);
+      json_builder_set_member_name (jb, "data_offsets");
+      json_builder_begin_array (jb);
+      json_builder_add_int_value (jb, (gint64) offset);
+      json_builder_add_int_value (jb, (gint64) (offset + 4 * count));
+      json_builder_end_array (jb);
+      json_builder_end_object (jb);
+      offset += 4 * count;
+    }
+  json_builder_end_object (jb);
+
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (jb);
+  json_generator_set_root (gen, root);
+  gsize header_len;
+  g_autofree char *header = json_generator_to_data (gen, &header_len);
+  size_t padded = (header_len + 7) & ~(size_t) 7;
+
+  g_autoptr (GByteArray) out = g_byte_array_sized_new (8 + padded + offset);
+  uint8_t len_le[8];
+  for (int i = 0; i < 8; i++)
+    len_le[i] = (uint8_t) ((uint64_t) padded >> (8 * i));
+  g_byte_array_append (out, len_le, 8);
+  g_byte_array_append (out, (const uint8_t *) header, header_len);
+  for (size_t i = header_len; i < padded; i++)
+    g_byte_array_append (out, (const uint8_t *) " ", 1);
+  for (guint i = 0; i < n; i++)
+    {
+      size_t count = 1;
+      for (int d = 0; d < tensors[i].n_dims; d++)
+        count *= (size_t) tensors[i].shape[d];
+      for (size_t j = 0; j < count; j++)
+        {
+          uint32_t bits;
+          memcpy (&bits, &tensors[i].data[j], 4);
+          uint8_t le[4] = { bits, bits >> 8, bits >> 16, bits >> 24 };
+          g_byte_array_append (out, le, 4);
+        }
+    }
+  g_autoptr (GError) io_error = NULL;
+  if (!g_file_set_contents (path, (const char *) out->data, out->len, &io_error))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot write: %s", path, io_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,79 @@
+/* ms-safetensors.h — a validating reader for safetensors files.
+ *
+ * The file may be hostile, so opening it checks every rule of DESIGN §2
+ * before any tensor is touched: header length ≤ 100 MiB and inside the file,
+ * the header is one JSON object, no duplicate names, dtype F32/F16/BF16,
+ * shapes of non-negative integers whose byte size (overflow-checked) equals
+ * the data_offsets range, every range inside the data buffer, no overlaps.
+ * A file that opens is therefore safe to read tensor by tensor.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+#define MS_SAFETENSORS_MAX_HEADER (100u * 1024u * 1024u)
+#define MS_SAFETENSORS_MAX_DIMS 8
+
+typedef enum { MS_DTYPE_F32, MS_DTYPE_F16, MS_DTYPE_BF16 } MsDtype;
+
+typedef struct {
+  const char *name;                          /* borrowed from the file object */
+  MsDtype dtype;
+  int n_dims;
+  int64_t shape[MS_SAFETENSORS_MAX_DIMS];
+  size_t n_elements;                         /* product of shape */
+  const uint8_t *data;                       /* borrowed, n_elements × dtype size bytes */
+} MsTensorInfo;
+
+typedef struct _MsSafetensors MsSafetensors;
+
+/* Maps @path read-only and validates it.  Returns an owned object, or NULL
+ * with @error (MS_ERROR_IO, MS_ERROR_FORMAT) naming the file and the rule. */
+MsSafetensors *ms_safetensors_open (const char *path, GError **error);
+
+/* The same over a caller-owned buffer that must outlive the result; @label
+ * names the buffer in messages.  This is the fuzzing entry point. */
+MsSafetensors *ms_safetensors_open_bytes (const uint8_t *bytes, size_t size,
+                                          const char *label, GError **error);
+
+void ms_safetensors_free (MsSafetensors *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsSafetensors, ms_safetensors_free)
+
+const char *ms_safetensors_get_label (const MsSafetensors *st);
+/* Tensors in file order of their data offsets.  Borrowed. */
+guint ms_safetensors_get_n_tensors (const MsSafetensors *st);
+const MsTensorInfo *ms_safetensors_get_tensor (const MsSafetensors *st, guint i);
+/* NULL when absent.  Borrowed. */
+const MsTensorInfo *ms_safetensors_lookup (const MsSafetensors *st, const char *name);
+/* The __metadata__ value for @key, or NULL.  Borrowed. */
+const char *ms_safetensors_get_metadata (const MsSafetensors *st, const char *key);
+
+const char *ms_dtype_name (MsDtype dtype);
+size_t ms_dtype_size (MsDtype dtype);
+
+/* Converts @t to f32 into @dst[t->n_elements]; returns how many converted
+ * values are NaN or infinite. */
+size_t ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* One f32 tensor to write. */
+typedef struct {
+  const char *name;
+  int n_dims;
+  int64_t shape[MS_SAFETENSORS_MAX_DIMS];
+  const float *data;   /* product(shape) values */
+} MsTensorOut;
+
+/* Writes @tensors[n] as F32 and @metadata (NULL-terminated key, value, …
+ * pairs, may be NULL) to @path atomically (a temporary file renamed into
+ * place), so a crash never leaves a half-written file. */
+gboolean ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
+                               const char *const *metadata, GError **error);
+
+G_END_DECLS

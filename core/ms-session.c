@@ -1,0 +1,214 @@
+/* ms-session.c — the engine-independent half of a session: buffers sized
+ * once, input checks, observation, the segment loop with progress and
+ * cancellation, and saving/restoring state. */
+#include "ms-session-private.h"
+#include "ms-error.h"
+
+#include <math.h>
+#include <string.h>
+
+#define STATE_FORMAT "1"
+
+static size_t
+carry_floats (const MsConfig *c)
+{
+  return c->arch == MS_ARCH_MEMFORMER ? (size_t) c->segment_len * c->d_model : (size_t) c->vocab_size;
+}
+
+MsSession *
+ms_session_new (MsModel *model)
+{
+  const MsConfig *c = ms_model_get_config (model);
+  MsSession *s = g_new0 (MsSession, 1);
+  s->model = ms_model_ref (model);
+  s->memory = g_new (float, (size_t) c->n_slots * c->d_model);
+  s->carry = g_new0 (float, carry_floats (c));
+  s->nll = g_new (float, c->segment_len);
+  if (c->arch == MS_ARCH_MEMFORMER)
+    s->scratch = ms_memformer_scratch_new (c);
+  else
+    s->scratch = ms_rmt_scratch_new (c);
+  ms_session_reset (s);
+  return s;
+}
+
+void
+ms_session_free (MsSession *s)
+{
+  if (!s)
+    return;
+  if (ms_model_get_config (s->model)->arch == MS_ARCH_MEMFORMER)
+    ms_memformer_scratch_free (s->scratch);
+  else
+    ms_rmt_scratch_free (s->scratch);
+  g_free (s->memory);
+  g_free (s->carry);
+  g_free (s->nll);
+  ms_model_unref (s->model);
+  g_free (s);
+}
+
+void
+ms_session_reset (MsSession *s)
+{
+  const MsConfig *c = ms_model_get_config (s->model);
+  if (c->arch == MS_ARCH_MEMFORMER)
+    ms_memformer_initial_memory (s->model, s->memory);
+  else
+    memcpy (s->memory, ms_model_get_rmt (s->model)->memory, (size_t) c->n_slots * c->d_model * sizeof (float));
+  s->segment = 0;
+  s->carry_rows = 0;
+  s->carry_token = 0;
+}
+
+MsModel *ms_session_get_model (const MsSession *s) { return s->model; }
+int ms_session_get_segment (const MsSession *s) { return s->segment; }
+const float *ms_session_get_memory (const MsSession *s) { return s->memory; }
+
+void
+ms_session_set_observer (MsSession *s, guint kinds, MsObserverFunc func, gpointer user_data)
+{
+  s->observe = func ? kinds : 0;
+  s->observer = func;
+  s->observer_data = user_data;
+}
+
+void
+ms_session_offer (MsSession *s, MsObsKind kind, int layer, const float *data, int n_dims, int d0, int d1, int d2)
+{
+  MsObservation obs = { kind, s->segment, layer, n_dims, { d0, d1, d2 }, data };
+  s->observer (&obs, s->observer_data);
+}
+
+gboolean
+ms_session_step (MsSession *s, const int32_t *tokens, int n, float *nll, GError **error)
+{
+  const MsConfig *c = ms_model_get_config (s->model);
+  if (n < 1 || n > c->segment_len)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "segment %d has %d tokens; %s needs 1 to %d (its segment_len)",
+                   s->segment, n, ms_model_get_path (s->model), c->segment_len);
+      return FALSE;
+    }
+  for (int i = 0; i < n; i++)
+    if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+      {
+        g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "segment %d, token %d: id %d is outside the vocabulary [0, %d) of %s",
+                     s->segment, i, tokens[i], c->vocab_size, ms_model_get_path (s->model));
+        return FALSE;
+      }
+
+  float *out = nll ? nll : s->nll;
+
+  if (ms_session_wants (s, MS_OBS_MEMORY_IN))
+    ms_session_offer (s, MS_OBS_MEMORY_IN, -1, s->memory, 2, c->n_slots, c->d_model, 0);
+  if (c->arch == MS_ARCH_MEMFORMER)
+    ms_memformer_step (s, tokens, n, out);
+  else
+    ms_rmt_step (s, tokens, n, out);
+  if (ms_session_wants (s, MS_OBS_MEMORY_OUT))
+    ms_session_offer (s, MS_OBS_MEMORY_OUT, -1, s->memory, 2, c->n_slots, c->d_model, 0);
+  if (ms_session_wants (s, MS_OBS_NLL))
+    ms_session_offer (s, MS_OBS_NLL, -1, out, 1, n, 0, 0);
+  s->segment++;
+  return TRUE;
+}
+
+gboolean
+ms_session_run (MsSession *s, const int32_t *tokens, size_t n, float *nll,
+                MsProgressFunc progress, gpointer progress_data,
+                GCancellable *cancellable, GError **error)
+{
+  size_t L = (size_t) ms_model_get_config (s->model)->segment_len;
+  size_t n_segments = (n + L - 1) / L;
+  for (size_t t = (size_t) s->segment; t < n_segments; t++)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_CANCELLED, "cancelled after %zu of %zu segments", t, n_segments);
+          return FALSE;
+        }
+      size_t begin = t * L, len = MIN (L, n - begin);
+      if (!ms_session_step (s, tokens + begin, (int) len, nll ? nll + begin : NULL, error))
+        return FALSE;
+      if (progress)
+        progress ((int) t + 1, (int) n_segments, progress_data);
+    }
+  return TRUE;
+}
+
+/* ---- state files ------------------------------------------------------ */
+
+gboolean
+ms_session_save_state (const MsSession *s, const char *path, GError **error)
+{
+  const MsConfig *c = ms_model_get_config (s->model);
+  int carry_cols = c->arch == MS_ARCH_MEMFORMER ? c->d_model : c->vocab_size;
+  MsTensorOut t[2] = {
+    { "memory", 2, { c->n_slots, c->d_model }, s->memory },
+    { "carry", 2, { s->carry_rows, carry_cols }, s->carry },
+  };
+  g_autofree char *segment = g_strdup_printf ("%d", s->segment);
+  g_autofree char *token = g_strdup_printf ("%d", s->carry_token);
+  const char *meta[] = { "memscope.state", STATE_FORMAT, "memscope.arch", ms_arch_name (c->arch),
+                         "segment", segment, "carry_token", token, NULL };
+  return ms_safetensors_write (path, t, 2, meta, error);
+}
+
+static gboolean
+state_int (MsSafetensors *st, const char *key, gint64 max, gint64 *out, const char *path, GError **error)
+{
+  const char *v = ms_safetensors_get_metadata (st, key);
+  if (!v || !g_ascii_string_to_signed (v, 10, 0, max, out, NULL))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_STATE, "%s: state metadata \"%s\" is missing or not in [0, %" G_GINT64_FORMAT "]",
+                   path, key, max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ms_session_load_state (MsSession *s, const char *path, GError **error)
+{
+  const MsConfig *c = ms_model_get_config (s->model);
+  g_autoptr (MsSafetensors) st = ms_safetensors_open (path, error);
+  if (!st)
+    return FALSE;
+  if (g_strcmp0 (ms_safetensors_get_metadata (st, "memscope.state"), STATE_FORMAT) != 0
+      || g_strcmp0 (ms_safetensors_get_metadata (st, "memscope.arch"), ms_arch_name (c->arch)) != 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_STATE, "%s: not a session state (format %s) of a %s model", path,
+                   STATE_FORMAT, ms_arch_name (c->arch));
+      return FALSE;
+    }
+  gint64 segment, token;
+  if (!state_int (st, "segment", G_MAXINT, &segment, path, error)
+      || !state_int (st, "carry_token", c->vocab_size - 1, &token, path, error))
+    return FALSE;
+
+  const MsTensorInfo *mem = ms_safetensors_lookup (st, "memory");
+  const MsTensorInfo *carry = ms_safetensors_lookup (st, "carry");
+  int carry_cols = c->arch == MS_ARCH_MEMFORMER ? c->d_model : c->vocab_size;
+  int max_rows = c->arch == MS_ARCH_MEMFORMER ? c->segment_len : 1;
+  if (!mem || mem->n_dims != 2 || mem->shape[0] != c->n_slots || mem->shape[1] != c->d_model)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_STATE, "%s: tensor 'memory' must have shape [%d, %d] for %s",
+                   path, c->n_slots, c->d_model, ms_model_get_path (s->model));
+      return FALSE;
+    }
+  if (!carry || carry->n_dims != 2 || carry->shape[1] != carry_cols || carry->shape[0] > max_rows
+      || (carry->shape[0] == 0) != (segment == 0))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_STATE,
+                   "%s: tensor 'carry' must have shape [r, %d] with 1 ≤ r ≤ %d (r = 0 only at segment 0)",
+                   path, carry_cols, max_rows);
+      return FALSE;
+    }
+  ms_tensor_info_to_f32 (mem, s->memory);
+  ms_tensor_info_to_f32 (carry, s->carry);
+  s->carry_rows = (int) carry->shape[0];
+  s->carry_token = (int32_t) token;
+  s->segment = (int) segment;
+  return TRUE;
+}

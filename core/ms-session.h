@@ -1,0 +1,107 @@
+/* ms-session.h — one pass of a model over a sequence, segment by segment.
+ *
+ * A session owns the memory state M_t and every scratch buffer, sized once
+ * from the model's segment_len; the model is shared and read-only.
+ * ms_session_step() consumes one segment (1 ≤ n ≤ segment_len tokens) and
+ * returns the per-token negative log-likelihood of that segment's tokens:
+ *
+ *   Memformer  token j of segment t is predicted by the decoder from the
+ *              encoding of segment t−1 (DESIGN §3.1), so segment 0 has no
+ *              prediction.  DESIGN §4 words this as "the NLL produced at
+ *              step t is that of segment t+1"; Memscope files the same
+ *              numbers under the segment whose tokens are predicted, so NLL
+ *              always lines up with the text.
+ *   RMT        next-token over the concatenated stream: token 0 of segment t
+ *              is predicted by the last token of segment t−1, so only the
+ *              very first token of the sequence has no prediction.
+ *
+ * Tokens without a prediction get NaN.
+ *
+ * Observation: an observer set with ms_session_set_observer() is offered,
+ * during the step, each kind in its mask as soon as it is computed; kinds not
+ * in the mask are never copied out, so an unobserved run pays nothing.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdint.h>
+
+#include "ms-model.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MS_OBS_MEMORY_IN  = 1 << 0, /* (K, d)           M_t, before the segment */
+  MS_OBS_MEMORY_OUT = 1 << 1, /* (K, d)           M_{t+1} */
+  MS_OBS_NLL        = 1 << 2, /* (L_t)            per-token NLL, NaN = no prediction */
+  MS_OBS_LOGITS     = 1 << 3, /* (L_t, V)         logits that predict the segment's tokens
+                                 (Memformer: decoder, t ≥ 1; RMT: the segment rows,
+                                 row j predicting token j+1) */
+  MS_OBS_READER     = 1 << 4, /* Memformer, per encoder layer: (H, L_t, K) tokens → slots */
+  MS_OBS_WRITER     = 1 << 5, /* Memformer: (H, K, 1+L_t), column 0 = the slot itself */
+  MS_OBS_RMT_READ   = 1 << 6, /* RMT, per layer: (H, L_t, m) segment rows over the read block */
+  MS_OBS_RMT_WRITE  = 1 << 7, /* RMT, per layer: (H, m, T) write rows over all T = 2m+L_t
+                                 positions: [read block | tokens | write block] */
+} MsObsKind;
+
+#define MS_OBS_ALL 0xff
+
+typedef struct {
+  MsObsKind kind;
+  int segment;                 /* t, counted from 0 */
+  int layer;                   /* layer index, or −1 for kinds without layers */
+  int n_dims;
+  int shape[3];
+  const float *data;           /* borrowed: valid only during the callback */
+} MsObservation;
+
+typedef void (*MsObserverFunc) (const MsObservation *obs, gpointer user_data);
+
+typedef struct _MsSession MsSession;
+
+/* Returns an owned session holding a reference on @model. */
+MsSession *ms_session_new (MsModel *model);
+void ms_session_free (MsSession *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsSession, ms_session_free)
+
+MsModel *ms_session_get_model (const MsSession *s);   /* borrowed */
+
+/* Offers every observation whose kind is in @kinds to @func.  Replaces any
+ * previous observer; @kinds = 0 removes it. */
+void ms_session_set_observer (MsSession *s, guint kinds, MsObserverFunc func, gpointer user_data);
+
+/* Consumes one segment.  @tokens[n] must be in [0, vocab) and 1 ≤ n ≤
+ * segment_len; @nll[n] (may be NULL) receives the per-token NLL.  Returns
+ * FALSE with MS_ERROR_INPUT on a bad segment (the state is unchanged). */
+gboolean ms_session_step (MsSession *s, const int32_t *tokens, int n, float *nll, GError **error);
+
+/* Segments consumed so far. */
+int ms_session_get_segment (const MsSession *s);
+/* The current memory M_t, (n_slots, d_model).  Borrowed; changes on step. */
+const float *ms_session_get_memory (const MsSession *s);
+
+/* Back to M_0 and segment 0, forgetting the carry from the last segment. */
+void ms_session_reset (MsSession *s);
+
+/* Writes the state (memory, segment index, carry) atomically to @path as a
+ * small safetensors file, so a run can resume after a crash. */
+gboolean ms_session_save_state (const MsSession *s, const char *path, GError **error);
+/* Restores a state written by ms_session_save_state for a model of the same
+ * architecture and shape; on failure (MS_ERROR_STATE, …) nothing changes. */
+gboolean ms_session_load_state (MsSession *s, const char *path, GError **error);
+
+/* Progress callback for ms_session_run: after each segment. */
+typedef void (*MsProgressFunc) (int segments_done, int n_segments, gpointer user_data);
+
+/* Steps through the whole sequence @tokens[n] in segments of segment_len
+ * (the last may be shorter), starting at the session's current segment t,
+ * i.e. at token t·segment_len: a fresh session starts at the beginning, a
+ * restored one resumes where its state was saved.  Writes per-token NLL to
+ * @nll[n] (may be NULL; entries before the start are left alone).  Checks
+ * @cancellable between segments (MS_ERROR_CANCELLED; every finished segment
+ * stays applied). */
+gboolean ms_session_run (MsSession *s, const int32_t *tokens, size_t n, float *nll,
+                         MsProgressFunc progress, gpointer progress_data,
+                         GCancellable *cancellable, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,78 @@
+/* ms-weights.h — (private) the named pointers into a model's one f32 weight
+ * allocation, per architecture, and the binder that fills them.
+ *
+ * Each engine lists the tensors it needs with ms_binder_add(); the model
+ * loader then checks every one against the file (present, exact shape),
+ * allocates a single buffer for all of them, converts each to f32 and sets
+ * the pointers.  Layout conventions: nn.Linear weight [out, in] (Memformer),
+ * GPT-2 Conv1D weight [in, out] (RMT).
+ */
+#pragma once
+
+#include "ms-model.h"
+
+typedef struct { const float *weight, *bias; } MsAffine;   /* Linear / Conv1D / LayerNorm */
+typedef struct { MsAffine q, k, v, o; } MsAttnProj;
+
+typedef struct {
+  MsAffine ln1, ln2, ln3;
+  MsAttnProj self_attn;
+  MsAttnProj mem_attn;      /* reader: tokens → memory slots */
+  MsAffine fc1, fc2;
+} MsMemformerEncLayer;
+
+typedef struct {
+  MsAffine ln1, ln2, ln3;
+  MsAttnProj self_attn;     /* causal */
+  MsAttnProj cross_attn;    /* → previous segment's encoding */
+  MsAffine fc1, fc2;
+} MsMemformerDecLayer;
+
+typedef struct {
+  const float *tok_emb;     /* (V, d) */
+  const float *enc_pos;     /* (L, d) */
+  const float *dec_pos;     /* (L, d) */
+  const float *lm_head;     /* (V, d), == tok_emb when tied */
+  const float *memory_bias; /* (K, d) b */
+  MsMemformerEncLayer *enc; /* [n_enc_layers], owned by the model */
+  MsMemformerDecLayer *dec; /* [n_dec_layers] */
+  MsAffine enc_ln_f, dec_ln_f;
+  MsAffine writer_q, writer_k, writer_v;
+} MsMemformerWeights;
+
+typedef struct {
+  MsAffine ln_1, ln_2;
+  MsAffine c_attn;          /* (d, 3d) */
+  MsAffine attn_proj;       /* attn.c_proj (d, d) */
+  MsAffine c_fc;            /* (d, d_ff) */
+  MsAffine mlp_proj;        /* mlp.c_proj (d_ff, d) */
+} MsRmtLayer;
+
+typedef struct {
+  const float *wte;         /* (V, d), also the LM head */
+  const float *wpe;         /* (n_positions, d) */
+  const float *memory;      /* (m, d) M_0 */
+  MsRmtLayer *h;            /* [n_layers], owned by the model */
+  MsAffine ln_f;
+} MsRmtWeights;
+
+typedef struct _MsBinder MsBinder;
+
+/* Declares that tensor @name (printf format) must exist with the given
+ * @n_dims dims (ints after the format arguments are not possible in C, so
+ * the shape comes first) and binds @slot to its f32 data after load. */
+void ms_binder_add (MsBinder *b, const float **slot, int n_dims, const int *shape,
+                    const char *name_fmt, ...) G_GNUC_PRINTF (5, 6);
+
+/* Declares "@prefix.@name.weight" with shape (rows, cols) — or (rows) when
+ * cols is 0 — and "@prefix.@name.bias" with shape (n_bias). */
+void ms_binder_add_affine (MsBinder *b, MsAffine *a, int rows, int cols, int n_bias,
+                           const char *prefix, const char *name);
+
+/* Engine hooks called by the loader. */
+void ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w);
+void ms_rmt_bind (MsBinder *b, const MsConfig *c, MsRmtWeights *w);
+
+/* The weights of a loaded model; NULL when the architecture differs. */
+const MsMemformerWeights *ms_model_get_memformer (const MsModel *model);
+const MsRmtWeights *ms_model_get_rmt (const MsModel *model);

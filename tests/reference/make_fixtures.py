@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Builds the tiny random models and expected outputs that check Memscope's C inference core.
+
+`make_fixtures.py --seed S --out DIR` writes three small untrained models (`memformer`, `rmt_causal`,
+`rmt_blocks`) as Memscope model files `DIR/{name}.safetensors`, runs the float64 references in
+memformer_ref.py / rmt_ref.py over a fixed 29-byte multi-segment input (last segment short, non-ASCII UTF-8
+bytes included) and writes `DIR/{name}.expected.safetensors` (format in memscope_file.py). The references
+read the model back from disk, so the truth is computed from exactly the stored F32 weights. Before writing
+anything it checks the fixture is worth having: attention rows sum to 1, masked entries are exactly 0, Memformer
+memory rows are unit-norm, attention is clearly non-uniform (so a wrong mask, scale or index shows), and a
+float32 run of the reference stays far inside the 1e-4 parity tolerance.
+
+`make_fixtures.py --demo [--seed S]` instead writes the random demo models shipped in resources/models/ and
+the demo text in resources/inputs/demo.txt.
+"""
+
+import argparse
+import os
+import sys
+
+import torch
+
+import memformer_ref
+import rmt_ref
+from demo_text import DEMO_TEXT
+from memscope_file import compare_expected, load_model, session_tensors, write_expected, write_model
+from safetensors_io import read_safetensors
+
+FIXTURE_INPUT = "The café kept 記憶: Ça va".encode("utf-8")  # 29 bytes: segments of 8, 8, 8, 5
+
+FIXTURE_MODELS = {
+    "memformer": ("memformer", {
+        "vocab_size": 256, "d_model": 32, "n_heads": 2, "d_ff": 64, "n_enc_layers": 2, "n_dec_layers": 2,
+        "n_slots": 4, "segment_len": 8, "writer_temperature": 0.5, "tie_embeddings": True}),
+    "rmt_causal": ("rmt", {
+        "vocab_size": 256, "d_model": 32, "n_heads": 4, "n_layers": 2, "d_ff": 128, "n_mem": 6,
+        "segment_len": 8, "n_positions": 24, "mask": "causal"}),
+    "rmt_blocks": ("rmt", {
+        "vocab_size": 256, "d_model": 32, "n_heads": 4, "n_layers": 2, "d_ff": 128, "n_mem": 6,
+        "segment_len": 8, "n_positions": 24, "mask": "blocks"}),
+}
+
+DEMO_MODELS = {
+    "demo-memformer": ("memformer", {
+        "vocab_size": 256, "d_model": 64, "n_heads": 4, "d_ff": 256, "n_enc_layers": 2, "n_dec_layers": 2,
+        "n_slots": 8, "segment_len": 32, "writer_temperature": 0.5, "tie_embeddings": True}),
+    "demo-rmt": ("rmt", {
+        "vocab_size": 256, "d_model": 64, "n_heads": 4, "n_layers": 2, "d_ff": 256, "n_mem": 8,
+        "segment_len": 32, "n_positions": 64, "mask": "blocks"}),
+}
+
+FLOAT32_BUDGET = 1e-5  # a float32 run of the reference must agree with float64 this well (tolerance is 1e-4)
+
+
+class FixtureError(Exception):
+    """A generated fixture failed one of its self-checks."""
+
+
+def random_weights(arch, config, seed):
+    """Random float32 weights for one model, reproducible from `seed`."""
+    generator = torch.Generator().manual_seed(seed)
+    module = memformer_ref if arch == "memformer" else rmt_ref
+    return module.init_weights(config, generator)
+
+
+def attention_maps(arch, config, records):
+    """Yields (label, probabilities [..., rows, cols], allowed bool mask broadcastable to it) for checking."""
+    for t, r in enumerate(records):
+        if arch == "memformer":
+            for l, probs in enumerate(r["reader"]):
+                yield f"seg.{t}.reader.{l}", probs, torch.ones_like(probs, dtype=torch.bool)
+            yield f"seg.{t}.writer", r["writer"], torch.ones_like(r["writer"], dtype=torch.bool)
+        else:
+            mask = rmt_ref.segment_mask(config["mask"], config["n_mem"], len(r["tokens"]))
+            for l, probs in enumerate(r["attn"]):
+                yield f"seg.{t}.attn.{l}", probs, mask.expand_as(probs)
+
+
+def check_records(name, arch, config, records):
+    """Runs the self-checks on a float64 session; returns a one-line summary of attention sharpness."""
+    for label, probs, allowed in attention_maps(arch, config, records):
+        sums = probs.sum(dim=-1)
+        if (sums - 1).abs().max() > 1e-12:
+            raise FixtureError(f"{name}: {label} rows do not sum to 1 (worst {sums.sub(1).abs().max():.3g})")
+        if bool((probs[~allowed] != 0).any()):
+            raise FixtureError(f"{name}: {label} has non-zero probability on masked entries")
+    if arch == "memformer":
+        for t, r in enumerate(records):
+            for which in ("mem_in", "mem_out"):
+                norms = r[which].norm(dim=1)
+                if (norms - 1).abs().max() > 1e-12:
+                    raise FixtureError(f"{name}: seg.{t}.{which} rows are not unit-norm")
+
+    # Sharpness per kind of map: mean max probability against the mean uniform value 1/(allowed count),
+    # over rows with more than one allowed column (a single allowed column is trivially 1).
+    kinds = {}
+    for label, probs, allowed in attention_maps(arch, config, records):
+        kind = label.split(".")[2]
+        count = allowed.sum(dim=-1).to(probs.dtype)
+        rows = count > 1
+        peak, uniform = probs.max(dim=-1).values[rows], 1.0 / count[rows]
+        kinds.setdefault(kind, []).append((peak, uniform))
+    summary = []
+    for kind, parts in kinds.items():
+        peak = torch.cat([p for p, _ in parts]).mean().item()
+        uniform = torch.cat([u for _, u in parts]).mean().item()
+        if peak < 1.5 * uniform or peak < uniform + 0.1:
+            raise FixtureError(f"{name}: {kind} attention is too uniform (mean max {peak:.3f} vs uniform "
+                               f"{uniform:.3f}); it would not catch mask or scale errors")
+        summary.append(f"{kind} mean max {peak:.2f} (uniform {uniform:.2f})")
+    return "; ".join(summary)
+
+
+def build_fixture(out_dir, name, arch, config, seed, tokens):
+    """Writes one model and its expected file; returns a description line."""
+    model_path = os.path.join(out_dir, f"{name}.safetensors")
+    expected_path = os.path.join(out_dir, f"{name}.expected.safetensors")
+    model_seed = seed * 100 + list(FIXTURE_MODELS).index(name)
+    source = (f"tests/reference/make_fixtures.py --seed {seed}: random untrained test fixture '{name}' "
+              f"(torch.Generator seed {model_seed})")
+    write_model(model_path, arch, config, random_weights(arch, config, model_seed), source)
+
+    # The truth is computed from the file as stored.
+    _, _, model = load_model(model_path, torch.float64)
+    records = model.run_session(tokens)
+    sharpness = check_records(name, arch, config, records)
+    expected = session_tensors(arch, records)
+
+    _, _, model32 = load_model(model_path, torch.float32)
+    expected32 = session_tensors(arch, model32.run_session(tokens))
+    drift = compare_expected({k: v.numpy() for k, v in expected.items()},
+                             {k: v.numpy() for k, v in expected32.items()}, atol=FLOAT32_BUDGET, rtol=0)
+    if drift:
+        raise FixtureError(f"{name}: float32 reference drifts beyond {FLOAT32_BUDGET}: {drift[:3]}")
+
+    write_expected(expected_path, expected, {
+        "fixture.seed": str(seed), "fixture.model": os.path.basename(model_path), "fixture.arch": arch,
+        "fixture.nll_unit": "nats"})
+    stored, _ = read_safetensors(expected_path)
+    problems = compare_expected({k: v.numpy() for k, v in expected.items()}, stored, atol=1e-6, rtol=1e-6)
+    if problems:
+        raise FixtureError(f"{name}: expected file does not read back: {problems[:3]}")
+    return (f"{name}: {os.path.getsize(model_path)} + {os.path.getsize(expected_path)} bytes, "
+            f"{len(records)} segments; {sharpness}")
+
+
+def make_fixtures(out_dir, seed):
+    """Builds every test fixture into `out_dir`."""
+    os.makedirs(out_dir, exist_ok=True)
+    tokens = list(FIXTURE_INPUT)
+    for name, (arch, config) in FIXTURE_MODELS.items():
+        print(build_fixture(out_dir, name, arch, config, seed, tokens))
+
+
+def make_demo(repo_root, seed):
+    """Writes the random demo models and the demo text into resources/."""
+    model_dir = os.path.join(repo_root, "resources", "models")
+    input_dir = os.path.join(repo_root, "resources", "inputs")
+    os.makedirs(model_dir, exist_ok=True)
+    os.makedirs(input_dir, exist_ok=True)
+    text_path = os.path.join(input_dir, "demo.txt")
+    with open(text_path, "w", encoding="utf-8") as f:
+        f.write(DEMO_TEXT)
+    print(f"{text_path}: {os.path.getsize(text_path)} bytes")
+
+    tokens = list(DEMO_TEXT.encode("utf-8"))
+    for index, (name, (arch, config)) in enumerate(DEMO_MODELS.items()):
+        path = os.path.join(model_dir, f"{name}.safetensors")
+        model_seed = seed * 100 + 50 + index
+        source = (f"random untrained demo, replaced by trained models later "
+                  f"(tests/reference/make_fixtures.py --demo --seed {seed}, torch.Generator seed {model_seed})")
+        write_model(path, arch, config, random_weights(arch, config, model_seed), source)
+        _, _, model = load_model(path, torch.float64)
+        sample = tokens[:4 * config["segment_len"]]
+        sharpness = check_records(name, arch, config, model.run_session(sample))
+        print(f"{path}: {os.path.getsize(path)} bytes; {sharpness}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=1234, help="random seed (default 1234)")
+    parser.add_argument("--out", help="fixture directory (required unless --demo)")
+    parser.add_argument("--demo", action="store_true", help="write the demo models and text into resources/")
+    args = parser.parse_args(argv)
+    try:
+        if args.demo:
+            repo_root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+            make_demo(repo_root, args.seed)
+        else:
+            if not args.out:
+                parser.error("--out DIR is required (or pass --demo)")
+            make_fixtures(args.out, args.seed)
+    except FixtureError as err:
+        print(f"make_fixtures: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
