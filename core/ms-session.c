@@ -115,11 +115,18 @@ ms_session_step (MsSession *s, const int32_t *tokens, int n, float *nll, GError 
 }
 
 gboolean
-ms_session_run (MsSession *s, const int32_t *tokens, size_t n, float *nll,
+ms_session_run (MsSession *s, const int32_t *tokens, size_t n, int segment_len, float *nll,
                 MsProgressFunc progress, gpointer progress_data,
                 GCancellable *cancellable, GError **error)
 {
-  size_t L = (size_t) ms_model_get_config (s->model)->segment_len;
+  const MsConfig *c = ms_model_get_config (s->model);
+  if (segment_len < 0 || segment_len > c->segment_len)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "segment length %d is outside 1..%d, the segment_len of %s",
+                   segment_len, c->segment_len, ms_model_get_path (s->model));
+      return FALSE;
+    }
+  size_t L = (size_t) (segment_len ? segment_len : c->segment_len);
   size_t n_segments = (n + L - 1) / L;
   for (size_t t = (size_t) s->segment; t < n_segments; t++)
     {

@@ -93,14 +93,15 @@ gboolean ms_session_load_state (MsSession *s, const char *path, GError **error);
 /* Progress callback for ms_session_run: after each segment. */
 typedef void (*MsProgressFunc) (int segments_done, int n_segments, gpointer user_data);
 
-/* Steps through the whole sequence @tokens[n] in segments of segment_len
- * (the last may be shorter), starting at the session's current segment t,
- * i.e. at token t·segment_len: a fresh session starts at the beginning, a
+/* Steps through the whole sequence @tokens[n] in segments of @segment_len
+ * tokens (0 = the model's segment_len, which is also the upper bound; the
+ * last segment may be shorter), starting at the session's current segment t,
+ * i.e. at token t·@segment_len: a fresh session starts at the beginning, a
  * restored one resumes where its state was saved.  Writes per-token NLL to
  * @nll[n] (may be NULL; entries before the start are left alone).  Checks
  * @cancellable between segments (MS_ERROR_CANCELLED; every finished segment
  * stays applied). */
-gboolean ms_session_run (MsSession *s, const int32_t *tokens, size_t n, float *nll,
+gboolean ms_session_run (MsSession *s, const int32_t *tokens, size_t n, int segment_len, float *nll,
                          MsProgressFunc progress, gpointer progress_data,
                          GCancellable *cancellable, GError **error);
 

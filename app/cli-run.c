@@ -1,0 +1,203 @@
+/* cli-run.c — `memscope-cli run MODEL INPUT [--segment-len N] [--json]`:
+ * steps a model through a text file and reports, per segment, the mean NLL
+ * of the tokens that have a prediction and how much the memory changed.
+ *
+ * memory_delta is the relative change of the whole memory state,
+ * ‖M_{t+1} − M_t‖_F / ‖M_t‖_F: 0 when the segment left memory untouched,
+ * about √2 when it replaced it with something unrelated.
+ */
+#include "cli.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ms-error.h"
+#include "ms-session.h"
+#include "ms-text.h"
+
+typedef struct {
+  int index;
+  int n_tokens;
+  int n_predicted;
+  double total_nll;
+  double memory_delta;
+} SegmentStats;
+
+typedef struct {
+  GArray *segments;        /* SegmentStats */
+  float *memory_in;        /* (K, d) copy of M_t */
+  size_t memory_len;
+  CliProgress progress;
+  GCancellable *cancellable;
+} RunState;
+
+static void
+observe (const MsObservation *obs, gpointer user_data)
+{
+  RunState *rs = user_data;
+  if (obs->kind == MS_OBS_MEMORY_IN)
+    {
+      memcpy (rs->memory_in, obs->data, rs->memory_len * sizeof (float));
+      SegmentStats st = { .index = obs->segment };
+      g_array_append_val (rs->segments, st);
+      return;
+    }
+  SegmentStats *st = &g_array_index (rs->segments, SegmentStats, rs->segments->len - 1);
+  if (obs->kind == MS_OBS_MEMORY_OUT)
+    {
+      double diff = 0, base = 0;
+      for (size_t i = 0; i < rs->memory_len; i++)
+        {
+          double delta = (double) obs->data[i] - rs->memory_in[i];
+          diff += delta * delta;
+          base += (double) rs->memory_in[i] * rs->memory_in[i];
+        }
+      st->memory_delta = base > 0 ? sqrt (diff / base) : sqrt (diff);
+    }
+  else if (obs->kind == MS_OBS_NLL)
+    {
+      st->n_tokens = obs->shape[0];
+      for (int i = 0; i < obs->shape[0]; i++)
+        if (!isnan (obs->data[i]))
+          {
+            st->n_predicted++;
+            st->total_nll += obs->data[i];
+          }
+    }
+}
+
+static void
+on_progress (int done, int total, gpointer user_data)
+{
+  RunState *rs = user_data;
+  cli_progress_update (&rs->progress, done, total);
+  if (cli_interrupted ())
+    g_cancellable_cancel (rs->cancellable);
+}
+
+static void
+print_json (const char *model_path, GArray *segments, int n_predicted, double total_nll)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model_path);
+  json_builder_set_member_name (b, "segments");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < segments->len; i++)
+    {
+      SegmentStats *st = &g_array_index (segments, SegmentStats, i);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "index");
+      json_builder_add_int_value (b, st->index);
+      json_builder_set_member_name (b, "n_tokens");
+      json_builder_add_int_value (b, st->n_tokens);
+      json_builder_set_member_name (b, "n_predicted");
+      json_builder_add_int_value (b, st->n_predicted);
+      json_builder_set_member_name (b, "mean_nll");
+      if (st->n_predicted > 0)
+        json_builder_add_double_value (b, st->total_nll / st->n_predicted);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "memory_delta");
+      json_builder_add_double_value (b, st->memory_delta);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "n_predicted");
+  json_builder_add_int_value (b, n_predicted);
+  json_builder_set_member_name (b, "total_nll");
+  json_builder_add_double_value (b, total_nll);
+  json_builder_end_object (b);
+
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+}
+
+static void
+print_text (const char *model_path, GArray *segments, int n_predicted, double total_nll)
+{
+  printf ("%-8s %7s %10s %10s %13s\n", "segment", "tokens", "predicted", "mean NLL", "memory delta");
+  for (guint i = 0; i < segments->len; i++)
+    {
+      SegmentStats *st = &g_array_index (segments, SegmentStats, i);
+      if (st->n_predicted > 0)
+        printf ("%-8d %7d %10d %10.4f %13.4f\n", st->index, st->n_tokens, st->n_predicted,
+                st->total_nll / st->n_predicted, st->memory_delta);
+      else
+        printf ("%-8d %7d %10d %10s %13.4f\n", st->index, st->n_tokens, 0, "-", st->memory_delta);
+    }
+  if (n_predicted > 0)
+    printf ("\n%s: %d predicted tokens, mean NLL %.4f nats (%.4f bits per byte)\n", model_path, n_predicted,
+            total_nll / n_predicted, total_nll / n_predicted / M_LN2);
+}
+
+int
+cli_run (const CliCommand *cmd, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int segment_len = 0;
+  GOptionEntry entries[] = {
+    { "segment-len", 0, 0, G_OPTION_ARG_INT, &segment_len, "Tokens per segment (default and maximum: the model's)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL }
+  };
+  if (!cli_parse (cmd, entries, 2, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (segment_len < 0)
+    {
+      fprintf (stderr, "memscope-cli run: --segment-len must be positive\n");
+      return CLI_EXIT_USAGE;
+    }
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsModel) model = ms_model_load (argv[1], &error);
+  if (!model)
+    return cli_fail (error);
+  for (const char *const *w = ms_model_get_warnings (model); *w; w++)
+    fprintf (stderr, "memscope-cli: warning: %s\n", *w);
+  size_t n_tokens = 0;
+  g_autofree int32_t *tokens = ms_text_load_tokens (argv[2], &n_tokens, &error);
+  if (!tokens)
+    return cli_fail (error);
+
+  const MsConfig *c = ms_model_get_config (model);
+  g_autoptr (MsSession) session = ms_session_new (model);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  RunState rs = { 0 };
+  rs.segments = g_array_new (FALSE, TRUE, sizeof (SegmentStats));
+  rs.memory_len = (size_t) c->n_slots * c->d_model;
+  rs.memory_in = g_new (float, rs.memory_len);
+  rs.cancellable = cancellable;
+  cli_progress_init (&rs.progress, "run");
+  cli_install_interrupt ();
+  ms_session_set_observer (session, MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL, observe, &rs);
+
+  gboolean ok = ms_session_run (session, tokens, n_tokens, segment_len, NULL, on_progress, &rs, cancellable, &error);
+  cli_progress_finish (&rs.progress);
+  int status = CLI_EXIT_OK;
+  if (!ok)
+    status = cli_fail (error);
+  else
+    {
+      int n_predicted = 0;
+      double total_nll = 0;
+      for (guint i = 0; i < rs.segments->len; i++)
+        {
+          n_predicted += g_array_index (rs.segments, SegmentStats, i).n_predicted;
+          total_nll += g_array_index (rs.segments, SegmentStats, i).total_nll;
+        }
+      if (json)
+        print_json (argv[1], rs.segments, n_predicted, total_nll);
+      else
+        print_text (argv[1], rs.segments, n_predicted, total_nll);
+    }
+  g_array_unref (rs.segments);
+  g_free (rs.memory_in);
+  return status;
+}

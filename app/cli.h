@@ -1,0 +1,45 @@
+/* cli.h — what the memscope-cli commands share: exit codes, the command
+ * table entry type, option parsing with uniform usage errors, and the
+ * progress line. */
+#pragma once
+
+#include <glib.h>
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
+
+typedef struct _CliCommand CliCommand;
+
+struct _CliCommand {
+  const char *name;
+  const char *args;          /* positional arguments, for --help */
+  const char *summary;
+  int (*run) (const CliCommand *cmd, int argc, char **argv);
+};
+
+/* Parses @argv with @entries for command @cmd; on a parse error or a wrong
+ * number of positional arguments prints a usage message and returns FALSE
+ * (the caller exits with CLI_EXIT_USAGE).  On success @argv holds the
+ * command name followed by exactly @n_positional arguments. */
+gboolean cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional,
+                    int *argc, char ***argv);
+
+/* Prints "memscope-cli: MESSAGE" to stderr and returns CLI_EXIT_FAILURE. */
+int cli_fail (const GError *error);
+
+/* A progress line on stderr, redrawn in place, only when stderr is a terminal. */
+typedef struct {
+  gboolean enabled;
+  gint64 start_us;
+  const char *what;
+} CliProgress;
+
+void cli_progress_init (CliProgress *p, const char *what);
+void cli_progress_update (CliProgress *p, int done, int total);
+void cli_progress_finish (CliProgress *p);
+
+/* Ctrl-C asks the current long command to stop between segments. */
+void cli_install_interrupt (void);
+gboolean cli_interrupted (void);
+
+int cli_info (const CliCommand *cmd, int argc, char **argv);
+int cli_run (const CliCommand *cmd, int argc, char **argv);

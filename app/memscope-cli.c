@@ -1,0 +1,122 @@
+/* memscope-cli.c — the headless entry point: dispatches to one command per
+ * verb.  Exit codes: 0 success, 1 failure, 2 usage error. */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const CliCommand commands[] = {
+  { "info", "MODEL", "Show a model's architecture, configuration, parameter count and tensors", cli_info },
+  { "run", "MODEL INPUT", "Step a model through a text file; per-segment NLL and memory change", cli_run },
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+}
+
+void
+cli_install_interrupt (void)
+{
+  struct sigaction sa = { 0 };
+  sa.sa_handler = on_sigint;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+}
+
+gboolean
+cli_interrupted (void)
+{
+  return interrupted != 0;
+}
+
+int
+cli_fail (const GError *error)
+{
+  fprintf (stderr, "memscope-cli: %s\n", error->message);
+  return CLI_EXIT_FAILURE;
+}
+
+gboolean
+cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional, int *argc, char ***argv)
+{
+  g_autofree char *param = g_strdup_printf ("%s %s", cmd->name, cmd->args);
+  g_autoptr (GOptionContext) ctx = g_option_context_new (param);
+  g_option_context_set_summary (ctx, cmd->summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      fprintf (stderr, "memscope-cli %s: %s\nTry 'memscope-cli %s --help'.\n", cmd->name, error->message, cmd->name);
+      return FALSE;
+    }
+  if (*argc != n_positional + 1)
+    {
+      fprintf (stderr, "memscope-cli %s: expected %s\nTry 'memscope-cli %s --help'.\n", cmd->name, cmd->args, cmd->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+cli_progress_init (CliProgress *p, const char *what)
+{
+  p->enabled = isatty (STDERR_FILENO);
+  p->start_us = g_get_monotonic_time ();
+  p->what = what;
+}
+
+void
+cli_progress_update (CliProgress *p, int done, int total)
+{
+  if (!p->enabled)
+    return;
+  double secs = (g_get_monotonic_time () - p->start_us) / 1e6;
+  double rate = secs > 0 ? done / secs : 0;
+  double eta = rate > 0 ? (total - done) / rate : 0;
+  fprintf (stderr, "\r%s: segment %d/%d  %.1f segments/s  ETA %.0f s   ", p->what, done, total, rate, eta);
+}
+
+void
+cli_progress_finish (CliProgress *p)
+{
+  if (p->enabled)
+    fprintf (stderr, "\r\033[K");
+}
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: memscope-cli COMMAND [OPTIONS] ARGS...\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-6s %-12s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+  fprintf (out, "\nRun 'memscope-cli COMMAND --help' for a command's options.\n"
+                "Exit codes: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 2)
+    {
+      usage (stderr);
+      return CLI_EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)
+    {
+      usage (stdout);
+      return CLI_EXIT_OK;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      return commands[i].run (&commands[i], argc - 1, argv + 1);
+  fprintf (stderr, "memscope-cli: unknown command '%s'\n", argv[1]);
+  usage (stderr);
+  return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,173 @@
+/* test-kernels.c — every fast kernel against its plain-loop twin on odd
+ * shapes (primes, 1, sizes that are not multiples of any SIMD width),
+ * including strided attention inputs and masks.  Tolerance: 1e-5 relative
+ * to the magnitude of the values (single vs double accumulation). */
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "ms-kernels.h"
+
+static void
+fill (float *x, size_t n, guint32 seed, float scale)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float) g_rand_double_range (r, -scale, scale);
+  g_rand_free (r);
+}
+
+static void
+assert_close (const float *got, const float *want, size_t n, double tol)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      double scale = MAX (1.0, fabs (want[i]));
+      if (!(fabs ((double) got[i] - want[i]) <= tol * scale))
+        g_error ("element %zu: fast %.9g, reference %.9g", i, got[i], want[i]);
+    }
+}
+
+static const int shapes[][3] = { { 1, 1, 1 }, { 7, 13, 5 }, { 3, 31, 17 }, { 29, 64, 3 }, { 65, 33, 130 } };
+
+static void
+test_linear_and_conv1d (void)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int n = shapes[s][0], in = shapes[s][1], out = shapes[s][2];
+      g_autofree float *x = g_new (float, n * in), *w = g_new (float, in * out), *b = g_new (float, out);
+      g_autofree float *y = g_new (float, n * out), *y_ref = g_new (float, n * out);
+      fill (x, n * in, 1 + s, 1), fill (w, in * out, 2 + s, 0.5f), fill (b, out, 3 + s, 1);
+      ms_linear (y, x, w, b, n, in, out);
+      ms_ref_linear (y_ref, x, w, b, n, in, out);
+      assert_close (y, y_ref, n * out, 1e-5);
+      ms_linear (y, x, w, NULL, n, in, out);
+      ms_ref_linear (y_ref, x, w, NULL, n, in, out);
+      assert_close (y, y_ref, n * out, 1e-5);
+      ms_conv1d (y, x, w, b, n, in, out);
+      ms_ref_conv1d (y_ref, x, w, b, n, in, out);
+      assert_close (y, y_ref, n * out, 1e-5);
+    }
+}
+
+static void
+test_layernorm (void)
+{
+  for (int d = 1; d < 70; d += 17)
+    {
+      int n = 5;
+      g_autofree float *x = g_new (float, n * d), *g = g_new (float, d), *b = g_new (float, d);
+      g_autofree float *y = g_new (float, n * d), *y_ref = g_new (float, n * d);
+      fill (x, n * d, d, 3), fill (g, d, d + 1, 2), fill (b, d, d + 2, 1);
+      x[0] += 100.0f; /* a large offset must not lose precision */
+      ms_layernorm (y, x, g, b, n, d);
+      ms_ref_layernorm (y_ref, x, g, b, n, d);
+      assert_close (y, y_ref, n * d, 2e-5);
+      ms_layernorm (x, x, g, b, n, d); /* in place */
+      assert_close (x, y_ref, n * d, 2e-5);
+    }
+}
+
+static void
+test_softmax (void)
+{
+  int n = 4, cols = 11, ld = 13;
+  float x[4 * 13], x_ref[4 * 13];
+  fill (x, G_N_ELEMENTS (x), 9, 20);
+  x[2] = -INFINITY;
+  x[ld + 5] = -INFINITY;
+  memcpy (x_ref, x, sizeof x);
+  ms_softmax_rows (x, n, cols, ld);
+  ms_ref_softmax_rows (x_ref, n, cols, ld);
+  assert_close (x, x_ref, G_N_ELEMENTS (x), 1e-6);
+  g_assert_cmpfloat (x[2], ==, 0.0f);
+  for (int i = 0; i < n; i++)
+    {
+      double sum = 0;
+      for (int j = 0; j < cols; j++)
+        sum += x[i * ld + j];
+      g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-6);
+      g_assert_cmpfloat (x[i * ld + 11], ==, x_ref[i * ld + 11]); /* padding untouched */
+    }
+}
+
+static void
+test_gelu (void)
+{
+  float x[257], y[257];
+  for (int i = 0; i < 257; i++)
+    x[i] = -8.0f + 16.0f * i / 256.0f;
+  memcpy (y, x, sizeof x);
+  ms_gelu_erf (x, 257);
+  ms_ref_gelu_erf (y, 257);
+  assert_close (x, y, 257, 1e-6);
+  g_assert_cmpfloat_with_epsilon (x[128], 0.0, 1e-7); /* GELU(0) = 0 */
+  for (int i = 0; i < 257; i++)
+    x[i] = y[i] = -8.0f + 16.0f * i / 256.0f;
+  ms_gelu_tanh (x, 257);
+  ms_ref_gelu_tanh (y, 257);
+  assert_close (x, y, 257, 1e-6);
+  g_assert_cmpfloat_with_epsilon (x[256], 8.0, 1e-5); /* ≈ identity for large x */
+}
+
+static void
+check_attention (int Tq, int Tk, int H, int dh, int pad, gboolean masked)
+{
+  int d = H * dh, ld = 3 * d + pad; /* q, k, v as slices of one fused row */
+  int T = MAX (Tq, Tk);
+  g_autofree float *qkv = g_new (float, T * ld);
+  g_autofree float *out = g_new0 (float, Tq * (d + pad)), *out_ref = g_new0 (float, Tq * (d + pad));
+  g_autofree float *p = g_new (float, H * Tq * Tk), *p_ref = g_new (float, H * Tq * Tk);
+  g_autofree uint8_t *mask = g_new (uint8_t, Tq * Tk);
+  fill (qkv, T * ld, Tq * 31 + Tk, 2);
+  for (int i = 0; i < Tq; i++)
+    for (int j = 0; j < Tk; j++)
+      mask[i * Tk + j] = (j <= i + (Tk - Tq)) && !(j == 0 && i % 3 == 1 && Tk > 1);
+  float scale = 1.0f / sqrtf ((float) dh);
+  ms_attention (out, d + pad, p, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, Tq, Tk, H, dh, masked ? mask : NULL, scale);
+  ms_ref_attention (out_ref, d + pad, p_ref, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, Tq, Tk, H, dh,
+                    masked ? mask : NULL, scale);
+  assert_close (out, out_ref, Tq * (d + pad), 1e-5);
+  assert_close (p, p_ref, H * Tq * Tk, 1e-5);
+  if (masked)
+    for (int h = 0; h < H; h++)
+      for (int i = 0; i < Tq * Tk; i++)
+        if (!mask[i])
+          g_assert_cmpfloat (p[h * Tq * Tk + i], ==, 0.0f);
+}
+
+static void
+test_attention (void)
+{
+  check_attention (1, 1, 1, 1, 0, FALSE);
+  check_attention (7, 7, 3, 5, 1, TRUE);
+  check_attention (5, 11, 2, 7, 3, TRUE);
+  check_attention (13, 4, 4, 3, 0, FALSE);
+  check_attention (29, 29, 2, 16, 0, TRUE);
+}
+
+static void
+test_nll (void)
+{
+  float logits[259];
+  fill (logits, 259, 4, 30);
+  for (int target = 0; target < 259; target += 37)
+    g_assert_cmpfloat_with_epsilon (ms_nll_row (logits, 259, target), ms_ref_nll_row (logits, 259, target), 1e-4);
+  float uniform[256] = { 0 };
+  g_assert_cmpfloat_with_epsilon (ms_nll_row (uniform, 256, 17), logf (256.0f), 1e-5);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/kernels/linear-conv1d", test_linear_and_conv1d);
+  g_test_add_func ("/kernels/layernorm", test_layernorm);
+  g_test_add_func ("/kernels/softmax", test_softmax);
+  g_test_add_func ("/kernels/gelu", test_gelu);
+  g_test_add_func ("/kernels/attention", test_attention);
+  g_test_add_func ("/kernels/nll", test_nll);
+  return g_test_run ();
+}
