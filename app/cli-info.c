@@ -131,7 +131,7 @@ cli_info (const CliCommand *cmd, int argc, char **argv)
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   if (!cli_parse (cmd, entries, 1, &argc, &argv))
     return CLI_EXIT_USAGE;

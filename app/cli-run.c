@@ -145,7 +145,7 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
   GOptionEntry entries[] = {
     { "segment-len", 0, 0, G_OPTION_ARG_INT, &segment_len, "Tokens per segment (default and maximum: the model's)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   if (!cli_parse (cmd, entries, 2, &argc, &argv))
     return CLI_EXIT_USAGE;

@@ -57,7 +57,12 @@ ms_ref_softmax_rows (float *x, int n, int cols, int ld)
       double max = -INFINITY, sum = 0;
       for (int j = 0; j < cols; j++)
         max = fmax (max, x[i * ld + j]);
-      g_assert (max > -INFINITY);
+      if (max == -INFINITY)
+        {
+          for (int j = 0; j < cols; j++)
+            x[i * ld + j] = NAN;
+          continue;
+        }
       for (int j = 0; j < cols; j++)
         sum += exp (x[i * ld + j] - max);
       for (int j = 0; j < cols; j++)

@@ -81,7 +81,15 @@ ms_softmax_rows (float *x, int n, int cols, int ld)
       for (int j = 0; j < cols; j++)
         if (row[j] > max)
           max = row[j];
-      g_assert (max > -INFINITY); /* a fully masked row is a bug upstream */
+      if (max == -INFINITY)
+        {
+          /* No finite logit: only possible from non-finite weights (loaded
+           * with a warning), since ms_attention rejects fully masked rows.
+           * Propagate NaN rather than invent a distribution. */
+          for (int j = 0; j < cols; j++)
+            row[j] = NAN;
+          continue;
+        }
       float sum = 0.0f;
       for (int j = 0; j < cols; j++)
         {
@@ -123,9 +131,17 @@ ms_attention (float *out, int ldo, float *probs,
       float *p = probs + (size_t) h * Tq * Tk; /* (Tq, Tk) */
       ms_gemm (0, 1, Tq, Tk, dh, scale, q + h * dh, ldq, k + h * dh, ldk, 0.0f, p, Tk);
       if (mask)
-        for (size_t i = 0; i < (size_t) Tq * Tk; i++)
-          if (!mask[i])
-            p[i] = -INFINITY;
+        for (int i = 0; i < Tq; i++)
+          {
+            gboolean any = FALSE;
+            for (int j = 0; j < Tk; j++)
+              {
+                any |= mask[(size_t) i * Tk + j];
+                if (!mask[(size_t) i * Tk + j])
+                  p[(size_t) i * Tk + j] = -INFINITY;
+              }
+            g_assert (any); /* a fully masked row is a bug, never silently uniform */
+          }
       ms_softmax_rows (p, Tq, Tk, Tk);
       ms_gemm (0, 0, Tq, dh, Tk, 1.0f, p, Tk, v + h * dh, ldv, 0.0f, out + h * dh, ldo);
     }

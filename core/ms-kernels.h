@@ -30,7 +30,8 @@ void ms_layernorm (float *y, const float *x, const float *gamma,
                    const float *beta, int n, int d);
 
 /* Row-wise softmax in place over x[n, cols]; entries equal to -INFINITY get
- * probability 0.  A row with no finite entry is a programmer error. */
+ * probability 0.  A row with no finite entry (possible only with
+ * non-finite weights) becomes NaN. */
 void ms_softmax_rows (float *x, int n, int cols, int ld);
 
 /* GELU with the exact erf form, and GPT-2's tanh approximation, in place. */
