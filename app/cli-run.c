@@ -161,6 +161,12 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
     return cli_fail (error);
   for (const char *const *w = ms_model_get_warnings (model); *w; w++)
     fprintf (stderr, "memscope-cli: warning: %s\n", *w);
+  if (segment_len > ms_model_get_config (model)->segment_len)
+    {
+      fprintf (stderr, "memscope-cli run: --segment-len %d exceeds the segment_len %d of %s\n", segment_len,
+               ms_model_get_config (model)->segment_len, argv[1]);
+      return CLI_EXIT_USAGE;
+    }
   size_t n_tokens = 0;
   g_autofree int32_t *tokens = ms_text_load_tokens (argv[2], &n_tokens, &error);
   if (!tokens)
