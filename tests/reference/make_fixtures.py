@@ -5,10 +5,11 @@
 `rmt_blocks`) as Memscope model files `DIR/{name}.safetensors`, runs the float64 references in
 memformer_ref.py / rmt_ref.py over a fixed 29-byte multi-segment input (last segment short, non-ASCII UTF-8
 bytes included) and writes `DIR/{name}.expected.safetensors` (format in memscope_file.py). The references
-read the model back from disk, so the truth is computed from exactly the stored F32 weights. Before writing
-anything it checks the fixture is worth having: attention rows sum to 1, masked entries are exactly 0, Memformer
-memory rows are unit-norm, attention is clearly non-uniform (so a wrong mask, scale or index shows), and a
-float32 run of the reference stays far inside the 1e-4 parity tolerance.
+read the model back from disk, so the truth is computed from exactly the stored (F32, F16 or BF16) weights.
+Before writing the expected file it checks the fixture is worth having: attention rows sum to 1, masked
+entries are exactly 0, Memformer memory rows are unit-norm and the writer's self column carries real mass,
+attention is clearly non-uniform (so a wrong mask, scale or index shows), and a float32 run of the reference
+stays far inside the 1e-4 parity tolerance.
 
 `make_fixtures.py --demo [--seed S]` instead writes the random demo models shipped in resources/models/ and
 the demo text in resources/inputs/demo.txt.
@@ -28,16 +29,19 @@ from safetensors_io import read_safetensors
 
 FIXTURE_INPUT = "The café kept 記憶: Ça va".encode("utf-8")  # 29 bytes: segments of 8, 8, 8, 5
 
+# name -> (arch, config, storage dtype). The storage dtypes differ on purpose so the parity run also covers
+# the loader's F16 and BF16 conversion (the reference computes from the stored, rounded values), and the
+# half-precision files keep the fixtures small.
 FIXTURE_MODELS = {
     "memformer": ("memformer", {
         "vocab_size": 256, "d_model": 32, "n_heads": 2, "d_ff": 64, "n_enc_layers": 2, "n_dec_layers": 2,
-        "n_slots": 4, "segment_len": 8, "writer_temperature": 0.5, "tie_embeddings": True}),
+        "n_slots": 4, "segment_len": 8, "writer_temperature": 0.5, "tie_embeddings": True}, "F16"),
     "rmt_causal": ("rmt", {
         "vocab_size": 256, "d_model": 32, "n_heads": 4, "n_layers": 2, "d_ff": 128, "n_mem": 6,
-        "segment_len": 8, "n_positions": 24, "mask": "causal"}),
+        "segment_len": 8, "n_positions": 24, "mask": "causal"}, "F32"),
     "rmt_blocks": ("rmt", {
         "vocab_size": 256, "d_model": 32, "n_heads": 4, "n_layers": 2, "d_ff": 128, "n_mem": 6,
-        "segment_len": 8, "n_positions": 24, "mask": "blocks"}),
+        "segment_len": 8, "n_positions": 24, "mask": "blocks"}, "BF16"),
 }
 
 DEMO_MODELS = {
@@ -49,7 +53,9 @@ DEMO_MODELS = {
         "segment_len": 32, "n_positions": 64, "mask": "blocks"}),
 }
 
-FLOAT32_BUDGET = 1e-5  # a float32 run of the reference must agree with float64 this well (tolerance is 1e-4)
+DEMO_DTYPE = "F16"  # placeholders until trained models ship; half precision keeps the repository small
+
+FLOAT32_BUDGET = 2.5e-5  # a float32 run of the reference must agree with float64 this well (tolerance 1e-4)
 
 
 class FixtureError(Exception):
@@ -90,6 +96,12 @@ def check_records(name, arch, config, records):
                 norms = r[which].norm(dim=1)
                 if (norms - 1).abs().max() > 1e-12:
                     raise FixtureError(f"{name}: seg.{t}.{which} rows are not unit-norm")
+        # The writer's self column must carry real mass, or a wrong self value (projected instead of the
+        # raw slot) would go unnoticed.
+        self_share = torch.stack([r["writer"][..., 0] for r in records])
+        if self_share.max() < 0.2:
+            raise FixtureError(f"{name}: writer self column peaks at {self_share.max():.3f}; it would not test "
+                               "the raw-slot self value")
 
     # Sharpness per kind of map: mean max probability against the mean uniform value 1/(allowed count),
     # over rows with more than one allowed column (a single allowed column is trivially 1).
@@ -111,14 +123,14 @@ def check_records(name, arch, config, records):
     return "; ".join(summary)
 
 
-def build_fixture(out_dir, name, arch, config, seed, tokens):
-    """Writes one model and its expected file; returns a description line."""
+def build_fixture(out_dir, name, arch, config, dtype, seed, tokens):
+    """Writes one model (stored as `dtype`) and its expected file; returns a description line."""
     model_path = os.path.join(out_dir, f"{name}.safetensors")
     expected_path = os.path.join(out_dir, f"{name}.expected.safetensors")
     model_seed = seed * 100 + list(FIXTURE_MODELS).index(name)
     source = (f"tests/reference/make_fixtures.py --seed {seed}: random untrained test fixture '{name}' "
               f"(torch.Generator seed {model_seed})")
-    write_model(model_path, arch, config, random_weights(arch, config, model_seed), source)
+    write_model(model_path, arch, config, random_weights(arch, config, model_seed), source, dtype)
 
     # The truth is computed from the file as stored.
     _, _, model = load_model(model_path, torch.float64)
@@ -140,16 +152,16 @@ def build_fixture(out_dir, name, arch, config, seed, tokens):
     problems = compare_expected({k: v.numpy() for k, v in expected.items()}, stored, atol=1e-6, rtol=1e-6)
     if problems:
         raise FixtureError(f"{name}: expected file does not read back: {problems[:3]}")
-    return (f"{name}: {os.path.getsize(model_path)} + {os.path.getsize(expected_path)} bytes, "
+    return (f"{name} ({dtype}): {os.path.getsize(model_path)} + {os.path.getsize(expected_path)} bytes, "
             f"{len(records)} segments; {sharpness}")
 
 
-def make_fixtures(out_dir, seed):
-    """Builds every test fixture into `out_dir`."""
+def make_fixtures(out_dir, seed, model_dtype=None):
+    """Builds every test fixture into `out_dir`; `model_dtype` forces one storage dtype for all models."""
     os.makedirs(out_dir, exist_ok=True)
     tokens = list(FIXTURE_INPUT)
-    for name, (arch, config) in FIXTURE_MODELS.items():
-        print(build_fixture(out_dir, name, arch, config, seed, tokens))
+    for name, (arch, config, dtype) in FIXTURE_MODELS.items():
+        print(build_fixture(out_dir, name, arch, config, model_dtype or dtype, seed, tokens))
 
 
 def make_demo(repo_root, seed):
@@ -169,7 +181,7 @@ def make_demo(repo_root, seed):
         model_seed = seed * 100 + 50 + index
         source = (f"random untrained demo, replaced by trained models later "
                   f"(tests/reference/make_fixtures.py --demo --seed {seed}, torch.Generator seed {model_seed})")
-        write_model(path, arch, config, random_weights(arch, config, model_seed), source)
+        write_model(path, arch, config, random_weights(arch, config, model_seed), source, DEMO_DTYPE)
         _, _, model = load_model(path, torch.float64)
         sample = tokens[:4 * config["segment_len"]]
         sharpness = check_records(name, arch, config, model.run_session(sample))
@@ -181,6 +193,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1234, help="random seed (default 1234)")
     parser.add_argument("--out", help="fixture directory (required unless --demo)")
     parser.add_argument("--demo", action="store_true", help="write the demo models and text into resources/")
+    parser.add_argument("--model-dtype", choices=("F32", "F16", "BF16"),
+                        help="store every fixture model in this dtype (default: F16, F32, BF16 as listed)")
     args = parser.parse_args(argv)
     try:
         if args.demo:
@@ -189,7 +203,7 @@ def main(argv=None):
         else:
             if not args.out:
                 parser.error("--out DIR is required (or pass --demo)")
-            make_fixtures(args.out, args.seed)
+            make_fixtures(args.out, args.seed, args.model_dtype)
     except FixtureError as err:
         print(f"make_fixtures: {err}", file=sys.stderr)
         return 1

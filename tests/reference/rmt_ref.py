@@ -54,7 +54,7 @@ def tensor_shapes(config):
 
 
 # Standard deviations of the random initialisation; see memformer_ref.INIT_STD for the reasoning.
-INIT_STD = {"emb": 0.5, "pos": 0.5, "qk": 0.3, "vo": 0.18, "fc": 0.3, "proj": 0.15, "ln_gain": 0.1,
+INIT_STD = {"emb": 0.5, "pos": 0.5, "qk": 0.25, "vo": 0.18, "fc": 0.3, "proj": 0.15, "ln_gain": 0.1,
             "bias": 0.1, "memory": 1.0}
 
 
