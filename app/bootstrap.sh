@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for Memscope, builds it, and runs it or its tests.
+#
+#   app/bootstrap.sh demo   install what is missing, build, run Memscope on the bundled demo
+#   app/bootstrap.sh test   the same set-up (plus test tools), then every test suite:
+#                           the release build, an AddressSanitizer + UBSan build with clang,
+#                           and a libFuzzer smoke run of the model loader
+#
+# Builds live in .build/ (hidden, ignored by git).  Packages come from Debian's
+# archive through apt-get; nothing else is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-demo}
+
+build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libopenblas-dev libglib2.0-dev libjson-glib-dev
+            libsqlite3-dev)
+test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev)
+
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "memscope: installing ${missing[*]}" >&2
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_build() {  # DIR [meson options...]
+  local dir=$1; shift
+  local log
+  log=$(mktemp)
+  if [ -f "$dir/build.ninja" ]; then set -- --reconfigure "$@"; fi
+  if ! { meson setup "$dir" "$@" && ninja -C "$dir"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "memscope: the build in $dir failed" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
+
+# Prints "N passed, N failed[, N skipped]" over every meson test log given.
+summarize() {
+  /usr/bin/python3 - "$@" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        print(f"memscope: no test log at {path}", file=sys.stderr)
+        continue
+    for line in lines:
+        result = json.loads(line)["result"]
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+}
+
+case "$mode" in
+  demo)
+    install_missing "${build_pkgs[@]}"
+    setup_build .build/release --buildtype=release
+    cli=.build/release/app/memscope-cli
+    for arch in memformer rmt; do
+      echo "== memscope-cli run resources/models/demo-$arch.safetensors resources/inputs/demo.txt"
+      "$cli" run "resources/models/demo-$arch.safetensors" resources/inputs/demo.txt
+      echo
+    done
+    ;;
+  test)
+    install_missing "${build_pkgs[@]}" "${test_pkgs[@]}"
+    status=0
+    setup_build .build/release --buildtype=debugoptimized || { echo "0 passed, 1 failed"; exit 1; }
+    meson test -C .build/release --print-errorlogs --num-processes 2 || status=1
+    logs=(.build/release/meson-logs/testlog.json)
+    if command -v clang >/dev/null; then
+      CC=clang setup_build .build/sanitize --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+        || { summarize "${logs[@]}" | awk '{ print $1, "passed,", $3 + 1, "failed" }'; exit 1; }
+      FUZZ_SECONDS=${FUZZ_SECONDS:-60} meson test -C .build/sanitize --print-errorlogs --num-processes 2 || status=1
+      logs+=(.build/sanitize/meson-logs/testlog.json)
+    fi
+    summarize "${logs[@]}"
+    exit $status
+    ;;
+  *)
+    echo "usage: app/bootstrap.sh demo|test" >&2
+    exit 2
+    ;;
+esac

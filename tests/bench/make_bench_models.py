@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Writes the random Memscope model files the benchmarks run on.
+
+`make_bench_models.py --out DIR [--force] [--only NAME ...]` writes four untrained F32 models, drawn with the
+reference's random initialisation (tests/reference: memformer_ref.init_weights / rmt_ref.init_weights) and
+written with its model-file writer (memscope_file.write_model):
+
+  small-memformer   d 128, 4 heads, d_ff 512, 4 encoder + 4 decoder layers, K 16, L 64, vocab 256
+  small-rmt         d 128, 4 heads, d_ff 512, 4 layers, m 16, L 64, vocab 256, causal mask, n_positions 96
+  paper-memformer   d 512, 8 heads, d_ff 2048, 4 encoder + 8 decoder layers, K 32, L 128, vocab 256
+  paper-rmt         d 512, 8 heads, d_ff 2048, 12 layers, m 32, L 128, vocab 256, causal mask, n_positions 192
+
+A file that already exists with the same architecture and configuration is kept (the paper models are a few
+hundred MB), unless --force. The files are benchmark inputs only: write them to a build or tmp directory and
+never commit them. Run with Debian's /usr/bin/python3 (torch + numpy).
+"""
+
+import argparse
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+
+import torch  # noqa: E402
+
+import memformer_ref  # noqa: E402
+import rmt_ref  # noqa: E402
+from memscope_file import write_model  # noqa: E402
+
+SMALL = {"vocab_size": 256, "d_model": 128, "n_heads": 4, "d_ff": 512, "segment_len": 64}
+PAPER = {"vocab_size": 256, "d_model": 512, "n_heads": 8, "d_ff": 2048, "segment_len": 128}
+
+# name -> (arch, config, torch.Generator seed)
+BENCH_MODELS = {
+    "small-memformer": ("memformer", dict(SMALL, n_enc_layers=4, n_dec_layers=4, n_slots=16,
+                                          writer_temperature=0.5, tie_embeddings=True), 9101),
+    "small-rmt": ("rmt", dict(SMALL, n_layers=4, n_mem=16, n_positions=2 * 16 + 64, mask="causal"), 9102),
+    "paper-memformer": ("memformer", dict(PAPER, n_enc_layers=4, n_dec_layers=8, n_slots=32,
+                                          writer_temperature=0.5, tie_embeddings=True), 9103),
+    "paper-rmt": ("rmt", dict(PAPER, n_layers=12, n_mem=32, n_positions=2 * 32 + 128, mask="causal"), 9104),
+}
+
+MODULES = {"memformer": memformer_ref, "rmt": rmt_ref}
+
+
+def stored_arch_config(path):
+    """(arch, config dict) from a model file's header, or None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            (length,) = struct.unpack("<Q", f.read(8))
+            if length > 100 << 20:
+                return None
+            meta = json.loads(f.read(length).decode("utf-8")).get("__metadata__", {})
+        return meta.get("memscope.arch"), json.loads(meta.get("memscope.config", "null"))
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+def make_model(out_dir, name, force=False):
+    """Writes DIR/{name}.safetensors unless an identical-config file is there; returns a description."""
+    arch, config, seed = BENCH_MODELS[name]
+    module = MODULES[arch]
+    config = module.full_config(config)
+    path = os.path.join(out_dir, f"{name}.safetensors")
+    if not force and stored_arch_config(path) == (arch, json.loads(json.dumps(config))):
+        return f"{path}: up to date"
+    generator = torch.Generator().manual_seed(seed)
+    weights = module.init_weights(config, generator)
+    n_params = sum(int(w.numel()) for w in weights.values())
+    source = (f"tests/bench/make_bench_models.py: random untrained benchmark model '{name}' "
+              f"(reference init_weights, torch.Generator seed {seed})")
+    tmp = path + ".tmp"
+    write_model(tmp, arch, config, weights, source, dtype="F32")
+    os.replace(tmp, path)
+    return f"{path}: {arch}, {n_params} parameters, {os.path.getsize(path)} bytes"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="directory for the model files (created if missing)")
+    parser.add_argument("--force", action="store_true", help="rewrite files that are already up to date")
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCH_MODELS), help="write only these models")
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    for name in args.only or BENCH_MODELS:
+        print(make_model(args.out, name, args.force), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
