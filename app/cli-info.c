@@ -136,12 +136,9 @@ cli_info (const CliCommand *cmd, int argc, char **argv)
   if (!cli_parse (cmd, entries, 1, &argc, &argv))
     return CLI_EXIT_USAGE;
 
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsModel) model = ms_model_load (argv[1], &error);
+  g_autoptr (MsModel) model = cli_load_model (argv[1]);
   if (!model)
-    return cli_fail (error);
-  for (const char *const *w = ms_model_get_warnings (model); *w; w++)
-    fprintf (stderr, "memscope-cli: warning: %s\n", *w);
+    return CLI_EXIT_FAILURE;
   if (json)
     print_json (model);
   else

@@ -156,11 +156,9 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
     }
 
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsModel) model = ms_model_load (argv[1], &error);
+  g_autoptr (MsModel) model = cli_load_model (argv[1]);
   if (!model)
-    return cli_fail (error);
-  for (const char *const *w = ms_model_get_warnings (model); *w; w++)
-    fprintf (stderr, "memscope-cli: warning: %s\n", *w);
+    return CLI_EXIT_FAILURE;
   if (segment_len > ms_model_get_config (model)->segment_len)
     {
       fprintf (stderr, "memscope-cli run: --segment-len %d exceeds the segment_len %d of %s\n", segment_len,

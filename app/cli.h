@@ -23,6 +23,10 @@ struct _CliCommand {
 gboolean cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional,
                     int *argc, char ***argv);
 
+/* Loads @path, printing load warnings to stderr; on failure prints the
+ * error and returns NULL (the caller exits with CLI_EXIT_FAILURE). */
+struct _MsModel *cli_load_model (const char *path);
+
 /* Prints "memscope-cli: MESSAGE" to stderr and returns CLI_EXIT_FAILURE. */
 int cli_fail (const GError *error);
 

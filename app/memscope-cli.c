@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ms-model.h"
+
 static const CliCommand commands[] = {
   { "info", "MODEL", "Show a model's architecture, configuration, parameter count and tensors", cli_info },
   { "run", "MODEL INPUT", "Step a model through a text file; per-segment NLL and memory change", cli_run },
@@ -41,6 +43,21 @@ cli_fail (const GError *error)
 {
   fprintf (stderr, "memscope-cli: %s\n", error->message);
   return CLI_EXIT_FAILURE;
+}
+
+MsModel *
+cli_load_model (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  MsModel *model = ms_model_load (path, &error);
+  if (!model)
+    {
+      cli_fail (error);
+      return NULL;
+    }
+  for (const char *const *w = ms_model_get_warnings (model); *w; w++)
+    fprintf (stderr, "memscope-cli: warning: %s\n", *w);
+  return model;
 }
 
 gboolean

@@ -2,6 +2,7 @@
  * weight binder, f32 conversion into one allocation, warnings. */
 #include "ms-model.h"
 #include "ms-error.h"
+#include "ms-session-private.h"
 #include "ms-weights.h"
 
 #include <json-glib/json-glib.h>
@@ -325,6 +326,23 @@ check_metadata (MsModel *m, MsSafetensors *st, GError **error)
                        ms_safetensors_get_metadata (st, "memscope.config"), m->path, error);
 }
 
+/* A session must fit in memory: refuse configurations (hostile or not)
+ * whose per-session buffers would exceed MS_MODEL_MAX_SESSION_BYTES. */
+static gboolean
+check_footprint (MsModel *m, GError **error)
+{
+  double bytes = ms_session_footprint (&m->config);
+  if (bytes > MS_MODEL_MAX_SESSION_BYTES)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                   "%s: a session of this configuration would need %.1f GiB of buffers (limit %.0f GiB); "
+                   "check segment_len, vocab_size and the memory size in memscope.config",
+                   m->path, bytes / (1 << 30), MS_MODEL_MAX_SESSION_BYTES / (1 << 30));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static MsModel *
 model_from_safetensors (MsSafetensors *st, GError **error)
 {
@@ -344,7 +362,7 @@ model_from_safetensors (MsSafetensors *st, GError **error)
 
   MsBinder binder = { g_array_new (FALSE, TRUE, sizeof (BinderEntry)) };
   g_array_set_clear_func (binder.entries, binder_entry_clear);
-  gboolean ok = check_metadata (m, st, error);
+  gboolean ok = check_metadata (m, st, error) && check_footprint (m, error);
   if (ok)
     {
       if (m->config.arch == MS_ARCH_MEMFORMER)

@@ -18,6 +18,8 @@
 G_BEGIN_DECLS
 
 #define MS_MODEL_FORMAT_VERSION 1
+/* Largest per-session buffer footprint a loadable model may imply. */
+#define MS_MODEL_MAX_SESSION_BYTES (8.0 * 1024 * 1024 * 1024)
 
 typedef enum { MS_ARCH_MEMFORMER, MS_ARCH_RMT } MsArch;
 typedef enum { MS_RMT_MASK_CAUSAL, MS_RMT_MASK_BLOCKS } MsRmtMask;

@@ -39,6 +39,11 @@ ms_session_wants (const MsSession *s, MsObsKind kind)
 void ms_session_offer (MsSession *s, MsObsKind kind, int layer, const float *data,
                        int n_dims, int d0, int d1, int d2);
 
+/* Bytes a session of this configuration allocates (memory, carry and
+ * scratch), computed in double so a hostile config cannot overflow it; the
+ * loader refuses models whose sessions would not fit in memory. */
+double ms_session_footprint (const MsConfig *c);
+
 /* Engines: scratch sized from the config once per session, and one step.
  * The step may assume 1 ≤ n ≤ segment_len and valid token ids; it reads
  * and updates s->memory, s->carry*, and fills nll[n]. */

@@ -15,6 +15,30 @@ carry_floats (const MsConfig *c)
   return c->arch == MS_ARCH_MEMFORMER ? (size_t) c->segment_len * c->d_model : (size_t) c->vocab_size;
 }
 
+double
+ms_session_footprint (const MsConfig *c)
+{
+  double L = c->segment_len, d = c->d_model, K = c->n_slots, H = c->n_heads, F = c->d_ff, V = c->vocab_size;
+  double floats = K * d + L;                          /* memory, nll */
+  if (c->arch == MS_ARCH_MEMFORMER)
+    {
+      double R = MAX (L, K);
+      floats += L * d                                 /* carry */
+                + 4 * L * d + 4 * R * d + L * F        /* x, xn, proj, enc; q, k, v, att; hidden */
+                + H * R * (1 + R) + L * V + K * d + L; /* probs, logits, kself, decoder input */
+      floats += L * L / 4;                            /* causal mask bytes */
+    }
+  else
+    {
+      double T = 2 * K + L;
+      floats += V                                     /* carry */
+                + 7 * T * d + T * F + H * T * T        /* x, xn, qkv, att, proj; hidden; probs */
+                + L * V + H * MAX (L * K, K * T);      /* logits, observation slices */
+      floats += T * T / 4;                            /* mask bytes */
+    }
+  return floats * sizeof (float);
+}
+
 MsSession *
 ms_session_new (MsModel *model)
 {

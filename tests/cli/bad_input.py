@@ -158,6 +158,13 @@ def case_files(fixtures, tmp):
         rewrite(mf, p("heads.safetensors"), edit)
         return "info", [p("heads.safetensors")], ["heads.safetensors", "n_heads", "divisible"]
 
+    def huge_config():
+        # a config whose sessions could never be allocated is refused at load
+        def edit(h, d):
+            set_config(h, segment_len=1 << 24)
+        rewrite(mf, p("huge-config.safetensors"), edit)
+        return "info", [p("huge-config.safetensors")], ["huge-config.safetensors", "GiB", "segment_len"]
+
     def rmt_positions_too_few():
         def edit(h, d):
             set_config(h, n_positions=4)
@@ -189,7 +196,7 @@ def case_files(fixtures, tmp):
     return {f.__name__: f for f in [
         empty, truncated, truncated_header, oversized_header, not_json, json_not_object, duplicate_names,
         overlapping, out_of_range, negative_offset, unsupported_dtype, size_mismatch, missing_tensor,
-        wrong_shape, config_inconsistent, config_invalid, rmt_positions_too_few, newer_format, not_memscope,
+        wrong_shape, config_inconsistent, config_invalid, huge_config, rmt_positions_too_few, newer_format, not_memscope,
         missing_file, empty_input, missing_input]}
 
 

@@ -43,16 +43,45 @@ assert_same_floats (const float *a, const float *b, size_t n)
   g_assert_cmpmem (a, n * sizeof (float), b, n * sizeof (float));
 }
 
-static void
-full_run (MsModel *m, float *nll, float *memory)
+/* A model and the result of one uninterrupted run over make_tokens(). */
+typedef struct {
+  MsModel *model;
+  size_t mem;       /* n_slots × d_model */
+  float *nll;       /* (N_TOKENS) */
+  float *memory;    /* (mem) final memory */
+} Baseline;
+
+static Baseline
+baseline_new (const char *name)
 {
-  g_autoptr (MsSession) s = ms_session_new (m);
+  Baseline b = { .model = load (name) };
+  const MsConfig *c = ms_model_get_config (b.model);
+  b.mem = (size_t) c->n_slots * c->d_model;
+  b.nll = g_new (float, N_TOKENS);
+  b.memory = g_new (float, b.mem);
+  g_autoptr (MsSession) s = ms_session_new (b.model);
   g_autofree int32_t *tokens = make_tokens ();
   GError *error = NULL;
-  g_assert_true (ms_session_run (s, tokens, N_TOKENS, 0, nll, NULL, NULL, NULL, &error));
+  g_assert_true (ms_session_run (s, tokens, N_TOKENS, 0, b.nll, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  const MsConfig *c = ms_model_get_config (m);
-  memcpy (memory, ms_session_get_memory (s), (size_t) c->n_slots * c->d_model * sizeof (float));
+  memcpy (b.memory, ms_session_get_memory (s), b.mem * sizeof (float));
+  return b;
+}
+
+static void
+baseline_clear (Baseline *b)
+{
+  ms_model_unref (b->model);
+  g_free (b->nll);
+  g_free (b->memory);
+}
+
+/* The session ended exactly where the uninterrupted run did. */
+static void
+assert_matches_baseline (const Baseline *b, const MsSession *s, const float *nll)
+{
+  assert_same_floats (nll, b->nll, N_TOKENS);
+  assert_same_floats (ms_session_get_memory (s), b->memory, b->mem);
 }
 
 static void
@@ -60,11 +89,8 @@ test_save_restore (void)
 {
   for (guint k = 0; k < G_N_ELEMENTS (models); k++)
     {
-      g_autoptr (MsModel) m = load (models[k]);
-      const MsConfig *c = ms_model_get_config (m);
-      size_t mem = (size_t) c->n_slots * c->d_model;
-      g_autofree float *nll_ref = g_new (float, N_TOKENS), *mem_ref = g_new (float, mem);
-      full_run (m, nll_ref, mem_ref);
+      Baseline b = baseline_new (models[k]);
+      MsModel *m = b.model;
 
       /* 11 segments, save, then a new session restores and finishes */
       g_autofree int32_t *tokens = make_tokens ();
@@ -84,10 +110,10 @@ test_save_restore (void)
       g_assert_no_error (error);
       g_assert_cmpint (ms_session_get_segment (resumed), ==, 11);
       g_assert_true (ms_session_run (resumed, tokens, N_TOKENS, 0, nll, NULL, NULL, NULL, &error));
-      assert_same_floats (nll, nll_ref, N_TOKENS);
-      assert_same_floats (ms_session_get_memory (resumed), mem_ref, mem);
+      assert_matches_baseline (&b, resumed, nll);
       g_unlink (path);
       g_rmdir (dir);
+      baseline_clear (&b);
     }
 }
 
@@ -149,11 +175,8 @@ test_cancel_and_resume (void)
 {
   for (guint k = 0; k < G_N_ELEMENTS (models); k++)
     {
-      g_autoptr (MsModel) m = load (models[k]);
-      const MsConfig *c = ms_model_get_config (m);
-      size_t mem = (size_t) c->n_slots * c->d_model;
-      g_autofree float *nll_ref = g_new (float, N_TOKENS), *mem_ref = g_new (float, mem);
-      full_run (m, nll_ref, mem_ref);
+      Baseline b = baseline_new (models[k]);
+      MsModel *m = b.model;
 
       g_autoptr (MsSession) s = ms_session_new (m);
       g_autofree int32_t *tokens = make_tokens ();
@@ -166,9 +189,9 @@ test_cancel_and_resume (void)
       g_assert_cmpint (ca.calls, ==, 5);
       g_assert_cmpint (ms_session_get_segment (s), ==, 5);
       g_assert_true (ms_session_run (s, tokens, N_TOKENS, 0, nll, NULL, NULL, NULL, &error));
-      assert_same_floats (nll, nll_ref, N_TOKENS);
-      assert_same_floats (ms_session_get_memory (s), mem_ref, mem);
+      assert_matches_baseline (&b, s, nll);
       g_object_unref (ca.cancellable);
+      baseline_clear (&b);
     }
 }
 
@@ -240,19 +263,16 @@ test_reset (void)
 {
   for (guint k = 0; k < G_N_ELEMENTS (models); k++)
     {
-      g_autoptr (MsModel) m = load (models[k]);
-      const MsConfig *c = ms_model_get_config (m);
-      size_t mem = (size_t) c->n_slots * c->d_model;
-      g_autofree float *nll_ref = g_new (float, N_TOKENS), *mem_ref = g_new (float, mem);
-      full_run (m, nll_ref, mem_ref);
+      Baseline b = baseline_new (models[k]);
+      MsModel *m = b.model;
       g_autoptr (MsSession) s = ms_session_new (m);
       g_autofree int32_t *tokens = make_tokens ();
       g_autofree float *nll = g_new (float, N_TOKENS);
       g_assert_true (ms_session_run (s, tokens + 50, 100, 0, NULL, NULL, NULL, NULL, NULL));
       ms_session_reset (s);
       g_assert_true (ms_session_run (s, tokens, N_TOKENS, 0, nll, NULL, NULL, NULL, NULL));
-      assert_same_floats (nll, nll_ref, N_TOKENS);
-      assert_same_floats (ms_session_get_memory (s), mem_ref, mem);
+      assert_matches_baseline (&b, s, nll);
+      baseline_clear (&b);
     }
 }
 
@@ -278,20 +298,18 @@ run_in_thread (gpointer data)
 static void
 test_shared_model_threads (void)
 {
-  g_autoptr (MsModel) m = load ("memformer");
-  const MsConfig *c = ms_model_get_config (m);
-  g_autofree float *nll_ref = g_new (float, N_TOKENS), *mem_ref = g_new (float, (size_t) c->n_slots * c->d_model);
-  full_run (m, nll_ref, mem_ref);
-  ThreadJob jobs[2] = { { m, g_new (float, N_TOKENS) }, { m, g_new (float, N_TOKENS) } };
+  Baseline b = baseline_new ("memformer");
+  ThreadJob jobs[2] = { { b.model, g_new (float, N_TOKENS) }, { b.model, g_new (float, N_TOKENS) } };
   GThread *threads[2];
   for (int i = 0; i < 2; i++)
     threads[i] = g_thread_new ("session", run_in_thread, &jobs[i]);
   for (int i = 0; i < 2; i++)
     {
       g_thread_join (threads[i]);
-      assert_same_floats (jobs[i].nll, nll_ref, N_TOKENS);
+      assert_same_floats (jobs[i].nll, b.nll, N_TOKENS);
       g_free (jobs[i].nll);
     }
+  baseline_clear (&b);
 }
 
 int
