@@ -3,6 +3,7 @@
  * every range in the header has been checked against it. */
 #include "ms-safetensors.h"
 #include "ms-error.h"
+#include "ms-half.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -347,28 +348,6 @@ ms_safetensors_get_metadata (const MsSafetensors *st, const char *key)
   return g_hash_table_lookup (st->metadata, key);
 }
 
-/* IEEE half → single, including subnormals, infinities and NaN. */
-static float
-half_to_float (uint16_t h)
-{
-  uint32_t sign = (uint32_t) (h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0)
-    {
-      float f = ldexpf ((float) mant, -24);
-      return sign ? -f : f;
-    }
-  else if (exp == 31)
-    bits = sign | 0x7f800000u | (mant << 13);
-  else
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  float f;
-  memcpy (&f, &bits, 4);
-  return f;
-}
-
 size_t
 ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst)
 {
@@ -387,7 +366,7 @@ ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst)
             break;
           }
         case MS_DTYPE_F16:
-          f = half_to_float ((uint16_t) (p[2 * i] | p[2 * i + 1] << 8));
+          f = ms_half_to_float ((uint16_t) (p[2 * i] | p[2 * i + 1] << 8));
           break;
         case MS_DTYPE_BF16:
         default:
@@ -404,9 +383,8 @@ ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst)
   return bad;
 }
 
-gboolean
-ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
-                      const char *const *metadata, GError **error)
+GBytes *
+ms_safetensors_serialize (const MsTensorOut *tensors, guint n, const char *const *metadata)
 {
   g_autoptr (JsonBuilder) jb = json_builder_new ();
   json_builder_begin_object (jb);
@@ -475,11 +453,27 @@ ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
           g_byte_array_append (out, le, 4);
         }
     }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+gboolean
+ms_safetensors_write_bytes (const char *path, GBytes *bytes, GError **error)
+{
   g_autoptr (GError) io_error = NULL;
-  if (!g_file_set_contents (path, (const char *) out->data, out->len, &io_error))
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+  if (!g_file_set_contents (path, data, (gssize) size, &io_error))
     {
       g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot write: %s", path, io_error->message);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
+                      const char *const *metadata, GError **error)
+{
+  g_autoptr (GBytes) bytes = ms_safetensors_serialize (tensors, n, metadata);
+  return ms_safetensors_write_bytes (path, bytes, error);
 }

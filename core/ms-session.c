@@ -170,8 +170,8 @@ ms_session_run (MsSession *s, const int32_t *tokens, size_t n, int segment_len, 
 
 /* ---- state files ------------------------------------------------------ */
 
-gboolean
-ms_session_save_state (const MsSession *s, const char *path, GError **error)
+GBytes *
+ms_session_save_state_bytes (const MsSession *s)
 {
   const MsConfig *c = ms_model_get_config (s->model);
   int carry_cols = c->arch == MS_ARCH_MEMFORMER ? c->d_model : c->vocab_size;
@@ -183,7 +183,14 @@ ms_session_save_state (const MsSession *s, const char *path, GError **error)
   g_autofree char *token = g_strdup_printf ("%d", s->carry_token);
   const char *meta[] = { "memscope.state", STATE_FORMAT, "memscope.arch", ms_arch_name (c->arch),
                          "segment", segment, "carry_token", token, NULL };
-  return ms_safetensors_write (path, t, 2, meta, error);
+  return ms_safetensors_serialize (t, 2, meta);
+}
+
+gboolean
+ms_session_save_state (const MsSession *s, const char *path, GError **error)
+{
+  g_autoptr (GBytes) bytes = ms_session_save_state_bytes (s);
+  return ms_safetensors_write_bytes (path, bytes, error);
 }
 
 static gboolean
@@ -199,13 +206,10 @@ state_int (MsSafetensors *st, const char *key, gint64 max, gint64 *out, const ch
   return TRUE;
 }
 
-gboolean
-ms_session_load_state (MsSession *s, const char *path, GError **error)
+static gboolean
+load_state (MsSession *s, MsSafetensors *st, const char *path, GError **error)
 {
   const MsConfig *c = ms_model_get_config (s->model);
-  g_autoptr (MsSafetensors) st = ms_safetensors_open (path, error);
-  if (!st)
-    return FALSE;
   if (g_strcmp0 (ms_safetensors_get_metadata (st, "memscope.state"), STATE_FORMAT) != 0
       || g_strcmp0 (ms_safetensors_get_metadata (st, "memscope.arch"), ms_arch_name (c->arch)) != 0)
     {
@@ -242,4 +246,20 @@ ms_session_load_state (MsSession *s, const char *path, GError **error)
   s->carry_token = (int32_t) token;
   s->segment = (int) segment;
   return TRUE;
+}
+
+gboolean
+ms_session_load_state (MsSession *s, const char *path, GError **error)
+{
+  g_autoptr (MsSafetensors) st = ms_safetensors_open (path, error);
+  return st && load_state (s, st, path, error);
+}
+
+gboolean
+ms_session_load_state_bytes (MsSession *s, GBytes *bytes, const char *label, GError **error)
+{
+  gsize size;
+  const uint8_t *data = g_bytes_get_data (bytes, &size);
+  g_autoptr (MsSafetensors) st = ms_safetensors_open_bytes (data, size, label, error);
+  return st && load_state (s, st, label, error);
 }

@@ -90,6 +90,11 @@ gboolean ms_session_save_state (const MsSession *s, const char *path, GError **e
  * architecture and shape; on failure (MS_ERROR_STATE, …) nothing changes. */
 gboolean ms_session_load_state (MsSession *s, const char *path, GError **error);
 
+/* The same state as bytes (owned), and restoring from them; @label names
+ * the bytes in messages. */
+GBytes *ms_session_save_state_bytes (const MsSession *s);
+gboolean ms_session_load_state_bytes (MsSession *s, GBytes *bytes, const char *label, GError **error);
+
 /* Progress callback for ms_session_run: after each segment. */
 typedef void (*MsProgressFunc) (int segments_done, int n_segments, gpointer user_data);
 

@@ -1,0 +1,54 @@
+/* ms-half.c — half ↔ single conversions, by bit manipulation so they do not
+ * depend on compiler support for _Float16. */
+#include "ms-half.h"
+
+#include <math.h>
+#include <string.h>
+
+float
+ms_half_to_float (uint16_t h)
+{
+  uint32_t sign = (uint32_t) (h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0)
+    {
+      float f = ldexpf ((float) mant, -24);
+      return sign ? -f : f;
+    }
+  else if (exp == 31)
+    bits = sign | 0x7f800000u | (mant << 13);
+  else
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  float f;
+  memcpy (&f, &bits, 4);
+  return f;
+}
+
+uint16_t
+ms_float_to_half (float f)
+{
+  uint32_t x;
+  memcpy (&x, &f, 4);
+  uint16_t sign = (uint16_t) ((x >> 16) & 0x8000);
+  uint32_t abs = x & 0x7fffffffu;
+  if (abs > 0x7f800000u)
+    return sign | 0x7e00;                        /* NaN */
+  if (abs >= 0x477ff000u)
+    return sign | 0x7c00;                        /* ≥ 65520 rounds to inf */
+  if (abs < 0x38800000u)
+    {
+      /* subnormal half (or zero): value = mant · 2^-24 */
+      float a;
+      memcpy (&a, &abs, 4);
+      return sign | (uint16_t) lrintf (a * 16777216.0f);   /* rint = nearest even */
+    }
+  uint32_t mant = abs & 0x7fffff;
+  uint32_t exp = (abs >> 23) - 112;
+  uint32_t half = (exp << 10) | (mant >> 13);
+  uint32_t rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
+    half++;                                      /* may carry into the exponent: correct */
+  return sign | (uint16_t) half;
+}
