@@ -112,11 +112,7 @@ print_json (const char *model_path, GArray *segments, int n_predicted, double to
   json_builder_add_double_value (b, total_nll);
   json_builder_end_object (b);
 
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
-  printf ("%s\n", text);
+  cli_print_json (b);
 }
 
 static void
@@ -150,21 +146,14 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
   if (!cli_parse (cmd, entries, 2, &argc, &argv))
     return CLI_EXIT_USAGE;
   if (segment_len < 0)
-    {
-      fprintf (stderr, "memscope-cli run: --segment-len must be positive\n");
-      return CLI_EXIT_USAGE;
-    }
+    return cli_usage_error (cmd, "--segment-len must be positive");
 
   g_autoptr (GError) error = NULL;
   g_autoptr (MsModel) model = cli_load_model (argv[1]);
   if (!model)
     return CLI_EXIT_FAILURE;
   if (segment_len > ms_model_get_config (model)->segment_len)
-    {
-      fprintf (stderr, "memscope-cli run: --segment-len %d exceeds the segment_len %d of %s\n", segment_len,
-               ms_model_get_config (model)->segment_len, argv[1]);
-      return CLI_EXIT_USAGE;
-    }
+    return cli_usage_error (cmd, "--segment-len exceeds the model's segment_len");
   size_t n_tokens = 0;
   g_autofree int32_t *tokens = ms_text_load_tokens (argv[2], &n_tokens, &error);
   if (!tokens)

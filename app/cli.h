@@ -4,6 +4,9 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "ms-model.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
 
@@ -25,7 +28,14 @@ gboolean cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_position
 
 /* Loads @path, printing load warnings to stderr; on failure prints the
  * error and returns NULL (the caller exits with CLI_EXIT_FAILURE). */
-struct _MsModel *cli_load_model (const char *path);
+MsModel *cli_load_model (const char *path);
+
+/* Prints "memscope-cli CMD: MESSAGE" and a --help hint to stderr; returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_error (const CliCommand *cmd, const char *message);
+
+/* Prints the builder's root as JSON on stdout. */
+void cli_print_json (JsonBuilder *builder);
 
 /* Prints "memscope-cli: MESSAGE" to stderr and returns CLI_EXIT_FAILURE. */
 int cli_fail (const GError *error);
@@ -47,3 +57,5 @@ gboolean cli_interrupted (void);
 
 int cli_info (const CliCommand *cmd, int argc, char **argv);
 int cli_run (const CliCommand *cmd, int argc, char **argv);
+int cli_record (const CliCommand *cmd, int argc, char **argv);
+int cli_runs (const CliCommand *cmd, int argc, char **argv);

@@ -7,11 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
 #include "ms-model.h"
 
 static const CliCommand commands[] = {
   { "info", "MODEL", "Show a model's architecture, configuration, parameter count and tensors", cli_info },
   { "run", "MODEL INPUT", "Step a model through a text file; per-segment NLL and memory change", cli_run },
+  { "record", "MODEL INPUT", "Record a run (attention, memory, NLL, retention) into a database", cli_record },
+  { "runs", "FILE", "List the runs a recording holds", cli_runs },
 };
 
 static volatile sig_atomic_t interrupted;
@@ -36,6 +40,23 @@ gboolean
 cli_interrupted (void)
 {
   return interrupted != 0;
+}
+
+int
+cli_usage_error (const CliCommand *cmd, const char *message)
+{
+  fprintf (stderr, "memscope-cli %s: %s\nTry 'memscope-cli %s --help'.\n", cmd->name, message, cmd->name);
+  return CLI_EXIT_USAGE;
+}
+
+void
+cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
 }
 
 int
@@ -70,12 +91,13 @@ cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional, int *
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, argc, argv, &error))
     {
-      fprintf (stderr, "memscope-cli %s: %s\nTry 'memscope-cli %s --help'.\n", cmd->name, error->message, cmd->name);
+      cli_usage_error (cmd, error->message);
       return FALSE;
     }
   if (*argc != n_positional + 1)
     {
-      fprintf (stderr, "memscope-cli %s: expected %s\nTry 'memscope-cli %s --help'.\n", cmd->name, cmd->args, cmd->name);
+      g_autofree char *expected = g_strdup_printf ("expected %s", cmd->args);
+      cli_usage_error (cmd, expected);
       return FALSE;
     }
   return TRUE;
@@ -112,7 +134,7 @@ usage (FILE *out)
 {
   fprintf (out, "Usage: memscope-cli COMMAND [OPTIONS] ARGS...\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-6s %-12s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+    fprintf (out, "  %-7s %-12s %s\n", commands[i].name, commands[i].args, commands[i].summary);
   fprintf (out, "\nRun 'memscope-cli COMMAND --help' for a command's options.\n"
                 "Exit codes: 0 success, 1 failure, 2 usage error.\n");
 }

@@ -107,8 +107,8 @@ config_int (JsonObject *o, const char *key, int min, int *out, gboolean required
   return TRUE;
 }
 
-static gboolean
-parse_config (MsConfig *c, const char *arch, const char *json, const char *path, GError **error)
+gboolean
+ms_config_parse (MsConfig *c, const char *arch, const char *json, const char *path, GError **error)
 {
   memset (c, 0, sizeof *c);
   if (g_strcmp0 (arch, "memformer") == 0)
@@ -322,7 +322,7 @@ check_metadata (MsModel *m, MsSafetensors *st, GError **error)
                    m->path, tok ? "\"" : "", tok ? tok : "missing", tok ? "\"" : "");
       return FALSE;
     }
-  return parse_config (&m->config, ms_safetensors_get_metadata (st, "memscope.arch"),
+  return ms_config_parse (&m->config, ms_safetensors_get_metadata (st, "memscope.arch"),
                        ms_safetensors_get_metadata (st, "memscope.config"), m->path, error);
 }
 

@@ -81,6 +81,11 @@ const MsModelTensor *ms_model_get_tensor (const MsModel *model, guint i);
 /* NULL-terminated warnings found at load (unknown tensors, NaN weights).  Borrowed. */
 const char *const *ms_model_get_warnings (const MsModel *model);
 
+/* Fills @c from the memscope.arch and memscope.config metadata strings;
+ * MS_ERROR_MODEL naming @label and the setting when they are unusable. */
+gboolean ms_config_parse (MsConfig *c, const char *arch, const char *config_json, const char *label,
+                          GError **error);
+
 const char *ms_arch_name (MsArch arch);
 const char *ms_rmt_mask_name (MsRmtMask mask);
 

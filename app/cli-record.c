@@ -1,0 +1,136 @@
+/* cli-record.c — `memscope-cli record` (record or resume a run into a
+ * database) and `memscope-cli runs` (list the runs a database holds). */
+#include "cli.h"
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "ms-error.h"
+#include "ms-recorder.h"
+#include "ms-recording.h"
+
+typedef struct {
+  CliProgress progress;
+  GCancellable *cancellable;
+} RecordProgress;
+
+static void
+on_progress (int done, int total, gpointer user_data)
+{
+  RecordProgress *rp = user_data;
+  cli_progress_update (&rp->progress, done, total);
+  if (cli_interrupted ())
+    g_cancellable_cancel (rp->cancellable);
+}
+
+int
+cli_record (const CliCommand *cmd, int argc, char **argv)
+{
+  g_autofree char *db = NULL, *name = NULL, *attn = NULL;
+  int segment_len = 0, max_segments = 0;
+  gint64 resume = 0;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Recording to write (created when missing)", "FILE" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the run (default: MODEL on INPUT)", "NAME" },
+    { "segment-len", 0, 0, G_OPTION_ARG_INT, &segment_len, "Tokens per segment (default and maximum: the model's)", "N" },
+    { "max-segments", 0, 0, G_OPTION_ARG_INT, &max_segments, "Record at most N segments", "N" },
+    { "attn", 0, 0, G_OPTION_ARG_STRING, &attn, "Attention storage: f16 (default), f32 or none", "f16|f32|none" },
+    { "resume", 0, 0, G_OPTION_ARG_INT64, &resume, "Continue the incomplete run RUN instead of starting one", "RUN" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  if (!cli_parse (cmd, entries, 2, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  MsRecordOptions opts = { name, segment_len, max_segments, MS_ATTN_STORE_F16 };
+  if (!db)
+    return cli_usage_error (cmd, "--db FILE is required");
+  if (attn && !ms_attn_store_parse (attn, &opts.attn))
+    return cli_usage_error (cmd, "--attn must be f16, f32 or none");
+  if (segment_len < 0 || max_segments < 0 || resume < 0)
+    return cli_usage_error (cmd, "--segment-len, --max-segments and --resume must be positive");
+
+  g_autoptr (MsModel) model = cli_load_model (argv[1]);
+  if (!model)
+    return CLI_EXIT_FAILURE;
+  if (segment_len > ms_model_get_config (model)->segment_len)
+    return cli_usage_error (cmd, "--segment-len exceeds the model's segment_len");
+
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  RecordProgress rp = { .cancellable = cancellable };
+  cli_progress_init (&rp.progress, "record");
+  cli_install_interrupt ();
+  g_autoptr (GError) error = NULL;
+  gint64 run_id = 0;
+  gboolean ok = ms_record (db, model, argv[2], &opts, resume, on_progress, &rp, cancellable, &run_id, &error);
+  cli_progress_finish (&rp.progress);
+  if (!ok)
+    return cli_fail (error);
+
+  g_autoptr (MsRecording) rec = ms_recording_open (db, &error);
+  g_autoptr (MsRunInfo) info = rec ? ms_recording_get_run (rec, run_id, &error) : NULL;
+  if (!info)
+    return cli_fail (error);
+  if (json)
+    printf ("{\"db\": \"%s\", \"run\": %" G_GINT64_FORMAT ", \"segments_done\": %d, \"n_segments\": %d, "
+            "\"status\": \"%s\"}\n", db, run_id, info->segments_done, info->n_segments, info->status);
+  else
+    printf ("%s: run %" G_GINT64_FORMAT " (%s): %d of %d segments, %s\n", db, run_id, info->name,
+            info->segments_done, info->n_segments, info->status);
+  return CLI_EXIT_OK;
+}
+
+int
+cli_runs (const CliCommand *cmd, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON array", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  if (!cli_parse (cmd, entries, 1, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
+  g_autoptr (GPtrArray) runs = rec ? ms_recording_list_runs (rec, &error) : NULL;
+  if (!runs)
+    return cli_fail (error);
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_array (b);
+      for (guint i = 0; i < runs->len; i++)
+        {
+          MsRunInfo *r = runs->pdata[i];
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "id");
+          json_builder_add_int_value (b, r->id);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, r->name);
+          json_builder_set_member_name (b, "model");
+          json_builder_add_string_value (b, r->model_path);
+          json_builder_set_member_name (b, "arch");
+          json_builder_add_string_value (b, ms_arch_name (r->config.arch));
+          json_builder_set_member_name (b, "input");
+          json_builder_add_string_value (b, r->input_path);
+          json_builder_set_member_name (b, "segments_done");
+          json_builder_add_int_value (b, r->segments_done);
+          json_builder_set_member_name (b, "n_segments");
+          json_builder_add_int_value (b, r->n_segments);
+          json_builder_set_member_name (b, "status");
+          json_builder_add_string_value (b, r->status);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      cli_print_json (b);
+      return CLI_EXIT_OK;
+    }
+  for (guint i = 0; i < runs->len; i++)
+    {
+      MsRunInfo *r = runs->pdata[i];
+      printf ("%" G_GINT64_FORMAT "\t%s\t%s\t%d/%d\t%s\n", r->id, r->name, r->model_path, r->segments_done,
+              r->n_segments, r->status);
+    }
+  return CLI_EXIT_OK;
+}

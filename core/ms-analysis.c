@@ -1,0 +1,298 @@
+/* ms-analysis.c — retention analysis (DESIGN §5): write distributions, slot
+ * types, provenance, memory cosines and read usage, over the float arrays a
+ * session observes.  Contracts are in ms-analysis.h.
+ */
+#include "ms-analysis.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+MsWriteDistribution *
+ms_write_distribution_new (int n_slots, int max_tokens)
+{
+  g_return_val_if_fail (n_slots >= 1 && max_tokens >= 0, NULL);
+  size_t K = (size_t) n_slots;
+  /* old_share, token_share (K each), transfer (K, K), token_weights (K, max_tokens) */
+  size_t per_slot = 2 + K + (size_t) max_tokens;
+  g_return_val_if_fail (per_slot <= SIZE_MAX / sizeof (float) / K, NULL);
+
+  MsWriteDistribution *wd = g_new0 (MsWriteDistribution, 1);
+  float *block = g_new0 (float, K * per_slot);
+  wd->n_slots = n_slots;
+  wd->n_tokens = 0;
+  wd->max_tokens = max_tokens;
+  wd->old_share = block;
+  wd->token_share = block + K;
+  wd->transfer = block + 2 * K;
+  wd->token_weights = block + 2 * K + K * K;
+  return wd;
+}
+
+void
+ms_write_distribution_free (MsWriteDistribution *wd)
+{
+  if (wd == NULL)
+    return;
+  g_free (wd->old_share); /* the start of the single block */
+  g_free (wd);
+}
+
+/* token_share[i] = Σ_j token_weights[i, j], the row sums of the packed (K, n) block. */
+static void
+sum_token_rows (MsWriteDistribution *wd)
+{
+  int K = wd->n_slots, n = wd->n_tokens;
+  for (int i = 0; i < K; i++)
+    {
+      const float *row = wd->token_weights + (size_t) i * n;
+      double sum = 0;
+      for (int j = 0; j < n; j++)
+        sum += row[j];
+      wd->token_share[i] = (float) sum;
+    }
+}
+
+void
+ms_write_distribution_from_memformer (MsWriteDistribution *wd, const float *writer, int H, int K, int n)
+{
+  g_return_if_fail (wd != NULL && writer != NULL);
+  g_return_if_fail (K == wd->n_slots && H >= 1 && n >= 0 && n <= wd->max_tokens);
+  int W = 1 + n;
+  double inv_h = 1.0 / H;
+  wd->n_tokens = n;
+  memset (wd->transfer, 0, (size_t) K * K * sizeof (float));
+
+  for (int i = 0; i < K; i++)
+    {
+      /* column 0: the slot itself */
+      double self = 0;
+      for (int h = 0; h < H; h++)
+        self += writer[((size_t) h * K + i) * W];
+      wd->old_share[i] = (float) (self * inv_h);
+      wd->transfer[(size_t) i * K + i] = wd->old_share[i];
+
+      float *tw = wd->token_weights + (size_t) i * n;
+      for (int j = 0; j < n; j++)
+        {
+          double sum = 0;
+          for (int h = 0; h < H; h++)
+            sum += writer[((size_t) h * K + i) * W + 1 + j];
+          tw[j] = (float) (sum * inv_h);
+        }
+    }
+  sum_token_rows (wd);
+}
+
+void
+ms_write_distribution_from_rmt (MsWriteDistribution *wd, const float *write_rows, int H, int m, int n)
+{
+  g_return_if_fail (wd != NULL && write_rows != NULL);
+  g_return_if_fail (m == wd->n_slots && H >= 1 && n >= 0 && n <= wd->max_tokens);
+  int T = 2 * m + n;
+  double inv_h = 1.0 / H;
+  wd->n_tokens = n;
+
+  for (int i = 0; i < m; i++)
+    {
+      /* [read block 0..m) | tokens m..m+n) | write block m+n..T) */
+      float *tr = wd->transfer + (size_t) i * m;
+      double old = 0;
+      for (int j = 0; j < m; j++)
+        {
+          double sum = 0;
+          for (int h = 0; h < H; h++)
+            {
+              const float *row = write_rows + ((size_t) h * m + i) * T;
+              sum += (double) row[j] + row[m + n + j];
+            }
+          tr[j] = (float) (sum * inv_h);
+          old += sum;
+        }
+      wd->old_share[i] = (float) (old * inv_h);
+
+      float *tw = wd->token_weights + (size_t) i * n;
+      for (int j = 0; j < n; j++)
+        {
+          double sum = 0;
+          for (int h = 0; h < H; h++)
+            sum += write_rows[((size_t) h * m + i) * T + m + j];
+          tw[j] = (float) (sum * inv_h);
+        }
+    }
+  sum_token_rows (wd);
+}
+
+MsSlotType
+ms_slot_type (float retention, double retain_at, double overwrite_at)
+{
+  /* In float: (double) 0.9f < 0.9, so comparing in double would call a
+   * retention of exactly 0.9f "mixed". */
+  if (retention >= (float) retain_at)
+    return MS_SLOT_RETAIN;
+  if (retention <= (float) overwrite_at)
+    return MS_SLOT_OVERWRITE;
+  return MS_SLOT_MIXED;
+}
+
+void
+ms_slot_type_counts (const float *retention, int K, double retain_at, double overwrite_at, int counts[3])
+{
+  g_return_if_fail (retention != NULL || K == 0);
+  counts[MS_SLOT_RETAIN] = counts[MS_SLOT_MIXED] = counts[MS_SLOT_OVERWRITE] = 0;
+  for (int i = 0; i < K; i++)
+    if (!isnan (retention[i]))
+      counts[ms_slot_type (retention[i], retain_at, overwrite_at)]++;
+}
+
+void
+ms_provenance_init (float *p0, int K)
+{
+  for (int i = 0; i < K; i++)
+    p0[i] = 1.0f;
+}
+
+void
+ms_provenance_step (const float *prev, int K, int n_sources, const MsWriteDistribution *wd, float *next)
+{
+  g_return_if_fail (prev != NULL && next != NULL && wd != NULL);
+  g_return_if_fail (K == wd->n_slots && n_sources >= 1);
+  int S = n_sources;
+
+  /* next[:, :S] = T · prev, one row at a time; the inner loop runs along a
+   * row of prev, so it is contiguous.  Zero T entries (all off-diagonal ones
+   * for Memformer) are skipped: they cost nothing and spread no NaN. */
+  for (int i = 0; i < K; i++)
+    {
+      float *out = next + (size_t) i * (S + 1);
+      const float *tr = wd->transfer + (size_t) i * K;
+      memset (out, 0, (size_t) S * sizeof (float));
+      for (int j = 0; j < K; j++)
+        {
+          float t = tr[j];
+          if (t == 0.0f)
+            continue;
+          const float *src = prev + (size_t) j * S;
+          for (int s = 0; s < S; s++)
+            out[s] += t * src[s];
+        }
+      out[S] = wd->token_share[i];
+    }
+}
+
+void
+ms_provenance_mean (const float *p, int K, int n_sources, float *out)
+{
+  g_return_if_fail (K >= 1);
+  for (int s = 0; s < n_sources; s++)
+    {
+      double sum = 0;
+      for (int i = 0; i < K; i++)
+        sum += p[(size_t) i * n_sources + s];
+      out[s] = (float) (sum / K);
+    }
+}
+
+/* dot / (‖a‖ ‖b‖) clamped to [-1, 1]; the comparisons keep NaN (fmin/fmax would drop it). */
+static double
+cosine_from (double dot, double norm2_a, double norm2_b)
+{
+  double c = dot / (sqrt (norm2_a) * sqrt (norm2_b));
+  if (c > 1.0)
+    c = 1.0;
+  else if (c < -1.0)
+    c = -1.0;
+  return c;
+}
+
+double
+ms_memory_state_cosine (const float *a, const float *b, size_t n)
+{
+  double dot = 0, aa = 0, bb = 0;
+  for (size_t k = 0; k < n; k++)
+    {
+      dot += (double) a[k] * b[k];
+      aa += (double) a[k] * a[k];
+      bb += (double) b[k] * b[k];
+    }
+  return cosine_from (dot, aa, bb);
+}
+
+void
+ms_memory_slot_cosine (const float *m_prev, const float *m_next, int K, int d, float *out)
+{
+  for (int i = 0; i < K; i++)
+    out[i] = (float) ms_memory_state_cosine (m_prev + (size_t) i * d, m_next + (size_t) i * d, (size_t) d);
+}
+
+void
+ms_memory_similarity_matrix (const float *states, int S, size_t n, float *out)
+{
+  g_return_if_fail (S >= 0);
+  if (S == 0)
+    return;
+  g_autofree double *norm2 = g_new (double, S); /* (S) ‖state_a‖², computed once */
+  for (int a = 0; a < S; a++)
+    {
+      const float *x = states + (size_t) a * n;
+      double sum = 0;
+      for (size_t k = 0; k < n; k++)
+        sum += (double) x[k] * x[k];
+      norm2[a] = sum;
+    }
+
+  for (int a = 0; a < S; a++)
+    {
+      const float *x = states + (size_t) a * n;
+      /* 1 for a usable state; NaN for a zero or non-finite one (0/0, inf/inf, NaN). */
+      out[(size_t) a * S + a] = (norm2[a] > 0 && isfinite (norm2[a])) ? 1.0f : NAN;
+      for (int b = a + 1; b < S; b++)
+        {
+          const float *y = states + (size_t) b * n;
+          double dot = 0;
+          for (size_t k = 0; k < n; k++)
+            dot += (double) x[k] * y[k];
+          float c = (float) cosine_from (dot, norm2[a], norm2[b]);
+          out[(size_t) a * S + b] = c;
+          out[(size_t) b * S + a] = c;
+        }
+    }
+}
+
+double
+ms_memory_relative_change (const float *m_prev, const float *m_next, size_t n)
+{
+  double diff = 0, base = 0;
+  for (size_t k = 0; k < n; k++)
+    {
+      double delta = (double) m_next[k] - m_prev[k];
+      diff += delta * delta;
+      base += (double) m_prev[k] * m_prev[k];
+    }
+  return sqrt (diff) / sqrt (base);
+}
+
+void
+ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc)
+{
+  g_return_if_fail (H >= 1 && n >= 0 && K >= 0);
+  double inv_h = 1.0 / H;
+  /* Slot-outer so each slot's sum is one double accumulator; the reader of
+   * one layer is small (H·n·K), so the stride-K reads stay in cache. */
+  for (int k = 0; k < K; k++)
+    {
+      double sum = 0;
+      for (int h = 0; h < H; h++)
+        for (int t = 0; t < n; t++)
+          sum += reader[((size_t) h * n + t) * K + k];
+      acc[k] += (float) (sum * inv_h);
+    }
+}
+
+void
+ms_read_usage (const float *reader, int H, int n, int K, float *out)
+{
+  for (int k = 0; k < K; k++)
+    out[k] = 0.0f;
+  ms_read_usage_accumulate (reader, H, n, K, out);
+}

@@ -1,0 +1,130 @@
+/* ms-analysis.h — the retention quantities of DESIGN §5, as plain functions
+ * over float arrays.
+ *
+ * Inputs are the observations a session offers (ms-session.h): Memformer's
+ * writer (H, K, 1+n) and reader (H, n, K), RMT's last-layer write rows
+ * (H, m, 2m+n) and read rows (H, n, m), and memory states (K, d).  From one
+ * segment's write attention, an MsWriteDistribution says where each new slot's
+ * content comes from (old memory vs the segment's tokens, and which old slot);
+ * the rest follows from it: slot retention and slot types, provenance over
+ * source segments, plus representation retention (cosines) and read usage.
+ *
+ * Dimension letters: H heads, K memory slots (m for RMT), n = L_t tokens in
+ * the segment, d model width, S states or sources.  Arrays are row-major
+ * float; sums are accumulated in double.  Nothing here allocates except the
+ * _new constructor and ms_memory_similarity_matrix (one (S) scratch per call).
+ *
+ * NaN: no function checks its values.  A NaN (or ±inf) in an input makes the
+ * outputs that depend on it NaN and leaves the others alone; nothing crashes
+ * or asserts on values.  Shape errors (a count out of range) are programmer
+ * errors and are reported with g_return_if_fail.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* ---- Write distribution (DESIGN §5, per segment) ---------------------- */
+
+/* Where each new memory slot's content comes from in one segment (mean over heads). */
+typedef struct {
+  int n_slots;          /* K (Memformer) or m (RMT) */
+  int n_tokens;         /* L_t, as set by the last _from_* call (0 after _new) */
+  int max_tokens;       /* capacity: n_tokens ≤ max_tokens */
+  float *old_share;     /* (K)    mass on the old memory (retention r_t[i]) */
+  float *token_share;   /* (K)    mass on the segment's tokens; old + token = 1 */
+  float *transfer;      /* (K, K) T[i, j] = share of new slot i drawn from old slot j; rows sum to old_share[i] */
+  float *token_weights; /* (K, L_t) share of new slot i drawn from token j; rows sum to token_share[i];
+                           packed with row stride n_tokens (capacity K * max_tokens) */
+} MsWriteDistribution;
+
+/* Returns an owned, zeroed distribution for @n_slots ≥ 1 slots and segments
+ * of up to @max_tokens ≥ 0 tokens; all arrays live in one allocation.  Free
+ * with ms_write_distribution_free.  Allocate once per run, refill per segment. */
+MsWriteDistribution *ms_write_distribution_new (int n_slots, int max_tokens);
+/* Frees @wd and its arrays; NULL is allowed. */
+void ms_write_distribution_free (MsWriteDistribution *wd);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsWriteDistribution, ms_write_distribution_free)
+
+/* Memformer: fills @wd from the writer weights @writer (H, K, 1+n)
+ * (MS_OBS_WRITER), column 0 = the slot itself, columns 1..n = the tokens.
+ * old_share[i] = mean_h a[h,i,0]; token_weights[i,j] = mean_h a[h,i,1+j];
+ * token_share[i] = Σ_j token_weights[i,j]; transfer is diagonal,
+ * T[i,i] = old_share[i] (a Memformer slot only ever draws on itself).
+ * Needs K == wd->n_slots, 0 ≤ n ≤ wd->max_tokens, H ≥ 1.  Sets n_tokens = n. */
+void ms_write_distribution_from_memformer (MsWriteDistribution *wd, const float *writer, int H, int K, int n);
+
+/* RMT: fills @wd from the last layer's write rows @write_rows (H, m, T = 2m+n)
+ * (MS_OBS_RMT_WRITE) over [read block | tokens | write block].  Both memory
+ * blocks hold M_t, so T[i,j] = mean_h (P[h,i,j] + P[h,i,m+n+j]),
+ * old_share[i] = Σ_j T[i,j], token_weights[i,j] = mean_h P[h,i,m+j],
+ * token_share[i] = Σ_j token_weights[i,j].
+ * Needs m == wd->n_slots, 0 ≤ n ≤ wd->max_tokens, H ≥ 1.  Sets n_tokens = n. */
+void ms_write_distribution_from_rmt (MsWriteDistribution *wd, const float *write_rows, int H, int m, int n);
+
+/* ---- Slot types (DESIGN §5.2) ----------------------------------------- */
+
+typedef enum { MS_SLOT_RETAIN, MS_SLOT_MIXED, MS_SLOT_OVERWRITE } MsSlotType;
+
+#define MS_SLOT_RETAIN_AT    0.9 /* default: r ≥ 0.9 is retain */
+#define MS_SLOT_OVERWRITE_AT 0.1 /* default: r ≤ 0.1 is overwrite */
+
+/* retain: r >= retain_at (default 0.9); overwrite: r <= overwrite_at (default 0.1); else mixed.
+ * The thresholds are compared in single precision, like @retention itself, so
+ * a retention of 0.9f is retain at 0.9 and 0.1f is overwrite at 0.1.  Retain
+ * is tested first (it wins if the thresholds overlap).  A NaN retention meets
+ * neither threshold and is MS_SLOT_MIXED; ms_slot_type_counts leaves it out. */
+MsSlotType ms_slot_type (float retention, double retain_at, double overwrite_at);
+/* counts[3] over the K slots of one segment, indexed by MsSlotType.  Slots
+ * whose retention is NaN are counted in none of the three, so the counts sum
+ * to K minus the NaN slots. */
+void ms_slot_type_counts (const float *retention, int K, double retain_at, double overwrite_at, int counts[3]);
+
+/* ---- Provenance (DESIGN §5.3) ----------------------------------------- */
+
+/* Provenance (DESIGN §5.3). Source columns: 0 = the initial memory (source -1), column s+1 = segment s.
+   prev (K, n_sources) is P_t; next (K, n_sources+1) receives P_{t+1} for segment t = n_sources-1:
+   next[i, s] = sum_j T[i,j] prev[j, s] for every old column, next[i, n_sources] = token_share[i].
+   ms_provenance_init fills P_0 (K, 1) with 1s. Rows of a valid P sum to 1.
+   @wd must have n_slots == K; @prev and @next must not overlap (two buffers,
+   swapped per step).  A zero T[i,j] is skipped, so a NaN in old slot j's row
+   reaches only the slots that draw on j (for Memformer, only slot j). */
+void ms_provenance_init (float *p0, int K);
+void ms_provenance_step (const float *prev, int K, int n_sources, const MsWriteDistribution *wd, float *next);
+/* Mean over slots of P (K, n_sources) into out (n_sources): the column of the provenance heatmap at one timestep.
+   (One slot's column is simply row i of P: p + i * n_sources.) */
+void ms_provenance_mean (const float *p, int K, int n_sources, float *out);
+
+/* ---- Representation retention (DESIGN §5.4) --------------------------- */
+
+/* Representation retention: cos(M_{t+1}[i], M_t[i]) per slot into out (K).
+ * m_prev and m_next are (K, d).  A zero slot has no direction: its cosine is NaN. */
+void ms_memory_slot_cosine (const float *m_prev, const float *m_next, int K, int d, float *out);
+/* Cosine similarity of two whole memory states (flattened K*d vectors).
+ * Clamped to [-1, 1]; NaN if either is zero or holds a NaN/inf. */
+double ms_memory_state_cosine (const float *a, const float *b, size_t n);
+/* S x S matrix of whole-state cosines, states (S, n) row-major, out (S, S), symmetric, diagonal 1.
+ * Exactly symmetric; the diagonal is exactly 1 except for a state that is
+ * zero or not finite, whose whole row and column are NaN.  O(S² n). */
+void ms_memory_similarity_matrix (const float *states, int S, size_t n, float *out);
+/* How far the memory moved in one segment: ‖m_next − m_prev‖ / ‖m_prev‖ over
+ * the flattened n = K*d vectors (0 = unchanged, 1 = a change as large as the
+ * state itself).  A zero m_prev gives +inf (NaN if m_next is zero too); a
+ * NaN/inf in either gives NaN or inf. */
+double ms_memory_relative_change (const float *m_prev, const float *m_next, size_t n);
+
+/* ---- Read usage (DESIGN §5.5) ----------------------------------------- */
+
+/* Read usage (DESIGN §5.5): per slot, the total reader attention the segment's tokens give it,
+   averaged over heads: reader weights (H, n, K) of one layer -> out (K) (sum over tokens, mean over heads).
+   Callers average layers with ms_read_usage_accumulate over each layer and then dividing.
+   Works unchanged on RMT's read rows (H, n, m) (MS_OBS_RMT_READ). */
+void ms_read_usage (const float *reader, int H, int n, int K, float *out);
+/* As ms_read_usage, but adds the layer's usage into acc (K) instead of
+ * overwriting it.  Start from zeros; after L layers, divide acc by L. */
+void ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc);
+
+G_END_DECLS

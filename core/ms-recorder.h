@@ -1,0 +1,49 @@
+/* ms-recorder.h — recording a run into a Memscope database (DESIGN §6).
+ *
+ * A run steps one model through one input file, and for every segment
+ * commits, in ONE transaction: the segment's text and per-token NLL, every
+ * attention matrix the engine observes (one BLOB per segment, kind, layer
+ * and head; f16 by default), the memory state after the segment, the
+ * derived retention per slot (ms-analysis.h), and the session state needed
+ * to resume.  A process killed at any moment therefore leaves every
+ * committed segment complete and the run marked 'incomplete'; recording it
+ * again with @resume_run continues from the last committed segment and
+ * produces exactly what an uninterrupted run would have.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ms-session.h"
+
+G_BEGIN_DECLS
+
+typedef enum { MS_ATTN_STORE_F16, MS_ATTN_STORE_F32, MS_ATTN_STORE_NONE } MsAttnStore;
+
+typedef struct {
+  const char *name;        /* NULL: "MODEL-BASENAME on INPUT-BASENAME" */
+  int segment_len;         /* 0: the model's segment_len */
+  int max_segments;        /* 0: the whole input */
+  MsAttnStore attn;
+} MsRecordOptions;
+
+/* Parses "f16", "f32" or "none"; FALSE for anything else. */
+gboolean ms_attn_store_parse (const char *text, MsAttnStore *out);
+const char *ms_attn_store_name (MsAttnStore store);
+
+/* Records @input_path through @model into the database @db_path (created
+ * when missing).  With @resume_run > 0, continues that run instead: the
+ * model and input must be the very files it was started with (checked by
+ * SHA-256), and @opts is ignored.  @progress is called after each
+ * committed segment; @cancellable is checked between segments (the run
+ * stays resumable).  Stores the run id in @run_id (may be NULL) as soon as
+ * it is known, also on failure.  Errors name the database and what failed:
+ * MS_ERROR_IO (cannot write, disk full), MS_ERROR_FORMAT (not a recording,
+ * newer schema), MS_ERROR_INPUT (no such run, files differ),
+ * MS_ERROR_CANCELLED. */
+gboolean ms_record (const char *db_path, MsModel *model, const char *input_path,
+                    const MsRecordOptions *opts, gint64 resume_run,
+                    MsProgressFunc progress, gpointer progress_data,
+                    GCancellable *cancellable, gint64 *run_id, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,362 @@
+/* ms-recording.c — read-only queries over a recording. */
+#include "ms-recording.h"
+#include "ms-db.h"
+#include "ms-error.h"
+#include "ms-half.h"
+
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+struct _MsRecording {
+  /* Owned */
+  char *path;
+  sqlite3 *db;
+};
+
+MsRecording *
+ms_recording_open (const char *path, GError **error)
+{
+  sqlite3 *db = ms_db_open (path, FALSE, TRUE, error);
+  if (!db)
+    return NULL;
+  MsRecording *rec = g_new0 (MsRecording, 1);
+  rec->path = g_strdup (path);
+  rec->db = db;
+  return rec;
+}
+
+void
+ms_recording_close (MsRecording *rec)
+{
+  if (!rec)
+    return;
+  sqlite3_close (rec->db);
+  g_free (rec->path);
+  g_free (rec);
+}
+
+void
+ms_run_info_free (MsRunInfo *info)
+{
+  if (!info)
+    return;
+  g_free (info->name);
+  g_free (info->model_path);
+  g_free (info->input_path);
+  g_free (info->status);
+  g_free (info->attn_dtype);
+  g_free (info->created);
+  g_free (info);
+}
+
+static sqlite3_stmt *
+prepare (MsRecording *rec, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (rec->db, sql, -1, &st, NULL) != SQLITE_OK)
+    ms_db_fail (rec->db, rec->path, "reading the recording", error);
+  return st;
+}
+
+#define RUN_COLUMNS \
+  "r.id, r.name, m.path, r.input_path, m.arch, m.config, r.segment_len, r.n_segments, r.segments_done," \
+  " r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host"
+
+/* An incomplete run whose writer process is alive on this host is still
+ * being recorded. */
+static char *
+run_status (sqlite3_stmt *st)
+{
+  const char *status = (const char *) sqlite3_column_text (st, 9);
+  if (g_strcmp0 (status, "incomplete") == 0 && sqlite3_column_type (st, 12) == SQLITE_INTEGER
+      && g_strcmp0 ((const char *) sqlite3_column_text (st, 13), g_get_host_name ()) == 0)
+    {
+      pid_t pid = (pid_t) sqlite3_column_int (st, 12);
+      if (pid > 0 && kill (pid, 0) == 0)
+        return g_strdup ("recording");
+    }
+  return g_strdup (status);
+}
+
+static MsRunInfo *
+run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
+{
+  g_autoptr (MsRunInfo) info = g_new0 (MsRunInfo, 1);
+  info->id = sqlite3_column_int64 (st, 0);
+  info->name = g_strdup ((const char *) sqlite3_column_text (st, 1));
+  info->model_path = g_strdup ((const char *) sqlite3_column_text (st, 2));
+  info->input_path = g_strdup ((const char *) sqlite3_column_text (st, 3));
+  g_autofree char *label = g_strdup_printf ("%s: run %" G_GINT64_FORMAT, rec->path, info->id);
+  if (!ms_config_parse (&info->config, (const char *) sqlite3_column_text (st, 4),
+                        (const char *) sqlite3_column_text (st, 5), label, error))
+    return NULL;
+  info->segment_len = sqlite3_column_int (st, 6);
+  info->n_segments = sqlite3_column_int (st, 7);
+  info->segments_done = sqlite3_column_int (st, 8);
+  info->status = run_status (st);
+  info->attn_dtype = g_strdup ((const char *) sqlite3_column_text (st, 10));
+  info->created = g_strdup ((const char *) sqlite3_column_text (st, 11));
+  return g_steal_pointer (&info);
+}
+
+GPtrArray *
+ms_recording_list_runs (MsRecording *rec, GError **error)
+{
+  sqlite3_stmt *st = prepare (rec, "SELECT " RUN_COLUMNS " FROM runs r JOIN models m ON m.id = r.model_id "
+                                   "ORDER BY r.id", error);
+  if (!st)
+    return NULL;
+  g_autoptr (GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_run_info_free);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      MsRunInfo *info = run_from_row (rec, st, error);
+      if (!info)
+        {
+          sqlite3_finalize (st);
+          return NULL;
+        }
+      g_ptr_array_add (runs, info);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return ms_db_fail (rec->db, rec->path, "listing runs", error), NULL;
+  return g_steal_pointer (&runs);
+}
+
+MsRunInfo *
+ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
+{
+  sqlite3_stmt *st = prepare (rec, "SELECT " RUN_COLUMNS " FROM runs r JOIN models m ON m.id = r.model_id "
+                                   "WHERE r.id = ?1", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run_id);
+  MsRunInfo *info = NULL;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    info = run_from_row (rec, st, error);
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: there is no run %" G_GINT64_FORMAT " (see memscope-cli runs %s)",
+                 rec->path, run_id, rec->path);
+  sqlite3_finalize (st);
+  return info;
+}
+
+/* Number of committed segments of @run_id, or −1 with @error. */
+static int
+committed_segments (MsRecording *rec, gint64 run_id, GError **error)
+{
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  if (!info)
+    return -1;
+  sqlite3_stmt *st = prepare (rec, "SELECT count(*) FROM segments WHERE run_id = ?1", error);
+  if (!st)
+    return -1;
+  sqlite3_bind_int64 (st, 1, run_id);
+  int n = sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : 0;
+  sqlite3_finalize (st);
+  return n;
+}
+
+float *
+ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int *n_slots, int *n_segments,
+                          GError **error)
+{
+  static const char *const columns[] = { "old_share", "token_share", "cos_prev", "read_usage" };
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  int S = info ? committed_segments (rec, run_id, error) : -1;
+  if (S < 0)
+    return NULL;
+  int K = info->config.n_slots;
+  g_autofree char *sql = g_strdup_printf ("SELECT segment, slot, %s FROM retention WHERE run_id = ?1 AND segment < ?2",
+                                          columns[q]);
+  sqlite3_stmt *st = prepare (rec, sql, error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run_id);
+  sqlite3_bind_int (st, 2, S);
+  float *out = g_new (float, (size_t) K * MAX (S, 1));
+  for (size_t i = 0; i < (size_t) K * S; i++)
+    out[i] = NAN;
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      int t = sqlite3_column_int (st, 0), slot = sqlite3_column_int (st, 1);
+      if (t >= 0 && t < S && slot >= 0 && slot < K)
+        out[(size_t) slot * S + t] = (float) ms_db_column_real (st, 2);
+    }
+  sqlite3_finalize (st);
+  *n_slots = K;
+  *n_segments = S;
+  return out;
+}
+
+float *
+ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GError **error)
+{
+  int S = committed_segments (rec, run_id, error);
+  if (S < 0)
+    return NULL;
+  sqlite3_stmt *st = prepare (rec, "SELECT idx, n_predicted, total_nll FROM segments WHERE run_id = ?1", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run_id);
+  float *out = g_new (float, MAX (S, 1));
+  for (int i = 0; i < S; i++)
+    out[i] = NAN;
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      int t = sqlite3_column_int (st, 0), n = sqlite3_column_int (st, 1);
+      if (t >= 0 && t < S && n > 0)
+        out[t] = (float) (ms_db_column_real (st, 2) / n);
+    }
+  sqlite3_finalize (st);
+  *n_segments = S;
+  return out;
+}
+
+float *
+ms_recording_memory_states (MsRecording *rec, gint64 run_id, int *n_states, size_t *state_len, GError **error)
+{
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  int S = info ? committed_segments (rec, run_id, error) : -1;
+  if (S < 0)
+    return NULL;
+  size_t len = (size_t) info->config.n_slots * info->config.d_model;
+  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE run_id = ?1 AND segment < ?2", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run_id);
+  sqlite3_bind_int (st, 2, S);
+  float *out = g_new (float, len * (S + 1));
+  for (size_t i = 0; i < len * (S + 1); i++)
+    out[i] = NAN;
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      int t = sqlite3_column_int (st, 0);
+      if (t >= -1 && t < S && (size_t) sqlite3_column_bytes (st, 1) == len * 4)
+        memcpy (out + (size_t) (t + 1) * len, sqlite3_column_blob (st, 1), len * 4);
+    }
+  sqlite3_finalize (st);
+  *n_states = S + 1;
+  *state_len = len;
+  return out;
+}
+
+float *
+ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error)
+{
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  int S = info ? committed_segments (rec, run_id, error) : -1;
+  if (S < 0)
+    return NULL;
+  int K = info->config.n_slots;
+  float *out = g_new0 (float, (size_t) K * K * MAX (S, 1));
+  if (info->config.arch == MS_ARCH_RMT)
+    {
+      sqlite3_stmt *st = prepare (rec, "SELECT idx, transfer FROM segments WHERE run_id = ?1", error);
+      if (!st)
+        return g_free (out), NULL;
+      sqlite3_bind_int64 (st, 1, run_id);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          int t = sqlite3_column_int (st, 0);
+          if (t >= 0 && t < S && sqlite3_column_bytes (st, 1) == K * K * 4)
+            memcpy (out + (size_t) t * K * K, sqlite3_column_blob (st, 1), (size_t) K * K * 4);
+        }
+      sqlite3_finalize (st);
+    }
+  else
+    {
+      int k2, s2;
+      g_autofree float *old = ms_recording_slot_matrix (rec, run_id, MS_SLOT_OLD_SHARE, &k2, &s2, error);
+      if (!old)
+        return g_free (out), NULL;
+      for (int t = 0; t < MIN (S, s2); t++)
+        for (int i = 0; i < K; i++)
+          out[(size_t) t * K * K + (size_t) i * K + i] = old[(size_t) i * s2 + t];
+    }
+  *n_segments = S;
+  *n_slots = K;
+  return out;
+}
+
+static void
+decode_blob (const void *blob, int bytes, gboolean f16, float *out, size_t n)
+{
+  if (f16)
+    {
+      const uint8_t *b = blob;
+      for (size_t i = 0; i < n && (int) (2 * i + 1) < bytes; i++)
+        out[i] = ms_half_to_float ((uint16_t) (b[2 * i] | b[2 * i + 1] << 8));
+    }
+  else
+    memcpy (out, blob, MIN ((size_t) bytes, n * 4));
+}
+
+float *
+ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, const char *kind, int layer, int head,
+                        int *rows, int *cols, GError **error)
+{
+  sqlite3_stmt *st = prepare (rec, "SELECT rows, cols, dtype, data FROM attention WHERE run_id = ?1 AND segment = ?2 "
+                                   "AND kind = ?3 AND layer = ?4 AND (?5 < 0 OR head = ?5) ORDER BY head", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run_id);
+  sqlite3_bind_int (st, 2, segment);
+  sqlite3_bind_text (st, 3, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, 4, layer);
+  sqlite3_bind_int (st, 5, head);
+  float *sum = NULL, *one = NULL;
+  int n_heads = 0, r = 0, c = 0;
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      if (!sum)
+        {
+          r = sqlite3_column_int (st, 0), c = sqlite3_column_int (st, 1);
+          sum = g_new0 (float, (size_t) MAX (r * c, 1));
+          one = g_new0 (float, (size_t) MAX (r * c, 1));
+        }
+      if (sqlite3_column_int (st, 0) != r || sqlite3_column_int (st, 1) != c)
+        continue;
+      decode_blob (sqlite3_column_blob (st, 3), sqlite3_column_bytes (st, 3),
+                   g_strcmp0 ((const char *) sqlite3_column_text (st, 2), "f16") == 0, one, (size_t) r * c);
+      for (size_t i = 0; i < (size_t) r * c; i++)
+        sum[i] += one[i];
+      n_heads++;
+    }
+  sqlite3_finalize (st);
+  g_free (one);
+  if (!sum)
+    {
+      g_autofree char *which = head >= 0 ? g_strdup_printf (", head %d", head) : g_strdup ("");
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no %s attention for segment %d, "
+                   "layer %d%s (was it recorded with --attn none, or is the segment/layer/head out of range?)",
+                   rec->path, run_id, kind, segment, layer, which);
+      return NULL;
+    }
+  for (size_t i = 0; i < (size_t) r * c; i++)
+    sum[i] /= n_heads;
+  *rows = r;
+  *cols = c;
+  return sum;
+}
+
+GBytes *
+ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error)
+{
+  sqlite3_stmt *st = prepare (rec, "SELECT text FROM segments WHERE run_id = ?1 AND idx = ?2", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run_id);
+  sqlite3_bind_int (st, 2, segment);
+  GBytes *text = NULL;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    text = g_bytes_new (sqlite3_column_blob (st, 0), sqlite3_column_bytes (st, 0));
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run_id,
+                 segment);
+  sqlite3_finalize (st);
+  return text;
+}

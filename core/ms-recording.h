@@ -1,0 +1,73 @@
+/* ms-recording.h — reading a recording (DESIGN §6): the runs it holds and
+ * the matrices every view is drawn from.  Opens read-only, so it works while
+ * a recorder is still writing (WAL): each call sees the segments committed
+ * when it runs.
+ *
+ * Matrices are returned as owned row-major float arrays (g_free) with their
+ * shape in out-parameters; NaN marks a cell without data.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ms-model.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MsRecording MsRecording;
+
+typedef struct {
+  gint64 id;
+  char *name;
+  char *model_path;
+  char *input_path;
+  MsConfig config;          /* of the model the run was recorded with */
+  int segment_len;          /* of the run (≤ the model's) */
+  int n_segments;           /* planned */
+  int segments_done;        /* committed */
+  char *status;             /* "complete", "incomplete", or "recording" while its writer lives */
+  char *attn_dtype;         /* "f16", "f32", "none" */
+  char *created;
+} MsRunInfo;
+
+void ms_run_info_free (MsRunInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRunInfo, ms_run_info_free)
+
+/* Opens @path read-only; errors name the file (not SQLite, not a
+ * recording, newer schema, missing). */
+MsRecording *ms_recording_open (const char *path, GError **error);
+void ms_recording_close (MsRecording *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRecording, ms_recording_close)
+
+/* All runs, oldest first (owned array of owned MsRunInfo). */
+GPtrArray *ms_recording_list_runs (MsRecording *rec, GError **error);
+/* One run; MS_ERROR_INPUT naming the file when there is no such run. */
+MsRunInfo *ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error);
+
+typedef enum {
+  MS_SLOT_OLD_SHARE,    /* slot retention r_t[i] */
+  MS_SLOT_TOKEN_SHARE,
+  MS_SLOT_COS_PREV,     /* representation retention */
+  MS_SLOT_READ_USAGE,
+} MsSlotQuantity;
+
+/* (K, S) per-slot quantity over the committed segments. */
+float *ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int *n_slots,
+                                 int *n_segments, GError **error);
+/* (S) mean NLL per segment (NaN for segments without predictions). */
+float *ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GError **error);
+/* (S+1, K·d) memory states: row 0 the initial memory, row t+1 after segment t. */
+float *ms_recording_memory_states (MsRecording *rec, gint64 run_id, int *n_states, size_t *state_len,
+                                   GError **error);
+/* (S, K, K) old-slot transfer per segment (DESIGN §5.3): RMT as recorded,
+ * Memformer diagonal from the old share. */
+float *ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error);
+/* One stored attention matrix, or the mean over heads when @head < 0.
+ * @kind: "reader", "writer", "rmt_read", "rmt_write".  MS_ERROR_INPUT when
+ * the run stored no attention or the segment/layer/head does not exist. */
+float *ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, const char *kind, int layer,
+                               int head, int *rows, int *cols, GError **error);
+/* The bytes of one segment's text (owned GBytes). */
+GBytes *ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error);
+
+G_END_DECLS
