@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Recording end to end through memscope-cli, one meson test per case.
+
+What a user relies on: a recording killed with SIGKILL mid-run stays a
+valid database whose committed segments are complete and whose run is marked
+incomplete, and resuming it gives exactly what an uninterrupted run gives; a
+reader can open the database while it is written; bad databases, a read-only
+location and a full disk give a clear message and exit 1 without leaving
+anything half-written.  Databases are inspected with Python's own sqlite3
+module, independently of Memscope's reader.
+
+usage: recording.py CLI FIXTURE_DIR CASE
+"""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+MODELS = {"memformer": (2, 2, ("reader", "writer")), "rmt_causal": (2, 4, ("rmt_read", "rmt_write"))}
+
+
+def cli(binary, *args, env=None):
+    return subprocess.run([binary, *args], capture_output=True, text=True, env=env)
+
+
+def long_input(tmp, n_bytes=24000):
+    path = os.path.join(tmp, "long.txt")
+    with open(path, "wb") as f:
+        f.write(bytes((i * 7919 + i // 13) % 256 for i in range(n_bytes)))
+    return path
+
+
+def ro(db):
+    return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+
+
+def committed(db):
+    try:
+        with ro(db) as c:
+            row = c.execute("SELECT segments_done FROM runs WHERE id = 1").fetchone()
+            return row[0] if row else 0
+    except sqlite3.Error:
+        return 0
+
+
+def run_contents(db, run):
+    """Everything a run recorded except bookkeeping (times, pid, name)."""
+    with ro(db) as c:
+        q = lambda sql: c.execute(sql, (run,)).fetchall()
+        return {
+            "segments": q("SELECT idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
+                          " transfer FROM segments WHERE run_id = ? ORDER BY idx"),
+            "attention": q("SELECT segment, kind, layer, head, rows, cols, dtype, data FROM attention"
+                           " WHERE run_id = ? ORDER BY segment, kind, layer, head"),
+            "memory": q("SELECT segment, rows, cols, data FROM memory WHERE run_id = ? ORDER BY segment"),
+            "retention": q("SELECT segment, slot, old_share, token_share, cos_prev, read_usage FROM retention"
+                           " WHERE run_id = ? ORDER BY segment, slot"),
+            "run": q("SELECT n_tokens, segment_len, n_segments, attn_dtype, status, segments_done FROM runs"
+                     " WHERE id = ?"),
+        }
+
+
+def check_committed_complete(db, run, model):
+    """Every committed segment has all its rows; nothing beyond them."""
+    n_layers, n_heads, kinds = MODELS[model]
+    with ro(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        done, status, k = c.execute("SELECT r.segments_done, r.status, (SELECT rows FROM memory WHERE run_id = r.id"
+                                    " AND segment = -1) FROM runs r WHERE id = ?", (run,)).fetchone()
+        for table, col in (("segments", "idx"), ("memory", "segment"), ("retention", "segment"),
+                           ("attention", "segment")):
+            top = c.execute(f"SELECT max({col}) FROM {table} WHERE run_id = ?", (run,)).fetchone()[0]
+            assert top == done - 1, (table, top, done)
+        for t in range(done):
+            n_attn = c.execute("SELECT count(*) FROM attention WHERE run_id = ? AND segment = ?", (run, t)).fetchone()[0]
+            expected = n_heads * (n_layers + (1 if model == "memformer" else n_layers))
+            assert n_attn == expected, (t, n_attn, expected)
+            assert c.execute("SELECT count(*) FROM retention WHERE run_id = ? AND segment = ?",
+                             (run, t)).fetchone()[0] == k
+            assert c.execute("SELECT count(*) FROM memory WHERE run_id = ? AND segment = ?",
+                             (run, t)).fetchone()[0] == 1
+    return done, status
+
+
+def kill_and_resume(binary, fixtures, model):
+    with tempfile.TemporaryDirectory() as tmp:
+        text = long_input(tmp)
+        path = os.path.join(fixtures, model + ".safetensors")
+        db, db_ref = os.path.join(tmp, "killed.sqlite"), os.path.join(tmp, "reference.sqlite")
+        args = [path, text, "--max-segments", "1200"]
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        proc = subprocess.Popen([binary, "record", *args, "--db", db], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while committed(db) < 40 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.002)
+        # a reader opens the database while the recorder writes, and sees it live
+        listing = cli(binary, "runs", "--json", db)
+        assert listing.returncode == 0, listing.stderr
+        live = json.loads(listing.stdout)[0]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL, f"recorder ended by itself first: {proc.returncode}"
+        assert live["status"] == "recording", live
+
+        done, status = check_committed_complete(db, 1, model)
+        assert 40 <= done < 1200 and status == "incomplete", (done, status)
+        after = json.loads(cli(binary, "runs", "--json", db).stdout)[0]
+        assert after["status"] == "incomplete" and after["segments_done"] == done, after
+        print(f"{model}: killed after {done} committed segments; integrity ok; run incomplete")
+
+        r = cli(binary, "record", path, text, "--db", db, "--resume", "1", env=env)
+        assert r.returncode == 0, r.stderr
+        r = cli(binary, "record", *args, "--db", db_ref, env=env)
+        assert r.returncode == 0, r.stderr
+        resumed, reference = run_contents(db, 1), run_contents(db_ref, 1)
+        for table in reference:
+            assert resumed[table] == reference[table], f"{table} differs after resuming"
+        assert reference["run"][0][4] == "complete" and reference["run"][0][5] == 1200
+        print(f"{model}: resumed run identical to an uninterrupted one (1200 segments)")
+
+
+def kill_and_resume_memformer(binary, fixtures):
+    kill_and_resume(binary, fixtures, "memformer")
+
+
+def kill_and_resume_rmt(binary, fixtures):
+    kill_and_resume(binary, fixtures, "rmt_causal")
+
+
+def attention_storage(binary, fixtures):
+    """--attn f32 stores exact floats, f16 half the bytes, none no attention; runs lists all three."""
+    with tempfile.TemporaryDirectory() as tmp:
+        text, db = long_input(tmp, 200), os.path.join(tmp, "r.sqlite")
+        model = os.path.join(fixtures, "rmt_blocks.safetensors")
+        for attn in ("f16", "f32", "none"):
+            r = cli(binary, "record", model, text, "--db", db, "--attn", attn, "--name", attn)
+            assert r.returncode == 0, r.stderr
+        with ro(db) as c:
+            sizes = dict(c.execute("SELECT r.name, coalesce(sum(length(a.data)), 0) FROM runs r LEFT JOIN attention a"
+                                   " ON a.run_id = r.id GROUP BY r.id").fetchall())
+            dtypes = {row[0] for row in c.execute("SELECT DISTINCT dtype FROM attention WHERE run_id = 1")}
+        assert sizes["f32"] == 2 * sizes["f16"] > 0 and sizes["none"] == 0, sizes
+        assert dtypes == {"f16"}
+        runs = cli(binary, "runs", db)
+        lines = runs.stdout.strip().splitlines()
+        assert runs.returncode == 0 and len(lines) == 3, runs.stdout
+        assert all(line.split("\t")[4] == "complete" for line in lines), lines
+        assert lines[1].split("\t")[1] == "f32" and lines[1].split("\t")[3] == "25/25", lines
+
+
+def full_disk(binary, fixtures):
+    """A real SQLITE_FULL (SQLite's max_page_count fault injection): exit 1, the committed segments stay
+    valid, and the run resumes once space is back."""
+    with tempfile.TemporaryDirectory() as tmp:
+        text, db = long_input(tmp, 4000), os.path.join(tmp, "full.sqlite")
+        model = os.path.join(fixtures, "memformer.safetensors")
+        env = dict(os.environ, MEMSCOPE_TEST_MAX_PAGE_COUNT="60")
+        r = cli(binary, "record", model, text, "--db", db, env=env)
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert "full" in r.stderr and db in r.stderr and "resume" in r.stderr, r.stderr
+        done, status = check_committed_complete(db, 1, "memformer")
+        assert 0 < done < 500 and status == "incomplete", (done, status)
+        r = cli(binary, "record", model, text, "--db", db, "--resume", "1")
+        assert r.returncode == 0, r.stderr
+        assert check_committed_complete(db, 1, "memformer") == (500, "complete")
+
+
+def not_sqlite(binary, fixtures):
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "notes.sqlite")
+        with open(db, "w") as f:
+            f.write("these are my notes, not a database\n" * 100)
+        before = open(db).read()
+        for args in (["runs", db], ["record", os.path.join(fixtures, "memformer.safetensors"),
+                                    os.path.join(fixtures, "memformer.safetensors"), "--db", db]):
+            r = cli(binary, *args)
+            assert r.returncode == 1 and db in r.stderr and "not a Memscope recording" in r.stderr, r.stderr
+        assert open(db).read() == before, "the file was modified"
+
+
+def other_sqlite(binary, fixtures):
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "other.sqlite")
+        with sqlite3.connect(db) as c:
+            c.execute("CREATE TABLE photos (id INTEGER)")
+        r = cli(binary, "runs", db)
+        assert r.returncode == 1 and "not a Memscope recording" in r.stderr, r.stderr
+
+
+def newer_schema(binary, fixtures):
+    with tempfile.TemporaryDirectory() as tmp:
+        text, db = long_input(tmp, 100), os.path.join(tmp, "new.sqlite")
+        model = os.path.join(fixtures, "memformer.safetensors")
+        assert cli(binary, "record", model, text, "--db", db).returncode == 0
+        with sqlite3.connect(db) as c:
+            c.execute("PRAGMA user_version = 99")
+        for args in (["runs", db], ["record", model, text, "--db", db]):
+            r = cli(binary, *args)
+            assert r.returncode == 1 and "newer" in r.stderr and db in r.stderr and "99" in r.stderr, r.stderr
+        with ro(db) as c:
+            assert c.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+
+
+def read_only_location(binary, fixtures):
+    # /proc refuses new files even to root (CI runs as root, so chmod would not do)
+    db = "/proc/self/memscope-test.sqlite"
+    model = os.path.join(fixtures, "memformer.safetensors")
+    with tempfile.TemporaryDirectory() as tmp:
+        r = cli(binary, "record", model, long_input(tmp, 100), "--db", db)
+    assert r.returncode == 1 and db in r.stderr, (r.returncode, r.stderr)
+    assert not os.path.exists(db)
+
+
+def missing_run(binary, fixtures):
+    with tempfile.TemporaryDirectory() as tmp:
+        text, db = long_input(tmp, 100), os.path.join(tmp, "r.sqlite")
+        model = os.path.join(fixtures, "memformer.safetensors")
+        assert cli(binary, "record", model, text, "--db", db).returncode == 0
+        r = cli(binary, "record", model, text, "--db", db, "--resume", "7")
+        assert r.returncode == 1 and "no run 7" in r.stderr, r.stderr
+        r = cli(binary, "record", model, text, "--db", db, "--resume", "1")
+        assert r.returncode == 1 and "already complete" in r.stderr, r.stderr
+        other = os.path.join(fixtures, "rmt_causal.safetensors")
+        with ro(db) as c:
+            c.execute("SELECT 1")
+        # resuming with another model file than the run's is refused
+        with sqlite3.connect(db) as c:
+            c.execute("UPDATE runs SET status = 'incomplete' WHERE id = 1")
+        r = cli(binary, "record", other, text, "--db", db, "--resume", "1")
+        assert r.returncode == 1 and "another model" in r.stderr, r.stderr
+        r = cli(binary, "runs", os.path.join(tmp, "absent.sqlite"))
+        assert r.returncode == 1 and "no such recording" in r.stderr, r.stderr
+        assert not os.path.exists(os.path.join(tmp, "absent.sqlite"))
+
+
+def usage(binary, fixtures):
+    model = os.path.join(fixtures, "memformer.safetensors")
+    for args in (["record", model, model], ["record", model, model, "--db", "x", "--attn", "f8"],
+                 ["record", model, model, "--db", "x", "--segment-len", "99"], ["runs"]):
+        r = cli(binary, *args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+    for cmd in ("record", "runs"):
+        r = cli(binary, cmd, "--help")
+        assert r.returncode == 0 and "Usage" in r.stdout
+
+
+def main():
+    binary, fixtures, case = sys.argv[1:4]
+    globals()[case](binary, fixtures)
+    print(f"{case}: ok")
+
+
+if __name__ == "__main__":
+    main()
