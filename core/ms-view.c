@@ -1,0 +1,286 @@
+/* ms-view.c — from recorded rows to labelled view data. */
+#include "ms-view.h"
+#include "ms-analysis.h"
+#include "ms-error.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const view_names[] = { "retention", "types", "provenance", "similarity", "read", "write", "nll" };
+
+gboolean
+ms_view_kind_parse (const char *name, MsViewKind *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (view_names); i++)
+    if (g_strcmp0 (name, view_names[i]) == 0)
+      {
+        *out = (MsViewKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+ms_view_kind_name (MsViewKind kind)
+{
+  return view_names[kind];
+}
+
+const char *
+ms_view_kind_list (void)
+{
+  return "retention, types, provenance, similarity, read, write, nll";
+}
+
+void
+ms_view_data_free (MsViewData *v)
+{
+  if (!v)
+    return;
+  g_free (v->values);
+  g_free (v->title);
+  g_free (v->x_label);
+  g_free (v->y_label);
+  g_free (v->value_label);
+  g_strfreev (v->series);
+  g_free (v);
+}
+
+static MsViewData *
+view_new (MsViewKind kind, MsViewShape shape, float *values, int rows, int cols)
+{
+  MsViewData *v = g_new0 (MsViewData, 1);
+  v->kind = kind;
+  v->shape = shape;
+  v->values = values;
+  v->rows = rows;
+  v->cols = cols;
+  v->x_step = v->y_step = 1;
+  v->vmin = v->vmax = NAN;
+  return v;
+}
+
+static void
+label (MsViewData *v, const char *title, const char *x, const char *y, const char *value)
+{
+  v->title = g_strdup (title);
+  v->x_label = g_strdup (x);
+  v->y_label = g_strdup (y);
+  v->value_label = g_strdup (value);
+}
+
+static MsViewData *
+slot_heatmap (MsRecording *rec, gint64 run, MsViewKind kind, MsSlotQuantity q, GError **error)
+{
+  int K, S;
+  float *m = ms_recording_slot_matrix (rec, run, q, &K, &S, error);
+  if (!m)
+    return NULL;
+  MsViewData *v = view_new (kind, MS_VIEW_HEATMAP, m, K, S);
+  if (kind == MS_VIEW_RETENTION)
+    {
+      label (v, "Slot retention", "segment", "memory slot", "retention r (share of new slot from old memory)");
+      v->vmin = 0, v->vmax = 1;
+    }
+  else
+    {
+      label (v, "Read usage", "segment", "memory slot", "read usage (reader attention summed over tokens)");
+      v->vmin = 0;
+    }
+  return v;
+}
+
+static MsViewData *
+slot_types (MsRecording *rec, gint64 run, const MsViewParams *p, GError **error)
+{
+  int K, S;
+  g_autofree float *r = ms_recording_slot_matrix (rec, run, MS_SLOT_OLD_SHARE, &K, &S, error);
+  if (!r)
+    return NULL;
+  float *out = g_new0 (float, 3 * (size_t) MAX (S, 1));
+  g_autofree float *column = g_new (float, K);
+  for (int t = 0; t < S; t++)
+    {
+      int counts[3];
+      for (int i = 0; i < K; i++)
+        column[i] = r[(size_t) i * S + t];
+      ms_slot_type_counts (column, K, p->retain_at, p->overwrite_at, counts);
+      for (int k = 0; k < 3; k++)
+        out[(size_t) k * S + t] = (float) counts[k] / K;
+    }
+  MsViewData *v = view_new (MS_VIEW_TYPES, MS_VIEW_STACKED, out, 3, S);
+  g_autofree char *title = g_strdup_printf ("Slot types (retain: r ≥ %g, overwrite: r ≤ %g)", p->retain_at,
+                                            p->overwrite_at);
+  label (v, title, "segment", NULL, "fraction of memory slots");
+  v->series = g_strsplit ("retain,mixed,overwrite", ",", -1);
+  v->vmin = 0, v->vmax = 1;
+  return v;
+}
+
+/* Rows: sources −1 … S−1; columns: after segment t.  Sources later than t
+ * are NaN (no data), not 0. */
+static MsViewData *
+provenance (MsRecording *rec, gint64 run, const MsViewParams *p, GError **error)
+{
+  int S, K;
+  g_autofree float *transfer = ms_recording_transfer (rec, run, &S, &K, error);
+  int k2, s2;
+  g_autofree float *token = transfer ? ms_recording_slot_matrix (rec, run, MS_SLOT_TOKEN_SHARE, &k2, &s2, error) : NULL;
+  if (!token)
+    return NULL;
+  if (p->slot >= K)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "slot %d is out of range: the run has %d memory slots (0 … %d)",
+                   p->slot, K, K - 1);
+      return NULL;
+    }
+  int rows = S + 1;
+  float *out = g_new (float, (size_t) rows * MAX (S, 1));
+  for (size_t i = 0; i < (size_t) rows * S; i++)
+    out[i] = NAN;
+  g_autofree float *prev = g_new (float, (size_t) K * rows), *next = g_new (float, (size_t) K * rows);
+  g_autofree float *column = g_new (float, rows);
+  g_autoptr (MsWriteDistribution) wd = ms_write_distribution_new (K, 1);
+  ms_provenance_init (prev, K);
+  for (int t = 0; t < S; t++)
+    {
+      for (int i = 0; i < K; i++)
+        {
+          wd->token_share[i] = token[(size_t) i * S + t];
+          double old = 0;
+          for (int j = 0; j < K; j++)
+            old += transfer[((size_t) t * K + i) * K + j];
+          wd->old_share[i] = (float) old;
+        }
+      memcpy (wd->transfer, transfer + (size_t) t * K * K, (size_t) K * K * sizeof (float));
+      ms_provenance_step (prev, K, t + 1, wd, next);
+      if (p->slot >= 0)
+        memcpy (column, next + (size_t) p->slot * (t + 2), (t + 2) * sizeof (float));
+      else
+        ms_provenance_mean (next, K, t + 2, column);
+      for (int s = 0; s < t + 2; s++)
+        out[(size_t) s * S + t] = column[s];
+      float *swap = prev;
+      prev = next;
+      next = swap;
+    }
+  MsViewData *v = view_new (MS_VIEW_PROVENANCE, MS_VIEW_HEATMAP, out, rows, S);
+  g_autofree char *title = p->slot >= 0 ? g_strdup_printf ("Provenance of slot %d", p->slot)
+                                        : g_strdup ("Provenance (mean over slots)");
+  label (v, title, "after segment", "source segment (−1: initial memory)", "share of memory content from the source");
+  v->y0 = -1;
+  v->vmin = 0, v->vmax = 1;
+  return v;
+}
+
+static MsViewData *
+similarity (MsRecording *rec, gint64 run, GError **error)
+{
+  int n_states;
+  size_t len;
+  g_autofree float *states = ms_recording_memory_states (rec, run, &n_states, &len, error);
+  if (!states)
+    return NULL;
+  int S = n_states - 1;  /* states after each segment */
+  float *out = g_new (float, (size_t) MAX (S, 1) * MAX (S, 1));
+  ms_memory_similarity_matrix (states + len, S, len, out);
+  MsViewData *v = view_new (MS_VIEW_SIMILARITY, MS_VIEW_HEATMAP, out, S, S);
+  label (v, "Memory state similarity", "after segment", "after segment", "cosine similarity of memory states");
+  return v;
+}
+
+static int
+check_index (const char *what, int value, int n, GError **error)
+{
+  if (value < 0 || value >= n)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s %d is out of range (the run has %d: 0 … %d)", what, value, n,
+                   n - 1);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reader or writer attention of one segment. */
+static MsViewData *
+attention (MsRecording *rec, MsRunInfo *info, MsViewKind kind, const MsViewParams *p, GError **error)
+{
+  const MsConfig *c = &info->config;
+  gboolean memformer = c->arch == MS_ARCH_MEMFORMER;
+  int n_layers = memformer ? (kind == MS_VIEW_READ ? c->n_enc_layers : 1) : c->n_layers;
+  int segment = p->segment >= 0 ? p->segment : info->segments_done - 1;
+  int layer = p->layer >= 0 ? p->layer : n_layers - 1;
+  if (!check_index ("segment", segment, info->segments_done, error) || !check_index ("layer", layer, n_layers, error)
+      || (p->head >= 0 && !check_index ("head", p->head, c->n_heads, error)))
+    return NULL;
+  const char *stored = kind == MS_VIEW_READ ? (memformer ? "reader" : "rmt_read") : (memformer ? "writer" : "rmt_write");
+  int rows, cols;
+  float *m = ms_recording_attention (rec, info->id, segment, stored, layer, p->head, &rows, &cols, error);
+  if (!m)
+    return NULL;
+  MsViewData *v = view_new (kind, MS_VIEW_HEATMAP, m, rows, cols);
+  g_autofree char *head = p->head >= 0 ? g_strdup_printf ("head %d", p->head) : g_strdup ("mean over heads");
+  g_autofree char *where = memformer && kind == MS_VIEW_WRITE ? g_strdup_printf ("segment %d, %s", segment, head)
+                                                              : g_strdup_printf ("segment %d, layer %d, %s", segment, layer, head);
+  if (kind == MS_VIEW_READ)
+    {
+      g_autofree char *title = g_strdup_printf ("Reader attention (%s)", where);
+      label (v, title, "memory slot", "token", memformer ? "attention weight (token → slot)"
+                                                         : "attention weight (token → read-block slot)");
+    }
+  else if (memformer)
+    {
+      g_autofree char *title = g_strdup_printf ("Writer attention (%s)", where);
+      label (v, title, "source (0: the slot itself, 1…: tokens)", "memory slot", "writer attention weight");
+    }
+  else
+    {
+      g_autofree char *title = g_strdup_printf ("Write-block attention (%s)", where);
+      g_autofree char *x = g_strdup_printf ("position (0…%d read block, then tokens, then write block)", c->n_slots - 1);
+      label (v, title, x, "memory slot", "attention weight");
+    }
+  v->vmin = 0;
+  return v;
+}
+
+static MsViewData *
+nll (MsRecording *rec, gint64 run, GError **error)
+{
+  int S;
+  float *m = ms_recording_segment_nll (rec, run, &S, error);
+  if (!m)
+    return NULL;
+  MsViewData *v = view_new (MS_VIEW_NLL, MS_VIEW_LINES, m, 1, S);
+  label (v, "Per-segment NLL", "segment", NULL, "mean NLL (nats per token)");
+  v->series = g_strsplit ("mean NLL", ",", -1);
+  return v;
+}
+
+MsViewData *
+ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewParams *params, GError **error)
+{
+  MsViewParams defaults = MS_VIEW_PARAMS_DEFAULT;
+  const MsViewParams *p = params ? params : &defaults;
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  if (!info)
+    return NULL;
+  if (info->segments_done == 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "run %" G_GINT64_FORMAT " has no committed segment yet", run_id);
+      return NULL;
+    }
+  switch (kind)
+    {
+    case MS_VIEW_RETENTION: return slot_heatmap (rec, run_id, kind, MS_SLOT_OLD_SHARE, error);
+    case MS_VIEW_TYPES: return slot_types (rec, run_id, p, error);
+    case MS_VIEW_PROVENANCE: return provenance (rec, run_id, p, error);
+    case MS_VIEW_SIMILARITY: return similarity (rec, run_id, error);
+    case MS_VIEW_READ:
+      if (p->segment < 0 && p->layer < 0 && p->head < 0)
+        return slot_heatmap (rec, run_id, kind, MS_SLOT_READ_USAGE, error);
+      return attention (rec, info, kind, p, error);
+    case MS_VIEW_WRITE: return attention (rec, info, kind, p, error);
+    case MS_VIEW_NLL: return nll (rec, run_id, error);
+    }
+  g_return_val_if_reached (NULL);
+}

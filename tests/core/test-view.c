@@ -1,0 +1,252 @@
+/* test-view.c — every view of a real recording (the fixture models recorded
+ * by ms_record) has the shape and the invariants a reader of the figure
+ * relies on: retention in [0, 1] and equal to the writer's self weight
+ * (Memformer), slot-type fractions summing to 1, provenance columns summing
+ * to 1 with nothing from the future, a unit-diagonal symmetric similarity
+ * matrix, attention rows that are distributions, NLL equal to a plain
+ * session run; and out-of-range requests are refused with a message. */
+#include <glib/gstdio.h>
+#include <math.h>
+
+#include "ms-error.h"
+#include "ms-recorder.h"
+#include "ms-text.h"
+#include "ms-view.h"
+
+static const char *fixture_dir;
+
+typedef struct {
+  char *dir, *db, *input;
+  MsModel *model;
+  MsRecording *rec;
+} Recorded;
+
+#define N_TEXT 300   /* 38 segments of 8, the last short */
+
+static void
+record (Recorded *r, const char *name, MsAttnStore attn)
+{
+  r->dir = g_dir_make_tmp ("memscope-view-XXXXXX", NULL);
+  r->db = g_build_filename (r->dir, "r.sqlite", NULL);
+  r->input = g_build_filename (r->dir, "in.txt", NULL);
+  char text[N_TEXT];
+  for (int i = 0; i < N_TEXT; i++)
+    text[i] = (char) ((i * 131 + i / 7) % 256);
+  g_assert_true (g_file_set_contents (r->input, text, N_TEXT, NULL));
+  g_autofree char *path = g_strdup_printf ("%s/%s.safetensors", fixture_dir, name);
+  GError *error = NULL;
+  r->model = ms_model_load (path, &error);
+  g_assert_no_error (error);
+  MsRecordOptions opts = { NULL, 0, 0, attn };
+  g_assert_true (ms_record (r->db, r->model, r->input, &opts, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  r->rec = ms_recording_open (r->db, &error);
+  g_assert_no_error (error);
+}
+
+static void
+recorded_clear (Recorded *r)
+{
+  ms_recording_close (r->rec);
+  ms_model_unref (r->model);
+  g_unlink (r->db);
+  g_autofree char *wal = g_strconcat (r->db, "-wal", NULL), *shm = g_strconcat (r->db, "-shm", NULL);
+  g_unlink (wal), g_unlink (shm), g_unlink (r->input);
+  g_rmdir (r->dir);
+  g_free (r->dir), g_free (r->db), g_free (r->input);
+}
+
+static MsViewData *
+load (Recorded *r, MsViewKind kind, MsViewParams p)
+{
+  GError *error = NULL;
+  MsViewData *v = ms_view_load (r->rec, 1, kind, &p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (v->title);
+  g_assert_nonnull (v->value_label);
+  return v;
+}
+
+static void
+check_views (const char *name)
+{
+  Recorded r = { 0 };
+  record (&r, name, MS_ATTN_STORE_F32);
+  const MsConfig *c = ms_model_get_config (r.model);
+  int K = c->n_slots, S = (N_TEXT + c->segment_len - 1) / c->segment_len;
+
+  g_autoptr (MsViewData) ret = load (&r, MS_VIEW_RETENTION, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_assert_cmpint (ret->rows, ==, K);
+  g_assert_cmpint (ret->cols, ==, S);
+  for (int i = 0; i < K * S; i++)
+    g_assert_true (ret->values[i] >= 0 && ret->values[i] <= 1);
+
+  if (c->arch == MS_ARCH_MEMFORMER)
+    {
+      /* retention is the head-mean of the writer's self column */
+      g_autoptr (MsViewData) w = load (&r, MS_VIEW_WRITE, (MsViewParams) { 5, -1, -1, -1, 0.9, 0.1 });
+      g_assert_cmpint (w->rows, ==, K);
+      for (int i = 0; i < K; i++)
+        g_assert_cmpfloat_with_epsilon (w->values[i * w->cols], ret->values[i * S + 5], 1e-6);
+    }
+
+  g_autoptr (MsViewData) types = load (&r, MS_VIEW_TYPES, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_assert_cmpint (types->rows, ==, 3);
+  for (int t = 0; t < S; t++)
+    g_assert_cmpfloat_with_epsilon (types->values[t] + types->values[S + t] + types->values[2 * S + t], 1.0, 1e-6);
+  g_autoptr (MsViewData) all_retain = load (&r, MS_VIEW_TYPES, (MsViewParams) { -1, -1, -1, -1, 0.0, -1.0 });
+  for (int t = 0; t < S; t++)
+    g_assert_cmpfloat (all_retain->values[t], ==, 1.0f);
+
+  for (int slot = -1; slot < 2; slot++)
+    {
+      g_autoptr (MsViewData) prov = load (&r, MS_VIEW_PROVENANCE, (MsViewParams) { -1, -1, -1, slot, 0.9, 0.1 });
+      g_assert_cmpint (prov->rows, ==, S + 1);
+      g_assert_cmpint (prov->cols, ==, S);
+      g_assert_cmpfloat (prov->y0, ==, -1);
+      for (int t = 0; t < S; t++)
+        {
+          double sum = 0;
+          for (int s = 0; s <= S; s++)
+            {
+              float x = prov->values[s * S + t];
+              if (s > t + 1)
+                g_assert_true (isnan (x));   /* nothing from the future */
+              else
+                sum += x;
+            }
+          g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
+        }
+    }
+
+  g_autoptr (MsViewData) sim = load (&r, MS_VIEW_SIMILARITY, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_assert_cmpint (sim->rows, ==, S);
+  for (int i = 0; i < S; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (sim->values[i * S + i], 1.0, 1e-6);
+      for (int j = 0; j < S; j++)
+        g_assert_cmpfloat (sim->values[i * S + j], ==, sim->values[j * S + i]);
+    }
+
+  g_autoptr (MsViewData) usage = load (&r, MS_VIEW_READ, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_assert_cmpint (usage->rows, ==, K);
+  for (int t = 0; t < S - 1; t++)    /* a full segment spreads L tokens' attention over the slots */
+    {
+      double sum = 0;
+      for (int i = 0; i < K; i++)
+        sum += usage->values[i * S + t];
+      if (c->arch == MS_ARCH_MEMFORMER)
+        g_assert_cmpfloat_with_epsilon (sum, c->segment_len, 1e-3);
+      else
+        g_assert_true (sum > 0 && sum <= c->segment_len + 1e-3);
+    }
+
+  MsViewKind attn_views[] = { MS_VIEW_READ, MS_VIEW_WRITE };
+  for (int k = 0; k < 2; k++)
+    for (int head = -1; head < c->n_heads; head++)
+      {
+        g_autoptr (MsViewData) a = load (&r, attn_views[k], (MsViewParams) { S - 1, 0, head, -1, 0.9, 0.1 });
+        gboolean rows_are_distributions = c->arch == MS_ARCH_MEMFORMER || attn_views[k] == MS_VIEW_WRITE;
+        for (int i = 0; i < a->rows && rows_are_distributions; i++)
+          {
+            double sum = 0;
+            for (int j = 0; j < a->cols; j++)
+              sum += a->values[i * a->cols + j];
+            g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-5);
+          }
+        g_assert_cmpint (a->rows, ==, attn_views[k] == MS_VIEW_WRITE ? K : N_TEXT - (S - 1) * c->segment_len);
+      }
+
+  /* NLL per segment equals a plain session run over the same text */
+  g_autoptr (MsViewData) nll = load (&r, MS_VIEW_NLL, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_autoptr (MsSession) s = ms_session_new (r.model);
+  size_t n;
+  g_autofree int32_t *tokens = ms_text_load_tokens (r.input, &n, NULL);
+  g_autofree float *per_token = g_new (float, n);
+  g_assert_true (ms_session_run (s, tokens, n, 0, per_token, NULL, NULL, NULL, NULL));
+  for (int t = 0; t < S; t++)
+    {
+      double sum = 0;
+      int count = 0;
+      for (size_t i = (size_t) t * c->segment_len; i < MIN (n, (size_t) (t + 1) * c->segment_len); i++)
+        if (!isnan (per_token[i]))
+          sum += per_token[i], count++;
+      if (count == 0)
+        g_assert_true (isnan (nll->values[t]));
+      else
+        g_assert_cmpfloat_with_epsilon (nll->values[t], sum / count, 1e-4);
+    }
+
+  /* out of range requests */
+  GError *error = NULL;
+  MsViewParams bad[] = { { S, -1, -1, -1, 0.9, 0.1 }, { 0, 9, -1, -1, 0.9, 0.1 }, { 0, -1, 17, -1, 0.9, 0.1 } };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_null (ms_view_load (r.rec, 1, MS_VIEW_WRITE, &bad[i], &error));
+      g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+      g_assert_nonnull (strstr (error->message, "out of range"));
+      g_clear_error (&error);
+    }
+  g_assert_null (ms_view_load (r.rec, 1, MS_VIEW_PROVENANCE, &(MsViewParams) { -1, -1, -1, K, 0.9, 0.1 }, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+  g_clear_error (&error);
+  g_assert_null (ms_view_load (r.rec, 2, MS_VIEW_RETENTION, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+  g_assert_nonnull (strstr (error->message, "no run 2"));
+  g_clear_error (&error);
+  recorded_clear (&r);
+}
+
+static void
+test_memformer (void)
+{
+  check_views ("memformer");
+}
+
+static void
+test_rmt (void)
+{
+  check_views ("rmt_blocks");
+}
+
+static void
+test_no_attention (void)
+{
+  Recorded r = { 0 };
+  record (&r, "rmt_causal", MS_ATTN_STORE_NONE);
+  g_autoptr (MsViewData) ret = load (&r, MS_VIEW_RETENTION, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_autoptr (MsViewData) prov = load (&r, MS_VIEW_PROVENANCE, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  GError *error = NULL;
+  g_assert_null (ms_view_load (r.rec, 1, MS_VIEW_WRITE, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+  g_assert_nonnull (strstr (error->message, "--attn none"));
+  g_clear_error (&error);
+  recorded_clear (&r);
+}
+
+static void
+test_names (void)
+{
+  for (int k = MS_VIEW_RETENTION; k <= MS_VIEW_NLL; k++)
+    {
+      MsViewKind parsed;
+      g_assert_true (ms_view_kind_parse (ms_view_kind_name (k), &parsed));
+      g_assert_cmpint (parsed, ==, k);
+      g_assert_nonnull (strstr (ms_view_kind_list (), ms_view_kind_name (k)));
+    }
+  MsViewKind parsed;
+  g_assert_false (ms_view_kind_parse ("heat", &parsed));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  fixture_dir = g_getenv ("MEMSCOPE_FIXTURES");
+  g_assert_nonnull (fixture_dir);
+  g_test_add_func ("/view/memformer", test_memformer);
+  g_test_add_func ("/view/rmt", test_rmt);
+  g_test_add_func ("/view/no-attention", test_no_attention);
+  g_test_add_func ("/view/names", test_names);
+  return g_test_run ();
+}
