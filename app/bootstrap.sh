@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-demo}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libopenblas-dev libglib2.0-dev libjson-glib-dev
-            libsqlite3-dev)
-test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev)
+            libsqlite3-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core)
+test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev poppler-utils)
 
 install_missing() {
   local missing=()

@@ -1,0 +1,1084 @@
+/* test-render.c — the figure library, drawn into image surfaces.
+ *
+ * Colormaps against their published values, nice ticks against a brute
+ * force twin, heatmap pixels (each cell's centre has its value's colour,
+ * NaN is grey, boundaries are sharp, the colorbar runs from vmin to vmax),
+ * plots and the comparison at known points, and the export's errors and
+ * atomic writes.  The exported files themselves are checked by
+ * check_export.py with tools outside cairo.
+ */
+#include "ms-figure.h"
+#include "ms-heatmap-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- helpers ---- */
+
+/* A context scaled like ms_figure_render_image() scales its image, for
+ * asking a figure where it will draw. */
+static cairo_t *
+layout_context (double width_in, double height_in, double dpi)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (s);
+  cairo_surface_destroy (s);
+  cairo_scale (cr, lround (width_in * dpi) / (width_in * 72), lround (height_in * dpi) / (height_in * 72));
+  return cr;
+}
+
+static double
+px_per_pt (double width_in, double dpi)
+{
+  return lround (width_in * dpi) / (width_in * 72);
+}
+
+static cairo_surface_t *
+render (MsFigureDrawFunc draw, gpointer data, double width_in, double height_in, double dpi)
+{
+  g_autoptr (GError) error = NULL;
+  cairo_surface_t *image = ms_figure_render_image (width_in, height_in, dpi, draw, data, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (image);
+  cairo_surface_flush (image);
+  return image;
+}
+
+static uint32_t
+pixel_at (cairo_surface_t *image, double x, double y)
+{
+  int ix = (int) floor (x), iy = (int) floor (y);
+  g_assert_cmpint (ix, >=, 0);
+  g_assert_cmpint (iy, >=, 0);
+  g_assert_cmpint (ix, <, cairo_image_surface_get_width (image));
+  g_assert_cmpint (iy, <, cairo_image_surface_get_height (image));
+  const unsigned char *data = cairo_image_surface_get_data (image);
+  return ((const uint32_t *) (data + (size_t) iy * cairo_image_surface_get_stride (image)))[ix];
+}
+
+static int
+channel_distance (uint32_t a, uint32_t b)
+{
+  int d = 0;
+  for (int shift = 0; shift <= 16; shift += 8)
+    d = MAX (d, abs ((int) ((a >> shift) & 0xff) - (int) ((b >> shift) & 0xff)));
+  return d;
+}
+
+static void
+assert_pixel (cairo_surface_t *image, double x, double y, MsRgb want, int tolerance)
+{
+  uint32_t got = pixel_at (image, x, y), expected = ms_rgb_to_pixel (want);
+  if (channel_distance (got, expected) > tolerance)
+    g_error ("pixel (%.1f, %.1f) is #%06x, expected #%06x (+-%d)", x, y, got & 0xffffff, expected & 0xffffff,
+             tolerance);
+}
+
+static void
+assert_rgb_near (MsRgb got, double r, double g, double b, double tolerance)
+{
+  g_assert_cmpfloat_with_epsilon (got.r, r, tolerance);
+  g_assert_cmpfloat_with_epsilon (got.g, g, tolerance);
+  g_assert_cmpfloat_with_epsilon (got.b, b, tolerance);
+}
+
+/* Every pixel of the outermost @margin rows and columns is white: nothing
+ * the figure draws was cut off at the edge. */
+static void
+assert_white_border (cairo_surface_t *image, int margin)
+{
+  int w = cairo_image_surface_get_width (image), h = cairo_image_surface_get_height (image);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if ((x < margin || y < margin || x >= w - margin || y >= h - margin)
+          && (pixel_at (image, x, y) & 0xffffff) != 0xffffff)
+        g_error ("pixel (%d, %d) at the edge of a %d x %d figure is #%06x: something is clipped", x, y, w, h,
+                 pixel_at (image, x, y) & 0xffffff);
+}
+
+static MsRect
+to_pixels (MsRect r, double scale)
+{
+  return (MsRect) { r.x * scale, r.y * scale, r.width * scale, r.height * scale };
+}
+
+/* ---- colormaps ---- */
+
+static void
+test_colormap_published (void)
+{
+  /* Entries 0, 64, 128 and 255 of the published 256-entry tables. */
+  const double tol = 1e-6;
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_VIRIDIS, 0.0), 0.267004, 0.004874, 0.329415, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_VIRIDIS, 64 / 255.0), 0.229739, 0.322361, 0.545706, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_VIRIDIS, 128 / 255.0), 0.127568, 0.566949, 0.550556, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_VIRIDIS, 1.0), 0.993248, 0.906157, 0.143936, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_MAGMA, 0.0), 0.001462, 0.000466, 0.013866, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_MAGMA, 64 / 255.0), 0.316654, 0.071690, 0.485380, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_MAGMA, 128 / 255.0), 0.716387, 0.214982, 0.475290, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_MAGMA, 1.0), 0.987053, 0.991438, 0.749504, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 0.0), 0.000000, 0.135112, 0.304751, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 64 / 255.0), 0.263738, 0.307831, 0.422789, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 128 / 255.0), 0.488697, 0.485318, 0.471008, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 1.0), 0.995737, 0.909344, 0.217772, tol);
+
+  /* Between entries: linear, and clamped outside [0, 1]. */
+  MsRgb a = ms_colormap_eval (MS_COLORMAP_VIRIDIS, 64 / 255.0);
+  MsRgb b = ms_colormap_eval (MS_COLORMAP_VIRIDIS, 65 / 255.0);
+  MsRgb mid = ms_colormap_eval (MS_COLORMAP_VIRIDIS, 64.5 / 255.0);
+  assert_rgb_near (mid, (a.r + b.r) / 2, (a.g + b.g) / 2, (a.b + b.b) / 2, 1e-6);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_MAGMA, -3.0), 0.001462, 0.000466, 0.013866, tol);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_MAGMA, 7.0), 0.987053, 0.991438, 0.749504, tol);
+
+  /* Sequential maps get lighter from 0 to 1 (their defining property). */
+  for (MsColormap cmap = MS_COLORMAP_VIRIDIS; cmap <= MS_COLORMAP_CIVIDIS; cmap++)
+    {
+      double prev = -1.0;
+      for (int i = 0; i <= 32; i++)
+        {
+          MsRgb c = ms_colormap_eval (cmap, i / 32.0);
+          double luma = 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
+          g_assert_cmpfloat (luma, >, prev);
+          prev = luma;
+        }
+    }
+}
+
+static void
+test_colormap_map (void)
+{
+  MsRgb nan = ms_colormap_map (MS_COLORMAP_VIRIDIS, NAN, 0, 1);
+  assert_rgb_near (nan, 0.8, 0.8, 0.8, 1e-12);
+  assert_rgb_near (ms_colormap_map (MS_COLORMAP_VIRIDIS, 10.0, 10.0, 20.0), 0.267004, 0.004874, 0.329415, 1e-6);
+  assert_rgb_near (ms_colormap_map (MS_COLORMAP_VIRIDIS, 20.0, 10.0, 20.0), 0.993248, 0.906157, 0.143936, 1e-6);
+  assert_rgb_near (ms_colormap_map (MS_COLORMAP_VIRIDIS, 99.0, 10.0, 20.0), 0.993248, 0.906157, 0.143936, 1e-6);
+  g_assert_cmphex (ms_rgb_to_pixel ((MsRgb) { 1.0, 0.5, 0.0 }), ==, 0xffff8000);
+
+  /* The LUT agrees with the function. */
+  uint32_t lut[5];
+  ms_colormap_fill_lut (MS_COLORMAP_MAGMA, lut, 5);
+  for (int i = 0; i < 5; i++)
+    g_assert_cmphex (lut[i], ==, ms_rgb_to_pixel (ms_colormap_eval (MS_COLORMAP_MAGMA, i / 4.0)));
+}
+
+static void
+test_colormap_diverging (void)
+{
+  double vmin, vmax;
+  const float values[] = { -0.2f, NAN, 0.5f, 0.1f };
+  ms_colormap_fit_range (MS_COLORMAP_DIVERGING, values, G_N_ELEMENTS (values), NAN, NAN, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, ==, -0.5);
+  g_assert_cmpfloat (vmax, ==, 0.5);
+
+  /* 0 is white, whatever the (symmetric) range. */
+  assert_rgb_near (ms_colormap_map (MS_COLORMAP_DIVERGING, 0.0, vmin, vmax), 1.0, 1.0, 1.0, 1e-12);
+  assert_rgb_near (ms_colormap_map (MS_COLORMAP_DIVERGING, 0.0, -3.0, 3.0), 1.0, 1.0, 1.0, 1e-12);
+  assert_rgb_near (ms_colormap_eval (MS_COLORMAP_DIVERGING, 0.5), 1.0, 1.0, 1.0, 1e-12);
+
+  /* Negative is blue, positive red, stronger further out. */
+  MsRgb neg = ms_colormap_map (MS_COLORMAP_DIVERGING, -0.4, vmin, vmax);
+  MsRgb pos = ms_colormap_map (MS_COLORMAP_DIVERGING, 0.4, vmin, vmax);
+  g_assert_cmpfloat (neg.b, >, neg.r);
+  g_assert_cmpfloat (pos.r, >, pos.b);
+  MsRgb weak = ms_colormap_map (MS_COLORMAP_DIVERGING, 0.1, vmin, vmax);
+  g_assert_cmpfloat (weak.g, >, pos.g);
+
+  /* A range asked for is made symmetric; sequential ranges are kept. */
+  ms_colormap_fit_range (MS_COLORMAP_DIVERGING, values, 4, -1.0, 0.25, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, ==, -1.0);
+  g_assert_cmpfloat (vmax, ==, 1.0);
+  ms_colormap_fit_range (MS_COLORMAP_VIRIDIS, values, 4, NAN, NAN, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, ==, -0.2f);
+  g_assert_cmpfloat (vmax, ==, 0.5f);
+  ms_colormap_fit_range (MS_COLORMAP_VIRIDIS, values, 4, 0.0, NAN, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, ==, 0.0);
+  /* Constant or absent data still gives vmin < vmax. */
+  const float constant[] = { 2.0f, 2.0f }, none[] = { NAN };
+  ms_colormap_fit_range (MS_COLORMAP_VIRIDIS, constant, 2, NAN, NAN, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, <, 2.0);
+  g_assert_cmpfloat (vmax, >, 2.0);
+  ms_colormap_fit_range (MS_COLORMAP_DIVERGING, none, 1, NAN, NAN, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, <, vmax);
+}
+
+static void
+test_colormap_names (void)
+{
+  static const char *names[] = { "viridis", "magma", "cividis", "diverging" };
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      MsColormap cmap;
+      g_autoptr (GError) error = NULL;
+      g_assert_true (ms_colormap_from_name (names[i], &cmap, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (cmap, ==, (MsColormap) i);
+      g_assert_cmpstr (ms_colormap_to_name (cmap), ==, names[i]);
+    }
+  static const char *bad[] = { "jet", "Viridis", "", "viridis " };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      MsColormap cmap = MS_COLORMAP_MAGMA;
+      g_autoptr (GError) error = NULL;
+      g_assert_false (ms_colormap_from_name (bad[i], &cmap, &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_COLORMAP);
+      g_assert_nonnull (strstr (error->message, "viridis, magma, cividis, diverging"));
+      g_assert_cmpint (cmap, ==, MS_COLORMAP_MAGMA);
+    }
+  g_assert_true (ms_colormap_is_diverging (MS_COLORMAP_DIVERGING));
+  g_assert_false (ms_colormap_is_diverging (MS_COLORMAP_CIVIDIS));
+}
+
+/* ---- ticks ---- */
+
+static void
+assert_ticks (double lo, double hi, int max_ticks, double min_step, const double *want, int n_want)
+{
+  double ticks[MS_AXES_MAX_TICKS], step;
+  int n = ms_axis_nice_ticks (lo, hi, max_ticks, min_step, ticks, &step);
+  g_assert_cmpint (n, ==, n_want);
+  for (int i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon (ticks[i], want[i], 1e-12 * MAX (1.0, fabs (want[i])));
+}
+
+static void
+test_ticks_examples (void)
+{
+  assert_ticks (0, 10000, 6, 0, (double[]) { 0, 2000, 4000, 6000, 8000, 10000 }, 6);
+  assert_ticks (0, 7, 8, 0, (double[]) { 0, 1, 2, 3, 4, 5, 6, 7 }, 8);
+  assert_ticks (0, 7, 5, 0, (double[]) { 0, 2, 4, 6 }, 4);
+  assert_ticks (-1, 1, 5, 0, (double[]) { -1, -0.5, 0, 0.5, 1 }, 5);
+  assert_ticks (0, 1, 6, 0, (double[]) { 0, 0.2, 0.4, 0.6, 0.8, 1.0 }, 6);
+  assert_ticks (0.3, 0.0, 4, 0, (double[]) { 0, 0.1, 0.2, 0.3 }, 4);
+  /* An index axis never gets ticks between cells. */
+  assert_ticks (-0.5, 2.5, 12, 1, (double[]) { 0, 1, 2 }, 3);
+  assert_ticks (-0.5, 9999.5, 6, 1, (double[]) { 0, 2000, 4000, 6000, 8000 }, 5);
+  assert_ticks (4, 4, 5, 0, (double[]) { 4 }, 1);
+  double ticks[MS_AXES_MAX_TICKS];
+  g_assert_cmpint (ms_axis_nice_ticks (NAN, 1, 5, 0, ticks, NULL), ==, 0);
+  g_assert_cmpint (ms_axis_nice_ticks (0, INFINITY, 5, 0, ticks, NULL), ==, 0);
+  g_assert_cmpint (ms_axis_nice_ticks (-1e308, 1e308, 5, 0, ticks, NULL), ==, 0);
+}
+
+/* The slow, obvious twin: walk every step 1, 2, 5 × 10^k upwards from far
+ * below and take the first that fits. */
+static double
+brute_force_step (double lo, double hi, int max_ticks, double min_step)
+{
+  for (int e = -12; e <= 12; e++)
+    for (int m = 0; m < 3; m++)
+      {
+        double s = (double[]) { 1, 2, 5 }[m] * pow (10.0, e);
+        if (s < min_step * (1 - 1e-12))
+          continue;
+        double n = floor (hi / s + 1e-9) - ceil (lo / s - 1e-9) + 1;
+        if (n <= max_ticks)
+          return s;
+      }
+  return NAN;
+}
+
+static void
+test_ticks_twin (void)
+{
+  GRand *rand = g_rand_new_with_seed (20240611);
+  for (int trial = 0; trial < 2000; trial++)
+    {
+      double scale = pow (10.0, g_rand_double_range (rand, -4, 6));
+      double lo = g_rand_double_range (rand, -1, 1) * scale, hi = lo + g_rand_double_range (rand, 0.01, 3) * scale;
+      int max_ticks = g_rand_int_range (rand, 2, MS_AXES_MAX_TICKS + 1);
+      double min_step = g_rand_boolean (rand) ? 0.0 : scale * 0.05;
+      double ticks[MS_AXES_MAX_TICKS], step;
+      int n = ms_axis_nice_ticks (lo, hi, max_ticks, min_step, ticks, &step);
+      double want = brute_force_step (lo, hi, max_ticks, min_step);
+      g_assert_cmpfloat_with_epsilon (step, want, want * 1e-9);
+      g_assert_cmpint (n, <=, max_ticks);
+      for (int i = 0; i < n; i++)
+        {
+          g_assert_cmpfloat (ticks[i], >=, lo - step * 1e-6);
+          g_assert_cmpfloat (ticks[i], <=, hi + step * 1e-6);
+          double k = ticks[i] / step;
+          g_assert_cmpfloat_with_epsilon (k, round (k), 1e-6);
+          if (i > 0)
+            g_assert_cmpfloat_with_epsilon (ticks[i] - ticks[i - 1], step, step * 1e-6);
+        }
+    }
+  g_rand_free (rand);
+}
+
+static void
+test_ticks_format (void)
+{
+  struct {
+    double value, step;
+    const char *want;
+  } cases[] = {
+    { 0.4, 0.2, "0.4" }, { 3000, 1000, "3000" }, { -0.5, 0.5, "\u22120.5" }, { -1e-17, 0.1, "0.0" },
+    { 0.05, 0.05, "0.05" }, { 1.0, 0.2, "1.0" }, { -2, 1, "\u22122" }, { 0.30000000000000004, 0.1, "0.3" },
+    { 2e7, 5e6, "2e+07" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      char buf[64];
+      ms_axis_format_tick (cases[i].value, cases[i].step, buf, sizeof buf);
+      g_assert_cmpstr (buf, ==, cases[i].want);
+    }
+}
+
+/* ---- text ---- */
+
+static void
+test_font_is_dejavu (void)
+{
+  cairo_t *cr = layout_context (1, 1, 72);
+  g_autoptr (PangoLayout) layout = ms_label_layout_new (cr, MS_LABEL_AXIS, "retention");
+  PangoLayoutLine *line = pango_layout_get_line_readonly (layout, 0);
+  g_assert_nonnull (line->runs);
+  PangoGlyphItem *run = line->runs->data;
+  PangoFontDescription *desc = pango_font_describe (run->item->analysis.font);
+  g_assert_cmpstr (pango_font_description_get_family (desc), ==, "DejaVu Sans");
+  pango_font_description_free (desc);
+
+  /* Sizes are points: the 8 pt label is about 9.3 pt tall, at any scale. */
+  double h;
+  ms_label_measure (cr, MS_LABEL_AXIS, "Xg", NULL, &h);
+  g_assert_cmpfloat (h, >, 8.0);
+  g_assert_cmpfloat (h, <, 11.0);
+  cairo_destroy (cr);
+  cr = layout_context (1, 1, 600);
+  double h2;
+  ms_label_measure (cr, MS_LABEL_AXIS, "Xg", NULL, &h2);
+  g_assert_cmpfloat_with_epsilon (h, h2, 0.01);
+  cairo_destroy (cr);
+}
+
+/* ---- heatmaps ---- */
+
+/* (3, 4) with distinct values 0..11, one NaN. */
+static MsHeatmap *
+small_heatmap (void)
+{
+  float v[12];
+  for (int i = 0; i < 12; i++)
+    v[i] = (float) i;
+  v[6] = NAN;  /* row 1, column 2 */
+  g_autoptr (GError) error = NULL;
+  MsHeatmap *hm = ms_heatmap_new (v, 3, 4, &error);
+  g_assert_no_error (error);
+  ms_heatmap_set_title (hm, "small");
+  ms_heatmap_set_x_axis (hm, 0, 1, "timestep");
+  ms_heatmap_set_y_axis (hm, 0, 1, "slot", TRUE);
+  ms_heatmap_set_colorbar_label (hm, "value");
+  return hm;
+}
+
+static void
+assert_cells (MsHeatmap *hm, double width_in, double height_in, double dpi)
+{
+  cairo_surface_t *image = render (ms_heatmap_draw_func, hm, width_in, height_in, dpi);
+  cairo_t *cr = layout_context (width_in, height_in, dpi);
+  MsRect plot;
+  ms_heatmap_get_plot_rect (hm, cr, width_in * 72, height_in * 72, &plot);
+  cairo_destroy (cr);
+  double vmin, vmax, scale = px_per_pt (width_in, dpi);
+  ms_heatmap_get_range (hm, &vmin, &vmax);
+  const float *v = ms_heatmap_get_values (hm);
+  for (int r = 0; r < ms_heatmap_get_rows (hm); r++)
+    for (int c = 0; c < ms_heatmap_get_cols (hm); c++)
+      {
+        MsRect cell;
+        ms_heatmap_cell_rect (hm, &plot, r, c, &cell);
+        cell = to_pixels (cell, scale);
+        MsRgb want = ms_colormap_map (ms_heatmap_get_colormap (hm), v[r * ms_heatmap_get_cols (hm) + c], vmin, vmax);
+        assert_pixel (image, cell.x + cell.width / 2, cell.y + cell.height / 2, want, 1);
+      }
+  cairo_surface_destroy (image);
+}
+
+static void
+test_heatmap_cells (void)
+{
+  g_autoptr (MsHeatmap) hm = small_heatmap ();
+  double vmin, vmax;
+  ms_heatmap_get_range (hm, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, ==, 0.0);
+  g_assert_cmpfloat (vmax, ==, 11.0);
+  assert_cells (hm, 3.5, 2.17, 150);
+
+  /* The NaN cell is the neutral grey. */
+  cairo_surface_t *image = render (ms_heatmap_draw_func, hm, 3.5, 2.17, 150);
+  cairo_t *cr = layout_context (3.5, 2.17, 150);
+  MsRect plot, cell;
+  ms_heatmap_get_plot_rect (hm, cr, 3.5 * 72, 2.17 * 72, &plot);
+  ms_heatmap_cell_rect (hm, &plot, 1, 2, &cell);
+  cell = to_pixels (cell, px_per_pt (3.5, 150));
+  g_assert_cmphex (pixel_at (image, cell.x + cell.width / 2, cell.y + cell.height / 2), ==, 0xffcccccc);
+  cairo_destroy (cr);
+  cairo_surface_destroy (image);
+
+  /* Other maps and a fixed range. */
+  ms_heatmap_set_colormap (hm, MS_COLORMAP_MAGMA);
+  ms_heatmap_set_range (hm, 2.0, 9.0);
+  assert_cells (hm, 3.5, 2.17, 150);
+  ms_heatmap_set_colormap (hm, MS_COLORMAP_DIVERGING);
+  ms_heatmap_set_range (hm, NAN, NAN);
+  ms_heatmap_get_range (hm, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, ==, -11.0);
+  g_assert_cmpfloat (vmax, ==, 11.0);
+  assert_cells (hm, 7, 4.34, 97);
+}
+
+/* Along the middle of each row of cells, every pixel inside the plot has
+ * exactly one of that row's cell colours: nearest filtering, no blending
+ * across boundaries — at cell widths that are not whole pixels. */
+static void
+assert_sharp_rows (MsHeatmap *hm, double w_in, double h_in, double dpi)
+{
+  cairo_surface_t *image = render (ms_heatmap_draw_func, hm, w_in, h_in, dpi);
+  cairo_t *cr = layout_context (w_in, h_in, dpi);
+  MsRect plot;
+  ms_heatmap_get_plot_rect (hm, cr, w_in * 72, h_in * 72, &plot);
+  cairo_destroy (cr);
+  double scale = px_per_pt (w_in, dpi);
+  MsRect p = to_pixels (plot, scale);
+  double cell_w = p.width / 4;
+
+  double vmin, vmax;
+  ms_heatmap_get_range (hm, &vmin, &vmax);
+  const float *v = ms_heatmap_get_values (hm);
+  int frame = (int) ceil (MS_FIGURE_LINE_WIDTH * scale) + 1;
+  for (int r = 0; r < 3; r++)
+    {
+      MsRect cell;
+      ms_heatmap_cell_rect (hm, &plot, r, 0, &cell);
+      double y = (cell.y + cell.height / 2) * scale;
+      uint32_t colours[4];
+      int seen[4] = { 0 };
+      for (int c = 0; c < 4; c++)
+        colours[c] = ms_rgb_to_pixel (ms_colormap_map (MS_COLORMAP_VIRIDIS, v[r * 4 + c], vmin, vmax));
+      for (int x = (int) ceil (p.x) + frame; x < (int) floor (p.x + p.width) - frame; x++)
+        {
+          uint32_t got = pixel_at (image, x + 0.5, y);
+          int match = -1;
+          for (int c = 0; c < 4; c++)
+            if (channel_distance (got, colours[c]) <= 1)
+              match = c;
+          if (match < 0)
+            g_error ("pixel %d of row %d is #%06x, between cell colours: blurred boundary", x, r, got & 0xffffff);
+          seen[match]++;
+        }
+      for (int c = 0; c < 4; c++)
+        g_assert_cmpint (seen[c], >, (int) cell_w - 2 * frame - 2);
+    }
+  cairo_surface_destroy (image);
+}
+
+/* Along the middle of each row of cells, every pixel inside the plot has
+ * exactly one of that row's cell colours: nearest filtering, no blending
+ * across boundaries — at cell widths that are not whole pixels. */
+static void
+test_heatmap_sharp (void)
+{
+  g_autoptr (MsHeatmap) hm = small_heatmap ();
+  const double w_in = 3.3, h_in = 2.1;
+  int fractional = 0;
+  for (double dpi = 90; dpi < 140; dpi += 7)
+    {
+      cairo_t *cr = layout_context (w_in, h_in, dpi);
+      MsRect plot;
+      ms_heatmap_get_plot_rect (hm, cr, w_in * 72, h_in * 72, &plot);
+      cairo_destroy (cr);
+      double cell_w = plot.width * px_per_pt (w_in, dpi) / 4;
+      if (fabs (cell_w - round (cell_w)) < 0.05)
+        continue;  /* boundaries on whole pixels prove nothing */
+      assert_sharp_rows (hm, w_in, h_in, dpi);
+      fractional++;
+    }
+  g_assert_cmpint (fractional, >=, 3);
+}
+
+static void
+test_heatmap_bottom_up (void)
+{
+  g_autoptr (MsHeatmap) hm = small_heatmap ();
+  ms_heatmap_set_y_axis (hm, 10, 5, "layer", FALSE);
+  assert_cells (hm, 3.5, 2.17, 150);
+
+  cairo_t *cr = layout_context (3.5, 2.17, 150);
+  MsRect plot, cell;
+  ms_heatmap_get_plot_rect (hm, cr, 3.5 * 72, 2.17 * 72, &plot);
+  cairo_destroy (cr);
+  /* Row 0 is at the bottom now. */
+  ms_heatmap_cell_rect (hm, &plot, 0, 0, &cell);
+  g_assert_cmpfloat_with_epsilon (cell.y + cell.height, plot.y + plot.height, 1e-9);
+  int row, col;
+  g_assert_true (ms_heatmap_cell_at (hm, &plot, cell.x + 1, cell.y + 1, &row, &col));
+  g_assert_cmpint (row, ==, 0);
+  g_assert_cmpint (col, ==, 0);
+  g_assert_true (ms_heatmap_cell_at (hm, &plot, plot.x + plot.width - 0.5, plot.y + 0.5, &row, &col));
+  g_assert_cmpint (row, ==, 2);
+  g_assert_cmpint (col, ==, 3);
+  g_assert_false (ms_heatmap_cell_at (hm, &plot, plot.x - 1, plot.y + 1, &row, &col));
+}
+
+/* The colorbar's strip runs from vmax at the top to vmin at the bottom. */
+static void
+test_heatmap_colorbar (void)
+{
+  g_autoptr (MsHeatmap) hm = small_heatmap ();
+  for (int k = 0; k < 2; k++)
+    {
+      MsColormap cmap = k == 0 ? MS_COLORMAP_VIRIDIS : MS_COLORMAP_DIVERGING;
+      ms_heatmap_set_colormap (hm, cmap);
+      cairo_surface_t *image = render (ms_heatmap_draw_func, hm, 3.5, 2.17, 200);
+      cairo_t *cr = layout_context (3.5, 2.17, 200);
+      MsRect plot;
+      ms_heatmap_get_plot_rect (hm, cr, 3.5 * 72, 2.17 * 72, &plot);
+      cairo_destroy (cr);
+      double scale = px_per_pt (3.5, 200);
+      double x = (plot.x + plot.width + MS_COLORBAR_GAP + MS_COLORBAR_STRIP_WIDTH / 2) * scale;
+      double top = plot.y * scale, height = plot.height * scale;
+      for (int i = 1; i < 20; i++)
+        {
+          double f = i / 20.0;  /* from the top */
+          assert_pixel (image, x, top + f * height, ms_colormap_eval (cmap, 1.0 - f), 4);
+        }
+      /* The ends: the top is vmax's colour, the bottom vmin's. */
+      assert_pixel (image, x, top + 2, ms_colormap_eval (cmap, 1.0 - 2.5 / height), 4);
+      assert_pixel (image, x, top + height - 2, ms_colormap_eval (cmap, 1.5 / height), 4);
+      if (cmap == MS_COLORMAP_DIVERGING)
+        assert_pixel (image, x, top + height / 2, (MsRgb) { 1, 1, 1 }, 4);
+      cairo_surface_destroy (image);
+    }
+}
+
+/* The image is built when data, colormap or range change, never by drawing. */
+static void
+test_heatmap_cache (void)
+{
+  enum { ROWS = 64, COLS = 10000 };
+  g_autofree float *v = g_new (float, ROWS * COLS);
+  for (int i = 0; i < ROWS * COLS; i++)
+    v[i] = (float) (i % 977) / 977.0f;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (MsHeatmap) hm = ms_heatmap_new (v, ROWS, COLS, NULL);
+  gint64 t1 = g_get_monotonic_time ();
+  cairo_surface_t *image = ms_heatmap_peek_image (hm);
+  g_assert_cmpint (cairo_image_surface_get_width (image), ==, COLS);
+  g_assert_cmpint (cairo_image_surface_get_height (image), ==, ROWS);
+
+  const double sizes[][2] = { { 3.5, 2.17 }, { 7, 4.34 }, { 5.5, 3.41 } };
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      cairo_surface_t *figure = render (ms_heatmap_draw_func, hm, sizes[i][0], sizes[i][1], 150);
+      cairo_surface_destroy (figure);
+      g_assert_true (ms_heatmap_peek_image (hm) == image);
+    }
+  gint64 t2 = g_get_monotonic_time ();
+  g_test_message ("10000 x 64: image %.1f ms, three renders %.1f ms", (t1 - t0) / 1e3, (t2 - t1) / 1e3);
+
+  ms_heatmap_set_colormap (hm, MS_COLORMAP_CIVIDIS);
+  g_assert_true (ms_heatmap_peek_image (hm) != NULL);
+  cairo_surface_t *after = ms_heatmap_peek_image (hm);
+  uint32_t first = *(uint32_t *) cairo_image_surface_get_data (after);
+  g_assert_cmphex (first, ==, ms_rgb_to_pixel (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 0.0)));
+}
+
+static void
+test_heatmap_bad_shape (void)
+{
+  float v[4] = { 0 };
+  int shapes[][2] = { { 0, 4 }, { 4, 0 }, { -1, 2 }, { 2, MS_HEATMAP_MAX_SIDE + 1 } };
+  for (size_t i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_null (ms_heatmap_new (v, shapes[i][0], shapes[i][1], &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+    }
+  g_autoptr (MsHeatmap) hm = small_heatmap ();
+  g_autoptr (GError) error = NULL;
+  g_assert_false (ms_heatmap_set_values (hm, v, 0, 4, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+  g_assert_cmpint (ms_heatmap_get_rows (hm), ==, 3);
+  g_assert_cmpint (ms_heatmap_get_cols (hm), ==, 4);
+  g_assert_true (ms_heatmap_set_values (hm, v, 2, 2, NULL));
+  g_assert_cmpint (cairo_image_surface_get_width (ms_heatmap_peek_image (hm)), ==, 2);
+}
+
+/* Drawing leaves the caller's context as it was, and nothing of the figure
+ * is clipped at its edges, at any paper size. */
+static void
+test_heatmap_fits (void)
+{
+  g_autoptr (MsHeatmap) hm = small_heatmap ();
+  ms_heatmap_set_y_axis (hm, 0, 1, "a rather long y label", TRUE);
+  ms_heatmap_set_colorbar_label (hm, "retention (old share)");
+  const char *presets[] = { "single", "neurips", "double" };
+  for (size_t i = 0; i < G_N_ELEMENTS (presets); i++)
+    {
+      MsFigureSize size;
+      g_assert_true (ms_figure_size_parse (presets[i], &size, NULL));
+      cairo_surface_t *image = render (ms_heatmap_draw_func, hm, size.width_in, size.height_in, 100);
+      assert_white_border (image, 2);
+      cairo_surface_destroy (image);
+    }
+
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 300, 200);
+  cairo_t *cr = cairo_create (s);
+  cairo_scale (cr, 1.25, 1.25);
+  cairo_matrix_t before, after;
+  cairo_get_matrix (cr, &before);
+  ms_heatmap_draw (hm, cr, 240, 160);
+  cairo_get_matrix (cr, &after);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpmem (&before, sizeof before, &after, sizeof after);
+  /* Absurdly small still draws without error. */
+  ms_heatmap_draw (hm, cr, 20, 10);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
+/* ---- plots ---- */
+
+static void
+test_stacked_plot (void)
+{
+  enum { N = 10 };
+  float f[3 * N];
+  for (int i = 0; i < N; i++)
+    {
+      f[0 * N + i] = 0.5f;
+      f[1 * N + i] = 0.3f;
+      f[2 * N + i] = i == 4 ? NAN : 0.2f;  /* NaN counts as 0 */
+    }
+  const char *names[] = { "retain", "mixed", "overwrite" };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsStackedPlot) plot = ms_stacked_plot_new (f, 3, N, names, &error);
+  g_assert_no_error (error);
+  ms_stacked_plot_set_title (plot, "Slot types");
+  ms_stacked_plot_set_x_axis (plot, 0, 1, "timestep");
+  ms_stacked_plot_set_y_label (plot, "fraction");
+  ms_stacked_plot_set_color (plot, 2, (MsRgb) { 0.5, 0.0, 0.5 });
+
+  cairo_surface_t *image = render (ms_stacked_plot_draw_func, plot, 3.5, 2.17, 150);
+  assert_white_border (image, 2);
+  cairo_t *cr = layout_context (3.5, 2.17, 150);
+  MsRect rect;
+  ms_stacked_plot_get_plot_rect (plot, cr, 3.5 * 72, 2.17 * 72, &rect);
+  cairo_destroy (cr);
+  MsRect p = to_pixels (rect, px_per_pt (3.5, 150));
+  double x = p.x + p.width * 2 / 9;  /* point 2 */
+  assert_pixel (image, x, p.y + p.height * (1 - 0.25), ms_plot_series_color (0), 1);
+  assert_pixel (image, x, p.y + p.height * (1 - 0.65), ms_plot_series_color (1), 1);
+  assert_pixel (image, x, p.y + p.height * (1 - 0.90), (MsRgb) { 0.5, 0.0, 0.5 }, 1);
+  /* At point 4 the third series is absent: white above 0.8. */
+  double x4 = p.x + p.width * 4 / 9;
+  assert_pixel (image, x4, p.y + p.height * (1 - 0.95), (MsRgb) { 1, 1, 1 }, 1);
+  assert_pixel (image, x4, p.y + p.height * (1 - 0.65), ms_plot_series_color (1), 1);
+  cairo_surface_destroy (image);
+
+  g_assert_null (ms_stacked_plot_new (f, 0, N, names, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+  g_clear_error (&error);
+  g_assert_null (ms_stacked_plot_new (f, 3, 0, names, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+}
+
+static gboolean
+column_has_colour (cairo_surface_t *image, double x, const MsRect *p, MsRgb colour, int tolerance)
+{
+  for (int y = (int) ceil (p->y) + 2; y < (int) floor (p->y + p->height) - 2; y++)
+    if (channel_distance (pixel_at (image, x, y + 0.5), ms_rgb_to_pixel (colour)) <= tolerance)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_line_plot (void)
+{
+  enum { N = 10 };
+  float y[N];
+  for (int i = 0; i < N; i++)
+    y[i] = 1.0f;
+  y[4] = y[5] = NAN;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsLinePlot) plot = ms_line_plot_new (N, &error);
+  g_assert_no_error (error);
+  g_assert_true (ms_line_plot_add_series (plot, "NLL", y, N, &error));
+  ms_line_plot_set_y_range (plot, 0.0, 2.0);
+  ms_line_plot_set_title (plot, "Per-segment NLL");
+  ms_line_plot_set_x_axis (plot, 0, 1, "segment");
+  ms_line_plot_set_y_label (plot, "NLL");
+
+  cairo_surface_t *image = render (ms_line_plot_draw_func, plot, 3.5, 2.17, 150);
+  assert_white_border (image, 2);
+  cairo_t *cr = layout_context (3.5, 2.17, 150);
+  MsRect rect;
+  ms_line_plot_get_plot_rect (plot, cr, 3.5 * 72, 2.17 * 72, &rect);
+  cairo_destroy (cr);
+  MsRect p = to_pixels (rect, px_per_pt (3.5, 150));
+  MsRgb blue = ms_plot_series_color (0);
+  /* y = 1 is the middle of [0, 2]; the line runs there from 0 to 3 … */
+  double x15 = p.x + p.width * 1.5 / 9;
+  assert_pixel (image, x15, p.y + p.height / 2, blue, 2);
+  /* … and not over the gap at 4 and 5. */
+  g_assert_true (column_has_colour (image, x15, &p, blue, 2));
+  g_assert_false (column_has_colour (image, p.x + p.width * 4.5 / 9, &p, blue, 60));
+  g_assert_true (column_has_colour (image, p.x + p.width * 7.5 / 9, &p, blue, 2));
+  cairo_surface_destroy (image);
+
+  g_assert_false (ms_line_plot_add_series (plot, "short", y, N - 1, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+  g_clear_error (&error);
+  g_assert_null (ms_line_plot_new (0, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+}
+
+/* ---- comparison ---- */
+
+static MsHeatmap *
+constant_heatmap (float value, int rows, int cols, const char *title)
+{
+  g_autofree float *v = g_new (float, rows * cols);
+  for (int i = 0; i < rows * cols; i++)
+    v[i] = value;
+  MsHeatmap *hm = ms_heatmap_new (v, rows, cols, NULL);
+  ms_heatmap_set_title (hm, title);
+  ms_heatmap_set_x_axis (hm, 0, 1, "timestep");
+  ms_heatmap_set_y_axis (hm, 0, 1, "slot", TRUE);
+  ms_heatmap_set_colorbar_label (hm, "retention");
+  return hm;
+}
+
+static void
+test_compare_shared_scale (void)
+{
+  /* Each constant on its own would be drawn mid-scale; on the shared
+   * scale A is the bottom colour and B the top. */
+  g_autoptr (MsHeatmap) a = constant_heatmap (0.0f, 4, 6, "Memformer");
+  g_autoptr (MsHeatmap) b = constant_heatmap (2.0f, 5, 6, "RMT");
+  g_autoptr (MsCompare) cmp = ms_compare_new (a, b);
+  ms_compare_set_title (cmp, "same input");
+  double vmin, vmax;
+  ms_compare_get_range (cmp, &vmin, &vmax);
+  g_assert_cmpfloat (vmin, ==, 0.0);
+  g_assert_cmpfloat (vmax, ==, 2.0);
+
+  const double w_in = 7, h_in = 2.2, dpi = 100;
+  cairo_surface_t *image = render (ms_compare_draw_func, cmp, w_in, h_in, dpi);
+  assert_white_border (image, 2);
+  cairo_t *cr = layout_context (w_in, h_in, dpi);
+  MsRect rects[3];
+  int n;
+  ms_compare_get_plot_rects (cmp, cr, w_in * 72, h_in * 72, rects, &n);
+  cairo_destroy (cr);
+  g_assert_cmpint (n, ==, 2);
+  double scale = px_per_pt (w_in, dpi);
+  MsRect pa = to_pixels (rects[0], scale), pb = to_pixels (rects[1], scale);
+  assert_pixel (image, pa.x + pa.width / 2, pa.y + pa.height / 2, ms_colormap_eval (MS_COLORMAP_VIRIDIS, 0.0), 1);
+  assert_pixel (image, pb.x + pb.width / 2, pb.y + pb.height / 2, ms_colormap_eval (MS_COLORMAP_VIRIDIS, 1.0), 1);
+  /* Panels line up and are equally wide. */
+  g_assert_cmpfloat_with_epsilon (rects[0].y, rects[1].y, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rects[0].height, rects[1].height, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rects[0].width, rects[1].width, 1.0);
+  g_assert_cmpfloat (rects[0].x + rects[0].width, <, rects[1].x);
+
+  /* One colorbar, right of B: its strip spans the map; nothing like it
+   * between the panels. */
+  double x_bar = (rects[1].x + rects[1].width + MS_COLORBAR_GAP + MS_COLORBAR_STRIP_WIDTH / 2) * scale;
+  assert_pixel (image, x_bar, pb.y + 2, ms_colormap_eval (MS_COLORMAP_VIRIDIS, 1.0 - 2.5 / pb.height), 4);
+  assert_pixel (image, x_bar, pb.y + pb.height - 2, ms_colormap_eval (MS_COLORMAP_VIRIDIS, 1.5 / pb.height), 4);
+  for (int x = (int) (pa.x + pa.width) + 3; x < (int) pb.x - 3; x++)
+    for (int y = (int) pa.y; y < (int) (pa.y + pa.height); y++)
+      {
+        uint32_t px = pixel_at (image, x + 0.5, y + 0.5);
+        int red = (px >> 16) & 0xff, green = (px >> 8) & 0xff, blue = px & 0xff;
+        if (MAX (abs (red - green), abs (green - blue)) > 8)
+          g_error ("colour #%06x at (%d, %d) between the panels: a second colorbar?", px & 0xffffff, x, y);
+      }
+
+  /* Differences need equal shapes. */
+  g_autoptr (GError) error = NULL;
+  g_assert_false (ms_compare_set_show_difference (cmp, TRUE, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+  cairo_surface_destroy (image);
+}
+
+static void
+test_compare_difference (void)
+{
+  g_autoptr (MsHeatmap) a = constant_heatmap (1.0f, 4, 6, "A");
+  g_autoptr (MsHeatmap) b = constant_heatmap (1.0f, 4, 6, "B");
+  float v[24];
+  for (int i = 0; i < 24; i++)
+    v[i] = i < 12 ? 1.0f : 0.25f;  /* top half equal, bottom half A > B */
+  v[0] = NAN;
+  ms_heatmap_set_values (b, v, 4, 6, NULL);
+  g_autoptr (MsCompare) cmp = ms_compare_new (a, b);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ms_compare_set_show_difference (cmp, TRUE, &error));
+  g_assert_no_error (error);
+  double dmin, dmax;
+  ms_compare_get_difference_range (cmp, &dmin, &dmax);
+  g_assert_cmpfloat (dmin, ==, -0.75);
+  g_assert_cmpfloat (dmax, ==, 0.75);
+
+  const double w_in = 7, h_in = 2.2, dpi = 100;
+  cairo_surface_t *image = render (ms_compare_draw_func, cmp, w_in, h_in, dpi);
+  assert_white_border (image, 2);
+  cairo_t *cr = layout_context (w_in, h_in, dpi);
+  MsRect rects[3];
+  int n;
+  ms_compare_get_plot_rects (cmp, cr, w_in * 72, h_in * 72, rects, &n);
+  cairo_destroy (cr);
+  g_assert_cmpint (n, ==, 3);
+  MsRect d = to_pixels (rects[2], px_per_pt (w_in, dpi));
+  double cell_w = d.width / 6, cell_h = d.height / 4;
+  /* Row 0: equal → white (cell 0 is NaN → grey); rows 2-3: A − B = 0.75 → the red end. */
+  assert_pixel (image, d.x + 2.5 * cell_w, d.y + 0.5 * cell_h, (MsRgb) { 1, 1, 1 }, 1);
+  assert_pixel (image, d.x + 0.5 * cell_w, d.y + 0.5 * cell_h, MS_COLORMAP_NO_DATA, 1);
+  assert_pixel (image, d.x + 2.5 * cell_w, d.y + 3.5 * cell_h, ms_colormap_eval (MS_COLORMAP_DIVERGING, 1.0), 1);
+  cairo_surface_destroy (image);
+
+  ms_compare_set_show_difference (cmp, FALSE, NULL);
+  cr = layout_context (w_in, h_in, dpi);
+  ms_compare_get_plot_rects (cmp, cr, w_in * 72, h_in * 72, rects, &n);
+  cairo_destroy (cr);
+  g_assert_cmpint (n, ==, 2);
+}
+
+/* ---- export ---- */
+
+static void
+test_export_names (void)
+{
+  MsFigureFormat format;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ms_figure_format_from_path ("a/b.png", &format, NULL));
+  g_assert_cmpint (format, ==, MS_FIGURE_FORMAT_PNG);
+  g_assert_true (ms_figure_format_from_path ("fig.SVG", &format, NULL));
+  g_assert_cmpint (format, ==, MS_FIGURE_FORMAT_SVG);
+  g_assert_true (ms_figure_format_from_path ("x.y/fig.pdf", &format, NULL));
+  g_assert_cmpint (format, ==, MS_FIGURE_FORMAT_PDF);
+  const char *bad[] = { "fig.jpg", "fig", "dir.png/fig", "fig.png.tmp", ".pdfx" };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (ms_figure_format_from_path (bad[i], &format, &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_FORMAT);
+      g_assert_nonnull (strstr (error->message, bad[i]));
+      g_assert_nonnull (strstr (error->message, ".png, .svg or .pdf"));
+      g_clear_error (&error);
+    }
+
+  MsFigureSize size;
+  g_assert_true (ms_figure_size_parse ("single", &size, NULL));
+  g_assert_cmpfloat (size.width_in, ==, 3.5);
+  g_assert_cmpfloat (size.height_in, ==, 3.5 * MS_FIGURE_ASPECT);
+  g_assert_true (ms_figure_size_parse ("double", &size, NULL));
+  g_assert_cmpfloat (size.width_in, ==, 7.0);
+  g_assert_true (ms_figure_size_parse ("neurips", &size, NULL));
+  g_assert_cmpfloat (size.width_in, ==, 5.5);
+  g_assert_true (ms_figure_size_parse ("4x2.5", &size, NULL));
+  g_assert_cmpfloat (size.width_in, ==, 4.0);
+  g_assert_cmpfloat (size.height_in, ==, 2.5);
+  const char *bad_sizes[] = { "Single", "column", "", "4", "4x", "x3", "0x2", "4x-1", "4x2in", "1000x2" };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad_sizes); i++)
+    {
+      g_assert_false (ms_figure_size_parse (bad_sizes[i], &size, &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_PRESET);
+      g_assert_nonnull (strstr (error->message, "single"));
+      g_assert_nonnull (strstr (error->message, "neurips"));
+      g_clear_error (&error);
+    }
+}
+
+static void
+draw_square (cairo_t *cr, double width, double height, gpointer user_data)
+{
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, 1, 0, 0);
+  cairo_rectangle (cr, 0, 0, width / 2, height / 2);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
+static void
+draw_broken (cairo_t *cr, double width, double height, gpointer user_data)
+{
+  cairo_restore (cr);  /* without a save: CAIRO_STATUS_INVALID_RESTORE */
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* The names in @dir, sorted, joined by spaces. */
+static char *
+list_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+static void
+test_export_failures (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("memscope-render-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  /* Bad sizes and resolutions. */
+  g_autofree char *png = g_build_filename (dir, "fig.png", NULL);
+  g_assert_false (ms_figure_export (png, 0, 2, 300, draw_square, NULL, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+  g_clear_error (&error);
+  g_assert_false (ms_figure_export (png, 3.5, 2, 5, draw_square, NULL, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+  g_clear_error (&error);
+  g_assert_false (ms_figure_export (png, 90, 90, 4000, draw_square, NULL, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT);
+  g_clear_error (&error);
+  g_autofree char *jpg = g_build_filename (dir, "fig.jpg", NULL);
+  g_assert_false (ms_figure_export (jpg, 3.5, 2, 300, draw_square, NULL, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_FORMAT);
+  g_clear_error (&error);
+
+  /* A folder that does not exist; a "folder" that is a file. */
+  const char *formats[] = { "png", "svg", "pdf" };
+  for (size_t i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("fig.%s", formats[i]);
+      g_autofree char *missing = g_build_filename (dir, "no-such-folder", name, NULL);
+      g_assert_false (ms_figure_export (missing, 3.5, 2, 100, draw_square, NULL, &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_IO);
+      g_assert_nonnull (strstr (error->message, missing));
+      g_clear_error (&error);
+    }
+  g_autofree char *file = g_build_filename (dir, "plain-file", NULL);
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+  g_autofree char *under_file = g_build_filename (file, "fig.pdf", NULL);
+  g_assert_false (ms_figure_export (under_file, 3.5, 2, 100, draw_square, NULL, &error));
+  g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_IO);
+  g_clear_error (&error);
+
+  /* A target that is a folder: the figure is written, the rename fails,
+   * and the temporary file is gone again. */
+  for (size_t i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("taken.%s", formats[i]);
+      g_autofree char *taken = g_build_filename (dir, name, NULL);
+      g_assert_cmpint (g_mkdir (taken, 0755), ==, 0);
+      g_autofree char *inside = g_build_filename (taken, "keep", NULL);
+      g_assert_true (g_file_set_contents (inside, "x", 1, NULL));
+      g_assert_false (ms_figure_export (taken, 3.5, 2, 100, draw_square, NULL, &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_IO);
+      g_assert_nonnull (strstr (error->message, taken));
+      g_clear_error (&error);
+    }
+  g_autofree char *listing = list_dir (dir);
+  g_assert_cmpstr (listing, ==, "plain-file taken.pdf taken.png taken.svg");
+
+  /* A drawing error: reported as such, and an existing figure survives. */
+  g_autofree char *old = g_build_filename (dir, "old.pdf", NULL);
+  g_assert_true (g_file_set_contents (old, "old figure", -1, NULL));
+  for (size_t i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("old.%s", formats[i]);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_assert_true (g_file_set_contents (path, "old figure", -1, NULL));
+      g_assert_false (ms_figure_export (path, 3.5, 2, 100, draw_broken, NULL, &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_DRAW);
+      g_clear_error (&error);
+      g_autofree char *contents = NULL;
+      g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, "old figure");
+    }
+  g_autofree char *listing2 = list_dir (dir);
+  g_assert_cmpstr (listing2, ==, "old.pdf old.png old.svg plain-file taken.pdf taken.png taken.svg");
+
+  /* A folder without write permission (root writes anywhere, so only as
+   * an ordinary user). */
+  if (geteuid () != 0)
+    {
+      g_autofree char *ro = g_build_filename (dir, "read-only", NULL);
+      g_assert_cmpint (g_mkdir (ro, 0555), ==, 0);
+      g_autofree char *target = g_build_filename (ro, "fig.png", NULL);
+      g_assert_false (ms_figure_export (target, 3.5, 2, 100, draw_square, NULL, &error));
+      g_assert_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_IO);
+      g_assert_nonnull (strstr (error->message, target));
+      g_clear_error (&error);
+      g_autofree char *ro_listing = list_dir (ro);
+      g_assert_cmpstr (ro_listing, ==, "");
+    }
+  else
+    g_test_message ("running as root: the read-only folder case is not meaningful and was left out");
+
+  g_autofree char *cmd = g_strdup_printf ("chmod -R u+w '%s' && rm -rf '%s'", dir, dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+static void
+test_export_replaces (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("memscope-render-XXXXXX", &error);
+  g_autofree char *png = g_build_filename (dir, "fig.png", NULL);
+  g_assert_true (g_file_set_contents (png, "old figure", -1, NULL));
+  g_assert_true (ms_figure_export (png, 2.0, 1.0, 150, draw_square, NULL, &error));
+  g_assert_no_error (error);
+  g_autofree char *listing = list_dir (dir);
+  g_assert_cmpstr (listing, ==, "fig.png");
+
+  /* Read back with cairo: size from the DPI, the drawing in place. */
+  cairo_surface_t *image = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (image), ==, 300);
+  g_assert_cmpint (cairo_image_surface_get_height (image), ==, 150);
+  g_assert_cmphex (pixel_at (image, 10, 10) & 0xffffff, ==, 0xff0000);
+  g_assert_cmphex (pixel_at (image, 290, 140) & 0xffffff, ==, 0xffffff);
+  cairo_surface_destroy (image);
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/render/colormap/published", test_colormap_published);
+  g_test_add_func ("/render/colormap/map", test_colormap_map);
+  g_test_add_func ("/render/colormap/diverging", test_colormap_diverging);
+  g_test_add_func ("/render/colormap/names", test_colormap_names);
+  g_test_add_func ("/render/ticks/examples", test_ticks_examples);
+  g_test_add_func ("/render/ticks/twin", test_ticks_twin);
+  g_test_add_func ("/render/ticks/format", test_ticks_format);
+  g_test_add_func ("/render/text/font", test_font_is_dejavu);
+  g_test_add_func ("/render/heatmap/cells", test_heatmap_cells);
+  g_test_add_func ("/render/heatmap/sharp", test_heatmap_sharp);
+  g_test_add_func ("/render/heatmap/bottom-up", test_heatmap_bottom_up);
+  g_test_add_func ("/render/heatmap/colorbar", test_heatmap_colorbar);
+  g_test_add_func ("/render/heatmap/cache", test_heatmap_cache);
+  g_test_add_func ("/render/heatmap/bad-shape", test_heatmap_bad_shape);
+  g_test_add_func ("/render/heatmap/fits", test_heatmap_fits);
+  g_test_add_func ("/render/plots/stacked", test_stacked_plot);
+  g_test_add_func ("/render/plots/line", test_line_plot);
+  g_test_add_func ("/render/compare/shared-scale", test_compare_shared_scale);
+  g_test_add_func ("/render/compare/difference", test_compare_difference);
+  g_test_add_func ("/render/export/names", test_export_names);
+  g_test_add_func ("/render/export/failures", test_export_failures);
+  g_test_add_func ("/render/export/replaces", test_export_replaces);
+  return g_test_run ();
+}

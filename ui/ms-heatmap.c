@@ -1,0 +1,315 @@
+/* ms-heatmap.c — the heatmap figure: one cached image of the cells, axes
+ * and a colorbar around it. */
+#include "ms-heatmap.h"
+#include "ms-heatmap-private.h"
+#include "ms-colorbar.h"
+#include "ms-figure-error.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Colours per image build: fine enough that a cell's colour is within a
+ * rounding step of ms_colormap_map() on its value. */
+#define LUT_SIZE 4096
+
+struct _MsHeatmap {
+  gatomicrefcount ref_count;
+  /* Owned */
+  float *values;             /* (rows, cols) row-major, NaN = no data */
+  cairo_surface_t *image;    /* cols × rows RGB24, rebuilt by update_image() */
+  char *title;
+  char *x_label;
+  char *y_label;
+  char *colorbar_label;
+
+  int rows, cols;
+  MsColormap cmap;
+  double want_min, want_max; /* NaN = fit to the data */
+  double vmin, vmax;         /* in use: vmin < vmax */
+  double x0, x_step;
+  double y0, y_step;
+  gboolean top_down;
+};
+
+static gboolean
+check_shape (int rows, int cols, GError **error)
+{
+  if (rows < 1 || cols < 1 || rows > MS_HEATMAP_MAX_SIDE || cols > MS_HEATMAP_MAX_SIDE)
+    {
+      g_set_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT,
+                   "a heatmap of %d × %d cells cannot be drawn: rows and columns must be between 1 and %d "
+                   "(downsample longer runs first)", rows, cols, MS_HEATMAP_MAX_SIDE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+cairo_surface_t *
+ms_heatmap_image_new (const float *values, int rows, int cols, MsColormap cmap, double vmin, double vmax)
+{
+  uint32_t lut[LUT_SIZE];
+  ms_colormap_fill_lut (cmap, lut, LUT_SIZE);
+  uint32_t no_data = ms_rgb_to_pixel (MS_COLORMAP_NO_DATA);
+  double scale = (LUT_SIZE - 1) / (vmax - vmin);
+
+  cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_RGB24, cols, rows);
+  unsigned char *data = cairo_image_surface_get_data (image);
+  int stride = cairo_image_surface_get_stride (image);
+  cairo_surface_flush (image);
+  for (int r = 0; r < rows; r++)
+    {
+      const float *src = values + (size_t) r * cols;
+      uint32_t *dst = (uint32_t *) (data + (size_t) r * stride);
+      for (int c = 0; c < cols; c++)
+        {
+          float v = src[c];
+          if (isnan (v))
+            {
+              dst[c] = no_data;
+              continue;
+            }
+          double t = (v - vmin) * scale;
+          int k = t <= 0.0 ? 0 : t >= LUT_SIZE - 1 ? LUT_SIZE - 1 : (int) (t + 0.5);
+          dst[c] = lut[k];
+        }
+    }
+  cairo_surface_mark_dirty (image);
+  return image;
+}
+
+void
+ms_heatmap_paint_image (cairo_t *cr, cairo_surface_t *image, gboolean top_down, const MsRect *plot)
+{
+  int cols = cairo_image_surface_get_width (image), rows = cairo_image_surface_get_height (image);
+  cairo_save (cr);
+  if (top_down)
+    {
+      cairo_translate (cr, plot->x, plot->y);
+      cairo_scale (cr, plot->width / cols, plot->height / rows);
+    }
+  else
+    {
+      cairo_translate (cr, plot->x, plot->y + plot->height);
+      cairo_scale (cr, plot->width / cols, -plot->height / rows);
+    }
+  cairo_set_source_surface (cr, image, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_paint (cr);
+  cairo_restore (cr);
+}
+
+/* Fits the range and rebuilds the image: the one place cells are coloured. */
+static void
+update_image (MsHeatmap *hm)
+{
+  ms_colormap_fit_range (hm->cmap, hm->values, (size_t) hm->rows * hm->cols, hm->want_min, hm->want_max,
+                         &hm->vmin, &hm->vmax);
+  g_clear_pointer (&hm->image, cairo_surface_destroy);
+  hm->image = ms_heatmap_image_new (hm->values, hm->rows, hm->cols, hm->cmap, hm->vmin, hm->vmax);
+}
+
+MsHeatmap *
+ms_heatmap_new (const float *values, int rows, int cols, GError **error)
+{
+  g_return_val_if_fail (values != NULL || rows <= 0 || cols <= 0, NULL);
+  if (!check_shape (rows, cols, error))
+    return NULL;
+  MsHeatmap *hm = g_new0 (MsHeatmap, 1);
+  g_atomic_ref_count_init (&hm->ref_count);
+  hm->values = g_memdup2 (values, (size_t) rows * cols * sizeof (float));
+  hm->rows = rows;
+  hm->cols = cols;
+  hm->cmap = MS_COLORMAP_VIRIDIS;
+  hm->want_min = hm->want_max = NAN;
+  hm->x_step = hm->y_step = 1.0;
+  hm->top_down = TRUE;
+  update_image (hm);
+  return hm;
+}
+
+MsHeatmap *
+ms_heatmap_ref (MsHeatmap *hm)
+{
+  g_atomic_ref_count_inc (&hm->ref_count);
+  return hm;
+}
+
+void
+ms_heatmap_unref (MsHeatmap *hm)
+{
+  if (hm == NULL || !g_atomic_ref_count_dec (&hm->ref_count))
+    return;
+  g_free (hm->values);
+  g_clear_pointer (&hm->image, cairo_surface_destroy);
+  g_free (hm->title);
+  g_free (hm->x_label);
+  g_free (hm->y_label);
+  g_free (hm->colorbar_label);
+  g_free (hm);
+}
+
+gboolean
+ms_heatmap_set_values (MsHeatmap *hm, const float *values, int rows, int cols, GError **error)
+{
+  g_return_val_if_fail (values != NULL || rows <= 0 || cols <= 0, FALSE);
+  if (!check_shape (rows, cols, error))
+    return FALSE;
+  g_free (hm->values);
+  hm->values = g_memdup2 (values, (size_t) rows * cols * sizeof (float));
+  hm->rows = rows;
+  hm->cols = cols;
+  update_image (hm);
+  return TRUE;
+}
+
+void
+ms_heatmap_set_colormap (MsHeatmap *hm, MsColormap cmap)
+{
+  if (hm->cmap == cmap)
+    return;
+  hm->cmap = cmap;
+  update_image (hm);
+}
+
+void
+ms_heatmap_set_range (MsHeatmap *hm, double vmin, double vmax)
+{
+  hm->want_min = vmin;
+  hm->want_max = vmax;
+  update_image (hm);
+}
+
+void
+ms_heatmap_get_range (const MsHeatmap *hm, double *vmin, double *vmax)
+{
+  *vmin = hm->vmin;
+  *vmax = hm->vmax;
+}
+
+static void
+replace_string (char **field, const char *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+void
+ms_heatmap_set_x_axis (MsHeatmap *hm, double x0, double x_step, const char *label)
+{
+  g_return_if_fail (x_step != 0.0 && isfinite (x0) && isfinite (x_step));
+  hm->x0 = x0;
+  hm->x_step = x_step;
+  replace_string (&hm->x_label, label);
+}
+
+void
+ms_heatmap_set_y_axis (MsHeatmap *hm, double y0, double y_step, const char *label, gboolean top_down)
+{
+  g_return_if_fail (y_step != 0.0 && isfinite (y0) && isfinite (y_step));
+  hm->y0 = y0;
+  hm->y_step = y_step;
+  hm->top_down = top_down;
+  replace_string (&hm->y_label, label);
+}
+
+void
+ms_heatmap_set_title (MsHeatmap *hm, const char *title)
+{
+  replace_string (&hm->title, title);
+}
+
+void
+ms_heatmap_set_colorbar_label (MsHeatmap *hm, const char *label)
+{
+  replace_string (&hm->colorbar_label, label);
+}
+
+int ms_heatmap_get_rows (const MsHeatmap *hm) { return hm->rows; }
+int ms_heatmap_get_cols (const MsHeatmap *hm) { return hm->cols; }
+const float *ms_heatmap_get_values (const MsHeatmap *hm) { return hm->values; }
+MsColormap ms_heatmap_get_colormap (const MsHeatmap *hm) { return hm->cmap; }
+const char *ms_heatmap_get_title (const MsHeatmap *hm) { return hm->title; }
+const char *ms_heatmap_get_colorbar_label (const MsHeatmap *hm) { return hm->colorbar_label; }
+gboolean ms_heatmap_get_top_down (const MsHeatmap *hm) { return hm->top_down; }
+cairo_surface_t *ms_heatmap_peek_image (const MsHeatmap *hm) { return hm->image; }
+
+void
+ms_heatmap_get_axes_spec (const MsHeatmap *hm, MsAxesSpec *spec)
+{
+  /* The plot's edges are the outer edges of the first and last cells. */
+  double y_first = hm->y0 - hm->y_step / 2, y_last = hm->y0 + (hm->rows - 0.5) * hm->y_step;
+  *spec = (MsAxesSpec) {
+    .title = hm->title,
+    .x_label = hm->x_label,
+    .y_label = hm->y_label,
+    .x_left = hm->x0 - hm->x_step / 2,
+    .x_right = hm->x0 + (hm->cols - 0.5) * hm->x_step,
+    .y_top = hm->top_down ? y_first : y_last,
+    .y_bottom = hm->top_down ? y_last : y_first,
+    .x_min_step = fabs (hm->x_step),
+    .y_min_step = fabs (hm->y_step),
+  };
+}
+
+/* The figure's layout: the panel and the colorbar strip right of it. */
+static void
+layout_figure (const MsHeatmap *hm, cairo_t *cr, double width, double height, MsAxesSpec *spec,
+               MsAxesLayout *layout, MsRect *strip)
+{
+  MsRect outer = { MS_FIGURE_PAD, MS_FIGURE_PAD, width - 2 * MS_FIGURE_PAD, height - 2 * MS_FIGURE_PAD };
+  ms_heatmap_get_axes_spec (hm, spec);
+  ms_axes_layout (cr, spec, &outer, layout);
+  double bar = ms_colorbar_measure (cr, hm->vmin, hm->vmax, hm->colorbar_label, layout->plot.height);
+  double left = layout->reserve_left;
+  ms_axes_layout_fixed (cr, spec, &outer, left, outer.width - left - MS_COLORBAR_GAP - bar, layout);
+  *strip = (MsRect) { layout->plot.x + layout->plot.width + MS_COLORBAR_GAP, layout->plot.y,
+                      MS_COLORBAR_STRIP_WIDTH, layout->plot.height };
+}
+
+void
+ms_heatmap_draw (const MsHeatmap *hm, cairo_t *cr, double width, double height)
+{
+  MsAxesSpec spec;
+  MsAxesLayout layout;
+  MsRect strip;
+  layout_figure (hm, cr, width, height, &spec, &layout, &strip);
+  ms_heatmap_paint_image (cr, hm->image, hm->top_down, &layout.plot);
+  ms_axes_draw (cr, &spec, &layout);
+  ms_colorbar_draw (cr, &strip, hm->cmap, hm->vmin, hm->vmax, hm->colorbar_label);
+}
+
+void
+ms_heatmap_draw_func (cairo_t *cr, double width, double height, gpointer heatmap)
+{
+  ms_heatmap_draw (heatmap, cr, width, height);
+}
+
+void
+ms_heatmap_get_plot_rect (const MsHeatmap *hm, cairo_t *cr, double width, double height, MsRect *plot)
+{
+  MsAxesSpec spec;
+  MsAxesLayout layout;
+  MsRect strip;
+  layout_figure (hm, cr, width, height, &spec, &layout, &strip);
+  *plot = layout.plot;
+}
+
+void
+ms_heatmap_cell_rect (const MsHeatmap *hm, const MsRect *plot, int row, int col, MsRect *cell)
+{
+  double w = plot->width / hm->cols, h = plot->height / hm->rows;
+  int from_top = hm->top_down ? row : hm->rows - 1 - row;
+  *cell = (MsRect) { plot->x + col * w, plot->y + from_top * h, w, h };
+}
+
+gboolean
+ms_heatmap_cell_at (const MsHeatmap *hm, const MsRect *plot, double x, double y, int *row, int *col)
+{
+  double u = (x - plot->x) / plot->width, v = (y - plot->y) / plot->height;
+  if (!(u >= 0.0 && u < 1.0 && v >= 0.0 && v < 1.0))
+    return FALSE;
+  int from_top = MIN ((int) (v * hm->rows), hm->rows - 1);
+  *col = MIN ((int) (u * hm->cols), hm->cols - 1);
+  *row = hm->top_down ? from_top : hm->rows - 1 - from_top;
+  return TRUE;
+}

@@ -1,0 +1,43 @@
+/* ms-label.h — the text of figures: one font, three sizes.
+ *
+ * Every label of every figure is set in DejaVu Sans (Debian's
+ * fonts-dejavu-core) at a fixed size in points, so a figure exported at a
+ * paper's column width has text the size of the paper's captions, and the
+ * same layout comes out on image, PDF and SVG surfaces: hinting is off and
+ * glyph positions are not rounded.  Sizes are absolute in user units, which
+ * the figure code keeps equal to points.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <glib.h>
+#include <pango/pangocairo.h>
+
+G_BEGIN_DECLS
+
+#define MS_FIGURE_FONT_FAMILY "DejaVu Sans"
+
+typedef enum {
+  MS_LABEL_TICK,   /* tick labels, legend entries: 7 pt */
+  MS_LABEL_AXIS,   /* axis and colorbar labels: 8 pt */
+  MS_LABEL_TITLE,  /* titles: 9 pt */
+} MsLabelRole;
+
+/* Returns an owned layout of @text (UTF-8, may be "") in @role's font, set
+ * up for @cr as described above. */
+PangoLayout *ms_label_layout_new (cairo_t *cr, MsLabelRole role, const char *text);
+
+/* The logical extents of @text, in user units.  @width or @height may be NULL. */
+void ms_label_measure (cairo_t *cr, MsLabelRole role, const char *text, double *width, double *height);
+
+/* The height of one line in @role's font. */
+double ms_label_line_height (cairo_t *cr, MsLabelRole role);
+
+/* Draws @text in black so that the point (@anchor_x, @anchor_y) of its box —
+ * (0, 0) its top left, (1, 1) its bottom right, in reading direction — lands
+ * on (@x, @y).  @vertical turns the text 90° counter-clockwise (reads bottom
+ * to top, as y-axis labels do).  NULL or "" draws nothing. */
+void ms_label_draw (cairo_t *cr, MsLabelRole role, const char *text, double x, double y,
+                    double anchor_x, double anchor_y, gboolean vertical);
+
+G_END_DECLS
