@@ -59,3 +59,5 @@ int cli_info (const CliCommand *cmd, int argc, char **argv);
 int cli_run (const CliCommand *cmd, int argc, char **argv);
 int cli_record (const CliCommand *cmd, int argc, char **argv);
 int cli_runs (const CliCommand *cmd, int argc, char **argv);
+int cli_export (const CliCommand *cmd, int argc, char **argv);
+int cli_compare (const CliCommand *cmd, int argc, char **argv);

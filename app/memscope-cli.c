@@ -16,6 +16,8 @@ static const CliCommand commands[] = {
   { "run", "MODEL INPUT", "Step a model through a text file; per-segment NLL and memory change", cli_run },
   { "record", "MODEL INPUT", "Record a run (attention, memory, NLL, retention) into a database", cli_record },
   { "runs", "FILE", "List the runs a recording holds", cli_runs },
+  { "export", "FILE", "Draw one view of a recorded run as PNG, SVG or PDF", cli_export },
+  { "compare", "FILE", "Draw one view of two runs side by side on one scale (or their difference)", cli_compare },
 };
 
 static volatile sig_atomic_t interrupted;

@@ -79,12 +79,12 @@ slot_heatmap (MsRecording *rec, gint64 run, MsViewKind kind, MsSlotQuantity q, G
   MsViewData *v = view_new (kind, MS_VIEW_HEATMAP, m, K, S);
   if (kind == MS_VIEW_RETENTION)
     {
-      label (v, "Slot retention", "segment", "memory slot", "retention r (share of new slot from old memory)");
+      label (v, "Slot retention", "segment", "memory slot", "retention r (old share)");
       v->vmin = 0, v->vmax = 1;
     }
   else
     {
-      label (v, "Read usage", "segment", "memory slot", "read usage (reader attention summed over tokens)");
+      label (v, "Read usage", "segment", "memory slot", "read usage (attention mass)");
       v->vmin = 0;
     }
   return v;
@@ -111,7 +111,7 @@ slot_types (MsRecording *rec, gint64 run, const MsViewParams *p, GError **error)
   MsViewData *v = view_new (MS_VIEW_TYPES, MS_VIEW_STACKED, out, 3, S);
   g_autofree char *title = g_strdup_printf ("Slot types (retain: r ≥ %g, overwrite: r ≤ %g)", p->retain_at,
                                             p->overwrite_at);
-  label (v, title, "segment", NULL, "fraction of memory slots");
+  label (v, title, "segment", NULL, "fraction of slots");
   v->series = g_strsplit ("retain,mixed,overwrite", ",", -1);
   v->vmin = 0, v->vmax = 1;
   return v;
@@ -165,9 +165,9 @@ provenance (MsRecording *rec, gint64 run, const MsViewParams *p, GError **error)
       next = swap;
     }
   MsViewData *v = view_new (MS_VIEW_PROVENANCE, MS_VIEW_HEATMAP, out, rows, S);
-  g_autofree char *title = p->slot >= 0 ? g_strdup_printf ("Provenance of slot %d", p->slot)
-                                        : g_strdup ("Provenance (mean over slots)");
-  label (v, title, "after segment", "source segment (−1: initial memory)", "share of memory content from the source");
+  g_autofree char *title = p->slot >= 0 ? g_strdup_printf ("Provenance of slot %d (−1 = initial memory)", p->slot)
+                                        : g_strdup ("Provenance (mean over slots; −1 = initial memory)");
+  label (v, title, "after segment", "source segment", "share of content");
   v->y0 = -1;
   v->vmin = 0, v->vmax = 1;
   return v;
@@ -185,7 +185,7 @@ similarity (MsRecording *rec, gint64 run, GError **error)
   float *out = g_new (float, (size_t) MAX (S, 1) * MAX (S, 1));
   ms_memory_similarity_matrix (states + len, S, len, out);
   MsViewData *v = view_new (MS_VIEW_SIMILARITY, MS_VIEW_HEATMAP, out, S, S);
-  label (v, "Memory state similarity", "after segment", "after segment", "cosine similarity of memory states");
+  label (v, "Memory state similarity", "after segment", "after segment", "cosine similarity");
   return v;
 }
 
@@ -225,19 +225,17 @@ attention (MsRecording *rec, MsRunInfo *info, MsViewKind kind, const MsViewParam
   if (kind == MS_VIEW_READ)
     {
       g_autofree char *title = g_strdup_printf ("Reader attention (%s)", where);
-      label (v, title, "memory slot", "token", memformer ? "attention weight (token → slot)"
-                                                         : "attention weight (token → read-block slot)");
+      label (v, title, memformer ? "memory slot" : "read-block slot", "token", "attention weight");
     }
   else if (memformer)
     {
       g_autofree char *title = g_strdup_printf ("Writer attention (%s)", where);
-      label (v, title, "source (0: the slot itself, 1…: tokens)", "memory slot", "writer attention weight");
+      label (v, title, "source (0 = the slot itself, then tokens)", "memory slot", "writer attention");
     }
   else
     {
       g_autofree char *title = g_strdup_printf ("Write-block attention (%s)", where);
-      g_autofree char *x = g_strdup_printf ("position (0…%d read block, then tokens, then write block)", c->n_slots - 1);
-      label (v, title, x, "memory slot", "attention weight");
+      label (v, title, "position: read block | tokens | write block", "memory slot", "attention weight");
     }
   v->vmin = 0;
   return v;
@@ -251,7 +249,7 @@ nll (MsRecording *rec, gint64 run, GError **error)
   if (!m)
     return NULL;
   MsViewData *v = view_new (MS_VIEW_NLL, MS_VIEW_LINES, m, 1, S);
-  label (v, "Per-segment NLL", "segment", NULL, "mean NLL (nats per token)");
+  label (v, "Per-segment NLL", "segment", NULL, "mean NLL (nats/token)");
   v->series = g_strsplit ("mean NLL", ",", -1);
   return v;
 }

@@ -276,11 +276,13 @@ ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
       ms_label_draw (cr, MS_LABEL_TICK, label, p->x - MS_FIGURE_TICK_LENGTH - TICK_PAD, y, 1.0, 0.5, FALSE);
     }
 
-  ms_label_draw (cr, MS_LABEL_AXIS, spec->x_label, p->x + p->width / 2,
-                 bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD + tick_h + LABEL_PAD, 0.5, 0.0, FALSE);
-  ms_label_draw (cr, MS_LABEL_AXIS, spec->y_label, p->x - layout->reserve_left, p->y + p->height / 2,
-                 0.5, 0.0, TRUE);
+  ms_label_draw_within (cr, MS_LABEL_AXIS, spec->x_label, p->x + p->width / 2,
+                        bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD + tick_h + LABEL_PAD, 0.5, 0.0, FALSE,
+                        p->width + layout->reserve_left);
+  ms_label_draw_within (cr, MS_LABEL_AXIS, spec->y_label, p->x - layout->reserve_left, p->y + p->height / 2,
+                        0.5, 0.0, TRUE, p->height);
   double title_bottom = p->y - TITLE_PAD - (spec->band_height > 0.0 ? spec->band_height + BAND_PAD : 0.0);
-  ms_label_draw (cr, MS_LABEL_TITLE, spec->title, p->x + p->width / 2, title_bottom, 0.5, 1.0, FALSE);
+  ms_label_draw_within (cr, MS_LABEL_TITLE, spec->title, p->x + p->width / 2, title_bottom, 0.5, 1.0, FALSE,
+                        p->width + layout->reserve_left);
   cairo_restore (cr);
 }

@@ -64,6 +64,7 @@ ms_colorbar_draw (cairo_t *cr, const MsRect *strip, MsColormap cmap, double vmin
     }
   double label_x = right + MS_FIGURE_TICK_LENGTH + TICK_PAD + ms_axis_widest_tick_label (cr, ticks, n, step)
                    + LABEL_PAD;
-  ms_label_draw (cr, MS_LABEL_AXIS, label, label_x, strip->y + strip->height / 2, 0.5, 0.0, TRUE);
+  ms_label_draw_within (cr, MS_LABEL_AXIS, label, label_x, strip->y + strip->height / 2, 0.5, 0.0, TRUE,
+                        strip->height);
   cairo_restore (cr);
 }

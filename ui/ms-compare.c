@@ -267,7 +267,7 @@ ms_compare_draw (const MsCompare *cmp, cairo_t *cr, double width, double height)
   if (l.n == 3)
     ms_colorbar_draw (cr, &l.strip_diff, MS_COLORMAP_DIVERGING, cmp->dmin, cmp->dmax, cmp->label_diff);
   if (cmp->title)
-    ms_label_draw (cr, MS_LABEL_TITLE, cmp->title, width / 2, l.title_y, 0.5, 1.0, FALSE);
+    ms_label_draw_within (cr, MS_LABEL_TITLE, cmp->title, width / 2, l.title_y, 0.5, 1.0, FALSE, width);
 }
 
 void

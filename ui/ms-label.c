@@ -63,24 +63,45 @@ ms_label_line_height (cairo_t *cr, MsLabelRole role)
 }
 
 void
-ms_label_draw (cairo_t *cr, MsLabelRole role, const char *text, double x, double y,
-               double anchor_x, double anchor_y, gboolean vertical)
+ms_label_draw_within (cairo_t *cr, MsLabelRole role, const char *text, double x, double y,
+                      double anchor_x, double anchor_y, gboolean vertical, double max_length)
 {
   if (text == NULL || *text == '\0')
     return;
   g_autoptr (PangoLayout) layout = ms_label_layout_new (cr, role, text);
   PangoRectangle logical;
   pango_layout_get_extents (layout, NULL, &logical);
-  double w = (double) logical.width / PANGO_SCALE, h = (double) logical.height / PANGO_SCALE;
+  double w = (double) logical.width / PANGO_SCALE;
+  double scale = 1.0;
+  if (max_length > 0 && w > max_length)
+    {
+      scale = MAX (MS_LABEL_MIN_SCALE, max_length / w);
+      if (w * scale > max_length)
+        {
+          pango_layout_set_width (layout, (int) (max_length / scale * PANGO_SCALE));
+          pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+          pango_layout_get_extents (layout, NULL, &logical);
+        }
+    }
+  w = (double) logical.width / PANGO_SCALE;
+  double h = (double) logical.height / PANGO_SCALE;
 
   cairo_save (cr);
   cairo_translate (cr, x, y);
   if (vertical)
     cairo_rotate (cr, -G_PI / 2);
+  cairo_scale (cr, scale, scale);
   cairo_move_to (cr, -anchor_x * w - (double) logical.x / PANGO_SCALE,
                  -anchor_y * h - (double) logical.y / PANGO_SCALE);
   cairo_set_source_rgb (cr, 0, 0, 0);
   pango_cairo_update_layout (cr, layout);
   pango_cairo_show_layout (cr, layout);
   cairo_restore (cr);
+}
+
+void
+ms_label_draw (cairo_t *cr, MsLabelRole role, const char *text, double x, double y,
+               double anchor_x, double anchor_y, gboolean vertical)
+{
+  ms_label_draw_within (cr, role, text, x, y, anchor_x, anchor_y, vertical, 0.0);
 }

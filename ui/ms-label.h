@@ -40,4 +40,12 @@ double ms_label_line_height (cairo_t *cr, MsLabelRole role);
 void ms_label_draw (cairo_t *cr, MsLabelRole role, const char *text, double x, double y,
                     double anchor_x, double anchor_y, gboolean vertical);
 
+/* ms_label_draw(), kept within @max_length points along the text: a label
+ * that is too long is first set smaller (down to MS_LABEL_MIN_SCALE of its
+ * size), then ellipsized, so titles and axis labels never run off the
+ * figure.  @max_length ≤ 0 means no limit. */
+#define MS_LABEL_MIN_SCALE 0.75
+void ms_label_draw_within (cairo_t *cr, MsLabelRole role, const char *text, double x, double y,
+                           double anchor_x, double anchor_y, gboolean vertical, double max_length);
+
 G_END_DECLS

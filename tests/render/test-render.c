@@ -625,6 +625,17 @@ test_heatmap_fits (void)
       cairo_surface_destroy (image);
     }
 
+  /* Labels far too long for a single column shrink and ellipsize instead of
+   * running off the figure. */
+  g_autofree char *long_label = g_strnfill (200, 'W');
+  ms_heatmap_set_title (hm, long_label);
+  ms_heatmap_set_x_axis (hm, 0, 1, long_label);
+  ms_heatmap_set_y_axis (hm, 0, 1, long_label, TRUE);
+  ms_heatmap_set_colorbar_label (hm, long_label);
+  cairo_surface_t *crowded = render (ms_heatmap_draw_func, hm, 3.5, 3.5 * 0.62, 100);
+  assert_white_border (crowded, 2);
+  cairo_surface_destroy (crowded);
+
   cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 300, 200);
   cairo_t *cr = cairo_create (s);
   cairo_scale (cr, 1.25, 1.25);

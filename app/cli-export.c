@@ -1,0 +1,196 @@
+/* cli-export.c — `memscope-cli export` (one run's view as a figure) and
+ * `memscope-cli compare` (two runs side by side on one scale, or with their
+ * difference).  The figure is drawn by ui/ms-view-figure.c, the same code
+ * the workbench draws with. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ms-export.h"
+#include "ms-figure-error.h"
+#include "ms-view-figure.h"
+
+typedef struct {
+  char *view, *head, *out, *preset, *colormap, *title;
+  int segment, layer, slot;
+  double width_in, height_in, dpi, retain_at, overwrite_at;
+  gboolean json;
+} FigureOptions;
+
+static void
+figure_options_clear (FigureOptions *o)
+{
+  g_free (o->view), g_free (o->head), g_free (o->out), g_free (o->preset), g_free (o->colormap), g_free (o->title);
+}
+
+/* The options export and compare share; @extra are the command's own. */
+static GOptionEntry *
+figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
+{
+  const GOptionEntry shared[] = {
+    { "view", 0, 0, G_OPTION_ARG_STRING, &o->view, "retention, types, provenance, similarity, read, write or nll", "VIEW" },
+    { "segment", 0, 0, G_OPTION_ARG_INT, &o->segment, "Segment for read/write attention (default: last)", "T" },
+    { "layer", 0, 0, G_OPTION_ARG_INT, &o->layer, "Layer for read/write attention (default: last)", "L" },
+    { "head", 0, 0, G_OPTION_ARG_STRING, &o->head, "Attention head, or mean (default)", "H|mean" },
+    { "slot", 0, 0, G_OPTION_ARG_INT, &o->slot, "One slot's provenance (default: mean over slots)", "I" },
+    { "retain-at", 0, 0, G_OPTION_ARG_DOUBLE, &o->retain_at, "Slot types: retain when r ≥ this (0.9)", "R" },
+    { "overwrite-at", 0, 0, G_OPTION_ARG_DOUBLE, &o->overwrite_at, "Slot types: overwrite when r ≤ this (0.1)", "R" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Figure to write: .png, .svg or .pdf", "FIG" },
+    { "preset", 0, 0, G_OPTION_ARG_STRING, &o->preset, "single (3.5 in), double (7 in), neurips (5.5 in) or WxH", "NAME" },
+    { "width-in", 0, 0, G_OPTION_ARG_DOUBLE, &o->width_in, "Custom width in inches", "W" },
+    { "height-in", 0, 0, G_OPTION_ARG_DOUBLE, &o->height_in, "Custom height in inches", "H" },
+    { "dpi", 0, 0, G_OPTION_ARG_DOUBLE, &o->dpi, "PNG resolution (default 300)", "N" },
+    { "colormap", 0, 0, G_OPTION_ARG_STRING, &o->colormap, "viridis (default), magma, cividis or diverging", "NAME" },
+    { "title", 0, 0, G_OPTION_ARG_STRING, &o->title, "Title instead of the view's own", "TEXT" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "Print what was written as one JSON object", NULL },
+  };
+  GOptionEntry *all = g_new0 (GOptionEntry, G_N_ELEMENTS (shared) + n_extra + 1);
+  memcpy (all, extra, n_extra * sizeof (GOptionEntry));
+  memcpy (all + n_extra, shared, sizeof shared);
+  return all;
+}
+
+/* Validates the shared options; on a usage problem prints it and returns
+ * FALSE.  Fills the view kind, parameters, colormap and size. */
+static gboolean
+figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsViewParams *params, MsColormap *cmap,
+                MsFigureSize *size)
+{
+  g_autoptr (GError) error = NULL;
+  if (!o->view || !ms_view_kind_parse (o->view, kind))
+    {
+      g_autofree char *msg = g_strdup_printf ("--view must be one of %s", ms_view_kind_list ());
+      return cli_usage_error (cmd, msg), FALSE;
+    }
+  if (!o->out)
+    return cli_usage_error (cmd, "--out FIG is required"), FALSE;
+  MsFigureFormat format;
+  if (!ms_figure_format_from_path (o->out, &format, &error))
+    return cli_usage_error (cmd, error->message), FALSE;
+  if (!ms_colormap_from_name (o->colormap ? o->colormap : "viridis", cmap, &error))
+    return cli_usage_error (cmd, error->message), FALSE;
+  if (o->width_in > 0 || o->height_in > 0)
+    {
+      if (o->preset || !(o->width_in > 0 && o->height_in > 0))
+        return cli_usage_error (cmd, "give --width-in and --height-in together, or --preset"), FALSE;
+      size->width_in = o->width_in;
+      size->height_in = o->height_in;
+    }
+  else if (!ms_figure_size_parse (o->preset ? o->preset : "single", size, &error))
+    return cli_usage_error (cmd, error->message), FALSE;
+  if (o->dpi == 0)
+    o->dpi = MS_FIGURE_DPI;
+
+  *params = (MsViewParams) MS_VIEW_PARAMS_DEFAULT;
+  params->segment = o->segment;
+  params->layer = o->layer;
+  params->slot = o->slot;
+  params->retain_at = o->retain_at;
+  params->overwrite_at = o->overwrite_at;
+  if (o->head && g_strcmp0 (o->head, "mean") != 0)
+    {
+      char *end;
+      long h = strtol (o->head, &end, 10);
+      if (*end || end == o->head || h < 0 || h > G_MAXINT)
+        return cli_usage_error (cmd, "--head must be a head number or mean"), FALSE;
+      params->head = (int) h;
+    }
+  return TRUE;
+}
+
+static int
+write_figure (FigureOptions *o, MsViewFigure *fig, const MsFigureSize *size, const char *view, const char *runs)
+{
+  g_autoptr (GError) error = NULL;
+  if (!ms_figure_export (o->out, size->width_in, size->height_in, o->dpi, ms_view_figure_draw, fig, &error))
+    return cli_fail (error);
+  if (o->json)
+    printf ("{\"out\": \"%s\", \"view\": \"%s\", \"runs\": [%s], \"width_in\": %g, \"height_in\": %g, \"dpi\": %g}\n",
+            o->out, view, runs, size->width_in, size->height_in, o->dpi);
+  return CLI_EXIT_OK;
+}
+
+static void
+figure_defaults (FigureOptions *o)
+{
+  o->segment = o->layer = o->slot = -1;
+  o->retain_at = 0.9;
+  o->overwrite_at = 0.1;
+}
+
+int
+cli_export (const CliCommand *cmd, int argc, char **argv)
+{
+  FigureOptions o = { 0 };
+  figure_defaults (&o);
+  gint64 run = 0;
+  const GOptionEntry own[] = {
+    { "run", 0, 0, G_OPTION_ARG_INT64, &run, "Run to draw (see memscope-cli runs FILE)", "ID" },
+  };
+  g_autofree GOptionEntry *entries = figure_entries (&o, own, G_N_ELEMENTS (own));
+  MsViewKind kind;
+  MsViewParams params;
+  MsColormap cmap;
+  MsFigureSize size;
+  int status = CLI_EXIT_USAGE;
+  if (cli_parse (cmd, entries, 1, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
+    {
+      if (run <= 0)
+        status = cli_usage_error (cmd, "--run ID is required");
+      else
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
+          g_autoptr (MsViewData) view = rec ? ms_view_load (rec, run, kind, &params, &error) : NULL;
+          g_autoptr (MsViewFigure) fig = view ? ms_view_figure_new (view, cmap, o.title, &error) : NULL;
+          g_autofree char *runs = g_strdup_printf ("%" G_GINT64_FORMAT, run);
+          status = fig ? write_figure (&o, fig, &size, o.view, runs) : cli_fail (error);
+        }
+    }
+  figure_options_clear (&o);
+  return status;
+}
+
+int
+cli_compare (const CliCommand *cmd, int argc, char **argv)
+{
+  FigureOptions o = { 0 };
+  figure_defaults (&o);
+  g_autofree char *runs = NULL;
+  gboolean diff = FALSE;
+  const GOptionEntry own[] = {
+    { "runs", 0, 0, G_OPTION_ARG_STRING, &runs, "The two runs to compare, A,B", "A,B" },
+    { "diff", 0, 0, G_OPTION_ARG_NONE, &diff, "Add the difference A − B", NULL },
+  };
+  g_autofree GOptionEntry *entries = figure_entries (&o, own, G_N_ELEMENTS (own));
+  MsViewKind kind;
+  MsViewParams params;
+  MsColormap cmap;
+  MsFigureSize size;
+  int status = CLI_EXIT_USAGE;
+  gint64 a = 0, b = 0;
+  if (cli_parse (cmd, entries, 1, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
+    {
+      if (!runs || sscanf (runs, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT, &a, &b) != 2 || a <= 0 || b <= 0)
+        status = cli_usage_error (cmd, "--runs A,B must name two runs, e.g. --runs 1,2");
+      else
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
+          g_autoptr (MsRunInfo) ia = rec ? ms_recording_get_run (rec, a, &error) : NULL;
+          g_autoptr (MsRunInfo) ib = ia ? ms_recording_get_run (rec, b, &error) : NULL;
+          g_autoptr (MsViewData) va = ib ? ms_view_load (rec, a, kind, &params, &error) : NULL;
+          g_autoptr (MsViewData) vb = va ? ms_view_load (rec, b, kind, &params, &error) : NULL;
+          g_autofree char *name_a = ia ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", a, ms_arch_name (ia->config.arch)) : NULL;
+          g_autofree char *name_b = ib ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", b, ms_arch_name (ib->config.arch)) : NULL;
+          g_autoptr (MsViewFigure) fig = vb ? ms_view_figure_new_compare (va, name_a, vb, name_b, diff, cmap,
+                                                                          o.title, &error) : NULL;
+          g_autofree char *pair = g_strdup_printf ("%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT, a, b);
+          status = fig ? write_figure (&o, fig, &size, o.view, pair) : cli_fail (error);
+        }
+    }
+  figure_options_clear (&o);
+  return status;
+}

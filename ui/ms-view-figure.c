@@ -1,0 +1,183 @@
+/* ms-view-figure.c — MsViewData → heatmap, stacked plot or line plot. */
+#include "ms-view-figure.h"
+#include "ms-compare.h"
+#include "ms-figure-error.h"
+#include "ms-heatmap.h"
+#include "ms-plots.h"
+
+#include <math.h>
+
+struct _MsViewFigure {
+  /* Owned; exactly one group is set */
+  MsHeatmap *heatmap;
+  MsCompare *compare;
+  MsStackedPlot *stacked[2];   /* [1] only when comparing */
+  MsLinePlot *lines;
+};
+
+static MsHeatmap *
+heatmap_of (const MsViewData *v, MsColormap cmap, const char *title, GError **error)
+{
+  MsHeatmap *hm = ms_heatmap_new (v->values, v->rows, v->cols, error);
+  if (!hm)
+    return NULL;
+  ms_heatmap_set_colormap (hm, cmap);
+  ms_heatmap_set_range (hm, v->vmin, v->vmax);
+  ms_heatmap_set_x_axis (hm, v->x0, v->x_step, v->x_label);
+  ms_heatmap_set_y_axis (hm, v->y0, v->y_step, v->y_label, TRUE);
+  ms_heatmap_set_title (hm, title ? title : v->title);
+  ms_heatmap_set_colorbar_label (hm, v->value_label);
+  return hm;
+}
+
+static MsStackedPlot *
+stacked_of (const MsViewData *v, const char *title, GError **error)
+{
+  MsStackedPlot *p = ms_stacked_plot_new (v->values, v->rows, v->cols, (const char *const *) v->series, error);
+  if (!p)
+    return NULL;
+  ms_stacked_plot_set_x_axis (p, v->x0, v->x_step, v->x_label);
+  ms_stacked_plot_set_y_label (p, v->value_label);
+  ms_stacked_plot_set_title (p, title ? title : v->title);
+  return p;
+}
+
+static MsLinePlot *
+lines_of (const MsViewData *v, const char *title, GError **error)
+{
+  g_autoptr (MsLinePlot) p = ms_line_plot_new (v->cols, error);
+  if (!p)
+    return NULL;
+  for (int s = 0; s < v->rows; s++)
+    if (!ms_line_plot_add_series (p, v->series ? v->series[s] : NULL, v->values + (size_t) s * v->cols, v->cols,
+                                  error))
+      return NULL;
+  ms_line_plot_set_x_axis (p, v->x0, v->x_step, v->x_label);
+  ms_line_plot_set_y_label (p, v->value_label);
+  ms_line_plot_set_title (p, title ? title : v->title);
+  return g_steal_pointer (&p);
+}
+
+MsViewFigure *
+ms_view_figure_new (const MsViewData *v, MsColormap cmap, const char *title, GError **error)
+{
+  g_autoptr (MsViewFigure) fig = g_new0 (MsViewFigure, 1);
+  gboolean ok;
+  switch (v->shape)
+    {
+    case MS_VIEW_HEATMAP:
+      ok = (fig->heatmap = heatmap_of (v, cmap, title, error)) != NULL;
+      break;
+    case MS_VIEW_STACKED:
+      ok = (fig->stacked[0] = stacked_of (v, title, error)) != NULL;
+      break;
+    case MS_VIEW_LINES:
+    default:
+      ok = (fig->lines = lines_of (v, title, error)) != NULL;
+      break;
+    }
+  return ok ? g_steal_pointer (&fig) : NULL;
+}
+
+MsViewFigure *
+ms_view_figure_new_compare (const MsViewData *a, const char *name_a, const MsViewData *b, const char *name_b,
+                            gboolean difference, MsColormap cmap, const char *title, GError **error)
+{
+  if (a->kind != b->kind)
+    {
+      g_set_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT, "cannot compare a %s view with a %s view",
+                   ms_view_kind_name (a->kind), ms_view_kind_name (b->kind));
+      return NULL;
+    }
+  g_autofree char *default_title = g_strdup_printf ("%s: %s vs %s", a->title, name_a, name_b);
+  const char *heading = title ? title : default_title;
+  g_autoptr (MsViewFigure) fig = g_new0 (MsViewFigure, 1);
+  if (a->shape == MS_VIEW_HEATMAP)
+    {
+      g_autoptr (MsHeatmap) ha = heatmap_of (a, cmap, name_a, error);
+      g_autoptr (MsHeatmap) hb = ha ? heatmap_of (b, cmap, name_b, error) : NULL;
+      if (!hb)
+        return NULL;
+      fig->compare = ms_compare_new (ha, hb);
+      ms_compare_set_colormap (fig->compare, cmap);
+      if (!isnan (a->vmin) && !isnan (a->vmax))
+        ms_compare_set_range (fig->compare, a->vmin, a->vmax);
+      ms_compare_set_title (fig->compare, heading);
+      if (difference && !ms_compare_set_show_difference (fig->compare, TRUE, error))
+        return NULL;
+      return g_steal_pointer (&fig);
+    }
+  if (a->shape == MS_VIEW_STACKED)
+    {
+      if (difference)
+        {
+          g_set_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT,
+                       "the %s view has no difference figure; compare it without --diff", ms_view_kind_name (a->kind));
+          return NULL;
+        }
+      g_autofree char *ta = g_strdup_printf ("%s: %s", a->title, name_a);
+      g_autofree char *tb = g_strdup_printf ("%s: %s", b->title, name_b);
+      fig->stacked[0] = stacked_of (a, ta, error);
+      fig->stacked[1] = fig->stacked[0] ? stacked_of (b, tb, error) : NULL;
+      return fig->stacked[1] ? g_steal_pointer (&fig) : NULL;
+    }
+  /* lines: one plot, A and B (and A − B) as series over the longer run */
+  if (difference && a->cols != b->cols)
+    {
+      g_set_error (error, MS_FIGURE_ERROR, MS_FIGURE_ERROR_INPUT,
+                   "A − B needs runs of the same length (%d and %d segments)", a->cols, b->cols);
+      return NULL;
+    }
+  int n = MAX (a->cols, b->cols);
+  g_autofree float *ya = g_new (float, n), *yb = g_new (float, n), *d = g_new (float, n);
+  for (int i = 0; i < n; i++)
+    {
+      ya[i] = i < a->cols ? a->values[i] : NAN;
+      yb[i] = i < b->cols ? b->values[i] : NAN;
+      d[i] = ya[i] - yb[i];
+    }
+  g_autoptr (MsLinePlot) p = ms_line_plot_new (n, error);
+  if (!p || !ms_line_plot_add_series (p, name_a, ya, n, error) || !ms_line_plot_add_series (p, name_b, yb, n, error)
+      || (difference && !ms_line_plot_add_series (p, "A − B", d, n, error)))
+    return NULL;
+  ms_line_plot_set_x_axis (p, a->x0, a->x_step, a->x_label);
+  ms_line_plot_set_y_label (p, a->value_label);
+  ms_line_plot_set_title (p, heading);
+  fig->lines = g_steal_pointer (&p);
+  return g_steal_pointer (&fig);
+}
+
+void
+ms_view_figure_free (MsViewFigure *fig)
+{
+  if (!fig)
+    return;
+  g_clear_pointer (&fig->heatmap, ms_heatmap_unref);
+  g_clear_pointer (&fig->compare, ms_compare_free);
+  g_clear_pointer (&fig->stacked[0], ms_stacked_plot_free);
+  g_clear_pointer (&fig->stacked[1], ms_stacked_plot_free);
+  g_clear_pointer (&fig->lines, ms_line_plot_free);
+  g_free (fig);
+}
+
+void
+ms_view_figure_draw (cairo_t *cr, double width, double height, gpointer data)
+{
+  MsViewFigure *fig = data;
+  if (fig->heatmap)
+    ms_heatmap_draw (fig->heatmap, cr, width, height);
+  else if (fig->compare)
+    ms_compare_draw (fig->compare, cr, width, height);
+  else if (fig->lines)
+    ms_line_plot_draw (fig->lines, cr, width, height);
+  else if (fig->stacked[1])
+    {
+      ms_stacked_plot_draw (fig->stacked[0], cr, width / 2, height);
+      cairo_save (cr);
+      cairo_translate (cr, width / 2, 0);
+      ms_stacked_plot_draw (fig->stacked[1], cr, width / 2, height);
+      cairo_restore (cr);
+    }
+  else
+    ms_stacked_plot_draw (fig->stacked[0], cr, width, height);
+}
