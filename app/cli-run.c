@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ms-analysis.h"
 #include "ms-error.h"
 #include "ms-session.h"
 #include "ms-text.h"
@@ -46,16 +47,7 @@ observe (const MsObservation *obs, gpointer user_data)
     }
   SegmentStats *st = &g_array_index (rs->segments, SegmentStats, rs->segments->len - 1);
   if (obs->kind == MS_OBS_MEMORY_OUT)
-    {
-      double diff = 0, base = 0;
-      for (size_t i = 0; i < rs->memory_len; i++)
-        {
-          double delta = (double) obs->data[i] - rs->memory_in[i];
-          diff += delta * delta;
-          base += (double) rs->memory_in[i] * rs->memory_in[i];
-        }
-      st->memory_delta = base > 0 ? sqrt (diff / base) : sqrt (diff);
-    }
+    st->memory_delta = ms_memory_relative_change (rs->memory_in, obs->data, rs->memory_len);
   else if (obs->kind == MS_OBS_NLL)
     {
       st->n_tokens = obs->shape[0];
@@ -102,7 +94,10 @@ print_json (const char *model_path, GArray *segments, int n_predicted, double to
       else
         json_builder_add_null_value (b);
       json_builder_set_member_name (b, "memory_delta");
-      json_builder_add_double_value (b, st->memory_delta);
+      if (isfinite (st->memory_delta))   /* infinite from an all-zero M_t: JSON has no inf */
+        json_builder_add_double_value (b, st->memory_delta);
+      else
+        json_builder_add_null_value (b);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
