@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 mode=${1:-demo}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libopenblas-dev libglib2.0-dev libjson-glib-dev
-            libsqlite3-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core)
-test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev poppler-utils)
+            libsqlite3-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core libgtk-4-dev)
+test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev poppler-utils
+           xvfb xauth desktop-file-utils appstream)
 
 install_missing() {
   local missing=()
@@ -71,6 +72,10 @@ case "$mode" in
   demo)
     install_missing "${build_pkgs[@]}"
     setup_build .build/release --buildtype=release
+    if [ -x .build/release/app/memscope ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      exec .build/release/app/memscope   # the workbench, on the bundled demo
+    fi
+    echo "memscope: no display; showing the demo with memscope-cli instead" >&2
     cli=.build/release/app/memscope-cli
     for arch in memformer rmt; do
       echo "== memscope-cli run resources/models/demo-$arch.safetensors resources/inputs/demo.txt"

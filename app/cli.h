@@ -61,3 +61,4 @@ int cli_record (const CliCommand *cmd, int argc, char **argv);
 int cli_runs (const CliCommand *cmd, int argc, char **argv);
 int cli_export (const CliCommand *cmd, int argc, char **argv);
 int cli_compare (const CliCommand *cmd, int argc, char **argv);
+int cli_eval (const CliCommand *cmd, int argc, char **argv);

@@ -18,6 +18,7 @@ static const CliCommand commands[] = {
   { "runs", "FILE", "List the runs a recording holds", cli_runs },
   { "export", "FILE", "Draw one view of a recorded run as PNG, SVG or PDF", cli_export },
   { "compare", "FILE", "Draw one view of two runs side by side on one scale (or their difference)", cli_compare },
+  { "eval", "MODEL", "Per-token accuracy on fresh copy or recall instances (the C core)", cli_eval },
 };
 
 static volatile sig_atomic_t interrupted;

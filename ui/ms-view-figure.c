@@ -13,6 +13,9 @@ struct _MsViewFigure {
   MsCompare *compare;
   MsStackedPlot *stacked[2];   /* [1] only when comparing */
   MsLinePlot *lines;
+  /* Borrowed from the above, for hit-testing */
+  MsHeatmap *panels[2];        /* the heatmap(s) whose cells tile each panel */
+  int n_points;                /* lines and stacked: points per series */
 };
 
 static MsHeatmap *
@@ -67,6 +70,7 @@ ms_view_figure_new (const MsViewData *v, MsColormap cmap, const char *title, GEr
     {
     case MS_VIEW_HEATMAP:
       ok = (fig->heatmap = heatmap_of (v, cmap, title, error)) != NULL;
+      fig->panels[0] = fig->heatmap;
       break;
     case MS_VIEW_STACKED:
       ok = (fig->stacked[0] = stacked_of (v, title, error)) != NULL;
@@ -76,6 +80,7 @@ ms_view_figure_new (const MsViewData *v, MsColormap cmap, const char *title, GEr
       ok = (fig->lines = lines_of (v, title, error)) != NULL;
       break;
     }
+  fig->n_points = v->cols;
   return ok ? g_steal_pointer (&fig) : NULL;
 }
 
@@ -99,6 +104,8 @@ ms_view_figure_new_compare (const MsViewData *a, const char *name_a, const MsVie
       if (!hb)
         return NULL;
       fig->compare = ms_compare_new (ha, hb);
+      fig->panels[0] = ha;   /* the comparison holds them */
+      fig->panels[1] = hb;
       ms_compare_set_colormap (fig->compare, cmap);
       if (!isnan (a->vmin) && !isnan (a->vmax))
         ms_compare_set_range (fig->compare, a->vmin, a->vmax);
@@ -119,6 +126,7 @@ ms_view_figure_new_compare (const MsViewData *a, const char *name_a, const MsVie
       g_autofree char *tb = g_strdup_printf ("%s: %s", b->title, name_b);
       fig->stacked[0] = stacked_of (a, ta, error);
       fig->stacked[1] = fig->stacked[0] ? stacked_of (b, tb, error) : NULL;
+      fig->n_points = MAX (a->cols, b->cols);
       return fig->stacked[1] ? g_steal_pointer (&fig) : NULL;
     }
   /* lines: one plot, A and B (and A − B) as series over the longer run */
@@ -144,6 +152,7 @@ ms_view_figure_new_compare (const MsViewData *a, const char *name_a, const MsVie
   ms_line_plot_set_y_label (p, a->value_label);
   ms_line_plot_set_title (p, heading);
   fig->lines = g_steal_pointer (&p);
+  fig->n_points = n;
   return g_steal_pointer (&fig);
 }
 
@@ -180,4 +189,92 @@ ms_view_figure_draw (cairo_t *cr, double width, double height, gpointer data)
     }
   else
     ms_stacked_plot_draw (fig->stacked[0], cr, width, height);
+}
+
+int
+ms_view_figure_get_plot_rects (const MsViewFigure *fig, cairo_t *cr, double width, double height, MsRect rects[3])
+{
+  int n = 1;
+  if (fig->heatmap)
+    ms_heatmap_get_plot_rect (fig->heatmap, cr, width, height, &rects[0]);
+  else if (fig->compare)
+    ms_compare_get_plot_rects (fig->compare, cr, width, height, rects, &n);
+  else if (fig->lines)
+    ms_line_plot_get_plot_rect (fig->lines, cr, width, height, &rects[0]);
+  else if (fig->stacked[1])
+    {
+      n = 2;
+      for (int i = 0; i < 2; i++)
+        {
+          ms_stacked_plot_get_plot_rect (fig->stacked[i], cr, width / 2, height, &rects[i]);
+          rects[i].x += i * width / 2;
+        }
+    }
+  else
+    ms_stacked_plot_get_plot_rect (fig->stacked[0], cr, width, height, &rects[0]);
+  return n;
+}
+
+/* The heatmap whose cells tile @panel: the difference panel has A's shape. */
+static MsHeatmap *
+panel_heatmap (const MsViewFigure *fig, int panel)
+{
+  return panel == 1 ? fig->panels[1] : fig->panels[0];
+}
+
+gboolean
+ms_view_figure_hit (const MsViewFigure *fig, cairo_t *cr, double width, double height, double x, double y,
+                    MsViewFigureHit *hit)
+{
+  MsRect rects[3];
+  int n = ms_view_figure_get_plot_rects (fig, cr, width, height, rects);
+  for (int p = 0; p < n; p++)
+    {
+      const MsRect *r = &rects[p];
+      if (fig->panels[0])
+        {
+          if (ms_heatmap_cell_at (panel_heatmap (fig, p), r, x, y, &hit->row, &hit->col))
+            return hit->panel = p, TRUE;
+          continue;
+        }
+      if (!(x >= r->x && x <= r->x + r->width && y >= r->y && y <= r->y + r->height))
+        continue;
+      hit->panel = p;
+      hit->row = -1;
+      hit->col = fig->n_points <= 1 ? 0 : (int) lround ((x - r->x) / r->width * (fig->n_points - 1));
+      hit->col = CLAMP (hit->col, 0, MAX (fig->n_points - 1, 0));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+ms_view_figure_cell_rect (const MsViewFigure *fig, cairo_t *cr, double width, double height, int panel, int row,
+                          int col, MsRect *rect)
+{
+  MsRect rects[3];
+  int n = ms_view_figure_get_plot_rects (fig, cr, width, height, rects);
+  if (panel < 0 || panel >= n)
+    return FALSE;
+  const MsRect *r = &rects[panel];
+  if (fig->panels[0])
+    {
+      MsHeatmap *hm = panel_heatmap (fig, panel);
+      int rows = ms_heatmap_get_rows (hm), cols = ms_heatmap_get_cols (hm);
+      if (row >= rows || col >= cols || (row < 0 && col < 0))
+        return FALSE;
+      MsRect a, b;
+      ms_heatmap_cell_rect (hm, r, row < 0 ? 0 : row, col < 0 ? 0 : col, &a);
+      ms_heatmap_cell_rect (hm, r, row < 0 ? rows - 1 : row, col < 0 ? cols - 1 : col, &b);
+      double x0 = MIN (a.x, b.x), y0 = MIN (a.y, b.y);
+      *rect = (MsRect) { x0, y0, MAX (a.x + a.width, b.x + b.width) - x0, MAX (a.y + a.height, b.y + b.height) - y0 };
+      return TRUE;
+    }
+  if (col < 0 || col >= fig->n_points)
+    return FALSE;
+  double step = fig->n_points > 1 ? r->width / (fig->n_points - 1) : r->width;
+  double cx = fig->n_points > 1 ? r->x + col * step : r->x + r->width / 2;
+  double w = MAX (step, 2.0);
+  *rect = (MsRect) { cx - w / 2, r->y, w, r->height };
+  return TRUE;
 }

@@ -12,6 +12,7 @@
 
 #include <cairo.h>
 
+#include "ms-axes.h"
 #include "ms-colormap.h"
 #include "ms-view.h"
 
@@ -32,6 +33,31 @@ MsViewFigure *ms_view_figure_new_compare (const MsViewData *a, const char *name_
 
 void ms_view_figure_free (MsViewFigure *fig);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsViewFigure, ms_view_figure_free)
+
+/* Where a point of the drawn figure falls, for hover and click.  @panel:
+ * 0 the only panel or run A, 1 run B, 2 the difference A − B.  Heatmaps:
+ * the cell (@row, @col) of that panel's matrix; lines and stacked plots:
+ * @row = −1 and @col the nearest point. */
+typedef struct {
+  int panel;
+  int row;
+  int col;
+} MsViewFigureHit;
+
+/* The panel and cell under (@x, @y) when @fig is drawn at @width × @height
+ * on @cr (which only measures text; nothing is drawn).  FALSE when the
+ * point is outside every data area. */
+gboolean ms_view_figure_hit (const MsViewFigure *fig, cairo_t *cr, double width, double height, double x, double y,
+                             MsViewFigureHit *hit);
+
+/* The data areas of the panels at this size (up to 3) and their number. */
+int ms_view_figure_get_plot_rects (const MsViewFigure *fig, cairo_t *cr, double width, double height, MsRect rects[3]);
+
+/* The rectangle of heatmap cell (@row, @col) of @panel, or for plots of
+ * column @col (one point wide, full height; @row ignored).  @row = −1 gives
+ * the whole column, @col = −1 the whole row.  FALSE when out of range. */
+gboolean ms_view_figure_cell_rect (const MsViewFigure *fig, cairo_t *cr, double width, double height, int panel,
+                                   int row, int col, MsRect *rect);
 
 /* MsFigureDrawFunc: draws @fig (an MsViewFigure) into (0, 0)–(width, height). */
 void ms_view_figure_draw (cairo_t *cr, double width, double height, gpointer fig);

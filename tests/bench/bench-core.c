@@ -1,6 +1,6 @@
 /* bench-core.c — throughput and peak memory of the C inference core.
  *
- *   bench-core MODEL N_TOKENS [--threads T]
+ *   bench-core MODEL N_TOKENS [--threads T] [--trace]
  *
  * Loads MODEL, sets the OpenBLAS thread count, steps one warm-up segment,
  * then times ms_session_step over N_TOKENS pseudo-random byte tokens in
@@ -94,12 +94,17 @@ segment_macs (const MsConfig *c)
 }
 
 static double
-now_s (void)
+clock_s (clockid_t id)
 {
   struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
+  clock_gettime (id, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+static double now_s (void) { return clock_s (CLOCK_MONOTONIC); }
+/* CPU time of the calling thread: at 1 thread, cpu_seconds / seconds well
+ * below 1 means something else had the CPU during the run. */
+static double thread_cpu_s (void) { return clock_s (CLOCK_THREAD_CPUTIME_ID); }
 
 /* Current resident set in KiB, from /proc/self/statm (0 if unavailable). */
 static long
@@ -128,7 +133,8 @@ usage (const char *msg)
 {
   if (msg)
     fprintf (stderr, "bench-core: %s\n", msg);
-  fprintf (stderr, "usage: bench-core MODEL N_TOKENS [--threads T]\n");
+  fprintf (stderr, "usage: bench-core MODEL N_TOKENS [--threads T] [--trace]\n"
+           "  --trace  print each timed segment's mean NLL to stderr\n");
   exit (2);
 }
 
@@ -138,6 +144,7 @@ main (int argc, char **argv)
   const char *path = NULL;
   long long n_tokens_arg = -1;
   int threads = 1;
+  gboolean trace = FALSE;
 
   for (int i = 1; i < argc; i++)
     {
@@ -155,6 +162,8 @@ main (int argc, char **argv)
           if (threads < 1)
             usage ("--threads must be at least 1");
         }
+      else if (strcmp (argv[i], "--trace") == 0)
+        trace = TRUE;
       else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
         usage (NULL);
       else if (!path)
@@ -201,8 +210,9 @@ main (int argc, char **argv)
       return 1;
     }
 
-  double nll_sum = 0;
+  double nll_sum = 0, first_nll = NAN;
   long long nll_count = 0;
+  double c0 = thread_cpu_s ();
   double t0 = now_s ();
   for (long long t = 0; t < n_segments; t++)
     {
@@ -212,11 +222,18 @@ main (int argc, char **argv)
           fprintf (stderr, "bench-core: %s\n", error->message);
           return 1;
         }
+      double seg_sum = 0;
       for (int i = 0; i < L; i++)
         if (!isnan (nll[i]))
-          nll_sum += nll[i], nll_count++;
+          seg_sum += nll[i], nll_count++;
+      nll_sum += seg_sum;
+      if (t == 0)
+        first_nll = seg_sum / L;
+      if (trace)
+        fprintf (stderr, "segment %lld: mean nll %.6f\n", t + 1, seg_sum / L);
     }
   double seconds = now_s () - t0;
+  double cpu_seconds = thread_cpu_s () - c0;
   long peak = peak_rss_kb ();
   long rss_end = current_rss_kb ();
 
@@ -224,18 +241,21 @@ main (int argc, char **argv)
   char mean_nll[32] = "null"; /* JSON has no NaN */
   if (nll_count > 0 && isfinite (nll_sum))
     g_snprintf (mean_nll, sizeof mean_nll, "%.6f", nll_sum / (double) nll_count);
+  char first[32] = "null";
+  if (isfinite (first_nll))
+    g_snprintf (first, sizeof first, "%.6f", first_nll);
   const char *base = strrchr (path, '/');
   g_autofree char *name = g_strdup (base ? base + 1 : path);
   if (g_str_has_suffix (name, ".safetensors"))
     name[strlen (name) - strlen (".safetensors")] = '\0';
 
   printf ("{\"impl\": \"c\", \"model\": \"%s\", \"arch\": \"%s\", \"threads\": %d, \"n_tokens\": %lld, "
-          "\"segment_len\": %d, \"segments\": %lld, \"seconds\": %.6f, \"tokens_per_s\": %.2f, "
+          "\"segment_len\": %d, \"segments\": %lld, \"seconds\": %.6f, \"cpu_seconds\": %.6f, \"tokens_per_s\": %.2f, "
           "\"flops\": %.6e, \"gflops\": %.3f, \"peak_rss_kb\": %ld, \"rss_after_load_kb\": %ld, "
-          "\"rss_end_kb\": %ld, \"mean_nll\": %s, \"n_params\": %zu, \"blas_core\": \"%s\"}\n",
-          name, ms_arch_name (c->arch), threads, n_tokens, L, n_segments, seconds,
+          "\"rss_end_kb\": %ld, \"mean_nll\": %s, \"first_segment_nll\": %s, \"n_params\": %zu, \"blas_core\": \"%s\"}\n",
+          name, ms_arch_name (c->arch), threads, n_tokens, L, n_segments, seconds, cpu_seconds,
           (double) n_tokens / seconds, flops, flops / seconds * 1e-9, peak, rss_after_load, rss_end,
-          mean_nll, ms_model_get_n_params (model),
+          mean_nll, first, ms_model_get_n_params (model),
           openblas_get_corename ());
 
   g_free (tokens);

@@ -7,9 +7,9 @@ NLL), so timing them would flatter the C core. This file holds a fair float32 fo
 the way an eager PyTorch user would: F.linear / torch.addmm (Conv1D), F.layer_norm, F.gelu, all heads of an
 attention in one batched matmul with the mask precomputed once, F.cross_entropy over a whole segment, under
 torch.no_grad() with torch.set_num_threads(T); OpenBLAS (which this torch build calls for its matmuls) is
-held to T threads as well. `--check` then compares its per-token NLL with the float64 reference
+held to T threads as well, and OMP_WAIT_POLICY defaults to PASSIVE (see below). `--check` then compares its per-token NLL with the float64 reference
 (memformer_ref / rmt_ref via memscope_file.load_model) on the first few segments of the same input and fails
-loudly if they differ.
+loudly if they differ by more than float32 rounding (see check_against_reference).
 
 Measurement mirrors bench-core.c exactly: the same splitmix64 byte stream (seed "memscope"), N_TOKENS rounded
 up to full segments, one warm-up segment first (untimed), wall time on a monotonic clock, the same analytic
@@ -48,6 +48,11 @@ ARGS = parse_args(sys.argv[1:])
 # Thread pools read these when the libraries load, so set them before importing torch.
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
+# This torch runs its element-wise kernels on libgomp threads and its matmuls on OpenBLAS's own pthreads. With
+# libgomp's default (spin-waiting) policy the idle OpenMP workers fight OpenBLAS for the CPUs, and on a 2-CPU
+# machine PyTorch at 2 threads runs 2-3x slower than at 1. Passive waiting is the standard remedy; without it
+# the baseline would be handicapped. An explicit setting in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import ctypes  # noqa: E402
 import ctypes.util  # noqa: E402
@@ -297,28 +302,44 @@ def segment_macs(arch, c):
 # -- the check against the float64 reference ---------------------------------------------------------------
 
 def check_against_reference(path, arch, cfg, weights, n_segments):
-    """Per-token NLL of the fast float32 forward vs the float64 reference over the stream's first segments."""
+    """Per-token NLL of the fast float32 forward vs the reference over the stream's first segments.
+
+    The truth is the float64 reference. Random untrained weights at the paper size give NLLs of tens of nats
+    (up to ~70), so float32 itself is off by up to ~0.2 nats there: the reference's own float32 run sets the
+    budget. Passes when max |fast - ref64| <= 2 max |ref32 - ref64| + 1e-3 and every segment's mean NLL is
+    within 1e-3 + 1e-4 |mean| of the float64 one.
+    """
     sys.path.insert(0, REFERENCE)
     from memscope_file import load_model  # noqa: E402
 
     L = cfg["segment_len"]
     tokens = token_stream(n_segments * L, cfg["vocab_size"])
-    _, _, ref = load_model(path, torch.float64)
+
+    def ref_nll(dtype):
+        _, _, ref = load_model(path, dtype)
+        return torch.cat([r["nll"] for r in ref.run_session(tokens)]).to(torch.float64)
+
     with torch.no_grad():
-        ref_nll = torch.cat([r["nll"] for r in ref.run_session(tokens)]).to(torch.float64)
+        nll64, nll32 = ref_nll(torch.float64), ref_nll(torch.float32)
         model = build(arch, cfg, weights)
         ids = torch.tensor(tokens, dtype=torch.int64)
-        fast_nll = torch.cat([model.step(ids[i:i + L]) for i in range(0, len(tokens), L)]).to(torch.float64)
-    if not torch.equal(torch.isnan(ref_nll), torch.isnan(fast_nll)):
+        fast = torch.cat([model.step(ids[i:i + L]) for i in range(0, len(tokens), L)]).to(torch.float64)
+    if not torch.equal(torch.isnan(nll64), torch.isnan(fast)):
         raise AssertionError(f"{path}: NaN pattern of the NLL differs from the reference")
-    ok = ~torch.isnan(ref_nll)
-    diff = (fast_nll[ok] - ref_nll[ok]).abs()
-    tol = 1e-3 + 1e-4 * ref_nll[ok].abs()
-    worst = float(diff.max())
-    if not bool((diff <= tol).all()):
+    ok = ~torch.isnan(nll64)
+    worst = float((fast[ok] - nll64[ok]).abs().max())
+    budget = 2 * float((nll32[ok] - nll64[ok]).abs().max()) + 1e-3
+    if worst > budget:
         raise AssertionError(f"{path}: float32 batched forward differs from the float64 reference by up to "
-                             f"{worst:.3g} nats (tolerance 1e-3 + 1e-4·|nll|)")
-    return {"check_segments": n_segments, "check_tokens": int(ok.sum()), "check_max_abs_diff": worst}
+                             f"{worst:.3g} nats; the reference's own float32 run allows {budget:.3g}")
+    for s in range(n_segments):
+        seg = slice(s * L, (s + 1) * L)
+        a, b = nll64[seg][ok[seg]], fast[seg][ok[seg]]
+        if a.numel() and abs(float(a.mean() - b.mean())) > 1e-3 + 1e-4 * abs(float(a.mean())):
+            raise AssertionError(f"{path}: segment {s} mean NLL {float(b.mean()):.6f}, "
+                                 f"reference {float(a.mean()):.6f}")
+    return {"check_segments": n_segments, "check_tokens": int(ok.sum()), "check_max_abs_diff": worst,
+            "check_budget": budget}
 
 
 def peak_rss_kb():
@@ -339,20 +360,28 @@ def main():
               "threads": ARGS.threads, "n_tokens": n_tokens, "segment_len": L, "segments": n_segments}
     with torch.no_grad():
         model.step(ids[:L])  # warm-up, untimed; gives Memformer its first encoding to decode from
-        total, count = 0.0, 0
+        total, count, first = 0.0, 0, None
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         for s in range(n_segments):
             nll = model.step(ids[L + s * L:L + (s + 1) * L])
             valid = nll[~torch.isnan(nll)]
-            total += float(valid.double().sum())
+            seg_sum = float(valid.double().sum())
+            total += seg_sum
             count += valid.numel()
+            if s == 0:
+                first = seg_sum / L
         seconds = time.perf_counter() - t0
+        cpu_seconds = time.thread_time() - c0
     flops = 2.0 * segment_macs(arch, cfg) * n_segments
-    result.update(seconds=round(seconds, 6), tokens_per_s=round(n_tokens / seconds, 2) if seconds > 0 else None,
+    result.update(seconds=round(seconds, 6), cpu_seconds=round(cpu_seconds, 6),
+                  tokens_per_s=round(n_tokens / seconds, 2) if seconds > 0 else None,
                   flops=flops, gflops=round(flops / seconds * 1e-9, 3) if seconds > 0 else None,
                   peak_rss_kb=peak_rss_kb(),
                   mean_nll=round(total / count, 6) if count and np.isfinite(total) else None,
+                  first_segment_nll=round(first, 6) if first is not None and np.isfinite(first) else None,
                   torch_version=torch.__version__, torch_threads=torch.get_num_threads(), blas_core=blas_core,
+                  omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
                   baseline="PyTorch 1.13 eager, float32, batched heads")
     if ARGS.check:
         result.update(check_against_reference(ARGS.model, arch, cfg, weights, ARGS.check_segments))

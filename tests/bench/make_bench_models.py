@@ -10,6 +10,13 @@ written with its model-file writer (memscope_file.write_model):
   paper-memformer   d 512, 8 heads, d_ff 2048, 4 encoder + 8 decoder layers, K 32, L 128, vocab 256
   paper-rmt         d 512, 8 heads, d_ff 2048, 12 layers, m 32, L 128, vocab 256, causal mask, n_positions 192
 
+The reference's INIT_STD is tuned for its tiny fixtures (d 32, d_ff 64 or 128, 2 layers): sharp attention
+that catches index errors. At d 512 and 12 layers those gains make a network whose float32 and float64 runs
+disagree by many nats (the reference's own float32 run is off by up to 18 nats on paper-rmt), so no float32
+cross-check would mean anything. The benchmark models therefore scale every fan-in-d weight's std by
+sqrt(32 / d) and every fan-in-d_ff weight's by sqrt(d_ff_fixture / d_ff) (the usual 1/sqrt(fan-in) rule,
+anchored at the fixture sizes); float32 then stays within ~1e-4 nats of float64. Speed does not depend on it.
+
 A file that already exists with the same architecture and configuration is kept (the paper models are a few
 hundred MB), unless --force. The files are benchmark inputs only: write them to a build or tmp directory and
 never commit them. Run with Debian's /usr/bin/python3 (torch + numpy).
@@ -17,6 +24,7 @@ never commit them. Run with Debian's /usr/bin/python3 (torch + numpy).
 
 import argparse
 import json
+import math
 import os
 import struct
 import sys
@@ -45,33 +53,51 @@ BENCH_MODELS = {
 
 MODULES = {"memformer": memformer_ref, "rmt": rmt_ref}
 
+# INIT_STD keys of weights whose fan-in is d_model, and of those whose fan-in is d_ff, per architecture, with
+# the d_ff of the reference fixtures the stds were tuned on (tests/reference/make_fixtures.py).
+FAN_IN_D = {"memformer": ("qk", "mem_qk", "writer_k", "vo", "fc1"), "rmt": ("qk", "vo", "fc")}
+FAN_IN_FF = {"memformer": ("fc2", 64), "rmt": ("proj", 128)}
+FIXTURE_D = 32
+
+
+def bench_std(arch, config):
+    """The reference INIT_STD, scaled by 1/sqrt(fan-in) from the fixture sizes to `config`'s."""
+    std = dict(MODULES[arch].INIT_STD)
+    for key in FAN_IN_D[arch]:
+        std[key] *= math.sqrt(FIXTURE_D / config["d_model"])
+    key, fixture_ff = FAN_IN_FF[arch]
+    std[key] *= math.sqrt(fixture_ff / config["d_ff"])
+    return std
+
 
 def stored_arch_config(path):
-    """(arch, config dict) from a model file's header, or None when it is missing or unreadable."""
+    """(arch, config dict, source) from a model file's header, or None when it is missing or unreadable."""
     try:
         with open(path, "rb") as f:
             (length,) = struct.unpack("<Q", f.read(8))
             if length > 100 << 20:
                 return None
             meta = json.loads(f.read(length).decode("utf-8")).get("__metadata__", {})
-        return meta.get("memscope.arch"), json.loads(meta.get("memscope.config", "null"))
+        return (meta.get("memscope.arch"), json.loads(meta.get("memscope.config", "null")),
+                meta.get("memscope.source"))
     except (OSError, ValueError, struct.error):
         return None
 
 
 def make_model(out_dir, name, force=False):
-    """Writes DIR/{name}.safetensors unless an identical-config file is there; returns a description."""
+    """Writes DIR/{name}.safetensors unless a file made the same way is there; returns a description."""
     arch, config, seed = BENCH_MODELS[name]
     module = MODULES[arch]
     config = module.full_config(config)
     path = os.path.join(out_dir, f"{name}.safetensors")
-    if not force and stored_arch_config(path) == (arch, json.loads(json.dumps(config))):
+    std = bench_std(arch, config)
+    source = (f"tests/bench/make_bench_models.py: random untrained benchmark model '{name}' "
+              f"(reference init_weights, torch.Generator seed {seed}, std {json.dumps(std, sort_keys=True)})")
+    if not force and stored_arch_config(path) == (arch, json.loads(json.dumps(config)), source):
         return f"{path}: up to date"
     generator = torch.Generator().manual_seed(seed)
-    weights = module.init_weights(config, generator)
+    weights = module.init_weights(config, generator, std)
     n_params = sum(int(w.numel()) for w in weights.values())
-    source = (f"tests/bench/make_bench_models.py: random untrained benchmark model '{name}' "
-              f"(reference init_weights, torch.Generator seed {seed})")
     tmp = path + ".tmp"
     write_model(tmp, arch, config, weights, source, dtype="F32")
     os.replace(tmp, path)

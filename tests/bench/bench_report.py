@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Turns run_bench.sh's raw JSON lines into the Markdown report: `bench_report.py RAW.jsonl [--out FILE]`.
+
+Throughput: per (model, threads, impl) the fastest of the repeats (on a shared machine other work can only slow
+a run down), and tok/s and GFLOP/s from it; ratio = C tok/s / PyTorch tok/s; % of sgemm peak = C GFLOP/s /
+the best bench-sgemm peak at the same thread count over all passes. Memory: bench-core's peak RSS (getrusage
+ru_maxrss) after the short and the long run, 1 thread.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+TARGETS = {"small": 2.0, "paper": 1.3}  # C / PyTorch throughput the core aims for
+MODELS = ["small-memformer", "small-rmt", "paper-memformer", "paper-rmt"]
+
+
+def fmt_int(x):
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def fmt(x, digits=1):
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    return rows
+
+
+def best_run(runs):
+    """The fastest run."""
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def starved(r):
+    """A 1-thread run whose thread got less than 90% of the wall time on a CPU."""
+    return r["threads"] == 1 and r.get("cpu_seconds") is not None and r["cpu_seconds"] < 0.9 * r["seconds"]
+
+
+def report(rows):
+    meta = next((r for r in rows if r.get("run") == "meta"), {})
+    meta_end = next((r for r in rows if r.get("run") == "meta_end"), {})
+    peaks = {}
+    for r in rows:
+        if r.get("run") == "sgemm" and r["peak_gflops"] > peaks.get(r["threads"], {}).get("peak_gflops", -1):
+            peaks[r["threads"]] = r
+    n_sgemm = sum(1 for r in rows if r.get("run") == "sgemm")
+    groups = defaultdict(list)
+    for r in rows:
+        if r.get("run") == "throughput":
+            groups[(r["model"], r["threads"], r["impl"])].append(r)
+
+    out = ["# Memscope benchmark results", ""]
+    out.append(f"Machine: {meta.get('cpu', '?')}, {meta.get('nproc', '?')} CPUs; 1-minute load average "
+               f"{meta.get('loadavg_start', 0):.2f} at start, {meta_end.get('loadavg_end', 0):.2f} at the end "
+               f"(the benchmark itself keeps 1–2 CPUs busy). Commit {meta.get('commit') or '?'}"
+               f"{' (with uncommitted changes)' if meta.get('dirty') else ''}."
+               f"{' **Quick smoke run: the numbers mean nothing.**' if meta.get('quick') else ''}")
+    cores = sorted({r.get("blas_core") for r in rows if r.get("blas_core")})
+    env = meta.get("openblas_coretype_env")
+    out.append(f"OpenBLAS kernel core: {', '.join(cores) or '?'}"
+               f"{f' (forced with OPENBLAS_CORETYPE={env})' if env else ' (auto-detected)'}.")
+    if not env and any(c in ("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom") for c in cores) \
+            and (meta.get("avx2") or meta.get("avx512f")):
+        out.append("**OpenBLAS did not recognise this CPU** (it has AVX2/AVX-512 but OpenBLAS picked pre-AVX "
+                   "kernels), so every matrix product, in C and in PyTorch alike, runs at a fraction of the "
+                   "machine's speed. `run_bench.sh --coretype SkylakeX` (or Haswell) measures the real thing.")
+    out.append("Baseline: PyTorch 1.13 eager, float32, batched heads (tests/bench/bench_torch.py). "
+               f"Throughput: the fastest of {meta.get('repeats', '?')} runs per cell.")
+    out.append("")
+    for t in sorted(peaks):
+        shapes = ", ".join(f"{s['m']}³ {s['gflops']:.1f}" for s in peaks[t]["shapes"])
+        out.append(f"- sgemm peak, {t} thread{'s' if t > 1 else ''}: **{peaks[t]['peak_gflops']:.1f} GFLOP/s** "
+                   f"(best pass of {sum(1 for r in rows if r.get('run') == 'sgemm' and r['threads'] == t)}; "
+                   f"square sizes, GFLOP/s: {shapes})")
+    out.append("")
+
+    out.append("## Throughput")
+    out.append("")
+    out.append("| config | arch | threads | C tok/s | PyTorch tok/s | ratio C/PyTorch | target | C GFLOP/s "
+               "| % of sgemm peak | PyTorch GFLOP/s |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    spreads, nll_notes, checks = [], [], []
+    for model in MODELS:
+        config, _ = model.split("-", 1)
+        for t in (1, 2):
+            c_runs, p_runs = groups.get((model, t, "c"), []), groups.get((model, t, "torch"), [])
+            if not c_runs and not p_runs:
+                continue
+            c = best_run(c_runs) if c_runs else None
+            p = best_run(p_runs) if p_runs else None
+            for runs in (c_runs, p_runs):
+                if len(runs) > 1:
+                    secs = [r["seconds"] for r in runs]
+                    spreads.append((max(secs) - min(secs)) / statistics.median(secs))
+            arch = (c or p)["arch"]
+            ratio = c["tokens_per_s"] / p["tokens_per_s"] if c and p else None
+            target = TARGETS.get(config)
+            met = "" if ratio is None or target is None else (" ✓" if ratio >= target else " ✗")
+            peak = peaks.get(t, {}).get("peak_gflops")
+            pct = 100 * c["gflops"] / peak if c and peak else None
+            out.append(f"| {config} | {arch} | {t} | {fmt_int(c and c['tokens_per_s'])} "
+                       f"| {fmt_int(p and p['tokens_per_s'])} | {fmt(ratio, 2)}{met} "
+                       f"| ≥ {target} | {fmt(c and c['gflops'])} | {fmt(pct)}% | {fmt(p and p['gflops'])} |")
+            if c and p and c.get("mean_nll") is not None and p.get("mean_nll") is not None:
+                nll_notes.append(abs(c["mean_nll"] - p["mean_nll"]))
+        for r in groups.get((model, 1, "torch"), []):
+            if "check_max_abs_diff" in r:
+                checks.append(f"{model} {r['check_max_abs_diff']:.2g} nats over {r['check_tokens']} tokens")
+    out.append("")
+    if spreads:
+        out.append(f"Run-to-run spread (max − min) / median of the wall time: up to {100 * max(spreads):.0f}% "
+                   f"(median {100 * statistics.median(spreads):.0f}%).")
+    timed = [r for r in rows if r.get("run") == "throughput"]
+    n_starved = sum(1 for r in timed if starved(r))
+    n_busy = sum(1 for r in rows if r.get("busy_before", 0) >= 10)
+    best_starved = [f"{r['impl']} {r['model']}" for g in groups.values() for r in [best_run(g)] if starved(r)]
+    out.append(f"{n_starved} of {sum(1 for r in timed if r['threads'] == 1)} one-thread runs got less than 90% "
+               f"of a CPU (thread CPU time / wall time); {n_busy} measurements started on a machine ≥ 10% busy "
+               f"with other work" + (f"; starved best runs: {', '.join(best_starved)}." if best_starved else "."))
+    if nll_notes:
+        out.append(f"C and PyTorch compute the same thing: their mean NLL over the timed tokens differs by at "
+                   f"most {max(nll_notes):.1e} nats.")
+    if checks:
+        out.append("The fast float32 PyTorch forward against the float64 reference (first 3 segments), max |ΔNLL|: "
+                   + "; ".join(checks) + ".")
+    out.append("")
+
+    rss = defaultdict(dict)
+    for r in rows:
+        if r.get("run") == "rss":
+            rss[r["model"]][r["n_tokens"]] = r
+    if rss:
+        out.append("## Peak RSS of the C core (1 thread)")
+        out.append("")
+        counts = sorted({n for per in rss.values() for n in per})
+        short, long_ = counts[0], counts[-1]
+        out.append(f"| config | arch | RSS after load (KiB) | peak RSS, {short:,} tokens (KiB) "
+                   f"| peak RSS, {long_:,} tokens (KiB) | growth (KiB) | long run tok/s |")
+        out.append("|---|---|---:|---:|---:|---:|---:|")
+        for model in MODELS:
+            per = rss.get(model)
+            if not per:
+                continue
+            config, _ = model.split("-", 1)
+            a = min(per.items())[1]
+            b = max(per.items())[1]
+            out.append(f"| {config} | {a['arch']} | {fmt_int(a.get('rss_after_load_kb'))} "
+                       f"| {fmt_int(a['peak_rss_kb'])} | {fmt_int(b['peak_rss_kb'])} "
+                       f"| {b['peak_rss_kb'] - a['peak_rss_kb']:+,} | {fmt_int(b['tokens_per_s'])} |")
+        out.append("")
+        out.append("Token counts are rounded up to whole segments. RSS after load includes the model "
+                   "(F32 weights held in memory) and the OpenBLAS buffers; peak RSS also counts the load's "
+                   "transient mapping of the file.")
+        out.append("")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("raw", help="JSON lines written by run_bench.sh")
+    parser.add_argument("--out", help="Markdown file to write (default: stdout)")
+    args = parser.parse_args(argv)
+    text = report(load(args.raw))
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""The eval suite: task generators, `memscope-cli eval`, and the shipped trained models.
+
+Cases (usage: eval_tests.py CASE [--cli BIN] [--dump BIN] [--reference DIR] [--model FILE] [--models DIR]):
+
+tasks_c_equals_python  core/ms-tasks.c (through tests/eval/dump-tasks) and tests/reference/tasks.py draw
+                       byte-identical instances and answer masks for several seeds and segment lengths.
+tasks_semantics        what the generators promise (tasks.py docstring): printable ASCII only, segment
+                       alignment, copy answers reproduce the string after the separator/distractor/marker,
+                       recall keys are distinct, each query's answer is the value written for its key, and
+                       every answer lies in a segment with no copy of its information.
+eval_equals_reference  `memscope-cli eval --json` on a fixture model gives the same number of correct answer
+                       tokens as the float64 PyTorch reference (tests/reference/evaluate.py) on the same
+                       instances, with and without --reset-memory (mismatches allowed only on near-ties).
+demo_inputs            resources/inputs/{copy,recall}-demo.txt are the documented generator instances.
+usage_errors           bad arguments exit 2, an unreadable model exits 1, --json carries accuracy, n, seed.
+shipped_models         every resources/models/{copy,recall}-{memformer,rmt}.safetensors that exists loads,
+                       has complete memscope.* metadata (source naming trainer, task, seed, steps, accuracy),
+                       and — for the models listed in REACHED — scores >= 0.9 x the target on 200 fresh
+                       instances while the --reset-memory baseline stays near chance.
+"""
+
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+
+SEEDS = (0, 1, 42, 20261122, 2 ** 63 + 5, 2 ** 64 - 1)
+TARGET = {"copy": 0.95, "recall": 0.90}
+CHANCE = {"copy": 1 / 8, "recall": 1 / 10}
+# Shipped models that reached their target at n = 1000 when measured by `memscope-cli eval` (see the README);
+# only these are held to 0.9 x target here. Models missing from this set are still checked for loading,
+# metadata and the reset-memory baseline.
+REACHED = set()
+NEAR_CHANCE_MARGIN = 0.06  # reset-memory accuracy must stay below chance + this (200 instances)
+
+
+def run(*args):
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True)
+
+
+def check(cond, message):
+    if not cond:
+        print("FAIL:", message)
+        sys.exit(1)
+
+
+def tasks_c_equals_python(a):
+    import tasks
+    compared = 0
+    for task, lengths in (("copy", (2, 8, 16, 13)), ("recall", (3, 8, 16, 10))):
+        for L in lengths:
+            for seed in SEEDS:
+                r = run(a.dump, task, L, seed, 7)
+                check(r.returncode == 0, f"dump-tasks {task} {L} {seed}: {r.stderr}")
+                expected = []
+                for tokens, answer in tasks.instances(task, L, seed, 7):
+                    expected.append(tokens.decode("ascii"))
+                    expected.append("".join("^" if x else " " for x in answer).rstrip())
+                got = r.stdout.split("\n")[:-1]
+                check(got == expected, f"{task} L={L} seed={seed}: C and Python instances differ\n"
+                      f"C:      {got[:2]}\nPython: {expected[:2]}")
+                compared += 7
+    print(f"ok: {compared} instances byte-identical")
+
+
+def tasks_semantics(a):
+    import tasks
+    for L in (8, 16):
+        for tokens, answer in tasks.instances("copy", L, 3, 200):
+            check(len(tokens) == 6 * L and all(32 < b < 127 for b in tokens), "copy: printable, 6 segments")
+            s = tokens[:2 * L]
+            check(set(s) <= set(b"abcdefgh"), "copy string alphabet")
+            check(tokens[2 * L] == ord("|") and tokens[4 * L - 1] == ord(">"), "separator and marker")
+            check(set(tokens[2 * L + 1:4 * L - 1]) <= set(b"0123456789"), "distractor digits")
+            check(tokens[4 * L:] == s, "copy answer reproduces the string")
+            check(answer == [False] * 4 * L + [True] * 2 * L, "copy answer mask")
+        for tokens, answer in tasks.instances("recall", L, 3, 200):
+            check(len(tokens) % L == 0 and all(32 < b < 127 for b in tokens), "recall: printable, aligned")
+            context = tokens[:6 * L]
+            pairs = {}
+            for seg in range(6):
+                part = context[seg * L:(seg + 1) * L]
+                found = [i for i, b in enumerate(part) if b == ord("=")]
+                check(len(found) <= 1, "at most one pair per context segment")
+                for i in found:
+                    key, value = part[i - 1], part[i + 1]
+                    check(key not in pairs, "recall keys distinct")
+                    pairs[key] = value
+            check(len(pairs) == 4, "four pairs")
+            queries = tokens[6 * L:]
+            answered = set()
+            for i, is_answer in enumerate(answer):
+                if is_answer:
+                    check(i >= 6 * L, "answers only in the query segments")
+                    key = tokens[i - 2]
+                    check(tokens[i - 1] == ord("?") and tokens[i] == pairs[key], "query answer = its value")
+                    answered.add(key)
+                    # the query segment never contains the pair itself
+                    seg = i // L
+                    check(bytes([key, ord("=")]) not in tokens[seg * L:(seg + 1) * L], "no leak")
+            check(answered == set(pairs), "every key queried once")
+            check(sum(answer) == 4 and b"=" not in queries, "four answers, no pairs among queries")
+    print("ok: generator semantics")
+
+
+def cli_eval(a, model, *extra):
+    r = run(a.cli, "eval", model, "--json", *extra)
+    check(r.returncode == 0, f"eval {model} {extra}: exit {r.returncode}: {r.stderr}")
+    return json.loads(r.stdout)
+
+
+def eval_equals_reference(a):
+    import evaluate
+    seen = set()
+    for task in ("copy", "recall"):
+        for reset in (False, True):
+            extra = ["--task", task, "--n", "12", "--seed", "77", "--predictions"] + (["--reset-memory"] if reset else [])
+            got = cli_eval(a, a.model, *extra)
+            want = evaluate.evaluate(a.model, task, 12, 77, reset)
+            check(got["n"] == 12 and got["seed"] == 77 and got["task"] == task, "json echoes n, seed, task")
+            check(got["n_answer_tokens"] == want["n_answer_tokens"], f"{task}: answer token counts differ")
+            diff = abs(got["n_correct"] - want["n_correct"])
+            check(diff <= want["near_ties"], f"{task} reset={reset}: C {got['n_correct']} correct, reference "
+                  f"{want['n_correct']} ({want['near_ties']} near-ties)")
+            check(abs(got["accuracy"] - got["n_correct"] / got["n_answer_tokens"]) < 1e-12, "accuracy")
+            # The predicted tokens themselves, answer by answer: checks which logits row predicts which token.
+            check(len(got["predictions"]) == 12, "one prediction list per instance")
+            for k, (p, q, tie) in enumerate(zip(got["predictions"], want["predictions"], want["near_tie_mask"])):
+                bad = [j for j in range(len(q)) if p[j] != q[j] and not tie[j]]
+                check(len(p) == len(q) and not bad, f"{task} reset={reset} instance {k}: C predicts {p}, "
+                      f"reference {q}")
+            seen.update(x for p in got["predictions"] for x in p)
+            print(f"ok: {task} reset={reset}: C {got['n_correct']}/{got['n_answer_tokens']}, "
+                  f"reference {want['n_correct']} (near-ties {want['near_ties']})")
+    check(len(seen) > 1, f"predictions vary (so the comparison can fail): {seen}")
+    # The same seed gives the same result.
+    again = cli_eval(a, a.model, "--task", "copy", "--n", "12", "--seed", "77")
+    first = cli_eval(a, a.model, "--task", "copy", "--n", "12", "--seed", "77")
+    check(again == first, "eval is deterministic for one seed")
+
+
+def usage_errors(a):
+    cases = [[], ["--task", "copy"], [a.model], [a.model, "--task", "sort"], [a.model, "--task", "copy", "--n", "0"],
+             [a.model, "--task", "copy", "--n", "x"], [a.model, "--task", "copy", "--seed", "-3"],
+             [a.model, "--task", "copy", "--seed", "1e3"], [a.model, a.model, "--task", "copy"],
+             [a.model, "--task", "copy", "--bogus"], [a.model, "--task", "copy", "--predictions"]]
+    for args in cases:
+        r = run(a.cli, "eval", *args)
+        check(r.returncode == 2, f"eval {args}: exit {r.returncode}, expected 2")
+        check("eval" in r.stderr, f"eval {args}: usage message names the command")
+    r = run(a.cli, "eval", "/nonexistent/model.safetensors", "--task", "copy")
+    check(r.returncode == 1 and "/nonexistent/model.safetensors" in r.stderr, "missing model exits 1 naming it")
+    r = run(a.cli, "eval", "--help")
+    check(r.returncode == 0 and "--reset-memory" in r.stdout, "--help lists the options")
+    out = cli_eval(a, a.model, "--task", "recall", "--n", "3", "--seed", "18446744073709551615")
+    check({"accuracy", "n", "seed", "chance"} <= set(out) and out["n"] == 3, "json fields")
+    text = run(a.cli, "eval", a.model, "--task", "copy", "--n", "2", "--seed", "5")
+    check(text.returncode == 0 and "accuracy" in text.stdout and "seed 5" in text.stdout, "text output")
+    print("ok: usage errors")
+
+
+def demo_inputs(a):
+    """resources/inputs/{copy,recall}-demo.txt are instance 0 of the seed-2026 stream at L = 8 (README)."""
+    import tasks
+    for task in ("copy", "recall"):
+        with open(os.path.join(a.inputs, f"{task}-demo.txt"), "rb") as f:
+            got = f.read()
+        want = tasks.instances(task, 8, 2026, 1)[0][0]
+        check(got == want, f"{task}-demo.txt is not tasks.py {task} --segment-len 8 --seed 2026 --n 1")
+    print("ok: demo inputs")
+
+
+def metadata(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n)).get("__metadata__", {})
+
+
+def shipped_models(a):
+    found = 0
+    for task in ("copy", "recall"):
+        for arch in ("memformer", "rmt"):
+            name = f"{task}-{arch}"
+            path = os.path.join(a.models, name + ".safetensors")
+            if not os.path.exists(path):
+                check(name not in REACHED, f"{name} is listed as reached but not shipped")
+                continue
+            found += 1
+            check(os.path.getsize(path) < 4 * 1024 * 1024, f"{name}: under 4 MB")
+            meta = metadata(path)
+            check(meta.get("memscope.format") == "1" and meta.get("memscope.arch") == arch, f"{name}: format, arch")
+            check(meta.get("memscope.tokenizer") == "bytes", f"{name}: tokenizer")
+            json.loads(meta["memscope.config"])
+            source = meta.get("memscope.source", "")
+            for word in ("train.py", f"--task {task}", "--seed", "--steps", "accuracy"):
+                check(word in source, f"{name}: memscope.source lacks {word!r}: {source!r}")
+            r = run(a.cli, "info", path)
+            check(r.returncode == 0, f"{name}: info: {r.stderr}")
+            base = cli_eval(a, path, "--task", task, "--n", "200", "--seed", "4242", "--reset-memory")
+            check(base["accuracy"] < CHANCE[task] + NEAR_CHANCE_MARGIN,
+                  f"{name}: reset-memory accuracy {base['accuracy']:.3f} is not near chance {CHANCE[task]:.3f}")
+            line = f"{name}: reset-memory {base['accuracy']:.3f}"
+            if name in REACHED:
+                got = cli_eval(a, path, "--task", task, "--n", "200", "--seed", "4242")
+                check(got["accuracy"] >= 0.9 * TARGET[task],
+                      f"{name}: accuracy {got['accuracy']:.3f} < 0.9 x {TARGET[task]}")
+                line += f", accuracy {got['accuracy']:.3f} (>= {0.9 * TARGET[task]:.3f})"
+            print("ok:", line)
+    print(f"ok: {found} shipped task models checked")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("--cli")
+    ap.add_argument("--dump")
+    ap.add_argument("--reference")
+    ap.add_argument("--model")
+    ap.add_argument("--models")
+    ap.add_argument("--inputs")
+    a = ap.parse_args()
+    if a.reference:
+        sys.path.insert(0, a.reference)
+    globals()[a.case](a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,679 @@
+/* test-workbench.c — the GTK workbench under Xvfb, driven through its
+ * actions as a user would: it starts on the demo (both models recorded on
+ * worker threads), steps segments, switches every view, compares and shows
+ * the difference, exports PDF and PNG figures, and reports bad files in
+ * the window.  Screenshots are rendered with the window's own (cairo)
+ * renderer, saved under the build folder, and checked for pixels: a
+ * coloured heatmap, a colorbar, a highlighted segment that moves.
+ *
+ * The tests share one window and run in order.  Waits iterate the main
+ * loop until a condition holds; the only clock is a generous failsafe.
+ */
+#include <gtk/gtk.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "memscope-application.h"
+#include "memscope-export-dialog.h"
+#include "memscope-window.h"
+
+#define HIGHLIGHT 0xffe01b24u   /* the figure view's outline, opaque ARGB */
+
+static MemscopeApplication *app;
+static MemscopeWindow *win;
+static char *tmp_dir;
+static char *shots_dir;
+
+/* ---- waiting ---- */
+
+static gboolean
+wake (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (void);
+
+static void
+wait_until (Condition cond, const char *what)
+{
+  guint tick = g_timeout_add (20, wake, NULL);
+  gint64 failsafe = g_get_monotonic_time () + 240 * G_USEC_PER_SEC;
+  while (!cond ())
+    {
+      if (g_get_monotonic_time () > failsafe)
+        g_error ("gave up waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
+/* Lets pending layout and drawing happen. */
+static void
+settle (void)
+{
+  for (int i = 0; i < 50 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static gboolean
+demo_recorded (void)
+{
+  if (memscope_window_is_busy (win) || memscope_window_get_n_runs (win) != 2)
+    return FALSE;
+  for (guint i = 0; i < 2; i++)
+    if (memscope_run_get_state (memscope_window_get_run (win, i)) != MEMSCOPE_RUN_COMPLETE)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+not_busy (void)
+{
+  return !memscope_window_is_busy (win);
+}
+
+static gboolean
+view_allocated (void)
+{
+  GtkWidget *view = GTK_WIDGET (memscope_window_get_visible_view (win));
+  return gtk_widget_get_mapped (view) && gtk_widget_get_width (view) > 300 && gtk_widget_get_height (view) > 200;
+}
+
+/* ---- screenshots ---- */
+
+static gboolean painted;
+
+static void
+on_after_paint (GdkFrameClock *clock, gpointer data)
+{
+  painted = TRUE;
+}
+
+static gboolean
+was_painted (void)
+{
+  return painted;
+}
+
+/* Lets a whole frame (layout and paint) happen, so every widget of
+ * @widget's window has a current allocation. */
+static void
+wait_for_frame (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  g_assert_nonnull (clock);
+  painted = FALSE;
+  gulong id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
+  gtk_widget_queue_draw (widget);
+  wait_until (was_painted, "a frame");
+  g_signal_handler_disconnect (clock, id);
+}
+
+typedef struct {
+  int width, height;
+  guint32 *pixels;   /* ARGB, premultiplied (opaque here) */
+} Shot;
+
+static void
+shot_free (Shot *s)
+{
+  g_free (s->pixels);
+  g_free (s);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Shot, shot_free)
+
+/* Renders @widget (allocated) as it is now with its window's renderer; saves it as
+ * @name.png in the screenshots folder. */
+static Shot *
+screenshot (GtkWidget *widget, const char *name)
+{
+  settle ();
+  wait_for_frame (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_assert_cmpint (w, >, 0);
+  /* The widget's own snapshot (its children come from their snapshots),
+   * as the next frame would draw it. */
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_autofree char *path = g_strdup_printf ("%s/%s.png", shots_dir, name);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  Shot *s = g_new0 (Shot, 1);
+  s->width = gdk_texture_get_width (texture);
+  s->height = gdk_texture_get_height (texture);
+  s->pixels = g_new (guint32, (gsize) s->width * s->height);
+  gdk_texture_download (texture, (guchar *) s->pixels, s->width * 4);
+  return s;
+}
+
+static gboolean
+coloured (guint32 p)
+{
+  int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+  return MAX (r, MAX (g, b)) - MIN (r, MIN (g, b)) > 24;
+}
+
+/* Distinct coloured (not grey) pixel values in columns [x0, x1). */
+static guint
+distinct_colours (const Shot *s, int x0, int x1)
+{
+  g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
+  for (int y = 0; y < s->height; y++)
+    for (int x = MAX (x0, 0); x < MIN (x1, s->width); x++)
+      {
+        guint32 p = s->pixels[(gsize) y * s->width + x] | 0xff000000u;
+        if (coloured (p) && p != HIGHLIGHT)
+          g_hash_table_add (set, GUINT_TO_POINTER (p));
+      }
+  return g_hash_table_size (set);
+}
+
+/* A colorbar: in the right fifth, a column holding a long gradient. */
+static gboolean
+has_colorbar (const Shot *s)
+{
+  for (int x = s->width * 4 / 5; x < s->width; x++)
+    {
+      g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
+      for (int y = 0; y < s->height; y++)
+        {
+          guint32 p = s->pixels[(gsize) y * s->width + x] | 0xff000000u;
+          if (coloured (p))
+            g_hash_table_add (set, GUINT_TO_POINTER (p));
+        }
+      if (g_hash_table_size (set) > 40)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Mean x of the highlight outline's pixels, −1 when there are too few. */
+static double
+highlight_x (const Shot *s)
+{
+  double sum = 0;
+  int n = 0;
+  for (int y = 0; y < s->height; y++)
+    for (int x = 0; x < s->width; x++)
+      if ((s->pixels[(gsize) y * s->width + x] | 0xff000000u) == HIGHLIGHT)
+        sum += x, n++;
+  return n >= 20 ? sum / n : -1;
+}
+
+/* ---- actions ---- */
+
+static void
+activate (const char *name, GVariant *param)
+{
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (win), name));
+  g_action_group_activate_action (G_ACTION_GROUP (win), name, param);
+  settle ();
+}
+
+static void
+change (const char *name, GVariant *state)
+{
+  g_action_group_change_action_state (G_ACTION_GROUP (win), name, state);
+  settle ();
+}
+
+/* ---- tests ---- */
+
+static void
+test_starts_on_demo (void)
+{
+  win = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  memscope_window_open_demo (win);
+  g_assert_true (memscope_window_is_busy (win));   /* recording happens on worker threads */
+  wait_until (demo_recorded, "the demo recordings");
+  settle ();
+  g_assert_null (memscope_window_get_error (win));
+  g_assert_nonnull (strstr (memscope_run_get_name (memscope_window_get_run_a (win)), "memformer"));
+  g_assert_nonnull (strstr (memscope_run_get_name (memscope_window_get_run_b (win)), "rmt"));
+  g_assert_true (memscope_window_get_compare (win));
+  g_assert_cmpint (memscope_window_get_n_segments (win), >, 10);
+  /* the standard accelerators are set */
+  static const char *accels[][2] = { { "Left", "win.previous" }, { "Right", "win.next" }, { "Home", "win.first" },
+                                     { "End", "win.last" },      { "space", "win.play" },    { "<Control>o", "app.open" },
+                                     { "<Control>q", "app.quit" } };
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    {
+      g_auto (GStrv) actions = gtk_application_get_actions_for_accel (GTK_APPLICATION (app), accels[i][0]);
+      g_assert_true (actions && g_strv_contains ((const char *const *) actions, accels[i][1]));
+    }
+  g_assert_cmpint (memscope_window_get_n_segments (win), ==,
+                   memscope_run_get_n_segments (memscope_window_get_run_a (win)));
+  /* the input text is shown */
+  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
+  g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), >, 1000);
+  wait_until (view_allocated, "the view to be laid out");
+}
+
+static void
+test_steps_segments (void)
+{
+  activate ("view", g_variant_new_string ("retention"));
+  change ("compare", g_variant_new_boolean (FALSE));
+  activate ("first", NULL);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 0);
+  GtkWidget *view = GTK_WIDGET (memscope_window_get_visible_view (win));
+  g_autoptr (Shot) s0 = screenshot (view, "retention-segment-0");
+  g_assert_cmpuint (distinct_colours (s0, 0, s0->width), >, 40);
+  g_assert_true (has_colorbar (s0));
+  double x0 = highlight_x (s0);
+  g_assert_cmpfloat (x0, >=, 0);
+  int t0, e0;
+  g_assert_true (memscope_window_get_highlight (win, &t0, &e0));
+  g_assert_cmpint (t0, ==, 0);
+
+  for (int i = 0; i < 5; i++)
+    activate ("next", NULL);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 5);
+  g_autoptr (Shot) s5 = screenshot (view, "retention-segment-5");
+  double x5 = highlight_x (s5);
+  g_assert_cmpfloat (x5, >, x0 + 5);   /* the highlighted column moved right */
+  int t5, e5;
+  g_assert_true (memscope_window_get_highlight (win, &t5, &e5));
+  g_assert_cmpint (t5, >, e0);         /* and so did the text highlight */
+
+  activate ("previous", NULL);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 4);
+  activate ("last", NULL);
+  int n = memscope_window_get_n_segments (win);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, n - 1);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (win), "next"));
+  g_autoptr (Shot) sl = screenshot (view, "retention-segment-last");
+  g_assert_cmpfloat (highlight_x (sl), >, x5);
+  activate ("segment", g_variant_new_int32 (3));
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 3);
+  activate ("segment", g_variant_new_int32 (100000));   /* clamped */
+  g_assert_cmpint (memscope_window_get_segment (win), ==, n - 1);
+  activate ("first", NULL);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 0);
+}
+
+static void
+test_every_view (void)
+{
+  static const char *views[] = { "retention", "provenance", "types", "nll", "read", "write", "similarity" };
+  activate ("segment", g_variant_new_int32 (2));
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      activate ("view", g_variant_new_string (views[i]));
+      MemscopeFigureView *view = memscope_window_get_visible_view (win);
+      g_assert_cmpstr (ms_view_kind_name (memscope_figure_view_get_kind (view)), ==, views[i]);
+      g_autoptr (GError) error = NULL;
+      gboolean ok = memscope_figure_view_update (view, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_autofree char *name = g_strdup_printf ("view-%s", views[i]);
+      g_autoptr (Shot) s = screenshot (GTK_WIDGET (view), name);
+      g_assert_cmpuint (distinct_colours (s, 0, s->width), >, 3);
+      /* hovering the middle of the data says what it is */
+      MsRect rects[3];
+      int w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
+      int n = ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects);
+      g_assert_cmpint (n, >=, 1);
+      g_autofree char *tip = memscope_figure_view_describe_point (view, rects[0].x + rects[0].width / 2,
+                                                                 rects[0].y + rects[0].height / 2);
+      g_assert_nonnull (tip);
+      g_assert_nonnull (strstr (tip, "memformer"));
+      g_assert_null (memscope_figure_view_describe_point (view, 1, 1));   /* the margin is no data */
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  /* the retention tooltip names slot, segment and the segment's text */
+  activate ("view", g_variant_new_string ("retention"));
+  MemscopeFigureView *ret = memscope_window_get_visible_view (win);
+  cairo_surface_t *s2 = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr2 = cairo_create (s2);
+  MsRect r[3];
+  ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (ret), cr2,
+                                 gtk_widget_get_width (GTK_WIDGET (ret)), gtk_widget_get_height (GTK_WIDGET (ret)), r);
+  g_autofree char *tip = memscope_figure_view_describe_point (ret, r[0].x + 1, r[0].y + 1);
+  g_assert_nonnull (tip);
+  g_assert_nonnull (strstr (tip, "Slot 0 after segment 0"));
+  g_assert_nonnull (strstr (tip, "retention"));
+  g_assert_nonnull (strstr (tip, "“"));
+  cairo_destroy (cr2);
+  cairo_surface_destroy (s2);
+}
+
+/* Characters of the text carrying a tag named @prefix-k: "write" (written
+ * into the selected slot) or "read" (reading memory). */
+static int
+count_coloured_tokens (const char *prefix)
+{
+  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
+  GtkTextIter it;
+  int n = 0;
+  for (gtk_text_buffer_get_start_iter (buffer, &it); !gtk_text_iter_is_end (&it); gtk_text_iter_forward_char (&it))
+    {
+      GSList *tags = gtk_text_iter_get_tags (&it);
+      for (GSList *l = tags; l; l = l->next)
+        {
+          g_autofree char *name = NULL;
+          g_object_get (l->data, "name", &name, NULL);
+          if (name && g_str_has_prefix (name, prefix) && name[strlen (prefix)] == '-')
+            {
+              n++;
+              break;
+            }
+        }
+      g_slist_free (tags);
+    }
+  return n;
+}
+
+static void
+test_select_slot (void)
+{
+  /* clicking a retention cell selects its slot and segment everywhere */
+  activate ("view", g_variant_new_string ("retention"));
+  MemscopeFigureView *ret = memscope_window_get_visible_view (win);
+  g_autoptr (GError) err = NULL;
+  g_assert_true (memscope_figure_view_update (ret, &err));
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  int w = gtk_widget_get_width (GTK_WIDGET (ret)), h = gtk_widget_get_height (GTK_WIDGET (ret));
+  MsRect cell;
+  g_assert_true (ms_view_figure_cell_rect (memscope_figure_view_get_figure (ret), cr, w, h, 0, 3, 7, &cell));
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  g_assert_true (memscope_figure_view_select_point (ret, cell.x + cell.width / 2, cell.y + cell.height / 2));
+  settle ();
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 7);
+  g_assert_cmpint (memscope_window_get_slot (win), ==, 3);
+  g_assert_false (memscope_figure_view_select_point (ret, 1, 1));   /* outside the data */
+  activate ("slot", g_variant_new_int32 (-1));
+
+  activate ("view", g_variant_new_string ("provenance"));
+  activate ("slot", g_variant_new_int32 (2));
+  g_assert_cmpint (memscope_window_get_slot (win), ==, 2);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_figure_view_update (memscope_window_get_visible_view (win), &error));
+  activate ("view", g_variant_new_string ("retention"));
+  g_autoptr (Shot) s = screenshot (GTK_WIDGET (memscope_window_get_visible_view (win)), "retention-slot-2");
+  g_assert_cmpfloat (highlight_x (s), >=, 0);
+  /* the current segment's tokens show how much of each went into the slot */
+  activate ("segment", g_variant_new_int32 (2));
+  g_assert_cmpint (count_coloured_tokens ("write"), >, 0);
+  g_assert_cmpint (count_coloured_tokens ("read"), ==, 0);
+  activate ("slot", g_variant_new_int32 (-1));
+  g_assert_cmpint (memscope_window_get_slot (win), ==, -1);
+  /* without a slot, the tokens show how they read memory */
+  g_assert_cmpint (count_coloured_tokens ("write"), ==, 0);
+  g_assert_cmpint (count_coloured_tokens ("read"), >, 0);
+}
+
+static void
+test_compare (void)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  activate ("view", g_variant_new_string ("retention"));
+  MemscopeFigureView *view = memscope_window_get_visible_view (win);
+  int w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
+  MsRect rects[3];
+  change ("compare", g_variant_new_boolean (TRUE));
+  g_assert_true (memscope_window_get_compare (win));
+  g_assert_cmpint (ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects), ==, 2);
+  g_autoptr (Shot) two = screenshot (GTK_WIDGET (view), "compare-retention");
+  g_assert_true (has_colorbar (two));
+  /* both panels are painted */
+  g_assert_cmpuint (distinct_colours (two, (int) rects[0].x, (int) (rects[0].x + rects[0].width)), >, 20);
+  g_assert_cmpuint (distinct_colours (two, (int) rects[1].x, (int) (rects[1].x + rects[1].width)), >, 20);
+  g_autofree char *tip = memscope_figure_view_describe_point (view, rects[1].x + 2, rects[1].y + 2);
+  g_assert_nonnull (strstr (tip, "rmt"));
+
+  change ("difference", g_variant_new_boolean (TRUE));
+  g_assert_true (memscope_window_get_difference (win));
+  g_assert_cmpint (ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects), ==, 3);
+  g_autoptr (Shot) three = screenshot (GTK_WIDGET (view), "compare-retention-difference");
+  g_assert_cmpuint (distinct_colours (three, (int) rects[2].x, (int) (rects[2].x + rects[2].width)), >, 20);
+  g_autofree char *dtip = memscope_figure_view_describe_point (view, rects[2].x + 2, rects[2].y + 2);
+  g_assert_nonnull (strstr (dtip, "A − B"));
+
+  /* every view compares (NLL in one plot, slot types as two panels) */
+  static const char *views[] = { "nll", "types", "provenance", "similarity" };
+  change ("difference", g_variant_new_boolean (FALSE));
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      activate ("view", g_variant_new_string (views[i]));
+      g_autoptr (GError) error = NULL;
+      g_assert_true (memscope_figure_view_update (memscope_window_get_visible_view (win), &error));
+    }
+  activate ("view", g_variant_new_string ("retention"));
+  gtk_widget_set_size_request (GTK_WIDGET (win), -1, -1);
+  g_autoptr (Shot) window = screenshot (GTK_WIDGET (win), "workbench");
+  g_assert_cmpuint (distinct_colours (window, 0, window->width), >, 40);
+  change ("compare", g_variant_new_boolean (FALSE));
+  g_assert_cmpint (ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects), ==, 1);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+check_file_starts (const char *path, const char *magic, gsize magic_len)
+{
+  g_autofree char *contents = NULL;
+  gsize n = 0;
+  g_assert_true (g_file_get_contents (path, &contents, &n, NULL));
+  g_assert_cmpuint (n, >, 1000);
+  g_assert_cmpmem (contents, magic_len, magic, magic_len);
+}
+
+static void
+test_export (void)
+{
+  activate ("view", g_variant_new_string ("retention"));
+  change ("compare", g_variant_new_boolean (TRUE));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (win), "export"));
+  GtkWidget *dialog = memscope_export_dialog_new (win, memscope_window_get_visible_view (win));
+  gtk_window_present (GTK_WINDOW (dialog));
+  settle ();
+  MemscopeExportDialog *d = MEMSCOPE_EXPORT_DIALOG (dialog);
+  memscope_export_dialog_set_choices (d, MS_FIGURE_FORMAT_PDF, 1);
+  MemscopeExportOptions o;
+  memscope_export_dialog_get_options (d, &o);
+  g_assert_cmpfloat (o.width_in, ==, 7.0);
+  g_autofree char *pdf = g_build_filename (tmp_dir, "retention.pdf", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_export_dialog_export_to (d, pdf, &error));
+  g_assert_no_error (error);
+  check_file_starts (pdf, "%PDF", 4);
+
+  /* PNG at the single-column preset, and the extension follows the format */
+  memscope_export_dialog_set_choices (d, MS_FIGURE_FORMAT_PNG, 0);
+  g_autofree char *base = g_build_filename (tmp_dir, "retention-single", NULL);
+  g_assert_true (memscope_export_dialog_export_to (d, base, &error));
+  g_autofree char *png = g_strconcat (base, ".png", NULL);
+  check_file_starts (png, "\x89PNG", 4);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* an unwritable place is an error, not a crash */
+  MemscopeExportOptions bad = { MS_FIGURE_FORMAT_PDF, 3.5, 2.17, 300, MS_COLORMAP_VIRIDIS, NULL };
+  g_assert_false (memscope_export_view (memscope_window_get_visible_view (win), "/nonexistent/dir/fig.pdf", &bad,
+                                        &error));
+  g_assert_nonnull (error);
+  change ("compare", g_variant_new_boolean (FALSE));
+}
+
+static void
+open_paths (const char *const *paths)
+{
+  GFile *files[4];
+  int n = 0;
+  for (; paths[n]; n++)
+    files[n] = g_file_new_for_path (paths[n]);
+  memscope_window_open_files (win, files, n);
+  for (int i = 0; i < n; i++)
+    g_object_unref (files[i]);
+  wait_until (not_busy, "recordings to finish");
+  settle ();
+}
+
+static void
+test_errors_in_window (void)
+{
+  guint runs = memscope_window_get_n_runs (win);
+  /* a bad model file */
+  g_autofree char *bad = g_build_filename (tmp_dir, "broken.safetensors", NULL);
+  g_assert_true (g_file_set_contents (bad, "\x10\x00\x00\x00\x00\x00\x00\x00{not json at all", 24, NULL));
+  open_paths ((const char *[]) { bad, NULL });
+  g_assert_nonnull (memscope_window_get_error (win));
+  g_assert_nonnull (strstr (memscope_window_get_error (win), "broken.safetensors"));
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);   /* nothing half-made is left */
+  activate ("dismiss-error", NULL);
+  g_assert_null (memscope_window_get_error (win));
+
+  /* a missing input */
+  g_autofree char *missing = g_build_filename (tmp_dir, "no-such-input.txt", NULL);
+  open_paths ((const char *[]) { missing, NULL });
+  g_assert_nonnull (strstr (memscope_window_get_error (win), "no-such-input.txt"));
+
+  /* a recording from a newer Memscope */
+  g_autofree char *newer = g_build_filename (tmp_dir, "newer.sqlite", NULL);
+  sqlite3 *db;
+  g_assert_cmpint (sqlite3_open (newer, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 999;", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  open_paths ((const char *[]) { newer, NULL });
+  g_assert_nonnull (strstr (memscope_window_get_error (win), "newer"));
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);
+  /* the window still works */
+  activate ("next", NULL);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 1);
+}
+
+static void
+test_open_recording_and_cancel (void)
+{
+  /* opening a recording shows its runs */
+  MemscopeRun *a = memscope_window_get_run_a (win);
+  g_autofree char *copy = g_build_filename (tmp_dir, "copy.sqlite", NULL);
+  g_autoptr (GFile) src = g_file_new_for_path (memscope_run_get_db_path (a));
+  g_autoptr (GFile) dst = g_file_new_for_path (copy);
+  g_assert_true (g_file_copy (src, dst, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, NULL));
+  /* with its write-ahead log, which the open readers keep from being checkpointed */
+  g_autofree char *wal_src = g_strconcat (memscope_run_get_db_path (a), "-wal", NULL);
+  g_autofree char *wal_dst = g_strconcat (copy, "-wal", NULL);
+  if (g_file_test (wal_src, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr (GFile) ws = g_file_new_for_path (wal_src);
+      g_autoptr (GFile) wd = g_file_new_for_path (wal_dst);
+      g_assert_true (g_file_copy (ws, wd, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, NULL));
+    }
+  guint before = memscope_window_get_n_runs (win);
+  open_paths ((const char *[]) { copy, NULL });
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, before + 1);
+  g_assert_cmpint (memscope_run_get_state (memscope_window_get_run_a (win)), ==, MEMSCOPE_RUN_COMPLETE);
+  g_autoptr (GError) error = NULL;
+  activate ("view", g_variant_new_string ("retention"));
+  g_assert_true (memscope_figure_view_update (memscope_window_get_visible_view (win), &error));
+
+  /* a recording cancelled at once leaves the window usable */
+  g_autofree char *model = g_build_filename (memscope_data_dir (), "models", "demo-rmt.safetensors", NULL);
+  GFile *f = g_file_new_for_path (model);
+  memscope_window_open_files (win, &f, 1);
+  g_object_unref (f);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (win), "cancel"));
+  activate ("cancel", NULL);
+  wait_until (not_busy, "the cancelled recording to stop");
+  g_assert_false (memscope_window_is_busy (win));
+}
+
+static void
+test_shortcuts_and_about (void)
+{
+  guint before = g_list_model_get_n_items (gtk_window_get_toplevels ());
+  g_action_group_activate_action (G_ACTION_GROUP (app), "shortcuts", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  settle ();
+  GListModel *tops = gtk_window_get_toplevels ();
+  g_assert_cmpuint (g_list_model_get_n_items (tops), ==, before + 2);
+  gboolean shortcuts = FALSE, about = FALSE;
+  for (guint i = g_list_model_get_n_items (tops); i-- > 0;)
+    {
+      g_autoptr (GtkWindow) top = g_list_model_get_item (tops, i);
+      shortcuts |= GTK_IS_SHORTCUTS_WINDOW (top);
+      about |= GTK_IS_ABOUT_DIALOG (top);
+      if (GTK_IS_SHORTCUTS_WINDOW (top) || GTK_IS_ABOUT_DIALOG (top))
+        gtk_window_destroy (top);
+    }
+  g_assert_true (shortcuts && about);
+}
+
+static GtkWidget *closing;
+
+static gboolean
+window_finalized (void)
+{
+  return closing == NULL;
+}
+
+static void
+test_close_while_recording (void)
+{
+  /* a second window closed while it records: its workers are cancelled
+   * and nothing touches the window afterwards */
+  MemscopeWindow *other = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (other));
+  memscope_window_open_demo (other);
+  g_assert_true (memscope_window_is_busy (other));
+  closing = GTK_WIDGET (other);
+  g_object_add_weak_pointer (G_OBJECT (other), (gpointer *) &closing);
+  gtk_window_destroy (GTK_WINDOW (other));
+  wait_until (window_finalized, "the closed window to be released by its recordings");
+  /* the first window is untouched */
+  activate ("first", NULL);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("memscope-ui-XXXXXX", NULL);
+  shots_dir = g_strdup (g_getenv ("MEMSCOPE_SCREENSHOT_DIR") ? g_getenv ("MEMSCOPE_SCREENSHOT_DIR") : tmp_dir);
+  g_mkdir_with_parents (shots_dir, 0755);
+  app = memscope_application_new (G_APPLICATION_NON_UNIQUE);
+  g_autoptr (GError) error = NULL;
+  if (!g_application_register (G_APPLICATION (app), NULL, &error))
+    g_error ("cannot register the application: %s", error->message);
+  g_application_hold (G_APPLICATION (app));
+
+  g_test_add_func ("/workbench/starts-on-demo", test_starts_on_demo);
+  g_test_add_func ("/workbench/steps-segments", test_steps_segments);
+  g_test_add_func ("/workbench/every-view", test_every_view);
+  g_test_add_func ("/workbench/select-slot", test_select_slot);
+  g_test_add_func ("/workbench/compare", test_compare);
+  g_test_add_func ("/workbench/export", test_export);
+  g_test_add_func ("/workbench/errors-in-window", test_errors_in_window);
+  g_test_add_func ("/workbench/open-recording-and-cancel", test_open_recording_and_cancel);
+  g_test_add_func ("/workbench/shortcuts-and-about", test_shortcuts_and_about);
+  g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
+  int status = g_test_run ();
+
+  if (win)
+    gtk_window_destroy (GTK_WINDOW (win));
+  settle ();
+  g_application_release (G_APPLICATION (app));
+  g_object_unref (app);
+  g_autoptr (GDir) dir = g_dir_open (tmp_dir, 0, NULL);
+  for (const char *name; dir && (name = g_dir_read_name (dir));)
+    {
+      g_autofree char *p = g_build_filename (tmp_dir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (tmp_dir);
+  return status;
+}

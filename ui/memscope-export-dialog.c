@@ -1,0 +1,201 @@
+/* memscope-export-dialog.c — the export dialog and the export itself. */
+#include "memscope-export-dialog.h"
+
+#include "memscope-application.h"
+
+struct _MemscopeExportDialog {
+  GtkWindow parent_instance;
+
+  /* Template children (borrowed) */
+  GtkDropDown *format_dropdown;
+  GtkDropDown *preset_dropdown;
+  GtkSpinButton *width_spin;
+  GtkSpinButton *height_spin;
+  GtkSpinButton *dpi_spin;
+  GtkDropDown *colormap_dropdown;
+  GtkEntry *title_entry;
+
+  /* Owned */
+  MemscopeFigureView *view;
+  MemscopeWindow *window;     /* weak in spirit: the dialog is destroyed with it */
+  GtkFileChooserNative *chooser;
+};
+
+G_DEFINE_FINAL_TYPE (MemscopeExportDialog, memscope_export_dialog, GTK_TYPE_WINDOW)
+
+/* Rows of the format dropdown, and the presets' names for ms_figure_size_parse. */
+static const MsFigureFormat formats[] = { MS_FIGURE_FORMAT_PDF, MS_FIGURE_FORMAT_PNG, MS_FIGURE_FORMAT_SVG };
+static const char *const format_ext[] = { [MS_FIGURE_FORMAT_PNG] = ".png", [MS_FIGURE_FORMAT_SVG] = ".svg",
+                                          [MS_FIGURE_FORMAT_PDF] = ".pdf" };
+static const char *const presets[] = { "single", "double", "neurips" };
+
+gboolean
+memscope_export_view (MemscopeFigureView *view, const char *path, const MemscopeExportOptions *o, GError **error)
+{
+  g_autofree char *target = NULL;
+  MsFigureFormat f;
+  if (ms_figure_format_from_path (path, &f, NULL) && f == o->format)
+    target = g_strdup (path);
+  else
+    target = g_strconcat (path, format_ext[o->format], NULL);
+  MsViewFigure *shown = memscope_figure_view_get_figure (view);
+  g_autoptr (MsViewFigure) own = NULL;
+  /* The very figure on screen when nothing differs, else the same data
+   * drawn with the chosen colormap and title. */
+  if (!shown || o->cmap != memscope_figure_view_get_colormap (view) || (o->title && *o->title))
+    {
+      own = memscope_figure_view_build_figure (view, o->cmap, o->title && *o->title ? o->title : NULL, error);
+      if (!own)
+        return FALSE;
+      shown = own;
+    }
+  return ms_figure_export (target, o->width_in, o->height_in, o->dpi, ms_view_figure_draw, shown, error);
+}
+
+void
+memscope_export_dialog_get_options (MemscopeExportDialog *self, MemscopeExportOptions *o)
+{
+  guint f = gtk_drop_down_get_selected (self->format_dropdown);
+  o->format = formats[MIN (f, G_N_ELEMENTS (formats) - 1)];
+  o->width_in = gtk_spin_button_get_value (self->width_spin);
+  o->height_in = gtk_spin_button_get_value (self->height_spin);
+  o->dpi = gtk_spin_button_get_value (self->dpi_spin);
+  o->cmap = (MsColormap) MIN (gtk_drop_down_get_selected (self->colormap_dropdown), MS_COLORMAP_DIVERGING);
+  o->title = gtk_editable_get_text (GTK_EDITABLE (self->title_entry));
+}
+
+static void
+on_preset_selected (GtkDropDown *drop, GParamSpec *pspec, MemscopeExportDialog *self)
+{
+  guint p = gtk_drop_down_get_selected (drop);
+  gboolean custom = p >= G_N_ELEMENTS (presets);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->width_spin), custom);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->height_spin), custom);
+  MsFigureSize size;
+  if (!custom && ms_figure_size_parse (presets[p], &size, NULL))
+    {
+      gtk_spin_button_set_value (self->width_spin, size.width_in);
+      gtk_spin_button_set_value (self->height_spin, size.height_in);
+    }
+}
+
+void
+memscope_export_dialog_set_choices (MemscopeExportDialog *self, MsFigureFormat format, int preset)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (formats[i] == format)
+      gtk_drop_down_set_selected (self->format_dropdown, i);
+  gtk_drop_down_set_selected (self->preset_dropdown, CLAMP (preset, 0, 3));
+  on_preset_selected (self->preset_dropdown, NULL, self);
+}
+
+gboolean
+memscope_export_dialog_export_to (MemscopeExportDialog *self, const char *path, GError **error)
+{
+  MemscopeExportOptions o;
+  memscope_export_dialog_get_options (self, &o);
+  GSettings *settings = self->window ? memscope_window_get_settings (self->window) : NULL;
+  if (settings)
+    {
+      guint p = gtk_drop_down_get_selected (self->preset_dropdown);
+      g_settings_set_string (settings, "export-preset", p < G_N_ELEMENTS (presets) ? presets[p] : "custom");
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_settings_set_string (settings, "last-folder", dir);
+    }
+  return memscope_export_view (self->view, path, &o, error);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *chooser, int response, MemscopeExportDialog *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+      if (!memscope_export_dialog_export_to (self, path, &error) && self->window)
+        memscope_window_show_error (self->window, error->message);
+      gtk_window_destroy (GTK_WINDOW (self));
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+on_export_clicked (MemscopeExportDialog *self)
+{
+  MemscopeExportOptions o;
+  memscope_export_dialog_get_options (self, &o);
+  self->chooser = gtk_file_chooser_native_new ("Export Figure", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                               "_Export", "_Cancel");
+  g_autofree char *name = g_strconcat (ms_view_kind_name (memscope_figure_view_get_kind (self->view)),
+                                       format_ext[o.format], NULL);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), name);
+  GSettings *settings = self->window ? memscope_window_get_settings (self->window) : NULL;
+  g_autofree char *folder = settings ? g_settings_get_string (settings, "last-folder") : NULL;
+  if (folder && *folder)
+    {
+      g_autoptr (GFile) dir = g_file_new_for_path (folder);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), dir, NULL);
+    }
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+memscope_export_dialog_dispose (GObject *object)
+{
+  MemscopeExportDialog *self = MEMSCOPE_EXPORT_DIALOG (object);
+  if (self->chooser)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_clear_object (&self->view);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MEMSCOPE_TYPE_EXPORT_DIALOG);
+  G_OBJECT_CLASS (memscope_export_dialog_parent_class)->dispose (object);
+}
+
+static void
+memscope_export_dialog_class_init (MemscopeExportDialogClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  G_OBJECT_CLASS (klass)->dispose = memscope_export_dialog_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/memscope/Memscope/ui/memscope-export-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, format_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, preset_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, width_spin);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, height_spin);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, dpi_spin);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, colormap_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, title_entry);
+  gtk_widget_class_bind_template_callback (widget_class, on_export_clicked);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+}
+
+static void
+memscope_export_dialog_init (MemscopeExportDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self->preset_dropdown, "notify::selected", G_CALLBACK (on_preset_selected), self);
+}
+
+GtkWidget *
+memscope_export_dialog_new (MemscopeWindow *parent, MemscopeFigureView *view)
+{
+  MemscopeExportDialog *self = g_object_new (MEMSCOPE_TYPE_EXPORT_DIALOG, "transient-for", parent, NULL);
+  self->view = g_object_ref (view);
+  self->window = parent;
+  gtk_drop_down_set_selected (self->colormap_dropdown, memscope_figure_view_get_colormap (view));
+  int preset = 1;   /* double column */
+  GSettings *settings = parent ? memscope_window_get_settings (parent) : NULL;
+  if (settings)
+    {
+      g_autofree char *name = g_settings_get_string (settings, "export-preset");
+      for (guint i = 0; i < G_N_ELEMENTS (presets); i++)
+        if (g_str_equal (name, presets[i]))
+          preset = (int) i;
+      if (g_str_equal (name, "custom"))
+        preset = 3;
+    }
+  memscope_export_dialog_set_choices (self, MS_FIGURE_FORMAT_PDF, preset);
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,47 @@
+/* memscope-export-dialog.h — exporting what a view shows.
+ *
+ * The dialog asks for a format, a paper size preset (or a custom size), a
+ * PNG resolution, a colormap and a title, then a file name
+ * (GtkFileChooserNative), and writes the view's figure with
+ * ms_figure_export() — the same MsViewFigure data and renderer the view
+ * draws and `memscope-cli export` writes.  The preset and colormap are
+ * remembered in GSettings when the schema is installed.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "memscope-figure-view.h"
+#include "memscope-window.h"
+#include "ms-export.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  MsFigureFormat format;
+  double width_in, height_in;
+  double dpi;
+  MsColormap cmap;
+  const char *title;   /* NULL: the view's own; borrowed */
+} MemscopeExportOptions;
+
+/* Writes @view's figure to @path with @opts; the extension of @opts'
+ * format is appended when @path lacks it.  FALSE with the renderer's or
+ * the exporter's error. */
+gboolean memscope_export_view (MemscopeFigureView *view, const char *path, const MemscopeExportOptions *opts,
+                               GError **error);
+
+#define MEMSCOPE_TYPE_EXPORT_DIALOG (memscope_export_dialog_get_type ())
+G_DECLARE_FINAL_TYPE (MemscopeExportDialog, memscope_export_dialog, MEMSCOPE, EXPORT_DIALOG, GtkWindow)
+
+GtkWidget *memscope_export_dialog_new (MemscopeWindow *parent, MemscopeFigureView *view);
+
+/* The choices as they stand (title borrowed from the dialog). */
+void memscope_export_dialog_get_options (MemscopeExportDialog *self, MemscopeExportOptions *opts);
+/* Sets format (0 PDF, 1 PNG, 2 SVG) and preset (0 single, 1 double, 2 neurips, 3 custom). */
+void memscope_export_dialog_set_choices (MemscopeExportDialog *self, MsFigureFormat format, int preset);
+/* Exports with the current choices to @path (what the Export button does
+ * after the file chooser). */
+gboolean memscope_export_dialog_export_to (MemscopeExportDialog *self, const char *path, GError **error);
+
+G_END_DECLS

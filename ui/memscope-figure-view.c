@@ -1,0 +1,544 @@
+/* memscope-figure-view.c — a recorded view drawn by the shared renderer,
+ * with hover tooltips and click-to-select. */
+#include "memscope-figure-view.h"
+
+#include <math.h>
+
+#include "ms-colormap.h"
+
+/* The outline of the current segment and the selected slot: GNOME red,
+ * a colour none of the colormaps uses. */
+#define HIGHLIGHT_R (0xe0 / 255.0)
+#define HIGHLIGHT_G (0x1b / 255.0)
+#define HIGHLIGHT_B (0x24 / 255.0)
+
+struct _MemscopeFigureView {
+  GtkWidget parent_instance;
+
+  /* Owned */
+  MemscopeRun *run_a;
+  MemscopeRun *run_b;          /* NULL unless comparing */
+  MsViewData *data_a;
+  MsViewData *data_b;
+  MsViewFigure *figure;
+  char *message;               /* why there is no figure */
+  cairo_surface_t *measure_surface;
+  cairo_t *measure;            /* measures text for hit-testing */
+
+  MsViewKind kind;
+  MsColormap cmap;
+  gboolean difference;
+  gboolean dirty;
+  int segment;
+  int slot;
+  int layer;
+  int head;
+};
+
+G_DEFINE_FINAL_TYPE (MemscopeFigureView, memscope_figure_view, GTK_TYPE_WIDGET)
+
+enum { SIGNAL_SELECTED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* ---- what each view's axes are ---- */
+
+/* Views whose columns (x) are segments. */
+static gboolean
+x_is_segment (MsViewKind kind)
+{
+  return kind == MS_VIEW_RETENTION || kind == MS_VIEW_PROVENANCE || kind == MS_VIEW_SIMILARITY
+         || kind == MS_VIEW_TYPES || kind == MS_VIEW_NLL;
+}
+
+/* The heatmap row (slot rows) or column (READ: slot columns) of slot @slot,
+ * as (row, col) with −1 for the whole extent; FALSE when slots are no axis. */
+static gboolean
+slot_cell (MsViewKind kind, int slot, int *row, int *col)
+{
+  if (slot < 0)
+    return FALSE;
+  if (kind == MS_VIEW_RETENTION || kind == MS_VIEW_WRITE)
+    return *row = slot, *col = -1, TRUE;
+  if (kind == MS_VIEW_READ)
+    return *row = -1, *col = slot, TRUE;
+  return FALSE;
+}
+
+static int
+column_of_x (const MsViewData *v, double x)
+{
+  return (int) lround ((x - v->x0) / v->x_step);
+}
+
+/* ---- loading ---- */
+
+static void
+clear_figure (MemscopeFigureView *self)
+{
+  g_clear_pointer (&self->figure, ms_view_figure_free);
+  g_clear_pointer (&self->data_a, ms_view_data_free);
+  g_clear_pointer (&self->data_b, ms_view_data_free);
+  g_clear_pointer (&self->message, g_free);
+}
+
+static MsViewData *
+load_one (MemscopeFigureView *self, MemscopeRun *run, GError **error)
+{
+  MsRecording *rec = memscope_run_get_recording (run, error);
+  if (!rec)
+    return NULL;
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  int done = memscope_run_get_segments_done (run);
+  MsArch arch = MS_ARCH_MEMFORMER;
+  memscope_run_get_arch (run, &arch);
+  if (self->kind == MS_VIEW_READ || self->kind == MS_VIEW_WRITE)
+    {
+      p.segment = CLAMP (self->segment, 0, MAX (done - 1, 0));
+      /* Memformer has one writer, not one per layer. */
+      p.layer = self->kind == MS_VIEW_WRITE && arch == MS_ARCH_MEMFORMER ? -1 : self->layer;
+      p.head = self->head;
+    }
+  if (self->kind == MS_VIEW_PROVENANCE && self->slot < memscope_run_get_n_slots (run))
+    p.slot = self->slot;
+  return ms_view_load (rec, memscope_run_get_id (run), self->kind, &p, error);
+}
+
+gboolean
+memscope_figure_view_update (MemscopeFigureView *self, GError **error)
+{
+  g_return_val_if_fail (MEMSCOPE_IS_FIGURE_VIEW (self), FALSE);
+  if (self->dirty)
+    {
+      self->dirty = FALSE;
+      clear_figure (self);
+      g_autoptr (GError) local = NULL;
+      if (!self->run_a)
+        self->message = g_strdup ("Open a model, an input or a recording to see this view.");
+      else if ((self->data_a = load_one (self, self->run_a, &local))
+               && (!self->run_b || (self->data_b = load_one (self, self->run_b, &local))))
+        {
+          if (self->data_b)
+            self->figure = ms_view_figure_new_compare (self->data_a, memscope_run_get_name (self->run_a),
+                                                       self->data_b, memscope_run_get_name (self->run_b),
+                                                       self->difference, self->cmap, NULL, &local);
+          else
+            self->figure = ms_view_figure_new (self->data_a, self->cmap, NULL, &local);
+        }
+      if (local)
+        self->message = g_strdup (local->message);
+    }
+  if (!self->figure)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, self->message ? self->message : "no figure");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+MsViewFigure *
+memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, const char *title, GError **error)
+{
+  if (!memscope_figure_view_update (self, error))
+    return NULL;
+  if (self->data_b)
+    return ms_view_figure_new_compare (self->data_a, memscope_run_get_name (self->run_a), self->data_b,
+                                       memscope_run_get_name (self->run_b), self->difference, cmap, title, error);
+  return ms_view_figure_new (self->data_a, cmap, title, error);
+}
+
+/* ---- drawing ---- */
+
+static gboolean
+highlight_rect (MemscopeFigureView *self, cairo_t *cr, double w, double h, int panel, MsRect *out, gboolean slot)
+{
+  const MsViewData *v = panel == 1 && self->data_b ? self->data_b : self->data_a;
+  int row, col;
+  if (slot)
+    return slot_cell (self->kind, self->slot, &row, &col)
+           && ms_view_figure_cell_rect (self->figure, cr, w, h, panel, row, col, out);
+  if (!x_is_segment (self->kind) || self->segment < 0)
+    return FALSE;
+  return ms_view_figure_cell_rect (self->figure, cr, w, h, panel, -1, column_of_x (v, self->segment), out);
+}
+
+static void
+stroke_highlights (MemscopeFigureView *self, cairo_t *cr, double w, double h)
+{
+  MsRect rects[3];
+  int n = ms_view_figure_get_plot_rects (self->figure, cr, w, h, rects);
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, HIGHLIGHT_R, HIGHLIGHT_G, HIGHLIGHT_B);
+  cairo_set_line_width (cr, 2.0);
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_NONE);
+  for (int p = 0; p < n; p++)
+    for (int s = 0; s < 2; s++)
+      {
+        MsRect r;
+        if (!highlight_rect (self, cr, w, h, p, &r, s))
+          continue;
+        /* On whole pixels, at least 2 wide, so thin cells still show. */
+        double x0 = floor (r.x), x1 = MAX (ceil (r.x + r.width), x0 + 2);
+        double y0 = floor (r.y), y1 = MAX (ceil (r.y + r.height), y0 + 2);
+        cairo_rectangle (cr, x0, y0, x1 - x0, y1 - y0);
+        cairo_stroke (cr);
+      }
+  cairo_restore (cr);
+}
+
+static void
+memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  if (w <= 0 || h <= 0)
+    return;
+  memscope_figure_view_update (self, NULL);
+  if (!self->figure)
+    {
+      PangoLayout *layout = gtk_widget_create_pango_layout (widget, self->message);
+      pango_layout_set_width (layout, (w - 40) * PANGO_SCALE);
+      pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+      int lw, lh;
+      pango_layout_get_pixel_size (layout, &lw, &lh);
+      GdkRGBA grey = { 0.45, 0.45, 0.45, 1 };
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (20, (h - lh) / 2.0));
+      gtk_snapshot_append_layout (snapshot, layout, &grey);
+      gtk_snapshot_restore (snapshot);
+      g_object_unref (layout);
+      return;
+    }
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  ms_view_figure_draw (cr, w, h, self->figure);
+  stroke_highlights (self, cr, w, h);
+  cairo_destroy (cr);
+}
+
+gboolean
+memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect_t *rect)
+{
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  MsRect r;
+  if (!memscope_figure_view_update (self, NULL) || !highlight_rect (self, self->measure, w, h, 0, &r, FALSE))
+    return FALSE;
+  graphene_rect_init (rect, r.x, r.y, r.width, r.height);
+  return TRUE;
+}
+
+/* ---- what a point means ---- */
+
+static char *
+segment_excerpt (MemscopeRun *run, int segment)
+{
+  MsRecording *rec = memscope_run_get_recording (run, NULL);
+  g_autoptr (GBytes) bytes = rec ? ms_recording_segment_text (rec, memscope_run_get_id (run), segment, NULL) : NULL;
+  if (!bytes)
+    return g_strdup ("");
+  gsize n;
+  const char *data = g_bytes_get_data (bytes, &n);
+  g_autofree char *text = g_utf8_make_valid (data, n);
+  g_strdelimit (text, "\n\r\t", ' ');
+  if (g_utf8_strlen (text, -1) > 48)
+    {
+      g_autofree char *cut = g_utf8_substring (text, 0, 48);
+      return g_strdup_printf ("\n“%s…”", cut);
+    }
+  return g_strdup_printf ("\n“%s”", text);
+}
+
+/* Token @j of segment @segment as printable text. */
+static char *
+token_text (MemscopeRun *run, int segment, int j)
+{
+  MsRecording *rec = memscope_run_get_recording (run, NULL);
+  g_autoptr (GBytes) bytes = rec ? ms_recording_segment_text (rec, memscope_run_get_id (run), segment, NULL) : NULL;
+  gsize n = 0;
+  const guchar *data = bytes ? g_bytes_get_data (bytes, &n) : NULL;
+  if (j < 0 || (gsize) j >= n)
+    return g_strdup ("?");
+  guchar c = data[j];
+  if (c == ' ')
+    return g_strdup ("␣");
+  if (c == '\n')
+    return g_strdup ("↵");
+  if (c >= 0x21 && c < 0x7f)
+    return g_strdup_printf ("%c", c);
+  return g_strdup_printf ("\\x%02x", c);
+}
+
+static double
+value_at (const MsViewData *v, int row, int col)
+{
+  if (!v || row < 0 || col < 0 || row >= v->rows || col >= v->cols)
+    return NAN;
+  return v->values[(size_t) row * v->cols + col];
+}
+
+static char *
+describe_heatmap (MemscopeFigureView *self, MemscopeRun *run, const MsViewData *v, int row, int col, double value)
+{
+  int seg = (int) lround (v->x0 + col * v->x_step);
+  int y = (int) lround (v->y0 + row * v->y_step);
+  int current = CLAMP (self->segment, 0, MAX (memscope_run_get_segments_done (run) - 1, 0));
+  switch (self->kind)
+    {
+    case MS_VIEW_RETENTION:
+      {
+        g_autofree char *ex = segment_excerpt (run, seg);
+        return g_strdup_printf ("Slot %d after segment %d\nretention %.3f: the share of the new slot drawn from "
+                                "the old memory (1 − this came from the segment's tokens)%s", y, seg, value, ex);
+      }
+    case MS_VIEW_PROVENANCE:
+      {
+        g_autofree char *ex = y >= 0 ? segment_excerpt (run, y) : g_strdup ("\n(the initial memory)");
+        return g_strdup_printf ("Memory after segment %d: %.3f of its content came from %s %d%s", seg, value,
+                                y >= 0 ? "segment" : "source", y, ex);
+      }
+    case MS_VIEW_SIMILARITY:
+      return g_strdup_printf ("cos(memory after segment %d, memory after segment %d) = %.3f", y, seg, value);
+    case MS_VIEW_READ:
+      if (v->y_label && g_str_equal (v->y_label, "token"))
+        {
+          g_autofree char *tok = token_text (run, current, row);
+          return g_strdup_printf ("Segment %d, token %d “%s” reads slot %d\nattention weight %.3f", current, row, tok,
+                                  col, value);
+        }
+      return g_strdup_printf ("Slot %d in segment %d\nread usage %.3f (reader attention summed over tokens)", y, seg,
+                              value);
+    case MS_VIEW_WRITE:
+      {
+        MsArch arch = MS_ARCH_MEMFORMER;
+        memscope_run_get_arch (run, &arch);
+        int m = memscope_run_get_n_slots (run);
+        int n_tokens = arch == MS_ARCH_MEMFORMER ? v->cols - 1 : v->cols - 2 * m;
+        int first_token = arch == MS_ARCH_MEMFORMER ? 1 : m;
+        if (arch == MS_ARCH_MEMFORMER && col == 0)
+          return g_strdup_printf ("Segment %d: slot %d keeps itself with weight %.3f", current, row, value);
+        if (col < first_token)
+          return g_strdup_printf ("Segment %d: write slot %d ← read-block slot %d (the old memory), weight %.3f",
+                                  current, row, col, value);
+        if (col < first_token + n_tokens)
+          {
+            g_autofree char *tok = token_text (run, current, col - first_token);
+            return g_strdup_printf ("Segment %d: slot %d ← token %d “%s”, weight %.3f", current, row,
+                                    col - first_token, tok, value);
+          }
+        return g_strdup_printf ("Segment %d: write slot %d ← write-block slot %d, weight %.3f", current, row,
+                                col - first_token - n_tokens, value);
+      }
+    default:
+      return g_strdup_printf ("%s %d, %s %d: %.3f", v->y_label, y, v->x_label, seg, value);
+    }
+}
+
+static char *
+describe_series (MemscopeFigureView *self, const MsViewData *v, int col)
+{
+  int seg = (int) lround (v->x0 + col * v->x_step);
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "Segment %d", seg);
+  for (int r = 0; r < v->rows; r++)
+    g_string_append_printf (s, "\n%s: %.3f", v->series && v->series[r] ? v->series[r] : "value", value_at (v, r, col));
+  return g_string_free (s, FALSE);
+}
+
+char *
+memscope_figure_view_describe_point (MemscopeFigureView *self, double x, double y)
+{
+  if (!memscope_figure_view_update (self, NULL))
+    return NULL;
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  MsViewFigureHit hit;
+  if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, &hit))
+    return NULL;
+  if (self->data_a->shape != MS_VIEW_HEATMAP)
+    {
+      /* NLL comparisons draw both runs in one panel */
+      g_autofree char *a = describe_series (self, self->data_a, hit.col);
+      if (self->data_b && self->data_a->shape == MS_VIEW_LINES)
+        {
+          double va = value_at (self->data_a, 0, hit.col), vb = value_at (self->data_b, 0, hit.col);
+          return g_strdup_printf ("Segment %d, mean NLL (nats/token)\n%s: %.3f\n%s: %.3f", hit.col,
+                                  memscope_run_get_name (self->run_a), va, memscope_run_get_name (self->run_b), vb);
+        }
+      const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
+      MemscopeRun *run = hit.panel == 1 && self->run_b ? self->run_b : self->run_a;
+      g_autofree char *d = v == self->data_a ? g_steal_pointer (&a) : describe_series (self, v, hit.col);
+      return g_strdup_printf ("%s — %s", memscope_run_get_name (run), d);
+    }
+  if (hit.panel == 2)
+    {
+      double va = value_at (self->data_a, hit.row, hit.col), vb = value_at (self->data_b, hit.row, hit.col);
+      g_autofree char *d = describe_heatmap (self, self->run_a, self->data_a, hit.row, hit.col, va);
+      return g_strdup_printf ("A − B = %.3f (%s %.3f, %s %.3f)\n%s", va - vb, memscope_run_get_name (self->run_a),
+                              va, memscope_run_get_name (self->run_b), vb, d);
+    }
+  MemscopeRun *run = hit.panel == 1 ? self->run_b : self->run_a;
+  const MsViewData *v = hit.panel == 1 ? self->data_b : self->data_a;
+  g_autofree char *d = describe_heatmap (self, run, v, hit.row, hit.col, value_at (v, hit.row, hit.col));
+  return g_strdup_printf ("%s — %s", memscope_run_get_name (run), d);
+}
+
+static gboolean
+memscope_figure_view_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip)
+{
+  g_autofree char *text = memscope_figure_view_describe_point (MEMSCOPE_FIGURE_VIEW (widget), x, y);
+  if (!text)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
+gboolean
+memscope_figure_view_select_point (MemscopeFigureView *self, double x, double y)
+{
+  if (!memscope_figure_view_update (self, NULL))
+    return FALSE;
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  MsViewFigureHit hit;
+  if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, &hit))
+    return FALSE;
+  const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
+  int segment = -1, slot = -1;
+  if (x_is_segment (self->kind))
+    segment = column_of_x (v, v->x0 + hit.col * v->x_step);
+  if (self->kind == MS_VIEW_RETENTION || self->kind == MS_VIEW_WRITE)
+    slot = hit.row;
+  else if (self->kind == MS_VIEW_READ && v->y_label && g_str_equal (v->y_label, "token"))
+    slot = hit.col;
+  if (segment < 0 && slot < 0)
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_SELECTED], 0, segment, slot);
+  return TRUE;
+}
+
+static void
+on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, MemscopeFigureView *self)
+{
+  memscope_figure_view_select_point (self, x, y);
+}
+
+/* ---- setters ---- */
+
+void
+memscope_figure_view_invalidate (MemscopeFigureView *self)
+{
+  self->dirty = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, MemscopeRun *b, gboolean difference)
+{
+  g_set_object (&self->run_a, a);
+  g_set_object (&self->run_b, b);
+  self->difference = difference;
+  memscope_figure_view_invalidate (self);
+}
+
+void
+memscope_figure_view_set_selection (MemscopeFigureView *self, int segment, int slot)
+{
+  gboolean reload = (segment != self->segment && (self->kind == MS_VIEW_READ || self->kind == MS_VIEW_WRITE))
+                    || (slot != self->slot && self->kind == MS_VIEW_PROVENANCE);
+  self->segment = segment;
+  self->slot = slot;
+  if (reload)
+    self->dirty = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+memscope_figure_view_set_attention (MemscopeFigureView *self, int layer, int head)
+{
+  if (layer == self->layer && head == self->head)
+    return;
+  self->layer = layer;
+  self->head = head;
+  if (self->kind == MS_VIEW_READ || self->kind == MS_VIEW_WRITE)
+    memscope_figure_view_invalidate (self);
+}
+
+void
+memscope_figure_view_set_colormap (MemscopeFigureView *self, MsColormap cmap)
+{
+  if (cmap == self->cmap)
+    return;
+  self->cmap = cmap;
+  memscope_figure_view_invalidate (self);
+}
+
+MsColormap memscope_figure_view_get_colormap (MemscopeFigureView *self) { return self->cmap; }
+MsViewKind memscope_figure_view_get_kind (MemscopeFigureView *self) { return self->kind; }
+
+MsViewFigure *
+memscope_figure_view_get_figure (MemscopeFigureView *self)
+{
+  memscope_figure_view_update (self, NULL);
+  return self->figure;
+}
+
+/* ---- GObject ---- */
+
+static void
+memscope_figure_view_dispose (GObject *object)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
+  clear_figure (self);
+  g_clear_object (&self->run_a);
+  g_clear_object (&self->run_b);
+  G_OBJECT_CLASS (memscope_figure_view_parent_class)->dispose (object);
+}
+
+static void
+memscope_figure_view_finalize (GObject *object)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
+  cairo_destroy (self->measure);
+  cairo_surface_destroy (self->measure_surface);
+  G_OBJECT_CLASS (memscope_figure_view_parent_class)->finalize (object);
+}
+
+static void
+memscope_figure_view_class_init (MemscopeFigureViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  object_class->dispose = memscope_figure_view_dispose;
+  object_class->finalize = memscope_figure_view_finalize;
+  widget_class->snapshot = memscope_figure_view_snapshot;
+  widget_class->query_tooltip = memscope_figure_view_query_tooltip;
+  gtk_widget_class_set_css_name (widget_class, "figureview");
+  /* (segment, slot): what a click selected, −1 for "not this one" */
+  signals[SIGNAL_SELECTED] = g_signal_new ("selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                           NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
+}
+
+static void
+memscope_figure_view_init (MemscopeFigureView *self)
+{
+  self->segment = 0;
+  self->slot = -1;
+  self->layer = -1;
+  self->head = -1;
+  self->dirty = TRUE;
+  self->measure_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  self->measure = cairo_create (self->measure_surface);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (self), 320, 200);
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect (click, "released", G_CALLBACK (on_click_released), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+}
+
+GtkWidget *
+memscope_figure_view_new (MsViewKind kind)
+{
+  MemscopeFigureView *self = g_object_new (MEMSCOPE_TYPE_FIGURE_VIEW, NULL);
+  self->kind = kind;
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,139 @@
+/* memscope-window-actions.c — the window's win.* actions: stepping through
+ * segments, playing, switching views, comparing, exporting, cancelling. */
+#include "memscope-export-dialog.h"
+#include "memscope-window-private.h"
+
+static void
+step (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  MemscopeWindow *self = data;
+  const char *name = g_action_get_name (G_ACTION (action));
+  int t = memscope_window_get_segment (self), n = memscope_window_get_n_segments (self);
+  if (g_str_equal (name, "previous"))
+    t--;
+  else if (g_str_equal (name, "next"))
+    t++;
+  else if (g_str_equal (name, "first"))
+    t = 0;
+  else
+    t = n - 1;
+  memscope_window_set_segment (self, t);
+}
+
+static void
+select_segment (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  memscope_window_set_segment (data, g_variant_get_int32 (param));
+}
+
+static void
+select_slot (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  memscope_window_set_slot (data, g_variant_get_int32 (param));
+}
+
+static void
+change_play (GSimpleAction *action, GVariant *value, gpointer data)
+{
+  memscope_window_set_playing (data, g_variant_get_boolean (value));
+}
+
+static void
+change_compare (GSimpleAction *action, GVariant *value, gpointer data)
+{
+  MemscopeWindow *self = data;
+  gboolean on = g_variant_get_boolean (value);
+  if (g_str_equal (g_action_get_name (G_ACTION (action)), "compare"))
+    memscope_window_set_compare (self, on, memscope_window_get_difference (self));
+  else
+    memscope_window_set_compare (self, on || memscope_window_get_compare (self), on);
+  memscope_window_sync_actions (self);
+}
+
+static void
+change_view (GSimpleAction *action, GVariant *value, gpointer data)
+{
+  memscope_window_set_view_name (data, g_variant_get_string (value, NULL));
+  memscope_window_sync_actions (data);
+}
+
+static void
+export (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  MemscopeWindow *self = data;
+  GtkWidget *dialog = memscope_export_dialog_new (self, memscope_window_get_visible_view (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+cancel (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  memscope_window_cancel (data);
+}
+
+static void
+dismiss_error (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  memscope_window_show_error (data, NULL);
+}
+
+static const GActionEntry win_entries[] = {
+  { "previous", step },
+  { "next", step },
+  { "first", step },
+  { "last", step },
+  { "segment", select_segment, "i" },
+  { "slot", select_slot, "i" },
+  { "play", NULL, NULL, "false", change_play },
+  { "compare", NULL, NULL, "false", change_compare },
+  { "difference", NULL, NULL, "false", change_compare },
+  { "view", NULL, "s", "'retention'", change_view },
+  { "export", export },
+  { "cancel", cancel },
+  { "dismiss-error", dismiss_error },
+};
+
+void
+memscope_window_install_actions (MemscopeWindow *self)
+{
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
+}
+
+static void
+set_enabled (MemscopeWindow *self, const char *name, gboolean enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
+static void
+set_state (MemscopeWindow *self, const char *name, GVariant *state)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+  g_simple_action_set_state (G_SIMPLE_ACTION (action), state);
+}
+
+/* Enables what makes sense now and mirrors the state into the actions. */
+void
+memscope_window_sync_actions (MemscopeWindow *self)
+{
+  if (!g_action_map_lookup_action (G_ACTION_MAP (self), "next"))
+    return;
+  int t = memscope_window_get_segment (self), n = memscope_window_get_n_segments (self);
+  set_enabled (self, "previous", t > 0);
+  set_enabled (self, "first", t > 0);
+  set_enabled (self, "next", t + 1 < n);
+  set_enabled (self, "last", t + 1 < n);
+  set_enabled (self, "play", n > 1);
+  gboolean two = memscope_window_get_run_b (self) != NULL;
+  set_enabled (self, "compare", two);
+  set_enabled (self, "difference", two);
+  set_enabled (self, "export", n > 0);
+  set_enabled (self, "cancel", memscope_window_is_busy (self));
+  set_state (self, "play", g_variant_new_boolean (memscope_window_get_playing (self)));
+  set_state (self, "compare", g_variant_new_boolean (memscope_window_get_compare (self)));
+  set_state (self, "difference", g_variant_new_boolean (memscope_window_get_difference (self)));
+  const char *view = memscope_window_get_view_name (self);
+  if (view)
+    set_state (self, "view", g_variant_new_string (view));
+}

@@ -1,0 +1,193 @@
+/* memscope-window-open.c — opening models, inputs and recordings in the
+ * window, and recording runs on worker threads as they arrive. */
+#include "memscope-window-private.h"
+
+#include "ms-recording.h"
+
+static void
+on_run_progress (MemscopeRun *run, int done, int total, MemscopeWindow *self)
+{
+  if (!self->runs)
+    return;   /* closed while recording */
+  _memscope_window_update_progress (self);
+  _memscope_window_schedule_refresh (self);
+}
+
+static void
+on_record_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MemscopeRun *run = MEMSCOPE_RUN (source);
+  g_autoptr (MemscopeWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = memscope_run_record_finish (run, result, &error);
+  if (!self->runs)
+    return;   /* closed while recording: the run was cancelled, nothing to show */
+  if (!ok)
+    {
+      g_autofree char *msg = NULL;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || error->code == 5 /* MS_ERROR_CANCELLED */)
+        msg = g_strdup_printf ("Recording of %s cancelled after %d segments.", memscope_run_get_name (run),
+                               memscope_run_get_segments_done (run));
+      else
+        msg = g_strdup_printf ("Could not record %s: %s", memscope_run_get_name (run), error->message);
+      memscope_window_show_error (self, msg);
+      if (memscope_run_get_segments_done (run) == 0 && g_ptr_array_find (self->runs, run, NULL))
+        {
+          /* Nothing to show: drop the run, keeping A and B pointing at theirs. */
+          MemscopeRun *a = memscope_window_get_run_a (self), *b = memscope_window_get_run_b (self);
+          g_ptr_array_remove (self->runs, run);
+          guint ia, ib;
+          self->run_a = a && a != run && g_ptr_array_find (self->runs, a, &ia) ? (int) ia : (self->runs->len ? 0 : -1);
+          self->run_b = b && b != run && g_ptr_array_find (self->runs, b, &ib) ? (int) ib : (self->runs->len > 1 ? 1 : -1);
+          _memscope_window_update_run_choices (self);
+          _memscope_window_update_views (self);
+        }
+    }
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  _memscope_window_refresh_now (self);
+}
+
+/* Adds @runs (newest first) in front of the window's runs; run A is the
+ * first new one, run B the second new one or the previous run A. */
+static void
+add_runs (MemscopeWindow *self, GPtrArray *new_runs)
+{
+  if (new_runs->len == 0)
+    return;
+  MemscopeRun *old_a = memscope_window_get_run_a (self);
+  for (guint i = new_runs->len; i-- > 0;)
+    g_ptr_array_insert (self->runs, 0, g_object_ref (new_runs->pdata[i]));
+  self->run_a = 0;
+  guint ib;
+  if (new_runs->len > 1)
+    self->run_b = 1;
+  else
+    self->run_b = old_a && g_ptr_array_find (self->runs, old_a, &ib) ? (int) ib : -1;
+  self->segment = 0;
+  self->compare = self->run_b >= 0;
+  _memscope_window_update_run_choices (self);
+  _memscope_window_update_views (self);
+  _memscope_window_update_progress (self);
+}
+
+static void
+record_models (MemscopeWindow *self, GPtrArray *models, const char *input)
+{
+  g_autoptr (GPtrArray) new_runs = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < models->len; i++)
+    {
+      MemscopeRun *run = memscope_run_new_for_model (models->pdata[i], input);
+      g_signal_connect_object (run, "progress", G_CALLBACK (on_run_progress), self, 0);
+      g_ptr_array_add (new_runs, run);
+    }
+  add_runs (self, new_runs);
+  for (guint i = 0; i < new_runs->len; i++)
+    memscope_run_record_async (new_runs->pdata[i], self->cancellable, on_record_done, g_object_ref (self));
+  _memscope_window_update_progress (self);
+}
+
+static gboolean
+open_recording (MemscopeWindow *self, const char *path, GPtrArray *new_runs, GError **error)
+{
+  g_autoptr (MsRecording) rec = ms_recording_open (path, error);
+  if (!rec)
+    return FALSE;
+  g_autoptr (GPtrArray) infos = ms_recording_list_runs (rec, error);
+  if (!infos)
+    return FALSE;
+  if (infos->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s holds no runs", path);
+      return FALSE;
+    }
+  for (guint i = 0; i < infos->len; i++)
+    g_ptr_array_add (new_runs, memscope_run_new_recorded (path, infos->pdata[i]));
+  return TRUE;
+}
+
+static gboolean
+has_suffix_ci (const char *path, const char *suffix)
+{
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  return g_str_has_suffix (lower, suffix);
+}
+
+void
+memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
+{
+  g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) recorded = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *input = NULL;
+  GString *problems = g_string_new (NULL);
+  GtkRecentManager *recent = gtk_recent_manager_get_default ();
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *path = g_file_get_path (files[i]);
+      g_autofree char *shown = path ? g_strdup (path) : g_file_get_uri (files[i]);
+      if (!path || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_string_append_printf (problems, "%s%s: no such file", problems->len ? "\n" : "", shown);
+          continue;
+        }
+      g_autofree char *uri = g_file_get_uri (files[i]);
+      gtk_recent_manager_add_item (recent, uri);
+      g_autoptr (GError) error = NULL;
+      if (has_suffix_ci (path, ".safetensors"))
+        g_ptr_array_add (models, g_steal_pointer (&path));
+      else if (has_suffix_ci (path, ".sqlite") || has_suffix_ci (path, ".sqlite3") || has_suffix_ci (path, ".db"))
+        {
+          if (!open_recording (self, path, recorded, &error))
+            g_string_append_printf (problems, "%s%s", problems->len ? "\n" : "", error->message);
+        }
+      else
+        (g_free (input), input = g_strdup (path));
+    }
+  if (recorded->len)
+    add_runs (self, recorded);
+  if (input)
+    (g_free (self->input_path), self->input_path = g_strdup (input));
+  if (models->len == 0 && input)
+    {
+      /* A new input alone: record the models shown on it. */
+      MemscopeRun *shown[2] = { memscope_window_get_run_a (self), memscope_window_get_run_b (self) };
+      for (int i = 0; i < 2; i++)
+        if (shown[i] && memscope_run_get_model_path (shown[i]))
+          g_ptr_array_add (models, g_strdup (memscope_run_get_model_path (shown[i])));
+      if (models->len == 0)
+        g_string_append_printf (problems, "%sOpen a model (.safetensors) to run on %s", problems->len ? "\n" : "",
+                                input);
+    }
+  if (models->len)
+    {
+      if (!self->input_path || !g_file_test (self->input_path, G_FILE_TEST_IS_REGULAR))
+        g_string_append_printf (problems, "%sThe input %s is missing: open a text file to run the models on",
+                                problems->len ? "\n" : "", self->input_path ? self->input_path : "");
+      else
+        record_models (self, models, self->input_path);
+    }
+  memscope_window_show_error (self, problems->len ? problems->str : NULL);
+  g_string_free (problems, TRUE);
+}
+
+void
+memscope_window_open_demo (MemscopeWindow *self)
+{
+  const char *dir = memscope_data_dir ();
+  const char *names[] = { "models/demo-memformer.safetensors", "models/demo-rmt.safetensors", "inputs/demo.txt" };
+  GFile *files[3];
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *p = g_build_filename (dir, names[i], NULL);
+      files[i] = g_file_new_for_path (p);
+    }
+  memscope_window_open_files (self, files, 3);
+  if (self->error)
+    {
+      g_autofree char *msg = g_strdup_printf ("%s\n(the demo lives in %s; set MEMSCOPE_DATA_DIR to Memscope's "
+                                              "resources folder)", self->error, dir);
+      memscope_window_show_error (self, msg);
+    }
+  for (int i = 0; i < 3; i++)
+    g_object_unref (files[i]);
+}
+

@@ -1,0 +1,81 @@
+/* memscope-window.h — the workbench window: runs, views, the segment
+ * timeline and the input text.
+ *
+ * The window holds the runs it shows (recorded on worker threads or read
+ * from databases), run A and run B, the current segment and the selected
+ * slot, and one MemscopeFigureView per view kind in a stack.  Its win.*
+ * actions (memscope-window-actions.c) step through segments, play, switch
+ * views, compare, export and cancel; tests drive it through them.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "memscope-figure-view.h"
+#include "memscope-run.h"
+
+G_BEGIN_DECLS
+
+#define MEMSCOPE_TYPE_WINDOW (memscope_window_get_type ())
+G_DECLARE_FINAL_TYPE (MemscopeWindow, memscope_window, MEMSCOPE, WINDOW, GtkApplicationWindow)
+
+MemscopeWindow *memscope_window_new (GtkApplication *app);
+
+/* The folder of the bundled demo: $MEMSCOPE_DATA_DIR, else the source
+ * tree's resources/ (compile-time). */
+const char *memscope_data_dir (void);
+
+/* Records the bundled Memformer and RMT demo models on the demo input and
+ * compares them.  Missing files are reported in the window. */
+void memscope_window_open_demo (MemscopeWindow *self);
+
+/* Opens models (.safetensors), inputs (any other file) and recordings
+ * (.sqlite, .db): models are recorded on the input given (or the current
+ * one), an input alone re-records the shown models on it, recordings show
+ * their runs.  Problems appear in the window's error banner. */
+void memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files);
+
+/* Shows @message in the error banner (NULL hides it). */
+void memscope_window_show_error (MemscopeWindow *self, const char *message);
+/* The banner's message, or NULL when hidden.  Borrowed. */
+const char *memscope_window_get_error (MemscopeWindow *self);
+
+/* TRUE while a run is being recorded. */
+gboolean memscope_window_is_busy (MemscopeWindow *self);
+guint memscope_window_get_n_runs (MemscopeWindow *self);
+MemscopeRun *memscope_window_get_run (MemscopeWindow *self, guint index);   /* borrowed */
+/* Run A and run B (borrowed; B NULL when there is only one run). */
+MemscopeRun *memscope_window_get_run_a (MemscopeWindow *self);
+MemscopeRun *memscope_window_get_run_b (MemscopeWindow *self);
+
+int memscope_window_get_segment (MemscopeWindow *self);
+int memscope_window_get_n_segments (MemscopeWindow *self);   /* of run A, committed */
+void memscope_window_set_segment (MemscopeWindow *self, int segment);
+int memscope_window_get_slot (MemscopeWindow *self);
+void memscope_window_set_slot (MemscopeWindow *self, int slot);
+
+/* The view of @kind, and the one on screen (borrowed). */
+MemscopeFigureView *memscope_window_get_view (MemscopeWindow *self, MsViewKind kind);
+MemscopeFigureView *memscope_window_get_visible_view (MemscopeWindow *self);
+
+/* The input text and the character range of the current segment in it. */
+GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self);
+gboolean memscope_window_get_highlight (MemscopeWindow *self, int *start, int *end);
+
+/* Settings, or NULL when the schema is not installed (borrowed). */
+GSettings *memscope_window_get_settings (MemscopeWindow *self);
+
+/* Actions (memscope-window-actions.c) */
+void memscope_window_install_actions (MemscopeWindow *self);
+void memscope_window_sync_actions (MemscopeWindow *self);
+gboolean memscope_window_get_compare (MemscopeWindow *self);
+gboolean memscope_window_get_difference (MemscopeWindow *self);
+void memscope_window_set_compare (MemscopeWindow *self, gboolean compare, gboolean difference);
+void memscope_window_cancel (MemscopeWindow *self);
+void memscope_window_set_playing (MemscopeWindow *self, gboolean playing);
+gboolean memscope_window_get_playing (MemscopeWindow *self);
+/* The visible view's name ("retention", …; ms_view_kind_name). */
+const char *memscope_window_get_view_name (MemscopeWindow *self);
+void memscope_window_set_view_name (MemscopeWindow *self, const char *name);
+
+G_END_DECLS
