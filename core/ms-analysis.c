@@ -3,6 +3,7 @@
  * session observes.  Contracts are in ms-analysis.h.
  */
 #include "ms-analysis.h"
+#include "ms-kernels.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -241,18 +242,16 @@ ms_memory_similarity_matrix (const float *states, int S, size_t n, float *out)
       norm2[a] = sum;
     }
 
+  /* The Gram matrix through sgemm, then cosines from it; only the upper
+   * triangle is converted and mirrored, so the result is exactly symmetric. */
+  ms_gemm (0, 1, S, S, (int) n, 1.0f, states, (int) n, states, (int) n, 0.0f, out, S);
   for (int a = 0; a < S; a++)
     {
-      const float *x = states + (size_t) a * n;
       /* 1 for a usable state; NaN for a zero or non-finite one (0/0, inf/inf, NaN). */
       out[(size_t) a * S + a] = (norm2[a] > 0 && isfinite (norm2[a])) ? 1.0f : NAN;
       for (int b = a + 1; b < S; b++)
         {
-          const float *y = states + (size_t) b * n;
-          double dot = 0;
-          for (size_t k = 0; k < n; k++)
-            dot += (double) x[k] * y[k];
-          float c = (float) cosine_from (dot, norm2[a], norm2[b]);
+          float c = (float) cosine_from (out[(size_t) a * S + b], norm2[a], norm2[b]);
           out[(size_t) a * S + b] = c;
           out[(size_t) b * S + a] = c;
         }

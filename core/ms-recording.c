@@ -217,29 +217,34 @@ ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GErr
 }
 
 float *
-ms_recording_memory_states (MsRecording *rec, gint64 run_id, int *n_states, size_t *state_len, GError **error)
+ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, int *n_states, size_t *state_len,
+                            GError **error)
 {
+  g_return_val_if_fail (stride >= 1, NULL);
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
   int S = info ? committed_segments (rec, run_id, error) : -1;
   if (S < 0)
     return NULL;
+  int n = (S + stride - 1) / stride;
   size_t len = (size_t) info->config.n_slots * info->config.d_model;
-  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE run_id = ?1 AND segment < ?2", error);
+  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE run_id = ?1 AND segment >= 0 "
+                                   "AND segment < ?2 AND segment % ?3 = 0", error);
   if (!st)
     return NULL;
   sqlite3_bind_int64 (st, 1, run_id);
   sqlite3_bind_int (st, 2, S);
-  float *out = g_new (float, len * (S + 1));
-  for (size_t i = 0; i < len * (S + 1); i++)
+  sqlite3_bind_int (st, 3, stride);
+  float *out = g_new (float, len * MAX (n, 1));
+  for (size_t i = 0; i < len * n; i++)
     out[i] = NAN;
   while (sqlite3_step (st) == SQLITE_ROW)
     {
-      int t = sqlite3_column_int (st, 0);
-      if (t >= -1 && t < S && (size_t) sqlite3_column_bytes (st, 1) == len * 4)
-        memcpy (out + (size_t) (t + 1) * len, sqlite3_column_blob (st, 1), len * 4);
+      int row = sqlite3_column_int (st, 0) / stride;
+      if (row < n && (size_t) sqlite3_column_bytes (st, 1) == len * 4)
+        memcpy (out + (size_t) row * len, sqlite3_column_blob (st, 1), len * 4);
     }
   sqlite3_finalize (st);
-  *n_states = S + 1;
+  *n_states = n;
   *state_len = len;
   return out;
 }

@@ -56,9 +56,11 @@ float *ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity
                                  int *n_segments, GError **error);
 /* (S) mean NLL per segment (NaN for segments without predictions). */
 float *ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GError **error);
-/* (S+1, K·d) memory states: row 0 the initial memory, row t+1 after segment t. */
-float *ms_recording_memory_states (MsRecording *rec, gint64 run_id, int *n_states, size_t *state_len,
-                                   GError **error);
+/* (N, K·d) memory states after segments 0, @stride, 2·@stride, … (every
+ * committed one when @stride is 1), so long runs can be sampled without
+ * loading every state. */
+float *ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, int *n_states,
+                                   size_t *state_len, GError **error);
 /* (S, K, K) old-slot transfer per segment (DESIGN §5.3): RMT as recorded,
  * Memformer diagonal from the old share. */
 float *ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error);

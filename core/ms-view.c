@@ -173,19 +173,24 @@ provenance (MsRecording *rec, gint64 run, const MsViewParams *p, GError **error)
   return v;
 }
 
+/* Long runs are sampled to at most MS_VIEW_MAX_SIMILARITY states, so the
+ * matrix stays small enough to compute and draw at once. */
 static MsViewData *
-similarity (MsRecording *rec, gint64 run, GError **error)
+similarity (MsRecording *rec, MsRunInfo *info, GError **error)
 {
-  int n_states;
+  int stride = (info->segments_done + MS_VIEW_MAX_SIMILARITY - 1) / MS_VIEW_MAX_SIMILARITY;
+  int S;
   size_t len;
-  g_autofree float *states = ms_recording_memory_states (rec, run, &n_states, &len, error);
+  g_autofree float *states = ms_recording_memory_states (rec, info->id, MAX (stride, 1), &S, &len, error);
   if (!states)
     return NULL;
-  int S = n_states - 1;  /* states after each segment */
   float *out = g_new (float, (size_t) MAX (S, 1) * MAX (S, 1));
-  ms_memory_similarity_matrix (states + len, S, len, out);
+  ms_memory_similarity_matrix (states, S, len, out);
   MsViewData *v = view_new (MS_VIEW_SIMILARITY, MS_VIEW_HEATMAP, out, S, S);
-  label (v, "Memory state similarity", "after segment", "after segment", "cosine similarity");
+  g_autofree char *title = stride > 1 ? g_strdup_printf ("Memory state similarity (every %d segments)", stride)
+                                      : g_strdup ("Memory state similarity");
+  label (v, title, "after segment", "after segment", "cosine similarity");
+  v->x_step = v->y_step = MAX (stride, 1);
   return v;
 }
 
@@ -272,7 +277,7 @@ ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewPara
     case MS_VIEW_RETENTION: return slot_heatmap (rec, run_id, kind, MS_SLOT_OLD_SHARE, error);
     case MS_VIEW_TYPES: return slot_types (rec, run_id, p, error);
     case MS_VIEW_PROVENANCE: return provenance (rec, run_id, p, error);
-    case MS_VIEW_SIMILARITY: return similarity (rec, run_id, error);
+    case MS_VIEW_SIMILARITY: return similarity (rec, info, error);
     case MS_VIEW_READ:
       if (p->segment < 0 && p->layer < 0 && p->head < 0)
         return slot_heatmap (rec, run_id, kind, MS_SLOT_READ_USAGE, error);

@@ -30,6 +30,9 @@ typedef struct {
   double overwrite_at;
 } MsViewParams;
 
+/* The similarity view samples runs longer than this many segments. */
+#define MS_VIEW_MAX_SIMILARITY 1024
+
 #define MS_VIEW_PARAMS_DEFAULT { -1, -1, -1, -1, 0.9, 0.1 }
 
 typedef struct {
