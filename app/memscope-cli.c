@@ -1,6 +1,7 @@
 /* memscope-cli.c — the headless entry point: dispatches to one command per
  * verb.  Exit codes: 0 success, 1 failure, 2 usage error. */
 #include "cli.h"
+#include "app-blas.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -145,6 +146,7 @@ usage (FILE *out)
 int
 main (int argc, char **argv)
 {
+  app_use_fast_blas (argv);
   if (argc < 2)
     {
       usage (stderr);

@@ -6,6 +6,57 @@
 #include <cblas.h>
 #include <glib.h>
 #include <math.h>
+#include <string.h>
+
+/* The element-wise kernels are compiled for AVX-512, AVX2 and baseline
+ * x86-64, picked at load time (GCC function multiversioning), so a
+ * distribution build still uses the machine's vector width. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute (target_clones)
+#define MS_VECTOR_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef MS_VECTOR_CLONES
+#define MS_VECTOR_CLONES
+#endif
+
+/* e^x for x ≤ 0 (softmax arguments; larger x is clamped at 88), as plain
+ * arithmetic the compiler can inline and vectorise instead of a libm call:
+ * 2^n · p(r) with n = round(x / ln 2) (the 1.5·2^23 trick rounds without a
+ * libm call), r = x − n ln 2 split in two parts for accuracy, and p the
+ * degree-6 Taylor polynomial of e^r on |r| ≤ ln 2 / 2 (relative error below
+ * 2e-7).  Below −87 the result is exactly 0, so masked logits (−∞) get
+ * probability 0; NaN stays NaN. */
+static inline float
+exp_neg (float x)
+{
+  float xc = x > 88.0f ? 88.0f : (x < -87.0f ? -87.0f : x);
+  float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = xc - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  int32_t bits = ((int32_t) n + 127) << 23;
+  float scale;
+  memcpy (&scale, &bits, sizeof scale);
+  float e = p * scale;
+  return x != x ? x : (x < -87.0f ? 0.0f : e);
+}
+
+/* erf(x) by Abramowitz & Stegun 7.1.28, 1 − (1 + a₁x + … + a₆x⁶)^−16 for
+ * x ≥ 0 (absolute error below 3e-7), odd in x: polynomial and division
+ * only, so GELU's loop vectorises instead of calling erff per element. */
+static inline float
+erf_approx (float x)
+{
+  float a = fabsf (x);
+  float p = 1.0f + a * (0.0705230784f + a * (0.0422820123f + a * (0.0092705272f
+            + a * (0.0001520143f + a * (0.0002765672f + a * 0.0000430638f)))));
+  p *= p;  /* ^2 */
+  p *= p;  /* ^4 */
+  p *= p;  /* ^8 */
+  p *= p;  /* ^16: overflows to +inf for large |x|, where erf is 1 */
+  float e = 1.0f - 1.0f / p;
+  return copysignf (e, x);
+}
 
 void
 ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -48,7 +99,7 @@ ms_conv1d (float *y, const float *x, const float *w, const float *b,
   ms_gemm (0, 0, n, out, in, 1.0f, x, in, w, out, 1.0f, y, out);
 }
 
-void
+MS_VECTOR_CLONES void
 ms_layernorm (float *y, const float *x, const float *gamma,
               const float *beta, int n, int d)
 {
@@ -71,7 +122,7 @@ ms_layernorm (float *y, const float *x, const float *gamma,
     }
 }
 
-void
+MS_VECTOR_CLONES void
 ms_softmax_rows (float *x, int n, int cols, int ld)
 {
   for (int i = 0; i < n; i++)
@@ -92,24 +143,23 @@ ms_softmax_rows (float *x, int n, int cols, int ld)
         }
       float sum = 0.0f;
       for (int j = 0; j < cols; j++)
-        {
-          row[j] = expf (row[j] - max);
-          sum += row[j];
-        }
+        row[j] = exp_neg (row[j] - max);
+      for (int j = 0; j < cols; j++)
+        sum += row[j];
       float inv = 1.0f / sum;
       for (int j = 0; j < cols; j++)
         row[j] *= inv;
     }
 }
 
-void
+MS_VECTOR_CLONES void
 ms_gelu_erf (float *x, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    x[i] = 0.5f * x[i] * (1.0f + erff (x[i] * (float) M_SQRT1_2));
+    x[i] = 0.5f * x[i] * (1.0f + erf_approx (x[i] * (float) M_SQRT1_2));
 }
 
-void
+MS_VECTOR_CLONES void
 ms_gelu_tanh (float *x, size_t n)
 {
   const float c = 0.7978845608028654f; /* √(2/π) */
