@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "app-blas.h"
 #include "ms-recorder.h"
 
 void openblas_set_num_threads (int num_threads);
@@ -29,6 +30,7 @@ file_size (const char *path)
 int
 main (int argc, char **argv)
 {
+  app_use_fast_blas (argv);   /* measure what memscope-cli users get */
   int threads = 1;
   GOptionEntry entries[] = {
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads", "T" },
