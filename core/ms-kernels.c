@@ -20,7 +20,7 @@
 #define MS_VECTOR_CLONES
 #endif
 
-/* e^x for x ≤ 0 (softmax arguments; larger x is clamped at 88), as plain
+/* e^x (x is clamped at 88, where float overflows), as plain
  * arithmetic the compiler can inline and vectorise instead of a libm call:
  * 2^n · p(r) with n = round(x / ln 2) (the 1.5·2^23 trick rounds without a
  * libm call), r = x − n ln 2 split in two parts for accuracy, and p the
@@ -28,7 +28,7 @@
  * 2e-7).  Below −87 the result is exactly 0, so masked logits (−∞) get
  * probability 0; NaN stays NaN. */
 static inline float
-exp_neg (float x)
+exp_approx (float x)
 {
   float xc = x > 88.0f ? 88.0f : (x < -87.0f ? -87.0f : x);
   float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
@@ -143,7 +143,7 @@ ms_softmax_rows (float *x, int n, int cols, int ld)
         }
       float sum = 0.0f;
       for (int j = 0; j < cols; j++)
-        row[j] = exp_neg (row[j] - max);
+        row[j] = exp_approx (row[j] - max);
       for (int j = 0; j < cols; j++)
         sum += row[j];
       float inv = 1.0f / sum;
@@ -159,6 +159,8 @@ ms_gelu_erf (float *x, size_t n)
     x[i] = 0.5f * x[i] * (1.0f + erf_approx (x[i] * (float) M_SQRT1_2));
 }
 
+/* 0.5·x·(1 + tanh(u)) = x / (1 + e^(−2u)): the same function without a
+ * libm tanhf call per element (exp_approx vectorises; tanhf does not). */
 MS_VECTOR_CLONES void
 ms_gelu_tanh (float *x, size_t n)
 {
@@ -166,7 +168,8 @@ ms_gelu_tanh (float *x, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       float v = x[i];
-      x[i] = 0.5f * v * (1.0f + tanhf (c * (v + 0.044715f * v * v * v)));
+      float u = c * (v + 0.044715f * v * v * v);
+      x[i] = v / (1.0f + exp_approx (-2.0f * u));
     }
 }
 
