@@ -56,7 +56,7 @@ parse_seed (const char *text, uint64_t *seed)
   char *end = NULL;
   errno = 0;
   unsigned long long v = strtoull (text, &end, 0);
-  if (errno || *end)
+  if (errno || *end || v > (unsigned long long) G_MAXINT64)
     return FALSE;
   *seed = v;
   return TRUE;
@@ -72,7 +72,7 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
   GOptionEntry entries[] = {
     { "task", 0, 0, G_OPTION_ARG_STRING, &task_name, "The task: copy or recall (required)", "TASK" },
     { "n", 0, 0, G_OPTION_ARG_INT, &n, "Number of fresh instances (default 1000)", "N" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "Seed of the instance stream, 0 … 2^64−1 (default 0)", "S" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "Seed of the instance stream, 0 … 2^63−1 (default 0)", "S" },
     { "reset-memory", 0, 0, G_OPTION_ARG_NONE, &reset_memory,
       "Set the memory back to M_0 before every segment (the no-memory baseline)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
@@ -90,7 +90,7 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
   if (n < 1)
     return cli_usage_error (cmd, "--n must be at least 1");
   if (seed_text && !parse_seed (seed_text, &opt.seed))
-    return cli_usage_error (cmd, "--seed must be an integer from 0 to 2^64−1");
+    return cli_usage_error (cmd, "--seed must be an integer from 0 to 2^63−1");
   if (predictions && !json)
     return cli_usage_error (cmd, "--predictions needs --json");
 
@@ -127,7 +127,7 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
       json_builder_set_member_name (b, "n");
       json_builder_add_int_value (b, r.n);
       json_builder_set_member_name (b, "seed");
-      json_builder_add_int_value (b, (gint64) opt.seed);  /* JSON numbers: seeds ≥ 2^63 print negative */
+      json_builder_add_int_value (b, (gint64) opt.seed);
       json_builder_set_member_name (b, "reset_memory");
       json_builder_add_boolean_value (b, reset_memory);
       json_builder_set_member_name (b, "segment_len");

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "ms-error.h"
-#include "ms-session-private.h"
 
 typedef struct {
   MsArch arch;
@@ -78,8 +77,6 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
   Predictions p = { .arch = c->arch, .segment_len = L, .n_tokens = n_tokens, .pred = pred };
 
   g_autoptr (MsSession) session = ms_session_new (model);
-  size_t memory_floats = (size_t) c->n_slots * c->d_model;
-  g_autofree float *initial_memory = g_memdup2 (ms_session_get_memory (session), memory_floats * sizeof (float));
   ms_session_set_observer (session, MS_OBS_LOGITS, observe_logits, &p);
 
   MsRng rng;
@@ -104,7 +101,7 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
         {
           int len = MIN (L, n_tokens - start);
           if (options->reset_memory)
-            memcpy (session->memory, initial_memory, memory_floats * sizeof (float));
+            ms_session_reset_memory (session);
           if (!ms_session_step (session, ids + start, len, NULL, error))
             return FALSE;
         }

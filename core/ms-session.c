@@ -73,13 +73,19 @@ ms_session_free (MsSession *s)
 }
 
 void
-ms_session_reset (MsSession *s)
+ms_session_reset_memory (MsSession *s)
 {
   const MsConfig *c = ms_model_get_config (s->model);
   if (c->arch == MS_ARCH_MEMFORMER)
     ms_memformer_initial_memory (s->model, s->memory);
   else
     memcpy (s->memory, ms_model_get_rmt (s->model)->memory, (size_t) c->n_slots * c->d_model * sizeof (float));
+}
+
+void
+ms_session_reset (MsSession *s)
+{
+  ms_session_reset_memory (s);
   s->segment = 0;
   s->carry_rows = 0;
   s->carry_token = 0;

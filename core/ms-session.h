@@ -83,6 +83,12 @@ const float *ms_session_get_memory (const MsSession *s);
 /* Back to M_0 and segment 0, forgetting the carry from the last segment. */
 void ms_session_reset (MsSession *s);
 
+/* The memory back to M_0 only: the segment count and the carry from the
+ * last segment (its tokens' hand-over to the next prediction) stay, so a
+ * run can be repeated with a memory that never carries anything — the
+ * baseline of `memscope-cli eval --reset-memory`. */
+void ms_session_reset_memory (MsSession *s);
+
 /* Writes the state (memory, segment index, carry) atomically to @path as a
  * small safetensors file, so a run can resume after a crash. */
 gboolean ms_session_save_state (const MsSession *s, const char *path, GError **error);

@@ -130,9 +130,12 @@ recall_generate (int L, MsRng *rng, uint8_t *tokens, uint8_t *answer)
   shuffle_prefix (keys, N_RECALL_KEYS, RECALL_PAIRS, rng);
   for (int i = 0; i < RECALL_PAIRS; i++)
     values[i] = (uint8_t) recall_values[ms_rng_below (rng, N_RECALL_VALUES)];
-  for (int i = 0; i < RECALL_CONTEXT_SEGMENTS; i++)
+  /* Pairs go into the first C−1 context segments; the last stays filler so
+   * that Memformer's first query segment, decoded from the encoding of the
+   * segment before it, gets no pair except through memory. */
+  for (int i = 0; i < RECALL_CONTEXT_SEGMENTS - 1; i++)
     segs[i] = i;
-  shuffle_prefix (segs, RECALL_CONTEXT_SEGMENTS, RECALL_PAIRS, rng);
+  shuffle_prefix (segs, RECALL_CONTEXT_SEGMENTS - 1, RECALL_PAIRS, rng);
   for (int i = 0; i < RECALL_PAIRS; i++)
     offsets[i] = (int) ms_rng_below (rng, (uint32_t) (L - 2));
   for (int i = 0; i < RECALL_PAIRS; i++)

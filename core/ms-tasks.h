@@ -20,8 +20,10 @@
  * "ABCDEFGHIJKLMNOP", values digits; draws in this order:
  *   keys     for i < 4: j = i + below(16 − i), swap (partial Fisher–Yates)
  *   values   for i < 4: "0123456789"[below(10)]
- *   segments over [0..5]: for i < 4: j = i + below(6 − i), swap; pair i goes
- *            into context segment seg[i]
+ *   segments over [0..4]: for i < 4: j = i + below(5 − i), swap; pair i goes
+ *            into context segment seg[i] (the last of the 6 context segments
+ *            stays filler: Memformer decodes the first query segment from
+ *            the encoding of that segment, which must not hold a pair)
  *   offsets  for i < 4: below(L − 2), the pair's first token in its segment
  *   order    over [0..3]: for i < 4: j = i + below(4 − i), swap
  *   then 6 context segments of '.' with the pairs written in, then the pairs

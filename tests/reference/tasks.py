@@ -24,14 +24,16 @@ RECALL_KEYS = "ABCDEFGHIJKLMNOP", values digits "0123456789"; draws in this orde
     keys        partial Fisher-Yates over RECALL_KEYS: for i in 0..3: j = i + below(16 - i), swap(i, j);
                 the keys are the first 4 letters
     values      for i in 0..3: RECALL_VALUES[below(10)]
-    segments    partial Fisher-Yates over [0 .. 5] (6 context segments): for i in 0..3:
-                j = i + below(6 - i), swap(i, j); pair i goes to context segment seg[i]
+    segments    partial Fisher-Yates over [0 .. 4]: for i in 0..3: j = i + below(5 - i), swap(i, j);
+                pair i goes to context segment seg[i]. The 6th (last) context segment is always filler:
+                Memformer decodes the first query segment from the encoding of the segment before it, which
+                would otherwise hand it a pair without any memory.
     offsets     for i in 0..3: below(L - 2); pair i is written at token seg[i]*L + offset
     order       Fisher-Yates over [0 .. 3]: for i in 0..3: j = i + below(4 - i), swap(i, j)
     context     6 segments of '.' with the 4 pairs written in
     queries     pairs queried in `order` as "K?v", floor(L/3) queries per segment, each query segment padded
                 with '.' to L tokens (ceil(4 / floor(L/3)) segments); the values v are the answer tokens
-    e.g. L=8, seed 1:  "..B=1..." "....F=8." "........" "....K=5." ".....G=3" "........" "G?3B?1.." "K?5F?8.."
+    e.g. L=8, seed 1:  "..B=1..." ".....G=3" "....K=5." "....F=8." "........" "........" "G?3B?1.." "K?5F?8.."
 
 Command line: `tasks.py TASK --segment-len L [--seed S] [--n N] [--mask]` prints N instances, one a line
 (with --mask a second line per instance marking answer tokens with '^'); `--out FILE` instead writes the N
@@ -108,7 +110,7 @@ def recall_instance(rng, segment_len):
     P, C = RECALL_PAIRS, RECALL_CONTEXT_SEGMENTS
     keys = _shuffle_prefix(list(RECALL_KEYS), P, rng)[:P]
     values = [RECALL_VALUES[rng.below(len(RECALL_VALUES))] for _ in range(P)]
-    segs = _shuffle_prefix(list(range(C)), P, rng)[:P]
+    segs = _shuffle_prefix(list(range(C - 1)), P, rng)[:P]  # the last context segment stays filler
     offsets = [rng.below(L - 2) for _ in range(P)]
     order = _shuffle_prefix(list(range(P)), P, rng)
     context = bytearray(b"." * (C * L))
