@@ -86,8 +86,8 @@ def report(rows):
     out.append("## Throughput")
     out.append("")
     out.append("| config | arch | threads | C tok/s | PyTorch tok/s | ratio C/PyTorch | target | C GFLOP/s "
-               "| % of sgemm peak | PyTorch GFLOP/s |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+               "| % of sgemm peak | PyTorch GFLOP/s | ratio of medians |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     spreads, nll_notes, checks = [], [], []
     for model in MODELS:
         config, _ = model.split("-", 1)
@@ -107,9 +107,14 @@ def report(rows):
             met = "" if ratio is None or target is None else (" ✓" if ratio >= target else " ✗")
             peak = peaks.get(t, {}).get("peak_gflops")
             pct = 100 * c["gflops"] / peak if c and peak else None
+            median_ratio = None
+            if c_runs and p_runs:
+                median_ratio = (statistics.median(r["tokens_per_s"] for r in c_runs)
+                                / statistics.median(r["tokens_per_s"] for r in p_runs))
             out.append(f"| {config} | {arch} | {t} | {fmt_int(c and c['tokens_per_s'])} "
                        f"| {fmt_int(p and p['tokens_per_s'])} | {fmt(ratio, 2)}{met} "
-                       f"| ≥ {target} | {fmt(c and c['gflops'])} | {fmt(pct)}% | {fmt(p and p['gflops'])} |")
+                       f"| ≥ {target} | {fmt(c and c['gflops'])} | {fmt(pct)}% | {fmt(p and p['gflops'])} "
+                       f"| {fmt(median_ratio, 2)} |")
             if c and p and c.get("mean_nll") is not None and p.get("mean_nll") is not None:
                 nll_notes.append(abs(c["mean_nll"] - p["mean_nll"]))
         for r in groups.get((model, 1, "torch"), []):
@@ -119,6 +124,8 @@ def report(rows):
     if spreads:
         out.append(f"Run-to-run spread (max − min) / median of the wall time: up to {100 * max(spreads):.0f}% "
                    f"(median {100 * statistics.median(spreads):.0f}%).")
+    out.append("Ratio of medians: the same ratio from the median runs instead of the fastest, as a second "
+               "estimate; where the two disagree, the difference is noise.")
     timed = [r for r in rows if r.get("run") == "throughput"]
     n_starved = sum(1 for r in timed if starved(r))
     n_busy = sum(1 for r in rows if r.get("busy_before", 0) >= 10)
@@ -142,10 +149,12 @@ def report(rows):
         out.append("## Peak RSS of the C core (1 thread)")
         out.append("")
         counts = sorted({n for per in rss.values() for n in per})
-        short, long_ = counts[0], counts[-1]
-        out.append(f"| config | arch | RSS after load (KiB) | peak RSS, {short:,} tokens (KiB) "
-                   f"| peak RSS, {long_:,} tokens (KiB) | growth (KiB) | long run tok/s |")
-        out.append("|---|---|---:|---:|---:|---:|---:|")
+        nominal = lambda n: f"~{round(n, -3):,}" if n >= 1000 else f"{n:,}"  # noqa: E731
+        short, long_ = nominal(counts[0]), nominal(counts[-1])
+        out.append(f"| config | arch | RSS after load (KiB) | peak RSS, {short} tokens (KiB) "
+                   f"| peak RSS, {long_} tokens (KiB) | growth (KiB) | end − after load, {short} / {long_} (KiB) "
+                   f"| long run tok/s |")
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|")
         for model in MODELS:
             per = rss.get(model)
             if not per:
@@ -153,13 +162,19 @@ def report(rows):
             config, _ = model.split("-", 1)
             a = min(per.items())[1]
             b = max(per.items())[1]
+            grow = lambda r: (f"{r['rss_end_kb'] - r['rss_after_load_kb']:+,}"  # noqa: E731
+                              if r.get("rss_end_kb") and r.get("rss_after_load_kb") else "—")
             out.append(f"| {config} | {a['arch']} | {fmt_int(a.get('rss_after_load_kb'))} "
                        f"| {fmt_int(a['peak_rss_kb'])} | {fmt_int(b['peak_rss_kb'])} "
-                       f"| {b['peak_rss_kb'] - a['peak_rss_kb']:+,} | {fmt_int(b['tokens_per_s'])} |")
+                       f"| {b['peak_rss_kb'] - a['peak_rss_kb']:+,} | {grow(a)} / {grow(b)} "
+                       f"| {fmt_int(b['tokens_per_s'])} |")
         out.append("")
         out.append("Token counts are rounded up to whole segments. RSS after load includes the model "
                    "(F32 weights held in memory) and the OpenBLAS buffers; peak RSS also counts the load's "
-                   "transient mapping of the file.")
+                   "transient mapping of the file (so it is about twice the weights). \"end − after load\" is "
+                   "what the session and its run added to the resident set: the same after the short and the "
+                   "long run means nothing grows with the sequence. Separate processes start a few hundred KiB "
+                   "apart, so differences that small are noise.")
         out.append("")
     return "\n".join(out)
 

@@ -15,7 +15,7 @@
 #                    OpenBLAS misdetects the CPU; default: leave it alone
 #   --no-rss         skip the long peak-RSS runs
 #   --quiet-wait S   before each measurement wait up to S seconds (default
-#                    300) for the other processes on the machine to leave
+#                    60) for the other processes on the machine to leave
 #                    the CPUs alone (< 10% busy over one second)
 #
 # Environment: BUILD_DIR (default <repo>/build), MODELS_DIR (default
@@ -42,7 +42,7 @@ QUICK=0
 REPEATS=5
 RSS=1
 CORETYPE=
-QUIET_WAIT=300
+QUIET_WAIT=60
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed -e '/^set -e/d' -e 's/^# \{0,1\}//'; exit "${1:-2}"; }
 

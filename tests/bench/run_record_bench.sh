@@ -32,7 +32,7 @@ cfg = dict(vocab_size=256, d_model=64, n_heads=4, n_layers=1, d_ff=128, n_mem=64
 write_model(sys.argv[1], "rmt", cfg, init_weights(cfg, torch.Generator().manual_seed(3)),
             source="tests/bench/run_record_bench.sh: random 64-slot RMT for the export benchmark")
 PY
-head -c 80000 /dev/urandom | base64 -w 0 | head -c 80000 > "$work/long.txt"
+/usr/bin/python3 -c "import random, string, sys; random.seed(5); sys.stdout.write(''.join(random.choices(string.ascii_letters, k=80000)))" > "$work/long.txt"
 /usr/bin/python3 - "$build/app/memscope-cli" "$work" <<'PY'
 import os, subprocess, sys, time
 cli, work = sys.argv[1:3]
