@@ -28,26 +28,6 @@ collect_predictions (int index, const uint8_t *tokens, const uint8_t *answer, co
   json_builder_end_array (b);
 }
 
-typedef struct {
-  CliProgress progress;
-  GCancellable *cancellable;
-} EvalState;
-
-static void
-on_progress (int done, int total, gpointer user_data)
-{
-  EvalState *es = user_data;
-  if (es->progress.enabled)
-    {
-      double secs = (g_get_monotonic_time () - es->progress.start_us) / 1e6;
-      double rate = secs > 0 ? done / secs : 0;
-      fprintf (stderr, "\r%s: instance %d/%d  %.1f instances/s  ETA %.0f s   ", es->progress.what, done, total,
-               rate, rate > 0 ? (total - done) / rate : 0);
-    }
-  if (cli_interrupted ())
-    g_cancellable_cancel (es->cancellable);
-}
-
 static gboolean
 parse_seed (const char *text, uint64_t *seed)
 {
@@ -99,9 +79,8 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
     return CLI_EXIT_FAILURE;
 
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  EvalState es = { .cancellable = cancellable };
-  cli_progress_init (&es.progress, "eval");
-  cli_install_interrupt ();
+  CliProgress progress;
+  cli_progress_init (&progress, "eval", "instance", cancellable);
   g_autoptr (JsonBuilder) predicted = json_builder_new ();
   if (predictions)
     {
@@ -111,8 +90,8 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
     }
   g_autoptr (GError) error = NULL;
   MsEvalResult r;
-  gboolean ok = ms_eval_run (model, &opt, on_progress, &es, cancellable, &r, &error);
-  cli_progress_finish (&es.progress);
+  gboolean ok = ms_eval_run (model, &opt, cli_progress_report, &progress, cancellable, &r, &error);
+  cli_progress_finish (&progress);
   if (!ok)
     return cli_fail (error);
 

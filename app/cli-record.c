@@ -9,20 +9,6 @@
 #include "ms-recorder.h"
 #include "ms-recording.h"
 
-typedef struct {
-  CliProgress progress;
-  GCancellable *cancellable;
-} RecordProgress;
-
-static void
-on_progress (int done, int total, gpointer user_data)
-{
-  RecordProgress *rp = user_data;
-  cli_progress_update (&rp->progress, done, total);
-  if (cli_interrupted ())
-    g_cancellable_cancel (rp->cancellable);
-}
-
 int
 cli_record (const CliCommand *cmd, int argc, char **argv)
 {
@@ -57,13 +43,12 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
     return cli_usage_error (cmd, "--segment-len exceeds the model's segment_len");
 
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  RecordProgress rp = { .cancellable = cancellable };
-  cli_progress_init (&rp.progress, "record");
-  cli_install_interrupt ();
+  CliProgress progress;
+  cli_progress_init (&progress, "record", "segment", cancellable);
   g_autoptr (GError) error = NULL;
   gint64 run_id = 0;
-  gboolean ok = ms_record (db, model, argv[2], &opts, resume, on_progress, &rp, cancellable, &run_id, &error);
-  cli_progress_finish (&rp.progress);
+  gboolean ok = ms_record (db, model, argv[2], &opts, resume, cli_progress_report, &progress, cancellable, &run_id, &error);
+  cli_progress_finish (&progress);
   if (!ok)
     return cli_fail (error);
 

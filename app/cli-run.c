@@ -30,8 +30,6 @@ typedef struct {
   GArray *segments;        /* SegmentStats */
   float *memory_in;        /* (K, d) copy of M_t */
   size_t memory_len;
-  CliProgress progress;
-  GCancellable *cancellable;
 } RunState;
 
 static void
@@ -58,15 +56,6 @@ observe (const MsObservation *obs, gpointer user_data)
             st->total_nll += obs->data[i];
           }
     }
-}
-
-static void
-on_progress (int done, int total, gpointer user_data)
-{
-  RunState *rs = user_data;
-  cli_progress_update (&rs->progress, done, total);
-  if (cli_interrupted ())
-    g_cancellable_cancel (rs->cancellable);
 }
 
 static void
@@ -161,13 +150,12 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
   rs.segments = g_array_new (FALSE, TRUE, sizeof (SegmentStats));
   rs.memory_len = (size_t) c->n_slots * c->d_model;
   rs.memory_in = g_new (float, rs.memory_len);
-  rs.cancellable = cancellable;
-  cli_progress_init (&rs.progress, "run");
-  cli_install_interrupt ();
+  CliProgress progress;
+  cli_progress_init (&progress, "run", "segment", cancellable);
   ms_session_set_observer (session, MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL, observe, &rs);
 
-  gboolean ok = ms_session_run (session, tokens, n_tokens, segment_len, NULL, on_progress, &rs, cancellable, &error);
-  cli_progress_finish (&rs.progress);
+  gboolean ok = ms_session_run (session, tokens, n_tokens, segment_len, NULL, cli_progress_report, &progress, cancellable, &error);
+  cli_progress_finish (&progress);
   int status = CLI_EXIT_OK;
   if (!ok)
     status = cli_fail (error);

@@ -40,20 +40,22 @@ void cli_print_json (JsonBuilder *builder);
 /* Prints "memscope-cli: MESSAGE" to stderr and returns CLI_EXIT_FAILURE. */
 int cli_fail (const GError *error);
 
-/* A progress line on stderr, redrawn in place, only when stderr is a terminal. */
+/* A long command's progress line on stderr ("record: segment 12/400,
+ * 3.1 segments/s, ETA 125 s"), redrawn in place, only when stderr is a
+ * terminal; and Ctrl-C, which cancels @cancellable so the command stops
+ * between steps. */
 typedef struct {
   gboolean enabled;
   gint64 start_us;
-  const char *what;
+  const char *what;            /* the command */
+  const char *unit;            /* what is counted: "segment", "instance" */
+  GCancellable *cancellable;   /* borrowed */
 } CliProgress;
 
-void cli_progress_init (CliProgress *p, const char *what);
-void cli_progress_update (CliProgress *p, int done, int total);
+void cli_progress_init (CliProgress *p, const char *what, const char *unit, GCancellable *cancellable);
+/* An MsProgressFunc whose data is the CliProgress. */
+void cli_progress_report (int done, int total, gpointer progress);
 void cli_progress_finish (CliProgress *p);
-
-/* Ctrl-C asks the current long command to stop between segments. */
-void cli_install_interrupt (void);
-gboolean cli_interrupted (void);
 
 int cli_info (const CliCommand *cmd, int argc, char **argv);
 int cli_run (const CliCommand *cmd, int argc, char **argv);

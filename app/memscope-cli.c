@@ -31,19 +31,13 @@ on_sigint (int sig)
   interrupted = 1;
 }
 
-void
-cli_install_interrupt (void)
+static void
+install_interrupt (void)
 {
   struct sigaction sa = { 0 };
   sa.sa_handler = on_sigint;
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
-}
-
-gboolean
-cli_interrupted (void)
-{
-  return interrupted != 0;
 }
 
 int
@@ -108,22 +102,28 @@ cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional, int *
 }
 
 void
-cli_progress_init (CliProgress *p, const char *what)
+cli_progress_init (CliProgress *p, const char *what, const char *unit, GCancellable *cancellable)
 {
   p->enabled = isatty (STDERR_FILENO);
   p->start_us = g_get_monotonic_time ();
   p->what = what;
+  p->unit = unit;
+  p->cancellable = cancellable;
+  install_interrupt ();
 }
 
 void
-cli_progress_update (CliProgress *p, int done, int total)
+cli_progress_report (int done, int total, gpointer progress)
 {
+  CliProgress *p = progress;
+  if (interrupted)
+    g_cancellable_cancel (p->cancellable);
   if (!p->enabled)
     return;
   double secs = (g_get_monotonic_time () - p->start_us) / 1e6;
   double rate = secs > 0 ? done / secs : 0;
   double eta = rate > 0 ? (total - done) / rate : 0;
-  fprintf (stderr, "\r%s: segment %d/%d  %.1f segments/s  ETA %.0f s   ", p->what, done, total, rate, eta);
+  fprintf (stderr, "\r%s: %s %d/%d  %.1f %ss/s  ETA %.0f s   ", p->what, p->unit, done, total, rate, p->unit, eta);
 }
 
 void
