@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The recording benchmark (issue 3), never a test:
 #   1. bench-record: the small Memformer and RMT benchmark models over N segments, plain vs recorded
-#      with f16 attention for every layer and head; overhead and database bytes per segment;
+#      with f16 attention for every layer and head (fastest of 5 each); overhead, bytes per segment;
 #   2. memscope-cli export of the retention heatmap of a 10,000-segment, 64-slot recording, as PNG and
 #      PDF, timed over 5 runs each.
 # usage: tests/bench/run_record_bench.sh [BUILD_DIR] [N_SEGMENTS]
@@ -15,9 +15,7 @@ ninja -C "$build" >/dev/null
 /usr/bin/python3 tests/bench/make_bench_models.py --out "$work/models" --only small-memformer small-rmt >/dev/null
 echo "## Recording overhead ($n segments, 1 thread, f16 attention, every layer and head)"
 for m in small-memformer small-rmt; do
-  for rep in 1 2 3; do
-    "$build/tests/bench/bench-record" "$work/models/$m.safetensors" "$n" "$work" --threads 1
-  done
+  "$build/tests/bench/bench-record" "$work/models/$m.safetensors" "$n" "$work" --threads 1
 done
 
 echo "## Exporting the retention heatmap of a 10,000-segment, 64-slot recording"
