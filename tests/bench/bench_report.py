@@ -66,13 +66,19 @@ def report(rows):
                f"{' **Quick smoke run: the numbers mean nothing.**' if meta.get('quick') else ''}")
     cores = sorted({r.get("blas_core") for r in rows if r.get("blas_core")})
     env = meta.get("openblas_coretype_env")
-    out.append(f"OpenBLAS kernel core: {', '.join(cores) or '?'}"
-               f"{f' (forced with OPENBLAS_CORETYPE={env})' if env else ' (auto-detected)'}.")
+    how = {"auto": f"OPENBLAS_CORETYPE={env}, chosen as memscope and memscope-cli choose it "
+                   "(ms_blas_better_coretype), since OpenBLAS's own pick was an old kernel set",
+           "forced": f"forced with --coretype {env}",
+           "environment": f"OPENBLAS_CORETYPE={env} from the environment",
+           "native": "OpenBLAS's own choice"}.get(meta.get("coretype_source"),
+                                                 f"OPENBLAS_CORETYPE={env}" if env else "auto-detected")
+    out.append(f"OpenBLAS kernel core: {', '.join(cores) or '?'} ({how}).")
     if not env and any(c in ("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom") for c in cores) \
             and (meta.get("avx2") or meta.get("avx512f")):
         out.append("**OpenBLAS did not recognise this CPU** (it has AVX2/AVX-512 but OpenBLAS picked pre-AVX "
                    "kernels), so every matrix product, in C and in PyTorch alike, runs at a fraction of the "
-                   "machine's speed. `run_bench.sh --coretype SkylakeX` (or Haswell) measures the real thing.")
+                   "machine's speed. `run_bench.sh` without `--native-blas` (or with `--coretype SkylakeX`) measures the real "
+                   "thing.")
     out.append("Baseline: PyTorch 1.13 eager, float32, batched heads (tests/bench/bench_torch.py). "
                f"Throughput: the fastest of {meta.get('repeats', '?')} runs per cell.")
     out.append("")

@@ -11,8 +11,11 @@
 #   --repeats N      throughput runs per (model, threads, impl); the report
 #                    takes the fastest (default 5)
 #   --coretype NAME  export OPENBLAS_CORETYPE=NAME for every run (C and
-#                    PyTorch share the same OpenBLAS), e.g. SkylakeX when
-#                    OpenBLAS misdetects the CPU; default: leave it alone
+#                    PyTorch share the same OpenBLAS); default: what the
+#                    apps do (ms_blas_better_coretype: SkylakeX or Haswell
+#                    when OpenBLAS 0.3.21 falls back to pre-AVX2 kernels on
+#                    a CPU it does not know, else OpenBLAS's own choice)
+#   --native-blas    leave OpenBLAS's own kernel choice alone
 #   --no-rss         skip the long peak-RSS runs
 #   --quiet-wait S   before each measurement wait up to S seconds (default
 #                    60) for the other processes on the machine to leave
@@ -43,6 +46,7 @@ REPEATS=5
 RSS=1
 CORETYPE=
 QUIET_WAIT=60
+NATIVE=0
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed -e '/^set -e/d' -e 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     --coretype) CORETYPE=$2; shift ;;
     --coretype=*) CORETYPE=${1#--coretype=} ;;
     --no-rss) RSS=0 ;;
+    --native-blas) NATIVE=1 ;;
     --quiet-wait) QUIET_WAIT=$2; shift ;;
     --quiet-wait=*) QUIET_WAIT=${1#--quiet-wait=} ;;
     -h|--help) usage 0 ;;
@@ -68,6 +73,15 @@ if [ "$QUICK" = 1 ]; then
   N_SMALL=128; N_PAPER=256; RSS_SHORT=128; RSS_LONG=1024; REPEATS=1; SGEMM_SECONDS=0.05; QUIET_WAIT=0
 else
   N_SMALL=4096; N_PAPER=2048; RSS_SHORT=1000; RSS_LONG=100000; SGEMM_SECONDS=0.5
+fi
+if [ "$NATIVE" = 1 ]; then
+  CORETYPE_SOURCE=native; CORETYPE=; unset OPENBLAS_CORETYPE
+elif [ -n "$CORETYPE" ]; then
+  CORETYPE_SOURCE=forced
+elif [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+  CORETYPE_SOURCE=environment
+else
+  CORETYPE_SOURCE=auto
 fi
 if [ -n "$CORETYPE" ]; then
   export OPENBLAS_CORETYPE=$CORETYPE
@@ -115,6 +129,15 @@ log "building bench-core, bench-sgemm"
 meson compile -C "$BUILD" bench-core bench-sgemm >&2
 BENCH_CORE=$BUILD/tests/bench/bench-core
 BENCH_SGEMM=$BUILD/tests/bench/bench-sgemm
+if [ "$CORETYPE_SOURCE" = auto ]; then
+  CORETYPE=$("$BENCH_CORE" --better-coretype)
+  if [ -n "$CORETYPE" ]; then
+    export OPENBLAS_CORETYPE=$CORETYPE
+    log "OpenBLAS fell back to old kernels here; using OPENBLAS_CORETYPE=$CORETYPE, as the apps do"
+  else
+    CORETYPE_SOURCE=native
+  fi
+fi
 
 # -- models --------------------------------------------------------------------------------------------
 log "models in $MODELS"
@@ -137,9 +160,9 @@ record() {
   printf '%s\n' "$line" | cut -c1-200 >&2
 }
 
-"$PY" - "$RAW" "$ROOT" "$QUICK" "$REPEATS" <<'EOF'
+"$PY" - "$RAW" "$ROOT" "$QUICK" "$REPEATS" "$CORETYPE_SOURCE" <<'EOF'
 import json, os, platform, subprocess, sys
-raw, root, quick, repeats = sys.argv[1:5]
+raw, root, quick, repeats, coretype_source = sys.argv[1:6]
 def sh(*cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True, cwd=root).stdout.strip()
@@ -158,7 +181,7 @@ meta = {"run": "meta", "cpu": cpu, "avx2": "avx2" in flags, "avx512f": "avx512f"
         "loadavg_start": os.getloadavg()[0], "commit": sh("git", "rev-parse", "--short", "HEAD"),
         "dirty": bool(sh("git", "status", "--porcelain", "--untracked-files=no")),
         "quick": quick == "1", "repeats": int(repeats),
-        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE")}
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"), "coretype_source": coretype_source}
 with open(raw, "a") as f:
     f.write(json.dumps(meta) + "\n")
 EOF
