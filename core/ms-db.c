@@ -72,6 +72,8 @@ static const char *const migrations[] = {
   "  cos_prev REAL,"
   "  read_usage REAL,"
   "  PRIMARY KEY (run_id, segment, slot));",
+  /* 1 → 2 */
+  "ALTER TABLE runs DROP COLUMN resume_state;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
@@ -162,7 +164,7 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
     }
   if (read_only)
     {
-      if (version < MS_DB_SCHEMA_VERSION)
+      if (version < MS_DB_OLDEST_READABLE_VERSION)
         {
           g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: %s", path,
                        version == 0 ? "empty: not a Memscope recording"

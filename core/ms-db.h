@@ -1,11 +1,11 @@
 /* ms-db.h — (private) opening a Memscope recording database: SQLite with a
  * versioned schema (PRAGMA user_version), WAL journaling, and migrations.
  *
- * Schema version 1 (one database may hold many runs):
+ * Schema version 2 (one database may hold many runs):
  *   models     (id, path, sha256, arch, config, source)
  *   runs       (id, name, model_id, input_path, input_sha256, n_tokens, segment_len,
  *               n_segments, attn_dtype, status, segments_done, created, finished,
- *               writer_pid, writer_host, resume_state)
+ *               writer_pid, writer_host)
  *   segments   (run_id, idx, token_begin, token_end, text, nll, n_predicted,
  *               total_nll, memory_delta, transfer)
  *   attention  (run_id, segment, kind, layer, head, rows, cols, dtype, data)
@@ -13,13 +13,19 @@
  *   retention  (run_id, segment, slot, old_share, token_share, cos_prev, read_usage)
  * BLOBs are little-endian row-major arrays: f32, or f16 where dtype says so.
  * REAL columns hold NULL where the value is NaN (SQLite has no NaN).
+ * Version 1 also kept the session state of the last segment in
+ * runs.resume_state, rewritten at every segment; version 2 dropped it (a run
+ * resumes by replaying its last committed segment, ms-recorder.c), so the
+ * readers' queries work on both.
  */
 #pragma once
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#define MS_DB_SCHEMA_VERSION 1
+#define MS_DB_SCHEMA_VERSION 2
+/* The oldest schema a read-only handle accepts as it is. */
+#define MS_DB_OLDEST_READABLE_VERSION 1
 
 /* Opens (creating when @create) the recording at @path and brings an older
  * schema up to date.  Refuses, with MS_ERROR_IO / MS_ERROR_FORMAT and the

@@ -246,11 +246,11 @@ create_run (Recorder *r, MsModel *model, const char *input_path, const MsRecordO
  * its stored settings. */
 static gboolean
 load_run_for_resume (Recorder *r, MsModel *model, const char *input_path, gint64 run_id, int *segment_len,
-                     int *n_segments, int *segments_done, GBytes **state, GError **error)
+                     int *n_segments, int *segments_done, GError **error)
 {
   sqlite3_stmt *st;
   const char *sql = "SELECT m.sha256, r.input_sha256, r.segment_len, r.n_segments, r.segments_done, r.attn_dtype,"
-                    " r.resume_state, r.status FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?1";
+                    " r.status FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?1";
   if (sqlite3_prepare_v2 (r->db, sql, -1, &st, NULL) != SQLITE_OK)
     return ms_db_fail (r->db, r->path, "reading the run", error);
   sqlite3_bind_int64 (st, 1, run_id);
@@ -269,7 +269,7 @@ load_run_for_resume (Recorder *r, MsModel *model, const char *input_path, gint64
       else if (g_strcmp0 (input_sha, (const char *) sqlite3_column_text (st, 1)) != 0)
         g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " was recorded on another "
                      "input than %s (SHA-256 differs)", r->path, run_id, input_path);
-      else if (g_strcmp0 ((const char *) sqlite3_column_text (st, 7), "complete") == 0)
+      else if (g_strcmp0 ((const char *) sqlite3_column_text (st, 6), "complete") == 0)
         g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " is already complete",
                      r->path, run_id);
       else
@@ -278,12 +278,43 @@ load_run_for_resume (Recorder *r, MsModel *model, const char *input_path, gint64
           *n_segments = sqlite3_column_int (st, 3);
           *segments_done = sqlite3_column_int (st, 4);
           ms_attn_store_parse ((const char *) sqlite3_column_text (st, 5), &r->attn);
-          *state = sqlite3_column_type (st, 6) == SQLITE_BLOB
-                     ? g_bytes_new (sqlite3_column_blob (st, 6), sqlite3_column_bytes (st, 6)) : NULL;
           r->run_id = run_id;
           ok = TRUE;
         }
     }
+  sqlite3_finalize (st);
+  return ok;
+}
+
+/* Brings @session to where run r->run_id stood after its @done committed
+ * segments: segment done − 1 is stepped again from its input memory, the
+ * stored memory of segment done − 2 (−1: the initial memory).  Nothing but
+ * the segments themselves is stored for resuming. */
+static gboolean
+replay_last_committed (Recorder *r, MsSession *session, const int32_t *tokens, size_t n_tokens, int segment_len,
+                       int done, GError **error)
+{
+  if (done == 0)
+    return TRUE;
+  const MsConfig *c = r->config;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (r->db, "SELECT rows, cols, data FROM memory WHERE run_id = ?1 AND segment = ?2", -1, &st,
+                          NULL) != SQLITE_OK)
+    return ms_db_fail (r->db, r->path, "reading the memory to resume from", error);
+  sqlite3_bind_int64 (st, 1, r->run_id);
+  sqlite3_bind_int (st, 2, done - 2);
+  gboolean ok = FALSE;
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int (st, 0) == c->n_slots
+      && sqlite3_column_int (st, 1) == c->d_model
+      && sqlite3_column_bytes (st, 2) == c->n_slots * c->d_model * (int) sizeof (float))
+    {
+      size_t begin = (size_t) (done - 1) * segment_len;
+      ok = ms_session_replay_segment (session, done - 1, sqlite3_column_blob (st, 2), tokens + begin,
+                                      (int) MIN ((size_t) segment_len, n_tokens - begin), error);
+    }
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no %d × %d memory state for "
+                 "segment %d, which resuming it needs", r->path, r->run_id, c->n_slots, c->d_model, done - 2);
   sqlite3_finalize (st);
   return ok;
 }
@@ -301,7 +332,7 @@ prepare_statements (Recorder *r, GError **error)
     "INSERT INTO memory (run_id, segment, rows, cols, data) VALUES (?9, ?1, ?2, ?3, ?4)",
     "INSERT INTO retention (run_id, segment, slot, old_share, token_share, cos_prev, read_usage)"
     " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6)",
-    "UPDATE runs SET segments_done = ?1, resume_state = ?2, status = ?3, finished = ?4 WHERE id = ?9",
+    "UPDATE runs SET segments_done = ?1, status = ?2, finished = ?3 WHERE id = ?9",
   };
   sqlite3_stmt **slots[] = { &r->insert_attention, &r->insert_segment, &r->insert_memory, &r->insert_retention,
                              &r->update_run };
@@ -366,19 +397,15 @@ finish_segment (Recorder *r, MsSession *session, int t, const int32_t *tokens, s
         return FALSE;
     }
 
-  g_autoptr (GBytes) state = ms_session_save_state_bytes (session);
-  gsize state_size;
-  const void *state_data = g_bytes_get_data (state, &state_size);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *finished = last ? g_date_time_format_iso8601 (now) : NULL;
   st = r->update_run;
   sqlite3_bind_int (st, 1, t + 1);
-  sqlite3_bind_blob (st, 2, state_data, (int) state_size, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, last ? "complete" : "incomplete", -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, last ? "complete" : "incomplete", -1, SQLITE_STATIC);
   if (finished)
-    sqlite3_bind_text (st, 4, finished, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 3, finished, -1, SQLITE_STATIC);
   else
-    sqlite3_bind_null (st, 4);
+    sqlite3_bind_null (st, 3);
   return step_done (r, st, "updating the run");
 }
 
@@ -452,13 +479,8 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   gboolean ok;
   if (resume_run > 0)
     {
-      g_autoptr (GBytes) state = NULL;
-      ok = load_run_for_resume (&r, model, input_path, resume_run, &segment_len, &n_segments, &done, &state, error);
-      if (ok && state)
-        {
-          g_autofree char *label = g_strdup_printf ("%s: resume state of run %" G_GINT64_FORMAT, db_path, resume_run);
-          ok = ms_session_load_state_bytes (session, state, label, error);
-        }
+      ok = load_run_for_resume (&r, model, input_path, resume_run, &segment_len, &n_segments, &done, error)
+           && replay_last_committed (&r, session, tokens, n_tokens, segment_len, done, error);
     }
   else
     {

@@ -110,23 +110,33 @@ ms_session_offer (MsSession *s, MsObsKind kind, int layer, const float *data, in
   s->observer (&obs, s->observer_data);
 }
 
-gboolean
-ms_session_step (MsSession *s, const int32_t *tokens, int n, float *nll, GError **error)
+/* The checks of ms_session_step, for a segment numbered @segment. */
+static gboolean
+check_segment (const MsSession *s, int segment, const int32_t *tokens, int n, GError **error)
 {
   const MsConfig *c = ms_model_get_config (s->model);
   if (n < 1 || n > c->segment_len)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "segment %d has %d tokens; %s needs 1 to %d (its segment_len)",
-                   s->segment, n, ms_model_get_path (s->model), c->segment_len);
+                   segment, n, ms_model_get_path (s->model), c->segment_len);
       return FALSE;
     }
   for (int i = 0; i < n; i++)
     if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
       {
         g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "segment %d, token %d: id %d is outside the vocabulary [0, %d) of %s",
-                     s->segment, i, tokens[i], c->vocab_size, ms_model_get_path (s->model));
+                     segment, i, tokens[i], c->vocab_size, ms_model_get_path (s->model));
         return FALSE;
       }
+  return TRUE;
+}
+
+gboolean
+ms_session_step (MsSession *s, const int32_t *tokens, int n, float *nll, GError **error)
+{
+  const MsConfig *c = ms_model_get_config (s->model);
+  if (!check_segment (s, s->segment, tokens, n, error))
+    return FALSE;
 
   float *out = nll ? nll : s->nll;
 
@@ -176,8 +186,27 @@ ms_session_run (MsSession *s, const int32_t *tokens, size_t n, int segment_len, 
 
 /* ---- state files ------------------------------------------------------ */
 
-GBytes *
-ms_session_save_state_bytes (const MsSession *s)
+gboolean
+ms_session_replay_segment (MsSession *s, int segment, const float *memory_in, const int32_t *tokens, int n,
+                           GError **error)
+{
+  const MsConfig *c = ms_model_get_config (s->model);
+  if (!check_segment (s, segment, tokens, n, error))
+    return FALSE;
+  memcpy (s->memory, memory_in, (size_t) c->n_slots * c->d_model * sizeof (float));
+  /* No carry in: the replayed segment's own predictions are not needed,
+   * only what it hands on (its memory out and its carry out). */
+  s->carry_rows = 0;
+  s->segment = segment;
+  guint observe = s->observe;
+  s->observe = 0;
+  gboolean ok = ms_session_step (s, tokens, n, NULL, error);
+  s->observe = observe;
+  return ok;
+}
+
+static GBytes *
+save_state_bytes (const MsSession *s)
 {
   const MsConfig *c = ms_model_get_config (s->model);
   int carry_cols = c->arch == MS_ARCH_MEMFORMER ? c->d_model : c->vocab_size;
@@ -195,7 +224,7 @@ ms_session_save_state_bytes (const MsSession *s)
 gboolean
 ms_session_save_state (const MsSession *s, const char *path, GError **error)
 {
-  g_autoptr (GBytes) bytes = ms_session_save_state_bytes (s);
+  g_autoptr (GBytes) bytes = save_state_bytes (s);
   return ms_safetensors_write_bytes (path, bytes, error);
 }
 
@@ -259,13 +288,4 @@ ms_session_load_state (MsSession *s, const char *path, GError **error)
 {
   g_autoptr (MsSafetensors) st = ms_safetensors_open (path, error);
   return st && load_state (s, st, path, error);
-}
-
-gboolean
-ms_session_load_state_bytes (MsSession *s, GBytes *bytes, const char *label, GError **error)
-{
-  gsize size;
-  const uint8_t *data = g_bytes_get_data (bytes, &size);
-  g_autoptr (MsSafetensors) st = ms_safetensors_open_bytes (data, size, label, error);
-  return st && load_state (s, st, label, error);
 }

@@ -96,10 +96,14 @@ gboolean ms_session_save_state (const MsSession *s, const char *path, GError **e
  * architecture and shape; on failure (MS_ERROR_STATE, …) nothing changes. */
 gboolean ms_session_load_state (MsSession *s, const char *path, GError **error);
 
-/* The same state as bytes (owned), and restoring from them; @label names
- * the bytes in messages. */
-GBytes *ms_session_save_state_bytes (const MsSession *s);
-gboolean ms_session_load_state_bytes (MsSession *s, GBytes *bytes, const char *label, GError **error);
+/* Puts @s exactly where an uninterrupted run stands after segment
+ * @segment, from that segment's input memory @memory_in (n_slots, d_model)
+ * and its @tokens[n]: the segment is stepped again, unobserved, which gives
+ * the same memory and carry bit for bit (same code, same inputs).  This is
+ * how a recording resumes from what it stored, without saving the state of
+ * every segment.  Input errors as ms_session_step (nothing changes). */
+gboolean ms_session_replay_segment (MsSession *s, int segment, const float *memory_in, const int32_t *tokens, int n,
+                                    GError **error);
 
 /* Progress callback for ms_session_run: after each segment. */
 typedef void (*MsProgressFunc) (int segments_done, int n_segments, gpointer user_data);

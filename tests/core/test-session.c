@@ -117,6 +117,44 @@ test_save_restore (void)
     }
 }
 
+/* Replaying segment 10 from its input memory puts a fresh session exactly
+ * where the uninterrupted run stood after it (how recordings resume). */
+static void
+test_replay_segment (void)
+{
+  for (guint k = 0; k < G_N_ELEMENTS (models); k++)
+    {
+      Baseline b = baseline_new (models[k]);
+      g_autofree int32_t *tokens = make_tokens ();
+      g_autofree float *nll = g_new (float, N_TOKENS);
+      g_autofree float *memory_in = g_new (float, b.mem);
+      GError *error = NULL;
+      {
+        g_autoptr (MsSession) s = ms_session_new (b.model);
+        for (int t = 0; t < 11; t++)
+          {
+            if (t == 10)
+              memcpy (memory_in, ms_session_get_memory (s), b.mem * sizeof (float));
+            g_assert_true (ms_session_step (s, tokens + 8 * t, 8, nll + 8 * t, &error));
+          }
+      }
+      g_autoptr (MsSession) replayed = ms_session_new (b.model);
+      /* a bad segment is refused and changes nothing */
+      int32_t bad = 1 << 20;
+      g_assert_false (ms_session_replay_segment (replayed, 10, memory_in, &bad, 1, &error));
+      g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+      g_clear_error (&error);
+      g_assert_cmpint (ms_session_get_segment (replayed), ==, 0);
+
+      g_assert_true (ms_session_replay_segment (replayed, 10, memory_in, tokens + 80, 8, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (ms_session_get_segment (replayed), ==, 11);
+      g_assert_true (ms_session_run (replayed, tokens, N_TOKENS, 0, nll, NULL, NULL, NULL, &error));
+      assert_matches_baseline (&b, replayed, nll);
+      baseline_clear (&b);
+    }
+}
+
 static void
 test_state_mismatch (void)
 {
@@ -319,6 +357,7 @@ main (int argc, char **argv)
   fixture_dir = g_getenv ("MEMSCOPE_FIXTURES");
   g_assert_nonnull (fixture_dir);
   g_test_add_func ("/session/save-restore", test_save_restore);
+  g_test_add_func ("/session/replay-segment", test_replay_segment);
   g_test_add_func ("/session/state-mismatch", test_state_mismatch);
   g_test_add_func ("/session/cancel-and-resume", test_cancel_and_resume);
   g_test_add_func ("/session/bad-segments", test_bad_segments);

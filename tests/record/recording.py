@@ -206,6 +206,35 @@ def newer_schema(binary, fixtures):
             assert c.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
 
 
+def schema_1_recording(binary, fixtures):
+    """tests/data/recordings/recording-v1.sqlite was written by the schema-1 build (the memformer fixture on
+    long_input(4000), stopped by a full disk after 44 segments). It still lists read-only as it is; resuming
+    upgrades it to schema 2 and finishes the run exactly as an uninterrupted schema-2 recording."""
+    source = os.path.join(fixtures, "..", "recordings", "recording-v1.sqlite")
+    with tempfile.TemporaryDirectory() as tmp:
+        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v1.sqlite"), os.path.join(tmp, "v2.sqlite")
+        with open(source, "rb") as f, open(db, "wb") as g:
+            g.write(f.read())
+        r = cli(binary, "runs", "--json", db)
+        assert r.returncode == 0, r.stderr
+        run = json.loads(r.stdout)[0]
+        assert run["segments_done"] == 44 and run["status"] == "incomplete", run
+        with ro(db) as c:
+            assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+        model = os.path.join(fixtures, "memformer.safetensors")
+        r = cli(binary, "record", model, text, "--db", db, "--resume", "1")
+        assert r.returncode == 0, r.stderr
+        assert cli(binary, "record", model, text, "--db", db_ref).returncode == 0
+        with ro(db) as c:
+            assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+            columns = [row[1] for row in c.execute("PRAGMA table_info(runs)")]
+            assert "resume_state" not in columns, columns
+        resumed, reference = run_contents(db, 1), run_contents(db_ref, 1)
+        for table in reference:
+            assert resumed[table] == reference[table], f"{table} differs after resuming the schema-1 run"
+        assert reference["run"][0][4:] == ("complete", 500), reference["run"]
+
+
 def read_only_location(binary, fixtures):
     # /proc refuses new files even to root (CI runs as root, so chmod would not do)
     db = "/proc/self/memscope-test.sqlite"

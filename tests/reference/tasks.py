@@ -93,21 +93,27 @@ def task_length(task, segment_len):
     return (RECALL_CONTEXT_SEGMENTS + -(-RECALL_PAIRS // per)) * L
 
 
-def copy_instance(rng, segment_len):
-    """One copy instance: (tokens bytes, answer mask list of bool)."""
+def copy_instance(rng, segment_len, string_segments=COPY_STRING_SEGMENTS,
+                  distractor_segments=COPY_DISTRACTOR_SEGMENTS):
+    """One copy instance: (tokens bytes, answer mask list of bool). Other segment counts than the defaults
+    are easier variants for the trainer's curriculum only; C generates the defaults."""
     L = segment_len
-    n_str = COPY_STRING_SEGMENTS * L
+    n_str = string_segments * L
     string = bytes(COPY_ALPHABET[rng.below(len(COPY_ALPHABET))] for _ in range(n_str))
-    filler = bytes(FILLER_DIGITS[rng.below(len(FILLER_DIGITS))] for _ in range(COPY_DISTRACTOR_SEGMENTS * L - 2))
-    tokens = string + b"|" + filler + b">" + string
+    filler = bytes(FILLER_DIGITS[rng.below(len(FILLER_DIGITS))] for _ in range(distractor_segments * L - 2))
+    if distractor_segments == 0:  # curriculum only: the answer follows the string at once
+        filler = b""
+    tokens = string + (b"|" + filler + b">" if distractor_segments else b"") + string
     answer = [False] * (len(tokens) - n_str) + [True] * n_str
     return tokens, answer
 
 
-def recall_instance(rng, segment_len):
-    """One recall instance: (tokens bytes, answer mask list of bool)."""
+def recall_instance(rng, segment_len, pairs=RECALL_PAIRS, context_segments=RECALL_CONTEXT_SEGMENTS):
+    """One recall instance: (tokens bytes, answer mask list of bool). Fewer pairs or context segments than
+    the defaults are easier variants for the trainer's curriculum only (context_segments > pairs); C
+    generates the defaults."""
     L = segment_len
-    P, C = RECALL_PAIRS, RECALL_CONTEXT_SEGMENTS
+    P, C = pairs, context_segments
     keys = _shuffle_prefix(list(RECALL_KEYS), P, rng)[:P]
     values = [RECALL_VALUES[rng.below(len(RECALL_VALUES))] for _ in range(P)]
     segs = _shuffle_prefix(list(range(C - 1)), P, rng)[:P]  # the last context segment stays filler
@@ -133,13 +139,14 @@ def recall_instance(rng, segment_len):
     return bytes(tokens), answer
 
 
-def generate(task, segment_len, rng):
-    """Draws the next instance of `task` from `rng`: (tokens bytes, answer mask)."""
+def generate(task, segment_len, rng, **variant):
+    """Draws the next instance of `task` from `rng`: (tokens bytes, answer mask). `variant` (keyword
+    arguments of copy_instance / recall_instance) selects a curriculum variant; empty = the task itself."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}, expected one of {TASKS}")
     if segment_len < MIN_SEGMENT_LEN[task]:
         raise ValueError(f"task {task} needs segment_len >= {MIN_SEGMENT_LEN[task]}")
-    return (copy_instance if task == "copy" else recall_instance)(rng, segment_len)
+    return (copy_instance if task == "copy" else recall_instance)(rng, segment_len, **variant)
 
 
 def instances(task, segment_len, seed, n):

@@ -242,9 +242,22 @@ def init_params(arch, cfg):
 
 # -- data, loss, accuracy ----------------------------------------------------------------------------------
 
-def batch(task, segment_len, rng, n):
+# Curriculum: easier variants of each task (tasks.py keyword arguments), the task itself last. Learning the
+# full tasks from scratch sits on a loss plateau at chance for thousands of steps (the gradient has to find
+# a write -> several retains -> read path at once); one hop first teaches writing and reading, longer
+# distances then teach retention.
+CURRICULUM = {
+    "copy": [dict(string_segments=1, distractor_segments=0), dict(string_segments=1, distractor_segments=1), dict(string_segments=2, distractor_segments=1),
+             dict()],
+    "recall": [dict(pairs=1, context_segments=2), dict(pairs=2, context_segments=3),
+               dict(pairs=3, context_segments=4), dict(pairs=4, context_segments=5), dict()],
+}
+LEVEL_UP_ACCURACY = 0.9  # move on when the running batch accuracy (EMA 0.9) at the current level reaches it
+
+
+def batch(task, segment_len, rng, n, variant=None):
     """n instances from `rng`: (tokens LongTensor [n, N], answer BoolTensor [n, N])."""
-    items = [tasks.generate(task, segment_len, rng) for _ in range(n)]
+    items = [tasks.generate(task, segment_len, rng, **(variant or {})) for _ in range(n)]
     tokens = torch.tensor([list(t) for t, _ in items], dtype=torch.long)
     answer = torch.tensor([a for _, a in items], dtype=torch.bool)
     return tokens, answer
@@ -321,6 +334,9 @@ def main():
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="stop after this much wall time (the file then records --steps = the steps run, "
                          "which reproduces it: the learning rate is constant after warm-up)")
+    ap.add_argument("--curriculum", choices=("auto", "none"), default="auto",
+                    help="auto: start on easier variants of the task (CURRICULUM) and move on at "
+                         f"{LEVEL_UP_ACCURACY} running batch accuracy; none: the task from the first step")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
     args = ap.parse_args()
 
@@ -335,20 +351,34 @@ def main():
     net = NETS[args.arch](cfg, params)
     opt = torch.optim.AdamW(params.values(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = tasks.SplitMix64(1_000_003 * (args.seed + 1))
+    levels = CURRICULUM[args.task] if args.curriculum == "auto" else [dict()]
+    level, running = 0, 0.0
     start = time.time()
     step, held_out = 0, 0.0
     while step < args.steps:
         for group in opt.param_groups:
             group["lr"] = args.lr * min(1.0, (step + 1) / args.warmup)
-        tokens, answer = batch(args.task, args.segment_len, rng, args.batch)
+        # a quarter of the steps revisit an earlier level, so what was learnt there is kept
+        current = level if level == 0 or rng.below(4) else rng.below(level)
+        tokens, answer = batch(args.task, args.segment_len, rng, args.batch, levels[current])
         loss, correct, total = loss_and_correct(net, tokens, answer)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params.values(), 1.0)
         opt.step()
         step += 1
+        if current == level:
+            running = 0.9 * running + 0.1 * correct / total
+            if running >= LEVEL_UP_ACCURACY and level + 1 < len(levels):
+                level, running = level + 1, 0.0
+                print(f"step {step}: curriculum level {level} {levels[level] or '(the task)'}  "
+                      f"{time.time() - start:.0f} s", flush=True)
         out_of_time = args.max_minutes > 0 and time.time() - start > 60 * args.max_minutes
-        if step % args.check_every == 0 or step == args.steps or out_of_time:
+        if level + 1 < len(levels) and not out_of_time:
+            if step % args.check_every == 0:
+                print(f"step {step}: loss {loss.item():.4f} level {level} running acc {running:.3f}  "
+                      f"{time.time() - start:.0f} s", flush=True)
+        elif step % args.check_every == 0 or step == args.steps or out_of_time:
             held_out = accuracy(net, args.task, 7_000_001 + args.seed, 512)
             print(f"step {step}: loss {loss.item():.4f} batch acc {correct / total:.3f} held-out acc "
                   f"{held_out:.4f}  {time.time() - start:.0f} s", flush=True)
@@ -364,7 +394,7 @@ def main():
                f"--steps {step} --d-model {args.d_model} --n-heads {args.n_heads} --layers {args.layers} "
                f"--d-ff {args.d_ff} --slots {args.slots} --segment-len {args.segment_len} --mask {args.mask} "
                f"--batch {args.batch} --lr {args.lr} --warmup {args.warmup} --check-every {args.check_every} "
-               f"--stop-at {args.stop_at} --dtype {args.dtype}")
+               f"--stop-at {args.stop_at} --dtype {args.dtype} --curriculum {args.curriculum}")
     source = (f"{command} (Memscope's trainer, torch {torch.__version__}, 1 thread): {args.arch} trained on the "
               f"{args.task} task (tests/reference/tasks.py, segment_len {args.segment_len}) from seed {args.seed} "
               f"for {step} steps of {args.batch} instances, full backpropagation through time over all "
