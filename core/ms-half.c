@@ -2,8 +2,14 @@
  * depend on compiler support for _Float16. */
 #include "ms-half.h"
 
+#include <glib.h>
 #include <math.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define MS_HAVE_F16C_PATH 1
+#endif
 
 float
 ms_half_to_float (uint16_t h)
@@ -51,4 +57,32 @@ ms_float_to_half (float f)
   if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
     half++;                                      /* may carry into the exponent: correct */
   return sign | (uint16_t) half;
+}
+
+#ifdef MS_HAVE_F16C_PATH
+/* vcvtps2ph with rounding to nearest even: the same results as
+ * ms_float_to_half, overflow to ±inf and subnormals included. */
+__attribute__ ((target ("avx,f16c"))) static void
+floats_to_half_f16c (const float *src, uint16_t *dst, size_t n)
+{
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128 ((__m128i *) (dst + i), _mm256_cvtps_ph (_mm256_loadu_ps (src + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; i++)
+    dst[i] = ms_float_to_half (src[i]);
+}
+#endif
+
+void
+ms_floats_to_half_le (const float *src, uint16_t *dst, size_t n)
+{
+#ifdef MS_HAVE_F16C_PATH
+  if (__builtin_cpu_supports ("f16c") && __builtin_cpu_supports ("avx"))
+    {
+      floats_to_half_f16c (src, dst, n);
+      return;
+    }
+#endif
+  for (size_t i = 0; i < n; i++)
+    dst[i] = GUINT16_TO_LE (ms_float_to_half (src[i]));
 }

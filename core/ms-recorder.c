@@ -97,8 +97,7 @@ store_attention (Recorder *r, const MsObservation *obs)
       sqlite3_bind_int (st, 6, cols);
       if (r->attn == MS_ATTN_STORE_F16)
         {
-          for (size_t i = 0; i < per_head; i++)
-            r->half[i] = GUINT16_TO_LE (ms_float_to_half (m[i]));
+          ms_floats_to_half_le (m, r->half, per_head);
           sqlite3_bind_text (st, 7, "f16", -1, SQLITE_STATIC);
           sqlite3_bind_blob (st, 8, r->half, (int) (per_head * 2), SQLITE_STATIC);
         }
