@@ -72,6 +72,13 @@ cancel (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
+open_recent (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  g_autoptr (GFile) file = g_file_new_for_uri (g_variant_get_string (param, NULL));
+  memscope_window_open_files (data, &file, 1);
+}
+
+static void
 dismiss_error (GSimpleAction *action, GVariant *param, gpointer data)
 {
   memscope_window_show_error (data, NULL);
@@ -89,6 +96,7 @@ static const GActionEntry win_entries[] = {
   { "difference", NULL, NULL, "false", change_compare },
   { "view", NULL, "s", "'retention'", change_view },
   { "export", export },
+  { "open-recent", open_recent, "s" },
   { "cancel", cancel },
   { "dismiss-error", dismiss_error },
 };

@@ -112,6 +112,42 @@ has_suffix_ci (const char *path, const char *suffix)
   return g_str_has_suffix (lower, suffix);
 }
 
+#define RECENT_MENU_SIZE 10
+
+static int
+newest_first (gconstpointer a, gconstpointer b)
+{
+  GtkRecentInfo *x = *(GtkRecentInfo **) a, *y = *(GtkRecentInfo **) b;
+  return g_date_time_compare (gtk_recent_info_get_modified (y), gtk_recent_info_get_modified (x));
+}
+
+void
+_memscope_window_update_recent_menu (MemscopeWindow *self)
+{
+  GList *items = gtk_recent_manager_get_items (gtk_recent_manager_get_default ());
+  g_autoptr (GPtrArray) ours = g_ptr_array_new ();
+  for (GList *l = items; l; l = l->next)
+    if (gtk_recent_info_has_application (l->data, g_get_application_name ()) && gtk_recent_info_is_local (l->data)
+        && gtk_recent_info_exists (l->data))
+      g_ptr_array_add (ours, l->data);
+  g_ptr_array_sort (ours, newest_first);
+  g_menu_remove_all (self->recent_menu);
+  for (guint i = 0; i < MIN (ours->len, RECENT_MENU_SIZE); i++)
+    {
+      const char *uri = gtk_recent_info_get_uri (ours->pdata[i]);
+      g_autoptr (GFile) file = g_file_new_for_uri (uri);
+      g_autoptr (GFile) parent = g_file_get_parent (file);
+      g_autofree char *name = g_file_get_basename (file);
+      g_autofree char *folder = parent ? g_file_get_basename (parent) : NULL;
+      /* the folder tells apart the same name in two places: "demo.txt (inputs)" */
+      g_autofree char *label = folder ? g_strdup_printf ("%s (%s)", name, folder) : g_strdup (name);
+      g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, "win.open-recent", g_variant_new_string (uri));
+      g_menu_append_item (self->recent_menu, item);
+    }
+  g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
+}
+
 void
 memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
 {

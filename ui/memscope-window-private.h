@@ -29,6 +29,7 @@ struct _MemscopeWindow {
   GtkLabel *text_legend;
   GtkAdjustment *segment_adjustment;
   GtkLabel *segment_label;
+  GMenu *recent_menu;          /* filled by memscope-window-open.c */
 
   /* Borrowed: the stack owns them */
   MemscopeFigureView *views[MS_VIEW_NLL + 1];
@@ -51,6 +52,10 @@ struct _MemscopeWindow {
   gboolean difference;
   gboolean updating;           /* guards widget → state feedback */
 };
+
+/* Rebuilds the Open Recent menu from GtkRecentManager (the files this
+ * application opened, newest first); connected to its "changed" signal. */
+void _memscope_window_update_recent_menu (MemscopeWindow *self);
 
 /* Hands the runs shown to every view and refreshes what depends on them. */
 void _memscope_window_update_views (MemscopeWindow *self);

@@ -538,6 +538,12 @@ memscope_window_dispose (GObject *object)
   G_OBJECT_CLASS (memscope_window_parent_class)->dispose (object);
 }
 
+GMenuModel *
+memscope_window_get_recent_menu (MemscopeWindow *self)
+{
+  return G_MENU_MODEL (self->recent_menu);
+}
+
 static void
 memscope_window_finalize (GObject *object)
 {
@@ -573,6 +579,7 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_legend);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_adjustment);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_label);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, recent_menu);
 }
 
 static void
@@ -593,6 +600,10 @@ memscope_window_init (MemscopeWindow *self)
       gtk_stack_add_titled (self->view_stack, view, ms_view_kind_name (view_pages[i].kind), view_pages[i].title);
       g_signal_connect_object (view, "selected", G_CALLBACK (on_view_selected), self, 0);
     }
+
+  g_signal_connect_object (gtk_recent_manager_get_default (), "changed",
+                           G_CALLBACK (_memscope_window_update_recent_menu), self, G_CONNECT_SWAPPED);
+  _memscope_window_update_recent_menu (self);
 
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
   gtk_text_buffer_create_tag (buffer, "current", "background", "#f6d32d", "weight", PANGO_WEIGHT_BOLD, NULL);

@@ -43,6 +43,8 @@ const char *memscope_window_get_error (MemscopeWindow *self);
 /* TRUE while a run is being recorded. */
 gboolean memscope_window_is_busy (MemscopeWindow *self);
 guint memscope_window_get_n_runs (MemscopeWindow *self);
+/* The Open Recent menu: items with action win.open-recent and a URI target.  Borrowed. */
+GMenuModel *memscope_window_get_recent_menu (MemscopeWindow *self);
 MemscopeRun *memscope_window_get_run (MemscopeWindow *self, guint index);   /* borrowed */
 /* Run A and run B (borrowed; B NULL when there is only one run). */
 MemscopeRun *memscope_window_get_run_a (MemscopeWindow *self);

@@ -612,6 +612,58 @@ test_shortcuts_and_about (void)
   g_assert_true (shortcuts && about);
 }
 
+static char *recent_uri;
+
+static gboolean
+recent_menu_leads_with_uri (void)
+{
+  GMenuModel *menu = memscope_window_get_recent_menu (win);
+  if (g_menu_model_get_n_items (menu) == 0)
+    return FALSE;
+  g_autoptr (GVariant) target = g_menu_model_get_item_attribute_value (menu, 0, G_MENU_ATTRIBUTE_TARGET,
+                                                                        G_VARIANT_TYPE_STRING);
+  return target && g_str_equal (g_variant_get_string (target, NULL), recent_uri);
+}
+
+/* A file opened once heads the Open Recent menu and opens again from it. */
+static void
+test_recent_files (void)
+{
+  g_autofree char *demo = g_build_filename (memscope_data_dir (), "models", "demo-rmt.safetensors", NULL);
+  g_autofree char *path = g_build_filename (tmp_dir, "recent-rmt.safetensors", NULL);
+  g_autoptr (GFile) src = g_file_new_for_path (demo);
+  g_autoptr (GFile) dst = g_file_new_for_path (path);
+  g_assert_true (g_file_copy (src, dst, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, NULL));
+  recent_uri = g_file_get_uri (dst);
+
+  guint before = memscope_window_get_n_runs (win);
+  open_paths ((const char *[]) { path, NULL });
+  wait_until (not_busy, "the recording of the opened model");
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, before + 1);
+  wait_until (recent_menu_leads_with_uri, "the model at the top of Open Recent");
+
+  GMenuModel *menu = memscope_window_get_recent_menu (win);
+  g_autofree char *label = NULL, *action = NULL;
+  g_assert_true (g_menu_model_get_item_attribute (menu, 0, G_MENU_ATTRIBUTE_LABEL, "s", &label));
+  g_assert_true (g_menu_model_get_item_attribute (menu, 0, G_MENU_ATTRIBUTE_ACTION, "s", &action));
+  g_assert_true (g_str_has_prefix (label, "recent-rmt.safetensors ("));
+  g_assert_cmpstr (action, ==, "win.open-recent");
+  /* the demo input opened at start is offered too */
+  gboolean demo_input = FALSE;
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *l = NULL;
+      g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &l);
+      demo_input |= g_str_has_prefix (l, "demo.txt (");
+    }
+  g_assert_true (demo_input);
+
+  activate ("open-recent", g_variant_new_string (recent_uri));
+  wait_until (not_busy, "the recording of the model reopened from Open Recent");
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, before + 2);
+  g_clear_pointer (&recent_uri, g_free);
+}
+
 static GtkWidget *closing;
 
 static gboolean
@@ -660,6 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/errors-in-window", test_errors_in_window);
   g_test_add_func ("/workbench/open-recording-and-cancel", test_open_recording_and_cancel);
   g_test_add_func ("/workbench/shortcuts-and-about", test_shortcuts_and_about);
+  g_test_add_func ("/workbench/recent-files", test_recent_files);
   g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
   int status = g_test_run ();
 
