@@ -46,6 +46,37 @@ ms_view_data_free (MsViewData *v)
   g_free (v);
 }
 
+MsViewData *
+ms_view_data_crop_columns (const MsViewData *v, int first, int n)
+{
+  first = CLAMP (first, 0, MAX (v->cols - 1, 0));
+  n = CLAMP (n, 1, v->cols - first);
+  MsViewData *c = g_memdup2 (v, sizeof *v);
+  c->cols = n;
+  c->values = g_new (float, (size_t) v->rows * n);
+  for (int r = 0; r < v->rows; r++)
+    memcpy (c->values + (size_t) r * n, v->values + (size_t) r * v->cols + first, n * sizeof (float));
+  c->x0 = v->x0 + first * v->x_step;
+  if (isnan (v->vmin) || isnan (v->vmax))
+    {
+      double lo = INFINITY, hi = -INFINITY;
+      for (size_t i = 0; i < (size_t) v->rows * v->cols; i++)
+        if (!isnan (v->values[i]))
+          lo = MIN (lo, v->values[i]), hi = MAX (hi, v->values[i]);
+      if (lo <= hi)
+        {
+          c->vmin = isnan (v->vmin) ? lo : v->vmin;
+          c->vmax = isnan (v->vmax) ? hi : v->vmax;
+        }
+    }
+  c->title = g_strdup (v->title);
+  c->x_label = g_strdup (v->x_label);
+  c->y_label = g_strdup (v->y_label);
+  c->value_label = g_strdup (v->value_label);
+  c->series = g_strdupv (v->series);
+  return c;
+}
+
 static MsViewData *
 view_new (MsViewKind kind, MsViewShape shape, float *values, int rows, int cols)
 {

@@ -169,6 +169,8 @@ memscope_application_startup (GApplication *app)
     { "win.first", { "Home" } },            { "win.last", { "End" } },
     { "win.play", { "space" } },            { "win.export", { "<Control>e" } },
     { "win.compare", { "<Control>k" } },    { "win.difference", { "<Control>d" } },
+    { "win.zoom-in", { "<Control>plus", "<Control>equal" } },
+    { "win.zoom-out", { "<Control>minus" } }, { "win.zoom-reset", { "<Control>0" } },
     { "window.close", { "<Control>w" } },
   };
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)

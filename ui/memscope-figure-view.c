@@ -1,5 +1,5 @@
 /* memscope-figure-view.c — a recorded view drawn by the shared renderer,
- * with hover tooltips and click-to-select. */
+ * with hover tooltips, click-to-select and zoom along the segment axis. */
 #include "memscope-figure-view.h"
 
 #include <math.h>
@@ -28,7 +28,11 @@ struct _MemscopeFigureView {
   MsViewKind kind;
   MsColormap cmap;
   gboolean difference;
-  gboolean dirty;
+  gboolean dirty;              /* reload the data (and rebuild the figure) */
+  double zoom_first;           /* zoom window over the data's columns: first … */
+  double zoom_span;            /* … and width; 0 = the whole run */
+  int col0;                    /* the data column the figure's column 0 shows */
+  double pointer_x, pointer_y; /* last pointer position, −1 when outside */
   int segment;
   int slot;
   int layer;
@@ -70,6 +74,13 @@ column_of_x (const MsViewData *v, double x)
   return (int) lround ((x - v->x0) / v->x_step);
 }
 
+/* Views whose segment axis zooms (the similarity matrix has two). */
+static gboolean
+zoomable (MsViewKind kind)
+{
+  return x_is_segment (kind) && kind != MS_VIEW_SIMILARITY;
+}
+
 /* ---- loading ---- */
 
 static void
@@ -103,6 +114,37 @@ load_one (MemscopeFigureView *self, MemscopeRun *run, GError **error)
   return ms_view_load (rec, memscope_run_get_id (run), self->kind, &p, error);
 }
 
+/* The data columns shown, [*first, *first + *n): all of them unless zoomed. */
+static void
+visible_columns (MemscopeFigureView *self, int *first, int *n)
+{
+  int total = MAX (self->data_a->cols, self->data_b ? self->data_b->cols : 0);
+  if (!zoomable (self->kind) || self->zoom_span <= 0 || self->zoom_span >= total)
+    {
+      *first = 0, *n = total;
+      return;
+    }
+  *first = (int) floor (CLAMP (self->zoom_first, 0, total - self->zoom_span));
+  *n = MIN ((int) ceil (self->zoom_span), total - *first);
+}
+
+/* The figure of the loaded data within the zoom window; sets col0. */
+static MsViewFigure *
+build (MemscopeFigureView *self, MsColormap cmap, const char *title, GError **error)
+{
+  int first, n;
+  visible_columns (self, &first, &n);
+  self->col0 = first;
+  gboolean whole = first == 0 && n >= self->data_a->cols && (!self->data_b || n >= self->data_b->cols);
+  g_autoptr (MsViewData) a = whole ? NULL : ms_view_data_crop_columns (self->data_a, first, n);
+  g_autoptr (MsViewData) b = whole || !self->data_b ? NULL : ms_view_data_crop_columns (self->data_b, first, n);
+  const MsViewData *va = a ? a : self->data_a, *vb = b ? b : self->data_b;
+  if (vb)
+    return ms_view_figure_new_compare (va, memscope_run_get_name (self->run_a), vb,
+                                       memscope_run_get_name (self->run_b), self->difference, cmap, title, error);
+  return ms_view_figure_new (va, cmap, title, error);
+}
+
 gboolean
 memscope_figure_view_update (MemscopeFigureView *self, GError **error)
 {
@@ -116,15 +158,16 @@ memscope_figure_view_update (MemscopeFigureView *self, GError **error)
         self->message = g_strdup ("Open a model, an input or a recording to see this view.");
       else if ((self->data_a = load_one (self, self->run_a, &local))
                && (!self->run_b || (self->data_b = load_one (self, self->run_b, &local))))
-        {
-          if (self->data_b)
-            self->figure = ms_view_figure_new_compare (self->data_a, memscope_run_get_name (self->run_a),
-                                                       self->data_b, memscope_run_get_name (self->run_b),
-                                                       self->difference, self->cmap, NULL, &local);
-          else
-            self->figure = ms_view_figure_new (self->data_a, self->cmap, NULL, &local);
-        }
+        self->figure = build (self, self->cmap, NULL, &local);
       if (local)
+        self->message = g_strdup (local->message);
+    }
+  else if (!self->figure && self->data_a)
+    {
+      /* the zoom changed: same data, new figure */
+      g_autoptr (GError) local = NULL;
+      g_clear_pointer (&self->message, g_free);
+      if (!(self->figure = build (self, self->cmap, NULL, &local)))
         self->message = g_strdup (local->message);
     }
   if (!self->figure)
@@ -140,10 +183,7 @@ memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, co
 {
   if (!memscope_figure_view_update (self, error))
     return NULL;
-  if (self->data_b)
-    return ms_view_figure_new_compare (self->data_a, memscope_run_get_name (self->run_a), self->data_b,
-                                       memscope_run_get_name (self->run_b), self->difference, cmap, title, error);
-  return ms_view_figure_new (self->data_a, cmap, title, error);
+  return build (self, cmap, title, error);
 }
 
 /* ---- drawing ---- */
@@ -158,7 +198,8 @@ highlight_rect (MemscopeFigureView *self, cairo_t *cr, double w, double h, int p
            && ms_view_figure_cell_rect (self->figure, cr, w, h, panel, row, col, out);
   if (!x_is_segment (self->kind) || self->segment < 0)
     return FALSE;
-  return ms_view_figure_cell_rect (self->figure, cr, w, h, panel, -1, column_of_x (v, self->segment), out);
+  return ms_view_figure_cell_rect (self->figure, cr, w, h, panel, -1, column_of_x (v, self->segment) - self->col0,
+                                   out);
 }
 
 static void
@@ -353,6 +394,7 @@ memscope_figure_view_describe_point (MemscopeFigureView *self, double x, double 
   MsViewFigureHit hit;
   if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, &hit))
     return NULL;
+  hit.col += self->col0;
   if (self->data_a->shape != MS_VIEW_HEATMAP)
     {
       /* NLL comparisons draw both runs in one panel */
@@ -400,6 +442,7 @@ memscope_figure_view_select_point (MemscopeFigureView *self, double x, double y)
   MsViewFigureHit hit;
   if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, &hit))
     return FALSE;
+  hit.col += self->col0;
   const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
   int segment = -1, slot = -1;
   if (x_is_segment (self->kind))
@@ -420,6 +463,105 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Me
   memscope_figure_view_select_point (self, x, y);
 }
 
+/* ---- zoom ---- */
+
+static int
+total_columns (MemscopeFigureView *self)
+{
+  return self->data_a ? MAX (self->data_a->cols, self->data_b ? self->data_b->cols : 0) : 0;
+}
+
+/* A new zoom window: the figure is rebuilt from the loaded data. */
+static void
+set_zoom (MemscopeFigureView *self, double first, double span)
+{
+  int total = total_columns (self);
+  if (span >= total)
+    first = span = 0;
+  else
+    first = CLAMP (first, 0, total - span);
+  if (first == self->zoom_first && span == self->zoom_span)
+    return;
+  self->zoom_first = first;
+  self->zoom_span = span;
+  g_clear_pointer (&self->figure, ms_view_figure_free);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double anchor)
+{
+  if (!zoomable (self->kind) || !memscope_figure_view_update (self, NULL) || factor <= 0)
+    return FALSE;
+  int total = total_columns (self);
+  double first = self->zoom_span > 0 ? self->zoom_first : 0, span = self->zoom_span > 0 ? self->zoom_span : total;
+  if (isnan (anchor))
+    anchor = column_of_x (self->data_a, self->segment) + 0.5;
+  anchor = CLAMP (anchor, first, first + span);
+  double new_span = CLAMP (span / factor, MIN (MEMSCOPE_FIGURE_VIEW_MIN_ZOOM, total), total);
+  /* the anchor keeps its place: same fraction of the window before and after */
+  set_zoom (self, anchor - (anchor - first) / span * new_span, new_span);
+  return TRUE;
+}
+
+void
+memscope_figure_view_pan (MemscopeFigureView *self, double columns)
+{
+  if (self->zoom_span > 0)
+    set_zoom (self, self->zoom_first + columns, self->zoom_span);
+}
+
+void
+memscope_figure_view_reset_zoom (MemscopeFigureView *self)
+{
+  set_zoom (self, 0, 0);
+}
+
+gboolean
+memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n)
+{
+  if (!memscope_figure_view_update (self, NULL))
+    return FALSE;
+  visible_columns (self, first, n);
+  return *first > 0 || *n < total_columns (self);
+}
+
+static void
+on_motion (GtkEventControllerMotion *motion, double x, double y, MemscopeFigureView *self)
+{
+  self->pointer_x = x, self->pointer_y = y;
+}
+
+static void
+on_leave (GtkEventControllerMotion *motion, MemscopeFigureView *self)
+{
+  self->pointer_x = self->pointer_y = -1;
+}
+
+/* Ctrl + scroll zooms around the segment under the pointer; scroll pans a
+ * zoomed view (either axis: wheels scroll y, touchpads and Shift x). */
+static gboolean
+on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, MemscopeFigureView *self)
+{
+  if (!zoomable (self->kind) || !memscope_figure_view_update (self, NULL))
+    return FALSE;
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (scroll));
+  if (mods & GDK_CONTROL_MASK)
+    {
+      int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+      MsViewFigureHit hit;
+      double anchor = NAN;
+      if (self->pointer_x >= 0
+          && ms_view_figure_hit (self->figure, self->measure, w, h, self->pointer_x, self->pointer_y, &hit))
+        anchor = self->col0 + hit.col + 0.5;
+      return memscope_figure_view_zoom (self, pow (1.25, -dy), anchor);
+    }
+  if (self->zoom_span <= 0)
+    return FALSE;
+  memscope_figure_view_pan (self, (dx != 0 ? dx : dy) * 0.1 * self->zoom_span);
+  return TRUE;
+}
+
 /* ---- setters ---- */
 
 void
@@ -432,6 +574,8 @@ memscope_figure_view_invalidate (MemscopeFigureView *self)
 void
 memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, MemscopeRun *b, gboolean difference)
 {
+  if (a != self->run_a)
+    self->zoom_first = self->zoom_span = 0;   /* another run: its own extent */
   g_set_object (&self->run_a, a);
   g_set_object (&self->run_b, b);
   self->difference = difference;
@@ -533,6 +677,14 @@ memscope_figure_view_init (MemscopeFigureView *self)
   GtkGesture *click = gtk_gesture_click_new ();
   g_signal_connect (click, "released", G_CALLBACK (on_click_released), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+  self->pointer_x = self->pointer_y = -1;
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
 }
 
 GtkWidget *

@@ -9,6 +9,12 @@
  * change, and draws the current segment and selected slot over the figure.
  * Hovering a cell shows its value and meaning in a tooltip; clicking emits
  * "selected" with the segment and/or slot under the pointer.
+ *
+ * Views over segments (retention, provenance, slot types, NLL) zoom and pan
+ * along the segment axis: Ctrl + scroll zooms around the pointer, scroll
+ * pans a zoomed view.  Zooming rebuilds the figure from the loaded data
+ * (never re-reads the recording), keeps the colour scale of the whole run,
+ * and an export shows the zoomed window, as the widget does.
  */
 #pragma once
 
@@ -52,6 +58,18 @@ MsViewFigure *memscope_figure_view_get_figure (MemscopeFigureView *self);
  * the view's own), for export.  Owned. */
 MsViewFigure *memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, const char *title,
                                                  GError **error);
+
+/* Zooms the segment axis by @factor (> 1 zooms in) keeping column @anchor
+ * (a segment column of the whole run; NAN: the current segment) where it is
+ * on screen.  At most the whole run, at least MEMSCOPE_FIGURE_VIEW_MIN_ZOOM
+ * columns.  FALSE (and nothing changes) for views that do not zoom. */
+#define MEMSCOPE_FIGURE_VIEW_MIN_ZOOM 8
+gboolean memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double anchor);
+/* Moves a zoomed window by @columns (negative: back in time). */
+void memscope_figure_view_pan (MemscopeFigureView *self, double columns);
+void memscope_figure_view_reset_zoom (MemscopeFigureView *self);
+/* The columns drawn: the first and how many.  FALSE when the whole run is. */
+gboolean memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n);
 
 /* The tooltip text for the point (@x, @y) of the widget, NULL when it is
  * not over data.  Owned; exposed for tests. */

@@ -1,7 +1,10 @@
 /* memscope-window-actions.c — the window's win.* actions: stepping through
- * segments, playing, switching views, comparing, exporting, cancelling. */
+ * segments, playing, switching views, comparing, zooming, exporting,
+ * cancelling, reopening recent files. */
 #include "memscope-export-dialog.h"
 #include "memscope-window-private.h"
+
+#include <math.h>
 
 static void
 step (GSimpleAction *action, GVariant *param, gpointer data)
@@ -71,6 +74,18 @@ cancel (GSimpleAction *action, GVariant *param, gpointer data)
   memscope_window_cancel (data);
 }
 
+/* Zoom the visible view's segment axis around the current segment. */
+static void
+zoom (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  MemscopeFigureView *view = memscope_window_get_visible_view (data);
+  const char *name = g_action_get_name (G_ACTION (action));
+  if (g_str_equal (name, "zoom-reset"))
+    memscope_figure_view_reset_zoom (view);
+  else
+    memscope_figure_view_zoom (view, g_str_equal (name, "zoom-in") ? 2.0 : 0.5, NAN);
+}
+
 static void
 open_recent (GSimpleAction *action, GVariant *param, gpointer data)
 {
@@ -97,6 +112,9 @@ static const GActionEntry win_entries[] = {
   { "view", NULL, "s", "'retention'", change_view },
   { "export", export },
   { "open-recent", open_recent, "s" },
+  { "zoom-in", zoom },
+  { "zoom-out", zoom },
+  { "zoom-reset", zoom },
   { "cancel", cancel },
   { "dismiss-error", dismiss_error },
 };

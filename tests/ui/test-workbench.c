@@ -612,6 +612,66 @@ test_shortcuts_and_about (void)
   g_assert_true (shortcuts && about);
 }
 
+/* Zooming the segment axis: anchored on the current segment, panning,
+ * hover and highlight in the zoomed figure, back to the whole run. */
+static void
+test_zoom (void)
+{
+  activate ("view", g_variant_new_string ("retention"));
+  MemscopeFigureView *view = memscope_window_get_visible_view (win);
+  wait_for_frame (GTK_WIDGET (view));
+  int first, n, total;
+  g_assert_false (memscope_figure_view_get_zoom (view, &first, &total));
+  g_assert_cmpint (first, ==, 0);
+  g_assert_cmpint (total, >=, 2 * MEMSCOPE_FIGURE_VIEW_MIN_ZOOM);
+
+  activate ("last", NULL);
+  activate ("zoom-in", NULL);
+  g_assert_true (memscope_figure_view_get_zoom (view, &first, &n));
+  g_assert_cmpint (n, <=, (total + 1) / 2);
+  g_assert_cmpint (n, >=, MEMSCOPE_FIGURE_VIEW_MIN_ZOOM);
+  g_assert_cmpint (first + n, ==, total);  /* the last segment stays in view */
+
+  /* the current segment's column is wider now, and hovering it names it */
+  wait_for_frame (GTK_WIDGET (view));
+  graphene_rect_t r;
+  g_assert_true (memscope_figure_view_get_highlight_rect (view, &r));
+  g_autofree char *text = memscope_figure_view_describe_point (view, r.origin.x + r.size.width / 2,
+                                                                r.origin.y + r.size.height / 2);
+  g_autofree char *expected = g_strdup_printf ("after segment %d\n", total - 1);
+  g_assert_nonnull (strstr (text, expected));
+
+  /* panned to the start, the current segment is out of the window */
+  memscope_figure_view_pan (view, -10.0 * total);
+  g_assert_true (memscope_figure_view_get_zoom (view, &first, &n));
+  g_assert_cmpint (first, ==, 0);
+  wait_for_frame (GTK_WIDGET (view));
+  g_assert_false (memscope_figure_view_get_highlight_rect (view, &r));
+  g_autoptr (Shot) shot = screenshot (GTK_WIDGET (view), "zoomed-retention");
+
+  /* an export shows what the view shows: the zoomed window */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsViewFigure) fig = memscope_figure_view_build_figure (view, MS_COLORMAP_VIRIDIS, NULL, &error);
+  g_assert_no_error (error);
+  MsViewFigureHit hit;
+  MsRect rects[3];
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (s);
+  g_assert_cmpint (ms_view_figure_get_plot_rects (fig, cr, 800, 400, rects), >=, 1);
+  g_assert_true (ms_view_figure_hit (fig, cr, 800, 400, rects[0].x + rects[0].width - 0.5, rects[0].y + 1, &hit));
+  g_assert_cmpint (hit.col, ==, n - 1);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  for (int i = 0; i < 20; i++)
+    activate ("zoom-out", NULL);
+  g_assert_false (memscope_figure_view_get_zoom (view, &first, &n));
+  activate ("zoom-in", NULL);
+  activate ("zoom-reset", NULL);
+  g_assert_false (memscope_figure_view_get_zoom (view, &first, &n));
+  activate ("first", NULL);
+}
+
 static char *recent_uri;
 
 static gboolean
@@ -713,6 +773,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/open-recording-and-cancel", test_open_recording_and_cancel);
   g_test_add_func ("/workbench/shortcuts-and-about", test_shortcuts_and_about);
   g_test_add_func ("/workbench/recent-files", test_recent_files);
+  g_test_add_func ("/workbench/zoom", test_zoom);
   g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
   int status = g_test_run ();
 
