@@ -224,6 +224,41 @@ test_no_attention (void)
   recorded_clear (&r);
 }
 
+/* A zoom window of a recorded view: the same cells, x0 moved, and the
+ * colour range of the whole view (retention's is fixed, NLL's from data). */
+static void
+test_crop_columns (void)
+{
+  Recorded r = { 0 };
+  record (&r, "memformer", MS_ATTN_STORE_NONE);
+  for (int k = 0; k < 2; k++)
+    {
+      MsViewKind kind = k == 0 ? MS_VIEW_RETENTION : MS_VIEW_NLL;
+      g_autoptr (MsViewData) v = load (&r, kind, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+      g_autoptr (MsViewData) c = ms_view_data_crop_columns (v, 10, 7);
+      g_assert_cmpint (c->rows, ==, v->rows);
+      g_assert_cmpint (c->cols, ==, 7);
+      g_assert_cmpfloat (c->x0, ==, v->x0 + 10 * v->x_step);
+      for (int row = 0; row < v->rows; row++)
+        for (int col = 0; col < 7; col++)
+          {
+            float a = c->values[row * 7 + col], b = v->values[row * v->cols + 10 + col];
+            g_assert_true ((isnan (a) && isnan (b)) || a == b);
+          }
+      double lo = INFINITY, hi = -INFINITY;
+      for (int i = 0; i < v->rows * v->cols; i++)
+        if (!isnan (v->values[i]))
+          lo = MIN (lo, v->values[i]), hi = MAX (hi, v->values[i]);
+      g_assert_cmpfloat (c->vmin, ==, isnan (v->vmin) ? lo : v->vmin);
+      g_assert_cmpfloat (c->vmax, ==, isnan (v->vmax) ? hi : v->vmax);
+      g_assert_cmpstr (c->x_label, ==, v->x_label);
+      /* past the end: clamped to what exists */
+      g_autoptr (MsViewData) tail = ms_view_data_crop_columns (v, v->cols - 3, 50);
+      g_assert_cmpint (tail->cols, ==, 3);
+    }
+  recorded_clear (&r);
+}
+
 static void
 test_names (void)
 {
@@ -248,5 +283,6 @@ main (int argc, char **argv)
   g_test_add_func ("/view/rmt", test_rmt);
   g_test_add_func ("/view/no-attention", test_no_attention);
   g_test_add_func ("/view/names", test_names);
+  g_test_add_func ("/view/crop-columns", test_crop_columns);
   return g_test_run ();
 }
