@@ -21,6 +21,8 @@ struct _MemscopeFigureView {
   MsViewData *data_a;
   MsViewData *data_b;
   MsViewFigure *figure;
+  cairo_surface_t *drawn;      /* the figure drawn at the widget's size: hover and
+                                * selection redraw only the highlights over it */
   char *message;               /* why there is no figure */
   cairo_surface_t *measure_surface;
   cairo_t *measure;            /* measures text for hit-testing */
@@ -83,10 +85,18 @@ zoomable (MsViewKind kind)
 
 /* ---- loading ---- */
 
+/* Forgets the figure (not the data): it is rebuilt at the next draw. */
+static void
+drop_figure (MemscopeFigureView *self)
+{
+  g_clear_pointer (&self->figure, ms_view_figure_free);
+  g_clear_pointer (&self->drawn, cairo_surface_destroy);
+}
+
 static void
 clear_figure (MemscopeFigureView *self)
 {
-  g_clear_pointer (&self->figure, ms_view_figure_free);
+  drop_figure (self);
   g_clear_pointer (&self->data_a, ms_view_data_free);
   g_clear_pointer (&self->data_b, ms_view_data_free);
   g_clear_pointer (&self->message, g_free);
@@ -249,10 +259,23 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       g_object_unref (layout);
       return;
     }
+  int scale = gtk_widget_get_scale_factor (widget);
+  if (self->drawn && (cairo_image_surface_get_width (self->drawn) != w * scale
+                      || cairo_image_surface_get_height (self->drawn) != h * scale))
+    g_clear_pointer (&self->drawn, cairo_surface_destroy);
+  if (!self->drawn)
+    {
+      self->drawn = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w * scale, h * scale);
+      cairo_surface_set_device_scale (self->drawn, scale, scale);
+      cairo_t *dcr = cairo_create (self->drawn);
+      cairo_set_source_rgb (dcr, 1, 1, 1);
+      cairo_paint (dcr);
+      ms_view_figure_draw (dcr, w, h, self->figure);
+      cairo_destroy (dcr);
+    }
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_set_source_surface (cr, self->drawn, 0, 0);
   cairo_paint (cr);
-  ms_view_figure_draw (cr, w, h, self->figure);
   stroke_highlights (self, cr, w, h);
   cairo_destroy (cr);
 }
@@ -484,7 +507,7 @@ set_zoom (MemscopeFigureView *self, double first, double span)
     return;
   self->zoom_first = first;
   self->zoom_span = span;
-  g_clear_pointer (&self->figure, ms_view_figure_free);
+  drop_figure (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -15,6 +15,10 @@
  *   hover_*                 F simulated hovers at different cells: the
  *                           tooltip text (hit-test + lookup) and the frame
  *                           that redraws the view (before-paint → after-paint);
+ *   zoom_redraw_*           F zoom steps (in ×1.5 four times, out four times,
+ *                           around different segments): the frame that rebuilds
+ *                           the figure of the new window and draws it;
+ *   pan_redraw_*            F pans of a 1,000-segment window by 5% each;
  *   figure_draw_ms          ms_view_figure_draw alone into an image surface
  *                           of the view's size (what the view's cairo node
  *                           costs without GTK).
@@ -215,6 +219,29 @@ main (int argc, char **argv)
       wait_for_paint ();
       redraw_ms[i] = (paint_end - paint_start) / 1e3;
     }
+  /* zoom and pan: each frame rebuilds the figure of the window from the
+   * loaded data (no reading of the recording) */
+  MemscopeFigureView *fv = MEMSCOPE_FIGURE_VIEW (view);
+  double *zoom_ms = g_new (double, frames), *pan_ms = g_new (double, frames);
+  for (int i = 0; i < frames; i++)
+    {
+      double anchor = (double) ((i * 7919) % segments);
+      memscope_figure_view_zoom (fv, i % 8 < 4 ? 1.5 : 1 / 1.5, anchor);
+      wait_for_paint ();
+      zoom_ms[i] = (paint_end - paint_start) / 1e3;
+    }
+  memscope_figure_view_reset_zoom (fv);
+  memscope_figure_view_zoom (fv, segments / 1000.0, 0);
+  wait_for_paint ();
+  for (int i = 0; i < frames; i++)
+    {
+      memscope_figure_view_pan (fv, (i / 20) % 2 ? -50 : 50);
+      wait_for_paint ();
+      pan_ms[i] = (paint_end - paint_start) / 1e3;
+    }
+  memscope_figure_view_reset_zoom (fv);
+  wait_for_paint ();
+
   /* the figure alone, drawn into an image of the view's size */
   cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
   cairo_t *icr = cairo_create (image);
@@ -230,11 +257,16 @@ main (int argc, char **argv)
   cairo_surface_destroy (image);
   printf ("{\"bench\": \"gui\", \"segments\": %d, \"slots\": %d, \"view_px\": [%d, %d], \"record_seconds\": %.2f, "
           "\"open_to_first_paint_ms\": %.1f, \"hover_tooltip_ms_median\": %.2f, \"hover_tooltip_ms_max\": %.2f, "
-          "\"hover_redraw_ms_median\": %.2f, \"hover_redraw_ms_max\": %.2f, \"figure_draw_ms_median\": %.2f, \"frames\": %d, \"renderer\": \"%s\"}\n",
+          "\"hover_redraw_ms_median\": %.2f, \"hover_redraw_ms_max\": %.2f, \"zoom_redraw_ms_median\": %.2f, "
+          "\"zoom_redraw_ms_max\": %.2f, \"pan_redraw_ms_median\": %.2f, \"pan_redraw_ms_max\": %.2f, "
+          "\"figure_draw_ms_median\": %.2f, \"frames\": %d, \"renderer\": \"%s\"}\n",
           info->segments_done, slots, w, h, record_s, first_paint_ms, median (tip_ms, frames), max_of (tip_ms, frames),
-          median (redraw_ms, frames), max_of (redraw_ms, frames), median (draw_ms, frames), frames,
+          median (redraw_ms, frames), max_of (redraw_ms, frames), median (zoom_ms, frames), max_of (zoom_ms, frames),
+          median (pan_ms, frames), max_of (pan_ms, frames), median (draw_ms, frames), frames,
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
   g_free (draw_ms);
+  g_free (zoom_ms);
+  g_free (pan_ms);
   g_free (tip_ms);
   g_free (redraw_ms);
   cairo_destroy (cr);
