@@ -21,8 +21,10 @@ struct _MemscopeFigureView {
   MsViewData *data_a;
   MsViewData *data_b;
   MsViewFigure *figure;
-  cairo_surface_t *drawn;      /* the figure drawn at the widget's size: hover and
-                                * selection redraw only the highlights over it */
+  GskRenderNode *drawn;        /* the figure drawn at the widget's size: the same
+                                * node every frame, so hover and selection only
+                                * redraw (and damage) the highlights over it */
+  int drawn_w, drawn_h;
   char *message;               /* why there is no figure */
   cairo_surface_t *measure_surface;
   cairo_t *measure;            /* measures text for hit-testing */
@@ -90,7 +92,7 @@ static void
 drop_figure (MemscopeFigureView *self)
 {
   g_clear_pointer (&self->figure, ms_view_figure_free);
-  g_clear_pointer (&self->drawn, cairo_surface_destroy);
+  g_clear_pointer (&self->drawn, gsk_render_node_unref);
 }
 
 static void
@@ -212,28 +214,41 @@ highlight_rect (MemscopeFigureView *self, cairo_t *cr, double w, double h, int p
                                    out);
 }
 
+/* The current segment's and the selected slot's outlines: 2 px borders on
+ * whole pixels around the cells, so thin cells still show. */
 static void
-stroke_highlights (MemscopeFigureView *self, cairo_t *cr, double w, double h)
+append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot, double w, double h)
 {
+  static const GdkRGBA red = { HIGHLIGHT_R, HIGHLIGHT_G, HIGHLIGHT_B, 1 };
+  const GdkRGBA colours[4] = { red, red, red, red };
+  const float widths[4] = { 2, 2, 2, 2 };
   MsRect rects[3];
-  int n = ms_view_figure_get_plot_rects (self->figure, cr, w, h, rects);
-  cairo_save (cr);
-  cairo_set_source_rgb (cr, HIGHLIGHT_R, HIGHLIGHT_G, HIGHLIGHT_B);
-  cairo_set_line_width (cr, 2.0);
-  cairo_set_antialias (cr, CAIRO_ANTIALIAS_NONE);
+  int n = ms_view_figure_get_plot_rects (self->figure, self->measure, w, h, rects);
   for (int p = 0; p < n; p++)
     for (int s = 0; s < 2; s++)
       {
         MsRect r;
-        if (!highlight_rect (self, cr, w, h, p, &r, s))
+        if (!highlight_rect (self, self->measure, w, h, p, &r, s))
           continue;
-        /* On whole pixels, at least 2 wide, so thin cells still show. */
         double x0 = floor (r.x), x1 = MAX (ceil (r.x + r.width), x0 + 2);
         double y0 = floor (r.y), y1 = MAX (ceil (r.y + r.height), y0 + 2);
-        cairo_rectangle (cr, x0, y0, x1 - x0, y1 - y0);
-        cairo_stroke (cr);
+        GskRoundedRect outline;
+        gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2), 0);
+        gtk_snapshot_append_border (snapshot, &outline, widths, colours);
       }
-  cairo_restore (cr);
+}
+
+/* The figure as a cairo node of @w × @h. */
+static GskRenderNode *
+draw_node (MemscopeFigureView *self, int w, int h)
+{
+  GskRenderNode *node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_t *cr = gsk_cairo_node_get_draw_context (node);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  ms_view_figure_draw (cr, w, h, self->figure);
+  cairo_destroy (cr);
+  return node;
 }
 
 static void
@@ -259,25 +274,15 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       g_object_unref (layout);
       return;
     }
-  int scale = gtk_widget_get_scale_factor (widget);
-  if (self->drawn && (cairo_image_surface_get_width (self->drawn) != w * scale
-                      || cairo_image_surface_get_height (self->drawn) != h * scale))
-    g_clear_pointer (&self->drawn, cairo_surface_destroy);
+  if (self->drawn && (self->drawn_w != w || self->drawn_h != h))
+    g_clear_pointer (&self->drawn, gsk_render_node_unref);
   if (!self->drawn)
     {
-      self->drawn = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w * scale, h * scale);
-      cairo_surface_set_device_scale (self->drawn, scale, scale);
-      cairo_t *dcr = cairo_create (self->drawn);
-      cairo_set_source_rgb (dcr, 1, 1, 1);
-      cairo_paint (dcr);
-      ms_view_figure_draw (dcr, w, h, self->figure);
-      cairo_destroy (dcr);
+      self->drawn = draw_node (self, w, h);
+      self->drawn_w = w, self->drawn_h = h;
     }
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cairo_set_source_surface (cr, self->drawn, 0, 0);
-  cairo_paint (cr);
-  stroke_highlights (self, cr, w, h);
-  cairo_destroy (cr);
+  gtk_snapshot_append_node (snapshot, self->drawn);
+  append_highlights (self, snapshot, w, h);
 }
 
 gboolean
