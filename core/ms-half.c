@@ -7,6 +7,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define MS_HAVE_F16C_PATH 1
 #endif
@@ -73,11 +74,35 @@ floats_to_half_f16c (const float *src, uint16_t *dst, size_t n)
 }
 #endif
 
+#ifdef MS_HAVE_F16C_PATH
+/* CPUID.1:ECX has F16C (bit 29), AVX (28) and OSXSAVE (27); XCR0 must show
+ * the OS saves the YMM state (bits 1 and 2).  (clang's
+ * __builtin_cpu_supports does not know "f16c".) */
+static gboolean
+cpu_has_f16c (void)
+{
+  static gsize checked;
+  static gboolean has;
+  if (g_once_init_enter (&checked))
+    {
+      unsigned a, b, c, d;
+      if (__get_cpuid (1, &a, &b, &c, &d) && (c & (1u << 29)) && (c & (1u << 28)) && (c & (1u << 27)))
+        {
+          unsigned lo, hi;
+          __asm__ ("xgetbv" : "=a" (lo), "=d" (hi) : "c" (0));
+          has = (lo & 6) == 6;
+        }
+      g_once_init_leave (&checked, 1);
+    }
+  return has;
+}
+#endif
+
 void
 ms_floats_to_half_le (const float *src, uint16_t *dst, size_t n)
 {
 #ifdef MS_HAVE_F16C_PATH
-  if (__builtin_cpu_supports ("f16c") && __builtin_cpu_supports ("avx"))
+  if (cpu_has_f16c ())
     {
       floats_to_half_f16c (src, dst, n);
       return;

@@ -216,6 +216,7 @@ test_no_attention (void)
   record (&r, "rmt_causal", MS_ATTN_STORE_NONE);
   g_autoptr (MsViewData) ret = load (&r, MS_VIEW_RETENTION, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
   g_autoptr (MsViewData) prov = load (&r, MS_VIEW_PROVENANCE, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_assert_true (ret->cols > 0 && prov->cols == ret->cols);
   GError *error = NULL;
   g_assert_null (ms_view_load (r.rec, 1, MS_VIEW_WRITE, NULL, &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
