@@ -175,6 +175,14 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
       return db;
     }
 
+  /* A new file gets 16 KiB pages (only possible before the first table and
+   * before WAL): a head's attention BLOB is 1–6 KiB, of which 4 KiB pages
+   * held one or two, half empty. */
+  if (version == 0 && !ms_db_exec (db, path, "PRAGMA page_size = 16384;", error))
+    {
+      sqlite3_close (db);
+      return NULL;
+    }
   if (!ms_db_exec (db, path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", error))
     {
       sqlite3_close (db);

@@ -464,6 +464,11 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
       return FALSE;
     }
 
+  /* Checkpoint (copy the WAL into the file, with an fsync) every 32 MiB of
+   * log rather than every 1000 pages, and cache what each segment's inserts
+   * touch again (the tables' index pages). */
+  sqlite3_exec (r.db, "PRAGMA wal_autocheckpoint = 2048; PRAGMA cache_size = -32768;", NULL, NULL, NULL);
+
   /* Test hook (fault injection, as SQLite's own tests do): cap the file
    * size so a real SQLITE_FULL happens after a few segments. */
   const char *max_pages = g_getenv ("MEMSCOPE_TEST_MAX_PAGE_COUNT");

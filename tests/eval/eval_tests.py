@@ -165,14 +165,18 @@ def usage_errors(a):
     print("ok: usage errors")
 
 
+DEMO_INSTANCES = {"copy": 4, "recall": 1}
+
+
 def demo_inputs(a):
-    """resources/inputs/{copy,recall}-demo.txt are instance 0 of the seed-2026 stream at L = 8 (README)."""
+    """resources/inputs/{copy,recall}-demo.txt are the first 4 (copy) and 1 (recall) instances of the seed-2026
+    streams at L = 8, back to back (README)."""
     import tasks
-    for task in ("copy", "recall"):
+    for task, n in DEMO_INSTANCES.items():
         with open(os.path.join(a.inputs, f"{task}-demo.txt"), "rb") as f:
             got = f.read()
-        want = tasks.instances(task, 8, 2026, 1)[0][0]
-        check(got == want, f"{task}-demo.txt is not tasks.py {task} --segment-len 8 --seed 2026 --n 1")
+        want = b"".join(tokens for tokens, _ in tasks.instances(task, 8, 2026, n))
+        check(got == want, f"{task}-demo.txt is not tasks.py {task} --segment-len 8 --seed 2026 --n {n}")
     print("ok: demo inputs")
 
 
