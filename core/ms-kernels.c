@@ -108,9 +108,13 @@ ms_layernorm (float *y, const float *x, const float *gamma,
       const float *xr = x + (size_t) i * d;
       float *yr = y + (size_t) i * d;
       float mean = 0.0f, var = 0.0f;
+      /* omp simd: the sums may be reassociated into vector lanes (strict
+       * C order would keep these reductions scalar) */
+#pragma omp simd reduction(+ : mean)
       for (int j = 0; j < d; j++)
         mean += xr[j];
       mean /= d;
+#pragma omp simd reduction(+ : var)
       for (int j = 0; j < d; j++)
         {
           float c = xr[j] - mean;
@@ -129,9 +133,9 @@ ms_softmax_rows (float *x, int n, int cols, int ld)
     {
       float *row = x + (size_t) i * ld;
       float max = -INFINITY;
+#pragma omp simd reduction(max : max)
       for (int j = 0; j < cols; j++)
-        if (row[j] > max)
-          max = row[j];
+        max = row[j] > max ? row[j] : max;
       if (max == -INFINITY)
         {
           /* No finite logit: only possible from non-finite weights (loaded
@@ -142,10 +146,12 @@ ms_softmax_rows (float *x, int n, int cols, int ld)
           continue;
         }
       float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
       for (int j = 0; j < cols; j++)
-        row[j] = exp_approx (row[j] - max);
-      for (int j = 0; j < cols; j++)
-        sum += row[j];
+        {
+          row[j] = exp_approx (row[j] - max);
+          sum += row[j];
+        }
       float inv = 1.0f / sum;
       for (int j = 0; j < cols; j++)
         row[j] *= inv;
