@@ -78,8 +78,12 @@ case "$mode" in
     echo "memscope: no display; showing the demo with memscope-cli instead" >&2
     cli=.build/release/app/memscope-cli
     for arch in memformer rmt; do
-      echo "== memscope-cli run resources/models/demo-$arch.safetensors resources/inputs/demo.txt"
-      "$cli" run "resources/models/demo-$arch.safetensors" resources/inputs/demo.txt
+      model=resources/models/copy-$arch.safetensors
+      echo "== memscope-cli run $model resources/inputs/copy-demo.txt"
+      "$cli" run "$model" resources/inputs/copy-demo.txt
+      echo "== memscope-cli eval $model --task copy --n 200, with and without the memory"
+      "$cli" eval "$model" --task copy --n 200
+      "$cli" eval "$model" --task copy --n 200 --reset-memory
       echo
     done
     ;;

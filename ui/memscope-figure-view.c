@@ -136,8 +136,10 @@ visible_columns (MemscopeFigureView *self, int *first, int *n)
       *first = 0, *n = total;
       return;
     }
-  *first = (int) floor (CLAMP (self->zoom_first, 0, total - self->zoom_span));
-  *n = MIN ((int) ceil (self->zoom_span), total - *first);
+  /* every column the window [first, first + span) touches */
+  double first_x = CLAMP (self->zoom_first, 0, total - self->zoom_span);
+  *first = (int) floor (first_x);
+  *n = MIN ((int) ceil (first_x + self->zoom_span), total) - *first;
 }
 
 /* The figure of the loaded data within the zoom window; sets col0. */

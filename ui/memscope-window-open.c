@@ -209,7 +209,9 @@ void
 memscope_window_open_demo (MemscopeWindow *self)
 {
   const char *dir = memscope_data_dir ();
-  const char *names[] = { "models/demo-memformer.safetensors", "models/demo-rmt.safetensors", "inputs/demo.txt" };
+  /* the trained copy-task models on four copy instances back to back */
+  const char *names[] = { "models/copy-memformer.safetensors", "models/copy-rmt.safetensors",
+                          "inputs/copy-demo.txt" };
   GFile *files[3];
   for (int i = 0; i < 3; i++)
     {

@@ -251,7 +251,7 @@ test_starts_on_demo (void)
                    memscope_run_get_n_segments (memscope_window_get_run_a (win)));
   /* the input text is shown */
   GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
-  g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), >, 1000);
+  g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, 2 * 6 * 8);   /* 2 copy instances */
   wait_until (view_allocated, "the view to be laid out");
 }
 
@@ -623,12 +623,14 @@ test_zoom (void)
   int first, n, total;
   g_assert_false (memscope_figure_view_get_zoom (view, &first, &total));
   g_assert_cmpint (first, ==, 0);
-  g_assert_cmpint (total, >=, 2 * MEMSCOPE_FIGURE_VIEW_MIN_ZOOM);
+  g_assert_cmpint (total, >, MEMSCOPE_FIGURE_VIEW_MIN_ZOOM);
 
   activate ("last", NULL);
   activate ("zoom-in", NULL);
   g_assert_true (memscope_figure_view_get_zoom (view, &first, &n));
-  g_assert_cmpint (n, <=, (total + 1) / 2);
+  /* (+ 1: a window that starts inside a column shows that column whole) */
+  g_assert_cmpint (n, <=, MAX ((total + 1) / 2, MEMSCOPE_FIGURE_VIEW_MIN_ZOOM) + 1);
+  g_assert_cmpint (n, <, total);
   g_assert_cmpint (n, >=, MEMSCOPE_FIGURE_VIEW_MIN_ZOOM);
   g_assert_cmpint (first + n, ==, total);  /* the last segment stays in view */
 
@@ -714,7 +716,7 @@ test_recent_files (void)
     {
       g_autofree char *l = NULL;
       g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &l);
-      demo_input |= g_str_has_prefix (l, "demo.txt (");
+      demo_input |= g_str_has_prefix (l, "copy-demo.txt (");
     }
   g_assert_true (demo_input);
 
@@ -772,8 +774,8 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/errors-in-window", test_errors_in_window);
   g_test_add_func ("/workbench/open-recording-and-cancel", test_open_recording_and_cancel);
   g_test_add_func ("/workbench/shortcuts-and-about", test_shortcuts_and_about);
-  g_test_add_func ("/workbench/recent-files", test_recent_files);
   g_test_add_func ("/workbench/zoom", test_zoom);
+  g_test_add_func ("/workbench/recent-files", test_recent_files);
   g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
   int status = g_test_run ();
 
