@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The recording benchmark (issue 3), never a test:
 #   1. bench-record: the small Memformer and RMT benchmark models over N segments, plain vs recorded
-#      with f16 attention for every layer and head (fastest of 5 each); overhead, bytes per segment;
+#      with f16 attention for every layer and head (9 runs each way); overhead, bytes per segment;
 #   2. memscope-cli export of the retention heatmap of a 10,000-segment, 64-slot recording, as PNG and
 #      PDF, timed over 5 runs each.
-# usage: tests/bench/run_record_bench.sh [BUILD_DIR] [N_SEGMENTS]
+# usage: tests/bench/run_record_bench.sh [BUILD_DIR] [N_SEGMENTS]   (default 400)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-.build/release}
