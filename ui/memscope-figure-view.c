@@ -415,16 +415,26 @@ describe_series (MemscopeFigureView *self, const MsViewData *v, int col)
   return g_string_free (s, FALSE);
 }
 
+/* The panel and cell under widget point (@x, @y), with the column counted
+ * in the loaded data (the zoom window undone).  FALSE off the data. */
+static gboolean
+hit_at (MemscopeFigureView *self, double x, double y, MsViewFigureHit *hit)
+{
+  if (!memscope_figure_view_update (self, NULL))
+    return FALSE;
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, hit))
+    return FALSE;
+  hit->col += self->col0;
+  return TRUE;
+}
+
 char *
 memscope_figure_view_describe_point (MemscopeFigureView *self, double x, double y)
 {
-  if (!memscope_figure_view_update (self, NULL))
-    return NULL;
-  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
   MsViewFigureHit hit;
-  if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, &hit))
+  if (!hit_at (self, x, y, &hit))
     return NULL;
-  hit.col += self->col0;
   if (self->data_a->shape != MS_VIEW_HEATMAP)
     {
       /* NLL comparisons draw both runs in one panel */
@@ -466,13 +476,9 @@ memscope_figure_view_query_tooltip (GtkWidget *widget, int x, int y, gboolean ke
 gboolean
 memscope_figure_view_select_point (MemscopeFigureView *self, double x, double y)
 {
-  if (!memscope_figure_view_update (self, NULL))
-    return FALSE;
-  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
   MsViewFigureHit hit;
-  if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, &hit))
+  if (!hit_at (self, x, y, &hit))
     return FALSE;
-  hit.col += self->col0;
   const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
   int segment = -1, slot = -1;
   if (x_is_segment (self->kind))
@@ -578,12 +584,10 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, MemscopeFigur
   GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (scroll));
   if (mods & GDK_CONTROL_MASK)
     {
-      int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
       MsViewFigureHit hit;
       double anchor = NAN;
-      if (self->pointer_x >= 0
-          && ms_view_figure_hit (self->figure, self->measure, w, h, self->pointer_x, self->pointer_y, &hit))
-        anchor = self->col0 + hit.col + 0.5;
+      if (self->pointer_x >= 0 && hit_at (self, self->pointer_x, self->pointer_y, &hit))
+        anchor = hit.col + 0.5;
       return memscope_figure_view_zoom (self, pow (1.25, -dy), anchor);
     }
   if (self->zoom_span <= 0)
