@@ -49,13 +49,20 @@ ms_view_data_free (MsViewData *v)
 MsViewData *
 ms_view_data_crop_columns (const MsViewData *v, int first, int n)
 {
-  first = CLAMP (first, 0, MAX (v->cols - 1, 0));
-  n = CLAMP (n, 1, v->cols - first);
+  first = MAX (first, 0);
+  n = MAX (n, 1);
+  int have = CLAMP (v->cols - first, 0, n);
   MsViewData *c = g_memdup2 (v, sizeof *v);
   c->cols = n;
   c->values = g_new (float, (size_t) v->rows * n);
   for (int r = 0; r < v->rows; r++)
-    memcpy (c->values + (size_t) r * n, v->values + (size_t) r * v->cols + first, n * sizeof (float));
+    {
+      float *row = c->values + (size_t) r * n;
+      if (have > 0)
+        memcpy (row, v->values + (size_t) r * v->cols + first, have * sizeof (float));
+      for (int j = MAX (have, 0); j < n; j++)
+        row[j] = NAN;
+    }
   c->x0 = v->x0 + first * v->x_step;
   if (isnan (v->vmin) || isnan (v->vmax))
     {

@@ -54,8 +54,9 @@ typedef struct {
 void ms_view_data_free (MsViewData *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsViewData, ms_view_data_free)
 
-/* Columns [@first, @first + @n) of @v (clamped to what exists, at least
- * one column) as a new view: x0 moves with them, and a value range taken
+/* Columns [@first, @first + @n) of @v (@first ≥ 0, @n ≥ 1; columns past
+ * the end of @v are NaN, so two runs of different lengths cropped alike
+ * stay aligned) as a new view: x0 moves with them, and a value range taken
  * from the data (NaN vmin/vmax) becomes the range of all of @v, so a zoomed
  * figure keeps the colours of the whole one.  Owned. */
 MsViewData *ms_view_data_crop_columns (const MsViewData *v, int first, int n);

@@ -35,6 +35,7 @@ struct _MemscopeFigureView {
   gboolean dirty;              /* reload the data (and rebuild the figure) */
   double zoom_first;           /* zoom window over the data's columns: first … */
   double zoom_span;            /* … and width; 0 = the whole run */
+  gboolean rezoom;             /* the window changed: rebuild the figure from the data */
   int col0;                    /* the data column the figure's column 0 shows */
   double pointer_x, pointer_y; /* last pointer position, −1 when outside */
   int segment;
@@ -166,6 +167,7 @@ memscope_figure_view_update (MemscopeFigureView *self, GError **error)
   if (self->dirty)
     {
       self->dirty = FALSE;
+      self->rezoom = FALSE;
       clear_figure (self);
       g_autoptr (GError) local = NULL;
       if (!self->run_a)
@@ -176,9 +178,10 @@ memscope_figure_view_update (MemscopeFigureView *self, GError **error)
       if (local)
         self->message = g_strdup (local->message);
     }
-  else if (!self->figure && self->data_a)
+  else if (self->rezoom && self->data_a && (!self->run_b || self->data_b))
     {
       /* the zoom changed: same data, new figure */
+      self->rezoom = FALSE;
       g_autoptr (GError) local = NULL;
       g_clear_pointer (&self->message, g_free);
       if (!(self->figure = build (self, self->cmap, NULL, &local)))
@@ -521,6 +524,7 @@ set_zoom (MemscopeFigureView *self, double first, double span)
   self->zoom_first = first;
   self->zoom_span = span;
   drop_figure (self);
+  self->rezoom = TRUE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

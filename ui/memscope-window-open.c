@@ -209,7 +209,7 @@ void
 memscope_window_open_demo (MemscopeWindow *self)
 {
   const char *dir = memscope_data_dir ();
-  /* the trained copy-task models on four copy instances back to back */
+  /* the trained copy-task models on two copy instances back to back */
   const char *names[] = { "models/copy-memformer.safetensors", "models/copy-rmt.safetensors",
                           "inputs/copy-demo.txt" };
   GFile *files[3];

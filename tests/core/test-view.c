@@ -253,9 +253,16 @@ test_crop_columns (void)
       g_assert_cmpfloat (c->vmin, ==, isnan (v->vmin) ? lo : v->vmin);
       g_assert_cmpfloat (c->vmax, ==, isnan (v->vmax) ? hi : v->vmax);
       g_assert_cmpstr (c->x_label, ==, v->x_label);
-      /* past the end: clamped to what exists */
-      g_autoptr (MsViewData) tail = ms_view_data_crop_columns (v, v->cols - 3, 50);
-      g_assert_cmpint (tail->cols, ==, 3);
+      /* past the end: NaN, so a shorter run stays aligned with a longer one */
+      g_autoptr (MsViewData) tail = ms_view_data_crop_columns (v, v->cols - 3, 5);
+      g_assert_cmpint (tail->cols, ==, 5);
+      g_assert_cmpfloat (tail->x0, ==, v->x0 + (v->cols - 3) * v->x_step);
+      for (int row = 0; row < v->rows; row++)
+        {
+          float last = v->values[row * v->cols + v->cols - 1], got = tail->values[row * 5 + 2];
+          g_assert_true ((isnan (last) && isnan (got)) || last == got);
+          g_assert_true (isnan (tail->values[row * 5 + 3]) && isnan (tail->values[row * 5 + 4]));
+        }
     }
   recorded_clear (&r);
 }
