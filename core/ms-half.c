@@ -98,6 +98,16 @@ cpu_has_f16c (void)
 }
 #endif
 
+int
+ms_half_bulk_uses_f16c (void)
+{
+#ifdef MS_HAVE_F16C_PATH
+  return cpu_has_f16c ();
+#else
+  return 0;
+#endif
+}
+
 void
 ms_floats_to_half_le (const float *src, uint16_t *dst, size_t n)
 {

@@ -11,3 +11,5 @@ uint16_t ms_float_to_half (float f);
 /* @n floats to little-endian halves, each as ms_float_to_half (NaN payloads
  * aside): with the CPU's F16C conversion where it has one. */
 void ms_floats_to_half_le (const float *src, uint16_t *dst, size_t n);
+/* TRUE when ms_floats_to_half_le uses F16C on this CPU (for tests and reports). */
+int ms_half_bulk_uses_f16c (void);
