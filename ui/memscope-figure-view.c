@@ -35,7 +35,7 @@ struct _MemscopeFigureView {
   gboolean dirty;              /* reload the data (and rebuild the figure) */
   double zoom_first;           /* zoom window over the data's columns: first … */
   double zoom_span;            /* … and width; 0 = the whole run */
-  gboolean rezoom;             /* the window changed: rebuild the figure from the data */
+  gboolean rebuild;            /* zoom or colormap changed: a new figure from the loaded data */
   int col0;                    /* the data column the figure's column 0 shows */
   double pointer_x, pointer_y; /* last pointer position, −1 when outside */
   int segment;
@@ -167,7 +167,7 @@ memscope_figure_view_update (MemscopeFigureView *self, GError **error)
   if (self->dirty)
     {
       self->dirty = FALSE;
-      self->rezoom = FALSE;
+      self->rebuild = FALSE;
       clear_figure (self);
       g_autoptr (GError) local = NULL;
       if (!self->run_a)
@@ -178,10 +178,10 @@ memscope_figure_view_update (MemscopeFigureView *self, GError **error)
       if (local)
         self->message = g_strdup (local->message);
     }
-  else if (self->rezoom && self->data_a && (!self->run_b || self->data_b))
+  else if (self->rebuild && self->data_a && (!self->run_b || self->data_b))
     {
-      /* the zoom changed: same data, new figure */
-      self->rezoom = FALSE;
+      /* same data, new figure */
+      self->rebuild = FALSE;
       g_autoptr (GError) local = NULL;
       g_clear_pointer (&self->message, g_free);
       if (!(self->figure = build (self, self->cmap, NULL, &local)))
@@ -510,7 +510,17 @@ total_columns (MemscopeFigureView *self)
   return self->data_a ? MAX (self->data_a->cols, self->data_b ? self->data_b->cols : 0) : 0;
 }
 
-/* A new zoom window: the figure is rebuilt from the loaded data. */
+/* The figure is rebuilt from the loaded data at the next draw (the
+ * recording is not read again). */
+static void
+rebuild_figure (MemscopeFigureView *self)
+{
+  drop_figure (self);
+  self->rebuild = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* A new zoom window. */
 static void
 set_zoom (MemscopeFigureView *self, double first, double span)
 {
@@ -523,9 +533,7 @@ set_zoom (MemscopeFigureView *self, double first, double span)
     return;
   self->zoom_first = first;
   self->zoom_span = span;
-  drop_figure (self);
-  self->rezoom = TRUE;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  rebuild_figure (self);
 }
 
 gboolean
@@ -649,7 +657,7 @@ memscope_figure_view_set_colormap (MemscopeFigureView *self, MsColormap cmap)
   if (cmap == self->cmap)
     return;
   self->cmap = cmap;
-  memscope_figure_view_invalidate (self);
+  rebuild_figure (self);
 }
 
 MsColormap memscope_figure_view_get_colormap (MemscopeFigureView *self) { return self->cmap; }

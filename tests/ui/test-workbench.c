@@ -643,6 +643,20 @@ test_zoom (void)
   g_autofree char *expected = g_strdup_printf ("after segment %d\n", total - 1);
   g_assert_nonnull (strstr (text, expected));
 
+  /* another colormap redraws the zoomed figure in its colours, keeping the window */
+  MsColormap before = memscope_figure_view_get_colormap (view);
+  g_autoptr (Shot) old_colours = screenshot (GTK_WIDGET (view), "zoomed-before-colormap");
+  memscope_figure_view_set_colormap (view, before == MS_COLORMAP_MAGMA ? MS_COLORMAP_VIRIDIS : MS_COLORMAP_MAGMA);
+  g_autoptr (Shot) new_colours = screenshot (GTK_WIDGET (view), "zoomed-other-colormap");
+  int cx = (int) (r.origin.x + r.size.width / 2), cy = (int) (r.origin.y + r.size.height / 2);
+  g_assert_cmphex (old_colours->pixels[cy * old_colours->width + cx], !=,
+                   new_colours->pixels[cy * new_colours->width + cx]);
+  int first2, n2;
+  g_assert_true (memscope_figure_view_get_zoom (view, &first2, &n2));
+  g_assert_cmpint (first2, ==, first);
+  g_assert_cmpint (n2, ==, n);
+  memscope_figure_view_set_colormap (view, before);
+
   /* panned to the start, the current segment is out of the window */
   memscope_figure_view_pan (view, -10.0 * total);
   g_assert_true (memscope_figure_view_get_zoom (view, &first, &n));
