@@ -1,7 +1,16 @@
 /* ms-recorder.c — writing runs into a recording (see ms-recorder.h and the
- * schema in ms-db.h).  An observer on the session turns each observation
- * into rows of the open per-segment transaction; derived retention is
- * computed from the same observations, so analysis never re-reads BLOBs. */
+ * schema in ms-db.h).
+ *
+ * Two threads share the work.  The calling thread steps the session; its
+ * observer only copies each observation into a SegmentRecord.  A writer
+ * thread takes finished records in order and turns each into one
+ * transaction: the f16 conversion, the derived retention (computed from the
+ * same observations, so analysis never re-reads BLOBs) and every SQLite
+ * insert happen there, beside the next segment's inference.  A few records
+ * circulate between two queues (RECORDS_IN_FLIGHT), so memory stays
+ * constant and the model never runs more than that far ahead of the
+ * database; a killed process loses only segments that were never
+ * committed, which resuming steps again. */
 #include "ms-recorder.h"
 #include "ms-analysis.h"
 #include "ms-db.h"
@@ -10,30 +19,68 @@
 #include "ms-text.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Records circulating between the stepping and the writing thread: one
+ * being filled, one being written, one spare so that neither waits on the
+ * other's jitter. */
+#define RECORDS_IN_FLIGHT 3
+
+typedef struct {
+  MsObsKind kind;
+  int layer;
+  int shape[3];
+  size_t offset;               /* into SegmentRecord.attn_data */
+} AttnCopy;
+
+/* One stepped segment: copies of its observations. */
+typedef struct {
+  int segment;                 /* −1: the end of the run, the writer stops */
+  size_t token_begin;
+  int n_tokens;
+  gboolean last;
+  float *memory_in;            /* (K, d) M_t */
+  float *memory_out;           /* (K, d) M_{t+1} */
+  float *nll;                  /* (L) */
+  AttnCopy *attn;              /* the attention observations, in the order offered */
+  int n_attn;
+  float *attn_data;            /* their matrices, back to back */
+  size_t attn_used;
+} SegmentRecord;
 
 typedef struct {
   /* Borrowed */
   const char *path;
-  sqlite3 *db;
+  sqlite3 *db;                 /* used by one thread at a time: the writer while it runs */
   const MsConfig *config;
+  const int32_t *tokens;       /* the whole input */
   gint64 run_id;
   MsAttnStore attn;
-  /* Owned */
+  /* Owned, the writer's */
   sqlite3_stmt *insert_attention;
   sqlite3_stmt *insert_segment;
   sqlite3_stmt *insert_memory;
   sqlite3_stmt *insert_retention;
   sqlite3_stmt *update_run;
   uint16_t *half;              /* (max matrix) f16 staging for one head */
-  float *memory_in;            /* (K, d) M_t */
-  float *nll;                  /* (L) */
+  uint8_t *text;               /* (L) the segment's bytes */
   float *read_usage;           /* (K) summed over layers */
   float *cos_prev;             /* (K) */
   MsWriteDistribution *write;
-  int n_tokens;                /* L_t of the segment being recorded */
-  GError *error;               /* first failure inside the observer */
+  GError *error;               /* the writer's first failure; read after joining it */
+  /* The pipeline */
+  SegmentRecord records[RECORDS_IN_FLIGHT];
+  SegmentRecord end_of_run;    /* segment −1 */
+  int max_attn;                /* attention observations per segment */
+  size_t max_attn_floats;      /* and their floats */
+  SegmentRecord *filling;      /* the stepping thread's, during a step */
+  GAsyncQueue *empty;          /* records ready to fill */
+  GAsyncQueue *stepped;        /* records ready to write, in segment order */
+  GThread *writer;
+  int committed;               /* atomic: segments the writer committed */
+  int failed;                  /* atomic: the writer stopped on an error */
 } Recorder;
 
 gboolean
@@ -79,79 +126,47 @@ step_done (Recorder *r, sqlite3_stmt *st, const char *what)
   return rc == SQLITE_DONE;
 }
 
-/* One BLOB per head of an (H, rows, cols) observation. */
-static void
-store_attention (Recorder *r, const MsObservation *obs)
-{
-  int H = obs->shape[0], rows = obs->shape[1], cols = obs->shape[2];
-  size_t per_head = (size_t) rows * cols;
-  for (int h = 0; h < H && !r->error; h++)
-    {
-      const float *m = obs->data + h * per_head;
-      sqlite3_stmt *st = r->insert_attention;
-      sqlite3_bind_int (st, 1, obs->segment);
-      sqlite3_bind_text (st, 2, obs_kind_name (obs->kind), -1, SQLITE_STATIC);
-      sqlite3_bind_int (st, 3, obs->layer < 0 ? 0 : obs->layer);
-      sqlite3_bind_int (st, 4, h);
-      sqlite3_bind_int (st, 5, rows);
-      sqlite3_bind_int (st, 6, cols);
-      if (r->attn == MS_ATTN_STORE_F16)
-        {
-          ms_floats_to_half_le (m, r->half, per_head);
-          sqlite3_bind_text (st, 7, "f16", -1, SQLITE_STATIC);
-          sqlite3_bind_blob (st, 8, r->half, (int) (per_head * 2), SQLITE_STATIC);
-        }
-      else
-        {
-          sqlite3_bind_text (st, 7, "f32", -1, SQLITE_STATIC);
-          sqlite3_bind_blob (st, 8, m, (int) (per_head * 4), SQLITE_STATIC);
-        }
-      step_done (r, st, "writing attention");
-    }
-}
+/* ---- the stepping thread: copying observations ------------------------ */
 
+/* The observer: copies what the writer will need; nothing else, so the
+ * model's next segment starts at once. */
 static void
 observe (const MsObservation *obs, gpointer user_data)
 {
   Recorder *r = user_data;
+  SegmentRecord *rec = r->filling;
   const MsConfig *c = r->config;
-  if (r->error)
-    return;
+  size_t state = (size_t) c->n_slots * c->d_model * sizeof (float);
   switch (obs->kind)
     {
     case MS_OBS_MEMORY_IN:
-      memcpy (r->memory_in, obs->data, (size_t) c->n_slots * c->d_model * sizeof (float));
-      memset (r->read_usage, 0, c->n_slots * sizeof (float));
+      memcpy (rec->memory_in, obs->data, state);
       return;
     case MS_OBS_MEMORY_OUT:
-      ms_memory_slot_cosine (r->memory_in, obs->data, c->n_slots, c->d_model, r->cos_prev);
-      sqlite3_bind_int (r->insert_memory, 1, obs->segment);
-      sqlite3_bind_int (r->insert_memory, 2, c->n_slots);
-      sqlite3_bind_int (r->insert_memory, 3, c->d_model);
-      sqlite3_bind_blob (r->insert_memory, 4, obs->data, c->n_slots * c->d_model * 4, SQLITE_TRANSIENT);
-      step_done (r, r->insert_memory, "writing the memory state");
+      memcpy (rec->memory_out, obs->data, state);
       return;
     case MS_OBS_NLL:
-      r->n_tokens = obs->shape[0];
-      memcpy (r->nll, obs->data, obs->shape[0] * sizeof (float));
+      rec->n_tokens = obs->shape[0];
+      memcpy (rec->nll, obs->data, obs->shape[0] * sizeof (float));
       return;
-    case MS_OBS_READER:
-    case MS_OBS_RMT_READ:
-      ms_read_usage_accumulate (obs->data, obs->shape[0], obs->shape[1], obs->shape[2], r->read_usage);
-      break;
-    case MS_OBS_WRITER:
-      ms_write_distribution_from_memformer (r->write, obs->data, obs->shape[0], obs->shape[1], obs->shape[2] - 1);
-      break;
     case MS_OBS_RMT_WRITE:
-      if (obs->layer == c->n_layers - 1)
-        ms_write_distribution_from_rmt (r->write, obs->data, obs->shape[0], obs->shape[1],
-                                        obs->shape[2] - 2 * obs->shape[1]);
+      /* Retention needs only the last layer's write rows. */
+      if (r->attn == MS_ATTN_STORE_NONE && obs->layer != c->n_layers - 1)
+        return;
+      break;
+    case MS_OBS_READER:
+    case MS_OBS_WRITER:
+    case MS_OBS_RMT_READ:
       break;
     default:
       return;
     }
-  if (r->attn != MS_ATTN_STORE_NONE)
-    store_attention (r, obs);
+  size_t n = (size_t) obs->shape[0] * obs->shape[1] * obs->shape[2];
+  g_assert (rec->n_attn < r->max_attn && rec->attn_used + n <= r->max_attn_floats);
+  AttnCopy *a = &rec->attn[rec->n_attn++];
+  *a = (AttnCopy) { obs->kind, obs->layer, { obs->shape[0], obs->shape[1], obs->shape[2] }, rec->attn_used };
+  memcpy (rec->attn_data + rec->attn_used, obs->data, n * sizeof (float));
+  rec->attn_used += n;
 }
 
 /* ---- run rows --------------------------------------------------------- */
@@ -351,31 +366,93 @@ bind_run (Recorder *r)
     sqlite3_bind_int64 (all[i], 9, r->run_id);
 }
 
+/* ---- the writer thread: one transaction per segment ------------------- */
+
+/* One BLOB per head of an (H, rows, cols) attention copy. */
 static gboolean
-finish_segment (Recorder *r, MsSession *session, int t, const int32_t *tokens, size_t begin, gboolean last)
+store_attention (Recorder *r, const SegmentRecord *rec, const AttnCopy *a)
+{
+  int H = a->shape[0], rows = a->shape[1], cols = a->shape[2];
+  size_t per_head = (size_t) rows * cols;
+  sqlite3_stmt *st = r->insert_attention;
+  for (int h = 0; h < H; h++)
+    {
+      const float *m = rec->attn_data + a->offset + h * per_head;
+      sqlite3_bind_int (st, 1, rec->segment);
+      sqlite3_bind_text (st, 2, obs_kind_name (a->kind), -1, SQLITE_STATIC);
+      sqlite3_bind_int (st, 3, a->layer < 0 ? 0 : a->layer);
+      sqlite3_bind_int (st, 4, h);
+      sqlite3_bind_int (st, 5, rows);
+      sqlite3_bind_int (st, 6, cols);
+      if (r->attn == MS_ATTN_STORE_F16)
+        {
+          ms_floats_to_half_le (m, r->half, per_head);
+          sqlite3_bind_text (st, 7, "f16", -1, SQLITE_STATIC);
+          sqlite3_bind_blob (st, 8, r->half, (int) (per_head * 2), SQLITE_STATIC);
+        }
+      else
+        {
+          sqlite3_bind_text (st, 7, "f32", -1, SQLITE_STATIC);
+          sqlite3_bind_blob (st, 8, m, (int) (per_head * 4), SQLITE_STATIC);
+        }
+      if (!step_done (r, st, "writing attention"))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The derived quantities of ms-analysis.h, from the segment's copies. */
+static void
+analyse_segment (Recorder *r, const SegmentRecord *rec)
 {
   const MsConfig *c = r->config;
-  int n = r->n_tokens, K = c->n_slots;
+  memset (r->read_usage, 0, c->n_slots * sizeof (float));
+  for (int i = 0; i < rec->n_attn; i++)
+    {
+      const AttnCopy *a = &rec->attn[i];
+      const float *m = rec->attn_data + a->offset;
+      if (a->kind == MS_OBS_READER || a->kind == MS_OBS_RMT_READ)
+        ms_read_usage_accumulate (m, a->shape[0], a->shape[1], a->shape[2], r->read_usage);
+      else if (a->kind == MS_OBS_WRITER)
+        ms_write_distribution_from_memformer (r->write, m, a->shape[0], a->shape[1], a->shape[2] - 1);
+      else if (a->kind == MS_OBS_RMT_WRITE && a->layer == c->n_layers - 1)
+        ms_write_distribution_from_rmt (r->write, m, a->shape[0], a->shape[1], a->shape[2] - 2 * a->shape[1]);
+    }
+  ms_memory_slot_cosine (rec->memory_in, rec->memory_out, c->n_slots, c->d_model, r->cos_prev);
+}
+
+static gboolean
+insert_segment_rows (Recorder *r, const SegmentRecord *rec)
+{
+  const MsConfig *c = r->config;
+  int n = rec->n_tokens, K = c->n_slots, t = rec->segment;
+  for (int i = 0; i < rec->n_attn && r->attn != MS_ATTN_STORE_NONE; i++)
+    if (!store_attention (r, rec, &rec->attn[i]))
+      return FALSE;
+
+  sqlite3_bind_int (r->insert_memory, 1, t);
+  sqlite3_bind_int (r->insert_memory, 2, K);
+  sqlite3_bind_int (r->insert_memory, 3, c->d_model);
+  sqlite3_bind_blob (r->insert_memory, 4, rec->memory_out, K * c->d_model * 4, SQLITE_STATIC);
+  if (!step_done (r, r->insert_memory, "writing the memory state"))
+    return FALSE;
+
   double total = 0;
   int n_predicted = 0;
   for (int i = 0; i < n; i++)
-    if (!isnan (r->nll[i]))
-      total += r->nll[i], n_predicted++;
-  g_autofree uint8_t *text = g_new (uint8_t, n);
+    if (!isnan (rec->nll[i]))
+      total += rec->nll[i], n_predicted++;
   for (int i = 0; i < n; i++)
-    text[i] = (uint8_t) tokens[begin + i];
-  int n_layers = c->arch == MS_ARCH_MEMFORMER ? c->n_enc_layers : c->n_layers;
-
+    r->text[i] = (uint8_t) r->tokens[rec->token_begin + i];
   sqlite3_stmt *st = r->insert_segment;
   sqlite3_bind_int (st, 1, t);
-  sqlite3_bind_int64 (st, 2, (gint64) begin);
-  sqlite3_bind_int64 (st, 3, (gint64) (begin + n));
-  sqlite3_bind_blob (st, 4, text, n, SQLITE_STATIC);
-  sqlite3_bind_blob (st, 5, r->nll, n * 4, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, (gint64) rec->token_begin);
+  sqlite3_bind_int64 (st, 3, (gint64) (rec->token_begin + n));
+  sqlite3_bind_blob (st, 4, r->text, n, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 5, rec->nll, n * 4, SQLITE_STATIC);
   sqlite3_bind_int (st, 6, n_predicted);
   sqlite3_bind_double (st, 7, total);
-  sqlite3_bind_double (st, 8, ms_memory_relative_change (r->memory_in, ms_session_get_memory (session),
-                                                         (size_t) K * c->d_model));
+  sqlite3_bind_double (st, 8, ms_memory_relative_change (rec->memory_in, rec->memory_out, (size_t) K * c->d_model));
   if (c->arch == MS_ARCH_RMT)
     sqlite3_bind_blob (st, 10, r->write->transfer, K * K * 4, SQLITE_STATIC);
   else
@@ -383,9 +460,10 @@ finish_segment (Recorder *r, MsSession *session, int t, const int32_t *tokens, s
   if (!step_done (r, st, "writing the segment"))
     return FALSE;
 
+  int n_layers = c->arch == MS_ARCH_MEMFORMER ? c->n_enc_layers : c->n_layers;
+  st = r->insert_retention;
   for (int i = 0; i < K; i++)
     {
-      st = r->insert_retention;
       sqlite3_bind_int (st, 1, t);
       sqlite3_bind_int (st, 2, i);
       sqlite3_bind_double (st, 3, r->write->old_share[i]);
@@ -397,15 +475,106 @@ finish_segment (Recorder *r, MsSession *session, int t, const int32_t *tokens, s
     }
 
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *finished = last ? g_date_time_format_iso8601 (now) : NULL;
+  g_autofree char *finished = rec->last ? g_date_time_format_iso8601 (now) : NULL;
   st = r->update_run;
   sqlite3_bind_int (st, 1, t + 1);
-  sqlite3_bind_text (st, 2, last ? "complete" : "incomplete", -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, rec->last ? "complete" : "incomplete", -1, SQLITE_STATIC);
   if (finished)
     sqlite3_bind_text (st, 3, finished, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null (st, 3);
   return step_done (r, st, "updating the run");
+}
+
+/* Commits @rec in one transaction, or leaves the database as it was. */
+static gboolean
+write_segment (Recorder *r, const SegmentRecord *rec)
+{
+  if (!ms_db_exec (r->db, r->path, "BEGIN IMMEDIATE", &r->error))
+    return FALSE;
+  analyse_segment (r, rec);
+  if (insert_segment_rows (r, rec) && sqlite3_exec (r->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    return TRUE;
+  if (!r->error)
+    ms_db_fail (r->db, r->path, "committing a segment", &r->error);
+  sqlite3_exec (r->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
+/* Writes stepped records in order until the end-of-run record; after a
+ * failure it only hands records back, so the stepping thread never waits
+ * forever. */
+static gpointer
+writer_main (gpointer data)
+{
+  Recorder *r = data;
+  for (;;)
+    {
+      SegmentRecord *rec = g_async_queue_pop (r->stepped);
+      if (rec->segment < 0)
+        return NULL;
+      if (!g_atomic_int_get (&r->failed))
+        {
+          if (write_segment (r, rec))
+            g_atomic_int_inc (&r->committed);
+          else
+            g_atomic_int_set (&r->failed, 1);
+        }
+      g_async_queue_push (r->empty, rec);
+    }
+}
+
+/* ---- the pipeline ----------------------------------------------------- */
+
+/* Allocates the records and the writer's scratch for @c's largest segment. */
+static void
+pipeline_init (Recorder *r)
+{
+  const MsConfig *c = r->config;
+  int K = c->n_slots, L = c->segment_len, H = c->n_heads;
+  size_t state = (size_t) K * c->d_model;
+  if (c->arch == MS_ARCH_MEMFORMER)
+    {
+      r->max_attn = c->n_enc_layers + 1;
+      r->max_attn_floats = (size_t) H * (c->n_enc_layers * L * K + K * (1 + L));
+    }
+  else
+    {
+      r->max_attn = 2 * c->n_layers;
+      r->max_attn_floats = (size_t) H * c->n_layers * (L * K + K * (2 * K + L));
+    }
+  r->empty = g_async_queue_new ();
+  r->stepped = g_async_queue_new ();
+  for (int i = 0; i < RECORDS_IN_FLIGHT; i++)
+    {
+      SegmentRecord *rec = &r->records[i];
+      rec->memory_in = g_new (float, state);
+      rec->memory_out = g_new (float, state);
+      rec->nll = g_new (float, L);
+      rec->attn = g_new (AttnCopy, r->max_attn);
+      rec->attn_data = g_new (float, r->max_attn_floats);
+      g_async_queue_push (r->empty, rec);
+    }
+  r->end_of_run.segment = -1;
+  int T = 2 * K + L;
+  r->half = g_new (uint16_t, (size_t) MAX (L * MAX (K, L), MAX (K * (1 + L), K * T)));
+  r->text = g_new (uint8_t, L);
+  r->read_usage = g_new0 (float, K);
+  r->cos_prev = g_new (float, K);
+  r->write = ms_write_distribution_new (K, L);
+}
+
+/* Tells @progress about every segment committed since the last call. */
+static void
+report_committed (Recorder *r, int done, int n_segments, int *reported, MsProgressFunc progress, gpointer data)
+{
+  int now = done + g_atomic_int_get (&r->committed);
+  while (*reported < now)
+    {
+      ++*reported;
+      if (progress)
+        progress (*reported, n_segments, data);
+    }
 }
 
 static gboolean
@@ -428,9 +597,19 @@ recorder_clear (Recorder *r)
   sqlite3_finalize (r->insert_memory);
   sqlite3_finalize (r->insert_retention);
   sqlite3_finalize (r->update_run);
+  for (int i = 0; i < RECORDS_IN_FLIGHT; i++)
+    {
+      SegmentRecord *rec = &r->records[i];
+      g_free (rec->memory_in);
+      g_free (rec->memory_out);
+      g_free (rec->nll);
+      g_free (rec->attn);
+      g_free (rec->attn_data);
+    }
+  g_clear_pointer (&r->empty, g_async_queue_unref);
+  g_clear_pointer (&r->stepped, g_async_queue_unref);
   g_free (r->half);
-  g_free (r->memory_in);
-  g_free (r->nll);
+  g_free (r->text);
   g_free (r->read_usage);
   g_free (r->cos_prev);
   g_clear_pointer (&r->write, ms_write_distribution_free);
@@ -515,48 +694,67 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
       return FALSE;
     }
 
-  int K = c->n_slots, L = c->segment_len, T = 2 * K + L;
-  r.half = g_new (uint16_t, (size_t) MAX (L * MAX (K, L), MAX (K * (1 + L), K * T)));
-  r.memory_in = g_new (float, (size_t) K * c->d_model);
-  r.nll = g_new (float, L);
-  r.read_usage = g_new0 (float, K);
-  r.cos_prev = g_new (float, K);
-  r.write = ms_write_distribution_new (K, L);
+  pipeline_init (&r);
+  r.tokens = tokens;
   guint kinds = MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL
                 | (c->arch == MS_ARCH_MEMFORMER ? MS_OBS_READER | MS_OBS_WRITER : MS_OBS_RMT_READ | MS_OBS_RMT_WRITE);
   ms_session_set_observer (session, kinds, observe, &r);
-
-  for (int t = done; ok && t < n_segments; t++)
+  r.writer = g_thread_try_new ("memscope-recorder", writer_main, &r, error);
+  if (!r.writer)
     {
+      recorder_clear (&r);
+      return FALSE;
+    }
+
+  /* Step segments and hand them to the writer until the input ends, the
+   * writer fails, the user cancels or the model fails. */
+  g_autoptr (GError) step_error = NULL;
+  gboolean cancelled = FALSE;
+  int reported = done;
+  for (int t = done; t < n_segments; t++)
+    {
+      report_committed (&r, done, n_segments, &reported, progress, progress_data);
       if (g_cancellable_is_cancelled (cancellable))
         {
-          g_set_error (error, MS_ERROR, MS_ERROR_CANCELLED, "%s: run %" G_GINT64_FORMAT " cancelled after %d of %d "
-                       "segments; resume it to continue", db_path, r.run_id, t, n_segments);
-          ok = FALSE;
+          cancelled = TRUE;
+          break;
+        }
+      SegmentRecord *rec = g_async_queue_pop (r.empty);
+      if (g_atomic_int_get (&r.failed))
+        {
+          g_async_queue_push (r.empty, rec);
           break;
         }
       size_t begin = (size_t) t * segment_len;
       int n = (int) MIN ((size_t) segment_len, n_tokens - begin);
-      ok = ms_db_exec (r.db, db_path, "BEGIN IMMEDIATE", error);
-      ok = ok && ms_session_step (session, tokens + begin, n, NULL, error);
-      ok = ok && !r.error && finish_segment (&r, session, t, tokens, begin, t + 1 == n_segments);
-      if (ok && sqlite3_exec (r.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        ok = ms_db_fail (r.db, db_path, "committing a segment", &r.error);
-      if (!ok)
+      *rec = (SegmentRecord) { .segment = t, .token_begin = begin, .last = t + 1 == n_segments,
+                               .memory_in = rec->memory_in, .memory_out = rec->memory_out, .nll = rec->nll,
+                               .attn = rec->attn, .attn_data = rec->attn_data };
+      r.filling = rec;
+      if (!ms_session_step (session, tokens + begin, n, NULL, &step_error))
         {
-          sqlite3_exec (r.db, "ROLLBACK", NULL, NULL, NULL);
-          if (r.error)
-            {
-              g_autofree char *msg = g_strdup_printf ("%s; the run keeps its %d committed segments and can be "
-                                                      "resumed (run %" G_GINT64_FORMAT ")", r.error->message, t,
-                                                      r.run_id);
-              g_set_error_literal (error, r.error->domain, r.error->code, msg);
-            }
+          g_async_queue_push (r.empty, rec);
           break;
         }
-      if (progress)
-        progress (t + 1, n_segments, progress_data);
+      g_async_queue_push (r.stepped, rec);
     }
+  g_async_queue_push (r.stepped, &r.end_of_run);
+  g_thread_join (g_steal_pointer (&r.writer));
+  report_committed (&r, done, n_segments, &reported, progress, progress_data);
+
+  /* The writer's failure comes first: later segments were never written. */
+  int committed = done + r.committed;
+  ok = FALSE;
+  if (r.failed)
+    g_set_error (error, r.error->domain, r.error->code, "%s; the run keeps its %d committed segments and can be "
+                 "resumed (run %" G_GINT64_FORMAT ")", r.error->message, committed, r.run_id);
+  else if (step_error)
+    g_propagate_error (error, g_steal_pointer (&step_error));
+  else if (cancelled)
+    g_set_error (error, MS_ERROR, MS_ERROR_CANCELLED, "%s: run %" G_GINT64_FORMAT " cancelled after %d of %d "
+                 "segments; resume it to continue", db_path, r.run_id, committed, n_segments);
+  else
+    ok = TRUE;
   recorder_clear (&r);
   return ok;
 }

@@ -4,11 +4,15 @@
  * commits, in ONE transaction: the segment's text and per-token NLL, every
  * attention matrix the engine observes (one BLOB per segment, kind, layer
  * and head; f16 by default), the memory state after the segment, the
- * derived retention per slot (ms-analysis.h), and the session state needed
- * to resume.  A process killed at any moment therefore leaves every
- * committed segment complete and the run marked 'incomplete'; recording it
- * again with @resume_run continues from the last committed segment and
- * produces exactly what an uninterrupted run would have.
+ * derived retention per slot (ms-analysis.h), and the run's progress.  A
+ * process killed at any moment therefore leaves every committed segment
+ * complete and the run marked 'incomplete'; recording it again with
+ * @resume_run continues from the last committed segment and produces
+ * exactly what an uninterrupted run would have.
+ *
+ * The writing happens on a second thread, beside the next segments'
+ * inference (at most a few segments behind it), so recording costs the
+ * model little wall time when a core is free.
  */
 #pragma once
 
@@ -34,9 +38,10 @@ const char *ms_attn_store_name (MsAttnStore store);
 /* Records @input_path through @model into the database @db_path (created
  * when missing).  With @resume_run > 0, continues that run instead: the
  * model and input must be the very files it was started with (checked by
- * SHA-256), and @opts is ignored.  @progress is called after each
- * committed segment; @cancellable is checked between segments (the run
- * stays resumable).  Stores the run id in @run_id (may be NULL) as soon as
+ * SHA-256), and @opts is ignored.  @progress is called on the calling
+ * thread once for every committed segment, in order (a little after the
+ * commit); @cancellable is checked between segments, and what was stepped
+ * before the cancel is still committed (the run stays resumable).  Stores the run id in @run_id (may be NULL) as soon as
  * it is known, also on failure.  Errors name the database and what failed:
  * MS_ERROR_IO (cannot write, disk full), MS_ERROR_FORMAT (not a recording,
  * newer schema), MS_ERROR_INPUT (no such run, files differ),
