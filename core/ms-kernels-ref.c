@@ -7,20 +7,7 @@
 #include <math.h>
 
 void
-ms_ref_linear (float *y, const float *x, const float *w, const float *b, int n, int in, int out)
-{
-  for (int i = 0; i < n; i++)
-    for (int o = 0; o < out; o++)
-      {
-        double acc = b ? b[o] : 0.0;
-        for (int j = 0; j < in; j++)
-          acc += (double) x[i * in + j] * w[o * in + j];
-        y[i * out + o] = (float) acc;
-      }
-}
-
-void
-ms_ref_conv1d (float *y, const float *x, const float *w, const float *b, int n, int in, int out)
+ms_ref_affine (float *y, const float *x, const float *w, const float *b, int n, int in, int out)
 {
   for (int i = 0; i < n; i++)
     for (int o = 0; o < out; o++)

@@ -84,15 +84,7 @@ broadcast_bias (float *y, const float *b, int n, int out)
 }
 
 void
-ms_linear (float *y, const float *x, const float *w, const float *b,
-           int n, int in, int out)
-{
-  broadcast_bias (y, b, n, out);
-  ms_gemm (0, 1, n, out, in, 1.0f, x, in, w, in, 1.0f, y, out);
-}
-
-void
-ms_conv1d (float *y, const float *x, const float *w, const float *b,
+ms_affine (float *y, const float *x, const float *w, const float *b,
            int n, int in, int out)
 {
   broadcast_bias (y, b, n, out);

@@ -29,20 +29,20 @@ struct _MsMemformerScratch {
 
 /* ---- weights ---------------------------------------------------------- */
 
-/* nn.Linear (out, in) and LayerNorm (cols 0) weights, bias of length out. */
+/* LayerNorm: weight and bias of length d. */
 static void
-bind_affine (MsBinder *b, MsAffine *a, int out, int in, const char *prefix, const char *name)
+bind_layernorm (MsBinder *b, MsAffine *a, int d, const char *prefix, const char *name)
 {
-  ms_binder_add_affine (b, a, out, in, out, prefix, name);
+  ms_binder_add_affine (b, a, d, 0, d, prefix, name);
 }
 
 static void
 bind_attn (MsBinder *b, MsAttnProj *p, int d, const char *prefix)
 {
-  bind_affine (b, &p->q, d, d, prefix, "q");
-  bind_affine (b, &p->k, d, d, prefix, "k");
-  bind_affine (b, &p->v, d, d, prefix, "v");
-  bind_affine (b, &p->o, d, d, prefix, "o");
+  ms_binder_add_linear (b, &p->q, d, d, prefix, "q");
+  ms_binder_add_linear (b, &p->k, d, d, prefix, "k");
+  ms_binder_add_linear (b, &p->v, d, d, prefix, "v");
+  ms_binder_add_linear (b, &p->o, d, d, prefix, "o");
 }
 
 void
@@ -60,13 +60,13 @@ ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w)
       g_autofree char *sa = g_strdup_printf ("%s.self_attn", p);
       g_autofree char *ma = g_strdup_printf ("%s.mem_attn", p);
       MsMemformerEncLayer *L = &w->enc[l];
-      bind_affine (b, &L->ln1, d, 0, p, "ln1");
-      bind_affine (b, &L->ln2, d, 0, p, "ln2");
-      bind_affine (b, &L->ln3, d, 0, p, "ln3");
+      bind_layernorm (b, &L->ln1, d, p, "ln1");
+      bind_layernorm (b, &L->ln2, d, p, "ln2");
+      bind_layernorm (b, &L->ln3, d, p, "ln3");
       bind_attn (b, &L->self_attn, d, sa);
       bind_attn (b, &L->mem_attn, d, ma);
-      bind_affine (b, &L->fc1, F, d, p, "ffn.fc1");
-      bind_affine (b, &L->fc2, d, F, p, "ffn.fc2");
+      ms_binder_add_linear (b, &L->fc1, F, d, p, "ffn.fc1");
+      ms_binder_add_linear (b, &L->fc2, d, F, p, "ffn.fc2");
     }
   for (int l = 0; l < c->n_dec_layers; l++)
     {
@@ -74,19 +74,19 @@ ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w)
       g_autofree char *sa = g_strdup_printf ("%s.self_attn", p);
       g_autofree char *ca = g_strdup_printf ("%s.cross_attn", p);
       MsMemformerDecLayer *L = &w->dec[l];
-      bind_affine (b, &L->ln1, d, 0, p, "ln1");
-      bind_affine (b, &L->ln2, d, 0, p, "ln2");
-      bind_affine (b, &L->ln3, d, 0, p, "ln3");
+      bind_layernorm (b, &L->ln1, d, p, "ln1");
+      bind_layernorm (b, &L->ln2, d, p, "ln2");
+      bind_layernorm (b, &L->ln3, d, p, "ln3");
       bind_attn (b, &L->self_attn, d, sa);
       bind_attn (b, &L->cross_attn, d, ca);
-      bind_affine (b, &L->fc1, F, d, p, "ffn.fc1");
-      bind_affine (b, &L->fc2, d, F, p, "ffn.fc2");
+      ms_binder_add_linear (b, &L->fc1, F, d, p, "ffn.fc1");
+      ms_binder_add_linear (b, &L->fc2, d, F, p, "ffn.fc2");
     }
-  bind_affine (b, &w->enc_ln_f, d, 0, "enc", "ln_f");
-  bind_affine (b, &w->dec_ln_f, d, 0, "dec", "ln_f");
-  bind_affine (b, &w->writer_q, d, d, "writer", "q");
-  bind_affine (b, &w->writer_k, d, d, "writer", "k");
-  bind_affine (b, &w->writer_v, d, d, "writer", "v");
+  bind_layernorm (b, &w->enc_ln_f, d, "enc", "ln_f");
+  bind_layernorm (b, &w->dec_ln_f, d, "dec", "ln_f");
+  ms_binder_add_linear (b, &w->writer_q, d, d, "writer", "q");
+  ms_binder_add_linear (b, &w->writer_k, d, d, "writer", "k");
+  ms_binder_add_linear (b, &w->writer_v, d, d, "writer", "v");
   ms_binder_add (b, &w->memory_bias, 2, (int[]) { c->n_slots, d }, "memory.bias");
   if (!c->tie_embeddings)
     ms_binder_add (b, &w->lm_head, 2, (int[]) { c->vocab_size, d }, "lm_head.weight");
@@ -161,12 +161,12 @@ attention_block (MsMemformerScratch *sc, const MsConfig *c, const MsAttnProj *p,
                  const float *xq, int Tq, const float *xkv, int Tk, const uint8_t *mask)
 {
   int d = c->d_model, dh = d / c->n_heads;
-  ms_linear (sc->q, xq, p->q.weight, p->q.bias, Tq, d, d);
-  ms_linear (sc->k, xkv, p->k.weight, p->k.bias, Tk, d, d);
-  ms_linear (sc->v, xkv, p->v.weight, p->v.bias, Tk, d, d);
+  ms_affine (sc->q, xq, p->q.weight, p->q.bias, Tq, d, d);
+  ms_affine (sc->k, xkv, p->k.weight, p->k.bias, Tk, d, d);
+  ms_affine (sc->v, xkv, p->v.weight, p->v.bias, Tk, d, d);
   ms_attention (sc->att, d, sc->probs, sc->q, d, sc->k, d, sc->v, d, Tq, Tk, c->n_heads, dh,
                 mask, 1.0f / sqrtf ((float) dh));
-  ms_linear (sc->proj, sc->att, p->o.weight, p->o.bias, Tq, d, d);
+  ms_affine (sc->proj, sc->att, p->o.weight, p->o.bias, Tq, d, d);
   add_into (x, sc->proj, (size_t) Tq * d);
 }
 
@@ -177,9 +177,9 @@ ffn_block (MsMemformerScratch *sc, const MsConfig *c, const MsAffine *ln, const 
 {
   int d = c->d_model, F = c->d_ff;
   ms_layernorm (sc->xn, x, ln->weight, ln->bias, n, d);
-  ms_linear (sc->hidden, sc->xn, fc1->weight, fc1->bias, n, d, F);
+  ms_affine (sc->hidden, sc->xn, fc1->weight, fc1->bias, n, d, F);
   ms_gelu_erf (sc->hidden, (size_t) n * F);
-  ms_linear (sc->proj, sc->hidden, fc2->weight, fc2->bias, n, F, d);
+  ms_affine (sc->proj, sc->hidden, fc2->weight, fc2->bias, n, F, d);
   add_into (x, sc->proj, (size_t) n * d);
 }
 
@@ -256,10 +256,10 @@ write_memory (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w,
   const float *M = s->memory;
   float *u = sc->att;
 
-  ms_linear (sc->q, M, w->writer_q.weight, w->writer_q.bias, K, d, d);        /* (K, d) */
-  ms_linear (sc->kself, M, w->writer_k.weight, w->writer_k.bias, K, d, d);    /* (K, d) */
-  ms_linear (sc->k, sc->enc, w->writer_k.weight, w->writer_k.bias, n, d, d);  /* (n, d) */
-  ms_linear (sc->v, sc->enc, w->writer_v.weight, w->writer_v.bias, n, d, d);  /* (n, d) */
+  ms_affine (sc->q, M, w->writer_q.weight, w->writer_q.bias, K, d, d);        /* (K, d) */
+  ms_affine (sc->kself, M, w->writer_k.weight, w->writer_k.bias, K, d, d);    /* (K, d) */
+  ms_affine (sc->k, sc->enc, w->writer_k.weight, w->writer_k.bias, n, d, d);  /* (n, d) */
+  ms_affine (sc->v, sc->enc, w->writer_v.weight, w->writer_v.bias, n, d, d);  /* (n, d) */
   for (int h = 0; h < H; h++)
     {
       float *p = sc->probs + (size_t) h * K * W;  /* (K, 1+n) */

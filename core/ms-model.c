@@ -14,6 +14,7 @@ typedef struct {
   const float **slot;
   int n_dims;
   int shape[3];
+  gboolean transpose;   /* a 2-D tensor kept as (shape[1], shape[0]) */
 } BinderEntry;
 
 struct _MsBinder {
@@ -73,6 +74,23 @@ ms_binder_add_affine (MsBinder *b, MsAffine *a, int rows, int cols, int n_bias,
   else
     ms_binder_add (b, &a->weight, 1, (int[]) { rows }, "%s.%s.weight", prefix, name);
   ms_binder_add (b, &a->bias, 1, (int[]) { n_bias }, "%s.%s.bias", prefix, name);
+}
+
+void
+ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char *prefix, const char *name)
+{
+  ms_binder_add_affine (b, a, out, in, out, prefix, name);
+  g_array_index (b->entries, BinderEntry, b->entries->len - 2).transpose = TRUE;   /* the weight, added before the bias */
+}
+
+/* (rows, cols) → (cols, rows) in place. */
+static void
+transpose_in_place (float *a, int rows, int cols)
+{
+  g_autofree float *copy = g_memdup2 (a, (size_t) rows * cols * sizeof (float));
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < cols; j++)
+      a[(size_t) j * rows + i] = copy[(size_t) i * cols + j];
 }
 
 static void
@@ -275,6 +293,8 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
       if (bad)
         g_ptr_array_add (m->warnings, g_strdup_printf ("%s: tensor '%s' has %zu NaN or infinite values",
                                                        m->path, e->name, bad));
+      if (e->transpose)
+        transpose_in_place (p, e->shape[0], e->shape[1]);
       *e->slot = p;
       p += t->n_elements;
     }

@@ -154,17 +154,17 @@ ms_rmt_step (MsSession *s, const int32_t *tokens, int n, float *nll)
     {
       const MsRmtLayer *L = &w->h[l];
       ms_layernorm (sc->xn, sc->x, L->ln_1.weight, L->ln_1.bias, T, d);
-      ms_conv1d (sc->qkv, sc->xn, L->c_attn.weight, L->c_attn.bias, T, d, 3 * d);
+      ms_affine (sc->qkv, sc->xn, L->c_attn.weight, L->c_attn.bias, T, d, 3 * d);
       ms_attention (sc->att, d, sc->probs, sc->qkv, 3 * d, sc->qkv + d, 3 * d, sc->qkv + 2 * d, 3 * d,
                     T, T, H, dh, sc->mask, 1.0f / sqrtf ((float) dh));
       offer_layer (s, sc, l, H, m, n);
-      ms_conv1d (sc->proj, sc->att, L->attn_proj.weight, L->attn_proj.bias, T, d, d);
+      ms_affine (sc->proj, sc->att, L->attn_proj.weight, L->attn_proj.bias, T, d, d);
       add_into (sc->x, sc->proj, (size_t) T * d);
 
       ms_layernorm (sc->xn, sc->x, L->ln_2.weight, L->ln_2.bias, T, d);
-      ms_conv1d (sc->hidden, sc->xn, L->c_fc.weight, L->c_fc.bias, T, d, F);
+      ms_affine (sc->hidden, sc->xn, L->c_fc.weight, L->c_fc.bias, T, d, F);
       ms_gelu_tanh (sc->hidden, (size_t) T * F);
-      ms_conv1d (sc->proj, sc->hidden, L->mlp_proj.weight, L->mlp_proj.bias, T, F, d);
+      ms_affine (sc->proj, sc->hidden, L->mlp_proj.weight, L->mlp_proj.bias, T, F, d);
       add_into (sc->x, sc->proj, (size_t) T * d);
     }
   ms_layernorm (sc->xn, sc->x, w->ln_f.weight, w->ln_f.bias, T, d);

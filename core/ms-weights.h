@@ -4,8 +4,9 @@
  * Each engine lists the tensors it needs with ms_binder_add(); the model
  * loader then checks every one against the file (present, exact shape),
  * allocates a single buffer for all of them, converts each to f32 and sets
- * the pointers.  Layout conventions: nn.Linear weight [out, in] (Memformer),
- * GPT-2 Conv1D weight [in, out] (RMT).
+ * the pointers.  Layout conventions in the files: nn.Linear weight
+ * [out, in] (Memformer), GPT-2 Conv1D weight [in, out] (RMT); in memory
+ * both are [in, out] (ms_binder_add_linear transposes).
  */
 #pragma once
 
@@ -68,6 +69,11 @@ void ms_binder_add (MsBinder *b, const float **slot, int n_dims, const int *shap
  * cols is 0 — and "@prefix.@name.bias" with shape (n_bias). */
 void ms_binder_add_affine (MsBinder *b, MsAffine *a, int rows, int cols, int n_bias,
                            const char *prefix, const char *name);
+
+/* Declares an nn.Linear: "@prefix.@name.weight" with shape (out, in) in the
+ * file and "@prefix.@name.bias" (out).  The weight is stored transposed,
+ * (in, out), the layout ms_affine multiplies by. */
+void ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char *prefix, const char *name);
 
 /* Engine hooks called by the loader. */
 void ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w);

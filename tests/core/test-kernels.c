@@ -32,7 +32,7 @@ assert_close (const float *got, const float *want, size_t n, double tol)
 static const int shapes[][3] = { { 1, 1, 1 }, { 7, 13, 5 }, { 3, 31, 17 }, { 29, 64, 3 }, { 65, 33, 130 } };
 
 static void
-test_linear_and_conv1d (void)
+test_affine (void)
 {
   for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
     {
@@ -40,14 +40,11 @@ test_linear_and_conv1d (void)
       g_autofree float *x = g_new (float, n * in), *w = g_new (float, in * out), *b = g_new (float, out);
       g_autofree float *y = g_new (float, n * out), *y_ref = g_new (float, n * out);
       fill (x, n * in, 1 + s, 1), fill (w, in * out, 2 + s, 0.5f), fill (b, out, 3 + s, 1);
-      ms_linear (y, x, w, b, n, in, out);
-      ms_ref_linear (y_ref, x, w, b, n, in, out);
+      ms_affine (y, x, w, b, n, in, out);
+      ms_ref_affine (y_ref, x, w, b, n, in, out);
       assert_close (y, y_ref, n * out, 1e-5);
-      ms_linear (y, x, w, NULL, n, in, out);
-      ms_ref_linear (y_ref, x, w, NULL, n, in, out);
-      assert_close (y, y_ref, n * out, 1e-5);
-      ms_conv1d (y, x, w, b, n, in, out);
-      ms_ref_conv1d (y_ref, x, w, b, n, in, out);
+      ms_affine (y, x, w, NULL, n, in, out);
+      ms_ref_affine (y_ref, x, w, NULL, n, in, out);
       assert_close (y, y_ref, n * out, 1e-5);
     }
 }
@@ -163,7 +160,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/kernels/linear-conv1d", test_linear_and_conv1d);
+  g_test_add_func ("/kernels/affine", test_affine);
   g_test_add_func ("/kernels/layernorm", test_layernorm);
   g_test_add_func ("/kernels/softmax", test_softmax);
   g_test_add_func ("/kernels/gelu", test_gelu);
