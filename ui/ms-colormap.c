@@ -112,7 +112,8 @@ ms_colormap_fit_range (MsColormap cmap, const float *values, size_t n,
                        double want_min, double want_max, double *vmin, double *vmax)
 {
   double lo = INFINITY, hi = -INFINITY;
-  for (size_t i = 0; i < n; i++)
+  gboolean given = isfinite (want_min) && isfinite (want_max);   /* then the data does not matter */
+  for (size_t i = 0; i < n && !given; i++)
     if (isfinite (values[i]))
       {
         lo = MIN (lo, values[i]);

@@ -16,7 +16,9 @@ struct _MsHeatmap {
   gatomicrefcount ref_count;
   /* Owned */
   float *values;             /* (rows, cols) row-major, NaN = no data */
-  cairo_surface_t *image;    /* cols × rows RGB24, rebuilt by update_image() */
+  cairo_surface_t *image;    /* cols × rows RGB24 cache, NULL after a change: built by
+                                the first draw (ensure_image), so a heatmap created,
+                                recoloured and given a range colours its cells once */
   char *title;
   char *x_label;
   char *y_label;
@@ -98,14 +100,26 @@ ms_heatmap_paint_image (cairo_t *cr, cairo_surface_t *image, gboolean top_down, 
   cairo_restore (cr);
 }
 
-/* Fits the range and rebuilds the image: the one place cells are coloured. */
+/* Fits the range after a change of values, colormap or range, and drops
+ * the cell image. */
 static void
 update_image (MsHeatmap *hm)
 {
   ms_colormap_fit_range (hm->cmap, hm->values, (size_t) hm->rows * hm->cols, hm->want_min, hm->want_max,
                          &hm->vmin, &hm->vmax);
   g_clear_pointer (&hm->image, cairo_surface_destroy);
-  hm->image = ms_heatmap_image_new (hm->values, hm->rows, hm->cols, hm->cmap, hm->vmin, hm->vmax);
+}
+
+/* The cell image, coloured now if a change dropped it: the one place cells
+ * are coloured.  Fills a cache inside a const heatmap, so one heatmap must
+ * not be drawn from two threads at once. */
+static cairo_surface_t *
+ensure_image (const MsHeatmap *hm)
+{
+  MsHeatmap *cache = (MsHeatmap *) hm;
+  if (!cache->image)
+    cache->image = ms_heatmap_image_new (hm->values, hm->rows, hm->cols, hm->cmap, hm->vmin, hm->vmax);
+  return cache->image;
 }
 
 MsHeatmap *
@@ -231,7 +245,7 @@ MsColormap ms_heatmap_get_colormap (const MsHeatmap *hm) { return hm->cmap; }
 const char *ms_heatmap_get_title (const MsHeatmap *hm) { return hm->title; }
 const char *ms_heatmap_get_colorbar_label (const MsHeatmap *hm) { return hm->colorbar_label; }
 gboolean ms_heatmap_get_top_down (const MsHeatmap *hm) { return hm->top_down; }
-cairo_surface_t *ms_heatmap_peek_image (const MsHeatmap *hm) { return hm->image; }
+cairo_surface_t *ms_heatmap_peek_image (const MsHeatmap *hm) { return ensure_image (hm); }
 
 void
 ms_heatmap_get_axes_spec (const MsHeatmap *hm, MsAxesSpec *spec)
@@ -273,7 +287,7 @@ ms_heatmap_draw (const MsHeatmap *hm, cairo_t *cr, double width, double height)
   MsAxesLayout layout;
   MsRect strip;
   layout_figure (hm, cr, width, height, &spec, &layout, &strip);
-  ms_heatmap_paint_image (cr, hm->image, hm->top_down, &layout.plot);
+  ms_heatmap_paint_image (cr, ensure_image (hm), hm->top_down, &layout.plot);
   ms_axes_draw (cr, &spec, &layout);
   ms_colorbar_draw (cr, &strip, hm->cmap, hm->vmin, hm->vmax, hm->colorbar_label);
 }

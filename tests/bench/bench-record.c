@@ -35,8 +35,8 @@ file_size (const char *path)
   return g_stat (path, &st) == 0 ? st.st_size : 0;
 }
 
-/* CPU time of the whole process (the recorder works on the calling thread;
- * OpenBLAS threads count too when T > 1). */
+/* CPU time of the whole process: the stepping thread, the recorder's
+ * writer thread and, when T > 1, OpenBLAS's threads. */
 static double
 cpu_seconds (void)
 {

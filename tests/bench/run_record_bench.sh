@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The recording benchmark (issue 3), never a test:
 #   1. bench-record: the small Memformer and RMT benchmark models over N segments, plain vs recorded
-#      with f16 attention for every layer and head (9 runs each way); overhead, bytes per segment;
+#      with f16 attention for every layer and head (9 runs each way), with 1 and with 2 OpenBLAS
+#      threads (the recorder's writer thread then shares the second core); overhead, bytes per segment;
 #   2. memscope-cli export of the retention heatmap of a 10,000-segment, 64-slot recording, as PNG and
 #      PDF, timed over 5 runs each.
 # usage: tests/bench/run_record_bench.sh [BUILD_DIR] [N_SEGMENTS]   (default 400)
@@ -13,9 +14,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ninja -C "$build" >/dev/null
 /usr/bin/python3 tests/bench/make_bench_models.py --out "$work/models" --only small-memformer small-rmt >/dev/null
-echo "## Recording overhead ($n segments, 1 thread, f16 attention, every layer and head)"
-for m in small-memformer small-rmt; do
-  "$build/tests/bench/bench-record" "$work/models/$m.safetensors" "$n" "$work" --threads 1
+echo "## Recording overhead ($n segments, f16 attention, every layer and head)"
+for threads in 1 2; do
+  for m in small-memformer small-rmt; do
+    "$build/tests/bench/bench-record" "$work/models/$m.safetensors" "$n" "$work" --threads $threads
+  done
 done
 
 echo "## Exporting the retention heatmap of a 10,000-segment, 64-slot recording"
