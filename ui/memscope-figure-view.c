@@ -25,6 +25,9 @@ struct _MemscopeFigureView {
                                 * node every frame, so hover and selection only
                                 * redraw (and damage) the highlights over it */
   int drawn_w, drawn_h;
+  MsRect plots[3];             /* the figure's data areas at plots_w × plots_h … */
+  int n_plots;                 /* … and how many; 0 = not laid out since the figure changed */
+  int plots_w, plots_h;
   char *message;               /* why there is no figure */
   cairo_surface_t *measure_surface;
   cairo_t *measure;            /* measures text for hit-testing */
@@ -94,6 +97,7 @@ drop_figure (MemscopeFigureView *self)
 {
   g_clear_pointer (&self->figure, ms_view_figure_free);
   g_clear_pointer (&self->drawn, gsk_render_node_unref);
+  self->n_plots = 0;
 }
 
 static void
@@ -205,35 +209,49 @@ memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, co
 
 /* ---- drawing ---- */
 
+/* The figure's data areas at the widget's size, laid out once per figure
+ * and size: laying out measures every label (about 0.7 ms), and hover,
+ * selection and hit-testing need the areas on every event. */
+static int
+plot_rects (MemscopeFigureView *self)
+{
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  if (self->n_plots == 0 || self->plots_w != w || self->plots_h != h)
+    {
+      self->n_plots = ms_view_figure_get_plot_rects (self->figure, self->measure, w, h, self->plots);
+      self->plots_w = w, self->plots_h = h;
+    }
+  return self->n_plots;
+}
+
 static gboolean
-highlight_rect (MemscopeFigureView *self, cairo_t *cr, double w, double h, int panel, MsRect *out, gboolean slot)
+highlight_rect (MemscopeFigureView *self, int panel, MsRect *out, gboolean slot)
 {
   const MsViewData *v = panel == 1 && self->data_b ? self->data_b : self->data_a;
-  int row, col;
+  int n = plot_rects (self), row, col;
   if (slot)
     return slot_cell (self->kind, self->slot, &row, &col)
-           && ms_view_figure_cell_rect (self->figure, cr, w, h, panel, row, col, out);
+           && ms_view_figure_cell_rect_in (self->figure, self->plots, n, panel, row, col, out);
   if (!x_is_segment (self->kind) || self->segment < 0)
     return FALSE;
-  return ms_view_figure_cell_rect (self->figure, cr, w, h, panel, -1, column_of_x (v, self->segment) - self->col0,
-                                   out);
+  return ms_view_figure_cell_rect_in (self->figure, self->plots, n, panel, -1,
+                                      column_of_x (v, self->segment) - self->col0, out);
 }
 
 /* The current segment's and the selected slot's outlines: 2 px borders on
  * whole pixels around the cells, so thin cells still show. */
 static void
-append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot, double w, double h)
+append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
 {
   static const GdkRGBA red = { HIGHLIGHT_R, HIGHLIGHT_G, HIGHLIGHT_B, 1 };
   const GdkRGBA colours[4] = { red, red, red, red };
   const float widths[4] = { 2, 2, 2, 2 };
-  MsRect rects[3];
-  int n = ms_view_figure_get_plot_rects (self->figure, self->measure, w, h, rects);
+  int n = plot_rects (self);
   for (int p = 0; p < n; p++)
     for (int s = 0; s < 2; s++)
       {
         MsRect r;
-        if (!highlight_rect (self, self->measure, w, h, p, &r, s))
+        if (!highlight_rect (self, p, &r, s))
           continue;
         double x0 = floor (r.x), x1 = MAX (ceil (r.x + r.width), x0 + 2);
         double y0 = floor (r.y), y1 = MAX (ceil (r.y + r.height), y0 + 2);
@@ -287,15 +305,14 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       self->drawn_w = w, self->drawn_h = h;
     }
   gtk_snapshot_append_node (snapshot, self->drawn);
-  append_highlights (self, snapshot, w, h);
+  append_highlights (self, snapshot);
 }
 
 gboolean
 memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect_t *rect)
 {
-  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
   MsRect r;
-  if (!memscope_figure_view_update (self, NULL) || !highlight_rect (self, self->measure, w, h, 0, &r, FALSE))
+  if (!memscope_figure_view_update (self, NULL) || !highlight_rect (self, 0, &r, FALSE))
     return FALSE;
   graphene_rect_init (rect, r.x, r.y, r.width, r.height);
   return TRUE;
@@ -425,8 +442,7 @@ hit_at (MemscopeFigureView *self, double x, double y, MsViewFigureHit *hit)
 {
   if (!memscope_figure_view_update (self, NULL))
     return FALSE;
-  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
-  if (!ms_view_figure_hit (self->figure, self->measure, w, h, x, y, hit))
+  if (!ms_view_figure_hit_in (self->figure, self->plots, plot_rects (self), x, y, hit))
     return FALSE;
   hit->col += self->col0;
   return TRUE;

@@ -228,9 +228,16 @@ ms_view_figure_hit (const MsViewFigure *fig, cairo_t *cr, double width, double h
 {
   MsRect rects[3];
   int n = ms_view_figure_get_plot_rects (fig, cr, width, height, rects);
-  for (int p = 0; p < n; p++)
+  return ms_view_figure_hit_in (fig, rects, n, x, y, hit);
+}
+
+gboolean
+ms_view_figure_hit_in (const MsViewFigure *fig, const MsRect *plots, int n_plots, double x, double y,
+                       MsViewFigureHit *hit)
+{
+  for (int p = 0; p < n_plots; p++)
     {
-      const MsRect *r = &rects[p];
+      const MsRect *r = &plots[p];
       if (fig->panels[0])
         {
           if (ms_heatmap_cell_at (panel_heatmap (fig, p), r, x, y, &hit->row, &hit->col))
@@ -254,9 +261,16 @@ ms_view_figure_cell_rect (const MsViewFigure *fig, cairo_t *cr, double width, do
 {
   MsRect rects[3];
   int n = ms_view_figure_get_plot_rects (fig, cr, width, height, rects);
-  if (panel < 0 || panel >= n)
+  return ms_view_figure_cell_rect_in (fig, rects, n, panel, row, col, rect);
+}
+
+gboolean
+ms_view_figure_cell_rect_in (const MsViewFigure *fig, const MsRect *plots, int n_plots, int panel, int row, int col,
+                             MsRect *rect)
+{
+  if (panel < 0 || panel >= n_plots)
     return FALSE;
-  const MsRect *r = &rects[panel];
+  const MsRect *r = &plots[panel];
   if (fig->panels[0])
     {
       MsHeatmap *hm = panel_heatmap (fig, panel);

@@ -59,6 +59,14 @@ int ms_view_figure_get_plot_rects (const MsViewFigure *fig, cairo_t *cr, double 
 gboolean ms_view_figure_cell_rect (const MsViewFigure *fig, cairo_t *cr, double width, double height, int panel,
                                    int row, int col, MsRect *rect);
 
+/* ms_view_figure_hit and ms_view_figure_cell_rect on data areas already
+ * laid out (@plots, @n_plots from ms_view_figure_get_plot_rects): laying
+ * out measures every label, so a widget keeps the areas of its size. */
+gboolean ms_view_figure_hit_in (const MsViewFigure *fig, const MsRect *plots, int n_plots, double x, double y,
+                                MsViewFigureHit *hit);
+gboolean ms_view_figure_cell_rect_in (const MsViewFigure *fig, const MsRect *plots, int n_plots, int panel, int row,
+                                      int col, MsRect *rect);
+
 /* MsFigureDrawFunc: draws @fig (an MsViewFigure) into (0, 0)–(width, height). */
 void ms_view_figure_draw (cairo_t *cr, double width, double height, gpointer fig);
 
