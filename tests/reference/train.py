@@ -60,10 +60,18 @@ def _merge(x):
     return x.transpose(1, 2).reshape(b, t, h * dh)
 
 
+# How the attention products are computed (--products): "broadcast" multiplies and sums whole tensors, which
+# beat torch 1.13's bmm while OpenBLAS ran its fallback (Prescott) kernels on this CPU, and is what the copy
+# models were trained with; "matmul" is torch.matmul, 2-8x faster per product once OpenBLAS runs its AVX-512
+# kernels (OPENBLAS_CORETYPE=SkylakeX).  The two round differently, so a model is reproduced byte for byte
+# only with the setting (and OpenBLAS kernels) it was trained with; memscope.source records both.
+PRODUCTS = {"broadcast": lambda a, b: (a.unsqueeze(-1) * b.unsqueeze(-3)).sum(-2), "matmul": torch.matmul}
+_products = PRODUCTS["broadcast"]
+
+
 def _bmm(a, b):
-    """a [..., n, k] @ b [..., k, m] by broadcasting: torch 1.13's CPU bmm loops over tiny matrices one at a
-    time, which made it the slowest operation of a training step."""
-    return (a.unsqueeze(-1) * b.unsqueeze(-3)).sum(-2)
+    """a [..., n, k] @ b [..., k, m] with the --products method."""
+    return _products(a, b)
 
 
 def _attention(q, k, v, n_heads, allowed=None):
@@ -344,8 +352,12 @@ def main():
     ap.add_argument("--curriculum", choices=("auto", "none"), default="auto",
                     help="auto: start on easier variants of the task (CURRICULUM) and move on at "
                          f"{LEVEL_UP_ACCURACY} running batch accuracy; none: the task from the first step")
+    ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
+                    help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
     args = ap.parse_args()
+    global _products
+    _products = PRODUCTS[args.products]
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -402,7 +414,11 @@ def main():
                f"--steps {step} --d-model {args.d_model} --n-heads {args.n_heads} --layers {args.layers} "
                f"--d-ff {args.d_ff} --slots {args.slots} --segment-len {args.segment_len} --mask {args.mask} "
                f"--batch {args.batch} --lr {args.lr} --warmup {args.warmup} --check-every {args.check_every} "
-               f"--stop-at {args.stop_at} --dtype {args.dtype} --curriculum {args.curriculum}")
+               f"--stop-at {args.stop_at} --dtype {args.dtype} --curriculum {args.curriculum}"
+               + (f" --products {args.products}" if args.products != "broadcast" else ""))
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    if coretype:
+        command = f"OPENBLAS_CORETYPE={coretype} {command}"
     source = (f"{command} (Memscope's trainer, torch {torch.__version__}, 1 thread): {args.arch} trained on the "
               f"{args.task} task (tests/reference/tasks.py, segment_len {args.segment_len}) from seed {args.seed} "
               f"for {step} steps of {args.batch} instances, full backpropagation through time over all "
