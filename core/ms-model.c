@@ -83,14 +83,20 @@ ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char *pre
   g_array_index (b->entries, BinderEntry, b->entries->len - 2).transpose = TRUE;   /* the weight, added before the bias */
 }
 
-/* (rows, cols) → (cols, rows) in place. */
-static void
+/* (rows, cols) → (cols, rows) in place; FALSE when the copy it needs
+ * cannot be allocated. */
+static gboolean
 transpose_in_place (float *a, int rows, int cols)
 {
-  g_autofree float *copy = g_memdup2 (a, (size_t) rows * cols * sizeof (float));
+  size_t n = (size_t) rows * cols;
+  g_autofree float *copy = g_try_new (float, n);
+  if (!copy)
+    return FALSE;
+  memcpy (copy, a, n * sizeof (float));
   for (int i = 0; i < rows; i++)
     for (int j = 0; j < cols; j++)
       a[(size_t) j * rows + i] = copy[(size_t) i * cols + j];
+  return TRUE;
 }
 
 static void
@@ -293,8 +299,12 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
       if (bad)
         g_ptr_array_add (m->warnings, g_strdup_printf ("%s: tensor '%s' has %zu NaN or infinite values",
                                                        m->path, e->name, bad));
-      if (e->transpose)
-        transpose_in_place (p, e->shape[0], e->shape[1]);
+      if (e->transpose && !transpose_in_place (p, e->shape[0], e->shape[1]))
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate memory to lay out tensor '%s'",
+                       m->path, e->name);
+          return FALSE;
+        }
       *e->slot = p;
       p += t->n_elements;
     }

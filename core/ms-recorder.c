@@ -24,13 +24,13 @@
 #include <unistd.h>
 
 /* Records circulating between the stepping and the writing thread: as
- * many as fit in RECORDS_BUDGET bytes, between 3 (one being filled, one
- * being written, one spare) and 64.  Enough to ride out a WAL checkpoint
+ * many as fit in RECORDS_BUDGET bytes, up to 64, and at least one (then
+ * stepping and writing take turns: a huge model's record may be larger
+ * than the budget by itself).  Enough to ride out a WAL checkpoint
  * (the writer copies up to 32 MiB into the database and syncs it) without
  * stopping the model: with 3, the paired-median overhead of the small RMT
  * benchmark was 17.5%; with 48, 12–13% (bench-record, 15 repeats). */
 #define RECORDS_BUDGET (32u << 20)
-#define RECORDS_MIN 3
 #define RECORDS_MAX 64
 
 typedef struct {
@@ -532,49 +532,56 @@ writer_main (gpointer data)
 
 /* ---- the pipeline ----------------------------------------------------- */
 
-/* Allocates the records and the writer's scratch for @c's largest segment. */
-static void
-pipeline_init (Recorder *r)
+/* Allocates the records and the writer's scratch for @c's largest segment;
+ * FALSE (and @error naming the database) when memory runs out. */
+static gboolean
+pipeline_init (Recorder *r, GError **error)
 {
   const MsConfig *c = r->config;
-  int K = c->n_slots, L = c->segment_len, H = c->n_heads;
-  size_t state = (size_t) K * c->d_model;
+  size_t K = c->n_slots, L = c->segment_len, H = c->n_heads, T = 2 * K + L;
+  size_t state = K * c->d_model;
   if (c->arch == MS_ARCH_MEMFORMER)
     {
       r->max_attn = c->n_enc_layers + 1;
-      r->max_attn_floats = (size_t) H * (c->n_enc_layers * L * K + K * (1 + L));
+      r->max_attn_floats = H * (c->n_enc_layers * L * K + K * (1 + L));
     }
   else
     {
       r->max_attn = 2 * c->n_layers;
-      r->max_attn_floats = (size_t) H * c->n_layers * (L * K + K * (2 * K + L));
+      r->max_attn_floats = H * c->n_layers * (L * K + K * T);
     }
   size_t record_bytes = (2 * state + L) * sizeof (float) + r->max_attn * sizeof (AttnCopy)
                         + r->max_attn_floats * sizeof (float);
-  r->n_records = (int) CLAMP (RECORDS_BUDGET / record_bytes, RECORDS_MIN, RECORDS_MAX);
+  r->n_records = (int) CLAMP (RECORDS_BUDGET / record_bytes, 1, RECORDS_MAX);
   r->records = g_new0 (SegmentRecord, r->n_records);
   r->empty = g_async_queue_new ();
   r->stepped = g_async_queue_new ();
-  for (int i = 0; i < r->n_records; i++)
+  r->end_of_run.segment = -1;
+  gboolean ok = TRUE;
+  for (int i = 0; ok && i < r->n_records; i++)
     {
       SegmentRecord *rec = &r->records[i];
-      rec->memory_in = g_new (float, state);
-      rec->memory_out = g_new (float, state);
-      rec->nll = g_new (float, L);
-      rec->attn = g_new (AttnCopy, r->max_attn);
-      rec->attn_data = g_new (float, r->max_attn_floats);
+      rec->memory_in = g_try_new (float, state);
+      rec->memory_out = g_try_new (float, state);
+      rec->nll = g_try_new (float, L);
+      rec->attn = g_try_new (AttnCopy, r->max_attn);
+      rec->attn_data = g_try_new (float, r->max_attn_floats);
+      ok = rec->memory_in && rec->memory_out && rec->nll && rec->attn && rec->attn_data;
       g_async_queue_push (r->empty, rec);
     }
-  r->end_of_run.segment = -1;
-  int T = 2 * K + L;
-  r->half = g_new (uint16_t, (size_t) MAX (L * MAX (K, L), MAX (K * (1 + L), K * T)));
+  r->half = g_try_new (uint16_t, MAX (L * MAX (K, L), MAX (K * (1 + L), K * T)));
   r->text = g_new (uint8_t, L);
   r->read_usage = g_new0 (float, K);
   r->cos_prev = g_new (float, K);
   r->write = ms_write_distribution_new (K, L);
+  if (!ok || !r->half)
+    g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu bytes of "
+                 "observations per segment)", r->path, record_bytes);
+  return ok && r->half;
 }
 
-/* Tells @progress about every segment committed since the last call. */
+/* Tells @progress about every segment committed since the last call; on
+ * the calling thread, so callers need no locking. */
 static void
 report_committed (Recorder *r, int done, int n_segments, int *reported, MsProgressFunc progress, gpointer data)
 {
@@ -705,12 +712,16 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
       return FALSE;
     }
 
-  pipeline_init (&r);
   r.tokens = tokens;
   guint kinds = MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL
                 | (c->arch == MS_ARCH_MEMFORMER ? MS_OBS_READER | MS_OBS_WRITER : MS_OBS_RMT_READ | MS_OBS_RMT_WRITE);
   ms_session_set_observer (session, kinds, observe, &r);
-  r.writer = g_thread_try_new ("memscope-recorder", writer_main, &r, error);
+  g_autoptr (GError) thread_error = NULL;
+  if (pipeline_init (&r, error)
+      && !(r.writer = g_thread_try_new ("memscope-recorder", writer_main, &r, &thread_error)))
+    g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s); run %"
+                 G_GINT64_FORMAT " keeps its %d committed segments and can be resumed", db_path,
+                 thread_error->message, r.run_id, done);
   if (!r.writer)
     {
       recorder_clear (&r);
@@ -724,14 +735,10 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   int reported = done;
   for (int t = done; t < n_segments; t++)
     {
+      SegmentRecord *rec = g_async_queue_pop (r.empty);   /* waits while all records are in flight */
       report_committed (&r, done, n_segments, &reported, progress, progress_data);
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          cancelled = TRUE;
-          break;
-        }
-      SegmentRecord *rec = g_async_queue_pop (r.empty);
-      if (g_atomic_int_get (&r.failed))
+      cancelled = g_cancellable_is_cancelled (cancellable);
+      if (cancelled || g_atomic_int_get (&r.failed))
         {
           g_async_queue_push (r.empty, rec);
           break;
@@ -749,7 +756,14 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
         }
       g_async_queue_push (r.stepped, rec);
     }
+  /* Let the writer finish what was stepped, reporting each commit as it
+   * hands the record back. */
   g_async_queue_push (r.stepped, &r.end_of_run);
+  for (int i = 0; i < r.n_records; i++)
+    {
+      g_async_queue_pop (r.empty);   /* every record comes back, written or (after a failure) not */
+      report_committed (&r, done, n_segments, &reported, progress, progress_data);
+    }
   g_thread_join (g_steal_pointer (&r.writer));
   report_committed (&r, done, n_segments, &reported, progress, progress_data);
 
