@@ -157,8 +157,8 @@ recall_generate (int L, MsRng *rng, uint8_t *tokens, uint8_t *answer)
     {
       int at = (RECALL_CONTEXT_SEGMENTS + q / per) * L + 3 * (q % per);
       int i = order[q];
-      tokens[at] = '?';
-      tokens[at + 1] = (uint8_t) keys[i];
+      tokens[at] = (uint8_t) keys[i];
+      tokens[at + 1] = '?';
       tokens[at + 2] = values[i];
       answer[at + 2] = 1;
     }

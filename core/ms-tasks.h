@@ -27,9 +27,8 @@
  *   offsets  for i < 4: below(L − 2), the pair's first token in its segment
  *   order    over [0..3]: for i < 4: j = i + below(4 − i), swap
  *   then 6 context segments of '.' with the pairs written in, then the pairs
- *   queried in that order as "?Kv", ⌊L/3⌋ per segment, each query segment
- *   padded with '.' to L; the values v are the answer tokens.  The query
- *   mark comes first so that the token predicting v is the key itself.
+ *   queried in that order as "K?v", ⌊L/3⌋ per segment, each query segment
+ *   padded with '.' to L; the values v are the answer tokens.
  */
 #pragma once
 

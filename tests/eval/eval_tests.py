@@ -96,8 +96,8 @@ def tasks_semantics(a):
             for i, is_answer in enumerate(answer):
                 if is_answer:
                     check(i >= 6 * L, "answers only in the query segments")
-                    key = tokens[i - 1]
-                    check(tokens[i - 2] == ord("?") and tokens[i] == pairs[key], "query ?Kv: answer = its value")
+                    key = tokens[i - 2]
+                    check(tokens[i - 1] == ord("?") and tokens[i] == pairs[key], "query answer = its value")
                     answered.add(key)
                     # the query segment never contains the pair itself
                     seg = i // L

@@ -31,11 +31,9 @@ RECALL_KEYS = "ABCDEFGHIJKLMNOP", values digits "0123456789"; draws in this orde
     offsets     for i in 0..3: below(L - 2); pair i is written at token seg[i]*L + offset
     order       Fisher-Yates over [0 .. 3]: for i in 0..3: j = i + below(4 - i), swap(i, j)
     context     6 segments of '.' with the 4 pairs written in
-    queries     pairs queried in `order` as "?Kv", floor(L/3) queries per segment, each query segment padded
-                with '.' to L tokens (ceil(4 / floor(L/3)) segments); the values v are the answer tokens. The
-                query mark comes first so that the token predicting v is the key itself: with "K?v" both
-                architectures learnt to keep the values but not to look them up by key
-    e.g. L=8, seed 1:  "..B=1..." ".....G=3" "....K=5." "....F=8." "........" "........" "?G3?B1.." "?K5?F8.."
+    queries     pairs queried in `order` as "K?v", floor(L/3) queries per segment, each query segment padded
+                with '.' to L tokens (ceil(4 / floor(L/3)) segments); the values v are the answer tokens
+    e.g. L=8, seed 1:  "..B=1..." ".....G=3" "....K=5." "....F=8." "........" "........" "G?3B?1.." "K?5F?8.."
 
 Command line: `tasks.py TASK --segment-len L [--seed S] [--n N] [--mask]` prints N instances, one a line
 (with --mask a second line per instance marking answer tokens with '^'); `--out FILE` instead writes the N
@@ -132,7 +130,7 @@ def recall_instance(rng, segment_len, pairs=RECALL_PAIRS, context_segments=RECAL
         segment = bytearray()
         seg_answer = []
         for i in order[start:start + per]:
-            segment += bytes([ord("?"), keys[i], values[i]])
+            segment += bytes([keys[i], ord("?"), values[i]])
             seg_answer += [False, False, True]
         segment += b"." * (L - len(segment))
         seg_answer += [False] * (L - len(seg_answer))
