@@ -1,0 +1,111 @@
+/* test-recorder.c — what callers of ms_record rely on now that a writer
+ * thread commits the segments: progress comes on the calling thread, once
+ * per committed segment, in order, and its count is what the database
+ * holds; a cancel (here from inside the progress callback, as the CLI's
+ * Ctrl-C handler and the workbench's Cancel button do) stops the run with
+ * MS_ERROR_CANCELLED, keeps every segment stepped before it committed, and
+ * resuming completes the run. */
+#include <glib/gstdio.h>
+
+#include "ms-error.h"
+#include "ms-recorder.h"
+#include "ms-recording.h"
+
+static const char *fixture_dir;
+
+#define N_TEXT 1000   /* 125 segments of 8 */
+
+typedef struct {
+  GThread *caller;
+  GArray *reported;      /* int: each progress call's done count */
+  int total;
+  int cancel_at;         /* cancel when this many are reported; 0 = never */
+  GCancellable *cancellable;
+} Progress;
+
+static void
+on_progress (int done, int total, gpointer data)
+{
+  Progress *p = data;
+  g_assert_true (g_thread_self () == p->caller);
+  g_array_append_val (p->reported, done);
+  p->total = total;
+  if (p->cancel_at && done == p->cancel_at)
+    g_cancellable_cancel (p->cancellable);
+}
+
+static int
+committed (const char *db, gint64 run, char **status)
+{
+  GError *error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (db, &error);
+  g_assert_no_error (error);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run, &error);
+  g_assert_no_error (error);
+  *status = g_strdup (info->status);
+  return info->segments_done;
+}
+
+static void
+check_model (gconstpointer name)
+{
+  g_autofree char *dir = g_dir_make_tmp ("memscope-recorder-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "r.sqlite", NULL), *input = g_build_filename (dir, "in.txt", NULL);
+  char text[N_TEXT];
+  for (int i = 0; i < N_TEXT; i++)
+    text[i] = (char) (32 + (i * 37) % 90);
+  g_assert_true (g_file_set_contents (input, text, N_TEXT, NULL));
+  g_autofree char *path = g_strdup_printf ("%s/%s.safetensors", fixture_dir, (const char *) name);
+  GError *error = NULL;
+  g_autoptr (MsModel) model = ms_model_load (path, &error);
+  g_assert_no_error (error);
+  int L = ms_model_get_config (model)->segment_len, S = (N_TEXT + L - 1) / L;
+
+  /* cancelled from the progress callback after 10 segments */
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Progress p = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (int)), 0, 10, cancellable };
+  MsRecordOptions opts = { NULL, 0, 0, MS_ATTN_STORE_F16 };
+  gint64 run = 0;
+  g_assert_false (ms_record (db, model, input, &opts, 0, on_progress, &p, cancellable, &run, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpint (run, ==, 1);
+  g_assert_cmpint (p.total, ==, S);
+  for (guint i = 0; i < p.reported->len; i++)
+    g_assert_cmpint (g_array_index (p.reported, int, i), ==, (int) i + 1);
+  g_autofree char *status = NULL;
+  int done = committed (db, run, &status);
+  g_assert_cmpint (done, ==, (int) p.reported->len);   /* every commit reported, nothing more */
+  g_assert_cmpint (done, >=, 10);
+  g_assert_cmpint (done, <, S);
+  g_assert_cmpstr (status, !=, "complete");   /* "recording" here: its writer, this process, lives */
+
+  /* resumed: the rest, reported from done + 1 on */
+  g_array_set_size (p.reported, 0);
+  p.cancel_at = 0;
+  g_autoptr (GCancellable) fresh = g_cancellable_new ();
+  g_assert_true (ms_record (db, model, input, &opts, run, on_progress, &p, fresh, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (p.reported->len, ==, S - done);
+  for (guint i = 0; i < p.reported->len; i++)
+    g_assert_cmpint (g_array_index (p.reported, int, i), ==, done + (int) i + 1);
+  g_clear_pointer (&status, g_free);
+  g_assert_cmpint (committed (db, run, &status), ==, S);
+  g_assert_cmpstr (status, ==, "complete");
+
+  g_array_unref (p.reported);
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
+  g_unlink (db), g_unlink (wal), g_unlink (shm), g_unlink (input);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  fixture_dir = g_getenv ("MEMSCOPE_FIXTURES");
+  g_assert_nonnull (fixture_dir);
+  g_test_add_data_func ("/recorder/progress-cancel-resume/memformer", "memformer", check_model);
+  g_test_add_data_func ("/recorder/progress-cancel-resume/rmt", "rmt_blocks", check_model);
+  return g_test_run ();
+}
