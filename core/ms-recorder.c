@@ -745,9 +745,11 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
         }
       size_t begin = (size_t) t * segment_len;
       int n = (int) MIN ((size_t) segment_len, n_tokens - begin);
-      *rec = (SegmentRecord) { .segment = t, .token_begin = begin, .last = t + 1 == n_segments,
-                               .memory_in = rec->memory_in, .memory_out = rec->memory_out, .nll = rec->nll,
-                               .attn = rec->attn, .attn_data = rec->attn_data };
+      rec->segment = t;
+      rec->token_begin = begin;
+      rec->last = t + 1 == n_segments;
+      rec->n_attn = 0;
+      rec->attn_used = 0;
       r.filling = rec;
       if (!ms_session_step (session, tokens + begin, n, NULL, &step_error))
         {
