@@ -24,10 +24,9 @@ struct _MemscopeFigureView {
   GskRenderNode *drawn;        /* the figure drawn at the widget's size: the same
                                 * node every frame, so hover and selection only
                                 * redraw (and damage) the highlights over it */
-  int drawn_w, drawn_h;
-  MsRect plots[3];             /* the figure's data areas at plots_w × plots_h … */
-  int n_plots;                 /* … and how many; 0 = not laid out since the figure changed */
-  int plots_w, plots_h;
+  MsRect plots[3];             /* the figure's data areas at the same size … */
+  int n_plots;                 /* … and how many; 0 = not laid out yet */
+  int laid_out_w, laid_out_h;  /* the size @drawn and @plots are for */
   char *message;               /* why there is no figure */
   cairo_surface_t *measure_surface;
   cairo_t *measure;            /* measures text for hit-testing */
@@ -209,6 +208,18 @@ memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, co
 
 /* ---- drawing ---- */
 
+/* Drops the drawn figure and its laid-out areas when the widget's size is
+ * not the one they were made for. */
+static void
+fit_to_size (MemscopeFigureView *self, int w, int h)
+{
+  if (self->laid_out_w == w && self->laid_out_h == h)
+    return;
+  g_clear_pointer (&self->drawn, gsk_render_node_unref);
+  self->n_plots = 0;
+  self->laid_out_w = w, self->laid_out_h = h;
+}
+
 /* The figure's data areas at the widget's size, laid out once per figure
  * and size: laying out measures every label (about 0.7 ms), and hover,
  * selection and hit-testing need the areas on every event. */
@@ -216,11 +227,9 @@ static int
 plot_rects (MemscopeFigureView *self)
 {
   int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
-  if (self->n_plots == 0 || self->plots_w != w || self->plots_h != h)
-    {
-      self->n_plots = ms_view_figure_get_plot_rects (self->figure, self->measure, w, h, self->plots);
-      self->plots_w = w, self->plots_h = h;
-    }
+  fit_to_size (self, w, h);
+  if (self->n_plots == 0)
+    self->n_plots = ms_view_figure_get_plot_rects (self->figure, self->measure, w, h, self->plots);
   return self->n_plots;
 }
 
@@ -297,13 +306,9 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       g_object_unref (layout);
       return;
     }
-  if (self->drawn && (self->drawn_w != w || self->drawn_h != h))
-    g_clear_pointer (&self->drawn, gsk_render_node_unref);
+  fit_to_size (self, w, h);
   if (!self->drawn)
-    {
-      self->drawn = draw_node (self, w, h);
-      self->drawn_w = w, self->drawn_h = h;
-    }
+    self->drawn = draw_node (self, w, h);
   gtk_snapshot_append_node (snapshot, self->drawn);
   append_highlights (self, snapshot);
 }
