@@ -27,7 +27,10 @@ struct _MsHeatmap {
   int rows, cols;
   MsColormap cmap;
   double want_min, want_max; /* NaN = fit to the data */
-  double vmin, vmax;         /* in use: vmin < vmax */
+  double vmin, vmax;         /* in use: vmin < vmax, once fitted */
+  gboolean fitted;           /* vmin, vmax are fitted to the current values and wishes
+                                (ensure_range): a heatmap made and then given a range
+                                never scans its cells */
   double x0, x_step;
   double y0, y_step;
   gboolean top_down;
@@ -100,23 +103,35 @@ ms_heatmap_paint_image (cairo_t *cr, cairo_surface_t *image, gboolean top_down, 
   cairo_restore (cr);
 }
 
-/* Fits the range after a change of values, colormap or range, and drops
- * the cell image. */
+/* After a change of values, colormap or range: the range is fitted again
+ * and the cells coloured again when next needed. */
 static void
 update_image (MsHeatmap *hm)
 {
-  ms_colormap_fit_range (hm->cmap, hm->values, (size_t) hm->rows * hm->cols, hm->want_min, hm->want_max,
-                         &hm->vmin, &hm->vmax);
+  hm->fitted = FALSE;
   g_clear_pointer (&hm->image, cairo_surface_destroy);
 }
 
+/* The range in use, fitted now if a change made it stale.  This and
+ * ensure_image fill caches inside a const heatmap, so one heatmap must not
+ * be drawn from two threads at once. */
+static void
+ensure_range (const MsHeatmap *hm)
+{
+  MsHeatmap *cache = (MsHeatmap *) hm;
+  if (!cache->fitted)
+    ms_colormap_fit_range (hm->cmap, hm->values, (size_t) hm->rows * hm->cols, hm->want_min, hm->want_max,
+                           &cache->vmin, &cache->vmax);
+  cache->fitted = TRUE;
+}
+
 /* The cell image, coloured now if a change dropped it: the one place cells
- * are coloured.  Fills a cache inside a const heatmap, so one heatmap must
- * not be drawn from two threads at once. */
+ * are coloured. */
 static cairo_surface_t *
 ensure_image (const MsHeatmap *hm)
 {
   MsHeatmap *cache = (MsHeatmap *) hm;
+  ensure_range (hm);
   if (!cache->image)
     cache->image = ms_heatmap_image_new (hm->values, hm->rows, hm->cols, hm->cmap, hm->vmin, hm->vmax);
   return cache->image;
@@ -196,6 +211,7 @@ ms_heatmap_set_range (MsHeatmap *hm, double vmin, double vmax)
 void
 ms_heatmap_get_range (const MsHeatmap *hm, double *vmin, double *vmax)
 {
+  ensure_range (hm);
   *vmin = hm->vmin;
   *vmax = hm->vmax;
 }
@@ -273,6 +289,7 @@ layout_figure (const MsHeatmap *hm, cairo_t *cr, double width, double height, Ms
   MsRect outer = { MS_FIGURE_PAD, MS_FIGURE_PAD, width - 2 * MS_FIGURE_PAD, height - 2 * MS_FIGURE_PAD };
   ms_heatmap_get_axes_spec (hm, spec);
   ms_axes_layout (cr, spec, &outer, layout);
+  ensure_range (hm);
   double bar = ms_colorbar_measure (cr, hm->vmin, hm->vmax, hm->colorbar_label, layout->plot.height);
   double left = layout->reserve_left;
   ms_axes_layout_fixed (cr, spec, &outer, left, outer.width - left - MS_COLORBAR_GAP - bar, layout);
