@@ -21,8 +21,9 @@ void ms_heatmap_get_axes_spec (const MsHeatmap *hm, MsAxesSpec *spec);
 
 gboolean ms_heatmap_get_top_down (const MsHeatmap *hm);
 
-/* The cached cell image (coloured now if a change dropped it); borrowed.
- * Tests use it to see that drawing does not rebuild it. */
+/* The cached cell image as the last draw left it, NULL before the first
+ * draw or after a change; borrowed.  Tests use it to see when drawing
+ * colours cells. */
 cairo_surface_t *ms_heatmap_peek_image (const MsHeatmap *hm);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include "ms-heatmap-private.h"
 #include "render-test-util.h"
 
+#include <cairo-pdf.h>
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -217,34 +218,49 @@ test_heatmap_colorbar (void)
     }
 }
 
-/* The image is built when data, colormap or range change, never by drawing. */
+/* Cells are coloured by the first draw after a change, once per resolution:
+ * on an image, one column per device pixel of the plot at most (what
+ * nearest filtering shows); on a vector surface, every cell. */
 static void
 test_heatmap_cache (void)
 {
   enum { ROWS = 64, COLS = 10000 };
   g_autofree float *v = g_new (float, ROWS * COLS);
   for (int i = 0; i < ROWS * COLS; i++)
-    v[i] = (float) (i % 977) / 977.0f;
-  gint64 t0 = g_get_monotonic_time ();
+    v[i] = i < COLS ? 0.0f : (float) (i % 977) / 977.0f;   /* row 0 all 0 */
   g_autoptr (MsHeatmap) hm = ms_heatmap_new (v, ROWS, COLS, NULL);
-  cairo_surface_t *image = ms_heatmap_peek_image (hm);
-  gint64 t1 = g_get_monotonic_time ();
-  g_assert_cmpint (cairo_image_surface_get_width (image), ==, COLS);
-  g_assert_cmpint (cairo_image_surface_get_height (image), ==, ROWS);
+  g_assert_null (ms_heatmap_peek_image (hm));
 
-  const double sizes[][2] = { { 3.5, 2.17 }, { 7, 4.34 }, { 5.5, 3.41 } };
+  const double sizes[][2] = { { 3.5, 2.17 }, { 7, 4.34 } };
+  int widths[2];
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       cairo_surface_t *figure = render (ms_heatmap_draw_func, hm, sizes[i][0], sizes[i][1], 150);
+      cairo_surface_t *image = ms_heatmap_peek_image (hm);
+      g_assert_nonnull (image);
+      widths[i] = cairo_image_surface_get_width (image);
+      g_assert_cmpint (widths[i], <=, cairo_image_surface_get_width (figure));
+      g_assert_cmpint (cairo_image_surface_get_height (image), ==, ROWS);  /* 64 rows fit either size */
       cairo_surface_destroy (figure);
-      g_assert_true (ms_heatmap_peek_image (hm) == image);
+      figure = render (ms_heatmap_draw_func, hm, sizes[i][0], sizes[i][1], 150);
+      g_assert_true (ms_heatmap_peek_image (hm) == image);   /* same size: not coloured again */
+      cairo_surface_destroy (figure);
     }
-  gint64 t2 = g_get_monotonic_time ();
-  g_test_message ("10000 x 64: image %.1f ms, three renders %.1f ms", (t1 - t0) / 1e3, (t2 - t1) / 1e3);
+  g_assert_cmpint (widths[0], <, widths[1]);
+
+  /* a vector surface gets every cell */
+  cairo_surface_t *pdf = cairo_pdf_surface_create (NULL, 252, 156);
+  cairo_t *cr = cairo_create (pdf);
+  ms_heatmap_draw (hm, cr, 252, 156);
+  cairo_destroy (cr);
+  cairo_surface_destroy (pdf);
+  g_assert_cmpint (cairo_image_surface_get_width (ms_heatmap_peek_image (hm)), ==, COLS);
 
   ms_heatmap_set_colormap (hm, MS_COLORMAP_CIVIDIS);
-  g_assert_true (ms_heatmap_peek_image (hm) != NULL);
+  g_assert_null (ms_heatmap_peek_image (hm));
+  cairo_surface_destroy (render (ms_heatmap_draw_func, hm, 3.5, 2.17, 150));
   cairo_surface_t *after = ms_heatmap_peek_image (hm);
+  g_assert_cmpint (cairo_image_surface_get_width (after), ==, widths[0]);
   uint32_t first = *(uint32_t *) cairo_image_surface_get_data (after);
   g_assert_cmphex (first, ==, ms_rgb_to_pixel (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 0.0)));
 }
@@ -267,6 +283,7 @@ test_heatmap_bad_shape (void)
   g_assert_cmpint (ms_heatmap_get_rows (hm), ==, 3);
   g_assert_cmpint (ms_heatmap_get_cols (hm), ==, 4);
   g_assert_true (ms_heatmap_set_values (hm, v, 2, 2, NULL));
+  cairo_surface_destroy (render (ms_heatmap_draw_func, hm, 3.5, 2.17, 150));
   g_assert_cmpint (cairo_image_surface_get_width (ms_heatmap_peek_image (hm)), ==, 2);
 }
 
