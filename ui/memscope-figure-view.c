@@ -1,6 +1,7 @@
 /* memscope-figure-view.c — a recorded view drawn by the shared renderer,
  * with hover tooltips, click-to-select and zoom along the segment axis. */
 #include "memscope-figure-view.h"
+#include "ms-heatmap.h"
 
 #include <math.h>
 
@@ -27,7 +28,6 @@ struct _MemscopeFigureView {
   MsRect plots[3];             /* the figure's data areas at the same size … */
   int n_plots;                 /* … and how many; 0 = not laid out yet */
   int laid_out_w, laid_out_h;  /* the size @drawn and @plots are for */
-  int drawn_scale;             /* the scale factor @drawn is for */
   char *message;               /* why there is no figure */
   cairo_surface_t *measure_surface;
   cairo_t *measure;            /* measures text for hit-testing */
@@ -271,38 +271,19 @@ append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
       }
 }
 
-/* The figure as a texture node of @w × @h, drawn once into an image at the
- * widget's scale.  A cairo node would record the drawing and replay it,
- * text and all, on every frame; this way frames that only move the
- * highlights composite one image, and the heatmaps know the pixels they
- * fill (a zoomed window of thousands of segments colours one column per
- * pixel, ms_heatmap_draw). */
+/* The figure as a cairo node of @w × @h. */
 static GskRenderNode *
 draw_node (MemscopeFigureView *self, int w, int h)
 {
-  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w * scale, h * scale);
-  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
-    {
-      cairo_surface_destroy (surface);
-      return gsk_color_node_new (&(GdkRGBA) { 1, 1, 1, 1 }, &GRAPHENE_RECT_INIT (0, 0, w, h));
-    }
-  cairo_surface_set_device_scale (surface, scale, scale);
-  cairo_t *cr = cairo_create (surface);
+  GskRenderNode *node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_t *cr = gsk_cairo_node_get_draw_context (node);
+  /* the node records the drawing and GTK replays it at the widget's scale */
+  ms_heatmap_mark_raster_target (cairo_get_target (cr), gtk_widget_get_scale_factor (GTK_WIDGET (self)));
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_paint (cr);
   ms_view_figure_draw (cr, w, h, self->figure);
   cairo_destroy (cr);
-  cairo_surface_flush (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  /* the texture keeps the surface's pixels (GDK_MEMORY_DEFAULT is cairo's
-   * ARGB32 layout) without a copy */
-  g_autoptr (GBytes) bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
-                                                         (gsize) stride * h * scale,
-                                                         (GDestroyNotify) cairo_surface_destroy, surface);
-  g_autoptr (GdkTexture) texture = gdk_memory_texture_new (w * scale, h * scale, GDK_MEMORY_DEFAULT, bytes, stride);
-  self->drawn_scale = scale;
-  return gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  return node;
 }
 
 static void
@@ -329,8 +310,6 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       return;
     }
   fit_to_size (self, w, h);
-  if (self->drawn && self->drawn_scale != gtk_widget_get_scale_factor (widget))
-    g_clear_pointer (&self->drawn, gsk_render_node_unref);
   if (!self->drawn)
     self->drawn = draw_node (self, w, h);
   gtk_snapshot_append_node (snapshot, self->drawn);

@@ -156,34 +156,57 @@ ensure_range (const MsHeatmap *hm)
   cache->fitted = TRUE;
 }
 
+static const cairo_user_data_key_t raster_scale_key;
+
+void
+ms_heatmap_mark_raster_target (cairo_surface_t *target, double scale)
+{
+  double *value = g_new (double, 1);
+  *value = scale;
+  cairo_surface_set_user_data (target, &raster_scale_key, value, g_free);
+}
+
+/* Device pixels per device unit of @target: its device scale for an image,
+ * the marked scale for a marked surface, 0 for a vector surface. */
+static double
+raster_scale (cairo_surface_t *target)
+{
+  const double *marked = cairo_surface_get_user_data (target, &raster_scale_key);
+  if (marked)
+    return *marked;
+  if (cairo_surface_get_type (target) != CAIRO_SURFACE_TYPE_IMAGE)
+    return 0;
+  double sx, sy;
+  cairo_surface_get_device_scale (target, &sx, &sy);
+  return MAX (sx, sy);
+}
+
 /* The cell image for @plot on @cr, coloured now if a change dropped it or
  * it was made for another resolution: the one place cells are coloured.
- * On an image surface it has at most one pixel per device pixel of the
- * plot, since nearest filtering would show no more cells than that (a
- * zoomed window of 6,667 segments on a 1,100-pixel plot colours 1,100
+ * On an image (or marked) surface it has at most one pixel per device pixel
+ * of the plot, since nearest filtering would show no more cells than that
+ * (a zoomed window of 6,667 segments on a 1,100-pixel plot colours 1,100
  * columns); vector surfaces get every cell, so they stay crisp when scaled. */
 static cairo_surface_t *
 ensure_image (const MsHeatmap *hm, cairo_t *cr, const MsRect *plot)
 {
   MsHeatmap *cache = (MsHeatmap *) hm;
   int out_rows = hm->rows, out_cols = hm->cols;
-  cairo_surface_t *target = cairo_get_target (cr);
-  if (cairo_surface_get_type (target) == CAIRO_SURFACE_TYPE_IMAGE)
+  double scale = raster_scale (cairo_get_target (cr));
+  if (scale > 0)
     {
-      double dx = plot->width, dy = plot->height, sx, sy, zero = 0;
-      cairo_user_to_device_distance (cr, &dx, &zero);
-      zero = 0;
-      cairo_user_to_device_distance (cr, &zero, &dy);
-      cairo_surface_get_device_scale (target, &sx, &sy);
-      out_cols = (int) MIN ((double) hm->cols, ceil (fabs (dx) * sx) + 1);
-      out_rows = (int) MIN ((double) hm->rows, ceil (fabs (dy) * sy) + 1);
+      double dx = plot->width, dy = 0, ex = 0, ey = plot->height;
+      cairo_user_to_device_distance (cr, &dx, &dy);
+      cairo_user_to_device_distance (cr, &ex, &ey);
+      out_cols = (int) MIN ((double) hm->cols, ceil (hypot (dx, dy) * scale) + 1);
+      out_rows = (int) MIN ((double) hm->rows, ceil (hypot (ex, ey) * scale) + 1);
     }
   ensure_range (hm);
   if (cache->image && (cairo_image_surface_get_width (cache->image) != out_cols
                        || cairo_image_surface_get_height (cache->image) != out_rows))
     g_clear_pointer (&cache->image, cairo_surface_destroy);
   if (!cache->image)
-    cache->image = sampled_image_new (hm->values, hm->rows, hm->cols, MAX (out_rows, 1), MAX (out_cols, 1), hm->cmap,
+    cache->image = sampled_image_new (hm->values, hm->rows, hm->cols, out_rows, out_cols, hm->cmap,
                                       hm->vmin, hm->vmax);
   return cache->image;
 }

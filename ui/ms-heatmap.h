@@ -92,4 +92,10 @@ void ms_heatmap_cell_rect (const MsHeatmap *hm, const MsRect *plot, int row, int
 /* The cell under point (@x, @y); FALSE when the point is outside @plot. */
 gboolean ms_heatmap_cell_at (const MsHeatmap *hm, const MsRect *plot, double x, double y, int *row, int *col);
 
+/* Marks @target, a surface that is not an image but will be shown at
+ * @scale device pixels per user unit (a recording surface a toolkit replays
+ * onto the screen), so heatmaps drawn on it colour no more cells than it
+ * shows, as on an image surface. */
+void ms_heatmap_mark_raster_target (cairo_surface_t *target, double scale);
+
 G_END_DECLS
