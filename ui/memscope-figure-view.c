@@ -30,7 +30,9 @@ struct _MemscopeFigureView {
   int laid_out_w, laid_out_h;  /* the size @drawn and @plots are for */
   char *message;               /* why there is no figure */
   cairo_surface_t *measure_surface;
-  cairo_t *measure;            /* measures text for hit-testing */
+  cairo_t *measure;            /* measures text for hit-testing: a recording surface like
+                                * the cairo node's, so the layout a heatmap keeps from
+                                * hit-testing serves the draw too */
 
   MsViewKind kind;
   MsColormap cmap;
@@ -738,7 +740,7 @@ memscope_figure_view_init (MemscopeFigureView *self)
   self->layer = -1;
   self->head = -1;
   self->dirty = TRUE;
-  self->measure_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  self->measure_surface = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, NULL);
   self->measure = cairo_create (self->measure_surface);
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
