@@ -82,10 +82,10 @@ sampled_image_new (const float *values, int rows, int cols, int out_rows, int ou
   cairo_surface_flush (image);
   int *col_of = g_new (int, out_cols);
   for (int k = 0; k < out_cols; k++)
-    col_of[k] = out_cols == cols ? k : (int) (((double) k + 0.5) * cols / out_cols);
+    col_of[k] = (int) (((double) k + 0.5) * cols / out_cols);   /* k itself when out_cols = cols */
   for (int j = 0; j < out_rows; j++)
     {
-      int r = out_rows == rows ? j : (int) (((double) j + 0.5) * rows / out_rows);
+      int r = (int) (((double) j + 0.5) * rows / out_rows);
       const float *src = values + (size_t) r * cols;
       uint32_t *dst = (uint32_t *) (data + (size_t) j * stride);
       for (int k = 0; k < out_cols; k++)
@@ -300,8 +300,8 @@ replace_string (char **field, const char *value)
 void
 ms_heatmap_set_x_axis (MsHeatmap *hm, double x0, double x_step, const char *label)
 {
-  hm->laid_out.valid = FALSE;
   g_return_if_fail (x_step != 0.0 && isfinite (x0) && isfinite (x_step));
+  hm->laid_out.valid = FALSE;
   hm->x0 = x0;
   hm->x_step = x_step;
   replace_string (&hm->x_label, label);
@@ -310,8 +310,8 @@ ms_heatmap_set_x_axis (MsHeatmap *hm, double x0, double x_step, const char *labe
 void
 ms_heatmap_set_y_axis (MsHeatmap *hm, double y0, double y_step, const char *label, gboolean top_down)
 {
-  hm->laid_out.valid = FALSE;
   g_return_if_fail (y_step != 0.0 && isfinite (y0) && isfinite (y_step));
+  hm->laid_out.valid = FALSE;
   hm->y0 = y0;
   hm->y_step = y_step;
   hm->top_down = top_down;
