@@ -2,7 +2,8 @@
 """Checks the C core against freshly generated random fixtures, so parity does not rest on one seed.
 
 It picks a seed (time-based unless --seed is given, and prints it so a failure can be reproduced), runs
-make_fixtures.py with that seed into DIR, then runs the C parity checker `PATH MODEL EXPECTED` (exit 0 =
+make_fixtures.py with that seed into DIR (moving on to the next seed, up to MAX_SEEDS in all, when
+make_fixtures says the seed's random models would not exercise one of its checks), then runs the C parity checker `PATH MODEL EXPECTED` (exit 0 =
 match) on every model/expected pair. Exits non-zero if generation or any comparison fails.
 
 Usage: live_parity.py --parity PATH --workdir DIR [--seed S]
@@ -14,9 +15,10 @@ import subprocess
 import sys
 import time
 
-from make_fixtures import FIXTURE_MODELS
+from make_fixtures import FIXTURE_MODELS, WEAK_SEED_EXIT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_SEEDS = 10
 
 
 def parity_command(path):
@@ -33,9 +35,16 @@ def main(argv=None):
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 1_000_000
     print(f"live_parity: seed {seed} (rerun with --seed {seed})")
 
-    generate = [sys.executable, os.path.join(HERE, "make_fixtures.py"), "--seed", str(seed), "--out", args.workdir]
-    print("$", " ".join(generate))
-    if subprocess.run(generate).returncode != 0:
+    for _ in range(MAX_SEEDS):
+        generate = [sys.executable, os.path.join(HERE, "make_fixtures.py"), "--seed", str(seed), "--out",
+                    args.workdir]
+        print("$", " ".join(generate))
+        code = subprocess.run(generate).returncode
+        if code != WEAK_SEED_EXIT:
+            break
+        seed += 1
+        print(f"live_parity: that seed's models would not exercise every check; seed {seed} (rerun with --seed {seed})")
+    if code != 0:
         print(f"live_parity: FAILED to generate fixtures with seed {seed}", file=sys.stderr)
         return 1
 
