@@ -3,8 +3,8 @@
 
 It picks a seed (time-based unless --seed is given, and prints it so a failure can be reproduced), runs
 make_fixtures.py with that seed into DIR (moving on to the next seed, up to MAX_SEEDS in all, when
-make_fixtures says the seed's random models would not exercise one of its checks), then runs the C parity checker `PATH MODEL EXPECTED` (exit 0 =
-match) on every model/expected pair. Exits non-zero if generation or any comparison fails.
+make_fixtures says the seed's random models would not exercise one of its checks), then runs the C
+parity checker `PATH MODEL EXPECTED` (exit 0 = match) on every model/expected pair. Exits non-zero if generation or any comparison fails.
 
 Usage: live_parity.py --parity PATH --workdir DIR [--seed S]
 """
@@ -43,7 +43,7 @@ def main(argv=None):
         if code != WEAK_SEED_EXIT:
             break
         seed += 1
-        print(f"live_parity: that seed's models would not exercise every check; seed {seed} (rerun with --seed {seed})")
+        print(f"live_parity: those models would not exercise every check; seed {seed} (rerun with --seed {seed})")
     if code != 0:
         print(f"live_parity: FAILED to generate fixtures with seed {seed}", file=sys.stderr)
         return 1

@@ -109,7 +109,7 @@ def check_records(name, arch, config, records):
         self_share = torch.stack([r["writer"][..., 0] for r in records])
         if self_share.max() < 0.2:
             raise WeakSeed(f"{name}: writer self column peaks at {self_share.max():.3f}; it would not test "
-                               "the raw-slot self value")
+                           "the raw-slot self value")
 
     # Sharpness per kind of map: mean max probability against the mean uniform value 1/(allowed count),
     # over rows with more than one allowed column (a single allowed column is trivially 1).
@@ -126,7 +126,7 @@ def check_records(name, arch, config, records):
         uniform = torch.cat([u for _, u in parts]).mean().item()
         if peak < 1.5 * uniform or peak < uniform + 0.1:
             raise WeakSeed(f"{name}: {kind} attention is too uniform (mean max {peak:.3f} vs uniform "
-                               f"{uniform:.3f}); it would not catch mask or scale errors")
+                           f"{uniform:.3f}); it would not catch mask or scale errors")
         summary.append(f"{kind} mean max {peak:.2f} (uniform {uniform:.2f})")
     return "; ".join(summary)
 

@@ -265,6 +265,40 @@ test_heatmap_cache (void)
   g_assert_cmphex (first, ==, ms_rgb_to_pixel (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 0.0)));
 }
 
+/* The layout a heatmap keeps follows every change that moves its plot: a
+ * title, axis labels, a colorbar range with wider tick labels, the size. */
+static void
+test_heatmap_kept_layout (void)
+{
+  g_autoptr (MsHeatmap) hm = small_heatmap ();
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  MsRect plot, again;
+  ms_heatmap_get_plot_rect (hm, cr, 400, 300, &plot);
+  ms_heatmap_get_plot_rect (hm, cr, 400, 300, &again);
+  g_assert_cmpfloat (again.y, ==, plot.y);
+
+  ms_heatmap_set_title (hm, NULL);                       /* no title: the plot moves up */
+  ms_heatmap_get_plot_rect (hm, cr, 400, 300, &again);
+  g_assert_cmpfloat (again.y, <, plot.y);
+
+  ms_heatmap_set_y_axis (hm, 0, 1, NULL, TRUE);          /* no y label: the plot moves left */
+  MsRect no_label;
+  ms_heatmap_get_plot_rect (hm, cr, 400, 300, &no_label);
+  g_assert_cmpfloat (no_label.x, <, again.x);
+
+  ms_heatmap_set_range (hm, 0, 123456789);               /* wider colorbar ticks: a narrower plot */
+  MsRect wide_ticks;
+  ms_heatmap_get_plot_rect (hm, cr, 400, 300, &wide_ticks);
+  g_assert_cmpfloat (wide_ticks.width, <, no_label.width);
+
+  MsRect larger;                                         /* another size */
+  ms_heatmap_get_plot_rect (hm, cr, 800, 300, &larger);
+  g_assert_cmpfloat (larger.width, >, wide_ticks.width);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
 static void
 test_heatmap_bad_shape (void)
 {
@@ -754,6 +788,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/heatmap/bottom-up", test_heatmap_bottom_up);
   g_test_add_func ("/render/heatmap/colorbar", test_heatmap_colorbar);
   g_test_add_func ("/render/heatmap/cache", test_heatmap_cache);
+  g_test_add_func ("/render/heatmap/kept-layout", test_heatmap_kept_layout);
   g_test_add_func ("/render/heatmap/bad-shape", test_heatmap_bad_shape);
   g_test_add_func ("/render/heatmap/fits", test_heatmap_fits);
   g_test_add_func ("/render/plots/stacked", test_stacked_plot);
