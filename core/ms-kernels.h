@@ -4,7 +4,8 @@
  * d model width, H heads, dh = d / H, Tq query rows, Tk key rows.
  * Every kernel here has a plain-loop twin in ms-kernels-ref.c (ms_ref_*),
  * computed in double, and tests/core/test-kernels.c compares them on odd
- * shapes.  The matrix products go through cblas_sgemm (OpenBLAS).
+ * shapes.  ms_affine uses its own packed-weight kernel where the CPU has
+ * AVX-512, the other matrix products go through cblas_sgemm (OpenBLAS).
  */
 #pragma once
 
@@ -17,11 +18,21 @@ void ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb,
               float beta, float *c, int ldc);
 
-/* y[n, out] = x[n, in] · w[in, out] + b[out]; b may be NULL.  Both engines
- * keep their projection weights (in, out): RMT's GPT-2 Conv1D weights as in
- * the file, Memformer's nn.Linear (out, in) weights transposed at load
- * (ms_binder_add_linear), because OpenBLAS re-copies a transposed operand
- * on every call, which made x · wᵀ 1.2–1.8× slower at the engines' shapes. */
+/* Weight matrices (in, out) of ms_affine, in the layout its kernel reads
+ * (ms-gemm-packed.c): column panels for the AVX-512 kernel when the CPU has
+ * it, else (in, out) as is for cblas_sgemm.  ms_gemm_packed() says which,
+ * the same for the whole process; ms_weight_floats() is how many floats a
+ * matrix takes in that layout; ms_weight_lay_out() writes w[in, out] into
+ * dst in it (dst must not overlap w unless the layout is (in, out)). */
+int ms_gemm_packed (void);
+size_t ms_weight_floats (int in, int out);
+void ms_weight_lay_out (float *dst, const float *w, int in, int out);
+
+/* y[n, out] = x[n, in] · W + b[out]; b may be NULL; w is W laid out by
+ * ms_weight_lay_out.  Both engines keep their projection weights that
+ * way: RMT's GPT-2 Conv1D weights are (in, out) in the file, Memformer's
+ * nn.Linear (out, in) weights are transposed at load (ms_binder_add_linear;
+ * OpenBLAS re-copied a transposed operand on every call). */
 void ms_affine (float *y, const float *x, const float *w, const float *b,
                 int n, int in, int out);
 

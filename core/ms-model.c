@@ -2,11 +2,13 @@
  * weight binder, f32 conversion into one allocation, warnings. */
 #include "ms-model.h"
 #include "ms-error.h"
+#include "ms-kernels.h"
 #include "ms-session-private.h"
 #include "ms-weights.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -14,7 +16,8 @@ typedef struct {
   const float **slot;
   int n_dims;
   int shape[3];
-  gboolean transpose;   /* a 2-D tensor kept as (shape[1], shape[0]) */
+  gboolean matrix;      /* a weight ms_affine multiplies by, kept as ms_weight_lay_out lays it out */
+  gboolean transpose;   /* a matrix stored (out, in) in the file, nn.Linear style */
 } BinderEntry;
 
 struct _MsBinder {
@@ -30,7 +33,7 @@ struct _MsModel {
   GArray *tensors;          /* MsModelTensor, names owned by tensor_names */
   GPtrArray *tensor_names;
   GPtrArray *warnings;      /* char*, NULL-terminated */
-  float *params;            /* the one allocation every weight pointer points into */
+  float *params;            /* the one allocation every weight pointer points into (free()) */
   size_t n_params;
   union {
     MsMemformerWeights memformer;
@@ -70,7 +73,10 @@ ms_binder_add_affine (MsBinder *b, MsAffine *a, int rows, int cols, int n_bias,
                       const char *prefix, const char *name)
 {
   if (cols > 0)
-    ms_binder_add (b, &a->weight, 2, (int[]) { rows, cols }, "%s.%s.weight", prefix, name);
+    {
+      ms_binder_add (b, &a->weight, 2, (int[]) { rows, cols }, "%s.%s.weight", prefix, name);
+      g_array_index (b->entries, BinderEntry, b->entries->len - 1).matrix = TRUE;
+    }
   else
     ms_binder_add (b, &a->weight, 1, (int[]) { rows }, "%s.%s.weight", prefix, name);
   ms_binder_add (b, &a->bias, 1, (int[]) { n_bias }, "%s.%s.bias", prefix, name);
@@ -83,19 +89,36 @@ ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char *pre
   g_array_index (b->entries, BinderEntry, b->entries->len - 2).transpose = TRUE;   /* the weight, added before the bias */
 }
 
-/* (rows, cols) → (cols, rows) in place; FALSE when the copy it needs
- * cannot be allocated. */
-static gboolean
-transpose_in_place (float *a, int rows, int cols)
+/* Floats an entry takes in the allocation, rounded up to 64 bytes so every
+ * tensor starts on a cache line (the packed kernel reads whole lines). */
+static size_t
+entry_floats (const BinderEntry *e, size_t n_elements)
 {
-  size_t n = (size_t) rows * cols;
-  g_autofree float *copy = g_try_new (float, n);
-  if (!copy)
+  size_t n = e->matrix ? (e->transpose ? ms_weight_floats (e->shape[1], e->shape[0])
+                                       : ms_weight_floats (e->shape[0], e->shape[1]))
+                       : n_elements;
+  return (n + 15) / 16 * 16;
+}
+
+/* Writes a matrix entry, converted to f32 in @file_order (the file's
+ * layout), into @dst as ms_affine reads it; FALSE when the scratch copy it
+ * needs cannot be allocated. */
+static gboolean
+lay_out_matrix (float *dst, const float *file_order, const BinderEntry *e)
+{
+  int rows = e->shape[0], cols = e->shape[1];
+  if (!e->transpose)
+    {
+      ms_weight_lay_out (dst, file_order, rows, cols);
+      return TRUE;
+    }
+  g_autofree float *in_out = g_try_new (float, (size_t) rows * cols);
+  if (!in_out)
     return FALSE;
-  memcpy (copy, a, n * sizeof (float));
   for (int i = 0; i < rows; i++)
     for (int j = 0; j < cols; j++)
-      a[(size_t) j * rows + i] = copy[(size_t) i * cols + j];
+      in_out[(size_t) j * rows + i] = file_order[(size_t) i * cols + j];
+  ms_weight_lay_out (dst, in_out, cols, rows);
   return TRUE;
 }
 
@@ -254,7 +277,7 @@ static gboolean
 bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
 {
   g_autoptr (GHashTable) used = g_hash_table_new (g_str_hash, g_str_equal);
-  size_t total = 0;
+  size_t total = 0, storage = 0;   /* parameters; floats in the allocation */
   for (guint i = 0; i < b->entries->len; i++)
     {
       BinderEntry *e = &g_array_index (b->entries, BinderEntry, i);
@@ -281,32 +304,41 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
         }
       g_hash_table_add (used, (gpointer) t->name);
       total += t->n_elements;
+      storage += entry_floats (e, t->n_elements);
     }
 
-  m->params = g_try_new (float, MAX (total, 1));
-  if (!m->params)
+  void *params = NULL;
+  if (posix_memalign (&params, 64, MAX (storage, 1) * sizeof (float)) != 0)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate %zu parameters", m->path, total);
       return FALSE;
     }
+  m->params = params;
   m->n_params = total;
   float *p = m->params;
   for (guint i = 0; i < b->entries->len; i++)
     {
       BinderEntry *e = &g_array_index (b->entries, BinderEntry, i);
       const MsTensorInfo *t = ms_safetensors_lookup (st, e->name);
-      size_t bad = ms_tensor_info_to_f32 (t, p);
+      g_autofree float *file_order = e->matrix ? g_try_new (float, t->n_elements) : NULL;
+      if (e->matrix && !file_order)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate memory to lay out tensor '%s'",
+                       m->path, e->name);
+          return FALSE;
+        }
+      size_t bad = ms_tensor_info_to_f32 (t, e->matrix ? file_order : p);
       if (bad)
         g_ptr_array_add (m->warnings, g_strdup_printf ("%s: tensor '%s' has %zu NaN or infinite values",
                                                        m->path, e->name, bad));
-      if (e->transpose && !transpose_in_place (p, e->shape[0], e->shape[1]))
+      if (e->matrix && !lay_out_matrix (p, file_order, e))
         {
           g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate memory to lay out tensor '%s'",
                        m->path, e->name);
           return FALSE;
         }
       *e->slot = p;
-      p += t->n_elements;
+      p += entry_floats (e, t->n_elements);
     }
 
   for (guint i = 0; i < ms_safetensors_get_n_tensors (st); i++)
@@ -446,7 +478,7 @@ ms_model_unref (MsModel *m)
     }
   else
     g_free (m->w.rmt.h);
-  g_free (m->params);
+  free (m->params);
   g_free (m->path);
   g_hash_table_unref (m->metadata);
   g_array_unref (m->tensors);

@@ -6,7 +6,8 @@
  * allocates a single buffer for all of them, converts each to f32 and sets
  * the pointers.  Layout conventions in the files: nn.Linear weight
  * [out, in] (Memformer), GPT-2 Conv1D weight [in, out] (RMT); in memory
- * both are [in, out] (ms_binder_add_linear transposes).
+ * both are W[in, out] laid out for ms_affine (ms_weight_lay_out: packed
+ * column panels on AVX-512 CPUs), Linear weights transposed first.
  */
 #pragma once
 
@@ -66,13 +67,15 @@ void ms_binder_add (MsBinder *b, const float **slot, int n_dims, const int *shap
                     const char *name_fmt, ...) G_GNUC_PRINTF (5, 6);
 
 /* Declares "@prefix.@name.weight" with shape (rows, cols) — or (rows) when
- * cols is 0 — and "@prefix.@name.bias" with shape (n_bias). */
+ * cols is 0 — and "@prefix.@name.bias" with shape (n_bias).  A 2-D weight
+ * is a matrix W[in = rows, out = cols] for ms_affine and is stored laid out
+ * for it (ms_weight_lay_out). */
 void ms_binder_add_affine (MsBinder *b, MsAffine *a, int rows, int cols, int n_bias,
                            const char *prefix, const char *name);
 
 /* Declares an nn.Linear: "@prefix.@name.weight" with shape (out, in) in the
- * file and "@prefix.@name.bias" (out).  The weight is stored transposed,
- * (in, out), the layout ms_affine multiplies by. */
+ * file and "@prefix.@name.bias" (out).  The weight is transposed to W[in,
+ * out] and stored laid out for ms_affine. */
 void ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char *prefix, const char *name);
 
 /* Engine hooks called by the loader. */

@@ -32,11 +32,11 @@
 #include <unistd.h>
 
 #include "ms-blas.h"
+#include "ms-parallel.h"
 #include "ms-model.h"
 #include "ms-session.h"
 
 /* OpenBLAS extensions; cblas.h of other BLAS builds lacks them. */
-void openblas_set_num_threads (int num_threads);
 char *openblas_get_corename (void);
 
 #define BENCH_SEED UINT64_C (0x6d656d73636f7065) /* "memscope" */
@@ -197,7 +197,7 @@ main (int argc, char **argv)
   if (!path || n_tokens_arg < 0)
     usage (NULL);
 
-  openblas_set_num_threads (threads);
+  ms_parallel_set_threads (threads);   /* the core's threads; OpenBLAS then runs on one */
 
   g_autoptr (GError) error = NULL;
   g_autoptr (MsModel) model = ms_model_load (path, &error);

@@ -24,9 +24,9 @@
 #include <time.h>
 
 #include "app-blas.h"
+#include "ms-parallel.h"
 #include "ms-recorder.h"
 
-void openblas_set_num_threads (int num_threads);
 
 static off_t
 file_size (const char *path)
@@ -87,7 +87,7 @@ main (int argc, char **argv)
       fprintf (stderr, "usage: bench-record MODEL N_SEGMENTS DB_DIR [--threads T]\n");
       return 2;
     }
-  openblas_set_num_threads (threads);
+  ms_parallel_set_threads (threads);   /* the core's threads; OpenBLAS then runs on one */
   g_autoptr (MsModel) model = ms_model_load (argv[1], &error);
   if (!model)
     {

@@ -29,7 +29,10 @@ assert_close (const float *got, const float *want, size_t n, double tol)
     }
 }
 
-static const int shapes[][3] = { { 1, 1, 1 }, { 7, 13, 5 }, { 3, 31, 17 }, { 29, 64, 3 }, { 65, 33, 130 } };
+/* n, in, out; the last two cross the packed kernel's 12-row tiles, 32-column
+ * panels and 256-deep reduction blocks with remainders */
+static const int shapes[][3] = { { 1, 1, 1 }, { 7, 13, 5 }, { 3, 31, 17 }, { 29, 64, 3 }, { 65, 33, 130 },
+                                 { 25, 300, 47 }, { 13, 513, 64 } };
 
 static void
 test_affine (void)
@@ -40,10 +43,12 @@ test_affine (void)
       g_autofree float *x = g_new (float, n * in), *w = g_new (float, in * out), *b = g_new (float, out);
       g_autofree float *y = g_new (float, n * out), *y_ref = g_new (float, n * out);
       fill (x, n * in, 1 + s, 1), fill (w, in * out, 2 + s, 0.5f), fill (b, out, 3 + s, 1);
-      ms_affine (y, x, w, b, n, in, out);
+      g_autofree float *laid_out = g_new (float, ms_weight_floats (in, out));
+      ms_weight_lay_out (laid_out, w, in, out);
+      ms_affine (y, x, laid_out, b, n, in, out);
       ms_ref_affine (y_ref, x, w, b, n, in, out);
       assert_close (y, y_ref, n * out, 1e-5);
-      ms_affine (y, x, w, NULL, n, in, out);
+      ms_affine (y, x, laid_out, NULL, n, in, out);
       ms_ref_affine (y_ref, x, w, NULL, n, in, out);
       assert_close (y, y_ref, n * out, 1e-5);
     }

@@ -108,14 +108,27 @@ def copy_instance(rng, segment_len, string_segments=COPY_STRING_SEGMENTS,
     return tokens, answer
 
 
-def recall_instance(rng, segment_len, pairs=RECALL_PAIRS, context_segments=RECALL_CONTEXT_SEGMENTS):
+def recall_instance(rng, segment_len, pairs=RECALL_PAIRS, context_segments=RECALL_CONTEXT_SEGMENTS,
+                    in_segment=False):
     """One recall instance: (tokens bytes, answer mask list of bool). Fewer pairs or context segments than
     the defaults are easier variants for the trainer's curriculum only (context_segments > pairs); C
-    generates the defaults."""
+    generates the defaults. in_segment (curriculum only): a filler segment, then one segment holding the
+    pairs back to back from offset below(L - 6P + 1) and at once every pair queried in random order, so
+    that binding keys to values can be learnt in context, without the memory."""
     L = segment_len
     P, C = pairs, context_segments
     keys = _shuffle_prefix(list(RECALL_KEYS), P, rng)[:P]
     values = [RECALL_VALUES[rng.below(len(RECALL_VALUES))] for _ in range(P)]
+    if in_segment:
+        if 6 * P > L:
+            raise ValueError(f"{P} pairs and their queries do not fit in a segment of {L}")
+        start = rng.below(L - 6 * P + 1)
+        order = _shuffle_prefix(list(range(P)), P, rng)
+        body = b"".join(bytes([keys[i], ord("="), values[i]]) for i in range(P))
+        body += b"".join(bytes([keys[i], ord("?"), values[i]]) for i in order)
+        segment = b"." * start + body + b"." * (L - start - len(body))
+        answer = [False] * (L + start + 3 * P) + [False, False, True] * P + [False] * (L - start - 6 * P)
+        return b"." * L + segment, answer
     segs = _shuffle_prefix(list(range(C - 1)), P, rng)[:P]  # the last context segment stays filler
     offsets = [rng.below(L - 2) for _ in range(P)]
     order = _shuffle_prefix(list(range(P)), P, rng)

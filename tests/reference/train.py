@@ -261,6 +261,10 @@ CURRICULUM = {
     "recall": [dict(pairs=1, context_segments=2), dict(pairs=2, context_segments=3),
                dict(pairs=3, context_segments=4), dict(pairs=4, context_segments=5), dict()],
 }
+# bind-first: recall starts by binding keys to values inside one segment (needs segment_len >= 12), where
+# elimination among stored values cannot pass the level (0.75 with two pairs)
+CURRICULUM_BIND_FIRST = {"copy": CURRICULUM["copy"],
+                         "recall": [dict(pairs=2, in_segment=True)] + CURRICULUM["recall"]}
 LEVEL_UP_ACCURACY = 0.9  # move on when the running batch accuracy (EMA 0.9) at the current level reaches it
 
 
@@ -349,7 +353,7 @@ def main():
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="stop after this much wall time (the file then records --steps = the steps run, "
                          "which reproduces it: the learning rate is constant after warm-up)")
-    ap.add_argument("--curriculum", choices=("auto", "none"), default="auto",
+    ap.add_argument("--curriculum", choices=("auto", "bind-first", "none"), default="auto",
                     help="auto: start on easier variants of the task (CURRICULUM) and move on at "
                          f"{LEVEL_UP_ACCURACY} running batch accuracy; none: the task from the first step")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
@@ -370,7 +374,7 @@ def main():
     net = NETS[args.arch](cfg, params)
     opt = torch.optim.AdamW(params.values(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = tasks.SplitMix64(1_000_003 * (args.seed + 1))
-    levels = CURRICULUM[args.task] if args.curriculum == "auto" else [dict()]
+    levels = {"auto": CURRICULUM, "bind-first": CURRICULUM_BIND_FIRST}.get(args.curriculum, {}).get(args.task, [dict()])
     level, running = 0, 0.0
     start = time.time()
     step, held_out = 0, 0.0

@@ -1,0 +1,33 @@
+/* ms-parallel.h — the core's own worker threads for the kernels.
+ *
+ * The kernels split their work themselves: ms_affine over column panels or
+ * row tiles, ms_attention over heads.  OpenBLAS, which still computes the
+ * attention products inside each head, then runs on one thread: two
+ * thread pools on the same cores would wait on each other.
+ *
+ * The thread count is ms_parallel_set_threads() if called, else
+ * MEMSCOPE_THREADS, else OPENBLAS_NUM_THREADS, else the number of CPUs.
+ * Workers wait by spinning for ~50 µs, then sleep, so back-to-back kernels
+ * of one segment start at once and an idle process uses no CPU.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Threads the kernels use (the caller included), and setting it; setting
+ * it also pins OpenBLAS to one thread.  Call before sessions run. */
+int ms_parallel_get_threads (void);
+void ms_parallel_set_threads (int n_threads);
+
+typedef void (*MsParallelFunc) (int item, gpointer data);
+
+/* Calls func (i, data) for every i in [0, n_items) on the workers and the
+ * calling thread, and returns when all are done.  Items run in any order
+ * and concurrently, so they must write disjoint memory.  When another
+ * thread is using the workers (two sessions stepping at once), the items
+ * run on the calling thread alone. */
+void ms_parallel_for (int n_items, MsParallelFunc func, gpointer data);
+
+G_END_DECLS

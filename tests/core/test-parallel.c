@@ -1,0 +1,126 @@
+/* test-parallel.c — the kernels' worker threads (ms-parallel.c): every item
+ * runs exactly once, concurrent callers each get all their items done, and
+ * the split kernels (ms_affine over panels or rows, ms_attention over
+ * heads) give bit-identical results at one and at several threads. */
+#include <string.h>
+
+#include <glib.h>
+
+#include "ms-kernels.h"
+#include "ms-parallel.h"
+
+static void
+count_item (int item, gpointer data)
+{
+  gint *counts = data;
+  g_atomic_int_inc (&counts[item]);
+}
+
+static void
+test_every_item_once (void)
+{
+  ms_parallel_set_threads (3);
+  for (int n = 0; n < 200; n += 7)
+    {
+      g_autofree gint *counts = g_new0 (gint, MAX (n, 1));
+      ms_parallel_for (n, count_item, counts);
+      for (int i = 0; i < n; i++)
+        g_assert_cmpint (counts[i], ==, 1);
+    }
+}
+
+#define CALLERS 3
+#define ROUNDS 2000
+#define ITEMS 17
+
+static gpointer
+hammer (gpointer unused)
+{
+  (void) unused;
+  gint counts[ITEMS] = { 0 };
+  for (int r = 0; r < ROUNDS; r++)
+    ms_parallel_for (ITEMS, count_item, counts);
+  for (int i = 0; i < ITEMS; i++)
+    if (counts[i] != ROUNDS)
+      return GINT_TO_POINTER (1);
+  return NULL;
+}
+
+/* Sessions on several threads (the workbench records two models at once)
+ * share the workers; a caller that finds them busy runs its items itself. */
+static void
+test_concurrent_callers (void)
+{
+  ms_parallel_set_threads (2);
+  GThread *t[CALLERS];
+  for (int i = 0; i < CALLERS; i++)
+    t[i] = g_thread_new ("caller", hammer, NULL);
+  for (int i = 0; i < CALLERS; i++)
+    g_assert_null (g_thread_join (t[i]));
+}
+
+static void
+fill (float *x, size_t n, guint32 seed)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float) g_rand_double_range (r, -1, 1);
+  g_rand_free (r);
+}
+
+/* Shapes big enough to be split: many panels (split by panels), one panel
+ * and many rows (split by rows), an odd width. */
+static void
+test_affine_threads_agree (void)
+{
+  static const int shapes[][3] = { { 64, 128, 384 }, { 300, 700, 20 }, { 97, 333, 129 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int n = shapes[s][0], in = shapes[s][1], out = shapes[s][2];
+      g_autofree float *x = g_new (float, (size_t) n * in), *w = g_new (float, (size_t) in * out);
+      g_autofree float *b = g_new (float, out), *laid_out = g_new (float, ms_weight_floats (in, out));
+      g_autofree float *y1 = g_new (float, (size_t) n * out), *y3 = g_new (float, (size_t) n * out);
+      fill (x, (size_t) n * in, 1), fill (w, (size_t) in * out, 2), fill (b, out, 3);
+      ms_weight_lay_out (laid_out, w, in, out);
+      ms_parallel_set_threads (1);
+      ms_affine (y1, x, laid_out, b, n, in, out);
+      ms_parallel_set_threads (3);
+      ms_affine (y3, x, laid_out, b, n, in, out);
+      if (ms_gemm_packed ())   /* the same kernel per element: bit for bit */
+        g_assert_cmpmem (y1, sizeof (float) * n * out, y3, sizeof (float) * n * out);
+      else                     /* OpenBLAS may block column slices differently */
+        for (size_t i = 0; i < (size_t) n * out; i++)
+          g_assert_cmpfloat_with_epsilon (y1[i], y3[i], 1e-4);
+    }
+}
+
+static void
+test_attention_threads_agree (void)
+{
+  int Tq = 70, Tk = 90, H = 4, dh = 32, d = H * dh;
+  g_autofree float *q = g_new (float, Tq * d), *k = g_new (float, Tk * d), *v = g_new (float, Tk * d);
+  g_autofree float *o1 = g_new (float, Tq * d), *o3 = g_new (float, Tq * d);
+  g_autofree float *p1 = g_new (float, H * Tq * Tk), *p3 = g_new (float, H * Tq * Tk);
+  g_autofree guint8 *mask = g_new (guint8, Tq * Tk);
+  fill (q, Tq * d, 4), fill (k, Tk * d, 5), fill (v, Tk * d, 6);
+  for (int i = 0; i < Tq; i++)
+    for (int j = 0; j < Tk; j++)
+      mask[i * Tk + j] = j <= i + 20;
+  ms_parallel_set_threads (1);
+  ms_attention (o1, d, p1, q, d, k, d, v, d, Tq, Tk, H, dh, mask, 0.17f);
+  ms_parallel_set_threads (3);
+  ms_attention (o3, d, p3, q, d, k, d, v, d, Tq, Tk, H, dh, mask, 0.17f);
+  g_assert_cmpmem (p1, sizeof (float) * H * Tq * Tk, p3, sizeof (float) * H * Tq * Tk);
+  g_assert_cmpmem (o1, sizeof (float) * Tq * d, o3, sizeof (float) * Tq * d);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/parallel/every-item-once", test_every_item_once);
+  g_test_add_func ("/parallel/concurrent-callers", test_concurrent_callers);
+  g_test_add_func ("/parallel/affine-threads-agree", test_affine_threads_agree);
+  g_test_add_func ("/parallel/attention-threads-agree", test_attention_threads_agree);
+  return g_test_run ();
+}
