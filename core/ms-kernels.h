@@ -19,7 +19,7 @@ void ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
               float beta, float *c, int ldc);
 
 /* Weight matrices (in, out) of ms_affine, in the layout its kernel reads
- * (ms-gemm-packed.c): column panels for the AVX-512 kernel when the CPU has
+ * (ms-affine.c): column panels for the AVX-512 kernel when the CPU has
  * it, else (in, out) as is for cblas_sgemm.  ms_gemm_packed() says which,
  * the same for the whole process; ms_weight_floats() is how many floats a
  * matrix takes in that layout; ms_weight_lay_out() writes w[in, out] into

@@ -1,4 +1,4 @@
-/* ms-gemm-packed.c — y = x · W + b for weight matrices packed once at load.
+/* ms-affine.c — y = x · W + b, the projections of both engines, for weight matrices laid out once at load.
  *
  * Every projection of both engines multiplies a few dozen to a few hundred
  * activation rows by a fixed weight matrix.  cblas_sgemm copies ("packs")
