@@ -1,4 +1,5 @@
-/* ms-affine.c — y = x · W + b, the projections of both engines, for weight matrices laid out once at load.
+/* ms-affine.c — y = x · W + b, the projections of both engines, with weight
+ * matrices laid out once at load.
  *
  * Every projection of both engines multiplies a few dozen to a few hundred
  * activation rows by a fixed weight matrix.  cblas_sgemm copies ("packs")

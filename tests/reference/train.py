@@ -355,7 +355,9 @@ def main():
                          "which reproduces it: the learning rate is constant after warm-up)")
     ap.add_argument("--curriculum", choices=("auto", "bind-first", "none"), default="auto",
                     help="auto: start on easier variants of the task (CURRICULUM) and move on at "
-                         f"{LEVEL_UP_ACCURACY} running batch accuracy; none: the task from the first step")
+                         f"{LEVEL_UP_ACCURACY} running batch accuracy; bind-first: recall's curriculum after a "
+                         "level binding two pairs in one segment (a diagnostic, segment_len >= 12); none: the "
+                         "task from the first step")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -374,7 +376,8 @@ def main():
     net = NETS[args.arch](cfg, params)
     opt = torch.optim.AdamW(params.values(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = tasks.SplitMix64(1_000_003 * (args.seed + 1))
-    levels = {"auto": CURRICULUM, "bind-first": CURRICULUM_BIND_FIRST}.get(args.curriculum, {}).get(args.task, [dict()])
+    curricula = {"auto": CURRICULUM, "bind-first": CURRICULUM_BIND_FIRST, "none": {}}
+    levels = curricula[args.curriculum].get(args.task, [dict()])
     level, running = 0, 0.0
     start = time.time()
     step, held_out = 0, 0.0
