@@ -204,11 +204,11 @@ ms_nll_row (const float *logits, int V, int target)
 #pragma omp simd reduction(max : max)
   for (int j = 0; j < V; j++)
     max = logits[j] > max ? logits[j] : max;
-  /* the terms are in (0, 1] with relative error below 2e-7 (exp_approx);
-   * their sum is kept in double */
-  double sum = 0.0;
+  /* the terms are in (0, 1] with relative error below 2e-7 (exp_approx),
+   * summed in the vector lanes' partial sums (16 terms each at V = 256) */
+  float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
   for (int j = 0; j < V; j++)
     sum += exp_approx (logits[j] - max);
-  return (float) (log (sum) + max - logits[target]);
+  return logf (sum) + max - logits[target];
 }
