@@ -164,21 +164,26 @@ attention_head (int h, gpointer data)
   int Tq = a->Tq, Tk = a->Tk, dh = a->dh;
   float *p = a->probs + (size_t) h * Tq * Tk; /* (Tq, Tk) */
   ms_gemm (0, 1, Tq, Tk, dh, a->scale, a->q + h * dh, a->ldq, a->k + h * dh, a->ldk, 0.0f, p, Tk);
-  if (a->mask)
+  if (!a->mask)
+    ms_softmax_rows (p, Tq, Tk, Tk);
+  else
     for (int i = 0; i < Tq; i++)
       {
+        /* the softmax runs up to the row's last allowed key; causal and
+         * block masks allow a prefix, so this skips what they hide */
         const uint8_t *allowed = a->mask + (size_t) i * Tk;
         float *row = p + (size_t) i * Tk;
-        unsigned any = 0;
-#pragma omp simd reduction(| : any)
-        for (int j = 0; j < Tk; j++)
-          {
-            any |= allowed[j];
-            row[j] = allowed[j] ? row[j] : -INFINITY;
-          }
-        g_assert (any); /* a fully masked row is a bug, never silently uniform */
+        int end = Tk;
+        while (end > 0 && !allowed[end - 1])
+          end--;
+        g_assert (end > 0); /* a fully masked row is a bug, never silently uniform */
+#pragma omp simd
+        for (int j = 0; j < end; j++)
+          row[j] = allowed[j] ? row[j] : -INFINITY;
+        ms_softmax_rows (row, 1, end, Tk);
+        for (int j = end; j < Tk; j++)
+          row[j] = 0.0f;
       }
-  ms_softmax_rows (p, Tq, Tk, Tk);
   ms_gemm (0, 0, Tq, dh, Tk, 1.0f, p, Tk, a->v + h * dh, a->ldv, 0.0f, a->out + h * dh, a->ldo);
 }
 
