@@ -115,9 +115,11 @@ lay_out_matrix (float *dst, const float *file_order, const BinderEntry *e)
   g_autofree float *in_out = g_try_new (float, (size_t) rows * cols);
   if (!in_out)
     return FALSE;
-  for (int i = 0; i < rows; i++)
-    for (int j = 0; j < cols; j++)
-      in_out[(size_t) j * rows + i] = file_order[(size_t) i * cols + j];
+  for (int i0 = 0; i0 < rows; i0 += 32)   /* in 32 × 32 blocks, so both sides stay in cache */
+    for (int j0 = 0; j0 < cols; j0 += 32)
+      for (int i = i0; i < MIN (i0 + 32, rows); i++)
+        for (int j = j0; j < MIN (j0 + 32, cols); j++)
+          in_out[(size_t) j * rows + i] = file_order[(size_t) i * cols + j];
   ms_weight_lay_out (dst, in_out, cols, rows);
   return TRUE;
 }
