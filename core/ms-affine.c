@@ -191,16 +191,17 @@ packed_block (const Product *pr, int row0, int rows, int q0, int q1)
 }
 #endif
 
+/* y[i, 0 .. cols) = b[0 .. cols) (or 0) for rows i, ldy apart. */
 static void
-broadcast_bias (float *y, const float *b, int n, int out)
+fill_bias (float *y, int ldy, const float *b, int rows, int cols)
 {
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < rows; i++)
     {
-      float *row = y + (size_t) i * out;
+      float *row = y + (size_t) i * ldy;
       if (b)
-        memcpy (row, b, sizeof (float) * out);
+        memcpy (row, b, sizeof (float) * cols);
       else
-        memset (row, 0, sizeof (float) * out);
+        memset (row, 0, sizeof (float) * cols);
     }
 }
 
@@ -217,14 +218,7 @@ static void
 blas_block (const Product *pr, int row0, int rows, int c0, int c1)
 {
   float *y = pr->y + (size_t) row0 * pr->out + c0;
-  for (int i = 0; i < rows; i++)
-    {
-      float *row = y + (size_t) i * pr->out;
-      if (pr->b)
-        memcpy (row, pr->b + c0, sizeof (float) * (c1 - c0));
-      else
-        memset (row, 0, sizeof (float) * (c1 - c0));
-    }
+  fill_bias (y, pr->out, pr->b ? pr->b + c0 : NULL, rows, c1 - c0);
   if (pr->in > 0)
     ms_gemm (0, 0, rows, c1 - c0, pr->in, 1.0f, pr->x + (size_t) row0 * pr->in, pr->in, pr->w + c0, pr->out,
              1.0f, y, pr->out);
@@ -247,7 +241,8 @@ product_item (int item, gpointer data)
   if (ms_gemm_packed ())
     {
       if (pr->in == 0)
-        broadcast_bias (pr->y + (size_t) row0 * pr->out, pr->b, rows, pr->out);
+        fill_bias (pr->y + (size_t) row0 * pr->out + q0 * PANEL, pr->out, pr->b ? pr->b + q0 * PANEL : NULL,
+                   rows, MIN (q1 * PANEL, pr->out) - q0 * PANEL);
       else
         packed_block (pr, row0, rows, q0, q1);
       return;
