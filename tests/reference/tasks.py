@@ -109,7 +109,7 @@ def copy_instance(rng, segment_len, string_segments=COPY_STRING_SEGMENTS,
 
 
 def recall_instance(rng, segment_len, pairs=RECALL_PAIRS, context_segments=RECALL_CONTEXT_SEGMENTS,
-                    in_segment=False):
+                    in_segment=False, pair_offset=None):
     """One recall instance: (tokens bytes, answer mask list of bool). Fewer pairs or context segments than
     the defaults are easier variants for the trainer's curriculum only (context_segments > pairs); C
     generates the defaults. in_segment (curriculum only): a filler segment, then one segment holding the
@@ -130,7 +130,8 @@ def recall_instance(rng, segment_len, pairs=RECALL_PAIRS, context_segments=RECAL
         answer = [False] * (L + start + 3 * P) + [False, False, True] * P + [False] * (L - start - 6 * P)
         return b"." * L + segment, answer
     segs = _shuffle_prefix(list(range(C - 1)), P, rng)[:P]  # the last context segment stays filler
-    offsets = [rng.below(L - 2) for _ in range(P)]
+    # pair_offset (experiment): every pair at this offset of its segment, no offsets drawn
+    offsets = [rng.below(L - 2) for _ in range(P)] if pair_offset is None else [pair_offset] * P
     order = _shuffle_prefix(list(range(P)), P, rng)
     context = bytearray(b"." * (C * L))
     for i in range(P):

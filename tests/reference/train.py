@@ -293,11 +293,11 @@ def loss_and_correct(net, tokens, answer, reset_memory=False):
 
 
 @torch.no_grad()
-def accuracy(net, task, seed, n, reset_memory=False, chunk=128):
+def accuracy(net, task, seed, n, reset_memory=False, chunk=128, variant=None):
     rng = tasks.SplitMix64(seed)
     correct = total = 0
     for start in range(0, n, chunk):
-        tokens, answer = batch(task, net.cfg["segment_len"], rng, min(chunk, n - start))
+        tokens, answer = batch(task, net.cfg["segment_len"], rng, min(chunk, n - start), variant)
         _, c, t = loss_and_correct(net, tokens, answer, reset_memory)
         correct, total = correct + c, total + t
     return correct / total
@@ -359,6 +359,9 @@ def main():
                          f"{LEVEL_UP_ACCURACY} running batch accuracy; bind-first: recall's curriculum after a "
                          "level binding two pairs in one segment (a diagnostic, segment_len >= 12); none: the "
                          "task from the first step")
+    ap.add_argument("--pair-offset", type=int, default=None,
+                    help="recall experiment: every pair at this offset of its segment (all levels and the "
+                         "held-out and final accuracies)")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -382,6 +385,11 @@ def main():
     for level in levels:
         if level.get("pairs", 0) is None:
             level["pairs"] = min(tasks.RECALL_PAIRS, args.segment_len // 6)
+    task_variant = {}
+    if args.pair_offset is not None:
+        task_variant = dict(pair_offset=args.pair_offset)
+        for level in levels:
+            level.update(task_variant)
     level, running = 0, 0.0
     start = time.time()
     step, held_out = 0, 0.0
@@ -409,15 +417,15 @@ def main():
                 print(f"step {step}: loss {loss.item():.4f} level {level} running acc {running:.3f}  "
                       f"{time.time() - start:.0f} s", flush=True)
         elif step % args.check_every == 0 or step == args.steps or out_of_time:
-            held_out = accuracy(net, args.task, 7_000_001 + args.seed, 512)
+            held_out = accuracy(net, args.task, 7_000_001 + args.seed, 512, variant=task_variant)
             print(f"step {step}: loss {loss.item():.4f} batch acc {correct / total:.3f} held-out acc "
                   f"{held_out:.4f}  {time.time() - start:.0f} s", flush=True)
             # the last level's own running accuracy counts too (copy: the second string of a pair)
             if (held_out >= args.stop_at and running >= args.stop_at) or out_of_time:
                 break
     wall = time.time() - start
-    final = accuracy(net, args.task, 0, 1000)
-    reset = accuracy(net, args.task, 0, 1000, reset_memory=True)
+    final = accuracy(net, args.task, 0, 1000, variant=task_variant)
+    reset = accuracy(net, args.task, 0, 1000, reset_memory=True, variant=task_variant)
     print(f"done: {step} steps in {wall:.0f} s; accuracy {final:.4f}, reset-memory {reset:.4f} "
           f"(1000 instances, seed 0, float32)", flush=True)
 
@@ -426,7 +434,8 @@ def main():
                f"--d-ff {args.d_ff} --slots {args.slots} --segment-len {args.segment_len} --mask {args.mask} "
                f"--batch {args.batch} --lr {args.lr} --warmup {args.warmup} --check-every {args.check_every} "
                f"--stop-at {args.stop_at} --dtype {args.dtype} --curriculum {args.curriculum}"
-               + (f" --products {args.products}" if args.products != "broadcast" else ""))
+               + (f" --products {args.products}" if args.products != "broadcast" else "")
+               + (f" --pair-offset {args.pair_offset}" if args.pair_offset is not None else ""))
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         command = f"OPENBLAS_CORETYPE={coretype} {command}"
