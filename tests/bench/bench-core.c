@@ -3,7 +3,7 @@
  *   bench-core MODEL N_TOKENS [--threads T] [--trace]
  *   bench-core --better-coretype
  *
- * Loads MODEL, sets the OpenBLAS thread count, steps one warm-up segment,
+ * Loads MODEL, sets the core's thread count, steps one warm-up segment,
  * then times ms_session_step over N_TOKENS pseudo-random byte tokens in
  * full segments (N_TOKENS is rounded up to a multiple of segment_len) with
  * no observer, and prints one JSON line.  Tokens come from splitmix64

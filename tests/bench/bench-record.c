@@ -36,7 +36,7 @@ file_size (const char *path)
 }
 
 /* CPU time of the whole process: the stepping thread, the recorder's
- * writer thread and, when T > 1, OpenBLAS's threads. */
+ * writer thread and, when T > 1, the core's kernel threads. */
 static double
 cpu_seconds (void)
 {
@@ -75,7 +75,7 @@ main (int argc, char **argv)
   app_use_fast_blas (argv);   /* measure what memscope-cli users get */
   int threads = 1, repeats = 9;
   GOptionEntry entries[] = {
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads", "T" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "the core's kernel threads", "T" },
     { "repeats", 0, 0, G_OPTION_ARG_INT, &repeats, "Runs each way (9)", "R" },
     G_OPTION_ENTRY_NULL
   };

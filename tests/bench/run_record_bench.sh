@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The recording benchmark (issue 3), never a test:
 #   1. bench-record: the small Memformer and RMT benchmark models over N segments, plain vs recorded
-#      with f16 attention for every layer and head (9 runs each way), with 1 and with 2 OpenBLAS
+#      with f16 attention for every layer and head (9 runs each way), with 1 and with 2 kernel
 #      threads (the recorder's writer thread then shares the second core); overhead, bytes per segment;
 #   2. memscope-cli export of the retention heatmap of a 10,000-segment, 64-slot recording, as PNG and
 #      PDF, timed over 5 runs each.
