@@ -1,5 +1,6 @@
 /* ms-compare.c — the side-by-side comparison figure. */
 #include "ms-compare.h"
+#include "ms-compare-private.h"
 #include "ms-colorbar.h"
 #include "ms-figure-error.h"
 #include "ms-heatmap-private.h"
@@ -17,7 +18,7 @@ struct _MsCompare {
   char *title_diff;                  /* "A − B" with the panels' titles */
   char *label_diff;                  /* the difference colorbar's label */
   float *diff;                       /* (rows, cols) A − B, NaN where either is; NULL unless shown */
-  cairo_surface_t *image_a, *image_b, *image_diff;
+  cairo_surface_t *images[3];        /* A, B, A − B as last drawn (ms_heatmap_cell_image); NULL = stale */
 
   MsColormap cmap;
   double want_min, want_max;         /* NaN = fit */
@@ -37,7 +38,7 @@ static void
 update_difference (MsCompare *cmp)
 {
   g_clear_pointer (&cmp->diff, g_free);
-  g_clear_pointer (&cmp->image_diff, cairo_surface_destroy);
+  g_clear_pointer (&cmp->images[2], cairo_surface_destroy);
   if (!cmp->show_diff)
     return;
   int rows = ms_heatmap_get_rows (cmp->a), cols = ms_heatmap_get_cols (cmp->a);
@@ -47,7 +48,6 @@ update_difference (MsCompare *cmp)
   for (size_t i = 0; i < n; i++)
     cmp->diff[i] = a[i] - b[i];  /* NaN if either is */
   ms_colormap_fit_range (MS_COLORMAP_DIVERGING, cmp->diff, n, NAN, NAN, &cmp->dmin, &cmp->dmax);
-  cmp->image_diff = ms_heatmap_image_new (cmp->diff, rows, cols, MS_COLORMAP_DIVERGING, cmp->dmin, cmp->dmax);
 
   g_free (cmp->title_diff);
   cmp->title_diff = g_strdup_printf ("%s \u2212 %s", title_or (cmp->a, "A"), title_or (cmp->b, "B"));
@@ -80,12 +80,9 @@ ms_compare_update (MsCompare *cmp)
   ms_colormap_fit_range (cmp->cmap, ends, isfinite (ends[0]) ? 2 : 0, cmp->want_min, cmp->want_max,
                          &cmp->vmin, &cmp->vmax);
 
-  g_clear_pointer (&cmp->image_a, cairo_surface_destroy);
-  g_clear_pointer (&cmp->image_b, cairo_surface_destroy);
-  cmp->image_a = ms_heatmap_image_new (ms_heatmap_get_values (cmp->a), ms_heatmap_get_rows (cmp->a),
-                                       ms_heatmap_get_cols (cmp->a), cmp->cmap, cmp->vmin, cmp->vmax);
-  cmp->image_b = ms_heatmap_image_new (ms_heatmap_get_values (cmp->b), ms_heatmap_get_rows (cmp->b),
-                                       ms_heatmap_get_cols (cmp->b), cmp->cmap, cmp->vmin, cmp->vmax);
+  /* the cells are coloured when next drawn, at the resolution drawn to */
+  g_clear_pointer (&cmp->images[0], cairo_surface_destroy);
+  g_clear_pointer (&cmp->images[1], cairo_surface_destroy);
   if (cmp->show_diff && (ms_heatmap_get_rows (cmp->a) != ms_heatmap_get_rows (cmp->b)
                          || ms_heatmap_get_cols (cmp->a) != ms_heatmap_get_cols (cmp->b)))
     cmp->show_diff = FALSE;  /* A or B changed shape since */
@@ -115,9 +112,8 @@ ms_compare_free (MsCompare *cmp)
   g_free (cmp->title_diff);
   g_free (cmp->label_diff);
   g_free (cmp->diff);
-  g_clear_pointer (&cmp->image_a, cairo_surface_destroy);
-  g_clear_pointer (&cmp->image_b, cairo_surface_destroy);
-  g_clear_pointer (&cmp->image_diff, cairo_surface_destroy);
+  for (int i = 0; i < 3; i++)
+    g_clear_pointer (&cmp->images[i], cairo_surface_destroy);
   g_free (cmp);
 }
 
@@ -255,12 +251,20 @@ ms_compare_draw (const MsCompare *cmp, cairo_t *cr, double width, double height)
 {
   Layout l = { 0 };
   layout_figure (cmp, cr, width, height, &l);
-  cairo_surface_t *images[3] = { cmp->image_a, cmp->image_b, cmp->image_diff };
-  gboolean top_down[3] = { ms_heatmap_get_top_down (cmp->a), ms_heatmap_get_top_down (cmp->b),
-                           ms_heatmap_get_top_down (cmp->a) };
+  /* the images are caches inside a const figure, like the heatmap's: one
+   * figure must not be drawn from two threads at once */
+  MsCompare *cache = (MsCompare *) cmp;
+  const MsHeatmap *panel[3] = { cmp->a, cmp->b, cmp->a };
   for (int i = 0; i < l.n; i++)
     {
-      ms_heatmap_paint_image (cr, images[i], top_down[i], &l.layout[i].plot);
+      const MsHeatmap *hm = panel[i];
+      const float *values = i < 2 ? ms_heatmap_get_values (hm) : cmp->diff;
+      MsColormap cmap = i < 2 ? cmp->cmap : MS_COLORMAP_DIVERGING;
+      double lo = i < 2 ? cmp->vmin : cmp->dmin, hi = i < 2 ? cmp->vmax : cmp->dmax;
+      cairo_surface_t *image = ms_heatmap_cell_image (&cache->images[i], cr, &l.layout[i].plot, values,
+                                                      ms_heatmap_get_rows (hm), ms_heatmap_get_cols (hm),
+                                                      cmap, lo, hi);
+      ms_heatmap_paint_image (cr, image, ms_heatmap_get_top_down (hm), &l.layout[i].plot);
       ms_axes_draw (cr, &l.spec[i], &l.layout[i]);
     }
   ms_colorbar_draw (cr, &l.strip, cmp->cmap, cmp->vmin, cmp->vmax, ms_heatmap_get_colorbar_label (cmp->a));
@@ -285,4 +289,11 @@ ms_compare_get_plot_rects (const MsCompare *cmp, cairo_t *cr, double width, doub
   for (int i = 0; i < l.n; i++)
     rects[i] = l.layout[i].plot;
   *n_panels = l.n;
+}
+
+cairo_surface_t *
+ms_compare_peek_image (const MsCompare *cmp, int panel)
+{
+  g_return_val_if_fail (panel >= 0 && panel < 3, NULL);
+  return cmp->images[panel];
 }

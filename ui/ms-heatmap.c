@@ -106,12 +106,6 @@ sampled_image_new (const float *values, int rows, int cols, int out_rows, int ou
   return image;
 }
 
-cairo_surface_t *
-ms_heatmap_image_new (const float *values, int rows, int cols, MsColormap cmap, double vmin, double vmax)
-{
-  return sampled_image_new (values, rows, cols, rows, cols, cmap, vmin, vmax);
-}
-
 void
 ms_heatmap_paint_image (cairo_t *cr, cairo_surface_t *image, gboolean top_down, const MsRect *plot)
 {
@@ -181,34 +175,37 @@ raster_scale (cairo_surface_t *target)
   return MAX (sx, sy);
 }
 
-/* The cell image for @plot on @cr, coloured now if a change dropped it or
- * it was made for another resolution: the one place cells are coloured.
- * On an image (or marked) surface it has at most one pixel per device pixel
- * of the plot, since nearest filtering would show no more cells than that
- * (a zoomed window of 6,667 segments on a 1,100-pixel plot colours 1,100
- * columns); vector surfaces get every cell, so they stay crisp when scaled. */
-static cairo_surface_t *
-ensure_image (const MsHeatmap *hm, cairo_t *cr, const MsRect *plot)
+cairo_surface_t *
+ms_heatmap_cell_image (cairo_surface_t **image, cairo_t *cr, const MsRect *plot, const float *values,
+                       int rows, int cols, MsColormap cmap, double vmin, double vmax)
 {
-  MsHeatmap *cache = (MsHeatmap *) hm;
-  int out_rows = hm->rows, out_cols = hm->cols;
+  int out_rows = rows, out_cols = cols;
   double scale = raster_scale (cairo_get_target (cr));
   if (scale > 0)
     {
       double dx = plot->width, dy = 0, ex = 0, ey = plot->height;
       cairo_user_to_device_distance (cr, &dx, &dy);
       cairo_user_to_device_distance (cr, &ex, &ey);
-      out_cols = (int) MIN ((double) hm->cols, ceil (hypot (dx, dy) * scale) + 1);
-      out_rows = (int) MIN ((double) hm->rows, ceil (hypot (ex, ey) * scale) + 1);
+      out_cols = (int) MIN ((double) cols, ceil (hypot (dx, dy) * scale) + 1);
+      out_rows = (int) MIN ((double) rows, ceil (hypot (ex, ey) * scale) + 1);
     }
+  if (*image && (cairo_image_surface_get_width (*image) != out_cols
+                 || cairo_image_surface_get_height (*image) != out_rows))
+    g_clear_pointer (image, cairo_surface_destroy);
+  if (!*image)
+    *image = sampled_image_new (values, rows, cols, out_rows, out_cols, cmap, vmin, vmax);
+  return *image;
+}
+
+/* The heatmap's cell image for @plot on @cr (ms_heatmap_cell_image), kept
+ * until a change drops it: the one place its cells are coloured. */
+static cairo_surface_t *
+ensure_image (const MsHeatmap *hm, cairo_t *cr, const MsRect *plot)
+{
+  MsHeatmap *cache = (MsHeatmap *) hm;
   ensure_range (hm);
-  if (cache->image && (cairo_image_surface_get_width (cache->image) != out_cols
-                       || cairo_image_surface_get_height (cache->image) != out_rows))
-    g_clear_pointer (&cache->image, cairo_surface_destroy);
-  if (!cache->image)
-    cache->image = sampled_image_new (hm->values, hm->rows, hm->cols, out_rows, out_cols, hm->cmap,
-                                      hm->vmin, hm->vmax);
-  return cache->image;
+  return ms_heatmap_cell_image (&cache->image, cr, plot, hm->values, hm->rows, hm->cols, hm->cmap,
+                                hm->vmin, hm->vmax);
 }
 
 MsHeatmap *

@@ -8,6 +8,7 @@
  * by test-render-basics.c.
  */
 #include "ms-figure.h"
+#include "ms-compare-private.h"
 #include "ms-heatmap-private.h"
 #include "render-test-util.h"
 
@@ -263,6 +264,52 @@ test_heatmap_cache (void)
   g_assert_cmpint (cairo_image_surface_get_width (after), ==, widths[0]);
   uint32_t first = *(uint32_t *) cairo_image_surface_get_data (after);
   g_assert_cmphex (first, ==, ms_rgb_to_pixel (ms_colormap_eval (MS_COLORMAP_CIVIDIS, 0.0)));
+}
+
+/* The comparison figure colours its panels as the heatmap does: when drawn,
+ * at most one column per device pixel on an image, every cell on a vector
+ * surface, again only after a change. */
+static void
+test_compare_cache (void)
+{
+  enum { ROWS = 16, COLS = 10000 };
+  g_autofree float *va = g_new (float, ROWS * COLS), *vb = g_new (float, ROWS * COLS);
+  for (int i = 0; i < ROWS * COLS; i++)
+    va[i] = (float) (i % 977) / 977.0f, vb[i] = (float) (i % 331) / 331.0f;
+  g_autoptr (MsHeatmap) a = ms_heatmap_new (va, ROWS, COLS, NULL);
+  g_autoptr (MsHeatmap) b = ms_heatmap_new (vb, ROWS, COLS, NULL);
+  MsCompare *cmp = ms_compare_new (a, b);
+  g_assert_true (ms_compare_set_show_difference (cmp, TRUE, NULL));
+  for (int i = 0; i < 3; i++)
+    g_assert_null (ms_compare_peek_image (cmp, i));
+
+  cairo_surface_t *figure = render (ms_compare_draw_func, cmp, 7, 3, 150);
+  cairo_surface_t *images[3];
+  for (int i = 0; i < 3; i++)
+    {
+      images[i] = ms_compare_peek_image (cmp, i);
+      g_assert_nonnull (images[i]);
+      /* three panels share the width: each image is narrower than a third of the figure */
+      g_assert_cmpint (cairo_image_surface_get_width (images[i]), <, cairo_image_surface_get_width (figure) / 3);
+      g_assert_cmpint (cairo_image_surface_get_height (images[i]), ==, ROWS);
+    }
+  cairo_surface_destroy (figure);
+  cairo_surface_destroy (render (ms_compare_draw_func, cmp, 7, 3, 150));
+  for (int i = 0; i < 3; i++)
+    g_assert_true (ms_compare_peek_image (cmp, i) == images[i]);   /* same size: not coloured again */
+
+  cairo_surface_t *pdf = cairo_pdf_surface_create (NULL, 504, 216);
+  cairo_t *cr = cairo_create (pdf);
+  ms_compare_draw (cmp, cr, 504, 216);
+  cairo_destroy (cr);
+  cairo_surface_destroy (pdf);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (cairo_image_surface_get_width (ms_compare_peek_image (cmp, i)), ==, COLS);
+
+  ms_compare_set_colormap (cmp, MS_COLORMAP_MAGMA);
+  for (int i = 0; i < 3; i++)
+    g_assert_null (ms_compare_peek_image (cmp, i));
+  ms_compare_free (cmp);
 }
 
 /* The layout a heatmap keeps follows every change that moves its plot: a
@@ -789,6 +836,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/heatmap/colorbar", test_heatmap_colorbar);
   g_test_add_func ("/render/heatmap/cache", test_heatmap_cache);
   g_test_add_func ("/render/heatmap/kept-layout", test_heatmap_kept_layout);
+  g_test_add_func ("/render/compare/cache", test_compare_cache);
   g_test_add_func ("/render/heatmap/bad-shape", test_heatmap_bad_shape);
   g_test_add_func ("/render/heatmap/fits", test_heatmap_fits);
   g_test_add_func ("/render/plots/stacked", test_stacked_plot);
