@@ -50,7 +50,7 @@ typedef struct {
 } Product;
 
 int
-ms_gemm_packed (void)
+ms_weights_packed (void)
 {
   static gsize once = 0;
   static gboolean packed;
@@ -71,7 +71,7 @@ ms_gemm_packed (void)
 size_t
 ms_weight_floats (int in, int out)
 {
-  if (!ms_gemm_packed ())
+  if (!ms_weights_packed ())
     return (size_t) in * out;
   return (size_t) ((out + PANEL - 1) / PANEL) * in * PANEL;
 }
@@ -79,7 +79,7 @@ ms_weight_floats (int in, int out)
 void
 ms_weight_lay_out (float *dst, const float *w, int in, int out)
 {
-  if (!ms_gemm_packed ())
+  if (!ms_weights_packed ())
     {
       memmove (dst, w, sizeof (float) * in * out);
       return;
@@ -239,7 +239,7 @@ product_item (int item, gpointer data)
   else
     item_range (item, pr->n_items, pr->panels, &q0, &q1);
 #ifdef HAVE_AVX512_KERNEL
-  if (ms_gemm_packed ())
+  if (ms_weights_packed ())
     {
       if (pr->in == 0)
         fill_bias (pr->y + (size_t) row0 * pr->out + q0 * PANEL, pr->out, pr->b ? pr->b + q0 * PANEL : NULL,
@@ -260,7 +260,7 @@ void
 ms_affine (float *y, const float *x, const float *w, const float *b, int n, int in, int out)
 {
   Product pr = { y, x, w, b, n, in, out, 0, 0, 1 };
-  pr.panels = ms_gemm_packed () ? (out + PANEL - 1) / PANEL : (out + 15) / 16;
+  pr.panels = ms_weights_packed () ? (out + PANEL - 1) / PANEL : (out + 15) / 16;
   int threads = (double) n * in * out >= PARALLEL_MIN_MADDS ? ms_parallel_get_threads () : 1;
   if (threads > 1)
     {

@@ -5,7 +5,9 @@
  * Every kernel here has a plain-loop twin in ms-kernels-ref.c (ms_ref_*),
  * computed in double, and tests/core/test-kernels.c compares them on odd
  * shapes.  ms_affine uses its own packed-weight kernel where the CPU has
- * AVX-512, the other matrix products go through cblas_sgemm (OpenBLAS).
+ * AVX-512, the other matrix products go through cblas_sgemm (OpenBLAS);
+ * ms_affine and ms_attention split their work over the core's threads
+ * (ms-parallel.h).
  */
 #pragma once
 
@@ -20,11 +22,11 @@ void ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
 
 /* Weight matrices (in, out) of ms_affine, in the layout its kernel reads
  * (ms-affine.c): column panels for the AVX-512 kernel when the CPU has
- * it, else (in, out) as is for cblas_sgemm.  ms_gemm_packed() says which,
+ * it, else (in, out) as is for cblas_sgemm.  ms_weights_packed() says which,
  * the same for the whole process; ms_weight_floats() is how many floats a
  * matrix takes in that layout; ms_weight_lay_out() writes w[in, out] into
  * dst in it (dst must not overlap w unless the layout is (in, out)). */
-int ms_gemm_packed (void);
+int ms_weights_packed (void);
 size_t ms_weight_floats (int in, int out);
 void ms_weight_lay_out (float *dst, const float *w, int in, int out);
 

@@ -67,7 +67,7 @@ main (int argc, char **argv)
     { "paper memformer q/k/v/o", 128, 512, 512 }, { "paper memformer writer q", 32, 512, 512 },
     { "paper memformer fc1", 128, 512, 2048 }, { "paper memformer fc2", 128, 2048, 512 },
   };
-  printf ("ms_affine: %s\n", ms_gemm_packed () ? "packed weights, AVX-512 kernel" : "cblas_sgemm");
+  printf ("ms_affine: %s\n", ms_weights_packed () ? "packed weights, AVX-512 kernel" : "cblas_sgemm");
   printf ("%-26s %5s %5s %5s %12s %12s %7s %9s\n", "shape", "n", "in", "out", "sgemm GF/s", "affine GF/s",
           "ratio", "max diff");
   double sum_blas = 0, sum_mine = 0;

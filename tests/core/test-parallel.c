@@ -86,7 +86,7 @@ test_affine_threads_agree (void)
       ms_affine (y1, x, laid_out, b, n, in, out);
       ms_parallel_set_threads (3);
       ms_affine (y3, x, laid_out, b, n, in, out);
-      if (ms_gemm_packed ())   /* the same kernel per element: bit for bit */
+      if (ms_weights_packed ())   /* the same kernel per element: bit for bit */
         g_assert_cmpmem (y1, sizeof (float) * n * out, y3, sizeof (float) * n * out);
       else                     /* OpenBLAS may block column slices differently */
         for (size_t i = 0; i < (size_t) n * out; i++)
