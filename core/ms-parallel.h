@@ -7,7 +7,7 @@
  *
  * The thread count is ms_parallel_set_threads() if called, else
  * MEMSCOPE_THREADS, else OPENBLAS_NUM_THREADS, else the number of CPUs.
- * Workers wait by spinning for ~50 µs, then sleep, so back-to-back kernels
+ * Workers wait by spinning for ~0.3 ms, then sleep, so back-to-back kernels
  * of one segment start at once and an idle process uses no CPU.
  */
 #pragma once
