@@ -15,9 +15,9 @@
  *
  * Measured against cblas_sgemm (OpenBLAS 0.3.21, SkylakeX kernels, bias
  * broadcast included on both sides, one thread) at the engines' shapes
- * (tests/bench/bench-gemm): 1.12–1.37× at the small benchmark config,
- * 0.94–1.46× at the paper config, where the feed-forward products with
- * 2,048 columns or inputs only match it (0.94–1.02×).
+ * (tests/bench/bench-gemm): 1.18–1.67× at the small benchmark config,
+ * 1.08–1.52× at the paper config, least (1.08–1.19×) for the feed-forward
+ * products with 2,048 columns or inputs.
  *
  * Packing is used when the CPU has AVX-512F and MEMSCOPE_GEMM is not
  * "openblas"; otherwise weights stay (in, out) and go through cblas_sgemm.

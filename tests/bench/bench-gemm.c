@@ -26,7 +26,6 @@
 #include "ms-kernels.h"
 #include "ms-parallel.h"
 
-
 static double
 now_s (void)
 {
@@ -95,7 +94,7 @@ main (int argc, char **argv)
         diff = fmax (diff, fabs (y_blas[i] - y_mine[i]));
 
       double flops = 2.0 * n * in * out;
-      long reps = (long) (1e8 / (flops / 1e2)) / 100 + 1;   /* ≈ 0.1 s at 100 GFLOP/s */
+      long reps = (long) (1e10 / flops) + 1;   /* ≈ 0.1 s per side at 100 GFLOP/s */
       double best_blas = INFINITY, best_mine = INFINITY;
       for (int r = 0; r < rounds; r++)
         {
