@@ -276,15 +276,22 @@ ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc)
 {
   g_return_if_fail (H >= 1 && n >= 0 && K >= 0);
   double inv_h = 1.0 / H;
-  /* Slot-outer so each slot's sum is one double accumulator; the reader of
-   * one layer is small (H·n·K), so the stride-K reads stay in cache. */
-  for (int k = 0; k < K; k++)
+  /* Row-outer over blocks of slots, one double accumulator per slot: each
+   * slot still sums its rows in (head, token) order, as a slot-outer loop
+   * would, and the inner loop runs along contiguous memory. */
+  enum { BLOCK = 64 };
+  for (int k0 = 0; k0 < K; k0 += BLOCK)
     {
-      double sum = 0;
-      for (int h = 0; h < H; h++)
-        for (int t = 0; t < n; t++)
-          sum += reader[((size_t) h * n + t) * K + k];
-      acc[k] += (float) (sum * inv_h);
+      int nk = MIN (BLOCK, K - k0);
+      double sum[BLOCK] = { 0 };
+      for (size_t row = 0; row < (size_t) H * n; row++)
+        {
+          const float *r = reader + row * K + k0;
+          for (int k = 0; k < nk; k++)
+            sum[k] += r[k];
+        }
+      for (int k = 0; k < nk; k++)
+        acc[k0 + k] += (float) (sum[k] * inv_h);
     }
 }
 

@@ -1,15 +1,26 @@
 /* ms-parallel.c — a small fork-join pool for the kernels (see ms-parallel.h).
  *
- * One job at a time: the caller publishes (func, data, n_items) under a new
- * generation number; workers and caller take items from a shared atomic
- * counter until none are left.  Every started worker checks in once per job,
- * and the caller returns only when all items are done and all workers have
- * checked in, so no worker can still be touching a job when the next one is
- * published.  A worker that sees no new generation for SPIN_ROUNDS polls
- * sleeps on a condition variable; publishing a job wakes sleepers.
+ * One job at a time.  The caller describes job g in jobs[g % 2], then
+ * publishes it by storing (g, item 0) in one 64-bit ticket.  Workers and
+ * the caller claim items by compare-and-swap on the ticket, which only
+ * succeeds while the ticket still names the job they read: a worker that
+ * wakes late, after the job is over, finds another generation and claims
+ * nothing.  So the caller returns as soon as every item is done; it never
+ * waits for a worker that the system has descheduled (a second process,
+ * or the recorder's writer thread on the same core), it just does that
+ * worker's share itself.
+ *
+ * Why reading jobs[g % 2] before the claim is safe: the slot is rewritten
+ * only for job g + 2, which is published after job g + 1, which is
+ * published after every item of g is done; a claim of an item of g
+ * succeeds only while the ticket still says g with items left, so the
+ * slot it read was g's.  A worker that sees no new generation for
+ * SPIN_ROUNDS polls sleeps on a condition variable; publishing wakes it.
  */
 #include "ms-parallel.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,19 +36,25 @@ void openblas_set_num_threads (int num_threads);   /* OpenBLAS extension */
 #define MAX_THREADS 64
 
 typedef struct {
+  MsParallelFunc func;
+  gpointer data;
+  int n_items;
+} Job;
+
+/* The ticket: generation in the high 32 bits, next unclaimed item below. */
+#define TICKET_GENERATION(t) ((uint32_t) ((t) >> 32))
+#define TICKET_ITEM(t) ((uint32_t) (t))
+
+typedef struct {
   GMutex job_lock;      /* held by the one caller whose job runs */
   GMutex sleep_lock;
   GCond wake;
-  gint generation;      /* bumped for every job (atomic) */
-  MsParallelFunc func;
-  gpointer data;
-  gint n_items;
-  gint next_item;       /* atomic */
-  gint items_done;      /* atomic */
-  gint checked_in;      /* atomic: workers done with the current job */
+  Job jobs[2];          /* job g is jobs[g % 2] */
+  _Atomic uint64_t ticket;
+  atomic_int items_done; /* of the current job */
   int n_threads;        /* the caller included */
   int n_workers;        /* started */
-  gint start_generation; /* the generation before the job new workers are started for */
+  uint32_t start_generation; /* the generation before the job new workers are started for */
 } Pool;
 
 static Pool pool;
@@ -51,17 +68,23 @@ env_threads (const char *name)
   return n > 0 ? MIN (n, MAX_THREADS) : 0;
 }
 
+/* Claims and runs items of job @generation until none are left, or until
+ * the ticket has moved on to a later job. */
 static void
-run_items (void)
+run_items (uint32_t generation)
 {
-  int n = pool.n_items;
-  for (;;)
+  const Job *job = &pool.jobs[generation % 2];
+  MsParallelFunc func = job->func;
+  gpointer data = job->data;
+  uint32_t n = (uint32_t) job->n_items;
+  uint64_t t = atomic_load (&pool.ticket);
+  while (TICKET_GENERATION (t) == generation && TICKET_ITEM (t) < n)
     {
-      int i = g_atomic_int_add (&pool.next_item, 1);
-      if (i >= n)
-        return;
-      pool.func (i, pool.data);
-      g_atomic_int_inc (&pool.items_done);
+      if (!atomic_compare_exchange_weak (&pool.ticket, &t, t + 1))
+        continue;   /* t now holds the ticket's current value */
+      func ((int) TICKET_ITEM (t), data);
+      atomic_fetch_add (&pool.items_done, 1);
+      t = atomic_load (&pool.ticket);
     }
 }
 
@@ -71,26 +94,25 @@ worker_main (gpointer index_p)
   int index = GPOINTER_TO_INT (index_p);   /* 1, 2, …: the caller is 0 */
   /* not the current generation: the job this worker was started for may
    * already be published when the thread first runs */
-  int seen = pool.start_generation;
+  uint32_t seen = pool.start_generation;
   for (;;)
     {
-      int now = g_atomic_int_get (&pool.generation);
+      uint32_t now = TICKET_GENERATION (atomic_load (&pool.ticket));
       for (int spin = 0; now == seen && spin < SPIN_ROUNDS; spin++)
         {
           CPU_RELAX ();
-          now = g_atomic_int_get (&pool.generation);
+          now = TICKET_GENERATION (atomic_load (&pool.ticket));
         }
       if (now == seen)
         {
           g_mutex_lock (&pool.sleep_lock);
-          while ((now = g_atomic_int_get (&pool.generation)) == seen)
+          while ((now = TICKET_GENERATION (atomic_load (&pool.ticket))) == seen)
             g_cond_wait (&pool.wake, &pool.sleep_lock);
           g_mutex_unlock (&pool.sleep_lock);
         }
       seen = now;
       if (index < pool.n_threads)   /* workers beyond a lowered thread count stay idle */
-        run_items ();
-      g_atomic_int_inc (&pool.checked_in);
+        run_items (now);
     }
   return NULL;
 }
@@ -144,7 +166,8 @@ ms_parallel_for (int n_items, MsParallelFunc func, gpointer data)
       return;
     }
   /* workers are started on first need and live as long as the process */
-  pool.start_generation = g_atomic_int_get (&pool.generation);
+  uint32_t generation = TICKET_GENERATION (atomic_load (&pool.ticket));
+  pool.start_generation = generation;
   while (pool.n_workers < pool.n_threads - 1)
     {
       GThread *t = g_thread_try_new ("memscope-kernel", worker_main, GINT_TO_POINTER (pool.n_workers + 1), NULL);
@@ -153,18 +176,15 @@ ms_parallel_for (int n_items, MsParallelFunc func, gpointer data)
       g_thread_unref (t);
       pool.n_workers++;
     }
-  pool.func = func;
-  pool.data = data;
-  pool.n_items = n_items;
-  g_atomic_int_set (&pool.items_done, 0);
-  g_atomic_int_set (&pool.checked_in, 0);
-  g_atomic_int_set (&pool.next_item, 0);
+  generation++;
+  pool.jobs[generation % 2] = (Job) { func, data, n_items };
+  atomic_store (&pool.items_done, 0);
   g_mutex_lock (&pool.sleep_lock);
-  g_atomic_int_inc (&pool.generation);
+  atomic_store (&pool.ticket, (uint64_t) generation << 32);
   g_cond_broadcast (&pool.wake);
   g_mutex_unlock (&pool.sleep_lock);
-  run_items ();
-  while (g_atomic_int_get (&pool.items_done) < n_items || g_atomic_int_get (&pool.checked_in) < pool.n_workers)
+  run_items (generation);
+  while (atomic_load (&pool.items_done) < n_items)
     CPU_RELAX ();
   g_mutex_unlock (&pool.job_lock);
 }

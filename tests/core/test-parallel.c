@@ -1,5 +1,7 @@
 /* test-parallel.c — the kernels' worker threads (ms-parallel.c): every item
- * runs exactly once, concurrent callers each get all their items done, and
+ * runs exactly once, back-to-back jobs of different sizes never mix (a
+ * worker that is late for one job claims nothing of the next), concurrent
+ * callers each get all their items done, and
  * the split kernels (ms_affine over panels or rows, ms_attention over
  * heads) give bit-identical results at one and at several threads. */
 #include <string.h>
@@ -27,6 +29,37 @@ test_every_item_once (void)
       for (int i = 0; i < n; i++)
         g_assert_cmpint (counts[i], ==, 1);
     }
+}
+
+/* Counts like count_item after some work, so that workers are still busy
+ * with one job's items, or late to see it, when the next job is published. */
+static void
+count_item_slowly (int item, gpointer data)
+{
+  volatile double x = item;
+  for (int i = 0; i < 50 * (item % 7); i++)
+    x = x * 1.0000001 + 1e-9;
+  count_item (item, data);
+}
+
+/* Jobs alternate between two item functions, sizes and data: a worker that
+ * ran an item of one job with the other job's function, data or size would
+ * leave a count other than ROUNDS, or write past the 3-item array. */
+static void
+test_alternating_jobs (void)
+{
+  enum { ROUNDS_EACH = 3000, SMALL = 3, LARGE = 41 };
+  ms_parallel_set_threads (3);
+  gint small[SMALL] = { 0 }, large[LARGE] = { 0 };
+  for (int r = 0; r < ROUNDS_EACH; r++)
+    {
+      ms_parallel_for (SMALL, count_item, small);
+      ms_parallel_for (LARGE, count_item_slowly, large);
+    }
+  for (int i = 0; i < SMALL; i++)
+    g_assert_cmpint (small[i], ==, ROUNDS_EACH);
+  for (int i = 0; i < LARGE; i++)
+    g_assert_cmpint (large[i], ==, ROUNDS_EACH);
 }
 
 #define CALLERS 3
@@ -119,6 +152,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/parallel/every-item-once", test_every_item_once);
+  g_test_add_func ("/parallel/alternating-jobs", test_alternating_jobs);
   g_test_add_func ("/parallel/concurrent-callers", test_concurrent_callers);
   g_test_add_func ("/parallel/affine-threads-agree", test_affine_threads_agree);
   g_test_add_func ("/parallel/attention-threads-agree", test_attention_threads_agree);

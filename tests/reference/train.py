@@ -88,6 +88,7 @@ class MemformerNet:
     def __init__(self, cfg, w):
         self.cfg, self.w = memformer_ref.full_config(cfg), w
         self.H = self.cfg["n_heads"]
+        self.taps = None  # a list: the first layer's outputs and the tokens they sit on (--aux-prev)
 
     def _lin(self, prefix, x):
         return F.linear(x, self.w[prefix + ".weight"], self.w[prefix + ".bias"])
@@ -112,6 +113,8 @@ class MemformerNet:
             x = x + self._block(p + ".self_attn", h, h)
             x = x + self._block(p + ".mem_attn", _ln(w, p + ".ln2", x), memory)
             x = x + self._ffn(p + ".ffn", _ln(w, p + ".ln3", x))
+            if l == 0 and self.taps is not None:
+                self.taps.append((x, seg))
         return _ln(w, "enc.ln_f", x)
 
     def write(self, memory, enc):
@@ -136,6 +139,8 @@ class MemformerNet:
             y = y + self._block(p + ".self_attn", h, h, causal)
             y = y + self._block(p + ".cross_attn", _ln(w, p + ".ln2", y), enc_prev)
             y = y + self._ffn(p + ".ffn", _ln(w, p + ".ln3", y))
+            if l == 0 and self.taps is not None:
+                self.taps.append((y, inputs))
         head = w["tok_emb.weight"] if self.cfg["tie_embeddings"] else w["lm_head.weight"]
         return _ln(w, "dec.ln_f", y) @ head.t()
 
@@ -169,6 +174,7 @@ class RMTNet:
     def __init__(self, cfg, w):
         self.cfg, self.w = rmt_ref.full_config(cfg), w
         self.H = self.cfg["n_heads"]
+        self.taps = None  # a list: the first layer's outputs and the tokens they sit on (--aux-prev)
 
     def initial_memory(self, batch):
         return self.w["memory"].unsqueeze(0).expand(batch, -1, -1)
@@ -186,6 +192,8 @@ class RMTNet:
             x = x + ctx @ w[p + ".attn.c_proj.weight"] + w[p + ".attn.c_proj.bias"]
             h = _ln(w, p + ".ln_2", x) @ w[p + ".mlp.c_fc.weight"] + w[p + ".mlp.c_fc.bias"]
             x = x + F.gelu(h, approximate="tanh") @ w[p + ".mlp.c_proj.weight"] + w[p + ".mlp.c_proj.bias"]
+            if l == 0 and self.taps is not None:
+                self.taps.append((x[:, m:m + n], seg))
         hf = _ln(w, "transformer.ln_f", x)
         return hf[:, m:m + n] @ w["transformer.wte.weight"].t(), hf[:, m + n:]
 
@@ -292,6 +300,23 @@ def loss_and_correct(net, tokens, answer, reset_memory=False):
     return loss, correct, int(answer.sum())
 
 
+# --aux-prev: the tokens 1 and 2 back, which is where a pair "K=v" has its key seen from its value and a
+# query "K?v" its key seen from the '?' that predicts the value
+AUX_OFFSETS = (1, 2)
+
+
+def aux_prev_loss(net, readouts):
+    """Mean cross-entropy of predicting, from the first layer's output at every token (net.taps), the tokens
+    AUX_OFFSETS positions earlier in the same segment, through linear readouts that only the trainer has.
+    It asks the first layer for previous-token heads, the first half of the binding circuit."""
+    losses = []
+    for hidden, toks in net.taps:
+        for k, readout in zip(AUX_OFFSETS, readouts):
+            if toks.shape[1] > k:
+                losses.append(F.cross_entropy((hidden[:, k:] @ readout.t()).flatten(0, 1), toks[:, :-k].flatten()))
+    return sum(losses) / len(losses)
+
+
 @torch.no_grad()
 def accuracy(net, task, seed, n, reset_memory=False, chunk=128, variant=None):
     rng = tasks.SplitMix64(seed)
@@ -362,6 +387,9 @@ def main():
     ap.add_argument("--pair-offset", type=int, default=None,
                     help="recall experiment: every pair at this offset of its segment (all levels and the "
                          "held-out and final accuracies)")
+    ap.add_argument("--aux-prev", type=float, default=0.0,
+                    help="weight of an auxiliary loss: predict the tokens 1 and 2 back from the first layer's "
+                         "output at every token (trainer-only readouts, not in the model file)")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -378,7 +406,11 @@ def main():
     if args.self_check:
         return
     net = NETS[args.arch](cfg, params)
-    opt = torch.optim.AdamW(params.values(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    std = 0.02 * math.sqrt(128 / cfg["d_model"])
+    readouts = [torch.nn.Parameter(std * torch.randn(cfg["vocab_size"], cfg["d_model"])) for _ in AUX_OFFSETS] \
+        if args.aux_prev > 0 else []
+    trained = list(params.values()) + readouts
+    opt = torch.optim.AdamW(trained, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = tasks.SplitMix64(1_000_003 * (args.seed + 1))
     curricula = {"auto": CURRICULUM, "bind-first": CURRICULUM_BIND_FIRST, "none": {}}
     levels = [dict(level) for level in curricula[args.curriculum].get(args.task, [dict()])]
@@ -399,10 +431,13 @@ def main():
         # a quarter of the steps revisit an earlier level, so what was learnt there is kept
         current = level if level == 0 or rng.below(4) else rng.below(level)
         tokens, answer = batch(args.task, args.segment_len, rng, args.batch, levels[current])
+        net.taps = [] if readouts else None
         loss, correct, total = loss_and_correct(net, tokens, answer)
+        objective = loss + args.aux_prev * aux_prev_loss(net, readouts) if readouts else loss
+        net.taps = None
         opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params.values(), 1.0)
+        objective.backward()
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         opt.step()
         step += 1
         if current == level:
@@ -435,7 +470,8 @@ def main():
                f"--batch {args.batch} --lr {args.lr} --warmup {args.warmup} --check-every {args.check_every} "
                f"--stop-at {args.stop_at} --dtype {args.dtype} --curriculum {args.curriculum}"
                + (f" --products {args.products}" if args.products != "broadcast" else "")
-               + (f" --pair-offset {args.pair_offset}" if args.pair_offset is not None else ""))
+               + (f" --pair-offset {args.pair_offset}" if args.pair_offset is not None else "")
+               + (f" --aux-prev {args.aux_prev}" if args.aux_prev > 0 else ""))
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         command = f"OPENBLAS_CORETYPE={coretype} {command}"
