@@ -291,8 +291,10 @@ def batch(task, segment_len, rng, n, variant=None):
     return tokens, answer
 
 
-def loss_and_correct(net, tokens, answer, reset_memory=False):
-    logits, _ = net.predicting_logits(tokens, reset_memory, scored=answer)
+def loss_and_correct(net, tokens, answer, reset_memory=False, memories_out=None):
+    logits, memories = net.predicting_logits(tokens, reset_memory, scored=answer)
+    if memories_out is not None:
+        memories_out.extend(memories)
     sel = logits[answer]
     target = tokens[answer]
     loss = F.cross_entropy(sel, target)
@@ -315,6 +317,25 @@ def aux_prev_loss(net, readouts):
             if toks.shape[1] > k:
                 losses.append(F.cross_entropy((hidden[:, k:] @ readout.t()).flatten(0, 1), toks[:, :-k].flatten()))
     return sum(losses) / len(losses)
+
+
+def aux_probe_loss(net, memories, tokens, answer, probe):
+    """Cross-entropy of a trainer-only probe that reads each queried pair's value out of the memory state
+    the first query segment starts from, given the pair's key (the token two before each answer): one
+    attention head from the key's embedding over the memory slots, then a linear readout. It asks the
+    memory to hold values addressable by their keys. None on levels without a query after the memory."""
+    L = net.cfg["segment_len"]
+    first = int(answer[0].nonzero()[0]) // L
+    if first == 0 or first - 1 >= len(memories):
+        return None
+    memory = memories[first - 1]                                       # [B, K, d]
+    rows, cols = answer.nonzero(as_tuple=True)
+    emb = net.w["tok_emb.weight"] if "tok_emb.weight" in net.w else net.w["transformer.wte.weight"]
+    q = emb[tokens[rows, cols - 2]] @ probe[0]                         # [P, d]
+    k = memory[rows] @ probe[1]                                        # [P, K, d]
+    weights = torch.softmax((k @ q.unsqueeze(-1)).squeeze(-1) / math.sqrt(q.shape[-1]), dim=-1)
+    read = (weights.unsqueeze(-1) * memory[rows]).sum(1)               # [P, d]
+    return F.cross_entropy(read @ probe[2].t(), tokens[rows, cols])
 
 
 @torch.no_grad()
@@ -390,6 +411,9 @@ def main():
     ap.add_argument("--aux-prev", type=float, default=0.0,
                     help="weight of an auxiliary loss: predict the tokens 1 and 2 back from the first layer's "
                          "output at every token (trainer-only readouts, not in the model file)")
+    ap.add_argument("--aux-probe", type=float, default=0.0,
+                    help="recall: weight of an auxiliary loss, a trainer-only probe reading each pair's value "
+                         "out of the memory given its key (aux_probe_loss)")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -409,7 +433,10 @@ def main():
     std = 0.02 * math.sqrt(128 / cfg["d_model"])
     readouts = [torch.nn.Parameter(std * torch.randn(cfg["vocab_size"], cfg["d_model"])) for _ in AUX_OFFSETS] \
         if args.aux_prev > 0 else []
-    trained = list(params.values()) + readouts
+    d = cfg["d_model"]
+    probe = [torch.nn.Parameter(std * torch.randn(shape)) for shape in ((d, d), (d, d), (cfg["vocab_size"], d))] \
+        if args.aux_probe > 0 else []
+    trained = list(params.values()) + readouts + probe
     opt = torch.optim.AdamW(trained, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = tasks.SplitMix64(1_000_003 * (args.seed + 1))
     curricula = {"auto": CURRICULUM, "bind-first": CURRICULUM_BIND_FIRST, "none": {}}
@@ -432,9 +459,14 @@ def main():
         current = level if level == 0 or rng.below(4) else rng.below(level)
         tokens, answer = batch(args.task, args.segment_len, rng, args.batch, levels[current])
         net.taps = [] if readouts else None
-        loss, correct, total = loss_and_correct(net, tokens, answer)
+        memories = []
+        loss, correct, total = loss_and_correct(net, tokens, answer, memories_out=memories)
         objective = loss + args.aux_prev * aux_prev_loss(net, readouts) if readouts else loss
         net.taps = None
+        probed = aux_probe_loss(net, memories, tokens, answer, probe) \
+            if probe and not levels[current].get("in_segment") else None
+        if probed is not None:
+            objective = objective + args.aux_probe * probed
         opt.zero_grad()
         objective.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
@@ -471,7 +503,8 @@ def main():
                f"--stop-at {args.stop_at} --dtype {args.dtype} --curriculum {args.curriculum}"
                + (f" --products {args.products}" if args.products != "broadcast" else "")
                + (f" --pair-offset {args.pair_offset}" if args.pair_offset is not None else "")
-               + (f" --aux-prev {args.aux_prev}" if args.aux_prev > 0 else ""))
+               + (f" --aux-prev {args.aux_prev}" if args.aux_prev > 0 else "")
+               + (f" --aux-probe {args.aux_probe}" if args.aux_probe > 0 else ""))
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         command = f"OPENBLAS_CORETYPE={coretype} {command}"
