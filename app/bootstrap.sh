@@ -4,7 +4,8 @@
 #   app/bootstrap.sh demo   install what is missing, build, run Memscope on the bundled demo
 #   app/bootstrap.sh test   the same set-up (plus test tools), then every test suite:
 #                           the release build, an AddressSanitizer + UBSan build with clang,
-#                           and a libFuzzer smoke run of the model loader
+#                           a libFuzzer smoke run of the model loader, and the kernels' thread
+#                           pool under ThreadSanitizer
 #
 # Builds live in .build/ (hidden, ignored by git).  Packages come from Debian's
 # archive through apt-get; nothing else is downloaded.
@@ -98,6 +99,15 @@ case "$mode" in
         || { summarize "${logs[@]}" | awk '{ print $1, "passed,", $3 + 1, "failed" }'; exit 1; }
       FUZZ_SECONDS=${FUZZ_SECONDS:-60} meson test -C .build/sanitize --print-errorlogs --num-processes 2 || status=1
       logs+=(.build/sanitize/meson-logs/testlog.json)
+      # ThreadSanitizer on the kernels' thread pool, the one lock-free code (only its test is built)
+      if CC=clang meson setup .build/tsan $([ -f .build/tsan/build.ninja ] && echo --reconfigure) --buildtype=debug \
+          -Db_sanitize=thread -Db_lundef=false >/dev/null && ninja -C .build/tsan tests/core/test-parallel >/dev/null; then
+        meson test -C .build/tsan --no-rebuild --print-errorlogs parallel || status=1
+        logs+=(.build/tsan/meson-logs/testlog.json)
+      else
+        echo "memscope: the ThreadSanitizer build in .build/tsan failed" >&2
+        status=1
+      fi
     fi
     summarize "${logs[@]}"
     exit $status

@@ -35,10 +35,12 @@ void openblas_set_num_threads (int num_threads);   /* OpenBLAS extension */
 #define SPIN_ROUNDS 20000   /* pause instructions: 0.31–0.33 ms on the development VM */
 #define MAX_THREADS 64
 
+/* Atomic (relaxed) only because a late worker may read a slot while the
+ * caller rewrites it; the claim then fails and what it read is dropped. */
 typedef struct {
-  MsParallelFunc func;
-  gpointer data;
-  int n_items;
+  _Atomic (MsParallelFunc) func;
+  _Atomic (gpointer) data;
+  atomic_int n_items;
 } Job;
 
 /* The ticket: generation in the high 32 bits, next unclaimed item below. */
@@ -54,8 +56,15 @@ typedef struct {
   atomic_int items_done; /* of the current job */
   int n_threads;        /* the caller included */
   int n_workers;        /* started */
-  uint32_t start_generation; /* the generation before the job new workers are started for */
 } Pool;
+
+/* What a new worker starts from: its index (1, 2, …; the caller is 0) and
+ * the generation before the job it is started for, which may already be
+ * published when the thread first runs. */
+typedef struct {
+  int index;
+  uint32_t seen;
+} WorkerStart;
 
 static Pool pool;
 static gsize pool_once;
@@ -73,10 +82,10 @@ env_threads (const char *name)
 static void
 run_items (uint32_t generation)
 {
-  const Job *job = &pool.jobs[generation % 2];
-  MsParallelFunc func = job->func;
-  gpointer data = job->data;
-  uint32_t n = (uint32_t) job->n_items;
+  Job *job = &pool.jobs[generation % 2];
+  MsParallelFunc func = atomic_load_explicit (&job->func, memory_order_relaxed);
+  gpointer data = atomic_load_explicit (&job->data, memory_order_relaxed);
+  uint32_t n = (uint32_t) atomic_load_explicit (&job->n_items, memory_order_relaxed);
   uint64_t t = atomic_load (&pool.ticket);
   while (TICKET_GENERATION (t) == generation && TICKET_ITEM (t) < n)
     {
@@ -89,12 +98,12 @@ run_items (uint32_t generation)
 }
 
 static gpointer
-worker_main (gpointer index_p)
+worker_main (gpointer start_p)
 {
-  int index = GPOINTER_TO_INT (index_p);   /* 1, 2, …: the caller is 0 */
-  /* not the current generation: the job this worker was started for may
-   * already be published when the thread first runs */
-  uint32_t seen = pool.start_generation;
+  WorkerStart *start = start_p;
+  int index = start->index;
+  uint32_t seen = start->seen;
+  g_free (start);
   for (;;)
     {
       uint32_t now = TICKET_GENERATION (atomic_load (&pool.ticket));
@@ -111,7 +120,7 @@ worker_main (gpointer index_p)
           g_mutex_unlock (&pool.sleep_lock);
         }
       seen = now;
-      if (index < pool.n_threads)   /* workers beyond a lowered thread count stay idle */
+      if (index < g_atomic_int_get (&pool.n_threads))   /* workers beyond a lowered count stay idle */
         run_items (now);
     }
   return NULL;
@@ -140,7 +149,7 @@ int
 ms_parallel_get_threads (void)
 {
   pool_init ();
-  return pool.n_threads;
+  return g_atomic_int_get (&pool.n_threads);
 }
 
 void
@@ -148,7 +157,7 @@ ms_parallel_set_threads (int n_threads)
 {
   pool_init ();
   g_mutex_lock (&pool.job_lock);
-  pool.n_threads = CLAMP (n_threads, 1, MAX_THREADS);
+  g_atomic_int_set (&pool.n_threads, CLAMP (n_threads, 1, MAX_THREADS));
   g_mutex_unlock (&pool.job_lock);
   openblas_set_num_threads (1);
 }
@@ -159,7 +168,7 @@ ms_parallel_for (int n_items, MsParallelFunc func, gpointer data)
   pool_init ();
   if (n_items <= 0)
     return;
-  if (n_items == 1 || pool.n_threads == 1 || !g_mutex_trylock (&pool.job_lock))
+  if (n_items == 1 || g_atomic_int_get (&pool.n_threads) == 1 || !g_mutex_trylock (&pool.job_lock))
     {
       for (int i = 0; i < n_items; i++)
         func (i, data);
@@ -167,17 +176,24 @@ ms_parallel_for (int n_items, MsParallelFunc func, gpointer data)
     }
   /* workers are started on first need and live as long as the process */
   uint32_t generation = TICKET_GENERATION (atomic_load (&pool.ticket));
-  pool.start_generation = generation;
   while (pool.n_workers < pool.n_threads - 1)
     {
-      GThread *t = g_thread_try_new ("memscope-kernel", worker_main, GINT_TO_POINTER (pool.n_workers + 1), NULL);
+      WorkerStart *start = g_new (WorkerStart, 1);
+      *start = (WorkerStart) { pool.n_workers + 1, generation };
+      GThread *t = g_thread_try_new ("memscope-kernel", worker_main, start, NULL);
       if (!t)
-        break;
+        {
+          g_free (start);
+          break;
+        }
       g_thread_unref (t);
       pool.n_workers++;
     }
   generation++;
-  pool.jobs[generation % 2] = (Job) { func, data, n_items };
+  Job *job = &pool.jobs[generation % 2];
+  atomic_store_explicit (&job->func, func, memory_order_relaxed);
+  atomic_store_explicit (&job->data, data, memory_order_relaxed);
+  atomic_store_explicit (&job->n_items, n_items, memory_order_relaxed);
   atomic_store (&pool.items_done, 0);
   g_mutex_lock (&pool.sleep_lock);
   atomic_store (&pool.ticket, (uint64_t) generation << 32);

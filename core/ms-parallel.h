@@ -25,7 +25,9 @@ typedef void (*MsParallelFunc) (int item, gpointer data);
 
 /* Calls func (i, data) for every i in [0, n_items) on the workers and the
  * calling thread, and returns when all are done.  Items run in any order
- * and concurrently, so they must write disjoint memory.  When another
+ * and concurrently, so they must write disjoint memory.  Items go to
+ * whichever thread claims them first, so a worker the system has
+ * descheduled holds nothing up: the caller does its share.  When another
  * thread is using the workers (two sessions stepping at once), the items
  * run on the calling thread alone. */
 void ms_parallel_for (int n_items, MsParallelFunc func, gpointer data);
