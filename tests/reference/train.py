@@ -291,15 +291,14 @@ def batch(task, segment_len, rng, n, variant=None):
     return tokens, answer
 
 
-def loss_and_correct(net, tokens, answer, reset_memory=False, memories_out=None):
+def loss_and_correct(net, tokens, answer, reset_memory=False):
+    """(cross-entropy on the answer tokens, answers right, answers, the memory states M_1..M_S)."""
     logits, memories = net.predicting_logits(tokens, reset_memory, scored=answer)
-    if memories_out is not None:
-        memories_out.extend(memories)
     sel = logits[answer]
     target = tokens[answer]
     loss = F.cross_entropy(sel, target)
     correct = int((sel.argmax(dim=-1) == target).sum())
-    return loss, correct, int(answer.sum())
+    return loss, correct, int(answer.sum()), memories
 
 
 # --aux-prev: the tokens 1 and 2 back, which is where a pair "K=v" has its key seen from its value and a
@@ -344,7 +343,7 @@ def accuracy(net, task, seed, n, reset_memory=False, chunk=128, variant=None):
     correct = total = 0
     for start in range(0, n, chunk):
         tokens, answer = batch(task, net.cfg["segment_len"], rng, min(chunk, n - start), variant)
-        _, c, t = loss_and_correct(net, tokens, answer, reset_memory)
+        _, c, t, _ = loss_and_correct(net, tokens, answer, reset_memory)
         correct, total = correct + c, total + t
     return correct / total
 
@@ -430,11 +429,11 @@ def main():
     if args.self_check:
         return
     net = NETS[args.arch](cfg, params)
-    std = 0.02 * math.sqrt(128 / cfg["d_model"])
-    readouts = [torch.nn.Parameter(std * torch.randn(cfg["vocab_size"], cfg["d_model"])) for _ in AUX_OFFSETS] \
-        if args.aux_prev > 0 else []
-    d = cfg["d_model"]
-    probe = [torch.nn.Parameter(std * torch.randn(shape)) for shape in ((d, d), (d, d), (cfg["vocab_size"], d))] \
+    # the auxiliary losses' own parameters (trained, never written to the model file)
+    d, vocab = cfg["d_model"], cfg["vocab_size"]
+    std = 0.02 * math.sqrt(128 / d)
+    readouts = [torch.nn.Parameter(std * torch.randn(vocab, d)) for _ in AUX_OFFSETS] if args.aux_prev > 0 else []
+    probe = [torch.nn.Parameter(std * torch.randn(shape)) for shape in ((d, d), (d, d), (vocab, d))] \
         if args.aux_probe > 0 else []
     trained = list(params.values()) + readouts + probe
     opt = torch.optim.AdamW(trained, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
@@ -459,8 +458,7 @@ def main():
         current = level if level == 0 or rng.below(4) else rng.below(level)
         tokens, answer = batch(args.task, args.segment_len, rng, args.batch, levels[current])
         net.taps = [] if readouts else None
-        memories = []
-        loss, correct, total = loss_and_correct(net, tokens, answer, memories_out=memories)
+        loss, correct, total, memories = loss_and_correct(net, tokens, answer)
         objective = loss + args.aux_prev * aux_prev_loss(net, readouts) if readouts else loss
         net.taps = None
         probed = aux_probe_loss(net, memories, tokens, answer, probe) \
