@@ -106,7 +106,8 @@ case "$mode" in
         logs+=(.build/tsan/meson-logs/testlog.json)
       else
         echo "memscope: the ThreadSanitizer build in .build/tsan failed" >&2
-        status=1
+        summarize "${logs[@]}" | awk '{ print $1, "passed,", $3 + 1, "failed" }'
+        exit 1
       fi
     fi
     summarize "${logs[@]}"

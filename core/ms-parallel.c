@@ -54,7 +54,7 @@ typedef struct {
   Job jobs[2];          /* job g is jobs[g % 2] */
   _Atomic uint64_t ticket;
   atomic_int items_done; /* of the current job */
-  int n_threads;        /* the caller included */
+  int n_threads;        /* the caller included; atomic outside job_lock */
   int n_workers;        /* started */
 } Pool;
 

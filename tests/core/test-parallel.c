@@ -44,7 +44,7 @@ count_item_slowly (int item, gpointer data)
 
 /* Jobs alternate between two item functions, sizes and data: a worker that
  * ran an item of one job with the other job's function, data or size would
- * leave a count other than ROUNDS, or write past the 3-item array. */
+ * leave a count other than ROUNDS_EACH, or write past the 3-item array. */
 static void
 test_alternating_jobs (void)
 {

@@ -325,7 +325,7 @@ def aux_probe_loss(net, memories, tokens, answer, probe):
     memory to hold values addressable by their keys. None on levels without a query after the memory."""
     L = net.cfg["segment_len"]
     first = int(answer[0].nonzero()[0]) // L
-    if first == 0 or first - 1 >= len(memories):
+    if first == 0:
         return None
     memory = memories[first - 1]                                       # [B, K, d]
     rows, cols = answer.nonzero(as_tuple=True)
