@@ -1,7 +1,8 @@
 /* test-parallel.c — the kernels' worker threads (ms-parallel.c): every item
  * runs exactly once, back-to-back jobs of different sizes never mix (a
- * worker that is late for one job claims nothing of the next), concurrent
- * callers each get all their items done, and
+ * worker that is late for one job claims nothing of the next), a sleeping
+ * worker wakes for the next job, concurrent callers each get all their
+ * items done, and
  * the split kernels (ms_affine over panels or rows, ms_attention over
  * heads) give bit-identical results at one and at several threads. */
 #include <string.h>
@@ -147,12 +148,54 @@ test_attention_threads_agree (void)
   g_assert_cmpmem (o1, sizeof (float) * Tq * d, o3, sizeof (float) * Tq * d);
 }
 
+/* Each item waits until both items of its job have started, which only a
+ * second thread can make happen: the caller runs one item, a worker must
+ * run the other.  A worker that missed its wake-up leaves the caller
+ * waiting here until the deadline. */
+typedef struct {
+  gint started;
+  gint timed_out;
+} Rendezvous;
+
+static void
+meet (int item, gpointer data)
+{
+  Rendezvous *rv = data;
+  (void) item;
+  g_atomic_int_inc (&rv->started);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  while (g_atomic_int_get (&rv->started) < 2)
+    if (g_get_monotonic_time () > deadline)
+      {
+        g_atomic_int_set (&rv->timed_out, 1);
+        return;
+      }
+}
+
+/* Jobs published while the worker spins (back to back) and after it has
+ * gone to sleep (a pause well beyond its spin of ~0.3 ms). */
+static void
+test_sleeping_worker_wakes (void)
+{
+  ms_parallel_set_threads (2);
+  for (int r = 0; r < 60; r++)
+    {
+      Rendezvous rv = { 0, 0 };
+      if (r % 2)
+        g_usleep (5000);
+      ms_parallel_for (2, meet, &rv);
+      g_assert_cmpint (rv.timed_out, ==, 0);
+      g_assert_cmpint (rv.started, ==, 2);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/parallel/every-item-once", test_every_item_once);
   g_test_add_func ("/parallel/alternating-jobs", test_alternating_jobs);
+  g_test_add_func ("/parallel/sleeping-worker-wakes", test_sleeping_worker_wakes);
   g_test_add_func ("/parallel/concurrent-callers", test_concurrent_callers);
   g_test_add_func ("/parallel/affine-threads-agree", test_affine_threads_agree);
   g_test_add_func ("/parallel/attention-threads-agree", test_attention_threads_agree);
