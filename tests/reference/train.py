@@ -337,6 +337,36 @@ def aux_probe_loss(net, memories, tokens, answer, probe):
     return F.cross_entropy(read @ probe[2].t(), tokens[rows, cols])
 
 
+def slot_targets(tokens, answer, segment_len, n_slots):
+    """--aux-slots: for each memory state written by a context segment (M_1 .. M_C, C the segments before
+    the first query segment) and each key k (the k-th letter of RECALL_KEYS, k < n_slots), the value digit
+    of key k's pair if it was written by then, else 10 (nothing yet): LongTensor [C, B, n_slots], or None
+    on levels without a query after the memory."""
+    first = int(answer[0].nonzero()[0]) // segment_len
+    if first == 0:
+        return None
+    B = tokens.shape[0]
+    context = tokens[:, :first * segment_len]
+    key = context - tasks.RECALL_KEYS[0]
+    is_key = (key >= 0) & (key < n_slots)
+    is_key[:, -2:] = False                                      # a pair "K=v" needs its value two on
+    value = torch.zeros_like(context)
+    value[:, :-2] = context[:, 2:] - tasks.RECALL_VALUES[0]
+    rows, cols = is_key.nonzero(as_tuple=True)
+    targets = torch.full((first, B, n_slots), 10, dtype=torch.long)
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        targets[c // segment_len:, r, key[r, c]] = value[r, c]
+    return targets
+
+
+def aux_slots_loss(memories, targets, readout):
+    """Cross-entropy of a trainer-only linear readout (11 classes: a digit or nothing yet) of each memory
+    slot k after each context segment against slot_targets: asks the writer to keep key k's value in slot
+    k from the segment that holds the pair until the queries (a layout the figures can show)."""
+    states = torch.stack(memories[:targets.shape[0]])[:, :, :targets.shape[2]]   # [C, B, K, d]
+    return F.cross_entropy((states @ readout.t()).flatten(0, 2), targets.flatten())
+
+
 @torch.no_grad()
 def accuracy(net, task, seed, n, reset_memory=False, chunk=128, variant=None):
     rng = tasks.SplitMix64(seed)
@@ -413,6 +443,9 @@ def main():
     ap.add_argument("--aux-probe", type=float, default=0.0,
                     help="recall: weight of an auxiliary loss, a trainer-only probe reading each pair's value "
                          "out of the memory given its key (aux_probe_loss)")
+    ap.add_argument("--aux-slots", type=float, default=0.0,
+                    help="recall: weight of an auxiliary loss asking memory slot k to hold the value of the "
+                         "k-th key from its pair's segment until the queries (aux_slots_loss)")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -435,7 +468,8 @@ def main():
     readouts = [torch.nn.Parameter(std * torch.randn(vocab, d)) for _ in AUX_OFFSETS] if args.aux_prev > 0 else []
     probe = [torch.nn.Parameter(std * torch.randn(shape)) for shape in ((d, d), (d, d), (vocab, d))] \
         if args.aux_probe > 0 else []
-    trained = list(params.values()) + readouts + probe
+    slot_readout = [torch.nn.Parameter(std * torch.randn(11, d))] if args.aux_slots > 0 else []
+    trained = list(params.values()) + readouts + probe + slot_readout
     opt = torch.optim.AdamW(trained, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = tasks.SplitMix64(1_000_003 * (args.seed + 1))
     curricula = {"auto": CURRICULUM, "bind-first": CURRICULUM_BIND_FIRST, "none": {}}
@@ -465,6 +499,10 @@ def main():
             if probe and not levels[current].get("in_segment") else None
         if probed is not None:
             objective = objective + args.aux_probe * probed
+        targets = slot_targets(tokens, answer, args.segment_len, min(args.slots, len(tasks.RECALL_KEYS))) \
+            if slot_readout and not levels[current].get("in_segment") else None
+        if targets is not None:
+            objective = objective + args.aux_slots * aux_slots_loss(memories, targets, slot_readout[0])
         opt.zero_grad()
         objective.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
@@ -502,7 +540,8 @@ def main():
                + (f" --products {args.products}" if args.products != "broadcast" else "")
                + (f" --pair-offset {args.pair_offset}" if args.pair_offset is not None else "")
                + (f" --aux-prev {args.aux_prev}" if args.aux_prev > 0 else "")
-               + (f" --aux-probe {args.aux_probe}" if args.aux_probe > 0 else ""))
+               + (f" --aux-probe {args.aux_probe}" if args.aux_probe > 0 else "")
+               + (f" --aux-slots {args.aux_slots}" if args.aux_slots > 0 else ""))
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         command = f"OPENBLAS_CORETYPE={coretype} {command}"
