@@ -167,23 +167,28 @@ attention_head (int h, gpointer data)
   if (!a->mask)
     ms_softmax_rows (p, Tq, Tk, Tk);
   else
-    for (int i = 0; i < Tq; i++)
-      {
-        /* the softmax runs up to the row's last allowed key; causal and
-         * block masks allow a prefix, so this skips what they hide */
-        const uint8_t *allowed = a->mask + (size_t) i * Tk;
-        float *row = p + (size_t) i * Tk;
-        int end = Tk;
-        while (end > 0 && !allowed[end - 1])
-          end--;
-        g_assert (end > 0); /* a fully masked row is a bug, never silently uniform */
-#pragma omp simd
-        for (int j = 0; j < end; j++)
-          row[j] = allowed[j] ? row[j] : -INFINITY;
-        ms_softmax_rows (row, 1, end, Tk);
-        for (int j = end; j < Tk; j++)
-          row[j] = 0.0f;
-      }
+    {
+      /* Masked keys get −∞, whose e^x is exactly 0, and the softmax runs
+       * over whole rows in one call.  Stopping each row at its last allowed
+       * key (tried) skips the e^x of what causal and block masks hide, but
+       * was slower: one call per row, each ending in a scalar loop over its
+       * last partial vector (measured 110 µs against 81 µs for 4 heads of
+       * 96 × 96, causal). */
+      for (int i = 0; i < Tq; i++)
+        {
+          const uint8_t *allowed = a->mask + (size_t) i * Tk;
+          float *row = p + (size_t) i * Tk;
+          int n_allowed = 0;
+#pragma omp simd reduction(+ : n_allowed)
+          for (int j = 0; j < Tk; j++)
+            {
+              row[j] = allowed[j] ? row[j] : -INFINITY;
+              n_allowed += allowed[j] != 0;
+            }
+          g_assert (n_allowed > 0); /* a fully masked row is a bug, never silently uniform */
+        }
+      ms_softmax_rows (p, Tq, Tk, Tk);
+    }
   ms_gemm (0, 0, Tq, dh, Tk, 1.0f, p, Tk, a->v + h * dh, a->ldv, 0.0f, a->out + h * dh, a->ldo);
 }
 
