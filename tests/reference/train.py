@@ -74,12 +74,16 @@ def _bmm(a, b):
     return _products(a, b)
 
 
-def _attention(q, k, v, n_heads, allowed=None):
+def _attention(q, k, v, n_heads, allowed=None, probs_out=None):
+    """Multi-head attention; the probabilities [B, H, Tq, Tk] are appended to the list probs_out if given."""
     qh, kh, vh = _heads(q, n_heads), _heads(k, n_heads), _heads(v, n_heads)
     logits = _bmm(qh, kh.transpose(-1, -2)) / math.sqrt(qh.shape[-1])
     if allowed is not None:
         logits = logits.masked_fill(~allowed, float("-inf"))
-    return _merge(_bmm(torch.softmax(logits, dim=-1), vh))
+    probs = torch.softmax(logits, dim=-1)
+    if probs_out is not None:
+        probs_out.append(probs)
+    return _merge(_bmm(probs, vh))
 
 
 class MemformerNet:
@@ -175,6 +179,7 @@ class RMTNet:
         self.cfg, self.w = rmt_ref.full_config(cfg), w
         self.H = self.cfg["n_heads"]
         self.taps = None  # a list: the first layer's outputs and the tokens they sit on (--aux-prev)
+        self.read_taps = None  # a list: per segment, the last layer's segment rows over the read block (--aux-read)
 
     def initial_memory(self, batch):
         return self.w["memory"].unsqueeze(0).expand(batch, -1, -1)
@@ -188,7 +193,11 @@ class RMTNet:
         for l in range(cfg["n_layers"]):
             p = f"transformer.h.{l}"
             qkv = _ln(w, p + ".ln_1", x) @ w[p + ".attn.c_attn.weight"] + w[p + ".attn.c_attn.bias"]
-            ctx = _attention(qkv[..., :d], qkv[..., d:2 * d], qkv[..., 2 * d:], self.H, allowed)
+            last = l == cfg["n_layers"] - 1 and self.read_taps is not None
+            probs = [] if last else None
+            ctx = _attention(qkv[..., :d], qkv[..., d:2 * d], qkv[..., 2 * d:], self.H, allowed, probs)
+            if last:
+                self.read_taps.append(probs[0][:, :, m:m + n, :m])
             x = x + ctx @ w[p + ".attn.c_proj.weight"] + w[p + ".attn.c_proj.bias"]
             h = _ln(w, p + ".ln_2", x) @ w[p + ".mlp.c_fc.weight"] + w[p + ".mlp.c_fc.bias"]
             x = x + F.gelu(h, approximate="tanh") @ w[p + ".mlp.c_proj.weight"] + w[p + ".mlp.c_proj.bias"]
@@ -367,6 +376,21 @@ def aux_slots_loss(memories, targets, readout):
     return F.cross_entropy((states @ readout.t()).flatten(0, 2), targets.flatten())
 
 
+def aux_read_loss(net, tokens, answer):
+    """RMT, --aux-read: for each answer token, minus the log of the last layer's attention (mean over heads)
+    from the row that predicts it (the query's '?') to read slot k, k being the query's key (the k-th letter
+    of RECALL_KEYS; with --aux-slots the slot that holds its value). None when no key has a slot."""
+    probs = torch.cat(net.read_taps, dim=2)                             # [B, H, N, m]
+    rows, cols = answer.nonzero(as_tuple=True)
+    key = tokens[rows, cols - 2] - tasks.RECALL_KEYS[0]
+    keep = (key >= 0) & (key < probs.shape[-1])
+    if not bool(keep.any()):
+        return None
+    rows, cols, key = rows[keep], cols[keep], key[keep]
+    p = probs[rows, :, cols - 1, key].mean(dim=-1)                      # [P]
+    return -torch.log(p + 1e-9).mean()
+
+
 @torch.no_grad()
 def accuracy(net, task, seed, n, reset_memory=False, chunk=128, variant=None):
     rng = tasks.SplitMix64(seed)
@@ -446,6 +470,9 @@ def main():
     ap.add_argument("--aux-slots", type=float, default=0.0,
                     help="recall: weight of an auxiliary loss asking memory slot k to hold the value of the "
                          "k-th key from its pair's segment until the queries (aux_slots_loss)")
+    ap.add_argument("--aux-read", type=float, default=0.0,
+                    help="recall, RMT: weight of an auxiliary loss asking each query's '?' to attend, in the "
+                         "last layer, to the read slot of its key (aux_read_loss; with --aux-slots)")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -492,7 +519,11 @@ def main():
         current = level if level == 0 or rng.below(4) else rng.below(level)
         tokens, answer = batch(args.task, args.segment_len, rng, args.batch, levels[current])
         net.taps = [] if readouts else None
+        reading = args.aux_read > 0 and args.arch == "rmt" and not levels[current].get("in_segment")
+        net.read_taps = [] if reading else None
         loss, correct, total, memories = loss_and_correct(net, tokens, answer)
+        read = aux_read_loss(net, tokens, answer) if reading else None
+        net.read_taps = None
         objective = loss + args.aux_prev * aux_prev_loss(net, readouts) if readouts else loss
         net.taps = None
         probed = aux_probe_loss(net, memories, tokens, answer, probe) \
@@ -501,8 +532,11 @@ def main():
             objective = objective + args.aux_probe * probed
         targets = slot_targets(tokens, answer, args.segment_len, min(args.slots, len(tasks.RECALL_KEYS))) \
             if slot_readout and not levels[current].get("in_segment") else None
-        if targets is not None:
-            objective = objective + args.aux_slots * aux_slots_loss(memories, targets, slot_readout[0])
+        slotted = aux_slots_loss(memories, targets, slot_readout[0]) if targets is not None else None
+        if slotted is not None:
+            objective = objective + args.aux_slots * slotted
+        if read is not None:
+            objective = objective + args.aux_read * read
         opt.zero_grad()
         objective.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
@@ -518,7 +552,9 @@ def main():
         if level + 1 < len(levels) and not out_of_time:
             if step % args.check_every == 0:
                 print(f"step {step}: loss {loss.item():.4f} level {level} running acc {running:.3f}  "
-                      f"{time.time() - start:.0f} s", flush=True)
+                      f"{time.time() - start:.0f} s"
+                      + (f"  slots loss {slotted.item():.4f}" if slotted is not None else "")
+                      + (f"  read loss {read.item():.4f}" if read is not None else ""), flush=True)
         elif step % args.check_every == 0 or step == args.steps or out_of_time:
             held_out = accuracy(net, args.task, 7_000_001 + args.seed, 512, variant=task_variant)
             print(f"step {step}: loss {loss.item():.4f} batch acc {correct / total:.3f} held-out acc "
@@ -541,7 +577,8 @@ def main():
                + (f" --pair-offset {args.pair_offset}" if args.pair_offset is not None else "")
                + (f" --aux-prev {args.aux_prev}" if args.aux_prev > 0 else "")
                + (f" --aux-probe {args.aux_probe}" if args.aux_probe > 0 else "")
-               + (f" --aux-slots {args.aux_slots}" if args.aux_slots > 0 else ""))
+               + (f" --aux-slots {args.aux_slots}" if args.aux_slots > 0 else "")
+               + (f" --aux-read {args.aux_read}" if args.aux_read > 0 else ""))
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         command = f"OPENBLAS_CORETYPE={coretype} {command}"
