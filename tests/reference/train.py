@@ -93,13 +93,16 @@ class MemformerNet:
         self.cfg, self.w = memformer_ref.full_config(cfg), w
         self.H = self.cfg["n_heads"]
         self.taps = None  # a list: the first layer's outputs and the tokens they sit on (--aux-prev)
+        # --aux-route: {"enc": [per segment, the last encoder layer's memory attention], "dec": {segment: the
+        # last decoder layer's cross-attention}}
+        self.route_taps = None
 
     def _lin(self, prefix, x):
         return F.linear(x, self.w[prefix + ".weight"], self.w[prefix + ".bias"])
 
-    def _block(self, prefix, xq, xkv, allowed=None):
+    def _block(self, prefix, xq, xkv, allowed=None, probs_out=None):
         q, k, v = self._lin(prefix + ".q", xq), self._lin(prefix + ".k", xkv), self._lin(prefix + ".v", xkv)
-        return self._lin(prefix + ".o", _attention(q, k, v, self.H, allowed))
+        return self._lin(prefix + ".o", _attention(q, k, v, self.H, allowed, probs_out))
 
     def _ffn(self, prefix, x):
         return self._lin(prefix + ".fc2", F.gelu(self._lin(prefix + ".fc1", x)))
@@ -115,7 +118,9 @@ class MemformerNet:
             p = f"enc.layers.{l}"
             h = _ln(w, p + ".ln1", x)
             x = x + self._block(p + ".self_attn", h, h)
-            x = x + self._block(p + ".mem_attn", _ln(w, p + ".ln2", x), memory)
+            last = l == self.cfg["n_enc_layers"] - 1 and self.route_taps is not None
+            x = x + self._block(p + ".mem_attn", _ln(w, p + ".ln2", x), memory,
+                                probs_out=self.route_taps["enc"] if last else None)
             x = x + self._ffn(p + ".ffn", _ln(w, p + ".ln3", x))
             if l == 0 and self.taps is not None:
                 self.taps.append((x, seg))
@@ -141,7 +146,9 @@ class MemformerNet:
             p = f"dec.layers.{l}"
             h = _ln(w, p + ".ln1", y)
             y = y + self._block(p + ".self_attn", h, h, causal)
-            y = y + self._block(p + ".cross_attn", _ln(w, p + ".ln2", y), enc_prev)
+            last = l == self.cfg["n_dec_layers"] - 1 and self.route_taps is not None
+            y = y + self._block(p + ".cross_attn", _ln(w, p + ".ln2", y), enc_prev,
+                                probs_out=self.route_taps["dec_last"] if last else None)
             y = y + self._ffn(p + ".ffn", _ln(w, p + ".ln3", y))
             if l == 0 and self.taps is not None:
                 self.taps.append((y, inputs))
@@ -165,6 +172,8 @@ class MemformerNet:
             else:
                 inputs = torch.cat([tokens[:, s - 1:s], seg[:, :-1]], dim=1)
                 out.append(self.decode(inputs, prev))
+                if self.route_taps is not None:
+                    self.route_taps["dec"][s // L] = self.route_taps["dec_last"].pop()
             enc = self.encode(seg, memory)
             memory = self.write(memory, enc)
             memories.append(memory)
@@ -391,6 +400,36 @@ def aux_read_loss(net, tokens, answer):
     return -torch.log(p + 1e-9).mean()
 
 
+def aux_route_loss(net, tokens, answer):
+    """Memformer, --aux-route: the Memformer's decoder sees the memory only through the encoding of the
+    segment before, so the route from slot to query is laid out by position. In the last encoder layer's
+    memory attention of every segment whose encoding a query segment decodes from, token i's head h
+    (h < K / L) should attend to slot (K / L) · i + h; in the last decoder layer's cross-attention, the
+    row that predicts an answer (mean over heads) should attend to the encoder token holding its key's
+    slot, k // (K / L). Minus the log of each, averaged. With --aux-slots slot k holds the k-th key."""
+    L = net.cfg["segment_len"]
+    K = net.cfg["n_slots"]
+    per = K // L
+    first = int(answer[0].nonzero()[0]) // L
+    if first == 0:
+        return None
+    queried = sorted({int(c) // L for c in answer[0].nonzero()[:, 0]})
+    token = torch.arange(L)
+    losses = []
+    for s in queried:
+        probs = net.route_taps["enc"][s - 1]                              # [B, H, L, K]
+        for h in range(per):
+            losses.append(-torch.log(probs[:, h, token, per * token + h] + 1e-9).mean())
+    rows, cols = answer.nonzero(as_tuple=True)
+    key = tokens[rows, cols - 2] - tasks.RECALL_KEYS[0]
+    keep = (key >= 0) & (key < K)
+    rows, cols, key = rows[keep], cols[keep], key[keep]
+    dec = torch.stack([net.route_taps["dec"][int(c) // L][r, :, int(c) % L, int(k) // per]
+                       for r, c, k in zip(rows, cols, key)])              # [P, H]
+    losses.append(-torch.log(dec.mean(dim=-1) + 1e-9).mean())
+    return sum(losses) / len(losses)
+
+
 @torch.no_grad()
 def accuracy(net, task, seed, n, reset_memory=False, chunk=128, variant=None):
     rng = tasks.SplitMix64(seed)
@@ -473,6 +512,9 @@ def main():
     ap.add_argument("--aux-read", type=float, default=0.0,
                     help="recall, RMT: weight of an auxiliary loss asking each query's '?' to attend, in the "
                          "last layer, to the read slot of its key (aux_read_loss; with --aux-slots)")
+    ap.add_argument("--aux-route", type=float, default=0.0,
+                    help="recall, Memformer: weight of an auxiliary loss routing slot k to the query of the k-th "
+                         "key through the encoder and decoder by position (aux_route_loss; with --aux-slots)")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -521,9 +563,13 @@ def main():
         net.taps = [] if readouts else None
         reading = args.aux_read > 0 and args.arch == "rmt" and not levels[current].get("in_segment")
         net.read_taps = [] if reading else None
+        routing = args.aux_route > 0 and args.arch == "memformer" and not levels[current].get("in_segment")
+        net.route_taps = {"enc": [], "dec": {}, "dec_last": []} if routing else None
         loss, correct, total, memories = loss_and_correct(net, tokens, answer)
         read = aux_read_loss(net, tokens, answer) if reading else None
         net.read_taps = None
+        routed = aux_route_loss(net, tokens, answer) if routing else None
+        net.route_taps = None
         objective = loss + args.aux_prev * aux_prev_loss(net, readouts) if readouts else loss
         net.taps = None
         probed = aux_probe_loss(net, memories, tokens, answer, probe) \
@@ -537,6 +583,8 @@ def main():
             objective = objective + args.aux_slots * slotted
         if read is not None:
             objective = objective + args.aux_read * read
+        if routed is not None:
+            objective = objective + args.aux_route * routed
         opt.zero_grad()
         objective.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
@@ -554,7 +602,8 @@ def main():
                 print(f"step {step}: loss {loss.item():.4f} level {level} running acc {running:.3f}  "
                       f"{time.time() - start:.0f} s"
                       + (f"  slots loss {slotted.item():.4f}" if slotted is not None else "")
-                      + (f"  read loss {read.item():.4f}" if read is not None else ""), flush=True)
+                      + (f"  read loss {read.item():.4f}" if read is not None else "")
+                      + (f"  route loss {routed.item():.4f}" if routed is not None else ""), flush=True)
         elif step % args.check_every == 0 or step == args.steps or out_of_time:
             held_out = accuracy(net, args.task, 7_000_001 + args.seed, 512, variant=task_variant)
             print(f"step {step}: loss {loss.item():.4f} batch acc {correct / total:.3f} held-out acc "
@@ -578,7 +627,8 @@ def main():
                + (f" --aux-prev {args.aux_prev}" if args.aux_prev > 0 else "")
                + (f" --aux-probe {args.aux_probe}" if args.aux_probe > 0 else "")
                + (f" --aux-slots {args.aux_slots}" if args.aux_slots > 0 else "")
-               + (f" --aux-read {args.aux_read}" if args.aux_read > 0 else ""))
+               + (f" --aux-read {args.aux_read}" if args.aux_read > 0 else "")
+               + (f" --aux-route {args.aux_route}" if args.aux_route > 0 else ""))
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         command = f"OPENBLAS_CORETYPE={coretype} {command}"
