@@ -78,14 +78,16 @@ case "$mode" in
     fi
     echo "memscope: no display; showing the demo with memscope-cli instead" >&2
     cli=.build/release/app/memscope-cli
-    for arch in memformer rmt; do
-      model=resources/models/copy-$arch.safetensors
-      echo "== memscope-cli run $model resources/inputs/copy-demo.txt"
-      "$cli" run "$model" resources/inputs/copy-demo.txt
-      echo "== memscope-cli eval $model --task copy --n 200, with and without the memory"
-      "$cli" eval "$model" --task copy --n 200
-      "$cli" eval "$model" --task copy --n 200 --reset-memory
-      echo
+    for task in copy recall; do
+      for arch in memformer rmt; do
+        model=resources/models/$task-$arch.safetensors
+        echo "== memscope-cli run $model resources/inputs/$task-demo.txt"
+        "$cli" run "$model" resources/inputs/$task-demo.txt
+        echo "== memscope-cli eval $model --task $task --n 200, with and without the memory"
+        "$cli" eval "$model" --task $task --n 200
+        "$cli" eval "$model" --task $task --n 200 --reset-memory
+        echo
+      done
     done
     ;;
   test)
