@@ -380,7 +380,7 @@ def slot_targets(tokens, answer, segment_len, n_slots):
 def aux_slots_loss(memories, targets, readout):
     """Cross-entropy of a trainer-only linear readout (11 classes: a digit or nothing yet) of each memory
     slot k after each context segment against slot_targets: asks the writer to keep key k's value in slot
-    k from the segment that holds the pair until the queries (a layout the figures can show)."""
+    k from the segment that holds the pair until the queries."""
     states = torch.stack(memories[:targets.shape[0]])[:, :, :targets.shape[2]]   # [C, B, K, d]
     return F.cross_entropy((states @ readout.t()).flatten(0, 2), targets.flatten())
 
@@ -519,6 +519,9 @@ def main():
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
     args = ap.parse_args()
+    if args.aux_route > 0 and (args.slots % args.segment_len or args.slots // args.segment_len > args.n_heads):
+        ap.error("--aux-route lays slots out over the encoder's tokens and heads: --slots must be a multiple of "
+                 "--segment-len, at most --n-heads times it")
     global _products
     _products = PRODUCTS[args.products]
 
