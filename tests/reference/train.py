@@ -355,6 +355,20 @@ def aux_probe_loss(net, memories, tokens, answer, probe):
     return F.cross_entropy(read @ probe[2].t(), tokens[rows, cols])
 
 
+# The auxiliary losses, --aux-NAME WEIGHT (0: off), in the order the model file's command line lists them.
+# Their parameters are the trainer's own and never go into the model file.
+AUX_LOSSES = {
+    "prev": "predict the tokens 1 and 2 back from the first layer's output at every token (aux_prev_loss)",
+    "probe": "recall: a probe reads each pair's value out of the memory given its key (aux_probe_loss)",
+    "slots": "recall: memory slot k holds the value of the k-th key from its pair's segment until the "
+             "queries (aux_slots_loss)",
+    "read": "recall, RMT: each query's '?' attends, in the last layer, to the read slot of its key "
+            "(aux_read_loss; with --aux-slots)",
+    "route": "recall, Memformer: slot k reaches the query of the k-th key through the encoder and decoder, "
+             "laid out by position (aux_route_loss; with --aux-slots)",
+}
+
+
 def slot_targets(tokens, answer, segment_len, n_slots):
     """--aux-slots: for each memory state written by a context segment (M_1 .. M_C, C the segments before
     the first query segment) and each key k (the k-th letter of RECALL_KEYS, k < n_slots), the value digit
@@ -500,21 +514,8 @@ def main():
     ap.add_argument("--pair-offset", type=int, default=None,
                     help="recall experiment: every pair at this offset of its segment (all levels and the "
                          "held-out and final accuracies)")
-    ap.add_argument("--aux-prev", type=float, default=0.0,
-                    help="weight of an auxiliary loss: predict the tokens 1 and 2 back from the first layer's "
-                         "output at every token (trainer-only readouts, not in the model file)")
-    ap.add_argument("--aux-probe", type=float, default=0.0,
-                    help="recall: weight of an auxiliary loss, a trainer-only probe reading each pair's value "
-                         "out of the memory given its key (aux_probe_loss)")
-    ap.add_argument("--aux-slots", type=float, default=0.0,
-                    help="recall: weight of an auxiliary loss asking memory slot k to hold the value of the "
-                         "k-th key from its pair's segment until the queries (aux_slots_loss)")
-    ap.add_argument("--aux-read", type=float, default=0.0,
-                    help="recall, RMT: weight of an auxiliary loss asking each query's '?' to attend, in the "
-                         "last layer, to the read slot of its key (aux_read_loss; with --aux-slots)")
-    ap.add_argument("--aux-route", type=float, default=0.0,
-                    help="recall, Memformer: weight of an auxiliary loss routing slot k to the query of the k-th "
-                         "key through the encoder and decoder by position (aux_route_loss; with --aux-slots)")
+    for name, what in AUX_LOSSES.items():
+        ap.add_argument(f"--aux-{name}", type=float, default=0.0, help=f"weight of an auxiliary loss: {what}")
     ap.add_argument("--products", choices=sorted(PRODUCTS), default="broadcast",
                     help="how attention products are computed (see PRODUCTS; broadcast reproduces the copy models)")
     ap.add_argument("--self-check", action="store_true", help="only compare with the reference and exit")
@@ -627,11 +628,8 @@ def main():
                f"--stop-at {args.stop_at} --dtype {args.dtype} --curriculum {args.curriculum}"
                + (f" --products {args.products}" if args.products != "broadcast" else "")
                + (f" --pair-offset {args.pair_offset}" if args.pair_offset is not None else "")
-               + (f" --aux-prev {args.aux_prev}" if args.aux_prev > 0 else "")
-               + (f" --aux-probe {args.aux_probe}" if args.aux_probe > 0 else "")
-               + (f" --aux-slots {args.aux_slots}" if args.aux_slots > 0 else "")
-               + (f" --aux-read {args.aux_read}" if args.aux_read > 0 else "")
-               + (f" --aux-route {args.aux_route}" if args.aux_route > 0 else ""))
+               + "".join(f" --aux-{name} {getattr(args, 'aux_' + name)}" for name in AUX_LOSSES
+                         if getattr(args, "aux_" + name) > 0))
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         command = f"OPENBLAS_CORETYPE={coretype} {command}"
