@@ -9,9 +9,9 @@
  * MEMSCOPE_THREADS, else OPENBLAS_NUM_THREADS, else the number of CPUs.
  * Workers wait by spinning for ~0.3 ms, then sleep, so back-to-back kernels
  * of one segment start at once and an idle process uses no CPU.  While
- * they spin they yield to any other runnable thread every few µs, so a
- * thread the work shares the CPUs with (the recorder's writer) runs in
- * the gaps between kernels.
+ * they spin they yield to any other runnable thread every few µs, so
+ * another thread on the same CPUs (the recorder's writer) runs in the
+ * gaps between kernels.
  */
 #pragma once
 

@@ -336,13 +336,25 @@ def aux_prev_loss(net, readouts):
     return sum(losses) / len(losses)
 
 
+def first_query_segment(answer, segment_len):
+    """Index of the first segment with an answer token (the same for every instance of a batch)."""
+    return int(answer[0].nonzero()[0]) // segment_len
+
+
+def answered_keys(tokens, answer):
+    """(instance, position, key index) of every answer token: recall's "K?v" has its key K two before the
+    value; the key index is K's place in RECALL_KEYS (negative or >= 16 for other tokens)."""
+    rows, cols = answer.nonzero(as_tuple=True)
+    return rows, cols, tokens[rows, cols - 2] - tasks.RECALL_KEYS[0]
+
+
 def aux_probe_loss(net, memories, tokens, answer, probe):
     """Cross-entropy of a trainer-only probe that reads each queried pair's value out of the memory state
     the first query segment starts from, given the pair's key (the token two before each answer): one
     attention head from the key's embedding over the memory slots, then a linear readout. It asks the
     memory to hold values addressable by their keys. None on levels without a query after the memory."""
     L = net.cfg["segment_len"]
-    first = int(answer[0].nonzero()[0]) // L
+    first = first_query_segment(answer, L)
     if first == 0:
         return None
     memory = memories[first - 1]                                       # [B, K, d]
@@ -369,12 +381,15 @@ AUX_LOSSES = {
 }
 
 
+NOTHING_YET = len(tasks.RECALL_VALUES)   # --aux-slots: the class of a slot whose key has no pair yet
+
+
 def slot_targets(tokens, answer, segment_len, n_slots):
     """--aux-slots: for each memory state written by a context segment (M_1 .. M_C, C the segments before
     the first query segment) and each key k (the k-th letter of RECALL_KEYS, k < n_slots), the value digit
     of key k's pair if it was written by then, else 10 (nothing yet): LongTensor [C, B, n_slots], or None
     on levels without a query after the memory."""
-    first = int(answer[0].nonzero()[0]) // segment_len
+    first = first_query_segment(answer, segment_len)
     if first == 0:
         return None
     B = tokens.shape[0]
@@ -385,7 +400,7 @@ def slot_targets(tokens, answer, segment_len, n_slots):
     value = torch.zeros_like(context)
     value[:, :-2] = context[:, 2:] - tasks.RECALL_VALUES[0]
     rows, cols = is_key.nonzero(as_tuple=True)
-    targets = torch.full((first, B, n_slots), 10, dtype=torch.long)
+    targets = torch.full((first, B, n_slots), NOTHING_YET, dtype=torch.long)
     for r, c in zip(rows.tolist(), cols.tolist()):
         targets[c // segment_len:, r, key[r, c]] = value[r, c]
     return targets
@@ -404,8 +419,7 @@ def aux_read_loss(net, tokens, answer):
     from the row that predicts it (the query's '?') to read slot k, k being the query's key (the k-th letter
     of RECALL_KEYS; with --aux-slots the slot that holds its value). None when no key has a slot."""
     probs = torch.cat(net.read_taps, dim=2)                             # [B, H, N, m]
-    rows, cols = answer.nonzero(as_tuple=True)
-    key = tokens[rows, cols - 2] - tasks.RECALL_KEYS[0]
+    rows, cols, key = answered_keys(tokens, answer)
     keep = (key >= 0) & (key < probs.shape[-1])
     if not bool(keep.any()):
         return None
@@ -424,8 +438,7 @@ def aux_route_loss(net, tokens, answer):
     L = net.cfg["segment_len"]
     K = net.cfg["n_slots"]
     per = K // L
-    first = int(answer[0].nonzero()[0]) // L
-    if first == 0:
+    if first_query_segment(answer, L) == 0:
         return None
     queried = sorted({int(c) // L for c in answer[0].nonzero()[:, 0]})
     token = torch.arange(L)
@@ -434,8 +447,7 @@ def aux_route_loss(net, tokens, answer):
         probs = net.route_taps["enc"][s - 1]                              # [B, H, L, K]
         for h in range(per):
             losses.append(-torch.log(probs[:, h, token, per * token + h] + 1e-9).mean())
-    rows, cols = answer.nonzero(as_tuple=True)
-    key = tokens[rows, cols - 2] - tasks.RECALL_KEYS[0]
+    rows, cols, key = answered_keys(tokens, answer)
     keep = (key >= 0) & (key < K)
     rows, cols, key = rows[keep], cols[keep], key[keep]
     dec = torch.stack([net.route_taps["dec"][int(c) // L][r, :, int(c) % L, int(k) // per]
@@ -541,7 +553,7 @@ def main():
     readouts = [torch.nn.Parameter(std * torch.randn(vocab, d)) for _ in AUX_OFFSETS] if args.aux_prev > 0 else []
     probe = [torch.nn.Parameter(std * torch.randn(shape)) for shape in ((d, d), (d, d), (vocab, d))] \
         if args.aux_probe > 0 else []
-    slot_readout = [torch.nn.Parameter(std * torch.randn(11, d))] if args.aux_slots > 0 else []
+    slot_readout = [torch.nn.Parameter(std * torch.randn(NOTHING_YET + 1, d))] if args.aux_slots > 0 else []
     trained = list(params.values()) + readouts + probe + slot_readout
     opt = torch.optim.AdamW(trained, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = tasks.SplitMix64(1_000_003 * (args.seed + 1))
