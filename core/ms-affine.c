@@ -19,8 +19,9 @@
  * 1.08–1.52× at the paper config, least (1.08–1.19×) for the feed-forward
  * products with 2,048 columns or inputs.
  *
- * Packing is used when the CPU has AVX-512F and MEMSCOPE_GEMM is not
- * "openblas"; otherwise weights stay (in, out) and go through cblas_sgemm.
+ * Packing is used with the other AVX-512 kernels (ms_avx512_kernels: the
+ * CPU has AVX-512F and MEMSCOPE_AVX512 is not "off"); otherwise weights
+ * stay (in, out) and go through cblas_sgemm.
  * The choice is made once per process, so a model's layout and the kernel
  * that reads it always agree.
  */
@@ -52,20 +53,7 @@ typedef struct {
 int
 ms_weights_packed (void)
 {
-  static gsize once = 0;
-  static gboolean packed;
-  if (g_once_init_enter (&once))
-    {
-      const char *choice = g_getenv ("MEMSCOPE_GEMM");
-#ifdef HAVE_AVX512_KERNEL
-      __builtin_cpu_init ();
-      packed = __builtin_cpu_supports ("avx512f") && g_strcmp0 (choice, "openblas") != 0;
-#else
-      packed = FALSE;
-#endif
-      g_once_init_leave (&once, 1);
-    }
-  return packed;
+  return ms_avx512_kernels ();
 }
 
 size_t

@@ -9,6 +9,30 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_AVX512_KERNELS 1
+#include <immintrin.h>
+#define AVX512 __attribute__ ((target ("avx512f")))
+#endif
+
+int
+ms_avx512_kernels (void)
+{
+  static gsize once = 0;
+  static gboolean use;
+  if (g_once_init_enter (&once))
+    {
+#ifdef HAVE_AVX512_KERNELS
+      __builtin_cpu_init ();
+      use = __builtin_cpu_supports ("avx512f") && g_strcmp0 (g_getenv ("MEMSCOPE_AVX512"), "off") != 0;
+#else
+      use = FALSE;
+#endif
+      g_once_init_leave (&once, 1);
+    }
+  return use;
+}
+
 /* The element-wise kernels are compiled for AVX-512, AVX2 and baseline
  * x86-64, picked at load time (GCC function multiversioning), so a
  * distribution build still uses the machine's vector width. */
@@ -59,6 +83,192 @@ erf_approx (float x)
   return copysignf (e, x);
 }
 
+#ifdef HAVE_AVX512_KERNELS
+/* The row-wise kernels written out for AVX-512, 16 floats at a time, a
+ * row's last partial vector through masked loads and stores.  The
+ * compiler's versions of the portable loops below divide per element and
+ * blend every clamp: softmax and tanh-GELU took 0.8–1.0 ns per element
+ * (about 32 cycles per 16 floats) on the development VM, several times
+ * the arithmetic they need. */
+
+static AVX512 inline __mmask16
+tail_mask (int rem)
+{
+  return (__mmask16) ((1u << rem) - 1);
+}
+
+/* exp_approx on 16 lanes: the same clamp, range reduction and polynomial,
+ * the scaling by 2^n done by vscalefps; below −87 exactly 0, NaN stays
+ * NaN (max/min return their second operand when either is NaN). */
+static AVX512 inline __m512
+exp16 (__m512 x)
+{
+  __m512 xc = _mm512_min_ps (_mm512_set1_ps (88.0f), _mm512_max_ps (_mm512_set1_ps (-87.0f), x));
+  __m512 n = _mm512_roundscale_ps (_mm512_mul_ps (xc, _mm512_set1_ps (1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps (n, _mm512_set1_ps (0.693145751953125f), xc);
+  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (1.428606765330187e-06f), r);
+  __m512 p = _mm512_fmadd_ps (r, _mm512_set1_ps (1.0f / 720), _mm512_set1_ps (1.0f / 120));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f / 24));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f / 6));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (0.5f));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
+  __mmask16 below = _mm512_cmp_ps_mask (x, _mm512_set1_ps (-87.0f), _CMP_LT_OQ);
+  return _mm512_mask_mov_ps (_mm512_scalef_ps (p, n), below, _mm512_setzero_ps ());
+}
+
+/* 1/d for finite d ≥ 1: the 14-bit estimate and one Newton step (relative
+ * error about 2^-28 before rounding), instead of a division. */
+static AVX512 inline __m512
+recip16 (__m512 d)
+{
+  __m512 r = _mm512_rcp14_ps (d);
+  return _mm512_fmadd_ps (r, _mm512_fnmadd_ps (d, r, _mm512_set1_ps (1.0f)), r);
+}
+
+static AVX512 inline float
+row_max (const float *row, int cols)
+{
+  int full = cols & ~15;
+  __m512 m = _mm512_mask_loadu_ps (_mm512_set1_ps (-INFINITY), tail_mask (cols & 15), row + full);
+  for (int j = 0; j < full; j += 16)
+    m = _mm512_max_ps (m, _mm512_loadu_ps (row + j));
+  return _mm512_reduce_max_ps (m);
+}
+
+static AVX512 void
+softmax_rows_avx512 (float *x, int n, int cols, int ld)
+{
+  int full = cols & ~15;
+  __mmask16 tail = tail_mask (cols & 15);
+  for (int i = 0; i < n; i++)
+    {
+      float *row = x + (size_t) i * ld;
+      float max = row_max (row, cols);
+      if (max == -INFINITY)
+        {
+          for (int j = 0; j < cols; j++)
+            row[j] = NAN;  /* as the portable loop: no finite logit */
+          continue;
+        }
+      __m512 vmax = _mm512_set1_ps (max), sum = _mm512_setzero_ps ();
+      for (int j = 0; j < full; j += 16)
+        {
+          __m512 e = exp16 (_mm512_sub_ps (_mm512_loadu_ps (row + j), vmax));
+          _mm512_storeu_ps (row + j, e);
+          sum = _mm512_add_ps (sum, e);
+        }
+      if (tail)
+        {
+          __m512 e = _mm512_maskz_mov_ps (tail, exp16 (_mm512_sub_ps (_mm512_maskz_loadu_ps (tail, row + full), vmax)));
+          _mm512_mask_storeu_ps (row + full, tail, e);
+          sum = _mm512_add_ps (sum, e);
+        }
+      __m512 inv = _mm512_set1_ps (1.0f / _mm512_reduce_add_ps (sum));
+      for (int j = 0; j < full; j += 16)
+        _mm512_storeu_ps (row + j, _mm512_mul_ps (_mm512_loadu_ps (row + j), inv));
+      if (tail)
+        _mm512_mask_storeu_ps (row + full, tail, _mm512_mul_ps (_mm512_maskz_loadu_ps (tail, row + full), inv));
+    }
+}
+
+static AVX512 void
+layernorm_avx512 (float *y, const float *x, const float *gamma, const float *beta, int n, int d)
+{
+  int full = d & ~15;
+  __mmask16 tail = tail_mask (d & 15);
+  for (int i = 0; i < n; i++)
+    {
+      const float *xr = x + (size_t) i * d;
+      float *yr = y + (size_t) i * d;
+      __m512 s = _mm512_maskz_loadu_ps (tail, xr + full);
+      for (int j = 0; j < full; j += 16)
+        s = _mm512_add_ps (s, _mm512_loadu_ps (xr + j));
+      __m512 mean = _mm512_set1_ps (_mm512_reduce_add_ps (s) / d);
+      /* the variance from the centred values, two passes as the portable loop */
+      __m512 c = _mm512_maskz_sub_ps (tail, _mm512_maskz_loadu_ps (tail, xr + full), mean);
+      __m512 v = _mm512_mul_ps (c, c);
+      for (int j = 0; j < full; j += 16)
+        {
+          c = _mm512_sub_ps (_mm512_loadu_ps (xr + j), mean);
+          v = _mm512_fmadd_ps (c, c, v);
+        }
+      __m512 rstd = _mm512_set1_ps (1.0f / sqrtf (_mm512_reduce_add_ps (v) / d + 1e-5f));
+      for (int j = 0; j < full; j += 16)
+        {
+          __m512 z = _mm512_mul_ps (_mm512_sub_ps (_mm512_loadu_ps (xr + j), mean), rstd);
+          _mm512_storeu_ps (yr + j, _mm512_fmadd_ps (z, _mm512_loadu_ps (gamma + j), _mm512_loadu_ps (beta + j)));
+        }
+      if (tail)
+        {
+          __m512 z = _mm512_mul_ps (_mm512_sub_ps (_mm512_maskz_loadu_ps (tail, xr + full), mean), rstd);
+          _mm512_mask_storeu_ps (yr + full, tail, _mm512_fmadd_ps (z, _mm512_maskz_loadu_ps (tail, gamma + full),
+                                                                    _mm512_maskz_loadu_ps (tail, beta + full)));
+        }
+    }
+}
+
+/* x · Φ(x) = ½x(1 + erf(x/√2)) with erf_approx's polynomial: for x ≥ 0,
+ * 1 + erf = 2 − p^−16, for x < 0 it is p^−16.  p is capped at 64 (where
+ * p^−16 = 2^−96 is 0 to single precision anyway) so p^16 stays finite. */
+static AVX512 inline __m512
+gelu_erf16 (__m512 x)
+{
+  __m512 a = _mm512_abs_ps (_mm512_mul_ps (x, _mm512_set1_ps ((float) M_SQRT1_2)));
+  __m512 p = _mm512_fmadd_ps (a, _mm512_set1_ps (0.0000430638f), _mm512_set1_ps (0.0002765672f));
+  p = _mm512_fmadd_ps (p, a, _mm512_set1_ps (0.0001520143f));
+  p = _mm512_fmadd_ps (p, a, _mm512_set1_ps (0.0092705272f));
+  p = _mm512_fmadd_ps (p, a, _mm512_set1_ps (0.0422820123f));
+  p = _mm512_fmadd_ps (p, a, _mm512_set1_ps (0.0705230784f));
+  p = _mm512_fmadd_ps (p, a, _mm512_set1_ps (1.0f));
+  p = _mm512_min_ps (_mm512_set1_ps (64.0f), p);
+  p = _mm512_mul_ps (p, p);
+  p = _mm512_mul_ps (p, p);
+  p = _mm512_mul_ps (p, p);
+  p = _mm512_mul_ps (p, p);
+  __m512 q = recip16 (p);
+  __mmask16 nonneg = _mm512_cmp_ps_mask (x, _mm512_setzero_ps (), _CMP_GE_OQ);
+  __m512 one_plus_erf = _mm512_mask_sub_ps (q, nonneg, _mm512_set1_ps (2.0f), q);
+  return _mm512_mul_ps (_mm512_mul_ps (_mm512_set1_ps (0.5f), x), one_plus_erf);
+}
+
+/* x / (1 + e^(−2u)), u = √(2/π)(x + 0.044715x³), as ms_gelu_tanh. */
+static AVX512 inline __m512
+gelu_tanh16 (__m512 x)
+{
+  __m512 t = _mm512_fmadd_ps (_mm512_mul_ps (x, x), _mm512_set1_ps (0.044715f), _mm512_set1_ps (1.0f));
+  __m512 minus_2u = _mm512_mul_ps (_mm512_mul_ps (x, t), _mm512_set1_ps (-2.0f * 0.7978845608028654f));
+  return _mm512_mul_ps (x, recip16 (_mm512_add_ps (exp16 (minus_2u), _mm512_set1_ps (1.0f))));
+}
+
+#define ELEMENTWISE_AVX512(name, f16)                                              \
+  static AVX512 void name (float *x, size_t n)                                     \
+  {                                                                                \
+    size_t full = n & ~(size_t) 15;                                                \
+    for (size_t i = 0; i < full; i += 16)                                          \
+      _mm512_storeu_ps (x + i, f16 (_mm512_loadu_ps (x + i)));                     \
+    __mmask16 tail = tail_mask ((int) (n & 15));                                   \
+    if (tail)                                                                      \
+      _mm512_mask_storeu_ps (x + full, tail, f16 (_mm512_maskz_loadu_ps (tail, x + full))); \
+  }
+ELEMENTWISE_AVX512 (gelu_erf_avx512, gelu_erf16)
+ELEMENTWISE_AVX512 (gelu_tanh_avx512, gelu_tanh16)
+
+static AVX512 float
+nll_row_avx512 (const float *logits, int V, int target)
+{
+  int full = V & ~15;
+  __mmask16 tail = tail_mask (V & 15);
+  float max = row_max (logits, V);
+  __m512 vmax = _mm512_set1_ps (max);
+  __m512 sum = _mm512_maskz_mov_ps (tail, exp16 (_mm512_sub_ps (_mm512_maskz_loadu_ps (tail, logits + full), vmax)));
+  for (int j = 0; j < full; j += 16)
+    sum = _mm512_add_ps (sum, exp16 (_mm512_sub_ps (_mm512_loadu_ps (logits + j), vmax)));
+  return logf (_mm512_reduce_add_ps (sum)) + max - logits[target];
+}
+#endif
+
 void
 ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
          const float *a, int lda, const float *b, int ldb,
@@ -73,6 +283,13 @@ MS_VECTOR_CLONES void
 ms_layernorm (float *y, const float *x, const float *gamma,
               const float *beta, int n, int d)
 {
+#ifdef HAVE_AVX512_KERNELS
+  if (ms_avx512_kernels ())
+    {
+      layernorm_avx512 (y, x, gamma, beta, n, d);
+      return;
+    }
+#endif
   for (int i = 0; i < n; i++)
     {
       const float *xr = x + (size_t) i * d;
@@ -99,6 +316,13 @@ ms_layernorm (float *y, const float *x, const float *gamma,
 MS_VECTOR_CLONES void
 ms_softmax_rows (float *x, int n, int cols, int ld)
 {
+#ifdef HAVE_AVX512_KERNELS
+  if (ms_avx512_kernels ())
+    {
+      softmax_rows_avx512 (x, n, cols, ld);
+      return;
+    }
+#endif
   for (int i = 0; i < n; i++)
     {
       float *row = x + (size_t) i * ld;
@@ -131,6 +355,13 @@ ms_softmax_rows (float *x, int n, int cols, int ld)
 MS_VECTOR_CLONES void
 ms_gelu_erf (float *x, size_t n)
 {
+#ifdef HAVE_AVX512_KERNELS
+  if (ms_avx512_kernels ())
+    {
+      gelu_erf_avx512 (x, n);
+      return;
+    }
+#endif
   for (size_t i = 0; i < n; i++)
     x[i] = 0.5f * x[i] * (1.0f + erf_approx (x[i] * (float) M_SQRT1_2));
 }
@@ -140,6 +371,13 @@ ms_gelu_erf (float *x, size_t n)
 MS_VECTOR_CLONES void
 ms_gelu_tanh (float *x, size_t n)
 {
+#ifdef HAVE_AVX512_KERNELS
+  if (ms_avx512_kernels ())
+    {
+      gelu_tanh_avx512 (x, n);
+      return;
+    }
+#endif
   const float c = 0.7978845608028654f; /* √(2/π) */
   for (size_t i = 0; i < n; i++)
     {
@@ -210,6 +448,10 @@ ms_attention (float *out, int ldo, float *probs,
 MS_VECTOR_CLONES float
 ms_nll_row (const float *logits, int V, int target)
 {
+#ifdef HAVE_AVX512_KERNELS
+  if (ms_avx512_kernels ())
+    return nll_row_avx512 (logits, V, target);
+#endif
   float max = -INFINITY;
 #pragma omp simd reduction(max : max)
   for (int j = 0; j < V; j++)

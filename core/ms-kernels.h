@@ -5,7 +5,8 @@
  * Every kernel here has a plain-loop twin in ms-kernels-ref.c (ms_ref_*),
  * computed in double, and tests/core/test-kernels.c compares them on odd
  * shapes.  ms_affine uses its own packed-weight kernel where the CPU has
- * AVX-512, the other matrix products go through cblas_sgemm (OpenBLAS);
+ * AVX-512 (so do the row-wise kernels), the other matrix products go
+ * through cblas_sgemm (OpenBLAS);
  * ms_affine and ms_attention split their work over the core's threads
  * (ms-parallel.h).
  */
@@ -19,6 +20,13 @@
 void ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb,
               float beta, float *c, int ldc);
+
+/* Whether the hand-written AVX-512 kernels run (ms_affine's packed product,
+ * softmax, GELU, layernorm, NLL): the CPU has AVX-512F and the environment
+ * variable MEMSCOPE_AVX512 is not "off".  Otherwise the portable loops
+ * (vectorised by the compiler for AVX2 or baseline x86-64) and
+ * cblas_sgemm run; tests run both paths.  Decided once per process. */
+int ms_avx512_kernels (void);
 
 /* Weight matrices (in, out) of ms_affine, in the layout its kernel reads
  * (ms-affine.c): column panels for the AVX-512 kernel when the CPU has

@@ -10,7 +10,7 @@
  * rounds (default 7) of about 0.1 s each, and the fastest round of each
  * counts: on a shared machine others can only slow a round down.  Prints
  * one line per shape (GFLOP/s of each, ratio) and the ratio of the summed
- * times.  With MEMSCOPE_GEMM=openblas, or on a CPU without AVX-512,
+ * times.  With MEMSCOPE_AVX512=off, or on a CPU without AVX-512,
  * ms_affine is itself cblas_sgemm and the ratio is ~1.  One OpenBLAS
  * thread; run it with the OPENBLAS_CORETYPE the apps use (bench-core
  * --better-coretype).  Not a test.

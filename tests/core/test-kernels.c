@@ -72,27 +72,41 @@ test_layernorm (void)
     }
 }
 
+/* rows shorter than one vector, and rows of whole vectors plus a tail,
+ * with padding past the columns that must stay untouched */
 static void
-test_softmax (void)
+check_softmax (int n, int cols, int ld, guint32 seed)
 {
-  int n = 4, cols = 11, ld = 13;
-  float x[4 * 13], x_ref[4 * 13];
-  fill (x, G_N_ELEMENTS (x), 9, 20);
+  g_autofree float *x = g_new (float, n * ld), *x_ref = g_new (float, n * ld);
+  fill (x, n * ld, seed, 20);
   x[2] = -INFINITY;
   x[ld + 5] = -INFINITY;
-  memcpy (x_ref, x, sizeof x);
+  x[ld * (n - 1) + cols - 1] = -INFINITY; /* in the last partial vector */
+  memcpy (x_ref, x, sizeof (float) * n * ld);
   ms_softmax_rows (x, n, cols, ld);
   ms_ref_softmax_rows (x_ref, n, cols, ld);
-  assert_close (x, x_ref, G_N_ELEMENTS (x), 1e-6);
+  assert_close (x, x_ref, n * ld, 1e-6);
   g_assert_cmpfloat (x[2], ==, 0.0f);
+  g_assert_cmpfloat (x[ld + 5], ==, 0.0f);
+  g_assert_cmpfloat (x[ld * (n - 1) + cols - 1], ==, 0.0f);
   for (int i = 0; i < n; i++)
     {
       double sum = 0;
       for (int j = 0; j < cols; j++)
         sum += x[i * ld + j];
       g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-6);
-      g_assert_cmpfloat (x[i * ld + 11], ==, x_ref[i * ld + 11]); /* padding untouched */
+      for (int j = cols; j < ld; j++)
+        g_assert_cmpfloat (x[i * ld + j], ==, x_ref[i * ld + j]); /* padding untouched */
     }
+}
+
+static void
+test_softmax (void)
+{
+  check_softmax (4, 11, 13, 9);
+  check_softmax (5, 37, 40, 10);
+  check_softmax (3, 96, 97, 11);
+  check_softmax (2, 16, 16, 12);
 }
 
 static void
