@@ -91,10 +91,11 @@ erf_approx (float x)
  * (about 32 cycles per 16 floats) on the development VM, several times
  * the arithmetic they need. */
 
+/* lanes 0 .. count − 1 (count ≤ 16) */
 static AVX512 inline __mmask16
-tail_mask (int rem)
+first_lanes (int count)
 {
-  return (__mmask16) ((1u << rem) - 1);
+  return (__mmask16) ((1u << count) - 1);
 }
 
 /* exp_approx on 16 lanes: the same clamp, range reduction and polynomial,
@@ -131,7 +132,7 @@ static AVX512 inline float
 row_max (const float *row, int cols)
 {
   int full = cols & ~15;
-  __m512 m = _mm512_mask_loadu_ps (_mm512_set1_ps (-INFINITY), tail_mask (cols & 15), row + full);
+  __m512 m = _mm512_mask_loadu_ps (_mm512_set1_ps (-INFINITY), first_lanes (cols & 15), row + full);
   for (int j = 0; j < full; j += 16)
     m = _mm512_max_ps (m, _mm512_loadu_ps (row + j));
   return _mm512_reduce_max_ps (m);
@@ -141,7 +142,7 @@ static AVX512 void
 softmax_rows_avx512 (float *x, int n, int cols, int ld)
 {
   int full = cols & ~15;
-  __mmask16 tail = tail_mask (cols & 15);
+  __mmask16 tail = first_lanes (cols & 15);
   for (int i = 0; i < n; i++)
     {
       float *row = x + (size_t) i * ld;
@@ -173,11 +174,79 @@ softmax_rows_avx512 (float *x, int n, int cols, int ld)
     }
 }
 
+/* The lanes of allowed[0 .. count) (count ≤ 16) that are nonzero.  A
+ * short run is copied first so nothing past the mask's end is read. */
+static AVX512 inline __mmask16
+allowed16 (const uint8_t *allowed, int count)
+{
+  __m128i bytes;
+  if (count == 16)
+    bytes = _mm_loadu_si128 ((const __m128i *) allowed);
+  else
+    {
+      uint8_t buf[16] = { 0 };
+      memcpy (buf, allowed, count);
+      bytes = _mm_loadu_si128 ((const __m128i *) buf);
+    }
+  __m512i wide = _mm512_cvtepu8_epi32 (bytes);
+  return _mm512_test_epi32_mask (wide, wide);
+}
+
+/* softmax over the allowed entries of each row of x[n, cols] (mask[n, cols],
+ * 1 = allowed), the others set to exactly 0: the masking, the maximum,
+ * e^x and the sum in the same passes. */
+static AVX512 void
+masked_softmax_rows_avx512 (float *x, const uint8_t *mask, int n, int cols)
+{
+  for (int i = 0; i < n; i++)
+    {
+      float *row = x + (size_t) i * cols;
+      const uint8_t *allowed = mask + (size_t) i * cols;
+      __m512 vmax = _mm512_set1_ps (-INFINITY);
+      int n_allowed = 0;
+      for (int j = 0; j < cols; j += 16)
+        {
+          __mmask16 ok = allowed16 (allowed + j, MIN (16, cols - j));
+          vmax = _mm512_max_ps (vmax, _mm512_mask_loadu_ps (vmax, ok, row + j));
+          n_allowed += __builtin_popcount (ok);
+        }
+      g_assert (n_allowed > 0); /* a fully masked row is a bug, never silently uniform */
+      float max = _mm512_reduce_max_ps (vmax);
+      if (max == -INFINITY)
+        {
+          for (int j = 0; j < cols; j++)
+            row[j] = NAN;  /* as ms_softmax_rows: no finite logit */
+          continue;
+        }
+      __m512 bcast = _mm512_set1_ps (max), sum = _mm512_setzero_ps ();
+      for (int j = 0; j < cols; j += 16)
+        {
+          int count = MIN (16, cols - j);
+          __mmask16 ok = allowed16 (allowed + j, count);
+          if (!ok)
+            {
+              /* nothing allowed here (half of a causal mask): no e^x */
+              _mm512_mask_storeu_ps (row + j, first_lanes (count), _mm512_setzero_ps ());
+              continue;
+            }
+          __m512 e = _mm512_maskz_mov_ps (ok, exp16 (_mm512_sub_ps (_mm512_maskz_loadu_ps (ok, row + j), bcast)));
+          _mm512_mask_storeu_ps (row + j, first_lanes (count), e);
+          sum = _mm512_add_ps (sum, e);
+        }
+      __m512 inv = _mm512_set1_ps (1.0f / _mm512_reduce_add_ps (sum));
+      for (int j = 0; j < cols; j += 16)
+        {
+          __mmask16 lanes = first_lanes (MIN (16, cols - j));
+          _mm512_mask_storeu_ps (row + j, lanes, _mm512_mul_ps (_mm512_maskz_loadu_ps (lanes, row + j), inv));
+        }
+    }
+}
+
 static AVX512 void
 layernorm_avx512 (float *y, const float *x, const float *gamma, const float *beta, int n, int d)
 {
   int full = d & ~15;
-  __mmask16 tail = tail_mask (d & 15);
+  __mmask16 tail = first_lanes (d & 15);
   for (int i = 0; i < n; i++)
     {
       const float *xr = x + (size_t) i * d;
@@ -248,7 +317,7 @@ gelu_tanh16 (__m512 x)
     size_t full = n & ~(size_t) 15;                                                \
     for (size_t i = 0; i < full; i += 16)                                          \
       _mm512_storeu_ps (x + i, f16 (_mm512_loadu_ps (x + i)));                     \
-    __mmask16 tail = tail_mask ((int) (n & 15));                                   \
+    __mmask16 tail = first_lanes ((int) (n & 15));                                   \
     if (tail)                                                                      \
       _mm512_mask_storeu_ps (x + full, tail, f16 (_mm512_maskz_loadu_ps (tail, x + full))); \
   }
@@ -259,7 +328,7 @@ static AVX512 float
 nll_row_avx512 (const float *logits, int V, int target)
 {
   int full = V & ~15;
-  __mmask16 tail = tail_mask (V & 15);
+  __mmask16 tail = first_lanes (V & 15);
   float max = row_max (logits, V);
   __m512 vmax = _mm512_set1_ps (max);
   __m512 sum = _mm512_maskz_mov_ps (tail, exp16 (_mm512_sub_ps (_mm512_maskz_loadu_ps (tail, logits + full), vmax)));
@@ -404,6 +473,10 @@ attention_head (int h, gpointer data)
   ms_gemm (0, 1, Tq, Tk, dh, a->scale, a->q + h * dh, a->ldq, a->k + h * dh, a->ldk, 0.0f, p, Tk);
   if (!a->mask)
     ms_softmax_rows (p, Tq, Tk, Tk);
+#ifdef HAVE_AVX512_KERNELS
+  else if (ms_avx512_kernels ())
+    masked_softmax_rows_avx512 (p, a->mask, Tq, Tk);
+#endif
   else
     {
       /* Masked keys get −∞, whose e^x is exactly 0, and the softmax runs
