@@ -91,7 +91,7 @@ ms_weight_lay_out (float *dst, const float *w, int in, int out)
  * starts from the bias (or 0), later ones from what y holds.  mask0/mask1
  * select the valid columns of the two halves of the last panel. */
 __attribute__ ((target ("avx512f"), always_inline)) static inline void
-micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int kc,
+micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int ldp, int kc,
             const float *bias, gboolean first, __mmask16 mask0, __mmask16 mask1)
 {
   __m512 acc0[ROWS], acc1[ROWS];
@@ -114,8 +114,8 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
     }
   for (int k = 0; k < kc; k++)
     {
-      __m512 w0 = _mm512_loadu_ps (p + (size_t) k * PANEL);
-      __m512 w1 = _mm512_loadu_ps (p + (size_t) k * PANEL + 16);
+      __m512 w0 = _mm512_loadu_ps (p + (size_t) k * ldp);
+      __m512 w1 = _mm512_loadu_ps (p + (size_t) k * ldp + 16);
 #pragma GCC unroll 16
       for (int r = 0; r < rows; r++)
         {
@@ -135,10 +135,10 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
 /* One copy of the tile per row count, each with its loops fully unrolled
  * and its accumulators in registers. */
 #define TILE(R) \
-  case R: micro_tile (R, y, ldy, x, ldx, p, kc, bias, first, mask0, mask1); break;
+  case R: micro_tile (R, y, ldy, x, ldx, p, ldp, kc, bias, first, mask0, mask1); break;
 
 __attribute__ ((target ("avx512f"))) static void
-tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int kc,
+tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int ldp, int kc,
       const float *bias, gboolean first, __mmask16 mask0, __mmask16 mask1)
 {
   switch (rows)
@@ -149,34 +149,44 @@ tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int 
     }
 }
 
-/* The rows [row0, row0 + rows) × panels [q0, q1) block of y, over the whole
- * reduction: k blocks outermost, so a panel's block stays in L1 while it
- * meets every row tile. */
-__attribute__ ((target ("avx512f"))) static void
-packed_block (const Product *pr, int row0, int rows, int q0, int q1)
+/* y = x · B (+ bias) over the whole reduction: k blocks outermost, so a
+ * panel's block stays in L1 while it meets every row tile. */
+__attribute__ ((target ("avx512f"))) void
+ms_panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
+                  const float *b, size_t panel_stride, int ldb, int cols, const float *bias)
 {
-  int in = pr->in, out = pr->out, tiles = (rows + ROWS - 1) / ROWS;
-  for (int k0 = 0; k0 < in; k0 += KC)
+  int tiles = (rows + ROWS - 1) / ROWS, panels = (cols + PANEL - 1) / PANEL;
+  for (int k0 = 0; k0 < kdim; k0 += KC)
     {
-      int kc = MIN (KC, in - k0);
-      for (int q = q0; q < q1; q++)
+      int kc = MIN (KC, kdim - k0);
+      for (int q = 0; q < panels; q++)
         {
-          int cols = out - q * PANEL;
-          __mmask16 mask0 = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
-          __mmask16 mask1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16) ((1u << (cols - 16)) - 1);
-          const float *p = pr->w + ((size_t) q * in + k0) * PANEL;
+          int left = cols - q * PANEL;
+          __mmask16 mask0 = left >= 16 ? 0xffff : (__mmask16) ((1u << left) - 1);
+          __mmask16 mask1 = left >= 32 ? 0xffff : left <= 16 ? 0 : (__mmask16) ((1u << (left - 16)) - 1);
+          const float *p = b + q * panel_stride + (size_t) k0 * ldb;
           /* as few tiles as 12-row tiles allow, their heights balanced
            * (64 rows: 11, 11, 11, 11, 10, 10 rather than 12 × 5 + 4: a
            * short tile has too few accumulators to hide the FMA latency) */
-          for (int t = 0, r = row0; t < tiles; t++)
+          for (int t = 0, r = 0; t < tiles; t++)
             {
               int h = rows / tiles + (t < rows % tiles);
-              tile (h, pr->y + (size_t) r * out + q * PANEL, out, pr->x + (size_t) r * in + k0, in,
-                    p, kc, pr->b ? pr->b + q * PANEL : NULL, k0 == 0, mask0, mask1);
+              tile (h, y + (size_t) r * ldy + q * PANEL, ldy, x + (size_t) r * ldx + k0, ldx, p, ldb, kc,
+                    bias ? bias + q * PANEL : NULL, k0 == 0, mask0, mask1);
               r += h;
             }
         }
     }
+}
+
+/* The rows [row0, row0 + rows) × panels [q0, q1) block of y = x · W + b. */
+static void
+packed_block (const Product *pr, int row0, int rows, int q0, int q1)
+{
+  int in = pr->in, out = pr->out;
+  ms_panel_product (pr->y + (size_t) row0 * out + q0 * PANEL, out, pr->x + (size_t) row0 * in, in, rows, in,
+                    pr->w + (size_t) q0 * in * PANEL, (size_t) in * PANEL, PANEL, MIN (out, q1 * PANEL) - q0 * PANEL,
+                    pr->b ? pr->b + q0 * PANEL : NULL);
 }
 #endif
 

@@ -46,6 +46,16 @@ void ms_weight_lay_out (float *dst, const float *w, int in, int out);
 void ms_affine (float *y, const float *x, const float *w, const float *b,
                 int n, int in, int out);
 
+/* The AVX-512 kernel behind ms_affine, for other right-hand sides too
+ * (ms_attention's products): y[rows, cols] (ldy apart) = x[rows, kdim]
+ * (ldx apart) · B + bias (bias[cols] or NULL), where B comes in panels of
+ * 32 columns: row k of panel q (columns 32q .. 32q + 31) is the 32 floats
+ * at b + q · panel_stride + k · ldb.  All 32 are read even in the last
+ * panel; only y's columns below cols are written.  Call it only when
+ * ms_avx512_kernels() is true. */
+void ms_panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
+                       const float *b, size_t panel_stride, int ldb, int cols, const float *bias);
+
 /* LayerNorm over the last dimension, eps 1e-5.  y may alias x. */
 void ms_layernorm (float *y, const float *x, const float *gamma,
                    const float *beta, int n, int d);

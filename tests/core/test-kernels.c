@@ -162,6 +162,13 @@ test_attention (void)
   check_attention (5, 11, 2, 7, 3, TRUE);
   check_attention (13, 4, 4, 3, 0, FALSE);
   check_attention (29, 29, 2, 16, 0, TRUE);
+  /* dh a multiple of 32 takes the packed-product kernel where there is
+   * AVX-512: key counts off the 32-key panels, more than one 256-deep
+   * reduction block, query counts off the 12-row tiles */
+  check_attention (13, 13, 2, 32, 0, TRUE);
+  check_attention (25, 45, 3, 64, 5, TRUE);
+  check_attention (7, 70, 2, 32, 1, FALSE);
+  check_attention (20, 300, 1, 32, 3, TRUE);
 }
 
 static void
