@@ -111,23 +111,24 @@ add_into (float *x, const float *y, size_t n)
     x[i] += y[i];
 }
 
-/* Copies the observed slices of one layer's weights (H, T, T) out. */
+/* Copies the observed slices of one layer's weights out: probs holds
+ * (H, T − r0, T), the rows of positions r0 .. T − 1. */
 static void
-offer_layer (MsSession *s, MsRmtScratch *sc, int layer, int H, int m, int n)
+offer_layer (MsSession *s, MsRmtScratch *sc, int layer, int H, int m, int n, int r0)
 {
-  int T = 2 * m + n;
+  int T = 2 * m + n, rows = T - r0;
   if (ms_session_wants (s, MS_OBS_RMT_READ))
     {
       for (int h = 0; h < H; h++)
         for (int i = 0; i < n; i++)
-          memcpy (sc->obs + ((size_t) h * n + i) * m, sc->probs + ((size_t) h * T + m + i) * T,
+          memcpy (sc->obs + ((size_t) h * n + i) * m, sc->probs + ((size_t) h * rows + m + i - r0) * T,
                   m * sizeof (float));
       ms_session_offer (s, MS_OBS_RMT_READ, layer, sc->obs, 3, H, n, m);
     }
   if (ms_session_wants (s, MS_OBS_RMT_WRITE))
     {
       for (int h = 0; h < H; h++)
-        memcpy (sc->obs + (size_t) h * m * T, sc->probs + ((size_t) h * T + m + n) * T,
+        memcpy (sc->obs + (size_t) h * m * T, sc->probs + ((size_t) h * rows + m + n - r0) * T,
                 (size_t) m * T * sizeof (float));
       ms_session_offer (s, MS_OBS_RMT_WRITE, layer, sc->obs, 3, H, m, T);
     }
@@ -153,21 +154,29 @@ ms_rmt_step (MsSession *s, const int32_t *tokens, int n, float *nll)
   for (int l = 0; l < c->n_layers; l++)
     {
       const MsRmtLayer *L = &w->h[l];
+      /* Nothing reads the read block's outputs of the last layer (the
+       * logits come from the segment rows, the next memory from the write
+       * rows), so from its attention on that layer runs on rows r0 .. T − 1:
+       * 1/6 of the last layer at the paper config, 1/6 of a quarter of
+       * the small RMT.  Its keys and values still cover every position. */
+      int r0 = l == c->n_layers - 1 ? m : 0, rows = T - r0;
+      float *x = sc->x + (size_t) r0 * d, *xn = sc->xn + (size_t) r0 * d;
       ms_layernorm (sc->xn, sc->x, L->ln_1.weight, L->ln_1.bias, T, d);
       ms_affine (sc->qkv, sc->xn, L->c_attn.weight, L->c_attn.bias, T, d, 3 * d);
-      ms_attention (sc->att, d, sc->probs, sc->qkv, 3 * d, sc->qkv + d, 3 * d, sc->qkv + 2 * d, 3 * d,
-                    T, T, H, dh, sc->mask, 1.0f / sqrtf ((float) dh));
-      offer_layer (s, sc, l, H, m, n);
-      ms_affine (sc->proj, sc->att, L->attn_proj.weight, L->attn_proj.bias, T, d, d);
-      add_into (sc->x, sc->proj, (size_t) T * d);
+      ms_attention (sc->att, d, sc->probs, sc->qkv + (size_t) r0 * 3 * d, 3 * d, sc->qkv + d, 3 * d,
+                    sc->qkv + 2 * d, 3 * d, rows, T, H, dh, sc->mask + (size_t) r0 * T, 1.0f / sqrtf ((float) dh));
+      offer_layer (s, sc, l, H, m, n, r0);
+      ms_affine (sc->proj, sc->att, L->attn_proj.weight, L->attn_proj.bias, rows, d, d);
+      add_into (x, sc->proj, (size_t) rows * d);
 
-      ms_layernorm (sc->xn, sc->x, L->ln_2.weight, L->ln_2.bias, T, d);
-      ms_affine (sc->hidden, sc->xn, L->c_fc.weight, L->c_fc.bias, T, d, F);
-      ms_gelu_tanh (sc->hidden, (size_t) T * F);
-      ms_affine (sc->proj, sc->hidden, L->mlp_proj.weight, L->mlp_proj.bias, T, F, d);
-      add_into (sc->x, sc->proj, (size_t) T * d);
+      ms_layernorm (xn, x, L->ln_2.weight, L->ln_2.bias, rows, d);
+      ms_affine (sc->hidden, xn, L->c_fc.weight, L->c_fc.bias, rows, d, F);
+      ms_gelu_tanh (sc->hidden, (size_t) rows * F);
+      ms_affine (sc->proj, sc->hidden, L->mlp_proj.weight, L->mlp_proj.bias, rows, F, d);
+      add_into (x, sc->proj, (size_t) rows * d);
     }
-  ms_layernorm (sc->xn, sc->x, w->ln_f.weight, w->ln_f.bias, T, d);
+  /* the final layernorm of the rows that are used: segment and write */
+  ms_layernorm (sc->xn + (size_t) m * d, sc->x + (size_t) m * d, w->ln_f.weight, w->ln_f.bias, T - m, d);
 
   /* logits of the segment rows; row i predicts token i+1 of the stream */
   ms_gemm (0, 1, n, V, d, 1.0f, sc->xn + (size_t) m * d, d, w->wte, d, 0.0f, sc->logits, V);
