@@ -22,6 +22,7 @@ void ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
               float beta, float *c, int ldc);
 
 /* Whether the hand-written AVX-512 kernels run (ms_affine's packed product,
+ * ms_attention's products for heads of a multiple of 32 dimensions,
  * softmax, GELU, layernorm, NLL): the CPU has AVX-512F and the environment
  * variable MEMSCOPE_AVX512 is not "off".  Otherwise the portable loops
  * (vectorised by the compiler for AVX2 or baseline x86-64) and
