@@ -22,6 +22,7 @@ struct _MsRmtScratch {
   float *logits;   /* (L, V) */
   float *obs;      /* (H, max(L·m, m·T)) observation slices */
   uint8_t *mask;   /* (T, T) */
+  int mask_n;      /* the segment length mask was built for (0: none yet) */
 };
 
 /* Conv1D (in, out) and LayerNorm (cols 0) weights, bias of the output size. */
@@ -149,7 +150,11 @@ ms_rmt_step (MsSession *s, const int32_t *tokens, int n, float *nll)
     memcpy (sc->x + (size_t) (m + i) * d, w->wte + (size_t) tokens[i] * d, d * sizeof (float));
   memcpy (sc->x + (size_t) (m + n) * d, s->memory, (size_t) m * d * sizeof (float));
   add_into (sc->x, w->wpe, (size_t) T * d);
-  build_mask (sc->mask, c->mask, m, n);
+  if (sc->mask_n != n)
+    {
+      build_mask (sc->mask, c->mask, m, n);   /* once, and again for a short last segment */
+      sc->mask_n = n;
+    }
 
   for (int l = 0; l < c->n_layers; l++)
     {

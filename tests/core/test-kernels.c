@@ -128,9 +128,12 @@ test_gelu (void)
   g_assert_cmpfloat_with_epsilon (x[256], 8.0, 1e-5); /* ≈ identity for large x */
 }
 
+enum { NO_MASK, CAUSAL_WITH_HOLES, BAND };
+
 static void
-check_attention (int Tq, int Tk, int H, int dh, int pad, gboolean masked)
+check_attention (int Tq, int Tk, int H, int dh, int pad, int mask_kind)
 {
+  gboolean masked = mask_kind != NO_MASK;
   int d = H * dh, ld = 3 * d + pad; /* q, k, v as slices of one fused row */
   int T = MAX (Tq, Tk);
   g_autofree float *qkv = g_new (float, T * ld);
@@ -138,9 +141,16 @@ check_attention (int Tq, int Tk, int H, int dh, int pad, gboolean masked)
   g_autofree float *p = g_new (float, H * Tq * Tk), *p_ref = g_new (float, H * Tq * Tk);
   g_autofree uint8_t *mask = g_new (uint8_t, Tq * Tk);
   fill (qkv, T * ld, Tq * 31 + Tk, 2);
+  /* causal with holes: key 0 hidden from every third row; band: each row
+   * sees the 20 keys up to its own, so later rows start past whole blocks
+   * of 16 hidden keys */
   for (int i = 0; i < Tq; i++)
     for (int j = 0; j < Tk; j++)
-      mask[i * Tk + j] = (j <= i + (Tk - Tq)) && !(j == 0 && i % 3 == 1 && Tk > 1);
+      {
+        int last = i + (Tk - Tq);
+        mask[i * Tk + j] = mask_kind == BAND ? (j <= last && j > last - 20)
+                                             : (j <= last) && !(j == 0 && i % 3 == 1 && Tk > 1);
+      }
   float scale = 1.0f / sqrtf ((float) dh);
   ms_attention (out, d + pad, p, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, Tq, Tk, H, dh, masked ? mask : NULL, scale);
   ms_ref_attention (out_ref, d + pad, p_ref, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, Tq, Tk, H, dh,
@@ -157,18 +167,20 @@ check_attention (int Tq, int Tk, int H, int dh, int pad, gboolean masked)
 static void
 test_attention (void)
 {
-  check_attention (1, 1, 1, 1, 0, FALSE);
-  check_attention (7, 7, 3, 5, 1, TRUE);
-  check_attention (5, 11, 2, 7, 3, TRUE);
-  check_attention (13, 4, 4, 3, 0, FALSE);
-  check_attention (29, 29, 2, 16, 0, TRUE);
+  check_attention (1, 1, 1, 1, 0, NO_MASK);
+  check_attention (7, 7, 3, 5, 1, CAUSAL_WITH_HOLES);
+  check_attention (5, 11, 2, 7, 3, CAUSAL_WITH_HOLES);
+  check_attention (13, 4, 4, 3, 0, NO_MASK);
+  check_attention (29, 29, 2, 16, 0, CAUSAL_WITH_HOLES);
+  check_attention (60, 75, 2, 5, 0, BAND);
   /* dh a multiple of 32 takes the packed-product kernel where there is
    * AVX-512: key counts off the 32-key panels, more than one 256-deep
    * reduction block, query counts off the 12-row tiles */
-  check_attention (13, 13, 2, 32, 0, TRUE);
-  check_attention (25, 45, 3, 64, 5, TRUE);
-  check_attention (7, 70, 2, 32, 1, FALSE);
-  check_attention (20, 300, 1, 32, 3, TRUE);
+  check_attention (13, 13, 2, 32, 0, CAUSAL_WITH_HOLES);
+  check_attention (25, 45, 3, 64, 5, CAUSAL_WITH_HOLES);
+  check_attention (7, 70, 2, 32, 1, NO_MASK);
+  check_attention (20, 300, 1, 32, 3, CAUSAL_WITH_HOLES);
+  check_attention (50, 61, 2, 32, 0, BAND);
 }
 
 static void
