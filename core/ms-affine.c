@@ -87,11 +87,11 @@ ms_weight_lay_out (float *dst, const float *w, int in, int out)
 
 #ifdef HAVE_AVX512_KERNEL
 /* rows × 32 outputs of y (ldy apart) over kc reduction steps: x rows are
- * ldx apart, p is the panel's block (kc rows of 32, ldp apart).  While it
- * computes, the first n_pf rows of the block at pf (same layout) are
- * fetched into L2.  The first block
- * starts from the bias (or 0), later ones from what y holds.  mask0/mask1
- * select the valid columns of the two halves of the last panel. */
+ * ldx apart, p is the panel's block (kc rows of 32, ldp apart).  The first
+ * block starts from the bias (or 0), later ones from what y holds.
+ * mask0/mask1 select the valid columns of the two halves of the last panel.
+ * While it computes, the first n_pf rows of the block at pf (same layout)
+ * are fetched into L2. */
 __attribute__ ((target ("avx512f"), always_inline)) static inline void
 micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int ldp, int kc,
             const float *bias, gboolean first, __mmask16 mask0, __mmask16 mask1, const float *pf, int n_pf)
