@@ -4,9 +4,10 @@
  * d model width, H heads, dh = d / H, Tq query rows, Tk key rows.
  * Every kernel here has a plain-loop twin in ms-kernels-ref.c (ms_ref_*),
  * computed in double, and tests/core/test-kernels.c compares them on odd
- * shapes.  ms_affine uses its own packed-weight kernel where the CPU has
- * AVX-512 (so do the row-wise kernels), the other matrix products go
- * through cblas_sgemm (OpenBLAS);
+ * shapes.  Where the CPU has AVX-512, ms_affine and the attention products
+ * of heads of a multiple of 32 dimensions run Memscope's own panel kernel
+ * and the row-wise kernels are written for it (ms_avx512_kernels); the
+ * other matrix products go through cblas_sgemm (OpenBLAS);
  * ms_affine and ms_attention split their work over the core's threads
  * (ms-parallel.h).
  */
