@@ -1,5 +1,8 @@
-/* ms-kernels.c — the fast f32 kernels: matrix products through cblas_sgemm,
- * the element-wise and row-wise operations as tight single-precision loops.
+/* ms-kernels.c — the fast f32 kernels: the element-wise and row-wise
+ * operations and multi-head attention, each as AVX-512 code (used when
+ * ms_avx512_kernels(); attention's products then go through
+ * ms_panel_product, ms-affine.c) and as portable single-precision loops
+ * the compiler vectorises, with matrix products through cblas_sgemm.
  * Contracts are in ms-kernels.h; ms-kernels-ref.c holds the slow twins. */
 #include "ms-kernels.h"
 #include "ms-parallel.h"
