@@ -18,6 +18,23 @@
 #define AVX512 __attribute__ ((target ("avx512f")))
 #endif
 
+/* In a kernel with an AVX-512 version: run that one instead when it is in
+ * use (a statement; the kernel then returns). */
+#ifdef HAVE_AVX512_KERNELS
+#define RUN_AVX512(call)          \
+  do                              \
+    {                             \
+      if (ms_avx512_kernels ())   \
+        {                         \
+          call;                   \
+          return;                 \
+        }                         \
+    }                             \
+  while (0)
+#else
+#define RUN_AVX512(call) do { } while (0)
+#endif
+
 int
 ms_avx512_kernels (void)
 {
@@ -447,13 +464,7 @@ MS_VECTOR_CLONES void
 ms_layernorm (float *y, const float *x, const float *gamma,
               const float *beta, int n, int d)
 {
-#ifdef HAVE_AVX512_KERNELS
-  if (ms_avx512_kernels ())
-    {
-      layernorm_avx512 (y, x, gamma, beta, n, d);
-      return;
-    }
-#endif
+  RUN_AVX512 (layernorm_avx512 (y, x, gamma, beta, n, d));
   for (int i = 0; i < n; i++)
     {
       const float *xr = x + (size_t) i * d;
@@ -480,13 +491,7 @@ ms_layernorm (float *y, const float *x, const float *gamma,
 MS_VECTOR_CLONES void
 ms_softmax_rows (float *x, int n, int cols, int ld)
 {
-#ifdef HAVE_AVX512_KERNELS
-  if (ms_avx512_kernels ())
-    {
-      softmax_rows_avx512 (x, n, cols, ld);
-      return;
-    }
-#endif
+  RUN_AVX512 (softmax_rows_avx512 (x, n, cols, ld));
   for (int i = 0; i < n; i++)
     {
       float *row = x + (size_t) i * ld;
@@ -519,13 +524,7 @@ ms_softmax_rows (float *x, int n, int cols, int ld)
 MS_VECTOR_CLONES void
 ms_gelu_erf (float *x, size_t n)
 {
-#ifdef HAVE_AVX512_KERNELS
-  if (ms_avx512_kernels ())
-    {
-      gelu_erf_avx512 (x, n);
-      return;
-    }
-#endif
+  RUN_AVX512 (gelu_erf_avx512 (x, n));
   for (size_t i = 0; i < n; i++)
     x[i] = 0.5f * x[i] * (1.0f + erf_approx (x[i] * (float) M_SQRT1_2));
 }
@@ -535,13 +534,7 @@ ms_gelu_erf (float *x, size_t n)
 MS_VECTOR_CLONES void
 ms_gelu_tanh (float *x, size_t n)
 {
-#ifdef HAVE_AVX512_KERNELS
-  if (ms_avx512_kernels ())
-    {
-      gelu_tanh_avx512 (x, n);
-      return;
-    }
-#endif
+  RUN_AVX512 (gelu_tanh_avx512 (x, n));
   const float c = 0.7978845608028654f; /* √(2/π) */
   for (size_t i = 0; i < n; i++)
     {
@@ -569,13 +562,7 @@ attention_softmax (float *p, const uint8_t *mask, int Tq, int Tk)
       ms_softmax_rows (p, Tq, Tk, Tk);
       return;
     }
-#ifdef HAVE_AVX512_KERNELS
-  if (ms_avx512_kernels ())
-    {
-      masked_softmax_rows_avx512 (p, mask, Tq, Tk);
-      return;
-    }
-#endif
+  RUN_AVX512 (masked_softmax_rows_avx512 (p, mask, Tq, Tk));
   /* Masked keys get −∞, whose e^x is exactly 0, and the softmax runs over
    * whole rows in one call.  Stopping each row at its last allowed key
    * (tried) skips the e^x of what causal and block masks hide, but was
