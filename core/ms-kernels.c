@@ -356,7 +356,7 @@ nll_row_avx512 (const float *logits, int V, int target)
   return logf (_mm512_reduce_add_ps (sum)) + max - logits[target];
 }
 
-/* Each thread's buffer for one head's keys (scaled, transposed) and values,
+/* Each thread's buffer for one head's keys (scaled, transposed) or values,
  * kept for the thread's life and grown when a longer key sequence comes
  * (once per model, in practice). */
 typedef struct {
@@ -585,46 +585,52 @@ attention_softmax (float *p, const uint8_t *mask, int Tq, int Tk)
   ms_softmax_rows (p, Tq, Tk, Tk);
 }
 
-#ifdef HAVE_AVX512_KERNELS
-/* One head through the packed-product kernel, for dh a multiple of 32:
- * q · (scale · kᵀ) with the keys transposed into panels first, and p · v
- * with v's rows as panels (so dh must fill them).  Timed alone at the
- * engines' shapes (one thread), the two OpenBLAS products ran at 98–132
- * GFLOP/s, these at 135–164. */
-static AVX512 void
-attention_head_avx512 (const Attention *a, int h)
+void
+ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k, int ldk,
+                     int Tq, int Tk, int dh, float scale)
 {
-  int Tq = a->Tq, Tk = a->Tk, dh = a->dh;
-  float *p = a->probs + (size_t) h * Tq * Tk;
-  size_t kt_floats = (size_t) (Tk + 31) / 32 * 32 * dh;
-  float *kt = thread_head_buffer (kt_floats + (size_t) Tk * dh), *vh = kt + kt_floats;
-  pack_keys_transposed (kt, a->k + h * dh, a->ldk, Tk, dh, a->scale);
-  ms_panel_product (p, Tk, a->q + h * dh, a->ldq, Tq, dh, kt, (size_t) 32 * dh, 32, Tk, NULL);
-  attention_softmax (p, a->mask, Tq, Tk);
-  /* v's rows are 3d apart in the fused projection: read in place, their
-   * panels took 15% longer than from a contiguous copy (aliasing in L1) */
-  for (int j = 0; j < Tk; j++)
-    memcpy (vh + (size_t) j * dh, a->v + (size_t) j * a->ldv + h * dh, sizeof (float) * dh);
-  ms_panel_product (a->out + h * dh, a->ldo, p, Tk, Tq, Tk, vh, 32, dh, dh, NULL);
-}
+#ifdef HAVE_AVX512_KERNELS
+  /* through the packed-product kernel, with the keys transposed into its
+   * panels first */
+  if (ms_avx512_kernels () && dh % 32 == 0)
+    {
+      float *kt = thread_head_buffer ((size_t) (Tk + 31) / 32 * 32 * dh);
+      pack_keys_transposed (kt, k, ldk, Tk, dh, scale);
+      ms_panel_product (s, lds, q, ldq, Tq, dh, kt, (size_t) 32 * dh, 32, Tk, NULL);
+      return;
+    }
 #endif
+  ms_gemm (0, 1, Tq, Tk, dh, scale, q, ldq, k, ldk, 0.0f, s, lds);
+}
+
+void
+ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, int ldv, int Tq, int Tk, int dh)
+{
+#ifdef HAVE_AVX512_KERNELS
+  /* through the packed-product kernel, v's rows as its panels (so dh must
+   * fill them), copied contiguous first: in place, 3d floats apart in the
+   * fused projection, they were 15% slower (aliasing in L1) */
+  if (ms_avx512_kernels () && dh % 32 == 0)
+    {
+      float *vh = thread_head_buffer ((size_t) Tk * dh);
+      for (int j = 0; j < Tk; j++)
+        memcpy (vh + (size_t) j * dh, v + (size_t) j * ldv, sizeof (float) * dh);
+      ms_panel_product (out, ldo, p, ldp, Tq, Tk, vh, 32, dh, dh, NULL);
+      return;
+    }
+#endif
+  ms_gemm (0, 0, Tq, dh, Tk, 1.0f, p, ldp, v, ldv, 0.0f, out, ldo);
+}
 
 static void
 attention_head (int h, gpointer data)
 {
   const Attention *a = data;
   int Tq = a->Tq, Tk = a->Tk, dh = a->dh;
-#ifdef HAVE_AVX512_KERNELS
-  if (ms_avx512_kernels () && dh % 32 == 0)
-    {
-      attention_head_avx512 (a, h);
-      return;
-    }
-#endif
   float *p = a->probs + (size_t) h * Tq * Tk; /* (Tq, Tk) */
-  ms_gemm (0, 1, Tq, Tk, dh, a->scale, a->q + h * dh, a->ldq, a->k + h * dh, a->ldk, 0.0f, p, Tk);
+  ms_attention_scores (p, Tk, a->q + h * dh, a->ldq, a->k + h * dh, a->ldk, Tq, Tk, dh, a->scale);
   attention_softmax (p, a->mask, Tq, Tk);
-  ms_gemm (0, 0, Tq, dh, Tk, 1.0f, p, Tk, a->v + h * dh, a->ldv, 0.0f, a->out + h * dh, a->ldo);
+  ms_attention_mix (a->out + h * dh, a->ldo, p, Tk, a->v + h * dh, a->ldv, Tq, Tk, dh);
 }
 
 void

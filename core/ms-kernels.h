@@ -82,6 +82,18 @@ void ms_attention (float *out, int ldo, float *probs,
                    const float *v, int ldv, int Tq, int Tk, int H, int dh,
                    const uint8_t *mask, float scale);
 
+/* ms_attention's two products for one head, for callers with their own
+ * softmax (the Memformer writer):
+ *   s[Tq, Tk] (lds apart) = scale · q[Tq, dh] · k[Tk, dh]ᵀ
+ *   out[Tq, dh] (ldo apart) = p[Tq, Tk] · v[Tk, dh]
+ * With AVX-512 and dh a multiple of 32 through ms_panel_product (timed
+ * alone at the engines' shapes, one thread, OpenBLAS ran them at 98–132
+ * GFLOP/s, the panel kernel at 135–164), else cblas_sgemm. */
+void ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k, int ldk,
+                          int Tq, int Tk, int dh, float scale);
+void ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, int ldv,
+                       int Tq, int Tk, int dh);
+
 /* −log softmax(logits)[target] for one row of length V. */
 float ms_nll_row (const float *logits, int V, int target);
 

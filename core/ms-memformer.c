@@ -263,7 +263,7 @@ write_memory (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w,
   for (int h = 0; h < H; h++)
     {
       float *p = sc->probs + (size_t) h * K * W;  /* (K, 1+n) */
-      ms_gemm (0, 1, K, n, dh, scale, sc->q + h * dh, d, sc->k + h * dh, d, 0.0f, p + 1, W);
+      ms_attention_scores (p + 1, W, sc->q + h * dh, d, sc->k + h * dh, d, K, n, dh, scale);
       for (int i = 0; i < K; i++)
         {
           const float *qi = sc->q + (size_t) i * d + h * dh, *ki = sc->kself + (size_t) i * d + h * dh;
@@ -273,7 +273,7 @@ write_memory (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w,
           p[(size_t) i * W] = dot * scale;
         }
       ms_softmax_rows (p, K, W, W);
-      ms_gemm (0, 0, K, dh, n, 1.0f, p + 1, W, sc->v + h * dh, d, 0.0f, u + h * dh, d);
+      ms_attention_mix (u + h * dh, d, p + 1, W, sc->v + h * dh, d, K, n, dh);
       for (int i = 0; i < K; i++)
         {
           float a_self = p[(size_t) i * W];

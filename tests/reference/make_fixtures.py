@@ -42,6 +42,15 @@ FIXTURE_MODELS = {
     "rmt_blocks": ("rmt", {
         "vocab_size": 256, "d_model": 32, "n_heads": 4, "n_layers": 2, "d_ff": 128, "n_mem": 6,
         "segment_len": 8, "n_positions": 24, "mask": "blocks"}, "BF16"),
+    # One head of 32 dimensions: the C core's AVX-512 attention products (ms_attention_scores/_mix) in
+    # every attention of both engines, the Memformer writer's included.  (d_model 64 with 2 heads drifted
+    # past FLOAT32_BUDGET in the float32 reference's logits for 6 of 8 seeds.)
+    "rmt_dh32": ("rmt", {
+        "vocab_size": 256, "d_model": 32, "n_heads": 1, "n_layers": 2, "d_ff": 128, "n_mem": 6,
+        "segment_len": 8, "n_positions": 24, "mask": "causal"}, "F16"),
+    "memformer_dh32": ("memformer", {
+        "vocab_size": 256, "d_model": 32, "n_heads": 1, "d_ff": 64, "n_enc_layers": 2, "n_dec_layers": 2,
+        "n_slots": 4, "segment_len": 8, "writer_temperature": 0.5, "tie_embeddings": True}, "F16"),
 }
 
 DEMO_MODELS = {
