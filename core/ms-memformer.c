@@ -88,8 +88,7 @@ ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w)
   ms_binder_add_linear (b, &w->writer_k, d, d, "writer", "k");
   ms_binder_add_linear (b, &w->writer_v, d, d, "writer", "v");
   ms_binder_add (b, &w->memory_bias, 2, (int[]) { c->n_slots, d }, "memory.bias");
-  if (!c->tie_embeddings)
-    ms_binder_add (b, &w->lm_head, 2, (int[]) { c->vocab_size, d }, "lm_head.weight");
+  ms_binder_add_transposed (b, &w->lm_head, c->vocab_size, d, c->tie_embeddings ? "tok_emb.weight" : "lm_head.weight");
 }
 
 /* ---- scratch ---------------------------------------------------------- */
@@ -217,7 +216,7 @@ decode (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w, const
       ffn_block (sc, c, &L->ln3, &L->fc1, &L->fc2, sc->x, n);
     }
   ms_layernorm (sc->xn, sc->x, w->dec_ln_f.weight, w->dec_ln_f.bias, n, d);
-  ms_gemm (0, 1, n, V, d, 1.0f, sc->xn, d, w->lm_head, d, 0.0f, sc->logits, V);
+  ms_affine (sc->logits, sc->xn, w->lm_head, NULL, n, d, V);
   if (ms_session_wants (s, MS_OBS_LOGITS))
     ms_session_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
   for (int i = 0; i < n; i++)

@@ -89,6 +89,15 @@ ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char *pre
   g_array_index (b->entries, BinderEntry, b->entries->len - 2).transpose = TRUE;   /* the weight, added before the bias */
 }
 
+void
+ms_binder_add_transposed (MsBinder *b, const float **slot, int out, int in, const char *name)
+{
+  ms_binder_add (b, slot, 2, (int[]) { out, in }, "%s", name);
+  BinderEntry *e = &g_array_index (b->entries, BinderEntry, b->entries->len - 1);
+  e->matrix = TRUE;
+  e->transpose = TRUE;
+}
+
 /* Floats an entry takes in the allocation, rounded up to 64 bytes so every
  * tensor starts on a cache line (the packed kernel reads whole lines). */
 static size_t
@@ -304,8 +313,8 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
                        m->config.vocab_size, m->config.n_slots);
           return FALSE;
         }
-      g_hash_table_add (used, (gpointer) t->name);
-      total += t->n_elements;
+      if (g_hash_table_add (used, (gpointer) t->name))   /* a tensor bound twice counts once */
+        total += t->n_elements;
       storage += entry_floats (e, t->n_elements);
     }
 
@@ -436,8 +445,6 @@ model_from_safetensors (MsSafetensors *st, GError **error)
       ok = bind_weights (m, &binder, st, error);
     }
   g_array_unref (binder.entries);
-  if (m->config.arch == MS_ARCH_MEMFORMER && ok && m->config.tie_embeddings)
-    m->w.memformer.lm_head = m->w.memformer.tok_emb;
   g_ptr_array_add (m->warnings, NULL);
   if (!ok)
     {

@@ -37,6 +37,7 @@ ms_rmt_bind (MsBinder *b, const MsConfig *c, MsRmtWeights *w)
 {
   int d = c->d_model, F = c->d_ff;
   ms_binder_add (b, &w->wte, 2, (int[]) { c->vocab_size, d }, "transformer.wte.weight");
+  ms_binder_add_transposed (b, &w->lm_head, c->vocab_size, d, "transformer.wte.weight");
   ms_binder_add (b, &w->wpe, 2, (int[]) { c->n_positions, d }, "transformer.wpe.weight");
   ms_binder_add (b, &w->memory, 2, (int[]) { c->n_slots, d }, "memory");
   w->h = g_new0 (MsRmtLayer, c->n_layers);
@@ -184,7 +185,7 @@ ms_rmt_step (MsSession *s, const int32_t *tokens, int n, float *nll)
   ms_layernorm (sc->xn + (size_t) m * d, sc->x + (size_t) m * d, w->ln_f.weight, w->ln_f.bias, T - m, d);
 
   /* logits of the segment rows; row i predicts token i+1 of the stream */
-  ms_gemm (0, 1, n, V, d, 1.0f, sc->xn + (size_t) m * d, d, w->wte, d, 0.0f, sc->logits, V);
+  ms_affine (sc->logits, sc->xn + (size_t) m * d, w->lm_head, NULL, n, d, V);
   if (ms_session_wants (s, MS_OBS_LOGITS))
     ms_session_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
   nll[0] = s->carry_rows > 0 ? ms_nll_row (s->carry, V, tokens[0]) : NAN;

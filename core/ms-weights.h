@@ -34,7 +34,7 @@ typedef struct {
   const float *tok_emb;     /* (V, d) */
   const float *enc_pos;     /* (L, d) */
   const float *dec_pos;     /* (L, d) */
-  const float *lm_head;     /* (V, d), == tok_emb when tied */
+  const float *lm_head;     /* W[d, V] for ms_affine: lm_head.weightᵀ, or tok_embᵀ when tied */
   const float *memory_bias; /* (K, d) b */
   MsMemformerEncLayer *enc; /* [n_enc_layers], owned by the model */
   MsMemformerDecLayer *dec; /* [n_dec_layers] */
@@ -51,7 +51,8 @@ typedef struct {
 } MsRmtLayer;
 
 typedef struct {
-  const float *wte;         /* (V, d), also the LM head */
+  const float *wte;         /* (V, d), also the LM head: */
+  const float *lm_head;     /* W[d, V] = wteᵀ for ms_affine, a second copy */
   const float *wpe;         /* (n_positions, d) */
   const float *memory;      /* (m, d) M_0 */
   MsRmtLayer *h;            /* [n_layers], owned by the model */
@@ -77,6 +78,12 @@ void ms_binder_add_affine (MsBinder *b, MsAffine *a, int rows, int cols, int n_b
  * file and "@prefix.@name.bias" (out).  The weight is transposed to W[in,
  * out] and stored laid out for ms_affine. */
 void ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char *prefix, const char *name);
+
+/* Declares tensor @name with shape (out, in) in the file, stored
+ * transposed to W[in, out] and laid out for ms_affine, without a bias.
+ * A tensor may also be bound otherwise (a tied embedding: rows to look up,
+ * and the logits' weight); its parameters count once. */
+void ms_binder_add_transposed (MsBinder *b, const float **slot, int out, int in, const char *name);
 
 /* Engine hooks called by the loader. */
 void ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w);
