@@ -35,8 +35,7 @@
 #define ROWS 12    /* rows per micro-tile: 24 accumulators of the 32 registers */
 #define KC 256     /* reduction rows per block: 32 KiB of a panel, inside L1 */
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HAVE_AVX512_KERNEL 1
+#ifdef MS_HAVE_AVX512_KERNELS
 #include <immintrin.h>
 #endif
 
@@ -85,7 +84,7 @@ ms_weight_lay_out (float *dst, const float *w, int in, int out)
       }
 }
 
-#ifdef HAVE_AVX512_KERNEL
+#ifdef MS_HAVE_AVX512_KERNELS
 /* rows × 32 outputs of y (ldy apart) over kc reduction steps: x rows are
  * ldx apart, p is the panel's block (kc rows of 32, ldp apart).  The first
  * block starts from the bias (or 0), later ones from what y holds.
@@ -179,8 +178,9 @@ tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int 
  * Each block of B is fetched into L2 while the block before it is being
  * used (prefetcht1, the rows spread over the row tiles).  In a model run
  * the weights come from memory, not from the caches a repeated product
- * leaves them in: without the prefetch the paper configs' products ran
- * ~16% below their bench-gemm speed, and the prefetch made the whole
+ * leaves them in: without the prefetch a paper-RMT segment took ~16%
+ * longer than the sum of its parts timed alone (bench-gemm and
+ * microbenchmarks, an estimate), and the prefetch made the whole
  * model 7–9% (RMT) and 8–16% (Memformer) faster on one thread (bench-core,
  * alternating runs); fetching the whole next block from the first tile
  * gained less (1–8%), into L1 the same as into L2. */
@@ -284,7 +284,7 @@ product_item (int item, gpointer data)
     }
   else
     item_range (item, pr->n_items, pr->panels, &q0, &q1);
-#ifdef HAVE_AVX512_KERNEL
+#ifdef MS_HAVE_AVX512_KERNELS
   if (ms_weights_packed ())
     {
       if (pr->in == 0)

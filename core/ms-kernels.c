@@ -12,15 +12,14 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HAVE_AVX512_KERNELS 1
+#ifdef MS_HAVE_AVX512_KERNELS
 #include <immintrin.h>
 #define AVX512 __attribute__ ((target ("avx512f")))
 #endif
 
 /* In a kernel with an AVX-512 version: run that one instead when it is in
  * use (a statement; the kernel then returns). */
-#ifdef HAVE_AVX512_KERNELS
+#ifdef MS_HAVE_AVX512_KERNELS
 #define RUN_AVX512(call)          \
   do                              \
     {                             \
@@ -42,7 +41,7 @@ ms_avx512_kernels (void)
   static gboolean use;
   if (g_once_init_enter (&once))
     {
-#ifdef HAVE_AVX512_KERNELS
+#ifdef MS_HAVE_AVX512_KERNELS
       __builtin_cpu_init ();
       use = __builtin_cpu_supports ("avx512f") && g_strcmp0 (g_getenv ("MEMSCOPE_AVX512"), "off") != 0;
 #else
@@ -103,7 +102,7 @@ erf_approx (float x)
   return copysignf (e, x);
 }
 
-#ifdef HAVE_AVX512_KERNELS
+#ifdef MS_HAVE_AVX512_KERNELS
 /* The row-wise kernels written out for AVX-512, 16 floats at a time, a
  * row's last partial vector through masked loads and stores.  The
  * compiler's versions of the portable loops below divide per element and
@@ -394,7 +393,9 @@ thread_head_buffer (size_t floats)
 
 /* col[j] = (r[0][j], …, r[15][j]): a 16 × 16 block transposed in registers
  * (pairs of rows interleaved, then pairs of pairs, then 128-bit lanes
- * exchanged twice).  Gathers, tried first, cost ~30 cycles each here. */
+ * exchanged twice).  Gathers were tried first: with the transpose (and
+ * the contiguous values of ms_attention_mix) 8 causal heads of 192 × 192
+ * went from 734–759 to 707–715 µs. */
 static AVX512 inline void
 transpose16x16 (const __m512 r[16], __m512 col[16])
 {
@@ -589,7 +590,7 @@ void
 ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k, int ldk,
                      int Tq, int Tk, int dh, float scale)
 {
-#ifdef HAVE_AVX512_KERNELS
+#ifdef MS_HAVE_AVX512_KERNELS
   /* through the packed-product kernel, with the keys transposed into its
    * panels first */
   if (ms_avx512_kernels () && dh % 32 == 0)
@@ -606,7 +607,7 @@ ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k,
 void
 ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, int ldv, int Tq, int Tk, int dh)
 {
-#ifdef HAVE_AVX512_KERNELS
+#ifdef MS_HAVE_AVX512_KERNELS
   /* through the packed-product kernel, v's rows as its panels (so dh must
    * fill them), copied contiguous first: in place, 3d floats apart in the
    * fused projection, they were 15% slower (aliasing in L1) */
@@ -651,7 +652,7 @@ ms_attention (float *out, int ldo, float *probs,
 MS_VECTOR_CLONES float
 ms_nll_row (const float *logits, int V, int target)
 {
-#ifdef HAVE_AVX512_KERNELS
+#ifdef MS_HAVE_AVX512_KERNELS
   if (ms_avx512_kernels ())
     return nll_row_avx512 (logits, V, target);
 #endif

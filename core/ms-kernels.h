@@ -16,6 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The AVX-512 kernels can be compiled (x86-64, GCC or clang: target
+ * attributes and intrinsics); whether they run is ms_avx512_kernels(). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MS_HAVE_AVX512_KERNELS 1
+#endif
+
 /* C = alpha · op(A) · op(B) + beta · C, row-major, with leading dimensions.
  * op(X) = Xᵀ when trans_x.  A thin wrapper so cblas is named in one place. */
 void ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
