@@ -6,7 +6,11 @@
  * thread takes finished records in order and turns each into one
  * transaction: the f16 conversion, the derived retention (computed from the
  * same observations, so analysis never re-reads BLOBs) and every SQLite
- * insert happen there, beside the next segment's inference.  A fixed set of
+ * insert happen there, beside the next segment's inference.  A new run is
+ * created by the writer too, before its first segment: hashing the model
+ * and input files (GLib's SHA-256 here: 13 and 34 ms for the small
+ * benchmark models, 1.0 and 1.6 s for the paper-size ones of 152 and
+ * 206 MB) then no longer holds up the model.  A fixed set of
  * records circulates between two queues (RECORDS_BUDGET), so memory stays
  * constant and the model never runs more than that far ahead of the
  * database; a killed process loses only segments that were never
@@ -27,9 +31,10 @@
  * many as fit in RECORDS_BUDGET bytes, up to 64, and at least one (then
  * stepping and writing take turns: a huge model's record may be larger
  * than the budget by itself).  Enough to ride out a WAL checkpoint
- * (the writer copies up to 32 MiB into the database and syncs it) without
- * stopping the model: with 3, the paired-median overhead of the small RMT
- * benchmark was 17.5%; with 48, 12–13% (bench-record, 15 repeats). */
+ * (the writer copies the log into the database and syncs both) without
+ * stopping the model: with 3 records, the paired-median overhead of the
+ * small RMT benchmark was 17.5%; with 48, 12–13% (bench-record, 15
+ * repeats, on an earlier build that checkpointed every 32 MiB). */
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 64
 
@@ -61,8 +66,18 @@ typedef struct {
   sqlite3 *db;                 /* used by one thread at a time: the writer while it runs */
   const MsConfig *config;
   const int32_t *tokens;       /* the whole input */
-  gint64 run_id;
+  gint64 run_id;               /* 0 until the run exists; set by the writer for a new run */
   MsAttnStore attn;
+  /* A new run, which the writer creates before its first segment (hashing
+   * a large model file takes a while; the model steps meanwhile) */
+  struct {
+    MsModel *model;
+    const char *input_path;
+    const MsRecordOptions *opts;
+    size_t n_tokens;
+    int segment_len, n_segments;
+    float *initial_memory;     /* owned: M_0, copied before the first step */
+  } create;
   /* Owned, the writer's */
   sqlite3_stmt *insert_attention;
   sqlite3_stmt *insert_segment;
@@ -86,6 +101,7 @@ typedef struct {
   GAsyncQueue *stepped;        /* records ready to write, in segment order */
   GThread *writer;
   int committed;               /* atomic: segments the writer committed */
+  gint64 *run_id_out;          /* the caller's, told the run id with the first commit's progress */
   int failed;                  /* atomic: the writer stopped on an error */
 } Recorder;
 
@@ -209,24 +225,30 @@ ensure_model_row (Recorder *r, MsModel *model, const char *sha, GError **error)
   return id;
 }
 
-static gint64
-create_run (Recorder *r, MsModel *model, const char *input_path, const MsRecordOptions *opts,
-            size_t n_tokens, int segment_len, int n_segments, GError **error)
+static gboolean store_initial_memory (Recorder *r);
+static void bind_run (Recorder *r, gint64 run_id);
+
+/* Creates the run r->create describes, with its initial memory, in one
+ * transaction; on the writer thread.  Sets r->run_id once it is committed;
+ * a failure is r->error. */
+static gboolean
+create_run (Recorder *r)
 {
+  MsModel *model = r->create.model;
+  const MsRecordOptions *opts = r->create.opts;
+  GError **error = &r->error;
   g_autofree char *model_sha = file_sha256 (ms_model_get_path (model), error);
-  g_autofree char *input_sha = model_sha ? file_sha256 (input_path, error) : NULL;
-  if (!input_sha)
-    return -1;
-  if (!ms_db_exec (r->db, r->path, "BEGIN IMMEDIATE", error))
-    return -1;
+  g_autofree char *input_sha = model_sha ? file_sha256 (r->create.input_path, error) : NULL;
+  if (!input_sha || !ms_db_exec (r->db, r->path, "BEGIN IMMEDIATE", error))
+    return FALSE;
   gint64 model_id = ensure_model_row (r, model, model_sha, error);
   if (model_id < 0)
     {
       sqlite3_exec (r->db, "ROLLBACK", NULL, NULL, NULL);
-      return -1;
+      return FALSE;
     }
   g_autofree char *model_base = g_path_get_basename (ms_model_get_path (model));
-  g_autofree char *input_base = g_path_get_basename (input_path);
+  g_autofree char *input_base = g_path_get_basename (r->create.input_path);
   g_autofree char *name = opts->name ? g_strdup (opts->name) : g_strdup_printf ("%s on %s", model_base, input_base);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *created = g_date_time_format_iso8601 (now);
@@ -239,11 +261,11 @@ create_run (Recorder *r, MsModel *model, const char *input_path, const MsRecordO
     {
       sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
       sqlite3_bind_int64 (st, 2, model_id);
-      sqlite3_bind_text (st, 3, input_path, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 3, r->create.input_path, -1, SQLITE_STATIC);
       sqlite3_bind_text (st, 4, input_sha, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st, 5, (gint64) n_tokens);
-      sqlite3_bind_int (st, 6, segment_len);
-      sqlite3_bind_int (st, 7, n_segments);
+      sqlite3_bind_int64 (st, 5, (gint64) r->create.n_tokens);
+      sqlite3_bind_int (st, 6, r->create.segment_len);
+      sqlite3_bind_int (st, 7, r->create.n_segments);
       sqlite3_bind_text (st, 8, ms_attn_store_name (opts->attn), -1, SQLITE_STATIC);
       sqlite3_bind_text (st, 9, created, -1, SQLITE_STATIC);
       sqlite3_bind_int (st, 10, (int) getpid ());
@@ -253,13 +275,16 @@ create_run (Recorder *r, MsModel *model, const char *input_path, const MsRecordO
       sqlite3_finalize (st);
     }
   if (id < 0)
+    ms_db_fail (r->db, r->path, "creating the run", error);
+  else
+    bind_run (r, id);
+  if (id < 0 || !store_initial_memory (r) || !ms_db_exec (r->db, r->path, "COMMIT", error))
     {
-      ms_db_fail (r->db, r->path, "creating the run", error);
       sqlite3_exec (r->db, "ROLLBACK", NULL, NULL, NULL);
-      return -1;
+      return FALSE;
     }
   r->run_id = id;
-  return id;
+  return TRUE;
 }
 
 /* Looks up @run_id for resuming: checks the files against it and returns
@@ -364,12 +389,12 @@ prepare_statements (Recorder *r, GError **error)
 
 /* Every statement takes the run id as ?9, bound once per run. */
 static void
-bind_run (Recorder *r)
+bind_run (Recorder *r, gint64 run_id)
 {
   sqlite3_stmt *all[] = { r->insert_attention, r->insert_segment, r->insert_memory, r->insert_retention,
                           r->update_run };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
-    sqlite3_bind_int64 (all[i], 9, r->run_id);
+    sqlite3_bind_int64 (all[i], 9, run_id);
 }
 
 /* ---- the writer thread: one transaction per segment ------------------- */
@@ -514,6 +539,8 @@ static gpointer
 writer_main (gpointer data)
 {
   Recorder *r = data;
+  if (r->create.model && !create_run (r))
+    g_atomic_int_set (&r->failed, 1);
   for (;;)
     {
       SegmentRecord *rec = g_async_queue_pop (r->stepped);
@@ -586,6 +613,9 @@ static void
 report_committed (Recorder *r, int done, int n_segments, int *reported, MsProgressFunc progress, gpointer data)
 {
   int now = done + g_atomic_int_get (&r->committed);
+  /* A commit means the run exists (the writer set run_id before it). */
+  if (now > done && r->run_id_out)
+    *r->run_id_out = r->run_id;
   while (*reported < now)
     {
       ++*reported;
@@ -595,14 +625,13 @@ report_committed (Recorder *r, int done, int n_segments, int *reported, MsProgre
 }
 
 static gboolean
-store_initial_memory (Recorder *r, MsSession *session)
+store_initial_memory (Recorder *r)
 {
   const MsConfig *c = r->config;
   sqlite3_bind_int (r->insert_memory, 1, -1);
   sqlite3_bind_int (r->insert_memory, 2, c->n_slots);
   sqlite3_bind_int (r->insert_memory, 3, c->d_model);
-  sqlite3_bind_blob (r->insert_memory, 4, ms_session_get_memory (session), c->n_slots * c->d_model * 4,
-                     SQLITE_STATIC);
+  sqlite3_bind_blob (r->insert_memory, 4, r->create.initial_memory, c->n_slots * c->d_model * 4, SQLITE_STATIC);
   return step_done (r, r->insert_memory, "writing the initial memory");
 }
 
@@ -631,6 +660,7 @@ recorder_clear (Recorder *r)
   g_free (r->read_usage);
   g_free (r->cos_prev);
   g_clear_pointer (&r->write, ms_write_distribution_free);
+  g_free (r->create.initial_memory);
   g_clear_error (&r->error);
   if (r->db)
     sqlite3_close (r->db);
@@ -661,11 +691,14 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
       return FALSE;
     }
 
-  /* Checkpoint (copy the WAL into the file, with an fsync) every 2048 pages
-   * (32 MiB of log with the 16 KiB pages of new files, 8 MiB in files from
-   * schema 1) rather than every 1000, and cache what each segment's inserts
+  /* Checkpoint (copy the WAL into the file, with an fsync) every 256 pages:
+   * 4 MiB of log with the 16 KiB pages of new files (1 MiB in files from
+   * schema 1), about 14 small-RMT segments.  The writer's records ride out
+   * each checkpoint; what the model does wait for is the last one, when the
+   * recording closes: 10–13 ms after 400 small-RMT segments here, against
+   * 39–49 ms with 2048 pages (32 MiB).  Cache what each segment's inserts
    * touch again (the tables' index pages). */
-  sqlite3_exec (r.db, "PRAGMA wal_autocheckpoint = 2048; PRAGMA cache_size = -32768;", NULL, NULL, NULL);
+  sqlite3_exec (r.db, "PRAGMA wal_autocheckpoint = 256; PRAGMA cache_size = -32768;", NULL, NULL, NULL);
 
   /* Test hook (fault injection, as SQLite's own tests do): cap the file
    * size so a real SQLITE_FULL happens after a few segments. */
@@ -678,38 +711,36 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
 
   g_autoptr (MsSession) session = ms_session_new (model);
   int segment_len = 0, n_segments = 0, done = 0;
-  gboolean ok;
   if (resume_run > 0)
     {
-      ok = load_run_for_resume (&r, model, input_path, resume_run, &segment_len, &n_segments, &done, error)
-           && replay_last_committed (&r, session, tokens, n_tokens, segment_len, done, error);
+      /* The files are checked before anything is stepped. */
+      gboolean ok = load_run_for_resume (&r, model, input_path, resume_run, &segment_len, &n_segments, &done, error)
+                    && replay_last_committed (&r, session, tokens, n_tokens, segment_len, done, error);
+      if (run_id)
+        *run_id = r.run_id;
+      if (!ok)
+        {
+          recorder_clear (&r);
+          return FALSE;
+        }
+      bind_run (&r, r.run_id);
     }
   else
     {
+      /* The writer creates the run (hashing the files) while the model
+       * steps the first segments. */
       segment_len = opts->segment_len ? opts->segment_len : c->segment_len;
       n_segments = (int) ((n_tokens + segment_len - 1) / segment_len);
       if (opts->max_segments > 0)
         n_segments = MIN (n_segments, opts->max_segments);
-      ok = create_run (&r, model, input_path, opts, n_tokens, segment_len, n_segments, error) > 0;
-      if (ok)
-        {
-          bind_run (&r);
-          ok = store_initial_memory (&r, session);
-          if (!ok)
-            g_propagate_error (error, g_steal_pointer (&r.error));
-          ok = ok && ms_db_exec (r.db, db_path, "COMMIT", error);
-          if (!ok)
-            sqlite3_exec (r.db, "ROLLBACK", NULL, NULL, NULL);
-        }
-    }
-  if (run_id)
-    *run_id = r.run_id;
-  if (ok)
-    bind_run (&r);
-  if (!ok)
-    {
-      recorder_clear (&r);
-      return FALSE;
+      r.create.model = model;
+      r.create.input_path = input_path;
+      r.create.opts = opts;
+      r.create.n_tokens = n_tokens;
+      r.create.segment_len = segment_len;
+      r.create.n_segments = n_segments;
+      r.create.initial_memory = g_memdup2 (ms_session_get_memory (session),
+                                           (size_t) c->n_slots * c->d_model * sizeof (float));
     }
 
   r.tokens = tokens;
@@ -727,6 +758,7 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
       recorder_clear (&r);
       return FALSE;
     }
+  r.run_id_out = run_id;
 
   /* Step segments and hand them to the writer until the input ends, the
    * writer fails, the user cancels or the model fails. */
@@ -769,10 +801,15 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   g_thread_join (g_steal_pointer (&r.writer));
   report_committed (&r, done, n_segments, &reported, progress, progress_data);
 
+  if (run_id)
+    *run_id = r.run_id;
+
   /* The writer's failure comes first: later segments were never written. */
   int committed = done + r.committed;
-  ok = FALSE;
-  if (r.failed)
+  gboolean ok = FALSE;
+  if (r.failed && r.run_id == 0)
+    g_propagate_error (error, g_steal_pointer (&r.error));   /* the run was never created */
+  else if (r.failed)
     g_set_error (error, r.error->domain, r.error->code, "%s; the run keeps its %d committed segments and can be "
                  "resumed (run %" G_GINT64_FORMAT ")", r.error->message, committed, r.run_id);
   else if (step_error)

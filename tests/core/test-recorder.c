@@ -6,6 +6,7 @@
  * MS_ERROR_CANCELLED, keeps every segment stepped before it committed, and
  * resuming completes the run. */
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "ms-error.h"
 #include "ms-recorder.h"
@@ -99,6 +100,50 @@ check_model (gconstpointer name)
   g_rmdir (dir);
 }
 
+/* The writer creates a new run (hashing the files) while the model steps
+ * its first segments.  When that fails (here the model file is gone by
+ * then), ms_record fails with the creation's error, reports no run id and
+ * no progress, and the database holds no run. */
+static void
+run_creation_fails (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("memscope-recorder-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "r.sqlite", NULL), *input = g_build_filename (dir, "in.txt", NULL);
+  g_autofree char *copy = g_build_filename (dir, "gone.safetensors", NULL);
+  g_autofree char *path = g_build_filename (fixture_dir, "rmt_blocks.safetensors", NULL);
+  g_autofree char *bytes = NULL;
+  gsize n_bytes;
+  g_assert_true (g_file_get_contents (path, &bytes, &n_bytes, NULL));
+  g_assert_true (g_file_set_contents (copy, bytes, (gssize) n_bytes, NULL));
+  g_assert_true (g_file_set_contents (input, "some text to record, long enough for a few segments", -1, NULL));
+  GError *error = NULL;
+  g_autoptr (MsModel) model = ms_model_load (copy, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (copy), ==, 0);
+
+  Progress p = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (int)), 0, 0, NULL };
+  MsRecordOptions opts = { NULL, 0, 0, MS_ATTN_STORE_F16 };
+  gint64 run = -7;
+  g_assert_false (ms_record (db, model, input, &opts, 0, on_progress, &p, NULL, &run, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, copy));          /* names the file it could not read */
+  g_assert_null (strstr (error->message, "resume"));         /* there is no run to resume */
+  g_clear_error (&error);
+  g_assert_cmpint (run, ==, 0);
+  g_assert_cmpuint (p.reported->len, ==, 0);
+  g_autoptr (MsRecording) rec = ms_recording_open (db, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) runs = ms_recording_list_runs (rec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 0);
+
+  g_array_unref (p.reported);
+  g_clear_pointer (&rec, ms_recording_close);
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
+  g_unlink (db), g_unlink (wal), g_unlink (shm), g_unlink (input);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -107,5 +152,6 @@ main (int argc, char **argv)
   g_assert_nonnull (fixture_dir);
   g_test_add_data_func ("/recorder/progress-cancel-resume/memformer", "memformer", check_model);
   g_test_add_data_func ("/recorder/progress-cancel-resume/rmt", "rmt_blocks", check_model);
+  g_test_add_func ("/recorder/run-creation-fails", run_creation_fails);
   return g_test_run ();
 }
