@@ -7,10 +7,12 @@
  * transaction: the f16 conversion, the derived retention (computed from the
  * same observations, so analysis never re-reads BLOBs) and every SQLite
  * insert happen there, beside the next segment's inference.  A new run is
- * created by the writer too, before its first segment: hashing the model
- * and input files (GLib's SHA-256 here: 13 and 34 ms for the small
+ * created by the writer too, before its first segment, so hashing the
+ * model and input files (GLib's SHA-256 here: 13 and 34 ms for the small
  * benchmark models, 1.0 and 1.6 s for the paper-size ones of 152 and
- * 206 MB) then no longer holds up the model.  A fixed set of
+ * 206 MB) overlaps the first segments, as many as there are records.  The
+ * files are hashed a little after they were read, as they always were
+ * (now up to that long after).   A fixed set of
  * records circulates between two queues (RECORDS_BUDGET), so memory stays
  * constant and the model never runs more than that far ahead of the
  * database; a killed process loses only segments that were never
@@ -35,7 +37,7 @@
  * than the budget by itself).  Enough to ride out a WAL checkpoint
  * (the writer copies the log into the database and syncs both) without
  * stopping the model: with 3 records, the paired-median overhead of the
- * small RMT benchmark was 17.5%; with 48, 12–13% (bench-record, 15
+ * small RMT benchmark was 17.5%; with 48, 11.7–12.9% (bench-record, 15
  * repeats, on an earlier build that checkpointed every 32 MiB). */
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 64
@@ -198,9 +200,14 @@ observe (const MsObservation *obs, gpointer user_data)
 static char *
 file_sha256 (const char *path, GError **error)
 {
-  g_autoptr (GMappedFile) f = g_mapped_file_new (path, FALSE, error);
+  g_autoptr (GError) read_error = NULL;
+  g_autoptr (GMappedFile) f = g_mapped_file_new (path, FALSE, &read_error);
   if (!f)
-    return NULL;
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot read it to record its SHA-256 (%s)", path,
+                   read_error->message);
+      return NULL;
+    }
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (f),
                                       g_mapped_file_get_length (f));
 }
@@ -690,6 +697,8 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
            gint64 resume_run, MsProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
            gint64 *run_id, GError **error)
 {
+  if (run_id)
+    *run_id = 0;   /* until there is a run */
   const MsConfig *c = ms_model_get_config (model);
   size_t n_tokens;
   g_autofree int32_t *tokens = ms_text_load_tokens (input_path, &n_tokens, error);
@@ -769,9 +778,15 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   g_autoptr (GError) thread_error = NULL;
   if (pipeline_init (&r, error)
       && !(r.writer = g_thread_try_new ("memscope-recorder", writer_main, &r, &thread_error)))
-    g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s); run %"
-                 G_GINT64_FORMAT " keeps its %d committed segments and can be resumed", db_path,
-                 thread_error->message, r.run_id, done);
+    {
+      if (r.run_id == 0)   /* a new run, which the writer would have created */
+        g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s)", db_path,
+                     thread_error->message);
+      else
+        g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s); run %"
+                     G_GINT64_FORMAT " keeps its %d committed segments and can be resumed", db_path,
+                     thread_error->message, r.run_id, done);
+    }
   if (!r.writer)
     {
       recorder_clear (&r);
@@ -827,7 +842,9 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   int committed = done + r.committed;
   gboolean ok = FALSE;
   if (r.failed && r.run_id == 0)
-    g_propagate_error (error, g_steal_pointer (&r.error));   /* the run was never created */
+    /* The run was never created.  The segments stepped meanwhile are
+     * dropped, and so is a step error. */
+    g_propagate_error (error, g_steal_pointer (&r.error));
   else if (r.failed)
     g_set_error (error, r.error->domain, r.error->code, "%s; the run keeps its %d committed segments and can be "
                  "resumed (run %" G_GINT64_FORMAT ")", r.error->message, committed, r.run_id);

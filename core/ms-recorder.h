@@ -41,8 +41,11 @@ const char *ms_attn_store_name (MsAttnStore store);
  * SHA-256), and @opts is ignored.  @progress is called on the calling
  * thread once for every committed segment, in order (a little after the
  * commit); @cancellable is checked between segments, and what was stepped
- * before the cancel is still committed (the run stays resumable).  Stores the run id in @run_id (may be NULL) as soon as
- * it is known, also on failure.  Errors name the database and what failed:
+ * before the cancel is still committed (the run stays resumable).  Stores
+ * the run id in @run_id (may be NULL): the resumed run's at once; a new
+ * run's (created on the writer thread) before the first progress call and
+ * on return, also on failure; 0 while and when there is no run.  Errors
+ * name the database or file and what failed:
  * MS_ERROR_IO (cannot write, disk full), MS_ERROR_FORMAT (not a recording,
  * newer schema), MS_ERROR_INPUT (no such run, files differ),
  * MS_ERROR_CANCELLED. */

@@ -125,7 +125,7 @@ run_creation_fails (void)
   MsRecordOptions opts = { NULL, 0, 0, MS_ATTN_STORE_F16 };
   gint64 run = -7;
   g_assert_false (ms_record (db, model, input, &opts, 0, on_progress, &p, NULL, &run, &error));
-  g_assert_nonnull (error);
+  g_assert_error (error, MS_ERROR, MS_ERROR_IO);
   g_assert_nonnull (strstr (error->message, copy));          /* names the file it could not read */
   g_assert_null (strstr (error->message, "resume"));         /* there is no run to resume */
   g_clear_error (&error);
