@@ -90,7 +90,7 @@ ms_weight_lay_out (float *dst, const float *w, int in, int out)
  * block starts from the bias (or 0), later ones from what y holds.
  * mask0/mask1 select the valid columns of the two halves of the last panel.
  * While it computes, the first n_pf rows of the block at pf (same layout)
- * are fetched into L2. */
+ * are fetched into L2, one row every kc / n_pf reduction steps. */
 __attribute__ ((target ("avx512f"), always_inline)) static inline void
 micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int ldp, int kc,
             const float *bias, gboolean first, __mmask16 mask0, __mmask16 mask1, const float *pf, int n_pf)
@@ -123,12 +123,21 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
           acc1[r] = _mm512_maskz_loadu_ps (mask1, y + (size_t) r * ldy + 16);
         }
     }
+  /* Spread out, not one row per step at the start: a burst of misses to
+   * memory fills the core's line-fill buffers and stalls the FMAs behind
+   * it.  bench-gemm --cold (weights read from memory, as in a model run),
+   * one thread: the paper products of 128 and 192 rows 138–152 → 146–158
+   * GFLOP/s, the Memformer writer's 32-row one 108 → 126, the small ones
+   * of 64 and 96 rows 99–137 → 128–150; with the weights in the caches,
+   * the same within ±5%. */
+  int every = n_pf > 0 ? MAX (1, kc / n_pf) : kc + 1;
   for (int k = 0; k < kc; k++)
     {
-      if (k < n_pf)
+      if (k % every == 0 && k / every < n_pf)
         {
-          _mm_prefetch ((const char *) (pf + (size_t) k * ldp), _MM_HINT_T1);
-          _mm_prefetch ((const char *) (pf + (size_t) k * ldp + 16), _MM_HINT_T1);
+          const float *row = pf + (size_t) (k / every) * ldp;
+          _mm_prefetch ((const char *) row, _MM_HINT_T1);
+          _mm_prefetch ((const char *) (row + 16), _MM_HINT_T1);
         }
       __m512 w0 = _mm512_loadu_ps (p + (size_t) k * ldp);
       __m512 w1 = _mm512_loadu_ps (p + (size_t) k * ldp + 16);
@@ -183,7 +192,10 @@ tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int 
  * microbenchmarks, an estimate), and the prefetch made the whole
  * model 7–9% (RMT) and 8–16% (Memformer) faster on one thread (bench-core,
  * alternating runs); fetching the whole next block from the first tile
- * gained less (1–8%), into L1 the same as into L2. */
+ * gained less (1–8%), into L1 the same as into L2.  Spreading each tile's
+ * share over its reduction steps (micro_tile) made the paper Memformer
+ * 7–13% faster on one thread (3 alternating bench-core pairs) and the
+ * paper RMT 5–7% (4 of 5 pairs; the fifth the same). */
 #define Y_GROUP_BYTES (384 * 1024)
 
 __attribute__ ((target ("avx512f"))) void

@@ -1,14 +1,19 @@
 /* bench-gemm.c — ms_affine (y = x · W + b, W laid out at load) against
  * cblas_sgemm on the same product, at the shapes the two engines run.
  *
- *   bench-gemm [--rounds N]
+ *   bench-gemm [--rounds N] [--cold]
  *
  * For each shape (rows n, in, out) of the small and paper benchmark configs
  * both sides compute the same y, bias included (the baseline broadcasts
  * the bias into y, then cblas_sgemm accumulates x · W into it, which is
  * what ms_affine did before packing).  The two are timed alternately, N
  * rounds (default 7) of about 0.1 s each, and the fastest round of each
- * counts: on a shared machine others can only slow a round down.  Prints
+ * counts: on a shared machine others can only slow a round down.  With
+ * --cold, each side cycles through copies of its weight matrix that add up
+ * to 512 MiB, twice the L3 cache, so every product reads its weights from
+ * memory as it does in a model run (a paper-size model's weights are
+ * 145–197 MiB, all read once per segment); without it the one matrix
+ * stays in the caches.  Prints
  * one line per shape (GFLOP/s of each, ratio) and the ratio of the summed
  * times.  With MEMSCOPE_AVX512=off, or on a CPU without AVX-512,
  * ms_affine is itself cblas_sgemm and the ratio is ~1.  One OpenBLAS
@@ -46,12 +51,15 @@ int
 main (int argc, char **argv)
 {
   int rounds = 7;
+  gboolean cold = FALSE;
   for (int i = 1; i < argc; i++)
     if (g_str_equal (argv[i], "--rounds") && i + 1 < argc)
       rounds = atoi (argv[++i]);
+    else if (g_str_equal (argv[i], "--cold"))
+      cold = TRUE;
     else
       {
-        fprintf (stderr, "usage: bench-gemm [--rounds N]\n");
+        fprintf (stderr, "usage: bench-gemm [--rounds N] [--cold]\n");
         return 2;
       }
   ms_parallel_set_threads (1);   /* one thread for both sides; OpenBLAS too */
@@ -66,7 +74,8 @@ main (int argc, char **argv)
     { "paper memformer q/k/v/o", 128, 512, 512 }, { "paper memformer writer q", 32, 512, 512 },
     { "paper memformer fc1", 128, 512, 2048 }, { "paper memformer fc2", 128, 2048, 512 },
   };
-  printf ("ms_affine: %s\n", ms_weights_packed () ? "packed weights, AVX-512 kernel" : "cblas_sgemm");
+  printf ("ms_affine: %s; weights %s\n", ms_weights_packed () ? "packed weights, AVX-512 kernel" : "cblas_sgemm",
+          cold ? "cycled through 512 MiB of copies (--cold)" : "one matrix, in the caches");
   printf ("%-26s %5s %5s %5s %12s %12s %7s %9s\n", "shape", "n", "in", "out", "sgemm GF/s", "affine GF/s",
           "ratio", "max diff");
   double sum_blas = 0, sum_mine = 0;
@@ -86,6 +95,19 @@ main (int argc, char **argv)
       if (posix_memalign (&laid_out, 64, sizeof (float) * ms_weight_floats (in, out)) != 0)
         return 1;
       ms_weight_lay_out (laid_out, w, in, out);
+      /* copies[i] of w and of its laid-out form; copy 0 is the original */
+      size_t w_bytes = sizeof (float) * (size_t) in * out, laid_bytes = sizeof (float) * ms_weight_floats (in, out);
+      int n_copies = cold ? (int) MAX (2, (512u << 20) / w_bytes) : 1;
+      float **w_copies = g_new (float *, n_copies), **laid_copies = g_new (float *, n_copies);
+      w_copies[0] = w, laid_copies[0] = laid_out;
+      for (int c = 1; c < n_copies; c++)
+        {
+          void *p = NULL;
+          if (posix_memalign (&p, 64, laid_bytes) != 0)
+            return 1;
+          laid_copies[c] = memcpy (p, laid_out, laid_bytes);
+          w_copies[c] = g_memdup2 (w, w_bytes);
+        }
 
       blas_affine (y_blas, x, w, b, n, in, out);
       ms_affine (y_mine, x, laid_out, b, n, in, out);
@@ -100,10 +122,10 @@ main (int argc, char **argv)
         {
           double t0 = now_s ();
           for (long i = 0; i < reps; i++)
-            blas_affine (y_blas, x, w, b, n, in, out);
+            blas_affine (y_blas, x, w_copies[i % n_copies], b, n, in, out);
           double t1 = now_s ();
           for (long i = 0; i < reps; i++)
-            ms_affine (y_mine, x, laid_out, b, n, in, out);
+            ms_affine (y_mine, x, laid_copies[i % n_copies], b, n, in, out);
           double t2 = now_s ();
           best_blas = fmin (best_blas, (t1 - t0) / reps);
           best_mine = fmin (best_mine, (t2 - t1) / reps);
@@ -111,6 +133,9 @@ main (int argc, char **argv)
       sum_blas += best_blas, sum_mine += best_mine;
       printf ("%-26s %5d %5d %5d %12.1f %12.1f %7.2f %9.1e\n", shapes[s].what, n, in, out,
               flops / best_blas * 1e-9, flops / best_mine * 1e-9, best_blas / best_mine, diff);
+      for (int c = 1; c < n_copies; c++)
+        g_free (w_copies[c]), free (laid_copies[c]);
+      g_free (w_copies), g_free (laid_copies);
       g_free (x), g_free (w), g_free (b), g_free (y_blas), g_free (y_mine), free (laid_out);
     }
   printf ("all shapes, summed times: ms_affine %.2f× cblas_sgemm\n", sum_blas / sum_mine);
