@@ -12,7 +12,7 @@
  * benchmark models, 1.0 and 1.6 s for the paper-size ones of 152 and
  * 206 MB) overlaps the first segments, as many as there are records.  The
  * files are hashed a little after they were read, as they always were
- * (now up to that long after).   A fixed set of
+ * (now up to that long after).  A fixed set of
  * records circulates between two queues (RECORDS_BUDGET), so memory stays
  * constant and the model never runs more than that far ahead of the
  * database; a killed process loses only segments that were never
