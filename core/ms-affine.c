@@ -129,7 +129,8 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
    * one thread: the paper products of 128 and 192 rows 138–152 → 146–158
    * GFLOP/s, the Memformer writer's 32-row one 108 → 126, the small ones
    * of 64 and 96 rows 99–137 → 128–150; with the weights in the caches,
-   * the same within ±5%. */
+   * the same within ±5%.  (Counting down to the next row instead of
+   * k % every measured 1–3% slower, in bench-gemm --cold.) */
   int every = n_pf > 0 ? MAX (1, kc / n_pf) : kc + 1;
   for (int k = 0; k < kc; k++)
     {
