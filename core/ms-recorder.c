@@ -783,9 +783,9 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
         g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s)", db_path,
                      thread_error->message);
       else
-        g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s); run %"
-                     G_GINT64_FORMAT " keeps its %d committed segments and can be resumed", db_path,
-                     thread_error->message, r.run_id, done);
+        g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s); the run "
+                     "keeps its %d committed segments and can be resumed (run %" G_GINT64_FORMAT ")", db_path,
+                     thread_error->message, done, r.run_id);
     }
   if (!r.writer)
     {
