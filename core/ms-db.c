@@ -74,6 +74,69 @@ static const char *const migrations[] = {
   "  PRIMARY KEY (run_id, segment, slot));",
   /* 1 → 2 */
   "ALTER TABLE runs DROP COLUMN resume_state;",
+  /* 2 → 3: a committed segment touches fewer pages (see ms-db.h).  The
+   * per-slot retention rows become f32 arrays in the segment's row
+   * (ms_f32_array, registered by ms_db_open), the keys move into the rowid,
+   * and a run's progress is its last segment rather than a counter. */
+  "CREATE TABLE attention_v3 ("
+  "  id INTEGER PRIMARY KEY,"
+  "  run_id INTEGER NOT NULL,"
+  "  segment INTEGER NOT NULL,"
+  "  kind TEXT NOT NULL,"
+  "  layer INTEGER NOT NULL,"
+  "  head INTEGER NOT NULL,"
+  "  rows INTEGER NOT NULL,"
+  "  cols INTEGER NOT NULL,"
+  "  dtype TEXT NOT NULL CHECK (dtype IN ('f16', 'f32')),"
+  "  data BLOB NOT NULL);"
+  "INSERT INTO attention_v3 (run_id, segment, kind, layer, head, rows, cols, dtype, data)"
+  "  SELECT run_id, segment, kind, layer, head, rows, cols, dtype, data FROM attention"
+  "  ORDER BY run_id, segment, kind, layer, head;"
+  "DROP TABLE attention;"
+  "CREATE INDEX attention_v3_migrating ON attention_v3 (run_id, segment);"
+  "CREATE TABLE segments_v3 ("
+  "  id INTEGER PRIMARY KEY CHECK (id = run_id * 4294967296 + idx),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+  "  idx INTEGER NOT NULL CHECK (idx BETWEEN 0 AND 4294967295),"
+  "  token_begin INTEGER NOT NULL,"
+  "  token_end INTEGER NOT NULL,"
+  "  text BLOB NOT NULL,"
+  "  nll BLOB NOT NULL,"
+  "  n_predicted INTEGER NOT NULL,"
+  "  total_nll REAL,"
+  "  memory_delta REAL,"
+  "  transfer BLOB,"
+  "  old_share BLOB,"
+  "  token_share BLOB,"
+  "  cos_prev BLOB,"
+  "  read_usage BLOB,"
+  "  attn_first INTEGER,"
+  "  attn_count INTEGER NOT NULL DEFAULT 0);"
+  "INSERT INTO segments_v3 SELECT s.run_id * 4294967296 + s.idx, s.run_id, s.idx, s.token_begin, s.token_end,"
+  "  s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta, s.transfer,"
+  "  (SELECT ms_f32_array (slot, old_share) FROM retention WHERE run_id = s.run_id AND segment = s.idx),"
+  "  (SELECT ms_f32_array (slot, token_share) FROM retention WHERE run_id = s.run_id AND segment = s.idx),"
+  "  (SELECT ms_f32_array (slot, cos_prev) FROM retention WHERE run_id = s.run_id AND segment = s.idx),"
+  "  (SELECT ms_f32_array (slot, read_usage) FROM retention WHERE run_id = s.run_id AND segment = s.idx),"
+  "  (SELECT min (id) FROM attention_v3 WHERE run_id = s.run_id AND segment = s.idx),"
+  "  (SELECT count (*) FROM attention_v3 WHERE run_id = s.run_id AND segment = s.idx)"
+  "  FROM segments s;"
+  "DROP INDEX attention_v3_migrating;"
+  "DROP TABLE retention;"
+  "DROP TABLE segments;"
+  "CREATE TABLE memory_v3 ("
+  "  id INTEGER PRIMARY KEY CHECK (id = run_id * 4294967296 + segment + 1),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+  "  segment INTEGER NOT NULL,"
+  "  rows INTEGER NOT NULL,"
+  "  cols INTEGER NOT NULL,"
+  "  data BLOB NOT NULL);"
+  "INSERT INTO memory_v3 SELECT run_id * 4294967296 + segment + 1, run_id, segment, rows, cols, data FROM memory;"
+  "DROP TABLE memory;"
+  "ALTER TABLE attention_v3 RENAME TO attention;"
+  "ALTER TABLE segments_v3 RENAME TO segments;"
+  "ALTER TABLE memory_v3 RENAME TO memory;"
+  "ALTER TABLE runs DROP COLUMN segments_done;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
@@ -105,6 +168,53 @@ ms_db_exec (sqlite3 *db, const char *path, const char *sql, GError **error)
   return TRUE;
 }
 
+/* ms_f32_array (slot, value): the aggregate that packs per-slot REAL rows
+ * into one f32 array BLOB, value i at slot i (NaN for NULL and for slots
+ * without a row).  Only the 2 → 3 migration uses it. */
+typedef struct {
+  GArray *values;
+} F32Array;
+
+#define F32_ARRAY_MAX_SLOTS (1 << 20)
+
+static void
+f32_array_step (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  F32Array *acc = sqlite3_aggregate_context (ctx, sizeof (F32Array));
+  if (!acc)
+    {
+      sqlite3_result_error_nomem (ctx);
+      return;
+    }
+  sqlite3_int64 slot = sqlite3_value_int64 (argv[0]);
+  if (slot < 0 || slot >= F32_ARRAY_MAX_SLOTS)
+    {
+      sqlite3_result_error (ctx, "ms_f32_array: slot out of range", -1);
+      return;
+    }
+  if (!acc->values)
+    acc->values = g_array_new (FALSE, FALSE, sizeof (float));
+  float nan = NAN;
+  while (acc->values->len <= (guint) slot)
+    g_array_append_val (acc->values, nan);
+  g_array_index (acc->values, float, slot) =
+    sqlite3_value_type (argv[1]) == SQLITE_NULL ? NAN : (float) sqlite3_value_double (argv[1]);
+  (void) argc;
+}
+
+static void
+f32_array_final (sqlite3_context *ctx)
+{
+  F32Array *acc = sqlite3_aggregate_context (ctx, 0);
+  if (!acc || !acc->values)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  sqlite3_result_blob (ctx, acc->values->data, (int) (acc->values->len * sizeof (float)), SQLITE_TRANSIENT);
+  g_array_free (acc->values, TRUE);
+}
+
 static gboolean
 query_int (sqlite3 *db, const char *sql, int *out)
 {
@@ -122,7 +232,11 @@ sqlite3 *
 ms_db_open (const char *path, gboolean create, gboolean read_only, GError **error)
 {
   sqlite3 *db = NULL;
-  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  /* A writable handle is only ever used by one thread at a time (the
+   * recorder hands it to its writer thread and back), so it goes without
+   * SQLite's per-call mutex. */
+  int flags = read_only ? SQLITE_OPEN_READONLY
+                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2 (path, &db, flags, NULL) != SQLITE_OK)
     {
       if (!create && !g_file_test (path, G_FILE_TEST_EXISTS))
@@ -162,18 +276,32 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
       sqlite3_close (db);
       return NULL;
     }
-  if (read_only)
+  if (read_only && version == 0)
     {
-      if (version < MS_DB_OLDEST_READABLE_VERSION)
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: empty: not a Memscope recording", path);
+      sqlite3_close (db);
+      return NULL;
+    }
+  if (read_only && version < MS_DB_SCHEMA_VERSION)
+    {
+      /* Readers know only the current schema: an older recording is
+       * upgraded in place, once, and then opened read-only. */
+      sqlite3_close (db);
+      g_autoptr (GError) upgrade_error = NULL;
+      sqlite3 *writable = ms_db_open (path, FALSE, FALSE, &upgrade_error);
+      if (!writable)
         {
-          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: %s", path,
-                       version == 0 ? "empty: not a Memscope recording"
-                                    : "the recording uses an older schema; open it once for writing to upgrade it");
-          sqlite3_close (db);
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: the recording has schema version %d, which this build "
+                       "reads only after upgrading it to version %d, and the upgrade failed (%s); "
+                       "copy it where it can be written and open the copy", path, version, MS_DB_SCHEMA_VERSION,
+                       upgrade_error->message);
           return NULL;
         }
-      return db;
+      sqlite3_close (writable);
+      return ms_db_open (path, FALSE, TRUE, error);
     }
+  if (read_only)
+    return db;
 
   /* A new file gets 16 KiB pages (only possible before the first table and
    * before WAL): a head's attention BLOB is 1–6 KiB, of which 4 KiB pages
@@ -183,7 +311,10 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
       sqlite3_close (db);
       return NULL;
     }
-  if (!ms_db_exec (db, path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", error))
+  if (!ms_db_exec (db, path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", error)
+      || (sqlite3_create_function (db, "ms_f32_array", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
+                                   f32_array_step, f32_array_final) != SQLITE_OK
+          && !ms_db_fail (db, path, "cannot prepare the upgrade of the recording", error)))
     {
       sqlite3_close (db);
       return NULL;

@@ -1,37 +1,61 @@
 /* ms-db.h — (private) opening a Memscope recording database: SQLite with a
  * versioned schema (PRAGMA user_version), WAL journaling, and migrations.
  *
- * Schema version 2 (one database may hold many runs):
+ * Schema version 3 (one database may hold many runs):
  *   models     (id, path, sha256, arch, config, source)
  *   runs       (id, name, model_id, input_path, input_sha256, n_tokens, segment_len,
- *               n_segments, attn_dtype, status, segments_done, created, finished,
- *               writer_pid, writer_host)
- *   segments   (run_id, idx, token_begin, token_end, text, nll, n_predicted,
- *               total_nll, memory_delta, transfer)
- *   attention  (run_id, segment, kind, layer, head, rows, cols, dtype, data)
- *   memory     (run_id, segment, rows, cols, data)      segment −1 = the initial memory
- *   retention  (run_id, segment, slot, old_share, token_share, cos_prev, read_usage)
+ *               n_segments, attn_dtype, status, created, finished, writer_pid, writer_host)
+ *   segments   (id, run_id, idx, token_begin, token_end, text, nll, n_predicted,
+ *               total_nll, memory_delta, transfer,
+ *               old_share, token_share, cos_prev, read_usage,  (K) f32 each: retention per slot
+ *               attn_first, attn_count)
+ *   attention  (id, run_id, segment, kind, layer, head, rows, cols, dtype, data)
+ *   memory     (id, run_id, segment, rows, cols, data)      segment −1 = the initial memory
  * BLOBs are little-endian row-major arrays: f32, or f16 where dtype says so.
- * REAL columns hold NULL where the value is NaN (SQLite has no NaN).
- * Version 1 also kept the session state of the last segment in
+ * REAL columns hold NULL where the value is NaN (SQLite has no NaN); f32
+ * arrays hold NaN itself.
+ *
+ * Keys without index B-trees.  Every B-tree a transaction touches costs at
+ * least one rewritten page in the WAL, and a recorder commits one
+ * transaction per segment (small RMT: ~5 pages of attention).  So:
+ *   segments.id = run_id · 2^32 + idx     (MS_DB_SEGMENT_KEY)
+ *   memory.id   = run_id · 2^32 + segment + 1
+ * are the rowids themselves (CHECK constraints hold them to it), and a
+ * segment's attention matrices are the attn_count consecutive rows from
+ * attention.id = attn_first (one transaction inserts them in a row).
+ * The per-slot retention is one row per segment, not K.  A run's progress
+ * is its last committed segment (MS_DB_SEGMENTS_DONE), not a counter that
+ * every commit rewrote.  Per small-RMT segment this took the WAL from ~18 to
+ * ~8 pages; see the README for what it saved.
+ *
+ * History: version 1 also kept the session state of the last segment in
  * runs.resume_state, rewritten at every segment; version 2 dropped it (a run
- * resumes by replaying its last committed segment, ms-recorder.c), so the
- * readers' queries work on both.
+ * resumes by replaying its last committed segment, ms-recorder.c).
+ * Version 2 had a retention table with one row per (run, segment, slot),
+ * composite primary keys and runs.segments_done.  Readers see only the
+ * current schema: opening an older file read-only upgrades it first.
  */
 #pragma once
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#define MS_DB_SCHEMA_VERSION 2
-/* The oldest schema a read-only handle accepts as it is. */
-#define MS_DB_OLDEST_READABLE_VERSION 1
+#define MS_DB_SCHEMA_VERSION 3
+
+/* SQL: the rowid of segment @idx of run @run (both SQL expressions). */
+#define MS_DB_SEGMENT_KEY(run, idx) "((" run ") * 4294967296 + (" idx "))"
+/* SQL: the committed segments of run @run (an SQL expression): segments
+ * are committed in order, so the last one's index + 1. */
+#define MS_DB_SEGMENTS_DONE(run) \
+  "(SELECT coalesce (max (id) + 1 - (" run ") * 4294967296, 0) FROM segments WHERE id BETWEEN " \
+  MS_DB_SEGMENT_KEY (run, "0") " AND " MS_DB_SEGMENT_KEY (run, "4294967295") ")"
 
 /* Opens (creating when @create) the recording at @path and brings an older
  * schema up to date.  Refuses, with MS_ERROR_IO / MS_ERROR_FORMAT and the
  * path in the message: a file that is not SQLite, an SQLite file that is
- * not a Memscope recording, and a schema newer than this build.  Read-only
- * handles never migrate (they refuse an older schema instead). */
+ * not a Memscope recording, and a schema newer than this build.  A
+ * read-only open of an older schema upgrades the file first (and fails,
+ * naming it, when the file cannot be written). */
 sqlite3 *ms_db_open (const char *path, gboolean create, gboolean read_only, GError **error);
 
 /* Sets @error from the handle's last SQLite error, prefixed with @path and

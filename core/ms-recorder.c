@@ -86,11 +86,10 @@ typedef struct {
   sqlite3_stmt *insert_attention;
   sqlite3_stmt *insert_segment;
   sqlite3_stmt *insert_memory;
-  sqlite3_stmt *insert_retention;
-  sqlite3_stmt *update_run;
+  sqlite3_stmt *complete_run;
   uint16_t *half;              /* (max matrix) f16 staging for one head */
   uint8_t *text;               /* (L) the segment's bytes */
-  float *read_usage;           /* (K) summed over layers */
+  float *read_usage;           /* (K) mean over layers */
   float *cos_prev;             /* (K) */
   MsWriteDistribution *write;
   GError *error;               /* the writer's first failure; read after joining it */
@@ -303,8 +302,8 @@ load_run_for_resume (Recorder *r, MsModel *model, const char *input_path, gint64
                      int *n_segments, int *segments_done, GError **error)
 {
   sqlite3_stmt *st;
-  const char *sql = "SELECT m.sha256, r.input_sha256, r.segment_len, r.n_segments, r.segments_done, r.attn_dtype,"
-                    " r.status FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?1";
+  const char *sql = "SELECT m.sha256, r.input_sha256, r.segment_len, r.n_segments, " MS_DB_SEGMENTS_DONE ("r.id") ","
+                    " r.attn_dtype, r.status FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?1";
   if (sqlite3_prepare_v2 (r->db, sql, -1, &st, NULL) != SQLITE_OK)
     return ms_db_fail (r->db, r->path, "reading the run", error);
   sqlite3_bind_int64 (st, 1, run_id);
@@ -352,8 +351,8 @@ replay_last_committed (Recorder *r, MsSession *session, const int32_t *tokens, s
     return TRUE;
   const MsConfig *c = r->config;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2 (r->db, "SELECT rows, cols, data FROM memory WHERE run_id = ?1 AND segment = ?2", -1, &st,
-                          NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (r->db, "SELECT rows, cols, data FROM memory WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2 + 1"),
+                          -1, &st, NULL) != SQLITE_OK)
     return ms_db_fail (r->db, r->path, "reading the memory to resume from", error);
   sqlite3_bind_int64 (st, 1, r->run_id);
   sqlite3_bind_int (st, 2, done - 2);
@@ -378,18 +377,18 @@ replay_last_committed (Recorder *r, MsSession *session, const int32_t *tokens, s
 static gboolean
 prepare_statements (Recorder *r, GError **error)
 {
+  /* The keys are the rowids (ms-db.h) */
   static const char *const sql[] = {
     "INSERT INTO attention (run_id, segment, kind, layer, head, rows, cols, dtype, data)"
     " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    "INSERT INTO segments (run_id, idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
-    " transfer) VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10)",
-    "INSERT INTO memory (run_id, segment, rows, cols, data) VALUES (?9, ?1, ?2, ?3, ?4)",
-    "INSERT INTO retention (run_id, segment, slot, old_share, token_share, cos_prev, read_usage)"
-    " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6)",
-    "UPDATE runs SET segments_done = ?1, status = ?2, finished = ?3 WHERE id = ?9",
+    "INSERT INTO segments (id, run_id, idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
+    " transfer, old_share, token_share, cos_prev, read_usage, attn_first, attn_count)"
+    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    "INSERT INTO memory (id, run_id, segment, rows, cols, data)"
+    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4)",
+    "UPDATE runs SET status = 'complete', finished = ?1 WHERE id = ?9",
   };
-  sqlite3_stmt **slots[] = { &r->insert_attention, &r->insert_segment, &r->insert_memory, &r->insert_retention,
-                             &r->update_run };
+  sqlite3_stmt **slots[] = { &r->insert_attention, &r->insert_segment, &r->insert_memory, &r->complete_run };
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     if (sqlite3_prepare_v3 (r->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, slots[i], NULL) != SQLITE_OK)
       return ms_db_fail (r->db, r->path, "preparing statements", error);
@@ -400,8 +399,7 @@ prepare_statements (Recorder *r, GError **error)
 static void
 bind_run (Recorder *r, gint64 run_id)
 {
-  sqlite3_stmt *all[] = { r->insert_attention, r->insert_segment, r->insert_memory, r->insert_retention,
-                          r->update_run };
+  sqlite3_stmt *all[] = { r->insert_attention, r->insert_segment, r->insert_memory, r->complete_run };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     sqlite3_bind_int64 (all[i], 9, run_id);
 }
@@ -458,6 +456,9 @@ analyse_segment (Recorder *r, const SegmentRecord *rec)
       else if (a->kind == MS_OBS_RMT_WRITE && a->layer == c->n_layers - 1)
         ms_write_distribution_from_rmt (r->write, m, a->shape[0], a->shape[1], a->shape[2] - 2 * a->shape[1]);
     }
+  int n_layers = c->arch == MS_ARCH_MEMFORMER ? c->n_enc_layers : c->n_layers;
+  for (int i = 0; i < c->n_slots; i++)
+    r->read_usage[i] /= n_layers;
   ms_memory_slot_cosine (rec->memory_in, rec->memory_out, c->n_slots, c->d_model, r->cos_prev);
 }
 
@@ -466,9 +467,18 @@ insert_segment_rows (Recorder *r, const SegmentRecord *rec)
 {
   const MsConfig *c = r->config;
   int n = rec->n_tokens, K = c->n_slots, t = rec->segment;
+  /* The segment's matrices get consecutive rowids: nothing else writes
+   * inside this transaction. */
+  gint64 attn_first = 0;
+  int attn_count = 0;
   for (int i = 0; i < rec->n_attn && r->attn != MS_ATTN_STORE_NONE; i++)
-    if (!store_attention (r, rec, &rec->attn[i]))
-      return FALSE;
+    {
+      if (!store_attention (r, rec, &rec->attn[i]))
+        return FALSE;
+      if (attn_count == 0)
+        attn_first = sqlite3_last_insert_rowid (r->db) - (rec->attn[i].shape[0] - 1);
+      attn_count += rec->attn[i].shape[0];
+    }
 
   sqlite3_bind_int (r->insert_memory, 1, t);
   sqlite3_bind_int (r->insert_memory, 2, K);
@@ -497,33 +507,24 @@ insert_segment_rows (Recorder *r, const SegmentRecord *rec)
     sqlite3_bind_blob (st, 10, r->write->transfer, K * K * 4, SQLITE_STATIC);
   else
     sqlite3_bind_null (st, 10);
+  sqlite3_bind_blob (st, 11, r->write->old_share, K * 4, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 12, r->write->token_share, K * 4, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 13, r->cos_prev, K * 4, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 14, r->read_usage, K * 4, SQLITE_STATIC);
+  if (attn_count > 0)
+    sqlite3_bind_int64 (st, 15, attn_first);
+  else
+    sqlite3_bind_null (st, 15);
+  sqlite3_bind_int (st, 16, attn_count);
   if (!step_done (r, st, "writing the segment"))
     return FALSE;
-
-  int n_layers = c->arch == MS_ARCH_MEMFORMER ? c->n_enc_layers : c->n_layers;
-  st = r->insert_retention;
-  for (int i = 0; i < K; i++)
-    {
-      sqlite3_bind_int (st, 1, t);
-      sqlite3_bind_int (st, 2, i);
-      sqlite3_bind_double (st, 3, r->write->old_share[i]);
-      sqlite3_bind_double (st, 4, r->write->token_share[i]);
-      sqlite3_bind_double (st, 5, r->cos_prev[i]);
-      sqlite3_bind_double (st, 6, r->read_usage[i] / n_layers);
-      if (!step_done (r, st, "writing retention"))
-        return FALSE;
-    }
+  if (!rec->last)
+    return TRUE;
 
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *finished = rec->last ? g_date_time_format_iso8601 (now) : NULL;
-  st = r->update_run;
-  sqlite3_bind_int (st, 1, t + 1);
-  sqlite3_bind_text (st, 2, rec->last ? "complete" : "incomplete", -1, SQLITE_STATIC);
-  if (finished)
-    sqlite3_bind_text (st, 3, finished, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null (st, 3);
-  return step_done (r, st, "updating the run");
+  g_autofree char *finished = g_date_time_format_iso8601 (now);
+  sqlite3_bind_text (r->complete_run, 1, finished, -1, SQLITE_STATIC);
+  return step_done (r, r->complete_run, "completing the run");
 }
 
 /* Commits @rec in one transaction, or leaves the database as it was. */
@@ -667,8 +668,7 @@ recorder_clear (Recorder *r)
   sqlite3_finalize (r->insert_attention);
   sqlite3_finalize (r->insert_segment);
   sqlite3_finalize (r->insert_memory);
-  sqlite3_finalize (r->insert_retention);
-  sqlite3_finalize (r->update_run);
+  sqlite3_finalize (r->complete_run);
   for (int i = 0; i < r->n_records; i++)
     {
       SegmentRecord *rec = &r->records[i];

@@ -61,8 +61,8 @@ prepare (MsRecording *rec, const char *sql, GError **error)
 }
 
 #define RUN_COLUMNS \
-  "r.id, r.name, m.path, r.input_path, m.arch, m.config, r.segment_len, r.n_segments, r.segments_done," \
-  " r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host"
+  "r.id, r.name, m.path, r.input_path, m.arch, m.config, r.segment_len, r.n_segments, " \
+  MS_DB_SEGMENTS_DONE ("r.id") ", r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host"
 
 /* An incomplete run whose writer process is alive on this host is still
  * being recorded. */
@@ -144,20 +144,21 @@ ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
   return info;
 }
 
-/* Number of committed segments of @run_id, or −1 with @error. */
-static int
-committed_segments (MsRecording *rec, gint64 run_id, GError **error)
+/* "SELECT idx, @columns" over the rows of @run_id's segments 0 .. @n_segments − 1,
+ * in order. */
+static sqlite3_stmt *
+prepare_segments (MsRecording *rec, gint64 run_id, int n_segments, const char *columns, GError **error)
 {
-  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  if (!info)
-    return -1;
-  sqlite3_stmt *st = prepare (rec, "SELECT count(*) FROM segments WHERE run_id = ?1", error);
-  if (!st)
-    return -1;
-  sqlite3_bind_int64 (st, 1, run_id);
-  int n = sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : 0;
-  sqlite3_finalize (st);
-  return n;
+  g_autofree char *sql = g_strdup_printf ("SELECT idx, %s FROM segments WHERE id BETWEEN "
+                                          MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "?2 - 1"),
+                                          columns);
+  sqlite3_stmt *st = prepare (rec, sql, error);
+  if (st)
+    {
+      sqlite3_bind_int64 (st, 1, run_id);
+      sqlite3_bind_int (st, 2, n_segments);
+    }
+  return st;
 }
 
 float *
@@ -166,25 +167,22 @@ ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int
 {
   static const char *const columns[] = { "old_share", "token_share", "cos_prev", "read_usage" };
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  int S = info ? committed_segments (rec, run_id, error) : -1;
-  if (S < 0)
+  if (!info)
     return NULL;
-  int K = info->config.n_slots;
-  g_autofree char *sql = g_strdup_printf ("SELECT segment, slot, %s FROM retention WHERE run_id = ?1 AND segment < ?2",
-                                          columns[q]);
-  sqlite3_stmt *st = prepare (rec, sql, error);
+  int S = info->segments_done, K = info->config.n_slots;
+  sqlite3_stmt *st = prepare_segments (rec, run_id, S, columns[q], error);
   if (!st)
     return NULL;
-  sqlite3_bind_int64 (st, 1, run_id);
-  sqlite3_bind_int (st, 2, S);
   float *out = g_new (float, (size_t) K * MAX (S, 1));
   for (size_t i = 0; i < (size_t) K * S; i++)
     out[i] = NAN;
   while (sqlite3_step (st) == SQLITE_ROW)
     {
-      int t = sqlite3_column_int (st, 0), slot = sqlite3_column_int (st, 1);
-      if (t >= 0 && t < S && slot >= 0 && slot < K)
-        out[(size_t) slot * S + t] = (float) ms_db_column_real (st, 2);
+      int t = sqlite3_column_int (st, 0);
+      const float *v = sqlite3_column_blob (st, 1);
+      if (t >= 0 && t < S && sqlite3_column_bytes (st, 1) == K * (int) sizeof (float))
+        for (int slot = 0; slot < K; slot++)
+          out[(size_t) slot * S + t] = v[slot];
     }
   sqlite3_finalize (st);
   *n_slots = K;
@@ -195,13 +193,13 @@ ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int
 float *
 ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GError **error)
 {
-  int S = committed_segments (rec, run_id, error);
-  if (S < 0)
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  if (!info)
     return NULL;
-  sqlite3_stmt *st = prepare (rec, "SELECT idx, n_predicted, total_nll FROM segments WHERE run_id = ?1", error);
+  int S = info->segments_done;
+  sqlite3_stmt *st = prepare_segments (rec, run_id, S, "n_predicted, total_nll", error);
   if (!st)
     return NULL;
-  sqlite3_bind_int64 (st, 1, run_id);
   float *out = g_new (float, MAX (S, 1));
   for (int i = 0; i < S; i++)
     out[i] = NAN;
@@ -222,13 +220,13 @@ ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, int *n_
 {
   g_return_val_if_fail (stride >= 1, NULL);
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  int S = info ? committed_segments (rec, run_id, error) : -1;
-  if (S < 0)
+  if (!info)
     return NULL;
+  int S = info->segments_done;
   int n = (S + stride - 1) / stride;
   size_t len = (size_t) info->config.n_slots * info->config.d_model;
-  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE run_id = ?1 AND segment >= 0 "
-                                   "AND segment < ?2 AND segment % ?3 = 0", error);
+  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "1")
+                                   " AND " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment % ?3 = 0", error);
   if (!st)
     return NULL;
   sqlite3_bind_int64 (st, 1, run_id);
@@ -253,17 +251,15 @@ float *
 ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error)
 {
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  int S = info ? committed_segments (rec, run_id, error) : -1;
-  if (S < 0)
+  if (!info)
     return NULL;
-  int K = info->config.n_slots;
+  int S = info->segments_done, K = info->config.n_slots;
   float *out = g_new0 (float, (size_t) K * K * MAX (S, 1));
   if (info->config.arch == MS_ARCH_RMT)
     {
-      sqlite3_stmt *st = prepare (rec, "SELECT idx, transfer FROM segments WHERE run_id = ?1", error);
+      sqlite3_stmt *st = prepare_segments (rec, run_id, S, "transfer", error);
       if (!st)
         return g_free (out), NULL;
-      sqlite3_bind_int64 (st, 1, run_id);
       while (sqlite3_step (st) == SQLITE_ROW)
         {
           int t = sqlite3_column_int (st, 0);
@@ -304,8 +300,11 @@ float *
 ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, const char *kind, int layer, int head,
                         int *rows, int *cols, GError **error)
 {
-  sqlite3_stmt *st = prepare (rec, "SELECT rows, cols, dtype, data FROM attention WHERE run_id = ?1 AND segment = ?2 "
-                                   "AND kind = ?3 AND layer = ?4 AND (?5 < 0 OR head = ?5) ORDER BY head", error);
+  sqlite3_stmt *st = prepare (rec, "SELECT a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
+                                   "ON a.id BETWEEN s.attn_first AND s.attn_first + s.attn_count - 1 "
+                                   "WHERE s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND s.idx = ?2 AND a.kind = ?3 "
+                                   "AND a.layer = ?4 "
+                                   "AND (?5 < 0 OR a.head = ?5) ORDER BY a.head", error);
   if (!st)
     return NULL;
   sqlite3_bind_int64 (st, 1, run_id);
@@ -351,7 +350,8 @@ ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, const char
 GBytes *
 ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error)
 {
-  sqlite3_stmt *st = prepare (rec, "SELECT text FROM segments WHERE run_id = ?1 AND idx = ?2", error);
+  sqlite3_stmt *st = prepare (rec, "SELECT text FROM segments WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND idx = ?2",
+                              error);
   if (!st)
     return NULL;
   sqlite3_bind_int64 (st, 1, run_id);

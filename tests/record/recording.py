@@ -42,8 +42,7 @@ def ro(db):
 def committed(db):
     try:
         with ro(db) as c:
-            row = c.execute("SELECT segments_done FROM runs WHERE id = 1").fetchone()
-            return row[0] if row else 0
+            return c.execute("SELECT count(*) FROM segments WHERE run_id = 1").fetchone()[0]
     except sqlite3.Error:
         return 0
 
@@ -54,36 +53,47 @@ def run_contents(db, run):
         q = lambda sql: c.execute(sql, (run,)).fetchall()
         return {
             "segments": q("SELECT idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
-                          " transfer FROM segments WHERE run_id = ? ORDER BY idx"),
+                          " transfer, old_share, token_share, cos_prev, read_usage, attn_count FROM segments"
+                          " WHERE run_id = ? ORDER BY idx"),
             "attention": q("SELECT segment, kind, layer, head, rows, cols, dtype, data FROM attention"
                            " WHERE run_id = ? ORDER BY segment, kind, layer, head"),
             "memory": q("SELECT segment, rows, cols, data FROM memory WHERE run_id = ? ORDER BY segment"),
-            "retention": q("SELECT segment, slot, old_share, token_share, cos_prev, read_usage FROM retention"
-                           " WHERE run_id = ? ORDER BY segment, slot"),
-            "run": q("SELECT n_tokens, segment_len, n_segments, attn_dtype, status, segments_done FROM runs"
-                     " WHERE id = ?"),
+            "run": q("SELECT n_tokens, segment_len, n_segments, attn_dtype, status,"
+                     " (SELECT count(*) FROM segments WHERE run_id = runs.id) FROM runs WHERE id = ?"),
         }
 
 
+KEY = 1 << 32  # schema 3: segments.id = run_id * 2^32 + idx, memory.id = run_id * 2^32 + segment + 1
+
+
 def check_committed_complete(db, run, model):
-    """Every committed segment has all its rows; nothing beyond them."""
+    """Every committed segment has all its rows; nothing beyond them; the rowid keys say what the columns say."""
     n_layers, n_heads, kinds = MODELS[model]
+    expected = n_heads * (n_layers + (1 if model == "memformer" else n_layers))
     with ro(db) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        done, status, k = c.execute("SELECT r.segments_done, r.status, (SELECT rows FROM memory WHERE run_id = r.id"
-                                    " AND segment = -1) FROM runs r WHERE id = ?", (run,)).fetchone()
-        for table, col in (("segments", "idx"), ("memory", "segment"), ("retention", "segment"),
-                           ("attention", "segment")):
+        status, k = c.execute("SELECT r.status, (SELECT rows FROM memory WHERE run_id = r.id AND segment = -1)"
+                              " FROM runs r WHERE id = ?", (run,)).fetchone()
+        done = c.execute("SELECT count(*) FROM segments WHERE run_id = ?", (run,)).fetchone()[0]
+        for table, col in (("segments", "idx"), ("memory", "segment"), ("attention", "segment")):
             top = c.execute(f"SELECT max({col}) FROM {table} WHERE run_id = ?", (run,)).fetchone()[0]
             assert top == done - 1, (table, top, done)
-        for t in range(done):
-            n_attn = c.execute("SELECT count(*) FROM attention WHERE run_id = ? AND segment = ?", (run, t)).fetchone()[0]
-            expected = n_heads * (n_layers + (1 if model == "memformer" else n_layers))
-            assert n_attn == expected, (t, n_attn, expected)
-            assert c.execute("SELECT count(*) FROM retention WHERE run_id = ? AND segment = ?",
-                             (run, t)).fetchone()[0] == k
-            assert c.execute("SELECT count(*) FROM memory WHERE run_id = ? AND segment = ?",
-                             (run, t)).fetchone()[0] == 1
+        assert c.execute("SELECT count(*) FROM segments WHERE id != run_id * ? + idx", (KEY,)).fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM memory WHERE id != run_id * ? + segment + 1", (KEY,)).fetchone()[0] == 0
+        rows = c.execute("SELECT idx, attn_first, attn_count, length(old_share), length(token_share),"
+                         " length(cos_prev), length(read_usage) FROM segments WHERE run_id = ? ORDER BY idx",
+                         (run,)).fetchall()
+        assert [r[0] for r in rows] == list(range(done))
+        for t, first, count, *lengths in rows:
+            assert count == expected, (t, count, expected)
+            # the segment's matrices are exactly the rows first .. first + count - 1
+            in_range = c.execute("SELECT count(*), min(segment), max(segment) FROM attention WHERE id BETWEEN ? AND ?",
+                                 (first, first + count - 1)).fetchone()
+            assert in_range == (expected, t, t), (t, in_range)
+            assert c.execute("SELECT count(*) FROM attention WHERE run_id = ? AND segment = ?",
+                             (run, t)).fetchone()[0] == expected
+            assert lengths == [4 * k] * 4, (t, lengths, k)
+            assert c.execute("SELECT count(*) FROM memory WHERE id = ?", (run * KEY + t + 1,)).fetchone()[0] == 1
     return done, status
 
 
@@ -121,7 +131,7 @@ def kill_and_resume(binary, fixtures, model):
         resumed, reference = run_contents(db, 1), run_contents(db_ref, 1)
         for table in reference:
             assert resumed[table] == reference[table], f"{table} differs after resuming"
-        assert reference["run"][0][4] == "complete" and reference["run"][0][5] == 1200
+        assert reference["run"][0][4:] == ("complete", 1200)
         print(f"{model}: resumed run identical to an uninterrupted one (1200 segments)")
 
 
@@ -160,7 +170,7 @@ def full_disk(binary, fixtures):
     with tempfile.TemporaryDirectory() as tmp:
         text, db = long_input(tmp, 4000), os.path.join(tmp, "full.sqlite")
         model = os.path.join(fixtures, "memformer.safetensors")
-        env = dict(os.environ, MEMSCOPE_TEST_MAX_PAGE_COUNT="60")
+        env = dict(os.environ, MEMSCOPE_TEST_MAX_PAGE_COUNT="30")
         r = cli(binary, "record", model, text, "--db", db, env=env)
         assert r.returncode == 1, (r.returncode, r.stderr)
         assert "full" in r.stderr and db in r.stderr and "resume" in r.stderr, r.stderr
@@ -207,31 +217,65 @@ def newer_schema(binary, fixtures):
             assert c.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
 
 
+def upgraded_matches_original(original, upgraded):
+    """The schema-3 file holds what the schema-1 file held: every segment, memory and attention row, and each
+    segment's per-slot retention rows as one f32 array per quantity (NULL, i.e. NaN, as NaN)."""
+    quantities = ("old_share", "token_share", "cos_prev", "read_usage")
+    with ro(original) as a, ro(upgraded) as b:
+        cols = "run_id, idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer"
+        old = a.execute(f"SELECT {cols} FROM segments ORDER BY run_id, idx").fetchall()
+        assert old and old == b.execute(f"SELECT {cols} FROM segments ORDER BY run_id, idx").fetchall()
+        cols = "run_id, segment, rows, cols, data"
+        assert a.execute(f"SELECT {cols} FROM memory ORDER BY run_id, segment").fetchall() == \
+            b.execute(f"SELECT {cols} FROM memory ORDER BY run_id, segment").fetchall()
+        order = "ORDER BY run_id, segment, kind, layer, head"
+        cols = "run_id, segment, kind, layer, head, rows, cols, dtype, data"
+        assert a.execute(f"SELECT {cols} FROM attention {order}").fetchall() == \
+            b.execute(f"SELECT {cols} FROM attention {order}").fetchall()
+        n_slots = a.execute("SELECT max(slot) + 1 FROM retention").fetchone()[0]
+        for run, t in ((row[0], row[1]) for row in old):
+            rows = a.execute(f"SELECT slot, {', '.join(quantities)} FROM retention WHERE run_id = ? AND segment = ?"
+                             " ORDER BY slot", (run, t)).fetchall()
+            assert [r[0] for r in rows] == list(range(n_slots))
+            arrays = b.execute(f"SELECT {', '.join(quantities)} FROM segments WHERE id = ?", (run * KEY + t,)).fetchone()
+            for q, blob in enumerate(arrays):
+                got = struct.unpack(f"<{n_slots}f", blob)
+                for r, x in zip(rows, got):
+                    want = r[1 + q]
+                    assert (x != x) if want is None else abs(x - want) <= 1e-7 * max(1.0, abs(want)), (t, q, x, want)
+    return len(old)
+
+
 def schema_1_recording(binary, fixtures):
     """tests/data/recordings/recording-v1.sqlite was written by the schema-1 build (the memformer fixture on
-    long_input(4000), stopped by a full disk after 44 segments). It still lists read-only as it is; resuming
-    upgrades it to schema 2 and finishes the run like an uninterrupted recording by this build. (Like, not
-    bit for bit: the file's 44 segments come from older kernels whose float rounding differed; bit-exact
-    resuming within one build is what kill_and_resume_* check.)"""
+    long_input(4000), stopped by a full disk after 44 segments). Listing its runs upgrades it in place to schema
+    3 (1 → 2 → 3) with every stored value kept; resuming it then finishes the run like an uninterrupted
+    recording by this build. (Like, not bit for bit: the file's 44 segments come from older kernels whose float
+    rounding differed; bit-exact resuming within one build is what kill_and_resume_* check.)"""
     source = os.path.join(fixtures, "..", "recordings", "recording-v1.sqlite")
     with tempfile.TemporaryDirectory() as tmp:
-        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v1.sqlite"), os.path.join(tmp, "v2.sqlite")
+        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v1.sqlite"), os.path.join(tmp, "v3.sqlite")
         with open(source, "rb") as f, open(db, "wb") as g:
             g.write(f.read())
+        with ro(db) as c:
+            assert c.execute("PRAGMA user_version").fetchone()[0] == 1
         r = cli(binary, "runs", "--json", db)
         assert r.returncode == 0, r.stderr
         run = json.loads(r.stdout)[0]
         assert run["segments_done"] == 44 and run["status"] == "incomplete", run
         with ro(db) as c:
-            assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+            assert c.execute("PRAGMA user_version").fetchone()[0] == 3
+            assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            columns = [row[1] for row in c.execute("PRAGMA table_info(runs)")]
+            assert "resume_state" not in columns and "segments_done" not in columns, columns
+            tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            assert tables == {"models", "runs", "segments", "attention", "memory"}, tables
+        assert upgraded_matches_original(source, db) == 44
+        assert check_committed_complete(db, 1, "memformer") == (44, "incomplete")
         model = os.path.join(fixtures, "memformer.safetensors")
         r = cli(binary, "record", model, text, "--db", db, "--resume", "1")
         assert r.returncode == 0, r.stderr
         assert cli(binary, "record", model, text, "--db", db_ref).returncode == 0
-        with ro(db) as c:
-            assert c.execute("PRAGMA user_version").fetchone()[0] == 2
-            columns = [row[1] for row in c.execute("PRAGMA table_info(runs)")]
-            assert "resume_state" not in columns, columns
         assert check_committed_complete(db, 1, "memformer") == (500, "complete")
         resumed, reference = run_contents(db, 1), run_contents(db_ref, 1)
         assert resumed["run"] == reference["run"] and reference["run"][0][4:] == ("complete", 500)
@@ -247,7 +291,26 @@ def schema_1_recording(binary, fixtures):
             b = struct.unpack(f"<{len(theirs[3]) // 4}f", theirs[3])
             worst = max(worst, max(abs(x - y) for x, y in zip(a, b)))
         assert len(resumed["memory"]) == 501 and worst < 1e-4, worst
-        print(f"schema-1 run resumed: memory within {worst:.2g} of an uninterrupted recording")
+        print(f"schema-1 run upgraded and resumed: memory within {worst:.2g} of an uninterrupted recording")
+
+
+def schema_1_read_only_file(binary, fixtures):
+    """An old recording that cannot be upgraded (a file its user may not write) is refused with a message
+    that names it, says why and what to do, and is left as it was."""
+    source = os.path.join(fixtures, "..", "recordings", "recording-v1.sqlite")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o777)
+        db = os.path.join(tmp, "v1.sqlite")
+        with open(source, "rb") as f, open(db, "wb") as g:
+            g.write(f.read())
+        os.chmod(db, 0o444)
+        # root may write any file: run as nobody then (CI runs as root)
+        user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
+        r = subprocess.run([*user, binary, "runs", db], capture_output=True, text=True)
+        assert r.returncode == 1 and db in r.stderr and "schema version 1" in r.stderr, (r.returncode, r.stderr)
+        assert "upgrad" in r.stderr and "copy it" in r.stderr, r.stderr
+        with open(source, "rb") as f, open(db, "rb") as g:
+            assert f.read() == g.read(), "the file was modified"
 
 
 def read_only_location(binary, fixtures):
