@@ -25,8 +25,9 @@
  * attention.id = attn_first (one transaction inserts them in a row).
  * The per-slot retention is one row per segment, not K.  A run's progress
  * is its last committed segment (MS_DB_SEGMENTS_DONE), not a counter that
- * every commit rewrote.  Per small-RMT segment this took the WAL from ~18 to
- * ~8 pages; see the README for what it saved.
+ * every commit rewrote.  A small-RMT segment now appends 11.6 pages (16 KiB)
+ * to the WAL, 18.7 with schema 2 (strace of 1,000 segments): the new
+ * attention and memory leaves, their parents, the segments leaf and page 1.
  *
  * History: version 1 also kept the session state of the last segment in
  * runs.resume_state, rewritten at every segment; version 2 dropped it (a run
