@@ -80,7 +80,7 @@ static const char *const migrations[] = {
    * and a run's progress is its last segment rather than a counter. */
   "CREATE TABLE attention_v3 ("
   "  id INTEGER PRIMARY KEY,"
-  "  run_id INTEGER NOT NULL,"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
   "  segment INTEGER NOT NULL,"
   "  kind TEXT NOT NULL,"
   "  layer INTEGER NOT NULL,"
@@ -141,6 +141,33 @@ static const char *const migrations[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
 
+/* A read-only handle on a schema 1 or 2 file sees the current tables
+ * through these TEMP views, which take precedence over the main tables of
+ * the same names: readers then need no second set of queries, and the
+ * file is read as it is (it may be on read-only media, or an older build
+ * may still be writing it).  Writers upgrade it instead.  The views scan
+ * where the tables would seek, which is fine at the sizes these older
+ * builds recorded.  A schema 1/2 writer inserted each segment's attention
+ * rows in one transaction, so their rowids are consecutive. */
+static const char older_schema_views[] =
+  "CREATE TEMP VIEW segments AS SELECT s.run_id * 4294967296 + s.idx AS id, s.run_id, s.idx, s.token_begin,"
+  "  s.token_end, s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta, s.transfer,"
+  "  (SELECT ms_f32_array (slot, old_share) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
+  "    AS old_share,"
+  "  (SELECT ms_f32_array (slot, token_share) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
+  "    AS token_share,"
+  "  (SELECT ms_f32_array (slot, cos_prev) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
+  "    AS cos_prev,"
+  "  (SELECT ms_f32_array (slot, read_usage) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
+  "    AS read_usage,"
+  "  (SELECT min (rowid) FROM main.attention WHERE run_id = s.run_id AND segment = s.idx) AS attn_first,"
+  "  (SELECT count (*) FROM main.attention WHERE run_id = s.run_id AND segment = s.idx) AS attn_count"
+  "  FROM main.segments s;"
+  "CREATE TEMP VIEW attention AS SELECT rowid AS id, run_id, segment, kind, layer, head, rows, cols, dtype, data"
+  "  FROM main.attention;"
+  "CREATE TEMP VIEW memory AS SELECT run_id * 4294967296 + segment + 1 AS id, run_id, segment, rows, cols, data"
+  "  FROM main.memory;";
+
 gboolean
 ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error)
 {
@@ -170,7 +197,8 @@ ms_db_exec (sqlite3 *db, const char *path, const char *sql, GError **error)
 
 /* ms_f32_array (slot, value): the aggregate that packs per-slot REAL rows
  * into one f32 array BLOB, value i at slot i (NaN for NULL and for slots
- * without a row).  Only the 2 → 3 migration uses it. */
+ * without a row).  For schema 2 files: the 2 → 3 migration, and the views
+ * of older_schema_views. */
 typedef struct {
   GArray *values;
 } F32Array;
@@ -212,7 +240,7 @@ f32_array_final (sqlite3_context *ctx)
       return;
     }
   sqlite3_result_blob (ctx, acc->values->data, (int) (acc->values->len * sizeof (float)), SQLITE_TRANSIENT);
-  g_array_free (acc->values, TRUE);
+  g_clear_pointer (&acc->values, g_array_unref);
 }
 
 static gboolean
@@ -276,32 +304,24 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
       sqlite3_close (db);
       return NULL;
     }
-  if (read_only && version == 0)
+  if (sqlite3_create_function (db, "ms_f32_array", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                               NULL, f32_array_step, f32_array_final) != SQLITE_OK)
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: empty: not a Memscope recording", path);
+      ms_db_fail (db, path, "cannot prepare to read the recording", error);
       sqlite3_close (db);
       return NULL;
     }
-  if (read_only && version < MS_DB_SCHEMA_VERSION)
-    {
-      /* Readers know only the current schema: an older recording is
-       * upgraded in place, once, and then opened read-only. */
-      sqlite3_close (db);
-      g_autoptr (GError) upgrade_error = NULL;
-      sqlite3 *writable = ms_db_open (path, FALSE, FALSE, &upgrade_error);
-      if (!writable)
-        {
-          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: the recording has schema version %d, which this build "
-                       "reads only after upgrading it to version %d, and the upgrade failed (%s); "
-                       "copy it where it can be written and open the copy", path, version, MS_DB_SCHEMA_VERSION,
-                       upgrade_error->message);
-          return NULL;
-        }
-      sqlite3_close (writable);
-      return ms_db_open (path, FALSE, TRUE, error);
-    }
   if (read_only)
-    return db;
+    {
+      if (version == 0)
+        g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: empty: not a Memscope recording", path);
+      else if (version < MS_DB_SCHEMA_VERSION && sqlite3_exec (db, older_schema_views, NULL, NULL, NULL) != SQLITE_OK)
+        ms_db_fail (db, path, "cannot read a recording of this older schema", error);
+      else
+        return db;
+      sqlite3_close (db);
+      return NULL;
+    }
 
   /* A new file gets 16 KiB pages (only possible before the first table and
    * before WAL): a head's attention BLOB is 1–6 KiB, of which 4 KiB pages
@@ -311,10 +331,7 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
       sqlite3_close (db);
       return NULL;
     }
-  if (!ms_db_exec (db, path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", error)
-      || (sqlite3_create_function (db, "ms_f32_array", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
-                                   f32_array_step, f32_array_final) != SQLITE_OK
-          && !ms_db_fail (db, path, "cannot prepare the upgrade of the recording", error)))
+  if (!ms_db_exec (db, path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", error))
     {
       sqlite3_close (db);
       return NULL;

@@ -34,7 +34,9 @@
  * resumes by replaying its last committed segment, ms-recorder.c).
  * Version 2 had a retention table with one row per (run, segment, slot),
  * composite primary keys and runs.segments_done.  Readers see only the
- * current schema: opening an older file read-only upgrades it first.
+ * current schema: on a read-only handle of a version 1 or 2 file, TEMP
+ * views present its tables as version 3 ones (ms-db.c); a writable open
+ * upgrades the file.
  */
 #pragma once
 
@@ -55,8 +57,8 @@
  * schema up to date.  Refuses, with MS_ERROR_IO / MS_ERROR_FORMAT and the
  * path in the message: a file that is not SQLite, an SQLite file that is
  * not a Memscope recording, and a schema newer than this build.  A
- * read-only open of an older schema upgrades the file first (and fails,
- * naming it, when the file cannot be written). */
+ * read-only handle of an older schema reads the file as it is, through
+ * views with the current schema's tables. */
 sqlite3 *ms_db_open (const char *path, gboolean create, gboolean read_only, GError **error);
 
 /* Sets @error from the handle's last SQLite error, prefixed with @path and

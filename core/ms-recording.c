@@ -178,11 +178,12 @@ ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int
     out[i] = NAN;
   while (sqlite3_step (st) == SQLITE_ROW)
     {
-      int t = sqlite3_column_int (st, 0);
-      const float *v = sqlite3_column_blob (st, 1);
-      if (t >= 0 && t < S && sqlite3_column_bytes (st, 1) == K * (int) sizeof (float))
-        for (int slot = 0; slot < K; slot++)
-          out[(size_t) slot * S + t] = v[slot];
+      /* (K) f32; a shorter array (a slot missing from a schema 2 file)
+       * leaves NaN after its end.  Copied: a BLOB may sit unaligned. */
+      int t = sqlite3_column_int (st, 0), bytes = sqlite3_column_bytes (st, 1);
+      const uint8_t *v = sqlite3_column_blob (st, 1);
+      for (int slot = 0; t >= 0 && t < S && slot < MIN (K, bytes / (int) sizeof (float)); slot++)
+        memcpy (&out[(size_t) slot * S + t], v + slot * sizeof (float), sizeof (float));
     }
   sqlite3_finalize (st);
   *n_slots = K;
