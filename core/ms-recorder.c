@@ -50,7 +50,7 @@ typedef struct {
 } AttnCopy;
 
 /* One stepped segment: copies of its observations. */
-typedef struct {
+typedef struct _SegmentRecord {
   int segment;                 /* −1: the end of the run, the writer stops */
   size_t token_begin;
   int n_tokens;
@@ -62,6 +62,7 @@ typedef struct {
   int n_attn;
   float *attn_data;            /* their matrices, back to back */
   size_t attn_used;
+  struct _SegmentRecord *next; /* the next record of its hand-over batch, in segment order */
 } SegmentRecord;
 
 typedef struct {
@@ -101,7 +102,9 @@ typedef struct {
   size_t max_attn_floats;      /* and their floats */
   SegmentRecord *filling;      /* the stepping thread's, during a step */
   GAsyncQueue *empty;          /* records ready to fill */
-  GAsyncQueue *stepped;        /* records ready to write, in segment order */
+  GAsyncQueue *stepped;        /* batches of records ready to write, in segment order */
+  SegmentRecord *batch, **batch_tail;   /* stepped, not yet handed over */
+  int batch_len, batch_max;
   GThread *writer;
   int committed;               /* atomic: segments the writer committed */
   gint64 *run_id_out;          /* the caller's, told the run id with the first commit's progress */
@@ -186,11 +189,11 @@ observe (const MsObservation *obs, gpointer user_data)
     default:
       return;
     }
-  size_t n = (size_t) obs->shape[0] * obs->shape[1] * obs->shape[2];
+  size_t n = ms_observation_size (obs);
   g_assert (rec->n_attn < r->max_attn && rec->attn_used + n <= r->max_attn_floats);
   AttnCopy *a = &rec->attn[rec->n_attn++];
   *a = (AttnCopy) { obs->kind, obs->layer, { obs->shape[0], obs->shape[1], obs->shape[2] }, rec->attn_used };
-  memcpy (rec->attn_data + rec->attn_used, obs->data, n * sizeof (float));
+  ms_observation_copy (obs, rec->attn_data + rec->attn_used);
   rec->attn_used += n;
 }
 
@@ -569,19 +572,20 @@ writer_main (gpointer data)
   if (r->create.model && !create_run (r))
     g_atomic_int_set (&r->failed, 1);
   for (;;)
-    {
-      SegmentRecord *rec = g_async_queue_pop (r->stepped);
-      if (rec->segment < 0)
-        return NULL;
-      if (!g_atomic_int_get (&r->failed))
-        {
-          if (write_segment (r, rec))
-            g_atomic_int_inc (&r->committed);
-          else
-            g_atomic_int_set (&r->failed, 1);
-        }
-      g_async_queue_push (r->empty, rec);
-    }
+    for (SegmentRecord *rec = g_async_queue_pop (r->stepped), *next; rec; rec = next)
+      {
+        if (rec->segment < 0)
+          return NULL;
+        next = rec->next;
+        if (!g_atomic_int_get (&r->failed))
+          {
+            if (write_segment (r, rec))
+              g_atomic_int_inc (&r->committed);
+            else
+              g_atomic_int_set (&r->failed, 1);
+          }
+        g_async_queue_push (r->empty, rec);
+      }
 }
 
 /* ---- the pipeline ----------------------------------------------------- */
@@ -607,6 +611,8 @@ pipeline_init (Recorder *r, GError **error)
   size_t record_bytes = (2 * state + L) * sizeof (float) + r->max_attn * sizeof (AttnCopy)
                         + r->max_attn_floats * sizeof (float);
   r->n_records = (int) CLAMP (RECORDS_BUDGET / record_bytes, 1, RECORDS_MAX);
+  r->batch_max = CLAMP (r->n_records / 8, 1, 8);
+  r->batch_tail = &r->batch;
   r->records = g_new0 (SegmentRecord, r->n_records);
   r->empty = g_async_queue_new ();
   r->stepped = g_async_queue_new ();
@@ -632,6 +638,45 @@ pipeline_init (Recorder *r, GError **error)
     g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu bytes of "
                  "observations per segment)", r->path, record_bytes);
   return ok && r->half;
+}
+
+/* Hands the stepped records over to the writer, as one batch: the writer
+ * is woken once per batch, not once per segment.  A wake-up costs this
+ * thread a system call and interrupts the CPU the writer runs on, which on
+ * two threads is the one the kernels' worker runs on. */
+static void
+hand_over (Recorder *r)
+{
+  if (!r->batch)
+    return;
+  *r->batch_tail = NULL;
+  g_async_queue_push (r->stepped, r->batch);
+  r->batch = NULL;
+  r->batch_tail = &r->batch;
+  r->batch_len = 0;
+}
+
+static void
+add_to_batch (Recorder *r, SegmentRecord *rec)
+{
+  *r->batch_tail = rec;
+  r->batch_tail = &rec->next;
+  if (++r->batch_len >= r->batch_max)
+    hand_over (r);
+}
+
+/* The next record to fill.  Before waiting for one, hands over the batch:
+ * the writer may be waiting for it. */
+static SegmentRecord *
+next_empty (Recorder *r)
+{
+  SegmentRecord *rec = g_async_queue_try_pop (r->empty);
+  if (!rec)
+    {
+      hand_over (r);
+      rec = g_async_queue_pop (r->empty);
+    }
+  return rec;
 }
 
 /* Tells @progress about every segment committed since the last call; on
@@ -802,7 +847,7 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   int reported = done;
   for (int t = done; t < n_segments; t++)
     {
-      SegmentRecord *rec = g_async_queue_pop (r.empty);   /* waits while all records are in flight */
+      SegmentRecord *rec = next_empty (&r);   /* waits while all records are in flight */
       report_committed (&r, done, n_segments, &reported, progress, progress_data);
       cancelled = g_cancellable_is_cancelled (cancellable);
       if (cancelled || g_atomic_int_get (&r.failed))
@@ -823,11 +868,12 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
           g_async_queue_push (r.empty, rec);
           break;
         }
-      g_async_queue_push (r.stepped, rec);
+      add_to_batch (&r, rec);
     }
   /* Let the writer finish what was stepped, reporting each commit as it
    * hands the record back. */
-  g_async_queue_push (r.stepped, &r.end_of_run);
+  add_to_batch (&r, &r.end_of_run);
+  hand_over (&r);
   for (int i = 0; i < r.n_records; i++)
     {
       g_async_queue_pop (r.empty);   /* every record comes back, written or (after a failure) not */

@@ -20,7 +20,6 @@ struct _MsRmtScratch {
   float *hidden;   /* (T, F) */
   float *probs;    /* (H, T, T) */
   float *logits;   /* (L, V) */
-  float *obs;      /* (H, max(L·m, m·T)) observation slices */
   uint8_t *mask;   /* (T, T) */
   int mask_n;      /* the segment length mask was built for (0: none yet) */
 };
@@ -68,7 +67,6 @@ ms_rmt_scratch_new (const MsConfig *c)
   sc->hidden = g_new (float, T * c->d_ff);
   sc->probs = g_new (float, H * T * T);
   sc->logits = g_new (float, L * c->vocab_size);
-  sc->obs = g_new (float, H * MAX (L * m, m * T));
   sc->mask = g_new (uint8_t, T * T);
   return sc;
 }
@@ -79,7 +77,7 @@ ms_rmt_scratch_free (MsRmtScratch *sc)
   if (!sc)
     return;
   g_free (sc->x), g_free (sc->xn), g_free (sc->qkv), g_free (sc->att), g_free (sc->proj);
-  g_free (sc->hidden), g_free (sc->probs), g_free (sc->logits), g_free (sc->obs), g_free (sc->mask);
+  g_free (sc->hidden), g_free (sc->probs), g_free (sc->logits), g_free (sc->mask);
   g_free (sc);
 }
 
@@ -113,27 +111,17 @@ add_into (float *x, const float *y, size_t n)
     x[i] += y[i];
 }
 
-/* Copies the observed slices of one layer's weights out: probs holds
- * (H, T − r0, T), the rows of positions r0 .. T − 1. */
+/* Offers the observed slices of one layer's weights as views into probs,
+ * which holds (H, T − r0, T): the rows of positions r0 .. T − 1.  Not
+ * copied here: an observer that keeps them copies them once. */
 static void
 offer_layer (MsSession *s, MsRmtScratch *sc, int layer, int H, int m, int n, int r0)
 {
-  int T = 2 * m + n, rows = T - r0;
-  if (ms_session_wants (s, MS_OBS_RMT_READ))
-    {
-      for (int h = 0; h < H; h++)
-        for (int i = 0; i < n; i++)
-          memcpy (sc->obs + ((size_t) h * n + i) * m, sc->probs + ((size_t) h * rows + m + i - r0) * T,
-                  m * sizeof (float));
-      ms_session_offer (s, MS_OBS_RMT_READ, layer, sc->obs, 3, H, n, m);
-    }
-  if (ms_session_wants (s, MS_OBS_RMT_WRITE))
-    {
-      for (int h = 0; h < H; h++)
-        memcpy (sc->obs + (size_t) h * m * T, sc->probs + ((size_t) h * rows + m + n - r0) * T,
-                (size_t) m * T * sizeof (float));
-      ms_session_offer (s, MS_OBS_RMT_WRITE, layer, sc->obs, 3, H, m, T);
-    }
+  size_t T = 2 * m + n, head = (T - r0) * T;
+  if (ms_session_wants (s, MS_OBS_RMT_READ))   /* segment rows, read-block columns */
+    ms_session_offer_view (s, MS_OBS_RMT_READ, layer, sc->probs + (m - r0) * T, H, n, m, head, T);
+  if (ms_session_wants (s, MS_OBS_RMT_WRITE))  /* write rows, every column */
+    ms_session_offer_view (s, MS_OBS_RMT_WRITE, layer, sc->probs + (m + n - r0) * T, H, m, (int) T, head, T);
 }
 
 void

@@ -38,6 +38,10 @@ ms_session_wants (const MsSession *s, MsObsKind kind)
 
 void ms_session_offer (MsSession *s, MsObsKind kind, int layer, const float *data,
                        int n_dims, int d0, int d1, int d2);
+/* A 3-D view (d0, d1, d2) whose rows start @stride0 and @stride1 floats
+ * apart (see MsObservation). */
+void ms_session_offer_view (MsSession *s, MsObsKind kind, int layer, const float *data,
+                            int d0, int d1, int d2, size_t stride0, size_t stride1);
 
 /* Bytes a session of this configuration allocates (memory, carry and
  * scratch), computed in double so a hostile config cannot overflow it; the

@@ -33,7 +33,7 @@ ms_session_footprint (const MsConfig *c)
       double T = 2 * K + L;
       floats += V                                     /* carry */
                 + 7 * T * d + T * F + H * T * T        /* x, xn, qkv, att, proj; hidden; probs */
-                + L * V + H * MAX (L * K, K * T);      /* logits, observation slices */
+                + L * V;                               /* logits */
       floats += T * T / 4;                            /* mask bytes */
     }
   return floats * sizeof (float);
@@ -106,8 +106,55 @@ ms_session_set_observer (MsSession *s, guint kinds, MsObserverFunc func, gpointe
 void
 ms_session_offer (MsSession *s, MsObsKind kind, int layer, const float *data, int n_dims, int d0, int d1, int d2)
 {
-  MsObservation obs = { kind, s->segment, layer, n_dims, { d0, d1, d2 }, data };
+  MsObservation obs = { kind, s->segment, layer, n_dims, { d0, d1, d2 }, data, { 0 } };
+  size_t stride = 1;
+  for (int i = n_dims - 1; i >= 0; i--)
+    {
+      obs.stride[i] = stride;
+      stride *= (size_t) obs.shape[i];
+    }
   s->observer (&obs, s->observer_data);
+}
+
+void
+ms_session_offer_view (MsSession *s, MsObsKind kind, int layer, const float *data, int d0, int d1, int d2,
+                       size_t stride0, size_t stride1)
+{
+  MsObservation obs = { kind, s->segment, layer, 3, { d0, d1, d2 }, data, { stride0, stride1, 1 } };
+  s->observer (&obs, s->observer_data);
+}
+
+size_t
+ms_observation_size (const MsObservation *obs)
+{
+  size_t n = 1;
+  for (int i = 0; i < obs->n_dims; i++)
+    n *= (size_t) obs->shape[i];
+  return n;
+}
+
+void
+ms_observation_copy (const MsObservation *obs, float *dest)
+{
+  /* as (outer, rows, cols) with contiguous cols */
+  int nd = obs->n_dims;
+  size_t cols = obs->shape[nd - 1];
+  size_t rows = nd >= 2 ? obs->shape[nd - 2] : 1, row_stride = nd >= 2 ? obs->stride[nd - 2] : cols;
+  size_t outer = nd == 3 ? obs->shape[0] : 1, outer_stride = nd == 3 ? obs->stride[0] : rows * row_stride;
+  if (row_stride == cols && outer_stride == rows * cols)
+    {
+      memcpy (dest, obs->data, outer * rows * cols * sizeof (float));
+      return;
+    }
+  for (size_t o = 0; o < outer; o++)
+    {
+      const float *src = obs->data + o * outer_stride;
+      if (row_stride == cols)
+        memcpy (dest, src, rows * cols * sizeof (float)), dest += rows * cols;
+      else
+        for (size_t i = 0; i < rows; i++, dest += cols)
+          memcpy (dest, src + i * row_stride, cols * sizeof (float));
+    }
 }
 
 /* The checks of ms_session_step, for a segment numbered @segment. */

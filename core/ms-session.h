@@ -46,6 +46,12 @@ typedef enum {
 
 #define MS_OBS_ALL 0xff
 
+/* An observation may be a view into a larger matrix (RMT's slices of
+ * its (H, T, T) attention weights, which are then not copied): element
+ * (i, j, k) of a 3-D observation is data[i·stride[0] + j·stride[1] + k],
+ * (i, j) of a 2-D one data[i·stride[0] + j].  The last dimension is always
+ * contiguous; memory, NLL and logits are contiguous throughout.
+ * ms_observation_copy() gathers any observation into a dense array. */
 typedef struct {
   MsObsKind kind;
   int segment;                 /* t, counted from 0 */
@@ -53,9 +59,15 @@ typedef struct {
   int n_dims;
   int shape[3];
   const float *data;           /* borrowed: valid only during the callback */
+  size_t stride[3];            /* in floats; stride[n_dims − 1] = 1 */
 } MsObservation;
 
 typedef void (*MsObserverFunc) (const MsObservation *obs, gpointer user_data);
+
+/* Number of elements of @obs, and copying them into @dest densely (row
+ * major, shape[0] × shape[1] × shape[2]). */
+size_t ms_observation_size (const MsObservation *obs);
+void ms_observation_copy (const MsObservation *obs, float *dest);
 
 typedef struct _MsSession MsSession;
 
