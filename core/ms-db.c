@@ -323,10 +323,18 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
       return NULL;
     }
 
-  /* A new file gets 16 KiB pages (only possible before the first table and
-   * before WAL): a head's attention BLOB is 1–6 KiB, of which 4 KiB pages
-   * held one or two, half empty. */
-  if (version == 0 && !ms_db_exec (db, path, "PRAGMA page_size = 16384;", error))
+  /* A new file gets 8 KiB pages (only possible before the first table and
+   * before WAL).  A head's attention BLOB is 1–6 KiB, of which 4 KiB pages
+   * held one or two, half empty.  Larger pages pack them as well but cost
+   * more per commit, since the WAL takes every page a commit touched in
+   * full, and each commit touches the last, partly filled leaf and the
+   * interior pages of each table.  Small RMT, 1,000 segments: 16 KiB pages
+   * wrote 11.6 WAL frames (190 KB) and 305 KB in all per segment, 8 KiB
+   * pages 18.7 frames (153 KB) and 268 KB (strace of the pwrites); the
+   * writer thread's CPU went from 0.38–0.48 to 0.37–0.38 ms per segment
+   * (perf, 4 runs each), the file is the same size, exporting the
+   * 10,000-segment retention heatmap as fast. */
+  if (version == 0 && !ms_db_exec (db, path, "PRAGMA page_size = 8192;", error))
     {
       sqlite3_close (db);
       return NULL;
