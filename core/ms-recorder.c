@@ -767,10 +767,11 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   /* Checkpoint (copy the WAL into the file, with an fsync) every 256 pages:
    * 2 MiB of log with the 8 KiB pages of new files (1 MiB in files from
    * schema 1, 4 MiB in those made with 16 KiB pages), about 14 small-RMT
-   * segments of 18.7 pages (512 pages made no difference to the writer).  The writer's
-   * records ride out each checkpoint; what the model does wait for is the
-   * last one, when the recording closes: 10–13 ms after 400 small-RMT
-   * segments here (schema 2), against 39–49 ms with 2048 pages (32 MiB).
+   * segments of 18.7 pages (512 pages made no difference to the writer).
+   * The writer's records ride out each checkpoint; what the model does
+   * wait for is the last one, when the recording closes: 10–13 ms after
+   * 400 small-RMT segments here (schema 2, 16 KiB pages), against 39–49 ms
+   * with 2048 pages (32 MiB).
    * Cache what each segment's inserts touch again (the B-trees' interior
    * pages and last leaves). */
   sqlite3_exec (r.db, "PRAGMA wal_autocheckpoint = 256; PRAGMA cache_size = -32768;", NULL, NULL, NULL);

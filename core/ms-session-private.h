@@ -38,8 +38,8 @@ ms_session_wants (const MsSession *s, MsObsKind kind)
 
 void ms_session_offer (MsSession *s, MsObsKind kind, int layer, const float *data,
                        int n_dims, int d0, int d1, int d2);
-/* A 3-D view (d0, d1, d2) whose rows start @stride0 and @stride1 floats
- * apart (see MsObservation). */
+/* A 3-D view (d0, d1, d2): consecutive indices of dimension 0 (heads) lie
+ * @stride0 floats apart, consecutive rows @stride1 (see MsObservation). */
 void ms_session_offer_view (MsSession *s, MsObsKind kind, int layer, const float *data,
                             int d0, int d1, int d2, size_t stride0, size_t stride1);
 

@@ -65,7 +65,7 @@ typedef struct {
 typedef void (*MsObserverFunc) (const MsObservation *obs, gpointer user_data);
 
 /* Number of elements of @obs, and copying them into @dest densely (row
- * major, shape[0] × shape[1] × shape[2]). */
+ * major over its first n_dims dimensions). */
 size_t ms_observation_size (const MsObservation *obs);
 void ms_observation_copy (const MsObservation *obs, float *dest);
 
