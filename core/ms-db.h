@@ -32,7 +32,7 @@
  *
  * History: version 1 also kept the session state of the last segment in
  * runs.resume_state, rewritten at every segment; version 2 dropped it (a run
- * resumes by replaying its last committed segment, ms-recorder.c).
+ * resumes by replaying its last committed segment, ms-recorder-writer.c).
  * Version 2 had a retention table with one row per (run, segment, slot),
  * composite primary keys and runs.segments_done.  Readers see only the
  * current schema: on a read-only handle of a version 1 or 2 file, TEMP
