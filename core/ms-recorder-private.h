@@ -51,7 +51,7 @@ typedef struct {
     int segment_len, n_segments;
     float *initial_memory;     /* owned: M_0, copied before the first step */
   } create;
-  /* Owned, the writer's */
+  /* Owned, the writer's (allocated and freed in ms-recorder.c) */
   sqlite3_stmt *insert_attention;
   sqlite3_stmt *insert_segment;
   sqlite3_stmt *insert_memory;
@@ -79,9 +79,11 @@ typedef struct {
   int failed;                  /* atomic: the writer stopped on an error */
 } Recorder;
 
-/* ---- ms-recorder-writer.c: every statement of a recording -------------- */
+/* ---- ms-recorder-writer.c -------------------------------------------- */
+/* All but the last run on the calling thread, before the writer starts. */
 
-/* Prepares the per-segment statements on r->db. */
+/* Prepares the four persistent statements on r->db (the attention,
+ * segment and memory inserts; completing the run). */
 gboolean ms_recorder_prepare_statements (Recorder *r, GError **error);
 /* Binds @run_id to every statement (its ?9). */
 void ms_recorder_bind_run (Recorder *r, gint64 run_id);

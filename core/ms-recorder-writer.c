@@ -1,9 +1,11 @@
-/* ms-recorder-writer.c — the recorder's writer thread and every SQL
- * statement of a recording: the run's rows (creating a run, checking one
+/* ms-recorder-writer.c — the recorder's writer thread and the statements
+ * on the recording's tables: the run's rows (creating a run, checking one
  * before it is resumed, replaying its last committed segment) and the one
  * transaction per segment that commits a stepped record (see
- * ms-recorder.c for how records reach this thread, ms-db.h for the
- * schema). */
+ * ms-recorder.c for how records reach this thread and for the connection's
+ * settings, ms-db.h for the schema).  Preparing the statements and resuming
+ * run on the calling thread, before the writer thread starts; the
+ * connection is used by one thread at a time. */
 #include "ms-recorder-private.h"
 #include "ms-db.h"
 #include "ms-error.h"
@@ -38,7 +40,7 @@ step_done (Recorder *r, sqlite3_stmt *st, const char *what)
   return rc == SQLITE_DONE;
 }
 
-/* ---- statements --------------------------------------------------------- */
+/* ---- the prepared statements ------------------------------------------- */
 
 gboolean
 ms_recorder_prepare_statements (Recorder *r, GError **error)
@@ -179,6 +181,8 @@ create_run (Recorder *r)
   return TRUE;
 }
 
+/* Looks up @run_id for resuming: checks the files against it and returns
+ * its stored settings. */
 gboolean
 ms_recorder_load_run_for_resume (Recorder *r, MsModel *model, const char *input_path, gint64 run_id,
                                  int *segment_len, int *n_segments, int *segments_done, GError **error)
@@ -412,9 +416,9 @@ become_background_thread (void)
  * failure it only hands records back, so the stepping thread never waits
  * forever. */
 gpointer
-ms_recorder_writer_main (gpointer data)
+ms_recorder_writer_main (gpointer recorder)
 {
-  Recorder *r = data;
+  Recorder *r = recorder;
   become_background_thread ();
   if (r->create.model && !create_run (r))
     g_atomic_int_set (&r->failed, 1);

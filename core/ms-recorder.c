@@ -4,10 +4,11 @@
  *
  * Two threads share the work.  The calling thread steps the session; its
  * observer only copies each observation into a SegmentRecord.  A writer
- * thread (ms-recorder-writer.c) takes finished records in order and turns
- * each into one transaction: the f16 conversion, the derived retention (computed from the
- * same observations, so analysis never re-reads BLOBs) and every SQLite
- * insert happen there, beside the next segment's inference.  A new run is
+ * thread (ms-recorder-writer.c) takes finished records in order and
+ * turns each into one transaction: the f16 conversion, the derived
+ * retention (computed from the same observations, so analysis never
+ * re-reads BLOBs) and every SQLite insert happen there, beside the next
+ * segment's inference.  A new run is
  * created by the writer too, before its first segment, so hashing the
  * model and input files (GLib's SHA-256 here: 13 and 34 ms for the small
  * benchmark models, 1.0 and 1.6 s for the paper-size ones of 152 and
@@ -290,7 +291,8 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   if (resume_run > 0)
     {
       /* The files are checked before anything is stepped. */
-      gboolean ok = ms_recorder_load_run_for_resume (&r, model, input_path, resume_run, &segment_len, &n_segments, &done, error)
+      gboolean ok = ms_recorder_load_run_for_resume (&r, model, input_path, resume_run, &segment_len,
+                                                     &n_segments, &done, error)
                     && ms_recorder_replay_last_committed (&r, session, tokens, n_tokens, segment_len, done, error);
       if (run_id)
         *run_id = r.run_id;
