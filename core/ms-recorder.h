@@ -22,6 +22,11 @@
 
 G_BEGIN_DECLS
 
+/* The recorder checkpoints its WAL (copies it into the database file, then
+ * syncs both: the price of synchronous = NORMAL) each time the WAL holds
+ * this many pages.  A reader may therefore see a WAL of about this size. */
+#define MS_RECORDER_CHECKPOINT_PAGES 256
+
 typedef enum { MS_ATTN_STORE_F16, MS_ATTN_STORE_F32, MS_ATTN_STORE_NONE } MsAttnStore;
 
 typedef struct {

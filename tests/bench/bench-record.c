@@ -14,14 +14,30 @@
  * recording (ms_record of one segment minus one plain segment: hashing the
  * files, creating the database), and the database bytes per segment (main
  * file plus WAL after the recorder closed).
+ *
+ * A third way per repeat is the baseline for the recording's disk cost: a
+ * plain run beside a thread that only replays the recording's disk traffic
+ * (see Traffic below) — the bytes the recording wrote (/proc/self/io
+ * wchar), as WAL frames with a checkpoint (sync, copy into the database
+ * file, sync) every MS_RECORDER_CHECKPOINT_PAGES, paced by the model's
+ * segments.  Its overhead is what writing that much, that safely, costs
+ * this machine, before any SQLite or recorder work (printed as 0 where
+ * /proc/self/io is missing).
  * Not a test: nothing here passes or fails on time.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app-blas.h"
 #include "ms-parallel.h"
@@ -67,6 +83,148 @@ median_of (const double *v, int n)
   g_autofree double *s = g_memdup2 (v, n * sizeof (double));
   qsort (s, n, sizeof (double), compare_doubles);
   return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* Bytes this process has written through write(2) and friends so far
+ * (Linux's /proc/self/io "wchar"); -1 where that is not available. */
+static gint64
+bytes_written_by_process (void)
+{
+  g_autofree char *io = NULL;
+  if (!g_file_get_contents ("/proc/self/io", &io, NULL, NULL))
+    return -1;
+  const char *w = strstr (io, "wchar:");
+  return w ? g_ascii_strtoll (w + 6, NULL, 10) : -1;
+}
+
+static int
+page_size_of (const char *db)
+{
+  sqlite3 *conn = NULL;
+  sqlite3_stmt *st = NULL;
+  int size = 0;
+  if (sqlite3_open_v2 (db, &conn, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+      && sqlite3_prepare_v2 (conn, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW)
+    size = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  sqlite3_close (conn);
+  return size;
+}
+
+/* The recording's disk traffic without the recording.  For every segment
+ * the model steps, the traffic thread appends the recorded run's WAL bytes
+ * per segment as frames (a 24-byte header and a page, two writes, as
+ * SQLite writes them); each time the WAL holds MS_RECORDER_CHECKPOINT_PAGES
+ * frames it checkpoints as SQLite does with synchronous = NORMAL:
+ * fdatasync the WAL, copy the database's growth since the last checkpoint
+ * from the WAL into the database file, fdatasync that, start the WAL over.
+ * A last checkpoint when the run ends, as closing the recorder does.  Like
+ * the recorder's writer, it is a SCHED_BATCH thread. */
+typedef struct {
+  int wal, db;                    /* file descriptors */
+  int page_size;
+  double wal_bytes_per_segment;   /* written by the recording, minus the database's growth */
+  double db_bytes_per_segment;    /* the recorded database's size / segments */
+  int n_segments;
+  GMutex lock;
+  GCond stepped;
+  int segments_stepped;           /* under lock */
+  gboolean waiting;               /* under lock: the thread sleeps on stepped */
+} Traffic;
+
+static void
+checkpoint (Traffic *t, int wal_frames, double *db_owed, gint64 *db_pages, char *page)
+{
+  fdatasync (t->wal);
+  int frame = t->page_size + 24;
+  for (; *db_owed >= t->page_size; *db_owed -= t->page_size, (*db_pages)++)
+    {
+      off_t from = (off_t) (*db_pages % MAX (wal_frames, 1)) * frame + 24;
+      if (pread (t->wal, page, t->page_size, from) < 0
+          || pwrite (t->db, page, t->page_size, (off_t) *db_pages * t->page_size) < 0)
+        g_error ("traffic replay: %s", g_strerror (errno));
+    }
+  fdatasync (t->db);
+}
+
+static gpointer
+traffic_main (gpointer data)
+{
+  Traffic *t = data;
+  struct sched_param param = { 0 };
+  pthread_setschedparam (pthread_self (), SCHED_BATCH, &param);
+  int frame = t->page_size + 24, wal_frames = 0;
+  g_autofree char *page = g_malloc0 (frame);
+  double wal_owed = 0, db_owed = 0;
+  gint64 db_pages = 0;
+  for (int done = 0; done < t->n_segments;)
+    {
+      g_mutex_lock (&t->lock);
+      t->waiting = TRUE;
+      while (t->segments_stepped == done)
+        g_cond_wait (&t->stepped, &t->lock);
+      t->waiting = FALSE;
+      int stepped = t->segments_stepped;
+      g_mutex_unlock (&t->lock);
+      for (; done < stepped; done++)
+        {
+          wal_owed += t->wal_bytes_per_segment;
+          db_owed += t->db_bytes_per_segment;
+          for (; wal_owed >= frame; wal_owed -= frame)
+            {
+              off_t at = (off_t) wal_frames++ * frame;
+              if (pwrite (t->wal, page, 24, at) < 0 || pwrite (t->wal, page + 24, t->page_size, at + 24) < 0)
+                g_error ("traffic replay: %s", g_strerror (errno));
+              if (wal_frames == MS_RECORDER_CHECKPOINT_PAGES)
+                {
+                  checkpoint (t, wal_frames, &db_owed, &db_pages, page);
+                  wal_frames = 0;
+                }
+            }
+        }
+    }
+  checkpoint (t, wal_frames, &db_owed, &db_pages, page);
+  return NULL;
+}
+
+static void
+traffic_segment_stepped (int segments_done, int n_segments, gpointer data)
+{
+  Traffic *t = data;
+  g_mutex_lock (&t->lock);
+  t->segments_stepped = segments_done;
+  if (t->waiting)
+    g_cond_signal (&t->stepped);
+  g_mutex_unlock (&t->lock);
+}
+
+/* A plain run of @n tokens beside the traffic thread; the wall time until
+ * both are done. */
+static double
+run_with_traffic (MsModel *model, const int32_t *tokens, size_t n, int n_segments, const char *dir,
+                  int page_size, double wal_bytes_per_segment, double db_bytes_per_segment)
+{
+  g_autofree char *wal_path = g_build_filename (dir, "bench-record-traffic.wal", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "bench-record-traffic.db", NULL);
+  Traffic t = { .page_size = page_size, .wal_bytes_per_segment = wal_bytes_per_segment,
+                .db_bytes_per_segment = db_bytes_per_segment, .n_segments = n_segments };
+  t.wal = open (wal_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  t.db = open (db_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (t.wal < 0 || t.db < 0)
+    g_error ("%s: %s", dir, g_strerror (errno));
+  g_mutex_init (&t.lock);
+  g_cond_init (&t.stepped);
+  g_autoptr (MsSession) s = ms_session_new (model);
+  gint64 t0 = g_get_monotonic_time ();
+  GThread *thread = g_thread_new ("traffic", traffic_main, &t);
+  ms_session_run (s, tokens, n, 0, NULL, traffic_segment_stepped, &t, NULL, NULL);
+  g_thread_join (thread);
+  double wall = (g_get_monotonic_time () - t0) / 1e6;
+  close (t.wal), close (t.db);
+  g_unlink (wal_path), g_unlink (db_path);
+  g_mutex_clear (&t.lock);
+  g_cond_clear (&t.stepped);
+  return wall;
 }
 
 int
@@ -115,8 +273,10 @@ main (int argc, char **argv)
 
   g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
   g_autofree double *plain = g_new (double, repeats), *recorded = g_new (double, repeats);
+  g_autofree double *traffic = g_new (double, repeats);
   double plain_cpu = 0, recorded_cpu = 0, start_cost = G_MAXDOUBLE;
   off_t bytes = 0;
+  gint64 written = -1;
   for (int rep = 0; rep < repeats; rep++)
     {
       /* plain: the same steps, no observer */
@@ -132,6 +292,7 @@ main (int argc, char **argv)
         {
           g_unlink (db), g_unlink (wal), g_unlink (shm);
           MsRecordOptions opts = { "bench", 0, one, MS_ATTN_STORE_F16 };
+          gint64 w0 = bytes_written_by_process ();
           t0 = g_get_monotonic_time ();
           c0 = cpu_seconds ();
           if (!ms_record (db, model, input, &opts, 0, NULL, NULL, NULL, NULL, &error))
@@ -147,23 +308,37 @@ main (int argc, char **argv)
               recorded[rep] = wall;
               if (wall <= min_of (recorded, rep + 1))
                 recorded_cpu = cpu_seconds () - c0;
+              written = w0 < 0 ? -1 : bytes_written_by_process () - w0;
             }
         }
       bytes = file_size (db) + file_size (wal);
+
+      /* plain, beside a replay of the disk traffic the recording just made */
+      int page_size = page_size_of (db);
+      traffic[rep] = written < 0 || page_size <= 0
+                         ? 0
+                         : run_with_traffic (model, tokens, n, n_segments, argv[3], page_size,
+                                             (double) (written - bytes) / n_segments, (double) bytes / n_segments);
     }
 
   double p_min = min_of (plain, repeats), r_min = min_of (recorded, repeats);
   double p_med = median_of (plain, repeats), r_med = median_of (recorded, repeats);
-  g_autofree double *ratio = g_new (double, repeats);
+  g_autofree double *ratio = g_new (double, repeats), *traffic_ratio = g_new (double, repeats);
   for (int i = 0; i < repeats; i++)
-    ratio[i] = recorded[i] / plain[i];
+    {
+      ratio[i] = recorded[i] / plain[i];
+      traffic_ratio[i] = traffic[i] / plain[i];
+    }
   printf ("{\"model\": \"%s\", \"arch\": \"%s\", \"threads\": %d, \"segments\": %d, \"repeats\": %d, "
           "\"plain_s\": %.4f, \"recorded_s\": %.4f, \"overhead\": %.4f, \"plain_median_s\": %.4f, "
           "\"recorded_median_s\": %.4f, \"overhead_of_medians\": %.4f, \"overhead_paired_median\": %.4f, "
           "\"plain_cpu_s\": %.4f, "
-          "\"recorded_cpu_s\": %.4f, \"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f}\n",
+          "\"recorded_cpu_s\": %.4f, \"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f, "
+          "\"written_bytes_per_segment\": %.0f, \"traffic_s\": %.4f, \"traffic_overhead_paired_median\": %.4f}\n",
           argv[1], ms_arch_name (c->arch), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
-          r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, plain_cpu, recorded_cpu, start_cost, (double) bytes / n_segments);
+          r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, plain_cpu, recorded_cpu, start_cost,
+          (double) bytes / n_segments, (double) written / n_segments, min_of (traffic, repeats),
+          written < 0 ? 0.0 : median_of (traffic_ratio, repeats) - 1.0);
   g_unlink (input);
   return 0;
 }
