@@ -22,9 +22,12 @@
 
 G_BEGIN_DECLS
 
-/* The recorder checkpoints its WAL (copies it into the database file, then
- * syncs both: the price of synchronous = NORMAL) each time the WAL holds
- * this many pages.  A reader may therefore see a WAL of about this size. */
+/* The recorder checkpoints its WAL each time it holds this many pages
+ * (2 MiB with the 8 KiB pages of new files; more while a reader holds an
+ * older snapshot).  With synchronous = NORMAL a checkpoint syncs the WAL,
+ * copies it into the database file and syncs that; the next commit starts
+ * the WAL over with a new header, synced too.  A plain integer literal:
+ * the recorder pastes it into a PRAGMA. */
 #define MS_RECORDER_CHECKPOINT_PAGES 256
 
 typedef enum { MS_ATTN_STORE_F16, MS_ATTN_STORE_F32, MS_ATTN_STORE_NONE } MsAttnStore;
