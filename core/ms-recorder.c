@@ -265,8 +265,8 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
       return FALSE;
     }
 
-  /* Checkpoint (copy the WAL into the file, with an fsync) every
-   * MS_RECORDER_CHECKPOINT_PAGES = 256 pages:
+  /* Checkpoint (copy the WAL into the file, with the syncs ms-recorder.h
+   * lists) every MS_RECORDER_CHECKPOINT_PAGES = 256 pages:
    * 2 MiB of log with the 8 KiB pages of new files (1 MiB in files from
    * schema 1, 4 MiB in those made with 16 KiB pages), about 14 small-RMT
    * segments of 18.7 pages (512 pages made no difference to the writer;
