@@ -17,7 +17,7 @@
  *
  * Keys without index B-trees.  Every B-tree a transaction touches costs at
  * least one rewritten page in the WAL, and a recorder commits one
- * transaction per segment (small RMT: ~5 pages of attention).  So:
+ * transaction per segment (small RMT: ~82 KB of attention).  So:
  *   segments.id = run_id · 2^32 + idx     (MS_DB_SEGMENT_KEY)
  *   memory.id   = run_id · 2^32 + segment + 1
  * are the rowids themselves (CHECK constraints hold them to it), and a
@@ -25,10 +25,11 @@
  * attention.id = attn_first (one transaction inserts them in a row).
  * The per-slot retention is one row per segment, not K.  A run's progress
  * is its last committed segment (MS_DB_SEGMENTS_DONE), not a counter that
- * every commit rewrote.  A small-RMT segment now appends 11.6 pages of
- * 16 KiB to the WAL, 18.7 with schema 2 (strace of 1,000 segments): the new
- * attention and memory leaves, their parents, the segments leaf and page 1.
- * New files have 8 KiB pages since (ms_db_open): 18.7 pages, 153 KB.
+ * every commit rewrote.  What a small-RMT segment appends to the WAL
+ * (strace of 1,000 segments): with 16 KiB pages 11.6 pages (190 KB),
+ * against 18.7 (306 KB) with schema 2: the new attention and memory
+ * leaves, their parents, the segments leaf and page 1.  New files have
+ * 8 KiB pages since (ms_db_open): 18.7 pages of 8 KiB (153 KB).
  *
  * History: version 1 also kept the session state of the last segment in
  * runs.resume_state, rewritten at every segment; version 2 dropped it (a run

@@ -26,6 +26,7 @@
  */
 #include "ms-parallel.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sched.h>
 #include <stdint.h>
@@ -222,4 +223,13 @@ ms_parallel_for (int n_items, MsParallelFunc func, gpointer data)
   while (atomic_load (&pool.items_done) < n_items)
     CPU_RELAX ();
   g_mutex_unlock (&pool.job_lock);
+}
+
+void
+ms_parallel_become_background_thread (void)
+{
+#ifdef SCHED_BATCH
+  struct sched_param param = { 0 };
+  pthread_setschedparam (pthread_self (), SCHED_BATCH, &param);
+#endif
 }

@@ -35,4 +35,12 @@ typedef void (*MsParallelFunc) (int item, gpointer data);
  * run on the calling thread alone. */
 void ms_parallel_for (int n_items, MsParallelFunc func, gpointer data);
 
+/* Makes the calling thread background work beside the kernels' threads:
+ * on Linux a SCHED_BATCH thread (the same share of the CPU, no privileges
+ * needed), which does not preempt them when it wakes, only at the
+ * scheduler's tick or when they wait; a worker preempted in the middle of
+ * its item holds up the whole kernel.  Best effort: elsewhere it does
+ * nothing. */
+void ms_parallel_become_background_thread (void);
+
 G_END_DECLS

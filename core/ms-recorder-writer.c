@@ -10,10 +10,9 @@
 #include "ms-db.h"
 #include "ms-error.h"
 #include "ms-half.h"
+#include "ms-parallel.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -181,8 +180,6 @@ create_run (Recorder *r)
   return TRUE;
 }
 
-/* Looks up @run_id for resuming: checks the files against it and returns
- * its stored settings. */
 gboolean
 ms_recorder_load_run_for_resume (Recorder *r, MsModel *model, const char *input_path, gint64 run_id,
                                  int *segment_len, int *n_segments, int *segments_done, GError **error)
@@ -396,22 +393,6 @@ write_segment (Recorder *r, const SegmentRecord *rec)
   return FALSE;
 }
 
-/* The writer is background work: as a SCHED_BATCH thread (Linux; same
- * share of the CPU, no privileges needed) it does not preempt the model's
- * threads when a record wakes it, only at the scheduler's tick or when
- * they wait.  A kernel worker preempted in the middle of its item stalls
- * the whole parallel kernel.  Small RMT on two kernel threads, paired-median
- * overhead over two rounds of 9 (bench-record, 400 segments): 26.1% and
- * 28.9% as a batch thread, against 28.8% and 31.2% as a normal one. */
-static void
-become_background_thread (void)
-{
-#ifdef SCHED_BATCH
-  struct sched_param param = { 0 };
-  pthread_setschedparam (pthread_self (), SCHED_BATCH, &param);   /* best effort */
-#endif
-}
-
 /* Writes stepped records in order until the end-of-run record; after a
  * failure it only hands records back, so the stepping thread never waits
  * forever. */
@@ -419,7 +400,11 @@ gpointer
 ms_recorder_writer_main (gpointer recorder)
 {
   Recorder *r = recorder;
-  become_background_thread ();
+  /* A record waking the writer does not preempt the model's threads.
+   * Small RMT on two kernel threads, paired-median overhead over two
+   * rounds of 9 (bench-record, 400 segments): 26.1% and 28.9% as a
+   * background thread, against 28.8% and 31.2% as a normal one. */
+  ms_parallel_become_background_thread ();
   if (r->create.model && !create_run (r))
     g_atomic_int_set (&r->failed, 1);
   for (;;)

@@ -8,17 +8,19 @@
  * turns each into one transaction: the f16 conversion, the derived
  * retention (computed from the same observations, so analysis never
  * re-reads BLOBs) and every SQLite insert happen there, beside the next
- * segment's inference.  A new run is
- * created by the writer too, before its first segment, so hashing the
- * model and input files (GLib's SHA-256 here: 13 and 34 ms for the small
- * benchmark models, 1.0 and 1.6 s for the paper-size ones of 152 and
- * 206 MB) overlaps the first segments, as many as there are records.  The
- * files are hashed a little after they were read, as they always were
- * (now up to that long after).  A fixed set of
- * records circulates between two queues (RECORDS_BUDGET), so memory stays
- * constant and the model never runs more than that far ahead of the
- * database; a killed process loses only segments that were never
- * committed, which resuming steps again. */
+ * segment's inference.
+ *
+ * A new run is created by the writer too, before its first segment, so
+ * hashing the model and input files (GLib's SHA-256 here: 13 and 34 ms
+ * for the small benchmark models, 1.0 and 1.6 s for the paper-size ones of
+ * 152 and 206 MB) overlaps the first segments, as many as there are
+ * records.  The files are hashed a little after they were read, as they
+ * always were (now up to that long after).
+ *
+ * A fixed set of records circulates between two queues (RECORDS_BUDGET),
+ * so memory stays constant and the model never runs more than that far
+ * ahead of the database; a killed process loses only segments that were
+ * never committed, which resuming steps again. */
 #include "ms-recorder-private.h"
 #include "ms-db.h"
 #include "ms-error.h"
@@ -250,10 +252,16 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
   g_autofree int32_t *tokens = ms_text_load_tokens (input_path, &n_tokens, error);
   if (!tokens)
     return FALSE;
-  if (opts->segment_len < 0 || opts->segment_len > c->segment_len || opts->max_segments < 0)
+  if (opts->segment_len < 0 || opts->segment_len > c->segment_len)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "segment length %d is outside 1..%d, the segment_len of %s",
                    opts->segment_len, c->segment_len, ms_model_get_path (model));
+      return FALSE;
+    }
+  if (opts->max_segments < 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "at most %d segments: the limit must be 0 (none) or more",
+                   opts->max_segments);
       return FALSE;
     }
 

@@ -31,8 +31,6 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <pthread.h>
-#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,16 +201,11 @@ checkpoint (Traffic *t)
   t->wal_frames = 0;
 }
 
-/* Like the recorder's writer (ms-recorder-writer.c), a SCHED_BATCH thread
- * where there is one. */
 static gpointer
 traffic_main (gpointer data)
 {
   Traffic *t = data;
-#ifdef SCHED_BATCH
-  struct sched_param param = { 0 };
-  pthread_setschedparam (pthread_self (), SCHED_BATCH, &param);   /* best effort */
-#endif
+  ms_parallel_become_background_thread ();   /* as the recorder's writer */
   double wal_bytes_owed = 0;
   int frame_bytes = WAL_FRAME_HEADER_BYTES + t->page_size;
   for (int done = 0; done < t->n_segments;)
