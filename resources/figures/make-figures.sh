@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the README's copy-task figures from the shipped trained models:
+# Regenerates the copy-task figures (tests/reference/README.md) from the shipped trained models:
 # records copy-memformer and copy-rmt on resources/inputs/copy-demo.txt and
 # exports the retention, provenance and slot-type comparisons (Memformer =
 # run A, left; RMT = run B, right) as PNG at the double-column preset.

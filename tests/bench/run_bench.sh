@@ -7,7 +7,7 @@
 #
 #   --quick          tiny token counts, one repeat: a smoke check of the
 #                    whole pipeline in well under a minute
-#   --out FILE       the Markdown report (default tests/bench/results.md)
+#   --out FILE       the Markdown report (default $BUILD_DIR/bench-results.md)
 #   --repeats N      throughput runs per (model, threads, impl); the report
 #                    takes the fastest (default 5)
 #   --coretype NAME  export OPENBLAS_CORETYPE=NAME for every run (C and
@@ -40,7 +40,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
 MODELS=${MODELS_DIR:-$BUILD/bench-models}
 PY=${PYTHON:-/usr/bin/python3}
-OUT=$HERE/results.md
+OUT=$BUILD/bench-results.md
 QUICK=0
 REPEATS=5
 RSS=1

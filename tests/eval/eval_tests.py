@@ -166,7 +166,7 @@ DEMO_INSTANCES = {"copy": 2, "recall": 1}
 
 def demo_inputs(a):
     """resources/inputs/{copy,recall}-demo.txt are the first 2 (copy) and 1 (recall) instances of the seed-2026
-    streams at L = 8, back to back (README)."""
+    streams at L = 8, back to back (tests/reference/README.md)."""
     import tasks
     for task, n in DEMO_INSTANCES.items():
         with open(os.path.join(a.inputs, f"{task}-demo.txt"), "rb") as f:
