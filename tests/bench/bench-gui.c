@@ -1,37 +1,64 @@
-/* bench-gui.c — how fluid the workbench is on a long run (issue 4: a
- * recording of 10,000 segments × 64 slots; first paint of the retention
- * view at most 1 s after opening, redraw on hover at most 16 ms).
+/* bench-gui.c — how fluid the workbench is on long runs: one view of one
+ * 12,600-segment run (first paint, hover, zoom, pan), then the whole window
+ * comparing two such runs while it switches through every view and steps
+ * through segments (issue 20: every main-thread frame under 16 ms, peak RSS
+ * under 500 MB).
  *
- *   xvfb-run -a env GSK_RENDERER=cairo bench-gui [--segments N] [--slots K] [--frames F] [--dir DIR]
+ *   xvfb-run -a env GSK_RENDERER=cairo GTK_A11Y=none bench-gui [--segments N] [--slots K] [--frames F]
+ *                                                      [--steps T] [--dir DIR] [--compare-only]
  *
- * Writes a random, untrained RMT model with K memory slots (d 16, 1 layer,
- * segment_len 4) and a pseudo-random input of N segments, records it with
- * ms_record (attention not stored; retention is), then, in a window of
- * 1280 × 720 showing a MemscopeFigureView:
+ * Writes two random, untrained RMT models with K memory slots (d 16, 1
+ * layer, 2 heads, segment_len 4; seeds differ) and a pseudo-random input of
+ * N segments, and records each into its own recording with ms_record
+ * (attention stored as f16, so the reader and writer views have data).
+ * With --dir, recordings already there with N committed segments are
+ * reused.
+ *
+ * Single view (a 1280 × 720 window showing one MemscopeFigureView of run A):
  *   open_to_first_paint_ms  from opening the recording (ms_recording_open)
  *                           to the end of the first frame that drew its
- *                           retention view (load + figure + cell image +
- *                           paint), measured with the frame clock;
+ *                           retention view, measured with the frame clock;
  *   hover_*                 F simulated hovers at different cells: the
  *                           tooltip text (hit-test + lookup) and the frame
  *                           that redraws the view (before-paint → after-paint);
  *   zoom_redraw_*           F zoom steps (in ×1.5 four times, out four times,
- *                           around different segments): the frame that rebuilds
- *                           the figure of the new window and draws it;
+ *                           around different segments): the frame that draws
+ *                           the figure of the new window;
  *   pan_redraw_*            F pans of a 1,000-segment window by 5% each;
  *   figure_draw_ms          ms_view_figure_draw alone into an image surface
- *                           of the view's size (what the view's cairo node
- *                           costs without GTK).
- * Prints one JSON line.  A benchmark, never a test: nothing here fails on time.
+ *                           of the view's size.
+ *
+ * Compare (a MemscopeWindow of 1280 × 860 opening both recordings, which
+ * puts it in Compare): for every view in the switcher's order, the view is
+ * made visible (win.view) and then stepped T segments (win.next); one JSON
+ * line per view with
+ *   switch_ready_ms         from the action to the end of the first frame
+ *                           that shows the view's data;
+ *   step_ready_ms_*         the same for each step;
+ *   slot_ready_ms_max       the same for selecting slot 1 (win.slot) and
+ *                           clearing the selection again;
+ *   frame_ms_*              main-thread frame time (frame clock before-paint
+ *                           → after-paint) of every frame in the view's phase;
+ *   stall_ms_max            the longest stretch the main thread spent
+ *                           between two polls of its main loop (any work,
+ *                           inside a frame or not);
+ *   peak_rss_mb             getrusage ru_maxrss at the end of the phase (the
+ *                           process's peak so far), rss_mb the resident size
+ *                           then.
+ * Prints JSON lines.  A benchmark, never a test: nothing here fails on time.
  */
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include "memscope-application.h"
 #include "memscope-figure-view.h"
 #include "memscope-run.h"
+#include "memscope-window.h"
 #include "ms-recorder.h"
 #include "ms-safetensors.h"
 
@@ -45,6 +72,8 @@ compare_doubles (const void *a, const void *b)
 static double
 median (double *v, int n)
 {
+  if (n == 0)
+    return NAN;
   qsort (v, n, sizeof *v, compare_doubles);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -52,18 +81,39 @@ median (double *v, int n)
 static double
 max_of (const double *v, int n)
 {
-  double m = v[0];
+  double m = n ? v[0] : NAN;
   for (int i = 1; i < n; i++)
     m = MAX (m, v[i]);
   return m;
 }
 
-/* A random RMT (GPT-2 layout) with @slots memory rows. */
+static double
+peak_rss_mb (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;   /* kilobytes on Linux */
+}
+
+static double
+rss_mb (void)
+{
+  long pages = 0, resident = 0;
+  FILE *f = fopen ("/proc/self/statm", "r");
+  if (!f)
+    return NAN;
+  if (fscanf (f, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  fclose (f);
+  return resident * (double) sysconf (_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+/* A random RMT (GPT-2 layout) with @slots memory rows, drawn from @seed. */
 static gboolean
-write_model (const char *path, int slots, GError **error)
+write_model (const char *path, int slots, guint32 seed, GError **error)
 {
   const int d = 16, ff = 32, L = 4, V = 256, P = 2 * slots + L;
-  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   struct { const char *name; int rows, cols; double scale, offset; } spec[] = {
     { "transformer.wte.weight", V, d, 0.1, 0 },        { "transformer.wpe.weight", P, d, 0.1, 0 },
     { "memory", slots, d, 1.0, 0 },
@@ -98,10 +148,11 @@ write_model (const char *path, int slots, GError **error)
   return ok;
 }
 
-/* ---- frames ---- */
+/* ---- frames and stalls ---- */
 
 static gint64 paint_start, paint_end;
 static gboolean painted;
+static GArray *frame_ms;    /* double: frames of the current phase, when not NULL */
 
 static void
 on_before_paint (GdkFrameClock *clock, gpointer data)
@@ -114,6 +165,11 @@ on_after_paint (GdkFrameClock *clock, gpointer data)
 {
   paint_end = g_get_monotonic_time ();
   painted = TRUE;
+  if (frame_ms)
+    {
+      double ms = (paint_end - paint_start) / 1e3;
+      g_array_append_val (frame_ms, ms);
+    }
 }
 
 static void
@@ -124,55 +180,62 @@ wait_for_paint (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
-int
-main (int argc, char **argv)
-{
-  int segments = 10000, slots = 64, frames = 120;
-  g_autofree char *dir = NULL;
-  GOptionEntry entries[] = {
-    { "segments", 0, 0, G_OPTION_ARG_INT, &segments, "Segments to record (10000)", "N" },
-    { "slots", 0, 0, G_OPTION_ARG_INT, &slots, "Memory slots (64)", "K" },
-    { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Hover redraws to time (120)", "F" },
-    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Where to write the model, input and recording (a temporary folder)", "DIR" },
-    G_OPTION_ENTRY_NULL,
-  };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("— time the workbench on a long recording");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || segments < 2 || slots < 1 || frames < 1)
-    {
-      fprintf (stderr, "bench-gui: %s\n", error ? error->message : "bad --segments, --slots or --frames");
-      return 2;
-    }
-  if (!dir)
-    dir = g_dir_make_tmp ("memscope-bench-gui-XXXXXX", NULL);
-  g_mkdir_with_parents (dir, 0755);
-  g_autofree char *model_path = g_build_filename (dir, "bench-gui-rmt.safetensors", NULL);
-  g_autofree char *input_path = g_build_filename (dir, "bench-gui-input.txt", NULL);
-  g_autofree char *db_path = g_build_filename (dir, "bench-gui.sqlite", NULL);
-  g_unlink (db_path);
+/* The main thread's busy stretches: from one return of the main loop's
+ * poll to its next call. */
+static GPollFunc default_poll;
+static gint64 poll_returned;
+static double stall_ms_max;
 
-  /* the recording */
-  if (!write_model (model_path, slots, &error))
+static gint
+timed_poll (GPollFD *fds, guint n_fds, gint timeout)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (poll_returned)
+    stall_ms_max = MAX (stall_ms_max, (now - poll_returned) / 1e3);
+  gint r = default_poll (fds, n_fds, timeout);
+  poll_returned = g_get_monotonic_time ();
+  return r;
+}
+
+/* ---- the recordings ---- */
+
+/* Records @model_path over @input_path into @db_path, or reuses what is
+ * there when it already holds a run of @segments committed segments.
+ * Returns the run id; *@record_s is 0 when reused. */
+static gint64
+record_run (const char *db_path, const char *model_path, const char *input_path, int slots, guint32 seed,
+            int segments, double *record_s)
+{
+  g_autoptr (GError) error = NULL;
+  *record_s = 0;
+  if (g_file_test (db_path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr (MsRecording) rec = ms_recording_open (db_path, NULL);
+      g_autoptr (GPtrArray) runs = rec ? ms_recording_list_runs (rec, NULL) : NULL;
+      if (runs && runs->len == 1 && ((MsRunInfo *) runs->pdata[0])->segments_done == segments
+          && ((MsRunInfo *) runs->pdata[0])->config.n_slots == slots)
+        return ((MsRunInfo *) runs->pdata[0])->id;
+      g_unlink (db_path);
+    }
+  if (!write_model (model_path, slots, seed, &error))
     g_error ("%s", error->message);
-  GString *text = g_string_new (NULL);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
-  while (text->len < (gsize) segments * 4)
-    g_string_append_c (text, "etaoin shrdlu\n"[g_rand_int_range (rand, 0, 14)]);
-  if (!g_file_set_contents (input_path, text->str, segments * 4, &error))
-    g_error ("%s", error->message);
-  g_string_free (text, TRUE);
   g_autoptr (MsModel) model = ms_model_load (model_path, &error);
   if (!model)
     g_error ("%s", error->message);
-  MsRecordOptions opts = { .name = "bench-gui", .attn = MS_ATTN_STORE_NONE };
+  MsRecordOptions opts = { .name = seed == 7 ? "bench-gui-a" : "bench-gui-b", .attn = MS_ATTN_STORE_F16 };
   gint64 run_id = 0, t = g_get_monotonic_time ();
   if (!ms_record (db_path, model, input_path, &opts, 0, NULL, NULL, NULL, &run_id, &error))
     g_error ("%s", error->message);
-  double record_s = (g_get_monotonic_time () - t) / 1e6;
+  *record_s = (g_get_monotonic_time () - t) / 1e6;
+  return run_id;
+}
 
-  /* the window, mapped and painted before the recording is opened */
-  gtk_init ();
+/* ---- one view of one run ---- */
+
+static void
+bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, int frames, double record_s)
+{
+  g_autoptr (GError) error = NULL;
   GtkWidget *window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
   GtkWidget *view = memscope_figure_view_new (MS_VIEW_RETENTION);
@@ -181,13 +244,13 @@ main (int argc, char **argv)
   while (!gtk_widget_get_mapped (view) || !gtk_widget_get_frame_clock (view))
     g_main_context_iteration (NULL, TRUE);
   GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
-  g_signal_connect (clock, "before-paint", G_CALLBACK (on_before_paint), NULL);
-  g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
+  gulong before_id = g_signal_connect (clock, "before-paint", G_CALLBACK (on_before_paint), NULL);
+  gulong after_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
   gtk_widget_queue_draw (view);
   wait_for_paint ();
 
   /* open → first paint */
-  t = g_get_monotonic_time ();
+  gint64 t = g_get_monotonic_time ();
   g_autoptr (MsRecording) rec = ms_recording_open (db_path, &error);
   g_autoptr (MsRunInfo) info = rec ? ms_recording_get_run (rec, run_id, &error) : NULL;
   if (!info)
@@ -219,8 +282,7 @@ main (int argc, char **argv)
       wait_for_paint ();
       redraw_ms[i] = (paint_end - paint_start) / 1e3;
     }
-  /* zoom and pan: each frame rebuilds the figure of the window from the
-   * loaded data (no reading of the recording) */
+  /* zoom and pan: each frame shows the figure of the new window */
   MemscopeFigureView *fv = MEMSCOPE_FIGURE_VIEW (view);
   double *zoom_ms = g_new (double, frames), *pan_ms = g_new (double, frames);
   for (int i = 0; i < frames; i++)
@@ -264,6 +326,7 @@ main (int argc, char **argv)
           median (redraw_ms, frames), max_of (redraw_ms, frames), median (zoom_ms, frames), max_of (zoom_ms, frames),
           median (pan_ms, frames), max_of (pan_ms, frames), median (draw_ms, frames), frames,
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
+  fflush (stdout);
   g_free (draw_ms);
   g_free (zoom_ms);
   g_free (pan_ms);
@@ -271,6 +334,162 @@ main (int argc, char **argv)
   g_free (redraw_ms);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
+  g_signal_handler_disconnect (clock, before_id);
+  g_signal_handler_disconnect (clock, after_id);
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- the window comparing two runs ---- */
+
+static MemscopeWindow *win;
+
+/* After an action: iterates until the visible view shows its data in a
+ * finished frame.  Returns the milliseconds from @since. */
+static double
+wait_for_data (gint64 since)
+{
+  wait_for_paint ();
+  return (paint_end - since) / 1e3;
+}
+
+static void
+activate (const char *name, GVariant *param)
+{
+  g_action_group_activate_action (G_ACTION_GROUP (win), name, param);
+}
+
+static void
+bench_compare (const char *path_a, const char *path_b, int steps)
+{
+  MemscopeApplication *app = memscope_application_new (G_APPLICATION_NON_UNIQUE);
+  g_autoptr (GError) error = NULL;
+  if (!g_application_register (G_APPLICATION (app), NULL, &error))
+    g_error ("cannot register the application: %s", error->message);
+  g_application_hold (G_APPLICATION (app));
+  win = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  while (!gtk_widget_get_mapped (GTK_WIDGET (win)) || !gtk_widget_get_frame_clock (GTK_WIDGET (win)))
+    g_main_context_iteration (NULL, TRUE);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (win));
+  g_signal_connect (clock, "before-paint", G_CALLBACK (on_before_paint), NULL);
+  g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (win));
+  wait_for_paint ();
+  default_poll = g_main_context_get_poll_func (NULL);
+  g_main_context_set_poll_func (NULL, timed_poll);
+
+  /* opening both recordings puts the window in Compare on retention */
+  frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  stall_ms_max = 0;
+  GFile *files[2] = { g_file_new_for_path (path_a), g_file_new_for_path (path_b) };
+  gint64 t = g_get_monotonic_time ();
+  memscope_window_open_files (win, files, 2);
+  double open_ms = wait_for_data (t);
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+  if (!memscope_window_get_compare (win) || memscope_window_get_error (win))
+    g_error ("the window does not compare the two runs: %s", memscope_window_get_error (win));
+  printf ("{\"bench\": \"gui-compare\", \"view\": \"open\", \"segments\": %d, \"ready_ms\": %.1f, "
+          "\"frame_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
+          memscope_window_get_n_segments (win), open_ms, max_of ((double *) frame_ms->data, frame_ms->len),
+          stall_ms_max, peak_rss_mb (), rss_mb ());
+  fflush (stdout);
+
+  static const char *views[] = { "retention", "provenance", "types", "nll", "read", "write", "similarity" };
+  int mid = memscope_window_get_n_segments (win) / 2;
+  activate ("segment", g_variant_new_int32 (mid));
+  wait_for_data (g_get_monotonic_time ());
+  for (guint v = 0; v < G_N_ELEMENTS (views); v++)
+    {
+      g_array_set_size (frame_ms, 0);
+      stall_ms_max = 0;
+      t = g_get_monotonic_time ();
+      activate ("view", g_variant_new_string (views[v]));
+      double switch_ms = wait_for_data (t);
+      double *step_ms = g_new (double, MAX (steps, 1));
+      for (int i = 0; i < steps; i++)
+        {
+          t = g_get_monotonic_time ();
+          activate ("next", NULL);
+          step_ms[i] = wait_for_data (t);
+        }
+      double slot_ms = 0;
+      for (int slot = 1; slot >= -1; slot -= 2)
+        {
+          t = g_get_monotonic_time ();
+          activate ("slot", g_variant_new_int32 (slot));
+          slot_ms = MAX (slot_ms, wait_for_data (t));
+        }
+      g_autoptr (GError) shown = NULL;
+      gboolean has_figure = memscope_figure_view_update (memscope_window_get_visible_view (win), &shown);
+      double *f = (double *) frame_ms->data;
+      int n = (int) frame_ms->len;
+      double fmax = max_of (f, n);
+      printf ("{\"bench\": \"gui-compare\", \"view\": \"%s\", \"figure\": %s, \"switch_ready_ms\": %.1f, "
+              "\"step_ready_ms_median\": %.1f, \"step_ready_ms_max\": %.1f, \"slot_ready_ms_max\": %.1f, \"frames\": %d, "
+              "\"frame_ms_median\": %.2f, \"frame_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"peak_rss_mb\": %.1f, "
+              "\"rss_mb\": %.1f}\n",
+              views[v], has_figure ? "true" : "false", switch_ms, median (step_ms, steps), max_of (step_ms, steps),
+              slot_ms, n, median (f, n), fmax, stall_ms_max, peak_rss_mb (), rss_mb ());
+      fflush (stdout);
+      g_free (step_ms);
+    }
+  g_main_context_set_poll_func (NULL, default_poll);
+  g_clear_pointer (&frame_ms, g_array_unref);
+  gtk_window_destroy (GTK_WINDOW (win));
+  g_application_release (G_APPLICATION (app));
+  g_object_unref (app);
+}
+
+int
+main (int argc, char **argv)
+{
+  int segments = 12600, slots = 16, frames = 120, steps = 5;
+  gboolean compare_only = FALSE;
+  g_autofree char *dir = NULL;
+  GOptionEntry entries[] = {
+    { "segments", 0, 0, G_OPTION_ARG_INT, &segments, "Segments to record per run (12600)", "N" },
+    { "slots", 0, 0, G_OPTION_ARG_INT, &slots, "Memory slots (16)", "K" },
+    { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Hover, zoom and pan redraws to time (120)", "F" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Segments to step through in each compared view (5)", "T" },
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
+      "Where to write the models, input and recordings, reusing recordings already there (a temporary folder)",
+      "DIR" },
+    { "compare-only", 0, 0, G_OPTION_ARG_NONE, &compare_only, "Skip the single-view measurements", NULL },
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("— time the workbench on long recordings");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || segments < 2 || slots < 1 || frames < 1 || steps < 0)
+    {
+      fprintf (stderr, "bench-gui: %s\n", error ? error->message : "bad --segments, --slots, --frames or --steps");
+      return 2;
+    }
+  if (!dir)
+    dir = g_dir_make_tmp ("memscope-bench-gui-XXXXXX", NULL);
+  g_mkdir_with_parents (dir, 0755);
+  g_autofree char *input_path = g_build_filename (dir, "bench-gui-input.txt", NULL);
+  g_autofree char *model_a = g_build_filename (dir, "bench-gui-rmt-a.safetensors", NULL);
+  g_autofree char *model_b = g_build_filename (dir, "bench-gui-rmt-b.safetensors", NULL);
+  g_autofree char *db_a = g_build_filename (dir, "bench-gui-a.sqlite", NULL);
+  g_autofree char *db_b = g_build_filename (dir, "bench-gui-b.sqlite", NULL);
+
+  GString *text = g_string_new (NULL);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  while (text->len < (gsize) segments * 4)
+    g_string_append_c (text, "etaoin shrdlu\n"[g_rand_int_range (rand, 0, 14)]);
+  if (!g_file_set_contents (input_path, text->str, segments * 4, &error))
+    g_error ("%s", error->message);
+  g_string_free (text, TRUE);
+  double record_a, record_b;
+  gint64 run_a = record_run (db_a, model_a, input_path, slots, 7, segments, &record_a);
+  record_run (db_b, model_b, input_path, slots, 8, segments, &record_b);
+
+  gtk_init ();
+  if (!compare_only)
+    bench_single_view (db_a, run_a, segments, slots, frames, record_a);
+  bench_compare (db_a, db_b, steps);
   return 0;
 }
