@@ -3,8 +3,8 @@
  *
  * Every projection of both engines multiplies a few dozen to a few hundred
  * activation rows by a fixed weight matrix.  cblas_sgemm copies ("packs")
- * the weight into its kernel's panel layout on every call, 14–16% of a
- * profile of either engine, and its blocking is tuned for large squares.
+ * the weight into its kernel's panel layout on every call, and its blocking
+ * is tuned for large squares.
  * Here the weight is packed once, when the model loads, into panels of 32
  * columns (row k of panel q holds W[k, 32q .. 32q+31], zero-padded past the
  * last column, each panel 64-byte aligned), and an AVX-512 micro-kernel
@@ -12,12 +12,8 @@
  * (each activation is broadcast straight from its row, so they are not
  * packed either).  The reduction dimension is cut into blocks of KC rows
  * so a panel's block stays in L1 while it meets every row block.
- *
- * Measured against cblas_sgemm (OpenBLAS 0.3.21, SkylakeX kernels, bias
- * broadcast included on both sides, one thread) at the engines' shapes
- * (tests/bench/bench-gemm): 1.18–1.67× at the small benchmark config,
- * 1.08–1.52× at the paper config, least (1.08–1.19×) for the feed-forward
- * products with 2,048 columns or inputs.
+ * tests/bench/bench-gemm compares it with cblas_sgemm at the engines'
+ * shapes; the results are in tests/bench/README.md.
  *
  * Packing is used with the other AVX-512 kernels (ms_avx512_kernels: the
  * CPU has AVX-512F and MEMSCOPE_AVX512 is not "off"); otherwise weights
@@ -100,8 +96,7 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
     {
       /* y's lines are written only at the end: ask for them now, so the 24
        * stores do not all miss at once (in a model run y has often left the
-       * caches; paper configs: 9 of 12 alternating bench-core pairs faster,
-       * median +2.4%) */
+       * caches) */
 #pragma GCC unroll 16
       for (int r = 0; r < rows; r++)
         {
@@ -125,12 +120,7 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
     }
   /* Spread out, not one row per step at the start: a burst of misses to
    * memory fills the core's line-fill buffers and stalls the FMAs behind
-   * it.  bench-gemm --cold (weights read from memory, as in a model run),
-   * one thread: the paper products of 128 and 192 rows 138–152 → 146–158
-   * GFLOP/s, the Memformer writer's 32-row one 108 → 126, the small ones
-   * of 64 and 96 rows 99–137 → 128–150; with the weights in the caches,
-   * the same within ±5%.  (Counting down to the next row instead of
-   * k % every measured 1–3% slower, in bench-gemm --cold.) */
+   * it (bench-gemm --cold shows the difference; tests/bench/README.md). */
   int every = n_pf > 0 ? MAX (1, kc / n_pf) : kc + 1;
   for (int k = 0; k < kc; k++)
     {
@@ -179,24 +169,15 @@ tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int 
  * part of y stays in L2 (Y_GROUP_BYTES); within a group, k blocks are
  * outermost, so a panel's block stays in L1 while it meets every row tile
  * and an activation block in L2 while it meets every panel of the group.
- * Measured (bench-gemm, paper shapes, against k blocks outermost over all
- * panels): groups of 384 KiB of y gained 1–2% on the products with 1,536
- * and 2,048 columns and the same on 2,048 inputs; panels outermost
- * (groups of one) gained 2–3% on 2,048 columns but lost 4–5% on 2,048
- * inputs, re-reading x for every panel.
+ * Panels outermost (groups of one) would re-read x for every panel, which
+ * costs on products with many inputs.
  *
  * Each block of B is fetched into L2 while the block before it is being
- * used (prefetcht1, the rows spread over the row tiles).  In a model run
- * the weights come from memory, not from the caches a repeated product
- * leaves them in: without the prefetch a paper-RMT segment took ~16%
- * longer than the sum of its parts timed alone (bench-gemm and
- * microbenchmarks, an estimate), and the prefetch made the whole
- * model 7–9% (RMT) and 8–16% (Memformer) faster on one thread (bench-core,
- * alternating runs); fetching the whole next block from the first tile
- * gained less (1–8%), into L1 the same as into L2.  Spreading each tile's
- * share over its reduction steps (micro_tile) made the paper Memformer
- * 7–13% faster on one thread (3 alternating bench-core pairs) and the
- * paper RMT 5–7% (4 of 5 pairs; the fifth the same). */
+ * used (prefetcht1, the rows spread over the row tiles and, within a
+ * tile, over its reduction steps: micro_tile).  In a model run the weights
+ * come from memory, not from the caches a repeated product leaves them
+ * in, so without it the FMAs wait for every block.  What the prefetch and
+ * the group size gain is in tests/bench/README.md. */
 #define Y_GROUP_BYTES (384 * 1024)
 
 __attribute__ ((target ("avx512f"))) void

@@ -2,8 +2,8 @@
  *
  * OpenBLAS 0.3.21 (Debian 12) picks its kernels at load time from the CPU
  * model; on CPUs newer than it knows (recent Xeons among them) it falls
- * back to its Prescott (SSE3) kernels, which run sgemm 3–4× slower than the
- * AVX2/AVX-512 kernels the same library ships.  The choice can only be
+ * back to its Prescott (SSE3) kernels, which run sgemm several times slower
+ * than the AVX2/AVX-512 kernels the same library ships.  The choice can only be
  * overridden by OPENBLAS_CORETYPE before the library loads, so the entry
  * points (app/) ask ms_blas_better_coretype() first thing and, when it
  * names a better kernel set, re-execute themselves with it set.

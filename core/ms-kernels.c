@@ -106,8 +106,7 @@ erf_approx (float x)
 /* The row-wise kernels written out for AVX-512, 16 floats at a time, a
  * row's last partial vector through masked loads and stores.  The
  * compiler's versions of the portable loops below divide per element and
- * blend every clamp: softmax and tanh-GELU took ~0.76 ns per element
- * (about 32 cycles per 16 floats) on the development VM, these ~0.42. */
+ * blend every clamp, which these avoid (timings in tests/bench/README.md). */
 
 /* lanes 0 .. count − 1 (count ≤ 16) */
 static AVX512 inline __mmask16
@@ -393,9 +392,7 @@ thread_head_buffer (size_t floats)
 
 /* col[j] = (r[0][j], …, r[15][j]): a 16 × 16 block transposed in registers
  * (pairs of rows interleaved, then pairs of pairs, then 128-bit lanes
- * exchanged twice).  Gathers were tried first: with the transpose (and
- * the contiguous values of ms_attention_mix) 8 causal heads of 192 × 192
- * went from 734–759 to 707–715 µs. */
+ * exchanged twice), which beat AVX-512 gathers (tests/bench/README.md). */
 static AVX512 inline void
 transpose16x16 (const __m512 r[16], __m512 col[16])
 {
@@ -566,10 +563,9 @@ attention_softmax (float *p, const uint8_t *mask, int Tq, int Tk)
   RUN_AVX512 (masked_softmax_rows_avx512 (p, mask, Tq, Tk));
   /* Masked keys get −∞, whose e^x is exactly 0, and the softmax runs over
    * whole rows in one call.  Stopping each row at its last allowed key
-   * (tried) skips the e^x of what causal and block masks hide, but was
-   * slower: one call per row, each ending in a scalar loop over its last
-   * partial vector (measured 110 µs against 81 µs for 4 heads of 96 × 96,
-   * causal). */
+   * would skip the e^x of what causal and block masks hide, but costs one
+   * call per row, each ending in a scalar loop over its last partial
+   * vector, which is slower (tests/bench/README.md). */
   for (int i = 0; i < Tq; i++)
     {
       const uint8_t *allowed = mask + (size_t) i * Tk;
@@ -610,7 +606,7 @@ ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, 
 #ifdef MS_HAVE_AVX512_KERNELS
   /* through the packed-product kernel, v's rows as its panels (so dh must
    * fill them), copied contiguous first: in place, 3d floats apart in the
-   * fused projection, they were 15% slower (aliasing in L1) */
+   * fused projection, they alias in L1 */
   if (ms_avx512_kernels () && dh % 32 == 0)
     {
       float *vh = thread_head_buffer ((size_t) Tk * dh);

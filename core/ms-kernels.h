@@ -92,9 +92,8 @@ void ms_attention (float *out, int ldo, float *probs,
  * softmax (the Memformer writer):
  *   s[Tq, Tk] (lds apart) = scale · q[Tq, dh] · k[Tk, dh]ᵀ
  *   out[Tq, dh] (ldo apart) = p[Tq, Tk] · v[Tk, dh]
- * With AVX-512 and dh a multiple of 32 through ms_panel_product (timed
- * alone at the engines' shapes, one thread, OpenBLAS ran them at 98–132
- * GFLOP/s, the panel kernel at 135–164), else cblas_sgemm. */
+ * With AVX-512 and dh a multiple of 32 through ms_panel_product, else
+ * cblas_sgemm. */
 void ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k, int ldk,
                           int Tq, int Tk, int dh, float scale);
 void ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, int ldv,

@@ -41,8 +41,8 @@
 
 void openblas_set_num_threads (int num_threads);   /* OpenBLAS extension */
 
-#define SPIN_ROUNDS 20000   /* pause instructions: 0.31–0.33 ms on the development VM */
-#define YIELD_EVERY 256   /* polls, ~4 µs */
+#define SPIN_ROUNDS 20000   /* pause instructions: longer than the gap between a segment's kernels */
+#define YIELD_EVERY 256   /* polls between sched_yield calls while spinning */
 #define MAX_THREADS 64
 
 /* Atomic (relaxed) only because a late worker may read a slot while the

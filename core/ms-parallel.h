@@ -7,11 +7,11 @@
  *
  * The thread count is ms_parallel_set_threads() if called, else
  * MEMSCOPE_THREADS, else OPENBLAS_NUM_THREADS, else the number of CPUs.
- * Workers wait by spinning for ~0.3 ms, then sleep, so back-to-back kernels
- * of one segment start at once and an idle process uses no CPU.  While
- * they spin they yield to any other runnable thread every few µs, so
- * another thread on the same CPUs (the recorder's writer) runs in the
- * gaps between kernels.
+ * Workers wait by spinning for a fraction of a millisecond, then sleep, so
+ * back-to-back kernels of one segment start at once and an idle process
+ * uses no CPU.  While they spin they yield to any other runnable thread
+ * every few hundred polls, so another thread on the same CPUs (the
+ * recorder's writer) runs in the gaps between kernels.
  */
 #pragma once
 

@@ -6,8 +6,8 @@
  * (default 9) each way, alternating: as a plain session (no observer) and
  * through ms_record with f16 attention for every layer and head into a
  * fresh database in DB_DIR.  Prints one JSON line: the fastest and the
- * median wall time of each way (a shared VM only ever slows a run down, and
- * this one by up to 40% from run to run), the overheads from both and the
+ * median wall time of each way (a shared VM only ever slows a run down, by
+ * a different amount from run to run), the overheads from both and the
  * median over the repeats of recorded / plain of the same repeat (the two
  * run back to back, so slow phases of the machine cancel), the
  * process CPU time of the fastest runs, the fixed cost of starting a

@@ -50,7 +50,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
 # This torch runs its element-wise kernels on libgomp threads and its matmuls on OpenBLAS's own pthreads. With
 # libgomp's default (spin-waiting) policy the idle OpenMP workers fight OpenBLAS for the CPUs, and on a 2-CPU
-# machine PyTorch at 2 threads runs 2-3x slower than at 1. Passive waiting is the standard remedy; without it
+# machine PyTorch at 2 threads runs slower than at 1. Passive waiting is the standard remedy; without it
 # the baseline would be handicapped. An explicit setting in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

@@ -62,7 +62,7 @@ def _merge(x):
 
 # How the attention products are computed (--products): "broadcast" multiplies and sums whole tensors, which
 # beat torch 1.13's bmm while OpenBLAS ran its fallback (Prescott) kernels on this CPU, and is what the copy
-# models were trained with; "matmul" is torch.matmul, 2-8x faster per product once OpenBLAS runs its AVX-512
+# models were trained with; "matmul" is torch.matmul, much faster per product once OpenBLAS runs its AVX-512
 # kernels (OPENBLAS_CORETYPE=SkylakeX).  The two round differently, so a model is reproduced byte for byte
 # only with the setting (and OpenBLAS kernels) it was trained with; memscope.source records both.
 PRODUCTS = {"broadcast": lambda a, b: (a.unsqueeze(-1) * b.unsqueeze(-3)).sum(-2), "matmul": torch.matmul}
