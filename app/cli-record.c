@@ -58,10 +58,10 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
     return cli_fail (error);
   if (json)
     printf ("{\"db\": \"%s\", \"run\": %" G_GINT64_FORMAT ", \"segments_done\": %d, \"n_segments\": %d, "
-            "\"status\": \"%s\"}\n", db, run_id, info->segments_done, info->n_segments, info->status);
+            "\"status\": \"%s\"}\n", db, run_id, info->segments_done, info->n_segments, ms_run_status_name (info->status));
   else
     printf ("%s: run %" G_GINT64_FORMAT " (%s): %d of %d segments, %s\n", db, run_id, info->name,
-            info->segments_done, info->n_segments, info->status);
+            info->segments_done, info->n_segments, ms_run_status_name (info->status));
   return CLI_EXIT_OK;
 }
 
@@ -104,7 +104,7 @@ cli_runs (const CliCommand *cmd, int argc, char **argv)
           json_builder_set_member_name (b, "n_segments");
           json_builder_add_int_value (b, r->n_segments);
           json_builder_set_member_name (b, "status");
-          json_builder_add_string_value (b, r->status);
+          json_builder_add_string_value (b, ms_run_status_name (r->status));
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -115,7 +115,7 @@ cli_runs (const CliCommand *cmd, int argc, char **argv)
     {
       MsRunInfo *r = runs->pdata[i];
       printf ("%" G_GINT64_FORMAT "\t%s\t%s\t%d/%d\t%s\n", r->id, r->name, r->model_path, r->segments_done,
-              r->n_segments, r->status);
+              r->n_segments, ms_run_status_name (r->status));
     }
   return CLI_EXIT_OK;
 }

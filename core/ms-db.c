@@ -181,6 +181,15 @@ ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error)
   return FALSE;
 }
 
+int
+ms_db_step (sqlite3_stmt *st, const char *path, const char *what, GError **error)
+{
+  int rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    ms_db_fail (sqlite3_db_handle (st), path, what, error);
+  return rc;
+}
+
 double
 ms_db_column_real (sqlite3_stmt *st, int column)
 {

@@ -67,6 +67,12 @@ sqlite3 *ms_db_open (const char *path, gboolean create, gboolean read_only, GErr
  * @what (e.g. "writing segment 12"); always returns FALSE. */
 gboolean ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error);
 
+/* Steps @st once.  Returns SQLITE_ROW or SQLITE_DONE as they come; any
+ * other result (an I/O error, a damaged page, a busy timeout) sets @error
+ * as ms_db_fail does, naming @path and @what, and is returned as it is.  A
+ * row loop therefore ends on SQLITE_DONE or fails: never a short result. */
+int ms_db_step (sqlite3_stmt *st, const char *path, const char *what, GError **error);
+
 /* A REAL column, NaN for NULL. */
 double ms_db_column_real (sqlite3_stmt *st, int column);
 

@@ -16,19 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *
-obs_kind_name (MsObsKind kind)
-{
-  switch (kind)
-    {
-    case MS_OBS_READER: return "reader";
-    case MS_OBS_WRITER: return "writer";
-    case MS_OBS_RMT_READ: return "rmt_read";
-    case MS_OBS_RMT_WRITE: return "rmt_write";
-    default: return NULL;
-    }
-}
-
 static gboolean
 step_done (Recorder *r, sqlite3_stmt *st, const char *what)
 {
@@ -191,9 +178,16 @@ ms_recorder_load_run_for_resume (Recorder *r, MsModel *model, const char *input_
     return ms_db_fail (r->db, r->path, "reading the run", error);
   sqlite3_bind_int64 (st, 1, run_id);
   gboolean ok = FALSE;
-  if (sqlite3_step (st) != SQLITE_ROW)
+  int rc = ms_db_step (st, r->path, "reading the run to resume", error);
+  MsRunStatus status;
+  if (rc == SQLITE_DONE)
     g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: there is no run %" G_GINT64_FORMAT, r->path, run_id);
-  else
+  else if (rc == SQLITE_ROW
+           && (!ms_run_status_parse_stored ((const char *) sqlite3_column_text (st, 6), &status)
+               || !ms_attn_store_parse ((const char *) sqlite3_column_text (st, 5), &r->attn)))
+    g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT " has a status or attention storage "
+                 "Memscope does not write", r->path, run_id);
+  else if (rc == SQLITE_ROW)
     {
       g_autofree char *model_sha = file_sha256 (ms_model_get_path (model), error);
       g_autofree char *input_sha = model_sha ? file_sha256 (input_path, error) : NULL;
@@ -205,7 +199,7 @@ ms_recorder_load_run_for_resume (Recorder *r, MsModel *model, const char *input_
       else if (g_strcmp0 (input_sha, (const char *) sqlite3_column_text (st, 1)) != 0)
         g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " was recorded on another "
                      "input than %s (SHA-256 differs)", r->path, run_id, input_path);
-      else if (g_strcmp0 ((const char *) sqlite3_column_text (st, 6), "complete") == 0)
+      else if (status == MS_RUN_COMPLETE)
         g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " is already complete",
                      r->path, run_id);
       else
@@ -213,7 +207,6 @@ ms_recorder_load_run_for_resume (Recorder *r, MsModel *model, const char *input_
           *segment_len = sqlite3_column_int (st, 2);
           *n_segments = sqlite3_column_int (st, 3);
           *segments_done = sqlite3_column_int (st, 4);
-          ms_attn_store_parse ((const char *) sqlite3_column_text (st, 5), &r->attn);
           r->run_id = run_id;
           ok = TRUE;
         }
@@ -240,7 +233,10 @@ ms_recorder_replay_last_committed (Recorder *r, MsSession *session, const int32_
   sqlite3_bind_int64 (st, 1, r->run_id);
   sqlite3_bind_int (st, 2, done - 2);
   gboolean ok = FALSE;
-  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int (st, 0) == c->n_slots
+  int rc = ms_db_step (st, r->path, "reading the memory to resume from", error);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    ;
+  else if (rc == SQLITE_ROW && sqlite3_column_int (st, 0) == c->n_slots
       && sqlite3_column_int (st, 1) == c->d_model
       && sqlite3_column_bytes (st, 2) == c->n_slots * c->d_model * (int) sizeof (float))
     {
@@ -268,7 +264,7 @@ store_attention (Recorder *r, const SegmentRecord *rec, const AttnCopy *a)
     {
       const float *m = rec->attn_data + a->offset + h * per_head;
       sqlite3_bind_int (st, 1, rec->segment);
-      sqlite3_bind_text (st, 2, obs_kind_name (a->kind), -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, ms_obs_kind_stored_name (a->kind), -1, SQLITE_STATIC);
       sqlite3_bind_int (st, 3, a->layer < 0 ? 0 : a->layer);
       sqlite3_bind_int (st, 4, h);
       sqlite3_bind_int (st, 5, rows);
@@ -276,12 +272,12 @@ store_attention (Recorder *r, const SegmentRecord *rec, const AttnCopy *a)
       if (r->attn == MS_ATTN_STORE_F16)
         {
           ms_floats_to_half_le (m, r->half, per_head);
-          sqlite3_bind_text (st, 7, "f16", -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, 7, ms_attn_store_name (MS_ATTN_STORE_F16), -1, SQLITE_STATIC);
           sqlite3_bind_blob (st, 8, r->half, (int) (per_head * 2), SQLITE_STATIC);
         }
       else
         {
-          sqlite3_bind_text (st, 7, "f32", -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, 7, ms_attn_store_name (MS_ATTN_STORE_F32), -1, SQLITE_STATIC);
           sqlite3_bind_blob (st, 8, m, (int) (per_head * 4), SQLITE_STATIC);
         }
       if (!step_done (r, st, "writing attention"))

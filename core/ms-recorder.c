@@ -39,26 +39,6 @@
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 64
 
-gboolean
-ms_attn_store_parse (const char *text, MsAttnStore *out)
-{
-  if (g_strcmp0 (text, "f16") == 0)
-    *out = MS_ATTN_STORE_F16;
-  else if (g_strcmp0 (text, "f32") == 0)
-    *out = MS_ATTN_STORE_F32;
-  else if (g_strcmp0 (text, "none") == 0)
-    *out = MS_ATTN_STORE_NONE;
-  else
-    return FALSE;
-  return TRUE;
-}
-
-const char *
-ms_attn_store_name (MsAttnStore store)
-{
-  return store == MS_ATTN_STORE_F16 ? "f16" : store == MS_ATTN_STORE_F32 ? "f32" : "none";
-}
-
 /* ---- the stepping thread: copying observations ------------------------ */
 
 /* The observer: copies what the writer will need; nothing else, so the

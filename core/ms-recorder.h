@@ -18,6 +18,7 @@
 
 #include <gio/gio.h>
 
+#include "ms-recording-names.h"
 #include "ms-session.h"
 
 G_BEGIN_DECLS
@@ -30,18 +31,12 @@ G_BEGIN_DECLS
  * the recorder pastes it into a PRAGMA. */
 #define MS_RECORDER_CHECKPOINT_PAGES 256
 
-typedef enum { MS_ATTN_STORE_F16, MS_ATTN_STORE_F32, MS_ATTN_STORE_NONE } MsAttnStore;
-
 typedef struct {
   const char *name;        /* NULL: "MODEL-BASENAME on INPUT-BASENAME" */
   int segment_len;         /* 0: the model's segment_len */
   int max_segments;        /* 0: the whole input */
   MsAttnStore attn;
 } MsRecordOptions;
-
-/* Parses "f16", "f32" or "none"; FALSE for anything else. */
-gboolean ms_attn_store_parse (const char *text, MsAttnStore *out);
-const char *ms_attn_store_name (MsAttnStore store);
 
 /* Records @input_path through @model into the database @db_path (created
  * when missing).  With @resume_run > 0, continues that run instead: the

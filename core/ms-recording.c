@@ -1,4 +1,6 @@
-/* ms-recording.c — read-only queries over a recording. */
+/* ms-recording.c — read-only queries over a recording.  Every statement is
+ * stepped through ms_db_step, so a failure part way through a result is an
+ * error, and every stored name is parsed through ms-recording-names.h. */
 #include "ms-recording.h"
 #include "ms-db.h"
 #include "ms-error.h"
@@ -45,8 +47,6 @@ ms_run_info_free (MsRunInfo *info)
   g_free (info->name);
   g_free (info->model_path);
   g_free (info->input_path);
-  g_free (info->status);
-  g_free (info->attn_dtype);
   g_free (info->created);
   g_free (info);
 }
@@ -66,18 +66,17 @@ prepare (MsRecording *rec, const char *sql, GError **error)
 
 /* An incomplete run whose writer process is alive on this host is still
  * being recorded. */
-static char *
-run_status (sqlite3_stmt *st)
+static MsRunStatus
+run_status (sqlite3_stmt *st, MsRunStatus stored)
 {
-  const char *status = (const char *) sqlite3_column_text (st, 9);
-  if (g_strcmp0 (status, "incomplete") == 0 && sqlite3_column_type (st, 12) == SQLITE_INTEGER
+  if (stored == MS_RUN_INCOMPLETE && sqlite3_column_type (st, 12) == SQLITE_INTEGER
       && g_strcmp0 ((const char *) sqlite3_column_text (st, 13), g_get_host_name ()) == 0)
     {
       pid_t pid = (pid_t) sqlite3_column_int (st, 12);
       if (pid > 0 && kill (pid, 0) == 0)
-        return g_strdup ("recording");
+        return MS_RUN_RECORDING;
     }
-  return g_strdup (status);
+  return stored;
 }
 
 static MsRunInfo *
@@ -95,8 +94,16 @@ run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
   info->segment_len = sqlite3_column_int (st, 6);
   info->n_segments = sqlite3_column_int (st, 7);
   info->segments_done = sqlite3_column_int (st, 8);
-  info->status = run_status (st);
-  info->attn_dtype = g_strdup ((const char *) sqlite3_column_text (st, 10));
+  MsRunStatus stored;
+  if (!ms_run_status_parse_stored ((const char *) sqlite3_column_text (st, 9), &stored)
+      || !ms_attn_store_parse ((const char *) sqlite3_column_text (st, 10), &info->attn))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: its status '%s' or attention storage '%s' is not one "
+                   "Memscope writes", label, (const char *) sqlite3_column_text (st, 9),
+                   (const char *) sqlite3_column_text (st, 10));
+      return NULL;
+    }
+  info->status = run_status (st, stored);
   info->created = g_strdup ((const char *) sqlite3_column_text (st, 11));
   return g_steal_pointer (&info);
 }
@@ -110,20 +117,12 @@ ms_recording_list_runs (MsRecording *rec, GError **error)
     return NULL;
   g_autoptr (GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_run_info_free);
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      MsRunInfo *info = run_from_row (rec, st, error);
-      if (!info)
-        {
-          sqlite3_finalize (st);
-          return NULL;
-        }
-      g_ptr_array_add (runs, info);
-    }
+  MsRunInfo *info = NULL;
+  while ((rc = ms_db_step (st, rec->path, "listing runs", error)) == SQLITE_ROW
+         && (info = run_from_row (rec, st, error)))
+    g_ptr_array_add (runs, info);
   sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return ms_db_fail (rec->db, rec->path, "listing runs", error), NULL;
-  return g_steal_pointer (&runs);
+  return rc == SQLITE_DONE ? g_steal_pointer (&runs) : NULL;
 }
 
 MsRunInfo *
@@ -135,9 +134,10 @@ ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
     return NULL;
   sqlite3_bind_int64 (st, 1, run_id);
   MsRunInfo *info = NULL;
-  if (sqlite3_step (st) == SQLITE_ROW)
+  int rc = ms_db_step (st, rec->path, "reading a run", error);
+  if (rc == SQLITE_ROW)
     info = run_from_row (rec, st, error);
-  else
+  else if (rc == SQLITE_DONE)
     g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: there is no run %" G_GINT64_FORMAT " (see memscope-cli runs %s)",
                  rec->path, run_id, rec->path);
   sqlite3_finalize (st);
@@ -165,18 +165,18 @@ float *
 ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int *n_slots, int *n_segments,
                           GError **error)
 {
-  static const char *const columns[] = { "old_share", "token_share", "cos_prev", "read_usage" };
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
   if (!info)
     return NULL;
   int S = info->segments_done, K = info->config.n_slots;
-  sqlite3_stmt *st = prepare_segments (rec, run_id, S, columns[q], error);
+  sqlite3_stmt *st = prepare_segments (rec, run_id, S, ms_slot_quantity_column (q), error);
   if (!st)
     return NULL;
   float *out = g_new (float, (size_t) K * MAX (S, 1));
   for (size_t i = 0; i < (size_t) K * S; i++)
     out[i] = NAN;
-  while (sqlite3_step (st) == SQLITE_ROW)
+  int rc;
+  while ((rc = ms_db_step (st, rec->path, "reading per-slot quantities", error)) == SQLITE_ROW)
     {
       /* (K) f32; a shorter array (a slot missing from a schema 2 file)
        * leaves NaN after its end.  Copied: a BLOB may sit unaligned. */
@@ -186,6 +186,8 @@ ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int
         memcpy (&out[(size_t) slot * S + t], v + slot * sizeof (float), sizeof (float));
     }
   sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return g_free (out), NULL;
   *n_slots = K;
   *n_segments = S;
   return out;
@@ -204,13 +206,16 @@ ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GErr
   float *out = g_new (float, MAX (S, 1));
   for (int i = 0; i < S; i++)
     out[i] = NAN;
-  while (sqlite3_step (st) == SQLITE_ROW)
+  int rc;
+  while ((rc = ms_db_step (st, rec->path, "reading per-segment NLL", error)) == SQLITE_ROW)
     {
       int t = sqlite3_column_int (st, 0), n = sqlite3_column_int (st, 1);
       if (t >= 0 && t < S && n > 0)
         out[t] = (float) (ms_db_column_real (st, 2) / n);
     }
   sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return g_free (out), NULL;
   *n_segments = S;
   return out;
 }
@@ -236,13 +241,16 @@ ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, int *n_
   float *out = g_new (float, len * MAX (n, 1));
   for (size_t i = 0; i < len * n; i++)
     out[i] = NAN;
-  while (sqlite3_step (st) == SQLITE_ROW)
+  int rc;
+  while ((rc = ms_db_step (st, rec->path, "reading memory states", error)) == SQLITE_ROW)
     {
-      int row = sqlite3_column_int (st, 0) / stride;
-      if (row < n && (size_t) sqlite3_column_bytes (st, 1) == len * 4)
+      int segment = sqlite3_column_int (st, 0), row = segment / stride;
+      if (segment >= 0 && row < n && (size_t) sqlite3_column_bytes (st, 1) == len * 4)
         memcpy (out + (size_t) row * len, sqlite3_column_blob (st, 1), len * 4);
     }
   sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return g_free (out), NULL;
   *n_states = n;
   *state_len = len;
   return out;
@@ -261,13 +269,16 @@ ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_
       sqlite3_stmt *st = prepare_segments (rec, run_id, S, "transfer", error);
       if (!st)
         return g_free (out), NULL;
-      while (sqlite3_step (st) == SQLITE_ROW)
+      int rc;
+      while ((rc = ms_db_step (st, rec->path, "reading slot transfer", error)) == SQLITE_ROW)
         {
           int t = sqlite3_column_int (st, 0);
           if (t >= 0 && t < S && sqlite3_column_bytes (st, 1) == K * K * 4)
             memcpy (out + (size_t) t * K * K, sqlite3_column_blob (st, 1), (size_t) K * K * 4);
         }
       sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return g_free (out), NULL;
     }
   else
     {
@@ -284,23 +295,23 @@ ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_
   return out;
 }
 
+/* Decodes @n little-endian values of @store from @blob into @out. */
 static void
-decode_blob (const void *blob, int bytes, gboolean f16, float *out, size_t n)
+decode_matrix (const uint8_t *blob, MsAttnStore store, float *out, size_t n)
 {
-  if (f16)
-    {
-      const uint8_t *b = blob;
-      for (size_t i = 0; i < n && (int) (2 * i + 1) < bytes; i++)
-        out[i] = ms_half_to_float ((uint16_t) (b[2 * i] | b[2 * i + 1] << 8));
-    }
+  if (store == MS_ATTN_STORE_F16)
+    for (size_t i = 0; i < n; i++)
+      out[i] = ms_half_to_float ((uint16_t) (blob[2 * i] | blob[2 * i + 1] << 8));
   else
-    memcpy (out, blob, MIN ((size_t) bytes, n * 4));
+    memcpy (out, blob, n * sizeof (float));
 }
 
 float *
-ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, const char *kind, int layer, int head,
+ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind kind, int layer, int head,
                         int *rows, int *cols, GError **error)
 {
+  const char *kind_name = ms_obs_kind_stored_name (kind);
+  g_return_val_if_fail (kind_name != NULL, NULL);
   sqlite3_stmt *st = prepare (rec, "SELECT a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
                                    "ON a.id BETWEEN s.attn_first AND s.attn_first + s.attn_count - 1 "
                                    "WHERE s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND s.idx = ?2 AND a.kind = ?3 "
@@ -310,42 +321,56 @@ ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, const char
     return NULL;
   sqlite3_bind_int64 (st, 1, run_id);
   sqlite3_bind_int (st, 2, segment);
-  sqlite3_bind_text (st, 3, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, kind_name, -1, SQLITE_STATIC);
   sqlite3_bind_int (st, 4, layer);
   sqlite3_bind_int (st, 5, head);
-  float *sum = NULL, *one = NULL;
-  int n_heads = 0, r = 0, c = 0;
-  while (sqlite3_step (st) == SQLITE_ROW)
+  g_autofree float *sum = NULL, *one = NULL;
+  int n_heads = 0, r = 0, c = 0, rc;
+  while ((rc = ms_db_step (st, rec->path, "reading attention", error)) == SQLITE_ROW)
     {
+      /* Every head has the shape of the first, and its BLOB exactly the
+       * bytes that shape and dtype take: checked before anything is
+       * allocated from them. */
+      int hr = sqlite3_column_int (st, 0), hc = sqlite3_column_int (st, 1), bytes = sqlite3_column_bytes (st, 3);
+      const char *dtype = (const char *) sqlite3_column_text (st, 2);
+      MsAttnStore store;
+      if (!ms_attn_store_parse (dtype, &store) || store == MS_ATTN_STORE_NONE || hr <= 0 || hc <= 0
+          || (gint64) hr * hc * ms_attn_store_value_size (store) != bytes || (sum && (hr != r || hc != c)))
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", segment %d: a stored %s "
+                       "attention matrix of layer %d (%d × %d, dtype '%s', %d bytes) does not match its own shape "
+                       "and dtype or the other heads' (the recording is damaged)", rec->path, run_id, segment,
+                       kind_name, layer, hr, hc, dtype ? dtype : "NULL", bytes);
+          rc = SQLITE_ERROR;
+          break;
+        }
       if (!sum)
         {
-          r = sqlite3_column_int (st, 0), c = sqlite3_column_int (st, 1);
-          sum = g_new0 (float, (size_t) MAX (r * c, 1));
-          one = g_new0 (float, (size_t) MAX (r * c, 1));
+          r = hr, c = hc;
+          sum = g_new0 (float, (size_t) r * c);
+          one = g_new (float, (size_t) r * c);
         }
-      if (sqlite3_column_int (st, 0) != r || sqlite3_column_int (st, 1) != c)
-        continue;
-      decode_blob (sqlite3_column_blob (st, 3), sqlite3_column_bytes (st, 3),
-                   g_strcmp0 ((const char *) sqlite3_column_text (st, 2), "f16") == 0, one, (size_t) r * c);
+      decode_matrix (sqlite3_column_blob (st, 3), store, one, (size_t) r * c);
       for (size_t i = 0; i < (size_t) r * c; i++)
         sum[i] += one[i];
       n_heads++;
     }
   sqlite3_finalize (st);
-  g_free (one);
+  if (rc != SQLITE_DONE)
+    return NULL;
   if (!sum)
     {
       g_autofree char *which = head >= 0 ? g_strdup_printf (", head %d", head) : g_strdup ("");
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no %s attention for segment %d, "
                    "layer %d%s (was it recorded with --attn none, or is the segment/layer/head out of range?)",
-                   rec->path, run_id, kind, segment, layer, which);
+                   rec->path, run_id, kind_name, segment, layer, which);
       return NULL;
     }
   for (size_t i = 0; i < (size_t) r * c; i++)
     sum[i] /= n_heads;
   *rows = r;
   *cols = c;
-  return sum;
+  return g_steal_pointer (&sum);
 }
 
 GBytes *
@@ -358,9 +383,10 @@ ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError 
   sqlite3_bind_int64 (st, 1, run_id);
   sqlite3_bind_int (st, 2, segment);
   GBytes *text = NULL;
-  if (sqlite3_step (st) == SQLITE_ROW)
+  int rc = ms_db_step (st, rec->path, "reading a segment's text", error);
+  if (rc == SQLITE_ROW)
     text = g_bytes_new (sqlite3_column_blob (st, 0), sqlite3_column_bytes (st, 0));
-  else
+  else if (rc == SQLITE_DONE)
     g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run_id,
                  segment);
   sqlite3_finalize (st);

@@ -4,13 +4,17 @@
  * when it runs.
  *
  * Matrices are returned as owned row-major float arrays (g_free) with their
- * shape in out-parameters; NaN marks a cell without data.
+ * shape in out-parameters; NaN marks a cell without data.  Every query reads
+ * to its end: an SQLite failure part way (an I/O error, a damaged page) is
+ * MS_ERROR_IO naming the file and what was being read, never a shorter
+ * result.
  */
 #pragma once
 
 #include <glib.h>
 
 #include "ms-model.h"
+#include "ms-recording-names.h"
 
 G_BEGIN_DECLS
 
@@ -25,8 +29,8 @@ typedef struct {
   int segment_len;          /* of the run (≤ the model's) */
   int n_segments;           /* planned */
   int segments_done;        /* committed */
-  char *status;             /* "complete", "incomplete", or "recording" while its writer lives */
-  char *attn_dtype;         /* "f16", "f32", "none" */
+  MsRunStatus status;       /* INCOMPLETE, COMPLETE, or RECORDING while its writer lives */
+  MsAttnStore attn;         /* how the run stored attention */
   char *created;
 } MsRunInfo;
 
@@ -44,13 +48,6 @@ GPtrArray *ms_recording_list_runs (MsRecording *rec, GError **error);
 /* One run; MS_ERROR_INPUT naming the file when there is no such run. */
 MsRunInfo *ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error);
 
-typedef enum {
-  MS_SLOT_OLD_SHARE,    /* slot retention r_t[i] */
-  MS_SLOT_TOKEN_SHARE,
-  MS_SLOT_COS_PREV,     /* representation retention */
-  MS_SLOT_READ_USAGE,
-} MsSlotQuantity;
-
 /* (K, S) per-slot quantity over the committed segments. */
 float *ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int *n_slots,
                                  int *n_segments, GError **error);
@@ -64,10 +61,12 @@ float *ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, 
 /* (S, K, K) old-slot transfer per segment (DESIGN §5.3): RMT as recorded,
  * Memformer diagonal from the old share. */
 float *ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error);
-/* One stored attention matrix, or the mean over heads when @head < 0.
- * @kind: "reader", "writer", "rmt_read", "rmt_write".  MS_ERROR_INPUT when
- * the run stored no attention or the segment/layer/head does not exist. */
-float *ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, const char *kind, int layer,
+/* One stored attention matrix of @kind (an attention kind of
+ * ms-recording-names.h), or the mean over heads when @head < 0.
+ * MS_ERROR_INPUT when the run stored no attention or the segment/layer/head
+ * does not exist; MS_ERROR_FORMAT when the stored matrices contradict their
+ * own shape or dtype. */
+float *ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind kind, int layer,
                                int head, int *rows, int *cols, GError **error);
 /* The bytes of one segment's text (owned GBytes). */
 GBytes *ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error);

@@ -256,7 +256,8 @@ attention (MsRecording *rec, MsRunInfo *info, MsViewKind kind, const MsViewParam
   if (!check_index ("segment", segment, info->segments_done, error) || !check_index ("layer", layer, n_layers, error)
       || (p->head >= 0 && !check_index ("head", p->head, c->n_heads, error)))
     return NULL;
-  const char *stored = kind == MS_VIEW_READ ? (memformer ? "reader" : "rmt_read") : (memformer ? "writer" : "rmt_write");
+  MsObsKind stored = kind == MS_VIEW_READ ? (memformer ? MS_OBS_READER : MS_OBS_RMT_READ)
+                                          : (memformer ? MS_OBS_WRITER : MS_OBS_RMT_WRITE);
   int rows, cols;
   float *m = ms_recording_attention (rec, info->id, segment, stored, layer, p->head, &rows, &cols, error);
   if (!m)

@@ -19,7 +19,7 @@ struct _MemscopeRun {
   MsConfig config;
 
   gint64 run_id;
-  MemscopeRunState state;
+  MsRunStatus status;
   int segments_done;
   int n_segments;
   int segment_len;
@@ -102,7 +102,9 @@ memscope_run_new_recorded (const char *db_path, const MsRunInfo *info)
   self->segment_len = info->segment_len;
   self->n_segments = info->n_segments;
   self->segments_done = info->segments_done;
-  self->state = g_strcmp0 (info->status, "complete") == 0 ? MEMSCOPE_RUN_COMPLETE : MEMSCOPE_RUN_INCOMPLETE;
+  /* A run opened from a file: recorded by someone else, so not ours to
+   * follow while it grows. */
+  self->status = info->status == MS_RUN_COMPLETE ? MS_RUN_COMPLETE : MS_RUN_INCOMPLETE;
   return self;
 }
 
@@ -190,14 +192,14 @@ void
 memscope_run_record_async (MemscopeRun *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
-  g_return_if_fail (MEMSCOPE_IS_RUN (self) && self->state == MEMSCOPE_RUN_PENDING);
+  g_return_if_fail (MEMSCOPE_IS_RUN (self) && self->status == MS_RUN_PENDING);
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, memscope_run_record_async);
   GError *error = NULL;
   self->tmp_dir = g_dir_make_tmp ("memscope-XXXXXX", &error);
   if (!self->tmp_dir)
     {
-      self->state = MEMSCOPE_RUN_INCOMPLETE;
+      self->status = MS_RUN_INCOMPLETE;
       return g_task_return_error (task, error);
     }
   self->db_path = g_build_filename (self->tmp_dir, "recording.sqlite", NULL);
@@ -205,7 +207,7 @@ memscope_run_record_async (MemscopeRun *self, GCancellable *cancellable, GAsyncR
   d->run = self;
   d->db_path = g_strdup (self->db_path);
   g_task_set_task_data (task, d, (GDestroyNotify) record_data_free);
-  self->state = MEMSCOPE_RUN_RECORDING;
+  self->status = MS_RUN_RECORDING;
   GApplication *app = g_application_get_default ();
   if (app)
     g_object_set_data_full (G_OBJECT (task), "memscope-hold", (g_application_hold (app), g_object_ref (app)),
@@ -224,7 +226,7 @@ memscope_run_record_finish (MemscopeRun *self, GAsyncResult *result, GError **er
   if (d && d->run_id)
     self->run_id = d->run_id;
   gboolean ok = g_task_propagate_boolean (task, error);
-  self->state = ok ? MEMSCOPE_RUN_COMPLETE : MEMSCOPE_RUN_INCOMPLETE;
+  self->status = ok ? MS_RUN_COMPLETE : MS_RUN_INCOMPLETE;
   return ok;
 }
 
@@ -247,7 +249,7 @@ const char *memscope_run_get_model_path (MemscopeRun *self) { return self->model
 const char *memscope_run_get_input_path (MemscopeRun *self) { return self->input_path; }
 const char *memscope_run_get_db_path (MemscopeRun *self) { return self->db_path; }
 gint64 memscope_run_get_id (MemscopeRun *self) { return self->run_id; }
-MemscopeRunState memscope_run_get_state (MemscopeRun *self) { return self->state; }
+MsRunStatus memscope_run_get_status (MemscopeRun *self) { return self->status; }
 int memscope_run_get_segments_done (MemscopeRun *self) { return self->segments_done; }
 int memscope_run_get_n_segments (MemscopeRun *self) { return self->n_segments; }
 int memscope_run_get_segment_len (MemscopeRun *self) { return self->segment_len; }

@@ -17,13 +17,6 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
-  MEMSCOPE_RUN_PENDING,
-  MEMSCOPE_RUN_RECORDING,
-  MEMSCOPE_RUN_COMPLETE,
-  MEMSCOPE_RUN_INCOMPLETE,   /* cancelled, failed, or found so in a database */
-} MemscopeRunState;
-
 #define MEMSCOPE_TYPE_RUN (memscope_run_get_type ())
 G_DECLARE_FINAL_TYPE (MemscopeRun, memscope_run, MEMSCOPE, RUN, GObject)
 
@@ -51,7 +44,7 @@ const char *memscope_run_get_model_path (MemscopeRun *run);
 const char *memscope_run_get_input_path (MemscopeRun *run);
 const char *memscope_run_get_db_path (MemscopeRun *run);   /* NULL before recording starts */
 gint64 memscope_run_get_id (MemscopeRun *run);              /* 0 until known */
-MemscopeRunState memscope_run_get_state (MemscopeRun *run);
+MsRunStatus memscope_run_get_status (MemscopeRun *run);
 int memscope_run_get_segments_done (MemscopeRun *run);
 int memscope_run_get_n_segments (MemscopeRun *run);          /* planned; 0 until known */
 int memscope_run_get_segment_len (MemscopeRun *run);         /* 0 until known */

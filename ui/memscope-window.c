@@ -264,7 +264,7 @@ _memscope_window_update_progress (MemscopeWindow *self)
   for (guint i = 0; i < self->runs->len; i++)
     {
       MemscopeRun *run = self->runs->pdata[i];
-      if (memscope_run_get_state (run) != MEMSCOPE_RUN_RECORDING)
+      if (memscope_run_get_status (run) != MS_RUN_RECORDING)
         continue;
       busy++;
       name = name ? name : memscope_run_get_name (run);
@@ -424,7 +424,7 @@ gboolean
 memscope_window_is_busy (MemscopeWindow *self)
 {
   for (guint i = 0; i < self->runs->len; i++)
-    if (memscope_run_get_state (self->runs->pdata[i]) == MEMSCOPE_RUN_RECORDING)
+    if (memscope_run_get_status (self->runs->pdata[i]) == MS_RUN_RECORDING)
       return TRUE;
   return FALSE;
 }

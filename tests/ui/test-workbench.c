@@ -62,7 +62,7 @@ demo_recorded (void)
   if (memscope_window_is_busy (win) || memscope_window_get_n_runs (win) != 2)
     return FALSE;
   for (guint i = 0; i < 2; i++)
-    if (memscope_run_get_state (memscope_window_get_run (win, i)) != MEMSCOPE_RUN_COMPLETE)
+    if (memscope_run_get_status (memscope_window_get_run (win, i)) != MS_RUN_COMPLETE)
       return FALSE;
   return TRUE;
 }
@@ -575,7 +575,7 @@ test_open_recording_and_cancel (void)
   guint before = memscope_window_get_n_runs (win);
   open_paths ((const char *[]) { copy, NULL });
   g_assert_cmpuint (memscope_window_get_n_runs (win), ==, before + 1);
-  g_assert_cmpint (memscope_run_get_state (memscope_window_get_run_a (win)), ==, MEMSCOPE_RUN_COMPLETE);
+  g_assert_cmpint (memscope_run_get_status (memscope_window_get_run_a (win)), ==, MS_RUN_COMPLETE);
   g_autoptr (GError) error = NULL;
   activate ("view", g_variant_new_string ("retention"));
   g_assert_true (memscope_figure_view_update (memscope_window_get_visible_view (win), &error));

@@ -1,0 +1,77 @@
+/* ms-recording-names.h — the words a recording stores, each defined once:
+ * which attention kind a stored matrix is, how its numbers are stored, which
+ * column holds each per-slot quantity, and the status of a run.  The writer
+ * (ms-recorder-writer.c) stores these names and the reader (ms-recording.c)
+ * parses them back; nothing else spells them out.  Parsing validates: a
+ * recording comes from other people, so a name that is not one of these is
+ * an error for the caller to report, never a default.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ms-session.h"
+
+G_BEGIN_DECLS
+
+/* ---- attention kinds: attention.kind --------------------------------- */
+
+/* The stored name of an attention observation kind: "reader", "writer",
+ * "rmt_read", "rmt_write"; NULL for kinds that are not attention (memory,
+ * NLL, logits).  Static string. */
+const char *ms_obs_kind_stored_name (MsObsKind kind);
+/* The attention kind stored as @name; FALSE for any other text. */
+gboolean ms_obs_kind_parse_stored (const char *name, MsObsKind *kind);
+
+/* ---- how attention is stored: runs.attn_dtype, attention.dtype -------- */
+
+typedef enum {
+  MS_ATTN_STORE_F16,    /* "f16": IEEE half, little-endian */
+  MS_ATTN_STORE_F32,    /* "f32": IEEE single, little-endian */
+  MS_ATTN_STORE_NONE,   /* "none": a run that stored no attention (never a matrix's dtype) */
+} MsAttnStore;
+
+/* Parses "f16", "f32" or "none"; FALSE for anything else. */
+gboolean ms_attn_store_parse (const char *text, MsAttnStore *out);
+/* "f16", "f32" or "none" (static). */
+const char *ms_attn_store_name (MsAttnStore store);
+/* Bytes per stored value: 2, 4, or 0 for none. */
+int ms_attn_store_value_size (MsAttnStore store);
+
+/* ---- per-slot quantities: one (K) f32 array column of segments each --- */
+
+typedef enum {
+  MS_SLOT_OLD_SHARE,    /* slot retention r_t[i]: the write's mass on the old memory */
+  MS_SLOT_TOKEN_SHARE,  /* the write's mass on the segment's tokens */
+  MS_SLOT_COS_PREV,     /* representation retention cos(M_{t+1}[i], M_t[i]) */
+  MS_SLOT_READ_USAGE,   /* reader attention the tokens give the slot, mean over layers */
+} MsSlotQuantity;
+
+#define MS_SLOT_N_QUANTITIES 4
+
+/* The segments column holding @q: "old_share", "token_share", "cos_prev",
+ * "read_usage" (static; safe to paste into SQL). */
+const char *ms_slot_quantity_column (MsSlotQuantity q);
+
+/* ---- run status ------------------------------------------------------ */
+
+/* Where a run stands.  A recording stores only "incomplete" (created, not
+ * every planned segment committed yet) and "complete"; a reader reports
+ * an incomplete run as RECORDING while its writer process is alive on this
+ * host; PENDING is a run a client has planned but not started, so no
+ * recording holds it yet. */
+typedef enum {
+  MS_RUN_PENDING,
+  MS_RUN_RECORDING,
+  MS_RUN_INCOMPLETE,   /* stopped before its last segment (killed, cancelled, failed): resumable */
+  MS_RUN_COMPLETE,
+} MsRunStatus;
+
+/* "pending", "recording", "incomplete", "complete" (static): what the CLI
+ * prints and the workbench shows. */
+const char *ms_run_status_name (MsRunStatus status);
+/* The status stored as @text in runs.status: "incomplete" or "complete"
+ * only; FALSE for anything else. */
+gboolean ms_run_status_parse_stored (const char *text, MsRunStatus *status);
+
+G_END_DECLS
