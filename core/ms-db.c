@@ -337,12 +337,8 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
    * held one or two, half empty.  Larger pages pack them as well but cost
    * more per commit, since the WAL takes every page a commit touched in
    * full, and each commit touches the last, partly filled leaf and the
-   * interior pages of each table.  Small RMT, 1,000 segments: 16 KiB pages
-   * wrote 11.6 WAL frames (190 KB) and 305 KB in all per segment, 8 KiB
-   * pages 18.7 frames (153 KB) and 268 KB (strace of the pwrites); the
-   * writer thread's CPU per segment was 0.38–0.48 ms (perf, 4 runs) with
-   * 16 KiB pages and 0.37–0.42 ms (8 runs) with 8 KiB, the file is the
-   * same size, and the 10,000-segment retention heatmap exports as fast. */
+   * interior pages of each table.  8 KiB writes fewer bytes per segment
+   * for the same file size (tests/bench/README.md, Recording). */
   if (version == 0 && !ms_db_exec (db, path, "PRAGMA page_size = 8192;", error))
     {
       sqlite3_close (db);

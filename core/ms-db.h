@@ -25,11 +25,10 @@
  * attention.id = attn_first (one transaction inserts them in a row).
  * The per-slot retention is one row per segment, not K.  A run's progress
  * is its last committed segment (MS_DB_SEGMENTS_DONE), not a counter that
- * every commit rewrote.  What a small-RMT segment appends to the WAL
- * (strace of 1,000 segments): with 16 KiB pages 11.6 pages (190 KB),
- * against 18.7 (306 KB) with schema 2: the new attention and memory
- * leaves, their parents, the segments leaf and page 1.  New files have
- * 8 KiB pages since (ms_db_open): 18.7 pages of 8 KiB (153 KB).
+ * every commit rewrote.  So a segment's commit appends to the WAL only the
+ * new attention and memory leaves, their parents, the segments leaf and
+ * page 1 (the bytes per segment are in tests/bench/README.md).  New files
+ * have 8 KiB pages (ms_db_open).
  *
  * History: version 1 also kept the session state of the last segment in
  * runs.resume_state, rewritten at every segment; version 2 dropped it (a run

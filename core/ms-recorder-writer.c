@@ -396,10 +396,8 @@ gpointer
 ms_recorder_writer_main (gpointer recorder)
 {
   Recorder *r = recorder;
-  /* A record waking the writer does not preempt the model's threads.
-   * Small RMT on two kernel threads, paired-median overhead over two
-   * rounds of 9 (bench-record, 400 segments): 26.1% and 28.9% as a
-   * background thread, against 28.8% and 31.2% as a normal one. */
+  /* A record waking the writer does not preempt the model's threads
+   * (SCHED_BATCH; what it saves is in tests/bench/README.md). */
   ms_parallel_become_background_thread ();
   if (r->create.model && !create_run (r))
     g_atomic_int_set (&r->failed, 1);
