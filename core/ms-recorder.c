@@ -11,10 +11,8 @@
  * segment's inference.
  *
  * A new run is created by the writer too, before its first segment, so
- * hashing the model and input files (GLib's SHA-256 here: 13 and 34 ms
- * for the small benchmark models, 1.0 and 1.6 s for the paper-size ones of
- * 152 and 206 MB) overlaps the first segments, as many as there are
- * records.  The files are hashed a little after they were read, as they
+ * hashing the model and input files (about a second for paper-size
+ * models) overlaps the first segments, as many as there are records.  The files are hashed a little after they were read, as they
  * always were (now up to that long after).
  *
  * A fixed set of records circulates between two queues (RECORDS_BUDGET),
@@ -33,9 +31,7 @@
  * stepping and writing take turns: a huge model's record may be larger
  * than the budget by itself).  Enough to ride out a WAL checkpoint
  * (the writer copies the log into the database and syncs both) without
- * stopping the model: with 3 records, the paired-median overhead of the
- * small RMT benchmark was 17.5%; with 48, 11.7–12.9% (bench-record, 15
- * repeats, on an earlier build that checkpointed every 32 MiB). */
+ * stopping the model; a handful of records does not (tests/bench/README.md). */
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 64
 
@@ -257,13 +253,10 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
    * lists) every MS_RECORDER_CHECKPOINT_PAGES = 256 pages:
    * 2 MiB of log with the 8 KiB pages of new files (1 MiB in files from
    * schema 1, 4 MiB in those made with 16 KiB pages), about 14 small-RMT
-   * segments of 18.7 pages (512 pages made no difference to the writer;
-   * on the two-thread small RMT, 2,000 segments, three rounds: 64 pages
-   * cost 20.8–27.6% against 17.2–18.9% with 256, 1,024 16.7–19.0%).
-   * The writer's records ride out each checkpoint; what the model does
-   * wait for is the last one, when the recording closes: 10–13 ms after
-   * 400 small-RMT segments here (schema 2, 16 KiB pages), against 39–49 ms
-   * with 2048 pages (32 MiB).
+   * segments.  Other cadences were no better for the model
+   * (tests/bench/README.md).  The writer's records ride out each
+   * checkpoint; what the model does wait for is the last one, when the
+   * recording closes, which a small cadence keeps short.
    * Cache what each segment's inserts touch again (the B-trees' interior
    * pages and last leaves). */
   sqlite3_exec (r.db, "PRAGMA wal_autocheckpoint = " G_STRINGIFY (MS_RECORDER_CHECKPOINT_PAGES) ";"
