@@ -183,8 +183,8 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
           g_autoptr (MsRunInfo) ib = ia ? ms_recording_get_run (rec, b, &error) : NULL;
           g_autoptr (MsViewData) va = ib ? ms_view_load (rec, a, kind, &params, &error) : NULL;
           g_autoptr (MsViewData) vb = va ? ms_view_load (rec, b, kind, &params, &error) : NULL;
-          g_autofree char *name_a = ia ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", a, ms_arch_name (ia->config.arch)) : NULL;
-          g_autofree char *name_b = ib ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", b, ms_arch_name (ib->config.arch)) : NULL;
+          g_autofree char *name_a = ia ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", a, ms_config_get_arch (&ia->config)) : NULL;
+          g_autofree char *name_b = ib ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", b, ms_config_get_arch (&ib->config)) : NULL;
           g_autoptr (MsViewFigure) fig = vb ? ms_view_figure_new_compare (va, name_a, vb, name_b, diff, cmap,
                                                                           o.title, &error) : NULL;
           g_autofree char *pair = g_strdup_printf ("%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT, a, b);

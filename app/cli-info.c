@@ -4,38 +4,27 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
-#include "ms-model.h"
+#include "ms-engine.h"
 
+/* The configuration as its engine describes it (ms_config_describe). */
 static void
 add_config (JsonBuilder *b, const MsConfig *c)
 {
-#define INT_MEMBER(name, value) (json_builder_set_member_name (b, name), json_builder_add_int_value (b, value))
+  MsConfigRow rows[MS_CONFIG_MAX_ROWS];
+  guint n = ms_config_describe (c, rows);
   json_builder_begin_object (b);
-  INT_MEMBER ("vocab_size", c->vocab_size);
-  INT_MEMBER ("d_model", c->d_model);
-  INT_MEMBER ("n_heads", c->n_heads);
-  INT_MEMBER ("d_ff", c->d_ff);
-  INT_MEMBER ("segment_len", c->segment_len);
-  if (c->arch == MS_ARCH_MEMFORMER)
+  for (guint i = 0; i < n; i++)
     {
-      INT_MEMBER ("n_enc_layers", c->n_enc_layers);
-      INT_MEMBER ("n_dec_layers", c->n_dec_layers);
-      INT_MEMBER ("n_slots", c->n_slots);
-      json_builder_set_member_name (b, "writer_temperature");
-      json_builder_add_double_value (b, c->writer_temperature);
-      json_builder_set_member_name (b, "tie_embeddings");
-      json_builder_add_boolean_value (b, c->tie_embeddings);
-    }
-  else
-    {
-      INT_MEMBER ("n_layers", c->n_layers);
-      INT_MEMBER ("n_mem", c->n_slots);
-      INT_MEMBER ("n_positions", c->n_positions);
-      json_builder_set_member_name (b, "mask");
-      json_builder_add_string_value (b, ms_rmt_mask_name (c->mask));
+      json_builder_set_member_name (b, rows[i].key);
+      switch (rows[i].type)
+        {
+        case MS_CONFIG_INT: json_builder_add_int_value (b, rows[i].i); break;
+        case MS_CONFIG_DOUBLE: json_builder_add_double_value (b, rows[i].d); break;
+        case MS_CONFIG_BOOL: json_builder_add_boolean_value (b, rows[i].i != 0); break;
+        case MS_CONFIG_STRING: json_builder_add_string_value (b, rows[i].s); break;
+        }
     }
   json_builder_end_object (b);
-#undef INT_MEMBER
 }
 
 static char *
@@ -57,7 +46,7 @@ print_json (const MsModel *model)
   json_builder_set_member_name (b, "model");
   json_builder_add_string_value (b, ms_model_get_path (model));
   json_builder_set_member_name (b, "arch");
-  json_builder_add_string_value (b, ms_arch_name (c->arch));
+  json_builder_add_string_value (b, ms_config_get_arch (c));
   json_builder_set_member_name (b, "config");
   add_config (b, c);
   json_builder_set_member_name (b, "n_params");
@@ -100,17 +89,18 @@ print_text (const MsModel *model)
   const MsConfig *c = ms_model_get_config (model);
   const char *source = ms_model_get_metadata (model, "memscope.source");
   printf ("model         %s\n", ms_model_get_path (model));
-  printf ("architecture  %s\n", ms_arch_name (c->arch));
+  printf ("architecture  %s (%s)\n", ms_config_get_arch (c), c->engine->display_name);
   printf ("source        %s\n", source ? source : "(not given)");
   printf ("parameters    %zu\n", ms_model_get_n_params (model));
-  printf ("config        vocab_size %d, d_model %d, n_heads %d, d_ff %d, segment_len %d\n",
-          c->vocab_size, c->d_model, c->n_heads, c->d_ff, c->segment_len);
-  if (c->arch == MS_ARCH_MEMFORMER)
-    printf ("              n_enc_layers %d, n_dec_layers %d, n_slots %d, writer_temperature %g, tie_embeddings %s\n",
-            c->n_enc_layers, c->n_dec_layers, c->n_slots, c->writer_temperature, c->tie_embeddings ? "true" : "false");
-  else
-    printf ("              n_layers %d, n_mem %d, n_positions %d, mask %s\n",
-            c->n_layers, c->n_slots, c->n_positions, ms_rmt_mask_name (c->mask));
+  /* The rows, several per line: "config        vocab_size 256, d_model 64, …" */
+  MsConfigRow rows[MS_CONFIG_MAX_ROWS];
+  guint n = ms_config_describe (c, rows);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *value = ms_config_row_format (&rows[i]);
+      printf ("%s%s %s%s", i == 0 ? "config        " : i % 5 == 0 ? "              " : "", rows[i].key, value,
+              i + 1 == n || i % 5 == 4 ? "\n" : ", ");
+    }
   printf ("\n%-48s %-5s %s\n", "tensor", "dtype", "shape");
   for (guint i = 0; i < ms_model_get_n_tensors (model); i++)
     {

@@ -96,7 +96,7 @@ cli_runs (const CliCommand *cmd, int argc, char **argv)
           json_builder_set_member_name (b, "model");
           json_builder_add_string_value (b, r->model_path);
           json_builder_set_member_name (b, "arch");
-          json_builder_add_string_value (b, ms_arch_name (r->config.arch));
+          json_builder_add_string_value (b, ms_config_get_arch (&r->config));
           json_builder_set_member_name (b, "input");
           json_builder_add_string_value (b, r->input_path);
           json_builder_set_member_name (b, "segments_done");

@@ -54,58 +54,63 @@ sum_token_rows (MsWriteDistribution *wd)
     }
 }
 
-void
-ms_write_distribution_from_memformer (MsWriteDistribution *wd, const float *writer, int H, int K, int n)
+/* The first column of each block of @a->cols, for K slots and n tokens. */
+static void
+column_starts (const MsAttentionLayout *a, int K, int n, int *start)
 {
-  g_return_if_fail (wd != NULL && writer != NULL);
-  g_return_if_fail (K == wd->n_slots && H >= 1 && n >= 0 && n <= wd->max_tokens);
-  int W = 1 + n;
-  double inv_h = 1.0 / H;
-  wd->n_tokens = n;
-  memset (wd->transfer, 0, (size_t) K * K * sizeof (float));
-
-  for (int i = 0; i < K; i++)
+  for (int b = 0, at = 0; b < a->n_col_blocks; b++)
     {
-      /* column 0: the slot itself */
-      double self = 0;
-      for (int h = 0; h < H; h++)
-        self += writer[((size_t) h * K + i) * W];
-      wd->old_share[i] = (float) (self * inv_h);
-      wd->transfer[(size_t) i * K + i] = wd->old_share[i];
-
-      float *tw = wd->token_weights + (size_t) i * n;
-      for (int j = 0; j < n; j++)
-        {
-          double sum = 0;
-          for (int h = 0; h < H; h++)
-            sum += writer[((size_t) h * K + i) * W + 1 + j];
-          tw[j] = (float) (sum * inv_h);
-        }
+      start[b] = at;
+      at += a->cols[b].extent == MS_BLOCK_SELF ? 1 : a->cols[b].extent == MS_BLOCK_SLOTS ? K : n;
     }
-  sum_token_rows (wd);
 }
 
 void
-ms_write_distribution_from_rmt (MsWriteDistribution *wd, const float *write_rows, int H, int m, int n)
+ms_write_distribution_from_attention (MsWriteDistribution *wd, const MsAttentionLayout *a, const float *w, int H,
+                                      int K, int n)
 {
-  g_return_if_fail (wd != NULL && write_rows != NULL);
-  g_return_if_fail (m == wd->n_slots && H >= 1 && n >= 0 && n <= wd->max_tokens);
-  int T = 2 * m + n;
+  g_return_if_fail (wd != NULL && a != NULL && w != NULL);
+  g_return_if_fail (K == wd->n_slots && H >= 1 && n >= 0 && n <= wd->max_tokens);
+  int start[MS_ATTENTION_MAX_BLOCKS], slots[MS_ATTENTION_MAX_BLOCKS], n_slots = 0, self = -1, tokens = -1;
+  column_starts (a, K, n, start);
+  int W = 0;
+  for (int b = 0; b < a->n_col_blocks; b++)
+    {
+      const MsAttentionBlock *blk = &a->cols[b];
+      W += blk->extent == MS_BLOCK_SELF ? 1 : blk->extent == MS_BLOCK_SLOTS ? K : n;
+      if (blk->extent == MS_BLOCK_TOKENS && tokens < 0)
+        tokens = start[b];
+      else if (blk->old_memory && blk->extent == MS_BLOCK_SLOTS)
+        slots[n_slots++] = start[b];
+      else if (blk->old_memory && blk->extent == MS_BLOCK_SELF)
+        self = start[b];
+    }
   double inv_h = 1.0 / H;
   wd->n_tokens = n;
 
-  for (int i = 0; i < m; i++)
+  for (int i = 0; i < K; i++)
     {
-      /* [read block 0..m) | tokens m..m+n) | write block m+n..T) */
-      float *tr = wd->transfer + (size_t) i * m;
+      /* T[i, j]: per head, the old-memory columns of slot j (the row's own
+       * SELF column counts for j = i), summed over heads in double */
+      float *tr = wd->transfer + (size_t) i * K;
       double old = 0;
-      for (int j = 0; j < m; j++)
+      for (int j = 0; j < K; j++)
         {
+          if (n_slots == 0 && j != i)
+            {
+              tr[j] = 0.0f;
+              continue;
+            }
           double sum = 0;
           for (int h = 0; h < H; h++)
             {
-              const float *row = write_rows + ((size_t) h * m + i) * T;
-              sum += (double) row[j] + row[m + n + j];
+              const float *row = w + ((size_t) h * K + i) * W;
+              double v = 0;
+              for (int b = 0; b < n_slots; b++)
+                v += row[slots[b] + j];
+              if (j == i && self >= 0)
+                v += row[self];
+              sum += v;
             }
           tr[j] = (float) (sum * inv_h);
           old += sum;
@@ -116,8 +121,8 @@ ms_write_distribution_from_rmt (MsWriteDistribution *wd, const float *write_rows
       for (int j = 0; j < n; j++)
         {
           double sum = 0;
-          for (int h = 0; h < H; h++)
-            sum += write_rows[((size_t) h * m + i) * T + m + j];
+          for (int h = 0; h < H && tokens >= 0; h++)
+            sum += w[((size_t) h * K + i) * W + tokens + j];
           tw[j] = (float) (sum * inv_h);
         }
     }
@@ -271,28 +276,50 @@ ms_memory_relative_change (const float *m_prev, const float *m_next, size_t n)
   return sqrt (diff) / sqrt (base);
 }
 
-void
-ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc)
+/* acc[k] += mean over heads of Σ_rows r[h, row, col0 + k], for k < K; r (H, rows, cols). */
+static void
+accumulate_columns (const float *r, int H, int rows, int cols, int col0, int K, float *acc)
 {
-  g_return_if_fail (H >= 1 && n >= 0 && K >= 0);
   double inv_h = 1.0 / H;
   /* Row-outer over blocks of slots, one double accumulator per slot: each
-   * slot still sums its rows in (head, token) order, as a slot-outer loop
+   * slot still sums its rows in (head, row) order, as a slot-outer loop
    * would, and the inner loop runs along contiguous memory. */
   enum { BLOCK = 64 };
   for (int k0 = 0; k0 < K; k0 += BLOCK)
     {
       int nk = MIN (BLOCK, K - k0);
       double sum[BLOCK] = { 0 };
-      for (size_t row = 0; row < (size_t) H * n; row++)
+      for (size_t row = 0; row < (size_t) H * rows; row++)
         {
-          const float *r = reader + row * K + k0;
+          const float *x = r + row * cols + col0 + k0;
           for (int k = 0; k < nk; k++)
-            sum[k] += r[k];
+            sum[k] += x[k];
         }
       for (int k = 0; k < nk; k++)
         acc[k0 + k] += (float) (sum[k] * inv_h);
     }
+}
+
+void
+ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc)
+{
+  g_return_if_fail (H >= 1 && n >= 0 && K >= 0);
+  accumulate_columns (reader, H, n, K, 0, K, acc);
+}
+
+void
+ms_read_usage_accumulate_attention (const MsAttentionLayout *a, const float *r, int H, int n, int K, float *acc)
+{
+  g_return_if_fail (a != NULL && H >= 1 && n >= 0 && K >= 0);
+  int start[MS_ATTENTION_MAX_BLOCKS], rows = 0, cols = 0;
+  column_starts (a, K, n, start);
+  for (int b = 0; b < a->n_row_blocks; b++)
+    rows += a->rows[b].extent == MS_BLOCK_SELF ? 1 : a->rows[b].extent == MS_BLOCK_SLOTS ? K : n;
+  for (int b = 0; b < a->n_col_blocks; b++)
+    cols += a->cols[b].extent == MS_BLOCK_SELF ? 1 : a->cols[b].extent == MS_BLOCK_SLOTS ? K : n;
+  for (int b = 0; b < a->n_col_blocks; b++)
+    if (a->cols[b].old_memory && a->cols[b].extent == MS_BLOCK_SLOTS)
+      accumulate_columns (r, H, rows, cols, start[b], K, acc);
 }
 
 void

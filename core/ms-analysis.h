@@ -1,9 +1,11 @@
 /* ms-analysis.h — the retention quantities of DESIGN §5, as plain functions
  * over float arrays.
  *
- * Inputs are the observations a session offers (ms-session.h): Memformer's
- * writer (H, K, 1+n) and reader (H, n, K), RMT's last-layer write rows
- * (H, m, 2m+n) and read rows (H, n, m), and memory states (K, d).  From one
+ * Inputs are the observations a session offers (ms-session.h): write and
+ * read attention, read through the engine's attention layout (ms-engine.h),
+ * so every engine gets the same analysis (Memformer's writer (H, K, 1+n) and
+ * reader (H, n, K), RMT's last-layer write rows (H, m, 2m+n) and read rows
+ * (H, n, m)), and memory states (K, d).  From one
  * segment's write attention, an MsWriteDistribution says where each new slot's
  * content comes from (old memory vs the segment's tokens, and which old slot);
  * the rest follows from it: slot retention and slot types, provenance over
@@ -24,6 +26,8 @@
 #include <stddef.h>
 
 #include <glib.h>
+
+#include "ms-engine.h"
 
 G_BEGIN_DECLS
 
@@ -49,21 +53,22 @@ MsWriteDistribution *ms_write_distribution_new (int n_slots, int max_tokens);
 void ms_write_distribution_free (MsWriteDistribution *wd);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsWriteDistribution, ms_write_distribution_free)
 
-/* Memformer: fills @wd from the writer weights @writer (H, K, 1+n)
- * (MS_OBS_WRITER), column 0 = the slot itself, columns 1..n = the tokens.
- * old_share[i] = mean_h a[h,i,0]; token_weights[i,j] = mean_h a[h,i,1+j];
- * token_share[i] = Σ_j token_weights[i,j]; transfer is diagonal,
- * T[i,i] = old_share[i] (a Memformer slot only ever draws on itself).
+/* Fills @wd from one segment's write attention @w (H, K, cols), laid out
+ * by @layout (an engine's MS_ATTENTION_WRITE layout, ms-engine.h: rows
+ * the K new slots, columns its blocks for a segment of @n tokens), mean
+ * over heads:
+ *   token_weights[i,j] = mean_h w[h,i,t+j] over the TOKENS block at t,
+ *   T[i,j]             = mean_h Σ w[h,i,b+j] over the old-memory SLOTS
+ *                        blocks at b, plus the old-memory SELF column
+ *                        when j = i,
+ *   old_share[i] = Σ_j T[i,j],  token_share[i] = Σ_j token_weights[i,j].
+ * Blocks that are neither tokens nor old memory count in neither share.
+ * E.g. Memformer's writer [self | tokens]: old_share = the self weight,
+ * T diagonal; RMT's write rows [read block | tokens | write block]: both
+ * memory blocks hold M_t, so T[i,j] = mean_h (P[h,i,j] + P[h,i,m+n+j]).
  * Needs K == wd->n_slots, 0 ≤ n ≤ wd->max_tokens, H ≥ 1.  Sets n_tokens = n. */
-void ms_write_distribution_from_memformer (MsWriteDistribution *wd, const float *writer, int H, int K, int n);
-
-/* RMT: fills @wd from the last layer's write rows @write_rows (H, m, T = 2m+n)
- * (MS_OBS_RMT_WRITE) over [read block | tokens | write block].  Both memory
- * blocks hold M_t, so T[i,j] = mean_h (P[h,i,j] + P[h,i,m+n+j]),
- * old_share[i] = Σ_j T[i,j], token_weights[i,j] = mean_h P[h,i,m+j],
- * token_share[i] = Σ_j token_weights[i,j].
- * Needs m == wd->n_slots, 0 ≤ n ≤ wd->max_tokens, H ≥ 1.  Sets n_tokens = n. */
-void ms_write_distribution_from_rmt (MsWriteDistribution *wd, const float *write_rows, int H, int m, int n);
+void ms_write_distribution_from_attention (MsWriteDistribution *wd, const MsAttentionLayout *layout,
+                                           const float *w, int H, int K, int n);
 
 /* ---- Slot types (DESIGN §5.2) ----------------------------------------- */
 
@@ -118,13 +123,16 @@ double ms_memory_relative_change (const float *m_prev, const float *m_next, size
 
 /* ---- Read usage (DESIGN §5.5) ----------------------------------------- */
 
-/* Read usage (DESIGN §5.5): per slot, the total reader attention the segment's tokens give it,
-   averaged over heads: reader weights (H, n, K) of one layer -> out (K) (sum over tokens, mean over heads).
-   Callers average layers with ms_read_usage_accumulate over each layer and then dividing.
-   Works unchanged on RMT's read rows (H, n, m) (MS_OBS_RMT_READ). */
+/* Read usage (DESIGN §5.5): per slot, the total read attention the segment's tokens give it,
+   averaged over heads: one layer's read attention @r (H, rows, cols), laid out by @layout (an
+   engine's MS_ATTENTION_READ layout, ms-engine.h, for a segment of @n tokens), -> @acc (K) +=
+   the sums over rows of its old-memory SLOTS columns, mean over heads.  Start @acc from zeros;
+   after the layers that read memory (ms_attention_layout_n_layers), divide by their number. */
+void ms_read_usage_accumulate_attention (const MsAttentionLayout *layout, const float *r, int H, int n, int K,
+                                         float *acc);
+/* The same over a plain (H, n, K) matrix of tokens over slots: out (K) = sums over tokens, mean over
+   heads (ms_read_usage overwrites @out, ms_read_usage_accumulate adds into @acc). */
 void ms_read_usage (const float *reader, int H, int n, int K, float *out);
-/* As ms_read_usage, but adds the layer's usage into acc (K) instead of
- * overwriting it.  Start from zeros; after L layers, divide acc by L. */
 void ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc);
 
 G_END_DECLS

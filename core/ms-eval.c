@@ -6,10 +6,11 @@
 
 #include <string.h>
 
+#include "ms-engine.h"
 #include "ms-error.h"
 
 typedef struct {
-  MsArch arch;
+  int shift;          /* logits row j predicts token j + shift (the engine's logits_shift) */
   int segment_len;
   int n_tokens;       /* tokens in one instance */
   int32_t *pred;      /* (n_tokens) argmax prediction per token, −1 = none */
@@ -31,8 +32,7 @@ observe_logits (const MsObservation *obs, gpointer user_data)
   Predictions *p = user_data;
   int rows = obs->shape[0], vocab = obs->shape[1];
   int first = obs->segment * p->segment_len;
-  /* Memformer row j predicts token j of this segment; RMT row j token j+1. */
-  int shift = p->arch == MS_ARCH_RMT ? 1 : 0;
+  int shift = p->shift;
   for (int j = 0; j < rows; j++)
     {
       int at = first + j + shift;
@@ -74,7 +74,7 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
   g_autofree uint8_t *answer = g_new (uint8_t, n_tokens);
   g_autofree int32_t *ids = g_new (int32_t, n_tokens);
   g_autofree int32_t *pred = g_new (int32_t, n_tokens);
-  Predictions p = { .arch = c->arch, .segment_len = L, .n_tokens = n_tokens, .pred = pred };
+  Predictions p = { .shift = c->engine->logits_shift, .segment_len = L, .n_tokens = n_tokens, .pred = pred };
 
   g_autoptr (MsSession) session = ms_session_new (model);
   ms_session_set_observer (session, MS_OBS_LOGITS, observe_logits, &p);

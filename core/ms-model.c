@@ -1,12 +1,12 @@
-/* ms-model.c — loading a model: metadata and configuration checks, the
- * weight binder, f32 conversion into one allocation, warnings. */
+/* ms-model.c — loading a model: metadata checks, the configuration and
+ * weights of its engine (ms-engine.h) through the weight binder, f32
+ * conversion into one allocation, warnings.  The model owns its
+ * configuration and weights; engines read them, sessions share them. */
 #include "ms-model.h"
+#include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-kernels.h"
-#include "ms-session-private.h"
-#include "ms-weights.h"
 
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,23 +35,8 @@ struct _MsModel {
   GPtrArray *warnings;      /* char*, NULL-terminated */
   float *params;            /* the one allocation every weight pointer points into (free()) */
   size_t n_params;
-  union {
-    MsMemformerWeights memformer;
-    MsRmtWeights rmt;
-  } w;
+  gpointer weights;         /* the engine's weights struct (weights_size bytes), pointers into params */
 };
-
-const char *
-ms_arch_name (MsArch arch)
-{
-  return arch == MS_ARCH_MEMFORMER ? "memformer" : "rmt";
-}
-
-const char *
-ms_rmt_mask_name (MsRmtMask mask)
-{
-  return mask == MS_RMT_MASK_CAUSAL ? "causal" : "blocks";
-}
 
 void
 ms_binder_add (MsBinder *b, const float **slot, int n_dims, const int *shape, const char *name_fmt, ...)
@@ -139,137 +124,6 @@ binder_entry_clear (gpointer p)
   g_free (((BinderEntry *) p)->name);
 }
 
-/* ---- configuration ---------------------------------------------------- */
-
-static gboolean
-config_int (JsonObject *o, const char *key, int min, int *out, gboolean required,
-            const char *path, GError **error)
-{
-  JsonNode *n = json_object_get_member (o, key);
-  if (!n)
-    {
-      if (!required)
-        return TRUE;
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config has no \"%s\" (an integer ≥ %d)",
-                   path, key, min);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64
-      || json_node_get_int (n) < min || json_node_get_int (n) > (1 << 24))
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
-                   "%s: memscope.config \"%s\" must be an integer between %d and %d", path, key, min, 1 << 24);
-      return FALSE;
-    }
-  *out = (int) json_node_get_int (n);
-  return TRUE;
-}
-
-gboolean
-ms_config_parse (MsConfig *c, const char *arch, const char *json, const char *path, GError **error)
-{
-  memset (c, 0, sizeof *c);
-  if (g_strcmp0 (arch, "memformer") == 0)
-    c->arch = MS_ARCH_MEMFORMER;
-  else if (g_strcmp0 (arch, "rmt") == 0)
-    c->arch = MS_ARCH_RMT;
-  else
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.arch is %s%s%s; expected \"memformer\" or \"rmt\"",
-                   path, arch ? "\"" : "", arch ? arch : "missing", arch ? "\"" : "");
-      return FALSE;
-    }
-  if (!json)
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: metadata has no memscope.config", path);
-      return FALSE;
-    }
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) json_error = NULL;
-  if (!json_parser_load_from_data (parser, json, -1, &json_error)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config is not a JSON object%s%s", path,
-                   json_error ? ": " : "", json_error ? json_error->message : "");
-      return FALSE;
-    }
-  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-
-  gboolean memformer = c->arch == MS_ARCH_MEMFORMER;
-  if (!config_int (o, "vocab_size", 256, &c->vocab_size, TRUE, path, error)
-      || !config_int (o, "d_model", 1, &c->d_model, TRUE, path, error)
-      || !config_int (o, "n_heads", 1, &c->n_heads, TRUE, path, error)
-      || !config_int (o, "d_ff", 1, &c->d_ff, TRUE, path, error)
-      || !config_int (o, "segment_len", 1, &c->segment_len, TRUE, path, error)
-      || !config_int (o, memformer ? "n_slots" : "n_mem", 1, &c->n_slots, TRUE, path, error))
-    return FALSE;
-  if (c->d_model % c->n_heads != 0)
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config d_model %d is not divisible by n_heads %d",
-                   path, c->d_model, c->n_heads);
-      return FALSE;
-    }
-
-  if (memformer)
-    {
-      c->writer_temperature = 0.5;
-      c->tie_embeddings = TRUE;
-      if (!config_int (o, "n_enc_layers", 1, &c->n_enc_layers, TRUE, path, error)
-          || !config_int (o, "n_dec_layers", 1, &c->n_dec_layers, TRUE, path, error))
-        return FALSE;
-      JsonNode *tau = json_object_get_member (o, "writer_temperature");
-      if (tau)
-        {
-          GType t = JSON_NODE_HOLDS_VALUE (tau) ? json_node_get_value_type (tau) : G_TYPE_INVALID;
-          if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
-            t = G_TYPE_INVALID;
-          c->writer_temperature = t == G_TYPE_INVALID ? -1 : json_node_get_double (tau);
-          if (!(c->writer_temperature > 0 && isfinite (c->writer_temperature)))
-            {
-              g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
-                           "%s: memscope.config writer_temperature must be a positive number", path);
-              return FALSE;
-            }
-        }
-      JsonNode *tie = json_object_get_member (o, "tie_embeddings");
-      if (tie)
-        {
-          if (!JSON_NODE_HOLDS_VALUE (tie) || json_node_get_value_type (tie) != G_TYPE_BOOLEAN)
-            {
-              g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config tie_embeddings must be true or false", path);
-              return FALSE;
-            }
-          c->tie_embeddings = json_node_get_boolean (tie);
-        }
-    }
-  else
-    {
-      if (!config_int (o, "n_layers", 1, &c->n_layers, TRUE, path, error)
-          || !config_int (o, "n_positions", 1, &c->n_positions, TRUE, path, error))
-        return FALSE;
-      if (c->n_positions < 2 * c->n_slots + c->segment_len)
-        {
-          g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
-                       "%s: memscope.config n_positions %d is smaller than 2·n_mem + segment_len = %d",
-                       path, c->n_positions, 2 * c->n_slots + c->segment_len);
-          return FALSE;
-        }
-      JsonNode *mask = json_object_get_member (o, "mask");
-      const char *m = mask && JSON_NODE_HOLDS_VALUE (mask) && json_node_get_value_type (mask) == G_TYPE_STRING
-                        ? json_node_get_string (mask) : (mask ? "" : "causal");
-      if (g_str_equal (m, "causal"))
-        c->mask = MS_RMT_MASK_CAUSAL;
-      else if (g_str_equal (m, "blocks"))
-        c->mask = MS_RMT_MASK_BLOCKS;
-      else
-        {
-          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config mask must be \"causal\" or \"blocks\"", path);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 /* ---- loading ---------------------------------------------------------- */
 
 static char *
@@ -298,7 +152,7 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
       if (!t)
         {
           g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: tensor '%s' is missing (expected shape %s for this %s config)",
-                       m->path, e->name, want_s, ms_arch_name (m->config.arch));
+                       m->path, e->name, want_s, m->config.engine->name);
           return FALSE;
         }
       gboolean same = t->n_dims == e->n_dims;
@@ -365,7 +219,7 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
       g_array_append_val (m->tensors, row);
       if (!row.used)
         g_ptr_array_add (m->warnings, g_strdup_printf ("%s: tensor '%s' is not used by the %s architecture (ignored)",
-                                                       m->path, t->name, ms_arch_name (m->config.arch)));
+                                                       m->path, t->name, m->config.engine->name));
     }
   return TRUE;
 }
@@ -404,7 +258,7 @@ check_metadata (MsModel *m, MsSafetensors *st, GError **error)
 static gboolean
 check_footprint (MsModel *m, GError **error)
 {
-  double bytes = ms_session_footprint (&m->config);
+  double bytes = ms_engine_footprint (&m->config);
   if (bytes > MS_MODEL_MAX_SESSION_BYTES)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
@@ -438,10 +292,8 @@ model_from_safetensors (MsSafetensors *st, GError **error)
   gboolean ok = check_metadata (m, st, error) && check_footprint (m, error);
   if (ok)
     {
-      if (m->config.arch == MS_ARCH_MEMFORMER)
-        ms_memformer_bind (&binder, &m->config, &m->w.memformer);
-      else
-        ms_rmt_bind (&binder, &m->config, &m->w.rmt);
+      m->weights = g_malloc0 (MAX (m->config.engine->weights_size, 1));
+      m->config.engine->bind (&binder, &m->config, m->weights);
       ok = bind_weights (m, &binder, st, error);
     }
   g_array_unref (binder.entries);
@@ -480,13 +332,9 @@ ms_model_unref (MsModel *m)
 {
   if (!m || !g_atomic_int_dec_and_test (&m->ref_count))
     return;
-  if (m->config.arch == MS_ARCH_MEMFORMER)
-    {
-      g_free (m->w.memformer.enc);
-      g_free (m->w.memformer.dec);
-    }
-  else
-    g_free (m->w.rmt.h);
+  if (m->weights && m->config.engine->weights_clear)
+    m->config.engine->weights_clear (m->weights);
+  g_free (m->weights);
   free (m->params);
   g_free (m->path);
   g_hash_table_unref (m->metadata);
@@ -510,14 +358,8 @@ ms_model_get_tensor (const MsModel *m, guint i)
   return &g_array_index (m->tensors, MsModelTensor, i);
 }
 
-const MsMemformerWeights *
-ms_model_get_memformer (const MsModel *m)
+gconstpointer
+ms_model_get_weights (const MsModel *m)
 {
-  return m->config.arch == MS_ARCH_MEMFORMER ? &m->w.memformer : NULL;
-}
-
-const MsRmtWeights *
-ms_model_get_rmt (const MsModel *m)
-{
-  return m->config.arch == MS_ARCH_RMT ? &m->w.rmt : NULL;
+  return m->weights;
 }

@@ -21,28 +21,34 @@ G_BEGIN_DECLS
 /* Largest per-session buffer footprint a loadable model may imply. */
 #define MS_MODEL_MAX_SESSION_BYTES (8.0 * 1024 * 1024 * 1024)
 
-typedef enum { MS_ARCH_MEMFORMER, MS_ARCH_RMT } MsArch;
-typedef enum { MS_RMT_MASK_CAUSAL, MS_RMT_MASK_BLOCKS } MsRmtMask;
+typedef struct _MsEngine MsEngine;   /* ms-engine.h */
 
-/* The union of both architectures' settings (DESIGN §3).  n_slots is the
- * number of memory rows: Memformer's K ("n_slots"), RMT's m ("n_mem"). */
+/* Transitional: which built-in architecture, for ms-view.c and the
+ * workbench until they read attention layouts (ms-engine.h); any other
+ * engine is MS_ARCH_OTHER.  Nothing new may branch on it. */
+typedef enum { MS_ARCH_MEMFORMER, MS_ARCH_RMT, MS_ARCH_OTHER } MsArch;
+
+/* A model's configuration (DESIGN §3): the settings every engine has, and
+ * the engine's own, parsed from memscope.config by the engine
+ * (ms-engine.h).  n_slots is the number of memory slots: Memformer's K
+ * ("n_slots"), RMT's m ("n_mem").  A plain value: copy it freely. */
 typedef struct {
-  MsArch arch;
+  const MsEngine *engine;   /* the table entry of memscope.arch; static, never freed */
   int vocab_size;
   int d_model;
   int n_heads;
   int d_ff;
   int n_slots;
   int segment_len;
-  /* Memformer */
+  /* The engine's own settings, read only by the engine (its struct,
+   * at most this size). */
+  union { gint64 i[12]; double d[12]; gpointer p[12]; } settings;
+  /* Transitional copies for ms-view.c and the workbench (see MsArch):
+   * arch, and the layers of the read attention (n_enc_layers) and of
+   * RMT's (n_layers).  Removed once they use the layouts. */
+  MsArch arch;
   int n_enc_layers;
-  int n_dec_layers;
-  double writer_temperature;
-  gboolean tie_embeddings;
-  /* RMT */
   int n_layers;
-  int n_positions;
-  MsRmtMask mask;
 } MsConfig;
 
 /* One row of the file's tensor table, for `memscope-cli info`. */
@@ -81,12 +87,14 @@ const MsModelTensor *ms_model_get_tensor (const MsModel *model, guint i);
 /* NULL-terminated warnings found at load (unknown tensors, NaN weights).  Borrowed. */
 const char *const *ms_model_get_warnings (const MsModel *model);
 
-/* Fills @c from the memscope.arch and memscope.config metadata strings;
- * MS_ERROR_MODEL naming @label and the setting when they are unusable. */
+/* Fills @c from the memscope.arch and memscope.config metadata strings:
+ * looks up the engine (ms_engine_lookup), reads the common settings and
+ * lets the engine read and validate its own; MS_ERROR_MODEL naming @label
+ * and the setting when they are unusable. */
 gboolean ms_config_parse (MsConfig *c, const char *arch, const char *config_json, const char *label,
                           GError **error);
 
-const char *ms_arch_name (MsArch arch);
-const char *ms_rmt_mask_name (MsRmtMask mask);
+/* The memscope.arch value of @c's engine ("memformer", "rmt", …). */
+const char *ms_config_get_arch (const MsConfig *c);
 
 G_END_DECLS

@@ -85,7 +85,7 @@ ensure_model_row (Recorder *r, MsModel *model, const char *sha, GError **error)
     return ms_db_fail (r->db, r->path, "registering the model", error), -1;
   sqlite3_bind_text (st, 1, ms_model_get_path (model), -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, sha, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, ms_arch_name (r->config->arch), -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, ms_config_get_arch (r->config), -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 4, ms_model_get_metadata (model, "memscope.config"), -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 5, ms_model_get_metadata (model, "memscope.source"), -1, SQLITE_STATIC);
   gint64 id = -1;
@@ -264,7 +264,7 @@ store_attention (Recorder *r, const SegmentRecord *rec, const AttnCopy *a)
     {
       const float *m = rec->attn_data + a->offset + h * per_head;
       sqlite3_bind_int (st, 1, rec->segment);
-      sqlite3_bind_text (st, 2, ms_obs_kind_stored_name (a->kind), -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, ms_obs_kind_stored_name (r->config->engine, a->kind), -1, SQLITE_STATIC);
       sqlite3_bind_int (st, 3, a->layer < 0 ? 0 : a->layer);
       sqlite3_bind_int (st, 4, h);
       sqlite3_bind_int (st, 5, rows);
@@ -291,19 +291,20 @@ static void
 analyse_segment (Recorder *r, const SegmentRecord *rec)
 {
   const MsConfig *c = r->config;
+  const MsAttentionLayout *read = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_READ);
+  const MsAttentionLayout *write = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_WRITE);
+  int write_layer = write ? ms_attention_layout_last_layer (write, c) : -1;
   memset (r->read_usage, 0, c->n_slots * sizeof (float));
   for (int i = 0; i < rec->n_attn; i++)
     {
       const AttnCopy *a = &rec->attn[i];
       const float *m = rec->attn_data + a->offset;
-      if (a->kind == MS_OBS_READER || a->kind == MS_OBS_RMT_READ)
-        ms_read_usage_accumulate (m, a->shape[0], a->shape[1], a->shape[2], r->read_usage);
-      else if (a->kind == MS_OBS_WRITER)
-        ms_write_distribution_from_memformer (r->write, m, a->shape[0], a->shape[1], a->shape[2] - 1);
-      else if (a->kind == MS_OBS_RMT_WRITE && a->layer == c->n_layers - 1)
-        ms_write_distribution_from_rmt (r->write, m, a->shape[0], a->shape[1], a->shape[2] - 2 * a->shape[1]);
+      if (read && a->kind == read->kind)
+        ms_read_usage_accumulate_attention (read, m, a->shape[0], rec->n_tokens, c->n_slots, r->read_usage);
+      else if (write && a->kind == write->kind && a->layer == write_layer)
+        ms_write_distribution_from_attention (r->write, write, m, a->shape[0], c->n_slots, rec->n_tokens);
     }
-  int n_layers = c->arch == MS_ARCH_MEMFORMER ? c->n_enc_layers : c->n_layers;
+  int n_layers = read ? ms_attention_layout_n_layers (read, c) : 1;
   for (int i = 0; i < c->n_slots; i++)
     r->read_usage[i] /= n_layers;
   ms_memory_slot_cosine (rec->memory_in, rec->memory_out, c->n_slots, c->d_model, r->cos_prev);
@@ -350,7 +351,9 @@ insert_segment_rows (Recorder *r, const SegmentRecord *rec)
   sqlite3_bind_int (st, 6, n_predicted);
   sqlite3_bind_double (st, 7, total);
   sqlite3_bind_double (st, 8, ms_memory_relative_change (rec->memory_in, rec->memory_out, (size_t) K * c->d_model));
-  if (c->arch == MS_ARCH_RMT)
+  /* A diagonal transfer follows from the retention (ms_recording_transfer) */
+  const MsAttentionLayout *write = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_WRITE);
+  if (write && !ms_attention_layout_transfer_is_diagonal (write))
     sqlite3_bind_blob (st, 10, r->write->transfer, K * K * 4, SQLITE_STATIC);
   else
     sqlite3_bind_null (st, 10);

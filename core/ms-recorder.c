@@ -58,14 +58,14 @@ observe (const MsObservation *obs, gpointer user_data)
       rec->n_tokens = obs->shape[0];
       memcpy (rec->nll, obs->data, obs->shape[0] * sizeof (float));
       return;
-    case MS_OBS_RMT_WRITE:
-      /* Retention needs only the last layer's write rows. */
-      if (r->attn == MS_ATTN_STORE_NONE && obs->layer != c->n_layers - 1)
+    case MS_OBS_WRITE:
+      /* Without stored attention, retention needs only the write
+       * distribution's layer (ms_attention_layout_last_layer). */
+      if (r->attn == MS_ATTN_STORE_NONE
+          && obs->layer != ms_attention_layout_last_layer (ms_engine_find_attention (c->engine, MS_OBS_WRITE), c))
         return;
       break;
-    case MS_OBS_READER:
-    case MS_OBS_WRITER:
-    case MS_OBS_RMT_READ:
+    case MS_OBS_READ:
       break;
     default:
       return;
@@ -86,17 +86,21 @@ static gboolean
 pipeline_init (Recorder *r, GError **error)
 {
   const MsConfig *c = r->config;
-  size_t K = c->n_slots, L = c->segment_len, H = c->n_heads, T = 2 * K + L;
+  size_t K = c->n_slots, L = c->segment_len;
   size_t state = K * c->d_model;
-  if (c->arch == MS_ARCH_MEMFORMER)
+  /* Every layer of every attention kind the engine offers, at the
+   * largest segment (its layouts' shapes at n = L). */
+  r->max_attn = 0;
+  r->max_attn_floats = 0;
+  size_t max_matrix = 1;   /* floats of the largest (rows, cols) matrix of one head */
+  for (guint i = 0; i < c->engine->n_attention; i++)
     {
-      r->max_attn = c->n_enc_layers + 1;
-      r->max_attn_floats = H * (c->n_enc_layers * L * K + K * (1 + L));
-    }
-  else
-    {
-      r->max_attn = 2 * c->n_layers;
-      r->max_attn_floats = H * c->n_layers * (L * K + K * T);
+      const MsAttentionLayout *a = &c->engine->attention[i];
+      int heads, rows, cols, layers = ms_attention_layout_n_layers (a, c);
+      ms_attention_layout_shape (a, c, (int) L, &heads, &rows, &cols);
+      r->max_attn += layers;
+      r->max_attn_floats += (size_t) layers * heads * rows * cols;
+      max_matrix = MAX (max_matrix, (size_t) rows * cols);
     }
   size_t record_bytes = (2 * state + L) * sizeof (float) + r->max_attn * sizeof (AttnCopy)
                         + r->max_attn_floats * sizeof (float);
@@ -114,12 +118,12 @@ pipeline_init (Recorder *r, GError **error)
       rec->memory_in = g_try_new (float, state);
       rec->memory_out = g_try_new (float, state);
       rec->nll = g_try_new (float, L);
-      rec->attn = g_try_new (AttnCopy, r->max_attn);
-      rec->attn_data = g_try_new (float, r->max_attn_floats);
+      rec->attn = g_try_new (AttnCopy, MAX (r->max_attn, 1));
+      rec->attn_data = g_try_new (float, MAX (r->max_attn_floats, 1));
       ok = rec->memory_in && rec->memory_out && rec->nll && rec->attn && rec->attn_data;
       g_async_queue_push (r->empty, rec);
     }
-  r->half = g_try_new (uint16_t, MAX (L * MAX (K, L), MAX (K * (1 + L), K * T)));
+  r->half = g_try_new (uint16_t, max_matrix);
   r->text = g_new (uint8_t, L);
   r->read_usage = g_new0 (float, K);
   r->cos_prev = g_new (float, K);
@@ -307,8 +311,7 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
     }
 
   r.tokens = tokens;
-  guint kinds = MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL
-                | (c->arch == MS_ARCH_MEMFORMER ? MS_OBS_READER | MS_OBS_WRITER : MS_OBS_RMT_READ | MS_OBS_RMT_WRITE);
+  guint kinds = MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL | ms_engine_attention_kinds (c->engine);
   ms_session_set_observer (session, kinds, observe, &r);
   g_autoptr (GError) thread_error = NULL;
   if (pipeline_init (&r, error)

@@ -2,35 +2,22 @@
  * each table below is the one place its words are spelled. */
 #include "ms-recording-names.h"
 
-static const struct {
-  MsObsKind kind;
-  const char *name;
-} attention_kinds[] = {
-  { MS_OBS_READER, "reader" },
-  { MS_OBS_WRITER, "writer" },
-  { MS_OBS_RMT_READ, "rmt_read" },
-  { MS_OBS_RMT_WRITE, "rmt_write" },
-};
-
+/* Attention kinds are named by the engines' layouts (ms-engine.h), so a
+ * new engine brings its own names. */
 const char *
-ms_obs_kind_stored_name (MsObsKind kind)
+ms_obs_kind_stored_name (const MsEngine *engine, MsObsKind kind)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (attention_kinds); i++)
-    if (attention_kinds[i].kind == kind)
-      return attention_kinds[i].name;
-  return NULL;
+  const MsAttentionLayout *a = ms_engine_find_attention (engine, kind);
+  return a ? a->name : NULL;
 }
 
 gboolean
-ms_obs_kind_parse_stored (const char *name, MsObsKind *kind)
+ms_obs_kind_parse_stored (const MsEngine *engine, const char *name, MsObsKind *kind)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (attention_kinds); i++)
-    if (g_strcmp0 (name, attention_kinds[i].name) == 0)
-      {
-        *kind = attention_kinds[i].kind;
-        return TRUE;
-      }
-  return FALSE;
+  const MsAttentionLayout *a = ms_engine_find_attention_by_name (engine, name);
+  if (a)
+    *kind = a->kind;
+  return a != NULL;
 }
 
 static const char *const attn_store_names[] = {

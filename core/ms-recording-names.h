@@ -10,18 +10,19 @@
 
 #include <glib.h>
 
-#include "ms-session.h"
+#include "ms-engine.h"
 
 G_BEGIN_DECLS
 
 /* ---- attention kinds: attention.kind --------------------------------- */
 
-/* The stored name of an attention observation kind: "reader", "writer",
- * "rmt_read", "rmt_write"; NULL for kinds that are not attention (memory,
- * NLL, logits).  Static string. */
-const char *ms_obs_kind_stored_name (MsObsKind kind);
-/* The attention kind stored as @name; FALSE for any other text. */
-gboolean ms_obs_kind_parse_stored (const char *name, MsObsKind *kind);
+/* The stored name of attention kind @kind (MS_OBS_READ, MS_OBS_WRITE) of
+ * @engine: its attention layout's name (ms-engine.h), e.g. "reader",
+ * "writer", "rmt_read", "rmt_write"; NULL for kinds that are not attention
+ * (memory, NLL, logits) or that @engine does not offer.  Static string. */
+const char *ms_obs_kind_stored_name (const MsEngine *engine, MsObsKind kind);
+/* The attention kind of @engine stored as @name; FALSE for any other text. */
+gboolean ms_obs_kind_parse_stored (const MsEngine *engine, const char *name, MsObsKind *kind);
 
 /* ---- how attention is stored: runs.attn_dtype, attention.dtype -------- */
 

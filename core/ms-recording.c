@@ -264,30 +264,35 @@ ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_
     return NULL;
   int S = info->segments_done, K = info->config.n_slots;
   float *out = g_new0 (float, (size_t) K * K * MAX (S, 1));
-  if (info->config.arch == MS_ARCH_RMT)
+  /* A run stores T_t when its engine's transfer is a full matrix; a
+   * diagonal one (NULL) is the retention on the diagonal (DESIGN §5.3). */
+  g_autofree gboolean *diagonal = g_new0 (gboolean, MAX (S, 1));
+  gboolean any_diagonal = FALSE;
+  sqlite3_stmt *st = prepare_segments (rec, run_id, S, "transfer", error);
+  if (!st)
+    return g_free (out), NULL;
+  int rc;
+  while ((rc = ms_db_step (st, rec->path, "reading slot transfer", error)) == SQLITE_ROW)
     {
-      sqlite3_stmt *st = prepare_segments (rec, run_id, S, "transfer", error);
-      if (!st)
-        return g_free (out), NULL;
-      int rc;
-      while ((rc = ms_db_step (st, rec->path, "reading slot transfer", error)) == SQLITE_ROW)
-        {
-          int t = sqlite3_column_int (st, 0);
-          if (t >= 0 && t < S && sqlite3_column_bytes (st, 1) == K * K * 4)
-            memcpy (out + (size_t) t * K * K, sqlite3_column_blob (st, 1), (size_t) K * K * 4);
-        }
-      sqlite3_finalize (st);
-      if (rc != SQLITE_DONE)
-        return g_free (out), NULL;
+      int t = sqlite3_column_int (st, 0);
+      if (t < 0 || t >= S)
+        continue;
+      if (sqlite3_column_type (st, 1) == SQLITE_NULL)
+        diagonal[t] = any_diagonal = TRUE;
+      else if (sqlite3_column_bytes (st, 1) == K * K * 4)
+        memcpy (out + (size_t) t * K * K, sqlite3_column_blob (st, 1), (size_t) K * K * 4);
     }
-  else
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return g_free (out), NULL;
+  if (any_diagonal)
     {
       int k2, s2;
       g_autofree float *old = ms_recording_slot_matrix (rec, run_id, MS_SLOT_OLD_SHARE, &k2, &s2, error);
       if (!old)
         return g_free (out), NULL;
       for (int t = 0; t < MIN (S, s2); t++)
-        for (int i = 0; i < K; i++)
+        for (int i = 0; diagonal[t] && i < K; i++)
           out[(size_t) t * K * K + (size_t) i * K + i] = old[(size_t) i * s2 + t];
     }
   *n_segments = S;
@@ -310,8 +315,17 @@ float *
 ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind kind, int layer, int head,
                         int *rows, int *cols, GError **error)
 {
-  const char *kind_name = ms_obs_kind_stored_name (kind);
-  g_return_val_if_fail (kind_name != NULL, NULL);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  if (!info)
+    return NULL;
+  const char *kind_name = ms_obs_kind_stored_name (info->config.engine, kind);
+  if (!kind_name)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has a %s model, which offers no "
+                   "%s attention", rec->path, run_id, info->config.engine->display_name,
+                   kind == MS_OBS_READ ? "read" : "write");
+      return NULL;
+    }
   sqlite3_stmt *st = prepare (rec, "SELECT a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
                                    "ON a.id BETWEEN s.attn_first AND s.attn_first + s.attn_count - 1 "
                                    "WHERE s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND s.idx = ?2 AND a.kind = ?3 "

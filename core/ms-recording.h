@@ -58,8 +58,9 @@ float *ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segment
  * loading every state. */
 float *ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, int *n_states,
                                    size_t *state_len, GError **error);
-/* (S, K, K) old-slot transfer per segment (DESIGN §5.3): RMT as recorded,
- * Memformer diagonal from the old share. */
+/* (S, K, K) old-slot transfer per segment (DESIGN §5.3): as recorded, or,
+ * where the run's engine has a diagonal transfer (ms-engine.h; stored as
+ * NULL), the retention on the diagonal. */
 float *ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error);
 /* One stored attention matrix of @kind (an attention kind of
  * ms-recording-names.h), or the mean over heads when @head < 0.

@@ -1,7 +1,9 @@
-/* ms-session.c — the engine-independent half of a session: buffers sized
- * once, input checks, observation, the segment loop with progress and
- * cancellation, and saving/restoring state. */
-#include "ms-session-private.h"
+/* ms-session.c — a session over the engine table (ms-engine.h): buffers
+ * sized once from the engine's sizes, input checks, the memory and NLL
+ * observations, the segment loop with progress and cancellation, and
+ * saving/restoring state.  It never tests which architecture runs. */
+#include "ms-session.h"
+#include "ms-engine.h"
 #include "ms-error.h"
 
 #include <math.h>
@@ -9,35 +11,15 @@
 
 #define STATE_FORMAT "1"
 
-static size_t
-carry_floats (const MsConfig *c)
-{
-  return c->arch == MS_ARCH_MEMFORMER ? (size_t) c->segment_len * c->d_model : (size_t) c->vocab_size;
-}
-
-double
-ms_session_footprint (const MsConfig *c)
-{
-  double L = c->segment_len, d = c->d_model, K = c->n_slots, H = c->n_heads, F = c->d_ff, V = c->vocab_size;
-  double floats = K * d + L;                          /* memory, nll */
-  if (c->arch == MS_ARCH_MEMFORMER)
-    {
-      double R = MAX (L, K);
-      floats += L * d                                 /* carry */
-                + 4 * L * d + 4 * R * d + L * F        /* x, xn, proj, enc; q, k, v, att; hidden */
-                + H * R * (1 + R) + L * V + K * d + L; /* probs, logits, kself, decoder input */
-      floats += L * L / 4;                            /* causal mask bytes */
-    }
-  else
-    {
-      double T = 2 * K + L;
-      floats += V                                     /* carry */
-                + 7 * T * d + T * F + H * T * T        /* x, xn, qkv, att, proj; hidden; probs */
-                + L * V;                               /* logits */
-      floats += T * T / 4;                            /* mask bytes */
-    }
-  return floats * sizeof (float);
-}
+struct _MsSession {
+  /* Owned */
+  MsModel *model;            /* a reference */
+  MsEngineState state;       /* memory, carry and scratch (owned), the segment index, the observer */
+  float *nll;                /* (L) per-token NLL when the caller passes none */
+  /* Borrowed */
+  const MsEngine *engine;    /* the model's */
+  MsEngineSizes sizes;       /* carry capacity, for state files */
+};
 
 MsSession *
 ms_session_new (MsModel *model)
@@ -45,13 +27,12 @@ ms_session_new (MsModel *model)
   const MsConfig *c = ms_model_get_config (model);
   MsSession *s = g_new0 (MsSession, 1);
   s->model = ms_model_ref (model);
-  s->memory = g_new (float, (size_t) c->n_slots * c->d_model);
-  s->carry = g_new0 (float, carry_floats (c));
+  s->engine = c->engine;
+  s->engine->sizes (c, &s->sizes);
+  s->state.memory = g_new (float, (size_t) c->n_slots * c->d_model);
+  s->state.carry = g_new0 (float, MAX ((size_t) (s->sizes.carry_rows * s->sizes.carry_cols), 1));
+  s->state.scratch = s->engine->scratch_new (c);
   s->nll = g_new (float, c->segment_len);
-  if (c->arch == MS_ARCH_MEMFORMER)
-    s->scratch = ms_memformer_scratch_new (c);
-  else
-    s->scratch = ms_rmt_scratch_new (c);
   ms_session_reset (s);
   return s;
 }
@@ -61,12 +42,9 @@ ms_session_free (MsSession *s)
 {
   if (!s)
     return;
-  if (ms_model_get_config (s->model)->arch == MS_ARCH_MEMFORMER)
-    ms_memformer_scratch_free (s->scratch);
-  else
-    ms_rmt_scratch_free (s->scratch);
-  g_free (s->memory);
-  g_free (s->carry);
+  s->engine->scratch_free (s->state.scratch);
+  g_free (s->state.memory);
+  g_free (s->state.carry);
   g_free (s->nll);
   ms_model_unref (s->model);
   g_free (s);
@@ -75,53 +53,28 @@ ms_session_free (MsSession *s)
 void
 ms_session_reset_memory (MsSession *s)
 {
-  const MsConfig *c = ms_model_get_config (s->model);
-  if (c->arch == MS_ARCH_MEMFORMER)
-    ms_memformer_initial_memory (s->model, s->memory);
-  else
-    memcpy (s->memory, ms_model_get_rmt (s->model)->memory, (size_t) c->n_slots * c->d_model * sizeof (float));
+  s->engine->initial_memory (s->model, s->state.memory);
 }
 
 void
 ms_session_reset (MsSession *s)
 {
   ms_session_reset_memory (s);
-  s->segment = 0;
-  s->carry_rows = 0;
-  s->carry_token = 0;
+  s->state.segment = 0;
+  s->state.carry_rows = 0;
+  s->state.carry_token = 0;
 }
 
 MsModel *ms_session_get_model (const MsSession *s) { return s->model; }
-int ms_session_get_segment (const MsSession *s) { return s->segment; }
-const float *ms_session_get_memory (const MsSession *s) { return s->memory; }
+int ms_session_get_segment (const MsSession *s) { return s->state.segment; }
+const float *ms_session_get_memory (const MsSession *s) { return s->state.memory; }
 
 void
 ms_session_set_observer (MsSession *s, guint kinds, MsObserverFunc func, gpointer user_data)
 {
-  s->observe = func ? kinds : 0;
-  s->observer = func;
-  s->observer_data = user_data;
-}
-
-void
-ms_session_offer (MsSession *s, MsObsKind kind, int layer, const float *data, int n_dims, int d0, int d1, int d2)
-{
-  MsObservation obs = { kind, s->segment, layer, n_dims, { d0, d1, d2 }, data, { 0 } };
-  size_t stride = 1;
-  for (int i = n_dims - 1; i >= 0; i--)
-    {
-      obs.stride[i] = stride;
-      stride *= (size_t) obs.shape[i];
-    }
-  s->observer (&obs, s->observer_data);
-}
-
-void
-ms_session_offer_view (MsSession *s, MsObsKind kind, int layer, const float *data, int d0, int d1, int d2,
-                       size_t stride0, size_t stride1)
-{
-  MsObservation obs = { kind, s->segment, layer, 3, { d0, d1, d2 }, data, { stride0, stride1, 1 } };
-  s->observer (&obs, s->observer_data);
+  s->state.observe = func ? kinds : 0;
+  s->state.observer = func;
+  s->state.observer_data = user_data;
 }
 
 size_t
@@ -182,22 +135,20 @@ gboolean
 ms_session_step (MsSession *s, const int32_t *tokens, int n, float *nll, GError **error)
 {
   const MsConfig *c = ms_model_get_config (s->model);
-  if (!check_segment (s, s->segment, tokens, n, error))
+  MsEngineState *st = &s->state;
+  if (!check_segment (s, st->segment, tokens, n, error))
     return FALSE;
 
   float *out = nll ? nll : s->nll;
 
-  if (ms_session_wants (s, MS_OBS_MEMORY_IN))
-    ms_session_offer (s, MS_OBS_MEMORY_IN, -1, s->memory, 2, c->n_slots, c->d_model, 0);
-  if (c->arch == MS_ARCH_MEMFORMER)
-    ms_memformer_step (s, tokens, n, out);
-  else
-    ms_rmt_step (s, tokens, n, out);
-  if (ms_session_wants (s, MS_OBS_MEMORY_OUT))
-    ms_session_offer (s, MS_OBS_MEMORY_OUT, -1, s->memory, 2, c->n_slots, c->d_model, 0);
-  if (ms_session_wants (s, MS_OBS_NLL))
-    ms_session_offer (s, MS_OBS_NLL, -1, out, 1, n, 0, 0);
-  s->segment++;
+  if (ms_engine_state_wants (st, MS_OBS_MEMORY_IN))
+    ms_engine_state_offer (st, MS_OBS_MEMORY_IN, -1, st->memory, 2, c->n_slots, c->d_model, 0);
+  s->engine->step (s->model, st, tokens, n, out);
+  if (ms_engine_state_wants (st, MS_OBS_MEMORY_OUT))
+    ms_engine_state_offer (st, MS_OBS_MEMORY_OUT, -1, st->memory, 2, c->n_slots, c->d_model, 0);
+  if (ms_engine_state_wants (st, MS_OBS_NLL))
+    ms_engine_state_offer (st, MS_OBS_NLL, -1, out, 1, n, 0, 0);
+  st->segment++;
   return TRUE;
 }
 
@@ -215,7 +166,7 @@ ms_session_run (MsSession *s, const int32_t *tokens, size_t n, int segment_len, 
     }
   size_t L = (size_t) (segment_len ? segment_len : c->segment_len);
   size_t n_segments = (n + L - 1) / L;
-  for (size_t t = (size_t) s->segment; t < n_segments; t++)
+  for (size_t t = (size_t) s->state.segment; t < n_segments; t++)
     {
       if (g_cancellable_is_cancelled (cancellable))
         {
@@ -240,15 +191,15 @@ ms_session_replay_segment (MsSession *s, int segment, const float *memory_in, co
   const MsConfig *c = ms_model_get_config (s->model);
   if (!check_segment (s, segment, tokens, n, error))
     return FALSE;
-  memcpy (s->memory, memory_in, (size_t) c->n_slots * c->d_model * sizeof (float));
+  memcpy (s->state.memory, memory_in, (size_t) c->n_slots * c->d_model * sizeof (float));
   /* No carry in: the replayed segment's own predictions are not needed,
    * only what it hands on (its memory out and its carry out). */
-  s->carry_rows = 0;
-  s->segment = segment;
-  guint observe = s->observe;
-  s->observe = 0;
+  s->state.carry_rows = 0;
+  s->state.segment = segment;
+  guint observe = s->state.observe;
+  s->state.observe = 0;
   gboolean ok = ms_session_step (s, tokens, n, NULL, error);
-  s->observe = observe;
+  s->state.observe = observe;
   return ok;
 }
 
@@ -256,14 +207,14 @@ static GBytes *
 save_state_bytes (const MsSession *s)
 {
   const MsConfig *c = ms_model_get_config (s->model);
-  int carry_cols = c->arch == MS_ARCH_MEMFORMER ? c->d_model : c->vocab_size;
+  int carry_cols = (int) s->sizes.carry_cols;
   MsTensorOut t[2] = {
-    { "memory", 2, { c->n_slots, c->d_model }, s->memory },
-    { "carry", 2, { s->carry_rows, carry_cols }, s->carry },
+    { "memory", 2, { c->n_slots, c->d_model }, s->state.memory },
+    { "carry", 2, { s->state.carry_rows, carry_cols }, s->state.carry },
   };
-  g_autofree char *segment = g_strdup_printf ("%d", s->segment);
-  g_autofree char *token = g_strdup_printf ("%d", s->carry_token);
-  const char *meta[] = { "memscope.state", STATE_FORMAT, "memscope.arch", ms_arch_name (c->arch),
+  g_autofree char *segment = g_strdup_printf ("%d", s->state.segment);
+  g_autofree char *token = g_strdup_printf ("%d", s->state.carry_token);
+  const char *meta[] = { "memscope.state", STATE_FORMAT, "memscope.arch", s->engine->name,
                          "segment", segment, "carry_token", token, NULL };
   return ms_safetensors_serialize (t, 2, meta);
 }
@@ -293,10 +244,10 @@ load_state (MsSession *s, MsSafetensors *st, const char *path, GError **error)
 {
   const MsConfig *c = ms_model_get_config (s->model);
   if (g_strcmp0 (ms_safetensors_get_metadata (st, "memscope.state"), STATE_FORMAT) != 0
-      || g_strcmp0 (ms_safetensors_get_metadata (st, "memscope.arch"), ms_arch_name (c->arch)) != 0)
+      || g_strcmp0 (ms_safetensors_get_metadata (st, "memscope.arch"), s->engine->name) != 0)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_STATE, "%s: not a session state (format %s) of a %s model", path,
-                   STATE_FORMAT, ms_arch_name (c->arch));
+                   STATE_FORMAT, s->engine->name);
       return FALSE;
     }
   gint64 segment, token;
@@ -306,8 +257,8 @@ load_state (MsSession *s, MsSafetensors *st, const char *path, GError **error)
 
   const MsTensorInfo *mem = ms_safetensors_lookup (st, "memory");
   const MsTensorInfo *carry = ms_safetensors_lookup (st, "carry");
-  int carry_cols = c->arch == MS_ARCH_MEMFORMER ? c->d_model : c->vocab_size;
-  int max_rows = c->arch == MS_ARCH_MEMFORMER ? c->segment_len : 1;
+  int carry_cols = (int) s->sizes.carry_cols;
+  int max_rows = (int) s->sizes.carry_rows;
   if (!mem || mem->n_dims != 2 || mem->shape[0] != c->n_slots || mem->shape[1] != c->d_model)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_STATE, "%s: tensor 'memory' must have shape [%d, %d] for %s",
@@ -322,11 +273,11 @@ load_state (MsSession *s, MsSafetensors *st, const char *path, GError **error)
                    path, carry_cols, max_rows);
       return FALSE;
     }
-  ms_tensor_info_to_f32 (mem, s->memory);
-  ms_tensor_info_to_f32 (carry, s->carry);
-  s->carry_rows = (int) carry->shape[0];
-  s->carry_token = (int32_t) token;
-  s->segment = (int) segment;
+  ms_tensor_info_to_f32 (mem, s->state.memory);
+  ms_tensor_info_to_f32 (carry, s->state.carry);
+  s->state.carry_rows = (int) carry->shape[0];
+  s->state.carry_token = (int32_t) token;
+  s->state.segment = (int) segment;
   return TRUE;
 }
 

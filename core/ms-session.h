@@ -37,14 +37,25 @@ typedef enum {
   MS_OBS_LOGITS     = 1 << 3, /* (L_t, V)         logits that predict the segment's tokens
                                  (Memformer: decoder, t ≥ 1; RMT: the segment rows,
                                  row j predicting token j+1) */
-  MS_OBS_READER     = 1 << 4, /* Memformer, per encoder layer: (H, L_t, K) tokens → slots */
-  MS_OBS_WRITER     = 1 << 5, /* Memformer: (H, K, 1+L_t), column 0 = the slot itself */
-  MS_OBS_RMT_READ   = 1 << 6, /* RMT, per layer: (H, L_t, m) segment rows over the read block */
-  MS_OBS_RMT_WRITE  = 1 << 7, /* RMT, per layer: (H, m, T) write rows over all T = 2m+L_t
-                                 positions: [read block | tokens | write block] */
+  /* Attention: each engine offers at most one kind of each role, and its
+   * attention layout (ms-engine.h) gives the shape, the row and column
+   * blocks and the stored name. */
+  MS_OBS_READ       = 1 << 4, /* read attention (H, rows, cols): tokens → slots, e.g. Memformer's reader
+                                 (H, L_t, K) per encoder layer, RMT's segment rows over the read block
+                                 (H, L_t, m) per layer */
+  MS_OBS_WRITE      = 1 << 5, /* write attention (H, K, sources): where each new slot's content comes
+                                 from, e.g. Memformer's writer (H, K, 1+L_t) [self | tokens], RMT's
+                                 write rows (H, m, 2m+L_t) [read block | tokens | write block] per layer */
 } MsObsKind;
 
-#define MS_OBS_ALL 0xff
+#define MS_OBS_ALL 0x3f
+
+/* Transitional spellings for ms-view.c until it reads attention layouts;
+ * nothing new may use them. */
+#define MS_OBS_READER    MS_OBS_READ
+#define MS_OBS_RMT_READ  MS_OBS_READ
+#define MS_OBS_WRITER    MS_OBS_WRITE
+#define MS_OBS_RMT_WRITE MS_OBS_WRITE
 
 /* An observation may be a view into a larger matrix (RMT's slices of
  * its (H, T, T) attention weights, which are then not copied): element

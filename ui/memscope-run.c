@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 
+#include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-recorder.h"
 
@@ -261,7 +262,17 @@ memscope_run_get_n_layers (MemscopeRun *self)
 {
   if (!self->have_config)
     return 0;
-  return self->config.arch == MS_ARCH_MEMFORMER ? self->config.n_enc_layers : self->config.n_layers;
+  const MsEngine *engine = self->config.engine;
+  int layers = 0;
+  for (guint i = 0; i < engine->n_attention; i++)
+    layers = MAX (layers, ms_attention_layout_n_layers (&engine->attention[i], &self->config));
+  return layers;
+}
+
+const MsConfig *
+memscope_run_get_config (MemscopeRun *self)
+{
+  return self->have_config ? &self->config : NULL;
 }
 
 gboolean

@@ -49,9 +49,12 @@ int memscope_run_get_segments_done (MemscopeRun *run);
 int memscope_run_get_n_segments (MemscopeRun *run);          /* planned; 0 until known */
 int memscope_run_get_segment_len (MemscopeRun *run);         /* 0 until known */
 int memscope_run_get_n_slots (MemscopeRun *run);             /* 0 until known */
-int memscope_run_get_n_layers (MemscopeRun *run);            /* reader/RMT layers; 0 until known */
+int memscope_run_get_n_layers (MemscopeRun *run);            /* most layers of an attention kind; 0 until known */
 int memscope_run_get_n_heads (MemscopeRun *run);             /* 0 until known */
-/* The architecture; FALSE until known. */
+/* The model's configuration, whose engine (ms-engine.h) has the attention
+ * layouts; NULL until known.  Borrowed. */
+const MsConfig *memscope_run_get_config (MemscopeRun *run);
+/* Transitional (see MsArch): the architecture; FALSE until known. */
 gboolean memscope_run_get_arch (MemscopeRun *run, MsArch *arch);
 
 G_END_DECLS

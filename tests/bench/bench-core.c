@@ -34,6 +34,7 @@
 #include "ms-blas.h"
 #include "ms-parallel.h"
 #include "ms-model.h"
+#include "ms-engine.h"
 #include "ms-session.h"
 
 /* OpenBLAS extensions; cblas.h of other BLAS builds lacks them. */
@@ -58,47 +59,14 @@ next_segment (uint64_t *state, int32_t *tokens, int n, int vocab)
 }
 
 /* Multiply-adds (MACs) of one full segment (n = L tokens), counted
- * analytically from DESIGN §3; every matrix product and attention
- * product, nothing else (LayerNorm, softmax, GELU, NLL and the residual
- * adds are O(L·d) or O(H·L²) and left out).  FLOPs = 2 × MACs.
- *
- * Memformer, a segment after the first (decoder, then encoder, then writer):
- *   encoder layer   6Ld² + 2Kd² + 2L²d + 2LKd + 2LdF
- *                   self-attn q,k,v,o 4Ld², scores + context 2L²d;
- *                   memory read q,o 2Ld², k,v over the slots 2Kd²,
- *                   scores + context 2LKd; FFN fc1 + fc2 2LdF
- *   writer          2Kd² + 2Ld² + 2KLd + 2Kd
- *                   q and k_self over the slots 2Kd², k and v over the
- *                   tokens 2Ld², slot-token logits + mix 2KLd, self
- *                   logit + self mix 2Kd
- *   decoder layer   8Ld² + 4L²d + 2LdF
- *                   causal self-attn 4Ld² + 2L²d (the full L×L product,
- *                   as both the core and PyTorch compute it); cross-attn
- *                   over the previous segment's L rows 4Ld² + 2L²d; FFN 2LdF
- *   LM head         LdV
- *   per segment     n_enc·encoder + writer + n_dec·decoder + LdV
- *
- * RMT, T = 2m + L positions:
- *   layer           4Td² + 2T²d + 2TdF
- *                   c_attn 3Td², c_proj Td², scores + context 2T²d (full
- *                   T×T, masked after), MLP c_fc + c_proj 2TdF
- *   LM head         LdV (the segment rows only)
- *   per segment     n_layers·layer + LdV
- */
+ * analytically from DESIGN §3 by the engine (MsEngine.segment_macs: every
+ * matrix product and attention product, nothing else; LayerNorm, softmax,
+ * GELU, NLL and the residual adds are O(L·d) or O(H·L²) and left out).
+ * FLOPs = 2 × MACs. */
 static double
 segment_macs (const MsConfig *c)
 {
-  double d = c->d_model, F = c->d_ff, V = c->vocab_size, L = c->segment_len, K = c->n_slots;
-  if (c->arch == MS_ARCH_MEMFORMER)
-    {
-      double enc = 6 * L * d * d + 2 * K * d * d + 2 * L * L * d + 2 * L * K * d + 2 * L * d * F;
-      double writer = 2 * K * d * d + 2 * L * d * d + 2 * K * L * d + 2 * K * d;
-      double dec = 8 * L * d * d + 4 * L * L * d + 2 * L * d * F;
-      return c->n_enc_layers * enc + writer + c->n_dec_layers * dec + L * d * V;
-    }
-  double T = 2 * K + L;
-  double layer = 4 * T * d * d + 2 * T * T * d + 2 * T * d * F;
-  return c->n_layers * layer + L * d * V;
+  return c->engine->segment_macs ? c->engine->segment_macs (c) : NAN;
 }
 
 static double
@@ -269,7 +237,7 @@ main (int argc, char **argv)
           "\"segment_len\": %d, \"segments\": %lld, \"seconds\": %.6f, \"cpu_seconds\": %.6f, \"tokens_per_s\": %.2f, "
           "\"flops\": %.6e, \"gflops\": %.3f, \"peak_rss_kb\": %ld, \"rss_after_load_kb\": %ld, "
           "\"rss_end_kb\": %ld, \"mean_nll\": %s, \"first_segment_nll\": %s, \"n_params\": %zu, \"blas_core\": \"%s\"}\n",
-          name, ms_arch_name (c->arch), threads, n_tokens, L, n_segments, seconds, cpu_seconds,
+          name, ms_config_get_arch (c), threads, n_tokens, L, n_segments, seconds, cpu_seconds,
           (double) n_tokens / seconds, flops, flops / seconds * 1e-9, peak, rss_after_load, rss_end,
           mean_nll, first, ms_model_get_n_params (model),
           openblas_get_corename ());

@@ -398,7 +398,7 @@ main (int argc, char **argv)
           "\"plain_cpu_s\": %.4f, "
           "\"recorded_cpu_s\": %.4f, \"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f, "
           "\"written_bytes_per_segment\": %.0f, \"traffic_s\": %.4f, \"traffic_overhead_paired_median\": %.4f}\n",
-          argv[1], ms_arch_name (c->arch), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
+          argv[1], ms_config_get_arch (c), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
           r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, plain_cpu, recorded_cpu, start_cost,
           (double) bytes / n_segments, have_traffic ? (double) written / n_segments : 0.0,
           have_traffic ? min_of (traffic, repeats) : 0.0,

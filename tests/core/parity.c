@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ms-engine.h"
 #include "ms-model.h"
 #include "ms-session.h"
 
@@ -20,10 +21,12 @@ typedef struct {
   GHashTable *worst;        /* quantity → double* worst error */
   int failures;
   int m;                    /* RMT memory tokens */
+  const MsEngine *engine;
 } Check;
 
+/* The fixtures' names: attention under its stored name (the engine's layout). */
 static const char *
-kind_name (MsObsKind k)
+kind_name (const Check *ck, MsObsKind k)
 {
   switch (k)
     {
@@ -31,10 +34,8 @@ kind_name (MsObsKind k)
     case MS_OBS_MEMORY_OUT: return "mem_out";
     case MS_OBS_NLL: return "nll";
     case MS_OBS_LOGITS: return "logits";
-    case MS_OBS_READER: return "reader";
-    case MS_OBS_WRITER: return "writer";
-    case MS_OBS_RMT_READ: return "rmt_read";
-    case MS_OBS_RMT_WRITE: return "rmt_write";
+    case MS_OBS_READ:
+    case MS_OBS_WRITE: return ms_engine_find_attention (ck->engine, k)->name;
     }
   return "?";
 }
@@ -101,11 +102,13 @@ observe (const MsObservation *obs, gpointer user_data)
   g_autofree float *got = g_new (float, n_got);   /* RMT's slices are views: gathered densely */
   ms_observation_copy (obs, got);
 
-  if (obs->kind == MS_OBS_RMT_READ || obs->kind == MS_OBS_RMT_WRITE)
+  const char *kind = kind_name (ck, obs->kind);
+  if (g_str_has_prefix (kind, "rmt_"))
     {
       /* slices of the reference's full (H, T, T) weights */
+      gboolean read = obs->kind == MS_OBS_READ;
       int H = obs->shape[0], m = ck->m;
-      int n = obs->kind == MS_OBS_RMT_READ ? obs->shape[1] : obs->shape[2] - 2 * m;
+      int n = read ? obs->shape[1] : obs->shape[2] - 2 * m;
       int T = 2 * m + n;
       name = g_strdup_printf ("seg.%d.attn.%d", t, l);
       size_t n_full;
@@ -118,21 +121,21 @@ observe (const MsObservation *obs, gpointer user_data)
         for (int i = 0; i < obs->shape[1]; i++)
           for (int j = 0; j < obs->shape[2]; j++)
             {
-              int row = obs->kind == MS_OBS_RMT_READ ? m + i : m + n + i;
+              int row = read ? m + i : m + n + i;
               want[k++] = full[((size_t) h * T + row) * T + j];
             }
-      compare (ck, kind_name (obs->kind), name, got, want, n_got);
+      compare (ck, kind, name, got, want, n_got);
       return;
     }
 
   if (l >= 0)
-    name = g_strdup_printf ("seg.%d.%s.%d", t, kind_name (obs->kind), l);
+    name = g_strdup_printf ("seg.%d.%s.%d", t, kind, l);
   else
-    name = g_strdup_printf ("seg.%d.%s", t, kind_name (obs->kind));
+    name = g_strdup_printf ("seg.%d.%s", t, kind);
   size_t n_want;
   g_autofree float *want = expected_tensor (ck, name, &n_want, obs->n_dims, shape);
   if (want)
-    compare (ck, kind_name (obs->kind), name, got, want, n_got);
+    compare (ck, kind, name, got, want, n_got);
 }
 
 static int
@@ -155,6 +158,7 @@ run (const char *model_path, const char *expected_path)
   ck.covered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ck.worst = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   ck.m = ms_model_get_config (model)->n_slots;
+  ck.engine = ms_model_get_config (model)->engine;
 
   const MsTensorInfo *tok_t = ms_safetensors_lookup (ck.expected, "tokens");
   const MsTensorInfo *len_t = ms_safetensors_lookup (ck.expected, "segment_lengths");

@@ -9,6 +9,30 @@
 #include <glib.h>
 
 #include "ms-analysis.h"
+#include "ms-engine.h"
+
+/* The write distribution through each built-in engine's write layout:
+ * Memformer's writer (H, K, 1+n) [self | tokens], RMT's write rows
+ * (H, m, 2m+n) [read block | tokens | write block]. */
+static void
+from_layout (const char *engine, MsWriteDistribution *wd, const float *w, int H, int K, int n)
+{
+  const MsAttentionLayout *a = ms_engine_find_attention (ms_engine_lookup (engine), MS_OBS_WRITE);
+  g_assert_nonnull (a);
+  ms_write_distribution_from_attention (wd, a, w, H, K, n);
+}
+
+static void
+write_distribution_memformer (MsWriteDistribution *wd, const float *w, int H, int K, int n)
+{
+  from_layout ("memformer", wd, w, H, K, n);
+}
+
+static void
+write_distribution_rmt (MsWriteDistribution *wd, const float *w, int H, int m, int n)
+{
+  from_layout ("rmt", wd, w, H, m, n);
+}
 
 /* Memformer writer (H, K, 1+n): head h gives slot i self weight self[h] and
  * spreads 1 − self[h] evenly over the n tokens. */
@@ -78,7 +102,7 @@ fill_memformer (MsWriteDistribution *wd, int step, gpointer data)
 {
   (void) step;
   MemformerFill *f = data;
-  ms_write_distribution_from_memformer (wd, f->writer, f->H, f->K, f->n);
+  write_distribution_memformer (wd, f->writer, f->H, f->K, f->n);
 }
 
 static void
@@ -199,12 +223,12 @@ fill_random (MsWriteDistribution *wd, int step, gpointer data)
   if (f->rmt)
     {
       random_attention (f->rand, f->buf, f->H * f->K, 2 * f->K + n, f->spread);
-      ms_write_distribution_from_rmt (wd, f->buf, f->H, f->K, n);
+      write_distribution_rmt (wd, f->buf, f->H, f->K, n);
     }
   else
     {
       random_attention (f->rand, f->buf, f->H * f->K, 1 + n, f->spread);
-      ms_write_distribution_from_memformer (wd, f->buf, f->H, f->K, n);
+      write_distribution_memformer (wd, f->buf, f->H, f->K, n);
     }
   for (int i = 0; i < f->K; i++)
     {
@@ -270,7 +294,7 @@ test_rmt_old_share (void)
     for (int i = 0; i < m; i++)
       for (int j = 0; j < m; j++)
         RMT_AT (write_only, h, i, m + n + j) = 0.25f + 0.25f * (j == i);
-  ms_write_distribution_from_rmt (wd, write_only, H, m, n);
+  write_distribution_rmt (wd, write_only, H, m, n);
   for (int i = 0; i < m; i++)
     {
       g_assert_cmpfloat (wd->old_share[i], ==, 1.0f);
@@ -283,7 +307,7 @@ test_rmt_old_share (void)
     for (int i = 0; i < m; i++)
       for (int j = 0; j < n; j++)
         RMT_AT (tokens_only, h, i, m + j) = 0.25f;
-  ms_write_distribution_from_rmt (wd, tokens_only, H, m, n);
+  write_distribution_rmt (wd, tokens_only, H, m, n);
   for (int i = 0; i < m; i++)
     {
       g_assert_cmpfloat (wd->old_share[i], ==, 0.0f);
@@ -304,7 +328,7 @@ test_rmt_old_share (void)
   RMT_AT (split, 0, 2, m + n + 1) = 1.0f;
   RMT_AT (split, 1, 2, 0) = 0.5f;
   RMT_AT (split, 1, 2, m + n + 0) = 0.5f;
-  ms_write_distribution_from_rmt (wd, split, H, m, n);
+  write_distribution_rmt (wd, split, H, m, n);
   for (int i = 0; i < 2; i++)
     {
       g_assert_cmpfloat (wd->old_share[i], ==, 0.5f);
@@ -339,7 +363,7 @@ test_rmt_transfer (void)
   RMT_AT (P, 0, 3, m + n + 3) = 1.0f;
 
   g_autoptr (MsWriteDistribution) wd = ms_write_distribution_new (m, n);
-  ms_write_distribution_from_rmt (wd, P, H, m, n);
+  write_distribution_rmt (wd, P, H, m, n);
   float want_T[4][4] = { { 0, 0, 0.25f, 0.5f }, { 0, 0.75f, 0, 0 }, { 0, 0, 1, 0 }, { 0, 0, 0, 1 } };
   for (int i = 0; i < m; i++)
     for (int j = 0; j < m; j++)
@@ -484,7 +508,7 @@ test_nan_propagates (void)
   g_autofree float *writer = memformer_writer (H, K, n, self);
   writer[((size_t) 1 * K + 1) * (1 + n)] = NAN; /* head 1, slot 1, self */
   g_autoptr (MsWriteDistribution) wd = ms_write_distribution_new (K, n);
-  ms_write_distribution_from_memformer (wd, writer, H, K, n);
+  write_distribution_memformer (wd, writer, H, K, n);
   g_assert_true (isnan (wd->old_share[1]));
   g_assert_false (isnan (wd->token_share[1]));
   g_assert_cmpfloat (wd->old_share[0], ==, 0.5f);
@@ -494,7 +518,7 @@ test_nan_propagates (void)
   ms_provenance_init (p0, K);
   ms_provenance_step (p0, K, 1, wd, p1);
   g_autofree float *clean = memformer_writer (H, K, n, self);
-  ms_write_distribution_from_memformer (wd, clean, H, K, n);
+  write_distribution_memformer (wd, clean, H, K, n);
   g_assert_true (isnan (p1[1 * 2 + 0]));
   g_assert_cmpfloat (p1[1 * 2 + 1], ==, 0.5f); /* the token column is token_share, untouched */
   g_assert_cmpfloat (p1[0 * 2 + 0], ==, 0.5f);
@@ -513,7 +537,7 @@ test_nan_propagates (void)
   float rows[2 * 5] = { 0.5f, 0, 0, 0.5f, 0, /* slot 0 */ 0, 0.5f, 0.5f, 0, 0 /* slot 1 */ };
   rows[1] = NAN;
   g_autoptr (MsWriteDistribution) wr = ms_write_distribution_new (m, nr);
-  ms_write_distribution_from_rmt (wr, rows, 1, m, nr);
+  write_distribution_rmt (wr, rows, 1, m, nr);
   g_assert_true (isnan (wr->old_share[0]));
   g_assert_true (isnan (wr->transfer[0 * m + 1]));
   g_assert_cmpfloat (wr->old_share[1], ==, 0.5f);

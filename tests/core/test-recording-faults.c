@@ -154,7 +154,7 @@ static gboolean
 call_attention (MsRecording *rec, GByteArray *out, GError **error)
 {
   int rows, cols;
-  g_autofree float *m = ms_recording_attention (rec, 1, 57, MS_OBS_RMT_WRITE, 1, -1, &rows, &cols, error);
+  g_autofree float *m = ms_recording_attention (rec, 1, 57, MS_OBS_WRITE, 1, -1, &rows, &cols, error);
   if (!m)
     return FALSE;
   append (out, &rows, sizeof rows), append (out, &cols, sizeof cols);

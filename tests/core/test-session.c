@@ -275,7 +275,7 @@ record_kinds (const MsObservation *obs, gpointer data)
 static void
 test_observer_mask (void)
 {
-  const guint wanted[] = { MS_OBS_WRITER | MS_OBS_NLL, MS_OBS_RMT_WRITE | MS_OBS_NLL };
+  const guint wanted[] = { MS_OBS_WRITE | MS_OBS_NLL, MS_OBS_READ | MS_OBS_NLL };
   const char *names[] = { "memformer", "rmt_causal" };
   for (int k = 0; k < 2; k++)
     {

@@ -5,12 +5,55 @@
  * Dimension letters: L = segment_len, n = L_t ≤ L tokens in this segment,
  * d = d_model, H heads of dh = d/H, K memory slots, F = d_ff, V vocabulary.
  */
-#include "ms-session-private.h"
+#include "ms-engines-private.h"
+#include "ms-error.h"
 
 #include <math.h>
 #include <string.h>
 
-struct _MsMemformerScratch {
+/* memscope.config beyond the common settings */
+typedef struct {
+  int n_enc_layers;
+  int n_dec_layers;
+  double writer_temperature;  /* τ */
+  gboolean tie_embeddings;
+} MemformerSettings;
+
+static inline const MemformerSettings *
+settings (const MsConfig *c)
+{
+  G_STATIC_ASSERT (sizeof (MemformerSettings) <= sizeof c->settings);
+  return (const MemformerSettings *) &c->settings;
+}
+
+typedef struct {
+  MsAffine ln1, ln2, ln3;
+  MsAttnProj self_attn;
+  MsAttnProj mem_attn;      /* reader: tokens → memory slots */
+  MsAffine fc1, fc2;
+} EncLayer;
+
+typedef struct {
+  MsAffine ln1, ln2, ln3;
+  MsAttnProj self_attn;     /* causal */
+  MsAttnProj cross_attn;    /* → previous segment's encoding */
+  MsAffine fc1, fc2;
+} DecLayer;
+
+/* Named pointers into the model's one weight allocation (ms-engine.h). */
+typedef struct {
+  const float *tok_emb;     /* (V, d) */
+  const float *enc_pos;     /* (L, d) */
+  const float *dec_pos;     /* (L, d) */
+  const float *lm_head;     /* W[d, V] for ms_affine: lm_head.weightᵀ, or tok_embᵀ when tied */
+  const float *memory_bias; /* (K, d) b */
+  EncLayer *enc;            /* [n_enc_layers], owned */
+  DecLayer *dec;            /* [n_dec_layers], owned */
+  MsAffine enc_ln_f, dec_ln_f;
+  MsAffine writer_q, writer_k, writer_v;
+} MemformerWeights;
+
+typedef struct {
   float *x;        /* (L, d)  residual stream */
   float *xn;       /* (L, d)  layer-normed stream */
   float *q;        /* (max(L,K), d) */
@@ -25,7 +68,7 @@ struct _MsMemformerScratch {
   float *kself;    /* (K, d)  writer keys of the slots themselves */
   int32_t *dec_in; /* (L)     decoder input tokens */
   uint8_t *causal; /* (L, L)  rebuilt for each segment length */
-};
+} MemformerScratch;
 
 /* ---- weights ---------------------------------------------------------- */
 
@@ -45,21 +88,23 @@ bind_attn (MsBinder *b, MsAttnProj *p, int d, const char *prefix)
   ms_binder_add_linear (b, &p->o, d, d, prefix, "o");
 }
 
-void
-ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w)
+static void
+memformer_bind (MsBinder *b, const MsConfig *c, gpointer weights)
 {
+  MemformerWeights *w = weights;
+  const MemformerSettings *set = settings (c);
   int d = c->d_model, F = c->d_ff;
   ms_binder_add (b, &w->tok_emb, 2, (int[]) { c->vocab_size, d }, "tok_emb.weight");
   ms_binder_add (b, &w->enc_pos, 2, (int[]) { c->segment_len, d }, "enc.pos_emb.weight");
   ms_binder_add (b, &w->dec_pos, 2, (int[]) { c->segment_len, d }, "dec.pos_emb.weight");
-  w->enc = g_new0 (MsMemformerEncLayer, c->n_enc_layers);
-  w->dec = g_new0 (MsMemformerDecLayer, c->n_dec_layers);
-  for (int l = 0; l < c->n_enc_layers; l++)
+  w->enc = g_new0 (EncLayer, set->n_enc_layers);
+  w->dec = g_new0 (DecLayer, set->n_dec_layers);
+  for (int l = 0; l < set->n_enc_layers; l++)
     {
       g_autofree char *p = g_strdup_printf ("enc.layers.%d", l);
       g_autofree char *sa = g_strdup_printf ("%s.self_attn", p);
       g_autofree char *ma = g_strdup_printf ("%s.mem_attn", p);
-      MsMemformerEncLayer *L = &w->enc[l];
+      EncLayer *L = &w->enc[l];
       bind_layernorm (b, &L->ln1, d, p, "ln1");
       bind_layernorm (b, &L->ln2, d, p, "ln2");
       bind_layernorm (b, &L->ln3, d, p, "ln3");
@@ -68,12 +113,12 @@ ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w)
       ms_binder_add_linear (b, &L->fc1, F, d, p, "ffn.fc1");
       ms_binder_add_linear (b, &L->fc2, d, F, p, "ffn.fc2");
     }
-  for (int l = 0; l < c->n_dec_layers; l++)
+  for (int l = 0; l < set->n_dec_layers; l++)
     {
       g_autofree char *p = g_strdup_printf ("dec.layers.%d", l);
       g_autofree char *sa = g_strdup_printf ("%s.self_attn", p);
       g_autofree char *ca = g_strdup_printf ("%s.cross_attn", p);
-      MsMemformerDecLayer *L = &w->dec[l];
+      DecLayer *L = &w->dec[l];
       bind_layernorm (b, &L->ln1, d, p, "ln1");
       bind_layernorm (b, &L->ln2, d, p, "ln2");
       bind_layernorm (b, &L->ln3, d, p, "ln3");
@@ -88,36 +133,72 @@ ms_memformer_bind (MsBinder *b, const MsConfig *c, MsMemformerWeights *w)
   ms_binder_add_linear (b, &w->writer_k, d, d, "writer", "k");
   ms_binder_add_linear (b, &w->writer_v, d, d, "writer", "v");
   ms_binder_add (b, &w->memory_bias, 2, (int[]) { c->n_slots, d }, "memory.bias");
-  ms_binder_add_transposed (b, &w->lm_head, c->vocab_size, d, c->tie_embeddings ? "tok_emb.weight" : "lm_head.weight");
+  ms_binder_add_transposed (b, &w->lm_head, c->vocab_size, d, set->tie_embeddings ? "tok_emb.weight" : "lm_head.weight");
 }
 
-/* ---- scratch ---------------------------------------------------------- */
-
-MsMemformerScratch *
-ms_memformer_scratch_new (const MsConfig *c)
+static void
+memformer_weights_clear (gpointer weights)
 {
-  size_t L = c->segment_len, d = c->d_model, K = c->n_slots, R = MAX (L, K);
-  MsMemformerScratch *sc = g_new0 (MsMemformerScratch, 1);
-  sc->x = g_new (float, L * d);
-  sc->xn = g_new (float, L * d);
-  sc->q = g_new (float, R * d);
-  sc->k = g_new (float, R * d);
-  sc->v = g_new (float, R * d);
-  sc->att = g_new (float, R * d);
-  sc->proj = g_new (float, L * d);
-  sc->hidden = g_new (float, L * c->d_ff);
-  sc->probs = g_new (float, c->n_heads * R * (1 + R));
-  sc->enc = g_new (float, L * d);
-  sc->logits = g_new (float, L * c->vocab_size);
-  sc->kself = g_new (float, K * d);
-  sc->causal = g_new (uint8_t, L * L);
-  sc->dec_in = g_new (int32_t, L);
+  MemformerWeights *w = weights;
+  g_free (w->enc);
+  g_free (w->dec);
+}
+
+/* ---- sizes and scratch ------------------------------------------------ */
+
+enum { X, XN, Q, K_, V_, ATT, PROJ, HIDDEN, PROBS, ENC, LOGITS, KSELF, DEC_IN, CAUSAL, N_SCRATCH };
+
+static void
+memformer_sizes (const MsConfig *c, MsEngineSizes *sz)
+{
+  double L = c->segment_len, d = c->d_model, K = c->n_slots, H = c->n_heads, F = c->d_ff, V = c->vocab_size;
+  double R = MAX (L, K);
+  sz->carry_rows = L;                 /* H_{t−1}, the previous segment's encoding (L, d) */
+  sz->carry_cols = d;
+  sz->n_scratch = N_SCRATCH;
+  sz->scratch[X] = L * d;
+  sz->scratch[XN] = L * d;
+  sz->scratch[Q] = R * d;
+  sz->scratch[K_] = R * d;
+  sz->scratch[V_] = R * d;
+  sz->scratch[ATT] = R * d;
+  sz->scratch[PROJ] = L * d;
+  sz->scratch[HIDDEN] = L * F;
+  sz->scratch[PROBS] = H * R * (1 + R);
+  sz->scratch[ENC] = L * d;
+  sz->scratch[LOGITS] = L * V;
+  sz->scratch[KSELF] = K * d;
+  sz->scratch[DEC_IN] = L;            /* int32 */
+  sz->scratch[CAUSAL] = ceil (L * L / 4);   /* bytes */
+}
+
+static gpointer
+memformer_scratch_new (const MsConfig *c)
+{
+  MsEngineSizes sz = { 0 };
+  memformer_sizes (c, &sz);
+  MemformerScratch *sc = g_new0 (MemformerScratch, 1);
+  sc->x = ms_engine_scratch_alloc (&sz, X);
+  sc->xn = ms_engine_scratch_alloc (&sz, XN);
+  sc->q = ms_engine_scratch_alloc (&sz, Q);
+  sc->k = ms_engine_scratch_alloc (&sz, K_);
+  sc->v = ms_engine_scratch_alloc (&sz, V_);
+  sc->att = ms_engine_scratch_alloc (&sz, ATT);
+  sc->proj = ms_engine_scratch_alloc (&sz, PROJ);
+  sc->hidden = ms_engine_scratch_alloc (&sz, HIDDEN);
+  sc->probs = ms_engine_scratch_alloc (&sz, PROBS);
+  sc->enc = ms_engine_scratch_alloc (&sz, ENC);
+  sc->logits = ms_engine_scratch_alloc (&sz, LOGITS);
+  sc->kself = ms_engine_scratch_alloc (&sz, KSELF);
+  sc->dec_in = (int32_t *) ms_engine_scratch_alloc (&sz, DEC_IN);
+  sc->causal = (uint8_t *) ms_engine_scratch_alloc (&sz, CAUSAL);
   return sc;
 }
 
-void
-ms_memformer_scratch_free (MsMemformerScratch *sc)
+static void
+memformer_scratch_free (gpointer scratch)
 {
+  MemformerScratch *sc = scratch;
   if (!sc)
     return;
   g_free (sc->x), g_free (sc->xn), g_free (sc->q), g_free (sc->k), g_free (sc->v);
@@ -127,11 +208,12 @@ ms_memformer_scratch_free (MsMemformerScratch *sc)
   g_free (sc);
 }
 
-void
-ms_memformer_initial_memory (const MsModel *model, float *memory)
+/* (K, d) M_0 = b / ‖b‖ row-wise. */
+static void
+memformer_initial_memory (const MsModel *model, float *memory)
 {
   const MsConfig *c = ms_model_get_config (model);
-  const float *b = ms_model_get_memformer (model)->memory_bias;
+  const float *b = ((const MemformerWeights *) ms_model_get_weights (model))->memory_bias;
   for (int i = 0; i < c->n_slots; i++)
     {
       const float *bi = b + (size_t) i * c->d_model;
@@ -156,7 +238,7 @@ add_into (float *x, const float *y, size_t n)
 /* x (Tq, d) += o(MHA(q(xq), k(xkv), v(xkv))); the weights land in sc->probs
  * as (H, Tq, Tk). */
 static void
-attention_block (MsMemformerScratch *sc, const MsConfig *c, const MsAttnProj *p, float *x,
+attention_block (MemformerScratch *sc, const MsConfig *c, const MsAttnProj *p, float *x,
                  const float *xq, int Tq, const float *xkv, int Tk, const uint8_t *mask)
 {
   int d = c->d_model, dh = d / c->n_heads;
@@ -171,7 +253,7 @@ attention_block (MsMemformerScratch *sc, const MsConfig *c, const MsAttnProj *p,
 
 /* x (n, d) += fc2(GELU(fc1(LN3 x))). */
 static void
-ffn_block (MsMemformerScratch *sc, const MsConfig *c, const MsAffine *ln, const MsAffine *fc1,
+ffn_block (MemformerScratch *sc, const MsConfig *c, const MsAffine *ln, const MsAffine *fc1,
            const MsAffine *fc2, float *x, int n)
 {
   int d = c->d_model, F = c->d_ff;
@@ -193,10 +275,11 @@ embed (float *x, const float *table, const float *pos, const int32_t *tokens, in
 /* Predicts segment t's tokens from H_{t−1} (s->carry): teacher-forced input
  * y = [last token of t−1, tokens[0 .. n−2]]; fills nll[n]. */
 static void
-decode (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w, const MsConfig *c,
+decode (MsEngineState *s, MemformerScratch *sc, const MemformerWeights *w, const MsConfig *c,
         const int32_t *tokens, int n, float *nll)
 {
   int d = c->d_model, V = c->vocab_size;
+  const MemformerSettings *set = settings (c);
   int32_t *y = sc->dec_in;
   y[0] = s->carry_token;
   for (int i = 1; i < n; i++)
@@ -206,9 +289,9 @@ decode (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w, const
     for (int j = 0; j < n; j++)
       sc->causal[i * n + j] = j <= i;
 
-  for (int l = 0; l < c->n_dec_layers; l++)
+  for (int l = 0; l < set->n_dec_layers; l++)
     {
-      const MsMemformerDecLayer *L = &w->dec[l];
+      const DecLayer *L = &w->dec[l];
       ms_layernorm (sc->xn, sc->x, L->ln1.weight, L->ln1.bias, n, d);
       attention_block (sc, c, &L->self_attn, sc->x, sc->xn, n, sc->xn, n, sc->causal);
       ms_layernorm (sc->xn, sc->x, L->ln2.weight, L->ln2.bias, n, d);
@@ -217,28 +300,29 @@ decode (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w, const
     }
   ms_layernorm (sc->xn, sc->x, w->dec_ln_f.weight, w->dec_ln_f.bias, n, d);
   ms_affine (sc->logits, sc->xn, w->lm_head, NULL, n, d, V);
-  if (ms_session_wants (s, MS_OBS_LOGITS))
-    ms_session_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
+  if (ms_engine_state_wants (s, MS_OBS_LOGITS))
+    ms_engine_state_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
   for (int i = 0; i < n; i++)
     nll[i] = ms_nll_row (sc->logits + (size_t) i * V, V, tokens[i]);
 }
 
 /* Encodes the segment reading M_t into sc->enc (n, d). */
 static void
-encode (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w, const MsConfig *c,
+encode (MsEngineState *s, MemformerScratch *sc, const MemformerWeights *w, const MsConfig *c,
         const int32_t *tokens, int n)
 {
   int d = c->d_model, K = c->n_slots;
+  const MemformerSettings *set = settings (c);
   embed (sc->x, w->tok_emb, w->enc_pos, tokens, n, d);
-  for (int l = 0; l < c->n_enc_layers; l++)
+  for (int l = 0; l < set->n_enc_layers; l++)
     {
-      const MsMemformerEncLayer *L = &w->enc[l];
+      const EncLayer *L = &w->enc[l];
       ms_layernorm (sc->xn, sc->x, L->ln1.weight, L->ln1.bias, n, d);
       attention_block (sc, c, &L->self_attn, sc->x, sc->xn, n, sc->xn, n, NULL);
       ms_layernorm (sc->xn, sc->x, L->ln2.weight, L->ln2.bias, n, d);
       attention_block (sc, c, &L->mem_attn, sc->x, sc->xn, n, s->memory, K, NULL);
-      if (ms_session_wants (s, MS_OBS_READER))
-        ms_session_offer (s, MS_OBS_READER, l, sc->probs, 3, c->n_heads, n, K);
+      if (ms_engine_state_wants (s, MS_OBS_READ))
+        ms_engine_state_offer (s, MS_OBS_READ, l, sc->probs, 3, c->n_heads, n, K);
       ffn_block (sc, c, &L->ln3, &L->fc1, &L->fc2, sc->x, n);
     }
   ms_layernorm (sc->enc, sc->x, w->enc_ln_f.weight, w->enc_ln_f.bias, n, d);
@@ -248,10 +332,11 @@ encode (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w, const
  * content u_i mixes its raw old value with the token values, then
  * M_{t+1}[i] = (u_i + b_i) / ‖u_i + b_i‖.  Weights: sc->probs (H, K, 1+n). */
 static void
-write_memory (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w, const MsConfig *c, int n)
+write_memory (MsEngineState *s, MemformerScratch *sc, const MemformerWeights *w, const MsConfig *c, int n)
 {
   int d = c->d_model, K = c->n_slots, H = c->n_heads, dh = d / H, W = 1 + n;
-  float scale = (float) (1.0 / (sqrt ((double) dh) * c->writer_temperature));
+  const MemformerSettings *set = settings (c);
+  float scale = (float) (1.0 / (sqrt ((double) dh) * set->writer_temperature));
   const float *M = s->memory;
   float *u = sc->att;
 
@@ -280,8 +365,8 @@ write_memory (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w,
             u[(size_t) i * d + h * dh + j] += a_self * M[(size_t) i * d + h * dh + j];
         }
     }
-  if (ms_session_wants (s, MS_OBS_WRITER))
-    ms_session_offer (s, MS_OBS_WRITER, -1, sc->probs, 3, H, K, W);
+  if (ms_engine_state_wants (s, MS_OBS_WRITE))
+    ms_engine_state_offer (s, MS_OBS_WRITE, -1, sc->probs, 3, H, K, W);
 
   for (int i = 0; i < K; i++)
     {
@@ -299,12 +384,12 @@ write_memory (MsSession *s, MsMemformerScratch *sc, const MsMemformerWeights *w,
     }
 }
 
-void
-ms_memformer_step (MsSession *s, const int32_t *tokens, int n, float *nll)
+static void
+memformer_step (const MsModel *model, MsEngineState *s, const int32_t *tokens, int n, float *nll)
 {
-  MsMemformerScratch *sc = s->scratch;
-  const MsConfig *c = ms_model_get_config (s->model);
-  const MsMemformerWeights *w = ms_model_get_memformer (s->model);
+  MemformerScratch *sc = s->scratch;
+  const MsConfig *c = ms_model_get_config (model);
+  const MemformerWeights *w = ms_model_get_weights (model);
 
   if (s->carry_rows > 0)
     decode (s, sc, w, c, tokens, n, nll);
@@ -318,3 +403,96 @@ ms_memformer_step (MsSession *s, const int32_t *tokens, int n, float *nll)
   s->carry_rows = n;
   s->carry_token = tokens[n - 1];
 }
+
+/* ---- configuration ---------------------------------------------------- */
+
+static gboolean
+memformer_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
+{
+  MemformerSettings *set = (MemformerSettings *) &c->settings;
+  set->writer_temperature = 0.5;
+  set->tie_embeddings = TRUE;
+  if (!ms_config_reader_int (r, "n_enc_layers", 1, 1 << 24, TRUE, &set->n_enc_layers, error)
+      || !ms_config_reader_int (r, "n_dec_layers", 1, 1 << 24, TRUE, &set->n_dec_layers, error)
+      || !ms_config_reader_double (r, "writer_temperature", 0, FALSE, &set->writer_temperature, error)
+      || !ms_config_reader_bool (r, "tie_embeddings", FALSE, &set->tie_embeddings, error))
+    return FALSE;
+  c->arch = MS_ARCH_MEMFORMER;
+  c->n_enc_layers = set->n_enc_layers;
+  return TRUE;
+}
+
+static guint
+memformer_describe_config (const MsConfig *c, MsConfigRow *rows)
+{
+  const MemformerSettings *set = settings (c);
+  rows[0] = (MsConfigRow) { .key = "n_enc_layers", .type = MS_CONFIG_INT, .i = set->n_enc_layers };
+  rows[1] = (MsConfigRow) { .key = "n_dec_layers", .type = MS_CONFIG_INT, .i = set->n_dec_layers };
+  rows[2] = (MsConfigRow) { .key = "writer_temperature", .type = MS_CONFIG_DOUBLE, .d = set->writer_temperature };
+  rows[3] = (MsConfigRow) { .key = "tie_embeddings", .type = MS_CONFIG_BOOL, .i = set->tie_embeddings };
+  return 4;
+}
+
+/* Multiply-adds of one full segment (n = L):
+ *   encoder layer   6Ld² + 2Kd² + 2L²d + 2LKd + 2LdF
+ *                   self-attn q, k, v, o 4Ld² + scores and mix 2L²d;
+ *                   memory read q and o 2Ld², k and v over the slots
+ *                   2Kd², scores and mix 2LKd; FFN 2LdF
+ *   writer          2Kd² + 2Ld² + 2KLd + 2Kd
+ *                   q and k_self over the slots 2Kd², k and v over the
+ *                   tokens 2Ld², slot-token logits + mix 2KLd, self
+ *                   logit + self mix 2Kd
+ *   decoder layer   8Ld² + 4L²d + 2LdF
+ *                   causal self-attn 4Ld² + 2L²d (the full L×L product,
+ *                   as both the core and PyTorch compute it); cross-attn
+ *                   over the previous segment's L rows 4Ld² + 2L²d; FFN 2LdF
+ *   LM head         LdV */
+static double
+memformer_segment_macs (const MsConfig *c)
+{
+  const MemformerSettings *set = settings (c);
+  double d = c->d_model, F = c->d_ff, V = c->vocab_size, L = c->segment_len, K = c->n_slots;
+  double enc = 6 * L * d * d + 2 * K * d * d + 2 * L * L * d + 2 * L * K * d + 2 * L * d * F;
+  double writer = 2 * K * d * d + 2 * L * d * d + 2 * K * L * d + 2 * K * d;
+  double dec = 8 * L * d * d + 4 * L * L * d + 2 * L * d * F;
+  return set->n_enc_layers * enc + writer + set->n_dec_layers * dec + L * d * V;
+}
+
+/* ---- the engine ------------------------------------------------------- */
+
+static int
+encoder_layers (const MsConfig *c)
+{
+  return settings (c)->n_enc_layers;
+}
+
+static const MsAttentionLayout memformer_attention[] = {
+  { .kind = MS_OBS_READ, .name = "reader", .display_name = "Reader attention", .role = MS_ATTENTION_READ,
+    .n_layers = encoder_layers,
+    .n_row_blocks = 1, .rows = { { "tokens", MS_BLOCK_TOKENS, FALSE } },
+    .n_col_blocks = 1, .cols = { { "slots", MS_BLOCK_SLOTS, TRUE } } },
+  { .kind = MS_OBS_WRITE, .name = "writer", .display_name = "Writer attention", .role = MS_ATTENTION_WRITE,
+    .n_layers = NULL,
+    .n_row_blocks = 1, .rows = { { "slots", MS_BLOCK_SLOTS, FALSE } },
+    .n_col_blocks = 2, .cols = { { "self", MS_BLOCK_SELF, TRUE }, { "tokens", MS_BLOCK_TOKENS, FALSE } } },
+};
+
+const MsEngine ms_memformer_engine = {
+  .name = "memformer",
+  .display_name = "Memformer",
+  .slots_key = "n_slots",
+  .parse_config = memformer_parse_config,
+  .describe_config = memformer_describe_config,
+  .weights_size = sizeof (MemformerWeights),
+  .bind = memformer_bind,
+  .weights_clear = memformer_weights_clear,
+  .sizes = memformer_sizes,
+  .scratch_new = memformer_scratch_new,
+  .scratch_free = memformer_scratch_free,
+  .initial_memory = memformer_initial_memory,
+  .step = memformer_step,
+  .logits_shift = 0,
+  .segment_macs = memformer_segment_macs,
+  .attention = memformer_attention,
+  .n_attention = G_N_ELEMENTS (memformer_attention),
+};
