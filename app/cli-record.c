@@ -1,5 +1,5 @@
 /* cli-record.c — `memscope-cli record` (record or resume a run into a
- * database) and `memscope-cli runs` (list the runs a database holds). */
+ * recording) and `memscope-cli runs` (list the runs a recording holds). */
 #include "cli.h"
 
 #include <json-glib/json-glib.h>
@@ -12,12 +12,14 @@
 int
 cli_record (const CliCommand *cmd, int argc, char **argv)
 {
-  g_autofree char *db = NULL, *name = NULL, *attn = NULL;
+  g_autofree char *recording = NULL, *name = NULL, *attn = NULL;
   int segment_len = 0, max_segments = 0;
   gint64 resume = 0;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Recording to write (created when missing)", "FILE" },
+    { "recording", 0, 0, G_OPTION_ARG_FILENAME, &recording, "Recording to write (created when missing)", "FILE" },
+    /* The option's name before recordings were called recordings everywhere */
+    { "db", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &recording, NULL, "FILE" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the run (default: MODEL on INPUT)", "NAME" },
     { "segment-len", 0, 0, G_OPTION_ARG_INT, &segment_len, "Tokens per segment (default and maximum: the model's)", "N" },
     { "max-segments", 0, 0, G_OPTION_ARG_INT, &max_segments, "Record at most N segments", "N" },
@@ -29,8 +31,8 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
   if (!cli_parse (cmd, entries, 2, &argc, &argv))
     return CLI_EXIT_USAGE;
   MsRecordOptions opts = { name, segment_len, max_segments, MS_ATTN_STORE_F16 };
-  if (!db)
-    return cli_usage_error (cmd, "--db FILE is required");
+  if (!recording)
+    return cli_usage_error (cmd, "--recording FILE is required");
   if (attn && !ms_attn_store_parse (attn, &opts.attn))
     return cli_usage_error (cmd, "--attn must be f16, f32 or none");
   if (segment_len < 0 || max_segments < 0 || resume < 0)
@@ -47,20 +49,20 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
   cli_progress_init (&progress, "record", "segment", cancellable);
   g_autoptr (GError) error = NULL;
   gint64 run_id = 0;
-  gboolean ok = ms_record (db, model, argv[2], &opts, resume, cli_progress_report, &progress, cancellable, &run_id, &error);
+  gboolean ok = ms_record (recording, model, argv[2], &opts, resume, cli_progress_report, &progress, cancellable, &run_id, &error);
   cli_progress_finish (&progress);
   if (!ok)
     return cli_fail (error);
 
-  g_autoptr (MsRecording) rec = ms_recording_open (db, &error);
+  g_autoptr (MsRecording) rec = ms_recording_open (recording, &error);
   g_autoptr (MsRunInfo) info = rec ? ms_recording_get_run (rec, run_id, &error) : NULL;
   if (!info)
     return cli_fail (error);
   if (json)
-    printf ("{\"db\": \"%s\", \"run\": %" G_GINT64_FORMAT ", \"segments_done\": %d, \"n_segments\": %d, "
-            "\"status\": \"%s\"}\n", db, run_id, info->segments_done, info->n_segments, ms_run_status_name (info->status));
+    printf ("{\"recording\": \"%s\", \"run\": %" G_GINT64_FORMAT ", \"segments_done\": %d, \"n_segments\": %d, "
+            "\"status\": \"%s\"}\n", recording, run_id, info->segments_done, info->n_segments, ms_run_status_name (info->status));
   else
-    printf ("%s: run %" G_GINT64_FORMAT " (%s): %d of %d segments, %s\n", db, run_id, info->name,
+    printf ("%s: run %" G_GINT64_FORMAT " (%s): %d of %d segments, %s\n", recording, run_id, info->name,
             info->segments_done, info->n_segments, ms_run_status_name (info->status));
   return CLI_EXIT_OK;
 }

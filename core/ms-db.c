@@ -1,11 +1,19 @@
-/* ms-db.c — recording database: open, check, migrate. */
+/* ms-db.c — a recording's SQLite layer: open, check, migrate, and the
+ * views through which a read-only handle reads an older schema. */
 #include "ms-db.h"
 #include "ms-error.h"
 
 #include <math.h>
 #include <string.h>
 
-/* migrations[v] brings a database from user_version v to v+1. */
+/* Schema 3 stored attention kinds per architecture; schema 4 stores the
+ * observation kinds' names (ms-recording-names.h).  An SQL expression. */
+#define KIND_FROM_V3(kind) \
+  "CASE " kind " WHEN 'reader' THEN 'read' WHEN 'rmt_read' THEN 'read' WHEN 'writer' THEN 'write' " \
+  "WHEN 'rmt_write' THEN 'write' ELSE " kind " END"
+
+/* migrations[v] brings a recording from user_version v to v+1.  A new file
+ * runs them all, so it has exactly the schema an upgraded one has. */
 static const char *const migrations[] = {
   /* 0 → 1 */
   "CREATE TABLE models ("
@@ -137,36 +145,52 @@ static const char *const migrations[] = {
   "ALTER TABLE segments_v3 RENAME TO segments;"
   "ALTER TABLE memory_v3 RENAME TO memory;"
   "ALTER TABLE runs DROP COLUMN segments_done;",
+  /* 3 → 4: one name per concept (ms-db.h).  Renaming a column rewrites
+   * only the schema (its CHECK constraints included); the kinds rewrite
+   * every attention row once. */
+  "ALTER TABLE segments RENAME COLUMN idx TO segment;"
+  "ALTER TABLE segments RENAME COLUMN old_share TO retention;"
+  "ALTER TABLE segments RENAME COLUMN cos_prev TO representation;"
+  "UPDATE attention SET kind = " KIND_FROM_V3 ("kind") " WHERE kind IN ('reader', 'rmt_read', 'writer', 'rmt_write');",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
 
-/* A read-only handle on a schema 1 or 2 file sees the current tables
- * through these TEMP views, which take precedence over the main tables of
- * the same names: readers then need no second set of queries, and the
- * file is read as it is (it may be on read-only media, or an older build
- * may still be writing it).  Writers upgrade it instead.  The views scan
- * where the tables would seek, which is fine at the sizes these older
- * builds recorded.  A schema 1/2 writer inserted each segment's attention
- * rows in one transaction, so their rowids are consecutive. */
-static const char older_schema_views[] =
-  "CREATE TEMP VIEW segments AS SELECT s.run_id * 4294967296 + s.idx AS id, s.run_id, s.idx, s.token_begin,"
-  "  s.token_end, s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta, s.transfer,"
+/* A read-only handle on an older file sees the current tables through
+ * these TEMP views, which take precedence over the main tables of the same
+ * names: readers then need no second set of queries, and the file is read
+ * as it is (it may be on read-only media, or an older build may still be
+ * writing it).  Writers upgrade it instead.  The views of schema 1 and 2
+ * scan where the tables would seek, which is fine at the sizes those
+ * builds recorded; their writers inserted each segment's attention rows in
+ * one transaction, so the rowids are consecutive.  Schema 3's views are
+ * plain renames that SQLite flattens into each query, so they seek as
+ * tables do. */
+static const char schema_1_2_views[] =
+  "CREATE TEMP VIEW segments AS SELECT s.run_id * 4294967296 + s.idx AS id, s.run_id, s.idx AS segment,"
+  "  s.token_begin, s.token_end, s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta, s.transfer,"
   "  (SELECT ms_f32_array (slot, old_share) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
-  "    AS old_share,"
+  "    AS retention,"
   "  (SELECT ms_f32_array (slot, token_share) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
   "    AS token_share,"
   "  (SELECT ms_f32_array (slot, cos_prev) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
-  "    AS cos_prev,"
+  "    AS representation,"
   "  (SELECT ms_f32_array (slot, read_usage) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
   "    AS read_usage,"
   "  (SELECT min (rowid) FROM main.attention WHERE run_id = s.run_id AND segment = s.idx) AS attn_first,"
   "  (SELECT count (*) FROM main.attention WHERE run_id = s.run_id AND segment = s.idx) AS attn_count"
   "  FROM main.segments s;"
-  "CREATE TEMP VIEW attention AS SELECT rowid AS id, run_id, segment, kind, layer, head, rows, cols, dtype, data"
-  "  FROM main.attention;"
+  "CREATE TEMP VIEW attention AS SELECT rowid AS id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer,"
+  "  head, rows, cols, dtype, data FROM main.attention;"
   "CREATE TEMP VIEW memory AS SELECT run_id * 4294967296 + segment + 1 AS id, run_id, segment, rows, cols, data"
   "  FROM main.memory;";
+
+static const char schema_3_views[] =
+  "CREATE TEMP VIEW segments AS SELECT id, run_id, idx AS segment, token_begin, token_end, text, nll, n_predicted,"
+  "  total_nll, memory_delta, transfer, old_share AS retention, token_share, cos_prev AS representation,"
+  "  read_usage, attn_first, attn_count FROM main.segments;"
+  "CREATE TEMP VIEW attention AS SELECT id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer, head, rows,"
+  "  cols, dtype, data FROM main.attention;";
 
 gboolean
 ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error)
@@ -206,8 +230,8 @@ ms_db_exec (sqlite3 *db, const char *path, const char *sql, GError **error)
 
 /* ms_f32_array (slot, value): the aggregate that packs per-slot REAL rows
  * into one f32 array BLOB, value i at slot i (NaN for NULL and for slots
- * without a row).  For schema 2 files: the 2 → 3 migration, and the views
- * of older_schema_views. */
+ * without a row).  For schema 1 and 2 files: the 2 → 3 migration, and
+ * schema_1_2_views. */
 typedef struct {
   GArray *values;
 } F32Array;
@@ -324,7 +348,8 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
     {
       if (version == 0)
         g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: empty: not a Memscope recording", path);
-      else if (version < MS_DB_SCHEMA_VERSION && sqlite3_exec (db, older_schema_views, NULL, NULL, NULL) != SQLITE_OK)
+      else if (version < MS_DB_SCHEMA_VERSION
+               && sqlite3_exec (db, version < 3 ? schema_1_2_views : schema_3_views, NULL, NULL, NULL) != SQLITE_OK)
         ms_db_fail (db, path, "cannot read a recording of this older schema", error);
       else
         return db;

@@ -1,53 +1,57 @@
-/* ms-db.h — (private) opening a Memscope recording database: SQLite with a
+/* ms-db.h — (private) opening a Memscope recording: SQLite with a
  * versioned schema (PRAGMA user_version), WAL journaling, and migrations.
  *
- * Schema version 3 (one database may hold many runs):
+ * Schema version 4 (one recording may hold many runs):
  *   models     (id, path, sha256, arch, config, source)
  *   runs       (id, name, model_id, input_path, input_sha256, n_tokens, segment_len,
  *               n_segments, attn_dtype, status, created, finished, writer_pid, writer_host)
- *   segments   (id, run_id, idx, token_begin, token_end, text, nll, n_predicted,
+ *   segments   (id, run_id, segment, token_begin, token_end, text, nll, n_predicted,
  *               total_nll, memory_delta, transfer,
- *               old_share, token_share, cos_prev, read_usage,  (K) f32 each: retention per slot
+ *               retention, token_share, representation, read_usage,   (K) f32 each
  *               attn_first, attn_count)
  *   attention  (id, run_id, segment, kind, layer, head, rows, cols, dtype, data)
  *   memory     (id, run_id, segment, rows, cols, data)      segment −1 = the initial memory
+ * The stored words (runs.status, runs.attn_dtype, attention.kind and
+ * .dtype, the per-slot columns) are those of ms-recording-names.h.
  * BLOBs are little-endian row-major arrays: f32, or f16 where dtype says so.
  * REAL columns hold NULL where the value is NaN (SQLite has no NaN); f32
  * arrays hold NaN itself.
  *
  * Keys without index B-trees.  Every B-tree a transaction touches costs at
  * least one rewritten page in the WAL, and a recorder commits one
- * transaction per segment (small RMT: ~82 KB of attention).  So:
- *   segments.id = run_id · 2^32 + idx     (MS_DB_SEGMENT_KEY)
+ * transaction per segment.  So:
+ *   segments.id = run_id · 2^32 + segment     (MS_DB_SEGMENT_KEY)
  *   memory.id   = run_id · 2^32 + segment + 1
  * are the rowids themselves (CHECK constraints hold them to it), and a
  * segment's attention matrices are the attn_count consecutive rows from
  * attention.id = attn_first (one transaction inserts them in a row).
- * The per-slot retention is one row per segment, not K.  A run's progress
- * is its last committed segment (MS_DB_SEGMENTS_DONE), not a counter that
- * every commit rewrote.  So a segment's commit appends to the WAL only the
- * new attention and memory leaves, their parents, the segments leaf and
- * page 1 (the bytes per segment are in tests/bench/README.md).  New files
- * have 8 KiB pages (ms_db_open).
+ * The per-slot quantities are one row per segment, not K.  A run's
+ * progress is its last committed segment (MS_DB_SEGMENTS_DONE), not a
+ * counter that every commit would rewrite.  So a segment's commit appends
+ * to the WAL only the new attention and memory leaves, their parents, the
+ * segments leaf and page 1 (the bytes per segment are in
+ * tests/bench/README.md).  New files have 8 KiB pages (ms_db_open).
  *
  * History: version 1 also kept the session state of the last segment in
  * runs.resume_state, rewritten at every segment; version 2 dropped it (a run
- * resumes by replaying its last committed segment, ms-recorder-writer.c).
- * Version 2 had a retention table with one row per (run, segment, slot),
- * composite primary keys and runs.segments_done.  Readers see only the
- * current schema: on a read-only handle of a version 1 or 2 file, TEMP
- * views present its tables as version 3 ones (ms-db.c); a writable open
- * upgrades the file.
+ * resumes by replaying its last committed segment).  Version 2 had a
+ * retention table with one row per (run, segment, slot), composite primary
+ * keys and runs.segments_done.  Version 3 named the segment index idx, the
+ * retention old_share, the representation retention cos_prev, and stored
+ * attention kinds per architecture (reader, writer, rmt_read, rmt_write:
+ * now read and write).  Readers see only the current schema: on a
+ * read-only handle of a version 1, 2 or 3 file, TEMP views present its
+ * tables as version 4 ones (ms-db.c); a writable open upgrades the file.
  */
 #pragma once
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#define MS_DB_SCHEMA_VERSION 3
+#define MS_DB_SCHEMA_VERSION 4
 
-/* SQL: the rowid of segment @idx of run @run (both SQL expressions). */
-#define MS_DB_SEGMENT_KEY(run, idx) "((" run ") * 4294967296 + (" idx "))"
+/* SQL: the rowid of segment @segment of run @run (both SQL expressions). */
+#define MS_DB_SEGMENT_KEY(run, segment) "((" run ") * 4294967296 + (" segment "))"
 /* SQL: the committed segments of run @run (an SQL expression): segments
  * are committed in order, so the last one's index + 1. */
 #define MS_DB_SEGMENTS_DONE(run) \

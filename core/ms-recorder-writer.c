@@ -35,8 +35,8 @@ ms_recorder_prepare_statements (Recorder *r, GError **error)
   static const char *const sql[] = {
     "INSERT INTO attention (run_id, segment, kind, layer, head, rows, cols, dtype, data)"
     " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    "INSERT INTO segments (id, run_id, idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
-    " transfer, old_share, token_share, cos_prev, read_usage, attn_first, attn_count)"
+    "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted, total_nll,"
+    " memory_delta, transfer, retention, token_share, representation, read_usage, attn_first, attn_count)"
     " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     "INSERT INTO memory (id, run_id, segment, rows, cols, data)"
     " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4)",
@@ -264,7 +264,7 @@ store_attention (Recorder *r, const SegmentRecord *rec, const AttnCopy *a)
     {
       const float *m = rec->attn_data + a->offset + h * per_head;
       sqlite3_bind_int (st, 1, rec->segment);
-      sqlite3_bind_text (st, 2, ms_obs_kind_stored_name (r->config->engine, a->kind), -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, ms_obs_kind_stored_name (a->kind), -1, SQLITE_STATIC);
       sqlite3_bind_int (st, 3, a->layer < 0 ? 0 : a->layer);
       sqlite3_bind_int (st, 4, h);
       sqlite3_bind_int (st, 5, rows);

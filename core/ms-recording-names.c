@@ -2,22 +2,33 @@
  * each table below is the one place its words are spelled. */
 #include "ms-recording-names.h"
 
-/* Attention kinds are named by the engines' layouts (ms-engine.h), so a
- * new engine brings its own names. */
+static const struct {
+  MsObsKind kind;
+  const char *name;
+} attention_kinds[] = {
+  { MS_OBS_READ, "read" },
+  { MS_OBS_WRITE, "write" },
+};
+
 const char *
-ms_obs_kind_stored_name (const MsEngine *engine, MsObsKind kind)
+ms_obs_kind_stored_name (MsObsKind kind)
 {
-  const MsAttentionLayout *a = ms_engine_find_attention (engine, kind);
-  return a ? a->name : NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (attention_kinds); i++)
+    if (attention_kinds[i].kind == kind)
+      return attention_kinds[i].name;
+  return NULL;
 }
 
 gboolean
-ms_obs_kind_parse_stored (const MsEngine *engine, const char *name, MsObsKind *kind)
+ms_obs_kind_parse_stored (const char *name, MsObsKind *kind)
 {
-  const MsAttentionLayout *a = ms_engine_find_attention_by_name (engine, name);
-  if (a)
-    *kind = a->kind;
-  return a != NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (attention_kinds); i++)
+    if (g_strcmp0 (name, attention_kinds[i].name) == 0)
+      {
+        *kind = attention_kinds[i].kind;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 static const char *const attn_store_names[] = {
@@ -52,9 +63,9 @@ ms_attn_store_value_size (MsAttnStore store)
 }
 
 static const char *const slot_columns[MS_SLOT_N_QUANTITIES] = {
-  [MS_SLOT_OLD_SHARE] = "old_share",
+  [MS_SLOT_RETENTION] = "retention",
   [MS_SLOT_TOKEN_SHARE] = "token_share",
-  [MS_SLOT_COS_PREV] = "cos_prev",
+  [MS_SLOT_REPRESENTATION] = "representation",
   [MS_SLOT_READ_USAGE] = "read_usage",
 };
 

@@ -10,19 +10,20 @@
 
 #include <glib.h>
 
-#include "ms-engine.h"
+#include "ms-session.h"
 
 G_BEGIN_DECLS
 
 /* ---- attention kinds: attention.kind --------------------------------- */
 
-/* The stored name of attention kind @kind (MS_OBS_READ, MS_OBS_WRITE) of
- * @engine: its attention layout's name (ms-engine.h), e.g. "reader",
- * "writer", "rmt_read", "rmt_write"; NULL for kinds that are not attention
- * (memory, NLL, logits) or that @engine does not offer.  Static string. */
-const char *ms_obs_kind_stored_name (const MsEngine *engine, MsObsKind kind);
-/* The attention kind of @engine stored as @name; FALSE for any other text. */
-gboolean ms_obs_kind_parse_stored (const MsEngine *engine, const char *name, MsObsKind *kind);
+/* The stored name of attention kind @kind: "read" (MS_OBS_READ) or
+ * "write" (MS_OBS_WRITE), whatever the engine; NULL for kinds that are not
+ * attention (memory, NLL, logits).  Static.  (Schema 3 stored the names
+ * of its engines' layouts, "reader", "writer", "rmt_read", "rmt_write":
+ * ms-db.c renames them when it upgrades a file and when it reads one.) */
+const char *ms_obs_kind_stored_name (MsObsKind kind);
+/* The attention kind stored as @name; FALSE for any other text. */
+gboolean ms_obs_kind_parse_stored (const char *name, MsObsKind *kind);
 
 /* ---- how attention is stored: runs.attn_dtype, attention.dtype -------- */
 
@@ -42,16 +43,16 @@ int ms_attn_store_value_size (MsAttnStore store);
 /* ---- per-slot quantities: one (K) f32 array column of segments each --- */
 
 typedef enum {
-  MS_SLOT_OLD_SHARE,    /* slot retention r_t[i]: the write's mass on the old memory */
-  MS_SLOT_TOKEN_SHARE,  /* the write's mass on the segment's tokens */
-  MS_SLOT_COS_PREV,     /* representation retention cos(M_{t+1}[i], M_t[i]) */
-  MS_SLOT_READ_USAGE,   /* reader attention the tokens give the slot, mean over layers */
+  MS_SLOT_RETENTION,       /* retention r_t[i]: the share of new slot i drawn from the old memory */
+  MS_SLOT_TOKEN_SHARE,     /* 1 − retention: the share drawn from the segment's tokens */
+  MS_SLOT_REPRESENTATION,  /* representation retention cos(M_{t+1}[i], M_t[i]) */
+  MS_SLOT_READ_USAGE,      /* the read attention the segment's tokens give the slot, mean over layers */
 } MsSlotQuantity;
 
 #define MS_SLOT_N_QUANTITIES 4
 
-/* The segments column holding @q: "old_share", "token_share", "cos_prev",
- * "read_usage" (static; safe to paste into SQL). */
+/* The segments column holding @q: "retention", "token_share",
+ * "representation", "read_usage" (static; safe to paste into SQL). */
 const char *ms_slot_quantity_column (MsSlotQuantity q);
 
 /* ---- run status ------------------------------------------------------ */

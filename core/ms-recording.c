@@ -3,6 +3,7 @@
  * error, and every stored name is parsed through ms-recording-names.h. */
 #include "ms-recording.h"
 #include "ms-db.h"
+#include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-half.h"
 
@@ -144,12 +145,12 @@ ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
   return info;
 }
 
-/* "SELECT idx, @columns" over the rows of @run_id's segments 0 .. @n_segments − 1,
+/* "SELECT segment, @columns" over the rows of @run_id's segments 0 .. @n_segments − 1,
  * in order. */
 static sqlite3_stmt *
 prepare_segments (MsRecording *rec, gint64 run_id, int n_segments, const char *columns, GError **error)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT idx, %s FROM segments WHERE id BETWEEN "
+  g_autofree char *sql = g_strdup_printf ("SELECT segment, %s FROM segments WHERE id BETWEEN "
                                           MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "?2 - 1"),
                                           columns);
   sqlite3_stmt *st = prepare (rec, sql, error);
@@ -288,7 +289,7 @@ ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_
   if (any_diagonal)
     {
       int k2, s2;
-      g_autofree float *old = ms_recording_slot_matrix (rec, run_id, MS_SLOT_OLD_SHARE, &k2, &s2, error);
+      g_autofree float *old = ms_recording_slot_matrix (rec, run_id, MS_SLOT_RETENTION, &k2, &s2, error);
       if (!old)
         return g_free (out), NULL;
       for (int t = 0; t < MIN (S, s2); t++)
@@ -318,8 +319,8 @@ ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind 
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
   if (!info)
     return NULL;
-  const char *kind_name = ms_obs_kind_stored_name (info->config.engine, kind);
-  if (!kind_name)
+  const char *kind_name = ms_obs_kind_stored_name (kind);
+  if (!kind_name || !ms_engine_find_attention (info->config.engine, kind))
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has a %s model, which offers no "
                    "%s attention", rec->path, run_id, info->config.engine->display_name,
@@ -328,7 +329,7 @@ ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind 
     }
   sqlite3_stmt *st = prepare (rec, "SELECT a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
                                    "ON a.id BETWEEN s.attn_first AND s.attn_first + s.attn_count - 1 "
-                                   "WHERE s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND s.idx = ?2 AND a.kind = ?3 "
+                                   "WHERE s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND s.segment = ?2 AND a.kind = ?3 "
                                    "AND a.layer = ?4 "
                                    "AND (?5 < 0 OR a.head = ?5) ORDER BY a.head", error);
   if (!st)
@@ -390,7 +391,7 @@ ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind 
 GBytes *
 ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error)
 {
-  sqlite3_stmt *st = prepare (rec, "SELECT text FROM segments WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND idx = ?2",
+  sqlite3_stmt *st = prepare (rec, "SELECT text FROM segments WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
                               error);
   if (!st)
     return NULL;

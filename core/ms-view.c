@@ -132,7 +132,7 @@ static MsViewData *
 slot_types (MsRecording *rec, gint64 run, const MsViewParams *p, GError **error)
 {
   int K, S;
-  g_autofree float *r = ms_recording_slot_matrix (rec, run, MS_SLOT_OLD_SHARE, &K, &S, error);
+  g_autofree float *r = ms_recording_slot_matrix (rec, run, MS_SLOT_RETENTION, &K, &S, error);
   if (!r)
     return NULL;
   float *out = g_new0 (float, 3 * (size_t) MAX (S, 1));
@@ -313,7 +313,7 @@ ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewPara
     }
   switch (kind)
     {
-    case MS_VIEW_RETENTION: return slot_heatmap (rec, run_id, kind, MS_SLOT_OLD_SHARE, error);
+    case MS_VIEW_RETENTION: return slot_heatmap (rec, run_id, kind, MS_SLOT_RETENTION, error);
     case MS_VIEW_TYPES: return slot_types (rec, run_id, p, error);
     case MS_VIEW_PROVENANCE: return provenance (rec, run_id, p, error);
     case MS_VIEW_SIMILARITY: return similarity (rec, info, error);

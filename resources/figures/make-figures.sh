@@ -11,7 +11,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for arch in memformer rmt; do
   "$cli" record "resources/models/copy-$arch.safetensors" resources/inputs/copy-demo.txt \
-    --db "$work/copy.sqlite" --name "$arch" >/dev/null
+    --recording "$work/copy.sqlite" --name "$arch" >/dev/null
 done
 for view in retention provenance types; do
   "$cli" compare "$work/copy.sqlite" --runs 1,2 --view "$view" --preset double --dpi 200 \

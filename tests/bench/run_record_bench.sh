@@ -38,10 +38,10 @@ PY
 import os, subprocess, sys, time
 cli, work = sys.argv[1:3]
 t = time.perf_counter()
-subprocess.run([cli, "record", f"{work}/long.safetensors", f"{work}/long.txt", "--db", f"{work}/long.sqlite",
+subprocess.run([cli, "record", f"{work}/long.safetensors", f"{work}/long.txt", "--recording", f"{work}/long.sqlite",
                 "--attn", "none"], check=True, stdout=subprocess.DEVNULL)
 size = sum(os.path.getsize(f"{work}/long.sqlite{x}") for x in ("", "-wal") if os.path.exists(f"{work}/long.sqlite{x}"))
-print(f"recorded 10,000 segments (--attn none) in {time.perf_counter() - t:.1f} s; database {size} bytes "
+print(f"recorded 10,000 segments (--attn none) in {time.perf_counter() - t:.1f} s; recording {size} bytes "
       f"({size / 10000:.0f} bytes per segment)")
 for fmt in ("png", "pdf"):
     times = []

@@ -39,7 +39,7 @@ def recorded(binary, fixtures, tmp, models=("memformer", "rmt_blocks")):
         f.write(bytes((i * 31 + i // 3) % 256 for i in range(400)))
     db = os.path.join(tmp, "runs.sqlite")
     for model in models:
-        r = cli(binary, "record", os.path.join(fixtures, model + ".safetensors"), text, "--db", db)
+        r = cli(binary, "record", os.path.join(fixtures, model + ".safetensors"), text, "--recording", db)
         assert r.returncode == 0, r.stderr
     return db
 

@@ -2,12 +2,14 @@
 """Recording end to end through memscope-cli, one meson test per case.
 
 What a user relies on: a recording killed with SIGKILL mid-run stays a
-valid database whose committed segments are complete and whose run is marked
+valid recording whose committed segments are complete and whose run is marked
 incomplete, and resuming it gives exactly what an uninterrupted run gives; a
-reader can open the database while it is written; bad databases, a read-only
-location and a full disk give a clear message and exit 1 without leaving
-anything half-written.  Databases are inspected with Python's own sqlite3
-module, independently of Memscope's reader.
+reader can open the recording while it is written; files that are not
+recordings, a read-only location and a full disk give a clear message and
+exit 1 without leaving anything half-written; recordings of older schemas
+read as they are and upgrade with every value kept.  Recordings are
+inspected with Python's own sqlite3 module, independently of Memscope's
+reader.
 
 usage: recording.py CLI FIXTURE_DIR CASE
 """
@@ -21,7 +23,11 @@ import sys
 import tempfile
 import time
 
-MODELS = {"memformer": (2, 2, ("reader", "writer")), "rmt_causal": (2, 4, ("rmt_read", "rmt_write"))}
+MODELS = {"memformer": (2, 2), "rmt_causal": (2, 4)}
+QUANTITIES = ("retention", "token_share", "representation", "read_usage")  # schema 4's per-slot columns
+# what schema 1-3 called them, and their attention kinds
+QUANTITIES_V3 = ("old_share", "token_share", "cos_prev", "read_usage")
+KINDS_V3 = {"reader": "read", "rmt_read": "read", "writer": "write", "rmt_write": "write"}
 
 
 def cli(binary, *args, env=None):
@@ -52,9 +58,9 @@ def run_contents(db, run):
     with ro(db) as c:
         q = lambda sql: c.execute(sql, (run,)).fetchall()
         return {
-            "segments": q("SELECT idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
-                          " transfer, old_share, token_share, cos_prev, read_usage, attn_count FROM segments"
-                          " WHERE run_id = ? ORDER BY idx"),
+            "segments": q("SELECT segment, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
+                          f" transfer, {', '.join(QUANTITIES)}, attn_count FROM segments"
+                          " WHERE run_id = ? ORDER BY segment"),
             "attention": q("SELECT segment, kind, layer, head, rows, cols, dtype, data FROM attention"
                            " WHERE run_id = ? ORDER BY segment, kind, layer, head"),
             "memory": q("SELECT segment, rows, cols, data FROM memory WHERE run_id = ? ORDER BY segment"),
@@ -63,24 +69,25 @@ def run_contents(db, run):
         }
 
 
-KEY = 1 << 32  # schema 3: segments.id = run_id * 2^32 + idx, memory.id = run_id * 2^32 + segment + 1
+KEY = 1 << 32  # schema 3 and 4: segments.id = run_id * 2^32 + segment, memory.id = run_id * 2^32 + segment + 1
 
 
 def check_committed_complete(db, run, model):
     """Every committed segment has all its rows; nothing beyond them; the rowid keys say what the columns say."""
-    n_layers, n_heads, kinds = MODELS[model]
+    n_layers, n_heads = MODELS[model]
     expected = n_heads * (n_layers + (1 if model == "memformer" else n_layers))
     with ro(db) as c:
+        kinds = {row[0] for row in c.execute("SELECT DISTINCT kind FROM attention WHERE run_id = ?", (run,))}
+        assert kinds == {"read", "write"}, kinds
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         status, k = c.execute("SELECT r.status, (SELECT rows FROM memory WHERE run_id = r.id AND segment = -1)"
                               " FROM runs r WHERE id = ?", (run,)).fetchone()
         done = c.execute("SELECT count(*) FROM segments WHERE run_id = ?", (run,)).fetchone()[0]
-        for table, col in (("segments", "idx"), ("memory", "segment"), ("attention", "segment")):
-            top = c.execute(f"SELECT max({col}) FROM {table} WHERE run_id = ?", (run,)).fetchone()[0]
+        for table in ("segments", "memory", "attention"):
+            top = c.execute(f"SELECT max(segment) FROM {table} WHERE run_id = ?", (run,)).fetchone()[0]
             assert top == done - 1, (table, top, done)
-        rows = c.execute("SELECT idx, attn_first, attn_count, length(old_share), length(token_share),"
-                         " length(cos_prev), length(read_usage) FROM segments WHERE run_id = ? ORDER BY idx",
-                         (run,)).fetchall()
+        rows = c.execute(f"SELECT segment, attn_first, attn_count, {', '.join(f'length({q})' for q in QUANTITIES)}"
+                         " FROM segments WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
         assert [r[0] for r in rows] == list(range(done))
         for t, first, count, *lengths in rows:
             assert count == expected, (t, count, expected)
@@ -92,7 +99,7 @@ def check_committed_complete(db, run, model):
                              (run, t)).fetchone()[0] == expected
             assert lengths == [4 * k] * 4, (t, lengths, k)
             # the rowid keys the readers seek by (ms-db.h), computed here independently
-            assert c.execute("SELECT idx FROM segments WHERE id = ?", (run * KEY + t,)).fetchone() == (t,)
+            assert c.execute("SELECT segment FROM segments WHERE id = ?", (run * KEY + t,)).fetchone() == (t,)
             assert c.execute("SELECT segment FROM memory WHERE id = ?", (run * KEY + t + 1,)).fetchone() == (t,)
     return done, status
 
@@ -104,12 +111,12 @@ def kill_and_resume(binary, fixtures, model):
         db, db_ref = os.path.join(tmp, "killed.sqlite"), os.path.join(tmp, "reference.sqlite")
         args = [path, text, "--max-segments", "1200"]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-        proc = subprocess.Popen([binary, "record", *args, "--db", db], env=env,
+        proc = subprocess.Popen([binary, "record", *args, "--recording", db], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while committed(db) < 40 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.002)
-        # a reader opens the database while the recorder writes, and sees it live
+        # a reader opens the recording while the recorder writes, and sees it live
         listing = cli(binary, "runs", "--json", db)
         assert listing.returncode == 0, listing.stderr
         live = json.loads(listing.stdout)[0]
@@ -124,9 +131,9 @@ def kill_and_resume(binary, fixtures, model):
         assert after["status"] == "incomplete" and after["segments_done"] == done, after
         print(f"{model}: killed after {done} committed segments; integrity ok; run incomplete")
 
-        r = cli(binary, "record", path, text, "--db", db, "--resume", "1", env=env)
+        r = cli(binary, "record", path, text, "--recording", db, "--resume", "1", env=env)
         assert r.returncode == 0, r.stderr
-        r = cli(binary, "record", *args, "--db", db_ref, env=env)
+        r = cli(binary, "record", *args, "--recording", db_ref, env=env)
         assert r.returncode == 0, r.stderr
         resumed, reference = run_contents(db, 1), run_contents(db_ref, 1)
         for table in reference:
@@ -149,7 +156,7 @@ def attention_storage(binary, fixtures):
         text, db = long_input(tmp, 200), os.path.join(tmp, "r.sqlite")
         model = os.path.join(fixtures, "rmt_blocks.safetensors")
         for attn in ("f16", "f32", "none"):
-            r = cli(binary, "record", model, text, "--db", db, "--attn", attn, "--name", attn)
+            r = cli(binary, "record", model, text, "--recording", db, "--attn", attn, "--name", attn)
             assert r.returncode == 0, r.stderr
         with ro(db) as c:
             sizes = dict(c.execute("SELECT r.name, coalesce(sum(length(a.data)), 0) FROM runs r LEFT JOIN attention a"
@@ -171,12 +178,12 @@ def full_disk(binary, fixtures):
         text, db = long_input(tmp, 4000), os.path.join(tmp, "full.sqlite")
         model = os.path.join(fixtures, "memformer.safetensors")
         env = dict(os.environ, MEMSCOPE_TEST_MAX_PAGE_COUNT="30")
-        r = cli(binary, "record", model, text, "--db", db, env=env)
+        r = cli(binary, "record", model, text, "--recording", db, env=env)
         assert r.returncode == 1, (r.returncode, r.stderr)
         assert "full" in r.stderr and db in r.stderr and "resume" in r.stderr, r.stderr
         done, status = check_committed_complete(db, 1, "memformer")
         assert 0 < done < 500 and status == "incomplete", (done, status)
-        r = cli(binary, "record", model, text, "--db", db, "--resume", "1")
+        r = cli(binary, "record", model, text, "--recording", db, "--resume", "1")
         assert r.returncode == 0, r.stderr
         assert check_committed_complete(db, 1, "memformer") == (500, "complete")
 
@@ -188,7 +195,7 @@ def not_sqlite(binary, fixtures):
             f.write("these are my notes, not a database\n" * 100)
         before = open(db).read()
         for args in (["runs", db], ["record", os.path.join(fixtures, "memformer.safetensors"),
-                                    os.path.join(fixtures, "memformer.safetensors"), "--db", db]):
+                                    os.path.join(fixtures, "memformer.safetensors"), "--recording", db]):
             r = cli(binary, *args)
             assert r.returncode == 1 and db in r.stderr and "not a Memscope recording" in r.stderr, r.stderr
         assert open(db).read() == before, "the file was modified"
@@ -207,37 +214,46 @@ def newer_schema(binary, fixtures):
     with tempfile.TemporaryDirectory() as tmp:
         text, db = long_input(tmp, 100), os.path.join(tmp, "new.sqlite")
         model = os.path.join(fixtures, "memformer.safetensors")
-        assert cli(binary, "record", model, text, "--db", db).returncode == 0
+        assert cli(binary, "record", model, text, "--recording", db).returncode == 0
         with sqlite3.connect(db) as c:
             c.execute("PRAGMA user_version = 99")
-        for args in (["runs", db], ["record", model, text, "--db", db]):
+        for args in (["runs", db], ["record", model, text, "--recording", db]):
             r = cli(binary, *args)
             assert r.returncode == 1 and "newer" in r.stderr and db in r.stderr and "99" in r.stderr, r.stderr
         with ro(db) as c:
             assert c.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
 
 
-def upgraded_matches_original(original, upgraded):
-    """The schema-3 file holds what the schema-1 file held for its run 1: every segment, memory and attention
-    row, and each segment's per-slot retention rows as one f32 array per quantity (NULL, i.e. NaN, as NaN)."""
-    quantities = ("old_share", "token_share", "cos_prev", "read_usage")
+def upgraded_matches_original(original, upgraded, run=1):
+    """The schema-4 file holds what the older file held for run @run: every segment, memory and attention row
+    (attention kinds under their schema-4 names) and the per-slot quantities: schema 1 and 2 kept one retention
+    row per slot, now one f32 array per quantity (NULL, i.e. NaN, as NaN); schema 3's arrays are kept as they
+    were, under their new column names."""
     with ro(original) as a, ro(upgraded) as b:
-        cols = "run_id, idx, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer"
-        old = a.execute(f"SELECT {cols} FROM segments WHERE run_id = 1 ORDER BY run_id, idx").fetchall()
-        assert old and old == b.execute(f"SELECT {cols} FROM segments WHERE run_id = 1 ORDER BY run_id, idx").fetchall()
-        cols = "run_id, segment, rows, cols, data"
-        assert a.execute(f"SELECT {cols} FROM memory WHERE run_id = 1 ORDER BY run_id, segment").fetchall() == \
-            b.execute(f"SELECT {cols} FROM memory WHERE run_id = 1 ORDER BY run_id, segment").fetchall()
-        order = "ORDER BY run_id, segment, kind, layer, head"
-        cols = "run_id, segment, kind, layer, head, rows, cols, dtype, data"
-        assert a.execute(f"SELECT {cols} FROM attention WHERE run_id = 1 {order}").fetchall() == \
-            b.execute(f"SELECT {cols} FROM attention WHERE run_id = 1 {order}").fetchall()
+        version = a.execute("PRAGMA user_version").fetchone()[0]
+        cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer"
+        old = a.execute(f"SELECT idx, {cols} FROM segments WHERE run_id = ? ORDER BY idx", (run,)).fetchall()
+        assert old and old == b.execute(f"SELECT segment, {cols} FROM segments WHERE run_id = ? ORDER BY segment",
+                                        (run,)).fetchall()
+        cols = "segment, rows, cols, data"
+        assert a.execute(f"SELECT {cols} FROM memory WHERE run_id = ? ORDER BY segment", (run,)).fetchall() == \
+            b.execute(f"SELECT {cols} FROM memory WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
+        cols = "segment, kind, layer, head, rows, cols, dtype, data"
+        before = sorted((t, KINDS_V3[k], *rest) for t, k, *rest in
+                        a.execute(f"SELECT {cols} FROM attention WHERE run_id = ?", (run,)))
+        assert before == sorted(b.execute(f"SELECT {cols} FROM attention WHERE run_id = ?", (run,)).fetchall())
+        if version >= 3:
+            assert a.execute(f"SELECT {', '.join(QUANTITIES_V3)} FROM segments WHERE run_id = ? ORDER BY idx",
+                             (run,)).fetchall() == \
+                b.execute(f"SELECT {', '.join(QUANTITIES)} FROM segments WHERE run_id = ? ORDER BY segment",
+                          (run,)).fetchall()
+            return len(old)
         n_slots = a.execute("SELECT max(slot) + 1 FROM retention").fetchone()[0]
-        for run, t in ((row[0], row[1]) for row in old):
-            rows = a.execute(f"SELECT slot, {', '.join(quantities)} FROM retention WHERE run_id = ? AND segment = ?"
+        for t in (row[0] for row in old):
+            rows = a.execute(f"SELECT slot, {', '.join(QUANTITIES_V3)} FROM retention WHERE run_id = ? AND segment = ?"
                              " ORDER BY slot", (run, t)).fetchall()
             assert [r[0] for r in rows] == list(range(n_slots))
-            arrays = b.execute(f"SELECT {', '.join(quantities)} FROM segments WHERE id = ?", (run * KEY + t,)).fetchone()
+            arrays = b.execute(f"SELECT {', '.join(QUANTITIES)} FROM segments WHERE id = ?", (run * KEY + t,)).fetchone()
             for q, blob in enumerate(arrays):
                 got = struct.unpack(f"<{n_slots}f", blob)
                 for r, x in zip(rows, got):
@@ -246,17 +262,34 @@ def upgraded_matches_original(original, upgraded):
     return len(old)
 
 
+def check_schema_4(db):
+    """An upgraded file has exactly the tables and columns a new one has."""
+    with ro(db) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        columns = {t: [row[1] for row in c.execute(f"PRAGMA table_info({t})")]
+                   for t in ("models", "runs", "segments", "attention", "memory")}
+        assert "resume_state" not in columns["runs"] and "segments_done" not in columns["runs"], columns
+        assert columns["segments"][:3] == ["id", "run_id", "segment"], columns
+        assert {"retention", "token_share", "representation", "read_usage"} <= set(columns["segments"]), columns
+        assert not {"idx", "old_share", "cos_prev"} & set(columns["segments"]), columns
+        tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"models", "runs", "segments", "attention", "memory"}, tables
+        kinds = {row[0] for row in c.execute("SELECT DISTINCT kind FROM attention")}
+        assert kinds <= {"read", "write"}, kinds
+
+
 def schema_1_recording(binary, fixtures):
     """tests/data/recordings/recording-v1.sqlite was written by the schema-1 build (the memformer fixture on
     long_input(4000), stopped by a full disk after 44 segments). Read-only, it lists and exports as it is
     (through views with the current schema's tables) and stays unchanged. Recording into it upgrades it in
-    place to schema 3 (1 → 2 → 3) with every stored value kept, and its run exports the same figures as
+    place to schema 4 (1 → 2 → 3 → 4) with every stored value kept, and its run exports the same figures as
     before. Resuming that run finishes it like an uninterrupted recording by this build. (Like, not bit for
     bit: the file's 44 segments come from older kernels whose float rounding differed; bit-exact resuming
     within one build is what kill_and_resume_* check.)"""
     source = os.path.join(fixtures, "..", "recordings", "recording-v1.sqlite")
     with tempfile.TemporaryDirectory() as tmp:
-        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v1.sqlite"), os.path.join(tmp, "v3.sqlite")
+        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v1.sqlite"), os.path.join(tmp, "v4.sqlite")
         original = os.path.join(tmp, "original.sqlite")
         for copy in (db, original):
             with open(source, "rb") as f, open(copy, "wb") as g:
@@ -282,41 +315,94 @@ def schema_1_recording(binary, fixtures):
             assert f.read() == g.read(), "reading a schema-1 recording modified it"
 
         model = os.path.join(fixtures, "memformer.safetensors")
-        # a second, one-segment run: a writer upgrades the file, and run 1 stays as it was
+        # a second, one-segment run: a writer upgrades the file, and run 1 stays as it was (through --db,
+        # the option's older name, still accepted)
         r = cli(binary, "record", model, text, "--db", db, "--max-segments", "1", "--name", "second")
         assert r.returncode == 0, r.stderr
-        with ro(db) as c:
-            assert c.execute("PRAGMA user_version").fetchone()[0] == 3
-            assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            columns = [row[1] for row in c.execute("PRAGMA table_info(runs)")]
-            assert "resume_state" not in columns and "segments_done" not in columns, columns
-            tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            assert tables == {"models", "runs", "segments", "attention", "memory"}, tables
+        check_schema_4(db)
         assert upgraded_matches_original(original, db) == 44
         assert check_committed_complete(db, 1, "memformer") == (44, "incomplete")
-        after = export_all("v3")
+        after = export_all("v4")
         for view in figures:
             assert before[view] == after[view], f"{view}: the upgraded file draws a different figure"
 
-        r = cli(binary, "record", model, text, "--db", db, "--resume", "1")
-        assert r.returncode == 0, r.stderr
-        assert cli(binary, "record", model, text, "--db", db_ref).returncode == 0
-        assert check_committed_complete(db, 1, "memformer") == (500, "complete")
-        resumed, reference = run_contents(db, 1), run_contents(db_ref, 1)
-        assert resumed["run"] == reference["run"] and reference["run"][0][4:] == ("complete", 500)
-        for mine, theirs in zip(resumed["segments"], reference["segments"]):
-            assert mine[:4] == theirs[:4] and mine[5] == theirs[5], (mine[:6], theirs[:6])  # tokens, text, counts
-            assert abs(mine[6] - theirs[6]) <= 1e-3 * max(1.0, abs(theirs[6])), (mine[0], mine[6], theirs[6])
-        assert len(resumed["segments"]) == len(reference["segments"]) == 500
-        # the memory states, within float rounding (a replay from the wrong state differs by far more)
-        worst = 0.0
-        for mine, theirs in zip(resumed["memory"], reference["memory"]):
-            assert mine[:3] == theirs[:3]
-            a = struct.unpack(f"<{len(mine[3]) // 4}f", mine[3])
-            b = struct.unpack(f"<{len(theirs[3]) // 4}f", theirs[3])
-            worst = max(worst, max(abs(x - y) for x, y in zip(a, b)))
-        assert len(resumed["memory"]) == 501 and worst < 1e-4, worst
+        worst = resume_like_fresh(binary, model, text, db, 1, db_ref)
         print(f"schema-1 run upgraded and resumed: memory within {worst:.2g} of an uninterrupted recording")
+
+
+def resume_like_fresh(binary, model, text, db, run, db_ref):
+    """Resumes the memformer run @run of @db on long_input(4000) and checks it against an uninterrupted
+    recording by this build into @db_ref: the same tokens and counts, NLL and memory states within float
+    rounding (its first segments may come from older kernels). Returns the largest memory difference."""
+    r = cli(binary, "record", model, text, "--recording", db, "--resume", str(run))
+    assert r.returncode == 0, r.stderr
+    assert cli(binary, "record", model, text, "--recording", db_ref).returncode == 0
+    assert check_committed_complete(db, run, "memformer") == (500, "complete")
+    resumed, reference = run_contents(db, run), run_contents(db_ref, 1)
+    assert resumed["run"] == reference["run"] and reference["run"][0][4:] == ("complete", 500)
+    for mine, theirs in zip(resumed["segments"], reference["segments"]):
+        assert mine[:4] == theirs[:4] and mine[5] == theirs[5], (mine[:6], theirs[:6])  # tokens, text, counts
+        assert abs(mine[6] - theirs[6]) <= 1e-3 * max(1.0, abs(theirs[6])), (mine[0], mine[6], theirs[6])
+    assert len(resumed["segments"]) == len(reference["segments"]) == 500
+    # the memory states, within float rounding (a replay from the wrong state differs by far more)
+    worst = 0.0
+    for mine, theirs in zip(resumed["memory"], reference["memory"]):
+        assert mine[:3] == theirs[:3]
+        a = struct.unpack(f"<{len(mine[3]) // 4}f", mine[3])
+        b = struct.unpack(f"<{len(theirs[3]) // 4}f", theirs[3])
+        worst = max(worst, max(abs(x - y) for x, y in zip(a, b)))
+    assert len(resumed["memory"]) == 501 and worst < 1e-4, worst
+    return worst
+
+
+def schema_3_recording(binary, fixtures):
+    """tests/data/recordings/recording-v3.sqlite was written by the schema-3 build: run 1 the rmt_blocks
+    fixture on long_input(4000), 30 segments, complete; run 2 the memformer fixture on the same input, stopped
+    by a full disk after 72 segments; f16 attention of every kind. Read-only, it lists and draws every view
+    as it is (its idx, old_share, cos_prev and per-architecture attention kinds read through views with
+    schema 4's names) and stays byte for byte unchanged. Recording into it upgrades it to schema 4 with every
+    value kept and the same figures; run 2 then resumes to the end."""
+    source = os.path.join(fixtures, "..", "recordings", "recording-v3.sqlite")
+    with tempfile.TemporaryDirectory() as tmp:
+        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v3.sqlite"), os.path.join(tmp, "v4.sqlite")
+        original = os.path.join(tmp, "original.sqlite")
+        for copy in (db, original):
+            with open(source, "rb") as f, open(copy, "wb") as g:
+                g.write(f.read())
+        r = cli(binary, "runs", "--json", db)
+        assert r.returncode == 0, r.stderr
+        runs = json.loads(r.stdout)
+        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
+            [(30, "complete", "rmt"), (72, "incomplete", "memformer")], runs
+        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
+                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
+
+        def export_all(tag):
+            drawn = {}
+            for run in ("1", "2"):
+                for view, args in figures.items():
+                    out = os.path.join(tmp, f"{view}-{run}-{tag}.svg")
+                    r = cli(binary, "export", db, "--run", run, "--view", view, *args, "--out", out)
+                    assert r.returncode == 0, (run, view, r.stderr)
+                    drawn[run, view] = open(out).read()
+            return drawn
+
+        before = export_all("v3")
+        with open(source, "rb") as f, open(db, "rb") as g:
+            assert f.read() == g.read(), "reading a schema-3 recording modified it"
+
+        model = os.path.join(fixtures, "memformer.safetensors")
+        r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
+        assert r.returncode == 0, r.stderr
+        check_schema_4(db)
+        assert upgraded_matches_original(original, db, 1) == 30
+        assert upgraded_matches_original(original, db, 2) == 72
+        assert check_committed_complete(db, 2, "memformer") == (72, "incomplete")
+        after = export_all("v4")
+        for key in before:
+            assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
+        worst = resume_like_fresh(binary, model, text, db, 2, db_ref)
+        print(f"schema-3 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
 
 
 def read_only_location(binary, fixtures):
@@ -324,7 +410,7 @@ def read_only_location(binary, fixtures):
     db = "/proc/self/memscope-test.sqlite"
     model = os.path.join(fixtures, "memformer.safetensors")
     with tempfile.TemporaryDirectory() as tmp:
-        r = cli(binary, "record", model, long_input(tmp, 100), "--db", db)
+        r = cli(binary, "record", model, long_input(tmp, 100), "--recording", db)
     assert r.returncode == 1 and db in r.stderr, (r.returncode, r.stderr)
     assert not os.path.exists(db)
 
@@ -333,10 +419,10 @@ def missing_run(binary, fixtures):
     with tempfile.TemporaryDirectory() as tmp:
         text, db = long_input(tmp, 100), os.path.join(tmp, "r.sqlite")
         model = os.path.join(fixtures, "memformer.safetensors")
-        assert cli(binary, "record", model, text, "--db", db).returncode == 0
-        r = cli(binary, "record", model, text, "--db", db, "--resume", "7")
+        assert cli(binary, "record", model, text, "--recording", db).returncode == 0
+        r = cli(binary, "record", model, text, "--recording", db, "--resume", "7")
         assert r.returncode == 1 and "no run 7" in r.stderr, r.stderr
-        r = cli(binary, "record", model, text, "--db", db, "--resume", "1")
+        r = cli(binary, "record", model, text, "--recording", db, "--resume", "1")
         assert r.returncode == 1 and "already complete" in r.stderr, r.stderr
         other = os.path.join(fixtures, "rmt_causal.safetensors")
         with ro(db) as c:
@@ -344,7 +430,7 @@ def missing_run(binary, fixtures):
         # resuming with another model file than the run's is refused
         with sqlite3.connect(db) as c:
             c.execute("UPDATE runs SET status = 'incomplete' WHERE id = 1")
-        r = cli(binary, "record", other, text, "--db", db, "--resume", "1")
+        r = cli(binary, "record", other, text, "--recording", db, "--resume", "1")
         assert r.returncode == 1 and "another model" in r.stderr, r.stderr
         r = cli(binary, "runs", os.path.join(tmp, "absent.sqlite"))
         assert r.returncode == 1 and "no such recording" in r.stderr, r.stderr
@@ -353,13 +439,18 @@ def missing_run(binary, fixtures):
 
 def usage(binary, fixtures):
     model = os.path.join(fixtures, "memformer.safetensors")
-    for args in (["record", model, model], ["record", model, model, "--db", "x", "--attn", "f8"],
-                 ["record", model, model, "--db", "x", "--segment-len", "99"], ["runs"]):
+    for args in (["record", model, model], ["record", model, model, "--recording", "x", "--attn", "f8"],
+                 ["record", model, model, "--recording", "x", "--segment-len", "99"], ["runs"]):
         r = cli(binary, *args)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
     for cmd in ("record", "runs"):
         r = cli(binary, cmd, "--help")
         assert r.returncode == 0 and "Usage" in r.stdout
+    # the file is a recording in the help and in the messages: --recording, never --db or "database"
+    r = cli(binary, "record", "--help")
+    assert "--recording" in r.stdout and "--db" not in r.stdout and "database" not in r.stdout, r.stdout
+    r = cli(binary, "record", model, model)
+    assert "--recording FILE is required" in r.stderr, r.stderr
 
 
 def main():
