@@ -1,9 +1,13 @@
-/* cli-export.c — `memscope-cli export` (one run's view as a figure) and
- * `memscope-cli compare` (two runs side by side on one scale, or with their
- * difference).  The figure is drawn by ui/ms-view-figure.c, the same code
- * the workbench draws with. */
+/* cli-export.c — `memscope-cli export` (one run's view as a figure or CSV)
+ * and `memscope-cli compare` (two runs side by side on one scale, or with
+ * their difference).  The figure is drawn by ui/ms-view-figure.c, the same
+ * code the workbench draws with; the CSV holds the numbers of the same view
+ * data (ms_view_data_to_csv).  A figure's view is computed at the figure's
+ * pixel width (core's bins, named in its value label); a CSV at one column
+ * per segment unless --columns says otherwise. */
 #include "cli.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +17,9 @@
 #include "ms-view-figure.h"
 
 typedef struct {
-  char *view, *head, *out, *preset, *colormap, *title;
-  int segment, layer, slot;
+  char *view, *head, *out, *preset, *colormap, *title, *reduce;
+  int segment, layer, slot, first, last, columns;
+  gboolean csv;
   double width_in, height_in, dpi, retain_at, overwrite_at;
   gboolean json;
 } FigureOptions;
@@ -23,21 +28,33 @@ static void
 figure_options_clear (FigureOptions *o)
 {
   g_free (o->view), g_free (o->head), g_free (o->out), g_free (o->preset), g_free (o->colormap), g_free (o->title);
+  g_free (o->reduce);
 }
 
 /* The options export and compare share; @extra are the command's own. */
 static GOptionEntry *
 figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
 {
+  static char *view_help;
+  if (!view_help)
+    view_help = g_strconcat ("One of: ", ms_view_kind_list (), NULL);
   const GOptionEntry shared[] = {
-    { "view", 0, 0, G_OPTION_ARG_STRING, &o->view, "retention, types, provenance, similarity, read, write or nll", "VIEW" },
+    { "view", 0, 0, G_OPTION_ARG_STRING, &o->view, view_help, "VIEW" },
     { "segment", 0, 0, G_OPTION_ARG_INT, &o->segment, "Segment for read/write attention (default: last)", "T" },
     { "layer", 0, 0, G_OPTION_ARG_INT, &o->layer, "Layer for read/write attention (default: last)", "L" },
     { "head", 0, 0, G_OPTION_ARG_STRING, &o->head, "Attention head, or mean (default)", "H|mean" },
     { "slot", 0, 0, G_OPTION_ARG_INT, &o->slot, "One slot's provenance (default: mean over slots)", "I" },
     { "retain-at", 0, 0, G_OPTION_ARG_DOUBLE, &o->retain_at, "Slot types: retain when r ≥ this (0.9)", "R" },
     { "overwrite-at", 0, 0, G_OPTION_ARG_DOUBLE, &o->overwrite_at, "Slot types: overwrite when r ≤ this (0.1)", "R" },
-    { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "Figure to write: .png, .svg or .pdf", "FIG" },
+    { "first", 0, 0, G_OPTION_ARG_INT, &o->first, "First segment of the window shown (default 0)", "T" },
+    { "last", 0, 0, G_OPTION_ARG_INT, &o->last, "Segment after the window shown (default: the end)", "T" },
+    { "columns", 0, 0, G_OPTION_ARG_INT, &o->columns,
+      "At most N columns along segments, whole segments aggregated per column (default: the figure's pixel "
+      "width; CSV: one per segment)", "N" },
+    { "reduce", 0, 0, G_OPTION_ARG_STRING, &o->reduce, "How segments sharing a column combine: mean (default) or max",
+      "mean|max" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "File to write: a figure (.png, .svg, .pdf) or its numbers (.csv)",
+      "FILE" },
     { "preset", 0, 0, G_OPTION_ARG_STRING, &o->preset, "single (3.5 in), double (7 in), neurips (5.5 in) or WxH", "NAME" },
     { "width-in", 0, 0, G_OPTION_ARG_DOUBLE, &o->width_in, "Custom width in inches", "W" },
     { "height-in", 0, 0, G_OPTION_ARG_DOUBLE, &o->height_in, "Custom height in inches", "H" },
@@ -65,9 +82,10 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
       return cli_usage_error (cmd, msg), FALSE;
     }
   if (!o->out)
-    return cli_usage_error (cmd, "--out FIG is required"), FALSE;
+    return cli_usage_error (cmd, "--out FILE is required"), FALSE;
+  o->csv = g_str_has_suffix (o->out, ".csv") || g_str_has_suffix (o->out, ".CSV");
   MsFigureFormat format;
-  if (!ms_figure_format_from_path (o->out, &format, &error))
+  if (!o->csv && !ms_figure_format_from_path (o->out, &format, &error))
     return cli_usage_error (cmd, error->message), FALSE;
   if (!ms_colormap_from_name (o->colormap ? o->colormap : "viridis", cmap, &error))
     return cli_usage_error (cmd, error->message), FALSE;
@@ -89,6 +107,21 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
   params->slot = o->slot;
   params->retain_at = o->retain_at;
   params->overwrite_at = o->overwrite_at;
+  if (o->first < 0 || (o->last != 0 && o->last <= o->first))
+    return cli_usage_error (cmd, "--first and --last must give a window 0 ≤ FIRST < LAST"), FALSE;
+  params->first = o->first;
+  params->last = o->last;
+  if (o->columns < 0)
+    return cli_usage_error (cmd, "--columns must be a positive number"), FALSE;
+  /* a figure: one column per pixel of its width at most */
+  params->max_cols = o->columns > 0 ? o->columns : o->csv ? 0 : (int) ceil (size->width_in * o->dpi);
+  params->max_rows = o->columns > 0 || o->csv ? params->max_cols : (int) ceil (size->height_in * o->dpi);
+  if (!o->reduce || g_strcmp0 (o->reduce, "mean") == 0)
+    params->reducer = o->reduce ? MS_VIEW_REDUCE_MEAN : MS_VIEW_REDUCE_DEFAULT;
+  else if (g_strcmp0 (o->reduce, "max") == 0)
+    params->reducer = MS_VIEW_REDUCE_MAX;
+  else
+    return cli_usage_error (cmd, "--reduce must be mean or max"), FALSE;
   if (o->head && g_strcmp0 (o->head, "mean") != 0)
     {
       char *end;
@@ -98,6 +131,21 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
       params->head = (int) h;
     }
   return TRUE;
+}
+
+/* Writes the numbers of @a (and @b) as CSV to o->out. */
+static int
+write_csv (FigureOptions *o, const MsViewData *a, const char *name_a, const MsViewData *b, const char *name_b,
+           gboolean difference, const char *runs)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *csv = ms_view_data_to_csv (a, name_a, b, name_b, difference, &error);
+  if (!csv || !g_file_set_contents (o->out, csv, -1, &error))
+    return cli_fail (error);
+  if (o->json)
+    printf ("{\"out\": \"%s\", \"view\": \"%s\", \"runs\": [%s], \"rows\": %d, \"cols\": %d}\n", o->out, o->view,
+            runs, a->rows, a->cols);
+  return CLI_EXIT_OK;
 }
 
 static int
@@ -144,9 +192,14 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
           g_autoptr (GError) error = NULL;
           g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
           g_autoptr (MsViewData) view = rec ? ms_view_load (rec, run, kind, &params, &error) : NULL;
-          g_autoptr (MsViewFigure) fig = view ? ms_view_figure_new (view, cmap, o.title, &error) : NULL;
           g_autofree char *runs = g_strdup_printf ("%" G_GINT64_FORMAT, run);
-          status = fig ? write_figure (&o, fig, &size, o.view, runs) : cli_fail (error);
+          if (view && o.csv)
+            status = write_csv (&o, view, NULL, NULL, NULL, FALSE, runs);
+          else
+            {
+              g_autoptr (MsViewFigure) fig = view ? ms_view_figure_new (view, cmap, o.title, &error) : NULL;
+              status = fig ? write_figure (&o, fig, &size, o.view, runs) : cli_fail (error);
+            }
         }
     }
   figure_options_clear (&o);
@@ -181,14 +234,22 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
           g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
           g_autoptr (MsRunInfo) ia = rec ? ms_recording_get_run (rec, a, &error) : NULL;
           g_autoptr (MsRunInfo) ib = ia ? ms_recording_get_run (rec, b, &error) : NULL;
+          /* both runs in the same bins */
+          if (ib)
+            params.span = MAX (ia->segments_done, ib->segments_done) - params.first;
           g_autoptr (MsViewData) va = ib ? ms_view_load (rec, a, kind, &params, &error) : NULL;
           g_autoptr (MsViewData) vb = va ? ms_view_load (rec, b, kind, &params, &error) : NULL;
           g_autofree char *name_a = ia ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", a, ms_config_get_arch (&ia->config)) : NULL;
           g_autofree char *name_b = ib ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", b, ms_config_get_arch (&ib->config)) : NULL;
-          g_autoptr (MsViewFigure) fig = vb ? ms_view_figure_new_compare (va, name_a, vb, name_b, diff, cmap,
-                                                                          o.title, &error) : NULL;
           g_autofree char *pair = g_strdup_printf ("%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT, a, b);
-          status = fig ? write_figure (&o, fig, &size, o.view, pair) : cli_fail (error);
+          if (vb && o.csv)
+            status = write_csv (&o, va, name_a, vb, name_b, diff, pair);
+          else
+            {
+              g_autoptr (MsViewFigure) fig = vb ? ms_view_figure_new_compare (va, name_a, vb, name_b, diff, cmap,
+                                                                              o.title, &error) : NULL;
+              status = fig ? write_figure (&o, fig, &size, o.view, pair) : cli_fail (error);
+            }
         }
     }
   figure_options_clear (&o);

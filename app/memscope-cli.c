@@ -17,7 +17,7 @@ static const CliCommand commands[] = {
   { "run", "MODEL INPUT", "Step a model through a text file; per-segment NLL and memory change", cli_run },
   { "record", "MODEL INPUT", "Record a run (attention, memory, NLL, retention) into a recording", cli_record },
   { "runs", "RECORDING", "List the runs a recording holds", cli_runs },
-  { "export", "RECORDING", "Draw one view of a recorded run as PNG, SVG or PDF", cli_export },
+  { "export", "RECORDING", "Draw one view of a recorded run as PNG, SVG or PDF, or write its numbers as CSV", cli_export },
   { "compare", "RECORDING", "Draw one view of two runs side by side on one scale (or their difference)", cli_compare },
   { "eval", "MODEL", "Per-token accuracy on fresh copy or recall instances (the C core)", cli_eval },
 };

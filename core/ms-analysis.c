@@ -187,6 +187,29 @@ ms_provenance_step (const float *prev, int K, int n_sources, const MsWriteDistri
 }
 
 void
+ms_provenance_step_binned (const float *prev, int K, int n_bins, int bin, const MsWriteDistribution *wd, float *next)
+{
+  g_return_if_fail (prev != NULL && next != NULL && wd != NULL);
+  g_return_if_fail (K == wd->n_slots && n_bins >= 1 && bin >= 0 && bin < n_bins);
+  for (int i = 0; i < K; i++)
+    {
+      float *out = next + (size_t) i * n_bins;
+      const float *tr = wd->transfer + (size_t) i * K;
+      memset (out, 0, (size_t) n_bins * sizeof (float));
+      for (int j = 0; j < K; j++)
+        {
+          float t = tr[j];
+          if (t == 0.0f)
+            continue;
+          const float *src = prev + (size_t) j * n_bins;
+          for (int b = 0; b < n_bins; b++)
+            out[b] += t * src[b];
+        }
+      out[bin] += wd->token_share[i];
+    }
+}
+
+void
 ms_provenance_mean (const float *p, int K, int n_sources, float *out)
 {
   g_return_if_fail (K >= 1);

@@ -99,6 +99,16 @@ void ms_slot_type_counts (const float *retention, int K, double retain_at, doubl
    reaches only the slots that draw on j (for Memformer, only slot j). */
 void ms_provenance_init (float *p0, int K);
 void ms_provenance_step (const float *prev, int K, int n_sources, const MsWriteDistribution *wd, float *next);
+/* Provenance with the sources aggregated into @n_bins bins (consecutive
+   sources per bin, as a view draws them): prev and next are (K, n_bins),
+   bin b holding the summed share of its sources.  next[i, b] = sum_j T[i,j]
+   prev[j, b] for every bin, then next[i, @bin] += token_share[i], @bin being
+   the bin of the segment this step writes.  Summing is linear, so this is
+   exactly ms_provenance_step followed by summing each bin's columns, in
+   memory (K, n_bins) whatever the number of sources.  Same NaN and overlap
+   rules as ms_provenance_step. */
+void ms_provenance_step_binned (const float *prev, int K, int n_bins, int bin, const MsWriteDistribution *wd,
+                                float *next);
 /* Mean over slots of P (K, n_sources) into out (n_sources): the column of the provenance heatmap at one timestep.
    (One slot's column is simply row i of P: p + i * n_sources.) */
 void ms_provenance_mean (const float *p, int K, int n_sources, float *out);

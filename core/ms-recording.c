@@ -16,6 +16,8 @@ struct _MsRecording {
   /* Owned */
   char *path;
   sqlite3 *db;
+  GRecMutex lock;      /* held by one call, or from read_begin to read_end */
+  int read_depth;      /* nested read_begin calls of the holder */
 };
 
 MsRecording *
@@ -27,6 +29,7 @@ ms_recording_open (const char *path, GError **error)
   MsRecording *rec = g_new0 (MsRecording, 1);
   rec->path = g_strdup (path);
   rec->db = db;
+  g_rec_mutex_init (&rec->lock);
   return rec;
 }
 
@@ -36,8 +39,35 @@ ms_recording_close (MsRecording *rec)
   if (!rec)
     return;
   sqlite3_close (rec->db);
+  g_rec_mutex_clear (&rec->lock);
   g_free (rec->path);
   g_free (rec);
+}
+
+gboolean
+ms_recording_read_begin (MsRecording *rec, GError **error)
+{
+  g_rec_mutex_lock (&rec->lock);
+  if (rec->read_depth++ > 0)
+    return TRUE;
+  /* BEGIN is deferred: the snapshot is taken by the first read */
+  if (!ms_db_exec (rec->db, rec->path, "BEGIN; SELECT 1 FROM runs LIMIT 1", error))
+    {
+      sqlite3_exec (rec->db, "ROLLBACK", NULL, NULL, NULL);
+      rec->read_depth = 0;
+      g_rec_mutex_unlock (&rec->lock);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ms_recording_read_end (MsRecording *rec)
+{
+  g_return_if_fail (rec->read_depth > 0);
+  if (--rec->read_depth == 0)
+    ms_db_exec (rec->db, rec->path, "COMMIT", NULL);
+  g_rec_mutex_unlock (&rec->lock);
 }
 
 void
@@ -109,8 +139,11 @@ run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
   return g_steal_pointer (&info);
 }
 
-GPtrArray *
-ms_recording_list_runs (MsRecording *rec, GError **error)
+/* The functions named *_locked run with rec->lock held; the public ones
+ * at the end of the file take it around them. */
+
+static GPtrArray *
+list_runs_locked (MsRecording *rec, GError **error)
 {
   sqlite3_stmt *st = prepare (rec, "SELECT " RUN_COLUMNS " FROM runs r JOIN models m ON m.id = r.model_id "
                                    "ORDER BY r.id", error);
@@ -126,8 +159,8 @@ ms_recording_list_runs (MsRecording *rec, GError **error)
   return rc == SQLITE_DONE ? g_steal_pointer (&runs) : NULL;
 }
 
-MsRunInfo *
-ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
+static MsRunInfo *
+get_run_locked (MsRecording *rec, gint64 run_id, GError **error)
 {
   sqlite3_stmt *st = prepare (rec, "SELECT " RUN_COLUMNS " FROM runs r JOIN models m ON m.id = r.model_id "
                                    "WHERE r.id = ?1", error);
@@ -145,160 +178,121 @@ ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
   return info;
 }
 
-/* "SELECT segment, @columns" over the rows of @run_id's segments 0 .. @n_segments − 1,
- * in order. */
-static sqlite3_stmt *
-prepare_segments (MsRecording *rec, gint64 run_id, int n_segments, const char *columns, GError **error)
+/* Copies a (n) f32 BLOB column into @out, NaN past a shorter array (a
+ * slot missing from a schema 2 file).  Copied: a BLOB may sit unaligned. */
+static void
+column_f32 (sqlite3_stmt *st, int column, float *out, int n)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT segment, %s FROM segments WHERE id BETWEEN "
-                                          MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "?2 - 1"),
-                                          columns);
+  int have = MIN (n, sqlite3_column_bytes (st, column) / (int) sizeof (float));
+  const void *blob = sqlite3_column_blob (st, column);
+  if (have > 0)
+    memcpy (out, blob, (size_t) have * sizeof (float));
+  for (int i = MAX (have, 0); i < n; i++)
+    out[i] = NAN;
+}
+
+gboolean
+ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first, int last, int stride, guint fields,
+                              MsSegmentFunc func, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (stride >= 1, FALSE);
+  int K = run->config.n_slots;
+  first = MAX (first, 0);
+  last = MIN (last, run->segments_done);
+  if (first >= last)
+    return TRUE;
+  if (fields & MS_SEGMENT_TRANSFER)
+    fields |= 1 << MS_SLOT_RETENTION;   /* the diagonal of a segment without a stored transfer */
+  /* columns: 0 segment, 1 … 4 the slot quantities, 5 transfer, 6 n_predicted, 7 total_nll, 8 text */
+  g_autofree char *sql = g_strdup_printf (
+    "SELECT segment, %s, %s, %s, %s, %s, %s, %s, %s FROM segments WHERE id BETWEEN "
+    MS_DB_SEGMENT_KEY ("?1", "?2") " AND " MS_DB_SEGMENT_KEY ("?1", "?3 - 1") " AND (segment - ?2) %% ?4 = 0",
+    fields & 1 << 0 ? ms_slot_quantity_column (0) : "NULL", fields & 1 << 1 ? ms_slot_quantity_column (1) : "NULL",
+    fields & 1 << 2 ? ms_slot_quantity_column (2) : "NULL", fields & 1 << 3 ? ms_slot_quantity_column (3) : "NULL",
+    fields & MS_SEGMENT_TRANSFER ? "transfer" : "NULL", fields & MS_SEGMENT_NLL ? "n_predicted" : "NULL",
+    fields & MS_SEGMENT_NLL ? "total_nll" : "NULL", fields & MS_SEGMENT_TEXT ? "text" : "NULL");
+  g_rec_mutex_lock (&rec->lock);
   sqlite3_stmt *st = prepare (rec, sql, error);
-  if (st)
-    {
-      sqlite3_bind_int64 (st, 1, run_id);
-      sqlite3_bind_int (st, 2, n_segments);
-    }
-  return st;
-}
-
-float *
-ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int *n_slots, int *n_segments,
-                          GError **error)
-{
-  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  if (!info)
-    return NULL;
-  int S = info->segments_done, K = info->config.n_slots;
-  sqlite3_stmt *st = prepare_segments (rec, run_id, S, ms_slot_quantity_column (q), error);
   if (!st)
-    return NULL;
-  float *out = g_new (float, (size_t) K * MAX (S, 1));
-  for (size_t i = 0; i < (size_t) K * S; i++)
-    out[i] = NAN;
-  int rc;
-  while ((rc = ms_db_step (st, rec->path, "reading per-slot quantities", error)) == SQLITE_ROW)
+    return g_rec_mutex_unlock (&rec->lock), FALSE;
+  sqlite3_bind_int64 (st, 1, run->id);
+  sqlite3_bind_int (st, 2, first);
+  sqlite3_bind_int (st, 3, last);
+  sqlite3_bind_int (st, 4, stride);
+  g_autofree float *slots = g_new (float, (size_t) K * MS_SLOT_N_QUANTITIES + (size_t) K * K);
+  float *transfer = slots + (size_t) K * MS_SLOT_N_QUANTITIES;
+  gboolean ok = TRUE;
+  int rc = SQLITE_DONE;
+  while (ok && (rc = ms_db_step (st, rec->path, "reading segments", error)) == SQLITE_ROW)
     {
-      /* (K) f32; a shorter array (a slot missing from a schema 2 file)
-       * leaves NaN after its end.  Copied: a BLOB may sit unaligned. */
-      int t = sqlite3_column_int (st, 0), bytes = sqlite3_column_bytes (st, 1);
-      const uint8_t *v = sqlite3_column_blob (st, 1);
-      for (int slot = 0; t >= 0 && t < S && slot < MIN (K, bytes / (int) sizeof (float)); slot++)
-        memcpy (&out[(size_t) slot * S + t], v + slot * sizeof (float), sizeof (float));
+      MsSegmentRecord seg = { .segment = sqlite3_column_int (st, 0) };
+      for (int q = 0; q < MS_SLOT_N_QUANTITIES; q++)
+        if (fields & 1 << q)
+          {
+            column_f32 (st, 1 + q, slots + (size_t) q * K, K);
+            seg.slots[q] = slots + (size_t) q * K;
+          }
+      if (fields & MS_SEGMENT_TRANSFER)
+        {
+          if (sqlite3_column_bytes (st, 5) == K * K * (int) sizeof (float))
+            column_f32 (st, 5, transfer, K * K);
+          else
+            {
+              memset (transfer, 0, (size_t) K * K * sizeof (float));
+              for (int i = 0; i < K; i++)
+                transfer[(size_t) i * K + i] = seg.slots[MS_SLOT_RETENTION][i];
+            }
+          seg.transfer = transfer;
+        }
+      int n_predicted = sqlite3_column_int (st, 6);
+      seg.nll = n_predicted > 0 ? (float) (ms_db_column_real (st, 7) / n_predicted) : NAN;
+      if (fields & MS_SEGMENT_TEXT)
+        {
+          seg.text = sqlite3_column_blob (st, 8);
+          seg.text_len = sqlite3_column_bytes (st, 8);
+        }
+      ok = func (&seg, user_data, error);
     }
+  if (ok && rc != SQLITE_DONE)
+    ok = FALSE;   /* ms_db_step set @error */
   sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return g_free (out), NULL;
-  *n_slots = K;
-  *n_segments = S;
-  return out;
+  g_rec_mutex_unlock (&rec->lock);
+  return ok;
 }
 
-float *
-ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GError **error)
+gboolean
+ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int first, int last, MsStateFunc func,
+                                   gpointer user_data, GError **error)
 {
-  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  if (!info)
-    return NULL;
-  int S = info->segments_done;
-  sqlite3_stmt *st = prepare_segments (rec, run_id, S, "n_predicted, total_nll", error);
+  first = MAX (first, 0);
+  last = MIN (last, run->segments_done);
+  if (first >= last)
+    return TRUE;
+  size_t len = (size_t) run->config.n_slots * run->config.d_model;
+  g_rec_mutex_lock (&rec->lock);
+  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "?2 + 1")
+                                   " AND " MS_DB_SEGMENT_KEY ("?1", "?3") " ORDER BY id", error);
   if (!st)
-    return NULL;
-  float *out = g_new (float, MAX (S, 1));
-  for (int i = 0; i < S; i++)
-    out[i] = NAN;
-  int rc;
-  while ((rc = ms_db_step (st, rec->path, "reading per-segment NLL", error)) == SQLITE_ROW)
+    return g_rec_mutex_unlock (&rec->lock), FALSE;
+  sqlite3_bind_int64 (st, 1, run->id);
+  sqlite3_bind_int (st, 2, first);
+  sqlite3_bind_int (st, 3, last);
+  g_autofree float *state = g_new (float, MAX (len, 1));
+  gboolean ok = TRUE;
+  int rc = SQLITE_DONE;
+  while (ok && (rc = ms_db_step (st, rec->path, "reading memory states", error)) == SQLITE_ROW)
     {
-      int t = sqlite3_column_int (st, 0), n = sqlite3_column_int (st, 1);
-      if (t >= 0 && t < S && n > 0)
-        out[t] = (float) (ms_db_column_real (st, 2) / n);
-    }
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return g_free (out), NULL;
-  *n_segments = S;
-  return out;
-}
-
-float *
-ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, int *n_states, size_t *state_len,
-                            GError **error)
-{
-  g_return_val_if_fail (stride >= 1, NULL);
-  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  if (!info)
-    return NULL;
-  int S = info->segments_done;
-  int n = (S + stride - 1) / stride;
-  size_t len = (size_t) info->config.n_slots * info->config.d_model;
-  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "1")
-                                   " AND " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment % ?3 = 0", error);
-  if (!st)
-    return NULL;
-  sqlite3_bind_int64 (st, 1, run_id);
-  sqlite3_bind_int (st, 2, S);
-  sqlite3_bind_int (st, 3, stride);
-  float *out = g_new (float, len * MAX (n, 1));
-  for (size_t i = 0; i < len * n; i++)
-    out[i] = NAN;
-  int rc;
-  while ((rc = ms_db_step (st, rec->path, "reading memory states", error)) == SQLITE_ROW)
-    {
-      int segment = sqlite3_column_int (st, 0), row = segment / stride;
-      if (segment >= 0 && row < n && (size_t) sqlite3_column_bytes (st, 1) == len * 4)
-        memcpy (out + (size_t) row * len, sqlite3_column_blob (st, 1), len * 4);
-    }
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return g_free (out), NULL;
-  *n_states = n;
-  *state_len = len;
-  return out;
-}
-
-float *
-ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error)
-{
-  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  if (!info)
-    return NULL;
-  int S = info->segments_done, K = info->config.n_slots;
-  float *out = g_new0 (float, (size_t) K * K * MAX (S, 1));
-  /* A run stores T_t when its engine's transfer is a full matrix; a
-   * diagonal one (NULL) is the retention on the diagonal (DESIGN §5.3). */
-  g_autofree gboolean *diagonal = g_new0 (gboolean, MAX (S, 1));
-  gboolean any_diagonal = FALSE;
-  sqlite3_stmt *st = prepare_segments (rec, run_id, S, "transfer", error);
-  if (!st)
-    return g_free (out), NULL;
-  int rc;
-  while ((rc = ms_db_step (st, rec->path, "reading slot transfer", error)) == SQLITE_ROW)
-    {
-      int t = sqlite3_column_int (st, 0);
-      if (t < 0 || t >= S)
+      int segment = sqlite3_column_int (st, 0);
+      if ((size_t) sqlite3_column_bytes (st, 1) != len * sizeof (float) || segment < first || segment >= last)
         continue;
-      if (sqlite3_column_type (st, 1) == SQLITE_NULL)
-        diagonal[t] = any_diagonal = TRUE;
-      else if (sqlite3_column_bytes (st, 1) == K * K * 4)
-        memcpy (out + (size_t) t * K * K, sqlite3_column_blob (st, 1), (size_t) K * K * 4);
+      memcpy (state, sqlite3_column_blob (st, 1), len * sizeof (float));
+      ok = func (segment, state, user_data, error);
     }
+  if (ok && rc != SQLITE_DONE)
+    ok = FALSE;   /* ms_db_step set @error */
   sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return g_free (out), NULL;
-  if (any_diagonal)
-    {
-      int k2, s2;
-      g_autofree float *old = ms_recording_slot_matrix (rec, run_id, MS_SLOT_RETENTION, &k2, &s2, error);
-      if (!old)
-        return g_free (out), NULL;
-      for (int t = 0; t < MIN (S, s2); t++)
-        for (int i = 0; diagonal[t] && i < K; i++)
-          out[(size_t) t * K * K + (size_t) i * K + i] = old[(size_t) i * s2 + t];
-    }
-  *n_segments = S;
-  *n_slots = K;
-  return out;
+  g_rec_mutex_unlock (&rec->lock);
+  return ok;
 }
 
 /* Decodes @n little-endian values of @store from @blob into @out. */
@@ -312,13 +306,11 @@ decode_matrix (const uint8_t *blob, MsAttnStore store, float *out, size_t n)
     memcpy (out, blob, n * sizeof (float));
 }
 
-float *
-ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind kind, int layer, int head,
-                        int *rows, int *cols, GError **error)
+static float *
+attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKind kind, int layer, int head,
+                  int *rows, int *cols, GError **error)
 {
-  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
-  if (!info)
-    return NULL;
+  gint64 run_id = info->id;
   const char *kind_name = ms_obs_kind_stored_name (kind);
   if (!kind_name || !ms_engine_find_attention (info->config.engine, kind))
     {
@@ -388,8 +380,8 @@ ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind 
   return g_steal_pointer (&sum);
 }
 
-GBytes *
-ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error)
+static GBytes *
+segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **error)
 {
   sqlite3_stmt *st = prepare (rec, "SELECT text FROM segments WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
                               error);
@@ -406,4 +398,41 @@ ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError 
                  segment);
   sqlite3_finalize (st);
   return text;
+}
+
+GPtrArray *
+ms_recording_list_runs (MsRecording *rec, GError **error)
+{
+  g_rec_mutex_lock (&rec->lock);
+  GPtrArray *out = list_runs_locked (rec, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return out;
+}
+
+MsRunInfo *
+ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
+{
+  g_rec_mutex_lock (&rec->lock);
+  MsRunInfo *out = get_run_locked (rec, run_id, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return out;
+}
+
+float *
+ms_recording_attention (MsRecording *rec, const MsRunInfo *run, int segment, MsObsKind kind, int layer, int head,
+                        int *rows, int *cols, GError **error)
+{
+  g_rec_mutex_lock (&rec->lock);
+  float *out = attention_locked (rec, run, segment, kind, layer, head, rows, cols, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return out;
+}
+
+GBytes *
+ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error)
+{
+  g_rec_mutex_lock (&rec->lock);
+  GBytes *out = segment_text_locked (rec, run_id, segment, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return out;
 }

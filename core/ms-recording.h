@@ -1,11 +1,14 @@
 /* ms-recording.h — reading a recording (DESIGN §6): the runs it holds and
- * the matrices every view is drawn from.  Opens read-only, so it works while
- * a recorder is still writing (WAL): each call sees the segments committed
- * when it runs.
+ * the quantities every view is drawn from.  Opens read-only, so it works
+ * while a recorder is still writing (WAL): each call sees the segments
+ * committed when it runs, or, between ms_recording_read_begin and _end, those
+ * of one snapshot.
  *
- * Matrices are returned as owned row-major float arrays (g_free) with their
- * shape in out-parameters; NaN marks a cell without data.  Every query reads
- * to its end: an SQLite failure part way (an I/O error, a damaged page) is
+ * Per-segment quantities are streamed to a callback segment by segment, so a
+ * reader holds only what it keeps (a view: its output cells).  Matrices are
+ * returned as owned row-major float arrays (g_free) with their shape in
+ * out-parameters; NaN marks a cell without data.  Every query reads to its
+ * end: an SQLite failure part way (an I/O error, a damaged page) is
  * MS_ERROR_IO naming the file and what was being read, never a shorter
  * result.
  */
@@ -48,26 +51,62 @@ GPtrArray *ms_recording_list_runs (MsRecording *rec, GError **error);
 /* One run; MS_ERROR_INPUT naming the file when there is no such run. */
 MsRunInfo *ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error);
 
-/* (K, S) per-slot quantity over the committed segments. */
-float *ms_recording_slot_matrix (MsRecording *rec, gint64 run_id, MsSlotQuantity q, int *n_slots,
-                                 int *n_segments, GError **error);
-/* (S) mean NLL per segment (NaN for segments without predictions). */
-float *ms_recording_segment_nll (MsRecording *rec, gint64 run_id, int *n_segments, GError **error);
-/* (N, K·d) memory states after segments 0, @stride, 2·@stride, … (every
- * committed one when @stride is 1), so long runs can be sampled without
- * loading every state. */
-float *ms_recording_memory_states (MsRecording *rec, gint64 run_id, int stride, int *n_states,
-                                   size_t *state_len, GError **error);
-/* (S, K, K) old-slot transfer per segment (DESIGN §5.3): as recorded, or,
- * where the run's engine has a diagonal transfer (ms-engine.h; stored as
- * NULL), the retention on the diagonal. */
-float *ms_recording_transfer (MsRecording *rec, gint64 run_id, int *n_segments, int *n_slots, GError **error);
-/* One stored attention matrix of @kind (an attention kind of
- * ms-recording-names.h), or the mean over heads when @head < 0.
+/* A consistent snapshot: between ms_recording_read_begin and
+ * ms_recording_read_end every call on @rec sees the same committed segments
+ * (one read transaction), and no other thread uses @rec.  Pairs nest on one
+ * thread (the outermost opens and closes the transaction).  Every other
+ * function here also takes @rec for the length of its call, so one
+ * MsRecording may be shared by threads. */
+gboolean ms_recording_read_begin (MsRecording *rec, GError **error);
+void ms_recording_read_end (MsRecording *rec);
+
+/* What ms_recording_foreach_segment reads: 1 << MsSlotQuantity for each
+ * per-slot quantity, and these. */
+typedef enum {
+  MS_SEGMENT_TRANSFER = 1 << 8,
+  MS_SEGMENT_NLL = 1 << 9,
+  MS_SEGMENT_TEXT = 1 << 10,
+} MsSegmentFields;
+
+/* One committed segment's recorded quantities; borrowed, valid during the
+ * callback only. */
+typedef struct {
+  int segment;
+  const float *slots[MS_SLOT_N_QUANTITIES];  /* (K) each quantity asked for, NaN past a shorter
+                                                stored array; NULL when not asked for */
+  const float *transfer;    /* (K, K) old-slot transfer (DESIGN §5.3), when asked for: as recorded,
+                               or diag(old share) for a segment that stores none */
+  float nll;                /* mean NLL per predicted token; NaN without predictions */
+  const char *text;         /* the segment's bytes (not NUL-terminated), with MS_SEGMENT_TEXT */
+  int text_len;
+} MsSegmentRecord;
+
+typedef gboolean (*MsSegmentFunc) (const MsSegmentRecord *seg, gpointer user_data, GError **error);
+
+/* Calls @func on every @stride-th committed segment of [@first, @last) of
+ * @run (first, first + stride, …) in order, with the fields in @fields
+ * (MsSegmentFields and 1 << MsSlotQuantity).  @run is the description read
+ * with ms_recording_get_run (its n_slots sizes the arrays).  Memory: O(K²)
+ * whatever the range.  Returns FALSE with @error when SQLite fails (naming
+ * the file) or @func returns FALSE (with its error). */
+gboolean ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first, int last, int stride,
+                                       guint fields, MsSegmentFunc func, gpointer user_data, GError **error);
+
+typedef gboolean (*MsStateFunc) (int segment, const float *state, gpointer user_data, GError **error);
+
+/* Calls @func on the memory state after each committed segment of
+ * [@first, @last) of @run, in order: (K·d) floats, borrowed for the call.
+ * A state stored with another size is skipped.  Errors as
+ * ms_recording_foreach_segment. */
+gboolean ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int first, int last,
+                                            MsStateFunc func, gpointer user_data, GError **error);
+/* One stored attention matrix of @kind (MS_OBS_READ or MS_OBS_WRITE) of
+ * @run (its description, from ms_recording_get_run), or the mean over
+ * heads when @head < 0.
  * MS_ERROR_INPUT when the run stored no attention or the segment/layer/head
  * does not exist; MS_ERROR_FORMAT when the stored matrices contradict their
  * own shape or dtype. */
-float *ms_recording_attention (MsRecording *rec, gint64 run_id, int segment, MsObsKind kind, int layer,
+float *ms_recording_attention (MsRecording *rec, const MsRunInfo *run, int segment, MsObsKind kind, int layer,
                                int head, int *rows, int *cols, GError **error);
 /* The bytes of one segment's text (owned GBytes). */
 GBytes *ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error);

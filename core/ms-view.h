@@ -1,7 +1,20 @@
-/* ms-view.h — the data behind each figure Memscope draws (DESIGN §5, §7):
- * one function turns a recorded run into a labelled matrix or set of
- * series, so the CLI export, the comparison and the GUI all show the same
- * numbers under the same names.  No drawing here: ui/ renders MsViewData.
+/* ms-view.h — the data behind each figure Memscope draws (DESIGN §5, §7).
+ *
+ * One static table lists every view (ms_view_info): its name (the CLI's
+ * --view, the workbench's page, file names), title, what its value is, its
+ * shape, which parameters it uses and what its axes are.  ms_view_load turns
+ * a recorded run into MsViewData: a matrix or a set of series whose axes are
+ * typed (segment, source segment, slot, token, attention position, series)
+ * and labelled, with the attention layout where there is one, so that the
+ * CLI export, the CSV, the comparison and the GUI all show the same numbers
+ * under the same names, and the words a tooltip shows come from here too
+ * (ms_view_describe_cell).  No drawing here: ui/ renders MsViewData.
+ *
+ * Views are computed at the resolution they are drawn: given an output size
+ * (MsViewParams.max_cols, .max_rows) and a segment window, a view reads only
+ * the segments it needs and aggregates the cells that share an output column
+ * with a reducer it names in its value label (mean by default), never by
+ * sampling.  Memory is bounded by the output size, not the run's length.
  */
 #pragma once
 
@@ -10,30 +23,113 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  MS_VIEW_RETENTION,   /* heatmap  slot × segment: old share r_t[i] */
-  MS_VIEW_TYPES,       /* stacked  retain / mixed / overwrite fractions × segment */
-  MS_VIEW_PROVENANCE,  /* heatmap  source segment × segment: share of memory from each source */
-  MS_VIEW_SIMILARITY,  /* heatmap  segment × segment: cosine of whole memory states */
-  MS_VIEW_READ,        /* heatmap  slot × segment read usage; with a segment: tokens × slots reader attention */
-  MS_VIEW_WRITE,       /* heatmap  for one segment: slots × sources of the write attention */
-  MS_VIEW_NLL,         /* lines    mean NLL per segment */
+  MS_VIEW_RETENTION,      /* heatmap  slot × segment: old share r_t[i] (DESIGN §5.1) */
+  MS_VIEW_REPRESENTATION, /* heatmap  slot × segment: cos(M_{t+1}[i], M_t[i]) (§5.4) */
+  MS_VIEW_PROVENANCE,     /* heatmap  source segment × segment: share of memory from each source (§5.3) */
+  MS_VIEW_TYPES,          /* stacked  retain / mixed / overwrite fractions × segment (§5.2) */
+  MS_VIEW_NLL,            /* lines    mean NLL per segment */
+  MS_VIEW_READ_USAGE,     /* heatmap  slot × segment: reader attention summed over tokens (§5.5) */
+  MS_VIEW_READ,           /* heatmap  one segment: tokens × slots reader attention */
+  MS_VIEW_WRITE,          /* heatmap  one segment: slots × positions write attention */
+  MS_VIEW_SIMILARITY,     /* heatmap  segment × segment: cosine of whole memory states (§5.4) */
+  MS_VIEW_N_KINDS
 } MsViewKind;
 
 typedef enum { MS_VIEW_HEATMAP, MS_VIEW_STACKED, MS_VIEW_LINES } MsViewShape;
 
+/* What an axis counts. */
+typedef enum {
+  MS_VIEW_AXIS_SEGMENT,   /* after segment t (0-based) */
+  MS_VIEW_AXIS_SOURCE,    /* source segment s; −1 = the initial memory */
+  MS_VIEW_AXIS_SLOT,      /* memory slot i */
+  MS_VIEW_AXIS_TOKEN,     /* token j of one segment */
+  MS_VIEW_AXIS_POSITION,  /* a column of an attention row; the axis's blocks say which */
+  MS_VIEW_AXIS_SERIES,    /* one row per named series (stacked and line views) */
+} MsViewAxisKind;
+
+/* The parameters a view uses (MsViewInfo.params). */
+typedef enum {
+  MS_VIEW_USES_SEGMENT = 1 << 0,
+  MS_VIEW_USES_LAYER = 1 << 1,
+  MS_VIEW_USES_HEAD = 1 << 2,
+  MS_VIEW_USES_SLOT = 1 << 3,
+  MS_VIEW_USES_THRESHOLDS = 1 << 4,
+  MS_VIEW_USES_WINDOW = 1 << 5,   /* a segment axis that zooms: first/last and max_cols apply */
+} MsViewUses;
+
+/* How the cells that share an output cell are aggregated. */
+typedef enum {
+  MS_VIEW_REDUCE_DEFAULT,  /* the view's own (MsViewInfo.reducer) */
+  MS_VIEW_REDUCE_MEAN,     /* mean of the cells that have data */
+  MS_VIEW_REDUCE_MAX,      /* largest of them: where a peak matters */
+} MsViewReducer;
+
 typedef struct {
-  int segment;          /* −1: not given (read: usage over time; write: the last segment) */
-  int layer;            /* −1: the last layer */
+  MsViewKind kind;
+  const char *name;         /* one word: "retention", "read-usage", … */
+  const char *title;        /* the workbench's page title */
+  const char *value;        /* what one value is, in a sentence */
+  MsViewShape shape;
+  MsViewUses params;
+  MsViewAxisKind x, y;      /* y is MS_VIEW_AXIS_SERIES for stacked and line views */
+  MsViewReducer reducer;    /* the default */
+  gboolean max_allowed;     /* MS_VIEW_REDUCE_MAX makes sense for it */
+} MsViewInfo;
+
+/* The table, in the order the workbench shows the views.  Borrowed,
+ * static; @kind < MS_VIEW_N_KINDS. */
+const MsViewInfo *ms_view_info (MsViewKind kind);
+/* "retention", … → MsViewKind; FALSE for unknown names. */
+gboolean ms_view_kind_parse (const char *name, MsViewKind *out);
+const char *ms_view_kind_name (MsViewKind kind);
+/* All view names, comma-separated ("retention, representation, …"), for
+ * messages and help texts.  Static. */
+const char *ms_view_kind_list (void);
+
+typedef struct {
+  int segment;          /* −1: the last committed segment (read, write) */
+  int layer;            /* −1: the last layer (read, write) */
   int head;             /* −1: mean over heads */
   int slot;             /* −1: mean over slots (provenance) */
   double retain_at;     /* slot types thresholds (0.9, 0.1 by default) */
   double overwrite_at;
+  int first, last;      /* segment window [first, last) of views with MS_VIEW_USES_WINDOW;
+                           last ≤ 0: to the last committed segment */
+  int max_cols;         /* output size: at most this many columns (rows) on a segment or source */
+  int max_rows;         /* axis, bins of whole segments aggregated; 0: one per segment (provenance and
+                           similarity still stop at MS_VIEW_MAX_SQUARE) */
+  int span;             /* the segments max_cols is for (0: the window's length): a comparison passes
+                           the longer run's, so both runs get the same bins */
+  MsViewReducer reducer;
 } MsViewParams;
 
-/* The similarity view samples runs longer than this many segments. */
-#define MS_VIEW_MAX_SIMILARITY 1024
+#define MS_VIEW_PARAMS_DEFAULT { -1, -1, -1, -1, 0.9, 0.1, 0, 0, 0, 0, 0, MS_VIEW_REDUCE_DEFAULT }
 
-#define MS_VIEW_PARAMS_DEFAULT { -1, -1, -1, -1, 0.9, 0.1 }
+/* The largest side of the square views (provenance, similarity) when no
+ * output size is given: longer runs are aggregated into bins. */
+#define MS_VIEW_MAX_SQUARE 1024
+
+/* A run of columns of an attention row that mean one thing: the slot itself,
+ * the read block, the segment's tokens, the write block. */
+typedef struct {
+  char *name;           /* "self", "read block", "tokens", "write block" */
+  int first, n;         /* cells [first, first + n) of the axis */
+  gboolean old_memory;  /* holds M_t: mass here is retention */
+  gboolean tokens;      /* holds the segment's tokens in order */
+} MsViewBlock;
+
+typedef struct {
+  MsViewAxisKind kind;
+  char *label;          /* the axis label a figure prints */
+  int n;                /* cells along the axis (= rows or cols) */
+  double start;         /* cell c covers the indices [start + c·step, start + (c+1)·step) */
+  double step;          /* 1, or the bin width: whole indices per cell */
+  int length;           /* indices covered: [start, start + length), so the last cell may hold fewer */
+  int n_blocks;         /* position axes: the attention layout, in order; 0 elsewhere */
+  MsViewBlock *blocks;
+  char **texts;         /* (n) per cell the text it stands for (a token; a segment's first
+                           characters), entries may be NULL; NULL when the view has none */
+} MsViewAxis;
 
 typedef struct {
   MsViewKind kind;
@@ -41,14 +137,18 @@ typedef struct {
   int rows;             /* heatmap rows (y); stacked/lines: number of series */
   int cols;             /* heatmap columns (x); stacked/lines: number of points */
   float *values;        /* (rows, cols) row-major, NaN = no data; owned */
-  double x0, x_step;    /* column c is at x0 + c·x_step */
-  double y0, y_step;    /* row r is at y0 + r·y_step */
+  MsViewAxis x, y;      /* y of stacked and line views: MS_VIEW_AXIS_SERIES, texts = the series names */
   double vmin, vmax;    /* natural value range, NaN = from the data */
+  MsViewReducer reducer;/* how binned cells were aggregated (MEAN or MAX) */
   char *title;
-  char *x_label;
-  char *y_label;
-  char *value_label;    /* colorbar label (heatmap) or y axis (stacked, lines) */
+  char *value_label;    /* colorbar label (heatmap) or y axis (stacked, lines); names the reducer when binned */
   char **series;        /* NULL-terminated series names (stacked, lines) */
+  /* What the view is of */
+  gint64 run_id;
+  int segment;          /* read, write: the segment shown; −1 otherwise */
+  int layer, head;      /* read, write: as shown (head −1 = mean over heads) */
+  int slot;             /* provenance: the slot, −1 = mean over slots */
+  gboolean rows_complete; /* read, write: each row is a whole softmax row (sums to 1) */
 } MsViewData;
 
 void ms_view_data_free (MsViewData *v);
@@ -56,20 +156,62 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsViewData, ms_view_data_free)
 
 /* Columns [@first, @first + @n) of @v (@first ≥ 0, @n ≥ 1; columns past
  * the end of @v are NaN, so two runs of different lengths cropped alike
- * stay aligned) as a new view: x0 moves with them, and a value range taken
- * from the data (NaN vmin/vmax) becomes the range of all of @v, so a zoomed
- * figure keeps the colours of the whole one.  Owned. */
+ * stay aligned) as a new view: the x axis moves with them, and a value range
+ * taken from the data (NaN vmin/vmax) becomes the range of all of @v, so a
+ * zoomed figure keeps the colours of the whole one.  Owned. */
 MsViewData *ms_view_data_crop_columns (const MsViewData *v, int first, int n);
 
-/* "retention", "types", … ↔ MsViewKind; FALSE for unknown names. */
-gboolean ms_view_kind_parse (const char *name, MsViewKind *out);
-const char *ms_view_kind_name (MsViewKind kind);
-/* All view names, comma-separated, for messages. */
-const char *ms_view_kind_list (void);
+/* The layers a view of @kind can show for a model of @c: the layers of
+ * its attention kind (ms-engine.h) for views that use a layer, 0 for the
+ * others or when the engine offers none. */
+int ms_view_n_layers (const MsConfig *c, MsViewKind kind);
 
-/* Loads one view of run @run_id.  Errors (MS_ERROR_INPUT) name the file and
- * what was out of range: the run, segment, layer, head or slot. */
+/* Loads one view of run @run_id inside one read transaction (one snapshot
+ * of a live recording), reading the run's description once.  @params NULL:
+ * MS_VIEW_PARAMS_DEFAULT.  Memory is O(output cells + one segment's rows),
+ * whatever the run's length.  Errors (MS_ERROR_INPUT) name the file and what
+ * was out of range: the run, segment, layer, head, slot, window or reducer. */
 MsViewData *ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewParams *params,
                           GError **error);
+
+/* The value at cell (@row, @col) (NaN off the matrix). */
+double ms_view_data_get (const MsViewData *v, int row, int col);
+
+/* The words a tooltip shows for cell (@row, @col) of @v: what the value is,
+ * at which slot, segment, token or position, with the text of the segment
+ * or token where the view carries it.  Stacked and line views: @row −1
+ * describes every series at point @col.  Owned; NULL off the matrix. */
+char *ms_view_describe_cell (const MsViewData *v, int row, int col);
+
+/* Per token of @v's segment, the value that colours the input text, from an
+ * attention view loaded for one segment:
+ *   MS_VIEW_WRITE with @slot ≥ 0: how much of each token was written into
+ *     slot @slot (the token block of its row);
+ *   MS_VIEW_READ: how strongly each token reads memory — the mass its row
+ *     puts on the memory when the row also covers tokens, or, when each row
+ *     is a whole distribution over the slots (rows_complete), its largest
+ *     weight.
+ * Returns owned (*@n_tokens) floats and sets *@what to a sentence naming
+ * the quantity (static); NULL when @v is not one of those or @slot is out
+ * of range. */
+float *ms_view_token_values (const MsViewData *v, int slot, int *n_tokens, const char **what);
+
+/* The numbers of @a (and, when @b is not NULL, of @b and, with
+ * @difference, A − B) as CSV text (RFC 4180 quoting, '\n' line ends):
+ *   heatmaps: a header row of the x axis's cells under "y label \ x label",
+ *     then one row per y cell; a comparison adds a first "run" column and
+ *     stacks A's rows, B's rows and the difference's;
+ *   stacked and line views: one row per point, the x axis's cell in the
+ *     first column and one column per series (per run and series when
+ *     comparing).
+ * An axis cell is written as its index, or "first..last" (inclusive) when it is a bin,
+ * or the block and offset for attention positions; NaN as an empty field.
+ * Owned.  NULL with MS_ERROR_INPUT when @a and @b differ in kind, or (for
+ * the difference) in shape. */
+char *ms_view_data_to_csv (const MsViewData *a, const char *name_a, const MsViewData *b, const char *name_b,
+                           gboolean difference, GError **error);
+
+/* The name of axis cell @i as the CSV and the tooltips print it.  Owned. */
+char *ms_view_axis_cell_name (const MsViewAxis *axis, int i);
 
 G_END_DECLS

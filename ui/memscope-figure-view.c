@@ -54,41 +54,41 @@ G_DEFINE_FINAL_TYPE (MemscopeFigureView, memscope_figure_view, GTK_TYPE_WIDGET)
 enum { SIGNAL_SELECTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-/* ---- what each view's axes are ---- */
+/* ---- what each view's axes are (core's table of views) ---- */
 
 /* Views whose columns (x) are segments. */
 static gboolean
 x_is_segment (MsViewKind kind)
 {
-  return kind == MS_VIEW_RETENTION || kind == MS_VIEW_PROVENANCE || kind == MS_VIEW_SIMILARITY
-         || kind == MS_VIEW_TYPES || kind == MS_VIEW_NLL;
+  return ms_view_info (kind)->x == MS_VIEW_AXIS_SEGMENT;
 }
 
-/* The heatmap row (slot rows) or column (READ: slot columns) of slot @slot,
- * as (row, col) with −1 for the whole extent; FALSE when slots are no axis. */
+/* The heatmap row (slot rows) or column (slot columns) of slot @slot, as
+ * (row, col) with −1 for the whole extent; FALSE when slots are no axis. */
 static gboolean
 slot_cell (MsViewKind kind, int slot, int *row, int *col)
 {
   if (slot < 0)
     return FALSE;
-  if (kind == MS_VIEW_RETENTION || kind == MS_VIEW_WRITE)
+  if (ms_view_info (kind)->y == MS_VIEW_AXIS_SLOT)
     return *row = slot, *col = -1, TRUE;
-  if (kind == MS_VIEW_READ)
+  if (ms_view_info (kind)->x == MS_VIEW_AXIS_SLOT)
     return *row = -1, *col = slot, TRUE;
   return FALSE;
 }
 
+/* The column holding index @x of the x axis. */
 static int
 column_of_x (const MsViewData *v, double x)
 {
-  return (int) lround ((x - v->x0) / v->x_step);
+  return (int) floor ((x - v->x.start) / v->x.step);
 }
 
 /* Views whose segment axis zooms (the similarity matrix has two). */
 static gboolean
 zoomable (MsViewKind kind)
 {
-  return x_is_segment (kind) && kind != MS_VIEW_SIMILARITY;
+  return x_is_segment (kind) && (ms_view_info (kind)->params & MS_VIEW_USES_WINDOW);
 }
 
 /* ---- loading ---- */
@@ -119,16 +119,15 @@ load_one (MemscopeFigureView *self, MemscopeRun *run, GError **error)
     return NULL;
   MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
   int done = memscope_run_get_segments_done (run);
-  MsArch arch = MS_ARCH_MEMFORMER;
-  memscope_run_get_arch (run, &arch);
-  if (self->kind == MS_VIEW_READ || self->kind == MS_VIEW_WRITE)
+  const MsConfig *config = memscope_run_get_config (run);
+  if (ms_view_info (self->kind)->params & MS_VIEW_USES_SEGMENT)
     {
       p.segment = CLAMP (self->segment, 0, MAX (done - 1, 0));
-      /* Memformer has one writer, not one per layer. */
-      p.layer = self->kind == MS_VIEW_WRITE && arch == MS_ARCH_MEMFORMER ? -1 : self->layer;
+      /* a layer this run's attention has (one writer has no layers to choose) */
+      p.layer = config && self->layer < ms_view_n_layers (config, self->kind) ? self->layer : -1;
       p.head = self->head;
     }
-  if (self->kind == MS_VIEW_PROVENANCE && self->slot < memscope_run_get_n_slots (run))
+  if (ms_view_info (self->kind)->params & MS_VIEW_USES_SLOT && self->slot < memscope_run_get_n_slots (run))
     p.slot = self->slot;
   return ms_view_load (rec, memscope_run_get_id (run), self->kind, &p, error);
 }
@@ -330,121 +329,6 @@ memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect
 
 /* ---- what a point means ---- */
 
-static char *
-segment_excerpt (MemscopeRun *run, int segment)
-{
-  MsRecording *rec = memscope_run_get_recording (run, NULL);
-  g_autoptr (GBytes) bytes = rec ? ms_recording_segment_text (rec, memscope_run_get_id (run), segment, NULL) : NULL;
-  if (!bytes)
-    return g_strdup ("");
-  gsize n;
-  const char *data = g_bytes_get_data (bytes, &n);
-  g_autofree char *text = g_utf8_make_valid (data, n);
-  g_strdelimit (text, "\n\r\t", ' ');
-  if (g_utf8_strlen (text, -1) > 48)
-    {
-      g_autofree char *cut = g_utf8_substring (text, 0, 48);
-      return g_strdup_printf ("\n“%s…”", cut);
-    }
-  return g_strdup_printf ("\n“%s”", text);
-}
-
-/* Token @j of segment @segment as printable text. */
-static char *
-token_text (MemscopeRun *run, int segment, int j)
-{
-  MsRecording *rec = memscope_run_get_recording (run, NULL);
-  g_autoptr (GBytes) bytes = rec ? ms_recording_segment_text (rec, memscope_run_get_id (run), segment, NULL) : NULL;
-  gsize n = 0;
-  const guchar *data = bytes ? g_bytes_get_data (bytes, &n) : NULL;
-  if (j < 0 || (gsize) j >= n)
-    return g_strdup ("?");
-  guchar c = data[j];
-  if (c == ' ')
-    return g_strdup ("␣");
-  if (c == '\n')
-    return g_strdup ("↵");
-  if (c >= 0x21 && c < 0x7f)
-    return g_strdup_printf ("%c", c);
-  return g_strdup_printf ("\\x%02x", c);
-}
-
-static double
-value_at (const MsViewData *v, int row, int col)
-{
-  if (!v || row < 0 || col < 0 || row >= v->rows || col >= v->cols)
-    return NAN;
-  return v->values[(size_t) row * v->cols + col];
-}
-
-static char *
-describe_heatmap (MemscopeFigureView *self, MemscopeRun *run, const MsViewData *v, int row, int col, double value)
-{
-  int seg = (int) lround (v->x0 + col * v->x_step);
-  int y = (int) lround (v->y0 + row * v->y_step);
-  int current = CLAMP (self->segment, 0, MAX (memscope_run_get_segments_done (run) - 1, 0));
-  switch (self->kind)
-    {
-    case MS_VIEW_RETENTION:
-      {
-        g_autofree char *ex = segment_excerpt (run, seg);
-        return g_strdup_printf ("Slot %d after segment %d\nretention %.3f: the share of the new slot drawn from "
-                                "the old memory (1 − this came from the segment's tokens)%s", y, seg, value, ex);
-      }
-    case MS_VIEW_PROVENANCE:
-      {
-        g_autofree char *ex = y >= 0 ? segment_excerpt (run, y) : g_strdup ("\n(the initial memory)");
-        return g_strdup_printf ("Memory after segment %d: %.3f of its content came from %s %d%s", seg, value,
-                                y >= 0 ? "segment" : "source", y, ex);
-      }
-    case MS_VIEW_SIMILARITY:
-      return g_strdup_printf ("cos(memory after segment %d, memory after segment %d) = %.3f", y, seg, value);
-    case MS_VIEW_READ:
-      if (v->y_label && g_str_equal (v->y_label, "token"))
-        {
-          g_autofree char *tok = token_text (run, current, row);
-          return g_strdup_printf ("Segment %d, token %d “%s” reads slot %d\nattention weight %.3f", current, row, tok,
-                                  col, value);
-        }
-      return g_strdup_printf ("Slot %d in segment %d\nread usage %.3f (reader attention summed over tokens)", y, seg,
-                              value);
-    case MS_VIEW_WRITE:
-      {
-        MsArch arch = MS_ARCH_MEMFORMER;
-        memscope_run_get_arch (run, &arch);
-        int m = memscope_run_get_n_slots (run);
-        int n_tokens = arch == MS_ARCH_MEMFORMER ? v->cols - 1 : v->cols - 2 * m;
-        int first_token = arch == MS_ARCH_MEMFORMER ? 1 : m;
-        if (arch == MS_ARCH_MEMFORMER && col == 0)
-          return g_strdup_printf ("Segment %d: slot %d keeps itself with weight %.3f", current, row, value);
-        if (col < first_token)
-          return g_strdup_printf ("Segment %d: write slot %d ← read-block slot %d (the old memory), weight %.3f",
-                                  current, row, col, value);
-        if (col < first_token + n_tokens)
-          {
-            g_autofree char *tok = token_text (run, current, col - first_token);
-            return g_strdup_printf ("Segment %d: slot %d ← token %d “%s”, weight %.3f", current, row,
-                                    col - first_token, tok, value);
-          }
-        return g_strdup_printf ("Segment %d: write slot %d ← write-block slot %d, weight %.3f", current, row,
-                                col - first_token - n_tokens, value);
-      }
-    default:
-      return g_strdup_printf ("%s %d, %s %d: %.3f", v->y_label, y, v->x_label, seg, value);
-    }
-}
-
-static char *
-describe_series (MemscopeFigureView *self, const MsViewData *v, int col)
-{
-  int seg = (int) lround (v->x0 + col * v->x_step);
-  GString *s = g_string_new (NULL);
-  g_string_append_printf (s, "Segment %d", seg);
-  for (int r = 0; r < v->rows; r++)
-    g_string_append_printf (s, "\n%s: %.3f", v->series && v->series[r] ? v->series[r] : "value", value_at (v, r, col));
-  return g_string_free (s, FALSE);
-}
-
 /* The panel and cell under widget point (@x, @y), with the column counted
  * in the loaded data (the zoom window undone).  FALSE off the data. */
 static gboolean
@@ -464,32 +348,26 @@ memscope_figure_view_describe_point (MemscopeFigureView *self, double x, double 
   MsViewFigureHit hit;
   if (!hit_at (self, x, y, &hit))
     return NULL;
-  if (self->data_a->shape != MS_VIEW_HEATMAP)
+  if (self->data_b && self->data_a->shape == MS_VIEW_LINES)
     {
       /* NLL comparisons draw both runs in one panel */
-      g_autofree char *a = describe_series (self, self->data_a, hit.col);
-      if (self->data_b && self->data_a->shape == MS_VIEW_LINES)
-        {
-          double va = value_at (self->data_a, 0, hit.col), vb = value_at (self->data_b, 0, hit.col);
-          return g_strdup_printf ("Segment %d, mean NLL (nats/token)\n%s: %.3f\n%s: %.3f", hit.col,
-                                  memscope_run_get_name (self->run_a), va, memscope_run_get_name (self->run_b), vb);
-        }
-      const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
-      MemscopeRun *run = hit.panel == 1 && self->run_b ? self->run_b : self->run_a;
-      g_autofree char *d = v == self->data_a ? g_steal_pointer (&a) : describe_series (self, v, hit.col);
-      return g_strdup_printf ("%s — %s", memscope_run_get_name (run), d);
+      double va = ms_view_data_get (self->data_a, 0, hit.col), vb = ms_view_data_get (self->data_b, 0, hit.col);
+      g_autofree char *at = ms_view_axis_cell_name (&self->data_a->x, hit.col);
+      return g_strdup_printf ("Segment %s, %s\n%s: %.3f\n%s: %.3f", at, self->data_a->value_label,
+                              memscope_run_get_name (self->run_a), va, memscope_run_get_name (self->run_b), vb);
     }
+  int row = self->data_a->shape == MS_VIEW_HEATMAP ? hit.row : -1;
   if (hit.panel == 2)
     {
-      double va = value_at (self->data_a, hit.row, hit.col), vb = value_at (self->data_b, hit.row, hit.col);
-      g_autofree char *d = describe_heatmap (self, self->run_a, self->data_a, hit.row, hit.col, va);
+      double va = ms_view_data_get (self->data_a, row, hit.col), vb = ms_view_data_get (self->data_b, row, hit.col);
+      g_autofree char *d = ms_view_describe_cell (self->data_a, row, hit.col);
       return g_strdup_printf ("A − B = %.3f (%s %.3f, %s %.3f)\n%s", va - vb, memscope_run_get_name (self->run_a),
-                              va, memscope_run_get_name (self->run_b), vb, d);
+                              va, memscope_run_get_name (self->run_b), vb, d ? d : "");
     }
-  MemscopeRun *run = hit.panel == 1 ? self->run_b : self->run_a;
-  const MsViewData *v = hit.panel == 1 ? self->data_b : self->data_a;
-  g_autofree char *d = describe_heatmap (self, run, v, hit.row, hit.col, value_at (v, hit.row, hit.col));
-  return g_strdup_printf ("%s — %s", memscope_run_get_name (run), d);
+  MemscopeRun *run = hit.panel == 1 && self->run_b ? self->run_b : self->run_a;
+  const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
+  g_autofree char *d = ms_view_describe_cell (v, row, hit.col);
+  return d ? g_strdup_printf ("%s — %s", memscope_run_get_name (run), d) : NULL;
 }
 
 static gboolean
@@ -510,11 +388,11 @@ memscope_figure_view_select_point (MemscopeFigureView *self, double x, double y)
     return FALSE;
   const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
   int segment = -1, slot = -1;
-  if (x_is_segment (self->kind))
-    segment = column_of_x (v, v->x0 + hit.col * v->x_step);
-  if (self->kind == MS_VIEW_RETENTION || self->kind == MS_VIEW_WRITE)
+  if (v->x.kind == MS_VIEW_AXIS_SEGMENT)
+    segment = (int) (v->x.start + hit.col * v->x.step);
+  if (v->shape == MS_VIEW_HEATMAP && v->y.kind == MS_VIEW_AXIS_SLOT)
     slot = hit.row;
-  else if (self->kind == MS_VIEW_READ && v->y_label && g_str_equal (v->y_label, "token"))
+  else if (v->shape == MS_VIEW_HEATMAP && v->x.kind == MS_VIEW_AXIS_SLOT)
     slot = hit.col;
   if (segment < 0 && slot < 0)
     return FALSE;
@@ -657,8 +535,9 @@ memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, Memscop
 void
 memscope_figure_view_set_selection (MemscopeFigureView *self, int segment, int slot)
 {
-  gboolean reload = (segment != self->segment && (self->kind == MS_VIEW_READ || self->kind == MS_VIEW_WRITE))
-                    || (slot != self->slot && self->kind == MS_VIEW_PROVENANCE);
+  MsViewUses uses = ms_view_info (self->kind)->params;
+  gboolean reload = (segment != self->segment && (uses & MS_VIEW_USES_SEGMENT))
+                    || (slot != self->slot && (uses & MS_VIEW_USES_SLOT));
   self->segment = segment;
   self->slot = slot;
   if (reload)
@@ -673,7 +552,7 @@ memscope_figure_view_set_attention (MemscopeFigureView *self, int layer, int hea
     return;
   self->layer = layer;
   self->head = head;
-  if (self->kind == MS_VIEW_READ || self->kind == MS_VIEW_WRITE)
+  if (ms_view_info (self->kind)->params & (MS_VIEW_USES_LAYER | MS_VIEW_USES_HEAD))
     memscope_figure_view_invalidate (self);
 }
 

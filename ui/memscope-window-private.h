@@ -32,7 +32,7 @@ struct _MemscopeWindow {
   GMenu *recent_menu;          /* filled by memscope-window-open.c */
 
   /* Borrowed: the stack owns them */
-  MemscopeFigureView *views[MS_VIEW_NLL + 1];
+  MemscopeFigureView *views[MS_VIEW_N_KINDS];
 
   /* Owned */
   GPtrArray *runs;             /* MemscopeRun, newest first */

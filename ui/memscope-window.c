@@ -11,15 +11,6 @@
 
 G_DEFINE_FINAL_TYPE (MemscopeWindow, memscope_window, GTK_TYPE_APPLICATION_WINDOW)
 
-static const struct {
-  MsViewKind kind;
-  const char *title;
-} view_pages[] = {
-  { MS_VIEW_RETENTION, "Retention" }, { MS_VIEW_PROVENANCE, "Provenance" }, { MS_VIEW_TYPES, "Slot types" },
-  { MS_VIEW_NLL, "NLL" },             { MS_VIEW_READ, "Reader" },           { MS_VIEW_WRITE, "Writer" },
-  { MS_VIEW_SIMILARITY, "Similarity" },
-};
-
 const char *
 memscope_data_dir (void)
 {
@@ -138,54 +129,26 @@ update_highlight (MemscopeWindow *self)
 #define N_TOKEN_TAGS 5
 
 /* One value per token of the current segment of run A, for colouring the
- * text: with a slot selected, how much of each token was written into it
- * (write attention); without, how strongly each token reads memory (RMT:
- * the attention mass its row puts on the read block; Memformer, whose
- * reader always spends all its attention on the slots: the largest weight
- * it gives one slot).  Last layer, mean over heads.  Owned, NULL when
- * there is nothing to colour; @what names the quantity. */
+ * text (ms_view_token_values): with a slot selected, how much of each token
+ * was written into it; without, how strongly each token reads memory.  Last
+ * layer, mean over heads.  Owned, NULL when there is nothing to colour;
+ * @what names the quantity. */
 static float *
 token_values (MemscopeWindow *self, MemscopeRun *a, int n_chars, const char **what)
 {
-  MsArch arch;
   MsRecording *rec = memscope_run_get_recording (a, NULL);
-  if (!rec || !memscope_run_get_arch (a, &arch))
+  if (!rec)
     return NULL;
-  int m = memscope_run_get_n_slots (a);
   MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
   p.segment = self->segment;
-  gboolean write = self->slot >= 0 && self->slot < m;
+  gboolean write = self->slot >= 0 && self->slot < memscope_run_get_n_slots (a);
   g_autoptr (MsViewData) v = ms_view_load (rec, memscope_run_get_id (a), write ? MS_VIEW_WRITE : MS_VIEW_READ, &p,
                                            NULL);
-  if (!v)
-    return NULL;
-  float *out = g_new0 (float, MAX (n_chars, 1));
-  if (write)
-    {
-      int first = arch == MS_ARCH_MEMFORMER ? 1 : m;
-      int n_tokens = arch == MS_ARCH_MEMFORMER ? v->cols - 1 : v->cols - 2 * m;
-      if (self->slot >= v->rows || n_tokens != n_chars)   /* tokens are bytes: one character each */
-        return g_free (out), NULL;
-      memcpy (out, v->values + (size_t) self->slot * v->cols + first, n_chars * sizeof (float));
-      *what = "Tokens coloured by how much of each was written into the selected slot (write attention, "
-              "darker = more)";
-      return out;
-    }
-  if (v->rows != n_chars)
-    return g_free (out), NULL;
-  for (int j = 0; j < n_chars; j++)
-    {
-      const float *row = v->values + (size_t) j * v->cols;
-      float acc = 0;
-      for (int i = 0; i < v->cols; i++)
-        acc = arch == MS_ARCH_RMT ? acc + (isnan (row[i]) ? 0 : row[i]) : MAX (acc, isnan (row[i]) ? 0 : row[i]);
-      out[j] = acc;
-    }
-  *what = arch == MS_ARCH_RMT ? "Tokens coloured by how much attention each puts on the memory (read block; "
-                                "darker = more). Select a slot to see what was written into it."
-                              : "Tokens coloured by how sharply each reads one memory slot (largest reader "
-                                "weight; darker = more). Select a slot to see what was written into it.";
-  return out;
+  int n = 0;
+  float *values = v ? ms_view_token_values (v, write ? self->slot : -1, &n, what) : NULL;
+  if (values && n != n_chars)   /* tokens are bytes: one character each */
+    g_clear_pointer (&values, g_free);
+  return values;
 }
 
 /* Colours the current segment's tokens (token_values) in N_TOKEN_TAGS
@@ -593,11 +556,12 @@ memscope_window_init (MemscopeWindow *self)
   self->slot = -1;
   self->settings = memscope_settings_new ();
 
-  for (guint i = 0; i < G_N_ELEMENTS (view_pages); i++)
+  for (guint i = 0; i < MS_VIEW_N_KINDS; i++)
     {
-      GtkWidget *view = memscope_figure_view_new (view_pages[i].kind);
-      self->views[view_pages[i].kind] = MEMSCOPE_FIGURE_VIEW (view);
-      gtk_stack_add_titled (self->view_stack, view, ms_view_kind_name (view_pages[i].kind), view_pages[i].title);
+      const MsViewInfo *info = ms_view_info (i);
+      GtkWidget *view = memscope_figure_view_new (info->kind);
+      self->views[info->kind] = MEMSCOPE_FIGURE_VIEW (view);
+      gtk_stack_add_titled (self->view_stack, view, info->name, info->title);
       g_signal_connect_object (view, "selected", G_CALLBACK (on_view_selected), self, 0);
     }
 

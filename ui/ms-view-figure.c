@@ -18,6 +18,14 @@ struct _MsViewFigure {
   int n_points;                /* lines and stacked: points per series */
 };
 
+/* The axis value at the centre of cell 0: a cell of several indices (a
+ * bin) is drawn centred on them. */
+static double
+centre0 (const MsViewAxis *a)
+{
+  return a->start + (a->step - 1) / 2;
+}
+
 static MsHeatmap *
 heatmap_of (const MsViewData *v, MsColormap cmap, const char *title, GError **error)
 {
@@ -26,8 +34,8 @@ heatmap_of (const MsViewData *v, MsColormap cmap, const char *title, GError **er
     return NULL;
   ms_heatmap_set_colormap (hm, cmap);
   ms_heatmap_set_range (hm, v->vmin, v->vmax);
-  ms_heatmap_set_x_axis (hm, v->x0, v->x_step, v->x_label);
-  ms_heatmap_set_y_axis (hm, v->y0, v->y_step, v->y_label, TRUE);
+  ms_heatmap_set_x_axis (hm, centre0 (&v->x), v->x.step, v->x.label);
+  ms_heatmap_set_y_axis (hm, centre0 (&v->y), v->y.step, v->y.label, TRUE);
   ms_heatmap_set_title (hm, title ? title : v->title);
   ms_heatmap_set_colorbar_label (hm, v->value_label);
   return hm;
@@ -39,7 +47,7 @@ stacked_of (const MsViewData *v, const char *title, GError **error)
   MsStackedPlot *p = ms_stacked_plot_new (v->values, v->rows, v->cols, (const char *const *) v->series, error);
   if (!p)
     return NULL;
-  ms_stacked_plot_set_x_axis (p, v->x0, v->x_step, v->x_label);
+  ms_stacked_plot_set_x_axis (p, centre0 (&v->x), v->x.step, v->x.label);
   ms_stacked_plot_set_y_label (p, v->value_label);
   ms_stacked_plot_set_title (p, title ? title : v->title);
   return p;
@@ -55,7 +63,7 @@ lines_of (const MsViewData *v, const char *title, GError **error)
     if (!ms_line_plot_add_series (p, v->series ? v->series[s] : NULL, v->values + (size_t) s * v->cols, v->cols,
                                   error))
       return NULL;
-  ms_line_plot_set_x_axis (p, v->x0, v->x_step, v->x_label);
+  ms_line_plot_set_x_axis (p, centre0 (&v->x), v->x.step, v->x.label);
   ms_line_plot_set_y_label (p, v->value_label);
   ms_line_plot_set_title (p, title ? title : v->title);
   return g_steal_pointer (&p);
@@ -148,7 +156,7 @@ ms_view_figure_new_compare (const MsViewData *a, const char *name_a, const MsVie
   if (!p || !ms_line_plot_add_series (p, name_a, ya, n, error) || !ms_line_plot_add_series (p, name_b, yb, n, error)
       || (difference && !ms_line_plot_add_series (p, "A − B", d, n, error)))
     return NULL;
-  ms_line_plot_set_x_axis (p, a->x0, a->x_step, a->x_label);
+  ms_line_plot_set_x_axis (p, centre0 (&a->x), a->x.step, a->x.label);
   ms_line_plot_set_y_label (p, a->value_label);
   ms_line_plot_set_title (p, heading);
   fig->lines = g_steal_pointer (&p);

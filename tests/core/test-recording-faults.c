@@ -15,6 +15,7 @@
 #include "ms-error.h"
 #include "ms-recorder.h"
 #include "ms-recording.h"
+#include "ms-view.h"
 
 /* ---- a VFS whose reads fail from the fail_at-th on ------------------- */
 
@@ -101,52 +102,61 @@ append (GByteArray *out, const void *data, size_t n)
   g_byte_array_append (out, data, (guint) n);
 }
 
-/* Floats compared bitwise (NaN marks missing cells, and must match too). */
 static gboolean
-call_slot_matrix (MsRecording *rec, GByteArray *out, GError **error)
+append_segment (const MsSegmentRecord *seg, gpointer data, GError **error)
 {
+  GByteArray *out = data;
+  append (out, &seg->segment, sizeof seg->segment);
   for (int q = 0; q < MS_SLOT_N_QUANTITIES; q++)
-    {
-      int K, S;
-      g_autofree float *m = ms_recording_slot_matrix (rec, 1, q, &K, &S, error);
-      if (!m)
-        return FALSE;
-      append (out, &K, sizeof K), append (out, &S, sizeof S), append (out, m, (size_t) K * S * sizeof (float));
-    }
+    append (out, seg->slots[q], 6 * sizeof (float));   /* the fixture run's K */
+  append (out, seg->transfer, 36 * sizeof (float));
+  append (out, &seg->nll, sizeof seg->nll);
+  append (out, seg->text, seg->text_len);
   return TRUE;
 }
 
+/* Every per-segment field of every segment, floats compared bitwise (NaN
+ * marks missing cells, and must match too). */
 static gboolean
-call_segment_nll (MsRecording *rec, GByteArray *out, GError **error)
+call_segments (MsRecording *rec, GByteArray *out, GError **error)
 {
-  int S;
-  g_autofree float *m = ms_recording_segment_nll (rec, 1, &S, error);
-  if (!m)
+  g_autoptr (MsRunInfo) run = ms_recording_get_run (rec, 1, error);
+  if (!run)
     return FALSE;
-  append (out, &S, sizeof S), append (out, m, (size_t) S * sizeof (float));
+  g_assert_cmpint (run->config.n_slots, ==, 6);
+  return ms_recording_foreach_segment (rec, run, 0, run->segments_done, 1,
+                                       0xf | MS_SEGMENT_TRANSFER | MS_SEGMENT_NLL | MS_SEGMENT_TEXT, append_segment,
+                                       out, error);
+}
+
+static gboolean
+append_state (int segment, const float *state, gpointer data, GError **error)
+{
+  GByteArray *out = data;
+  append (out, &segment, sizeof segment);
+  append (out, state, sizeof (float));
   return TRUE;
 }
 
 static gboolean
 call_memory_states (MsRecording *rec, GByteArray *out, GError **error)
 {
-  int n;
-  size_t len;
-  g_autofree float *m = ms_recording_memory_states (rec, 1, 3, &n, &len, error);
-  if (!m)
-    return FALSE;
-  append (out, &n, sizeof n), append (out, m, n * len * sizeof (float));
-  return TRUE;
+  g_autoptr (MsRunInfo) run = ms_recording_get_run (rec, 1, error);
+  return run && ms_recording_foreach_memory_state (rec, run, 0, run->segments_done, append_state, out, error);
 }
 
+/* Whole views, each loaded in one read transaction. */
 static gboolean
-call_transfer (MsRecording *rec, GByteArray *out, GError **error)
+call_views (MsRecording *rec, GByteArray *out, GError **error)
 {
-  int S, K;
-  g_autofree float *m = ms_recording_transfer (rec, 1, &S, &K, error);
-  if (!m)
-    return FALSE;
-  append (out, &S, sizeof S), append (out, m, (size_t) S * K * K * sizeof (float));
+  for (MsViewKind kind = 0; kind < MS_VIEW_N_KINDS; kind++)
+    {
+      g_autoptr (MsViewData) v = ms_view_load (rec, 1, kind, NULL, error);
+      if (!v)
+        return FALSE;
+      append (out, &v->rows, sizeof v->rows), append (out, &v->cols, sizeof v->cols);
+      append (out, v->values, (size_t) v->rows * v->cols * sizeof (float));
+    }
   return TRUE;
 }
 
@@ -154,7 +164,8 @@ static gboolean
 call_attention (MsRecording *rec, GByteArray *out, GError **error)
 {
   int rows, cols;
-  g_autofree float *m = ms_recording_attention (rec, 1, 57, MS_OBS_WRITE, 1, -1, &rows, &cols, error);
+  g_autoptr (MsRunInfo) run = ms_recording_get_run (rec, 1, error);
+  g_autofree float *m = run ? ms_recording_attention (rec, run, 57, MS_OBS_WRITE, 1, -1, &rows, &cols, error) : NULL;
   if (!m)
     return FALSE;
   append (out, &rows, sizeof rows), append (out, &cols, sizeof cols);
@@ -273,10 +284,9 @@ main (int argc, char **argv)
   record_runs (dir);
   register_fault_vfs ();
 
-  g_test_add_data_func ("/recording-faults/slot-matrix", call_slot_matrix, check_call);
-  g_test_add_data_func ("/recording-faults/segment-nll", call_segment_nll, check_call);
+  g_test_add_data_func ("/recording-faults/segments", call_segments, check_call);
   g_test_add_data_func ("/recording-faults/memory-states", call_memory_states, check_call);
-  g_test_add_data_func ("/recording-faults/transfer", call_transfer, check_call);
+  g_test_add_data_func ("/recording-faults/views", call_views, check_call);
   g_test_add_data_func ("/recording-faults/attention", call_attention, check_call);
   g_test_add_data_func ("/recording-faults/list-runs", call_list_runs, check_call);
   g_test_add_data_func ("/recording-faults/segment-text", call_segment_text, check_call);

@@ -15,6 +15,12 @@
 
 static const char *fixture_dir;
 
+/* Parameters for one segment/layer/head/slot and slot-type thresholds; the
+ * rest (window, output size, reducer) at their defaults. */
+#define P(segment_, layer_, head_, slot_, retain_, overwrite_) \
+  ((MsViewParams) { .segment = segment_, .layer = layer_, .head = head_, .slot = slot_, .retain_at = retain_, \
+                    .overwrite_at = overwrite_ })
+
 typedef struct {
   char *dir, *db, *input;
   MsModel *model;
@@ -84,7 +90,7 @@ check_views (const char *name)
   if (c->arch == MS_ARCH_MEMFORMER)
     {
       /* retention is the head-mean of the writer's self column */
-      g_autoptr (MsViewData) w = load (&r, MS_VIEW_WRITE, (MsViewParams) { 5, -1, -1, -1, 0.9, 0.1 });
+      g_autoptr (MsViewData) w = load (&r, MS_VIEW_WRITE, P (5, -1, -1, -1, 0.9, 0.1));
       g_assert_cmpint (w->rows, ==, K);
       for (int i = 0; i < K; i++)
         g_assert_cmpfloat_with_epsilon (w->values[i * w->cols], ret->values[i * S + 5], 1e-6);
@@ -94,16 +100,17 @@ check_views (const char *name)
   g_assert_cmpint (types->rows, ==, 3);
   for (int t = 0; t < S; t++)
     g_assert_cmpfloat_with_epsilon (types->values[t] + types->values[S + t] + types->values[2 * S + t], 1.0, 1e-6);
-  g_autoptr (MsViewData) all_retain = load (&r, MS_VIEW_TYPES, (MsViewParams) { -1, -1, -1, -1, 0.0, -1.0 });
+  g_autoptr (MsViewData) all_retain = load (&r, MS_VIEW_TYPES, P (-1, -1, -1, -1, 0.0, -1.0));
   for (int t = 0; t < S; t++)
     g_assert_cmpfloat (all_retain->values[t], ==, 1.0f);
 
   for (int slot = -1; slot < 2; slot++)
     {
-      g_autoptr (MsViewData) prov = load (&r, MS_VIEW_PROVENANCE, (MsViewParams) { -1, -1, -1, slot, 0.9, 0.1 });
+      g_autoptr (MsViewData) prov = load (&r, MS_VIEW_PROVENANCE, P (-1, -1, -1, slot, 0.9, 0.1));
       g_assert_cmpint (prov->rows, ==, S + 1);
       g_assert_cmpint (prov->cols, ==, S);
-      g_assert_cmpfloat (prov->y0, ==, -1);
+      g_assert_cmpfloat (prov->y.start, ==, -1);
+      g_assert_cmpint (prov->y.kind, ==, MS_VIEW_AXIS_SOURCE);
       for (int t = 0; t < S; t++)
         {
           double sum = 0;
@@ -128,7 +135,7 @@ check_views (const char *name)
         g_assert_cmpfloat (sim->values[i * S + j], ==, sim->values[j * S + i]);
     }
 
-  g_autoptr (MsViewData) usage = load (&r, MS_VIEW_READ, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  g_autoptr (MsViewData) usage = load (&r, MS_VIEW_READ_USAGE, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
   g_assert_cmpint (usage->rows, ==, K);
   for (int t = 0; t < S - 1; t++)    /* a full segment spreads L tokens' attention over the slots */
     {
@@ -145,7 +152,7 @@ check_views (const char *name)
   for (int k = 0; k < 2; k++)
     for (int head = -1; head < c->n_heads; head++)
       {
-        g_autoptr (MsViewData) a = load (&r, attn_views[k], (MsViewParams) { S - 1, 0, head, -1, 0.9, 0.1 });
+        g_autoptr (MsViewData) a = load (&r, attn_views[k], P (S - 1, 0, head, -1, 0.9, 0.1));
         gboolean rows_are_distributions = c->arch == MS_ARCH_MEMFORMER || attn_views[k] == MS_VIEW_WRITE;
         for (int i = 0; i < a->rows && rows_are_distributions; i++)
           {
@@ -179,7 +186,7 @@ check_views (const char *name)
 
   /* out of range requests */
   GError *error = NULL;
-  MsViewParams bad[] = { { S, -1, -1, -1, 0.9, 0.1 }, { 0, 9, -1, -1, 0.9, 0.1 }, { 0, -1, 17, -1, 0.9, 0.1 } };
+  MsViewParams bad[] = { P (S, -1, -1, -1, 0.9, 0.1), P (0, 9, -1, -1, 0.9, 0.1), P (0, -1, 17, -1, 0.9, 0.1) };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_assert_null (ms_view_load (r.rec, 1, MS_VIEW_WRITE, &bad[i], &error));
@@ -187,7 +194,7 @@ check_views (const char *name)
       g_assert_nonnull (strstr (error->message, "out of range"));
       g_clear_error (&error);
     }
-  g_assert_null (ms_view_load (r.rec, 1, MS_VIEW_PROVENANCE, &(MsViewParams) { -1, -1, -1, K, 0.9, 0.1 }, &error));
+  g_assert_null (ms_view_load (r.rec, 1, MS_VIEW_PROVENANCE, &P (-1, -1, -1, K, 0.9, 0.1), &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
   g_clear_error (&error);
   g_assert_null (ms_view_load (r.rec, 2, MS_VIEW_RETENTION, NULL, &error));
@@ -239,7 +246,7 @@ test_crop_columns (void)
       g_autoptr (MsViewData) c = ms_view_data_crop_columns (v, 10, 7);
       g_assert_cmpint (c->rows, ==, v->rows);
       g_assert_cmpint (c->cols, ==, 7);
-      g_assert_cmpfloat (c->x0, ==, v->x0 + 10 * v->x_step);
+      g_assert_cmpfloat (c->x.start, ==, v->x.start + 10 * v->x.step);
       for (int row = 0; row < v->rows; row++)
         for (int col = 0; col < 7; col++)
           {
@@ -252,11 +259,11 @@ test_crop_columns (void)
           lo = MIN (lo, v->values[i]), hi = MAX (hi, v->values[i]);
       g_assert_cmpfloat (c->vmin, ==, isnan (v->vmin) ? lo : v->vmin);
       g_assert_cmpfloat (c->vmax, ==, isnan (v->vmax) ? hi : v->vmax);
-      g_assert_cmpstr (c->x_label, ==, v->x_label);
+      g_assert_cmpstr (c->x.label, ==, v->x.label);
       /* past the end: NaN, so a shorter run stays aligned with a longer one */
       g_autoptr (MsViewData) tail = ms_view_data_crop_columns (v, v->cols - 3, 5);
       g_assert_cmpint (tail->cols, ==, 5);
-      g_assert_cmpfloat (tail->x0, ==, v->x0 + (v->cols - 3) * v->x_step);
+      g_assert_cmpfloat (tail->x.start, ==, v->x.start + (v->cols - 3) * v->x.step);
       for (int row = 0; row < v->rows; row++)
         {
           float last = v->values[row * v->cols + v->cols - 1], got = tail->values[row * 5 + 2];

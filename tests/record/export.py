@@ -25,7 +25,7 @@ from check_export import check_pdf_fonts_and_images, png_decode, png_dpi  # noqa
 
 VIEWS = {  # view: extra arguments, is it a heatmap
     "retention": ([], True), "types": ([], False), "provenance": ([], True), "similarity": ([], True),
-    "read": ([], True), "write": (["--segment", "2", "--head", "1"], True), "nll": ([], False),
+    "read": ([], True), "read-usage": ([], True), "representation": ([], True), "write": (["--segment", "2", "--head", "1"], True), "nll": ([], False),
 }
 
 
