@@ -20,8 +20,8 @@
  *     buffer.  scratch_new allocates exactly those, and the loader's memory
  *     estimate (ms_engine_footprint) sums them, so the two cannot disagree;
  *   - its initial memory M_0 and its step over an explicit MsEngineState;
- *   - the attention kinds it offers, each with an MsAttentionLayout: stored
- *     name, role, layers, shape as a function of the segment's token count,
+ *   - the attention kinds it offers, each with an MsAttentionLayout:
+ *     identifier, role, layers, shape as a function of the segment's token count,
  *     and labelled row and column blocks, including which blocks hold the
  *     old memory.  Retention, slot types, provenance and read usage
  *     (ms-analysis.h) follow from the layout alone.
@@ -78,7 +78,7 @@ typedef struct {
   const char *name;          /* the layout's identifier, e.g. "reader", "rmt_write"; unique over all
                                 engines.  Recordings store the kind's name instead ("read", "write":
                                 ms-recording-names.h), the same for every engine */
-  const char *display_name;  /* for titles: "Reader attention", "Write-block attention" */
+  const char *display_name;  /* for titles, e.g. "Write attention (writer)", "Write attention (write rows)" */
   MsAttentionRole role;
   /* Layers that offer this kind: l = 0 … n_layers(c) − 1 (for READ: the
    * layers that read memory).  NULL: not per layer (one matrix per head,
@@ -310,8 +310,8 @@ gboolean ms_engine_register (const MsEngine *engine);
 /* The engines, built-in first, as a NULL-terminated array (owned; g_free). */
 const MsEngine **ms_engine_list (void);
 
-/* The layout of @kind (MS_OBS_READ or MS_OBS_WRITE) or of @role, or of the
- * stored @name; NULL when the engine offers none. */
+/* The layout of @kind (MS_OBS_READ or MS_OBS_WRITE), of @role, or with the
+ * identifier @name; NULL when the engine offers none. */
 const MsAttentionLayout *ms_engine_find_attention (const MsEngine *engine, MsObsKind kind);
 const MsAttentionLayout *ms_engine_find_attention_by_role (const MsEngine *engine, MsAttentionRole role);
 const MsAttentionLayout *ms_engine_find_attention_by_name (const MsEngine *engine, const char *name);

@@ -38,8 +38,8 @@ typedef enum {
                                  (Memformer: decoder, t ≥ 1; RMT: the segment rows,
                                  row j predicting token j+1) */
   /* Attention: each engine offers at most one kind of each role, and its
-   * attention layout (ms-engine.h) gives the shape, the row and column
-   * blocks and the stored name. */
+   * attention layout (ms-engine.h) gives the shape and the row and column
+   * blocks. */
   MS_OBS_READ       = 1 << 4, /* read attention (H, rows, cols): tokens → slots, e.g. Memformer's reader
                                  (H, L_t, K) per encoder layer, RMT's segment rows over the read block
                                  (H, L_t, m) per layer */

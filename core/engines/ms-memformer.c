@@ -466,11 +466,11 @@ encoder_layers (const MsConfig *c)
 }
 
 static const MsAttentionLayout memformer_attention[] = {
-  { .kind = MS_OBS_READ, .name = "reader", .display_name = "Reader attention", .role = MS_ATTENTION_READ,
+  { .kind = MS_OBS_READ, .name = "reader", .display_name = "Read attention (encoder)", .role = MS_ATTENTION_READ,
     .n_layers = encoder_layers,
     .n_row_blocks = 1, .rows = { { "tokens", MS_BLOCK_TOKENS, FALSE } },
     .n_col_blocks = 1, .cols = { { "slots", MS_BLOCK_SLOTS, TRUE } } },
-  { .kind = MS_OBS_WRITE, .name = "writer", .display_name = "Writer attention", .role = MS_ATTENTION_WRITE,
+  { .kind = MS_OBS_WRITE, .name = "writer", .display_name = "Write attention (writer)", .role = MS_ATTENTION_WRITE,
     .n_layers = NULL,
     .n_row_blocks = 1, .rows = { { "slots", MS_BLOCK_SLOTS, FALSE } },
     .n_col_blocks = 2, .cols = { { "self", MS_BLOCK_SELF, TRUE }, { "tokens", MS_BLOCK_TOKENS, FALSE } } },

@@ -320,11 +320,11 @@ all_layers (const MsConfig *c)
 
 /* Both memory blocks of the write rows hold M_t (DESIGN §5). */
 static const MsAttentionLayout rmt_attention[] = {
-  { .kind = MS_OBS_READ, .name = "rmt_read", .display_name = "Read attention", .role = MS_ATTENTION_READ,
+  { .kind = MS_OBS_READ, .name = "rmt_read", .display_name = "Read attention (segment rows)", .role = MS_ATTENTION_READ,
     .n_layers = all_layers,
     .n_row_blocks = 1, .rows = { { "tokens", MS_BLOCK_TOKENS, FALSE } },
     .n_col_blocks = 1, .cols = { { "read block", MS_BLOCK_SLOTS, TRUE } } },
-  { .kind = MS_OBS_WRITE, .name = "rmt_write", .display_name = "Write-block attention", .role = MS_ATTENTION_WRITE,
+  { .kind = MS_OBS_WRITE, .name = "rmt_write", .display_name = "Write attention (write rows)", .role = MS_ATTENTION_WRITE,
     .n_layers = all_layers,
     .n_row_blocks = 1, .rows = { { "write block", MS_BLOCK_SLOTS, FALSE } },
     .n_col_blocks = 3, .cols = { { "read block", MS_BLOCK_SLOTS, TRUE }, { "tokens", MS_BLOCK_TOKENS, FALSE },

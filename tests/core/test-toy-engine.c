@@ -462,11 +462,84 @@ test_record_view_export (void)
   files_clear (&f);
 }
 
+/* The built-in engines' layouts and configuration, through the same API. */
+static void
+test_builtin (void)
+{
+  g_autoptr (GError) error = NULL;
+  MsConfig rmt, mf;
+  g_assert_true (ms_config_parse (&rmt, "rmt", "{\"vocab_size\": 256, \"d_model\": 8, \"n_heads\": 2, \"d_ff\": 16, "
+                                  "\"segment_len\": 4, \"n_mem\": 2, \"n_layers\": 3, \"n_positions\": 8}", "rmt.json",
+                                  &error));
+  g_assert_no_error (error);
+  g_assert_true (ms_config_parse (&mf, "memformer", "{\"vocab_size\": 256, \"d_model\": 8, \"n_heads\": 2, "
+                                  "\"d_ff\": 16, \"segment_len\": 4, \"n_slots\": 5, \"n_enc_layers\": 2, "
+                                  "\"n_dec_layers\": 1}", "mf.json", &error));
+  g_assert_no_error (error);
+
+  /* RMT write rows, m = 2, n = 3: [read block 0–1 | tokens 2–4 | write block 5–6] */
+  const MsAttentionLayout *w = ms_engine_find_attention_by_role (rmt.engine, MS_ATTENTION_WRITE);
+  int heads, rows, cols, offset;
+  ms_attention_layout_shape (w, &rmt, 3, &heads, &rows, &cols);
+  g_assert_cmpint (heads, ==, 2);
+  g_assert_cmpint (rows, ==, 2);
+  g_assert_cmpint (cols, ==, 7);
+  g_assert_cmpint (ms_attention_layout_column_block (w, &rmt, 3, 4, &offset), ==, 1);
+  g_assert_cmpint (offset, ==, 2);
+  g_assert_cmpint (ms_attention_layout_column_block (w, &rmt, 3, 5, &offset), ==, 2);
+  g_assert_cmpint (offset, ==, 0);
+  g_assert_cmpint (ms_attention_layout_column_start (w, &rmt, 3, 2), ==, 5);
+  g_assert_true (w->cols[0].old_memory && !w->cols[1].old_memory && w->cols[2].old_memory);
+  g_assert_false (ms_attention_layout_transfer_is_diagonal (w));
+  g_assert_cmpint (ms_attention_layout_last_layer (w, &rmt), ==, 2);
+  const MsAttentionLayout *r = ms_engine_find_attention (rmt.engine, MS_OBS_READ);
+  ms_attention_layout_shape (r, &rmt, 3, NULL, &rows, &cols);
+  g_assert_cmpint (rows, ==, 3);
+  g_assert_cmpint (cols, ==, 2);
+  g_assert_cmpint (ms_attention_layout_n_layers (r, &rmt), ==, 3);
+
+  /* Memformer: the writer [self | tokens] once per segment, the reader per encoder layer */
+  w = ms_engine_find_attention (mf.engine, MS_OBS_WRITE);
+  ms_attention_layout_shape (w, &mf, 4, NULL, &rows, &cols);
+  g_assert_cmpint (rows, ==, 5);
+  g_assert_cmpint (cols, ==, 5);
+  g_assert_false (ms_attention_layout_is_per_layer (w));
+  g_assert_cmpint (ms_attention_layout_last_layer (w, &mf), ==, -1);
+  g_assert_true (ms_attention_layout_transfer_is_diagonal (w));
+  g_assert_cmpint (ms_attention_layout_n_layers (ms_engine_find_attention (mf.engine, MS_OBS_READ), &mf), ==, 2);
+  g_assert_cmpint (mf.engine->logits_shift, ==, 0);
+  g_assert_cmpint (rmt.engine->logits_shift, ==, 1);
+
+  /* what `memscope-cli info` prints */
+  MsConfigRow rowsv[MS_CONFIG_MAX_ROWS];
+  guint n = ms_config_describe (&rmt, rowsv);
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *v = ms_config_row_format (&rowsv[i]);
+      g_string_append_printf (text, "%s=%s ", rowsv[i].key, v);
+    }
+  g_assert_cmpstr (text->str, ==, "vocab_size=256 d_model=8 n_heads=2 d_ff=16 segment_len=4 n_mem=2 n_layers=3 "
+                                  "n_positions=8 mask=causal ");
+
+  /* the parser names every engine the table holds, the toy too */
+  MsConfig bad;
+  g_assert_false (ms_config_parse (&bad, "gpt", "{}", "x.safetensors", &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_MODEL);
+  g_assert_nonnull (strstr (error->message, "\"memformer\", \"rmt\" or \"toy\""));
+  g_clear_error (&error);
+  g_assert_false (ms_config_parse (&bad, "rmt", "{\"vocab_size\": 256, \"d_model\": 8, \"n_heads\": 2, "
+                                   "\"d_ff\": 16, \"segment_len\": 4, \"n_mem\": 2, \"n_layers\": 3, "
+                                   "\"n_positions\": 7}", "small.json", &error));
+  g_assert_nonnull (strstr (error->message, "n_positions 7"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_assert_true (ms_engine_register (&toy_engine));
+  g_test_add_func ("/toy-engine/builtin", test_builtin);
   g_test_add_func ("/toy-engine/register", test_register);
   g_test_add_func ("/toy-engine/session", test_session);
   g_test_add_func ("/toy-engine/record-view-export", test_record_view_export);
