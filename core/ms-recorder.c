@@ -1,27 +1,26 @@
-/* ms-recorder.c — writing runs into a recording (see ms-recorder.h and the
- * schema in ms-db.h): the stepping side and the pipeline between the two
- * threads.
+/* ms-recorder.c — recording a run (ms-recorder.h): the pipeline that
+ * carries stepped segments from the model to the run writer.  No SQL here:
+ * what a segment's commit writes is ms-run-writer.c's, what a stepped
+ * segment holds ms-segment-record.c's.
  *
  * Two threads share the work.  The calling thread steps the session; its
- * observer only copies each observation into a SegmentRecord.  A writer
- * thread (ms-recorder-writer.c) takes finished records in order and
- * turns each into one transaction: the f16 conversion, the derived
- * retention (computed from the same observations, so analysis never
- * re-reads BLOBs) and every SQLite insert happen there, beside the next
- * segment's inference.
+ * observer only copies each observation into a segment record.  A writer
+ * thread takes the stepped records in order and commits each through the
+ * run writer: the f16 conversion, the derived per-slot quantities and
+ * every insert happen there, beside the next segments' inference.  A new
+ * run is created on the writer thread too, before its first segment, so
+ * hashing the model and input files (about a second for paper-size models)
+ * overlaps the first segments, as many as there are records.
  *
- * A new run is created by the writer too, before its first segment, so
- * hashing the model and input files (about a second for paper-size
- * models) overlaps the first segments, as many as there are records.  The files are hashed a little after they were read, as they
- * always were (now up to that long after).
- *
- * A fixed set of records circulates between two queues (RECORDS_BUDGET),
- * so memory stays constant and the model never runs more than that far
- * ahead of the database; a killed process loses only segments that were
- * never committed, which resuming steps again. */
-#include "ms-recorder-private.h"
-#include "ms-db.h"
+ * A fixed set of records circulates between two queues: `empty` (ready to
+ * fill) and `stepped` (batches ready to commit, in segment order).  Memory
+ * stays constant and the model never runs more than that far ahead of the
+ * recording; a killed process loses only segments that were never
+ * committed, which resuming steps again. */
+#include "ms-recorder.h"
 #include "ms-error.h"
+#include "ms-parallel.h"
+#include "ms-run-writer.h"
 #include "ms-text.h"
 
 #include <string.h>
@@ -29,159 +28,104 @@
 /* Records circulating between the stepping and the writing thread: as
  * many as fit in RECORDS_BUDGET bytes, up to 64, and at least one (then
  * stepping and writing take turns: a huge model's record may be larger
- * than the budget by itself).  Enough to ride out a WAL checkpoint
- * (the writer copies the log into the database and syncs both) without
+ * than the budget by itself).  Enough to ride out a WAL checkpoint (the
+ * writer copies the log into the recording and syncs both) without
  * stopping the model; a handful of records does not (tests/bench/README.md). */
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 64
 
-/* ---- the stepping thread: copying observations ------------------------ */
+typedef struct {
+  /* Borrowed */
+  const MsConfig *config;
+  const char *path;
+  /* Owned */
+  MsRunWriter *writer;             /* the writer thread's while it runs */
+  MsSegmentRecordSizes sizes;
+  MsAttnStore attn;
+  MsSegmentRecord *records;
+  int n_records;
+  MsSegmentRecord end_of_run;      /* segment −1: the writer thread stops */
+  GAsyncQueue *empty;              /* records ready to fill */
+  GAsyncQueue *stepped;            /* batches of records ready to commit, in segment order */
+  /* The stepping thread's */
+  MsSegmentRecord *filling;        /* during a step */
+  MsSegmentRecord *batch, **batch_tail;   /* stepped, not yet handed over */
+  int batch_len, batch_max;
+  /* A new run, which the writer thread creates before its first segment */
+  struct {
+    MsModel *model;                /* NULL: the run exists (resumed) */
+    const char *input_path;
+    const char *name;
+    MsRunPlan plan;
+    float *initial_memory;         /* owned: M_0, copied before the first step */
+  } create;
+  /* The writer thread's, read by the stepping thread as the comments say */
+  GThread *thread;
+  gint64 run_id;                   /* set before the first commit is counted */
+  int committed;                   /* atomic: segments committed */
+  int failed;                      /* atomic: the writer thread stopped on an error */
+  GError *error;                   /* its first error; read after joining it */
+} Pipeline;
 
-/* The observer: copies what the writer will need; nothing else, so the
- * model's next segment starts at once. */
+/* ---- the stepping thread ---------------------------------------------- */
+
 static void
 observe (const MsObservation *obs, gpointer user_data)
 {
-  Recorder *r = user_data;
-  SegmentRecord *rec = r->filling;
-  const MsConfig *c = r->config;
-  size_t state = (size_t) c->n_slots * c->d_model * sizeof (float);
-  switch (obs->kind)
-    {
-    case MS_OBS_MEMORY_IN:
-      memcpy (rec->memory_in, obs->data, state);
-      return;
-    case MS_OBS_MEMORY_OUT:
-      memcpy (rec->memory_out, obs->data, state);
-      return;
-    case MS_OBS_NLL:
-      rec->n_tokens = obs->shape[0];
-      memcpy (rec->nll, obs->data, obs->shape[0] * sizeof (float));
-      return;
-    case MS_OBS_WRITE:
-      /* Without stored attention, retention needs only the write
-       * distribution's layer (ms_attention_layout_last_layer). */
-      if (r->attn == MS_ATTN_STORE_NONE
-          && obs->layer != ms_attention_layout_last_layer (ms_engine_find_attention (c->engine, MS_OBS_WRITE), c))
-        return;
-      break;
-    case MS_OBS_READ:
-      break;
-    default:
-      return;
-    }
-  size_t n = ms_observation_size (obs);
-  g_assert (rec->n_attn < r->max_attn && rec->attn_used + n <= r->max_attn_floats);
-  AttnCopy *a = &rec->attn[rec->n_attn++];
-  *a = (AttnCopy) { obs->kind, obs->layer, { obs->shape[0], obs->shape[1], obs->shape[2] }, rec->attn_used };
-  ms_observation_copy (obs, rec->attn_data + rec->attn_used);
-  rec->attn_used += n;
+  Pipeline *p = user_data;
+  ms_segment_record_copy (p->filling, p->config, &p->sizes, p->attn, obs);
 }
 
-/* ---- the pipeline ----------------------------------------------------- */
-
-/* Allocates the records and the writer's scratch for @c's largest segment;
- * FALSE (and @error naming the database) when memory runs out. */
-static gboolean
-pipeline_init (Recorder *r, GError **error)
-{
-  const MsConfig *c = r->config;
-  size_t K = c->n_slots, L = c->segment_len;
-  size_t state = K * c->d_model;
-  /* Every layer of every attention kind the engine offers, at the
-   * largest segment (its layouts' shapes at n = L). */
-  r->max_attn = 0;
-  r->max_attn_floats = 0;
-  size_t max_matrix = 1;   /* floats of the largest (rows, cols) matrix of one head */
-  for (guint i = 0; i < c->engine->n_attention; i++)
-    {
-      const MsAttentionLayout *a = &c->engine->attention[i];
-      int heads, rows, cols, layers = ms_attention_layout_n_layers (a, c);
-      ms_attention_layout_shape (a, c, (int) L, &heads, &rows, &cols);
-      r->max_attn += layers;
-      r->max_attn_floats += (size_t) layers * heads * rows * cols;
-      max_matrix = MAX (max_matrix, (size_t) rows * cols);
-    }
-  size_t record_bytes = (2 * state + L) * sizeof (float) + r->max_attn * sizeof (AttnCopy)
-                        + r->max_attn_floats * sizeof (float);
-  r->n_records = (int) CLAMP (RECORDS_BUDGET / record_bytes, 1, RECORDS_MAX);
-  r->batch_max = CLAMP (r->n_records / 8, 1, 8);
-  r->batch_tail = &r->batch;
-  r->records = g_new0 (SegmentRecord, r->n_records);
-  r->empty = g_async_queue_new ();
-  r->stepped = g_async_queue_new ();
-  r->end_of_run.segment = -1;
-  gboolean ok = TRUE;
-  for (int i = 0; ok && i < r->n_records; i++)
-    {
-      SegmentRecord *rec = &r->records[i];
-      rec->memory_in = g_try_new (float, state);
-      rec->memory_out = g_try_new (float, state);
-      rec->nll = g_try_new (float, L);
-      rec->attn = g_try_new (AttnCopy, MAX (r->max_attn, 1));
-      rec->attn_data = g_try_new (float, MAX (r->max_attn_floats, 1));
-      ok = rec->memory_in && rec->memory_out && rec->nll && rec->attn && rec->attn_data;
-      g_async_queue_push (r->empty, rec);
-    }
-  r->half = g_try_new (uint16_t, max_matrix);
-  r->text = g_new (uint8_t, L);
-  r->read_usage = g_new0 (float, K);
-  r->cos_prev = g_new (float, K);
-  r->write = ms_write_distribution_new (K, L);
-  if (!ok || !r->half)
-    g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu bytes of "
-                 "observations per segment)", r->path, record_bytes);
-  return ok && r->half;
-}
-
-/* Hands the stepped records over to the writer, as one batch: the writer
- * is woken once per batch, not once per segment.  A wake-up costs this
- * thread a system call and interrupts the CPU the writer runs on, which on
- * two threads is the one the kernels' worker runs on. */
+/* Hands the stepped records over to the writer thread, as one batch: it is
+ * woken once per batch, not once per segment.  A wake-up costs this thread
+ * a system call and interrupts the CPU the writer runs on, which on two
+ * threads is the one the kernels' worker runs on. */
 static void
-hand_over (Recorder *r)
+hand_over (Pipeline *p)
 {
-  if (!r->batch)
+  if (!p->batch)
     return;
-  *r->batch_tail = NULL;
-  g_async_queue_push (r->stepped, r->batch);
-  r->batch = NULL;
-  r->batch_tail = &r->batch;
-  r->batch_len = 0;
+  *p->batch_tail = NULL;
+  g_async_queue_push (p->stepped, p->batch);
+  p->batch = NULL;
+  p->batch_tail = &p->batch;
+  p->batch_len = 0;
 }
 
 static void
-add_to_batch (Recorder *r, SegmentRecord *rec)
+add_to_batch (Pipeline *p, MsSegmentRecord *rec)
 {
-  *r->batch_tail = rec;
-  r->batch_tail = &rec->next;
-  if (++r->batch_len >= r->batch_max)
-    hand_over (r);
+  *p->batch_tail = rec;
+  p->batch_tail = &rec->next;
+  if (++p->batch_len >= p->batch_max)
+    hand_over (p);
 }
 
 /* The next record to fill.  Before waiting for one, hands over the batch:
- * the writer may be waiting for it. */
-static SegmentRecord *
-next_empty (Recorder *r)
+ * the writer thread may be waiting for it. */
+static MsSegmentRecord *
+next_empty (Pipeline *p)
 {
-  SegmentRecord *rec = g_async_queue_try_pop (r->empty);
+  MsSegmentRecord *rec = g_async_queue_try_pop (p->empty);
   if (!rec)
     {
-      hand_over (r);
-      rec = g_async_queue_pop (r->empty);
+      hand_over (p);
+      rec = g_async_queue_pop (p->empty);
     }
   return rec;
 }
 
 /* Tells @progress about every segment committed since the last call; on
- * the calling thread, so callers need no locking. */
+ * the calling thread, so callers need no locking.  @run_id_out (may be
+ * NULL) learns the run id with the first commit. */
 static void
-report_committed (Recorder *r, int done, int n_segments, int *reported, MsProgressFunc progress, gpointer data)
+report_committed (Pipeline *p, int done, int n_segments, int *reported, MsProgressFunc progress, gpointer data,
+                  gint64 *run_id_out)
 {
-  int now = done + g_atomic_int_get (&r->committed);
-  /* A commit means the run exists (the writer set run_id before it). */
-  if (now > done && r->run_id_out)
-    *r->run_id_out = r->run_id;
+  int now = done + g_atomic_int_get (&p->committed);
+  /* A commit means the run exists (the writer thread set run_id before). */
+  if (now > done && run_id_out)
+    *run_id_out = p->run_id;
   while (*reported < now)
     {
       ++*reported;
@@ -190,40 +134,104 @@ report_committed (Recorder *r, int done, int n_segments, int *reported, MsProgre
     }
 }
 
-static void
-recorder_clear (Recorder *r)
+/* ---- the writer thread ------------------------------------------------ */
+
+/* Creates the run when p->create says so, then commits stepped records in
+ * order until the end-of-run record; after a failure it only hands records
+ * back, so the stepping thread never waits forever. */
+static gpointer
+writer_thread (gpointer pipeline)
 {
-  sqlite3_finalize (r->insert_attention);
-  sqlite3_finalize (r->insert_segment);
-  sqlite3_finalize (r->insert_memory);
-  sqlite3_finalize (r->complete_run);
-  for (int i = 0; i < r->n_records; i++)
+  Pipeline *p = pipeline;
+  /* A record waking the writer does not preempt the model's threads
+   * (SCHED_BATCH; what it saves is in tests/bench/README.md). */
+  ms_parallel_become_background_thread ();
+  if (p->create.model)
     {
-      SegmentRecord *rec = &r->records[i];
-      g_free (rec->memory_in);
-      g_free (rec->memory_out);
-      g_free (rec->nll);
-      g_free (rec->attn);
-      g_free (rec->attn_data);
+      if (ms_run_writer_create_run (p->writer, p->create.model, p->create.input_path, p->create.name, &p->create.plan,
+                                    p->create.initial_memory, &p->error))
+        p->run_id = ms_run_writer_get_run_id (p->writer);
+      else
+        g_atomic_int_set (&p->failed, 1);
     }
-  g_free (r->records);
-  g_clear_pointer (&r->empty, g_async_queue_unref);
-  g_clear_pointer (&r->stepped, g_async_queue_unref);
-  g_free (r->half);
-  g_free (r->text);
-  g_free (r->read_usage);
-  g_free (r->cos_prev);
-  g_clear_pointer (&r->write, ms_write_distribution_free);
-  g_free (r->create.initial_memory);
-  g_clear_error (&r->error);
-  if (r->db)
-    sqlite3_close (r->db);
+  for (;;)
+    for (MsSegmentRecord *rec = g_async_queue_pop (p->stepped), *next; rec; rec = next)
+      {
+        if (rec->segment < 0)
+          return NULL;
+        next = rec->next;
+        if (!g_atomic_int_get (&p->failed))
+          {
+            if (ms_run_writer_commit_segment (p->writer, rec, &p->error))
+              g_atomic_int_inc (&p->committed);
+            else
+              g_atomic_int_set (&p->failed, 1);
+          }
+        g_async_queue_push (p->empty, rec);
+      }
+}
+
+/* ---- setting up and taking down --------------------------------------- */
+
+/* Allocates the records for the model's largest segment; FALSE (and
+ * @error naming the recording) when memory runs out. */
+static gboolean
+pipeline_init (Pipeline *p, GError **error)
+{
+  ms_segment_record_sizes (p->config, &p->sizes);
+  p->n_records = (int) CLAMP (RECORDS_BUDGET / p->sizes.bytes, 1, RECORDS_MAX);
+  p->batch_max = CLAMP (p->n_records / 8, 1, 8);
+  p->batch_tail = &p->batch;
+  p->records = g_new0 (MsSegmentRecord, p->n_records);
+  p->empty = g_async_queue_new ();
+  p->stepped = g_async_queue_new ();
+  p->end_of_run.segment = -1;
+  for (int i = 0; i < p->n_records; i++)
+    {
+      if (!ms_segment_record_init (&p->records[i], p->config, &p->sizes))
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu bytes of "
+                       "observations per segment)", p->path, p->sizes.bytes);
+          return FALSE;
+        }
+      g_async_queue_push (p->empty, &p->records[i]);
+    }
+  return TRUE;
+}
+
+static void
+pipeline_clear (Pipeline *p)
+{
+  for (int i = 0; i < p->n_records; i++)
+    ms_segment_record_clear (&p->records[i]);
+  g_free (p->records);
+  g_clear_pointer (&p->empty, g_async_queue_unref);
+  g_clear_pointer (&p->stepped, g_async_queue_unref);
+  g_free (p->create.initial_memory);
+  g_clear_error (&p->error);
+  g_clear_pointer (&p->writer, ms_run_writer_free);
+}
+
+/* Puts @session where the run stood after its @done committed segments:
+ * segment done − 1 is stepped again from its input memory, the stored
+ * memory after segment done − 2 (−1: the initial memory).  Nothing but the
+ * segments themselves is stored for resuming. */
+static gboolean
+replay_last_committed (MsRunWriter *writer, MsSession *session, const int32_t *tokens, size_t n_tokens,
+                       int segment_len, int done, GError **error)
+{
+  if (done == 0)
+    return TRUE;
+  g_autofree float *memory_in = ms_run_writer_load_memory (writer, done - 2, error);
+  size_t begin = (size_t) (done - 1) * segment_len;
+  return memory_in
+         && ms_session_replay_segment (session, done - 1, memory_in, tokens + begin,
+                                       (int) MIN ((size_t) segment_len, n_tokens - begin), error);
 }
 
 gboolean
-ms_record (const char *db_path, MsModel *model, const char *input_path, const MsRecordOptions *opts,
-           gint64 resume_run, MsProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
-           gint64 *run_id, GError **error)
+ms_record (const char *path, MsModel *model, const char *input_path, const MsRecordOptions *opts, gint64 resume_run,
+           MsProgressFunc progress, gpointer progress_data, GCancellable *cancellable, gint64 *run_id, GError **error)
 {
   if (run_id)
     *run_id = 0;   /* until there is a run */
@@ -245,155 +253,125 @@ ms_record (const char *db_path, MsModel *model, const char *input_path, const Ms
       return FALSE;
     }
 
-  Recorder r = { .path = db_path, .config = c, .attn = opts->attn };
-  r.db = ms_db_open (db_path, TRUE, FALSE, error);
-  if (!r.db || !ms_recorder_prepare_statements (&r, error))
-    {
-      recorder_clear (&r);
-      return FALSE;
-    }
-
-  /* Checkpoint (copy the WAL into the file, with the syncs ms-recorder.h
-   * lists) every MS_RECORDER_CHECKPOINT_PAGES = 256 pages:
-   * 2 MiB of log with the 8 KiB pages of new files (1 MiB in files from
-   * schema 1, 4 MiB in those made with 16 KiB pages), about 14 small-RMT
-   * segments.  Other cadences were no better for the model
-   * (tests/bench/README.md).  The writer's records ride out each
-   * checkpoint; what the model does wait for is the last one, when the
-   * recording closes, which a small cadence keeps short.
-   * Cache what each segment's inserts touch again (the B-trees' interior
-   * pages and last leaves). */
-  sqlite3_exec (r.db, "PRAGMA wal_autocheckpoint = " G_STRINGIFY (MS_RECORDER_CHECKPOINT_PAGES) ";"
-                "PRAGMA cache_size = -32768;", NULL, NULL, NULL);
-
-  /* Test hook (fault injection, as SQLite's own tests do): cap the file
-   * size so a real SQLITE_FULL happens after a few segments. */
-  const char *max_pages = g_getenv ("MEMSCOPE_TEST_MAX_PAGE_COUNT");
-  if (max_pages)
-    {
-      g_autofree char *pragma = g_strdup_printf ("PRAGMA max_page_count = %d", atoi (max_pages));
-      sqlite3_exec (r.db, pragma, NULL, NULL, NULL);
-    }
+  Pipeline p = { .config = c, .path = path, .attn = opts->attn };
+  p.writer = ms_run_writer_open (path, c, error);
+  if (!p.writer)
+    return FALSE;
 
   g_autoptr (MsSession) session = ms_session_new (model);
-  int segment_len = 0, n_segments = 0, done = 0;
+  MsRunPlan plan;
+  int done = 0;
   if (resume_run > 0)
     {
       /* The files are checked before anything is stepped. */
-      gboolean ok = ms_recorder_load_run_for_resume (&r, model, input_path, resume_run, &segment_len,
-                                                     &n_segments, &done, error)
-                    && ms_recorder_replay_last_committed (&r, session, tokens, n_tokens, segment_len, done, error);
+      gboolean ok = ms_run_writer_resume_run (p.writer, model, input_path, resume_run, &plan, &done, error)
+                    && replay_last_committed (p.writer, session, tokens, n_tokens, plan.segment_len, done, error);
       if (run_id)
-        *run_id = r.run_id;
+        *run_id = ms_run_writer_get_run_id (p.writer);
       if (!ok)
         {
-          recorder_clear (&r);
+          pipeline_clear (&p);
           return FALSE;
         }
-      ms_recorder_bind_run (&r, r.run_id);
+      p.run_id = ms_run_writer_get_run_id (p.writer);
+      p.attn = plan.attn;
     }
   else
     {
-      /* The writer creates the run (hashing the files) while the model
-       * steps the first segments. */
-      segment_len = opts->segment_len ? opts->segment_len : c->segment_len;
-      n_segments = (int) ((n_tokens + segment_len - 1) / segment_len);
+      /* The writer thread creates the run (hashing the files) while the
+       * model steps the first segments. */
+      plan.n_tokens = n_tokens;
+      plan.segment_len = opts->segment_len ? opts->segment_len : c->segment_len;
+      plan.n_segments = (int) ((n_tokens + plan.segment_len - 1) / plan.segment_len);
       if (opts->max_segments > 0)
-        n_segments = MIN (n_segments, opts->max_segments);
-      r.create.model = model;
-      r.create.input_path = input_path;
-      r.create.opts = opts;
-      r.create.n_tokens = n_tokens;
-      r.create.segment_len = segment_len;
-      r.create.n_segments = n_segments;
-      r.create.initial_memory = g_memdup2 (ms_session_get_memory (session),
+        plan.n_segments = MIN (plan.n_segments, opts->max_segments);
+      plan.attn = opts->attn;
+      p.create.model = model;
+      p.create.input_path = input_path;
+      p.create.name = opts->name;
+      p.create.plan = plan;
+      p.create.initial_memory = g_memdup2 (ms_session_get_memory (session),
                                            (size_t) c->n_slots * c->d_model * sizeof (float));
     }
+  int segment_len = plan.segment_len, n_segments = plan.n_segments;
 
-  r.tokens = tokens;
-  guint kinds = MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL | ms_engine_attention_kinds (c->engine);
-  ms_session_set_observer (session, kinds, observe, &r);
+  ms_session_set_observer (session, ms_segment_record_kinds (c), observe, &p);
   g_autoptr (GError) thread_error = NULL;
-  if (pipeline_init (&r, error)
-      && !(r.writer = g_thread_try_new ("memscope-recorder", ms_recorder_writer_main, &r, &thread_error)))
+  if (pipeline_init (&p, error)
+      && !(p.thread = g_thread_try_new ("memscope-recorder", writer_thread, &p, &thread_error)))
     {
-      if (r.run_id == 0)   /* a new run, which the writer would have created */
-        g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s)", db_path,
+      if (p.run_id == 0)   /* a new run, which the writer thread would have created */
+        g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s)", path,
                      thread_error->message);
       else
         g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot start the recorder's writer thread (%s); the run "
-                     "keeps its %d committed segments and can be resumed (run %" G_GINT64_FORMAT ")", db_path,
-                     thread_error->message, done, r.run_id);
+                     "keeps its %d committed segments and can be resumed (run %" G_GINT64_FORMAT ")", path,
+                     thread_error->message, done, p.run_id);
     }
-  if (!r.writer)
+  if (!p.thread)
     {
-      recorder_clear (&r);
+      pipeline_clear (&p);
       return FALSE;
     }
-  r.run_id_out = run_id;
 
-  /* Step segments and hand them to the writer until the input ends, the
-   * writer fails, the user cancels or the model fails. */
+  /* Step segments and hand them to the writer thread until the input
+   * ends, the writer fails, the user cancels or the model fails. */
   g_autoptr (GError) step_error = NULL;
   gboolean cancelled = FALSE;
   int reported = done;
   for (int t = done; t < n_segments; t++)
     {
-      SegmentRecord *rec = next_empty (&r);   /* waits while all records are in flight */
-      report_committed (&r, done, n_segments, &reported, progress, progress_data);
+      MsSegmentRecord *rec = next_empty (&p);   /* waits while all records are in flight */
+      report_committed (&p, done, n_segments, &reported, progress, progress_data, run_id);
       cancelled = g_cancellable_is_cancelled (cancellable);
-      if (cancelled || g_atomic_int_get (&r.failed))
+      if (cancelled || g_atomic_int_get (&p.failed))
         {
-          g_async_queue_push (r.empty, rec);
+          g_async_queue_push (p.empty, rec);
           break;
         }
       size_t begin = (size_t) t * segment_len;
       int n = (int) MIN ((size_t) segment_len, n_tokens - begin);
-      rec->segment = t;
-      rec->token_begin = begin;
-      rec->last = t + 1 == n_segments;
-      rec->n_attn = 0;
-      rec->attn_used = 0;
-      r.filling = rec;
+      ms_segment_record_start (rec, t, tokens, begin, n, t + 1 == n_segments);
+      p.filling = rec;
       if (!ms_session_step (session, tokens + begin, n, NULL, &step_error))
         {
-          g_async_queue_push (r.empty, rec);
+          g_async_queue_push (p.empty, rec);
           break;
         }
-      add_to_batch (&r, rec);
+      add_to_batch (&p, rec);
     }
-  /* Let the writer finish what was stepped, reporting each commit as it
-   * hands the record back. */
-  add_to_batch (&r, &r.end_of_run);
-  hand_over (&r);
-  for (int i = 0; i < r.n_records; i++)
+  /* Let the writer thread finish what was stepped, reporting each commit
+   * as it hands the record back. */
+  add_to_batch (&p, &p.end_of_run);
+  hand_over (&p);
+  for (int i = 0; i < p.n_records; i++)
     {
-      g_async_queue_pop (r.empty);   /* every record comes back, written or (after a failure) not */
-      report_committed (&r, done, n_segments, &reported, progress, progress_data);
+      g_async_queue_pop (p.empty);   /* every record comes back, committed or (after a failure) not */
+      report_committed (&p, done, n_segments, &reported, progress, progress_data, run_id);
     }
-  g_thread_join (g_steal_pointer (&r.writer));
-  report_committed (&r, done, n_segments, &reported, progress, progress_data);
+  g_thread_join (g_steal_pointer (&p.thread));
+  report_committed (&p, done, n_segments, &reported, progress, progress_data, run_id);
 
   if (run_id)
-    *run_id = r.run_id;
+    *run_id = p.run_id;
 
   /* The writer's failure comes first: later segments were never written. */
-  int committed = done + r.committed;
+  int committed = done + p.committed;
   gboolean ok = FALSE;
-  if (r.failed && r.run_id == 0)
+  if (p.failed && p.run_id == 0)
     /* The run was never created.  The segments stepped meanwhile are
      * dropped, and so is a step error. */
-    g_propagate_error (error, g_steal_pointer (&r.error));
-  else if (r.failed)
-    g_set_error (error, r.error->domain, r.error->code, "%s; the run keeps its %d committed segments and can be "
-                 "resumed (run %" G_GINT64_FORMAT ")", r.error->message, committed, r.run_id);
+    g_propagate_error (error, g_steal_pointer (&p.error));
+  else if (p.failed)
+    g_set_error (error, p.error->domain, p.error->code, "%s; the run keeps its %d committed segments and can be "
+                 "resumed (run %" G_GINT64_FORMAT ")", p.error->message, committed, p.run_id);
   else if (step_error)
     g_propagate_error (error, g_steal_pointer (&step_error));
   else if (cancelled)
     g_set_error (error, MS_ERROR, MS_ERROR_CANCELLED, "%s: run %" G_GINT64_FORMAT " cancelled after %d of %d "
-                 "segments; resume it to continue", db_path, r.run_id, committed, n_segments);
+                 "segments; resume it to continue", path, p.run_id, committed, n_segments);
   else
     ok = TRUE;
-  recorder_clear (&r);
+  pipeline_clear (&p);
   return ok;
 }

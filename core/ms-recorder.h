@@ -1,4 +1,4 @@
-/* ms-recorder.h — recording a run into a Memscope database (DESIGN §6).
+/* ms-recorder.h — recording a run into a Memscope recording (DESIGN §6).
  *
  * A run steps one model through one input file, and for every segment
  * commits, in ONE transaction: the segment's text and per-token NLL, every
@@ -26,7 +26,7 @@ G_BEGIN_DECLS
 /* The recorder checkpoints its WAL each time it holds this many pages
  * (2 MiB with the 8 KiB pages of new files; more while a reader holds an
  * older snapshot).  With synchronous = NORMAL a checkpoint syncs the WAL,
- * copies it into the database file and syncs that; the next commit starts
+ * copies it into the recording's file and syncs that; the next commit starts
  * the WAL over with a new header, synced too.  A plain integer literal:
  * the recorder pastes it into a PRAGMA. */
 #define MS_RECORDER_CHECKPOINT_PAGES 256
@@ -38,7 +38,7 @@ typedef struct {
   MsAttnStore attn;
 } MsRecordOptions;
 
-/* Records @input_path through @model into the database @db_path (created
+/* Records @input_path through @model into the recording @path (created
  * when missing).  With @resume_run > 0, continues that run instead: the
  * model and input must be the very files it was started with (checked by
  * SHA-256), and @opts is ignored.  @progress is called on the calling
@@ -48,11 +48,11 @@ typedef struct {
  * the run id in @run_id (may be NULL): the resumed run's at once; a new
  * run's (created on the writer thread) before the first progress call and
  * on return, also on failure; 0 while and when there is no run.  Errors
- * name the database or file and what failed:
+ * name the recording or file and what failed:
  * MS_ERROR_IO (cannot write, disk full), MS_ERROR_FORMAT (not a recording,
  * newer schema), MS_ERROR_INPUT (no such run, files differ),
  * MS_ERROR_CANCELLED. */
-gboolean ms_record (const char *db_path, MsModel *model, const char *input_path,
+gboolean ms_record (const char *path, MsModel *model, const char *input_path,
                     const MsRecordOptions *opts, gint64 resume_run,
                     MsProgressFunc progress, gpointer progress_data,
                     GCancellable *cancellable, gint64 *run_id, GError **error);

@@ -1,0 +1,481 @@
+/* ms-run-writer.c — one run's rows in a recording (ms-run-writer.h; the
+ * schema is in ms-db.h, the stored words in ms-recording-names.h). */
+#include "ms-run-writer.h"
+#include "ms-analysis.h"
+#include "ms-db.h"
+#include "ms-error.h"
+#include "ms-half.h"
+#include "ms-recorder.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct _MsRunWriter {
+  /* Borrowed */
+  const MsConfig *config;
+  /* Owned */
+  char *path;
+  sqlite3 *db;
+  gint64 run_id;                   /* 0 until a run is created or resumed */
+  MsAttnStore attn;
+  /* Prepared once; each takes the run id as ?9, bound once per run */
+  sqlite3_stmt *insert_attention;
+  sqlite3_stmt *insert_segment;
+  sqlite3_stmt *insert_memory;
+  sqlite3_stmt *complete_run;
+  /* Scratch for one segment */
+  uint16_t *half;                  /* (max matrix) f16 staging for one head */
+  uint8_t *text;                   /* (L) the segment's bytes */
+  float *read_usage;               /* (K) mean over the layers that read memory */
+  float *representation;           /* (K) cos(M_{t+1}[i], M_t[i]) */
+  MsWriteDistribution *write;
+};
+
+/* Steps a statement that returns no rows and resets it (its bindings stay). */
+static gboolean
+step_done (MsRunWriter *w, sqlite3_stmt *st, const char *what, GError **error)
+{
+  int rc = ms_db_step (st, w->path, what, error);
+  sqlite3_reset (st);
+  if (rc == SQLITE_ROW)
+    g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: %s: a statement returned rows", w->path, what);
+  return rc == SQLITE_DONE;
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+static gboolean
+prepare_statements (MsRunWriter *w, GError **error)
+{
+  /* The keys are the rowids (ms-db.h). */
+  static const char *const sql[] = {
+    "INSERT INTO attention (run_id, segment, kind, layer, head, rows, cols, dtype, data)"
+    " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted, total_nll,"
+    " memory_delta, transfer, retention, token_share, representation, read_usage, attn_first, attn_count)"
+    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    "INSERT INTO memory (id, run_id, segment, rows, cols, data)"
+    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4)",
+    "UPDATE runs SET status = ?2, finished = ?1 WHERE id = ?9",
+  };
+  sqlite3_stmt **slots[] = { &w->insert_attention, &w->insert_segment, &w->insert_memory, &w->complete_run };
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    if (sqlite3_prepare_v3 (w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, slots[i], NULL) != SQLITE_OK)
+      return ms_db_fail (w->db, w->path, "preparing statements", error);
+  sqlite3_bind_text (w->complete_run, 2, ms_run_status_name (MS_RUN_COMPLETE), -1, SQLITE_STATIC);
+  return TRUE;
+}
+
+MsRunWriter *
+ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
+{
+  g_autoptr (MsRunWriter) w = g_new0 (MsRunWriter, 1);
+  w->config = config;
+  w->path = g_strdup (path);
+  w->db = ms_db_open (path, TRUE, FALSE, error);
+  if (!w->db || !prepare_statements (w, error))
+    return NULL;
+
+  /* Checkpoint (copy the WAL into the file, with the syncs ms-recorder.h
+   * lists) every MS_RECORDER_CHECKPOINT_PAGES pages: 2 MiB of log with
+   * the 8 KiB pages of new files.  Other cadences were no better for the
+   * model (tests/bench/README.md); the recorder's records ride out each
+   * checkpoint, and what the model does wait for is the last one, when the
+   * recording closes, which a small cadence keeps short.  Cache what each
+   * segment's inserts touch again (the B-trees' interior pages and last
+   * leaves). */
+  sqlite3_exec (w->db, "PRAGMA wal_autocheckpoint = " G_STRINGIFY (MS_RECORDER_CHECKPOINT_PAGES) ";"
+                "PRAGMA cache_size = -32768;", NULL, NULL, NULL);
+  /* Test hook (fault injection, as SQLite's own tests do): cap the file
+   * size so a real SQLITE_FULL happens after a few segments. */
+  const char *max_pages = g_getenv ("MEMSCOPE_TEST_MAX_PAGE_COUNT");
+  if (max_pages)
+    {
+      g_autofree char *pragma = g_strdup_printf ("PRAGMA max_page_count = %d", atoi (max_pages));
+      sqlite3_exec (w->db, pragma, NULL, NULL, NULL);
+    }
+
+  MsSegmentRecordSizes sizes;
+  ms_segment_record_sizes (config, &sizes);
+  size_t K = config->n_slots, L = config->segment_len;
+  w->half = g_try_new (uint16_t, sizes.max_matrix);
+  w->text = g_try_new (uint8_t, L);
+  w->read_usage = g_try_new (float, K);
+  w->representation = g_try_new (float, K);
+  w->write = ms_write_distribution_new (K, L);
+  if (!w->half || !w->text || !w->read_usage || !w->representation)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu floats per "
+                   "attention matrix)", path, sizes.max_matrix);
+      return NULL;
+    }
+  return g_steal_pointer (&w);
+}
+
+void
+ms_run_writer_free (MsRunWriter *w)
+{
+  if (!w)
+    return;
+  sqlite3_finalize (w->insert_attention);
+  sqlite3_finalize (w->insert_segment);
+  sqlite3_finalize (w->insert_memory);
+  sqlite3_finalize (w->complete_run);
+  if (w->db)
+    sqlite3_close (w->db);
+  g_free (w->path);
+  g_free (w->half);
+  g_free (w->text);
+  g_free (w->read_usage);
+  g_free (w->representation);
+  g_clear_pointer (&w->write, ms_write_distribution_free);
+  g_free (w);
+}
+
+gint64
+ms_run_writer_get_run_id (const MsRunWriter *w)
+{
+  return w->run_id;
+}
+
+MsAttnStore
+ms_run_writer_get_attn (const MsRunWriter *w)
+{
+  return w->attn;
+}
+
+/* Every statement takes the run id as ?9. */
+static void
+bind_run (MsRunWriter *w, gint64 run_id)
+{
+  sqlite3_stmt *all[] = { w->insert_attention, w->insert_segment, w->insert_memory, w->complete_run };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    sqlite3_bind_int64 (all[i], 9, run_id);
+}
+
+/* ---- creating and resuming a run ------------------------------------- */
+
+static char *
+file_sha256 (const char *path, GError **error)
+{
+  g_autoptr (GError) read_error = NULL;
+  g_autoptr (GMappedFile) f = g_mapped_file_new (path, FALSE, &read_error);
+  if (!f)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot read it to record its SHA-256 (%s)", path,
+                   read_error->message);
+      return NULL;
+    }
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (f),
+                                      g_mapped_file_get_length (f));
+}
+
+/* The models row of @model (inserted when new); −1 on error. */
+static gint64
+ensure_model_row (MsRunWriter *w, MsModel *model, const char *sha, GError **error)
+{
+  sqlite3_stmt *st;
+  const char *sql = "INSERT INTO models (path, sha256, arch, config, source) VALUES (?1, ?2, ?3, ?4, ?5) "
+                    "ON CONFLICT (sha256, path) DO UPDATE SET path = excluded.path RETURNING id";
+  if (sqlite3_prepare_v2 (w->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return ms_db_fail (w->db, w->path, "registering the model", error), -1;
+  sqlite3_bind_text (st, 1, ms_model_get_path (model), -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, sha, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, ms_config_get_arch (w->config), -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, ms_model_get_metadata (model, "memscope.config"), -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, ms_model_get_metadata (model, "memscope.source"), -1, SQLITE_STATIC);
+  gint64 id = -1;
+  int rc = ms_db_step (st, w->path, "registering the model", error);
+  if (rc == SQLITE_ROW)
+    id = sqlite3_column_int64 (st, 0);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: registering the model returned no id", w->path);
+  sqlite3_finalize (st);
+  return id;
+}
+
+/* The runs row; −1 on error. */
+static gint64
+insert_run_row (MsRunWriter *w, gint64 model_id, const char *name, const char *input_path, const char *input_sha,
+                const MsRunPlan *plan, GError **error)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *created = g_date_time_format_iso8601 (now);
+  sqlite3_stmt *st;
+  const char *sql = "INSERT INTO runs (name, model_id, input_path, input_sha256, n_tokens, segment_len, n_segments,"
+                    " attn_dtype, status, created, writer_pid, writer_host)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?12, ?9, ?10, ?11)";
+  if (sqlite3_prepare_v2 (w->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return ms_db_fail (w->db, w->path, "creating the run", error), -1;
+  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, model_id);
+  sqlite3_bind_text (st, 3, input_path, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, input_sha, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 5, (gint64) plan->n_tokens);
+  sqlite3_bind_int (st, 6, plan->segment_len);
+  sqlite3_bind_int (st, 7, plan->n_segments);
+  sqlite3_bind_text (st, 8, ms_attn_store_name (plan->attn), -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 9, created, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, 10, (int) getpid ());
+  sqlite3_bind_text (st, 11, g_get_host_name (), -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 12, ms_run_status_name (MS_RUN_INCOMPLETE), -1, SQLITE_STATIC);
+  gint64 id = -1;
+  if (ms_db_step (st, w->path, "creating the run", error) == SQLITE_DONE)
+    id = sqlite3_last_insert_rowid (w->db);
+  sqlite3_finalize (st);
+  return id;
+}
+
+static gboolean
+insert_memory (MsRunWriter *w, int segment, const float *memory, GError **error)
+{
+  const MsConfig *c = w->config;
+  sqlite3_bind_int (w->insert_memory, 1, segment);
+  sqlite3_bind_int (w->insert_memory, 2, c->n_slots);
+  sqlite3_bind_int (w->insert_memory, 3, c->d_model);
+  sqlite3_bind_blob (w->insert_memory, 4, memory, c->n_slots * c->d_model * 4, SQLITE_STATIC);
+  return step_done (w, w->insert_memory, segment < 0 ? "writing the initial memory" : "writing the memory state",
+                    error);
+}
+
+gboolean
+ms_run_writer_create_run (MsRunWriter *w, MsModel *model, const char *input_path, const char *name,
+                          const MsRunPlan *plan, const float *initial_memory, GError **error)
+{
+  g_return_val_if_fail (w->run_id == 0, FALSE);
+  g_autofree char *model_sha = file_sha256 (ms_model_get_path (model), error);
+  g_autofree char *input_sha = model_sha ? file_sha256 (input_path, error) : NULL;
+  if (!input_sha || !ms_db_exec (w->db, w->path, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  g_autofree char *model_base = g_path_get_basename (ms_model_get_path (model));
+  g_autofree char *input_base = g_path_get_basename (input_path);
+  g_autofree char *run_name = name ? g_strdup (name) : g_strdup_printf ("%s on %s", model_base, input_base);
+  gint64 model_id = ensure_model_row (w, model, model_sha, error);
+  gint64 id = model_id < 0 ? -1 : insert_run_row (w, model_id, run_name, input_path, input_sha, plan, error);
+  if (id >= 0)
+    bind_run (w, id);
+  if (id < 0 || !insert_memory (w, -1, initial_memory, error) || !ms_db_exec (w->db, w->path, "COMMIT", error))
+    {
+      sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  w->run_id = id;
+  w->attn = plan->attn;
+  return TRUE;
+}
+
+gboolean
+ms_run_writer_resume_run (MsRunWriter *w, MsModel *model, const char *input_path, gint64 run_id, MsRunPlan *plan,
+                          int *segments_done, GError **error)
+{
+  g_return_val_if_fail (w->run_id == 0, FALSE);
+  sqlite3_stmt *st;
+  const char *sql = "SELECT m.sha256, r.input_sha256, r.n_tokens, r.segment_len, r.n_segments, "
+                    MS_DB_SEGMENTS_DONE ("r.id") ", r.attn_dtype, r.status"
+                    " FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?1";
+  if (sqlite3_prepare_v2 (w->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return ms_db_fail (w->db, w->path, "reading the run to resume", error);
+  sqlite3_bind_int64 (st, 1, run_id);
+  gboolean ok = FALSE;
+  int rc = ms_db_step (st, w->path, "reading the run to resume", error);
+  MsRunStatus status;
+  MsAttnStore attn;
+  if (rc == SQLITE_DONE)
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: there is no run %" G_GINT64_FORMAT, w->path, run_id);
+  else if (rc == SQLITE_ROW
+           && (!ms_run_status_parse_stored ((const char *) sqlite3_column_text (st, 7), &status)
+               || !ms_attn_store_parse ((const char *) sqlite3_column_text (st, 6), &attn)))
+    g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT " has a status or attention storage "
+                 "Memscope does not write", w->path, run_id);
+  else if (rc == SQLITE_ROW)
+    {
+      g_autofree char *model_sha = file_sha256 (ms_model_get_path (model), error);
+      g_autofree char *input_sha = model_sha ? file_sha256 (input_path, error) : NULL;
+      if (!input_sha)
+        ;
+      else if (g_strcmp0 (model_sha, (const char *) sqlite3_column_text (st, 0)) != 0)
+        g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " was recorded with another "
+                     "model file than %s (SHA-256 differs)", w->path, run_id, ms_model_get_path (model));
+      else if (g_strcmp0 (input_sha, (const char *) sqlite3_column_text (st, 1)) != 0)
+        g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " was recorded on another "
+                     "input than %s (SHA-256 differs)", w->path, run_id, input_path);
+      else if (status == MS_RUN_COMPLETE)
+        g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " is already complete",
+                     w->path, run_id);
+      else
+        {
+          *plan = (MsRunPlan) { (size_t) sqlite3_column_int64 (st, 2), sqlite3_column_int (st, 3),
+                                sqlite3_column_int (st, 4), attn };
+          *segments_done = sqlite3_column_int (st, 5);
+          w->run_id = run_id;
+          w->attn = attn;
+          bind_run (w, run_id);
+          ok = TRUE;
+        }
+    }
+  sqlite3_finalize (st);
+  return ok;
+}
+
+float *
+ms_run_writer_load_memory (MsRunWriter *w, int segment, GError **error)
+{
+  const MsConfig *c = w->config;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (w->db, "SELECT rows, cols, data FROM memory WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2 + 1"),
+                          -1, &st, NULL) != SQLITE_OK)
+    return ms_db_fail (w->db, w->path, "reading a stored memory state", error), NULL;
+  sqlite3_bind_int64 (st, 1, w->run_id);
+  sqlite3_bind_int (st, 2, segment);
+  float *memory = NULL;
+  int rc = ms_db_step (st, w->path, "reading a stored memory state", error);
+  if (rc == SQLITE_ROW && sqlite3_column_int (st, 0) == c->n_slots && sqlite3_column_int (st, 1) == c->d_model
+      && sqlite3_column_bytes (st, 2) == c->n_slots * c->d_model * (int) sizeof (float))
+    memory = g_memdup2 (sqlite3_column_blob (st, 2), (size_t) c->n_slots * c->d_model * sizeof (float));
+  else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no %d × %d memory state for "
+                 "segment %d", w->path, w->run_id, c->n_slots, c->d_model, segment);
+  sqlite3_finalize (st);
+  return memory;
+}
+
+/* ---- committing a segment --------------------------------------------- */
+
+/* The per-slot quantities of ms-analysis.h, from the segment's copies:
+ * the recording never reads its own attention back to derive them. */
+static void
+analyse_segment (MsRunWriter *w, const MsSegmentRecord *rec)
+{
+  const MsConfig *c = w->config;
+  const MsAttentionLayout *read = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_READ);
+  const MsAttentionLayout *write = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_WRITE);
+  int write_layer = write ? ms_attention_layout_last_layer (write, c) : -1;
+  memset (w->read_usage, 0, c->n_slots * sizeof (float));
+  for (int i = 0; i < rec->n_attn; i++)
+    {
+      const MsAttnCopy *a = &rec->attn[i];
+      const float *m = rec->attn_data + a->offset;
+      if (read && a->kind == read->kind)
+        ms_read_usage_accumulate_attention (read, m, a->shape[0], rec->n_tokens, c->n_slots, w->read_usage);
+      else if (write && a->kind == write->kind && a->layer == write_layer)
+        ms_write_distribution_from_attention (w->write, write, m, a->shape[0], c->n_slots, rec->n_tokens);
+    }
+  int n_layers = read ? ms_attention_layout_n_layers (read, c) : 1;
+  for (int i = 0; i < c->n_slots; i++)
+    w->read_usage[i] /= n_layers;
+  ms_memory_slot_cosine (rec->memory_in, rec->memory_out, c->n_slots, c->d_model, w->representation);
+}
+
+/* One BLOB per head of an (H, rows, cols) attention copy. */
+static gboolean
+insert_attention (MsRunWriter *w, const MsSegmentRecord *rec, const MsAttnCopy *a, GError **error)
+{
+  int H = a->shape[0], rows = a->shape[1], cols = a->shape[2];
+  size_t per_head = (size_t) rows * cols;
+  sqlite3_stmt *st = w->insert_attention;
+  for (int h = 0; h < H; h++)
+    {
+      const float *m = rec->attn_data + a->offset + h * per_head;
+      sqlite3_bind_int (st, 1, rec->segment);
+      sqlite3_bind_text (st, 2, ms_obs_kind_stored_name (a->kind), -1, SQLITE_STATIC);
+      sqlite3_bind_int (st, 3, a->layer < 0 ? 0 : a->layer);
+      sqlite3_bind_int (st, 4, h);
+      sqlite3_bind_int (st, 5, rows);
+      sqlite3_bind_int (st, 6, cols);
+      sqlite3_bind_text (st, 7, ms_attn_store_name (w->attn), -1, SQLITE_STATIC);
+      if (w->attn == MS_ATTN_STORE_F16)
+        {
+          ms_floats_to_half_le (m, w->half, per_head);
+          sqlite3_bind_blob (st, 8, w->half, (int) (per_head * 2), SQLITE_STATIC);
+        }
+      else
+        sqlite3_bind_blob (st, 8, m, (int) (per_head * 4), SQLITE_STATIC);
+      if (!step_done (w, st, "writing attention", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
+{
+  const MsConfig *c = w->config;
+  int n = rec->n_tokens, K = c->n_slots, t = rec->segment;
+  /* The segment's matrices get consecutive rowids: nothing else writes
+   * inside this transaction. */
+  gint64 attn_first = 0;
+  int attn_count = 0;
+  for (int i = 0; i < rec->n_attn && w->attn != MS_ATTN_STORE_NONE; i++)
+    {
+      if (!insert_attention (w, rec, &rec->attn[i], error))
+        return FALSE;
+      if (attn_count == 0)
+        attn_first = sqlite3_last_insert_rowid (w->db) - (rec->attn[i].shape[0] - 1);
+      attn_count += rec->attn[i].shape[0];
+    }
+  if (!insert_memory (w, t, rec->memory_out, error))
+    return FALSE;
+
+  double total = 0;
+  int n_predicted = 0;
+  for (int i = 0; i < n; i++)
+    if (!isnan (rec->nll[i]))
+      total += rec->nll[i], n_predicted++;
+  for (int i = 0; i < n; i++)
+    w->text[i] = (uint8_t) rec->tokens[i];
+  sqlite3_stmt *st = w->insert_segment;
+  sqlite3_bind_int (st, 1, t);
+  sqlite3_bind_int64 (st, 2, (gint64) rec->token_begin);
+  sqlite3_bind_int64 (st, 3, (gint64) (rec->token_begin + n));
+  sqlite3_bind_blob (st, 4, w->text, n, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 5, rec->nll, n * 4, SQLITE_STATIC);
+  sqlite3_bind_int (st, 6, n_predicted);
+  sqlite3_bind_double (st, 7, total);
+  sqlite3_bind_double (st, 8, ms_memory_relative_change (rec->memory_in, rec->memory_out, (size_t) K * c->d_model));
+  /* A diagonal transfer follows from the retention (ms_recording_transfer) */
+  const MsAttentionLayout *write = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_WRITE);
+  if (write && !ms_attention_layout_transfer_is_diagonal (write))
+    sqlite3_bind_blob (st, 10, w->write->transfer, K * K * 4, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, 10);
+  sqlite3_bind_blob (st, 11, w->write->old_share, K * 4, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 12, w->write->token_share, K * 4, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 13, w->representation, K * 4, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 14, w->read_usage, K * 4, SQLITE_STATIC);
+  if (attn_count > 0)
+    sqlite3_bind_int64 (st, 15, attn_first);
+  else
+    sqlite3_bind_null (st, 15);
+  sqlite3_bind_int (st, 16, attn_count);
+  return step_done (w, st, "writing the segment", error);
+}
+
+/* Marks the run complete, inside the transaction of its last segment. */
+static gboolean
+mark_complete (MsRunWriter *w, GError **error)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *finished = g_date_time_format_iso8601 (now);
+  sqlite3_bind_text (w->complete_run, 1, finished, -1, SQLITE_STATIC);
+  return step_done (w, w->complete_run, "completing the run", error);
+}
+
+gboolean
+ms_run_writer_commit_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
+{
+  g_return_val_if_fail (w->run_id > 0 && rec->segment >= 0, FALSE);
+  if (!ms_db_exec (w->db, w->path, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  analyse_segment (w, rec);
+  g_autoptr (GError) local = NULL;
+  if (insert_segment_rows (w, rec, &local) && (!rec->last || mark_complete (w, &local))
+      && sqlite3_exec (w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    return TRUE;
+  if (!local)
+    ms_db_fail (w->db, w->path, "committing a segment", &local);
+  sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}

@@ -1,0 +1,104 @@
+/* ms-segment-record.c — copies of one segment's observations
+ * (ms-segment-record.h). */
+#include "ms-segment-record.h"
+
+#include <string.h>
+
+void
+ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes)
+{
+  size_t K = c->n_slots, L = c->segment_len, state = K * c->d_model;
+  /* Every layer of every attention kind the engine offers, at the largest
+   * segment (its layouts' shapes at n = L). */
+  *sizes = (MsSegmentRecordSizes) { .max_matrix = 1 };
+  for (guint i = 0; i < c->engine->n_attention; i++)
+    {
+      const MsAttentionLayout *a = &c->engine->attention[i];
+      int heads, rows, cols, layers = ms_attention_layout_n_layers (a, c);
+      ms_attention_layout_shape (a, c, (int) L, &heads, &rows, &cols);
+      sizes->max_attn += layers;
+      sizes->max_attn_floats += (size_t) layers * heads * rows * cols;
+      sizes->max_matrix = MAX (sizes->max_matrix, (size_t) rows * cols);
+    }
+  sizes->bytes = (2 * state + L) * sizeof (float) + sizes->max_attn * sizeof (MsAttnCopy)
+                 + sizes->max_attn_floats * sizeof (float);
+}
+
+guint
+ms_segment_record_kinds (const MsConfig *c)
+{
+  return MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL | ms_engine_attention_kinds (c->engine);
+}
+
+gboolean
+ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes)
+{
+  size_t state = (size_t) c->n_slots * c->d_model;
+  *rec = (MsSegmentRecord) { 0 };
+  rec->memory_in = g_try_new (float, state);
+  rec->memory_out = g_try_new (float, state);
+  rec->nll = g_try_new (float, c->segment_len);
+  rec->attn = g_try_new (MsAttnCopy, MAX (sizes->max_attn, 1));
+  rec->attn_data = g_try_new (float, MAX (sizes->max_attn_floats, 1));
+  return rec->memory_in && rec->memory_out && rec->nll && rec->attn && rec->attn_data;
+}
+
+void
+ms_segment_record_clear (MsSegmentRecord *rec)
+{
+  g_clear_pointer (&rec->memory_in, g_free);
+  g_clear_pointer (&rec->memory_out, g_free);
+  g_clear_pointer (&rec->nll, g_free);
+  g_clear_pointer (&rec->attn, g_free);
+  g_clear_pointer (&rec->attn_data, g_free);
+}
+
+void
+ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *tokens, size_t token_begin, int n,
+                         gboolean last)
+{
+  rec->segment = segment;
+  rec->token_begin = token_begin;
+  rec->tokens = tokens + token_begin;
+  rec->n_tokens = n;
+  rec->last = last;
+  rec->n_attn = 0;
+  rec->attn_used = 0;
+}
+
+void
+ms_segment_record_copy (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes, MsAttnStore attn,
+                        const MsObservation *obs)
+{
+  size_t state = (size_t) c->n_slots * c->d_model * sizeof (float);
+  switch (obs->kind)
+    {
+    case MS_OBS_MEMORY_IN:
+      memcpy (rec->memory_in, obs->data, state);
+      return;
+    case MS_OBS_MEMORY_OUT:
+      memcpy (rec->memory_out, obs->data, state);
+      return;
+    case MS_OBS_NLL:
+      rec->n_tokens = obs->shape[0];
+      memcpy (rec->nll, obs->data, obs->shape[0] * sizeof (float));
+      return;
+    case MS_OBS_WRITE:
+      /* Without stored attention, retention needs only the write
+       * distribution's layer (ms_attention_layout_last_layer). */
+      if (attn == MS_ATTN_STORE_NONE
+          && obs->layer != ms_attention_layout_last_layer (ms_engine_find_attention (c->engine, MS_OBS_WRITE), c))
+        return;
+      break;
+    case MS_OBS_READ:
+      break;
+    default:
+      return;
+    }
+  size_t n = ms_observation_size (obs);
+  g_assert (rec->n_attn < sizes->max_attn && rec->attn_used + n <= sizes->max_attn_floats);
+  MsAttnCopy *a = &rec->attn[rec->n_attn++];
+  *a = (MsAttnCopy) { obs->kind, obs->layer, { obs->shape[0], obs->shape[1], obs->shape[2] }, rec->attn_used };
+  ms_observation_copy (obs, rec->attn_data + rec->attn_used);
+  rec->attn_used += n;
+}

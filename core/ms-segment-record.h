@@ -1,0 +1,73 @@
+/* ms-segment-record.h — (private) one stepped segment on its way into a
+ * recording: copies of the observations the recording keeps, made by the
+ * session's observer during the step (so the model's next segment starts at
+ * once) and read by the run writer (ms-run-writer.h) when it commits the
+ * segment.  Buffers are sized once, for the model's largest segment, from
+ * the engine's attention layouts; a record is then filled and emptied once
+ * per segment without allocating.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "ms-engine.h"
+#include "ms-recording-names.h"
+
+G_BEGIN_DECLS
+
+/* One attention observation, (H, rows, cols) dense at attn_data + offset. */
+typedef struct {
+  MsObsKind kind;
+  int layer;                       /* −1 for kinds without layers */
+  int shape[3];
+  size_t offset;                   /* into MsSegmentRecord.attn_data, in floats */
+} MsAttnCopy;
+
+typedef struct _MsSegmentRecord {
+  int segment;                     /* t; −1 marks the end of a run, which carries nothing */
+  size_t token_begin;              /* of the segment in the input */
+  const int32_t *tokens;           /* borrowed: the segment's n_tokens tokens */
+  int n_tokens;
+  gboolean last;                   /* the run's last planned segment: committing it completes the run */
+  float *memory_in;                /* (K, d) M_t */
+  float *memory_out;               /* (K, d) M_{t+1} */
+  float *nll;                      /* (L) per-token NLL, the first n_tokens valid */
+  MsAttnCopy *attn;                /* the attention observations, in the order offered */
+  int n_attn;
+  float *attn_data;                /* their matrices, back to back */
+  size_t attn_used;                /* floats */
+  struct _MsSegmentRecord *next;   /* free for whoever holds the record (a hand-over batch) */
+} MsSegmentRecord;
+
+/* What one record holds at most, for a configuration's largest segment. */
+typedef struct {
+  int max_attn;                    /* attention observations: every layer of every kind */
+  size_t max_attn_floats;          /* and their floats */
+  size_t max_matrix;               /* floats of the largest one-head matrix */
+  size_t bytes;                    /* of one record's buffers */
+} MsSegmentRecordSizes;
+
+void ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes);
+
+/* The observation kinds a record takes (for ms_session_set_observer). */
+guint ms_segment_record_kinds (const MsConfig *c);
+
+/* Allocates @rec's buffers for @sizes; FALSE (nothing to report but the
+ * size) when memory runs out.  ms_segment_record_clear frees them, also
+ * after a failed init. */
+gboolean ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes);
+void ms_segment_record_clear (MsSegmentRecord *rec);
+
+/* Empties @rec for segment @segment, whose @n tokens start at
+ * @tokens[token_begin] (borrowed until the record is committed). */
+void ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *tokens, size_t token_begin, int n,
+                              gboolean last);
+
+/* Copies @obs into @rec: memory in and out, NLL, and attention — every
+ * layer when @attn stores attention, otherwise only what retention needs
+ * (the write distribution's layer).  On the stepping thread, during the
+ * step; @obs is one of ms_segment_record_kinds(). */
+void ms_segment_record_copy (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes,
+                             MsAttnStore attn, const MsObservation *obs);
+
+G_END_DECLS
