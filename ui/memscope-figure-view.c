@@ -1,11 +1,14 @@
 /* memscope-figure-view.c — a recorded view drawn by the shared renderer,
- * with hover tooltips, click-to-select and zoom along the segment axis. */
+ * with hover tooltips, click-to-select and zoom along the segment axis.
+ * Loading and drawing run as jobs on worker threads (see the header); the
+ * widget keeps what the last finished job made. */
 #include "memscope-figure-view.h"
 #include "ms-heatmap.h"
 
 #include <math.h>
 
 #include "ms-colormap.h"
+#include "ms-error.h"
 
 /* The outline of the current segment and the selected slot: GNOME red,
  * a colour none of the colormaps uses. */
@@ -13,46 +16,153 @@
 #define HIGHLIGHT_G (0x1b / 255.0)
 #define HIGHLIGHT_B (0x24 / 255.0)
 
+/* The data of run A and, comparing, run B: immutable once loaded and
+ * shared (atomic reference count) between the widget and the jobs that
+ * build figures from it. */
+typedef struct {
+  MsViewData *a;
+  MsViewData *b;   /* NULL unless comparing */
+} Loaded;
+
+static void
+loaded_clear (gpointer data)
+{
+  Loaded *l = data;
+  g_clear_pointer (&l->a, ms_view_data_free);
+  g_clear_pointer (&l->b, ms_view_data_free);
+}
+
+static void
+loaded_unref (Loaded *l)
+{
+  if (l)
+    g_atomic_rc_box_release_full (l, loaded_clear);
+}
+
+/* What a job made and the widget shows: the figure of @data drawn at
+ * @width × @height into @image, with its data areas for hit-testing.
+ * Owned by one thread at a time: the job's, then the widget's. */
+typedef struct {
+  Loaded *data;
+  MsViewFigure *figure;
+  cairo_surface_t *drawing; /* the figure recorded (a cairo recording surface) */
+  GskRenderNode *node;     /* replays @drawing; made on the main thread, the same
+                            * node every frame, so hover and selection only redraw
+                            * (and damage) the outlines over it */
+  int width, height, scale;
+  MsRect plots[3];
+  int n_plots;
+  int col0;                /* the data column the figure's column 0 shows */
+} Shown;
+
+static void
+shown_free (Shown *s)
+{
+  if (!s)
+    return;
+  loaded_unref (s->data);
+  g_clear_pointer (&s->figure, ms_view_figure_free);
+  g_clear_pointer (&s->node, gsk_render_node_unref);
+  g_clear_pointer (&s->drawing, cairo_surface_destroy);
+  g_free (s);
+}
+
+static void
+free_shown (GTask *task, gpointer source, gpointer shown, GCancellable *cancellable)
+{
+  shown_free (shown);
+}
+
+/* Frees @s on a worker thread: giving back a large view's pages takes
+ * long enough to miss frames. */
+static void
+shown_free_in_background (Shown *s)
+{
+  if (!s)
+    return;
+  GTask *task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, s, NULL);
+  g_task_run_in_thread (task, free_shown);
+  g_object_unref (task);
+}
+
+/* What the next job redoes, least to most. */
+typedef enum {
+  STALE_NONE,
+  STALE_FIGURE,   /* a new figure (colormap, zoom, difference, size) from the loaded data */
+  STALE_DATA,     /* load the data again, then a new figure */
+} Stale;
+
 struct _MemscopeFigureView {
   GtkWidget parent_instance;
 
   /* Owned */
   MemscopeRun *run_a;
   MemscopeRun *run_b;          /* NULL unless comparing */
-  MsViewData *data_a;
-  MsViewData *data_b;
-  MsViewFigure *figure;
-  GskRenderNode *drawn;        /* the figure drawn at the widget's size: the same
-                                * node every frame, so hover and selection only
-                                * redraw (and damage) the highlights over it */
-  MsRect plots[3];             /* the figure's data areas at the same size … */
-  int n_plots;                 /* … and how many; 0 = not laid out yet */
-  int laid_out_w, laid_out_h;  /* the size @drawn and @plots are for */
+  Shown *shown;                /* NULL: nothing to draw yet, or @message */
   char *message;               /* why there is no figure */
-  cairo_surface_t *measure_surface;
-  cairo_t *measure;            /* measures text for hit-testing: a recording surface like
-                                * the cairo node's, so the layout a heatmap keeps from
-                                * hit-testing serves the draw too */
+  GCancellable *job;           /* the job in flight, NULL when none */
+  GtkWidget *spinner;          /* child: shown while data loads */
 
   MsViewKind kind;
   MsColormap cmap;
   gboolean difference;
-  gboolean dirty;              /* reload the data (and rebuild the figure) */
-  double zoom_first;           /* zoom window over the data's columns: first … */
-  double zoom_span;            /* … and width; 0 = the whole run */
-  gboolean rebuild;            /* zoom or colormap changed: a new figure from the loaded data */
-  int col0;                    /* the data column the figure's column 0 shows */
-  double pointer_x, pointer_y; /* last pointer position, −1 when outside */
   int segment;
   int slot;
   int layer;
   int head;
+  double zoom_first;           /* zoom window over the data's columns: first … */
+  double zoom_span;            /* … and width; 0 = the whole run */
+
+  Stale stale;                 /* what the next job must redo */
+  gboolean loading;            /* a job is waiting or in flight */
+  gboolean loading_data;       /* the job in flight reads data: dimmed, with the spinner */
+  int job_width, job_height, job_scale;   /* the size the job in flight draws at */
+  guint start_source;          /* the idle that starts the next job */
+  guint serial;                /* of the newest job; older results are dropped */
+  double pointer_x, pointer_y; /* last pointer position, −1 when outside */
 };
 
 G_DEFINE_FINAL_TYPE (MemscopeFigureView, memscope_figure_view, GTK_TYPE_WIDGET)
 
+enum {
+  PROP_0,
+  PROP_KIND,
+  PROP_RUN_A,
+  PROP_RUN_B,
+  PROP_DIFFERENCE,
+  PROP_SEGMENT,
+  PROP_SLOT,
+  PROP_LAYER,
+  PROP_HEAD,
+  PROP_COLORMAP,
+  PROP_ZOOM_FIRST,
+  PROP_ZOOM_SPAN,
+  PROP_LOADING,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
 enum { SIGNAL_SELECTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+GType
+memscope_colormap_get_type (void)
+{
+  static gsize type;
+  if (g_once_init_enter (&type))
+    {
+      static const GEnumValue values[] = {
+        { MS_COLORMAP_VIRIDIS, "MS_COLORMAP_VIRIDIS", "viridis" },
+        { MS_COLORMAP_MAGMA, "MS_COLORMAP_MAGMA", "magma" },
+        { MS_COLORMAP_CIVIDIS, "MS_COLORMAP_CIVIDIS", "cividis" },
+        { MS_COLORMAP_DIVERGING, "MS_COLORMAP_DIVERGING", "diverging" },
+        { 0, NULL, NULL },
+      };
+      g_once_init_leave (&type, g_enum_register_static (g_intern_static_string ("MemscopeColormap"), values));
+    }
+  return type;
+}
 
 /* ---- what each view's axes are (core's table of views) ---- */
 
@@ -91,32 +201,41 @@ zoomable (MsViewKind kind)
   return x_is_segment (kind) && (ms_view_info (kind)->params & MS_VIEW_USES_WINDOW);
 }
 
-/* ---- loading ---- */
+/* ---- jobs: loading and drawing on a worker thread ---- */
 
-/* Forgets the figure (not the data): it is rebuilt at the next draw. */
+/* One job's inputs, copied on the main thread so the worker touches no
+ * widget and no run. */
+typedef struct {
+  MsViewKind kind;
+  int n_runs;                  /* recordings to read: 0 when @data is given */
+  char *path[2];
+  gint64 run_id[2];
+  MsViewParams params[2];
+  Loaded *data;                /* when not NULL: a new figure of it, nothing read */
+  char *name[2];               /* the runs' names, for compared figures */
+  gboolean difference;
+  MsColormap cmap;
+  double zoom_first, zoom_span;
+  int width, height, scale;    /* the widget's size and scale factor */
+} Job;
+
 static void
-drop_figure (MemscopeFigureView *self)
+job_free (Job *job)
 {
-  g_clear_pointer (&self->figure, ms_view_figure_free);
-  g_clear_pointer (&self->drawn, gsk_render_node_unref);
-  self->n_plots = 0;
+  for (int i = 0; i < 2; i++)
+    {
+      g_free (job->path[i]);
+      g_free (job->name[i]);
+    }
+  loaded_unref (job->data);
+  g_free (job);
 }
 
-static void
-clear_figure (MemscopeFigureView *self)
+/* What ms_view_load is asked for @run: the current segment, layer and
+ * head for the attention views, the selected slot for provenance. */
+static MsViewParams
+load_params (MemscopeFigureView *self, MemscopeRun *run)
 {
-  drop_figure (self);
-  g_clear_pointer (&self->data_a, ms_view_data_free);
-  g_clear_pointer (&self->data_b, ms_view_data_free);
-  g_clear_pointer (&self->message, g_free);
-}
-
-static MsViewData *
-load_one (MemscopeFigureView *self, MemscopeRun *run, GError **error)
-{
-  MsRecording *rec = memscope_run_get_recording (run, error);
-  if (!rec)
-    return NULL;
   MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
   int done = memscope_run_get_segments_done (run);
   const MsConfig *config = memscope_run_get_config (run);
@@ -129,75 +248,260 @@ load_one (MemscopeFigureView *self, MemscopeRun *run, GError **error)
     }
   if (ms_view_info (self->kind)->params & MS_VIEW_USES_SLOT && self->slot < memscope_run_get_n_slots (run))
     p.slot = self->slot;
-  return ms_view_load (rec, memscope_run_get_id (run), self->kind, &p, error);
+  return p;
 }
 
-/* The data columns shown, [*first, *first + *n): all of them unless zoomed. */
+/* The data columns of the zoom window, [*first, *first + *n): all of them
+ * unless zoomed. */
 static void
-visible_columns (MemscopeFigureView *self, int *first, int *n)
+window_columns (MsViewKind kind, const Loaded *d, double zoom_first, double zoom_span, int *first, int *n)
 {
-  int total = MAX (self->data_a->cols, self->data_b ? self->data_b->cols : 0);
-  if (!zoomable (self->kind) || self->zoom_span <= 0 || self->zoom_span >= total)
+  int total = MAX (d->a->cols, d->b ? d->b->cols : 0);
+  if (!zoomable (kind) || zoom_span <= 0 || zoom_span >= total)
     {
       *first = 0, *n = total;
       return;
     }
   /* every column the window [first, first + span) touches */
-  double first_x = CLAMP (self->zoom_first, 0, total - self->zoom_span);
+  double first_x = CLAMP (zoom_first, 0, total - zoom_span);
   *first = (int) floor (first_x);
-  *n = MIN ((int) ceil (first_x + self->zoom_span), total) - *first;
+  *n = MIN ((int) ceil (first_x + zoom_span), total) - *first;
 }
 
-/* The figure of the loaded data within the zoom window; sets col0. */
+/* The figure of @d within the zoom window; *@col0 is the data column of
+ * its first column.  Reads @d only, so any thread may build. */
 static MsViewFigure *
-build (MemscopeFigureView *self, MsColormap cmap, const char *title, GError **error)
+build (MsViewKind kind, const Loaded *d, const char *name_a, const char *name_b, gboolean difference,
+       double zoom_first, double zoom_span, MsColormap cmap, const char *title, int *col0, GError **error)
 {
   int first, n;
-  visible_columns (self, &first, &n);
-  self->col0 = first;
-  gboolean whole = first == 0 && n >= self->data_a->cols && (!self->data_b || n >= self->data_b->cols);
-  g_autoptr (MsViewData) a = whole ? NULL : ms_view_data_crop_columns (self->data_a, first, n);
-  g_autoptr (MsViewData) b = whole || !self->data_b ? NULL : ms_view_data_crop_columns (self->data_b, first, n);
-  const MsViewData *va = a ? a : self->data_a, *vb = b ? b : self->data_b;
+  window_columns (kind, d, zoom_first, zoom_span, &first, &n);
+  *col0 = first;
+  gboolean whole = first == 0 && n >= d->a->cols && (!d->b || n >= d->b->cols);
+  g_autoptr (MsViewData) a = whole ? NULL : ms_view_data_crop_columns (d->a, first, n);
+  g_autoptr (MsViewData) b = whole || !d->b ? NULL : ms_view_data_crop_columns (d->b, first, n);
+  const MsViewData *va = a ? a : d->a, *vb = b ? b : d->b;
   if (vb)
-    return ms_view_figure_new_compare (va, memscope_run_get_name (self->run_a), vb,
-                                       memscope_run_get_name (self->run_b), self->difference, cmap, title, error);
+    return ms_view_figure_new_compare (va, name_a, vb, name_b, difference, cmap, title, error);
   return ms_view_figure_new (va, cmap, title, error);
+}
+
+/* Records @s's figure on white at the job's size, with heatmaps rasterised
+ * at the widget's scale, and lays out its data areas on the same surface, so
+ * hit-testing measures text as the drawing did.  A recording rather than
+ * pixels: replaying it sends the server a heatmap's cells and the text, not
+ * a window-sized image. */
+static void
+render (Shown *s, const Job *job)
+{
+  s->width = job->width, s->height = job->height, s->scale = job->scale;
+  cairo_surface_t *surface = cairo_recording_surface_create (
+    CAIRO_CONTENT_COLOR_ALPHA, &(cairo_rectangle_t) { 0, 0, job->width, job->height });
+  ms_heatmap_mark_raster_target (surface, job->scale);
+  cairo_t *cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  ms_view_figure_draw (cr, job->width, job->height, s->figure);
+  s->n_plots = ms_view_figure_get_plot_rects (s->figure, cr, job->width, job->height, s->plots);
+  cairo_destroy (cr);
+  s->drawing = surface;
+}
+
+/* Worker thread: each recording is opened here, on a connection of the
+ * job's own, and closed before the job ends.  Between stages a cancelled
+ * job stops; its result would be dropped anyway. */
+static void
+job_run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job *job = task_data;
+  GError *error = NULL;
+  Shown *s = g_new0 (Shown, 1);
+  if (job->data)
+    s->data = g_atomic_rc_box_acquire (job->data);
+  else
+    {
+      s->data = g_atomic_rc_box_new0 (Loaded);
+      for (int i = 0; i < job->n_runs && !g_cancellable_is_cancelled (cancellable); i++)
+        {
+          g_autoptr (MsRecording) rec = ms_recording_open (job->path[i], &error);
+          MsViewData *v = rec ? ms_view_load (rec, job->run_id[i], job->kind, &job->params[i], &error) : NULL;
+          if (!v)
+            {
+              shown_free (s);
+              g_task_return_error (task, error);
+              return;
+            }
+          *(i == 0 ? &s->data->a : &s->data->b) = v;
+        }
+    }
+  if (!g_task_return_error_if_cancelled (task))
+    {
+      if ((s->figure = build (job->kind, s->data, job->name[0], job->name[1], job->difference, job->zoom_first,
+                              job->zoom_span, job->cmap, NULL, &s->col0, &error)))
+        {
+          if (!g_task_return_error_if_cancelled (task))
+            {
+              render (s, job);
+              g_task_return_pointer (task, g_steal_pointer (&s), (GDestroyNotify) shown_free);
+            }
+        }
+      else
+        g_task_return_error (task, error);
+    }
+  shown_free (s);
+}
+
+static void
+update_busy (MemscopeFigureView *self)
+{
+  gboolean mapped = gtk_widget_get_mapped (GTK_WIDGET (self));
+  gboolean loading = (mapped && self->stale != STALE_NONE) || self->job != NULL;
+  gboolean reading = (mapped && self->stale == STALE_DATA) || (self->job && self->loading_data);
+  if (reading != gtk_widget_get_visible (self->spinner))
+    {
+      gtk_widget_set_visible (self->spinner, reading);
+      gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), reading);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+  if (loading != self->loading)
+    {
+      self->loading = loading;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+    }
+}
+
+/* Shows @message in place of a figure. */
+static void
+show_message (MemscopeFigureView *self, const char *message)
+{
+  shown_free_in_background (g_steal_pointer (&self->shown));
+  g_free (self->message);
+  self->message = g_strdup (message);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* Main thread: the job's result, unless a newer job superseded it. */
+static void
+job_done (GObject *object, GAsyncResult *result, gpointer serial)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
+  g_autoptr (GError) error = NULL;
+  Shown *s = g_task_propagate_pointer (G_TASK (result), &error);
+  if (GPOINTER_TO_UINT (serial) != self->serial || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      shown_free_in_background (s);
+      return;
+    }
+  g_clear_object (&self->job);
+  self->loading_data = FALSE;
+  if (s)
+    {
+      s->node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, s->width, s->height));
+      cairo_t *cr = gsk_cairo_node_get_draw_context (s->node);
+      cairo_set_source_surface (cr, s->drawing, 0, 0);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      show_message (self, NULL);
+      self->shown = s;
+    }
+  else
+    show_message (self, error->message);
+  update_busy (self);
+}
+
+/* Starts a job for what is stale, cancelling the one in flight. */
+static gboolean
+start_job (gpointer data)
+{
+  MemscopeFigureView *self = data;
+  self->start_source = 0;
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  if (self->stale == STALE_NONE || !gtk_widget_get_mapped (GTK_WIDGET (self)) || w <= 0 || h <= 0)
+    {
+      update_busy (self);   /* mapping or the first allocation starts it again */
+      return G_SOURCE_REMOVE;
+    }
+  Stale what = self->stale;
+  if (!self->shown)
+    what = STALE_DATA;   /* nothing loaded to build a figure from */
+  self->stale = STALE_NONE;
+  if (self->job)
+    g_cancellable_cancel (self->job);
+  g_clear_object (&self->job);
+  self->serial++;
+
+  MemscopeRun *runs[2] = { self->run_a, self->run_b };
+  int n_runs = !self->run_a ? 0 : self->run_b ? 2 : 1;
+  if (n_runs == 0)
+    {
+      show_message (self, "Open a model, an input or a recording to see this view.");
+      update_busy (self);
+      return G_SOURCE_REMOVE;
+    }
+  Job *job = g_new0 (Job, 1);
+  job->kind = self->kind;
+  for (int i = 0; i < n_runs; i++)
+    {
+      MemscopeRun *run = runs[i];
+      job->name[i] = g_strdup (memscope_run_get_name (run));
+      if (what != STALE_DATA)
+        continue;
+      if (!memscope_run_get_db_path (run) || memscope_run_get_id (run) == 0
+          || memscope_run_get_segments_done (run) == 0)
+        {
+          g_autofree char *message = g_strdup_printf ("%s: no segment recorded yet", memscope_run_get_name (run));
+          show_message (self, message);
+          job_free (job);
+          update_busy (self);
+          return G_SOURCE_REMOVE;
+        }
+      job->path[i] = g_strdup (memscope_run_get_db_path (run));
+      job->run_id[i] = memscope_run_get_id (run);
+      job->params[i] = load_params (self, run);
+    }
+  if (what == STALE_DATA)
+    job->n_runs = n_runs;
+  else
+    job->data = g_atomic_rc_box_acquire (self->shown->data);
+  job->difference = self->difference;
+  job->cmap = self->cmap;
+  job->zoom_first = self->zoom_first;
+  job->zoom_span = self->zoom_span;
+  job->width = w, job->height = h;
+  job->scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  self->job_width = w, self->job_height = h, self->job_scale = job->scale;
+
+  self->job = g_cancellable_new ();
+  self->loading_data = what == STALE_DATA;
+  GTask *task = g_task_new (self, self->job, job_done, GUINT_TO_POINTER (self->serial));
+  g_task_set_source_tag (task, start_job);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, job_run);
+  g_object_unref (task);
+  update_busy (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Something the view shows changed: @what must be redone.  Changes made
+ * in one main-loop iteration start one job, once the view is mapped. */
+static void
+invalidate (MemscopeFigureView *self, Stale what)
+{
+  self->stale = MAX (self->stale, what);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)) && !self->start_source)
+    self->start_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, start_job, self, NULL);
+  update_busy (self);
 }
 
 gboolean
 memscope_figure_view_update (MemscopeFigureView *self, GError **error)
 {
   g_return_val_if_fail (MEMSCOPE_IS_FIGURE_VIEW (self), FALSE);
-  if (self->dirty)
-    {
-      self->dirty = FALSE;
-      self->rebuild = FALSE;
-      clear_figure (self);
-      g_autoptr (GError) local = NULL;
-      if (!self->run_a)
-        self->message = g_strdup ("Open a model, an input or a recording to see this view.");
-      else if ((self->data_a = load_one (self, self->run_a, &local))
-               && (!self->run_b || (self->data_b = load_one (self, self->run_b, &local))))
-        self->figure = build (self, self->cmap, NULL, &local);
-      if (local)
-        self->message = g_strdup (local->message);
-    }
-  else if (self->rebuild && self->data_a && (!self->run_b || self->data_b))
-    {
-      /* same data, new figure */
-      self->rebuild = FALSE;
-      g_autoptr (GError) local = NULL;
-      g_clear_pointer (&self->message, g_free);
-      if (!(self->figure = build (self, self->cmap, NULL, &local)))
-        self->message = g_strdup (local->message);
-    }
-  if (!self->figure)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, self->message ? self->message : "no figure");
-      return FALSE;
-    }
-  return TRUE;
+  if (self->shown)
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       self->message ? self->message : self->loading ? "loading" : "no figure");
+  return FALSE;
 }
 
 MsViewFigure *
@@ -205,48 +509,53 @@ memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, co
 {
   if (!memscope_figure_view_update (self, error))
     return NULL;
-  return build (self, cmap, title, error);
+  int col0;
+  return build (self->kind, self->shown->data, self->run_a ? memscope_run_get_name (self->run_a) : NULL,
+                self->run_b ? memscope_run_get_name (self->run_b) : NULL, self->difference, self->zoom_first,
+                self->zoom_span, cmap, title, &col0, error);
+}
+
+gboolean
+memscope_figure_view_get_loading (MemscopeFigureView *self)
+{
+  return self->loading;
+}
+
+const MsViewData *
+memscope_figure_view_get_data (MemscopeFigureView *self, int panel)
+{
+  if (!self->shown)
+    return NULL;
+  return panel == 0 ? self->shown->data->a : panel == 1 ? self->shown->data->b : NULL;
 }
 
 /* ---- drawing ---- */
 
-/* Drops the drawn figure and its laid-out areas when the widget's size is
- * not the one they were made for. */
+/* The shown figure's size in widget units per figure unit: 1 unless the
+ * widget was resized and the figure of the new size is being made. */
 static void
-fit_to_size (MemscopeFigureView *self, int w, int h)
-{
-  if (self->laid_out_w == w && self->laid_out_h == h)
-    return;
-  g_clear_pointer (&self->drawn, gsk_render_node_unref);
-  self->n_plots = 0;
-  self->laid_out_w = w, self->laid_out_h = h;
-}
-
-/* The figure's data areas at the widget's size, laid out once per figure
- * and size: laying out measures every label (about 0.7 ms), and hover,
- * selection and hit-testing need the areas on every event. */
-static int
-plot_rects (MemscopeFigureView *self)
+figure_scale (MemscopeFigureView *self, double *sx, double *sy)
 {
   int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
-  fit_to_size (self, w, h);
-  if (self->n_plots == 0)
-    self->n_plots = ms_view_figure_get_plot_rects (self->figure, self->measure, w, h, self->plots);
-  return self->n_plots;
+  *sx = self->shown && w > 0 ? (double) w / self->shown->width : 1;
+  *sy = self->shown && h > 0 ? (double) h / self->shown->height : 1;
 }
 
+/* Where the current segment's column (!@slot) or the selected slot's
+ * row or column (@slot) is drawn in @panel, in figure coordinates. */
 static gboolean
 highlight_rect (MemscopeFigureView *self, int panel, MsRect *out, gboolean slot)
 {
-  const MsViewData *v = panel == 1 && self->data_b ? self->data_b : self->data_a;
-  int n = plot_rects (self), row, col;
+  const Shown *s = self->shown;
+  const MsViewData *v = panel == 1 && s->data->b ? s->data->b : s->data->a;
+  int row, col;
   if (slot)
     return slot_cell (self->kind, self->slot, &row, &col)
-           && ms_view_figure_cell_rect_in (self->figure, self->plots, n, panel, row, col, out);
+           && ms_view_figure_cell_rect_in (s->figure, s->plots, s->n_plots, panel, row, col, out);
   if (!x_is_segment (self->kind) || self->segment < 0)
     return FALSE;
-  return ms_view_figure_cell_rect_in (self->figure, self->plots, n, panel, -1,
-                                      column_of_x (v, self->segment) - self->col0, out);
+  return ms_view_figure_cell_rect_in (s->figure, s->plots, s->n_plots, panel, -1,
+                                      column_of_x (v, self->segment) - s->col0, out);
 }
 
 /* The current segment's and the selected slot's outlines: 2 px borders on
@@ -257,8 +566,7 @@ append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
   static const GdkRGBA red = { HIGHLIGHT_R, HIGHLIGHT_G, HIGHLIGHT_B, 1 };
   const GdkRGBA colours[4] = { red, red, red, red };
   const float widths[4] = { 2, 2, 2, 2 };
-  int n = plot_rects (self);
-  for (int p = 0; p < n; p++)
+  for (int p = 0; p < self->shown->n_plots; p++)
     for (int s = 0; s < 2; s++)
       {
         MsRect r;
@@ -272,21 +580,9 @@ append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
       }
 }
 
-/* The figure as a cairo node of @w × @h. */
-static GskRenderNode *
-draw_node (MemscopeFigureView *self, int w, int h)
-{
-  GskRenderNode *node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, w, h));
-  cairo_t *cr = gsk_cairo_node_get_draw_context (node);
-  /* the node records the drawing and GTK replays it at the widget's scale */
-  ms_heatmap_mark_raster_target (cairo_get_target (cr), gtk_widget_get_scale_factor (GTK_WIDGET (self)));
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
-  ms_view_figure_draw (cr, w, h, self->figure);
-  cairo_destroy (cr);
-  return node;
-}
-
+/* Draws only what jobs prepared: the recorded figure (stretched while the
+ * one of a new size is made), the outlines, the message, and while data loads a
+ * veil under the spinner. */
 static void
 memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -294,8 +590,17 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   if (w <= 0 || h <= 0)
     return;
-  memscope_figure_view_update (self, NULL);
-  if (!self->figure)
+  if (self->shown)
+    {
+      double sx, sy;
+      figure_scale (self, &sx, &sy);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_scale (snapshot, (float) sx, (float) sy);
+      gtk_snapshot_append_node (snapshot, self->shown->node);
+      append_highlights (self, snapshot);
+      gtk_snapshot_restore (snapshot);
+    }
+  else if (self->message)
     {
       PangoLayout *layout = gtk_widget_create_pango_layout (widget, self->message);
       pango_layout_set_width (layout, (w - 40) * PANGO_SCALE);
@@ -308,22 +613,65 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       gtk_snapshot_append_layout (snapshot, layout, &grey);
       gtk_snapshot_restore (snapshot);
       g_object_unref (layout);
-      return;
     }
-  fit_to_size (self, w, h);
-  if (!self->drawn)
-    self->drawn = draw_node (self, w, h);
-  gtk_snapshot_append_node (snapshot, self->drawn);
-  append_highlights (self, snapshot);
+  if (gtk_widget_get_visible (self->spinner))
+    {
+      static const GdkRGBA veil = { 1, 1, 1, 0.6 };
+      gtk_snapshot_append_color (snapshot, &veil, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      gtk_widget_snapshot_child (widget, self->spinner, snapshot);
+    }
+}
+
+static void
+memscope_figure_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                              int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (widget);
+  gtk_widget_measure (self->spinner, orientation, -1, minimum, natural, NULL, NULL);
+}
+
+/* The spinner in the middle; a new size needs a figure laid out for it. */
+static void
+memscope_figure_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (widget);
+  int sw = 32, sh = 32;
+  gtk_widget_measure (self->spinner, GTK_ORIENTATION_HORIZONTAL, -1, NULL, NULL, NULL, NULL);
+  gtk_widget_measure (self->spinner, GTK_ORIENTATION_VERTICAL, -1, NULL, NULL, NULL, NULL);
+  gtk_widget_size_allocate (self->spinner, &(GtkAllocation) { (width - sw) / 2, (height - sh) / 2, sw, sh }, -1);
+  int scale = gtk_widget_get_scale_factor (widget);
+  const Shown *s = self->shown;
+  gboolean drawn = s && s->width == width && s->height == height && s->scale == scale;
+  gboolean drawing = self->job && self->job_width == width && self->job_height == height && self->job_scale == scale;
+  if ((s && !drawn && !drawing) || self->stale != STALE_NONE)
+    invalidate (self, STALE_FIGURE);
+}
+
+static void
+memscope_figure_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (memscope_figure_view_parent_class)->map (widget);
+  invalidate (MEMSCOPE_FIGURE_VIEW (widget), STALE_NONE);
+}
+
+static void
+memscope_figure_view_unmap (GtkWidget *widget)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (widget);
+  g_clear_handle_id (&self->start_source, g_source_remove);
+  GTK_WIDGET_CLASS (memscope_figure_view_parent_class)->unmap (widget);
+  update_busy (self);
 }
 
 gboolean
 memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect_t *rect)
 {
   MsRect r;
-  if (!memscope_figure_view_update (self, NULL) || !highlight_rect (self, 0, &r, FALSE))
+  if (!self->shown || !highlight_rect (self, 0, &r, FALSE))
     return FALSE;
-  graphene_rect_init (rect, r.x, r.y, r.width, r.height);
+  double sx, sy;
+  figure_scale (self, &sx, &sy);
+  graphene_rect_init (rect, r.x * sx, r.y * sy, r.width * sx, r.height * sy);
   return TRUE;
 }
 
@@ -334,11 +682,12 @@ memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect
 static gboolean
 hit_at (MemscopeFigureView *self, double x, double y, MsViewFigureHit *hit)
 {
-  if (!memscope_figure_view_update (self, NULL))
+  const Shown *s = self->shown;
+  double sx, sy;
+  figure_scale (self, &sx, &sy);
+  if (!s || !ms_view_figure_hit_in (s->figure, s->plots, s->n_plots, x / sx, y / sy, hit))
     return FALSE;
-  if (!ms_view_figure_hit_in (self->figure, self->plots, plot_rects (self), x, y, hit))
-    return FALSE;
-  hit->col += self->col0;
+  hit->col += s->col0;
   return TRUE;
 }
 
@@ -348,24 +697,28 @@ memscope_figure_view_describe_point (MemscopeFigureView *self, double x, double 
   MsViewFigureHit hit;
   if (!hit_at (self, x, y, &hit))
     return NULL;
-  if (self->data_b && self->data_a->shape == MS_VIEW_LINES)
+  const MsViewData *data_a = self->shown->data->a, *data_b = self->shown->data->b;
+  MemscopeRun *run_a = self->run_a, *run_b = data_b ? self->run_b : NULL;
+  if (!run_a || (data_b && !run_b))
+    return NULL;   /* the runs changed: this figure is being replaced */
+  if (data_b && data_a->shape == MS_VIEW_LINES)
     {
       /* NLL comparisons draw both runs in one panel */
-      double va = ms_view_data_get (self->data_a, 0, hit.col), vb = ms_view_data_get (self->data_b, 0, hit.col);
-      g_autofree char *at = ms_view_axis_cell_name (&self->data_a->x, hit.col);
-      return g_strdup_printf ("Segment %s, %s\n%s: %.3f\n%s: %.3f", at, self->data_a->value_label,
-                              memscope_run_get_name (self->run_a), va, memscope_run_get_name (self->run_b), vb);
+      double va = ms_view_data_get (data_a, 0, hit.col), vb = ms_view_data_get (data_b, 0, hit.col);
+      g_autofree char *at = ms_view_axis_cell_name (&data_a->x, hit.col);
+      return g_strdup_printf ("Segment %s, %s\n%s: %.3f\n%s: %.3f", at, data_a->value_label,
+                              memscope_run_get_name (run_a), va, memscope_run_get_name (run_b), vb);
     }
-  int row = self->data_a->shape == MS_VIEW_HEATMAP ? hit.row : -1;
+  int row = data_a->shape == MS_VIEW_HEATMAP ? hit.row : -1;
   if (hit.panel == 2)
     {
-      double va = ms_view_data_get (self->data_a, row, hit.col), vb = ms_view_data_get (self->data_b, row, hit.col);
-      g_autofree char *d = ms_view_describe_cell (self->data_a, row, hit.col);
-      return g_strdup_printf ("A − B = %.3f (%s %.3f, %s %.3f)\n%s", va - vb, memscope_run_get_name (self->run_a),
-                              va, memscope_run_get_name (self->run_b), vb, d ? d : "");
+      double va = ms_view_data_get (data_a, row, hit.col), vb = ms_view_data_get (data_b, row, hit.col);
+      g_autofree char *d = ms_view_describe_cell (data_a, row, hit.col);
+      return g_strdup_printf ("A − B = %.3f (%s %.3f, %s %.3f)\n%s", va - vb, memscope_run_get_name (run_a), va,
+                              memscope_run_get_name (run_b), vb, d ? d : "");
     }
-  MemscopeRun *run = hit.panel == 1 && self->run_b ? self->run_b : self->run_a;
-  const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
+  MemscopeRun *run = hit.panel == 1 && run_b ? run_b : run_a;
+  const MsViewData *v = hit.panel == 1 && data_b ? data_b : data_a;
   g_autofree char *d = ms_view_describe_cell (v, row, hit.col);
   return d ? g_strdup_printf ("%s — %s", memscope_run_get_name (run), d) : NULL;
 }
@@ -373,7 +726,8 @@ memscope_figure_view_describe_point (MemscopeFigureView *self, double x, double 
 static gboolean
 memscope_figure_view_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip)
 {
-  g_autofree char *text = memscope_figure_view_describe_point (MEMSCOPE_FIGURE_VIEW (widget), x, y);
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (widget);
+  g_autofree char *text = memscope_figure_view_describe_point (self, x, y);
   if (!text)
     return FALSE;
   gtk_tooltip_set_text (tooltip, text);
@@ -386,7 +740,7 @@ memscope_figure_view_select_point (MemscopeFigureView *self, double x, double y)
   MsViewFigureHit hit;
   if (!hit_at (self, x, y, &hit))
     return FALSE;
-  const MsViewData *v = hit.panel == 1 && self->data_b ? self->data_b : self->data_a;
+  const MsViewData *v = hit.panel == 1 && self->shown->data->b ? self->shown->data->b : self->shown->data->a;
   int segment = -1, slot = -1;
   if (v->x.kind == MS_VIEW_AXIS_SEGMENT)
     segment = (int) (v->x.start + hit.col * v->x.step);
@@ -411,20 +765,12 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Me
 static int
 total_columns (MemscopeFigureView *self)
 {
-  return self->data_a ? MAX (self->data_a->cols, self->data_b ? self->data_b->cols : 0) : 0;
+  const Loaded *d = self->shown ? self->shown->data : NULL;
+  return d ? MAX (d->a->cols, d->b ? d->b->cols : 0) : 0;
 }
 
-/* The figure is rebuilt from the loaded data at the next draw (the
- * recording is not read again). */
-static void
-rebuild_figure (MemscopeFigureView *self)
-{
-  drop_figure (self);
-  self->rebuild = TRUE;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-/* A new zoom window. */
+/* A new zoom window: a new figure from the loaded data (the recording is
+ * not read again). */
 static void
 set_zoom (MemscopeFigureView *self, double first, double span)
 {
@@ -435,20 +781,26 @@ set_zoom (MemscopeFigureView *self, double first, double span)
     first = CLAMP (first, 0, total - span);
   if (first == self->zoom_first && span == self->zoom_span)
     return;
+  g_object_freeze_notify (G_OBJECT (self));
+  if (first != self->zoom_first)
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ZOOM_FIRST]);
+  if (span != self->zoom_span)
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ZOOM_SPAN]);
   self->zoom_first = first;
   self->zoom_span = span;
-  rebuild_figure (self);
+  invalidate (self, STALE_FIGURE);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 gboolean
 memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double anchor)
 {
-  if (!zoomable (self->kind) || !memscope_figure_view_update (self, NULL) || factor <= 0)
+  if (!zoomable (self->kind) || !self->shown || factor <= 0)
     return FALSE;
   int total = total_columns (self);
   double first = self->zoom_span > 0 ? self->zoom_first : 0, span = self->zoom_span > 0 ? self->zoom_span : total;
   if (isnan (anchor))
-    anchor = column_of_x (self->data_a, self->segment) + 0.5;
+    anchor = column_of_x (self->shown->data->a, self->segment) + 0.5;
   anchor = CLAMP (anchor, first, first + span);
   double new_span = CLAMP (span / factor, MIN (MEMSCOPE_FIGURE_VIEW_MIN_ZOOM, total), total);
   /* the anchor keeps its place: same fraction of the window before and after */
@@ -472,9 +824,9 @@ memscope_figure_view_reset_zoom (MemscopeFigureView *self)
 gboolean
 memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n)
 {
-  if (!memscope_figure_view_update (self, NULL))
+  if (!self->shown)
     return FALSE;
-  visible_columns (self, first, n);
+  window_columns (self->kind, self->shown->data, self->zoom_first, self->zoom_span, first, n);
   return *first > 0 || *n < total_columns (self);
 }
 
@@ -495,7 +847,7 @@ on_leave (GtkEventControllerMotion *motion, MemscopeFigureView *self)
 static gboolean
 on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, MemscopeFigureView *self)
 {
-  if (!zoomable (self->kind) || !memscope_figure_view_update (self, NULL))
+  if (!zoomable (self->kind) || !self->shown)
     return FALSE;
   GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (scroll));
   if (mods & GDK_CONTROL_MASK)
@@ -512,48 +864,56 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, MemscopeFigur
   return TRUE;
 }
 
-/* ---- setters ---- */
+/* ---- properties ---- */
 
 void
 memscope_figure_view_invalidate (MemscopeFigureView *self)
 {
-  self->dirty = TRUE;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate (self, STALE_DATA);
 }
 
-void
-memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, MemscopeRun *b, gboolean difference)
+/* The data depends on parameter @use. */
+static gboolean
+uses (MemscopeFigureView *self, MsViewUses use)
 {
-  if (a != self->run_a)
-    self->zoom_first = self->zoom_span = 0;   /* another run: its own extent */
-  g_set_object (&self->run_a, a);
-  g_set_object (&self->run_b, b);
-  self->difference = difference;
-  memscope_figure_view_invalidate (self);
+  return (ms_view_info (self->kind)->params & use) != 0;
 }
 
-void
-memscope_figure_view_set_selection (MemscopeFigureView *self, int segment, int slot)
+static void
+set_run (MemscopeFigureView *self, MemscopeRun **field, MemscopeRun *run, int prop)
 {
-  MsViewUses uses = ms_view_info (self->kind)->params;
-  gboolean reload = (segment != self->segment && (uses & MS_VIEW_USES_SEGMENT))
-                    || (slot != self->slot && (uses & MS_VIEW_USES_SLOT));
-  self->segment = segment;
-  self->slot = slot;
-  if (reload)
-    self->dirty = TRUE;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-void
-memscope_figure_view_set_attention (MemscopeFigureView *self, int layer, int head)
-{
-  if (layer == self->layer && head == self->head)
+  if (*field == run)
     return;
-  self->layer = layer;
-  self->head = head;
-  if (ms_view_info (self->kind)->params & (MS_VIEW_USES_LAYER | MS_VIEW_USES_HEAD))
-    memscope_figure_view_invalidate (self);
+  if (field == &self->run_a)
+    set_zoom (self, 0, 0);   /* another run: its own extent */
+  g_set_object (field, run);
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+  invalidate (self, STALE_DATA);
+}
+
+/* Sets an int property; @reload: the data depends on it (else only the
+ * outlines drawn over the figure do). */
+static void
+set_int (MemscopeFigureView *self, int *field, int value, int prop, gboolean reload)
+{
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+  if (reload)
+    invalidate (self, STALE_DATA);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+set_difference (MemscopeFigureView *self, gboolean difference)
+{
+  difference = !!difference;
+  if (difference == self->difference)
+    return;
+  self->difference = difference;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_DIFFERENCE]);
+  invalidate (self, STALE_FIGURE);
 }
 
 void
@@ -562,7 +922,36 @@ memscope_figure_view_set_colormap (MemscopeFigureView *self, MsColormap cmap)
   if (cmap == self->cmap)
     return;
   self->cmap = cmap;
-  rebuild_figure (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COLORMAP]);
+  invalidate (self, STALE_FIGURE);
+}
+
+void
+memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, MemscopeRun *b, gboolean difference)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  set_run (self, &self->run_a, a, PROP_RUN_A);
+  set_run (self, &self->run_b, b, PROP_RUN_B);
+  set_difference (self, difference);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+void
+memscope_figure_view_set_selection (MemscopeFigureView *self, int segment, int slot)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  set_int (self, &self->segment, segment, PROP_SEGMENT, uses (self, MS_VIEW_USES_SEGMENT));
+  set_int (self, &self->slot, slot, PROP_SLOT, uses (self, MS_VIEW_USES_SLOT));
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+void
+memscope_figure_view_set_attention (MemscopeFigureView *self, int layer, int head)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  set_int (self, &self->layer, layer, PROP_LAYER, uses (self, MS_VIEW_USES_LAYER));
+  set_int (self, &self->head, head, PROP_HEAD, uses (self, MS_VIEW_USES_HEAD));
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 MsColormap memscope_figure_view_get_colormap (MemscopeFigureView *self) { return self->cmap; }
@@ -571,8 +960,52 @@ MsViewKind memscope_figure_view_get_kind (MemscopeFigureView *self) { return sel
 MsViewFigure *
 memscope_figure_view_get_figure (MemscopeFigureView *self)
 {
-  memscope_figure_view_update (self, NULL);
-  return self->figure;
+  return self->shown ? self->shown->figure : NULL;
+}
+
+static void
+memscope_figure_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
+  switch (prop_id)
+    {
+    case PROP_KIND: g_value_set_int (value, self->kind); break;
+    case PROP_RUN_A: g_value_set_object (value, self->run_a); break;
+    case PROP_RUN_B: g_value_set_object (value, self->run_b); break;
+    case PROP_DIFFERENCE: g_value_set_boolean (value, self->difference); break;
+    case PROP_SEGMENT: g_value_set_int (value, self->segment); break;
+    case PROP_SLOT: g_value_set_int (value, self->slot); break;
+    case PROP_LAYER: g_value_set_int (value, self->layer); break;
+    case PROP_HEAD: g_value_set_int (value, self->head); break;
+    case PROP_COLORMAP: g_value_set_enum (value, self->cmap); break;
+    case PROP_ZOOM_FIRST: g_value_set_double (value, self->zoom_first); break;
+    case PROP_ZOOM_SPAN: g_value_set_double (value, self->zoom_span); break;
+    case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+memscope_figure_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
+  switch (prop_id)
+    {
+    case PROP_KIND: self->kind = (MsViewKind) g_value_get_int (value); break;
+    case PROP_RUN_A: set_run (self, &self->run_a, g_value_get_object (value), PROP_RUN_A); break;
+    case PROP_RUN_B: set_run (self, &self->run_b, g_value_get_object (value), PROP_RUN_B); break;
+    case PROP_DIFFERENCE: set_difference (self, g_value_get_boolean (value)); break;
+    case PROP_SEGMENT:
+      set_int (self, &self->segment, g_value_get_int (value), PROP_SEGMENT, uses (self, MS_VIEW_USES_SEGMENT));
+      break;
+    case PROP_SLOT: set_int (self, &self->slot, g_value_get_int (value), PROP_SLOT, uses (self, MS_VIEW_USES_SLOT)); break;
+    case PROP_LAYER: set_int (self, &self->layer, g_value_get_int (value), PROP_LAYER, uses (self, MS_VIEW_USES_LAYER)); break;
+    case PROP_HEAD: set_int (self, &self->head, g_value_get_int (value), PROP_HEAD, uses (self, MS_VIEW_USES_HEAD)); break;
+    case PROP_COLORMAP: memscope_figure_view_set_colormap (self, (MsColormap) g_value_get_enum (value)); break;
+    case PROP_ZOOM_FIRST: set_zoom (self, g_value_get_double (value), self->zoom_span); break;
+    case PROP_ZOOM_SPAN: set_zoom (self, self->zoom_first, g_value_get_double (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 /* ---- GObject ---- */
@@ -581,19 +1014,17 @@ static void
 memscope_figure_view_dispose (GObject *object)
 {
   MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
-  clear_figure (self);
+  self->serial++;   /* a job still in flight finds itself superseded */
+  if (self->job)
+    g_cancellable_cancel (self->job);
+  g_clear_object (&self->job);
+  g_clear_handle_id (&self->start_source, g_source_remove);
+  g_clear_pointer (&self->spinner, gtk_widget_unparent);
+  shown_free_in_background (g_steal_pointer (&self->shown));
+  g_clear_pointer (&self->message, g_free);
   g_clear_object (&self->run_a);
   g_clear_object (&self->run_b);
   G_OBJECT_CLASS (memscope_figure_view_parent_class)->dispose (object);
-}
-
-static void
-memscope_figure_view_finalize (GObject *object)
-{
-  MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
-  cairo_destroy (self->measure);
-  cairo_surface_destroy (self->measure_surface);
-  G_OBJECT_CLASS (memscope_figure_view_parent_class)->finalize (object);
 }
 
 static void
@@ -602,10 +1033,33 @@ memscope_figure_view_class_init (MemscopeFigureViewClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->dispose = memscope_figure_view_dispose;
-  object_class->finalize = memscope_figure_view_finalize;
+  object_class->get_property = memscope_figure_view_get_property;
+  object_class->set_property = memscope_figure_view_set_property;
   widget_class->snapshot = memscope_figure_view_snapshot;
+  widget_class->measure = memscope_figure_view_measure;
+  widget_class->size_allocate = memscope_figure_view_size_allocate;
+  widget_class->map = memscope_figure_view_map;
+  widget_class->unmap = memscope_figure_view_unmap;
   widget_class->query_tooltip = memscope_figure_view_query_tooltip;
   gtk_widget_class_set_css_name (widget_class, "figureview");
+
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  props[PROP_KIND] = g_param_spec_int ("kind", NULL, NULL, 0, G_MAXINT, 0,
+                                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_RUN_A] = g_param_spec_object ("run-a", NULL, NULL, MEMSCOPE_TYPE_RUN, rw);
+  props[PROP_RUN_B] = g_param_spec_object ("run-b", NULL, NULL, MEMSCOPE_TYPE_RUN, rw);
+  props[PROP_DIFFERENCE] = g_param_spec_boolean ("difference", NULL, NULL, FALSE, rw);
+  props[PROP_SEGMENT] = g_param_spec_int ("segment", NULL, NULL, -1, G_MAXINT, 0, rw);
+  props[PROP_SLOT] = g_param_spec_int ("slot", NULL, NULL, -1, G_MAXINT, -1, rw);
+  props[PROP_LAYER] = g_param_spec_int ("layer", NULL, NULL, -1, G_MAXINT, -1, rw);
+  props[PROP_HEAD] = g_param_spec_int ("head", NULL, NULL, -1, G_MAXINT, -1, rw);
+  props[PROP_COLORMAP] = g_param_spec_enum ("colormap", NULL, NULL, MEMSCOPE_TYPE_COLORMAP, MS_COLORMAP_VIRIDIS, rw);
+  props[PROP_ZOOM_FIRST] = g_param_spec_double ("zoom-first", NULL, NULL, 0, G_MAXDOUBLE, 0, rw);
+  props[PROP_ZOOM_SPAN] = g_param_spec_double ("zoom-span", NULL, NULL, 0, G_MAXDOUBLE, 0, rw);
+  props[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
   /* (segment, slot): what a click selected, −1 for "not this one" */
   signals[SIGNAL_SELECTED] = g_signal_new ("selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                            NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
@@ -618,9 +1072,10 @@ memscope_figure_view_init (MemscopeFigureView *self)
   self->slot = -1;
   self->layer = -1;
   self->head = -1;
-  self->dirty = TRUE;
-  self->measure_surface = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, NULL);
-  self->measure = cairo_create (self->measure_surface);
+  self->stale = STALE_DATA;
+  self->spinner = gtk_spinner_new ();
+  gtk_widget_set_visible (self->spinner, FALSE);
+  gtk_widget_set_parent (self->spinner, GTK_WIDGET (self));
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
@@ -641,7 +1096,5 @@ memscope_figure_view_init (MemscopeFigureView *self)
 GtkWidget *
 memscope_figure_view_new (MsViewKind kind)
 {
-  MemscopeFigureView *self = g_object_new (MEMSCOPE_TYPE_FIGURE_VIEW, NULL);
-  self->kind = kind;
-  return GTK_WIDGET (self);
+  return g_object_new (MEMSCOPE_TYPE_FIGURE_VIEW, "kind", (int) kind, NULL);
 }

@@ -1,12 +1,22 @@
 /* memscope-figure-view.h — one view of one run (or of two, compared) as a
  * widget.
  *
- * The widget loads its MsViewData from the runs' recordings (ms_view_load)
- * and draws the MsViewFigure built from it with ms_view_figure_draw(), the
- * renderer `memscope-cli export` uses, so what the window shows is what an
- * export writes.  It keeps only the view data and the figure (whose
- * heatmaps keep their cell images), rebuilt when the data or the colormap
- * change, and draws the current segment and selected slot over the figure.
+ * What the view shows is set through its properties — "run-a", "run-b",
+ * "difference", "segment", "slot", "layer", "head", "colormap" and the zoom
+ * window "zoom-first"/"zoom-span" — which the window binds from its own.  A
+ * change that needs other data (other runs; for the reader and writer views
+ * the segment, layer or head; for provenance the slot) reloads the view's
+ * MsViewData with ms_view_load; one that needs another picture (colormap,
+ * difference, zoom, size) rebuilds the figure from the loaded data.  Both
+ * happen in a GTask on a worker thread, which opens its own read connection
+ * to each recording and draws the MsViewFigure with ms_view_figure_draw()
+ * (the renderer `memscope-cli export` uses) into an image of the widget's
+ * size; the main thread never waits on SQLite or compute, and snapshot only
+ * draws the prepared image and the current segment's and slot's outlines.
+ * Changes in one main-loop iteration start one job; a newer job cancels
+ * the one in flight, whose result is dropped.  While data loads, "loading"
+ * is TRUE and the view is dimmed under a spinner.
+ *
  * Hovering a cell shows its value and meaning in a tooltip; clicking emits
  * "selected" with the segment and/or slot under the pointer.
  *
@@ -26,40 +36,57 @@
 
 G_BEGIN_DECLS
 
+/* MsColormap as a GEnum, for the "colormap" properties. */
+#define MEMSCOPE_TYPE_COLORMAP (memscope_colormap_get_type ())
+GType memscope_colormap_get_type (void);
+
 #define MEMSCOPE_TYPE_FIGURE_VIEW (memscope_figure_view_get_type ())
 G_DECLARE_FINAL_TYPE (MemscopeFigureView, memscope_figure_view, MEMSCOPE, FIGURE_VIEW, GtkWidget)
 
+/* A view of @kind (the construct-only "kind" property). */
 GtkWidget *memscope_figure_view_new (MsViewKind kind);
 MsViewKind memscope_figure_view_get_kind (MemscopeFigureView *self);
 
-/* Shows run @a, or @a and @b side by side (with A − B when @difference).
- * @b may be NULL.  References are taken. */
+/* Shows run @a, or @a and @b side by side (with A − B when @difference):
+ * sets "run-a", "run-b" and "difference" at once.  @b may be NULL.
+ * References are taken. */
 void memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, MemscopeRun *b, gboolean difference);
 
 /* The current segment (highlighted; read/write show its attention), the
  * selected slot (−1: none), the attention layer (−1: last) and head (−1:
- * mean over heads). */
+ * mean over heads): the "segment", "slot", "layer" and "head" properties. */
 void memscope_figure_view_set_selection (MemscopeFigureView *self, int segment, int slot);
 void memscope_figure_view_set_attention (MemscopeFigureView *self, int layer, int head);
 void memscope_figure_view_set_colormap (MemscopeFigureView *self, MsColormap cmap);
 MsColormap memscope_figure_view_get_colormap (MemscopeFigureView *self);
 
-/* The recordings changed (new segments): reload before the next draw. */
+/* The recordings changed (new segments): reload in the background. */
 void memscope_figure_view_invalidate (MemscopeFigureView *self);
 
-/* Loads now if needed.  FALSE with the reason when there is nothing to
- * draw (the same message the widget shows in place of the figure). */
+/* TRUE from a change until the view shows what it asked for (the
+ * "loading" property): a job is waiting or in flight.  A view that is not
+ * mapped does not load, and is not loading, until it is mapped. */
+gboolean memscope_figure_view_get_loading (MemscopeFigureView *self);
+
+/* Never waits: TRUE when there is a figure on screen (while "loading" it
+ * may be older than the properties), FALSE with the reason when there is
+ * none (the message the widget shows in its place, or that it is still
+ * loading). */
 gboolean memscope_figure_view_update (MemscopeFigureView *self, GError **error);
 
-/* The figure as drawn (borrowed; NULL when there is none). */
+/* The figure on screen (borrowed; NULL when there is none). */
 MsViewFigure *memscope_figure_view_get_figure (MemscopeFigureView *self);
+
+/* The data of the figure on screen: @panel 0 run A, 1 run B (borrowed;
+ * NULL when there is none). */
+const MsViewData *memscope_figure_view_get_data (MemscopeFigureView *self, int panel);
 
 /* A new figure of the same data with another colormap and title (NULL:
  * the view's own), for export.  Owned. */
 MsViewFigure *memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, const char *title,
                                                  GError **error);
 
-/* Zooms the segment axis by @factor (> 1 zooms in) keeping column @anchor
+/* Zooms the segment axis ("zoom-first", "zoom-span") by @factor (> 1 zooms in) keeping column @anchor
  * (a segment column of the whole run; NAN: the current segment) where it is
  * on screen.  At most the whole run, at least MEMSCOPE_FIGURE_VIEW_MIN_ZOOM
  * columns.  FALSE (and nothing changes) for views that do not zoom. */
@@ -68,7 +95,8 @@ gboolean memscope_figure_view_zoom (MemscopeFigureView *self, double factor, dou
 /* Moves a zoomed window by @columns (negative: back in time). */
 void memscope_figure_view_pan (MemscopeFigureView *self, double columns);
 void memscope_figure_view_reset_zoom (MemscopeFigureView *self);
-/* The columns drawn: the first and how many.  FALSE when the whole run is. */
+/* The columns of the zoom window: the first and how many.  FALSE when the
+ * window is the whole run (or no data is loaded yet). */
 gboolean memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n);
 
 /* The tooltip text for the point (@x, @y) of the widget, NULL when it is
@@ -79,9 +107,8 @@ char *memscope_figure_view_describe_point (MemscopeFigureView *self, double x, d
  * slot under the point.  FALSE when it selects nothing. */
 gboolean memscope_figure_view_select_point (MemscopeFigureView *self, double x, double y);
 
-/* Where segment @segment's column (and, with @slot ≥ 0, slot's row) is
- * drawn in panel 0, in widget coordinates.  FALSE when the view has no
- * such column.  For tests. */
+/* Where the current segment's column is drawn in panel 0, in widget
+ * coordinates.  FALSE when the view has no such column.  For tests. */
 gboolean memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect_t *rect);
 
 G_END_DECLS

@@ -31,16 +31,17 @@ on_record_done (GObject *source, GAsyncResult *result, gpointer user_data)
       else
         msg = g_strdup_printf ("Could not record %s: %s", memscope_run_get_name (run), error->message);
       memscope_window_show_error (self, msg);
-      if (memscope_run_get_segments_done (run) == 0 && g_ptr_array_find (self->runs, run, NULL))
+      guint position;
+      if (memscope_run_get_segments_done (run) == 0 && g_list_store_find (self->runs, run, &position))
         {
-          /* Nothing to show: drop the run, keeping A and B pointing at theirs. */
-          MemscopeRun *a = memscope_window_get_run_a (self), *b = memscope_window_get_run_b (self);
-          g_ptr_array_remove (self->runs, run);
-          guint ia, ib;
-          self->run_a = a && a != run && g_ptr_array_find (self->runs, a, &ia) ? (int) ia : (self->runs->len ? 0 : -1);
-          self->run_b = b && b != run && g_ptr_array_find (self->runs, b, &ib) ? (int) ib : (self->runs->len > 1 ? 1 : -1);
-          _memscope_window_update_run_choices (self);
-          _memscope_window_update_views (self);
+          /* Nothing to show: drop the run.  The dropdowns select another
+           * run when theirs goes, and A and B follow them. */
+          g_list_store_remove (self->runs, position);
+          guint n = memscope_window_get_n_runs (self);
+          if (self->run_a == run)
+            _memscope_window_set_run_a (self, n ? memscope_window_get_run (self, 0) : NULL);
+          if (self->run_b == run)
+            _memscope_window_set_run_b (self, n > 1 ? memscope_window_get_run (self, 1) : NULL);
         }
     }
   g_clear_handle_id (&self->refresh_source, g_source_remove);
@@ -54,19 +55,15 @@ add_runs (MemscopeWindow *self, GPtrArray *new_runs)
 {
   if (new_runs->len == 0)
     return;
-  MemscopeRun *old_a = memscope_window_get_run_a (self);
-  for (guint i = new_runs->len; i-- > 0;)
-    g_ptr_array_insert (self->runs, 0, g_object_ref (new_runs->pdata[i]));
-  self->run_a = 0;
-  guint ib;
-  if (new_runs->len > 1)
-    self->run_b = 1;
-  else
-    self->run_b = old_a && g_ptr_array_find (self->runs, old_a, &ib) ? (int) ib : -1;
-  self->segment = 0;
-  self->compare = self->run_b >= 0;
-  _memscope_window_update_run_choices (self);
-  _memscope_window_update_views (self);
+  g_autoptr (MemscopeRun) old_a = self->run_a ? g_object_ref (self->run_a) : NULL;
+  g_list_store_splice (self->runs, 0, 0, new_runs->pdata, new_runs->len);
+  MemscopeRun *b = new_runs->len > 1 ? new_runs->pdata[1] : old_a;
+  g_object_freeze_notify (G_OBJECT (self));
+  _memscope_window_set_run_a (self, new_runs->pdata[0]);
+  _memscope_window_set_run_b (self, b);
+  memscope_window_set_segment (self, 0);
+  memscope_window_set_compare (self, b != NULL, self->difference);
+  g_object_thaw_notify (G_OBJECT (self));
   _memscope_window_update_progress (self);
 }
 

@@ -2,6 +2,11 @@
  * that make up the window: memscope-window.c (widgets, timeline, text),
  * memscope-window-open.c (opening files and recording runs) and
  * memscope-window-actions.c (win.* actions).
+ *
+ * The window's state is its properties (run-a, run-b, compared-run,
+ * compare, difference, segment, slot, layer, head, colormap); the views'
+ * properties are bound to them, and so are the dropdowns, the timeline's
+ * adjustment and the colormap setting, both ways.
  */
 #pragma once
 
@@ -35,7 +40,10 @@ struct _MemscopeWindow {
   MemscopeFigureView *views[MS_VIEW_N_KINDS];
 
   /* Owned */
-  GPtrArray *runs;             /* MemscopeRun, newest first */
+  GListStore *runs;            /* MemscopeRun, newest first: the run A / run B dropdowns' model */
+  MemscopeRun *run_a;          /* the "run-a" property, NULL = none */
+  MemscopeRun *run_b;          /* the "run-b" property, NULL = none; may equal run_a */
+  MemscopeRun *compared;       /* the "compared-run" property: run B when comparing and B ≠ A */
   GCancellable *cancellable;   /* for the recordings */
   GSettings *settings;
   GArray *segment_offsets;     /* int: character offset of each segment start in the text, and the end */
@@ -43,26 +51,27 @@ struct _MemscopeWindow {
   char *text_run_key;          /* which run/segment_len the text was built for */
   char *error;
 
-  int run_a, run_b;            /* indices into runs, −1 = none */
   int segment;
   int slot;
+  int layer;                   /* −1: the last */
+  int head;                    /* −1: mean over heads */
+  MsColormap cmap;
   guint refresh_source;
   guint play_source;
   gboolean compare;
-  gboolean difference;
-  gboolean updating;           /* guards widget → state feedback */
+  gboolean difference;         /* compare && A − B shown */
 };
 
 /* Rebuilds the Open Recent menu from GtkRecentManager (the files this
  * application opened, newest first); connected to its "changed" signal. */
 void _memscope_window_update_recent_menu (MemscopeWindow *self);
 
-/* Hands the runs shown to every view and refreshes what depends on them. */
-void _memscope_window_update_views (MemscopeWindow *self);
 /* The progress strip and the actions' enabled state. */
 void _memscope_window_update_progress (MemscopeWindow *self);
-/* The run A / run B choices from self->runs. */
-void _memscope_window_update_run_choices (MemscopeWindow *self);
+/* Run A, run B ("run-a", "run-b"; NULL = none): the views follow through
+ * their bindings, the dropdowns, text and choices through the window. */
+void _memscope_window_set_run_a (MemscopeWindow *self, MemscopeRun *run);
+void _memscope_window_set_run_b (MemscopeWindow *self, MemscopeRun *run);
 /* New segments arrived: reload the views now (a GSourceFunc), or soon. */
 gboolean _memscope_window_refresh_now (gpointer self);
 void _memscope_window_schedule_refresh (MemscopeWindow *self);

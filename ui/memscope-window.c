@@ -11,6 +11,22 @@
 
 G_DEFINE_FINAL_TYPE (MemscopeWindow, memscope_window, GTK_TYPE_APPLICATION_WINDOW)
 
+enum {
+  PROP_0,
+  PROP_RUN_A,
+  PROP_RUN_B,
+  PROP_COMPARED_RUN,
+  PROP_COMPARE,
+  PROP_DIFFERENCE,
+  PROP_SEGMENT,
+  PROP_SLOT,
+  PROP_LAYER,
+  PROP_HEAD,
+  PROP_COLORMAP,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
 const char *
 memscope_data_dir (void)
 {
@@ -23,15 +39,13 @@ memscope_data_dir (void)
 MemscopeRun *
 memscope_window_get_run_a (MemscopeWindow *self)
 {
-  return self->run_a >= 0 && (guint) self->run_a < self->runs->len ? self->runs->pdata[self->run_a] : NULL;
+  return self->run_a;
 }
 
 MemscopeRun *
 memscope_window_get_run_b (MemscopeWindow *self)
 {
-  return self->run_b >= 0 && (guint) self->run_b < self->runs->len && self->run_b != self->run_a
-           ? self->runs->pdata[self->run_b]
-           : NULL;
+  return self->run_b != self->run_a ? self->run_b : NULL;
 }
 
 int
@@ -198,21 +212,19 @@ static void
 update_timeline (MemscopeWindow *self)
 {
   int n = memscope_window_get_n_segments (self);
-  self->updating = TRUE;
+  /* the value follows "segment" through its binding */
   gtk_adjustment_set_upper (self->segment_adjustment, MAX (n - 1, 0));
-  gtk_adjustment_set_value (self->segment_adjustment, self->segment);
-  self->updating = FALSE;
   g_autofree char *label = n > 0 ? g_strdup_printf ("segment %d of %d", self->segment, n) : g_strdup ("no segments");
   gtk_label_set_text (self->segment_label, label);
   g_autofree char *sel = self->slot >= 0 ? g_strdup_printf ("selected slot %d", self->slot) : g_strdup ("");
   gtk_label_set_text (self->selection_label, sel);
 }
 
+/* What shows the segment and the slot besides the views (which follow
+ * their bindings). */
 static void
 update_selection (MemscopeWindow *self)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
-    memscope_figure_view_set_selection (self->views[i], self->segment, self->slot);
   update_timeline (self);
   update_highlight (self);
   update_token_colours (self);
@@ -224,9 +236,9 @@ _memscope_window_update_progress (MemscopeWindow *self)
 {
   int done = 0, total = 0, busy = 0;
   const char *name = NULL;
-  for (guint i = 0; i < self->runs->len; i++)
+  for (guint i = 0; i < memscope_window_get_n_runs (self); i++)
     {
-      MemscopeRun *run = self->runs->pdata[i];
+      MemscopeRun *run = memscope_window_get_run (self, i);
       if (memscope_run_get_status (run) != MS_RUN_RECORDING)
         continue;
       busy++;
@@ -273,40 +285,40 @@ update_attention_choices (MemscopeWindow *self)
           g_snprintf (buf, sizeof buf, "%d", i);
           gtk_string_list_append (list, buf);
         }
-      self->updating = TRUE;
       gtk_drop_down_set_model (drops[d], G_LIST_MODEL (list));
       gtk_drop_down_set_selected (drops[d], keep != GTK_INVALID_LIST_POSITION && keep <= (guint) counts[d] ? keep : 0);
-      self->updating = FALSE;
     }
 }
 
-/* Hands the runs shown to every view. */
-void
-_memscope_window_update_views (MemscopeWindow *self)
+/* Run A, run B or Compare changed: the compared run, the text and the
+ * choices that depend on the runs shown. */
+static void
+runs_shown_changed (MemscopeWindow *self)
 {
-  MemscopeRun *a = memscope_window_get_run_a (self);
-  MemscopeRun *b = self->compare ? memscope_window_get_run_b (self) : NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
-    memscope_figure_view_set_runs (self->views[i], a, b, b && self->difference);
+  MemscopeRun *compared = self->compare ? memscope_window_get_run_b (self) : NULL;
+  if (g_set_object (&self->compared, compared))
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COMPARED_RUN]);
   update_text (self);
   update_attention_choices (self);
   update_selection (self);
 }
 
 void
-_memscope_window_update_run_choices (MemscopeWindow *self)
+_memscope_window_set_run_a (MemscopeWindow *self, MemscopeRun *run)
 {
-  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
-  for (guint i = 0; i < self->runs->len; i++)
-    gtk_string_list_append (names, memscope_run_get_name (self->runs->pdata[i]));
-  self->updating = TRUE;
-  gtk_drop_down_set_model (self->run_a_dropdown, G_LIST_MODEL (names));
-  gtk_drop_down_set_model (self->run_b_dropdown, G_LIST_MODEL (names));
-  if (self->run_a >= 0)
-    gtk_drop_down_set_selected (self->run_a_dropdown, self->run_a);
-  if (self->run_b >= 0)
-    gtk_drop_down_set_selected (self->run_b_dropdown, self->run_b);
-  self->updating = FALSE;
+  if (!g_set_object (&self->run_a, run))
+    return;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUN_A]);
+  runs_shown_changed (self);
+}
+
+void
+_memscope_window_set_run_b (MemscopeWindow *self, MemscopeRun *run)
+{
+  if (!g_set_object (&self->run_b, run))
+    return;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUN_B]);
+  runs_shown_changed (self);
 }
 
 /* New segments arrived: reload what the views show, at most every 200 ms. */
@@ -341,22 +353,51 @@ memscope_window_set_segment (MemscopeWindow *self, int segment)
   if (segment == self->segment)
     return;
   self->segment = segment;
+  update_timeline (self);   /* the adjustment's range before its value */
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SEGMENT]);
   update_selection (self);
 }
 
 void
 memscope_window_set_slot (MemscopeWindow *self, int slot)
 {
+  slot = MAX (slot, -1);
   if (slot == self->slot)
     return;
   self->slot = slot;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SLOT]);
   update_selection (self);
+}
+
+static void
+set_int (MemscopeWindow *self, int *field, int value, int prop)
+{
+  value = MAX (value, -1);
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+}
+
+static void
+set_colormap (MemscopeWindow *self, MsColormap cmap)
+{
+  if (cmap == self->cmap)
+    return;
+  self->cmap = cmap;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COLORMAP]);
 }
 
 int memscope_window_get_segment (MemscopeWindow *self) { return self->segment; }
 int memscope_window_get_slot (MemscopeWindow *self) { return self->slot; }
-guint memscope_window_get_n_runs (MemscopeWindow *self) { return self->runs->len; }
-MemscopeRun *memscope_window_get_run (MemscopeWindow *self, guint i) { return self->runs->pdata[i]; }
+guint memscope_window_get_n_runs (MemscopeWindow *self) { return g_list_model_get_n_items (G_LIST_MODEL (self->runs)); }
+
+MemscopeRun *
+memscope_window_get_run (MemscopeWindow *self, guint i)
+{
+  g_autoptr (MemscopeRun) run = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
+  return run;   /* the store keeps its reference */
+}
 GSettings *memscope_window_get_settings (MemscopeWindow *self) { return self->settings; }
 gboolean memscope_window_get_compare (MemscopeWindow *self) { return self->compare; }
 gboolean memscope_window_get_difference (MemscopeWindow *self) { return self->difference; }
@@ -378,16 +419,28 @@ memscope_window_get_visible_view (MemscopeWindow *self)
 void
 memscope_window_set_compare (MemscopeWindow *self, gboolean compare, gboolean difference)
 {
-  self->compare = compare;
-  self->difference = compare && difference;
-  _memscope_window_update_views (self);
+  compare = !!compare;
+  difference = compare && difference;
+  g_object_freeze_notify (G_OBJECT (self));
+  if (compare != self->compare)
+    {
+      self->compare = compare;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COMPARE]);
+    }
+  if (difference != self->difference)
+    {
+      self->difference = difference;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_DIFFERENCE]);
+    }
+  runs_shown_changed (self);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 gboolean
 memscope_window_is_busy (MemscopeWindow *self)
 {
-  for (guint i = 0; i < self->runs->len; i++)
-    if (memscope_run_get_status (self->runs->pdata[i]) == MS_RUN_RECORDING)
+  for (guint i = 0; i < memscope_window_get_n_runs (self); i++)
+    if (memscope_run_get_status (memscope_window_get_run (self, i)) == MS_RUN_RECORDING)
       return TRUE;
   return FALSE;
 }
@@ -410,61 +463,112 @@ memscope_window_cancel (MemscopeWindow *self)
   self->cancellable = g_cancellable_new ();
 }
 
+/* ---- bindings between the controls and the state ---- */
+
+static char *
+run_label (MemscopeRun *run, gpointer data)
+{
+  return g_strdup (run ? memscope_run_get_name (run) : "");
+}
+
+/* A run dropdown's position ↔ the run (NULL: none). */
+static gboolean
+position_to_run (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  MemscopeWindow *self = data;
+  guint position = g_value_get_uint (from);
+  g_autoptr (MemscopeRun) run = self->runs && position != GTK_INVALID_LIST_POSITION
+                                  ? g_list_model_get_item (G_LIST_MODEL (self->runs), position)
+                                  : NULL;
+  g_value_set_object (to, run);
+  return TRUE;
+}
+
+static gboolean
+run_to_position (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  MemscopeWindow *self = data;
+  gpointer run = g_value_get_object (from);
+  guint position;
+  if (!run || !self->runs || !g_list_store_find (self->runs, run, &position))
+    position = GTK_INVALID_LIST_POSITION;
+  g_value_set_uint (to, position);
+  return TRUE;
+}
+
+/* The layer and head dropdowns list "last"/"mean" first, then 0, 1, … */
+static gboolean
+position_to_index (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  guint position = g_value_get_uint (from);
+  g_value_set_int (to, position == GTK_INVALID_LIST_POSITION ? -1 : (int) position - 1);
+  return TRUE;
+}
+
+static gboolean
+index_to_position (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  g_value_set_uint (to, (guint) (g_value_get_int (from) + 1));
+  return TRUE;
+}
+
+static gboolean
+value_to_segment (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  g_value_set_int (to, (int) (g_value_get_double (from) + 0.5));
+  return TRUE;
+}
+
+static gboolean
+segment_to_value (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  g_value_set_double (to, g_value_get_int (from));
+  return TRUE;
+}
+
+/* The colormap dropdown lists the colormaps in MsColormap's order. */
+static gboolean
+position_to_colormap (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  guint position = g_value_get_uint (from);
+  if (position > MS_COLORMAP_DIVERGING)
+    return FALSE;
+  g_value_set_enum (to, (int) position);
+  return TRUE;
+}
+
+static gboolean
+colormap_to_position (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  g_value_set_uint (to, (guint) g_value_get_enum (from));
+  return TRUE;
+}
+
+static gboolean
+setting_to_colormap (GValue *value, GVariant *variant, gpointer data)
+{
+  MsColormap cmap;
+  if (!ms_colormap_from_name (g_variant_get_string (variant, NULL), &cmap, NULL))
+    return FALSE;
+  g_value_set_enum (value, cmap);
+  return TRUE;
+}
+
+static GVariant *
+colormap_to_setting (const GValue *value, const GVariantType *type, gpointer data)
+{
+  return g_variant_new_string (ms_colormap_to_name ((MsColormap) g_value_get_enum (value)));
+}
+
 /* ---- widget callbacks ---- */
-
-static void
-on_segment_value_changed (GtkAdjustment *adj, MemscopeWindow *self)
-{
-  if (!self->updating)
-    memscope_window_set_segment (self, (int) (gtk_adjustment_get_value (adj) + 0.5));
-}
-
-static void
-on_run_selected (GtkDropDown *drop, GParamSpec *pspec, MemscopeWindow *self)
-{
-  if (self->updating)
-    return;
-  guint a = gtk_drop_down_get_selected (self->run_a_dropdown), b = gtk_drop_down_get_selected (self->run_b_dropdown);
-  self->run_a = a == GTK_INVALID_LIST_POSITION ? -1 : (int) a;
-  self->run_b = b == GTK_INVALID_LIST_POSITION ? -1 : (int) b;
-  g_clear_pointer (&self->text_run_key, g_free);
-  _memscope_window_update_views (self);
-}
-
-static void
-on_attention_selected (GtkDropDown *drop, GParamSpec *pspec, MemscopeWindow *self)
-{
-  if (self->updating)
-    return;
-  int layer = (int) gtk_drop_down_get_selected (self->layer_dropdown) - 1;
-  int head = (int) gtk_drop_down_get_selected (self->head_dropdown) - 1;
-  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
-    memscope_figure_view_set_attention (self->views[i], MAX (layer, -1), MAX (head, -1));
-}
-
-static void
-on_colormap_selected (GtkDropDown *drop, GParamSpec *pspec, MemscopeWindow *self)
-{
-  MsColormap cmap = (MsColormap) gtk_drop_down_get_selected (drop);
-  if (cmap > MS_COLORMAP_DIVERGING)
-    return;
-  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
-    memscope_figure_view_set_colormap (self->views[i], cmap);
-  if (self->settings && !self->updating)
-    g_settings_set_string (self->settings, "colormap", ms_colormap_to_name (cmap));
-}
 
 static void
 on_view_selected (MemscopeFigureView *view, int segment, int slot, MemscopeWindow *self)
 {
   if (slot >= 0)
-    self->slot = slot == self->slot && segment < 0 ? -1 : slot;   /* clicking the selected slot clears it */
+    memscope_window_set_slot (self, slot == self->slot && segment < 0 ? -1 : slot);   /* clicking the selected slot clears it */
   if (segment >= 0)
-    {
-      int n = memscope_window_get_n_segments (self);
-      self->segment = CLAMP (segment, 0, MAX (n - 1, 0));
-    }
-  update_selection (self);
+    memscope_window_set_segment (self, segment);
 }
 
 static void
@@ -495,7 +599,10 @@ memscope_window_dispose (GObject *object)
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->play_source, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), MEMSCOPE_TYPE_WINDOW);
-  g_clear_pointer (&self->runs, g_ptr_array_unref);
+  g_clear_object (&self->runs);
+  g_clear_object (&self->run_a);
+  g_clear_object (&self->run_b);
+  g_clear_object (&self->compared);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (memscope_window_parent_class)->dispose (object);
@@ -519,12 +626,71 @@ memscope_window_finalize (GObject *object)
 }
 
 static void
+memscope_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
+  switch (prop_id)
+    {
+    case PROP_RUN_A: g_value_set_object (value, self->run_a); break;
+    case PROP_RUN_B: g_value_set_object (value, self->run_b); break;
+    case PROP_COMPARED_RUN: g_value_set_object (value, self->compared); break;
+    case PROP_COMPARE: g_value_set_boolean (value, self->compare); break;
+    case PROP_DIFFERENCE: g_value_set_boolean (value, self->difference); break;
+    case PROP_SEGMENT: g_value_set_int (value, self->segment); break;
+    case PROP_SLOT: g_value_set_int (value, self->slot); break;
+    case PROP_LAYER: g_value_set_int (value, self->layer); break;
+    case PROP_HEAD: g_value_set_int (value, self->head); break;
+    case PROP_COLORMAP: g_value_set_enum (value, self->cmap); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+memscope_window_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
+  switch (prop_id)
+    {
+    case PROP_RUN_A: _memscope_window_set_run_a (self, g_value_get_object (value)); break;
+    case PROP_RUN_B: _memscope_window_set_run_b (self, g_value_get_object (value)); break;
+    case PROP_COMPARE: memscope_window_set_compare (self, g_value_get_boolean (value), self->difference); break;
+    case PROP_DIFFERENCE: memscope_window_set_compare (self, self->compare, g_value_get_boolean (value)); break;
+    case PROP_SEGMENT: memscope_window_set_segment (self, g_value_get_int (value)); break;
+    case PROP_SLOT: memscope_window_set_slot (self, g_value_get_int (value)); break;
+    case PROP_LAYER: set_int (self, &self->layer, g_value_get_int (value), PROP_LAYER); break;
+    case PROP_HEAD: set_int (self, &self->head, g_value_get_int (value), PROP_HEAD); break;
+    case PROP_COLORMAP: set_colormap (self, (MsColormap) g_value_get_enum (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 memscope_window_class_init (MemscopeWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->dispose = memscope_window_dispose;
   object_class->finalize = memscope_window_finalize;
+  object_class->get_property = memscope_window_get_property;
+  object_class->set_property = memscope_window_set_property;
+
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  props[PROP_RUN_A] = g_param_spec_object ("run-a", NULL, NULL, MEMSCOPE_TYPE_RUN, rw);
+  props[PROP_RUN_B] = g_param_spec_object ("run-b", NULL, NULL, MEMSCOPE_TYPE_RUN, rw);
+  /* run B when comparing and B is not A, else NULL: what the views compare A with */
+  props[PROP_COMPARED_RUN] = g_param_spec_object ("compared-run", NULL, NULL, MEMSCOPE_TYPE_RUN,
+                                                  G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_COMPARE] = g_param_spec_boolean ("compare", NULL, NULL, FALSE, rw);
+  /* A − B shown: only while comparing */
+  props[PROP_DIFFERENCE] = g_param_spec_boolean ("difference", NULL, NULL, FALSE, rw);
+  /* clamped to run A's committed segments */
+  props[PROP_SEGMENT] = g_param_spec_int ("segment", NULL, NULL, -1, G_MAXINT, 0, rw);
+  props[PROP_SLOT] = g_param_spec_int ("slot", NULL, NULL, -1, G_MAXINT, -1, rw);
+  props[PROP_LAYER] = g_param_spec_int ("layer", NULL, NULL, -1, G_MAXINT, -1, rw);
+  props[PROP_HEAD] = g_param_spec_int ("head", NULL, NULL, -1, G_MAXINT, -1, rw);
+  props[PROP_COLORMAP] = g_param_spec_enum ("colormap", NULL, NULL, MEMSCOPE_TYPE_COLORMAP, MS_COLORMAP_VIRIDIS, rw);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/memscope/Memscope/ui/memscope-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, error_label);
@@ -549,21 +715,56 @@ static void
 memscope_window_init (MemscopeWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->runs = g_ptr_array_new_with_free_func (g_object_unref);
+  self->runs = g_list_store_new (MEMSCOPE_TYPE_RUN);
   self->cancellable = g_cancellable_new ();
   self->segment_offsets = g_array_new (FALSE, FALSE, sizeof (int));
-  self->run_a = self->run_b = -1;
   self->slot = -1;
+  self->layer = -1;
+  self->head = -1;
   self->settings = memscope_settings_new ();
 
+  /* every view shows the window's state */
+  static const char *const shared[] = { "run-a", "difference", "segment", "slot", "layer", "head", "colormap" };
   for (guint i = 0; i < MS_VIEW_N_KINDS; i++)
     {
       const MsViewInfo *info = ms_view_info (i);
       GtkWidget *view = memscope_figure_view_new (info->kind);
       self->views[info->kind] = MEMSCOPE_FIGURE_VIEW (view);
+      for (guint p = 0; p < G_N_ELEMENTS (shared); p++)
+        g_object_bind_property (self, shared[p], view, shared[p], G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "compared-run", view, "run-b", G_BINDING_SYNC_CREATE);
       gtk_stack_add_titled (self->view_stack, view, info->name, info->title);
       g_signal_connect_object (view, "selected", G_CALLBACK (on_view_selected), self, 0);
     }
+
+  /* the controls edit the state, and show it */
+  GtkDropDown *run_drops[2] = { self->run_a_dropdown, self->run_b_dropdown };
+  const char *run_props[2] = { "run-a", "run-b" };
+  for (int i = 0; i < 2; i++)
+    {
+      GtkExpression *label = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (run_label),
+                                                           NULL, NULL);
+      gtk_drop_down_set_expression (run_drops[i], label);
+      gtk_expression_unref (label);
+      gtk_drop_down_set_model (run_drops[i], G_LIST_MODEL (self->runs));
+      g_object_bind_property_full (run_drops[i], "selected", self, run_props[i],
+                                   G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE, position_to_run, run_to_position,
+                                   self, NULL);
+    }
+  g_object_bind_property_full (self->layer_dropdown, "selected", self, "layer",
+                               G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE, position_to_index, index_to_position,
+                               NULL, NULL);
+  g_object_bind_property_full (self->head_dropdown, "selected", self, "head",
+                               G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE, position_to_index, index_to_position,
+                               NULL, NULL);
+  g_object_bind_property_full (self->segment_adjustment, "value", self, "segment", G_BINDING_BIDIRECTIONAL,
+                               value_to_segment, segment_to_value, NULL, NULL);
+  g_object_bind_property_full (self->colormap_dropdown, "selected", self, "colormap",
+                               G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE, position_to_colormap,
+                               colormap_to_position, NULL, NULL);
+  if (self->settings)
+    g_settings_bind_with_mapping (self->settings, "colormap", self, "colormap", G_SETTINGS_BIND_DEFAULT,
+                                  setting_to_colormap, colormap_to_setting, NULL, NULL);
 
   g_signal_connect_object (gtk_recent_manager_get_default (), "changed",
                            G_CALLBACK (_memscope_window_update_recent_menu), self, G_CONNECT_SWAPPED);
@@ -587,26 +788,6 @@ memscope_window_init (MemscopeWindow *self)
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_create_mark (buffer, "current-start", &start, TRUE);
 
-  if (self->settings)
-    {
-      g_autofree char *name = g_settings_get_string (self->settings, "colormap");
-      MsColormap cmap;
-      if (ms_colormap_from_name (name, &cmap, NULL))
-        {
-          self->updating = TRUE;
-          gtk_drop_down_set_selected (self->colormap_dropdown, cmap);
-          self->updating = FALSE;
-          for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
-            memscope_figure_view_set_colormap (self->views[i], cmap);
-        }
-    }
-
-  g_signal_connect (self->segment_adjustment, "value-changed", G_CALLBACK (on_segment_value_changed), self);
-  g_signal_connect (self->run_a_dropdown, "notify::selected", G_CALLBACK (on_run_selected), self);
-  g_signal_connect (self->run_b_dropdown, "notify::selected", G_CALLBACK (on_run_selected), self);
-  g_signal_connect (self->layer_dropdown, "notify::selected", G_CALLBACK (on_attention_selected), self);
-  g_signal_connect (self->head_dropdown, "notify::selected", G_CALLBACK (on_attention_selected), self);
-  g_signal_connect (self->colormap_dropdown, "notify::selected", G_CALLBACK (on_colormap_selected), self);
   g_signal_connect (self->view_stack, "notify::visible-child", G_CALLBACK (on_visible_view_changed), self);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
@@ -614,7 +795,7 @@ memscope_window_init (MemscopeWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   memscope_window_install_actions (self);
-  _memscope_window_update_views (self);
+  runs_shown_changed (self);
 }
 
 MemscopeWindow *

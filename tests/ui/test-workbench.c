@@ -6,6 +6,13 @@
  * renderer, saved under the build folder, and checked for pixels: a
  * coloured heatmap, a colorbar, a highlighted segment that moves.
  *
+ * The views load in the background: after each action the tests wait for
+ * the visible view to finish loading, as a user waits for the spinner.
+ * Loading is checked too: it happens off the main thread (a load held up
+ * by a locked recording leaves the main loop running and the spinner
+ * showing), a newer change supersedes a load in flight, and the window's
+ * state reaches every view through property bindings.
+ *
  * The tests share one window and run in order.  Waits iterate the main
  * loop until a condition holds; the only clock is a generous failsafe.
  */
@@ -48,10 +55,20 @@ wait_until (Condition cond, const char *what)
   g_source_remove (tick);
 }
 
-/* Lets pending layout and drawing happen. */
+static gboolean
+visible_view_loaded (void)
+{
+  MemscopeFigureView *view = win ? memscope_window_get_visible_view (win) : NULL;
+  return !view || !memscope_figure_view_get_loading (view);
+}
+
+/* Lets pending layout and drawing happen, and the visible view load. */
 static void
 settle (void)
 {
+  for (int i = 0; i < 50 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+  wait_until (visible_view_loaded, "the visible view to load");
   for (int i = 0; i < 50 && g_main_context_pending (NULL); i++)
     g_main_context_iteration (NULL, FALSE);
 }
@@ -101,6 +118,7 @@ was_painted (void)
 static void
 wait_for_frame (GtkWidget *widget)
 {
+  wait_until (visible_view_loaded, "the visible view to load");
   GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
   g_assert_nonnull (clock);
   painted = FALSE;
@@ -461,6 +479,244 @@ test_compare (void)
   cairo_surface_destroy (surface);
 }
 
+/* The window's segment, slot, colormap and compared run reach every view
+ * through bindings, and the views follow each later change. */
+static void
+check_views_show (int segment, int slot, MsColormap cmap, MemscopeRun *run_b)
+{
+  static const MsViewKind kinds[] = { MS_VIEW_RETENTION, MS_VIEW_PROVENANCE, MS_VIEW_TYPES, MS_VIEW_NLL,
+                                      MS_VIEW_READ,      MS_VIEW_WRITE,      MS_VIEW_SIMILARITY };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      MemscopeFigureView *view = memscope_window_get_view (win, kinds[i]);
+      int s = -2, t = -2;
+      MsColormap c = (MsColormap) -1;
+      g_autoptr (MemscopeRun) a = NULL, b = NULL;
+      g_object_get (view, "segment", &s, "slot", &t, "colormap", &c, "run-a", &a, "run-b", &b, NULL);
+      g_assert_cmpint (s, ==, segment);
+      g_assert_cmpint (t, ==, slot);
+      g_assert_cmpint (c, ==, cmap);
+      g_assert_true (a == memscope_window_get_run_a (win));
+      g_assert_true (b == run_b);
+    }
+}
+
+static void
+test_bindings (void)
+{
+  activate ("view", g_variant_new_string ("retention"));
+  change ("compare", g_variant_new_boolean (TRUE));
+  MemscopeRun *b = memscope_window_get_run_b (win);
+  g_assert_nonnull (b);
+  g_object_set (win, "segment", 4, "slot", 2, "colormap", MS_COLORMAP_MAGMA, NULL);
+  settle ();
+  check_views_show (4, 2, MS_COLORMAP_MAGMA, b);
+  GSettings *settings = memscope_window_get_settings (win);
+  if (settings)
+    {
+      g_autofree char *name = g_settings_get_string (settings, "colormap");
+      g_assert_cmpstr (name, ==, "magma");   /* the choice is remembered */
+    }
+  /* the segment is clamped to run A's, and the views get the clamped one */
+  g_object_set (win, "segment", 1000000, "slot", -1, "colormap", MS_COLORMAP_VIRIDIS, NULL);
+  settle ();
+  check_views_show (memscope_window_get_n_segments (win) - 1, -1, MS_COLORMAP_VIRIDIS, b);
+  /* without Compare the views show run A alone */
+  change ("compare", g_variant_new_boolean (FALSE));
+  check_views_show (memscope_window_get_n_segments (win) - 1, -1, MS_COLORMAP_VIRIDIS, NULL);
+  g_assert_nonnull (memscope_figure_view_get_data (memscope_window_get_visible_view (win), 0));
+  g_assert_null (memscope_figure_view_get_data (memscope_window_get_visible_view (win), 1));
+  activate ("first", NULL);
+}
+
+/* ---- loading off the main thread ---- */
+
+/* A copy of run A's recording (with its write-ahead log) that nothing else
+ * has open, as a run of its own. */
+static MemscopeRun *
+copy_of_run_a (const char *name, char **path_out)
+{
+  MemscopeRun *a = memscope_window_get_run_a (win);
+  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+  const char *suffixes[] = { "", "-wal" };
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *from = g_strconcat (memscope_run_get_db_path (a), suffixes[i], NULL);
+      g_autofree char *to = g_strconcat (path, suffixes[i], NULL);
+      g_autoptr (GFile) src = g_file_new_for_path (from);
+      g_autoptr (GFile) dst = g_file_new_for_path (to);
+      if (i == 0 || g_file_test (from, G_FILE_TEST_EXISTS))
+        g_assert_true (g_file_copy (src, dst, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, NULL));
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, memscope_run_get_id (a), &error);
+  g_assert_no_error (error);
+  *path_out = g_steal_pointer (&path);
+  return memscope_run_new_recorded (*path_out, info);
+}
+
+/* Holds the recording at @path locked, as another program writing it in
+ * exclusive mode would: readers wait (SQLite's busy timeout) until
+ * sqlite3_close(). */
+static sqlite3 *
+lock_recording (const char *path)
+{
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  return db;
+}
+
+static MemscopeFigureView *lonely;   /* a view in a window of its own */
+static int ticks;
+
+static gboolean
+count_tick (gpointer data)
+{
+  ticks++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+lonely_allocated (void)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (lonely)) && gtk_widget_get_width (GTK_WIDGET (lonely)) > 0;
+}
+
+static gboolean
+lonely_loading (void)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (lonely)) && memscope_figure_view_get_loading (lonely);
+}
+
+static gboolean
+lonely_loaded (void)
+{
+  return !memscope_figure_view_get_loading (lonely);
+}
+
+static gboolean
+twenty_ticks (void)
+{
+  return ticks >= 20;
+}
+
+static GtkWidget *
+window_with_view (MsViewKind kind)
+{
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 500);
+  lonely = MEMSCOPE_FIGURE_VIEW (memscope_figure_view_new (kind));
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (lonely));
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until (lonely_allocated, "the view to be laid out");   /* so each change below starts a job */
+  return window;
+}
+
+static void
+test_load_off_main_thread (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (MemscopeRun) run = copy_of_run_a ("locked.sqlite", &path);
+  sqlite3 *lock = lock_recording (path);
+  GtkWidget *window = window_with_view (MS_VIEW_RETENTION);
+  memscope_figure_view_set_runs (lonely, run, NULL, FALSE);
+  wait_until (lonely_loading, "the view to start loading");
+
+  /* while the load waits for the recording, the main loop runs and the
+   * view shows that it is busy */
+  ticks = 0;
+  guint tick = g_timeout_add (10, count_tick, NULL);
+  wait_until (twenty_ticks, "the main loop to run while the view loads");
+  g_source_remove (tick);
+  g_assert_true (memscope_figure_view_get_loading (lonely));
+  g_assert_null (memscope_figure_view_get_figure (lonely));
+  GtkWidget *spinner = gtk_widget_get_first_child (GTK_WIDGET (lonely));
+  g_assert_true (GTK_IS_SPINNER (spinner));
+  g_assert_true (gtk_widget_get_visible (spinner));
+  g_assert_true (gtk_spinner_get_spinning (GTK_SPINNER (spinner)));
+
+  /* then the data */
+  sqlite3_close (lock);
+  wait_until (lonely_loaded, "the view to load once the recording is free");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_figure_view_update (lonely, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (memscope_figure_view_get_figure (lonely));
+  const MsViewData *data = memscope_figure_view_get_data (lonely, 0);
+  g_assert_nonnull (data);
+  g_assert_cmpint (data->kind, ==, MS_VIEW_RETENTION);
+  g_assert_cmpint (data->cols, ==, memscope_run_get_segments_done (run));
+  g_assert_false (gtk_widget_get_visible (spinner));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Every provenance title the view showed, in order. */
+static GPtrArray *titles_seen;
+
+static void
+note_title (void)
+{
+  const MsViewData *data = memscope_figure_view_get_data (lonely, 0);
+  const char *last = titles_seen->len ? titles_seen->pdata[titles_seen->len - 1] : NULL;
+  if (data && g_strcmp0 (data->title, last) != 0)
+    g_ptr_array_add (titles_seen, g_strdup (data->title));
+}
+
+static void
+on_lonely_loading (GObject *object, GParamSpec *pspec, gpointer data)
+{
+  note_title ();
+}
+
+static gboolean
+lonely_loaded_noting (void)
+{
+  note_title ();
+  return !memscope_figure_view_get_loading (lonely);
+}
+
+static void
+iterate_a_little (void)
+{
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* Loads of slot 2 superseded by slot 3 while the recording is locked:
+ * once it is free, the view shows slot 3 and never showed slot 2. */
+static void
+test_superseded_load (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (MemscopeRun) run = copy_of_run_a ("superseded.sqlite", &path);
+  sqlite3 *lock = lock_recording (path);
+  GtkWidget *window = window_with_view (MS_VIEW_PROVENANCE);
+  titles_seen = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (lonely, "notify::loading", G_CALLBACK (on_lonely_loading), NULL);
+  memscope_figure_view_set_runs (lonely, run, NULL, FALSE);
+  wait_until (lonely_loading, "the view to start loading");
+  g_object_set (lonely, "slot", 2, NULL);
+  iterate_a_little ();
+  g_assert_true (memscope_figure_view_get_loading (lonely));
+  g_object_set (lonely, "slot", 3, NULL);
+  iterate_a_little ();
+  sqlite3_close (lock);
+  wait_until (lonely_loaded_noting, "the newest load");
+  g_assert_cmpuint (titles_seen->len, ==, 1);
+  g_assert_nonnull (strstr (titles_seen->pdata[0], "slot 3"));
+  /* and it stays so: nothing older arrives later */
+  iterate_a_little ();
+  note_title ();
+  g_assert_cmpuint (titles_seen->len, ==, 1);
+  g_assert_false (memscope_figure_view_get_loading (lonely));
+  g_clear_pointer (&titles_seen, g_ptr_array_unref);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 check_file_starts (const char *path, const char *magic, gsize magic_len)
 {
@@ -784,6 +1040,9 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/every-view", test_every_view);
   g_test_add_func ("/workbench/select-slot", test_select_slot);
   g_test_add_func ("/workbench/compare", test_compare);
+  g_test_add_func ("/workbench/bindings", test_bindings);
+  g_test_add_func ("/workbench/load-off-main-thread", test_load_off_main_thread);
+  g_test_add_func ("/workbench/superseded-load", test_superseded_load);
   g_test_add_func ("/workbench/export", test_export);
   g_test_add_func ("/workbench/errors-in-window", test_errors_in_window);
   g_test_add_func ("/workbench/open-recording-and-cancel", test_open_recording_and_cancel);
@@ -795,6 +1054,7 @@ main (int argc, char **argv)
 
   if (win)
     gtk_window_destroy (GTK_WINDOW (win));
+  win = NULL;
   settle ();
   g_application_release (G_APPLICATION (app));
   g_object_unref (app);
