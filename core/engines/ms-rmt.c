@@ -227,9 +227,9 @@ rmt_step (const MsModel *model, MsEngineState *s, const int32_t *tokens, int n, 
       const RmtLayer *L = &w->h[l];
       /* Nothing reads the read block's outputs of the last layer (the
        * logits come from the segment rows, the next memory from the write
-       * rows), so from its attention on that layer runs on rows r0 .. T − 1:
-       * 1.1% of the multiply-adds at the paper config, 3.2% at the small
-       * one.  Its keys and values still cover every position. */
+       * rows), so from its attention on that layer runs on rows r0 .. T − 1,
+       * saving the m read-block rows' queries, projection and feed-forward.
+       * Its keys and values still cover every position. */
       int r0 = l == set->n_layers - 1 ? m : 0, rows = T - r0;
       float *x = sc->x + (size_t) r0 * d, *xn = sc->xn + (size_t) r0 * d;
       ms_layernorm (sc->xn, sc->x, L->ln_1.weight, L->ln_1.bias, T, d);

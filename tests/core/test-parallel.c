@@ -173,7 +173,7 @@ meet (int item, gpointer data)
 }
 
 /* Jobs published while the worker spins (back to back) and after it has
- * gone to sleep (a pause well beyond its spin of ~0.3 ms). */
+ * gone to sleep (a pause far longer than its spin before sleeping). */
 static void
 test_sleeping_worker_wakes (void)
 {
