@@ -126,6 +126,32 @@ check_views (const char *name)
         }
     }
 
+  /* binned (the RMT's transfer is a full matrix): sources summed into rows
+   * of 4, segments averaged into columns of 8, as the full matrix binned */
+  g_autoptr (MsViewData) prov_full = load (&r, MS_VIEW_PROVENANCE, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
+  MsViewParams binned = MS_VIEW_PARAMS_DEFAULT;
+  binned.max_cols = (S + 7) / 8, binned.max_rows = (S + 1 + 3) / 4;
+  g_autoptr (MsViewData) prov_bins = load (&r, MS_VIEW_PROVENANCE, binned);
+  g_assert_cmpint (prov_bins->cols, ==, (S + 7) / 8);
+  g_assert_cmpint (prov_bins->rows, ==, (S + 4) / 4);
+  for (int row = 0; row < prov_bins->rows; row++)
+    for (int col = 0; col < prov_bins->cols; col++)
+      {
+        double sum = 0;
+        int n = 0;
+        for (int t = col * 8; t < MIN (col * 8 + 8, S); t++, n++)
+          for (int s = row * 4; s < MIN (row * 4 + 4, S + 1); s++)
+            {
+              float x = prov_full->values[s * S + t];
+              sum += isnan (x) ? 0 : x;
+            }
+        float got = prov_bins->values[row * prov_bins->cols + col];
+        if (row * 4 - 1 > MIN (col * 8 + 8, S) - 1)
+          g_assert_true (isnan (got));   /* every source after every segment of the column */
+        else
+          g_assert_cmpfloat_with_epsilon (got, sum / n, 1e-5);
+      }
+
   g_autoptr (MsViewData) sim = load (&r, MS_VIEW_SIMILARITY, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
   g_assert_cmpint (sim->rows, ==, S);
   for (int i = 0; i < S; i++)

@@ -11,9 +11,12 @@ documented (1 for failures, 2 for usage) and leave no file behind.
 
 usage: export.py CLI FIXTURE_DIR CASE
 """
+import csv
 import json
 import os
 import re
+import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -113,6 +116,71 @@ def compare(binary, fixtures):
         assert r.returncode == 1 and "no difference" in r.stderr, r.stderr
         r = cli(binary, "compare", db, "--runs", "1,9", "--view", "types", "--out", os.path.join(tmp, "x.png"))
         assert r.returncode == 1 and "no run 9" in r.stderr and not os.path.exists(os.path.join(tmp, "x.png"))
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def number(field):
+    return float("nan") if field == "" else float(field)
+
+
+def csv_export(binary, fixtures):
+    """--out FILE.csv writes the numbers of the view the figure is drawn from: the recording's own
+    retention under the axis labels, NLL per series, binned columns named by their segments."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = recorded(binary, fixtures, tmp)
+        with sqlite3.connect(db) as c:
+            K = {1: 4, 2: 6}
+            stored = {run: [struct.unpack(f"<{K[run]}f", blob) for (blob,) in c.execute(
+                "SELECT retention FROM segments WHERE run_id = ? ORDER BY segment", (run,))] for run in (1, 2)}
+            nll = [t / n if n else None for n, t in c.execute(
+                "SELECT n_predicted, total_nll FROM segments WHERE run_id = 1 ORDER BY segment")]
+        out = os.path.join(tmp, "retention.csv")
+        r = cli(binary, "export", db, "--run", "2", "--view", "retention", "--out", out, "--json")
+        assert r.returncode == 0, r.stderr
+        info = json.loads(r.stdout)
+        rows = read_csv(out)
+        S = len(stored[2])
+        assert info["rows"] == 6 and info["cols"] == S, info
+        assert rows[0][0] == "memory slot \\ segment" and rows[0][1:] == [str(t) for t in range(S)], rows[0]
+        assert [row[0] for row in rows[1:]] == [str(i) for i in range(6)]
+        for i in range(6):
+            for t in range(S):
+                assert struct.unpack("<f", struct.pack("<f", number(rows[1 + i][1 + t])))[0] == stored[2][t][i]
+
+        # the same numbers the figure shows: binned to 10 columns, each the mean of its segments
+        r = cli(binary, "export", db, "--run", "1", "--view", "retention", "--columns", "10", "--out", out)
+        assert r.returncode == 0, r.stderr
+        rows = read_csv(out)
+        S = len(stored[1])
+        width = -(-S // 10)
+        assert rows[0][1] == f"0..{width - 1}", rows[0]
+        for i in range(4):
+            for c, cell in enumerate(rows[1 + i][1:]):
+                seg = stored[1][c * width:(c + 1) * width]
+                assert abs(number(cell) - sum(s[i] for s in seg) / len(seg)) < 1e-6, (i, c)
+
+        # series: one column per run and series
+        out = os.path.join(tmp, "nll.csv")
+        r = cli(binary, "compare", db, "--runs", "1,2", "--view", "nll", "--out", out)
+        assert r.returncode == 0, r.stderr
+        rows = read_csv(out)
+        assert rows[0] == ["segment", "run 1 (memformer): mean NLL", "run 2 (rmt): mean NLL"], rows[0]
+        for t, want in enumerate(nll):
+            got = number(rows[1 + t][1])
+            assert (want is None and got != got) or abs(got - want) < 1e-5, (t, got, want)
+
+        # attention: the columns named by the layout's blocks
+        out = os.path.join(tmp, "write.csv")
+        r = cli(binary, "export", db, "--run", "2", "--view", "write", "--segment", "3", "--out", out)
+        assert r.returncode == 0, r.stderr
+        header = read_csv(out)[0]
+        assert header[0] == "write block slot \\ position: read block | tokens | write block", header[0]
+        assert header[1] == "read block 0" and header[7] == "tokens 0" and header[-1] == "write block 5", header
+    print("CSV: retention equals the stored values, binned columns their means, NLL per run, attention blocks")
 
 
 def errors(binary, fixtures):

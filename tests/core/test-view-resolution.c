@@ -1,0 +1,547 @@
+/* test-view-resolution.c — views are computed at the resolution they are
+ * drawn, by aggregating, never by sampling (DESIGN §5, §7).
+ *
+ * A small engine defined here ("period6") writes with a retention that
+ * repeats every 6 segments: slot i keeps w = PATTERN[(t + i) mod 6] of its
+ * old content at segment t (write attention [w | (1 − w)/n per token]).
+ * Recorded for real (session, recorder, SQLite) over 12,600 one-token
+ * segments, its retention overview drawn 300 columns wide must show 300
+ * uniform columns, each the pattern's mean — a sampled overview shows
+ * stripes.  Binned provenance and similarity must equal the full-resolution
+ * views binned by hand, and the CSV export must hold the view's numbers
+ * under its axis labels. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "ms-analysis.h"
+#include "ms-engine.h"
+#include "ms-error.h"
+#include "ms-recorder.h"
+#include "ms-recording.h"
+#include "ms-safetensors.h"
+#include "ms-view.h"
+
+#define K 2
+#define D 3
+#define V 256
+#define L 1
+#define N_LONG 12600
+#define N_SHORT 150
+static const float PATTERN[6] = { 0.1f, 0.9f, 0.35f, 0.8f, 0.05f, 0.6f };
+
+/* ---- the engine ------------------------------------------------------- */
+
+typedef struct {
+  const float *memory;        /* (K, d) M_0 */
+  const float *embed;         /* (V, d) */
+} PeriodWeights;
+
+enum { WRITE, READ, N_SCRATCH };
+
+static gboolean
+period_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
+{
+  return TRUE;
+}
+
+static guint
+period_describe_config (const MsConfig *c, MsConfigRow *rows)
+{
+  return 0;
+}
+
+static void
+period_bind (MsBinder *b, const MsConfig *c, gpointer weights)
+{
+  PeriodWeights *w = weights;
+  ms_binder_add (b, &w->memory, 2, (int[]) { c->n_slots, c->d_model }, "period.memory");
+  ms_binder_add (b, &w->embed, 2, (int[]) { c->vocab_size, c->d_model }, "period.embed");
+}
+
+static void
+period_sizes (const MsConfig *c, MsEngineSizes *sz)
+{
+  sz->carry_rows = 1;
+  sz->carry_cols = 1;
+  sz->n_scratch = N_SCRATCH;
+  sz->scratch[WRITE] = (double) c->n_slots * (1 + c->segment_len);
+  sz->scratch[READ] = (double) c->segment_len * c->n_slots;
+}
+
+static gpointer
+period_scratch_new (const MsConfig *c)
+{
+  MsEngineSizes sz = { 0 };
+  period_sizes (c, &sz);
+  float **sc = g_new0 (float *, N_SCRATCH);
+  for (int i = 0; i < N_SCRATCH; i++)
+    sc[i] = ms_engine_scratch_alloc (&sz, i);
+  return sc;
+}
+
+static void
+period_scratch_free (gpointer scratch)
+{
+  float **sc = scratch;
+  for (int i = 0; i < N_SCRATCH; i++)
+    g_free (sc[i]);
+  g_free (sc);
+}
+
+static void
+period_initial_memory (const MsModel *model, float *memory)
+{
+  const MsConfig *c = ms_model_get_config (model);
+  const PeriodWeights *w = ms_model_get_weights (model);
+  memcpy (memory, w->memory, (size_t) c->n_slots * c->d_model * sizeof (float));
+}
+
+static float
+retention_at (int segment, int slot)
+{
+  return PATTERN[(segment + slot) % 6];
+}
+
+static void
+period_step (const MsModel *model, MsEngineState *st, const int32_t *tokens, int n, float *nll)
+{
+  const MsConfig *c = ms_model_get_config (model);
+  const PeriodWeights *w = ms_model_get_weights (model);
+  float **sc = st->scratch;
+  int k = c->n_slots, d = c->d_model;
+  for (int i = 0; i < n * k; i++)
+    sc[READ][i] = 1.0f / k;
+  if (ms_engine_state_wants (st, MS_OBS_READ))
+    ms_engine_state_offer (st, MS_OBS_READ, 0, sc[READ], 3, 1, n, k);
+  for (int i = 0; i < k; i++)
+    {
+      float r = retention_at (st->segment, i), *row = sc[WRITE] + (size_t) i * (1 + n);
+      row[0] = r;
+      for (int j = 0; j < n; j++)
+        row[1 + j] = (1.0f - r) / n;
+      for (int j = 0; j < d; j++)
+        {
+          double e = 0;
+          for (int x = 0; x < n; x++)
+            e += w->embed[(size_t) tokens[x] * d + j] / n;
+          st->memory[(size_t) i * d + j] = r * st->memory[(size_t) i * d + j] + (1.0f - r) * (float) e;
+        }
+    }
+  if (ms_engine_state_wants (st, MS_OBS_WRITE))
+    ms_engine_state_offer (st, MS_OBS_WRITE, -1, sc[WRITE], 3, 1, k, 1 + n);
+  for (int i = 0; i < n; i++)
+    nll[i] = tokens[i] / 256.0f;
+  st->carry_rows = 1;
+  st->carry_token = tokens[n - 1];
+}
+
+static int
+one_layer (const MsConfig *c)
+{
+  return 1;
+}
+
+static const MsAttentionLayout period_attention[] = {
+  { .kind = MS_OBS_READ, .name = "period_read", .display_name = "Period read attention", .role = MS_ATTENTION_READ,
+    .n_layers = one_layer,
+    .n_row_blocks = 1, .rows = { { "tokens", MS_BLOCK_TOKENS, FALSE } },
+    .n_col_blocks = 1, .cols = { { "slots", MS_BLOCK_SLOTS, TRUE } } },
+  { .kind = MS_OBS_WRITE, .name = "period_write", .display_name = "Period write attention",
+    .role = MS_ATTENTION_WRITE,
+    .n_row_blocks = 1, .rows = { { "slots", MS_BLOCK_SLOTS, FALSE } },
+    .n_col_blocks = 2, .cols = { { "self", MS_BLOCK_SELF, TRUE }, { "tokens", MS_BLOCK_TOKENS, FALSE } } },
+};
+
+static const MsEngine period_engine = {
+  .name = "period6",
+  .display_name = "Period-6 toy",
+  .slots_key = "n_slots",
+  .parse_config = period_parse_config,
+  .describe_config = period_describe_config,
+  .weights_size = sizeof (PeriodWeights),
+  .bind = period_bind,
+  .sizes = period_sizes,
+  .scratch_new = period_scratch_new,
+  .scratch_free = period_scratch_free,
+  .initial_memory = period_initial_memory,
+  .step = period_step,
+  .attention = period_attention,
+  .n_attention = G_N_ELEMENTS (period_attention),
+};
+
+/* ---- a recording ------------------------------------------------------ */
+
+static char *dir;
+static MsRecording *long_run, *short_run;   /* N_LONG and N_SHORT segments */
+
+static MsRecording *
+record (const char *model_path, int n_segments, MsAttnStore attn)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_strdup_printf ("in-%d.txt", n_segments);
+  g_autofree char *input = g_build_filename (dir, name, NULL);
+  g_autofree guint8 *text = g_new (guint8, n_segments * L);
+  for (int i = 0; i < n_segments * L; i++)
+    text[i] = (guint8) ('a' + (i * 7) % 26);
+  g_assert_true (g_file_set_contents (input, (const char *) text, n_segments * L, NULL));
+  g_autofree char *db_name = g_strdup_printf ("run-%d.memscope", n_segments);
+  g_autofree char *db = g_build_filename (dir, db_name, NULL);
+  g_autoptr (MsModel) model = ms_model_load (model_path, &error);
+  g_assert_no_error (error);
+  MsRecordOptions opts = { .attn = attn };
+  gint64 run = 0;
+  g_assert_true (ms_record (db, model, input, &opts, 0, NULL, NULL, NULL, &run, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (run, ==, 1);
+  MsRecording *rec = ms_recording_open (db, &error);
+  g_assert_no_error (error);
+  return rec;
+}
+
+static void
+setup (void)
+{
+  dir = g_dir_make_tmp ("memscope-resolution-XXXXXX", NULL);
+  g_autofree char *model_path = g_build_filename (dir, "period.safetensors", NULL);
+  float memory[K * D], embed[V * D];
+  for (int i = 0; i < K * D; i++)
+    memory[i] = (float) (i % 3) - 1.0f + 0.25f * i;
+  for (int i = 0; i < V * D; i++)
+    embed[i] = (float) ((i * 37) % 11) / 11.0f - 0.4f;
+  MsTensorOut t[2] = {
+    { "period.memory", 2, { K, D }, memory },
+    { "period.embed", 2, { V, D }, embed },
+  };
+  g_autofree char *config = g_strdup_printf ("{\"vocab_size\": %d, \"d_model\": %d, \"n_heads\": 1, \"d_ff\": 1, "
+                                             "\"segment_len\": %d, \"n_slots\": %d}", V, D, L, K);
+  const char *meta[] = { "memscope.format", "1", "memscope.arch", "period6", "memscope.config", config,
+                         "memscope.tokenizer", "bytes", "memscope.source", "test-view-resolution.c", NULL };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ms_safetensors_write (model_path, t, G_N_ELEMENTS (t), meta, &error));
+  g_assert_no_error (error);
+  long_run = record (model_path, N_LONG, MS_ATTN_STORE_NONE);
+  short_run = record (model_path, N_SHORT, MS_ATTN_STORE_F32);
+}
+
+static void
+teardown (void)
+{
+  ms_recording_close (long_run);
+  ms_recording_close (short_run);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  for (const char *name; d && (name = g_dir_read_name (d));)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+static MsViewData *
+load (MsRecording *rec, MsViewKind kind, MsViewParams p)
+{
+  g_autoptr (GError) error = NULL;
+  MsViewData *v = ms_view_load (rec, 1, kind, &p, &error);
+  g_assert_no_error (error);
+  return v;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+/* 12,600 segments drawn 300 columns wide: 42 segments, seven periods, per
+ * column; every column is the pattern's mean.  A view that sampled one
+ * segment per column would show the pattern's values in stripes. */
+static void
+test_period_overview (void)
+{
+  double mean = 0, top = 0;
+  for (int k = 0; k < 6; k++)
+    mean += PATTERN[k] / 6.0, top = MAX (top, PATTERN[k]);
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.max_cols = 300;
+  g_autoptr (MsViewData) v = load (long_run, MS_VIEW_RETENTION, p);
+  g_assert_cmpint (v->rows, ==, K);
+  g_assert_cmpint (v->cols, ==, 300);
+  g_assert_cmpint (v->x.kind, ==, MS_VIEW_AXIS_SEGMENT);
+  g_assert_cmpfloat (v->x.step, ==, 42);
+  g_assert_nonnull (strstr (v->value_label, "mean of 42 segments per column"));
+  /* retention is stored as f32: each column mean is within float rounding of the pattern's */
+  for (int i = 0; i < K * 300; i++)
+    g_assert_cmpfloat_with_epsilon (v->values[i], mean, 1e-6);
+
+  /* the stated reducer changes what a column is: max shows the peak */
+  p.reducer = MS_VIEW_REDUCE_MAX;
+  g_autoptr (MsViewData) peak = load (long_run, MS_VIEW_RETENTION, p);
+  g_assert_nonnull (strstr (peak->value_label, "max of 42 segments per column"));
+  for (int i = 0; i < K * 300; i++)
+    g_assert_cmpfloat (peak->values[i], ==, top);
+
+  /* slot types per column: the mean of the per-segment fractions */
+  p.reducer = MS_VIEW_REDUCE_DEFAULT;
+  g_autoptr (MsViewData) types = load (long_run, MS_VIEW_TYPES, p);
+  double want[3] = { 0 };
+  for (int t = 0; t < 6; t++)
+    for (int i = 0; i < K; i++)
+      want[ms_slot_type (retention_at (t, i), 0.9, 0.1)] += 1.0 / (6 * K);
+  for (int k = 0; k < 3; k++)
+    for (int c = 0; c < 300; c++)
+      g_assert_cmpfloat_with_epsilon (types->values[k * 300 + c], want[k], 1e-6);
+
+  /* a zoomed view computes its window only, one column per segment */
+  p.first = 6000, p.last = 6012;
+  g_autoptr (MsViewData) zoom = load (long_run, MS_VIEW_RETENTION, p);
+  g_assert_cmpint (zoom->cols, ==, 12);
+  g_assert_cmpfloat (zoom->x.start, ==, 6000);
+  g_assert_cmpfloat (zoom->x.step, ==, 1);
+  for (int i = 0; i < K; i++)
+    for (int c = 0; c < 12; c++)
+      g_assert_cmpfloat (zoom->values[i * 12 + c], ==, retention_at (6000 + c, i));
+  g_autofree char *tip = ms_view_describe_cell (zoom, 1, 3);
+  g_assert_nonnull (strstr (tip, "Slot 1 after segment 6003"));
+
+  /* a window past the run is refused with a message */
+  p.first = N_LONG, p.last = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_null (ms_view_load (long_run, 1, MS_VIEW_RETENTION, &p, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+}
+
+/* @full (rows, cols) at one cell per segment, binned as a view bins it:
+ * rows (sources) of @rw summed, columns of @cw averaged; NaN (a source in
+ * the future) counts as 0 unless the whole cell is NaN. */
+static float *
+bin_by_hand (const MsViewData *full, int rw, int cw, gboolean sum_rows, int *out_rows, int *out_cols)
+{
+  int R = (full->rows + rw - 1) / rw, C = (full->cols + cw - 1) / cw;
+  float *out = g_new (float, (size_t) R * C);
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++)
+      {
+        double acc = 0;
+        int n_cols = 0, n_cells = 0, data = 0;
+        for (int j = c * cw; j < MIN ((c + 1) * cw, full->cols); j++, n_cols++)
+          for (int i = r * rw; i < MIN ((r + 1) * rw, full->rows); i++)
+            {
+              float x = full->values[(size_t) i * full->cols + j];
+              n_cells++;
+              if (!isnan (x))
+                acc += x, data++;
+            }
+        out[(size_t) r * C + c] = data == 0 ? NAN : (float) (acc / (sum_rows ? n_cols : n_cells));
+      }
+  *out_rows = R, *out_cols = C;
+  return out;
+}
+
+static void
+assert_close (const float *a, const float *b, size_t n, double tolerance)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (isnan (a[i]) || isnan (b[i]))
+        g_assert_true (isnan (a[i]) && isnan (b[i]));
+      else
+        g_assert_cmpfloat_with_epsilon (a[i], b[i], tolerance);
+    }
+}
+
+/* Provenance binned into sources × columns equals the full-resolution
+ * matrix binned by hand (it is linear in the sources), and a long run's
+ * provenance at a small output size has the output's dimensions: the
+ * recurrence keeps (K × rows) sources, never segments × segments. */
+static void
+test_provenance_bins (void)
+{
+  for (int slot = -1; slot < K; slot++)
+    {
+      MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+      p.slot = slot;
+      g_autoptr (MsViewData) full = load (short_run, MS_VIEW_PROVENANCE, p);
+      g_assert_cmpint (full->rows, ==, N_SHORT + 1);
+      g_assert_cmpint (full->cols, ==, N_SHORT);
+      p.max_cols = 40, p.max_rows = 16;
+      g_autoptr (MsViewData) binned = load (short_run, MS_VIEW_PROVENANCE, p);
+      int R, C;
+      g_autofree float *want = bin_by_hand (full, 10, 4, TRUE, &R, &C);
+      g_assert_cmpint (binned->rows, ==, R);
+      g_assert_cmpint (binned->cols, ==, C);
+      g_assert_cmpfloat (binned->y.start, ==, -1);
+      g_assert_cmpfloat (binned->y.step, ==, 10);
+      assert_close (binned->values, want, (size_t) R * C, 1e-5);
+      /* every column still sums to 1: all content comes from some source */
+      for (int c = 0; c < C; c++)
+        {
+          double sum = 0;
+          for (int r = 0; r < R; r++)
+            sum += isnan (binned->values[r * C + c]) ? 0 : binned->values[r * C + c];
+          g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
+        }
+    }
+
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.max_cols = 300, p.max_rows = 200;
+  g_autoptr (MsViewData) overview = load (long_run, MS_VIEW_PROVENANCE, p);
+  g_assert_cmpint (overview->cols, ==, 300);
+  g_assert_cmpint (overview->rows, ==, 197);   /* 12,601 sources (−1 … 12,599) in bins of 64 */
+  g_assert_cmpfloat (overview->y.step, ==, 64);
+  /* Row 0 holds sources −1 … 62.  After segment t ≤ 62 all content comes
+   * from them; after t ≥ 63 slot i keeps of it the product of its
+   * retentions since (each slot draws only on itself).  Column 1 is the
+   * mean over segments 42 … 83 and the slots. */
+  double want = 0;
+  for (int i = 0; i < K; i++)
+    for (int t = 42; t < 84; t++)
+      {
+        double kept = 1;
+        for (int u = 63; u <= t; u++)
+          kept *= retention_at (u, i);
+        want += kept / (42.0 * K);
+      }
+  g_assert_cmpfloat_with_epsilon (overview->values[1], want, 1e-5);
+  g_assert_cmpfloat_with_epsilon (overview->values[0], 1.0, 1e-5);
+  /* a row entirely after a column's segments has no data */
+  g_assert_true (isnan (overview->values[(size_t) 5 * 300 + 0]));
+}
+
+/* Similarity binned: the mean cosine over the pairs of states in two bins,
+ * the full matrix's block means. */
+static void
+test_similarity_bins (void)
+{
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  g_autoptr (MsViewData) full = load (short_run, MS_VIEW_SIMILARITY, p);
+  g_assert_cmpint (full->rows, ==, N_SHORT);
+  p.max_cols = 30;
+  g_autoptr (MsViewData) binned = load (short_run, MS_VIEW_SIMILARITY, p);
+  int R, C;
+  g_autofree float *want = bin_by_hand (full, 5, 5, FALSE, &R, &C);
+  g_assert_cmpint (binned->rows, ==, R);
+  g_assert_cmpint (binned->cols, ==, C);
+  assert_close (binned->values, want, (size_t) R * C, 1e-5);
+
+  p.max_cols = 300;
+  g_autoptr (MsViewData) overview = load (long_run, MS_VIEW_SIMILARITY, p);
+  g_assert_cmpint (overview->rows, ==, 300);
+  g_assert_cmpint (overview->cols, ==, 300);
+}
+
+/* The words of a tooltip and the token colouring come from the view. */
+static void
+test_describe (void)
+{
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.max_cols = 300;
+  g_autoptr (MsViewData) v = load (long_run, MS_VIEW_RETENTION, p);
+  g_autofree char *tip = ms_view_describe_cell (v, 1, 2);
+  g_assert_nonnull (strstr (tip, "Slot 1 after segments 84–125 (mean of 42)"));
+  g_assert_nonnull (strstr (tip, "retention"));
+  g_autofree char *text = g_strdup_printf ("“%c”", 'a' + 84 * 7 % 26);   /* segment 84's text */
+  g_assert_nonnull (strstr (tip, text));
+  g_assert_null (ms_view_describe_cell (v, 2, 0));
+
+  p = (MsViewParams) MS_VIEW_PARAMS_DEFAULT;
+  p.segment = 7;
+  g_autoptr (MsViewData) w = load (short_run, MS_VIEW_WRITE, p);
+  g_assert_cmpint (w->x.kind, ==, MS_VIEW_AXIS_POSITION);
+  g_assert_cmpint (w->x.n_blocks, ==, 2);
+  g_assert_true (w->x.blocks[0].old_memory && !w->x.blocks[0].tokens);
+  g_assert_true (w->x.blocks[1].tokens && w->x.blocks[1].first == 1 && w->x.blocks[1].n == L);
+  g_assert_cmpstr (w->x.texts[1], ==, "x");   /* 'a' + 49 % 26 */
+  g_autofree char *self = ms_view_describe_cell (w, 0, 0);
+  g_assert_nonnull (strstr (self, "keeps itself"));
+  g_autofree char *token = ms_view_describe_cell (w, 1, 1);
+  g_assert_nonnull (strstr (token, "token 0 “x”"));
+  int n;
+  const char *what;
+  g_autofree float *written = ms_view_token_values (w, 1, &n, &what);
+  g_assert_cmpint (n, ==, L);
+  g_assert_cmpfloat_with_epsilon (written[0], 1 - retention_at (7, 1), 1e-7);
+  g_assert_nonnull (strstr (what, "written into the selected slot"));
+}
+
+/* Parses @csv into rows of fields (no quoted fields expected). */
+static char ***
+csv_parse (const char *csv, int *n_rows)
+{
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  int n = (int) g_strv_length (lines);
+  while (n > 0 && !*lines[n - 1])
+    n--;
+  char ***rows = g_new0 (char **, n + 1);
+  for (int i = 0; i < n; i++)
+    rows[i] = g_strsplit (lines[i], ",", -1);
+  *n_rows = n;
+  return rows;
+}
+
+static void
+csv_free (char ***rows)
+{
+  for (int i = 0; rows[i]; i++)
+    g_strfreev (rows[i]);
+  g_free (rows);
+}
+
+/* The CSV of a view holds its numbers under its axes' labels. */
+static void
+test_csv (void)
+{
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.first = 12, p.last = 30;
+  g_autoptr (MsViewData) v = load (short_run, MS_VIEW_RETENTION, p);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *csv = ms_view_data_to_csv (v, NULL, NULL, NULL, FALSE, &error);
+  g_assert_no_error (error);
+  int n;
+  char ***rows = csv_parse (csv, &n);
+  g_assert_cmpint (n, ==, 1 + K);
+  g_assert_cmpstr (rows[0][0], ==, "memory slot \\ segment");
+  g_assert_cmpint (g_strv_length (rows[0]), ==, 1 + 18);
+  for (int c = 0; c < 18; c++)
+    g_assert_cmpint (atoi (rows[0][1 + c]), ==, 12 + c);
+  for (int i = 0; i < K; i++)
+    {
+      g_assert_cmpint (atoi (rows[1 + i][0]), ==, i);
+      for (int c = 0; c < 18; c++)
+        {
+          float x = (float) g_ascii_strtod (rows[1 + i][1 + c], NULL);   /* 9 digits round-trip a float */
+          g_assert_cmpfloat (x, ==, v->values[i * 18 + c]);
+          g_assert_cmpfloat (x, ==, retention_at (12 + c, i));
+        }
+    }
+  csv_free (rows);
+
+  /* binned: the header names each column's segments */
+  p = (MsViewParams) MS_VIEW_PARAMS_DEFAULT;
+  p.max_cols = 50;
+  g_autoptr (MsViewData) nll = load (short_run, MS_VIEW_NLL, p);
+  g_autofree char *nll_csv = ms_view_data_to_csv (nll, NULL, NULL, NULL, FALSE, &error);
+  rows = csv_parse (nll_csv, &n);
+  g_assert_cmpint (n, ==, 1 + 50);
+  g_assert_cmpstr (rows[0][0], ==, "segment");
+  g_assert_cmpstr (rows[0][1], ==, "mean NLL");
+  g_assert_cmpstr (rows[1][0], ==, "0..2");
+  g_assert_cmpstr (rows[50][0], ==, "147..149");
+  for (int c = 0; c < 50; c++)
+    g_assert_cmpfloat ((float) g_ascii_strtod (rows[1 + c][1], NULL), ==, nll->values[c]);
+  csv_free (rows);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_true (ms_engine_register (&period_engine));
+  setup ();
+  g_test_add_func ("/view-resolution/period-overview", test_period_overview);
+  g_test_add_func ("/view-resolution/provenance-bins", test_provenance_bins);
+  g_test_add_func ("/view-resolution/similarity-bins", test_similarity_bins);
+  g_test_add_func ("/view-resolution/describe", test_describe);
+  g_test_add_func ("/view-resolution/csv", test_csv);
+  int status = g_test_run ();
+  teardown ();
+  return status;
+}
