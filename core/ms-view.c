@@ -125,6 +125,7 @@ ms_view_data_free (MsViewData *v)
   axis_clear (&v->x);
   axis_clear (&v->y);
   g_free (v->title);
+  g_free (v->quantity);
   g_free (v->value_label);
   g_strfreev (v->series);
   g_free (v);
@@ -170,8 +171,60 @@ ms_view_data_crop_columns (const MsViewData *v, int first, int n)
         }
     }
   c->title = g_strdup (v->title);
+  c->quantity = g_strdup (v->quantity);
   c->value_label = g_strdup (v->value_label);
   c->series = g_strdupv (v->series);
+  return c;
+}
+
+static char *binned_label (const char *value, MsViewReducer reducer, int width);
+
+MsViewData *
+ms_view_data_bin_columns (const MsViewData *v, int max_cols)
+{
+  int f = max_cols > 0 ? (v->cols + max_cols - 1) / max_cols : 1;
+  if (f <= 1 || v->x.kind != MS_VIEW_AXIS_SEGMENT || v->x.n_blocks > 0)
+    return ms_view_data_crop_columns (v, 0, v->cols);
+  int n = (v->cols + f - 1) / f, width = (int) v->x.step;
+  MsViewData *c = ms_view_data_crop_columns (v, 0, v->cols);
+  float *values = g_new (float, (size_t) v->rows * n);
+  for (int r = 0; r < v->rows; r++)
+    for (int j = 0; j < n; j++)
+      {
+        double acc = 0, weight = 0;
+        for (int k = j * f; k < MIN ((j + 1) * f, v->cols); k++)
+          {
+            float x = v->values[(size_t) r * v->cols + k];
+            /* the segments column k holds: the last may hold fewer */
+            double w = MIN (width, v->x.length - k * width);
+            if (isnan (x) || w <= 0)
+              continue;
+            if (v->reducer == MS_VIEW_REDUCE_MAX)
+              acc = weight == 0 ? x : MAX (acc, x), weight = 1;
+            else
+              acc += w * x, weight += w;
+          }
+        values[(size_t) r * n + j] = weight == 0 ? NAN : (float) (v->reducer == MS_VIEW_REDUCE_MAX ? acc : acc / weight);
+      }
+  g_free (c->values);
+  c->values = values;
+  c->cols = n;
+  if (c->x.texts)
+    {
+      for (int j = 0; j < n; j++)
+        {
+          char *keep = c->x.texts[j * f];
+          c->x.texts[j * f] = NULL;
+          g_free (c->x.texts[j]);
+          c->x.texts[j] = keep;
+        }
+      for (int k = n; k < v->cols; k++)
+        g_clear_pointer (&c->x.texts[k], g_free);
+    }
+  c->x.n = n;
+  c->x.step = width * f;
+  g_free (c->value_label);
+  c->value_label = binned_label (v->quantity ? v->quantity : v->value_label, v->reducer, width * f);
   return c;
 }
 
@@ -451,6 +504,7 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
       v->series = g_strsplit ("mean NLL", ",", -1);
       break;
     }
+  v->quantity = g_strdup (value);
   v->value_label = binned_label (value, reducer, bins.width);
   if (v->series)
     {
@@ -556,11 +610,9 @@ provenance (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
   g_autofree char *title = p->slot >= 0 ? g_strdup_printf ("Provenance of slot %d (−1 = initial memory)", p->slot)
                                         : g_strdup ("Provenance (mean over slots; −1 = initial memory)");
   label (v, title, "after segment", "source segment", NULL);
-  v->value_label = f.rows.width > 1 && f.cols.width > 1
-                     ? g_strdup_printf ("share of content from %d sources, mean of %d segments per column",
-                                        f.rows.width, f.cols.width)
-                   : f.rows.width > 1 ? g_strdup_printf ("share of content from %d sources per row", f.rows.width)
-                                      : binned_label ("share of content", MS_VIEW_REDUCE_MEAN, f.cols.width);
+  v->quantity = f.rows.width > 1 ? g_strdup_printf ("share of content from %d sources per row", f.rows.width)
+                                  : g_strdup ("share of content");
+  v->value_label = binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.cols.width);
   v->vmin = 0, v->vmax = 1;
   if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
     return ms_view_data_free (v), NULL;
@@ -649,7 +701,8 @@ similarity (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
   axis_set_bins (&v->x, &f.bins);
   axis_set_bins (&v->y, &f.bins);
   label (v, "Memory state similarity", "after segment", "after segment", NULL);
-  v->value_label = binned_label ("cosine similarity", MS_VIEW_REDUCE_MEAN, f.bins.width);
+  v->quantity = g_strdup ("cosine similarity");
+  v->value_label = binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.bins.width);
   if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
     return ms_view_data_free (v), NULL;
   return v;
@@ -782,7 +835,8 @@ attention (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsVie
   v->title = ms_attention_layout_is_per_layer (a)
                ? g_strdup_printf ("%s (segment %d, layer %d, %s)", a->display_name, segment, layer, head)
                : g_strdup_printf ("%s (segment %d, %s)", a->display_name, segment, head);
-  v->value_label = g_strdup (kind == MS_VIEW_READ ? "read attention weight" : "write attention weight");
+  v->quantity = g_strdup (kind == MS_VIEW_READ ? "read attention weight" : "write attention weight");
+  v->value_label = g_strdup (v->quantity);
   v->vmin = 0;
   return v;
 }

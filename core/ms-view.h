@@ -141,7 +141,9 @@ typedef struct {
   double vmin, vmax;    /* natural value range, NaN = from the data */
   MsViewReducer reducer;/* how binned cells were aggregated (MEAN or MAX) */
   char *title;
-  char *value_label;    /* colorbar label (heatmap) or y axis (stacked, lines); names the reducer when binned */
+  char *quantity;       /* what one value is, e.g. "retention r (old share)" */
+  char *value_label;    /* colorbar label (heatmap) or y axis (stacked, lines): the quantity, and the
+                           reducer and bin width when columns are bins */
   char **series;        /* NULL-terminated series names (stacked, lines) */
   /* What the view is of */
   gint64 run_id;
@@ -165,6 +167,15 @@ MsViewData *ms_view_data_crop_columns (const MsViewData *v, int first, int n);
  * its attention kind (ms-engine.h) for views that use a layer, 0 for the
  * others or when the engine offers none. */
 int ms_view_n_layers (const MsConfig *c, MsViewKind kind);
+
+/* @v with every f = ⌈cols / @max_cols⌉ adjacent columns of a segment x
+ * axis merged into one (bins of f × step segments, aligned to the axis's
+ * start), by @v's reducer: the mean weighted by the segments each column
+ * holds, or the max.  Equal to loading at that size when no cell is NaN;
+ * NaN cells are left out.  For a figure laid out narrower than the view was
+ * loaded for.  Owned; a copy when no merge is needed or the x axis is not
+ * segments. */
+MsViewData *ms_view_data_bin_columns (const MsViewData *v, int max_cols);
 
 /* Loads one view of run @run_id inside one read transaction (one snapshot
  * of a live recording), reading the run's description once.  @params NULL:

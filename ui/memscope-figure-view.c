@@ -52,7 +52,6 @@ typedef struct {
   int width, height, scale;
   MsRect plots[3];
   int n_plots;
-  int col0;                /* the data column the figure's column 0 shows */
 } Shown;
 
 static void
@@ -111,7 +110,7 @@ struct _MemscopeFigureView {
   int slot;
   int layer;
   int head;
-  double zoom_first;           /* zoom window over the data's columns: first … */
+  double zoom_first;           /* zoom window over the segments: first … */
   double zoom_span;            /* … and width; 0 = the whole run */
 
   Stale stale;                 /* what the next job must redo */
@@ -231,10 +230,36 @@ job_free (Job *job)
   g_free (job);
 }
 
+/* The segments of the longest run shown. */
+static int
+total_segments (MemscopeFigureView *self)
+{
+  int a = self->run_a ? memscope_run_get_segments_done (self->run_a) : 0;
+  return MAX (a, self->run_b ? memscope_run_get_segments_done (self->run_b) : 0);
+}
+
+/* The segments of the zoom window, [*first, *first + *n): all @total of
+ * them unless zoomed. */
+static void
+zoom_window (MsViewKind kind, double zoom_first, double zoom_span, int total, int *first, int *n)
+{
+  if (!zoomable (kind) || zoom_span <= 0 || zoom_span >= total)
+    {
+      *first = 0, *n = total;
+      return;
+    }
+  /* every segment the window [first, first + span) touches */
+  double first_x = CLAMP (zoom_first, 0, total - zoom_span);
+  *first = (int) floor (first_x);
+  *n = MIN ((int) ceil (first_x + zoom_span), total) - *first;
+}
+
 /* What ms_view_load is asked for @run: the current segment, layer and
- * head for the attention views, the selected slot for provenance. */
+ * head for the attention views, the selected slot for provenance; the
+ * zoom window, and at most one column (row) per device pixel of the
+ * widget, both runs of a comparison in the same bins. */
 static MsViewParams
-load_params (MemscopeFigureView *self, MemscopeRun *run)
+load_params (MemscopeFigureView *self, MemscopeRun *run, int width_px, int height_px)
 {
   MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
   int done = memscope_run_get_segments_done (run);
@@ -248,42 +273,37 @@ load_params (MemscopeFigureView *self, MemscopeRun *run)
     }
   if (ms_view_info (self->kind)->params & MS_VIEW_USES_SLOT && self->slot < memscope_run_get_n_slots (run))
     p.slot = self->slot;
+  int first, n;
+  zoom_window (self->kind, self->zoom_first, self->zoom_span, total_segments (self), &first, &n);
+  if (zoomable (self->kind))
+    p.first = first, p.last = first + n;
+  p.span = n;
+  p.max_cols = width_px;
+  p.max_rows = height_px;
   return p;
 }
 
-/* The data columns of the zoom window, [*first, *first + *n): all of them
- * unless zoomed. */
-static void
-window_columns (MsViewKind kind, const Loaded *d, double zoom_first, double zoom_span, int *first, int *n)
+/* The figure of @d.  Reads @d only, so any thread may build. */
+static MsViewFigure *
+build (const Loaded *d, const char *name_a, const char *name_b, gboolean difference, MsColormap cmap,
+       const char *title, GError **error)
 {
-  int total = MAX (d->a->cols, d->b ? d->b->cols : 0);
-  if (!zoomable (kind) || zoom_span <= 0 || zoom_span >= total)
-    {
-      *first = 0, *n = total;
-      return;
-    }
-  /* every column the window [first, first + span) touches */
-  double first_x = CLAMP (zoom_first, 0, total - zoom_span);
-  *first = (int) floor (first_x);
-  *n = MIN ((int) ceil (first_x + zoom_span), total) - *first;
+  if (d->b)
+    return ms_view_figure_new_compare (d->a, name_a, d->b, name_b, difference, cmap, title, error);
+  return ms_view_figure_new (d->a, cmap, title, error);
 }
 
-/* The figure of @d within the zoom window; *@col0 is the data column of
- * its first column.  Reads @d only, so any thread may build. */
-static MsViewFigure *
-build (MsViewKind kind, const Loaded *d, const char *name_a, const char *name_b, gboolean difference,
-       double zoom_first, double zoom_span, MsColormap cmap, const char *title, int *col0, GError **error)
+/* @d with its segment columns merged to at most @max_cols (the device
+ * pixels of the data area the figure lays out), or NULL when they fit. */
+static Loaded *
+merged_to (const Loaded *d, int max_cols)
 {
-  int first, n;
-  window_columns (kind, d, zoom_first, zoom_span, &first, &n);
-  *col0 = first;
-  gboolean whole = first == 0 && n >= d->a->cols && (!d->b || n >= d->b->cols);
-  g_autoptr (MsViewData) a = whole ? NULL : ms_view_data_crop_columns (d->a, first, n);
-  g_autoptr (MsViewData) b = whole || !d->b ? NULL : ms_view_data_crop_columns (d->b, first, n);
-  const MsViewData *va = a ? a : d->a, *vb = b ? b : d->b;
-  if (vb)
-    return ms_view_figure_new_compare (va, name_a, vb, name_b, difference, cmap, title, error);
-  return ms_view_figure_new (va, cmap, title, error);
+  if (d->a->x.kind != MS_VIEW_AXIS_SEGMENT || MAX (d->a->cols, d->b ? d->b->cols : 0) <= max_cols)
+    return NULL;
+  Loaded *m = g_atomic_rc_box_new0 (Loaded);
+  m->a = ms_view_data_bin_columns (d->a, max_cols);
+  m->b = d->b ? ms_view_data_bin_columns (d->b, max_cols) : NULL;
+  return m;
 }
 
 /* Records @s's figure on white at the job's size, with heatmaps rasterised
@@ -336,8 +356,25 @@ job_run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancell
     }
   if (!g_task_return_error_if_cancelled (task))
     {
-      if ((s->figure = build (job->kind, s->data, job->name[0], job->name[1], job->difference, job->zoom_first,
-                              job->zoom_span, job->cmap, NULL, &s->col0, &error)))
+      if ((s->figure = build (s->data, job->name[0], job->name[1], job->difference, job->cmap, NULL, &error)))
+        {
+          /* more columns than the data area has pixels: merged, never sampled */
+          cairo_surface_t *measure = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1, 1);
+          cairo_t *cr = cairo_create (measure);
+          MsRect plots[3];
+          ms_view_figure_get_plot_rects (s->figure, cr, job->width, job->height, plots);
+          cairo_destroy (cr);
+          cairo_surface_destroy (measure);
+          Loaded *merged = merged_to (s->data, MAX ((int) floor (plots[0].width * job->scale), 1));
+          if (merged)
+            {
+              loaded_unref (s->data);
+              s->data = merged;
+              ms_view_figure_free (s->figure);
+              s->figure = build (s->data, job->name[0], job->name[1], job->difference, job->cmap, NULL, &error);
+            }
+        }
+      if (s->figure)
         {
           if (!g_task_return_error_if_cancelled (task))
             {
@@ -457,7 +494,8 @@ start_job (gpointer data)
         }
       job->path[i] = g_strdup (memscope_run_get_db_path (run));
       job->run_id[i] = memscope_run_get_id (run);
-      job->params[i] = load_params (self, run);
+      int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+      job->params[i] = load_params (self, run, w * scale, h * scale);
     }
   if (what == STALE_DATA)
     job->n_runs = n_runs;
@@ -509,10 +547,8 @@ memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, co
 {
   if (!memscope_figure_view_update (self, error))
     return NULL;
-  int col0;
-  return build (self->kind, self->shown->data, self->run_a ? memscope_run_get_name (self->run_a) : NULL,
-                self->run_b ? memscope_run_get_name (self->run_b) : NULL, self->difference, self->zoom_first,
-                self->zoom_span, cmap, title, &col0, error);
+  return build (self->shown->data, self->run_a ? memscope_run_get_name (self->run_a) : NULL,
+                self->run_b ? memscope_run_get_name (self->run_b) : NULL, self->difference, cmap, title, error);
 }
 
 gboolean
@@ -555,7 +591,7 @@ highlight_rect (MemscopeFigureView *self, int panel, MsRect *out, gboolean slot)
   if (!x_is_segment (self->kind) || self->segment < 0)
     return FALSE;
   return ms_view_figure_cell_rect_in (s->figure, s->plots, s->n_plots, panel, -1,
-                                      column_of_x (v, self->segment) - s->col0, out);
+                                      column_of_x (v, self->segment), out);
 }
 
 /* The current segment's and the selected slot's outlines: 2 px borders on
@@ -677,8 +713,8 @@ memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect
 
 /* ---- what a point means ---- */
 
-/* The panel and cell under widget point (@x, @y), with the column counted
- * in the loaded data (the zoom window undone).  FALSE off the data. */
+/* The panel and cell under widget point (@x, @y): a cell of the loaded
+ * data.  FALSE off the data. */
 static gboolean
 hit_at (MemscopeFigureView *self, double x, double y, MsViewFigureHit *hit)
 {
@@ -687,7 +723,6 @@ hit_at (MemscopeFigureView *self, double x, double y, MsViewFigureHit *hit)
   figure_scale (self, &sx, &sy);
   if (!s || !ms_view_figure_hit_in (s->figure, s->plots, s->n_plots, x / sx, y / sy, hit))
     return FALSE;
-  hit->col += s->col0;
   return TRUE;
 }
 
@@ -762,19 +797,12 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Me
 
 /* ---- zoom ---- */
 
-static int
-total_columns (MemscopeFigureView *self)
-{
-  const Loaded *d = self->shown ? self->shown->data : NULL;
-  return d ? MAX (d->a->cols, d->b ? d->b->cols : 0) : 0;
-}
-
-/* A new zoom window: a new figure from the loaded data (the recording is
- * not read again). */
+/* A new zoom window: the window's segments are read again, at the
+ * widget's resolution. */
 static void
 set_zoom (MemscopeFigureView *self, double first, double span)
 {
-  int total = total_columns (self);
+  int total = total_segments (self);
   if (span >= total)
     first = span = 0;
   else
@@ -788,7 +816,7 @@ set_zoom (MemscopeFigureView *self, double first, double span)
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ZOOM_SPAN]);
   self->zoom_first = first;
   self->zoom_span = span;
-  invalidate (self, STALE_FIGURE);
+  invalidate (self, STALE_DATA);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -797,10 +825,10 @@ memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double ancho
 {
   if (!zoomable (self->kind) || !self->shown || factor <= 0)
     return FALSE;
-  int total = total_columns (self);
+  int total = total_segments (self);
   double first = self->zoom_span > 0 ? self->zoom_first : 0, span = self->zoom_span > 0 ? self->zoom_span : total;
   if (isnan (anchor))
-    anchor = column_of_x (self->shown->data->a, self->segment) + 0.5;
+    anchor = self->segment + 0.5;
   anchor = CLAMP (anchor, first, first + span);
   double new_span = CLAMP (span / factor, MIN (MEMSCOPE_FIGURE_VIEW_MIN_ZOOM, total), total);
   /* the anchor keeps its place: same fraction of the window before and after */
@@ -809,10 +837,10 @@ memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double ancho
 }
 
 void
-memscope_figure_view_pan (MemscopeFigureView *self, double columns)
+memscope_figure_view_pan (MemscopeFigureView *self, double segments)
 {
   if (self->zoom_span > 0)
-    set_zoom (self, self->zoom_first + columns, self->zoom_span);
+    set_zoom (self, self->zoom_first + segments, self->zoom_span);
 }
 
 void
@@ -826,8 +854,9 @@ memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n)
 {
   if (!self->shown)
     return FALSE;
-  window_columns (self->kind, self->shown->data, self->zoom_first, self->zoom_span, first, n);
-  return *first > 0 || *n < total_columns (self);
+  int total = total_segments (self);
+  zoom_window (self->kind, self->zoom_first, self->zoom_span, total, first, n);
+  return *first > 0 || *n < total;
 }
 
 static void
@@ -855,7 +884,10 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, MemscopeFigur
       MsViewFigureHit hit;
       double anchor = NAN;
       if (self->pointer_x >= 0 && hit_at (self, self->pointer_x, self->pointer_y, &hit))
-        anchor = hit.col + 0.5;
+        {
+          const MsViewData *v = self->shown->data->a;
+          anchor = v->x.start + (hit.col + 0.5) * v->x.step;   /* the segment under the pointer */
+        }
       return memscope_figure_view_zoom (self, pow (1.25, -dy), anchor);
     }
   if (self->zoom_span <= 0)

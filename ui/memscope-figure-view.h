@@ -5,9 +5,10 @@
  * "difference", "segment", "slot", "layer", "head", "colormap" and the zoom
  * window "zoom-first"/"zoom-span" — which the window binds from its own.  A
  * change that needs other data (other runs; for the reader and writer views
- * the segment, layer or head; for provenance the slot) reloads the view's
- * MsViewData with ms_view_load; one that needs another picture (colormap,
- * difference, zoom, size) rebuilds the figure from the loaded data.  Both
+ * the segment, layer or head; for provenance the slot; the zoom window)
+ * reloads the view's MsViewData with ms_view_load; one that needs another
+ * picture (colormap, difference, size) rebuilds the figure from the loaded
+ * data.  Both
  * happen in a GTask on a worker thread, which opens its own read connection
  * to each recording and draws the MsViewFigure with ms_view_figure_draw()
  * (the renderer `memscope-cli export` uses) into an image of the widget's
@@ -20,11 +21,18 @@
  * Hovering a cell shows its value and meaning in a tooltip; clicking emits
  * "selected" with the segment and/or slot under the pointer.
  *
- * Views over segments (retention, provenance, slot types, NLL) zoom and pan
- * along the segment axis: Ctrl + scroll zooms around the pointer, scroll
- * pans a zoomed view.  Zooming rebuilds the figure from the loaded data
- * (never re-reads the recording), keeps the colour scale of the whole run,
- * and an export shows the zoomed window, as the widget does.
+ * A view is loaded at the resolution it is drawn (ms_view_load's output
+ * size): at most one column per device pixel of the widget, then merged
+ * to the pixels of the data area the figure lays out
+ * (ms_view_data_bin_columns), so a long run's overview aggregates segments
+ * with the reducer its colorbar or axis names, never samples them.
+ *
+ * Views over segments (retention, representation, provenance, slot types,
+ * NLL, read usage) zoom and pan along the segment axis: Ctrl + scroll zooms
+ * around the pointer, scroll pans a zoomed view.  The zoom window is in
+ * segments; zooming reads the window's segments again (only those), at the
+ * widget's resolution, and an export shows the zoomed window, as the widget
+ * does.
  */
 #pragma once
 
@@ -86,16 +94,17 @@ const MsViewData *memscope_figure_view_get_data (MemscopeFigureView *self, int p
 MsViewFigure *memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, const char *title,
                                                  GError **error);
 
-/* Zooms the segment axis ("zoom-first", "zoom-span") by @factor (> 1 zooms in) keeping column @anchor
- * (a segment column of the whole run; NAN: the current segment) where it is
- * on screen.  At most the whole run, at least MEMSCOPE_FIGURE_VIEW_MIN_ZOOM
- * columns.  FALSE (and nothing changes) for views that do not zoom. */
+/* Zooms the segment axis ("zoom-first", "zoom-span", in segments) by
+ * @factor (> 1 zooms in) keeping segment @anchor (NAN: the current segment)
+ * where it is on screen.  At most the whole run, at least
+ * MEMSCOPE_FIGURE_VIEW_MIN_ZOOM segments.  FALSE (and nothing changes) for
+ * views that do not zoom. */
 #define MEMSCOPE_FIGURE_VIEW_MIN_ZOOM 8
 gboolean memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double anchor);
-/* Moves a zoomed window by @columns (negative: back in time). */
-void memscope_figure_view_pan (MemscopeFigureView *self, double columns);
+/* Moves a zoomed window by @segments (negative: back in time). */
+void memscope_figure_view_pan (MemscopeFigureView *self, double segments);
 void memscope_figure_view_reset_zoom (MemscopeFigureView *self);
-/* The columns of the zoom window: the first and how many.  FALSE when the
+/* The segments of the zoom window: the first and how many.  FALSE when the
  * window is the whole run (or no data is loaded yet). */
 gboolean memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n);
 

@@ -251,6 +251,18 @@ load (MsRecording *rec, MsViewKind kind, MsViewParams p)
 
 /* ---- tests ------------------------------------------------------------ */
 
+static void
+assert_close (const float *a, const float *b, size_t n, double tolerance)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (isnan (a[i]) || isnan (b[i]))
+        g_assert_true (isnan (a[i]) && isnan (b[i]));
+      else
+        g_assert_cmpfloat_with_epsilon (a[i], b[i], tolerance);
+    }
+}
+
 /* 12,600 segments drawn 300 columns wide: 42 segments, seven periods, per
  * column; every column is the pattern's mean.  A view that sampled one
  * segment per column would show the pattern's values in stripes. */
@@ -278,6 +290,20 @@ test_period_overview (void)
   g_assert_nonnull (strstr (peak->value_label, "max of 42 segments per column"));
   for (int i = 0; i < K * 300; i++)
     g_assert_cmpfloat (peak->values[i], ==, top);
+
+  /* a view loaded wider and merged to 300 columns in memory (a figure laid
+   * out narrower than loaded) is the same view */
+  p.reducer = MS_VIEW_REDUCE_DEFAULT;
+  p.max_cols = 900;
+  g_autoptr (MsViewData) wide = load (long_run, MS_VIEW_RETENTION, p);
+  g_assert_cmpfloat (wide->x.step, ==, 14);
+  g_autoptr (MsViewData) merged = ms_view_data_bin_columns (wide, 300);
+  g_assert_cmpint (merged->cols, ==, 300);
+  g_assert_cmpfloat (merged->x.step, ==, 42);
+  g_assert_cmpstr (merged->value_label, ==, v->value_label);
+  assert_close (merged->values, v->values, (size_t) K * 300, 1e-6);
+  g_assert_cmpstr (merged->x.texts[2], ==, v->x.texts[2]);
+  p.max_cols = 300;
 
   /* slot types per column: the mean of the per-segment fractions */
   p.reducer = MS_VIEW_REDUCE_DEFAULT;
@@ -334,18 +360,6 @@ bin_by_hand (const MsViewData *full, int rw, int cw, gboolean sum_rows, int *out
       }
   *out_rows = R, *out_cols = C;
   return out;
-}
-
-static void
-assert_close (const float *a, const float *b, size_t n, double tolerance)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      if (isnan (a[i]) || isnan (b[i]))
-        g_assert_true (isnan (a[i]) && isnan (b[i]));
-      else
-        g_assert_cmpfloat_with_epsilon (a[i], b[i], tolerance);
-    }
 }
 
 /* Provenance binned into sources × columns equals the full-resolution
