@@ -375,7 +375,6 @@ ms_config_parse (MsConfig *c, const char *arch, const char *json, const char *la
       return FALSE;
     }
   c->engine = engine;
-  c->arch = MS_ARCH_OTHER;
   if (!json)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: metadata has no memscope.config", label);
@@ -405,14 +404,7 @@ ms_config_parse (MsConfig *c, const char *arch, const char *json, const char *la
                    label, c->d_model, c->n_heads);
       return FALSE;
     }
-  if (!engine->parse_config (c, &r, error))
-    return FALSE;
-  /* The transitional layer counts (MsConfig), from the layouts */
-  const MsAttentionLayout *read = ms_engine_find_attention_by_role (engine, MS_ATTENTION_READ);
-  c->n_enc_layers = read ? ms_attention_layout_n_layers (read, c) : 0;
-  for (guint i = 0; i < engine->n_attention; i++)
-    c->n_layers = MAX (c->n_layers, ms_attention_layout_n_layers (&engine->attention[i], c));
-  return TRUE;
+  return engine->parse_config (c, &r, error);
 }
 
 const char *

@@ -23,11 +23,6 @@ G_BEGIN_DECLS
 
 typedef struct _MsEngine MsEngine;   /* ms-engine.h */
 
-/* Transitional: which built-in architecture, for ms-view.c and the
- * workbench until they read attention layouts (ms-engine.h); any other
- * engine is MS_ARCH_OTHER.  Nothing new may branch on it. */
-typedef enum { MS_ARCH_MEMFORMER, MS_ARCH_RMT, MS_ARCH_OTHER } MsArch;
-
 /* A model's configuration (DESIGN §3): the settings every engine has, and
  * the engine's own, parsed from memscope.config by the engine
  * (ms-engine.h).  n_slots is the number of memory slots: Memformer's K
@@ -43,12 +38,6 @@ typedef struct {
   /* The engine's own settings, read only by the engine (its struct,
    * at most this size). */
   union { gint64 i[12]; double d[12]; gpointer p[12]; } settings;
-  /* Transitional copies for ms-view.c and the workbench (see MsArch):
-   * arch, and the layers of the read attention (n_enc_layers) and of
-   * RMT's (n_layers).  Removed once they use the layouts. */
-  MsArch arch;
-  int n_enc_layers;
-  int n_layers;
 } MsConfig;
 
 /* One row of the file's tensor table, for `memscope-cli info`. */

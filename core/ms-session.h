@@ -50,13 +50,6 @@ typedef enum {
 
 #define MS_OBS_ALL 0x3f
 
-/* Transitional spellings for ms-view.c until it reads attention layouts;
- * nothing new may use them. */
-#define MS_OBS_READER    MS_OBS_READ
-#define MS_OBS_RMT_READ  MS_OBS_READ
-#define MS_OBS_WRITER    MS_OBS_WRITE
-#define MS_OBS_RMT_WRITE MS_OBS_WRITE
-
 /* An observation may be a view into a larger matrix (RMT's slices of
  * its (H, T, T) attention weights, which are then not copied): element
  * (i, j, k) of a 3-D observation is data[i·stride[0] + j·stride[1] + k],

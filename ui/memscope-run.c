@@ -275,10 +275,3 @@ memscope_run_get_config (MemscopeRun *self)
   return self->have_config ? &self->config : NULL;
 }
 
-gboolean
-memscope_run_get_arch (MemscopeRun *self, MsArch *arch)
-{
-  if (self->have_config)
-    *arch = self->config.arch;
-  return self->have_config;
-}

@@ -54,7 +54,5 @@ int memscope_run_get_n_heads (MemscopeRun *run);             /* 0 until known */
 /* The model's configuration, whose engine (ms-engine.h) has the attention
  * layouts; NULL until known.  Borrowed. */
 const MsConfig *memscope_run_get_config (MemscopeRun *run);
-/* Transitional (see MsArch): the architecture; FALSE until known. */
-gboolean memscope_run_get_arch (MemscopeRun *run, MsArch *arch);
 
 G_END_DECLS

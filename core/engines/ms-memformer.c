@@ -417,7 +417,6 @@ memformer_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
       || !ms_config_reader_double (r, "writer_temperature", 0, FALSE, &set->writer_temperature, error)
       || !ms_config_reader_bool (r, "tie_embeddings", FALSE, &set->tie_embeddings, error))
     return FALSE;
-  c->arch = MS_ARCH_MEMFORMER;   /* transitional (MsArch) */
   return TRUE;
 }
 

@@ -282,7 +282,6 @@ rmt_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
                    ms_config_reader_get_label (r), set->n_positions, 2 * c->n_slots + c->segment_len);
       return FALSE;
     }
-  c->arch = MS_ARCH_RMT;   /* transitional (MsArch) */
   return TRUE;
 }
 
