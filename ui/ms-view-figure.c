@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#define MS_VIEW_FIGURE_MAX_BLOCKS 8
+
 struct _MsViewFigure {
   /* Owned; exactly one group is set */
   MsHeatmap *heatmap;
@@ -16,6 +18,10 @@ struct _MsViewFigure {
   /* Borrowed from the above, for hit-testing */
   MsHeatmap *panels[2];        /* the heatmap(s) whose cells tile each panel */
   int n_points;                /* lines and stacked: points per series */
+  /* Where the attention layout's blocks meet, per panel: the first column
+   * (row) of every block but the first */
+  int n_col_bounds[2], col_bounds[2][MS_VIEW_FIGURE_MAX_BLOCKS];
+  int n_row_bounds[2], row_bounds[2][MS_VIEW_FIGURE_MAX_BLOCKS];
 };
 
 /* The axis value at the centre of cell 0: a cell of several indices (a
@@ -69,6 +75,22 @@ lines_of (const MsViewData *v, const char *title, GError **error)
   return g_steal_pointer (&p);
 }
 
+/* Keeps where @v's blocks meet, for panel @panel. */
+static void
+keep_bounds (MsViewFigure *fig, int panel, const MsViewData *v)
+{
+  const MsViewAxis *axes[2] = { &v->x, &v->y };
+  int *n[2] = { &fig->n_col_bounds[panel], &fig->n_row_bounds[panel] };
+  int *bounds[2] = { fig->col_bounds[panel], fig->row_bounds[panel] };
+  for (int a = 0; a < 2; a++)
+    {
+      *n[a] = 0;
+      for (int b = 1; b < axes[a]->n_blocks && *n[a] < MS_VIEW_FIGURE_MAX_BLOCKS; b++)
+        if (axes[a]->blocks[b].first > 0 && axes[a]->blocks[b].first < axes[a]->n)
+          bounds[a][(*n[a])++] = axes[a]->blocks[b].first;
+    }
+}
+
 MsViewFigure *
 ms_view_figure_new (const MsViewData *v, MsColormap cmap, const char *title, GError **error)
 {
@@ -79,6 +101,7 @@ ms_view_figure_new (const MsViewData *v, MsColormap cmap, const char *title, GEr
     case MS_VIEW_HEATMAP:
       ok = (fig->heatmap = heatmap_of (v, cmap, title, error)) != NULL;
       fig->panels[0] = fig->heatmap;
+      keep_bounds (fig, 0, v);
       break;
     case MS_VIEW_STACKED:
       ok = (fig->stacked[0] = stacked_of (v, title, error)) != NULL;
@@ -114,6 +137,8 @@ ms_view_figure_new_compare (const MsViewData *a, const char *name_a, const MsVie
       fig->compare = ms_compare_new (ha, hb);
       fig->panels[0] = ha;   /* the comparison holds them */
       fig->panels[1] = hb;
+      keep_bounds (fig, 0, a);
+      keep_bounds (fig, 1, b);
       ms_compare_set_colormap (fig->compare, cmap);
       if (!isnan (a->vmin) && !isnan (a->vmax))
         ms_compare_set_range (fig->compare, a->vmin, a->vmax);
@@ -177,6 +202,39 @@ ms_view_figure_free (MsViewFigure *fig)
   g_free (fig);
 }
 
+/* White lines where the attention layout's blocks meet (the slot itself |
+ * read block | tokens | write block), over every heatmap panel. */
+static void
+draw_block_bounds (const MsViewFigure *fig, cairo_t *cr, double width, double height)
+{
+  if (fig->n_col_bounds[0] + fig->n_row_bounds[0] + fig->n_col_bounds[1] + fig->n_row_bounds[1] == 0)
+    return;
+  MsRect plots[3];
+  int n = ms_view_figure_get_plot_rects (fig, cr, width, height, plots);
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_set_line_width (cr, 2 * MS_FIGURE_LINE_WIDTH);
+  for (int p = 0; p < n; p++)
+    {
+      int k = p == 1 ? 1 : 0;   /* the difference panel has A's layout */
+      MsRect cell;
+      for (int b = 0; b < fig->n_col_bounds[k]; b++)
+        if (ms_view_figure_cell_rect_in (fig, plots, n, p, -1, fig->col_bounds[k][b], &cell))
+          {
+            cairo_move_to (cr, cell.x, cell.y);
+            cairo_line_to (cr, cell.x, cell.y + cell.height);
+          }
+      for (int b = 0; b < fig->n_row_bounds[k]; b++)
+        if (ms_view_figure_cell_rect_in (fig, plots, n, p, fig->row_bounds[k][b], -1, &cell))
+          {
+            cairo_move_to (cr, cell.x, cell.y);
+            cairo_line_to (cr, cell.x + cell.width, cell.y);
+          }
+    }
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
 void
 ms_view_figure_draw (cairo_t *cr, double width, double height, gpointer data)
 {
@@ -185,7 +243,12 @@ ms_view_figure_draw (cairo_t *cr, double width, double height, gpointer data)
     ms_heatmap_draw (fig->heatmap, cr, width, height);
   else if (fig->compare)
     ms_compare_draw (fig->compare, cr, width, height);
-  else if (fig->lines)
+  if (fig->heatmap || fig->compare)
+    {
+      draw_block_bounds (fig, cr, width, height);
+      return;
+    }
+  if (fig->lines)
     ms_line_plot_draw (fig->lines, cr, width, height);
   else if (fig->stacked[1])
     {

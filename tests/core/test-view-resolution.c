@@ -22,6 +22,7 @@
 #include "ms-recording.h"
 #include "ms-safetensors.h"
 #include "ms-view.h"
+#include "ms-view-figure.h"
 
 #define K 2
 #define D 3
@@ -476,6 +477,46 @@ test_describe (void)
   g_assert_nonnull (strstr (what, "written into the selected slot"));
 }
 
+static int
+whiteness (guint32 rgb)
+{
+  return MIN (MIN (rgb >> 16 & 0xff, rgb >> 8 & 0xff), rgb & 0xff);
+}
+
+/* A write figure marks where the layout's blocks meet: a white line
+ * between the slot itself and the tokens, in the widget and in exports. */
+static void
+test_block_bounds (void)
+{
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.segment = 4;
+  g_autoptr (MsViewData) w = load (short_run, MS_VIEW_WRITE, p);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsViewFigure) fig = ms_view_figure_new (w, MS_COLORMAP_VIRIDIS, NULL, &error);
+  g_assert_no_error (error);
+  cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 400, 300);
+  cairo_t *cr = cairo_create (image);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  ms_view_figure_draw (cr, 400, 300, fig);
+  MsRect tokens, self;
+  g_assert_true (ms_view_figure_cell_rect (fig, cr, 400, 300, 0, 0, 1, &tokens));
+  g_assert_true (ms_view_figure_cell_rect (fig, cr, 400, 300, 0, 0, 0, &self));
+  cairo_destroy (cr);
+  cairo_surface_flush (image);
+  const guint32 *px = (const guint32 *) cairo_image_surface_get_data (image);
+  int stride = cairo_image_surface_get_stride (image) / 4, y = (int) (tokens.y + tokens.height / 2);
+  /* whiteness = the weakest channel: the line (antialiased over two pixels)
+   * is far whiter than the cells either side of it */
+  int line = 0;
+  for (int x = (int) floor (tokens.x) - 1; x <= (int) ceil (tokens.x) + 1; x++)
+    line = MAX (line, whiteness (px[y * stride + x]));
+  int left = whiteness (px[y * stride + (int) (self.x + self.width / 2)]);
+  int right = whiteness (px[y * stride + (int) (tokens.x + tokens.width / 2)]);
+  g_assert_cmpint (line, >, MAX (left, right) + 100);
+  cairo_surface_destroy (image);
+}
+
 /* Parses @csv into rows of fields (no quoted fields expected). */
 static char ***
 csv_parse (const char *csv, int *n_rows)
@@ -555,6 +596,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view-resolution/similarity-bins", test_similarity_bins);
   g_test_add_func ("/view-resolution/describe", test_describe);
   g_test_add_func ("/view-resolution/csv", test_csv);
+  g_test_add_func ("/view-resolution/block-bounds", test_block_bounds);
   int status = g_test_run ();
   teardown ();
   return status;
