@@ -571,9 +571,15 @@ on_view_selected (MemscopeFigureView *view, int segment, int slot, MemscopeWindo
     memscope_window_set_segment (self, segment);
 }
 
+/* The layer and head choices apply only to the views that use them (the
+ * table of views says which). */
 static void
 on_visible_view_changed (GtkStack *stack, GParamSpec *pspec, MemscopeWindow *self)
 {
+  MemscopeFigureView *view = memscope_window_get_visible_view (self);
+  MsViewUses uses = view ? ms_view_info (memscope_figure_view_get_kind (view))->params : 0;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->layer_dropdown), (uses & MS_VIEW_USES_LAYER) != 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->head_dropdown), (uses & MS_VIEW_USES_HEAD) != 0);
   memscope_window_sync_actions (self);
 }
 
@@ -789,6 +795,7 @@ memscope_window_init (MemscopeWindow *self)
   gtk_text_buffer_create_mark (buffer, "current-start", &start, TRUE);
 
   g_signal_connect (self->view_stack, "notify::visible-child", G_CALLBACK (on_visible_view_changed), self);
+  on_visible_view_changed (self->view_stack, NULL, self);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
