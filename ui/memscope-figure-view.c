@@ -45,10 +45,10 @@ loaded_unref (Loaded *l)
 typedef struct {
   Loaded *data;
   MsViewFigure *figure;
-  cairo_surface_t *drawing; /* the figure recorded (a cairo recording surface) */
-  GskRenderNode *node;     /* replays @drawing; made on the main thread, the same
-                            * node every frame, so hover and selection only redraw
-                            * (and damage) the outlines over it */
+  cairo_surface_t *image;  /* the figure, opaque RGB24 at @scale device pixels per unit */
+  GskRenderNode *node;     /* paints @image; made on the main thread, the same node
+                            * every frame, so hover and selection only redraw (and
+                            * damage) the outlines over it */
   int width, height, scale;
   MsRect plots[3];
   int n_plots;
@@ -62,7 +62,7 @@ shown_free (Shown *s)
   loaded_unref (s->data);
   g_clear_pointer (&s->figure, ms_view_figure_free);
   g_clear_pointer (&s->node, gsk_render_node_unref);
-  g_clear_pointer (&s->drawing, cairo_surface_destroy);
+  g_clear_pointer (&s->image, cairo_surface_destroy);
   g_free (s);
 }
 
@@ -306,25 +306,27 @@ merged_to (const Loaded *d, int max_cols)
   return m;
 }
 
-/* Records @s's figure on white at the job's size, with heatmaps rasterised
- * at the widget's scale, and lays out its data areas on the same surface, so
- * hit-testing measures text as the drawing did.  A recording rather than
- * pixels: replaying it sends the server a heatmap's cells and the text, not
- * a window-sized image. */
+/* Draws @s's figure on white into an image of the job's size (device
+ * pixels: size × scale) and lays out its data areas on the same surface,
+ * so hit-testing measures text as the drawing did.  Pixels rather than a
+ * recording: a frame then costs one copy of the image whatever the figure
+ * holds (a line plot of thousands of points replayed at every frame is
+ * not bounded so). */
 static void
 render (Shown *s, const Job *job)
 {
   s->width = job->width, s->height = job->height, s->scale = job->scale;
-  cairo_surface_t *surface = cairo_recording_surface_create (
-    CAIRO_CONTENT_COLOR_ALPHA, &(cairo_rectangle_t) { 0, 0, job->width, job->height });
-  ms_heatmap_mark_raster_target (surface, job->scale);
+  cairo_surface_t *surface
+    = cairo_image_surface_create (CAIRO_FORMAT_RGB24, job->width * job->scale, job->height * job->scale);
+  cairo_surface_set_device_scale (surface, job->scale, job->scale);
   cairo_t *cr = cairo_create (surface);
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_paint (cr);
   ms_view_figure_draw (cr, job->width, job->height, s->figure);
   s->n_plots = ms_view_figure_get_plot_rects (s->figure, cr, job->width, job->height, s->plots);
   cairo_destroy (cr);
-  s->drawing = surface;
+  cairo_surface_flush (surface);
+  s->image = surface;
 }
 
 /* Worker thread: each recording is opened here, on a connection of the
@@ -435,7 +437,7 @@ job_done (GObject *object, GAsyncResult *result, gpointer serial)
     {
       s->node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, s->width, s->height));
       cairo_t *cr = gsk_cairo_node_get_draw_context (s->node);
-      cairo_set_source_surface (cr, s->drawing, 0, 0);
+      cairo_set_source_surface (cr, s->image, 0, 0);
       cairo_paint (cr);
       cairo_destroy (cr);
       show_message (self, NULL);
@@ -616,7 +618,7 @@ append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
       }
 }
 
-/* Draws only what jobs prepared: the recorded figure (stretched while the
+/* Draws only what jobs prepared: the figure's image (stretched while the
  * one of a new size is made), the outlines, the message, and while data loads a
  * veil under the spinner. */
 static void
