@@ -88,8 +88,10 @@ shown_free_in_background (Shown *s)
 /* What the next job redoes, least to most. */
 typedef enum {
   STALE_NONE,
-  STALE_FIGURE,   /* a new figure (colormap, zoom, difference, size) from the loaded data */
-  STALE_DATA,     /* load the data again, then a new figure */
+  STALE_FIGURE,   /* a new figure (colormap, difference) from the loaded data */
+  STALE_EXTENT,   /* the same view over another zoom window or at another size: loaded
+                   * again while the old picture stays (no spinner: it is still the view) */
+  STALE_DATA,     /* load the data again (runs, parameters), then a new figure */
 } Stale;
 
 struct _MemscopeFigureView {
@@ -202,6 +204,31 @@ zoomable (MsViewKind kind)
 
 /* ---- jobs: loading and drawing on a worker thread ---- */
 
+/* The segments of the runs shown (the longer of the two). */
+static int
+total_segments (MemscopeFigureView *self)
+{
+  int a = self->run_a ? memscope_run_get_segments_done (self->run_a) : 0;
+  return MAX (a, self->run_b ? memscope_run_get_segments_done (self->run_b) : 0);
+}
+
+/* The segments [*first, *first + *n) the zoom window touches; FALSE (and
+ * the whole run) unless the view is zoomed. */
+static gboolean
+zoom_window (MemscopeFigureView *self, int *first, int *n)
+{
+  int total = total_segments (self);
+  if (!zoomable (self->kind) || self->zoom_span <= 0 || self->zoom_span >= total)
+    {
+      *first = 0, *n = total;
+      return FALSE;
+    }
+  double first_x = CLAMP (self->zoom_first, 0, total - self->zoom_span);
+  *first = (int) floor (first_x);
+  *n = MIN ((int) ceil (first_x + self->zoom_span), total) - *first;
+  return TRUE;
+}
+
 /* One job's inputs, copied on the main thread so the worker touches no
  * widget and no run. */
 typedef struct {
@@ -209,12 +236,14 @@ typedef struct {
   int n_runs;                  /* recordings to read: 0 when @data is given */
   char *path[2];
   gint64 run_id[2];
-  MsViewParams params[2];
+  MsViewParams params[2];      /* the window and output size are set by the worker */
   Loaded *data;                /* when not NULL: a new figure of it, nothing read */
   char *name[2];               /* the runs' names, for compared figures */
   gboolean difference;
   MsColormap cmap;
-  double zoom_first, zoom_span;
+  int first, last;             /* the segment window of zoomable views; last 0 = the end */
+  int span;                    /* the segments the output columns are for (MsViewParams.span) */
+  int plot_width, plot_height; /* a guess at the data area, device pixels (the shown figure's) */
   int width, height, scale;    /* the widget's size and scale factor */
 } Job;
 
@@ -230,36 +259,10 @@ job_free (Job *job)
   g_free (job);
 }
 
-/* The segments of the longest run shown. */
-static int
-total_segments (MemscopeFigureView *self)
-{
-  int a = self->run_a ? memscope_run_get_segments_done (self->run_a) : 0;
-  return MAX (a, self->run_b ? memscope_run_get_segments_done (self->run_b) : 0);
-}
-
-/* The segments of the zoom window, [*first, *first + *n): all @total of
- * them unless zoomed. */
-static void
-zoom_window (MsViewKind kind, double zoom_first, double zoom_span, int total, int *first, int *n)
-{
-  if (!zoomable (kind) || zoom_span <= 0 || zoom_span >= total)
-    {
-      *first = 0, *n = total;
-      return;
-    }
-  /* every segment the window [first, first + span) touches */
-  double first_x = CLAMP (zoom_first, 0, total - zoom_span);
-  *first = (int) floor (first_x);
-  *n = MIN ((int) ceil (first_x + zoom_span), total) - *first;
-}
-
 /* What ms_view_load is asked for @run: the current segment, layer and
- * head for the attention views, the selected slot for provenance; the
- * zoom window, and at most one column (row) per device pixel of the
- * widget, both runs of a comparison in the same bins. */
+ * head for the attention views, the selected slot for provenance. */
 static MsViewParams
-load_params (MemscopeFigureView *self, MemscopeRun *run, int width_px, int height_px)
+load_params (MemscopeFigureView *self, MemscopeRun *run)
 {
   MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
   int done = memscope_run_get_segments_done (run);
@@ -273,17 +276,10 @@ load_params (MemscopeFigureView *self, MemscopeRun *run, int width_px, int heigh
     }
   if (ms_view_info (self->kind)->params & MS_VIEW_USES_SLOT && self->slot < memscope_run_get_n_slots (run))
     p.slot = self->slot;
-  int first, n;
-  zoom_window (self->kind, self->zoom_first, self->zoom_span, total_segments (self), &first, &n);
-  if (zoomable (self->kind))
-    p.first = first, p.last = first + n;
-  p.span = n;
-  p.max_cols = width_px;
-  p.max_rows = height_px;
   return p;
 }
 
-/* The figure of @d.  Reads @d only, so any thread may build. */
+/* The figure of @d; reads @d only, so any thread may build. */
 static MsViewFigure *
 build (const Loaded *d, const char *name_a, const char *name_b, gboolean difference, MsColormap cmap,
        const char *title, GError **error)
@@ -291,6 +287,16 @@ build (const Loaded *d, const char *name_a, const char *name_b, gboolean differe
   if (d->b)
     return ms_view_figure_new_compare (d->a, name_a, d->b, name_b, difference, cmap, title, error);
   return ms_view_figure_new (d->a, cmap, title, error);
+}
+
+/* Whether @v has more rows on a segment or source axis than the data area
+ * has pixels (@height): then rows would share pixels and be drawn sampled,
+ * so the view is loaded again at the size. */
+static gboolean
+rows_finer_than (const MsViewData *v, int height)
+{
+  gboolean y = v->y.kind == MS_VIEW_AXIS_SEGMENT || v->y.kind == MS_VIEW_AXIS_SOURCE;
+  return y && v->y.n > height;
 }
 
 /* @d with its segment columns merged to at most @max_cols (the device
@@ -304,6 +310,29 @@ merged_to (const Loaded *d, int max_cols)
   m->a = ms_view_data_bin_columns (d->a, max_cols);
   m->b = d->b ? ms_view_data_bin_columns (d->b, max_cols) : NULL;
   return m;
+}
+
+/* Loads the job's runs at an output size of @width × @height device
+ * pixels, each on a connection of its own (opened and closed here). */
+static Loaded *
+load (Job *job, int width, int height, GCancellable *cancellable, GError **error)
+{
+  Loaded *d = g_atomic_rc_box_new0 (Loaded);
+  for (int i = 0; i < job->n_runs && !g_cancellable_is_cancelled (cancellable); i++)
+    {
+      MsViewParams p = job->params[i];
+      p.first = job->first, p.last = job->last, p.span = job->span;
+      p.max_cols = MAX (width, 1), p.max_rows = MAX (height, 1);
+      g_autoptr (MsRecording) rec = ms_recording_open (job->path[i], error);
+      MsViewData *v = rec ? ms_view_load (rec, job->run_id[i], job->kind, &p, error) : NULL;
+      if (!v)
+        {
+          loaded_unref (d);
+          return NULL;
+        }
+      *(i == 0 ? &d->a : &d->b) = v;
+    }
+  return d;
 }
 
 /* Draws @s's figure on white into an image of the job's size (device
@@ -329,64 +358,58 @@ render (Shown *s, const Job *job)
   s->image = surface;
 }
 
-/* Worker thread: each recording is opened here, on a connection of the
- * job's own, and closed before the job ends.  Between stages a cancelled
- * job stops; its result would be dropped anyway. */
+/* Worker thread: loads the views at the resolution they are drawn (the
+ * data area's pixels, guessed from the figure shown or the widget), builds
+ * the figure and draws it.  When the figure lays out fewer pixels than the
+ * data has cells, columns are merged (ms_view_data_bin_columns) and rows on
+ * a segment axis loaded again at the exact size, so nothing is sampled.
+ * Between stages a cancelled job stops; its result would be dropped
+ * anyway. */
 static void
 job_run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Job *job = task_data;
   GError *error = NULL;
   Shown *s = g_new0 (Shown, 1);
-  if (job->data)
-    s->data = g_atomic_rc_box_acquire (job->data);
-  else
+  int width = job->plot_width, height = job->plot_height;
+  for (int attempt = 0; attempt < 2; attempt++)
     {
-      s->data = g_atomic_rc_box_new0 (Loaded);
-      for (int i = 0; i < job->n_runs && !g_cancellable_is_cancelled (cancellable); i++)
+      if (job->data)
+        s->data = g_atomic_rc_box_acquire (job->data);
+      else if (!(s->data = load (job, width, height, cancellable, &error)))
+        break;
+      if (g_cancellable_is_cancelled (cancellable)
+          || !(s->figure = build (s->data, job->name[0], job->name[1], job->difference, job->cmap, NULL, &error)))
+        break;
+      render (s, job);
+      if (job->data || attempt > 0)
+        break;
+      int w = G_MAXINT, h = G_MAXINT;
+      for (int i = 0; i < s->n_plots; i++)
         {
-          g_autoptr (MsRecording) rec = ms_recording_open (job->path[i], &error);
-          MsViewData *v = rec ? ms_view_load (rec, job->run_id[i], job->kind, &job->params[i], &error) : NULL;
-          if (!v)
-            {
-              shown_free (s);
-              g_task_return_error (task, error);
-              return;
-            }
-          *(i == 0 ? &s->data->a : &s->data->b) = v;
+          w = MIN (w, (int) floor (s->plots[i].width * job->scale));
+          h = MIN (h, (int) floor (s->plots[i].height * job->scale));
+        }
+      gboolean reload = rows_finer_than (s->data->a, h) || (s->data->b && rows_finer_than (s->data->b, h));
+      Loaded *merged = reload ? NULL : merged_to (s->data, MAX (w, 1));
+      if (!reload && !merged)
+        break;
+      width = w, height = h;
+      g_clear_pointer (&s->figure, ms_view_figure_free);
+      g_clear_pointer (&s->image, cairo_surface_destroy);
+      g_clear_pointer (&s->data, loaded_unref);
+      if (merged)
+        {
+          if ((s->figure = build (merged, job->name[0], job->name[1], job->difference, job->cmap, NULL, &error)))
+            render (s, job);
+          s->data = merged;
+          break;
         }
     }
-  if (!g_task_return_error_if_cancelled (task))
-    {
-      if ((s->figure = build (s->data, job->name[0], job->name[1], job->difference, job->cmap, NULL, &error)))
-        {
-          /* more columns than the data area has pixels: merged, never sampled */
-          cairo_surface_t *measure = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1, 1);
-          cairo_t *cr = cairo_create (measure);
-          MsRect plots[3];
-          ms_view_figure_get_plot_rects (s->figure, cr, job->width, job->height, plots);
-          cairo_destroy (cr);
-          cairo_surface_destroy (measure);
-          Loaded *merged = merged_to (s->data, MAX ((int) floor (plots[0].width * job->scale), 1));
-          if (merged)
-            {
-              loaded_unref (s->data);
-              s->data = merged;
-              ms_view_figure_free (s->figure);
-              s->figure = build (s->data, job->name[0], job->name[1], job->difference, job->cmap, NULL, &error);
-            }
-        }
-      if (s->figure)
-        {
-          if (!g_task_return_error_if_cancelled (task))
-            {
-              render (s, job);
-              g_task_return_pointer (task, g_steal_pointer (&s), (GDestroyNotify) shown_free);
-            }
-        }
-      else
-        g_task_return_error (task, error);
-    }
+  if (error)
+    g_task_return_error (task, error);
+  else if (!g_task_return_error_if_cancelled (task))
+    g_task_return_pointer (task, g_steal_pointer (&s), (GDestroyNotify) shown_free);
   shown_free (s);
 }
 
@@ -395,7 +418,7 @@ update_busy (MemscopeFigureView *self)
 {
   gboolean mapped = gtk_widget_get_mapped (GTK_WIDGET (self));
   gboolean loading = (mapped && self->stale != STALE_NONE) || self->job != NULL;
-  gboolean reading = (mapped && self->stale == STALE_DATA) || (self->job && self->loading_data);
+  gboolean reading = (mapped && self->stale == STALE_DATA) || (self->job && self->loading_data);   /* the spinner */
   if (reading != gtk_widget_get_visible (self->spinner))
     {
       gtk_widget_set_visible (self->spinner, reading);
@@ -461,8 +484,8 @@ start_job (gpointer data)
       return G_SOURCE_REMOVE;
     }
   Stale what = self->stale;
-  if (!self->shown)
-    what = STALE_DATA;   /* nothing loaded to build a figure from */
+  if (!self->shown && what < STALE_EXTENT)
+    what = STALE_EXTENT;   /* nothing loaded to build a figure from */
   self->stale = STALE_NONE;
   if (self->job)
     g_cancellable_cancel (self->job);
@@ -483,7 +506,7 @@ start_job (gpointer data)
     {
       MemscopeRun *run = runs[i];
       job->name[i] = g_strdup (memscope_run_get_name (run));
-      if (what != STALE_DATA)
+      if (what < STALE_EXTENT)
         continue;
       if (!memscope_run_get_db_path (run) || memscope_run_get_id (run) == 0
           || memscope_run_get_segments_done (run) == 0)
@@ -496,19 +519,26 @@ start_job (gpointer data)
         }
       job->path[i] = g_strdup (memscope_run_get_db_path (run));
       job->run_id[i] = memscope_run_get_id (run);
-      int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-      job->params[i] = load_params (self, run, w * scale, h * scale);
+      job->params[i] = load_params (self, run);
     }
-  if (what == STALE_DATA)
+  if (what >= STALE_EXTENT)
     job->n_runs = n_runs;
   else
     job->data = g_atomic_rc_box_acquire (self->shown->data);
   job->difference = self->difference;
   job->cmap = self->cmap;
-  job->zoom_first = self->zoom_first;
-  job->zoom_span = self->zoom_span;
   job->width = w, job->height = h;
   job->scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  int first, n;
+  if (zoom_window (self, &first, &n))
+    job->first = first, job->last = first + n, job->span = n;
+  else
+    job->span = total_segments (self);   /* compared runs get the same bins */
+  /* the data area of the figure shown, when it has this size, else the widget */
+  const Shown *s = self->shown;
+  gboolean same = s && s->n_plots > 0 && s->width == w && s->height == h && s->scale == job->scale;
+  job->plot_width = same ? (int) floor (s->plots[0].width * job->scale) : w * job->scale;
+  job->plot_height = same ? (int) floor (s->plots[0].height * job->scale) : h * job->scale;
   self->job_width = w, self->job_height = h, self->job_scale = job->scale;
 
   self->job = g_cancellable_new ();
@@ -668,21 +698,23 @@ memscope_figure_view_measure (GtkWidget *widget, GtkOrientation orientation, int
   gtk_widget_measure (self->spinner, orientation, -1, minimum, natural, NULL, NULL);
 }
 
-/* The spinner in the middle; a new size needs a figure laid out for it. */
+/* The spinner in the middle; a new size needs the view loaded and drawn
+ * for it. */
 static void
 memscope_figure_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
 {
   MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (widget);
-  int sw = 32, sh = 32;
-  gtk_widget_measure (self->spinner, GTK_ORIENTATION_HORIZONTAL, -1, NULL, NULL, NULL, NULL);
-  gtk_widget_measure (self->spinner, GTK_ORIENTATION_VERTICAL, -1, NULL, NULL, NULL, NULL);
-  gtk_widget_size_allocate (self->spinner, &(GtkAllocation) { (width - sw) / 2, (height - sh) / 2, sw, sh }, -1);
   int scale = gtk_widget_get_scale_factor (widget);
   const Shown *s = self->shown;
   gboolean drawn = s && s->width == width && s->height == height && s->scale == scale;
   gboolean drawing = self->job && self->job_width == width && self->job_height == height && self->job_scale == scale;
   if ((s && !drawn && !drawing) || self->stale != STALE_NONE)
-    invalidate (self, STALE_FIGURE);
+    invalidate (self, STALE_EXTENT);   /* views are loaded at the size they are drawn */
+  /* after invalidate (), which may show the spinner */
+  int sw = 32, sh = 32;
+  gtk_widget_measure (self->spinner, GTK_ORIENTATION_HORIZONTAL, -1, NULL, NULL, NULL, NULL);
+  gtk_widget_measure (self->spinner, GTK_ORIENTATION_VERTICAL, -1, NULL, NULL, NULL, NULL);
+  gtk_widget_size_allocate (self->spinner, &(GtkAllocation) { (width - sw) / 2, (height - sh) / 2, sw, sh }, -1);
 }
 
 static void
@@ -715,8 +747,7 @@ memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect
 
 /* ---- what a point means ---- */
 
-/* The panel and cell under widget point (@x, @y): a cell of the loaded
- * data.  FALSE off the data. */
+/* The panel and cell under widget point (@x, @y).  FALSE off the data. */
 static gboolean
 hit_at (MemscopeFigureView *self, double x, double y, MsViewFigureHit *hit)
 {
@@ -799,8 +830,8 @@ on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, Me
 
 /* ---- zoom ---- */
 
-/* A new zoom window: the window's segments are read again, at the
- * widget's resolution. */
+/* A new zoom window: the view is loaded again for it, at the same output
+ * size. */
 static void
 set_zoom (MemscopeFigureView *self, double first, double span)
 {
@@ -818,16 +849,16 @@ set_zoom (MemscopeFigureView *self, double first, double span)
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ZOOM_SPAN]);
   self->zoom_first = first;
   self->zoom_span = span;
-  invalidate (self, STALE_DATA);
+  invalidate (self, STALE_EXTENT);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
 gboolean
 memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double anchor)
 {
-  if (!zoomable (self->kind) || !self->shown || factor <= 0)
-    return FALSE;
   int total = total_segments (self);
+  if (!zoomable (self->kind) || total == 0 || factor <= 0)
+    return FALSE;
   double first = self->zoom_span > 0 ? self->zoom_first : 0, span = self->zoom_span > 0 ? self->zoom_span : total;
   if (isnan (anchor))
     anchor = self->segment + 0.5;
@@ -854,11 +885,7 @@ memscope_figure_view_reset_zoom (MemscopeFigureView *self)
 gboolean
 memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n)
 {
-  if (!self->shown)
-    return FALSE;
-  int total = total_segments (self);
-  zoom_window (self->kind, self->zoom_first, self->zoom_span, total, first, n);
-  return *first > 0 || *n < total;
+  return zoom_window (self, first, n);
 }
 
 static void
@@ -885,11 +912,9 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, MemscopeFigur
     {
       MsViewFigureHit hit;
       double anchor = NAN;
+      const MsViewData *v = self->shown->data->a;
       if (self->pointer_x >= 0 && hit_at (self, self->pointer_x, self->pointer_y, &hit))
-        {
-          const MsViewData *v = self->shown->data->a;
-          anchor = v->x.start + (hit.col + 0.5) * v->x.step;   /* the segment under the pointer */
-        }
+        anchor = v->x.start + (hit.col + 0.5) * v->x.step;
       return memscope_figure_view_zoom (self, pow (1.25, -dy), anchor);
     }
   if (self->zoom_span <= 0)

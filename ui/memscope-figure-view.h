@@ -4,35 +4,35 @@
  * What the view shows is set through its properties — "run-a", "run-b",
  * "difference", "segment", "slot", "layer", "head", "colormap" and the zoom
  * window "zoom-first"/"zoom-span" — which the window binds from its own.  A
- * change that needs other data (other runs; for the reader and writer views
- * the segment, layer or head; for provenance the slot; the zoom window)
- * reloads the view's MsViewData with ms_view_load; one that needs another
- * picture (colormap, difference, size) rebuilds the figure from the loaded
- * data.  Both
- * happen in a GTask on a worker thread, which opens its own read connection
- * to each recording and draws the MsViewFigure with ms_view_figure_draw()
+ * change that needs other data (other runs; the parameters the view uses:
+ * segment, layer, head or slot; the zoom window; the widget's size)
+ * reloads the view's MsViewData with ms_view_load, at the resolution it is
+ * drawn: at most one cell per device pixel of the figure's data area on a
+ * segment or source axis (columns loaded at the widget's pixels are merged
+ * to the data area's with ms_view_data_bin_columns), so a long run's
+ * overview aggregates segments with the reducer its colorbar or axis names,
+ * never samples them.  One that needs only another picture (colormap,
+ * difference) rebuilds the figure from the loaded data.  Both happen in a GTask on a worker thread,
+ * which opens its own read connection to each recording and draws the
+ * MsViewFigure with ms_view_figure_draw()
  * (the renderer `memscope-cli export` uses) into an image of the widget's
  * size; the main thread never waits on SQLite or compute, and snapshot only
  * draws the prepared image and the current segment's and slot's outlines.
  * Changes in one main-loop iteration start one job; a newer job cancels
- * the one in flight, whose result is dropped.  While data loads, "loading"
- * is TRUE and the view is dimmed under a spinner.
+ * the one in flight, whose result is dropped.  "loading" is TRUE until the
+ * view shows what its properties ask for; while it loads other data it is
+ * dimmed under a spinner, while it loads the same view for another size or
+ * zoom window the old picture stays.
  *
  * Hovering a cell shows its value and meaning in a tooltip; clicking emits
  * "selected" with the segment and/or slot under the pointer.
  *
- * A view is loaded at the resolution it is drawn (ms_view_load's output
- * size): at most one column per device pixel of the widget, then merged
- * to the pixels of the data area the figure lays out
- * (ms_view_data_bin_columns), so a long run's overview aggregates segments
- * with the reducer its colorbar or axis names, never samples them.
- *
- * Views over segments (retention, representation, provenance, slot types,
- * NLL, read usage) zoom and pan along the segment axis: Ctrl + scroll zooms
- * around the pointer, scroll pans a zoomed view.  The zoom window is in
- * segments; zooming reads the window's segments again (only those), at the
- * widget's resolution, and an export shows the zoomed window, as the widget
- * does.
+ * Views over segments that zoom (MS_VIEW_USES_WINDOW: retention,
+ * representation, provenance, slot types, NLL, read usage) zoom and pan
+ * along the segment axis: Ctrl + scroll zooms around the pointer, scroll
+ * pans a zoomed view.  The zoom window is in segments; zooming reads only
+ * the window's segments, at the widget's resolution, and an export shows
+ * the zoomed window, as the widget does.
  */
 #pragma once
 
@@ -89,23 +89,23 @@ MsViewFigure *memscope_figure_view_get_figure (MemscopeFigureView *self);
  * NULL when there is none). */
 const MsViewData *memscope_figure_view_get_data (MemscopeFigureView *self, int panel);
 
-/* A new figure of the same data with another colormap and title (NULL:
- * the view's own), for export.  Owned. */
+/* A new figure of the data on screen with another colormap and title
+ * (NULL: the view's own), for export.  Owned. */
 MsViewFigure *memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, const char *title,
                                                  GError **error);
 
-/* Zooms the segment axis ("zoom-first", "zoom-span", in segments) by
- * @factor (> 1 zooms in) keeping segment @anchor (NAN: the current segment)
- * where it is on screen.  At most the whole run, at least
+/* Zooms the segment axis ("zoom-first", "zoom-span") by @factor (> 1
+ * zooms in) keeping segment position @anchor (NAN: the middle of the
+ * current segment) where it is on screen.  At most the whole run, at least
  * MEMSCOPE_FIGURE_VIEW_MIN_ZOOM segments.  FALSE (and nothing changes) for
- * views that do not zoom. */
+ * views that do not zoom or before the runs have segments. */
 #define MEMSCOPE_FIGURE_VIEW_MIN_ZOOM 8
 gboolean memscope_figure_view_zoom (MemscopeFigureView *self, double factor, double anchor);
 /* Moves a zoomed window by @segments (negative: back in time). */
 void memscope_figure_view_pan (MemscopeFigureView *self, double segments);
 void memscope_figure_view_reset_zoom (MemscopeFigureView *self);
 /* The segments of the zoom window: the first and how many.  FALSE when the
- * window is the whole run (or no data is loaded yet). */
+ * window is the whole run. */
 gboolean memscope_figure_view_get_zoom (MemscopeFigureView *self, int *first, int *n);
 
 /* The tooltip text for the point (@x, @y) of the widget, NULL when it is

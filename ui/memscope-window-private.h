@@ -56,6 +56,10 @@ struct _MemscopeWindow {
   int layer;                   /* −1: the last */
   int head;                    /* −1: mean over heads */
   MsColormap cmap;
+  guint token_serial;          /* of the newest token colouring asked for … */
+  guint token_shown;           /* … and of the one shown */
+  int coloured_start;          /* the characters that have token colours: [start, end) */
+  int coloured_end;
   guint refresh_source;
   guint play_source;
   gboolean compare;

@@ -71,6 +71,7 @@ update_text (MemscopeWindow *self)
   if (!a || seg_len <= 0)
     {
       gtk_text_buffer_set_text (buffer, a ? "Recording…" : "", -1);
+      self->coloured_start = self->coloured_end = 0;
       g_free (self->text_run_key);
       self->text_run_key = a ? NULL : g_steal_pointer (&key);
       return;
@@ -106,6 +107,7 @@ update_text (MemscopeWindow *self)
     }
   g_array_append_val (self->segment_offsets, offset);
   gtk_text_buffer_set_text (buffer, text->str, (int) text->len);
+  self->coloured_start = self->coloured_end = 0;
   g_string_free (text, TRUE);
   g_free (self->text_run_key);
   self->text_run_key = g_steal_pointer (&key);
@@ -142,38 +144,62 @@ update_highlight (MemscopeWindow *self)
 
 #define N_TOKEN_TAGS 5
 
-/* One value per token of the current segment of run A, for colouring the
- * text (ms_view_token_values): with a slot selected, how much of each token
- * was written into it; without, how strongly each token reads memory.  Last
- * layer, mean over heads.  Owned, NULL when there is nothing to colour;
- * @what names the quantity. */
+/* One value per token of segment @segment of run @run_id in the recording
+ * at @path, for colouring the text (ms_view_token_values): with slot @slot
+ * (≥ 0), how much of each token was written into it; without, how strongly
+ * each token reads memory.  Last layer, mean over heads.  Owned, NULL when
+ * there is nothing to colour; @what names the quantity.  Opens its own
+ * connection: runs on a worker thread. */
 static float *
-token_values (MemscopeWindow *self, MemscopeRun *a, int n_chars, const char **what)
+token_values (const char *path, gint64 run_id, int segment, int slot, int n_chars, const char **what)
 {
-  MsRecording *rec = memscope_run_get_recording (a, NULL);
+  g_autoptr (MsRecording) rec = ms_recording_open (path, NULL);
   if (!rec)
     return NULL;
   MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
-  p.segment = self->segment;
-  gboolean write = self->slot >= 0 && self->slot < memscope_run_get_n_slots (a);
-  g_autoptr (MsViewData) v = ms_view_load (rec, memscope_run_get_id (a), write ? MS_VIEW_WRITE : MS_VIEW_READ, &p,
-                                           NULL);
+  p.segment = segment;
+  g_autoptr (MsViewData) v = ms_view_load (rec, run_id, slot >= 0 ? MS_VIEW_WRITE : MS_VIEW_READ, &p, NULL);
   int n = 0;
-  float *values = v ? ms_view_token_values (v, write ? self->slot : -1, &n, what) : NULL;
+  float *values = v ? ms_view_token_values (v, slot, &n, what) : NULL;
   if (values && n != n_chars)   /* tokens are bytes: one character each */
     g_clear_pointer (&values, g_free);
   return values;
 }
 
-/* Colours the current segment's tokens (token_values) in N_TOKEN_TAGS
- * steps relative to the segment's largest value. */
+typedef struct {
+  char *path;
+  gint64 run_id;
+  int segment, slot, start, end;   /* the segment's characters in the text: [start, end) */
+  guint serial;
+  float *values;                   /* the result, NULL: nothing to colour */
+  const char *what;
+} TokenJob;
+
 static void
-update_token_colours (MemscopeWindow *self)
+token_job_free (TokenJob *job)
+{
+  g_free (job->path);
+  g_free (job->values);
+  g_free (job);
+}
+
+static void
+token_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  TokenJob *job = data;
+  job->values = token_values (job->path, job->run_id, job->segment, job->slot, job->end - job->start, &job->what);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Removes the token colours from the characters that have them. */
+static void
+clear_token_colours (MemscopeWindow *self)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
   GtkTextIter s, e;
-  gtk_text_buffer_get_bounds (buffer, &s, &e);
-  for (int k = 0; k < N_TOKEN_TAGS; k++)
+  gtk_text_buffer_get_iter_at_offset (buffer, &s, self->coloured_start);
+  gtk_text_buffer_get_iter_at_offset (buffer, &e, self->coloured_end);
+  for (int k = 0; k < N_TOKEN_TAGS && self->coloured_end > self->coloured_start; k++)
     {
       char name[16];
       g_snprintf (name, sizeof name, "write-%d", k);
@@ -181,31 +207,71 @@ update_token_colours (MemscopeWindow *self)
       g_snprintf (name, sizeof name, "read-%d", k);
       gtk_text_buffer_remove_tag_by_name (buffer, name, &s, &e);
     }
-  gtk_label_set_text (self->text_legend, "");
-  MemscopeRun *a = memscope_window_get_run_a (self);
-  int start, end;
-  if (!a || !memscope_window_get_highlight (self, &start, &end))
+  self->coloured_start = self->coloured_end = 0;
+}
+
+/* Main thread: colours the segment's tokens in N_TOKEN_TAGS steps relative
+ * to its largest value, unless a newer selection asked for others. */
+static void
+token_job_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
+  TokenJob *job = g_task_get_task_data (G_TASK (result));
+  if (!self->runs || job->serial != self->token_serial)
+    return;   /* closed, or superseded */
+  self->token_shown = job->serial;
+  clear_token_colours (self);
+  gtk_label_set_text (self->text_legend, job->values ? job->what : "");
+  if (!job->values)
     return;
-  const char *what = NULL;
-  g_autofree float *values = token_values (self, a, end - start, &what);
-  if (!values)
-    return;
-  gtk_label_set_text (self->text_legend, what);
-  const char *prefix = self->slot >= 0 ? "write" : "read";
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  const char *prefix = job->slot >= 0 ? "write" : "read";
+  int n = job->end - job->start;
   float top = 0;
-  for (int j = 0; j < end - start; j++)
-    top = isnan (values[j]) ? top : MAX (top, values[j]);
-  for (int j = 0; top > 0 && j < end - start; j++)
+  for (int j = 0; j < n; j++)
+    top = isnan (job->values[j]) ? top : MAX (top, job->values[j]);
+  for (int j = 0; top > 0 && j < n; j++)
     {
-      int k = isnan (values[j]) ? -1 : MIN ((int) (values[j] / top * N_TOKEN_TAGS), N_TOKEN_TAGS - 1);
+      int k = isnan (job->values[j]) ? -1 : MIN ((int) (job->values[j] / top * N_TOKEN_TAGS), N_TOKEN_TAGS - 1);
       if (k < 1)
         continue;   /* the weakest step stays uncoloured */
       char name[16];
       g_snprintf (name, sizeof name, "%s-%d", prefix, k);
-      gtk_text_buffer_get_iter_at_offset (buffer, &s, start + j);
-      gtk_text_buffer_get_iter_at_offset (buffer, &e, start + j + 1);
+      GtkTextIter s, e;
+      gtk_text_buffer_get_iter_at_offset (buffer, &s, job->start + j);
+      gtk_text_buffer_get_iter_at_offset (buffer, &e, job->start + j + 1);
       gtk_text_buffer_apply_tag_by_name (buffer, name, &s, &e);
     }
+  self->coloured_start = job->start, self->coloured_end = job->end;
+}
+
+/* Colours the current segment's tokens: the values load on a worker
+ * thread, the newest request wins. */
+static void
+update_token_colours (MemscopeWindow *self)
+{
+  self->token_serial++;
+  MemscopeRun *a = memscope_window_get_run_a (self);
+  int start, end;
+  if (!a || !memscope_run_get_db_path (a) || memscope_run_get_segments_done (a) == 0
+      || !memscope_window_get_highlight (self, &start, &end))
+    {
+      self->token_shown = self->token_serial;
+      clear_token_colours (self);
+      gtk_label_set_text (self->text_legend, "");
+      return;
+    }
+  TokenJob *job = g_new0 (TokenJob, 1);
+  job->path = g_strdup (memscope_run_get_db_path (a));
+  job->run_id = memscope_run_get_id (a);
+  job->segment = self->segment;
+  job->slot = self->slot < memscope_run_get_n_slots (a) ? self->slot : -1;
+  job->start = start, job->end = end;
+  job->serial = self->token_serial;
+  GTask *task = g_task_new (self, NULL, token_job_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) token_job_free);
+  g_task_run_in_thread (task, token_job_run);
+  g_object_unref (task);
 }
 
 static void
@@ -389,6 +455,7 @@ set_colormap (MemscopeWindow *self, MsColormap cmap)
 }
 
 int memscope_window_get_segment (MemscopeWindow *self) { return self->segment; }
+gboolean memscope_window_get_colouring (MemscopeWindow *self) { return self->token_shown != self->token_serial; }
 int memscope_window_get_slot (MemscopeWindow *self) { return self->slot; }
 guint memscope_window_get_n_runs (MemscopeWindow *self) { return g_list_model_get_n_items (G_LIST_MODEL (self->runs)); }
 

@@ -62,6 +62,9 @@ MemscopeFigureView *memscope_window_get_visible_view (MemscopeWindow *self);
 
 /* The input text and the character range of the current segment in it. */
 GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self);
+/* TRUE while the current segment's token colours load (on a worker
+ * thread); the text shows the older ones meanwhile. */
+gboolean memscope_window_get_colouring (MemscopeWindow *self);
 gboolean memscope_window_get_highlight (MemscopeWindow *self, int *start, int *end);
 
 /* Settings, or NULL when the schema is not installed (borrowed). */

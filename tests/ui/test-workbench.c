@@ -59,7 +59,7 @@ static gboolean
 visible_view_loaded (void)
 {
   MemscopeFigureView *view = win ? memscope_window_get_visible_view (win) : NULL;
-  return !view || !memscope_figure_view_get_loading (view);
+  return !view || (!memscope_figure_view_get_loading (view) && !memscope_window_get_colouring (win));
 }
 
 /* Lets pending layout and drawing happen, and the visible view load. */
@@ -146,8 +146,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Shot, shot_free)
 static Shot *
 screenshot (GtkWidget *widget, const char *name)
 {
-  settle ();
-  wait_for_frame (widget);
+  /* a frame can lay the view out at another size, which loads it again */
+  do
+    {
+      settle ();
+      wait_for_frame (widget);
+    }
+  while (!visible_view_loaded ());
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   g_assert_cmpint (w, >, 0);
   /* The widget's own snapshot (its children come from their snapshots),
