@@ -454,6 +454,7 @@ ms_engine_footprint (const MsConfig *c)
 {
   MsEngineSizes sz = { 0 };
   c->engine->sizes (c, &sz);
+  g_assert (sz.n_scratch >= 0 && sz.n_scratch <= MS_ENGINE_MAX_SCRATCH);
   double floats = (double) c->n_slots * c->d_model + c->segment_len   /* memory, nll */
                   + sz.carry_rows * sz.carry_cols;
   for (int i = 0; i < sz.n_scratch; i++)

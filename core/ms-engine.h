@@ -283,15 +283,19 @@ struct _MsEngine {
 
   /* Writes M_0 (K, d). */
   void (*initial_memory) (const MsModel *model, float *memory);
-  /* Consumes one segment of 1 ≤ n ≤ segment_len valid token ids: reads
-   * st->memory and the carry, offers the observations the observer wants,
-   * fills @nll[n] (NaN: no prediction) and leaves M_{t+1}, the carry and
-   * carry_token for the next segment.  Allocates nothing. */
+  /* Consumes one segment of 1 ≤ n ≤ segment_len valid token ids (the
+   * session checked them): reads st->memory and the carry, offers the
+   * observations the observer wants (MS_OBS_LOGITS and its attention kinds;
+   * the session itself offers memory in/out and NLL around the step), fills
+   * @nll[n] (NaN: no prediction) and leaves M_{t+1}, the carry and
+   * carry_token for the next segment.  st->segment is the session's (it
+   * counts after the step).  Allocates nothing. */
   void (*step) (const MsModel *model, MsEngineState *st, const int32_t *tokens, int n, float *nll);
   /* Row j of the MS_OBS_LOGITS observation predicts token j + logits_shift
    * of the segment (Memformer 0, RMT 1). */
   int logits_shift;
-  /* Multiply-adds of one full segment, for the benchmarks' FLOP rates. */
+  /* Multiply-adds of one full segment, for the benchmarks' FLOP rates
+   * (may be NULL). */
   double (*segment_macs) (const MsConfig *c);
 
   /* The attention kinds it offers. */

@@ -26,17 +26,19 @@ settings (const MsConfig *c)
   return (const MemformerSettings *) &c->settings;
 }
 
+typedef struct { MsAffine q, k, v, o; } AttnProj;
+
 typedef struct {
   MsAffine ln1, ln2, ln3;
-  MsAttnProj self_attn;
-  MsAttnProj mem_attn;      /* reader: tokens → memory slots */
+  AttnProj self_attn;
+  AttnProj mem_attn;      /* reader: tokens → memory slots */
   MsAffine fc1, fc2;
 } EncLayer;
 
 typedef struct {
   MsAffine ln1, ln2, ln3;
-  MsAttnProj self_attn;     /* causal */
-  MsAttnProj cross_attn;    /* → previous segment's encoding */
+  AttnProj self_attn;     /* causal */
+  AttnProj cross_attn;    /* → previous segment's encoding */
   MsAffine fc1, fc2;
 } DecLayer;
 
@@ -80,7 +82,7 @@ bind_layernorm (MsBinder *b, MsAffine *a, int d, const char *prefix, const char 
 }
 
 static void
-bind_attn (MsBinder *b, MsAttnProj *p, int d, const char *prefix)
+bind_attn (MsBinder *b, AttnProj *p, int d, const char *prefix)
 {
   ms_binder_add_linear (b, &p->q, d, d, prefix, "q");
   ms_binder_add_linear (b, &p->k, d, d, prefix, "k");
@@ -238,7 +240,7 @@ add_into (float *x, const float *y, size_t n)
 /* x (Tq, d) += o(MHA(q(xq), k(xkv), v(xkv))); the weights land in sc->probs
  * as (H, Tq, Tk). */
 static void
-attention_block (MemformerScratch *sc, const MsConfig *c, const MsAttnProj *p, float *x,
+attention_block (MemformerScratch *sc, const MsConfig *c, const AttnProj *p, float *x,
                  const float *xq, int Tq, const float *xkv, int Tk, const uint8_t *mask)
 {
   int d = c->d_model, dh = d / c->n_heads;

@@ -428,6 +428,23 @@ test_record_view_export (void)
       g_assert_cmpfloat (write->values[i * (1 + L)], ==, write_weight[i]);
       g_assert_cmpfloat_with_epsilon (write->values[i * (1 + L) + 1], (1.0f - write_weight[i]) / L, 1e-7);
     }
+  /* the toy's layout reaches the figure's axis, its tooltips and the token colouring */
+  g_assert_cmpint (write->x.n_blocks, ==, 2);
+  g_assert_cmpstr (write->x.blocks[0].name, ==, "self");
+  g_assert_true (write->x.blocks[0].old_memory);
+  g_assert_cmpstr (write->x.blocks[1].name, ==, "tokens");
+  g_assert_cmpint (write->x.blocks[1].first, ==, 1);
+  g_assert_cmpint (write->x.blocks[1].n, ==, L);
+  g_autofree char *tip = ms_view_describe_cell (write, 1, 0);
+  g_assert_nonnull (tip);
+  g_assert_nonnull (strstr (tip, "self"));
+  int n_tokens = 0;
+  const char *what = NULL;
+  g_autofree float *colour = ms_view_token_values (write, 1, &n_tokens, &what);
+  g_assert_nonnull (colour);
+  g_assert_cmpint (n_tokens, ==, L);
+  for (int j = 0; j < L; j++)
+    g_assert_cmpfloat_with_epsilon (colour[j], (1.0f - write_weight[1]) / L, 1e-7);
 
   /* NLL: the rule, per segment */
   g_autoptr (MsViewData) nll = ms_view_load (rec, run, MS_VIEW_NLL, &p, &error);
