@@ -27,13 +27,13 @@ static const MsViewInfo view_table[MS_VIEW_N_KINDS] = {
   { MS_VIEW_NLL, "nll", "NLL", "mean negative log-likelihood per predicted token of the segment (nats)",
     MS_VIEW_LINES, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SERIES, MS_VIEW_REDUCE_MEAN, TRUE },
   { MS_VIEW_READ_USAGE, "read-usage", "Read usage",
-    "read usage: the reader attention the segment's tokens give slot i, summed over tokens (§5.5)",
+    "read usage: the read attention the segment's tokens give slot i, summed over tokens (§5.5)",
     MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
-  { MS_VIEW_READ, "read", "Reader",
-    "reader attention of one segment: the weight token j gives memory slot i",
+  { MS_VIEW_READ, "read", "Read",
+    "read attention of one segment: the weight token j gives memory slot i",
     MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT | MS_VIEW_USES_LAYER | MS_VIEW_USES_HEAD, MS_VIEW_AXIS_SLOT,
     MS_VIEW_AXIS_TOKEN, MS_VIEW_REDUCE_MEAN, FALSE },
-  { MS_VIEW_WRITE, "write", "Writer",
+  { MS_VIEW_WRITE, "write", "Write",
     "write attention of one segment: the weight new slot i gives each position (old memory or a token)",
     MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT | MS_VIEW_USES_LAYER | MS_VIEW_USES_HEAD, MS_VIEW_AXIS_POSITION,
     MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, FALSE },
@@ -475,7 +475,7 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
     {
     case MS_VIEW_RETENTION:
       label (v, "Slot retention", "segment", "memory slot", NULL);
-      value = "retention r (old share)";
+      value = "retention r";
       v->vmin = 0, v->vmax = 1;
       break;
     case MS_VIEW_REPRESENTATION:
@@ -982,7 +982,7 @@ ms_view_describe_cell (const MsViewData *v, int row, int col)
     case MS_VIEW_READ_USAGE:
       {
         g_autofree char *at = segments_of (v, &v->x, col, "segment");
-        return g_strdup_printf ("Slot %d in %s\nread usage %.3f (reader attention summed over tokens)%s", y, at, value,
+        return g_strdup_printf ("Slot %d in %s\nread usage %.3f (read attention summed over tokens)%s", y, at, value,
                                 text);
       }
     case MS_VIEW_PROVENANCE:

@@ -98,7 +98,7 @@ main (int argc, char **argv)
   ms_heatmap_set_title (hm, "Slot retention (Memformer)");
   ms_heatmap_set_x_axis (hm, 0, 1, "timestep (segment)");
   ms_heatmap_set_y_axis (hm, 0, 1, "memory slot", TRUE);
-  ms_heatmap_set_colorbar_label (hm, "retention r (old share)");
+  ms_heatmap_set_colorbar_label (hm, "retention r");
   ms_heatmap_set_range (hm, 0.0, 1.0);
   ok &= export (dir, "heatmap.png", single, ms_heatmap_draw_func, hm);
   ok &= export (dir, "heatmap.svg", single, ms_heatmap_draw_func, hm);
