@@ -270,8 +270,9 @@ ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int f
     return TRUE;
   size_t len = (size_t) run->config.n_slots * run->config.d_model;
   g_rec_mutex_lock (&rec->lock);
-  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "?2 + 1")
-                                   " AND " MS_DB_SEGMENT_KEY ("?1", "?3") " ORDER BY id", error);
+  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE id BETWEEN "
+                                   MS_DB_SEGMENT_KEY ("?1", "?2 + 1") " AND " MS_DB_SEGMENT_KEY ("?1", "?3")
+                                   " ORDER BY id", error);
   if (!st)
     return g_rec_mutex_unlock (&rec->lock), FALSE;
   sqlite3_bind_int64 (st, 1, run->id);

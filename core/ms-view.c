@@ -86,6 +86,7 @@ ms_view_kind_list (void)
 static void
 axis_clear (MsViewAxis *a)
 {
+  g_free (a->name);
   g_free (a->label);
   for (int b = 0; b < a->n_blocks; b++)
     g_free (a->blocks[b].name);
@@ -100,6 +101,7 @@ static void
 axis_copy (MsViewAxis *to, const MsViewAxis *from, int first, int n)
 {
   *to = *from;
+  to->name = g_strdup (from->name);
   to->label = g_strdup (from->label);
   to->blocks = g_memdup2 (from->blocks, sizeof (MsViewBlock) * from->n_blocks);
   for (int b = 0; b < from->n_blocks; b++)
@@ -178,6 +180,7 @@ ms_view_data_crop_columns (const MsViewData *v, int first, int n)
 }
 
 static char *binned_label (const char *value, MsViewReducer reducer, int width);
+static char *axis_label (const char *name, int width, const char *per);
 
 MsViewData *
 ms_view_data_bin_columns (const MsViewData *v, int max_cols)
@@ -204,7 +207,8 @@ ms_view_data_bin_columns (const MsViewData *v, int max_cols)
             else
               acc += w * x, weight += w;
           }
-        values[(size_t) r * n + j] = weight == 0 ? NAN : (float) (v->reducer == MS_VIEW_REDUCE_MAX ? acc : acc / weight);
+        values[(size_t) r * n + j]
+          = weight == 0 ? NAN : (float) (v->reducer == MS_VIEW_REDUCE_MAX ? acc : acc / weight);
       }
   g_free (c->values);
   c->values = values;
@@ -223,6 +227,8 @@ ms_view_data_bin_columns (const MsViewData *v, int max_cols)
     }
   c->x.n = n;
   c->x.step = width * f;
+  g_free (c->x.label);
+  c->x.label = axis_label (c->x.name, width * f, "column");
   g_free (c->value_label);
   c->value_label = binned_label (v->quantity ? v->quantity : v->value_label, v->reducer, width * f);
   return c;
@@ -250,7 +256,9 @@ static void
 label (MsViewData *v, const char *title, const char *x, const char *y, const char *value)
 {
   v->title = g_strdup (title);
+  v->x.name = g_strdup (x);
   v->x.label = g_strdup (x);
+  v->y.name = g_strdup (y);
   v->y.label = g_strdup (y);
   v->value_label = g_strdup (value);
 }
@@ -275,13 +283,26 @@ bins_make (int first, int last, int max_cells, int span)
   return (Bins) { first, last, width, MAX ((len + width - 1) / width, 1) };
 }
 
+/* "segment", or "segment (42 per column)" when a cell holds several. */
+static char *
+axis_label (const char *name, int width, const char *per)
+{
+  if (width <= 1 || !name)
+    return g_strdup (name);
+  return g_strdup_printf ("%s (%d per %s)", name, width, per);
+}
+
+/* Sets @a's cells to @b's; its label says the bin width (@per: "column",
+ * "row"), so the name must be set first. */
 static void
-axis_set_bins (MsViewAxis *a, const Bins *b)
+axis_set_bins (MsViewAxis *a, const Bins *b, const char *per)
 {
   a->n = b->n;
   a->start = b->first;
   a->step = b->width;
   a->length = b->last - b->first;
+  g_free (a->label);
+  a->label = axis_label (a->name, b->width, per);
 }
 
 /* Sums (or maxima) and counts of the cells that fall into each output cell. */
@@ -338,7 +359,7 @@ binned_label (const char *value, MsViewReducer reducer, int width)
 {
   if (width <= 1)
     return g_strdup (value);
-  return g_strdup_printf ("%s, %s of %d segments per column", value, reducer_name (reducer), width);
+  return g_strdup_printf ("%s, %s per column", value, reducer_name (reducer));
 }
 
 /* ---- segment texts ---- */
@@ -469,7 +490,6 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
     }
   MsViewData *v = view_new (info, kind, grid_finish (&f.grid), rows, bins.n);
   v->reducer = reducer;
-  axis_set_bins (&v->x, &bins);
   const char *value = NULL;
   switch (kind)
     {
@@ -480,12 +500,12 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
       break;
     case MS_VIEW_REPRESENTATION:
       label (v, "Representation retention", "segment", "memory slot", NULL);
-      value = "cos(slot after, slot before)";
+      value = "cos(slot after, before)";
       v->vmin = -1, v->vmax = 1;
       break;
     case MS_VIEW_READ_USAGE:
       label (v, "Read usage", "segment", "memory slot", NULL);
-      value = "read usage (attention mass)";
+      value = "read usage";
       v->vmin = 0;
       break;
     case MS_VIEW_TYPES:
@@ -500,10 +520,11 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
       }
     default:
       label (v, "Per-segment NLL", "segment", NULL, NULL);
-      value = "mean NLL (nats/token)";
+      value = "NLL (nats/token)";
       v->series = g_strsplit ("mean NLL", ",", -1);
       break;
     }
+  axis_set_bins (&v->x, &bins, "column");
   v->quantity = g_strdup (value);
   v->value_label = binned_label (value, reducer, bins.width);
   if (v->series)
@@ -604,14 +625,14 @@ provenance (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
   if (!ok)
     return g_free (out), NULL;
   MsViewData *v = view_new (info, MS_VIEW_PROVENANCE, out, R, C);
-  axis_set_bins (&v->x, &f.cols);
-  axis_set_bins (&v->y, &f.rows);
   v->slot = p->slot;
   g_autofree char *title = p->slot >= 0 ? g_strdup_printf ("Provenance of slot %d (−1 = initial memory)", p->slot)
                                         : g_strdup ("Provenance (mean over slots; −1 = initial memory)");
   label (v, title, "after segment", "source segment", NULL);
-  v->quantity = f.rows.width > 1 ? g_strdup_printf ("share of content from %d sources per row", f.rows.width)
-                                  : g_strdup ("share of content");
+  /* a row's share is the sum over its sources: the y label says how many */
+  axis_set_bins (&v->x, &f.cols, "column");
+  axis_set_bins (&v->y, &f.rows, "row");
+  v->quantity = g_strdup ("share of content");
   v->value_label = binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.cols.width);
   v->vmin = 0, v->vmax = 1;
   if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
@@ -698,11 +719,11 @@ similarity (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
   if (!ok)
     return g_free (out), NULL;
   MsViewData *v = view_new (info, MS_VIEW_SIMILARITY, out, n, n);
-  axis_set_bins (&v->x, &f.bins);
-  axis_set_bins (&v->y, &f.bins);
   label (v, "Memory state similarity", "after segment", "after segment", NULL);
+  axis_set_bins (&v->x, &f.bins, "column");
+  axis_set_bins (&v->y, &f.bins, "row");
   v->quantity = g_strdup ("cosine similarity");
-  v->value_label = binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.bins.width);
+  v->value_label = f.bins.width > 1 ? g_strdup ("cosine similarity, mean per cell") : g_strdup (v->quantity);
   if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
     return ms_view_data_free (v), NULL;
   return v;
@@ -819,7 +840,9 @@ attention (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsVie
   int rows0, cols0, rows1, cols1;
   ms_attention_layout_shape (a, c, 0, NULL, &rows0, &cols0);
   ms_attention_layout_shape (a, c, 1, NULL, &rows1, &cols1);
-  int n_tokens = cols1 > cols0 ? (cols - cols0) / (cols1 - cols0) : rows1 > rows0 ? (rows - rows0) / (rows1 - rows0) : 0;
+  int n_tokens = cols1 > cols0   ? (cols - cols0) / (cols1 - cols0)
+                 : rows1 > rows0 ? (rows - rows0) / (rows1 - rows0)
+                                 : 0;
   MsViewData *v = view_new (info, kind, m, rows, cols);
   v->segment = segment;
   v->layer = layer;

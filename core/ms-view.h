@@ -120,7 +120,9 @@ typedef struct {
 
 typedef struct {
   MsViewAxisKind kind;
-  char *label;          /* the axis label a figure prints */
+  char *name;           /* what the axis counts: "segment", "memory slot", … */
+  char *label;          /* the axis label a figure prints: the name, and the bin width when a cell
+                           holds several indices ("segment (42 per column)") */
   int n;                /* cells along the axis (= rows or cols) */
   double start;         /* cell c covers the indices [start + c·step, start + (c+1)·step) */
   double step;          /* 1, or the bin width: whole indices per cell */
@@ -143,7 +145,7 @@ typedef struct {
   char *title;
   char *quantity;       /* what one value is, e.g. "retention r (old share)" */
   char *value_label;    /* colorbar label (heatmap) or y axis (stacked, lines): the quantity, and the
-                           reducer and bin width when columns are bins */
+                           reducer when cells are bins ("retention r, mean per column") */
   char **series;        /* NULL-terminated series names (stacked, lines) */
   /* What the view is of */
   gint64 run_id;

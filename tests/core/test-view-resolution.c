@@ -280,7 +280,8 @@ test_period_overview (void)
   g_assert_cmpint (v->cols, ==, 300);
   g_assert_cmpint (v->x.kind, ==, MS_VIEW_AXIS_SEGMENT);
   g_assert_cmpfloat (v->x.step, ==, 42);
-  g_assert_nonnull (strstr (v->value_label, "mean of 42 segments per column"));
+  g_assert_cmpstr (v->x.label, ==, "segment (42 per column)");
+  g_assert_cmpstr (v->value_label, ==, "retention r, mean per column");
   /* retention is stored as f32: each column mean is within float rounding of the pattern's */
   for (int i = 0; i < K * 300; i++)
     g_assert_cmpfloat_with_epsilon (v->values[i], mean, 1e-6);
@@ -288,7 +289,7 @@ test_period_overview (void)
   /* the stated reducer changes what a column is: max shows the peak */
   p.reducer = MS_VIEW_REDUCE_MAX;
   g_autoptr (MsViewData) peak = load (long_run, MS_VIEW_RETENTION, p);
-  g_assert_nonnull (strstr (peak->value_label, "max of 42 segments per column"));
+  g_assert_cmpstr (peak->value_label, ==, "retention r, max per column");
   for (int i = 0; i < K * 300; i++)
     g_assert_cmpfloat (peak->values[i], ==, top);
 
@@ -302,6 +303,7 @@ test_period_overview (void)
   g_assert_cmpint (merged->cols, ==, 300);
   g_assert_cmpfloat (merged->x.step, ==, 42);
   g_assert_cmpstr (merged->value_label, ==, v->value_label);
+  g_assert_cmpstr (merged->x.label, ==, v->x.label);
   assert_close (merged->values, v->values, (size_t) K * 300, 1e-6);
   g_assert_cmpstr (merged->x.texts[2], ==, v->x.texts[2]);
   p.max_cols = 300;
@@ -576,7 +578,7 @@ test_csv (void)
   g_autofree char *nll_csv = ms_view_data_to_csv (nll, NULL, NULL, NULL, FALSE, &error);
   rows = csv_parse (nll_csv, &n);
   g_assert_cmpint (n, ==, 1 + 50);
-  g_assert_cmpstr (rows[0][0], ==, "segment");
+  g_assert_cmpstr (rows[0][0], ==, "segment (3 per column)");
   g_assert_cmpstr (rows[0][1], ==, "mean NLL");
   g_assert_cmpstr (rows[1][0], ==, "0..2");
   g_assert_cmpstr (rows[50][0], ==, "147..149");
