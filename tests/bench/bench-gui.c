@@ -41,10 +41,14 @@
  *   slot_ready_ms_max       the same for selecting slot 1 (win.slot) and
  *                           clearing the selection again;
  *   frame_ms_*              main-thread frame time (frame clock before-paint
- *                           → after-paint) of every frame in the view's phase;
+ *                           → after-paint) of every frame in the view's phase,
+ *                           and frame_cpu_ms_* the main thread's CPU time in
+ *                           them (on a busy machine the wall time includes
+ *                           waiting for a CPU);
  *   stall_ms_max            the longest stretch the main thread spent
  *                           between two polls of its main loop (any work,
- *                           inside a frame or not);
+ *                           inside a frame or not), and stall_cpu_ms_max the
+ *                           most CPU time it used in one;
  *   peak_rss_mb             getrusage ru_maxrss at the end of the phase (the
  *                           process's peak so far), rss_mb the resident size
  *                           then.
@@ -56,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "memscope-application.h"
@@ -153,14 +158,27 @@ write_model (const char *path, int slots, guint32 seed, GError **error)
 
 /* ---- frames and stalls ---- */
 
-static gint64 paint_start, paint_end;
+/* The main thread's CPU time, microseconds: on a busy machine a frame's
+ * wall time includes time the thread waited for a CPU, its CPU time only
+ * the work it did. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static gint64 paint_start, paint_end, paint_start_cpu;
 static gboolean painted;
-static GArray *frame_ms;    /* double: frames of the current phase, when not NULL */
+static GArray *frame_ms;      /* double: frames of the current phase, when not NULL */
+static GArray *frame_cpu_ms;  /* double: their main-thread CPU time */
 
 static void
 on_before_paint (GdkFrameClock *clock, gpointer data)
 {
   paint_start = g_get_monotonic_time ();
+  paint_start_cpu = thread_cpu_us ();
 }
 
 static void
@@ -170,8 +188,9 @@ on_after_paint (GdkFrameClock *clock, gpointer data)
   painted = TRUE;
   if (frame_ms)
     {
-      double ms = (paint_end - paint_start) / 1e3;
+      double ms = (paint_end - paint_start) / 1e3, cpu = (thread_cpu_us () - paint_start_cpu) / 1e3;
       g_array_append_val (frame_ms, ms);
+      g_array_append_val (frame_cpu_ms, cpu);
     }
 }
 
@@ -196,17 +215,21 @@ wait_for_view (MemscopeFigureView *view)
 /* The main thread's busy stretches: from one return of the main loop's
  * poll to its next call. */
 static GPollFunc default_poll;
-static gint64 poll_returned;
-static double stall_ms_max;
+static gint64 poll_returned, poll_returned_cpu;
+static double stall_ms_max, stall_cpu_ms_max;
 
 static gint
 timed_poll (GPollFD *fds, guint n_fds, gint timeout)
 {
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us ();
   if (poll_returned)
-    stall_ms_max = MAX (stall_ms_max, (now - poll_returned) / 1e3);
+    {
+      stall_ms_max = MAX (stall_ms_max, (now - poll_returned) / 1e3);
+      stall_cpu_ms_max = MAX (stall_cpu_ms_max, (cpu - poll_returned_cpu) / 1e3);
+    }
   gint r = default_poll (fds, n_fds, timeout);
   poll_returned = g_get_monotonic_time ();
+  poll_returned_cpu = thread_cpu_us ();
   return r;
 }
 
@@ -405,7 +428,8 @@ bench_compare (const char *path_a, const char *path_b, int steps)
 
   /* opening both recordings puts the window in Compare on retention */
   frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  stall_ms_max = 0;
+  frame_cpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  stall_ms_max = stall_cpu_ms_max = 0;
   GFile *files[2] = { g_file_new_for_path (path_a), g_file_new_for_path (path_b) };
   gint64 t = g_get_monotonic_time ();
   memscope_window_open_files (win, files, 2);
@@ -415,9 +439,11 @@ bench_compare (const char *path_a, const char *path_b, int steps)
   if (!memscope_window_get_compare (win) || memscope_window_get_error (win))
     g_error ("the window does not compare the two runs: %s", memscope_window_get_error (win));
   printf ("{\"bench\": \"gui-compare\", \"view\": \"open\", \"segments\": %d, \"ready_ms\": %.1f, "
-          "\"frame_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
+          "\"frame_ms_max\": %.2f, \"frame_cpu_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"stall_cpu_ms_max\": %.1f, "
+          "\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
           memscope_window_get_n_segments (win), open_ms, max_of ((double *) frame_ms->data, frame_ms->len),
-          stall_ms_max, peak_rss_mb (), rss_mb ());
+          max_of ((double *) frame_cpu_ms->data, frame_cpu_ms->len), stall_ms_max, stall_cpu_ms_max, peak_rss_mb (),
+          rss_mb ());
   fflush (stdout);
 
   static const char *views[] = { "retention", "provenance", "types", "nll", "read", "write", "similarity" };
@@ -427,7 +453,8 @@ bench_compare (const char *path_a, const char *path_b, int steps)
   for (guint v = 0; v < G_N_ELEMENTS (views); v++)
     {
       g_array_set_size (frame_ms, 0);
-      stall_ms_max = 0;
+      g_array_set_size (frame_cpu_ms, 0);
+      stall_ms_max = stall_cpu_ms_max = 0;
       t = g_get_monotonic_time ();
       activate ("view", g_variant_new_string (views[v]));
       double switch_ms = wait_for_data (t);
@@ -447,20 +474,22 @@ bench_compare (const char *path_a, const char *path_b, int steps)
         }
       g_autoptr (GError) shown = NULL;
       gboolean has_figure = memscope_figure_view_update (memscope_window_get_visible_view (win), &shown);
-      double *f = (double *) frame_ms->data;
+      double *f = (double *) frame_ms->data, *fc = (double *) frame_cpu_ms->data;
       int n = (int) frame_ms->len;
-      double fmax = max_of (f, n);
+      double fmax = max_of (f, n), fcmax = max_of (fc, n), fcmed = median (fc, n);
       printf ("{\"bench\": \"gui-compare\", \"view\": \"%s\", \"figure\": %s, \"switch_ready_ms\": %.1f, "
               "\"step_ready_ms_median\": %.1f, \"step_ready_ms_max\": %.1f, \"slot_ready_ms_max\": %.1f, \"frames\": %d, "
-              "\"frame_ms_median\": %.2f, \"frame_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"peak_rss_mb\": %.1f, "
-              "\"rss_mb\": %.1f}\n",
+              "\"frame_ms_median\": %.2f, \"frame_ms_max\": %.2f, \"frame_cpu_ms_median\": %.2f, "
+              "\"frame_cpu_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"stall_cpu_ms_max\": %.1f, "
+              "\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
               views[v], has_figure ? "true" : "false", switch_ms, median (step_ms, steps), max_of (step_ms, steps),
-              slot_ms, n, median (f, n), fmax, stall_ms_max, peak_rss_mb (), rss_mb ());
+              slot_ms, n, median (f, n), fmax, fcmed, fcmax, stall_ms_max, stall_cpu_ms_max, peak_rss_mb (), rss_mb ());
       fflush (stdout);
       g_free (step_ms);
     }
   g_main_context_set_poll_func (NULL, default_poll);
   g_clear_pointer (&frame_ms, g_array_unref);
+  g_clear_pointer (&frame_cpu_ms, g_array_unref);
   gtk_window_destroy (GTK_WINDOW (win));
   g_application_release (G_APPLICATION (app));
   g_object_unref (app);
