@@ -69,6 +69,20 @@ figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
   return all;
 }
 
+/* What --help says after the options: every view of the table, its name
+ * and what one value is.  Owned. */
+static char *
+views_help (void)
+{
+  GString *s = g_string_new ("Views (--view):\n");
+  for (guint i = 0; i < MS_VIEW_N_KINDS; i++)
+    {
+      const MsViewInfo *v = ms_view_info ((MsViewKind) i);
+      g_string_append_printf (s, "  %-15s %s\n", v->name, v->value);
+    }
+  return g_string_free (s, FALSE);
+}
+
 /* Validates the shared options; on a usage problem prints it and returns
  * FALSE.  Fills the view kind, parameters, colormap and size. */
 static gboolean
@@ -178,12 +192,13 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
     { "run", 0, 0, G_OPTION_ARG_INT64, &run, "Run to draw (see memscope-cli runs FILE)", "ID" },
   };
   g_autofree GOptionEntry *entries = figure_entries (&o, own, G_N_ELEMENTS (own));
+  g_autofree char *help = views_help ();
   MsViewKind kind;
   MsViewParams params;
   MsColormap cmap;
   MsFigureSize size;
   int status = CLI_EXIT_USAGE;
-  if (cli_parse (cmd, entries, 1, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
+  if (cli_parse_described (cmd, entries, 1, help, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
     {
       if (run <= 0)
         status = cli_usage_error (cmd, "--run ID is required");
@@ -218,13 +233,14 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
     { "diff", 0, 0, G_OPTION_ARG_NONE, &diff, "Add the difference A − B", NULL },
   };
   g_autofree GOptionEntry *entries = figure_entries (&o, own, G_N_ELEMENTS (own));
+  g_autofree char *help = views_help ();
   MsViewKind kind;
   MsViewParams params;
   MsColormap cmap;
   MsFigureSize size;
   int status = CLI_EXIT_USAGE;
   gint64 a = 0, b = 0;
-  if (cli_parse (cmd, entries, 1, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
+  if (cli_parse_described (cmd, entries, 1, help, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
     {
       if (!runs || sscanf (runs, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT, &a, &b) != 2 || a <= 0 || b <= 0)
         status = cli_usage_error (cmd, "--runs A,B must name two runs, e.g. --runs 1,2");

@@ -25,6 +25,10 @@ struct _CliCommand {
  * command name followed by exactly @n_positional arguments. */
 gboolean cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional,
                     int *argc, char ***argv);
+/* cli_parse with @description (may be NULL) printed after the options by
+ * --help. */
+gboolean cli_parse_described (const CliCommand *cmd, GOptionEntry *entries, int n_positional,
+                              const char *description, int *argc, char ***argv);
 
 /* Loads @path, printing load warnings to stderr; on failure prints the
  * error and returns NULL (the caller exits with CLI_EXIT_FAILURE). */

@@ -82,9 +82,18 @@ cli_load_model (const char *path)
 gboolean
 cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional, int *argc, char ***argv)
 {
+  return cli_parse_described (cmd, entries, n_positional, NULL, argc, argv);
+}
+
+gboolean
+cli_parse_described (const CliCommand *cmd, GOptionEntry *entries, int n_positional, const char *description,
+                     int *argc, char ***argv)
+{
   g_autofree char *param = g_strdup_printf ("%s %s", cmd->name, cmd->args);
   g_autoptr (GOptionContext) ctx = g_option_context_new (param);
   g_option_context_set_summary (ctx, cmd->summary);
+  if (description)
+    g_option_context_set_description (ctx, description);
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, argc, argv, &error))

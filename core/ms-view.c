@@ -11,23 +11,23 @@
 
 static const MsViewInfo view_table[MS_VIEW_N_KINDS] = {
   { MS_VIEW_RETENTION, "retention", "Retention",
-    "slot retention r: the share of the new slot's content drawn from the old memory (DESIGN §5.1)",
+    "slot retention r: the share of the new slot's content drawn from the old memory",
     MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
   { MS_VIEW_REPRESENTATION, "representation", "Representation",
-    "representation retention: cos(M_{t+1}[i], M_t[i]), how much slot i's vector kept its direction (§5.4)",
+    "representation retention: cos(M_{t+1}[i], M_t[i]), how much slot i's vector kept its direction",
     MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
   { MS_VIEW_PROVENANCE, "provenance", "Provenance",
-    "the share of the memory's content after segment t that was written at source segment s (§5.3)",
+    "the share of the memory's content after segment t that was written at source segment s",
     MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW | MS_VIEW_USES_SLOT, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SOURCE,
     MS_VIEW_REDUCE_MEAN, FALSE },
   { MS_VIEW_TYPES, "types", "Slot types",
-    "the fractions of slots that retain (r ≥ retain-at), overwrite (r ≤ overwrite-at) or mix (§5.2)",
+    "the fractions of slots that retain (r ≥ retain-at), overwrite (r ≤ overwrite-at) or mix",
     MS_VIEW_STACKED, MS_VIEW_USES_WINDOW | MS_VIEW_USES_THRESHOLDS, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SERIES,
     MS_VIEW_REDUCE_MEAN, FALSE },
   { MS_VIEW_NLL, "nll", "NLL", "mean negative log-likelihood per predicted token of the segment (nats)",
     MS_VIEW_LINES, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SERIES, MS_VIEW_REDUCE_MEAN, TRUE },
   { MS_VIEW_READ_USAGE, "read-usage", "Read usage",
-    "read usage: the read attention the segment's tokens give slot i, summed over tokens (§5.5)",
+    "read usage: the read attention the segment's tokens give slot i, summed over tokens",
     MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
   { MS_VIEW_READ, "read", "Read",
     "read attention of one segment: the weight token j gives memory slot i",
@@ -38,7 +38,7 @@ static const MsViewInfo view_table[MS_VIEW_N_KINDS] = {
     MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT | MS_VIEW_USES_LAYER | MS_VIEW_USES_HEAD, MS_VIEW_AXIS_POSITION,
     MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, FALSE },
   { MS_VIEW_SIMILARITY, "similarity", "Similarity",
-    "cosine similarity of the whole memory states after two segments (§5.4)",
+    "cosine similarity of the whole memory states after two segments",
     MS_VIEW_HEATMAP, 0, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SEGMENT, MS_VIEW_REDUCE_MEAN, FALSE },
 };
 
@@ -1107,11 +1107,14 @@ csv_field (GString *s, const char *field)
   g_string_append_c (s, '"');
 }
 
+/* Nine significant digits (a float reads back exactly), with a '.' whatever
+ * the locale; NaN as an empty field. */
 static void
 csv_number (GString *s, double value)
 {
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
   if (!isnan (value))
-    g_string_append_printf (s, "%.9g", value);
+    g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.9g", value));
 }
 
 static void
