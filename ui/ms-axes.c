@@ -113,6 +113,68 @@ ms_axis_choose_ticks (cairo_t *cr, double a, double b, double min_step, double l
   return n;
 }
 
+/* Tick @value's label on the x (@horizontal) or y axis of @spec. */
+static void
+tick_label (const MsAxesSpec *spec, gboolean horizontal, double value, double step, char *buf, size_t size)
+{
+  const char *const *names = horizontal ? spec->x_names : spec->y_names;
+  int first = horizontal ? spec->x_first : spec->y_first, n = horizontal ? spec->n_x_names : spec->n_y_names;
+  double i = value - first;
+  if (names && i == floor (i) && i >= 0 && i < n)
+    {
+      snprintf (buf, size, "%s", names[(int) i] ? names[(int) i] : "");
+      return;
+    }
+  ms_axis_format_tick (value, step, buf, size);
+}
+
+/* A tick at every whole index of [@a, @b] when the axis has names and
+ * they fit side by side (@horizontal) or a line apart: the count, or 0 to
+ * choose nice numbers instead. */
+static int
+name_ticks (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal, double length, double *ticks, double *step)
+{
+  const char *const *names = horizontal ? spec->x_names : spec->y_names;
+  int n = horizontal ? spec->n_x_names : spec->n_y_names;
+  double a = horizontal ? spec->x_left : spec->y_bottom, b = horizontal ? spec->x_right : spec->y_top;
+  double lo = ceil (MIN (a, b)), hi = floor (MAX (a, b));
+  int count = (int) (hi - lo) + 1;
+  if (!names || count < 1 || count > MS_AXES_MAX_TICKS)
+    return 0;
+  double spacing = length / fabs (b - a), need = 1.1 * ms_label_line_height (cr, MS_LABEL_TICK);
+  for (int i = 0; horizontal && i < n; i++)
+    if (names[i])
+      {
+        double w;
+        ms_label_measure (cr, MS_LABEL_TICK, names[i], &w, NULL);
+        need = MAX (need, w + 3.0);
+      }
+  if (spacing < need)
+    return 0;
+  for (int i = 0; i < count; i++)
+    ticks[i] = lo + i;
+  *step = 1.0;
+  return count;
+}
+
+/* The widest y tick label of @layout. */
+static double
+widest_y_label (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
+{
+  if (!spec->y_names)
+    return ms_axis_widest_tick_label (cr, layout->y_ticks, layout->n_y_ticks, layout->y_step);
+  double widest = 0.0;
+  for (int i = 0; i < layout->n_y_ticks; i++)
+    {
+      char label[64];
+      double w;
+      tick_label (spec, FALSE, layout->y_ticks[i], layout->y_step, label, sizeof label);
+      ms_label_measure (cr, MS_LABEL_TICK, label, &w, NULL);
+      widest = MAX (widest, w);
+    }
+  return widest;
+}
+
 static double
 snap (double v)
 {
@@ -147,12 +209,13 @@ layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, MsAxe
     bottom -= LABEL_PAD + ms_label_line_height (cr, MS_LABEL_AXIS);
   layout->plot.y = top;
   layout->plot.height = MAX (1.0, bottom - top);
-  layout->n_y_ticks = ms_axis_choose_ticks (cr, spec->y_bottom, spec->y_top, spec->y_min_step, layout->plot.height,
-                                    FALSE, layout->y_ticks, &layout->y_step);
+  layout->n_y_ticks = name_ticks (cr, spec, FALSE, layout->plot.height, layout->y_ticks, &layout->y_step);
+  if (layout->n_y_ticks == 0)
+    layout->n_y_ticks = ms_axis_choose_ticks (cr, spec->y_bottom, spec->y_top, spec->y_min_step,
+                                              layout->plot.height, FALSE, layout->y_ticks, &layout->y_step);
 
   /* Room the y axis needs left of the plot. */
-  double left = MS_FIGURE_TICK_LENGTH + TICK_PAD
-                + ms_axis_widest_tick_label (cr, layout->y_ticks, layout->n_y_ticks, layout->y_step);
+  double left = MS_FIGURE_TICK_LENGTH + TICK_PAD + widest_y_label (cr, spec, layout);
   if (spec->y_label)
     left += LABEL_PAD + ms_label_line_height (cr, MS_LABEL_AXIS);
   return left;
@@ -169,11 +232,11 @@ x_overhangs (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout, do
     return;
   char label[64];
   double w;
-  ms_axis_format_tick (layout->x_ticks[0], layout->x_step, label, sizeof label);
+  tick_label (spec, TRUE, layout->x_ticks[0], layout->x_step, label, sizeof label);
   ms_label_measure (cr, MS_LABEL_TICK, label, &w, NULL);
   double x = ms_axes_map_x (spec, layout, layout->x_ticks[0]);
   *over_left = MAX (0.0, layout->plot.x - (x - w / 2));
-  ms_axis_format_tick (layout->x_ticks[layout->n_x_ticks - 1], layout->x_step, label, sizeof label);
+  tick_label (spec, TRUE, layout->x_ticks[layout->n_x_ticks - 1], layout->x_step, label, sizeof label);
   ms_label_measure (cr, MS_LABEL_TICK, label, &w, NULL);
   x = ms_axes_map_x (spec, layout, layout->x_ticks[layout->n_x_ticks - 1]);
   *over_right = MAX (0.0, x + w / 2 - (layout->plot.x + layout->plot.width));
@@ -184,8 +247,10 @@ layout_horizontal (cairo_t *cr, const MsAxesSpec *spec, double plot_x, double pl
 {
   layout->plot.x = plot_x;
   layout->plot.width = MAX (1.0, plot_width);
-  layout->n_x_ticks = ms_axis_choose_ticks (cr, spec->x_left, spec->x_right, spec->x_min_step, layout->plot.width,
-                                    TRUE, layout->x_ticks, &layout->x_step);
+  layout->n_x_ticks = name_ticks (cr, spec, TRUE, layout->plot.width, layout->x_ticks, &layout->x_step);
+  if (layout->n_x_ticks == 0)
+    layout->n_x_ticks = ms_axis_choose_ticks (cr, spec->x_left, spec->x_right, spec->x_min_step,
+                                              layout->plot.width, TRUE, layout->x_ticks, &layout->x_step);
 }
 
 static void
@@ -263,7 +328,7 @@ ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
       cairo_move_to (cr, x, bottom);
       cairo_line_to (cr, x, bottom + MS_FIGURE_TICK_LENGTH);
       cairo_stroke (cr);
-      ms_axis_format_tick (layout->x_ticks[i], layout->x_step, label, sizeof label);
+      tick_label (spec, TRUE, layout->x_ticks[i], layout->x_step, label, sizeof label);
       ms_label_draw (cr, MS_LABEL_TICK, label, x, bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD, 0.5, 0.0, FALSE);
     }
   for (int i = 0; i < layout->n_y_ticks; i++)
@@ -272,7 +337,7 @@ ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
       cairo_move_to (cr, p->x, y);
       cairo_line_to (cr, p->x - MS_FIGURE_TICK_LENGTH, y);
       cairo_stroke (cr);
-      ms_axis_format_tick (layout->y_ticks[i], layout->y_step, label, sizeof label);
+      tick_label (spec, FALSE, layout->y_ticks[i], layout->y_step, label, sizeof label);
       ms_label_draw (cr, MS_LABEL_TICK, label, p->x - MS_FIGURE_TICK_LENGTH - TICK_PAD, y, 1.0, 0.5, FALSE);
     }
 

@@ -55,6 +55,14 @@ typedef struct {
   double x_min_step;         /* smallest x tick step, e.g. 1 on an index axis; 0 = any */
   double y_min_step;
   double band_height;        /* room kept between the title and the plot; 0 = none */
+  /* Names of index ticks (e.g. each token's text): a tick at a whole
+   * number v with x_first ≤ v < x_first + n_x_names prints x_names[v −
+   * x_first], or nothing where that name is NULL; other ticks and axes
+   * without names print the number.  Borrowed. */
+  const char *const *x_names;
+  int x_first, n_x_names;
+  const char *const *y_names;
+  int y_first, n_y_names;
 } MsAxesSpec;
 
 typedef struct {

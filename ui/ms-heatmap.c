@@ -34,6 +34,8 @@ struct _MsHeatmap {
   double x0, x_step;
   double y0, y_step;
   gboolean top_down;
+  char **x_names, **y_names;   /* (n_x_names), (n_y_names) tick names, entries may be NULL; owned */
+  int n_x_names, n_y_names;
   /* The last layout (layout_figure), kept while the heatmap and the
    * drawing context's size, scale and font options stay the same: laying
    * out measures every tick label, and a view lays out a figure to
@@ -245,6 +247,12 @@ ms_heatmap_unref (MsHeatmap *hm)
   g_free (hm->x_label);
   g_free (hm->y_label);
   g_free (hm->colorbar_label);
+  for (int i = 0; i < hm->n_x_names; i++)
+    g_free (hm->x_names[i]);
+  for (int i = 0; i < hm->n_y_names; i++)
+    g_free (hm->y_names[i]);
+  g_free (hm->x_names);
+  g_free (hm->y_names);
   g_free (hm);
 }
 
@@ -304,6 +312,35 @@ ms_heatmap_set_x_axis (MsHeatmap *hm, double x0, double x_step, const char *labe
   replace_string (&hm->x_label, label);
 }
 
+static void
+replace_names (char ***names, int *n, const char *const *from, int n_from)
+{
+  for (int i = 0; i < *n; i++)
+    g_free ((*names)[i]);
+  g_clear_pointer (names, g_free);
+  *n = 0;
+  if (!from || n_from <= 0)
+    return;
+  *names = g_new0 (char *, n_from);
+  for (int i = 0; i < n_from; i++)
+    (*names)[i] = g_strdup (from[i]);
+  *n = n_from;
+}
+
+void
+ms_heatmap_set_x_names (MsHeatmap *hm, const char *const *names, int n)
+{
+  hm->laid_out.valid = FALSE;
+  replace_names (&hm->x_names, &hm->n_x_names, names, n);
+}
+
+void
+ms_heatmap_set_y_names (MsHeatmap *hm, const char *const *names, int n)
+{
+  hm->laid_out.valid = FALSE;
+  replace_names (&hm->y_names, &hm->n_y_names, names, n);
+}
+
 void
 ms_heatmap_set_y_axis (MsHeatmap *hm, double y0, double y_step, const char *label, gboolean top_down)
 {
@@ -354,6 +391,11 @@ ms_heatmap_get_axes_spec (const MsHeatmap *hm, MsAxesSpec *spec)
     .x_min_step = fabs (hm->x_step),
     .y_min_step = fabs (hm->y_step),
   };
+  /* names count columns (rows) from 0: ticks are at x0 + c·step */
+  if (hm->x_names && hm->x_step == 1 && hm->x0 == floor (hm->x0))
+    spec->x_names = (const char *const *) hm->x_names, spec->x_first = (int) hm->x0, spec->n_x_names = hm->n_x_names;
+  if (hm->y_names && hm->y_step == 1 && hm->y0 == floor (hm->y0))
+    spec->y_names = (const char *const *) hm->y_names, spec->y_first = (int) hm->y0, spec->n_y_names = hm->n_y_names;
 }
 
 /* The figure's layout: the panel and the colorbar strip right of it; the

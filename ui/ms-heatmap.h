@@ -62,6 +62,12 @@ void ms_heatmap_set_x_axis (MsHeatmap *hm, double x0, double x_step, const char 
  * order), otherwise at the bottom (plot order). */
 void ms_heatmap_set_y_axis (MsHeatmap *hm, double y0, double y_step, const char *label, gboolean top_down);
 
+/* Names for the ticks of columns (rows) 0 … @n − 1, e.g. each token's text,
+ * printed instead of the numbers where a tick falls on a whole column (an
+ * entry may be NULL: no label there); @names NULL: numbers.  Copied. */
+void ms_heatmap_set_x_names (MsHeatmap *hm, const char *const *names, int n);
+void ms_heatmap_set_y_names (MsHeatmap *hm, const char *const *names, int n);
+
 void ms_heatmap_set_title (MsHeatmap *hm, const char *title);
 void ms_heatmap_set_colorbar_label (MsHeatmap *hm, const char *label);
 

@@ -42,6 +42,11 @@ heatmap_of (const MsViewData *v, MsColormap cmap, const char *title, GError **er
   ms_heatmap_set_range (hm, v->vmin, v->vmax);
   ms_heatmap_set_x_axis (hm, centre0 (&v->x), v->x.step, v->x.label);
   ms_heatmap_set_y_axis (hm, centre0 (&v->y), v->y.step, v->y.label, TRUE);
+  /* token axes and the tokens block of attention positions: the tokens' text */
+  if (v->x.texts && v->x.kind != MS_VIEW_AXIS_SEGMENT)
+    ms_heatmap_set_x_names (hm, (const char *const *) v->x.texts, v->x.n);
+  if (v->y.texts && v->y.kind != MS_VIEW_AXIS_SEGMENT && v->y.kind != MS_VIEW_AXIS_SOURCE)
+    ms_heatmap_set_y_names (hm, (const char *const *) v->y.texts, v->y.n);
   ms_heatmap_set_title (hm, title ? title : v->title);
   ms_heatmap_set_colorbar_label (hm, v->value_label);
   return hm;

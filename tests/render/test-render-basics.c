@@ -233,6 +233,31 @@ test_ticks_format (void)
     }
 }
 
+/* Named index ticks (a token axis): one tick per cell when the names fit,
+ * nice numbers when they do not. */
+static void
+test_ticks_named (void)
+{
+  static const char *const tokens[] = { "t", "h", "e", "␣", "c", "a", "t", NULL };
+  cairo_t *cr = layout_context (1, 1, 72);
+  MsAxesSpec spec = { .x_left = -0.5, .x_right = 6.5, .y_bottom = 0, .y_top = 1, .x_min_step = 1,
+                      .x_names = tokens, .x_first = 0, .n_x_names = 7 };
+  MsAxesLayout layout;
+  ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 300, 200 }, &layout);
+  g_assert_cmpint (layout.n_x_ticks, ==, 7);
+  for (int i = 0; i < 7; i++)
+    g_assert_cmpfloat (layout.x_ticks[i], ==, i);
+  /* too narrow for a name per cell: numbers, as without names */
+  MsAxesSpec plain = spec;
+  plain.x_names = NULL, plain.n_x_names = 0;
+  MsAxesLayout narrow, narrow_plain;
+  ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 60, 200 }, &narrow);
+  ms_axes_layout (cr, &plain, &(MsRect) { 0, 0, 60, 200 }, &narrow_plain);
+  g_assert_cmpint (narrow.n_x_ticks, <, 7);
+  g_assert_cmpint (narrow.n_x_ticks, ==, narrow_plain.n_x_ticks);
+  cairo_destroy (cr);
+}
+
 /* ---- text ---- */
 
 static void
@@ -271,6 +296,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/ticks/examples", test_ticks_examples);
   g_test_add_func ("/render/ticks/twin", test_ticks_twin);
   g_test_add_func ("/render/ticks/format", test_ticks_format);
+  g_test_add_func ("/render/ticks/named", test_ticks_named);
   g_test_add_func ("/render/text/font", test_font_is_dejavu);
   return g_test_run ();
 }
