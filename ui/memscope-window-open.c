@@ -83,23 +83,93 @@ record_models (MemscopeWindow *self, GPtrArray *models, const char *input)
   _memscope_window_update_progress (self);
 }
 
-static gboolean
-open_recording (MemscopeWindow *self, const char *path, GPtrArray *new_runs, GError **error)
+/* Opening recordings, on a worker thread: each file's runs, or why not. */
+typedef struct {
+  GPtrArray *paths;      /* char *: the recordings, in the order given */
+  GPtrArray *infos;      /* GPtrArray of MsRunInfo per path, NULL when it failed */
+  GPtrArray *problems;   /* char *: the messages of those that failed */
+} OpenJob;
+
+static void
+free_infos (gpointer infos)
 {
-  g_autoptr (MsRecording) rec = ms_recording_open (path, error);
-  if (!rec)
-    return FALSE;
-  g_autoptr (GPtrArray) infos = ms_recording_list_runs (rec, error);
-  if (!infos)
-    return FALSE;
-  if (infos->len == 0)
+  if (infos)
+    g_ptr_array_unref (infos);
+}
+
+static void
+open_job_free (OpenJob *job)
+{
+  g_ptr_array_unref (job->paths);
+  g_ptr_array_unref (job->infos);
+  g_ptr_array_unref (job->problems);
+  g_free (job);
+}
+
+static void
+open_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  OpenJob *job = data;
+  for (guint i = 0; i < job->paths->len; i++)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s holds no runs", path);
-      return FALSE;
+      const char *path = job->paths->pdata[i];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MsRecording) rec = ms_recording_open (path, &error);
+      GPtrArray *infos = rec ? ms_recording_list_runs (rec, &error) : NULL;
+      if (infos && infos->len == 0)
+        {
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s holds no runs", path);
+          g_clear_pointer (&infos, g_ptr_array_unref);
+        }
+      g_ptr_array_add (job->infos, infos);
+      if (!infos)
+        g_ptr_array_add (job->problems, g_strdup (error->message));
     }
-  for (guint i = 0; i < infos->len; i++)
-    g_ptr_array_add (new_runs, memscope_run_new_recorded (path, infos->pdata[i]));
-  return TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Main thread: shows the runs of the recordings that opened, and adds the
+ * problems of those that did not to the banner. */
+static void
+open_job_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
+  OpenJob *job = g_task_get_task_data (G_TASK (result));
+  self->opening--;
+  if (!self->runs)
+    return;   /* closed meanwhile */
+  g_autoptr (GPtrArray) new_runs = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < job->paths->len; i++)
+    {
+      GPtrArray *infos = job->infos->pdata[i];
+      for (guint j = 0; infos && j < infos->len; j++)
+        g_ptr_array_add (new_runs, memscope_run_new_recorded (job->paths->pdata[i], infos->pdata[j]));
+    }
+  add_runs (self, new_runs);
+  if (job->problems->len)
+    {
+      GString *message = g_string_new (self->error);
+      for (guint i = 0; i < job->problems->len; i++)
+        g_string_append_printf (message, "%s%s", message->len ? "\n" : "", (char *) job->problems->pdata[i]);
+      memscope_window_show_error (self, message->str);
+      g_string_free (message, TRUE);
+    }
+  _memscope_window_update_progress (self);
+}
+
+/* Opens @paths (owned) on a worker thread; their runs appear when read. */
+static void
+open_recordings (MemscopeWindow *self, GPtrArray *paths)
+{
+  OpenJob *job = g_new0 (OpenJob, 1);
+  job->paths = paths;
+  job->infos = g_ptr_array_new_with_free_func (free_infos);
+  job->problems = g_ptr_array_new_with_free_func (g_free);
+  self->opening++;
+  GTask *task = g_task_new (self, NULL, open_job_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
+  g_task_run_in_thread (task, open_job_run);
+  g_object_unref (task);
 }
 
 static gboolean
@@ -149,7 +219,7 @@ void
 memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
 {
   g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) recorded = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *recordings = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *input = NULL;
   GString *problems = g_string_new (NULL);
   GtkRecentManager *recent = gtk_recent_manager_get_default ();
@@ -164,19 +234,13 @@ memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
         }
       g_autofree char *uri = g_file_get_uri (files[i]);
       gtk_recent_manager_add_item (recent, uri);
-      g_autoptr (GError) error = NULL;
       if (has_suffix_ci (path, ".safetensors"))
         g_ptr_array_add (models, g_steal_pointer (&path));
       else if (has_suffix_ci (path, ".sqlite") || has_suffix_ci (path, ".sqlite3") || has_suffix_ci (path, ".db"))
-        {
-          if (!open_recording (self, path, recorded, &error))
-            g_string_append_printf (problems, "%s%s", problems->len ? "\n" : "", error->message);
-        }
+        g_ptr_array_add (recordings, g_steal_pointer (&path));
       else
         (g_free (input), input = g_strdup (path));
     }
-  if (recorded->len)
-    add_runs (self, recorded);
   if (input)
     (g_free (self->input_path), self->input_path = g_strdup (input));
   if (models->len == 0 && input)
@@ -200,6 +264,10 @@ memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
     }
   memscope_window_show_error (self, problems->len ? problems->str : NULL);
   g_string_free (problems, TRUE);
+  if (recordings->len)
+    open_recordings (self, recordings);   /* after the banner: their problems are added to it */
+  else
+    g_ptr_array_unref (recordings);
 }
 
 void

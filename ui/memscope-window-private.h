@@ -49,6 +49,7 @@ struct _MemscopeWindow {
   GArray *segment_offsets;     /* int: character offset of each segment start in the text, and the end */
   char *input_path;            /* the current input */
   char *text_run_key;          /* which run/segment_len the text was built for */
+  char *text_loading;          /* … and is being read for, NULL when none */
   char *error;
 
   int segment;
@@ -60,6 +61,7 @@ struct _MemscopeWindow {
   guint token_shown;           /* … and of the one shown */
   int coloured_start;          /* the characters that have token colours: [start, end) */
   int coloured_end;
+  int opening;                 /* recordings being opened on worker threads */
   guint refresh_source;
   guint play_source;
   gboolean compare;

@@ -55,62 +55,123 @@ memscope_window_get_n_segments (MemscopeWindow *self)
   return a ? memscope_run_get_segments_done (a) : 0;
 }
 
-/* Builds the input text of run A with one offset per segment start, each
- * segment's bytes made valid UTF-8 on their own (the bytes tokenizer may
- * split a character between segments). */
+/* Reading the input text of run A, on a worker thread. */
+typedef struct {
+  char *input_path;
+  char *recording_path;        /* NULL until the run has a recording */
+  gint64 run_id;
+  int segment_len, segments_done;
+  char *key;                   /* which run and segment length it is for */
+  GString *text;               /* the result … */
+  GArray *offsets;             /* … and the character offset of each segment start, then the end */
+} TextJob;
+
+static void
+text_job_free (TextJob *job)
+{
+  g_free (job->input_path);
+  g_free (job->recording_path);
+  g_free (job->key);
+  if (job->text)
+    g_string_free (job->text, TRUE);
+  if (job->offsets)
+    g_array_unref (job->offsets);
+  g_free (job);
+}
+
+static void
+append_piece (TextJob *job, const char *bytes, gsize len, int *offset)
+{
+  g_autofree char *piece = g_utf8_make_valid (bytes, len);
+  g_array_append_val (job->offsets, *offset);
+  *offset += g_utf8_strlen (piece, -1);
+  g_string_append (job->text, piece);
+}
+
+/* Builds the text with one offset per segment start, each segment's bytes
+ * made valid UTF-8 on their own (the bytes tokenizer may split a character
+ * between segments): from the input file, or, when it is gone, from the
+ * segments' texts the recording keeps (read on a connection of its own). */
+static void
+text_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  TextJob *job = data;
+  job->text = g_string_new (NULL);
+  job->offsets = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autofree char *contents = NULL;
+  gsize n = 0;
+  int offset = 0;
+  if (job->input_path && g_file_get_contents (job->input_path, &contents, &n, NULL))
+    for (gsize start = 0; start < n; start += job->segment_len)
+      append_piece (job, contents + start, MIN ((gsize) job->segment_len, n - start), &offset);
+  else if (job->recording_path)
+    {
+      g_autoptr (MsRecording) rec = ms_recording_open (job->recording_path, NULL);
+      for (int t = 0; rec && t < job->segments_done; t++)
+        {
+          g_autoptr (GBytes) bytes = ms_recording_segment_text (rec, job->run_id, t, NULL);
+          gsize len = 0;
+          const char *text = bytes ? g_bytes_get_data (bytes, &len) : "";
+          append_piece (job, text, len, &offset);
+        }
+    }
+  g_array_append_val (job->offsets, offset);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void update_highlight (MemscopeWindow *self);
+static void update_token_colours (MemscopeWindow *self);
+
+/* Main thread: shows the text, unless the runs changed meanwhile. */
+static void
+text_job_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
+  TextJob *job = g_task_get_task_data (G_TASK (result));
+  if (!self->runs || g_strcmp0 (job->key, self->text_loading) != 0)
+    return;   /* closed, or superseded */
+  g_clear_pointer (&self->text_loading, g_free);
+  g_array_set_size (self->segment_offsets, 0);
+  g_array_append_vals (self->segment_offsets, job->offsets->data, job->offsets->len);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), job->text->str, (int) job->text->len);
+  self->coloured_start = self->coloured_end = 0;
+  g_free (self->text_run_key);
+  self->text_run_key = g_strdup (job->key);
+  update_highlight (self);
+  update_token_colours (self);
+}
+
+/* Shows the input text of run A (read on a worker thread). */
 static void
 update_text (MemscopeWindow *self)
 {
   MemscopeRun *a = memscope_window_get_run_a (self);
   int seg_len = a ? memscope_run_get_segment_len (a) : 0;
   g_autofree char *key = a ? g_strdup_printf ("%p/%d", (void *) a, seg_len) : NULL;
-  if (g_strcmp0 (key, self->text_run_key) == 0)
+  if (g_strcmp0 (key, self->text_run_key) == 0 || (key && g_strcmp0 (key, self->text_loading) == 0))
     return;
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  g_clear_pointer (&self->text_loading, g_free);
   g_array_set_size (self->segment_offsets, 0);
   if (!a || seg_len <= 0)
     {
-      gtk_text_buffer_set_text (buffer, a ? "Recording…" : "", -1);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), a ? "Recording…" : "", -1);
       self->coloured_start = self->coloured_end = 0;
       g_free (self->text_run_key);
       self->text_run_key = a ? NULL : g_steal_pointer (&key);
       return;
     }
-  g_autofree char *contents = NULL;
-  gsize n = 0;
-  GString *text = g_string_new (NULL);
-  int offset = 0;
-  if (g_file_get_contents (memscope_run_get_input_path (a), &contents, &n, NULL))
-    {
-      for (gsize start = 0; start < n; start += seg_len)
-        {
-          g_autofree char *piece = g_utf8_make_valid (contents + start, MIN ((gsize) seg_len, n - start));
-          g_array_append_val (self->segment_offsets, offset);
-          offset += g_utf8_strlen (piece, -1);
-          g_string_append (text, piece);
-        }
-    }
-  else
-    {
-      /* The input is gone: the recording keeps every segment's text. */
-      MsRecording *rec = memscope_run_get_recording (a, NULL);
-      for (int t = 0; rec && t < memscope_run_get_segments_done (a); t++)
-        {
-          g_autoptr (GBytes) bytes = ms_recording_segment_text (rec, memscope_run_get_id (a), t, NULL);
-          gsize len = 0;
-          const char *data = bytes ? g_bytes_get_data (bytes, &len) : "";
-          g_autofree char *piece = g_utf8_make_valid (data, len);
-          g_array_append_val (self->segment_offsets, offset);
-          offset += g_utf8_strlen (piece, -1);
-          g_string_append (text, piece);
-        }
-    }
-  g_array_append_val (self->segment_offsets, offset);
-  gtk_text_buffer_set_text (buffer, text->str, (int) text->len);
-  self->coloured_start = self->coloured_end = 0;
-  g_string_free (text, TRUE);
-  g_free (self->text_run_key);
-  self->text_run_key = g_steal_pointer (&key);
+  TextJob *job = g_new0 (TextJob, 1);
+  job->input_path = g_strdup (memscope_run_get_input_path (a));
+  job->recording_path = memscope_run_get_segments_done (a) > 0 ? g_strdup (memscope_run_get_db_path (a)) : NULL;
+  job->run_id = memscope_run_get_id (a);
+  job->segment_len = seg_len;
+  job->segments_done = memscope_run_get_segments_done (a);
+  job->key = g_strdup (key);
+  self->text_loading = g_steal_pointer (&key);
+  GTask *task = g_task_new (self, NULL, text_job_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) text_job_free);
+  g_task_run_in_thread (task, text_job_run);
+  g_object_unref (task);
 }
 
 gboolean
@@ -455,7 +516,11 @@ set_colormap (MemscopeWindow *self, MsColormap cmap)
 }
 
 int memscope_window_get_segment (MemscopeWindow *self) { return self->segment; }
-gboolean memscope_window_get_colouring (MemscopeWindow *self) { return self->token_shown != self->token_serial; }
+gboolean
+memscope_window_get_text_loading (MemscopeWindow *self)
+{
+  return self->text_loading != NULL || self->token_shown != self->token_serial;
+}
 int memscope_window_get_slot (MemscopeWindow *self) { return self->slot; }
 guint memscope_window_get_n_runs (MemscopeWindow *self) { return g_list_model_get_n_items (G_LIST_MODEL (self->runs)); }
 
@@ -506,6 +571,8 @@ memscope_window_set_compare (MemscopeWindow *self, gboolean compare, gboolean di
 gboolean
 memscope_window_is_busy (MemscopeWindow *self)
 {
+  if (self->opening > 0)
+    return TRUE;
   for (guint i = 0; i < memscope_window_get_n_runs (self); i++)
     if (memscope_run_get_status (memscope_window_get_run (self, i)) == MS_RUN_RECORDING)
       return TRUE;
@@ -694,6 +761,7 @@ memscope_window_finalize (GObject *object)
   g_array_unref (self->segment_offsets);
   g_free (self->input_path);
   g_free (self->text_run_key);
+  g_free (self->text_loading);
   g_free (self->error);
   G_OBJECT_CLASS (memscope_window_parent_class)->finalize (object);
 }

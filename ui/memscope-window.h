@@ -32,7 +32,9 @@ void memscope_window_open_demo (MemscopeWindow *self);
 /* Opens models (.safetensors), inputs (any other file) and recordings
  * (.sqlite, .db): models are recorded on the input given (or the current
  * one), an input alone re-records the shown models on it, recordings show
- * their runs.  Problems appear in the window's error banner. */
+ * their runs (read on a worker thread: they appear when read, and the
+ * window is busy until then).  Problems appear in the window's error
+ * banner. */
 void memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files);
 
 /* Shows @message in the error banner (NULL hides it). */
@@ -40,7 +42,7 @@ void memscope_window_show_error (MemscopeWindow *self, const char *message);
 /* The banner's message, or NULL when hidden.  Borrowed. */
 const char *memscope_window_get_error (MemscopeWindow *self);
 
-/* TRUE while a run is being recorded. */
+/* TRUE while a run is being recorded or recordings are being opened. */
 gboolean memscope_window_is_busy (MemscopeWindow *self);
 guint memscope_window_get_n_runs (MemscopeWindow *self);
 /* The Open Recent menu: items with action win.open-recent and a URI target.  Borrowed. */
@@ -62,9 +64,9 @@ MemscopeFigureView *memscope_window_get_visible_view (MemscopeWindow *self);
 
 /* The input text and the character range of the current segment in it. */
 GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self);
-/* TRUE while the current segment's token colours load (on a worker
- * thread); the text shows the older ones meanwhile. */
-gboolean memscope_window_get_colouring (MemscopeWindow *self);
+/* TRUE while the input text or the current segment's token colours load
+ * (on worker threads); the text shows the older ones meanwhile. */
+gboolean memscope_window_get_text_loading (MemscopeWindow *self);
 gboolean memscope_window_get_highlight (MemscopeWindow *self, int *start, int *end);
 
 /* Settings, or NULL when the schema is not installed (borrowed). */

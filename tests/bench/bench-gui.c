@@ -444,6 +444,8 @@ bench_compare (const char *path_a, const char *path_b, int steps)
   GFile *files[2] = { g_file_new_for_path (path_a), g_file_new_for_path (path_b) };
   gint64 t = g_get_monotonic_time ();
   memscope_window_open_files (win, files, 2);
+  while (memscope_window_is_busy (win))   /* the recordings are opened on a worker thread */
+    g_main_context_iteration (NULL, TRUE);
   double open_ms = wait_for_data (t);
   g_object_unref (files[0]);
   g_object_unref (files[1]);

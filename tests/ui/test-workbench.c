@@ -59,7 +59,7 @@ static gboolean
 visible_view_loaded (void)
 {
   MemscopeFigureView *view = win ? memscope_window_get_visible_view (win) : NULL;
-  return !view || (!memscope_figure_view_get_loading (view) && !memscope_window_get_colouring (win));
+  return !view || (!memscope_figure_view_get_loading (view) && !memscope_window_get_text_loading (win));
 }
 
 /* Lets pending layout and drawing happen, and the visible view load. */
