@@ -14,7 +14,7 @@ ms_write_distribution_new (int n_slots, int max_tokens)
 {
   g_return_val_if_fail (n_slots >= 1 && max_tokens >= 0, NULL);
   size_t K = (size_t) n_slots;
-  /* old_share, token_share (K each), transfer (K, K), token_weights (K, max_tokens) */
+  /* retention, token_share (K each), transfer (K, K), token_weights (K, max_tokens) */
   size_t per_slot = 2 + K + (size_t) max_tokens;
   g_return_val_if_fail (per_slot <= SIZE_MAX / sizeof (float) / K, NULL);
 
@@ -23,7 +23,7 @@ ms_write_distribution_new (int n_slots, int max_tokens)
   wd->n_slots = n_slots;
   wd->n_tokens = 0;
   wd->max_tokens = max_tokens;
-  wd->old_share = block;
+  wd->retention = block;
   wd->token_share = block + K;
   wd->transfer = block + 2 * K;
   wd->token_weights = block + 2 * K + K * K;
@@ -35,7 +35,7 @@ ms_write_distribution_free (MsWriteDistribution *wd)
 {
   if (wd == NULL)
     return;
-  g_free (wd->old_share); /* the start of the single block */
+  g_free (wd->retention); /* the start of the single block */
   g_free (wd);
 }
 
@@ -115,7 +115,7 @@ ms_write_distribution_from_attention (MsWriteDistribution *wd, const MsAttention
           tr[j] = (float) (sum * inv_h);
           old += sum;
         }
-      wd->old_share[i] = (float) (old * inv_h);
+      wd->retention[i] = (float) (old * inv_h);
 
       float *tw = wd->token_weights + (size_t) i * n;
       for (int j = 0; j < n; j++)

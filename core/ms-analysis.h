@@ -38,9 +38,9 @@ typedef struct {
   int n_slots;          /* K (Memformer) or m (RMT) */
   int n_tokens;         /* L_t, as set by the last _from_* call (0 after _new) */
   int max_tokens;       /* capacity: n_tokens ≤ max_tokens */
-  float *old_share;     /* (K)    mass on the old memory (retention r_t[i]) */
-  float *token_share;   /* (K)    mass on the segment's tokens; old + token = 1 */
-  float *transfer;      /* (K, K) T[i, j] = share of new slot i drawn from old slot j; rows sum to old_share[i] */
+  float *retention;     /* (K)    r_t[i]: mass on the old memory */
+  float *token_share;   /* (K)    mass on the segment's tokens; retention + token share = 1 */
+  float *transfer;      /* (K, K) T[i, j] = share of new slot i drawn from old slot j; rows sum to retention[i] */
   float *token_weights; /* (K, L_t) share of new slot i drawn from token j; rows sum to token_share[i];
                            packed with row stride n_tokens (capacity K * max_tokens) */
 } MsWriteDistribution;
@@ -61,9 +61,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsWriteDistribution, ms_write_distribution_free)
  *   T[i,j]             = mean_h Σ w[h,i,b+j] over the old-memory SLOTS
  *                        blocks at b, plus the old-memory SELF column
  *                        when j = i,
- *   old_share[i] = Σ_j T[i,j],  token_share[i] = Σ_j token_weights[i,j].
+ *   retention[i] = Σ_j T[i,j],  token_share[i] = Σ_j token_weights[i,j].
  * Blocks that are neither tokens nor old memory count in neither share.
- * E.g. Memformer's writer [self | tokens]: old_share = the self weight,
+ * E.g. Memformer's writer [self | tokens]: retention = the self weight,
  * T diagonal; RMT's write rows [read block | tokens | write block]: both
  * memory blocks hold M_t, so T[i,j] = mean_h (P[h,i,j] + P[h,i,m+n+j]).
  * Needs K == wd->n_slots, 0 ≤ n ≤ wd->max_tokens, H ≥ 1.  Sets n_tokens = n. */

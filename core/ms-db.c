@@ -224,7 +224,7 @@ gboolean
 ms_db_exec (sqlite3 *db, const char *path, const char *sql, GError **error)
 {
   if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return ms_db_fail (db, path, "database error", error);
+    return ms_db_fail (db, path, "accessing the recording", error);
   return TRUE;
 }
 

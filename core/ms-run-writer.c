@@ -440,7 +440,7 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
     sqlite3_bind_blob (st, 10, w->write->transfer, K * K * 4, SQLITE_STATIC);
   else
     sqlite3_bind_null (st, 10);
-  sqlite3_bind_blob (st, 11, w->write->old_share, K * 4, SQLITE_STATIC);
+  sqlite3_bind_blob (st, 11, w->write->retention, K * 4, SQLITE_STATIC);
   sqlite3_bind_blob (st, 12, w->write->token_share, K * 4, SQLITE_STATIC);
   sqlite3_bind_blob (st, 13, w->representation, K * 4, SQLITE_STATIC);
   sqlite3_bind_blob (st, 14, w->read_usage, K * 4, SQLITE_STATIC);

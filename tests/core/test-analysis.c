@@ -135,7 +135,7 @@ test_memformer_retain (void)
   g_autofree float *p = run_provenance (wd, 40, fill_memformer, &f, check_all_on_column_0);
   for (int i = 0; i < K; i++)
     {
-      g_assert_cmpfloat (wd->old_share[i], ==, 1.0f);
+      g_assert_cmpfloat (wd->retention[i], ==, 1.0f);
       g_assert_cmpfloat (wd->token_share[i], ==, 0.0f);
       for (int j = 0; j < K; j++)
         g_assert_cmpfloat (wd->transfer[i * K + j], ==, i == j ? 1.0f : 0.0f);
@@ -166,7 +166,7 @@ test_memformer_overwrite (void)
   g_assert_cmpint (wd->n_tokens, ==, n);
   for (int i = 0; i < K; i++)
     {
-      g_assert_cmpfloat (wd->old_share[i], ==, 0.0f);
+      g_assert_cmpfloat (wd->retention[i], ==, 0.0f);
       g_assert_cmpfloat (wd->token_share[i], ==, 1.0f);
       for (int j = 0; j < n; j++)
         g_assert_cmpfloat (wd->token_weights[i * n + j], ==, 0.25f);
@@ -188,7 +188,7 @@ test_memformer_half (void)
   int S = steps + 1;
   for (int i = 0; i < K; i++)
     {
-      g_assert_cmpfloat (wd->old_share[i], ==, 0.5f);
+      g_assert_cmpfloat (wd->retention[i], ==, 0.5f);
       g_assert_cmpfloat (wd->token_share[i], ==, 0.5f);
       /* initial memory: halved at every one of the 12 steps */
       g_assert_cmpfloat (p[(size_t) i * S + 0], ==, ldexpf (1.0f, -steps));
@@ -232,11 +232,11 @@ fill_random (MsWriteDistribution *wd, int step, gpointer data)
     }
   for (int i = 0; i < f->K; i++)
     {
-      g_assert_cmpfloat_with_epsilon (wd->old_share[i] + wd->token_share[i], 1.0, 1e-6);
+      g_assert_cmpfloat_with_epsilon (wd->retention[i] + wd->token_share[i], 1.0, 1e-6);
       double t_sum = 0;
       for (int j = 0; j < f->K; j++)
         t_sum += wd->transfer[i * f->K + j];
-      g_assert_cmpfloat_with_epsilon (t_sum, wd->old_share[i], 1e-6);
+      g_assert_cmpfloat_with_epsilon (t_sum, wd->retention[i], 1e-6);
     }
 }
 
@@ -283,7 +283,7 @@ rmt_rows (int H, int m, int n)
 
 /* The old share counts the read block AND the write block. */
 static void
-test_rmt_old_share (void)
+test_rmt_retention (void)
 {
   int H = 2, m = 3, n = 4;
   g_autoptr (MsWriteDistribution) wd = ms_write_distribution_new (m, n);
@@ -297,7 +297,7 @@ test_rmt_old_share (void)
   write_distribution_rmt (wd, write_only, H, m, n);
   for (int i = 0; i < m; i++)
     {
-      g_assert_cmpfloat (wd->old_share[i], ==, 1.0f);
+      g_assert_cmpfloat (wd->retention[i], ==, 1.0f);
       g_assert_cmpfloat (wd->token_share[i], ==, 0.0f);
     }
 
@@ -310,7 +310,7 @@ test_rmt_old_share (void)
   write_distribution_rmt (wd, tokens_only, H, m, n);
   for (int i = 0; i < m; i++)
     {
-      g_assert_cmpfloat (wd->old_share[i], ==, 0.0f);
+      g_assert_cmpfloat (wd->retention[i], ==, 0.0f);
       g_assert_cmpfloat (wd->token_share[i], ==, 1.0f);
       for (int j = 0; j < m; j++)
         g_assert_cmpfloat (wd->transfer[i * m + j], ==, 0.0f);
@@ -331,12 +331,12 @@ test_rmt_old_share (void)
   write_distribution_rmt (wd, split, H, m, n);
   for (int i = 0; i < 2; i++)
     {
-      g_assert_cmpfloat (wd->old_share[i], ==, 0.5f);
+      g_assert_cmpfloat (wd->retention[i], ==, 0.5f);
       g_assert_cmpfloat (wd->token_share[i], ==, 0.5f);
       g_assert_cmpfloat (wd->transfer[i * m + i], ==, 0.5f);
       g_assert_cmpfloat (wd->token_weights[i * n + i], ==, 0.5f);
     }
-  g_assert_cmpfloat (wd->old_share[2], ==, 1.0f);
+  g_assert_cmpfloat (wd->retention[2], ==, 1.0f);
   g_assert_cmpfloat (wd->token_share[2], ==, 0.0f);
   g_assert_cmpfloat (wd->transfer[2 * m + 0], ==, 0.5f);
   g_assert_cmpfloat (wd->transfer[2 * m + 1], ==, 0.5f);
@@ -368,8 +368,8 @@ test_rmt_transfer (void)
   for (int i = 0; i < m; i++)
     for (int j = 0; j < m; j++)
       g_assert_cmpfloat (wd->transfer[i * m + j], ==, want_T[i][j]);
-  g_assert_cmpfloat (wd->old_share[0], ==, 0.75f);
-  g_assert_cmpfloat (wd->old_share[1], ==, 0.75f);
+  g_assert_cmpfloat (wd->retention[0], ==, 0.75f);
+  g_assert_cmpfloat (wd->retention[1], ==, 0.75f);
   g_assert_cmpfloat (wd->token_weights[0 * n + 1], ==, 0.25f);
   g_assert_cmpfloat (wd->token_weights[1 * n + 0], ==, 0.25f);
 
@@ -509,10 +509,10 @@ test_nan_propagates (void)
   writer[((size_t) 1 * K + 1) * (1 + n)] = NAN; /* head 1, slot 1, self */
   g_autoptr (MsWriteDistribution) wd = ms_write_distribution_new (K, n);
   write_distribution_memformer (wd, writer, H, K, n);
-  g_assert_true (isnan (wd->old_share[1]));
+  g_assert_true (isnan (wd->retention[1]));
   g_assert_false (isnan (wd->token_share[1]));
-  g_assert_cmpfloat (wd->old_share[0], ==, 0.5f);
-  g_assert_cmpfloat (wd->old_share[2], ==, 0.5f);
+  g_assert_cmpfloat (wd->retention[0], ==, 0.5f);
+  g_assert_cmpfloat (wd->retention[2], ==, 0.5f);
 
   float p0[3], p1[3 * 2], p2[3 * 3];
   ms_provenance_init (p0, K);
@@ -538,9 +538,9 @@ test_nan_propagates (void)
   rows[1] = NAN;
   g_autoptr (MsWriteDistribution) wr = ms_write_distribution_new (m, nr);
   write_distribution_rmt (wr, rows, 1, m, nr);
-  g_assert_true (isnan (wr->old_share[0]));
+  g_assert_true (isnan (wr->retention[0]));
   g_assert_true (isnan (wr->transfer[0 * m + 1]));
-  g_assert_cmpfloat (wr->old_share[1], ==, 0.5f);
+  g_assert_cmpfloat (wr->retention[1], ==, 0.5f);
   g_assert_cmpfloat (wr->token_share[1], ==, 0.5f);
 
   /* cosines and the similarity matrix: only the NaN state's row/column */
@@ -573,7 +573,7 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/memformer/overwrite-moves-to-current", test_memformer_overwrite);
   g_test_add_func ("/analysis/memformer/half-geometric-decay", test_memformer_half);
   g_test_add_func ("/analysis/provenance/rows-sum-to-one", test_provenance_rows_sum_to_one);
-  g_test_add_func ("/analysis/rmt/old-share-both-blocks", test_rmt_old_share);
+  g_test_add_func ("/analysis/rmt/retention-both-blocks", test_rmt_retention);
   g_test_add_func ("/analysis/rmt/transfer", test_rmt_transfer);
   g_test_add_func ("/analysis/slot-types", test_slot_types);
   g_test_add_func ("/analysis/cosine", test_cosine);
