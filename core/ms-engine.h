@@ -163,8 +163,8 @@ typedef struct {
 #define MS_CONFIG_MAX_ROWS 24
 
 /* The rows describing @c: the common settings (vocab_size, d_model,
- * n_heads, d_ff, segment_len, the slot count under the engine's key), then
- * the engine's.  Returns the number filled (≤ MS_CONFIG_MAX_ROWS). */
+ * n_heads, d_ff, segment_len, n_slots — so named for every engine, though
+ * RMT's file calls it n_mem), then the engine's.  Returns the number filled (≤ MS_CONFIG_MAX_ROWS). */
 guint ms_config_describe (const MsConfig *c, MsConfigRow rows[MS_CONFIG_MAX_ROWS]);
 /* A row's value as text ("16", "0.5", "true", "causal").  Owned. */
 char *ms_config_row_format (const MsConfigRow *row);

@@ -285,7 +285,7 @@ def build(arch, cfg, weights):
     return (FastMemformer if arch == "memformer" else FastRMT)(cfg, weights)
 
 
-# -- FLOPs (the formula and its derivation are in bench-core.c, segment_macs) ------------------------------
+# -- FLOPs (the formula and its derivation: segment_macs in core/engines/*.c) ------------------------------
 
 def segment_macs(arch, c):
     d, F_, V, L = c["d_model"], c["d_ff"], c["vocab_size"], c["segment_len"]

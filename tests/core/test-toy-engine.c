@@ -536,7 +536,7 @@ test_builtin (void)
       g_autofree char *v = ms_config_row_format (&rowsv[i]);
       g_string_append_printf (text, "%s=%s ", rowsv[i].key, v);
     }
-  g_assert_cmpstr (text->str, ==, "vocab_size=256 d_model=8 n_heads=2 d_ff=16 segment_len=4 n_mem=2 n_layers=3 "
+  g_assert_cmpstr (text->str, ==, "vocab_size=256 d_model=8 n_heads=2 d_ff=16 segment_len=4 n_slots=2 n_layers=3 "
                                   "n_positions=8 mask=causal ");
 
   /* the parser names every engine the table holds, the toy too */
