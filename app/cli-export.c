@@ -189,7 +189,7 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
   figure_defaults (&o);
   gint64 run = 0;
   const GOptionEntry own[] = {
-    { "run", 0, 0, G_OPTION_ARG_INT64, &run, "Run to draw (see memscope-cli runs FILE)", "ID" },
+    { "run", 0, 0, G_OPTION_ARG_INT64, &run, "Run to draw (see memscope-cli runs RECORDING)", "ID" },
   };
   g_autofree GOptionEntry *entries = figure_entries (&o, own, G_N_ELEMENTS (own));
   g_autofree char *help = views_help ();

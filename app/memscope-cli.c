@@ -89,8 +89,9 @@ gboolean
 cli_parse_described (const CliCommand *cmd, GOptionEntry *entries, int n_positional, const char *description,
                      int *argc, char ***argv)
 {
-  g_autofree char *param = g_strdup_printf ("%s %s", cmd->name, cmd->args);
-  g_autoptr (GOptionContext) ctx = g_option_context_new (param);
+  /* the program name is already the command's ("export"): the usage line
+   * adds only its arguments */
+  g_autoptr (GOptionContext) ctx = g_option_context_new (cmd->args);
   g_option_context_set_summary (ctx, cmd->summary);
   if (description)
     g_option_context_set_description (ctx, description);

@@ -719,7 +719,7 @@ similarity (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
   if (!ok)
     return g_free (out), NULL;
   MsViewData *v = view_new (info, MS_VIEW_SIMILARITY, out, n, n);
-  label (v, "Memory state similarity", "after segment", "after segment", NULL);
+  label (v, "Memory similarity", "after segment", "after segment", NULL);
   axis_set_bins (&v->x, &f.bins, "column");
   axis_set_bins (&v->y, &f.bins, "row");
   v->quantity = g_strdup ("cosine similarity");
