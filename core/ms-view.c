@@ -880,11 +880,13 @@ load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewPara
 {
   const MsViewInfo *vi = &view_table[kind];
   int S = info->segments_done;
-  int first = p->first, last = p->last > 0 ? MIN (p->last, S) : S;
+  /* a window past the last committed segment keeps its columns, without
+   * data: two runs of different lengths stay aligned */
+  int first = p->first, last = p->last > 0 ? p->last : S;
   if (vi->params & MS_VIEW_USES_WINDOW && (first < 0 || first >= last))
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "the segment window %d … %d is empty or out of range (run %"
-                   G_GINT64_FORMAT " has segments 0 … %d)", first, last - 1, info->id, S - 1);
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "the segment window %d … %d is empty (run %" G_GINT64_FORMAT
+                   " has segments 0 … %d)", first, last - 1, info->id, S - 1);
       return NULL;
     }
   MsViewReducer reducer = p->reducer == MS_VIEW_REDUCE_DEFAULT ? vi->reducer : p->reducer;

@@ -94,7 +94,8 @@ typedef struct {
   double retain_at;     /* slot types thresholds (0.9, 0.1 by default) */
   double overwrite_at;
   int first, last;      /* segment window [first, last) of views with MS_VIEW_USES_WINDOW;
-                           last ≤ 0: to the last committed segment */
+                           last ≤ 0: to the last committed segment; segments past it have no
+                           data (NaN), so runs of different lengths load alike */
   int max_cols;         /* output size: at most this many columns (rows) on a segment or source */
   int max_rows;         /* axis, bins of whole segments aggregated; 0: one per segment (provenance and
                            similarity still stop at MS_VIEW_MAX_SQUARE) */

@@ -331,7 +331,21 @@ test_period_overview (void)
   g_autofree char *tip = ms_view_describe_cell (zoom, 1, 3);
   g_assert_nonnull (strstr (tip, "Slot 1 after segment 6003"));
 
-  /* a window past the run is refused with a message */
+  /* a window reaching past the run keeps its columns, without data */
+  p.first = N_LONG - 2, p.last = N_LONG + 3;
+  g_autoptr (MsViewData) tail = load (long_run, MS_VIEW_RETENTION, p);
+  g_assert_cmpint (tail->cols, ==, 5);
+  for (int c = 0; c < 5; c++)
+    g_assert_true (isnan (tail->values[c]) == (c >= 2));
+
+  /* a reducer the view has no use for is refused */
+  MsViewParams max_provenance = MS_VIEW_PARAMS_DEFAULT;
+  max_provenance.reducer = MS_VIEW_REDUCE_MAX;
+  g_autoptr (GError) refused = NULL;
+  g_assert_null (ms_view_load (long_run, 1, MS_VIEW_PROVENANCE, &max_provenance, &refused));
+  g_assert_error (refused, MS_ERROR, MS_ERROR_INPUT);
+
+  /* an empty window is refused with a message */
   p.first = N_LONG, p.last = 0;
   g_autoptr (GError) error = NULL;
   g_assert_null (ms_view_load (long_run, 1, MS_VIEW_RETENTION, &p, &error));
