@@ -85,6 +85,8 @@ ms_engine_register (const MsEngine *e)
            && a->n_row_blocks >= 1 && a->n_row_blocks <= MS_ATTENTION_MAX_BLOCKS
            && a->n_col_blocks >= 1 && a->n_col_blocks <= MS_ATTENTION_MAX_BLOCKS
            && !attention_name_taken_locked (a->name);
+      for (guint j = 0; ok && j < i; j++)
+        ok = g_strcmp0 (e->attention[j].name, a->name) != 0;
       seen |= a->kind;
     }
   if (ok)

@@ -254,6 +254,12 @@ test_register (void)
   MsEngine clash = toy_engine;
   clash.name = "toy-2";
   g_assert_false (ms_engine_register (&clash));               /* so are its attention names */
+  MsEngine no_step = toy_engine;
+  no_step.name = "toy-3";
+  no_step.n_attention = 0;
+  no_step.step = NULL;
+  g_assert_false (ms_engine_register (&no_step));             /* an engine must step */
+  g_assert_null (ms_engine_lookup ("toy-3"));
   g_autofree const MsEngine **all = ms_engine_list ();
   int n = 0;
   while (all[n])
