@@ -71,7 +71,7 @@ print_json (const char *model_path, GArray *segments, int n_predicted, double to
     {
       SegmentStats *st = &g_array_index (segments, SegmentStats, i);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "index");
+      json_builder_set_member_name (b, "segment");
       json_builder_add_int_value (b, st->index);
       json_builder_set_member_name (b, "n_tokens");
       json_builder_add_int_value (b, st->n_tokens);

@@ -162,7 +162,7 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
         {
           g_autofree char *got_s = shape_string (t->n_dims, t->shape);
           g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
-                       "%s: tensor '%s' has shape %s but the config needs %s (d_model %d, d_ff %d, vocab %d, %d memory rows)",
+                       "%s: tensor '%s' has shape %s but the config needs %s (d_model %d, d_ff %d, vocab %d, %d slots)",
                        m->path, e->name, got_s, want_s, m->config.d_model, m->config.d_ff,
                        m->config.vocab_size, m->config.n_slots);
           return FALSE;

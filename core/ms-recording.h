@@ -75,7 +75,7 @@ typedef struct {
   const float *slots[MS_SLOT_N_QUANTITIES];  /* (K) each quantity asked for, NaN past a shorter
                                                 stored array; NULL when not asked for */
   const float *transfer;    /* (K, K) old-slot transfer (DESIGN §5.3), when asked for: as recorded,
-                               or diag(old share) for a segment that stores none */
+                               or diag(retention) for a segment that stores none */
   float nll;                /* mean NLL per predicted token; NaN without predictions */
   const char *text;         /* the segment's bytes (not NUL-terminated), with MS_SEGMENT_TEXT */
   int text_len;

@@ -1082,7 +1082,7 @@ ms_view_token_values (const MsViewData *v, int slot, int *n_tokens, const char *
       out[j] = acc;
     }
   *n_tokens = v->rows;
-  *what = v->rows_complete ? "Tokens coloured by how sharply each reads one memory slot (largest reader weight; "
+  *what = v->rows_complete ? "Tokens coloured by how sharply each reads one memory slot (largest read weight; "
                              "darker = more). Select a slot to see what was written into it."
                            : "Tokens coloured by how much attention each puts on the memory (read block; darker = "
                              "more). Select a slot to see what was written into it.";

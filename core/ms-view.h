@@ -23,13 +23,13 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  MS_VIEW_RETENTION,      /* heatmap  slot × segment: old share r_t[i] (DESIGN §5.1) */
+  MS_VIEW_RETENTION,      /* heatmap  slot × segment: retention r_t[i] (DESIGN §5.1) */
   MS_VIEW_REPRESENTATION, /* heatmap  slot × segment: cos(M_{t+1}[i], M_t[i]) (§5.4) */
   MS_VIEW_PROVENANCE,     /* heatmap  source segment × segment: share of memory from each source (§5.3) */
   MS_VIEW_TYPES,          /* stacked  retain / mixed / overwrite fractions × segment (§5.2) */
   MS_VIEW_NLL,            /* lines    mean NLL per segment */
-  MS_VIEW_READ_USAGE,     /* heatmap  slot × segment: reader attention summed over tokens (§5.5) */
-  MS_VIEW_READ,           /* heatmap  one segment: tokens × slots reader attention */
+  MS_VIEW_READ_USAGE,     /* heatmap  slot × segment: read attention summed over tokens (§5.5) */
+  MS_VIEW_READ,           /* heatmap  one segment: tokens × slots read attention */
   MS_VIEW_WRITE,          /* heatmap  one segment: slots × positions write attention */
   MS_VIEW_SIMILARITY,     /* heatmap  segment × segment: cosine of whole memory states (§5.4) */
   MS_VIEW_N_KINDS
@@ -144,7 +144,7 @@ typedef struct {
   double vmin, vmax;    /* natural value range, NaN = from the data */
   MsViewReducer reducer;/* how binned cells were aggregated (MEAN or MAX) */
   char *title;
-  char *quantity;       /* what one value is, e.g. "retention r (old share)" */
+  char *quantity;       /* what one value is, e.g. "retention r" */
   char *value_label;    /* colorbar label (heatmap) or y axis (stacked, lines): the quantity, and the
                            reducer when cells are bins ("retention r, mean per column") */
   char **series;        /* NULL-terminated series names (stacked, lines) */

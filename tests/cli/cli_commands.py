@@ -66,7 +66,7 @@ def run_matches_reference(binary, fixtures):
             os.unlink(f.name)
         assert r.returncode == 0, r.stderr
         out = json.loads(r.stdout)
-        assert [s["index"] for s in out["segments"]] == list(range(len(lengths)))
+        assert [s["segment"] for s in out["segments"]] == list(range(len(lengths)))
         expected_predicted = len(tokens) - (lengths[0] if name == "memformer" else 1)
         assert out["n_predicted"] == expected_predicted, (out["n_predicted"], expected_predicted)
         total = 0.0
