@@ -16,7 +16,6 @@ struct _MemscopeRun {
   char *input_path;
   char *db_path;
   char *tmp_dir;            /* the temporary folder holding db_path, deleted with the run */
-  MsRecording *recording;
   MsConfig config;
 
   gint64 run_id;
@@ -36,7 +35,6 @@ static void
 memscope_run_finalize (GObject *object)
 {
   MemscopeRun *self = MEMSCOPE_RUN (object);
-  g_clear_pointer (&self->recording, ms_recording_close);
   if (self->tmp_dir)
     {
       const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
@@ -229,20 +227,6 @@ memscope_run_record_finish (MemscopeRun *self, GAsyncResult *result, GError **er
   gboolean ok = g_task_propagate_boolean (task, error);
   self->status = ok ? MS_RUN_COMPLETE : MS_RUN_INCOMPLETE;
   return ok;
-}
-
-MsRecording *
-memscope_run_get_recording (MemscopeRun *self, GError **error)
-{
-  if (self->recording)
-    return self->recording;
-  if (!self->db_path || self->run_id == 0 || self->segments_done == 0)
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: no segment recorded yet", self->name);
-      return NULL;
-    }
-  self->recording = ms_recording_open (self->db_path, error);
-  return self->recording;
 }
 
 const char *memscope_run_get_name (MemscopeRun *self) { return self->name; }

@@ -3,11 +3,11 @@
  *
  * A run is either recorded by the workbench — memscope_run_record_async()
  * loads the model and calls ms_record() on a worker thread, into a
- * temporary database deleted with the run — or one already in a database
- * the user opened.  Views read it through memscope_run_get_recording() on
- * the main thread while the worker writes (WAL): each read sees the
- * segments committed so far.  "progress" is emitted on the main thread
- * after each committed segment.
+ * temporary recording deleted with the run — or one already in a recording
+ * the user opened.  Views read it on worker threads, each opening the
+ * recording at memscope_run_get_db_path() on a connection of its own, while
+ * the recorder writes (WAL): each read sees the segments committed so far.
+ * "progress" is emitted on the main thread after each committed segment.
  */
 #pragma once
 
@@ -33,11 +33,6 @@ void memscope_run_record_async (MemscopeRun *run, GCancellable *cancellable, GAs
                                 gpointer user_data);
 /* FALSE with the model loader's or the recorder's error (MS_ERROR_*). */
 gboolean memscope_run_record_finish (MemscopeRun *run, GAsyncResult *result, GError **error);
-
-/* The open recording (borrowed; opened on first use).  NULL with @error
- * until the run's first segment is committed, or when the file is not a
- * readable recording. */
-MsRecording *memscope_run_get_recording (MemscopeRun *run, GError **error);
 
 const char *memscope_run_get_name (MemscopeRun *run);
 const char *memscope_run_get_model_path (MemscopeRun *run);

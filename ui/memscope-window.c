@@ -352,6 +352,8 @@ update_timeline (MemscopeWindow *self)
 static void
 update_selection (MemscopeWindow *self)
 {
+  if (!self->runs)
+    return;   /* closing */
   update_timeline (self);
   update_highlight (self);
   update_token_colours (self);
@@ -422,6 +424,8 @@ update_attention_choices (MemscopeWindow *self)
 static void
 runs_shown_changed (MemscopeWindow *self)
 {
+  if (!self->runs)
+    return;   /* closing */
   MemscopeRun *compared = self->compare ? memscope_window_get_run_b (self) : NULL;
   if (g_set_object (&self->compared, compared))
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COMPARED_RUN]);
@@ -433,6 +437,8 @@ runs_shown_changed (MemscopeWindow *self)
 void
 _memscope_window_set_run_a (MemscopeWindow *self, MemscopeRun *run)
 {
+  if (!self->runs)
+    return;   /* closing */
   if (!g_set_object (&self->run_a, run))
     return;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUN_A]);
@@ -442,6 +448,8 @@ _memscope_window_set_run_a (MemscopeWindow *self, MemscopeRun *run)
 void
 _memscope_window_set_run_b (MemscopeWindow *self, MemscopeRun *run)
 {
+  if (!self->runs)
+    return;   /* closing */
   if (!g_set_object (&self->run_b, run))
     return;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUN_B]);
@@ -522,7 +530,7 @@ memscope_window_get_text_loading (MemscopeWindow *self)
   return self->text_loading != NULL || self->token_shown != self->token_serial;
 }
 int memscope_window_get_slot (MemscopeWindow *self) { return self->slot; }
-guint memscope_window_get_n_runs (MemscopeWindow *self) { return g_list_model_get_n_items (G_LIST_MODEL (self->runs)); }
+guint memscope_window_get_n_runs (MemscopeWindow *self) { return self->runs ? g_list_model_get_n_items (G_LIST_MODEL (self->runs)) : 0; }
 
 MemscopeRun *
 memscope_window_get_run (MemscopeWindow *self, guint i)
@@ -738,8 +746,13 @@ memscope_window_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->play_source, g_source_remove);
-  gtk_widget_dispose_template (GTK_WIDGET (self), MEMSCOPE_TYPE_WINDOW);
+  /* first: the runs gone, what the controls do as they are disposed (a
+   * dropdown losing its model selects nothing) changes no state and
+   * touches no disposed widget */
   g_clear_object (&self->runs);
+  if (self->settings)
+    g_settings_unbind (self, "colormap");
+  gtk_widget_dispose_template (GTK_WIDGET (self), MEMSCOPE_TYPE_WINDOW);
   g_clear_object (&self->run_a);
   g_clear_object (&self->run_b);
   g_clear_object (&self->compared);
