@@ -19,18 +19,6 @@ ms_obs_kind_stored_name (MsObsKind kind)
   return NULL;
 }
 
-gboolean
-ms_obs_kind_parse_stored (const char *name, MsObsKind *kind)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (attention_kinds); i++)
-    if (g_strcmp0 (name, attention_kinds[i].name) == 0)
-      {
-        *kind = attention_kinds[i].kind;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 static const char *const attn_store_names[] = {
   [MS_ATTN_STORE_F16] = "f16",
   [MS_ATTN_STORE_F32] = "f32",

@@ -2,7 +2,8 @@
  * which attention kind a stored matrix is, how its numbers are stored, which
  * column holds each per-slot quantity, and the status of a run.  The writer
  * (ms-run-writer.c) stores these names and the reader (ms-recording.c)
- * parses them back; nothing else spells them out.  Parsing validates: a
+ * queries and parses them through the same functions; nothing else spells
+ * them out.  Parsing validates: a
  * recording comes from other people, so a name that is not one of these is
  * an error for the caller to report, never a default.
  */
@@ -22,8 +23,6 @@ G_BEGIN_DECLS
  * of its engines' layouts, "reader", "writer", "rmt_read", "rmt_write":
  * ms-db.c renames them when it upgrades a file and when it reads one.) */
 const char *ms_obs_kind_stored_name (MsObsKind kind);
-/* The attention kind stored as @name; FALSE for any other text. */
-gboolean ms_obs_kind_parse_stored (const char *name, MsObsKind *kind);
 
 /* ---- how attention is stored: runs.attn_dtype, attention.dtype -------- */
 
