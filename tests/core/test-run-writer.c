@@ -1,0 +1,149 @@
+/* test-run-writer.c — the run writer on its own, without the recorder's
+ * threads: a real session's observations copied into segment records and
+ * committed one by one.  What a user relies on: a segment is committed
+ * whole or not at all (a commit that fails part way — here a segment
+ * committed twice, whose attention rows go in before its memory state's
+ * key is found taken — leaves no row of it behind), a run is taken up
+ * again where its committed segments end, and the last segment's commit
+ * completes the run.
+ * The recording is inspected with SQLite directly, not with Memscope's
+ * reader. */
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ms-error.h"
+#include "ms-run-writer.h"
+#include "ms-session.h"
+
+typedef struct {
+  MsSegmentRecord *rec;
+  const MsConfig *config;
+  MsSegmentRecordSizes *sizes;
+} Copying;
+
+static void
+observe (const MsObservation *obs, gpointer data)
+{
+  Copying *c = data;
+  ms_segment_record_copy (c->rec, c->config, c->sizes, MS_ATTN_STORE_F16, obs);
+}
+
+static gint64
+count (const char *db, const char *sql)
+{
+  sqlite3 *conn;
+  sqlite3_stmt *st;
+  g_assert_cmpint (sqlite3_open_v2 (db, &conn, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (conn, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  gint64 n = sqlite3_column_int64 (st, 0);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+  sqlite3_finalize (st);
+  sqlite3_close (conn);
+  return n;
+}
+
+static void
+commit_whole_or_not_at_all (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("memscope-run-writer-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "r.sqlite", NULL), *input = g_build_filename (dir, "in.txt", NULL);
+  const char *text = "a few segments of text for the run writer to commit, one at a time";
+  g_assert_true (g_file_set_contents (input, text, -1, NULL));
+  g_autofree char *path = g_build_filename (g_getenv ("MEMSCOPE_FIXTURES"), "rmt_blocks.safetensors", NULL);
+  GError *error = NULL;
+  g_autoptr (MsModel) model = ms_model_load (path, &error);
+  g_assert_no_error (error);
+  const MsConfig *c = ms_model_get_config (model);
+  int n_tokens = (int) strlen (text), L = c->segment_len, S = (n_tokens + L - 1) / L;
+  int32_t tokens[128];
+  for (int i = 0; i < n_tokens; i++)
+    tokens[i] = (uint8_t) text[i];
+
+  MsRunWriter *w = ms_run_writer_open (db, c, &error);
+  g_assert_no_error (error);
+  g_autoptr (MsSession) session = ms_session_new (model);
+  MsRunPlan plan = { (size_t) n_tokens, L, S, MS_ATTN_STORE_F16 };
+  g_assert_true (ms_run_writer_create_run (w, model, input, "by hand", &plan, ms_session_get_memory (session),
+                                           &error));
+  g_assert_no_error (error);
+  gint64 run = ms_run_writer_get_run_id (w);
+  g_assert_cmpint (run, ==, 1);
+
+  MsSegmentRecordSizes sizes;
+  ms_segment_record_sizes (c, &sizes);
+  MsSegmentRecord rec;
+  g_assert_true (ms_segment_record_init (&rec, c, &sizes));
+  Copying copying = { &rec, c, &sizes };
+  ms_session_set_observer (session, ms_segment_record_kinds (c), observe, &copying);
+  gint64 attention_rows = 0;
+  for (int t = 0; t < S; t++)
+    {
+      int n = MIN (L, n_tokens - t * L);
+      ms_segment_record_start (&rec, t, tokens, (size_t) t * L, n, t + 1 == S);
+      g_assert_true (ms_session_step (session, tokens + t * L, n, NULL, &error));
+      if (t == 2)
+        {
+          /* Segment 1 again: its attention rows would fit, its memory
+           * state does not (the key is taken), so none of it may stay. */
+          attention_rows = count (db, "SELECT count(*) FROM attention");
+          rec.segment = 1;
+          g_assert_false (ms_run_writer_commit_segment (w, &rec, &error));
+          g_assert_error (error, MS_ERROR, MS_ERROR_IO);
+          g_assert_nonnull (strstr (error->message, db));
+          g_clear_error (&error);
+          g_assert_cmpint (count (db, "SELECT count(*) FROM attention"), ==, attention_rows);
+          g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 2);
+          g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, 3);   /* M_0 and after 0, 1 */
+          rec.segment = 2;
+        }
+      g_assert_true (ms_run_writer_commit_segment (w, &rec, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (count (db, "SELECT status = 'complete' FROM runs"), ==, t + 1 == S);
+      if (t == 2)
+        {
+          /* Closed and taken up again: it continues after segment 2. */
+          ms_run_writer_free (w);
+          w = ms_run_writer_open (db, c, &error);
+          g_assert_no_error (error);
+          MsRunPlan stored;
+          int done = 0;
+          g_assert_true (ms_run_writer_resume_run (w, model, input, run, &stored, &done, &error));
+          g_assert_no_error (error);
+          g_assert_cmpint (done, ==, 3);
+          g_assert_true (stored.n_tokens == plan.n_tokens && stored.segment_len == L && stored.n_segments == S
+                         && stored.attn == MS_ATTN_STORE_F16);
+          g_autofree float *after_1 = ms_run_writer_load_memory (w, 1, &error);
+          g_assert_no_error (error);
+          g_assert_nonnull (after_1);
+        }
+    }
+  g_assert_cmpint (attention_rows, >, 0);
+  g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, S);
+  g_assert_cmpint (count (db, "SELECT count(DISTINCT segment) FROM attention"), ==, S);
+  ms_segment_record_clear (&rec);
+  ms_run_writer_free (w);
+
+  /* A complete run cannot be taken up again. */
+  w = ms_run_writer_open (db, c, &error);
+  g_assert_no_error (error);
+  int done = 0;
+  g_assert_false (ms_run_writer_resume_run (w, model, input, run, &plan, &done, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+  g_clear_error (&error);
+  ms_run_writer_free (w);
+
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
+  g_unlink (db), g_unlink (wal), g_unlink (shm), g_unlink (input);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_nonnull (g_getenv ("MEMSCOPE_FIXTURES"));
+  g_test_add_func ("/run-writer/commit-whole-or-not-at-all", commit_whole_or_not_at_all);
+  return g_test_run ();
+}
