@@ -1,0 +1,649 @@
+/* ms-view-load.c — ms_view_load: from recorded rows to view data.  Each
+ * loader reads its segments once, in one read transaction, streaming
+ * (ms_recording_foreach_segment), and aggregates them into the output's
+ * bins as they come, so memory is bounded by the output's cells. */
+#include "ms-view-private.h"
+#include "ms-analysis.h"
+#include "ms-engine.h"
+#include "ms-error.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- bins: whole segments per output cell ---- */
+
+typedef struct {
+  int first, last;      /* the indices covered, [first, last) */
+  int width;            /* indices per cell */
+  int n;                /* cells */
+} Bins;
+
+/* Cells of whole indices over [@first, @last), at most @max_cells (0: one
+ * per index) for @span indices (0: last − first). */
+static Bins
+bins_make (int first, int last, int max_cells, int span)
+{
+  int len = MAX (last - first, 0);
+  span = MAX (span, len);
+  int width = max_cells > 0 ? (span + max_cells - 1) / max_cells : 1;
+  width = MAX (width, 1);
+  return (Bins) { first, last, width, MAX ((len + width - 1) / width, 1) };
+}
+
+/* Sets @a's cells to @b's; its label says the bin width (@per: "column",
+ * "row"), so the name must be set first. */
+static void
+axis_set_bins (MsViewAxis *a, const Bins *b, const char *per)
+{
+  a->n = b->n;
+  a->start = b->first;
+  a->step = b->width;
+  a->length = b->last - b->first;
+  g_free (a->label);
+  a->label = ms_view_axis_label (a->name, b->width, per);
+}
+
+/* Sums (or maxima) and counts of the cells that fall into each output cell. */
+typedef struct {
+  int rows, cols;
+  MsViewReducer reducer;
+  double *acc;
+  int *count;
+} Grid;
+
+static void
+grid_init (Grid *g, int rows, int cols, MsViewReducer reducer)
+{
+  g->rows = rows, g->cols = cols, g->reducer = reducer;
+  g->acc = g_new0 (double, (size_t) rows * cols);
+  g->count = g_new0 (int, (size_t) rows * cols);
+}
+
+static void
+grid_add (Grid *g, int row, int col, double value)
+{
+  if (isnan (value))
+    return;
+  size_t k = (size_t) row * g->cols + col;
+  if (g->reducer == MS_VIEW_REDUCE_MAX)
+    g->acc[k] = g->count[k] == 0 ? value : MAX (g->acc[k], value);
+  else
+    g->acc[k] += value;
+  g->count[k]++;
+}
+
+/* The reduced values (rows, cols), NaN where no cell had data; frees the
+ * sums.  Owned. */
+static float *
+grid_finish (Grid *g)
+{
+  float *out = g_new (float, (size_t) g->rows * g->cols);
+  for (size_t k = 0; k < (size_t) g->rows * g->cols; k++)
+    out[k] = g->count[k] == 0 ? NAN : (float) (g->reducer == MS_VIEW_REDUCE_MAX ? g->acc[k] : g->acc[k] / g->count[k]);
+  g_clear_pointer (&g->acc, g_free);
+  g_clear_pointer (&g->count, g_free);
+  return out;
+}
+
+/* ---- segment texts ---- */
+
+#define EXCERPT_CHARS 48
+
+/* The first EXCERPT_CHARS characters of @len bytes of text, on one line. */
+static char *
+excerpt (const char *text, int len)
+{
+  g_autofree char *valid = g_utf8_make_valid (text ? text : "", text ? len : 0);
+  g_strdelimit (valid, "\n\r\t", ' ');
+  if (g_utf8_strlen (valid, -1) <= EXCERPT_CHARS)
+    return g_steal_pointer (&valid);
+  g_autofree char *cut = g_utf8_substring (valid, 0, EXCERPT_CHARS);
+  return g_strconcat (cut, "…", NULL);
+}
+
+typedef struct {
+  MsViewAxis *axis;
+  int origin;           /* the index of cell 0's first segment */
+} TextsFill;
+
+static gboolean
+on_text (const MsSegmentRecord *seg, gpointer data, GError **error)
+{
+  TextsFill *f = data;
+  int cell = (int) ((seg->segment - f->origin) / f->axis->step);
+  if (cell >= 0 && cell < f->axis->n && !f->axis->texts[cell])
+    f->axis->texts[cell] = excerpt (seg->text, seg->text_len);
+  return TRUE;
+}
+
+/* Per cell of a segment or source axis, the text of the cell's first
+ * segment: one short read per output cell. */
+static gboolean
+load_axis_texts (MsRecording *rec, const MsRunInfo *info, MsViewAxis *axis, GError **error)
+{
+  axis->texts = g_new0 (char *, MAX (axis->n, 1));
+  int first = (int) axis->start, width = (int) axis->step;
+  /* a source axis starts at −1, the initial memory, which has no text */
+  int origin = first;
+  if (first < 0)
+    first += width * ((-first + width - 1) / width);
+  TextsFill f = { axis, origin };
+  return ms_recording_foreach_segment (rec, info, first, (int) axis->start + axis->length, width, MS_SEGMENT_TEXT,
+                                       on_text, &f, error);
+}
+
+/* A byte token as printable text. */
+static char *
+token_text (guint8 c)
+{
+  if (c == ' ')
+    return g_strdup ("␣");
+  if (c == '\n')
+    return g_strdup ("↵");
+  if (c >= 0x21 && c < 0x7f)
+    return g_strdup_printf ("%c", c);
+  return g_strdup_printf ("\\x%02x", c);
+}
+
+/* ---- per-segment views ---- */
+
+typedef struct {
+  Bins bins;
+  Grid grid;
+  MsSlotQuantity q;
+  int K;
+  double retain_at, overwrite_at;
+} SegmentFill;
+
+static gboolean
+on_slots (const MsSegmentRecord *seg, gpointer data, GError **error)
+{
+  SegmentFill *f = data;
+  int c = (seg->segment - f->bins.first) / f->bins.width;
+  for (int i = 0; i < f->K; i++)
+    grid_add (&f->grid, i, c, seg->slots[f->q][i]);
+  return TRUE;
+}
+
+static gboolean
+on_types (const MsSegmentRecord *seg, gpointer data, GError **error)
+{
+  SegmentFill *f = data;
+  int c = (seg->segment - f->bins.first) / f->bins.width;
+  int counts[3];
+  ms_slot_type_counts (seg->slots[MS_SLOT_RETENTION], f->K, f->retain_at, f->overwrite_at, counts);
+  for (int k = 0; k < 3; k++)
+    grid_add (&f->grid, k, c, (double) counts[k] / f->K);
+  return TRUE;
+}
+
+static gboolean
+on_nll (const MsSegmentRecord *seg, gpointer data, GError **error)
+{
+  SegmentFill *f = data;
+  grid_add (&f->grid, 0, (seg->segment - f->bins.first) / f->bins.width, seg->nll);
+  return TRUE;
+}
+
+/* Views with one value per (row, segment): retention, representation, read
+ * usage, slot types, NLL. */
+static MsViewData *
+per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewParams *p, Bins bins,
+             MsViewReducer reducer, GError **error)
+{
+  SegmentFill f = { .bins = bins, .q = MS_SLOT_RETENTION, .K = info->config.n_slots, .retain_at = p->retain_at,
+                    .overwrite_at = p->overwrite_at };
+  MsSegmentFunc func = on_slots;
+  guint fields;
+  int rows = f.K;
+  switch (kind)
+    {
+    case MS_VIEW_REPRESENTATION: f.q = MS_SLOT_REPRESENTATION; break;
+    case MS_VIEW_READ_USAGE: f.q = MS_SLOT_READ_USAGE; break;
+    case MS_VIEW_TYPES: func = on_types, rows = 3; break;
+    case MS_VIEW_NLL: func = on_nll, rows = 1; break;
+    default: break;
+    }
+  fields = kind == MS_VIEW_NLL ? MS_SEGMENT_NLL : 1u << f.q;
+  grid_init (&f.grid, rows, bins.n, reducer);
+  if (!ms_recording_foreach_segment (rec, info, bins.first, bins.last, 1, fields, func, &f, error))
+    {
+      g_free (grid_finish (&f.grid));
+      return NULL;
+    }
+  MsViewData *v = ms_view_data_new (info, kind, grid_finish (&f.grid), rows, bins.n);
+  v->reducer = reducer;
+  const char *value = NULL;
+  switch (kind)
+    {
+    case MS_VIEW_RETENTION:
+      ms_view_data_set_labels (v, "Slot retention", "segment", "memory slot", NULL);
+      value = "retention r";
+      v->vmin = 0, v->vmax = 1;
+      break;
+    case MS_VIEW_REPRESENTATION:
+      ms_view_data_set_labels (v, "Representation retention", "segment", "memory slot", NULL);
+      value = "cos(slot after, before)";
+      v->vmin = -1, v->vmax = 1;
+      break;
+    case MS_VIEW_READ_USAGE:
+      ms_view_data_set_labels (v, "Read usage", "segment", "memory slot", NULL);
+      value = "read usage";
+      v->vmin = 0;
+      break;
+    case MS_VIEW_TYPES:
+      {
+        g_autofree char *title = g_strdup_printf ("Slot types (retain: r ≥ %g, overwrite: r ≤ %g)", p->retain_at,
+                                                  p->overwrite_at);
+        ms_view_data_set_labels (v, title, "segment", NULL, NULL);
+        value = "fraction of slots";
+        v->series = g_strsplit ("retain,mixed,overwrite", ",", -1);
+        v->vmin = 0, v->vmax = 1;
+        break;
+      }
+    default:
+      ms_view_data_set_labels (v, "Per-segment NLL", "segment", NULL, NULL);
+      value = "NLL (nats/token)";
+      v->series = g_strsplit ("mean NLL", ",", -1);
+      break;
+    }
+  axis_set_bins (&v->x, &bins, "column");
+  v->quantity = g_strdup (value);
+  v->value_label = ms_view_binned_label (value, reducer, bins.width);
+  if (v->series)
+    {
+      v->y.texts = g_new0 (char *, rows);
+      for (int r = 0; r < rows; r++)
+        v->y.texts[r] = g_strdup (v->series[r]);
+    }
+  if (!load_axis_texts (rec, info, &v->x, error))
+    return ms_view_data_free (v), NULL;
+  return v;
+}
+
+/* ---- provenance ---- */
+
+typedef struct {
+  Bins cols, rows;      /* columns: after segment t in the window; rows: sources −1 … last − 1 */
+  int K, slot;
+  float *prev, *next;   /* (K, rows.n) */
+  MsWriteDistribution *wd;
+  double *acc;          /* (rows.n, cols.n) sums over the column's segments */
+  int *n_summed;        /* (cols.n) segments summed per column */
+} ProvenanceFill;
+
+static gboolean
+on_provenance (const MsSegmentRecord *seg, gpointer data, GError **error)
+{
+  ProvenanceFill *f = data;
+  int K = f->K, R = f->rows.n, t = seg->segment;
+  memcpy (f->wd->token_share, seg->slots[MS_SLOT_TOKEN_SHARE], K * sizeof (float));
+  memcpy (f->wd->transfer, seg->transfer, (size_t) K * K * sizeof (float));
+  /* source t sits at index t + 1 of the source axis (−1 is the first) */
+  ms_provenance_step_binned (f->prev, K, R, (t + 1) / f->rows.width, f->wd, f->next);
+  float *swap = f->prev;
+  f->prev = f->next;
+  f->next = swap;
+  if (t < f->cols.first)
+    return TRUE;
+  int c = (t - f->cols.first) / f->cols.width;
+  for (int r = 0; r < R; r++)
+    {
+      double value = 0;
+      if (f->slot >= 0)
+        value = f->prev[(size_t) f->slot * R + r];
+      else
+        {
+          for (int i = 0; i < K; i++)
+            value += f->prev[(size_t) i * R + r];
+          value /= K;
+        }
+      f->acc[(size_t) r * f->cols.n + c] += value;
+    }
+  f->n_summed[c]++;
+  return TRUE;
+}
+
+/* Rows: source bins over −1 … last − 1; columns: after segment t, binned
+ * over the window.  The recurrence runs from segment 0 with the sources
+ * kept in the rows' bins (ms_provenance_step_binned), so memory is
+ * (K + columns) × rows.  A cell is the mean over its column's segments of
+ * the share from its sources (0 while they lie in the future); NaN when
+ * every source of the row comes after every segment of the column. */
+static MsViewData *
+provenance (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int first, int last, GError **error)
+{
+  int K = info->config.n_slots;
+  if (p->slot >= K)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "slot %d is out of range: the run has %d memory slots (0 … %d)",
+                   p->slot, K, K - 1);
+      return NULL;
+    }
+  ProvenanceFill f = { .cols = bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span),
+                       .rows = bins_make (-1, last, p->max_rows > 0 ? p->max_rows : MS_VIEW_MAX_SQUARE,
+                                          p->span ? p->span + 1 : 0),
+                       .K = K, .slot = p->slot };
+  int R = f.rows.n, C = f.cols.n;
+  f.prev = g_new0 (float, (size_t) K * R);
+  f.next = g_new0 (float, (size_t) K * R);
+  for (int i = 0; i < K; i++)
+    f.prev[(size_t) i * R] = 1;   /* P_0: all from the initial memory */
+  f.wd = ms_write_distribution_new (K, 0);
+  f.acc = g_new0 (double, (size_t) R * C);
+  f.n_summed = g_new0 (int, C);
+  gboolean ok = ms_recording_foreach_segment (rec, info, 0, last, 1, (1u << MS_SLOT_TOKEN_SHARE) | MS_SEGMENT_TRANSFER,
+                                              on_provenance, &f, error);
+  float *out = g_new (float, (size_t) R * C);
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++)
+      {
+        int first_source = -1 + r * f.rows.width;
+        int last_segment = MIN (first + (c + 1) * f.cols.width, last) - 1;
+        size_t k = (size_t) r * C + c;
+        out[k] = f.n_summed[c] == 0 || first_source > last_segment ? NAN : (float) (f.acc[k] / f.n_summed[c]);
+      }
+  g_free (f.prev), g_free (f.next), g_free (f.acc), g_free (f.n_summed);
+  ms_write_distribution_free (f.wd);
+  if (!ok)
+    return g_free (out), NULL;
+  MsViewData *v = ms_view_data_new (info, MS_VIEW_PROVENANCE, out, R, C);
+  v->slot = p->slot;
+  g_autofree char *title = p->slot >= 0 ? g_strdup_printf ("Provenance of slot %d (−1 = initial memory)", p->slot)
+                                        : g_strdup ("Provenance (mean over slots; −1 = initial memory)");
+  ms_view_data_set_labels (v, title, "after segment", "source segment", NULL);
+  /* a row's share is the sum over its sources: the y label says how many */
+  axis_set_bins (&v->x, &f.cols, "column");
+  axis_set_bins (&v->y, &f.rows, "row");
+  v->quantity = g_strdup ("share of content");
+  v->value_label = ms_view_binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.cols.width);
+  v->vmin = 0, v->vmax = 1;
+  if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
+    return ms_view_data_free (v), NULL;
+  return v;
+}
+
+/* ---- similarity ---- */
+
+typedef struct {
+  Bins bins;
+  size_t len;
+  float *means;         /* (bins.n, len) mean unit state per bin */
+  int *count;           /* (bins.n) states in it */
+  double *acc;          /* (len) the current bin's sum */
+  int current;          /* the bin acc sums, −1 before the first */
+} SimilarityFill;
+
+static void
+similarity_flush (SimilarityFill *f)
+{
+  if (f->current < 0 || f->count[f->current] == 0)
+    return;
+  float *mean = f->means + (size_t) f->current * f->len;
+  for (size_t k = 0; k < f->len; k++)
+    mean[k] = (float) (f->acc[k] / f->count[f->current]);
+}
+
+static gboolean
+on_state (int segment, const float *state, gpointer data, GError **error)
+{
+  SimilarityFill *f = data;
+  int bin = (segment - f->bins.first) / f->bins.width;
+  if (bin != f->current)
+    {
+      similarity_flush (f);
+      memset (f->acc, 0, f->len * sizeof (double));
+      f->current = bin;
+    }
+  double norm = 0;
+  for (size_t k = 0; k < f->len; k++)
+    norm += (double) state[k] * state[k];
+  norm = sqrt (norm);
+  if (!(norm > 0) || !isfinite (norm))
+    return TRUE;   /* no direction: left out */
+  for (size_t k = 0; k < f->len; k++)
+    f->acc[k] += state[k] / norm;
+  f->count[bin]++;
+  return TRUE;
+}
+
+/* Cell (p, q) is the mean cosine over the pairs of states in bins p and q:
+ * the cosine is the dot product of unit vectors, so that mean is the dot
+ * product of the bins' mean unit vectors — (bins × K·d) memory, one pass
+ * over the states.  One state per bin: the plain cosine matrix. */
+static MsViewData *
+similarity (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int first, int last, GError **error)
+{
+  SimilarityFill f = { .bins = bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span) };
+  f.len = (size_t) info->config.n_slots * info->config.d_model;
+  int n = f.bins.n;
+  f.means = g_new0 (float, (size_t) n * f.len);
+  f.count = g_new0 (int, n);
+  f.acc = g_new0 (double, f.len);
+  f.current = -1;
+  gboolean ok = ms_recording_foreach_memory_state (rec, info, first, last, on_state, &f, error);
+  similarity_flush (&f);
+  float *out = g_new (float, (size_t) n * n);
+  for (int a = 0; ok && a < n; a++)
+    for (int b = a; b < n; b++)
+      {
+        double dot = NAN;
+        if (f.count[a] > 0 && f.count[b] > 0)
+          {
+            const float *x = f.means + (size_t) a * f.len, *y = f.means + (size_t) b * f.len;
+            dot = 0;
+            for (size_t k = 0; k < f.len; k++)
+              dot += (double) x[k] * y[k];
+            dot = CLAMP (dot, -1.0, 1.0);
+          }
+        out[(size_t) a * n + b] = out[(size_t) b * n + a] = (float) dot;
+      }
+  g_free (f.means), g_free (f.count), g_free (f.acc);
+  if (!ok)
+    return g_free (out), NULL;
+  MsViewData *v = ms_view_data_new (info, MS_VIEW_SIMILARITY, out, n, n);
+  ms_view_data_set_labels (v, "Memory similarity", "after segment", "after segment", NULL);
+  axis_set_bins (&v->x, &f.bins, "column");
+  axis_set_bins (&v->y, &f.bins, "row");
+  v->quantity = g_strdup ("cosine similarity");
+  v->value_label = f.bins.width > 1 ? g_strdup ("cosine similarity, mean per cell") : g_strdup (v->quantity);
+  if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
+    return ms_view_data_free (v), NULL;
+  return v;
+}
+
+/* ---- attention of one segment ---- */
+
+/* An axis of an attention view from the blocks of the engine's layout
+ * (ms-engine.h) for a segment of @n tokens: one SLOTS block is a slot axis,
+ * one TOKENS block a token axis, anything else positions in blocks. */
+static void
+attention_axis (MsViewAxis *axis, const MsAttentionBlock *blocks, int n_blocks, const MsConfig *c, int n)
+{
+  if (n_blocks == 1 && blocks[0].extent != MS_BLOCK_SELF)
+    {
+      gboolean slots = blocks[0].extent == MS_BLOCK_SLOTS;
+      axis->kind = slots ? MS_VIEW_AXIS_SLOT : MS_VIEW_AXIS_TOKEN;
+      axis->label = !slots ? g_strdup ("token")
+                    : g_str_equal (blocks[0].label, "slots") ? g_strdup ("memory slot")
+                                                             : g_strdup_printf ("%s slot", blocks[0].label);
+      return;
+    }
+  axis->kind = MS_VIEW_AXIS_POSITION;
+  axis->n_blocks = n_blocks;
+  axis->blocks = g_new0 (MsViewBlock, MAX (n_blocks, 1));
+  GString *label = g_string_new ("position: ");
+  for (int b = 0, first = 0; b < n_blocks; b++)
+    {
+      int size = ms_attention_block_size (&blocks[b], c, n);
+      axis->blocks[b] = (MsViewBlock) { g_strdup (blocks[b].label), first, size, blocks[b].old_memory,
+                                        blocks[b].extent == MS_BLOCK_TOKENS };
+      g_string_append_printf (label, "%s%s", b ? " | " : "", blocks[b].label);
+      first += size;
+    }
+  axis->label = g_string_free (label, FALSE);
+}
+
+/* Per token cell of @axis (the token axis, or the tokens block of a
+ * position axis), its text: tokens are bytes, token j byte j of @text. */
+static void
+attention_token_texts (MsViewAxis *axis, GBytes *text, int n_tokens)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (text, &len);
+  if ((int) len != n_tokens)
+    return;
+  int first = -1;
+  if (axis->kind == MS_VIEW_AXIS_TOKEN)
+    first = 0;
+  for (int b = 0; b < axis->n_blocks; b++)
+    if (axis->blocks[b].tokens)
+      first = axis->blocks[b].first;
+  if (first < 0)
+    return;
+  axis->texts = g_new0 (char *, MAX (axis->n, 1));
+  for (int j = 0; j < n_tokens && first + j < axis->n; j++)
+    axis->texts[first + j] = token_text (bytes[j]);
+}
+
+/* Whether every row with data sums to 1: each row is a whole softmax row,
+ * not a slice of one. */
+static gboolean
+rows_are_distributions (const float *m, int rows, int cols)
+{
+  for (int i = 0; i < rows; i++)
+    {
+      double sum = 0;
+      for (int j = 0; j < cols; j++)
+        sum += m[(size_t) i * cols + j];
+      if (!isnan (sum) && fabs (sum - 1) > 1e-2)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_index (const char *what, int value, int n, GError **error)
+{
+  if (value < 0 || value >= n)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s %d is out of range (the run has %d: 0 … %d)", what, value, n,
+                   n - 1);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static MsViewData *
+attention (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewParams *p, GError **error)
+{
+  const MsConfig *c = &info->config;
+  MsObsKind obs = kind == MS_VIEW_READ ? MS_OBS_READ : MS_OBS_WRITE;
+  const MsAttentionLayout *a = ms_engine_find_attention (c->engine, obs);
+  if (!a)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "run %" G_GINT64_FORMAT " has a %s model, which offers no %s "
+                   "attention", info->id, c->engine->display_name, kind == MS_VIEW_READ ? "read" : "write");
+      return NULL;
+    }
+  int n_layers = ms_attention_layout_n_layers (a, c);
+  int segment = p->segment >= 0 ? p->segment : info->segments_done - 1;
+  int layer = p->layer >= 0 ? p->layer : n_layers - 1;
+  if (!check_index ("segment", segment, info->segments_done, error) || !check_index ("layer", layer, n_layers, error)
+      || (p->head >= 0 && !check_index ("head", p->head, c->n_heads, error)))
+    return NULL;
+  int rows, cols;
+  float *m = ms_recording_attention (rec, info, segment, obs, layer, p->head, &rows, &cols, error);
+  if (!m)
+    return NULL;
+  g_autoptr (GBytes) text = ms_recording_segment_text (rec, info->id, segment, error);
+  if (!text)
+    return g_free (m), NULL;
+  /* the segment's token count: the shape grows by one row or column per token */
+  int rows0, cols0, rows1, cols1;
+  ms_attention_layout_shape (a, c, 0, NULL, &rows0, &cols0);
+  ms_attention_layout_shape (a, c, 1, NULL, &rows1, &cols1);
+  int n_tokens = cols1 > cols0   ? (cols - cols0) / (cols1 - cols0)
+                 : rows1 > rows0 ? (rows - rows0) / (rows1 - rows0)
+                                 : 0;
+  MsViewData *v = ms_view_data_new (info, kind, m, rows, cols);
+  v->segment = segment;
+  v->layer = layer;
+  v->head = p->head;
+  v->rows_complete = rows_are_distributions (m, rows, cols);
+  attention_axis (&v->x, a->cols, a->n_col_blocks, c, n_tokens);
+  attention_axis (&v->y, a->rows, a->n_row_blocks, c, n_tokens);
+  v->x.n = cols, v->x.length = cols;
+  v->y.n = rows, v->y.length = rows;
+  attention_token_texts (&v->x, text, n_tokens);
+  attention_token_texts (&v->y, text, n_tokens);
+  g_autofree char *head = p->head >= 0 ? g_strdup_printf ("head %d", p->head) : g_strdup ("mean over heads");
+  v->title = ms_attention_layout_is_per_layer (a)
+               ? g_strdup_printf ("%s (segment %d, layer %d, %s)", a->display_name, segment, layer, head)
+               : g_strdup_printf ("%s (segment %d, %s)", a->display_name, segment, head);
+  v->quantity = g_strdup (kind == MS_VIEW_READ ? "read attention weight" : "write attention weight");
+  v->value_label = g_strdup (v->quantity);
+  v->vmin = 0;
+  return v;
+}
+
+/* ---- loading ---- */
+
+int
+ms_view_n_layers (const MsConfig *c, MsViewKind kind)
+{
+  if (!(ms_view_info (kind)->params & MS_VIEW_USES_LAYER))
+    return 0;
+  const MsAttentionLayout *a = ms_engine_find_attention (c->engine, kind == MS_VIEW_READ ? MS_OBS_READ : MS_OBS_WRITE);
+  return a ? ms_attention_layout_n_layers (a, c) : 0;
+}
+
+static MsViewData *
+load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewParams *p, GError **error)
+{
+  const MsViewInfo *vi = ms_view_info (kind);
+  int S = info->segments_done;
+  /* a window past the last committed segment keeps its columns, without
+   * data: two runs of different lengths stay aligned */
+  int first = p->first, last = p->last > 0 ? p->last : S;
+  if (vi->params & MS_VIEW_USES_WINDOW && (first < 0 || first >= last))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "the segment window %d … %d is empty (run %" G_GINT64_FORMAT
+                   " has segments 0 … %d)", first, last - 1, info->id, S - 1);
+      return NULL;
+    }
+  MsViewReducer reducer = p->reducer == MS_VIEW_REDUCE_DEFAULT ? vi->reducer : p->reducer;
+  if (reducer == MS_VIEW_REDUCE_MAX && !vi->max_allowed)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "the %s view aggregates by mean only (max is for %s)", vi->name,
+                   "retention, representation, read-usage and nll");
+      return NULL;
+    }
+  switch (kind)
+    {
+    case MS_VIEW_PROVENANCE: return provenance (rec, info, p, first, last, error);
+    case MS_VIEW_SIMILARITY: return similarity (rec, info, p, 0, S, error);
+    case MS_VIEW_READ:
+    case MS_VIEW_WRITE: return attention (rec, info, kind, p, error);
+    default: return per_segment (rec, info, kind, p, bins_make (first, last, p->max_cols, p->span), reducer, error);
+    }
+}
+
+MsViewData *
+ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewParams *params, GError **error)
+{
+  g_return_val_if_fail ((guint) kind < MS_VIEW_N_KINDS, NULL);
+  MsViewParams defaults = MS_VIEW_PARAMS_DEFAULT;
+  const MsViewParams *p = params ? params : &defaults;
+  if (!ms_recording_read_begin (rec, error))
+    return NULL;
+  MsViewData *v = NULL;
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
+  if (info && info->segments_done == 0)
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "run %" G_GINT64_FORMAT " has no committed segment yet", run_id);
+  else if (info)
+    v = load (rec, info, kind, p, error);
+  ms_recording_read_end (rec);
+  return v;
+}
+
