@@ -29,15 +29,20 @@ static const char *const format_ext[] = { [MS_FIGURE_FORMAT_PNG] = ".png", [MS_F
                                           [MS_FIGURE_FORMAT_PDF] = ".pdf" };
 static const char *const presets[] = { "single", "double", "neurips" };
 
+/* @path, with the extension of @o's format appended when it lacks it.  Owned. */
+static char *
+target_path (const char *path, const MemscopeExportOptions *o)
+{
+  MsFigureFormat f;
+  if (ms_figure_format_from_path (path, &f, NULL) && f == o->format)
+    return g_strdup (path);
+  return g_strconcat (path, format_ext[o->format], NULL);
+}
+
 gboolean
 memscope_export_view (MemscopeFigureView *view, const char *path, const MemscopeExportOptions *o, GError **error)
 {
-  g_autofree char *target = NULL;
-  MsFigureFormat f;
-  if (ms_figure_format_from_path (path, &f, NULL) && f == o->format)
-    target = g_strdup (path);
-  else
-    target = g_strconcat (path, format_ext[o->format], NULL);
+  g_autofree char *target = target_path (path, o);
   MsViewFigure *shown = memscope_figure_view_get_figure (view);
   g_autoptr (MsViewFigure) own = NULL;
   /* The very figure on screen when nothing differs, else the same data
@@ -89,11 +94,10 @@ memscope_export_dialog_set_choices (MemscopeExportDialog *self, MsFigureFormat f
   on_preset_selected (self->preset_dropdown, NULL, self);
 }
 
-gboolean
-memscope_export_dialog_export_to (MemscopeExportDialog *self, const char *path, GError **error)
+/* Remembers the preset and the folder of @path. */
+static void
+remember_choices (MemscopeExportDialog *self, const char *path)
 {
-  MemscopeExportOptions o;
-  memscope_export_dialog_get_options (self, &o);
   GSettings *settings = self->window ? memscope_window_get_settings (self->window) : NULL;
   if (settings)
     {
@@ -102,7 +106,26 @@ memscope_export_dialog_export_to (MemscopeExportDialog *self, const char *path, 
       g_autofree char *dir = g_path_get_dirname (path);
       g_settings_set_string (settings, "last-folder", dir);
     }
+}
+
+gboolean
+memscope_export_dialog_export_to (MemscopeExportDialog *self, const char *path, GError **error)
+{
+  MemscopeExportOptions o;
+  memscope_export_dialog_get_options (self, &o);
+  remember_choices (self, path);
   return memscope_export_view (self->view, path, &o, error);
+}
+
+/* Main thread: an export the dialog started ended; @data is the window (a
+ * reference). */
+static void
+on_exported (GObject *view, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (MemscopeWindow) window = data;
+  g_autoptr (GError) error = NULL;
+  if (!memscope_figure_view_export_finish (MEMSCOPE_FIGURE_VIEW (view), result, &error) && window)
+    memscope_window_show_error (window, error->message);
 }
 
 static void
@@ -112,9 +135,14 @@ on_chooser_response (GtkNativeDialog *chooser, int response, MemscopeExportDialo
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       g_autofree char *path = g_file_get_path (file);
-      g_autoptr (GError) error = NULL;
-      if (!memscope_export_dialog_export_to (self, path, &error) && self->window)
-        memscope_window_show_error (self->window, error->message);
+      /* drawn and written on a worker thread; problems appear in the window */
+      MemscopeExportOptions o;
+      memscope_export_dialog_get_options (self, &o);
+      remember_choices (self, path);
+      g_autofree char *target = target_path (path, &o);
+      memscope_figure_view_export_async (self->view, target, o.width_in, o.height_in, o.dpi, o.cmap,
+                                         o.title && *o.title ? o.title : NULL, NULL, on_exported,
+                                         self->window ? g_object_ref (self->window) : NULL);
       gtk_window_destroy (GTK_WINDOW (self));
     }
   g_clear_object (&self->chooser);

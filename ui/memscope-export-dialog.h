@@ -4,7 +4,9 @@
  * PNG resolution, a colormap and a title, then a file name
  * (GtkFileChooserNative), and writes the view's figure with
  * ms_figure_export() — the same MsViewFigure data and renderer the view
- * draws and `memscope-cli export` writes.  The preset and colormap are
+ * draws and `memscope-cli export` writes — on a worker thread
+ * (memscope_figure_view_export_async); a failure appears in the window's
+ * banner.  The preset and colormap are
  * remembered in GSettings when the schema is installed.
  */
 #pragma once
@@ -25,9 +27,9 @@ typedef struct {
   const char *title;   /* NULL: the view's own; borrowed */
 } MemscopeExportOptions;
 
-/* Writes @view's figure to @path with @opts; the extension of @opts'
- * format is appended when @path lacks it.  FALSE with the renderer's or
- * the exporter's error. */
+/* Writes @view's figure to @path with @opts, on the calling thread; the
+ * extension of @opts' format is appended when @path lacks it.  FALSE with
+ * the renderer's or the exporter's error. */
 gboolean memscope_export_view (MemscopeFigureView *view, const char *path, const MemscopeExportOptions *opts,
                                GError **error);
 
@@ -40,8 +42,8 @@ GtkWidget *memscope_export_dialog_new (MemscopeWindow *parent, MemscopeFigureVie
 void memscope_export_dialog_get_options (MemscopeExportDialog *self, MemscopeExportOptions *opts);
 /* Sets format (0 PDF, 1 PNG, 2 SVG) and preset (0 single, 1 double, 2 neurips, 3 custom). */
 void memscope_export_dialog_set_choices (MemscopeExportDialog *self, MsFigureFormat format, int preset);
-/* Exports with the current choices to @path (what the Export button does
- * after the file chooser). */
+/* Exports with the current choices to @path, on the calling thread (the
+ * Export button does the same on a worker thread after the file chooser). */
 gboolean memscope_export_dialog_export_to (MemscopeExportDialog *self, const char *path, GError **error);
 
 G_END_DECLS

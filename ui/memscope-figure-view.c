@@ -9,6 +9,7 @@
 
 #include "ms-colormap.h"
 #include "ms-error.h"
+#include "ms-export.h"
 
 /* The outline of the current segment and the selected slot: GNOME red,
  * a colour none of the colormaps uses. */
@@ -581,6 +582,71 @@ memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, co
     return NULL;
   return build (self->shown->data, self->run_a ? memscope_run_get_name (self->run_a) : NULL,
                 self->run_b ? memscope_run_get_name (self->run_b) : NULL, self->difference, cmap, title, error);
+}
+
+/* An export's inputs, copied on the main thread. */
+typedef struct {
+  Loaded *data;
+  char *name[2];
+  gboolean difference;
+  MsColormap cmap;
+  char *title;
+  char *path;
+  double width_in, height_in, dpi;
+} ExportJob;
+
+static void
+export_job_free (ExportJob *job)
+{
+  loaded_unref (job->data);
+  g_free (job->name[0]);
+  g_free (job->name[1]);
+  g_free (job->title);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+export_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  ExportJob *job = data;
+  GError *error = NULL;
+  g_autoptr (MsViewFigure) fig = build (job->data, job->name[0], job->name[1], job->difference, job->cmap,
+                                        job->title, &error);
+  if (fig && ms_figure_export (job->path, job->width_in, job->height_in, job->dpi, ms_view_figure_draw, fig, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+memscope_figure_view_export_async (MemscopeFigureView *self, const char *path, double width_in, double height_in,
+                                   double dpi, MsColormap cmap, const char *title, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, memscope_figure_view_export_async);
+  GError *error = NULL;
+  if (!memscope_figure_view_update (self, &error))
+    return g_task_return_error (task, error);
+  ExportJob *job = g_new0 (ExportJob, 1);
+  job->data = g_atomic_rc_box_acquire (self->shown->data);
+  job->name[0] = g_strdup (self->run_a ? memscope_run_get_name (self->run_a) : NULL);
+  job->name[1] = g_strdup (self->run_b ? memscope_run_get_name (self->run_b) : NULL);
+  job->difference = self->difference;
+  job->cmap = cmap;
+  job->title = g_strdup (title);
+  job->path = g_strdup (path);
+  job->width_in = width_in, job->height_in = height_in, job->dpi = dpi;
+  g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
+  g_task_run_in_thread (task, export_job_run);
+}
+
+gboolean
+memscope_figure_view_export_finish (MemscopeFigureView *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean

@@ -94,6 +94,17 @@ const MsViewData *memscope_figure_view_get_data (MemscopeFigureView *self, int p
 MsViewFigure *memscope_figure_view_build_figure (MemscopeFigureView *self, MsColormap cmap, const char *title,
                                                  GError **error);
 
+/* Writes the figure of the data on screen — with colormap @cmap and
+ * title @title (NULL: the view's own) — to @path as ms_figure_export()
+ * does (format from @path's extension, @width_in × @height_in inches, @dpi
+ * for PNG), on a worker thread that builds its own figure from the loaded
+ * data.  Finish with memscope_figure_view_export_finish(): FALSE with the
+ * renderer's or the exporter's error, or when there is nothing on screen. */
+void memscope_figure_view_export_async (MemscopeFigureView *self, const char *path, double width_in,
+                                        double height_in, double dpi, MsColormap cmap, const char *title,
+                                        GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+gboolean memscope_figure_view_export_finish (MemscopeFigureView *self, GAsyncResult *result, GError **error);
+
 /* Zooms the segment axis ("zoom-first", "zoom-span") by @factor (> 1
  * zooms in) keeping segment position @anchor (NAN: the middle of the
  * current segment) where it is on screen.  At most the whole run, at least
