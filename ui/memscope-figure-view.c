@@ -121,6 +121,7 @@ struct _MemscopeFigureView {
   gboolean loading_data;       /* the job in flight reads data: dimmed, with the spinner */
   int job_width, job_height, job_scale;   /* the size the job in flight draws at */
   guint start_source;          /* the idle that starts the next job */
+  guint spinner_source;        /* the timeout that shows the spinner */
   guint serial;                /* of the newest job; older results are dropped */
   double pointer_x, pointer_y; /* last pointer position, −1 when outside */
 };
@@ -415,17 +416,44 @@ job_run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancell
 }
 
 static void
+show_spinner (MemscopeFigureView *self, gboolean show)
+{
+  if (show == gtk_widget_get_visible (self->spinner))
+    return;
+  gtk_widget_set_visible (self->spinner, show);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), show);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+spinner_due (gpointer data)
+{
+  MemscopeFigureView *self = data;
+  self->spinner_source = 0;
+  show_spinner (self, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* "loading", and the spinner while other data loads: shown once a load
+ * has taken SPINNER_DELAY_MS, so stepping through quick loads does not
+ * flash it. */
+#define SPINNER_DELAY_MS 150
+
+static void
 update_busy (MemscopeFigureView *self)
 {
+  if (!self->spinner)
+    return;   /* disposed */
   gboolean mapped = gtk_widget_get_mapped (GTK_WIDGET (self));
   gboolean loading = (mapped && self->stale != STALE_NONE) || self->job != NULL;
-  gboolean reading = (mapped && self->stale == STALE_DATA) || (self->job && self->loading_data);   /* the spinner */
-  if (reading != gtk_widget_get_visible (self->spinner))
+  gboolean reading = (mapped && self->stale == STALE_DATA) || (self->job && self->loading_data);
+  if (!reading)
     {
-      gtk_widget_set_visible (self->spinner, reading);
-      gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), reading);
-      gtk_widget_queue_draw (GTK_WIDGET (self));
+      g_clear_handle_id (&self->spinner_source, g_source_remove);
+      show_spinner (self, FALSE);
     }
+  else if (!gtk_widget_get_visible (self->spinner) && !self->spinner_source)
+    self->spinner_source = g_timeout_add (SPINNER_DELAY_MS, spinner_due, self);
   if (loading != self->loading)
     {
       self->loading = loading;
@@ -558,6 +586,8 @@ start_job (gpointer data)
 static void
 invalidate (MemscopeFigureView *self, Stale what)
 {
+  if (!self->spinner)
+    return;   /* disposed */
   self->stale = MAX (self->stale, what);
   if (gtk_widget_get_mapped (GTK_WIDGET (self)) && !self->start_source)
     self->start_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, start_job, self, NULL);
@@ -1144,6 +1174,7 @@ memscope_figure_view_dispose (GObject *object)
     g_cancellable_cancel (self->job);
   g_clear_object (&self->job);
   g_clear_handle_id (&self->start_source, g_source_remove);
+  g_clear_handle_id (&self->spinner_source, g_source_remove);
   g_clear_pointer (&self->spinner, gtk_widget_unparent);
   shown_free_in_background (g_steal_pointer (&self->shown));
   g_clear_pointer (&self->message, g_free);

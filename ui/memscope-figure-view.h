@@ -20,9 +20,10 @@
  * draws the prepared image and the current segment's and slot's outlines.
  * Changes in one main-loop iteration start one job; a newer job cancels
  * the one in flight, whose result is dropped.  "loading" is TRUE until the
- * view shows what its properties ask for; while it loads other data it is
- * dimmed under a spinner, while it loads the same view for another size or
- * zoom window the old picture stays.
+ * view shows what its properties ask for; while it loads other data for
+ * longer than a moment (150 ms) it is dimmed under a spinner, while it
+ * loads the same view for another size or zoom window the old picture
+ * stays.
  *
  * Hovering a cell shows its value and meaning in a tooltip; clicking emits
  * "selected" with the segment and/or slot under the pointer.
