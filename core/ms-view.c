@@ -182,7 +182,7 @@ MsViewData *
 ms_view_data_bin_columns (const MsViewData *v, int max_cols)
 {
   int f = max_cols > 0 ? (v->cols + max_cols - 1) / max_cols : 1;
-  if (f <= 1 || v->x.kind != MS_VIEW_AXIS_SEGMENT || v->x.n_blocks > 0)
+  if (f <= 1 || v->x.kind != MS_VIEW_AXIS_SEGMENT || v->y.kind == MS_VIEW_AXIS_SEGMENT)
     return ms_view_data_crop_columns (v, 0, v->cols);
   int n = (v->cols + f - 1) / f, width = (int) v->x.step;
   MsViewData *c = ms_view_data_crop_columns (v, 0, v->cols);

@@ -176,8 +176,8 @@ int ms_view_n_layers (const MsConfig *c, MsViewKind kind);
  * start), by @v's reducer: the mean weighted by the segments each column
  * holds, or the max.  Equal to loading at that size when no cell is NaN;
  * NaN cells are left out.  For a figure laid out narrower than the view was
- * loaded for.  Owned; a copy when no merge is needed or the x axis is not
- * segments. */
+ * loaded for.  Owned; a copy when no merge is needed, or the x axis is not
+ * segments, or both axes are (similarity: merge rows too, by loading). */
 MsViewData *ms_view_data_bin_columns (const MsViewData *v, int max_cols);
 
 /* Loads one view of run @run_id inside one read transaction (one snapshot
