@@ -126,12 +126,20 @@ run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
   info->n_segments = sqlite3_column_int (st, 7);
   info->segments_done = sqlite3_column_int (st, 8);
   MsRunStatus stored;
-  if (!ms_run_status_parse_stored ((const char *) sqlite3_column_text (st, 9), &stored)
-      || !ms_attn_store_parse ((const char *) sqlite3_column_text (st, 10), &info->attn))
+  const char *status = (const char *) sqlite3_column_text (st, 9);
+  if (!ms_run_status_parse_stored (status, &stored))
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: its status '%s' or attention storage '%s' is not one "
-                   "Memscope writes", label, (const char *) sqlite3_column_text (st, 9),
-                   (const char *) sqlite3_column_text (st, 10));
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: status '%s' is not one Memscope writes (%s or %s)",
+                   label, status ? status : "NULL", ms_run_status_name (MS_RUN_INCOMPLETE),
+                   ms_run_status_name (MS_RUN_COMPLETE));
+      return NULL;
+    }
+  const char *attn = (const char *) sqlite3_column_text (st, 10);
+  if (!ms_attn_store_parse (attn, &info->attn))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: attention storage '%s' is not one Memscope writes "
+                   "(%s, %s or %s)", label, attn ? attn : "NULL", ms_attn_store_name (MS_ATTN_STORE_F16),
+                   ms_attn_store_name (MS_ATTN_STORE_F32), ms_attn_store_name (MS_ATTN_STORE_NONE));
       return NULL;
     }
   info->status = run_status (st, stored);

@@ -437,6 +437,28 @@ def missing_run(binary, fixtures):
         assert not os.path.exists(os.path.join(tmp, "absent.sqlite"))
 
 
+def damaged_values(binary, fixtures):
+    """A recording comes from other people: a stored word Memscope never writes (a run status, an attention
+    dtype) or an attention BLOB that does not match its own shape is reported, naming the file, not read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        text, db = long_input(tmp, 200), os.path.join(tmp, "r.sqlite")
+        model = os.path.join(fixtures, "rmt_blocks.safetensors")
+        assert cli(binary, "record", model, text, "--recording", db).returncode == 0
+        write = ["export", db, "--run", "1", "--view", "write", "--segment", "3", "--out", os.path.join(tmp, "w.svg")]
+        assert cli(binary, *write).returncode == 0
+        with sqlite3.connect(db) as c:
+            # one head of segment 3's last-layer write attention loses its last value
+            c.execute("UPDATE attention SET data = substr(data, 1, length(data) - 2) WHERE id ="
+                      " (SELECT max(id) FROM attention WHERE run_id = 1 AND segment = 3 AND kind = 'write')")
+        r = cli(binary, *write)
+        assert r.returncode == 1 and db in r.stderr and "damaged" in r.stderr, (r.returncode, r.stderr)
+        with sqlite3.connect(db) as c:
+            c.execute("PRAGMA ignore_check_constraints = ON")
+            c.execute("UPDATE runs SET status = 'paused' WHERE id = 1")
+        r = cli(binary, "runs", db)
+        assert r.returncode == 1 and db in r.stderr and "paused" in r.stderr, (r.returncode, r.stderr)
+
+
 def usage(binary, fixtures):
     model = os.path.join(fixtures, "memformer.safetensors")
     for args in (["record", model, model], ["record", model, model, "--recording", "x", "--attn", "f8"],
