@@ -13,8 +13,9 @@
  * Views are computed at the resolution they are drawn: given an output size
  * (MsViewParams.max_cols, .max_rows) and a segment window, a view reads only
  * the segments it needs and aggregates the cells that share an output column
- * with a reducer it names in its value label (mean by default), never by
- * sampling.  Memory is bounded by the output size, not the run's length.
+ * with a reducer (mean by default), never by sampling; its value label names
+ * the reducer and its axis label the bin width.  Memory is bounded by the
+ * output size, not the run's length.
  */
 #pragma once
 
@@ -96,9 +97,10 @@ typedef struct {
   int first, last;      /* segment window [first, last) of views with MS_VIEW_USES_WINDOW;
                            last ≤ 0: to the last committed segment; segments past it have no
                            data (NaN), so runs of different lengths load alike */
-  int max_cols;         /* output size: at most this many columns (rows) on a segment or source */
-  int max_rows;         /* axis, bins of whole segments aggregated; 0: one per segment (provenance and
-                           similarity still stop at MS_VIEW_MAX_SQUARE) */
+  int max_cols;         /* output size: at most this many columns along segments … */
+  int max_rows;         /* … and rows along source segments (provenance), each a bin of whole
+                           segments; 0: one per segment (provenance and similarity stop at
+                           MS_VIEW_MAX_SQUARE) */
   int span;             /* the segments max_cols is for (0: the window's length): a comparison passes
                            the longer run's, so both runs get the same bins */
   MsViewReducer reducer;
@@ -182,9 +184,12 @@ MsViewData *ms_view_data_bin_columns (const MsViewData *v, int max_cols);
 
 /* Loads one view of run @run_id inside one read transaction (one snapshot
  * of a live recording), reading the run's description once.  @params NULL:
- * MS_VIEW_PARAMS_DEFAULT.  Memory is O(output cells + one segment's rows),
- * whatever the run's length.  Errors (MS_ERROR_INPUT) name the file and what
- * was out of range: the run, segment, layer, head, slot, window or reducer. */
+ * MS_VIEW_PARAMS_DEFAULT.  Memory is the output cells plus one segment's
+ * rows (provenance: K × rows more; similarity: one K·d state per column),
+ * whatever the run's length; time is one pass over the segments read.
+ * Errors (MS_ERROR_INPUT) say what was out of range: the run, segment,
+ * layer, head, slot, window or reducer; SQLite failures are MS_ERROR_IO
+ * naming the file. */
 MsViewData *ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewParams *params,
                           GError **error);
 
