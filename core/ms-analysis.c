@@ -191,6 +191,8 @@ ms_provenance_step_binned (const float *prev, int K, int n_bins, int bin, const 
 {
   g_return_if_fail (prev != NULL && next != NULL && wd != NULL);
   g_return_if_fail (K == wd->n_slots && n_bins >= 1 && bin >= 0 && bin < n_bins);
+  /* Bins after @bin hold sources not written yet: 0 in prev, 0 in next. */
+  int used = bin + 1;
   for (int i = 0; i < K; i++)
     {
       float *out = next + (size_t) i * n_bins;
@@ -202,7 +204,7 @@ ms_provenance_step_binned (const float *prev, int K, int n_bins, int bin, const 
           if (t == 0.0f)
             continue;
           const float *src = prev + (size_t) j * n_bins;
-          for (int b = 0; b < n_bins; b++)
+          for (int b = 0; b < used; b++)
             out[b] += t * src[b];
         }
       out[bin] += wd->token_share[i];

@@ -103,7 +103,9 @@ void ms_provenance_step (const float *prev, int K, int n_sources, const MsWriteD
    sources per bin, as a view draws them): prev and next are (K, n_bins),
    bin b holding the summed share of its sources.  next[i, b] = sum_j T[i,j]
    prev[j, b] for every bin, then next[i, @bin] += token_share[i], @bin being
-   the bin of the segment this step writes.  Summing is linear, so this is
+   the bin of the segment this step writes (bins after it must be 0 in
+   prev, as they are when every step writes a bin at or after the last
+   one's; they stay 0, and cost nothing).  Summing is linear, so this is
    exactly ms_provenance_step followed by summing each bin's columns, in
    memory (K, n_bins) whatever the number of sources.  Same NaN and overlap
    rules as ms_provenance_step. */

@@ -287,7 +287,8 @@ on_provenance (const MsSegmentRecord *seg, gpointer data, GError **error)
   if (t < f->cols.first)
     return TRUE;
   int c = (t - f->cols.first) / f->cols.width;
-  for (int r = 0; r < R; r++)
+  /* rows after source t's hold nothing yet */
+  for (int r = 0; r <= (t + 1) / f->rows.width && r < R; r++)
     {
       double value = 0;
       if (f->slot >= 0)
