@@ -5,6 +5,7 @@
 #include "ms-engine.h"
 #include "engines/ms-engines-private.h"
 #include "ms-error.h"
+#include "ms-json.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -72,6 +73,7 @@ ms_engine_register (const MsEngine *e)
 {
   g_return_val_if_fail (e != NULL, FALSE);
   if (!e->name || !e->display_name || !e->slots_key || !e->parse_config || !e->describe_config || !e->bind
+      || !e->count_weights
       || !e->sizes || !e->scratch_new || !e->scratch_free || !e->initial_memory || !e->step
       || (e->n_attention > 0 && !e->attention))
     return FALSE;
@@ -382,6 +384,9 @@ ms_config_parse (MsConfig *c, const char *arch, const char *json, const char *la
       g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: metadata has no memscope.config", label);
       return FALSE;
     }
+  if (!ms_json_check_shape (json, -1, MS_CONFIG_MAX_JSON_DEPTH, MS_CONFIG_MAX_JSON_VALUES, label,
+                            "memscope.config", error))
+    return FALSE;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) json_error = NULL;
   if (!json_parser_load_from_data (parser, json, -1, &json_error)
@@ -450,6 +455,19 @@ ms_config_row_format (const MsConfigRow *row)
 }
 
 /* ---- sizes ------------------------------------------------------------ */
+
+void
+ms_count_add (MsCount *count, guint64 times, guint64 a, guint64 b)
+{
+  guint64 product, sum;
+  if (count->overflow || !g_uint64_checked_mul (&product, times, a) || !g_uint64_checked_mul (&product, product, b)
+      || !g_uint64_checked_add (&sum, count->value, product))
+    {
+      count->overflow = TRUE;
+      return;
+    }
+  count->value = sum;
+}
 
 double
 ms_engine_footprint (const MsConfig *c)

@@ -199,6 +199,16 @@ void ms_binder_add_linear (MsBinder *b, MsAffine *a, int out, int in, const char
  * otherwise (a tied embedding); its parameters count once. */
 void ms_binder_add_transposed (MsBinder *b, const float **slot, int out, int in, const char *name);
 
+/* A count in checked 64-bit arithmetic: once a step would overflow,
+ * @overflow stays TRUE and @value means nothing. */
+typedef struct {
+  guint64 value;
+  gboolean overflow;
+} MsCount;
+
+/* Adds @times × @a × @b to @count. */
+void ms_count_add (MsCount *count, guint64 times, guint64 a, guint64 b);
+
 /* The engine's weights struct of a loaded model (weights_size bytes, bound
  * by its bind function).  Borrowed, immutable. */
 gconstpointer ms_model_get_weights (const MsModel *model);
@@ -272,6 +282,11 @@ struct _MsEngine {
    * arrays, which @weights_clear (may be NULL) frees. */
   size_t weights_size;
   void (*bind) (MsBinder *b, const MsConfig *c, gpointer weights);
+  /* Adds to @n_tensors the distinct tensors @bind lists for @c and to
+   * @n_params the elements they hold, computed from the configuration
+   * alone, so the loader can refuse a configuration whose tensors cannot
+   * be in the file before @bind does work proportional to its numbers. */
+  void (*count_weights) (const MsConfig *c, MsCount *n_tensors, MsCount *n_params);
   void (*weights_clear) (gpointer weights);
 
   /* The one statement of a session's buffer sizes (see MsEngineSizes). */

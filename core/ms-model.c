@@ -270,6 +270,43 @@ check_footprint (MsModel *m, GError **error)
   return TRUE;
 }
 
+/* The file must hold the configuration's tensors: refuse, from the counts
+ * alone and before binding (which builds a name per tensor), a
+ * configuration that needs more than twice the tensors the file has, or
+ * more than twice the parameters its data buffer holds at two bytes each.
+ * Binding then costs at most a few times what the file itself does, and a
+ * near miss (one tensor missing, one size off) is left to the binder, whose
+ * message names the tensor. */
+static gboolean
+check_weights_fit (MsModel *m, MsSafetensors *st, GError **error)
+{
+  MsCount n_tensors = { 0 }, n_params = { 0 };
+  m->config.engine->count_weights (&m->config, &n_tensors, &n_params);
+  guint have = ms_safetensors_get_n_tensors (st);
+  if (n_tensors.overflow || n_tensors.value / 2 > have)
+    {
+      g_autofree char *need = n_tensors.overflow ? g_strdup ("more than 2^64")
+                                                 : g_strdup_printf ("%" G_GUINT64_FORMAT, n_tensors.value);
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                   "%s: memscope.config asks for %s tensors but the file holds %u; "
+                   "check the layer counts in memscope.config", m->path, need, have);
+      return FALSE;
+    }
+  guint64 min_bytes = 0;
+  if (n_params.overflow || !g_uint64_checked_mul (&min_bytes, n_params.value, 2)
+      || min_bytes / 2 > ms_safetensors_get_data_size (st))
+    {
+      g_autofree char *need = n_params.overflow ? g_strdup ("more than 2^64")
+                                                : g_strdup_printf ("%" G_GUINT64_FORMAT, n_params.value);
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
+                   "%s: memscope.config asks for %s parameters but the file's data holds only %" G_GUINT64_FORMAT
+                   " bytes; check d_model, d_ff, vocab_size and the layer counts in memscope.config",
+                   m->path, need, ms_safetensors_get_data_size (st));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static MsModel *
 model_from_safetensors (MsSafetensors *st, GError **error)
 {
@@ -289,7 +326,7 @@ model_from_safetensors (MsSafetensors *st, GError **error)
 
   MsBinder binder = { g_array_new (FALSE, TRUE, sizeof (BinderEntry)) };
   g_array_set_clear_func (binder.entries, binder_entry_clear);
-  gboolean ok = check_metadata (m, st, error) && check_footprint (m, error);
+  gboolean ok = check_metadata (m, st, error) && check_footprint (m, error) && check_weights_fit (m, st, error);
   if (ok)
     {
       m->weights = g_malloc0 (MAX (m->config.engine->weights_size, 1));

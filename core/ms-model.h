@@ -79,7 +79,12 @@ const char *const *ms_model_get_warnings (const MsModel *model);
 /* Fills @c from the memscope.arch and memscope.config metadata strings:
  * looks up the engine (ms_engine_lookup), reads the common settings and
  * lets the engine read and validate its own; MS_ERROR_MODEL naming @label
- * and the setting when they are unusable. */
+ * and the setting when they are unusable.  The JSON is checked first
+ * (ms-json.h: at most MS_CONFIG_MAX_JSON_DEPTH deep, MS_CONFIG_MAX_JSON_VALUES
+ * values; MS_ERROR_FORMAT otherwise), so a hostile string cannot exhaust
+ * the parser's stack or memory. */
+#define MS_CONFIG_MAX_JSON_DEPTH 4
+#define MS_CONFIG_MAX_JSON_VALUES (1u << 16)
 gboolean ms_config_parse (MsConfig *c, const char *arch, const char *config_json, const char *label,
                           GError **error);
 

@@ -4,6 +4,7 @@
 #include "ms-safetensors.h"
 #include "ms-error.h"
 #include "ms-half.h"
+#include "ms-json.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -17,6 +18,7 @@ struct _MsSafetensors {
   GArray *tensors;           /* MsTensorInfo, sorted by data offset */
   GHashTable *by_name;       /* name → index+1 */
   GHashTable *metadata;      /* char* → char* */
+  guint64 data_size;         /* bytes after the header */
 };
 
 const char *
@@ -201,6 +203,10 @@ parse (MsSafetensors *st, const uint8_t *bytes, size_t size, GError **error)
   const uint8_t *buf = bytes + 8 + n;
   uint64_t buf_size = size - 8 - n;
 
+  st->data_size = buf_size;
+  if (!ms_json_check_shape ((const char *) bytes + 8, (gssize) n, MS_SAFETENSORS_MAX_JSON_DEPTH,
+                            MS_SAFETENSORS_MAX_JSON_VALUES, st->label, "header", error))
+    return FALSE;
   if (memchr (bytes + 8, 0, n) != NULL)
     return fail (error, MS_ERROR_FORMAT, st, "header contains a NUL byte; expected JSON text");
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
@@ -333,6 +339,12 @@ ms_safetensors_get_tensor (const MsSafetensors *st, guint i)
 {
   g_return_val_if_fail (i < st->tensors->len, NULL);
   return &g_array_index (st->tensors, MsTensorInfo, i);
+}
+
+guint64
+ms_safetensors_get_data_size (const MsSafetensors *st)
+{
+  return st->data_size;
 }
 
 const MsTensorInfo *

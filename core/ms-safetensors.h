@@ -2,7 +2,9 @@
  *
  * The file may be hostile, so opening it checks every rule of DESIGN §2
  * before any tensor is touched: header length ≤ 100 MiB and inside the file,
- * the header is one JSON object, no duplicate names, dtype F32/F16/BF16,
+ * the header's JSON nests at most MS_SAFETENSORS_MAX_JSON_DEPTH deep and
+ * holds at most MS_SAFETENSORS_MAX_JSON_VALUES values (checked before
+ * parsing), the header is one JSON object, no duplicate names, dtype F32/F16/BF16,
  * shapes of non-negative integers whose byte size (overflow-checked) equals
  * the data_offsets range, every range inside the data buffer, no overlaps.
  * A file that opens is therefore safe to read tensor by tensor.
@@ -16,6 +18,12 @@ G_BEGIN_DECLS
 
 #define MS_SAFETENSORS_MAX_HEADER (100u * 1024u * 1024u)
 #define MS_SAFETENSORS_MAX_DIMS 8
+/* The header's JSON, checked before it is parsed (ms-json.h): a header
+ * nests three deep (root, tensor entry, shape), and about ten values per
+ * tensor allow some hundred thousand tensors, while the parsed header
+ * stays a few hundred MB at most. */
+#define MS_SAFETENSORS_MAX_JSON_DEPTH 4
+#define MS_SAFETENSORS_MAX_JSON_VALUES (1u << 20)
 
 typedef enum { MS_DTYPE_F32, MS_DTYPE_F16, MS_DTYPE_BF16 } MsDtype;
 
@@ -50,6 +58,8 @@ const MsTensorInfo *ms_safetensors_get_tensor (const MsSafetensors *st, guint i)
 const MsTensorInfo *ms_safetensors_lookup (const MsSafetensors *st, const char *name);
 /* The __metadata__ value for @key, or NULL.  Borrowed. */
 const char *ms_safetensors_get_metadata (const MsSafetensors *st, const char *key);
+/* Bytes of the data buffer after the header (every tensor lies inside it). */
+guint64 ms_safetensors_get_data_size (const MsSafetensors *st);
 
 const char *ms_dtype_name (MsDtype dtype);
 size_t ms_dtype_size (MsDtype dtype);

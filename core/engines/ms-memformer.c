@@ -139,6 +139,25 @@ memformer_bind (MsBinder *b, const MsConfig *c, gpointer weights)
 }
 
 static void
+memformer_count_weights (const MsConfig *c, MsCount *n_tensors, MsCount *n_params)
+{
+  const MemformerSettings *set = settings (c);
+  guint64 d = c->d_model, F = c->d_ff, V = c->vocab_size, L = c->segment_len, K = c->n_slots;
+  guint64 layers = (guint64) set->n_enc_layers + (guint64) set->n_dec_layers;
+  /* per layer: 3 layernorms, 2 attentions of 4 linears, 2 FFN linears */
+  ms_count_add (n_tensors, layers, 26, 1);
+  ms_count_add (n_params, layers, 3 * 2 + 2 * 4, d);    /* layernorm and attention biases */
+  ms_count_add (n_params, layers, 2 * 4 * d, d);        /* attention weights */
+  ms_count_add (n_params, layers, 2 * F + 1, d);        /* fc1, fc2 weights, fc2 bias */
+  ms_count_add (n_params, layers, F, 1);                /* fc1 bias */
+  /* embeddings, final layernorms, writer, memory bias, untied LM head */
+  ms_count_add (n_tensors, 3 + 4 + 6 + 1 + (set->tie_embeddings ? 0 : 1), 1, 1);
+  ms_count_add (n_params, V, d, set->tie_embeddings ? 1 : 2);
+  ms_count_add (n_params, 2 * L + 4 + K, d, 1);
+  ms_count_add (n_params, 3, d + 1, d);
+}
+
+static void
 memformer_weights_clear (gpointer weights)
 {
   MemformerWeights *w = weights;
@@ -485,6 +504,7 @@ const MsEngine ms_memformer_engine = {
   .describe_config = memformer_describe_config,
   .weights_size = sizeof (MemformerWeights),
   .bind = memformer_bind,
+  .count_weights = memformer_count_weights,
   .weights_clear = memformer_weights_clear,
   .sizes = memformer_sizes,
   .scratch_new = memformer_scratch_new,

@@ -93,6 +93,21 @@ rmt_bind (MsBinder *b, const MsConfig *c, gpointer weights)
 }
 
 static void
+rmt_count_weights (const MsConfig *c, MsCount *n_tensors, MsCount *n_params)
+{
+  const RmtSettings *set = settings (c);
+  guint64 d = c->d_model, F = c->d_ff;
+  /* per layer: ln_1, c_attn, attn.c_proj, ln_2, c_fc, mlp.c_proj, each a weight and a bias */
+  ms_count_add (n_tensors, set->n_layers, 12, 1);
+  ms_count_add (n_params, set->n_layers, 4 + 3 + 1 + 1, d);   /* layernorms, c_attn, attn.c_proj, mlp.c_proj biases */
+  ms_count_add (n_params, set->n_layers, 3 * d + d + 2 * F, d);  /* c_attn, attn.c_proj, c_fc, mlp.c_proj weights */
+  ms_count_add (n_params, set->n_layers, F, 1);               /* c_fc bias */
+  /* wte (also the LM head), wpe, memory, ln_f */
+  ms_count_add (n_tensors, 5, 1, 1);
+  ms_count_add (n_params, (guint64) c->vocab_size + (guint64) set->n_positions + (guint64) c->n_slots + 2, d, 1);
+}
+
+static void
 rmt_weights_clear (gpointer weights)
 {
   g_free (((RmtWeights *) weights)->h);
@@ -338,6 +353,7 @@ const MsEngine ms_rmt_engine = {
   .describe_config = rmt_describe_config,
   .weights_size = sizeof (RmtWeights),
   .bind = rmt_bind,
+  .count_weights = rmt_count_weights,
   .weights_clear = rmt_weights_clear,
   .sizes = rmt_sizes,
   .scratch_new = rmt_scratch_new,

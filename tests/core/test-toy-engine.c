@@ -78,6 +78,14 @@ toy_bind (MsBinder *b, const MsConfig *c, gpointer weights)
 }
 
 static void
+toy_count_weights (const MsConfig *c, MsCount *n_tensors, MsCount *n_params)
+{
+  ms_count_add (n_tensors, 3, 1, 1);
+  ms_count_add (n_params, (guint64) c->n_slots + (guint64) c->vocab_size, c->d_model, 1);
+  ms_count_add (n_params, c->n_slots, 1, 1);
+}
+
+static void
 toy_sizes (const MsConfig *c, MsEngineSizes *sz)
 {
   sz->carry_rows = 1;
@@ -180,6 +188,7 @@ static const MsEngine toy_engine = {
   .describe_config = toy_describe_config,
   .weights_size = sizeof (ToyWeights),
   .bind = toy_bind,
+  .count_weights = toy_count_weights,
   .sizes = toy_sizes,
   .scratch_new = toy_scratch_new,
   .scratch_free = toy_scratch_free,

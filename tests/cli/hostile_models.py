@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Hostile model files for memscope-cli, one meson test per case.
+
+Each case builds a file that attacks the loader's resources rather than its
+rules (JSON nested 100,000 deep in the header or in memscope.config, a header
+of millions of values, a configuration of 16,777,216 layers in a small file,
+1.7 million empty tensors in a 100 MiB header), runs `memscope-cli info` on it
+and checks what a user relies on: exit code 1 with a message naming the file,
+no crash and no sanitizer report, and a peak resident size (the child's
+ru_maxrss, from wait4) far below what parsing or binding such a file would
+take.
+
+usage: hostile_models.py CLI FIXTURE_DIR CASE
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+# Peak resident size allowed for refusing any of these files; loading the
+# fixture model itself takes a few tens of MB (more under AddressSanitizer).
+MAX_RSS_MB = 400
+
+
+def read_container(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    return json.loads(raw[8:8 + n]), raw[8 + n:]
+
+
+def write_container(path, header, data):
+    blob = header.encode() if isinstance(header, str) else header
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(blob)) + blob + data)
+    return path
+
+
+def with_config(src, dst, **changes):
+    header, data = read_container(src)
+    cfg = json.loads(header["__metadata__"]["memscope.config"])
+    cfg.update(changes)
+    header["__metadata__"]["memscope.config"] = json.dumps(cfg)
+    return write_container(dst, json.dumps(header), data)
+
+
+# Runs a command and reports its peak RSS.  It runs in a fresh, small Python
+# process: a child's ru_maxrss includes what the forking process held before
+# the exec, and this script may hold a 100 MiB header in memory.
+MEASURE = """
+import os, subprocess, sys, json
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = proc.stderr.read()
+_, status, usage = os.wait4(proc.pid, 0)
+json.dump({"code": os.waitstatus_to_exitcode(status), "err": err.decode(errors="replace"),
+           "rss_mb": usage.ru_maxrss / 1024}, sys.stdout)
+"""
+
+
+def run_measured(argv):
+    """Runs argv; returns (exit status or −signal, stderr, peak RSS in MB)."""
+    r = subprocess.run([sys.executable, "-c", MEASURE] + argv, capture_output=True, text=True, check=True)
+    out = json.loads(r.stdout)
+    return out["code"], out["err"], out["rss_mb"]
+
+
+def cases(fixtures, tmp):
+    """name → () → (file, words the message must contain)."""
+    mf = os.path.join(fixtures, "memformer.safetensors")
+    rmt = os.path.join(fixtures, "rmt_causal.safetensors")
+    p = lambda name: os.path.join(tmp, name)
+    depth = 100_000
+
+    def deep_header():
+        text = '{"a": ' + "[" * depth + "]" * depth + "}"
+        return write_container(p("deep-header.safetensors"), text, b""), ["deep-header.safetensors", "header", "nests"]
+
+    def deep_config():
+        header, data = read_container(mf)
+        header["__metadata__"]["memscope.config"] = "[" * depth + "]" * depth
+        path = write_container(p("deep-config.safetensors"), json.dumps(header), data)
+        return path, ["deep-config.safetensors", "memscope.config", "nests"]
+
+    def deep_config_in_object():
+        header, data = read_container(mf)
+        cfg = header["__metadata__"]["memscope.config"]
+        header["__metadata__"]["memscope.config"] = cfg[:-1] + ', "x": ' + '{"y": ' * depth + "0" + "}" * depth + "}"
+        path = write_container(p("deep-config2.safetensors"), json.dumps(header), data)
+        return path, ["deep-config2.safetensors", "memscope.config", "nests"]
+
+    def wide_header():
+        # one tensor whose shape array holds four million values
+        header, data = read_container(mf)
+        header["memory.bias"]["shape"] = [1] * 4_000_000
+        path = write_container(p("wide.safetensors"), json.dumps(header, separators=(",", ":")), data)
+        return path, ["wide.safetensors", "header", "JSON values"]
+
+    def many_empty_tensors():
+        # 1.7 M empty tensors fill a header of almost 100 MiB
+        entry = '"t%07d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}'
+        text = "{" + ",".join(entry % i for i in range(1_700_000)) + "}"
+        assert len(text) < 100 * 1024 * 1024
+        return write_container(p("empty-tensors.safetensors"), text, b""), ["empty-tensors.safetensors", "JSON values"]
+
+    def huge_layers_memformer():
+        path = with_config(mf, p("layers.safetensors"), n_enc_layers=16_777_216)
+        return path, ["layers.safetensors", "memscope.config", "tensors", "layer counts"]
+
+    def huge_layers_rmt():
+        path = with_config(rmt, p("rmt-layers.safetensors"), n_layers=16_777_216)
+        return path, ["rmt-layers.safetensors", "memscope.config", "tensors", "layer counts"]
+
+    def huge_widths():
+        # few layers, but d_ff and vocab_size far beyond what the file's data holds
+        path = with_config(mf, p("widths.safetensors"), d_ff=16_777_216, vocab_size=16_777_216)
+        return path, ["widths.safetensors", "memscope.config", "parameters", "bytes"]
+
+    return {f.__name__: f for f in [deep_header, deep_config, deep_config_in_object, wide_header,
+                                    many_empty_tensors, huge_layers_memformer, huge_layers_rmt, huge_widths]}
+
+
+def main():
+    cli, fixtures, case = sys.argv[1:4]
+    with tempfile.TemporaryDirectory() as tmp:
+        path, words = cases(fixtures, tmp)[case]()
+        code, err, rss = run_measured([cli, "info", path])
+        print(f"{case}: memscope-cli info -> exit {code}, peak RSS {rss:.0f} MB: {err.strip()[:300]}")
+        problems = []
+        if code != 1:
+            problems.append(f"exit {code}, expected 1")
+        for w in words:
+            if w not in err:
+                problems.append(f"message lacks {w!r}")
+        if "Sanitizer" in err or "runtime error" in err:
+            problems.append("sanitizer report")
+        if rss > MAX_RSS_MB:
+            problems.append(f"peak RSS {rss:.0f} MB > {MAX_RSS_MB} MB")
+        if problems:
+            print("FAILED: " + "; ".join(problems))
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
