@@ -50,7 +50,7 @@ observe (const MsObservation *obs, gpointer user_data)
     {
       st->n_tokens = obs->shape[0];
       for (int i = 0; i < obs->shape[0]; i++)
-        if (!isnan (obs->data[i]))
+        if (isfinite (obs->data[i]))
           {
             st->n_predicted++;
             st->total_nll += obs->data[i];
@@ -157,6 +157,11 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
   gboolean ok = ms_session_run (session, tokens, n_tokens, segment_len, NULL, cli_progress_report, &progress, cancellable, &error);
   cli_progress_finish (&progress);
   int status = CLI_EXIT_OK;
+  const char *nonfinite = ms_session_get_nonfinite (session);
+  if (nonfinite)
+    fprintf (stderr, "memscope-cli: warning: %s: the output turned NaN or infinite at %s "
+             "(weights too large?); tokens after it have no finite NLL and are not counted as predicted\n",
+             argv[1], nonfinite);
   if (!ok)
     status = cli_fail (error);
   else

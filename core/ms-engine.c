@@ -506,6 +506,22 @@ ms_engine_state_offer (MsEngineState *st, MsObsKind kind, int layer, const float
 }
 
 void
+ms_engine_state_check_finite (MsEngineState *st, const float *x, size_t n, const char *what, int layer)
+{
+  if (st->nonfinite[0])
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite (x[i]))
+      {
+        if (layer >= 0)
+          g_snprintf (st->nonfinite, sizeof st->nonfinite, "segment %d, %s.%d", st->segment, what, layer);
+        else
+          g_snprintf (st->nonfinite, sizeof st->nonfinite, "segment %d, %s", st->segment, what);
+        return;
+      }
+}
+
+void
 ms_engine_state_offer_view (MsEngineState *st, MsObsKind kind, int layer, const float *data, int d0, int d1, int d2,
                             size_t stride0, size_t stride1)
 {

@@ -225,6 +225,8 @@ typedef struct {
   int32_t carry_token;       /* the last token of the previous segment (valid when carry_rows > 0) */
   gpointer scratch;          /* the engine's scratch_new */
   int segment;               /* t, counted from 0: the index observations carry */
+  char nonfinite[96];        /* where an output first turned NaN or infinite ("segment 0, enc.layers.0"),
+                                set once by ms_engine_state_check_finite; empty while all are finite */
   /* The observer (Borrowed) */
   guint observe;             /* MsObsKind mask */
   MsObserverFunc observer;
@@ -243,6 +245,13 @@ ms_engine_state_wants (const MsEngineState *st, MsObsKind kind)
  * observer; only after ms_engine_state_wants (@kind). */
 void ms_engine_state_offer (MsEngineState *st, MsObsKind kind, int layer, const float *data, int n_dims, int d0,
                             int d1, int d2);
+/* Records in st->nonfinite, the first time any of @x[n] is NaN or
+ * infinite, the segment and @what (a tensor prefix of the file, such as
+ * "enc.layers", followed by @layer when ≥ 0): engines check each layer's
+ * output, so a user learns where weights (say of ±3e38) overflow.  Once
+ * set, returns without scanning. */
+void ms_engine_state_check_finite (MsEngineState *st, const float *x, size_t n, const char *what, int layer);
+
 /* A 3-D view (d0, d1, d2): consecutive indices of dimension 0 lie @stride0
  * floats apart, of dimension 1 @stride1 (see MsObservation). */
 void ms_engine_state_offer_view (MsEngineState *st, MsObsKind kind, int layer, const float *data, int d0, int d1,

@@ -63,11 +63,13 @@ ms_session_reset (MsSession *s)
   s->state.segment = 0;
   s->state.carry_rows = 0;
   s->state.carry_token = 0;
+  s->state.nonfinite[0] = '\0';
 }
 
 MsModel *ms_session_get_model (const MsSession *s) { return s->model; }
 int ms_session_get_segment (const MsSession *s) { return s->state.segment; }
 const float *ms_session_get_memory (const MsSession *s) { return s->state.memory; }
+const char *ms_session_get_nonfinite (const MsSession *s) { return s->state.nonfinite[0] ? s->state.nonfinite : NULL; }
 
 void
 ms_session_set_observer (MsSession *s, guint kinds, MsObserverFunc func, gpointer user_data)

@@ -96,6 +96,12 @@ int ms_session_get_segment (const MsSession *s);
 /* The current memory M_t, (n_slots, d_model).  Borrowed; changes on step. */
 const float *ms_session_get_memory (const MsSession *s);
 
+/* Where a step's output first turned NaN or infinite since the session
+ * began or was reset, as "segment 3, enc.layers.1" (the segment and the
+ * file's tensor prefix of the layer), or NULL while everything stayed
+ * finite.  Borrowed. */
+const char *ms_session_get_nonfinite (const MsSession *s);
+
 /* Back to M_0 and segment 0, forgetting the carry from the last segment. */
 void ms_session_reset (MsSession *s);
 

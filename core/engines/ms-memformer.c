@@ -318,9 +318,11 @@ decode (MsEngineState *s, MemformerScratch *sc, const MemformerWeights *w, const
       ms_layernorm (sc->xn, sc->x, L->ln2.weight, L->ln2.bias, n, d);
       attention_block (sc, c, &L->cross_attn, sc->x, sc->xn, n, s->carry, s->carry_rows, NULL);
       ffn_block (sc, c, &L->ln3, &L->fc1, &L->fc2, sc->x, n);
+      ms_engine_state_check_finite (s, sc->x, (size_t) n * d, "dec.layers", l);
     }
   ms_layernorm (sc->xn, sc->x, w->dec_ln_f.weight, w->dec_ln_f.bias, n, d);
   ms_affine (sc->logits, sc->xn, w->lm_head, NULL, n, d, V);
+  ms_engine_state_check_finite (s, sc->logits, (size_t) n * V, set->tie_embeddings ? "tok_emb (the LM head)" : "lm_head", -1);
   if (ms_engine_state_wants (s, MS_OBS_LOGITS))
     ms_engine_state_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
   for (int i = 0; i < n; i++)
@@ -345,6 +347,7 @@ encode (MsEngineState *s, MemformerScratch *sc, const MemformerWeights *w, const
       if (ms_engine_state_wants (s, MS_OBS_READ))
         ms_engine_state_offer (s, MS_OBS_READ, l, sc->probs, 3, c->n_heads, n, K);
       ffn_block (sc, c, &L->ln3, &L->fc1, &L->fc2, sc->x, n);
+      ms_engine_state_check_finite (s, sc->x, (size_t) n * d, "enc.layers", l);
     }
   ms_layernorm (sc->enc, sc->x, w->enc_ln_f.weight, w->enc_ln_f.bias, n, d);
 }
@@ -403,6 +406,7 @@ write_memory (MsEngineState *s, MemformerScratch *sc, const MemformerWeights *w,
       for (int j = 0; j < d; j++)
         s->memory[(size_t) i * d + j] = ui[j] * inv;
     }
+  ms_engine_state_check_finite (s, s->memory, (size_t) K * d, "writer", -1);
 }
 
 static void

@@ -260,12 +260,14 @@ rmt_step (const MsModel *model, MsEngineState *s, const int32_t *tokens, int n, 
       ms_gelu_tanh (sc->hidden, (size_t) rows * F);
       ms_affine (sc->proj, sc->hidden, L->mlp_proj.weight, L->mlp_proj.bias, rows, F, d);
       add_into (x, sc->proj, (size_t) rows * d);
+      ms_engine_state_check_finite (s, x, (size_t) rows * d, "transformer.h", l);
     }
   /* the final layernorm of the rows that are used: segment and write */
   ms_layernorm (sc->xn + (size_t) m * d, sc->x + (size_t) m * d, w->ln_f.weight, w->ln_f.bias, T - m, d);
 
   /* logits of the segment rows; row i predicts token i+1 of the stream */
   ms_affine (sc->logits, sc->xn + (size_t) m * d, w->lm_head, NULL, n, d, V);
+  ms_engine_state_check_finite (s, sc->logits, (size_t) n * V, "transformer.wte (the LM head)", -1);
   if (ms_engine_state_wants (s, MS_OBS_LOGITS))
     ms_engine_state_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
   nll[0] = s->carry_rows > 0 ? ms_nll_row (s->carry, V, tokens[0]) : NAN;

@@ -121,9 +121,42 @@ def cases(fixtures, tmp):
                                     many_empty_tensors, huge_layers_memformer, huge_layers_rmt, huge_widths]}
 
 
+def huge_weights(cli, fixtures, tmp, model):
+    """Every weight ±3e38 (finite, so no load warning): the first layer's
+    output overflows; `run` warns naming the segment and the layer, and
+    still prints valid JSON with no finite NLL counted."""
+    src = os.path.join(fixtures, model + ".safetensors")
+    header, _ = read_container(src)
+    data = bytearray()
+    for name, t in header.items():   # rewritten as F32: ±3e38 is not finite in F16
+        if name == "__metadata__":
+            continue
+        count = 1
+        for dim in t["shape"]:
+            count *= dim
+        t["dtype"] = "F32"
+        t["data_offsets"] = [len(data), len(data) + 4 * count]
+        data += struct.pack("<2f", 3e38, -3e38) * (count // 2) + struct.pack("<f", 3e38) * (count % 2)
+    path = write_container(os.path.join(tmp, "huge-weights.safetensors"), json.dumps(header), bytes(data))
+    text = os.path.join(tmp, "input.txt")
+    with open(text, "w") as f:
+        f.write("The memory holds what the segment wrote. " * 4)
+    r = subprocess.run([cli, "run", "--json", path, text], capture_output=True, text=True)
+    print(f"huge_weights {model}: exit {r.returncode}: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["n_predicted"] == 0, out
+    layer = "transformer.h.0" if model.startswith("rmt") else "enc.layers.0"
+    for w in ("warning", "huge-weights.safetensors", "segment 0", layer, "NaN or infinite"):
+        assert w in r.stderr, f"message lacks {w!r}"
+
+
 def main():
     cli, fixtures, case = sys.argv[1:4]
     with tempfile.TemporaryDirectory() as tmp:
+        if case.startswith("huge_weights_"):
+            huge_weights(cli, fixtures, tmp, case[len("huge_weights_"):])
+            return 0
         path, words = cases(fixtures, tmp)[case]()
         code, err, rss = run_measured([cli, "info", path])
         print(f"{case}: memscope-cli info -> exit {code}, peak RSS {rss:.0f} MB: {err.strip()[:300]}")

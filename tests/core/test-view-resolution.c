@@ -62,6 +62,13 @@ period_bind (MsBinder *b, const MsConfig *c, gpointer weights)
 }
 
 static void
+period_count_weights (const MsConfig *c, MsCount *n_tensors, MsCount *n_params)
+{
+  ms_count_add (n_tensors, 2, 1, 1);
+  ms_count_add (n_params, (guint64) c->n_slots + (guint64) c->vocab_size, c->d_model, 1);
+}
+
+static void
 period_sizes (const MsConfig *c, MsEngineSizes *sz)
 {
   sz->carry_rows = 1;
@@ -163,6 +170,7 @@ static const MsEngine period_engine = {
   .describe_config = period_describe_config,
   .weights_size = sizeof (PeriodWeights),
   .bind = period_bind,
+  .count_weights = period_count_weights,
   .sizes = period_sizes,
   .scratch_new = period_scratch_new,
   .scratch_free = period_scratch_free,
