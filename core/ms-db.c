@@ -199,6 +199,8 @@ ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error)
   const char *hint = "";
   if ((code & 0xff) == SQLITE_FULL)
     hint = " (the disk is full)";
+  else if ((code & 0xff) == SQLITE_INTERRUPT)
+    hint = " (reading it took more work than a recording of its size can need: the file was altered)";
   else if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN)
     hint = " (check that the file and its folder are writable)";
   g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: %s: %s%s", path, what, sqlite3_errmsg (db), hint);
@@ -276,17 +278,177 @@ f32_array_final (sqlite3_context *ctx)
   g_clear_pointer (&acc->values, g_array_unref);
 }
 
+/* A query over the tables Memscope creates visits each row a bounded
+ * number of times; a page holds at most a few hundred rows of any of them,
+ * each a few dozen instructions per visit.  So this many progress ticks
+ * (of BUDGET_TICK instructions) per page of the file bound every honest
+ * query with room to spare, and stop a recursive or quadratic one planted
+ * in the file. */
+#define BUDGET_TICK 1000
+#define BUDGET_TICKS_PER_PAGE 400
+#define BUDGET_TICKS_MIN 100000
+
+static int
+budget_progress (void *data)
+{
+  MsDbBudget *b = data;
+  return b->left >= 0 && --b->left < 0;
+}
+
+void
+ms_db_budget_attach (sqlite3 *db, MsDbBudget *budget)
+{
+  budget->left = -1;
+  sqlite3_progress_handler (db, BUDGET_TICK, budget_progress, budget);
+}
+
+void
+ms_db_budget_arm (sqlite3 *db, MsDbBudget *budget, gint64 factor)
+{
+  budget->left = -1;
+  gint64 pages = 0;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (db, "PRAGMA main.page_count", -1, &st, NULL) == SQLITE_OK)
+    {
+      if (sqlite3_step (st) == SQLITE_ROW)
+        pages = sqlite3_column_int64 (st, 0);
+      sqlite3_finalize (st);
+    }
+  budget->left = (CLAMP (pages, 0, G_MAXINT32) * BUDGET_TICKS_PER_PAGE + BUDGET_TICKS_MIN) * CLAMP (factor, 1, 1000);
+}
+
 static gboolean
-query_int (sqlite3 *db, const char *sql, int *out)
+query_int64 (sqlite3 *db, const char *sql, gint64 *out)
 {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
     return FALSE;
   int rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
-    *out = sqlite3_column_int (st, 0);
+    *out = sqlite3_column_int64 (st, 0);
   sqlite3_finalize (st);
   return rc == SQLITE_ROW;
+}
+
+static gboolean
+register_functions (sqlite3 *db)
+{
+  return sqlite3_create_function (db, "ms_f32_array", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                  NULL, f32_array_step, f32_array_final) == SQLITE_OK;
+}
+
+/* Appends one line per schema object of @db's main database (type, name,
+ * table and SQL, SQLite's own objects included), in a fixed order. */
+static gboolean
+schema_lines (sqlite3 *db, GPtrArray *lines)
+{
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (db, "SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY type, name, sql",
+                          -1, &st, NULL) != SQLITE_OK)
+    return FALSE;
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    g_ptr_array_add (lines, g_strdup_printf ("%s %s on %s: %s", sqlite3_column_text (st, 0),
+                                             sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
+                                             sqlite3_column_type (st, 3) == SQLITE_NULL
+                                               ? "(internal)" : (const char *) sqlite3_column_text (st, 3)));
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE;
+}
+
+/* Checks that the schema of @db, at user_version @version (1 …
+ * MS_DB_SCHEMA_VERSION), is exactly the one Memscope writes at that
+ * version: the objects, and the SQL text of each, that running the
+ * migrations up to @version on an empty database gives (new files run them
+ * all, so every build wrote that text).  Anything else (a view, a trigger,
+ * another table or index, a changed column) is refused, naming the object:
+ * a file from elsewhere may hide code in its schema. */
+static gboolean
+check_schema (sqlite3 *db, int version, const char *path, GError **error)
+{
+  sqlite3 *expected = NULL;
+  g_autoptr (GPtrArray) want = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) have = g_ptr_array_new_with_free_func (g_free);
+  gboolean built = sqlite3_open_v2 (":memory:", &expected, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK
+                   && register_functions (expected);
+  for (int v = 0; built && v < version; v++)
+    built = sqlite3_exec (expected, migrations[v], NULL, NULL, NULL) == SQLITE_OK;
+  built = built && schema_lines (expected, want);
+  sqlite3_close (expected);
+  if (!built)
+    return g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot build the schema of version %d to check the "
+                        "recording against (out of memory?)", path, version), FALSE;
+  if (!schema_lines (db, have))
+    return ms_db_fail (db, path, "cannot read the recording's schema", error);
+  for (guint i = 0; i < MAX (want->len, have->len); i++)
+    {
+      const char *w = i < want->len ? want->pdata[i] : NULL, *h = i < have->len ? have->pdata[i] : NULL;
+      if (g_strcmp0 (w, h) == 0)
+        continue;
+      g_autofree char *shown = g_strndup (h ? h : w, 160);
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: the recording's schema is not the one Memscope writes at "
+                   "version %d: it %s %s%s (the file was altered, or was not written by Memscope)", path, version,
+                   h ? "has" : "lacks", shown, strlen (h ? h : w) > 160 ? "…" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* SQLite's settings for database files of unknown origin: no writes to
+ * the schema or shadow tables through SQL, no functions with side effects
+ * run from the schema, cell sizes checked on every page read, and no views
+ * or triggers from the file (TEMP ones, which only Memscope creates,
+ * still work). */
+static gboolean
+harden (sqlite3 *db)
+{
+  return sqlite3_db_config (db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) == SQLITE_OK
+         && sqlite3_db_config (db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) == SQLITE_OK
+         && sqlite3_db_config (db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) == SQLITE_OK
+         && sqlite3_db_config (db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) == SQLITE_OK
+         && sqlite3_exec (db, "PRAGMA cell_size_check = ON", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* Everything ms_db_open checks before it trusts a file, under a work
+ * budget and in one read transaction (another process may be migrating the
+ * file): the hardened settings, a user_version this build knows, and a
+ * schema that is exactly the one of that version.  Returns the version, or
+ * −1 with @error set. */
+static int
+check_file (sqlite3 *db, const char *path, GError **error)
+{
+  MsDbBudget budget;
+  ms_db_budget_attach (db, &budget);
+  ms_db_budget_arm (db, &budget, 1);
+  gint64 version = 0, n_objects = 0;
+  int out = -1;
+  if (!harden (db) || !register_functions (db))
+    ms_db_fail (db, path, "cannot prepare to read the recording", error);
+  else if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK
+           || !query_int64 (db, "PRAGMA user_version", &version)
+           || !query_int64 (db, "SELECT count(*) FROM main.sqlite_schema", &n_objects))
+    {
+      if (sqlite3_errcode (db) == SQLITE_NOTADB)
+        g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: not a Memscope recording (not an SQLite database)", path);
+      else
+        ms_db_fail (db, path, "cannot read the recording", error);
+    }
+  else if (version > MS_DB_SCHEMA_VERSION)
+    g_set_error (error, MS_ERROR, MS_ERROR_FORMAT,
+                 "%s: the recording has schema version %" G_GINT64_FORMAT ", newer than this build of Memscope reads "
+                 "(%d); open it with a newer Memscope", path, version, MS_DB_SCHEMA_VERSION);
+  else if (version < 0)
+    g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: the recording has schema version %" G_GINT64_FORMAT
+                 ", which no Memscope writes (versions 1 to %d): the file was altered, or is not a recording", path,
+                 version, MS_DB_SCHEMA_VERSION);
+  else if (version == 0 && n_objects > 0)
+    g_set_error (error, MS_ERROR, MS_ERROR_FORMAT,
+                 "%s: an SQLite database, but not a Memscope recording (it has other tables)", path);
+  else if (version == 0 || check_schema (db, (int) version, path, error))
+    out = (int) version;
+  sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  sqlite3_progress_handler (db, 0, NULL, NULL);
+  return out;
 }
 
 sqlite3 *
@@ -309,38 +471,9 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
     }
   sqlite3_busy_timeout (db, 10000);
   sqlite3_extended_result_codes (db, 1);
-
-  int version = 0, n_tables = 0;
-  if (!query_int (db, "PRAGMA user_version", &version)
-      || !query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &n_tables))
+  int version = check_file (db, path, error);
+  if (version < 0)
     {
-      int code = sqlite3_errcode (db);
-      if (code == SQLITE_NOTADB)
-        g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: not a Memscope recording (not an SQLite database)", path);
-      else
-        ms_db_fail (db, path, "cannot read the recording", error);
-      sqlite3_close (db);
-      return NULL;
-    }
-  if (version > MS_DB_SCHEMA_VERSION)
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT,
-                   "%s: the recording has schema version %d, newer than this build of Memscope reads (%d); "
-                   "open it with a newer Memscope", path, version, MS_DB_SCHEMA_VERSION);
-      sqlite3_close (db);
-      return NULL;
-    }
-  if (version == 0 && n_tables > 0)
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT,
-                   "%s: an SQLite database, but not a Memscope recording (it has other tables)", path);
-      sqlite3_close (db);
-      return NULL;
-    }
-  if (sqlite3_create_function (db, "ms_f32_array", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                               NULL, f32_array_step, f32_array_final) != SQLITE_OK)
-    {
-      ms_db_fail (db, path, "cannot prepare to read the recording", error);
       sqlite3_close (db);
       return NULL;
     }
@@ -383,7 +516,9 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
           sqlite3_close (db);
           return NULL;
         }
-      gboolean ok = query_int (db, "PRAGMA user_version", &version);
+      gint64 now = -1;
+      gboolean ok = query_int64 (db, "PRAGMA user_version", &now) && now >= version && now <= MS_DB_SCHEMA_VERSION;
+      version = (int) now;
       if (ok && version < MS_DB_SCHEMA_VERSION)
         {
           g_autofree char *sql = g_strdup_printf ("%s PRAGMA user_version = %d;", migrations[version], version + 1);

@@ -59,12 +59,34 @@
   MS_DB_SEGMENT_KEY (run, "0") " AND " MS_DB_SEGMENT_KEY (run, "4294967295") ")"
 
 /* Opens (creating when @create) the recording at @path and brings an older
- * schema up to date.  Refuses, with MS_ERROR_IO / MS_ERROR_FORMAT and the
- * path in the message: a file that is not SQLite, an SQLite file that is
- * not a Memscope recording, and a schema newer than this build.  A
- * read-only handle of an older schema reads the file as it is, through
- * views with the current schema's tables. */
+ * schema up to date.  A recording may come from anyone, so the handle has
+ * SQLite's defensive settings (SQLITE_DBCONFIG_DEFENSIVE, trusted_schema
+ * off, cell_size_check on, no views or triggers from the file).  Refuses,
+ * with MS_ERROR_IO / MS_ERROR_FORMAT and the path in the message: a file
+ * that is not SQLite, an SQLite file that is not a Memscope recording, a
+ * negative or newer schema version, and a schema that is not exactly the
+ * one Memscope writes at its version (any other table, index, view or
+ * trigger, or a changed column).  A read-only handle of an older schema
+ * reads the file as it is, through TEMP views with the current schema's
+ * tables. */
 sqlite3 *ms_db_open (const char *path, gboolean create, gboolean read_only, GError **error);
+
+/* A bound on the work of the queries on a handle: SQLite's progress
+ * handler counts down @left and interrupts the statement running when it
+ * runs out (the statement then fails with SQLITE_INTERRUPT, which
+ * ms_db_fail words as an altered file).  @left < 0: unbounded. */
+typedef struct {
+  gint64 left;
+} MsDbBudget;
+
+/* Installs @budget (unbounded until armed) on @db; @budget must outlive the
+ * handle's statements, or be replaced with sqlite3_progress_handler. */
+void ms_db_budget_attach (sqlite3 *db, MsDbBudget *budget);
+
+/* Arms @budget for the next call's queries: @factor times what any honest
+ * query over a file of the handle's size needs (a few hundred thousand
+ * instructions per page). */
+void ms_db_budget_arm (sqlite3 *db, MsDbBudget *budget, gint64 factor);
 
 /* Sets @error from the handle's last SQLite error, prefixed with @path and
  * @what (e.g. "writing segment 12"); always returns FALSE. */

@@ -8,6 +8,7 @@
 #include "ms-half.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,7 +19,17 @@ struct _MsRecording {
   sqlite3 *db;
   GRecMutex lock;      /* held by one call, or from read_begin to read_end */
   int read_depth;      /* nested read_begin calls of the holder */
+  MsDbBudget budget;   /* armed by lock (), for the call that took it */
 };
+
+/* Takes the handle for one call and arms the work budget of its queries
+ * (ms_db_budget_arm): a planted query can stall one call, never hang. */
+static void
+lock (MsRecording *rec)
+{
+  g_rec_mutex_lock (&rec->lock);
+  ms_db_budget_arm (rec->db, &rec->budget, 1);
+}
 
 MsRecording *
 ms_recording_open (const char *path, GError **error)
@@ -30,6 +41,7 @@ ms_recording_open (const char *path, GError **error)
   rec->path = g_strdup (path);
   rec->db = db;
   g_rec_mutex_init (&rec->lock);
+  ms_db_budget_attach (db, &rec->budget);
   return rec;
 }
 
@@ -47,7 +59,7 @@ ms_recording_close (MsRecording *rec)
 gboolean
 ms_recording_read_begin (MsRecording *rec, GError **error)
 {
-  g_rec_mutex_lock (&rec->lock);
+  lock (rec);
   if (rec->read_depth++ > 0)
     return TRUE;
   /* BEGIN is deferred: the snapshot is taken by the first read */
@@ -93,7 +105,13 @@ prepare (MsRecording *rec, const char *sql, GError **error)
 
 #define RUN_COLUMNS \
   "r.id, r.name, m.path, r.input_path, m.arch, m.config, r.segment_len, r.n_segments, " \
-  MS_DB_SEGMENTS_DONE ("r.id") ", r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host"
+  MS_DB_SEGMENTS_DONE ("r.id") ", r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host, r.n_tokens, " \
+  "(SELECT count (*) FROM segments WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("r.id", "0") " AND " \
+  MS_DB_SEGMENT_KEY ("r.id", "4294967295") ")"
+
+/* Views hold a (K, K) transfer matrix and a few (K) arrays per segment they
+ * draw; no model Memscope records has memories near this many slots. */
+#define MAX_SLOTS 8192
 
 /* An incomplete run whose writer process is alive on this host is still
  * being recorded. */
@@ -122,9 +140,35 @@ run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
   if (!ms_config_parse (&info->config, (const char *) sqlite3_column_text (st, 4),
                         (const char *) sqlite3_column_text (st, 5), label, error))
     return NULL;
-  info->segment_len = sqlite3_column_int (st, 6);
-  info->n_segments = sqlite3_column_int (st, 7);
-  info->segments_done = sqlite3_column_int (st, 8);
+  /* Sizes a view allocates by are checked against each other and the
+   * rows, in 64-bit arithmetic, before any is believed. */
+  gint64 segment_len = sqlite3_column_int64 (st, 6), n_segments = sqlite3_column_int64 (st, 7);
+  gint64 done = sqlite3_column_int64 (st, 8), n_tokens = sqlite3_column_int64 (st, 14);
+  gint64 n_rows = sqlite3_column_int64 (st, 15);
+  const char *wrong = NULL;
+  if (info->id < 1 || info->id > G_MAXINT32)
+    wrong = "its id is not between 1 and 2^31 − 1";
+  else if (info->config.n_slots > MAX_SLOTS || ms_engine_footprint (&info->config) > MS_MODEL_MAX_SESSION_BYTES)
+    wrong = "its model's configuration is larger than any model Memscope records";
+  else if (segment_len < 1 || segment_len > info->config.segment_len)
+    wrong = "segment_len is not between 1 and the model's segment_len";
+  else if (n_tokens < 0 || n_tokens > G_MAXINT32)
+    wrong = "n_tokens is negative or too large";
+  else if (n_segments < 0 || n_segments > (n_tokens + segment_len - 1) / segment_len)
+    wrong = "n_segments is not between 0 and the segments its n_tokens fill";
+  else if (done < 0 || done > n_segments || n_rows != done)
+    wrong = "its segment rows are not segments 0, 1, … up to at most n_segments";
+  if (wrong)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s, table runs: %s (segment_len %" G_GINT64_FORMAT
+                   ", n_tokens %" G_GINT64_FORMAT ", n_segments %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                   " segment rows, the last segment %" G_GINT64_FORMAT "): the recording is damaged or altered",
+                   label, wrong, segment_len, n_tokens, n_segments, n_rows, done - 1);
+      return NULL;
+    }
+  info->segment_len = (int) segment_len;
+  info->n_segments = (int) n_segments;
+  info->segments_done = (int) done;
   MsRunStatus stored;
   const char *status = (const char *) sqlite3_column_text (st, 9);
   if (!ms_run_status_parse_stored (status, &stored))
@@ -186,17 +230,65 @@ get_run_locked (MsRecording *rec, gint64 run_id, GError **error)
   return info;
 }
 
-/* Copies a (n) f32 BLOB column into @out, NaN past a shorter array (a
- * slot missing from a schema 2 file).  Copied: a BLOB may sit unaligned. */
-static void
+/* Sets @error naming the file, the table, the row and what was expected of
+ * it; returns FALSE. */
+static gboolean
+bad_row (MsRecording *rec, const MsRunInfo *run, const char *table, gint64 segment, GError **error,
+         const char *format, ...) G_GNUC_PRINTF (6, 7);
+
+static gboolean
+bad_row (MsRecording *rec, const MsRunInfo *run, const char *table, gint64 segment, GError **error,
+         const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", table %s, segment %" G_GINT64_FORMAT
+               ": %s (the recording is damaged or altered)", rec->path, run->id, table, segment, what);
+  return FALSE;
+}
+
+/* The segment of a row keyed run · 2^32 + segment + @offset (ms-db.h):
+ * its key column @id_col and segment column @seg_col must agree, and the
+ * segment lie in [@first, @last).  Returns the segment, or −2 after
+ * setting @error. */
+static gint64
+row_segment (MsRecording *rec, const MsRunInfo *run, const char *table, sqlite3_stmt *st, int id_col, int seg_col,
+             int offset, int first, int last, GError **error)
+{
+  gint64 id = sqlite3_column_int64 (st, id_col), segment = sqlite3_column_int64 (st, seg_col);
+  gint64 base = run->id * (G_GINT64_CONSTANT (1) << 32);   /* run ids are checked positive and < 2^31 */
+  if (sqlite3_column_type (st, seg_col) != SQLITE_INTEGER || segment < first || segment >= last
+      || id - base - offset != segment)
+    {
+      bad_row (rec, run, table, segment, error, "row %" G_GINT64_FORMAT " holds segment %s where segments %d to %d "
+               "and the key %" G_GINT64_FORMAT " were expected", id, sqlite3_column_text (st, seg_col) ?
+               (const char *) sqlite3_column_text (st, seg_col) : "NULL", first, last - 1, id - base - offset);
+      return -2;
+    }
+  return segment;
+}
+
+/* Copies a (n) f32 BLOB column into @out, NaN for NULL and past a shorter
+ * array (a slot missing from a schema 2 file).  Copied: a BLOB may sit
+ * unaligned.  FALSE for anything else: not a BLOB, longer than (n), or not
+ * whole f32 values. */
+static gboolean
 column_f32 (sqlite3_stmt *st, int column, float *out, int n)
 {
-  int have = MIN (n, sqlite3_column_bytes (st, column) / (int) sizeof (float));
+  int type = sqlite3_column_type (st, column);
   const void *blob = sqlite3_column_blob (st, column);
+  gint64 bytes = sqlite3_column_bytes (st, column);
+  if ((type != SQLITE_BLOB && type != SQLITE_NULL) || bytes % sizeof (float) != 0
+      || bytes > (gint64) n * (gint64) sizeof (float))
+    return FALSE;
+  int have = (int) (bytes / sizeof (float));
   if (have > 0)
     memcpy (out, blob, (size_t) have * sizeof (float));
-  for (int i = MAX (have, 0); i < n; i++)
+  for (int i = have; i < n; i++)
     out[i] = NAN;
+  return TRUE;
 }
 
 gboolean
@@ -211,15 +303,15 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
     return TRUE;
   if (fields & MS_SEGMENT_TRANSFER)
     fields |= 1 << MS_SLOT_RETENTION;   /* the diagonal of a segment without a stored transfer */
-  /* columns: 0 segment, 1 … 4 the slot quantities, 5 transfer, 6 n_predicted, 7 total_nll, 8 text */
+  /* columns: 0 segment, 1 … 4 the slot quantities, 5 transfer, 6 n_predicted, 7 total_nll, 8 text, 9 id */
   g_autofree char *sql = g_strdup_printf (
-    "SELECT segment, %s, %s, %s, %s, %s, %s, %s, %s FROM segments WHERE id BETWEEN "
-    MS_DB_SEGMENT_KEY ("?1", "?2") " AND " MS_DB_SEGMENT_KEY ("?1", "?3 - 1") " AND (segment - ?2) %% ?4 = 0",
+    "SELECT segment, %s, %s, %s, %s, %s, %s, %s, %s, id FROM segments WHERE id BETWEEN "
+    MS_DB_SEGMENT_KEY ("?1", "?2") " AND " MS_DB_SEGMENT_KEY ("?1", "?3 - 1") " AND (id - ?1 * 4294967296 - ?2) %% ?4 = 0",
     fields & 1 << 0 ? ms_slot_quantity_column (0) : "NULL", fields & 1 << 1 ? ms_slot_quantity_column (1) : "NULL",
     fields & 1 << 2 ? ms_slot_quantity_column (2) : "NULL", fields & 1 << 3 ? ms_slot_quantity_column (3) : "NULL",
     fields & MS_SEGMENT_TRANSFER ? "transfer" : "NULL", fields & MS_SEGMENT_NLL ? "n_predicted" : "NULL",
     fields & MS_SEGMENT_NLL ? "total_nll" : "NULL", fields & MS_SEGMENT_TEXT ? "text" : "NULL");
-  g_rec_mutex_lock (&rec->lock);
+  lock (rec);
   sqlite3_stmt *st = prepare (rec, sql, error);
   if (!st)
     return g_rec_mutex_unlock (&rec->lock), FALSE;
@@ -233,33 +325,50 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
   int rc = SQLITE_DONE;
   while (ok && (rc = ms_db_step (st, rec->path, "reading segments", error)) == SQLITE_ROW)
     {
-      MsSegmentRecord seg = { .segment = sqlite3_column_int (st, 0) };
-      for (int q = 0; q < MS_SLOT_N_QUANTITIES; q++)
+      gint64 segment = row_segment (rec, run, "segments", st, 9, 0, 0, first, last, error);
+      if (segment < 0)
+        {
+          ok = FALSE;
+          break;
+        }
+      MsSegmentRecord seg = { .segment = (int) segment };
+      for (int q = 0; ok && q < MS_SLOT_N_QUANTITIES; q++)
         if (fields & 1 << q)
           {
-            column_f32 (st, 1 + q, slots + (size_t) q * K, K);
+            if (!column_f32 (st, 1 + q, slots + (size_t) q * K, K))
+              ok = bad_row (rec, run, "segments", segment, error, "%s holds %d bytes where an array of at most %d "
+                            "f32 values was expected", ms_slot_quantity_column (q), sqlite3_column_bytes (st, 1 + q),
+                            K);
             seg.slots[q] = slots + (size_t) q * K;
           }
-      if (fields & MS_SEGMENT_TRANSFER)
+      if (ok && fields & MS_SEGMENT_TRANSFER)
         {
-          if (sqlite3_column_bytes (st, 5) == K * K * (int) sizeof (float))
-            column_f32 (st, 5, transfer, K * K);
-          else
+          if (sqlite3_column_type (st, 5) == SQLITE_NULL)
             {
               memset (transfer, 0, (size_t) K * K * sizeof (float));
               for (int i = 0; i < K; i++)
                 transfer[(size_t) i * K + i] = seg.slots[MS_SLOT_RETENTION][i];
             }
+          else if (sqlite3_column_type (st, 5) != SQLITE_BLOB
+                   || sqlite3_column_bytes (st, 5) != (gint64) K * K * (gint64) sizeof (float))
+            ok = bad_row (rec, run, "segments", segment, error, "transfer holds %d bytes where %d × %d f32 values "
+                          "were expected", sqlite3_column_bytes (st, 5), K, K);
+          else
+            column_f32 (st, 5, transfer, K * K);
           seg.transfer = transfer;
         }
-      int n_predicted = sqlite3_column_int (st, 6);
+      gint64 n_predicted = sqlite3_column_int64 (st, 6);
+      if (ok && fields & MS_SEGMENT_NLL && (n_predicted < 0 || n_predicted > run->segment_len))
+        ok = bad_row (rec, run, "segments", segment, error, "n_predicted is %" G_GINT64_FORMAT " where 0 to the "
+                      "run's segment_len %d was expected", n_predicted, run->segment_len);
       seg.nll = n_predicted > 0 ? (float) (ms_db_column_real (st, 7) / n_predicted) : NAN;
-      if (fields & MS_SEGMENT_TEXT)
+      if (ok && fields & MS_SEGMENT_TEXT)
         {
           seg.text = sqlite3_column_blob (st, 8);
           seg.text_len = sqlite3_column_bytes (st, 8);
         }
-      ok = func (&seg, user_data, error);
+      if (ok)
+        ok = func (&seg, user_data, error);
     }
   if (ok && rc != SQLITE_DONE)
     ok = FALSE;   /* ms_db_step set @error */
@@ -277,8 +386,8 @@ ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int f
   if (first >= last)
     return TRUE;
   size_t len = (size_t) run->config.n_slots * run->config.d_model;
-  g_rec_mutex_lock (&rec->lock);
-  sqlite3_stmt *st = prepare (rec, "SELECT segment, data FROM memory WHERE id BETWEEN "
+  lock (rec);
+  sqlite3_stmt *st = prepare (rec, "SELECT segment, data, id FROM memory WHERE id BETWEEN "
                                    MS_DB_SEGMENT_KEY ("?1", "?2 + 1") " AND " MS_DB_SEGMENT_KEY ("?1", "?3")
                                    " ORDER BY id", error);
   if (!st)
@@ -291,11 +400,18 @@ ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int f
   int rc = SQLITE_DONE;
   while (ok && (rc = ms_db_step (st, rec->path, "reading memory states", error)) == SQLITE_ROW)
     {
-      int segment = sqlite3_column_int (st, 0);
-      if ((size_t) sqlite3_column_bytes (st, 1) != len * sizeof (float) || segment < first || segment >= last)
-        continue;
-      memcpy (state, sqlite3_column_blob (st, 1), len * sizeof (float));
-      ok = func (segment, state, user_data, error);
+      gint64 segment = row_segment (rec, run, "memory", st, 2, 0, 1, first, last, error);
+      if (segment < 0)
+        ok = FALSE;
+      else if (sqlite3_column_type (st, 1) != SQLITE_BLOB
+               || (size_t) sqlite3_column_bytes (st, 1) != len * sizeof (float))
+        ok = bad_row (rec, run, "memory", segment, error, "data holds %d bytes where %d × %d f32 values were "
+                      "expected", sqlite3_column_bytes (st, 1), run->config.n_slots, run->config.d_model);
+      else
+        {
+          memcpy (state, sqlite3_column_blob (st, 1), len * sizeof (float));
+          ok = func ((int) segment, state, user_data, error);
+        }
     }
   if (ok && rc != SQLITE_DONE)
     ok = FALSE;   /* ms_db_step set @error */
@@ -347,11 +463,15 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
       /* Every head has the shape of the first, and its BLOB exactly the
        * bytes that shape and dtype take: checked before anything is
        * allocated from them. */
-      int hr = sqlite3_column_int (st, 0), hc = sqlite3_column_int (st, 1), bytes = sqlite3_column_bytes (st, 3);
+      gint64 hr64 = sqlite3_column_int64 (st, 0), hc64 = sqlite3_column_int64 (st, 1);
+      int hr = (int) CLAMP (hr64, -1, G_MAXINT32), hc = (int) CLAMP (hc64, -1, G_MAXINT32);
+      int bytes = sqlite3_column_bytes (st, 3);
       const char *dtype = (const char *) sqlite3_column_text (st, 2);
       MsAttnStore store;
-      if (!ms_attn_store_parse (dtype, &store) || store == MS_ATTN_STORE_NONE || hr <= 0 || hc <= 0
-          || (gint64) hr * hc * ms_attn_store_value_size (store) != bytes || (sum && (hr != r || hc != c)))
+      if (!ms_attn_store_parse (dtype, &store) || store == MS_ATTN_STORE_NONE || hr64 <= 0 || hc64 <= 0
+          || hr64 > G_MAXINT32 || hc64 > G_MAXINT32 || sqlite3_column_type (st, 3) != SQLITE_BLOB
+          || hr64 * hc64 != bytes / ms_attn_store_value_size (store)
+          || hr64 * hc64 * ms_attn_store_value_size (store) != bytes || (sum && (hr != r || hc != c)))
         {
           g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", segment %d: a stored %s "
                        "attention matrix of layer %d (%d × %d, dtype '%s', %d bytes) does not match its own shape "
@@ -412,7 +532,7 @@ segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **erro
 GPtrArray *
 ms_recording_list_runs (MsRecording *rec, GError **error)
 {
-  g_rec_mutex_lock (&rec->lock);
+  lock (rec);
   GPtrArray *out = list_runs_locked (rec, error);
   g_rec_mutex_unlock (&rec->lock);
   return out;
@@ -421,7 +541,7 @@ ms_recording_list_runs (MsRecording *rec, GError **error)
 MsRunInfo *
 ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error)
 {
-  g_rec_mutex_lock (&rec->lock);
+  lock (rec);
   MsRunInfo *out = get_run_locked (rec, run_id, error);
   g_rec_mutex_unlock (&rec->lock);
   return out;
@@ -431,7 +551,7 @@ float *
 ms_recording_attention (MsRecording *rec, const MsRunInfo *run, int segment, MsObsKind kind, int layer, int head,
                         int *rows, int *cols, GError **error)
 {
-  g_rec_mutex_lock (&rec->lock);
+  lock (rec);
   float *out = attention_locked (rec, run, segment, kind, layer, head, rows, cols, error);
   g_rec_mutex_unlock (&rec->lock);
   return out;
@@ -440,7 +560,7 @@ ms_recording_attention (MsRecording *rec, const MsRunInfo *run, int segment, MsO
 GBytes *
 ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error)
 {
-  g_rec_mutex_lock (&rec->lock);
+  lock (rec);
   GBytes *out = segment_text_locked (rec, run_id, segment, error);
   g_rec_mutex_unlock (&rec->lock);
   return out;
