@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Schema 3 stored attention kinds per architecture; schema 4 stores the
  * observation kinds' names (ms-recording-names.h).  An SQL expression. */
@@ -451,6 +452,52 @@ check_file (sqlite3 *db, const char *path, GError **error)
   return out;
 }
 
+/* @path as an SQLite URI ("file:" and the path percent-encoded) with
+ * @query appended. */
+static char *
+file_uri (const char *path, const char *query)
+{
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *escaped = g_uri_escape_string (absolute, "/", FALSE);
+  return g_strconcat ("file:", escaped, "?", query, NULL);
+}
+
+/* A read-only handle on @path.  A file in WAL mode needs its -shm (and the
+ * right to create it) even to be read; where neither is to be had (read-only
+ * media, a folder the user cannot write) the file is opened immutable: SQLite
+ * then takes no locks and ignores any WAL, which is right for a file nobody
+ * writes.  Returns SQLite's result and the handle in *@db (to be closed
+ * even on failure), as sqlite3_open_v2 does. */
+static int
+open_read_only (const char *path, sqlite3 **db)
+{
+  int rc = sqlite3_open_v2 (path, db, SQLITE_OPEN_READONLY, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_stmt *st = NULL;
+      int step = sqlite3_prepare_v2 (*db, "PRAGMA user_version", -1, &st, NULL);
+      if (step == SQLITE_OK)
+        step = sqlite3_step (st);
+      sqlite3_finalize (st);
+      int code = sqlite3_errcode (*db) & 0xff;
+      if (step == SQLITE_ROW || (code != SQLITE_CANTOPEN && code != SQLITE_READONLY) || access (path, R_OK) != 0)
+        return SQLITE_OK;
+    }
+  else if (access (path, R_OK) != 0)
+    return rc;
+  sqlite3_close (*db);
+  *db = NULL;
+  g_autofree char *uri = file_uri (path, "immutable=1");
+  return sqlite3_open_v2 (uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+}
+
+/* The checks and preparation every handle goes through once open: the
+ * schema version, the functions the reader's SQL uses, and for read-only
+ * handles the views over an older schema or for writable ones the
+ * upgrade.  Closes @db on failure. */
+static sqlite3 *
+db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error);
+
 sqlite3 *
 ms_db_open (const char *path, gboolean create, gboolean read_only, GError **error)
 {
@@ -458,9 +505,8 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
   /* A writable handle is only ever used by one thread at a time (the
    * recorder hands it to its writer thread and back), so it goes without
    * SQLite's per-call mutex. */
-  int flags = read_only ? SQLITE_OPEN_READONLY
-                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2 (path, &db, flags, NULL) != SQLITE_OK)
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  if ((read_only ? open_read_only (path, &db) : sqlite3_open_v2 (path, &db, flags, NULL)) != SQLITE_OK)
     {
       if (!create && !g_file_test (path, G_FILE_TEST_EXISTS))
         g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: no such recording", path);
@@ -469,6 +515,58 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
       sqlite3_close (db);
       return NULL;
     }
+  return db_ready (db, path, read_only, error);
+}
+
+sqlite3 *
+ms_db_open_image (const void *data, size_t size, const char *label, GError **error)
+{
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2 (":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    {
+      ms_db_fail (db, label, "cannot open the recording", error);
+      sqlite3_close (db);
+      return NULL;
+    }
+  unsigned char *copy = sqlite3_malloc64 (MAX (size, 1));
+  if (!copy)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory for a %zu-byte recording", label, size);
+      sqlite3_close (db);
+      return NULL;
+    }
+  if (size > 0)
+    memcpy (copy, data, size);
+  /* Bytes 18 and 19 of the header are 2 in a WAL-mode file and 1 in a
+   * rollback one; memory holds no WAL, so an image is read as a rollback
+   * file (what a checkpointed WAL file is, byte for byte, but these two). */
+  if (size >= 20 && copy[18] == 2 && copy[19] == 2)
+    copy[18] = copy[19] = 1;
+  if (sqlite3_deserialize (db, "main", copy, (sqlite3_int64) size, (sqlite3_int64) size,
+                           SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) != SQLITE_OK)
+    {
+      ms_db_fail (db, label, "cannot open the recording", error);
+      sqlite3_close (db);
+      return NULL;
+    }
+  return db_ready (db, label, TRUE, error);
+}
+
+void
+ms_db_close_shareable (sqlite3 *db)
+{
+  if (!db)
+    return;
+  /* Leaving WAL needs the file to itself; a reader that still has it open
+   * would hold the writer for the whole busy timeout, so try once. */
+  sqlite3_busy_timeout (db, 0);
+  sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;", NULL, NULL, NULL);
+  sqlite3_close (db);
+}
+
+static sqlite3 *
+db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
+{
   sqlite3_busy_timeout (db, 10000);
   sqlite3_extended_result_codes (db, 1);
   int version = check_file (db, path, error);

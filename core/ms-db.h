@@ -70,6 +70,27 @@
  * reads the file as it is, through TEMP views with the current schema's
  * tables. */
 sqlite3 *ms_db_open (const char *path, gboolean create, gboolean read_only, GError **error);
+/* A read-only open reads a file left in either journal mode, also from
+ * read-only media or a folder the user cannot write: when a WAL-mode file's
+ * -shm cannot be had, it opens the file immutable (SQLite's immutable=1),
+ * which takes no locks and ignores any -wal — right for a file nobody
+ * writes, as a recording on such media is; a recorder writing it meanwhile
+ * would not be seen. */
+
+/* The same checks and read-only views over @size bytes of a recording
+ * image (@data borrowed and copied; SQLite's sqlite3_deserialize), named
+ * @label in messages.  A WAL-mode image is read as the rollback file it is
+ * once checkpointed.  The handle never writes. */
+sqlite3 *ms_db_open_image (const void *data, size_t size, const char *label, GError **error);
+
+/* Closes a writable handle leaving the recording one shareable file: the
+ * WAL checkpointed into it and truncated, and the file in rollback-journal
+ * mode (journal_mode=DELETE), so no -wal or -shm remains and it reads from
+ * read-only media.  When another connection still has the file open,
+ * SQLite cannot leave WAL, and the file stays in WAL mode (the last
+ * writable connection to close checkpoints and removes the side files).
+ * A writable open (ms_db_open) puts it back in WAL mode.  NULL is fine. */
+void ms_db_close_shareable (sqlite3 *db);
 
 /* A bound on the work of the queries on a handle: SQLite's progress
  * handler counts down @left and interrupts the statement running when it

@@ -31,18 +31,29 @@ lock (MsRecording *rec)
   ms_db_budget_arm (rec->db, &rec->budget, 1);
 }
 
-MsRecording *
-ms_recording_open (const char *path, GError **error)
+static MsRecording *
+recording_new (sqlite3 *db, const char *path)
 {
-  sqlite3 *db = ms_db_open (path, FALSE, TRUE, error);
-  if (!db)
-    return NULL;
   MsRecording *rec = g_new0 (MsRecording, 1);
   rec->path = g_strdup (path);
   rec->db = db;
   g_rec_mutex_init (&rec->lock);
   ms_db_budget_attach (db, &rec->budget);
   return rec;
+}
+
+MsRecording *
+ms_recording_open (const char *path, GError **error)
+{
+  sqlite3 *db = ms_db_open (path, FALSE, TRUE, error);
+  return db ? recording_new (db, path) : NULL;
+}
+
+MsRecording *
+ms_recording_open_image (const void *data, size_t size, const char *label, GError **error)
+{
+  sqlite3 *db = ms_db_open_image (data, size, label, error);
+  return db ? recording_new (db, label) : NULL;
 }
 
 void

@@ -41,8 +41,17 @@ void ms_run_info_free (MsRunInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRunInfo, ms_run_info_free)
 
 /* Opens @path read-only; errors name the file (not SQLite, not a
- * recording, newer schema, missing). */
+ * recording, newer schema, missing).  Reads a recording left in either
+ * journal mode, also from read-only media or a folder the user cannot
+ * write; there, a file in WAL mode is opened immutable (SQLite's
+ * immutable=1: no locks, any -wal ignored), which sees what a file nobody
+ * writes holds. */
 MsRecording *ms_recording_open (const char *path, GError **error);
+/* The same over an image of a recording file in memory: @size bytes at
+ * @data (borrowed; copied), named @label in every message.  Read-only,
+ * with every check ms_recording_open makes; for a recording received as
+ * bytes, and for the fuzz target (tests/fuzz/fuzz-recording-read.c). */
+MsRecording *ms_recording_open_image (const void *data, size_t size, const char *label, GError **error);
 void ms_recording_close (MsRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRecording, ms_recording_close)
 

@@ -123,8 +123,7 @@ ms_run_writer_free (MsRunWriter *w)
   sqlite3_finalize (w->insert_segment);
   sqlite3_finalize (w->insert_memory);
   sqlite3_finalize (w->complete_run);
-  if (w->db)
-    sqlite3_close (w->db);
+  ms_db_close_shareable (w->db);
   g_free (w->path);
   g_free (w->half);
   g_free (w->text);

@@ -33,7 +33,9 @@ typedef struct {
  * at @path for runs of a model with @config (borrowed, must outlive the
  * writer), with scratch for its largest segment.  Owned; NULL on error. */
 MsRunWriter *ms_run_writer_open (const char *path, const MsConfig *config, GError **error);
-/* Closes the recording (checkpointing its WAL).  NULL is fine. */
+/* Closes the recording, leaving it one file in rollback-journal mode
+ * (ms_db_close_shareable) whether the run completed, was cancelled or
+ * failed.  NULL is fine. */
 void ms_run_writer_free (MsRunWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRunWriter, ms_run_writer_free)
 

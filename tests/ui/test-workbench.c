@@ -19,6 +19,7 @@
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "memscope-application.h"
 #include "memscope-export-dialog.h"
@@ -888,6 +889,126 @@ test_open_recording_and_cancel (void)
   g_assert_false (memscope_window_is_busy (win));
 }
 
+/* Opens @path, a recording nobody can write beside, and checks a view of it
+ * is drawn and, when @unwritable (root writes into a 0555 folder anyway),
+ * that nothing was created next to it. */
+static void
+open_read_only (const char *path, gboolean unwritable, const char *shot)
+{
+  guint before = memscope_window_get_n_runs (win);
+  open_paths ((const char *[]) { path, NULL });
+  g_assert_null (memscope_window_get_error (win));
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, before + 1);
+  activate ("view", g_variant_new_string ("retention"));
+  g_autoptr (GError) error = NULL;
+  MemscopeFigureView *view = memscope_window_get_visible_view (win);
+  gboolean updated = memscope_figure_view_update (view, &error);
+  g_assert_no_error (error);
+  g_assert_true (updated);
+  g_autoptr (Shot) s = screenshot (GTK_WIDGET (view), shot);
+  g_assert_cmpuint (distinct_colours (s, 0, s->width), >, 3);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  if (unwritable)
+    g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS) || g_file_test (shm, G_FILE_TEST_EXISTS));
+}
+
+static gboolean
+run_command (const char *const *argv)
+{
+  int status = -1;
+  return g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL
+                       | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL)
+         && g_spawn_check_wait_status (status, NULL);
+}
+
+/* Copies of the recording @source in @folder (created), in rollback-journal
+ * and in WAL mode, read-only files: (@paths[0], @paths[1]), owned. */
+static void
+make_shared_copies (const char *source, const char *folder, char **paths)
+{
+  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+  for (int i = 0; i < 2; i++)
+    {
+      paths[i] = g_build_filename (folder, i == 0 ? "rollback.sqlite" : "wal.sqlite", NULL);
+      sqlite3 *db;
+      g_assert_cmpint (sqlite3_open_v2 (source, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+      g_autofree char *sql = g_strdup_printf ("VACUUM INTO '%s'", paths[i]);
+      g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+      sqlite3_close (db);
+      g_assert_cmpint (sqlite3_open (paths[i], &db), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_exec (db, i == 0 ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL",
+                                     NULL, NULL, NULL), ==, SQLITE_OK);
+      sqlite3_close (db);
+      g_chmod (paths[i], 0444);
+    }
+}
+
+static void
+remove_shared_copies (const char *folder, char **paths)
+{
+  g_chmod (folder, 0755);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *wal = g_strconcat (paths[i], "-wal", NULL);
+      g_autofree char *shm = g_strconcat (paths[i], "-shm", NULL);
+      g_unlink (wal);
+      g_unlink (shm);
+      g_unlink (paths[i]);
+      g_free (paths[i]);
+    }
+  g_rmdir (folder);
+}
+
+static char *shared_folders[2], *shared_paths[2][2];
+
+/* A recording shared as a file opens from a folder the user cannot write
+ * and from read-only media, left in rollback-journal or in WAL mode.  The
+ * copies stay until the end (the window keeps their runs), and run A is a
+ * writable copy again afterwards. */
+static void
+test_read_only_recording (void)
+{
+  g_autofree char *source = g_strdup (memscope_run_get_db_path (memscope_window_get_run_a (win)));
+  /* a folder the user cannot write (root writes anyway: the bind mount below is the test then) */
+  shared_folders[0] = g_build_filename (tmp_dir, "shared", NULL);
+  make_shared_copies (source, shared_folders[0], shared_paths[0]);
+  g_chmod (shared_folders[0], 0555);
+  open_read_only (shared_paths[0][0], geteuid () != 0, "read-only-folder-rollback");
+  open_read_only (shared_paths[0][1], geteuid () != 0, "read-only-folder-wal");
+
+  shared_folders[1] = g_build_filename (tmp_dir, "media", NULL);
+  g_autofree char *mnt = g_build_filename (tmp_dir, "mnt", NULL);
+  make_shared_copies (source, shared_folders[1], shared_paths[1]);
+  g_assert_cmpint (g_mkdir (mnt, 0755), ==, 0);
+  if (run_command ((const char *[]) { "mount", "--bind", shared_folders[1], mnt, NULL }))
+    {
+      if (run_command ((const char *[]) { "mount", "-o", "remount,bind,ro", mnt, NULL }))
+        for (int i = 0; i < 2; i++)
+          {
+            g_autofree char *base = g_path_get_basename (shared_paths[1][i]);
+            g_autofree char *on_mount = g_build_filename (mnt, base, NULL);
+            open_read_only (on_mount, TRUE, i == 0 ? "read-only-mount-rollback" : "read-only-mount-wal");
+          }
+      else
+        g_test_message ("SKIP: cannot remount %s read-only", mnt);
+      /* the runs opened from the mount now read the copies beside it */
+      open_read_only (shared_paths[1][1], FALSE, "read-only-after-mount");
+      /* the window's readers keep the mount busy: detach it lazily */
+      g_assert_true (run_command ((const char *[]) { "umount", "-l", mnt, NULL }));
+    }
+  else
+    g_test_message ("SKIP: a read-only bind mount needs root (mount --bind is not permitted here)");
+  g_rmdir (mnt);
+  /* the next tests go on with a writable copy as run A */
+  g_autofree char *copy = g_build_filename (tmp_dir, "after-read-only.sqlite", NULL);
+  g_autoptr (GFile) src = g_file_new_for_path (source);
+  g_autoptr (GFile) dst = g_file_new_for_path (copy);
+  g_assert_true (g_file_copy (src, dst, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, NULL));
+  open_paths ((const char *[]) { copy, NULL });
+  g_assert_cmpstr (memscope_run_get_db_path (memscope_window_get_run_a (win)), ==, copy);
+}
+
 static void
 test_shortcuts_and_about (void)
 {
@@ -1087,6 +1208,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/export", test_export);
   g_test_add_func ("/workbench/errors-in-window", test_errors_in_window);
   g_test_add_func ("/workbench/open-recording-and-cancel", test_open_recording_and_cancel);
+  g_test_add_func ("/workbench/read-only-recording", test_read_only_recording);
   g_test_add_func ("/workbench/shortcuts-and-about", test_shortcuts_and_about);
   g_test_add_func ("/workbench/zoom", test_zoom);
   g_test_add_func ("/workbench/recent-files", test_recent_files);
@@ -1105,6 +1227,9 @@ main (int argc, char **argv)
       g_autofree char *p = g_build_filename (tmp_dir, name, NULL);
       g_unlink (p);
     }
+  for (int i = 0; i < 2; i++)
+    if (shared_folders[i])
+      remove_shared_copies (shared_folders[i], shared_paths[i]);
   g_rmdir (tmp_dir);
   return status;
 }
