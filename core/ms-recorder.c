@@ -264,8 +264,15 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
   if (resume_run > 0)
     {
       /* The files are checked before anything is stepped. */
-      gboolean ok = ms_run_writer_resume_run (p.writer, model, input_path, resume_run, &plan, &done, error)
-                    && replay_last_committed (p.writer, session, tokens, n_tokens, plan.segment_len, done, error);
+      gboolean ok = ms_run_writer_resume_run (p.writer, model, input_path, resume_run, &plan, &done, error);
+      if (ok && plan.n_tokens != n_tokens)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT " says its input has %zu tokens, "
+                       "but %s has %zu: the recording is damaged or altered", path, resume_run, plan.n_tokens,
+                       input_path, n_tokens);
+          ok = FALSE;
+        }
+      ok = ok && replay_last_committed (p.writer, session, tokens, n_tokens, plan.segment_len, done, error);
       if (run_id)
         *run_id = ms_run_writer_get_run_id (p.writer);
       if (!ok)

@@ -265,6 +265,80 @@ ms_run_writer_create_run (MsRunWriter *w, MsModel *model, const char *input_path
   return TRUE;
 }
 
+/* A count over the rows of run @run_id in @table (a rowid-keyed one of
+ * ms-db.h) whose key agrees with their segment column; -1 on error. */
+static gint64
+count_keyed_rows (MsRunWriter *w, const char *sql, gint64 run_id, GError **error)
+{
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (w->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return ms_db_fail (w->db, w->path, "checking the run to resume", error), -1;
+  sqlite3_bind_int64 (st, 1, run_id);
+  gint64 n = -1;
+  if (ms_db_step (st, w->path, "checking the run to resume", error) == SQLITE_ROW)
+    n = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return n;
+}
+
+/* A run is taken up only if its stored plan is one this model could have
+ * made and its rows are exactly what @done committed segments leave:
+ * segments 0 … done − 1 (over tokens [t·L, min ((t+1)·L, n_tokens)))
+ * and memory states −1 … done − 1, each under its own key, nothing else in
+ * the run's key ranges.  The numbers come from a
+ * file anyone may have edited; resuming on wrong ones would skip or
+ * overwrite segments. */
+static gboolean
+check_resumable (MsRunWriter *w, gint64 run_id, gint64 n_tokens, gint64 segment_len, gint64 n_segments, gint64 done,
+                 GError **error)
+{
+  const char *wrong = NULL;
+  if (run_id < 1 || run_id > G_MAXINT32)
+    wrong = "its id is not between 1 and 2^31 − 1";
+  else if (segment_len < 1 || segment_len > w->config->segment_len)
+    wrong = "segment_len is not between 1 and the model's segment_len";
+  else if (n_tokens < 1 || n_tokens > G_MAXINT32)
+    wrong = "n_tokens is not between 1 and 2^31 − 1";
+  else if (n_segments < 1 || n_segments > (n_tokens + segment_len - 1) / segment_len)
+    wrong = "n_segments is not between 1 and the segments its n_tokens fill";
+  else if (done < 0 || done >= n_segments)
+    wrong = "its committed segments are not fewer than n_segments, yet it is not complete";
+  if (!wrong)
+    {
+      gint64 segments = count_keyed_rows (w, "SELECT count (*), sum (segment = id - ?1 * 4294967296) FROM segments "
+                                             "WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "0") " AND "
+                                             MS_DB_SEGMENT_KEY ("?1", "4294967295"), run_id, error);
+      g_autofree char *keyed_sql = g_strdup_printf (
+        "SELECT sum (segment = id - ?1 * 4294967296 AND token_begin = segment * %" G_GINT64_FORMAT
+        " AND token_end = min (token_begin + %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ")) FROM segments "
+        "WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "4294967295"),
+        segment_len, segment_len, n_tokens);
+      gint64 keyed = count_keyed_rows (w, keyed_sql, run_id, error);
+      gint64 states = count_keyed_rows (w, "SELECT count (*) FROM memory WHERE run_id = ?1 OR id BETWEEN "
+                                           MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "4294967295"),
+                                        run_id, error);
+      gint64 states_keyed = count_keyed_rows (w, "SELECT count (*) FROM memory WHERE id BETWEEN "
+                                                 MS_DB_SEGMENT_KEY ("?1", "0") " AND "
+                                                 MS_DB_SEGMENT_KEY ("?1", "4294967295")
+                                                 " AND run_id = ?1 AND segment = id - ?1 * 4294967296 - 1",
+                                              run_id, error);
+      if (segments < 0 || keyed < 0 || states < 0 || states_keyed < 0)
+        return FALSE;
+      if (segments != done || (done > 0 && keyed != done) || states != done + 1 || states_keyed != done + 1)
+        wrong = "its segment and memory rows are not those of its committed segments, each under its own key and "
+                "over the tokens its segment_len gives it";
+    }
+  if (wrong)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", table runs: cannot resume: %s "
+                   "(n_tokens %" G_GINT64_FORMAT ", segment_len %" G_GINT64_FORMAT ", n_segments %" G_GINT64_FORMAT
+                   ", %" G_GINT64_FORMAT " committed segments); the recording is damaged or altered", w->path, run_id,
+                   wrong, n_tokens, segment_len, n_segments, done);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 ms_run_writer_resume_run (MsRunWriter *w, MsModel *model, const char *input_path, gint64 run_id, MsRunPlan *plan,
                           int *segments_done, GError **error)
@@ -303,7 +377,8 @@ ms_run_writer_resume_run (MsRunWriter *w, MsModel *model, const char *input_path
       else if (status == MS_RUN_COMPLETE)
         g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " is already complete",
                      w->path, run_id);
-      else
+      else if (check_resumable (w, run_id, sqlite3_column_int64 (st, 2), sqlite3_column_int64 (st, 3),
+                                sqlite3_column_int64 (st, 4), sqlite3_column_int64 (st, 5), error))
         {
           *plan = (MsRunPlan) { (size_t) sqlite3_column_int64 (st, 2), sqlite3_column_int (st, 3),
                                 sqlite3_column_int (st, 4), attn };
