@@ -204,7 +204,7 @@ def case_rows(binary, fixtures):
                               "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 1)",
             "memory segment -1000": f"UPDATE memory SET id = {KEY} - 999, segment = -1000 "
                                     "WHERE id = (SELECT max(id) FROM memory WHERE run_id = 1)",
-            "16777216 slots": "UPDATE models SET config = json_set(config, '$.n_slots', 16777216)",
+            "16777216 slots": "UPDATE models SET config = json_set(config, '$.n_slots', 16777216, '$.n_mem', 16777216)",
             "2^31 layers": "UPDATE models SET config = json_set(config, '$.n_enc_layers', 2147483648, "
                            "'$.n_layers', 2147483648)",
             "segment_len 4": "UPDATE runs SET segment_len = 4",

@@ -852,6 +852,57 @@ test_errors_in_window (void)
   g_assert_cmpint (memscope_window_get_segment (win), ==, 1);
 }
 
+/* Recordings from elsewhere may be hostile: each of these is refused with
+ * a message in the banner that names the file, adds no run, and leaves the
+ * window working.  The copies are made, then altered, from the recording
+ * of run A, so they follow the current schema. */
+static void
+test_hostile_recordings (void)
+{
+  static const char *const damage[] = {
+    /* a view with a recursive query in place of runs (would spin forever) */
+    "PRAGMA legacy_alter_table = ON; ALTER TABLE runs RENAME TO runs_real; CREATE VIEW runs AS "
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT r.* FROM runs_real r, n",
+    "CREATE TRIGGER t AFTER INSERT ON segments BEGIN DELETE FROM runs; END",
+    "PRAGMA user_version = -1",
+    "UPDATE models SET config = json_set (config, '$.n_slots', 16777216, '$.n_mem', 16777216)",
+    "UPDATE runs SET n_segments = -1",
+    "UPDATE segments SET id = id + 100000, segment = segment + 100000 WHERE id = (SELECT max (id) FROM segments)",
+  };
+  guint runs = memscope_window_get_n_runs (win);
+  for (guint i = 0; i < G_N_ELEMENTS (damage); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("hostile-%u.sqlite", i);
+      g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+      sqlite3 *src, *dst;
+      g_assert_cmpint (sqlite3_open_v2 (memscope_run_get_db_path (memscope_window_get_run_a (win)), &src,
+                                        SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_open (path, &dst), ==, SQLITE_OK);
+      sqlite3_backup *b = sqlite3_backup_init (dst, "main", src, "main");
+      g_assert_nonnull (b);
+      g_assert_cmpint (sqlite3_backup_step (b, -1), ==, SQLITE_DONE);
+      sqlite3_backup_finish (b);
+      sqlite3_close (src);
+      g_assert_cmpint (sqlite3_exec (dst, "PRAGMA journal_mode = DELETE; PRAGMA ignore_check_constraints = ON;",
+                                     NULL, NULL, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_exec (dst, damage[i], NULL, NULL, NULL), ==, SQLITE_OK);
+      sqlite3_close (dst);
+
+      activate ("dismiss-error", NULL);
+      open_paths ((const char *[]) { path, NULL });
+      const char *message = memscope_window_get_error (win);
+      g_test_message ("%s: %s", damage[i], message ? message : "(no error)");
+      g_assert_nonnull (message);
+      g_assert_nonnull (strstr (message, name));
+      g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);
+      /* the window still works */
+      int t = memscope_window_get_segment (win);
+      activate (t > 0 ? "previous" : "next", NULL);
+      g_assert_cmpint (memscope_window_get_segment (win), ==, t > 0 ? t - 1 : t + 1);
+    }
+  activate ("dismiss-error", NULL);
+}
+
 static void
 test_open_recording_and_cancel (void)
 {
@@ -1212,6 +1263,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/shortcuts-and-about", test_shortcuts_and_about);
   g_test_add_func ("/workbench/zoom", test_zoom);
   g_test_add_func ("/workbench/recent-files", test_recent_files);
+  g_test_add_func ("/workbench/hostile-recordings", test_hostile_recordings);
   g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
   int status = g_test_run ();
 
