@@ -100,7 +100,7 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
       g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, argv[1]);
+      cli_add_path_value (b, argv[1]);
       json_builder_set_member_name (b, "task");
       json_builder_add_string_value (b, ms_task_name (opt.task));
       json_builder_set_member_name (b, "n");
@@ -129,9 +129,12 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
       cli_print_json (b);
     }
   else
-    printf ("%s: task %s, n %d, seed %" G_GUINT64_FORMAT "%s: accuracy %.4f (%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+    {
+      g_autofree char *shown = cli_escape (argv[1]);
+      printf ("%s: task %s, n %d, seed %" G_GUINT64_FORMAT "%s: accuracy %.4f (%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
             " answer tokens), chance %.4f\n",
-            argv[1], ms_task_name (opt.task), r.n, opt.seed, reset_memory ? ", memory reset every segment" : "",
-            r.accuracy, r.n_correct, r.n_answer, r.chance);
+              shown, ms_task_name (opt.task), r.n, opt.seed, reset_memory ? ", memory reset every segment" : "",
+              r.accuracy, r.n_correct, r.n_answer, r.chance);
+    }
   return CLI_EXIT_OK;
 }

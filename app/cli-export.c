@@ -18,6 +18,9 @@
 
 typedef struct {
   char *view, *head, *out, *preset, *colormap, *title, *reduce;
+  /* numeric options as given (cli_option_*) */
+  char *segment_text, *layer_text, *slot_text, *first_text, *last_text, *columns_text;
+  char *retain_at_text, *overwrite_at_text, *width_in_text, *height_in_text, *dpi_text;
   int segment, layer, slot, first, last, columns;
   gboolean csv;
   double width_in, height_in, dpi, retain_at, overwrite_at;
@@ -29,6 +32,9 @@ figure_options_clear (FigureOptions *o)
 {
   g_free (o->view), g_free (o->head), g_free (o->out), g_free (o->preset), g_free (o->colormap), g_free (o->title);
   g_free (o->reduce);
+  g_free (o->segment_text), g_free (o->layer_text), g_free (o->slot_text), g_free (o->first_text);
+  g_free (o->last_text), g_free (o->columns_text), g_free (o->retain_at_text), g_free (o->overwrite_at_text);
+  g_free (o->width_in_text), g_free (o->height_in_text), g_free (o->dpi_text);
 }
 
 /* The options export and compare share; @extra are the command's own. */
@@ -40,15 +46,15 @@ figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
     view_help = g_strconcat ("One of: ", ms_view_kind_list (), NULL);
   const GOptionEntry shared[] = {
     { "view", 0, 0, G_OPTION_ARG_STRING, &o->view, view_help, "VIEW" },
-    { "segment", 0, 0, G_OPTION_ARG_INT, &o->segment, "Segment for read/write attention (default: last)", "T" },
-    { "layer", 0, 0, G_OPTION_ARG_INT, &o->layer, "Layer for read/write attention (default: last)", "L" },
+    { "segment", 0, 0, G_OPTION_ARG_STRING, &o->segment_text, "Segment for read/write attention (default: last)", "T" },
+    { "layer", 0, 0, G_OPTION_ARG_STRING, &o->layer_text, "Layer for read/write attention (default: last)", "L" },
     { "head", 0, 0, G_OPTION_ARG_STRING, &o->head, "Attention head, or mean (default)", "H|mean" },
-    { "slot", 0, 0, G_OPTION_ARG_INT, &o->slot, "One slot's provenance (default: mean over slots)", "I" },
-    { "retain-at", 0, 0, G_OPTION_ARG_DOUBLE, &o->retain_at, "Slot types: retain when r ≥ this (0.9)", "R" },
-    { "overwrite-at", 0, 0, G_OPTION_ARG_DOUBLE, &o->overwrite_at, "Slot types: overwrite when r ≤ this (0.1)", "R" },
-    { "first", 0, 0, G_OPTION_ARG_INT, &o->first, "First segment of the window shown (default 0)", "T" },
-    { "last", 0, 0, G_OPTION_ARG_INT, &o->last, "Segment after the window shown (default: the end)", "T" },
-    { "columns", 0, 0, G_OPTION_ARG_INT, &o->columns,
+    { "slot", 0, 0, G_OPTION_ARG_STRING, &o->slot_text, "One slot's provenance (default: mean over slots)", "I" },
+    { "retain-at", 0, 0, G_OPTION_ARG_STRING, &o->retain_at_text, "Slot types: retain when r ≥ this (0.9)", "R" },
+    { "overwrite-at", 0, 0, G_OPTION_ARG_STRING, &o->overwrite_at_text, "Slot types: overwrite when r ≤ this (0.1)", "R" },
+    { "first", 0, 0, G_OPTION_ARG_STRING, &o->first_text, "First segment of the window shown (default 0)", "T" },
+    { "last", 0, 0, G_OPTION_ARG_STRING, &o->last_text, "Segment after the window shown (default: the end)", "T" },
+    { "columns", 0, 0, G_OPTION_ARG_STRING, &o->columns_text,
       "At most N columns along segments, whole segments aggregated per column (default: the figure's pixel "
       "width; CSV: one per segment)", "N" },
     { "reduce", 0, 0, G_OPTION_ARG_STRING, &o->reduce, "How segments sharing a column combine: mean (default) or max",
@@ -56,11 +62,11 @@ figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out, "File to write: a figure (.png, .svg, .pdf) or its numbers (.csv)",
       "FILE" },
     { "preset", 0, 0, G_OPTION_ARG_STRING, &o->preset, "single (3.5 in), double (7 in), neurips (5.5 in) or WxH", "NAME" },
-    { "width-in", 0, 0, G_OPTION_ARG_DOUBLE, &o->width_in, "Custom width in inches", "W" },
-    { "height-in", 0, 0, G_OPTION_ARG_DOUBLE, &o->height_in, "Custom height in inches", "H" },
-    { "dpi", 0, 0, G_OPTION_ARG_DOUBLE, &o->dpi, "PNG resolution (default 300)", "N" },
+    { "width-in", 0, 0, G_OPTION_ARG_STRING, &o->width_in_text, "Custom width in inches", "W" },
+    { "height-in", 0, 0, G_OPTION_ARG_STRING, &o->height_in_text, "Custom height in inches", "H" },
+    { "dpi", 0, 0, G_OPTION_ARG_STRING, &o->dpi_text, "PNG resolution (default 300)", "N" },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &o->colormap, "viridis (default), magma, cividis or diverging", "NAME" },
-    { "title", 0, 0, G_OPTION_ARG_STRING, &o->title, "Title instead of the view's own", "TEXT" },
+    { "title", 0, 0, G_OPTION_ARG_FILENAME, &o->title, "Title instead of the view's own", "TEXT" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "Print what was written as one JSON object", NULL },
   };
   GOptionEntry *all = g_new0 (GOptionEntry, G_N_ELEMENTS (shared) + n_extra + 1);
@@ -90,6 +96,19 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
                 MsFigureSize *size)
 {
   g_autoptr (GError) error = NULL;
+  if (!cli_option_int (cmd, "--segment", o->segment_text, 0, G_MAXINT, &o->segment)
+      || !cli_option_int (cmd, "--layer", o->layer_text, 0, G_MAXINT, &o->layer)
+      || !cli_option_int (cmd, "--slot", o->slot_text, 0, G_MAXINT, &o->slot)
+      || !cli_option_int (cmd, "--first", o->first_text, 0, G_MAXINT, &o->first)
+      || !cli_option_int (cmd, "--last", o->last_text, 1, G_MAXINT, &o->last)
+      || !cli_option_int (cmd, "--columns", o->columns_text, 1, G_MAXINT, &o->columns)
+      || !cli_option_double (cmd, "--retain-at", o->retain_at_text, 0, FALSE, 1, &o->retain_at)
+      || !cli_option_double (cmd, "--overwrite-at", o->overwrite_at_text, 0, FALSE, 1, &o->overwrite_at)
+      || !cli_option_double (cmd, "--width-in", o->width_in_text, 0, TRUE, 100, &o->width_in)
+      || !cli_option_double (cmd, "--height-in", o->height_in_text, 0, TRUE, 100, &o->height_in)
+      || !cli_option_double (cmd, "--dpi", o->dpi_text, 0, TRUE, 10000, &o->dpi)
+      || !cli_option_text (cmd, "--title", &o->title))
+    return FALSE;
   if (!o->view || !ms_view_kind_parse (o->view, kind))
     {
       g_autofree char *msg = g_strdup_printf ("--view must be one of %s", ms_view_kind_list ());
@@ -121,12 +140,10 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
   params->slot = o->slot;
   params->retain_at = o->retain_at;
   params->overwrite_at = o->overwrite_at;
-  if (o->first < 0 || (o->last != 0 && o->last <= o->first))
+  if (o->last != 0 && o->last <= o->first)
     return cli_usage_error (cmd, "--first and --last must give a window 0 ≤ FIRST < LAST"), FALSE;
   params->first = o->first;
   params->last = o->last;
-  if (o->columns < 0)
-    return cli_usage_error (cmd, "--columns must be a positive number"), FALSE;
   /* a figure: one column per pixel of its width at most */
   params->max_cols = o->columns > 0 ? o->columns : o->csv ? 0 : (int) ceil (size->width_in * o->dpi);
   params->max_rows = o->columns > 0 || o->csv ? params->max_cols : (int) ceil (size->height_in * o->dpi);
@@ -147,30 +164,70 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
   return TRUE;
 }
 
+/* Starts the --json object of what was written: out, view and the runs
+ * (@n_runs ids). */
+static JsonBuilder *
+written_json (const FigureOptions *o, const gint64 *runs, int n_runs)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "out");
+  cli_add_path_value (b, o->out);
+  json_builder_set_member_name (b, "view");
+  json_builder_add_string_value (b, o->view);
+  json_builder_set_member_name (b, "runs");
+  json_builder_begin_array (b);
+  for (int i = 0; i < n_runs; i++)
+    json_builder_add_int_value (b, runs[i]);
+  json_builder_end_array (b);
+  return b;
+}
+
 /* Writes the numbers of @a (and @b) as CSV to o->out. */
 static int
 write_csv (FigureOptions *o, const MsViewData *a, const char *name_a, const MsViewData *b, const char *name_b,
-           gboolean difference, const char *runs)
+           gboolean difference, const gint64 *runs, int n_runs)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *csv = ms_view_data_to_csv (a, name_a, b, name_b, difference, &error);
-  if (!csv || !g_file_set_contents (o->out, csv, -1, &error))
+  if (!csv)
     return cli_fail (error);
+  if (!g_file_set_contents (o->out, csv, -1, &error))
+    {
+      g_prefix_error (&error, "cannot write the CSV: ");
+      return cli_fail (error);
+    }
   if (o->json)
-    printf ("{\"out\": \"%s\", \"view\": \"%s\", \"runs\": [%s], \"rows\": %d, \"cols\": %d}\n", o->out, o->view,
-            runs, a->rows, a->cols);
+    {
+      g_autoptr (JsonBuilder) jb = written_json (o, runs, n_runs);
+      json_builder_set_member_name (jb, "rows");
+      json_builder_add_int_value (jb, a->rows);
+      json_builder_set_member_name (jb, "cols");
+      json_builder_add_int_value (jb, a->cols);
+      json_builder_end_object (jb);
+      cli_print_json (jb);
+    }
   return CLI_EXIT_OK;
 }
 
 static int
-write_figure (FigureOptions *o, MsViewFigure *fig, const MsFigureSize *size, const char *view, const char *runs)
+write_figure (FigureOptions *o, MsViewFigure *fig, const MsFigureSize *size, const gint64 *runs, int n_runs)
 {
   g_autoptr (GError) error = NULL;
   if (!ms_figure_export (o->out, size->width_in, size->height_in, o->dpi, ms_view_figure_draw, fig, &error))
     return cli_fail (error);
   if (o->json)
-    printf ("{\"out\": \"%s\", \"view\": \"%s\", \"runs\": [%s], \"width_in\": %g, \"height_in\": %g, \"dpi\": %g}\n",
-            o->out, view, runs, size->width_in, size->height_in, o->dpi);
+    {
+      g_autoptr (JsonBuilder) jb = written_json (o, runs, n_runs);
+      json_builder_set_member_name (jb, "width_in");
+      json_builder_add_double_value (jb, size->width_in);
+      json_builder_set_member_name (jb, "height_in");
+      json_builder_add_double_value (jb, size->height_in);
+      json_builder_set_member_name (jb, "dpi");
+      json_builder_add_double_value (jb, o->dpi);
+      json_builder_end_object (jb);
+      cli_print_json (jb);
+    }
   return CLI_EXIT_OK;
 }
 
@@ -188,8 +245,9 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
   FigureOptions o = { 0 };
   figure_defaults (&o);
   gint64 run = 0;
+  g_autofree char *run_text = NULL;
   const GOptionEntry own[] = {
-    { "run", 0, 0, G_OPTION_ARG_INT64, &run, "Run to draw (see memscope-cli runs RECORDING)", "ID" },
+    { "run", 0, 0, G_OPTION_ARG_STRING, &run_text, "Run to draw (see memscope-cli runs RECORDING)", "ID" },
   };
   g_autofree GOptionEntry *entries = figure_entries (&o, own, G_N_ELEMENTS (own));
   g_autofree char *help = views_help ();
@@ -198,7 +256,9 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
   MsColormap cmap;
   MsFigureSize size;
   int status = CLI_EXIT_USAGE;
-  if (cli_parse_described (cmd, entries, 1, help, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
+  if (cli_parse_described (cmd, entries, 1, help, &argc, &argv)
+      && cli_option_int64 (cmd, "--run", run_text, 1, G_MAXINT64, &run)
+      && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
     {
       if (run <= 0)
         status = cli_usage_error (cmd, "--run ID is required");
@@ -207,18 +267,34 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
           g_autoptr (GError) error = NULL;
           g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
           g_autoptr (MsViewData) view = rec ? ms_view_load (rec, run, kind, &params, &error) : NULL;
-          g_autofree char *runs = g_strdup_printf ("%" G_GINT64_FORMAT, run);
           if (view && o.csv)
-            status = write_csv (&o, view, NULL, NULL, NULL, FALSE, runs);
+            status = write_csv (&o, view, NULL, NULL, NULL, FALSE, &run, 1);
+          else if (!view)
+            status = cli_fail_in (argv[1], error);
           else
             {
               g_autoptr (MsViewFigure) fig = view ? ms_view_figure_new (view, cmap, o.title, &error) : NULL;
-              status = fig ? write_figure (&o, fig, &size, o.view, runs) : cli_fail (error);
+              status = fig ? write_figure (&o, fig, &size, &run, 1) : cli_fail_in (argv[1], error);
             }
         }
     }
   figure_options_clear (&o);
   return status;
+}
+
+/* --runs A,B: exactly two positive run ids. */
+static gboolean
+parse_run_pair (const char *text, gint64 pair[2])
+{
+  if (!text)
+    return FALSE;
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  if (g_strv_length (parts) != 2)
+    return FALSE;
+  for (int i = 0; i < 2; i++)
+    if (!g_ascii_string_to_signed (parts[i], 10, 1, G_MAXINT64, &pair[i], NULL))
+      return FALSE;
+  return TRUE;
 }
 
 int
@@ -239,13 +315,19 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
   MsColormap cmap;
   MsFigureSize size;
   int status = CLI_EXIT_USAGE;
-  gint64 a = 0, b = 0;
+  gint64 pair[2] = { 0, 0 };
   if (cli_parse_described (cmd, entries, 1, help, &argc, &argv) && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
     {
-      if (!runs || sscanf (runs, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT, &a, &b) != 2 || a <= 0 || b <= 0)
-        status = cli_usage_error (cmd, "--runs A,B must name two runs, e.g. --runs 1,2");
+      if (!parse_run_pair (runs, pair))
+        {
+          g_autofree char *shown = runs ? cli_escape (runs) : g_strdup ("nothing");
+          g_autofree char *message = g_strdup_printf ("--runs A,B must name exactly two runs, e.g. --runs 1,2 "
+                                                      "(got '%s')", shown);
+          status = cli_usage_error (cmd, message);
+        }
       else
         {
+          gint64 a = pair[0], b = pair[1];
           g_autoptr (GError) error = NULL;
           g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
           g_autoptr (MsRunInfo) ia = rec ? ms_recording_get_run (rec, a, &error) : NULL;
@@ -257,14 +339,15 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
           g_autoptr (MsViewData) vb = va ? ms_view_load (rec, b, kind, &params, &error) : NULL;
           g_autofree char *name_a = ia ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", a, ms_config_get_arch (&ia->config)) : NULL;
           g_autofree char *name_b = ib ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", b, ms_config_get_arch (&ib->config)) : NULL;
-          g_autofree char *pair = g_strdup_printf ("%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT, a, b);
           if (vb && o.csv)
-            status = write_csv (&o, va, name_a, vb, name_b, diff, pair);
+            status = write_csv (&o, va, name_a, vb, name_b, diff, pair, 2);
+          else if (!vb)
+            status = cli_fail_in (argv[1], error);
           else
             {
               g_autoptr (MsViewFigure) fig = vb ? ms_view_figure_new_compare (va, name_a, vb, name_b, diff, cmap,
                                                                               o.title, &error) : NULL;
-              status = fig ? write_figure (&o, fig, &size, o.view, pair) : cli_fail (error);
+              status = fig ? write_figure (&o, fig, &size, pair, 2) : cli_fail_in (argv[1], error);
             }
         }
     }

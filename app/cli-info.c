@@ -44,7 +44,7 @@ print_json (const MsModel *model)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
-  json_builder_add_string_value (b, ms_model_get_path (model));
+  cli_add_path_value (b, ms_model_get_path (model));
   json_builder_set_member_name (b, "arch");
   json_builder_add_string_value (b, ms_config_get_arch (c));
   json_builder_set_member_name (b, "config");
@@ -52,7 +52,7 @@ print_json (const MsModel *model)
   json_builder_set_member_name (b, "n_params");
   json_builder_add_int_value (b, (gint64) ms_model_get_n_params (model));
   json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, ms_model_get_metadata (model, "memscope.source"));
+  cli_add_path_value (b, ms_model_get_metadata (model, "memscope.source"));
   json_builder_set_member_name (b, "tensors");
   json_builder_begin_array (b);
   for (guint i = 0; i < ms_model_get_n_tensors (model); i++)
@@ -60,7 +60,7 @@ print_json (const MsModel *model)
       const MsModelTensor *t = ms_model_get_tensor (model, i);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, t->name);
+      cli_add_path_value (b, t->name);
       json_builder_set_member_name (b, "dtype");
       json_builder_add_string_value (b, ms_dtype_name (t->file_dtype));
       json_builder_set_member_name (b, "shape");
@@ -76,7 +76,7 @@ print_json (const MsModel *model)
   json_builder_set_member_name (b, "warnings");
   json_builder_begin_array (b);
   for (const char *const *w = ms_model_get_warnings (model); *w; w++)
-    json_builder_add_string_value (b, *w);
+    cli_add_path_value (b, *w);
   json_builder_end_array (b);
   json_builder_end_object (b);
 
@@ -88,9 +88,11 @@ print_text (const MsModel *model)
 {
   const MsConfig *c = ms_model_get_config (model);
   const char *source = ms_model_get_metadata (model, "memscope.source");
-  printf ("model         %s\n", ms_model_get_path (model));
+  g_autofree char *path = cli_escape (ms_model_get_path (model));
+  g_autofree char *source_shown = source ? cli_escape (source) : g_strdup ("(not given)");
+  printf ("model         %s\n", path);
   printf ("architecture  %s (%s)\n", ms_config_get_arch (c), c->engine->display_name);
-  printf ("source        %s\n", source ? source : "(not given)");
+  printf ("source        %s\n", source_shown);
   printf ("parameters    %zu\n", ms_model_get_n_params (model));
   /* The rows, several per line: "config        vocab_size 256, d_model 64, …" */
   MsConfigRow rows[MS_CONFIG_MAX_ROWS];
@@ -106,7 +108,8 @@ print_text (const MsModel *model)
     {
       const MsModelTensor *t = ms_model_get_tensor (model, i);
       g_autofree char *shape = shape_text (t);
-      printf ("%-48s %-5s %s%s\n", t->name, ms_dtype_name (t->file_dtype), shape, t->used ? "" : "  (unused)");
+      g_autofree char *name = cli_escape (t->name);
+      printf ("%-48s %-5s %s%s\n", name, ms_dtype_name (t->file_dtype), shape, t->used ? "" : "  (unused)");
     }
 }
 

@@ -13,6 +13,7 @@ int
 cli_record (const CliCommand *cmd, int argc, char **argv)
 {
   g_autofree char *recording = NULL, *name = NULL, *attn = NULL;
+  g_autofree char *segment_len_text = NULL, *max_segments_text = NULL, *resume_text = NULL;
   int segment_len = 0, max_segments = 0;
   gint64 resume = 0;
   gboolean json = FALSE;
@@ -20,23 +21,25 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
     { "recording", 0, 0, G_OPTION_ARG_FILENAME, &recording, "Recording to write (created when missing)", "FILE" },
     /* The option's name before recordings were called recordings everywhere */
     { "db", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &recording, NULL, "FILE" },
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the run (default: MODEL on INPUT)", "NAME" },
-    { "segment-len", 0, 0, G_OPTION_ARG_INT, &segment_len, "Tokens per segment (default and maximum: the model's)", "N" },
-    { "max-segments", 0, 0, G_OPTION_ARG_INT, &max_segments, "Record at most N segments", "N" },
+    { "name", 0, 0, G_OPTION_ARG_FILENAME, &name, "Name of the run (default: MODEL on INPUT)", "NAME" },
+    { "segment-len", 0, 0, G_OPTION_ARG_STRING, &segment_len_text, "Tokens per segment (default and maximum: the model's)", "N" },
+    { "max-segments", 0, 0, G_OPTION_ARG_STRING, &max_segments_text, "Record at most N segments", "N" },
     { "attn", 0, 0, G_OPTION_ARG_STRING, &attn, "Attention storage: f16 (default), f32 or none", "f16|f32|none" },
-    { "resume", 0, 0, G_OPTION_ARG_INT64, &resume, "Continue the incomplete run RUN instead of starting one", "RUN" },
+    { "resume", 0, 0, G_OPTION_ARG_STRING, &resume_text, "Continue the incomplete run RUN instead of starting one", "RUN" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     G_OPTION_ENTRY_NULL
   };
-  if (!cli_parse (cmd, entries, 2, &argc, &argv))
+  if (!cli_parse (cmd, entries, 2, &argc, &argv)
+      || !cli_option_int (cmd, "--segment-len", segment_len_text, 1, G_MAXINT, &segment_len)
+      || !cli_option_int (cmd, "--max-segments", max_segments_text, 1, G_MAXINT, &max_segments)
+      || !cli_option_int64 (cmd, "--resume", resume_text, 1, G_MAXINT64, &resume)
+      || !cli_option_text (cmd, "--name", &name))
     return CLI_EXIT_USAGE;
   MsRecordOptions opts = { name, segment_len, max_segments, MS_ATTN_STORE_F16 };
   if (!recording)
     return cli_usage_error (cmd, "--recording FILE is required");
   if (attn && !ms_attn_store_parse (attn, &opts.attn))
     return cli_usage_error (cmd, "--attn must be f16, f32 or none");
-  if (segment_len < 0 || max_segments < 0 || resume < 0)
-    return cli_usage_error (cmd, "--segment-len, --max-segments and --resume must be positive");
 
   g_autoptr (MsModel) model = cli_load_model (argv[1]);
   if (!model)
@@ -59,11 +62,28 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
   if (!info)
     return cli_fail (error);
   if (json)
-    printf ("{\"recording\": \"%s\", \"run\": %" G_GINT64_FORMAT ", \"segments_done\": %d, \"n_segments\": %d, "
-            "\"status\": \"%s\"}\n", recording, run_id, info->segments_done, info->n_segments, ms_run_status_name (info->status));
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "recording");
+      cli_add_path_value (b, recording);
+      json_builder_set_member_name (b, "run");
+      json_builder_add_int_value (b, run_id);
+      json_builder_set_member_name (b, "segments_done");
+      json_builder_add_int_value (b, info->segments_done);
+      json_builder_set_member_name (b, "n_segments");
+      json_builder_add_int_value (b, info->n_segments);
+      json_builder_set_member_name (b, "status");
+      json_builder_add_string_value (b, ms_run_status_name (info->status));
+      json_builder_end_object (b);
+      cli_print_json (b);
+    }
   else
-    printf ("%s: run %" G_GINT64_FORMAT " (%s): %d of %d segments, %s\n", recording, run_id, info->name,
-            info->segments_done, info->n_segments, ms_run_status_name (info->status));
+    {
+      g_autofree char *shown_recording = cli_escape (recording), *shown_name = cli_escape (info->name);
+      printf ("%s: run %" G_GINT64_FORMAT " (%s): %d of %d segments, %s\n", shown_recording, run_id, shown_name,
+              info->segments_done, info->n_segments, ms_run_status_name (info->status));
+    }
   return CLI_EXIT_OK;
 }
 
@@ -94,13 +114,13 @@ cli_runs (const CliCommand *cmd, int argc, char **argv)
           json_builder_set_member_name (b, "id");
           json_builder_add_int_value (b, r->id);
           json_builder_set_member_name (b, "name");
-          json_builder_add_string_value (b, r->name);
+          cli_add_path_value (b, r->name);
           json_builder_set_member_name (b, "model");
-          json_builder_add_string_value (b, r->model_path);
+          cli_add_path_value (b, r->model_path);
           json_builder_set_member_name (b, "arch");
           json_builder_add_string_value (b, ms_config_get_arch (&r->config));
           json_builder_set_member_name (b, "input");
-          json_builder_add_string_value (b, r->input_path);
+          cli_add_path_value (b, r->input_path);
           json_builder_set_member_name (b, "segments_done");
           json_builder_add_int_value (b, r->segments_done);
           json_builder_set_member_name (b, "n_segments");
@@ -116,7 +136,8 @@ cli_runs (const CliCommand *cmd, int argc, char **argv)
   for (guint i = 0; i < runs->len; i++)
     {
       MsRunInfo *r = runs->pdata[i];
-      printf ("%" G_GINT64_FORMAT "\t%s\t%s\t%d/%d\t%s\n", r->id, r->name, r->model_path, r->segments_done,
+      g_autofree char *name = cli_escape (r->name), *model = cli_escape (r->model_path);
+      printf ("%" G_GINT64_FORMAT "\t%s\t%s\t%d/%d\t%s\n", r->id, name, model, r->segments_done,
               r->n_segments, ms_run_status_name (r->status));
     }
   return CLI_EXIT_OK;

@@ -1,6 +1,9 @@
 /* cli-run.c — `memscope-cli run MODEL INPUT [--segment-len N] [--json]`:
  * steps a model through a text file and reports, per segment, the mean NLL
  * of the tokens that have a prediction and how much the memory changed.
+ * The input is read one segment at a time (ms_text_reader_read) and text
+ * output printed as each segment is stepped, so memory does not grow with
+ * the input file (with --json, by the few numbers kept per segment).
  *
  * memory_delta is the relative change of the whole memory state,
  * ‖M_{t+1} − M_t‖_F / ‖M_t‖_F: 0 when the segment left memory untouched,
@@ -64,7 +67,7 @@ print_json (const char *model_path, GArray *segments, int n_predicted, double to
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
-  json_builder_add_string_value (b, model_path);
+  cli_add_path_value (b, model_path);
   json_builder_set_member_name (b, "segments");
   json_builder_begin_array (b);
   for (guint i = 0; i < segments->len; i++)
@@ -99,22 +102,33 @@ print_json (const char *model_path, GArray *segments, int n_predicted, double to
   cli_print_json (b);
 }
 
+/* Text output is printed as the run goes: the heading, one line per
+ * segment, then the totals. */
 static void
-print_text (const char *model_path, GArray *segments, int n_predicted, double total_nll)
+print_text_heading (void)
 {
   printf ("%-8s %7s %10s %10s %13s\n", "segment", "tokens", "predicted", "mean NLL", "memory delta");
-  for (guint i = 0; i < segments->len; i++)
-    {
-      SegmentStats *st = &g_array_index (segments, SegmentStats, i);
-      if (st->n_predicted > 0)
-        printf ("%-8d %7d %10d %10.4f %13.4f\n", st->index, st->n_tokens, st->n_predicted,
-                st->total_nll / st->n_predicted, st->memory_delta);
-      else
-        printf ("%-8d %7d %10d %10s %13.4f\n", st->index, st->n_tokens, 0, "-", st->memory_delta);
-    }
+}
+
+static void
+print_text_segment (const SegmentStats *st)
+{
+  if (st->n_predicted > 0)
+    printf ("%-8d %7d %10d %10.4f %13.4f\n", st->index, st->n_tokens, st->n_predicted,
+            st->total_nll / st->n_predicted, st->memory_delta);
+  else
+    printf ("%-8d %7d %10d %10s %13.4f\n", st->index, st->n_tokens, 0, "-", st->memory_delta);
+}
+
+static void
+print_text_totals (const char *model_path, int n_predicted, double total_nll)
+{
   if (n_predicted > 0)
-    printf ("\n%s: %d predicted tokens, mean NLL %.4f nats (%.4f bits per byte)\n", model_path, n_predicted,
-            total_nll / n_predicted, total_nll / n_predicted / M_LN2);
+    {
+      g_autofree char *shown = cli_escape (model_path);
+      printf ("\n%s: %d predicted tokens, mean NLL %.4f nats (%.4f bits per byte)\n", shown, n_predicted,
+              total_nll / n_predicted, total_nll / n_predicted / M_LN2);
+    }
 }
 
 int
@@ -122,15 +136,16 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
 {
   gboolean json = FALSE;
   int segment_len = 0;
+  g_autofree char *segment_len_text = NULL;
   GOptionEntry entries[] = {
-    { "segment-len", 0, 0, G_OPTION_ARG_INT, &segment_len, "Tokens per segment (default and maximum: the model's)", "N" },
+    { "segment-len", 0, 0, G_OPTION_ARG_STRING, &segment_len_text, "Tokens per segment (default and maximum: the model's)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     G_OPTION_ENTRY_NULL
   };
   if (!cli_parse (cmd, entries, 2, &argc, &argv))
     return CLI_EXIT_USAGE;
-  if (segment_len < 0)
-    return cli_usage_error (cmd, "--segment-len must be positive");
+  if (!cli_option_int (cmd, "--segment-len", segment_len_text, 1, G_MAXINT, &segment_len))
+    return CLI_EXIT_USAGE;
 
   g_autoptr (GError) error = NULL;
   g_autoptr (MsModel) model = cli_load_model (argv[1]);
@@ -138,12 +153,14 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
     return CLI_EXIT_FAILURE;
   if (segment_len > ms_model_get_config (model)->segment_len)
     return cli_usage_error (cmd, "--segment-len exceeds the model's segment_len");
-  size_t n_tokens = 0;
-  g_autofree int32_t *tokens = ms_text_load_tokens (argv[2], &n_tokens, &error);
-  if (!tokens)
+  g_autoptr (MsTextReader) input = ms_text_reader_open (argv[2], &error);
+  if (!input)
     return cli_fail (error);
 
   const MsConfig *c = ms_model_get_config (model);
+  if (segment_len == 0)
+    segment_len = c->segment_len;
+  g_autofree int32_t *tokens = g_new (int32_t, segment_len);
   g_autoptr (MsSession) session = ms_session_new (model);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   RunState rs = { 0 };
@@ -154,30 +171,63 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
   cli_progress_init (&progress, "run", "segment", cancellable);
   ms_session_set_observer (session, MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL, observe, &rs);
 
-  gboolean ok = ms_session_run (session, tokens, n_tokens, segment_len, NULL, cli_progress_report, &progress, cancellable, &error);
+  guint64 n_tokens = ms_text_reader_get_n_tokens (input);
+  int n_segments = (int) MIN ((n_tokens + (guint64) segment_len - 1) / (guint64) segment_len, (guint64) G_MAXINT);
+  gboolean ok = TRUE;
+  int n_predicted = 0;
+  double total_nll = 0;
+  if (!json)
+    print_text_heading ();
+  for (int t = 0; ok; t++)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (&error, MS_ERROR, MS_ERROR_CANCELLED, "%s: cancelled after %d segments", argv[2], t);
+          ok = FALSE;
+          break;
+        }
+      gssize n = ms_text_reader_read (input, tokens, (size_t) segment_len, &error);
+      if (n < 0)
+        ok = FALSE;
+      else if (n == 0 && t == 0)
+        {
+          g_set_error (&error, MS_ERROR, MS_ERROR_INPUT, "%s: the input is empty; there is nothing to run", argv[2]);
+          ok = FALSE;
+        }
+      else if (n == 0)
+        break;
+      else
+        {
+          ok = ms_session_step (session, tokens, (int) n, NULL, &error);
+          if (!ok)
+            break;
+          const SegmentStats *st = &g_array_index (rs.segments, SegmentStats, rs.segments->len - 1);
+          n_predicted += st->n_predicted;
+          total_nll += st->total_nll;
+          if (!json)   /* printed, so not kept: memory stays flat */
+            {
+              print_text_segment (st);
+              g_array_set_size (rs.segments, 0);
+            }
+          cli_progress_report (t + 1, MAX (n_segments, t + 1), &progress);
+        }
+    }
   cli_progress_finish (&progress);
   int status = CLI_EXIT_OK;
   const char *nonfinite = ms_session_get_nonfinite (session);
   if (nonfinite)
-    fprintf (stderr, "memscope-cli: warning: %s: the output turned NaN or infinite at %s "
-             "(weights too large?); tokens after it have no finite NLL and are not counted as predicted\n",
-             argv[1], nonfinite);
-  if (!ok)
-    status = cli_fail (error);
-  else
     {
-      int n_predicted = 0;
-      double total_nll = 0;
-      for (guint i = 0; i < rs.segments->len; i++)
-        {
-          n_predicted += g_array_index (rs.segments, SegmentStats, i).n_predicted;
-          total_nll += g_array_index (rs.segments, SegmentStats, i).total_nll;
-        }
-      if (json)
-        print_json (argv[1], rs.segments, n_predicted, total_nll);
-      else
-        print_text (argv[1], rs.segments, n_predicted, total_nll);
+      g_autofree char *shown = cli_escape (argv[1]);
+      fprintf (stderr, "memscope-cli: warning: %s: the output turned NaN or infinite at %s "
+               "(weights too large?); tokens after it have no finite NLL and are not counted as predicted\n",
+               shown, nonfinite);
     }
+  if (!ok)
+    status = cli_fail_in (argv[2], error);
+  else if (json)
+    print_json (argv[1], rs.segments, n_predicted, total_nll);
+  else
+    print_text_totals (argv[1], n_predicted, total_nll);
   g_array_unref (rs.segments);
   g_free (rs.memory_in);
   return status;

@@ -30,6 +30,29 @@ gboolean cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_position
 gboolean cli_parse_described (const CliCommand *cmd, GOptionEntry *entries, int n_positional,
                               const char *description, int *argc, char ***argv);
 
+/* Numeric options are strict: GOption's own integer options accept a
+ * negative number where a count or an index is meant, so numeric options
+ * are read as text (G_OPTION_ARG_STRING) and converted here.  @text NULL
+ * (the option was not given) leaves @out alone and succeeds; otherwise the
+ * whole text must be a number in [@min, @max], or a usage error naming
+ * @option ("--segment") is printed and FALSE returned (exit
+ * CLI_EXIT_USAGE). */
+gboolean cli_option_int (const CliCommand *cmd, const char *option, const char *text, int min, int max, int *out);
+gboolean cli_option_int64 (const CliCommand *cmd, const char *option, const char *text, gint64 min, gint64 max,
+                           gint64 *out);
+/* A finite number, > @min when @min_exclusive, else ≥ @min, and ≤ @max. */
+gboolean cli_option_double (const CliCommand *cmd, const char *option, const char *text, double min,
+                            gboolean min_exclusive, double max, double *out);
+/* Free text (--name, --title), read raw (G_OPTION_ARG_FILENAME, which
+ * GOption does not convert): kept when it is UTF-8 whatever the locale,
+ * else converted from the locale's character set; neither is a usage
+ * error naming @option.  *@text is replaced by the UTF-8 text. */
+gboolean cli_option_text (const CliCommand *cmd, const char *option, char **text);
+
+/* @s for a terminal: control characters (C0, DEL, C1) as \n, \t, \xNN or
+ * \u00NN escapes, backslashes doubled, invalid UTF-8 bytes as \xNN.  Owned. */
+char *cli_escape (const char *s);
+
 /* Loads @path, printing load warnings to stderr; on failure prints the
  * error and returns NULL (the caller exits with CLI_EXIT_FAILURE). */
 MsModel *cli_load_model (const char *path);
@@ -38,11 +61,19 @@ MsModel *cli_load_model (const char *path);
  * CLI_EXIT_USAGE. */
 int cli_usage_error (const CliCommand *cmd, const char *message);
 
+/* Adds @s, a path or a name from a file, as a JSON string value: as it is
+ * when it is UTF-8, otherwise with each invalid byte as U+FFFD, so the
+ * output stays valid JSON (JsonGenerator escapes quotes and controls). */
+void cli_add_path_value (JsonBuilder *builder, const char *s);
+
 /* Prints the builder's root as JSON on stdout. */
 void cli_print_json (JsonBuilder *builder);
 
-/* Prints "memscope-cli: MESSAGE" to stderr and returns CLI_EXIT_FAILURE. */
+/* Prints "memscope-cli: MESSAGE" (escaped, cli_escape) to stderr and returns CLI_EXIT_FAILURE. */
 int cli_fail (const GError *error);
+/* cli_fail for an error about @path: the message is prefixed with "PATH: "
+ * unless it names @path already, so every error names its file. */
+int cli_fail_in (const char *path, const GError *error);
 
 /* A long command's progress line on stderr ("record: segment 12/400,
  * 3.1 segments/s, ETA 125 s"), redrawn in place, only when stderr is a

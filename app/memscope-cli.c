@@ -3,6 +3,8 @@
 #include "cli.h"
 #include "app-blas.h"
 
+#include <locale.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +50,13 @@ cli_usage_error (const CliCommand *cmd, const char *message)
 }
 
 void
+cli_add_path_value (JsonBuilder *builder, const char *s)
+{
+  g_autofree char *valid = g_utf8_make_valid (s, -1);
+  json_builder_add_string_value (builder, valid);
+}
+
+void
 cli_print_json (JsonBuilder *builder)
 {
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -60,8 +69,122 @@ cli_print_json (JsonBuilder *builder)
 int
 cli_fail (const GError *error)
 {
-  fprintf (stderr, "memscope-cli: %s\n", error->message);
+  g_autofree char *message = cli_escape (error->message);
+  fprintf (stderr, "memscope-cli: %s\n", message);
   return CLI_EXIT_FAILURE;
+}
+
+int
+cli_fail_in (const char *path, const GError *error)
+{
+  if (strstr (error->message, path))
+    return cli_fail (error);
+  g_autoptr (GError) named = g_error_new (error->domain, error->code, "%s: %s", path, error->message);
+  return cli_fail (named);
+}
+
+char *
+cli_escape (const char *s)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = s;
+  while (*p)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (out, "\\x%02x", (guchar) *p);
+          p++;
+          continue;
+        }
+      if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c == '\\')
+        g_string_append (out, "\\\\");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (c >= 0x80 && c < 0xa0)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+option_error (const CliCommand *cmd, const char *option, const char *text, const char *expected)
+{
+  g_autofree char *shown = cli_escape (text);
+  g_autofree char *message = g_strdup_printf ("%s must be %s (got '%s')", option, expected, shown);
+  cli_usage_error (cmd, message);
+  return FALSE;
+}
+
+gboolean
+cli_option_int64 (const CliCommand *cmd, const char *option, const char *text, gint64 min, gint64 max,
+                  gint64 *out)
+{
+  if (!text)
+    return TRUE;
+  gint64 v;
+  if (!g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+    {
+      g_autofree char *expected = max == G_MAXINT64
+        ? g_strdup_printf ("an integer ≥ %" G_GINT64_FORMAT, min)
+        : g_strdup_printf ("an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, min, max);
+      return option_error (cmd, option, text, expected);
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+cli_option_int (const CliCommand *cmd, const char *option, const char *text, int min, int max, int *out)
+{
+  gint64 v = 0;
+  if (!text)
+    return TRUE;
+  if (!cli_option_int64 (cmd, option, text, min, max, &v))
+    return FALSE;
+  *out = (int) v;
+  return TRUE;
+}
+
+gboolean
+cli_option_double (const CliCommand *cmd, const char *option, const char *text, double min,
+                   gboolean min_exclusive, double max, double *out)
+{
+  if (!text)
+    return TRUE;
+  char *end = NULL;
+  double v = g_ascii_strtod (text, &end);
+  if (end == text || *end || !isfinite (v) || (min_exclusive ? v <= min : v < min) || v > max)
+    {
+      g_autofree char *expected = isinf (max)
+        ? g_strdup_printf ("a number %s %g", min_exclusive ? ">" : "≥", min)
+        : g_strdup_printf ("a number %s %g and ≤ %g", min_exclusive ? ">" : "≥", min, max);
+      return option_error (cmd, option, text, expected);
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+cli_option_text (const CliCommand *cmd, const char *option, char **text)
+{
+  if (!*text || g_utf8_validate (*text, -1, NULL))
+    return TRUE;
+  char *converted = g_locale_to_utf8 (*text, -1, NULL, NULL, NULL);
+  if (!converted)
+    return option_error (cmd, option, *text, "text in UTF-8 or in the locale's character set");
+  g_free (*text);
+  *text = converted;
+  return TRUE;
 }
 
 MsModel *
@@ -75,7 +198,10 @@ cli_load_model (const char *path)
       return NULL;
     }
   for (const char *const *w = ms_model_get_warnings (model); *w; w++)
-    fprintf (stderr, "memscope-cli: warning: %s\n", *w);
+    {
+      g_autofree char *warning = cli_escape (*w);
+      fprintf (stderr, "memscope-cli: warning: %s\n", warning);
+    }
   return model;
 }
 
@@ -157,6 +283,10 @@ int
 main (int argc, char **argv)
 {
   app_use_fast_blas (argv);
+  /* Messages and --help in the user's language and character set; numbers
+   * printed with '.' whatever the locale, like the CSV and JSON. */
+  setlocale (LC_ALL, "");
+  setlocale (LC_NUMERIC, "C");
   if (argc < 2)
     {
       usage (stderr);

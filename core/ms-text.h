@@ -19,4 +19,24 @@ int32_t *ms_text_load_tokens (const char *path, size_t *n_tokens, GError **error
 int32_t *ms_text_tokenize (const uint8_t *bytes, size_t n, size_t *n_tokens,
                            const char *label, GError **error);
 
+/* An input read and tokenized a piece at a time, so that stepping through
+ * a file of any size holds one segment of it in memory. */
+typedef struct _MsTextReader MsTextReader;
+
+/* Opens @path for reading (owned; free with ms_text_reader_free).  An
+ * unreadable file is an MS_ERROR_IO error naming it; an empty regular file
+ * an MS_ERROR_INPUT error, as for ms_text_load_tokens. */
+MsTextReader *ms_text_reader_open (const char *path, GError **error);
+void ms_text_reader_free (MsTextReader *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsTextReader, ms_text_reader_free)
+
+/* Tokens in the whole input when it is a regular file (with the bytes
+ * tokenizer, its size), or 0 when that is not known in advance (a pipe). */
+guint64 ms_text_reader_get_n_tokens (const MsTextReader *r);
+
+/* Reads the next tokens into @tokens[@max]: returns how many (fewer than
+ * @max only at the end of the input, 0 after it), or −1 with an
+ * MS_ERROR_IO error naming the file. */
+gssize ms_text_reader_read (MsTextReader *r, int32_t *tokens, size_t max, GError **error);
+
 G_END_DECLS

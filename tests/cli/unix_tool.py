@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""memscope-cli as a Unix tool, one meson test per case.
+
+Text arguments in UTF-8 work in a UTF-8 locale and in the C locale; --help
+speaks the locale's character set; every --json output is valid JSON whatever
+the paths hold; names and paths reach the terminal with control characters
+escaped; numeric options are strict (negative, out of range or not a number
+is a usage error, exit 2, naming the option); --runs takes exactly two ids;
+errors name their file; `run` reads its input a segment at a time, so its
+peak memory does not grow with the input.
+
+Every child runs with an explicit locale (LANG/LC_ALL set here), never the
+machine's.
+
+usage: unix_tool.py CLI FIXTURE_DIR CASE
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+C = {"LANG": "C", "LC_ALL": "C"}
+
+
+def env(locale):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("LC_") and k != "LANG"}
+    e.update(locale)
+    return e
+
+
+def cli(binary, *args, locale=UTF8):
+    return subprocess.run([binary, *args], capture_output=True, env=env(locale))
+
+
+def text(b):
+    return b.decode("utf-8", errors="replace")
+
+
+class Ctx:
+    def __init__(self, binary, fixtures, tmp):
+        self.cli, self.fixtures, self.tmp = binary, fixtures, tmp
+        self.model = os.path.join(fixtures, "memformer.safetensors")
+        self.input = os.path.join(tmp, "input.txt")
+        with open(self.input, "w") as f:
+            f.write("The memory holds what each segment wrote, and the writer decides. " * 3)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def record(self, recording, *extra, locale=UTF8):
+        r = cli(self.cli, "record", "--recording", recording, "--max-segments", "4", *extra, self.model, self.input,
+                locale=locale)
+        assert r.returncode == 0, text(r.stderr)
+        return r
+
+
+def utf8_arguments(c):
+    """--name and --title in UTF-8 under a UTF-8 locale and under C."""
+    for i, locale in enumerate((UTF8, C)):
+        rec = c.path(f"names{i}.sqlite")
+        c.record(rec, "--name", "Café run", locale=locale)
+        r = cli(c.cli, "runs", "--json", rec, locale=locale)
+        assert r.returncode == 0, text(r.stderr)
+        assert json.loads(r.stdout)[0]["name"] == "Café run", r.stdout
+        r = cli(c.cli, "export", "--run", "1", "--view", "retention", "--title", "Retention α−β",
+                "--out", c.path(f"fig{i}.svg"), rec, locale=locale)
+        assert r.returncode == 0, text(r.stderr)
+        svg = open(c.path(f"fig{i}.svg"), encoding="utf-8").read()
+        assert "α" in svg or "&#945;" in svg or "glyph" in svg, "title not drawn"
+
+
+def help_in_locale(c):
+    """--help writes ≥ in a UTF-8 locale."""
+    r = cli(c.cli, "export", "--help")
+    assert r.returncode == 0, text(r.stderr)
+    assert "≥" in r.stdout.decode("utf-8"), r.stdout
+
+
+def json_paths(c):
+    """A path with a quote, a backslash and a newline: record/export/runs --json stay valid JSON."""
+    weird = c.path('q"uo\\te\nd')
+    os.mkdir(weird)
+    rec = os.path.join(weird, "rec.sqlite")
+    r = c.record(rec, "--json")
+    out = json.loads(r.stdout)
+    assert out["recording"] == rec and out["run"] == 1, out
+    fig = os.path.join(weird, 'fig "1".png')
+    r = cli(c.cli, "export", "--json", "--run", "1", "--view", "retention", "--out", fig, rec)
+    assert r.returncode == 0, text(r.stderr)
+    out = json.loads(r.stdout)
+    assert out["out"] == fig and out["runs"] == [1] and out["view"] == "retention", out
+    csv = os.path.join(weird, 'numbers "1".csv')
+    r = cli(c.cli, "export", "--json", "--run", "1", "--view", "nll", "--out", csv, rec)
+    assert r.returncode == 0, text(r.stderr)
+    assert json.loads(r.stdout)["out"] == csv
+
+
+def control_characters(c):
+    """A run name with ESC, BEL, CR and a newline is printed escaped."""
+    rec = c.path("ctrl.sqlite")
+    name = "evil\x1b[2J\x07name\r\nsecond line"
+    r = c.record(rec, "--name", name)
+    for out in (r.stdout, cli(c.cli, "runs", rec).stdout):
+        assert b"\x1b" not in out and b"\x07" not in out and b"\r" not in out, out
+        assert out.count(b"\n") == 1, out
+        assert b"\\x1b[2J\\x07name\\r\\nsecond line" in out, out
+    r = cli(c.cli, "runs", "--json", rec)
+    assert json.loads(r.stdout)[0]["name"] == name
+
+
+def strict_numbers(c):
+    """Negative, out-of-range and malformed numbers are usage errors naming the option."""
+    rec = c.path("strict.sqlite")
+    c.record(rec)
+    export = ["export", "--run", "1", "--view", "read", "--out", c.path("x.png"), rec]
+    cases = [
+        (export + ["--segment", "-5"], "--segment"),
+        (export + ["--slot", "-5"], "--slot"),
+        (export + ["--layer", "-1"], "--layer"),
+        (export + ["--segment", "abc"], "--segment"),
+        (export + ["--segment", "99999999999"], "--segment"),
+        (export + ["--first", "-2"], "--first"),
+        (export + ["--columns", "0"], "--columns"),
+        (export + ["--dpi", "-3"], "--dpi"),
+        (export + ["--width-in", "nan", "--height-in", "2"], "--width-in"),
+        (export + ["--retain-at", "2"], "--retain-at"),
+        (["export", "--run", "-1", "--view", "nll", "--out", c.path("x.png"), rec], "--run"),
+        (["record", "--recording", c.path("s2.sqlite"), "--max-segments", "-5", c.model, c.input], "--max-segments"),
+        (["record", "--recording", c.path("s2.sqlite"), "--segment-len", "-5", c.model, c.input], "--segment-len"),
+        (["record", "--recording", c.path("s2.sqlite"), "--resume", "0", c.model, c.input], "--resume"),
+        (["run", "--segment-len", "-1", c.model, c.input], "--segment-len"),
+        (["run", "--segment-len", "0x10", c.model, c.input], "--segment-len"),
+    ]
+    for args, option in cases:
+        r = cli(c.cli, *args)
+        err = text(r.stderr)
+        assert r.returncode == 2, f"{args}: exit {r.returncode}: {err}"
+        assert option in err, f"{args}: message lacks {option}: {err}"
+    assert not os.path.exists(c.path("s2.sqlite"))
+
+
+def runs_exactly_two(c):
+    rec = c.path("two.sqlite")
+    c.record(rec)
+    c.record(rec)
+    base = ["compare", "--view", "retention", "--out", c.path("cmp.png"), rec]
+    for bad in ("1,2,3", "1", "1,", ",2", "1,2,", "1;2", "0,1", "1,-2"):
+        r = cli(c.cli, *base, "--runs", bad)
+        assert r.returncode == 2 and "--runs" in text(r.stderr), f"{bad}: exit {r.returncode}: {text(r.stderr)}"
+    r = cli(c.cli, *base, "--runs", "1,2")
+    assert r.returncode == 0, text(r.stderr)
+
+
+def errors_name_the_file(c):
+    """Out-of-range segment, layer, head and slot name the recording."""
+    rec = c.path("named.sqlite")
+    c.record(rec)
+    for extra in (["--view", "read", "--segment", "99"], ["--view", "read", "--layer", "99"],
+                  ["--view", "read", "--head", "99"], ["--view", "provenance", "--slot", "99"]):
+        r = cli(c.cli, "export", "--run", "1", *extra, "--out", c.path("e.png"), rec)
+        err = text(r.stderr)
+        assert r.returncode == 1, f"{extra}: exit {r.returncode}: {err}"
+        assert rec in err, f"{extra}: message lacks the recording: {err}"
+    r = cli(c.cli, "export", "--run", "7", "--view", "nll", "--out", c.path("e.png"), rec)
+    assert r.returncode == 1 and rec in text(r.stderr), text(r.stderr)
+
+
+MEASURE = """
+import os, subprocess, sys, json
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = proc.stderr.read()
+_, status, usage = os.wait4(proc.pid, 0)
+json.dump({"code": os.waitstatus_to_exitcode(status), "err": err.decode(errors="replace"),
+           "rss_mb": usage.ru_maxrss / 1024}, sys.stdout)
+"""
+
+
+def peak_rss(argv):
+    r = subprocess.run([sys.executable, "-c", MEASURE] + argv, capture_output=True, text=True, check=True,
+                       env=env(UTF8))
+    out = json.loads(r.stdout)
+    assert out["code"] == 0, out["err"]
+    return out["rss_mb"]
+
+
+def run_streams_input(c):
+    """`run` on a 1 MB and a 32 MB input: the peak RSS grows by far less
+    than the input (a whole-file read holds 5 bytes per input byte)."""
+    small, big = c.path("small.txt"), c.path("big.txt")
+    chunk = bytes(range(32, 127)) * 1000
+    with open(small, "wb") as f:
+        f.write(chunk * 11)
+    with open(big, "wb") as f:
+        for _ in range(32 * 11):
+            f.write(chunk)
+    rmt = os.path.join(c.fixtures, "rmt_causal.safetensors")
+    a = peak_rss([c.cli, "run", rmt, small])
+    b = peak_rss([c.cli, "run", rmt, big])
+    print(f"peak RSS: {a:.1f} MB on 1 MB, {b:.1f} MB on 32 MB")
+    assert b - a < 8, f"peak RSS grew by {b - a:.1f} MB for 31 MB more input"
+
+
+CASES = [utf8_arguments, help_in_locale, json_paths, control_characters, strict_numbers, runs_exactly_two,
+         errors_name_the_file, run_streams_input]
+
+
+def main():
+    binary, fixtures, case = sys.argv[1:4]
+    with tempfile.TemporaryDirectory() as tmp:
+        {f.__name__: f for f in CASES}[case](Ctx(binary, fixtures, tmp))
+    print(f"{case}: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
