@@ -217,16 +217,18 @@ pipeline_clear (Pipeline *p)
  * memory after segment done − 2 (−1: the initial memory).  Nothing but the
  * segments themselves is stored for resuming. */
 static gboolean
-replay_last_committed (MsRunWriter *writer, MsSession *session, const int32_t *tokens, size_t n_tokens,
+replay_last_committed (MsRunWriter *writer, MsSession *session, MsTextReader *input, int32_t *tokens,
                        int segment_len, int done, GError **error)
 {
   if (done == 0)
     return TRUE;
   g_autofree float *memory_in = ms_run_writer_load_memory (writer, done - 2, error);
-  size_t begin = (size_t) (done - 1) * segment_len;
-  return memory_in
-         && ms_session_replay_segment (session, done - 1, memory_in, tokens + begin,
-                                       (int) MIN ((size_t) segment_len, n_tokens - begin), error);
+  gssize n = memory_in && ms_text_reader_seek (input, (guint64) (done - 1) * segment_len, error)
+               ? ms_text_reader_read (input, tokens, (size_t) segment_len, error) : -1;
+  if (n == 0)
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "the input ends before segment %d, which the run committed",
+                 done - 1);
+  return n > 0 && ms_session_replay_segment (session, done - 1, memory_in, tokens, (int) n, error);
 }
 
 gboolean
@@ -236,10 +238,17 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
   if (run_id)
     *run_id = 0;   /* until there is a run */
   const MsConfig *c = ms_model_get_config (model);
-  size_t n_tokens;
-  g_autofree int32_t *tokens = ms_text_load_tokens (input_path, &n_tokens, error);
-  if (!tokens)
+  /* The input is read a segment at a time, so memory does not grow with it. */
+  g_autoptr (MsTextReader) input = ms_text_reader_open (input_path, error);
+  if (!input)
     return FALSE;
+  size_t n_tokens = ms_text_reader_get_n_tokens (input);
+  if (n_tokens == 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: the input must be a regular file (its size and hash "
+                   "are recorded with the run)", input_path);
+      return FALSE;
+    }
   if (opts->segment_len < 0 || opts->segment_len > c->segment_len)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "segment length %d is outside 1..%d, the segment_len of %s",
@@ -259,6 +268,7 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
     return FALSE;
 
   g_autoptr (MsSession) session = ms_session_new (model);
+  g_autofree int32_t *tokens = g_new (int32_t, c->segment_len);   /* (L) one segment of the input */
   MsRunPlan plan;
   int done = 0;
   if (resume_run > 0)
@@ -272,7 +282,13 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
                        input_path, n_tokens);
           ok = FALSE;
         }
-      ok = ok && replay_last_committed (p.writer, session, tokens, n_tokens, plan.segment_len, done, error);
+      if (ok && (plan.segment_len < 1 || plan.segment_len > c->segment_len))
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT " has segment_len %d, outside "
+                       "1 … %d of its model", path, resume_run, plan.segment_len, c->segment_len);
+          ok = FALSE;
+        }
+      ok = ok && replay_last_committed (p.writer, session, input, tokens, plan.segment_len, done, error);
       if (run_id)
         *run_id = ms_run_writer_get_run_id (p.writer);
       if (!ok)
@@ -337,10 +353,18 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
           break;
         }
       size_t begin = (size_t) t * segment_len;
-      int n = (int) MIN ((size_t) segment_len, n_tokens - begin);
-      ms_segment_record_start (rec, t, tokens, begin, n, t + 1 == n_segments);
+      gssize n = ms_text_reader_read (input, tokens, (size_t) segment_len, &step_error);
+      if (n == 0)   /* the file shrank since it was measured */
+        g_set_error (&step_error, MS_ERROR, MS_ERROR_INPUT, "%s: the input ended at token %zu, before segment %d",
+                     input_path, begin, t);
+      if (n <= 0)
+        {
+          g_async_queue_push (p.empty, rec);
+          break;
+        }
+      ms_segment_record_start (rec, t, tokens, begin, (int) n, t + 1 == n_segments);
       p.filling = rec;
-      if (!ms_session_step (session, tokens + begin, n, NULL, &step_error))
+      if (!ms_session_step (session, tokens, (int) n, NULL, &step_error))
         {
           g_async_queue_push (p.empty, rec);
           break;

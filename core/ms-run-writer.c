@@ -7,7 +7,9 @@
 #include "ms-half.h"
 #include "ms-recorder.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,19 +158,28 @@ bind_run (MsRunWriter *w, gint64 run_id)
 
 /* ---- creating and resuming a run ------------------------------------- */
 
+/* Read in pieces rather than mapped, so hashing an input of any size
+ * keeps a fixed amount of it in memory. */
 static char *
 file_sha256 (const char *path, GError **error)
 {
-  g_autoptr (GError) read_error = NULL;
-  g_autoptr (GMappedFile) f = g_mapped_file_new (path, FALSE, &read_error);
-  if (!f)
+  FILE *f = fopen (path, "rb");
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guchar *buf = g_malloc (1 << 20);
+  size_t got = 0;
+  while (f && (got = fread (buf, 1, 1 << 20, f)) > 0)
+    g_checksum_update (sum, buf, (gssize) got);
+  int saved = errno;
+  if (!f || ferror (f))
     {
       g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot read it to record its SHA-256 (%s)", path,
-                   read_error->message);
+                   g_strerror (saved));
+      if (f)
+        fclose (f);
       return NULL;
     }
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (f),
-                                      g_mapped_file_get_length (f));
+  fclose (f);
+  return g_strdup (g_checksum_get_string (sum));
 }
 
 /* The models row of @model (inserted when new); −1 on error. */

@@ -20,7 +20,7 @@ ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes)
       sizes->max_attn_floats += (size_t) layers * heads * rows * cols;
       sizes->max_matrix = MAX (sizes->max_matrix, (size_t) rows * cols);
     }
-  sizes->bytes = (2 * state + L) * sizeof (float) + sizes->max_attn * sizeof (MsAttnCopy)
+  sizes->bytes = (2 * state + L) * sizeof (float) + L * sizeof (int32_t) + sizes->max_attn * sizeof (MsAttnCopy)
                  + sizes->max_attn_floats * sizeof (float);
 }
 
@@ -38,9 +38,10 @@ ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegment
   rec->memory_in = g_try_new (float, state);
   rec->memory_out = g_try_new (float, state);
   rec->nll = g_try_new (float, c->segment_len);
+  rec->tokens = g_try_new (int32_t, c->segment_len);
   rec->attn = g_try_new (MsAttnCopy, MAX (sizes->max_attn, 1));
   rec->attn_data = g_try_new (float, MAX (sizes->max_attn_floats, 1));
-  return rec->memory_in && rec->memory_out && rec->nll && rec->attn && rec->attn_data;
+  return rec->memory_in && rec->memory_out && rec->nll && rec->tokens && rec->attn && rec->attn_data;
 }
 
 void
@@ -49,17 +50,18 @@ ms_segment_record_clear (MsSegmentRecord *rec)
   g_clear_pointer (&rec->memory_in, g_free);
   g_clear_pointer (&rec->memory_out, g_free);
   g_clear_pointer (&rec->nll, g_free);
+  g_clear_pointer (&rec->tokens, g_free);
   g_clear_pointer (&rec->attn, g_free);
   g_clear_pointer (&rec->attn_data, g_free);
 }
 
 void
-ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *tokens, size_t token_begin, int n,
-                         gboolean last)
+ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *segment_tokens, size_t token_begin,
+                         int n, gboolean last)
 {
   rec->segment = segment;
   rec->token_begin = token_begin;
-  rec->tokens = tokens + token_begin;
+  memcpy (rec->tokens, segment_tokens, (size_t) n * sizeof (int32_t));
   rec->n_tokens = n;
   rec->last = last;
   rec->n_attn = 0;

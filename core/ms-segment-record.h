@@ -26,7 +26,8 @@ typedef struct {
 typedef struct _MsSegmentRecord {
   int segment;                     /* t; −1 marks the end of a run, which carries nothing */
   size_t token_begin;              /* of the segment in the input */
-  const int32_t *tokens;           /* borrowed: the segment's n_tokens tokens */
+  int32_t *tokens;                 /* (L) the segment's n_tokens tokens, a copy: the input is read a
+                                      segment at a time */
   int n_tokens;
   gboolean last;                   /* the run's last planned segment: committing it completes the run */
   float *memory_in;                /* (K, d) M_t */
@@ -58,10 +59,10 @@ guint ms_segment_record_kinds (const MsConfig *c);
 gboolean ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes);
 void ms_segment_record_clear (MsSegmentRecord *rec);
 
-/* Empties @rec for segment @segment, whose @n tokens start at
- * @tokens[token_begin] (borrowed until the record is committed). */
-void ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *tokens, size_t token_begin, int n,
-                              gboolean last);
+/* Empties @rec for segment @segment, whose @n tokens @segment_tokens[n]
+ * (copied) start at token @token_begin of the input. */
+void ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *segment_tokens, size_t token_begin,
+                              int n, gboolean last);
 
 /* Copies @obs into @rec: memory in and out, NLL, and attention — every
  * layer when @attn stores attention, otherwise only what retention needs

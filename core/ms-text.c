@@ -100,6 +100,18 @@ ms_text_reader_get_n_tokens (const MsTextReader *r)
   return r->n_tokens;
 }
 
+gboolean
+ms_text_reader_seek (MsTextReader *r, guint64 token, GError **error)
+{
+  if (token > (guint64) G_MAXINT64 || fseeko (r->file, (off_t) token, SEEK_SET) != 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot move to byte %" G_GUINT64_FORMAT " of the input: %s",
+                   r->path, token, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gssize
 ms_text_reader_read (MsTextReader *r, int32_t *tokens, size_t max, GError **error)
 {

@@ -34,6 +34,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsTextReader, ms_text_reader_free)
  * tokenizer, its size), or 0 when that is not known in advance (a pipe). */
 guint64 ms_text_reader_get_n_tokens (const MsTextReader *r);
 
+/* Moves to token @token of the input (a regular file), so the next read
+ * starts there; FALSE with an MS_ERROR_IO error naming the file. */
+gboolean ms_text_reader_seek (MsTextReader *r, guint64 token, GError **error);
+
 /* Reads the next tokens into @tokens[@max]: returns how many (fewer than
  * @max only at the end of the input, 0 after it), or −1 with an
  * MS_ERROR_IO error naming the file. */

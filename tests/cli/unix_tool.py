@@ -19,6 +19,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 C = {"LANG": "C", "LC_ALL": "C"}
@@ -185,9 +187,56 @@ def peak_rss(argv):
     return out["rss_mb"]
 
 
+def vm_hwm_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def run_streams_input(c):
-    """`run` on a 1 MB and a 32 MB input: the peak RSS grows by far less
-    than the input (a whole-file read holds 5 bytes per input byte)."""
+    """`run` on a 64 MB input prints its first segments while its peak RSS
+    (VmHWM) stays far below the input's size; a whole-file read holds 5
+    bytes per input byte before the first segment.  The run is stopped
+    after 200 segment lines: stepping the whole file would take long."""
+    big = c.path("big.txt")
+    chunk = bytes(range(32, 127)) * 1000
+    with open(big, "wb") as f:
+        for _ in range(64 * 11):
+            f.write(chunk)
+    rmt = os.path.join(c.fixtures, "rmt_causal.safetensors")
+    proc = subprocess.Popen([c.cli, "run", rmt, big], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env(UTF8))
+    counted = {"lines": 0}
+
+    def count_lines():   # block-buffered: lines arrive a few KB at a time
+        for _ in proc.stdout:
+            counted["lines"] += 1
+
+    reader = threading.Thread(target=count_lines, daemon=True)
+    reader.start()
+    peak = 0.0
+    try:
+        # until 200 lines were printed, the run ended, or the peak already fails
+        while counted["lines"] <= 200 and proc.poll() is None and peak < 48:
+            peak = max(peak, vm_hwm_mb(proc.pid))
+            time.sleep(0.02)
+        if proc.poll() is None:
+            peak = max(peak, vm_hwm_mb(proc.pid))
+    finally:
+        proc.kill()
+        proc.wait()
+    lines = counted["lines"]
+    print(f"peak RSS {peak:.1f} MB after {lines} lines of output on a 64 MB input")
+    assert peak < 48, f"peak RSS {peak:.1f} MB on a 64 MB input"
+    assert lines > 200, f"run ended after {lines} lines"
+
+
+def record_streams_input(c):
+    """`record --max-segments 5` on a 1 MB and a 32 MB input: the peak RSS
+    grows by far less than the input (hashing and reading it a piece at a
+    time; a whole-file read holds 5 bytes per input byte)."""
     small, big = c.path("small.txt"), c.path("big.txt")
     chunk = bytes(range(32, 127)) * 1000
     with open(small, "wb") as f:
@@ -196,14 +245,19 @@ def run_streams_input(c):
         for _ in range(32 * 11):
             f.write(chunk)
     rmt = os.path.join(c.fixtures, "rmt_causal.safetensors")
-    a = peak_rss([c.cli, "run", rmt, small])
-    b = peak_rss([c.cli, "run", rmt, big])
-    print(f"peak RSS: {a:.1f} MB on 1 MB, {b:.1f} MB on 32 MB")
-    assert b - a < 8, f"peak RSS grew by {b - a:.1f} MB for 31 MB more input"
+    rss = []
+    for i, path in enumerate((small, big)):
+        rec = c.path(f"stream{i}.sqlite")
+        rss.append(peak_rss([c.cli, "record", "--recording", rec, "--max-segments", "5", rmt, path]))
+        r = cli(c.cli, "runs", "--json", rec)
+        run = json.loads(r.stdout)[0]
+        assert run["segments_done"] == 5 and run["status"] == "complete", run
+    print(f"peak RSS: {rss[0]:.1f} MB on 1 MB, {rss[1]:.1f} MB on 32 MB")
+    assert rss[1] - rss[0] < 8, f"peak RSS grew by {rss[1] - rss[0]:.1f} MB for 31 MB more input"
 
 
 CASES = [utf8_arguments, help_in_locale, json_paths, control_characters, strict_numbers, runs_exactly_two,
-         errors_name_the_file, run_streams_input]
+         errors_name_the_file, run_streams_input, record_streams_input]
 
 
 def main():
