@@ -349,10 +349,13 @@ schema_lines (sqlite3 *db, GPtrArray *lines)
     return FALSE;
   int rc;
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    g_ptr_array_add (lines, g_strdup_printf ("%s %s on %s: %s", sqlite3_column_text (st, 0),
-                                             sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
-                                             sqlite3_column_type (st, 3) == SQLITE_NULL
-                                               ? "(internal)" : (const char *) sqlite3_column_text (st, 3)));
+    {
+      const char *name = (const char *) sqlite3_column_text (st, 1), *table = (const char *) sqlite3_column_text (st, 2);
+      g_autofree char *on = g_strcmp0 (name, table) != 0 ? g_strdup_printf (" on %s", table) : g_strdup ("");
+      g_ptr_array_add (lines, g_strdup_printf ("%s %s%s: %s", sqlite3_column_text (st, 0), name, on,
+                                               sqlite3_column_type (st, 3) == SQLITE_NULL
+                                                 ? "(internal)" : (const char *) sqlite3_column_text (st, 3)));
+    }
   sqlite3_finalize (st);
   return rc == SQLITE_DONE;
 }
@@ -386,10 +389,27 @@ check_schema (sqlite3 *db, int version, const char *path, GError **error)
       const char *w = i < want->len ? want->pdata[i] : NULL, *h = i < have->len ? have->pdata[i] : NULL;
       if (g_strcmp0 (w, h) == 0)
         continue;
-      g_autofree char *shown = g_strndup (h ? h : w, 160);
+      /* the same object defined otherwise: show where the definitions part */
+      size_t head = h && w ? strcspn (h, ":") : 0, at = 0;
+      if (h && w && strncmp (h, w, head + 1) == 0)
+        {
+          while (h[at] && h[at] == w[at])
+            at++;
+          size_t from = MAX (at, head + 40) - 40;
+          g_autofree char *object = g_strndup (h, head);
+          g_autofree char *near = g_strndup (h + from, 80);
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: the recording's schema is not the one Memscope writes "
+                       "at version %d: its %s is defined otherwise, near “%s” (the file was altered, or was not "
+                       "written by Memscope)", path, version, object, near);
+          return FALSE;
+        }
+      /* both lists are sorted: the smaller line is the extra or the missing object */
+      gboolean extra = h && (!w || strcmp (h, w) < 0);
+      const char *line = extra ? h : w;
+      g_autofree char *shown = g_strndup (line, 160);
       g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: the recording's schema is not the one Memscope writes at "
                    "version %d: it %s %s%s (the file was altered, or was not written by Memscope)", path, version,
-                   h ? "has" : "lacks", shown, strlen (h ? h : w) > 160 ? "…" : "");
+                   extra ? "has" : "lacks", shown, strlen (line) > 160 ? "…" : "");
       return FALSE;
     }
   return TRUE;
