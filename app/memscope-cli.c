@@ -22,6 +22,7 @@ static const CliCommand commands[] = {
   { "export", "RECORDING", "Draw one view of a recorded run as PNG, SVG or PDF, or write its numbers as CSV", cli_export },
   { "compare", "RECORDING", "Draw one view of two runs side by side on one scale (or their difference)", cli_compare },
   { "eval", "MODEL", "Per-token accuracy on fresh copy or recall instances (the C core)", cli_eval },
+  { "tokenize", "MODEL INPUT", "The tokens, ids and byte ranges a model's tokenizer makes of a text", cli_tokenize },
 };
 
 static volatile sig_atomic_t interrupted;

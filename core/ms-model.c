@@ -6,6 +6,7 @@
 #include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-kernels.h"
+#include "tokenizers/ms-tokenizer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct _MsModel {
   float *params;            /* the one allocation every weight pointer points into (free()) */
   size_t n_params;
   gpointer weights;         /* the engine's weights struct (weights_size bytes), pointers into params */
+  MsTokenizer *tokenizer;   /* memscope.tokenizer */
 };
 
 void
@@ -242,15 +244,20 @@ check_metadata (MsModel *m, MsSafetensors *st, GError **error)
                    version > MS_MODEL_FORMAT_VERSION ? " (the file is from a newer Memscope)" : "");
       return FALSE;
     }
-  const char *tok = ms_safetensors_get_metadata (st, "memscope.tokenizer");
-  if (g_strcmp0 (tok, "bytes") != 0)
+  m->tokenizer = ms_tokenizer_new_from_metadata (ms_safetensors_get_metadata (st, "memscope.tokenizer"), m->path,
+                                                 error);
+  if (!m->tokenizer
+      || !ms_config_parse (&m->config, ms_safetensors_get_metadata (st, "memscope.arch"),
+                           ms_safetensors_get_metadata (st, "memscope.config"), m->path, error))
+    return FALSE;
+  if (ms_tokenizer_get_vocab_size (m->tokenizer) != m->config.vocab_size)
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.tokenizer is %s%s%s; only \"bytes\" is supported",
-                   m->path, tok ? "\"" : "", tok ? tok : "missing", tok ? "\"" : "");
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.tokenizer (%s) has %d ids but memscope.config "
+                   "has vocab_size %d; they must agree", m->path, ms_tokenizer_get_kind_name (m->tokenizer),
+                   ms_tokenizer_get_vocab_size (m->tokenizer), m->config.vocab_size);
       return FALSE;
     }
-  return ms_config_parse (&m->config, ms_safetensors_get_metadata (st, "memscope.arch"),
-                       ms_safetensors_get_metadata (st, "memscope.config"), m->path, error);
+  return TRUE;
 }
 
 /* A session must fit in memory: refuse configurations (hostile or not)
@@ -378,11 +385,13 @@ ms_model_unref (MsModel *m)
   g_array_unref (m->tensors);
   g_ptr_array_unref (m->tensor_names);
   g_ptr_array_unref (m->warnings);
+  g_clear_pointer (&m->tokenizer, ms_tokenizer_unref);
   g_free (m);
 }
 
 const MsConfig *ms_model_get_config (const MsModel *m) { return &m->config; }
 const char *ms_model_get_path (const MsModel *m) { return m->path; }
+MsTokenizer *ms_model_get_tokenizer (const MsModel *m) { return m->tokenizer; }
 const char *ms_model_get_metadata (const MsModel *m, const char *key) { return g_hash_table_lookup (m->metadata, key); }
 size_t ms_model_get_n_params (const MsModel *m) { return m->n_params; }
 guint ms_model_get_n_tensors (const MsModel *m) { return m->tensors->len; }

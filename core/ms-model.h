@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ms-safetensors.h"
+#include "tokenizers/ms-tokenizer.h"
 
 G_BEGIN_DECLS
 
@@ -65,6 +66,11 @@ void ms_model_unref (MsModel *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsModel, ms_model_unref)
 
 const MsConfig *ms_model_get_config (const MsModel *model);
+/* The model's tokenizer (memscope.tokenizer: "bytes", or a byte-level BPE
+ * tokenizer embedded as the text of a tokenizer.json, ms-tokenizer.h); its
+ * vocabulary size equals the configuration's vocab_size, or the model
+ * does not load.  Borrowed (ms_tokenizer_ref to keep it). */
+MsTokenizer *ms_model_get_tokenizer (const MsModel *model);
 /* The file path (or label) the model was loaded from.  Borrowed. */
 const char *ms_model_get_path (const MsModel *model);
 /* A __metadata__ value (e.g. "memscope.source"), or NULL.  Borrowed. */
