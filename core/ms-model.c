@@ -250,6 +250,13 @@ check_metadata (MsModel *m, MsSafetensors *st, GError **error)
       || !ms_config_parse (&m->config, ms_safetensors_get_metadata (st, "memscope.arch"),
                            ms_safetensors_get_metadata (st, "memscope.config"), m->path, error))
     return FALSE;
+  return TRUE;
+}
+
+/* The tokenizer's ids are the model's vocabulary. */
+static gboolean
+check_tokenizer (MsModel *m, GError **error)
+{
   if (ms_tokenizer_get_vocab_size (m->tokenizer) != m->config.vocab_size)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.tokenizer (%s) has %d ids but memscope.config "
@@ -333,7 +340,8 @@ model_from_safetensors (MsSafetensors *st, GError **error)
 
   MsBinder binder = { g_array_new (FALSE, TRUE, sizeof (BinderEntry)) };
   g_array_set_clear_func (binder.entries, binder_entry_clear);
-  gboolean ok = check_metadata (m, st, error) && check_footprint (m, error) && check_weights_fit (m, st, error);
+  gboolean ok = check_metadata (m, st, error) && check_footprint (m, error) && check_weights_fit (m, st, error)
+                && check_tokenizer (m, error);
   if (ok)
     {
       m->weights = g_malloc0 (MAX (m->config.engine->weights_size, 1));

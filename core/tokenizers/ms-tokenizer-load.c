@@ -14,6 +14,7 @@ typedef struct {
   const char *label;          /* the vocabulary's file, for messages */
   GHashTable *ids;            /* byte-level token text (borrowed from the JSON) → id + 1 */
   GPtrArray *by_id;           /* id → GBytes of the token (NULL while unset) */
+  GPtrArray *owned_keys;      /* byte-level text of added tokens, keys of ids */
 } Vocab;
 
 static void
@@ -21,6 +22,7 @@ vocab_clear (Vocab *v)
 {
   g_clear_pointer (&v->ids, g_hash_table_unref);
   g_clear_pointer (&v->by_id, g_ptr_array_unref);
+  g_clear_pointer (&v->owned_keys, g_ptr_array_unref);
 }
 
 static gboolean
@@ -107,6 +109,7 @@ vocab_read (Vocab *v, JsonObject *obj, GError **error)
 {
   v->ids = g_hash_table_new (g_str_hash, g_str_equal);
   v->by_id = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  v->owned_keys = g_ptr_array_new_with_free_func (g_free);
   if (json_object_get_size (obj) > MS_TOKENIZER_MAX_VOCAB)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: the vocabulary has %u tokens; at most %d are supported",
@@ -296,7 +299,7 @@ ms_tokenizer_new_from_vocab_merges (const char *vocab_json, gssize vocab_len, co
   g_autoptr (JsonNode) root = parse_json (vocab_json, vocab_len, vocab_label, error);
   if (!root)
     return NULL;
-  Vocab v = { vocab_label, NULL, NULL };
+  Vocab v = { vocab_label, NULL, NULL, NULL };
   MsTokenizer *t = ms_tokenizer_alloc (MS_TOKENIZER_BPE);
   gboolean ok = vocab_read (&v, json_node_get_object (root), error) && build_tokens (t, &v, error)
                 && read_merges_txt (t, &v, merges_txt, merges_len, merges_label, error);
@@ -403,8 +406,26 @@ read_added_tokens (Vocab *v, JsonObject *root, GError **error)
             }
           continue;
         }
+      /* one id per text: the token must not repeat another's bytes */
+      GString *key = g_string_new (NULL);
+      for (const guint8 *c = (const guint8 *) content; *c; c++)
+        g_string_append_unichar (key, ms_byte_level_char (*c));
+      int other = vocab_lookup (v, key->str);
+      if (other >= 0)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: added token '%s' (id %" G_GINT64_FORMAT
+                       ") has the text of token %d", v->label, content, id, other);
+          g_string_free (key, TRUE);
+          return FALSE;
+        }
       if (!vocab_set (v, content, id, g_bytes_new (content, strlen (content)), error))
-        return FALSE;
+        {
+          g_string_free (key, TRUE);
+          return FALSE;
+        }
+      char *owned = g_string_free (key, FALSE);
+      g_ptr_array_add (v->owned_keys, owned);
+      g_hash_table_insert (v->ids, owned, GINT_TO_POINTER ((int) id + 1));
     }
   return TRUE;
 }
@@ -482,7 +503,7 @@ ms_tokenizer_new_from_json (const char *text, gssize len, const char *label, GEr
   JsonObject *model = json_node_get_object (model_node);
   if (!check_pipeline (root, model, label, error))
     return NULL;
-  Vocab v = { label, NULL, NULL };
+  Vocab v = { label, NULL, NULL, NULL };
   MsTokenizer *t = ms_tokenizer_alloc (MS_TOKENIZER_BPE);
   gboolean ok = vocab_read (&v, json_node_get_object (vocab_node), error) && read_added_tokens (&v, root, error)
                 && build_tokens (t, &v, error) && read_json_merges (t, &v, model, error);

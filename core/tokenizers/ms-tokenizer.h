@@ -41,7 +41,7 @@
 G_BEGIN_DECLS
 
 #define MS_TOKENIZER_MAX_FILE (64u * 1024u * 1024u)
-#define MS_TOKENIZER_MAX_VOCAB (1 << 20)
+#define MS_TOKENIZER_MAX_VOCAB (1 << 18)
 #define MS_TOKENIZER_MAX_JSON_DEPTH 16
 /* A value per vocabulary entry, three per merge (an array of two), and
  * room for the rest of a tokenizer.json. */
