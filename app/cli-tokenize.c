@@ -44,7 +44,9 @@ print_escaped (FILE *out, const guint8 *s, size_t n)
     }
 }
 
-/* The token's bytes as a JSON string: valid UTF-8 as it is, each byte that
+/* --json is written as it goes, not through JsonBuilder: a tree of millions
+ * of tokens would take gigabytes.  The token's bytes as a JSON string: valid
+ * UTF-8 as it is, each byte that
  * is not UTF-8 as U+FFFD (the byte range says which bytes they were). */
 static void
 print_json_string (FILE *out, const guint8 *s, size_t n)
