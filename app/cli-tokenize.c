@@ -83,7 +83,7 @@ cli_tokenize (const CliCommand *cmd, int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the tokens as JSON", NULL },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_path,
       "Use this tokenizer (tokenizer.json, vocab.json beside merges.txt, or a folder) instead of a model's", "FILE" },
-    { NULL },
+    G_OPTION_ENTRY_NULL
   };
   gboolean own_tokenizer = FALSE;
   for (int i = 1; i < argc && strcmp (argv[i], "--") != 0; i++)
