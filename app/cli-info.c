@@ -49,6 +49,16 @@ print_json (const MsModel *model)
   json_builder_add_string_value (b, ms_config_get_arch (c));
   json_builder_set_member_name (b, "config");
   add_config (b, c);
+  MsTokenizer *tok = ms_model_get_tokenizer (model);
+  json_builder_set_member_name (b, "tokenizer");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, ms_tokenizer_get_kind_name (tok));
+  json_builder_set_member_name (b, "vocab_size");
+  json_builder_add_int_value (b, ms_tokenizer_get_vocab_size (tok));
+  json_builder_set_member_name (b, "n_merges");
+  json_builder_add_int_value (b, ms_tokenizer_get_n_merges (tok));
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "n_params");
   json_builder_add_int_value (b, (gint64) ms_model_get_n_params (model));
   json_builder_set_member_name (b, "source");
@@ -93,6 +103,12 @@ print_text (const MsModel *model)
   printf ("model         %s\n", path);
   printf ("architecture  %s (%s)\n", ms_config_get_arch (c), c->engine->display_name);
   printf ("source        %s\n", source_shown);
+  MsTokenizer *tok = ms_model_get_tokenizer (model);
+  if (ms_tokenizer_get_kind (tok) == MS_TOKENIZER_BYTES)
+    printf ("tokenizer     bytes (%d ids)\n", ms_tokenizer_get_vocab_size (tok));
+  else
+    printf ("tokenizer     byte-level BPE (%d ids, %u merges)\n", ms_tokenizer_get_vocab_size (tok),
+            ms_tokenizer_get_n_merges (tok));
   printf ("parameters    %zu\n", ms_model_get_n_params (model));
   /* The rows, several per line: "config        vocab_size 256, d_model 64, …" */
   MsConfigRow rows[MS_CONFIG_MAX_ROWS];

@@ -173,8 +173,10 @@ def main():
     with open(w("model-tokens.json"), "rb") as f1, open(w("file-tokens.json"), "rb") as f2:
         same = f1.read() == f2.read()
     check(rc1 == 0 and rc2 == 0 and same, f"a model with the tokenizer embedded tokenizes alike ({err1.strip()})")
-    info = subprocess.run([a.cli, "info", model], capture_output=True, text=True)
-    check(info.returncode == 0, f"info loads the model with the tokenizer embedded ({info.stderr.strip()})")
+    info = subprocess.run([a.cli, "info", "--json", model], capture_output=True, text=True)
+    shown = json.loads(info.stdout)["tokenizer"] if info.returncode == 0 else None
+    check(shown == {"kind": "bpe", "vocab_size": 50257, "n_merges": 50000},
+          f"info --json shows the embedded tokenizer: {shown} ({info.stderr.strip()})")
 
     config["vocab_size"] = 256
     tensors["transformer.wte.weight"] = wte
