@@ -155,10 +155,13 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
     return cli_usage_error (cmd, "--reduce must be mean or max"), FALSE;
   if (o->head && g_strcmp0 (o->head, "mean") != 0)
     {
-      char *end;
-      long h = strtol (o->head, &end, 10);
-      if (*end || end == o->head || h < 0 || h > G_MAXINT)
-        return cli_usage_error (cmd, "--head must be a head number or mean"), FALSE;
+      gint64 h;
+      if (!g_ascii_string_to_signed (o->head, 10, 0, G_MAXINT, &h, NULL))
+        {
+          g_autofree char *message = g_strdup_printf ("--head must be a head number ≥ 0 or mean (got '%s')",
+                                                      o->head);
+          return cli_usage_error (cmd, message), FALSE;
+        }
       params->head = (int) h;
     }
   return TRUE;
@@ -320,9 +323,8 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
     {
       if (!parse_run_pair (runs, pair))
         {
-          g_autofree char *shown = runs ? cli_escape (runs) : g_strdup ("nothing");
           g_autofree char *message = g_strdup_printf ("--runs A,B must name exactly two runs, e.g. --runs 1,2 "
-                                                      "(got '%s')", shown);
+                                                      "(got '%s')", runs ? runs : "nothing");
           status = cli_usage_error (cmd, message);
         }
       else

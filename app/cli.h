@@ -57,8 +57,8 @@ char *cli_escape (const char *s);
  * error and returns NULL (the caller exits with CLI_EXIT_FAILURE). */
 MsModel *cli_load_model (const char *path);
 
-/* Prints "memscope-cli CMD: MESSAGE" and a --help hint to stderr; returns
- * CLI_EXIT_USAGE. */
+/* Prints "memscope-cli CMD: MESSAGE" (escaped, cli_escape) and a --help
+ * hint to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error (const CliCommand *cmd, const char *message);
 
 /* Adds @s, a path or a name from a file, as a JSON string value: as it is

@@ -46,7 +46,8 @@ install_interrupt (void)
 int
 cli_usage_error (const CliCommand *cmd, const char *message)
 {
-  fprintf (stderr, "memscope-cli %s: %s\nTry 'memscope-cli %s --help'.\n", cmd->name, message, cmd->name);
+  g_autofree char *shown = cli_escape (message);
+  fprintf (stderr, "memscope-cli %s: %s\nTry 'memscope-cli %s --help'.\n", cmd->name, shown, cmd->name);
   return CLI_EXIT_USAGE;
 }
 
@@ -120,8 +121,7 @@ cli_escape (const char *s)
 static gboolean
 option_error (const CliCommand *cmd, const char *option, const char *text, const char *expected)
 {
-  g_autofree char *shown = cli_escape (text);
-  g_autofree char *message = g_strdup_printf ("%s must be %s (got '%s')", option, expected, shown);
+  g_autofree char *message = g_strdup_printf ("%s must be %s (got '%s')", option, expected, text);
   cli_usage_error (cmd, message);
   return FALSE;
 }

@@ -128,6 +128,9 @@ def strict_numbers(c):
         (export + ["--dpi", "-3"], "--dpi"),
         (export + ["--width-in", "nan", "--height-in", "2"], "--width-in"),
         (export + ["--retain-at", "2"], "--retain-at"),
+        (export + ["--head", "-1"], "--head"),
+        (export + ["--head", " 1"], "--head"),
+        (export + ["--segment", "\x1b[2J"], "--segment"),
         (["export", "--run", "-1", "--view", "nll", "--out", c.path("x.png"), rec], "--run"),
         (["record", "--recording", c.path("s2.sqlite"), "--max-segments", "-5", c.model, c.input], "--max-segments"),
         (["record", "--recording", c.path("s2.sqlite"), "--segment-len", "-5", c.model, c.input], "--segment-len"),
@@ -140,6 +143,7 @@ def strict_numbers(c):
         err = text(r.stderr)
         assert r.returncode == 2, f"{args}: exit {r.returncode}: {err}"
         assert option in err, f"{args}: message lacks {option}: {err}"
+        assert b"\x1b" not in r.stderr, f"{args}: raw escape in {err!r}"
     assert not os.path.exists(c.path("s2.sqlite"))
 
 
