@@ -20,6 +20,9 @@
  * class [^\s\p{L}\p{N}], where Python's GPT-2 encoder puts it when the bytes
  * are decoded with errors="surrogateescape" — and its byte is encoded as it
  * is.  So every input encodes, and decoding gives back the exact bytes.
+ * (tests/tokenizer/pretokens_test.py checks the pre-tokens of such text
+ * against the rule run by a regular-expression engine on the bytes decoded
+ * that way.)
  *
  * A tokenizer is immutable after load apart from an internal cache guarded
  * by a lock: any number of threads may encode with one.  Reference-counted.
