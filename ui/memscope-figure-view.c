@@ -10,6 +10,7 @@
 #include "ms-colormap.h"
 #include "ms-error.h"
 #include "ms-export.h"
+#include "memscope-task.h"
 
 /* The outline of the current segment and the selected slot: GNOME red,
  * a colour none of the colormaps uses. */
@@ -74,12 +75,14 @@ free_shown (GTask *task, gpointer source, gpointer shown, GCancellable *cancella
 }
 
 /* Frees @s on a worker thread: giving back a large view's pages takes
- * long enough to miss frames. */
+ * long enough to miss frames.  Main thread: the render node, a GTK
+ * object, is released here. */
 static void
 shown_free_in_background (Shown *s)
 {
   if (!s)
     return;
+  g_clear_pointer (&s->node, gsk_render_node_unref);
   GTask *task = g_task_new (NULL, NULL, NULL, NULL);
   g_task_set_task_data (task, s, NULL);
   g_task_run_in_thread (task, free_shown);
@@ -575,7 +578,7 @@ start_job (gpointer data)
   GTask *task = g_task_new (self, self->job, job_done, GUINT_TO_POINTER (self->serial));
   g_task_set_source_tag (task, start_job);
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, job_run);
+  memscope_task_run_in_thread (task, job_run);
   g_object_unref (task);
   update_busy (self);
   return G_SOURCE_REMOVE;
@@ -669,7 +672,7 @@ memscope_figure_view_export_async (MemscopeFigureView *self, const char *path, d
   job->path = g_strdup (path);
   job->width_in = width_in, job->height_in = height_in, job->dpi = dpi;
   g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
-  g_task_run_in_thread (task, export_job_run);
+  memscope_task_run_in_thread (task, export_job_run);
 }
 
 gboolean

@@ -6,6 +6,7 @@
 #include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-recorder.h"
+#include "memscope-task.h"
 
 struct _MemscopeRun {
   GObject parent_instance;
@@ -111,6 +112,7 @@ memscope_run_new_recorded (const char *db_path, const MsRunInfo *info)
 
 typedef struct {
   MemscopeRun *run;   /* borrowed: the task's source object */
+  GMainContext *context;   /* the task's: where progress is delivered */
   char *db_path;
   gint64 run_id;
   MsConfig config;
@@ -120,6 +122,7 @@ typedef struct {
 static void
 record_data_free (RecordData *d)
 {
+  g_main_context_unref (d->context);
   g_free (d->db_path);
   g_free (d);
 }
@@ -158,14 +161,16 @@ progress_message_free (gpointer data)
   g_free (m);
 }
 
-/* Worker thread: after each committed segment. */
+/* Worker thread: after each committed segment.  Posted, never invoked:
+ * "progress" reaches the window's widgets, which only the main thread
+ * touches. */
 static void
 on_record_progress (int done, int total, gpointer user_data)
 {
   RecordData *d = user_data;
   ProgressMessage *m = g_new0 (ProgressMessage, 1);
   *m = (ProgressMessage) { g_object_ref (d->run), d->run_id, d->config, d->segment_len, done, total };
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver_progress, m, progress_message_free);
+  memscope_context_post (d->context, G_PRIORITY_DEFAULT, deliver_progress, m, progress_message_free);
 }
 
 static void
@@ -187,6 +192,29 @@ record_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   g_task_return_boolean (task, TRUE);
 }
 
+/* The application held while a run records, released on the main thread
+ * (the task may be finalized on the worker). */
+typedef struct {
+  GApplication *app;
+  GMainContext *context;
+} AppHold;
+
+static gboolean
+release_app (gpointer app)
+{
+  g_application_release (app);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+app_hold_free (gpointer data)
+{
+  AppHold *hold = data;
+  memscope_context_post (hold->context, G_PRIORITY_DEFAULT, release_app, hold->app, g_object_unref);
+  g_main_context_unref (hold->context);
+  g_free (hold);
+}
+
 void
 memscope_run_record_async (MemscopeRun *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data)
@@ -204,14 +232,19 @@ memscope_run_record_async (MemscopeRun *self, GCancellable *cancellable, GAsyncR
   self->db_path = g_build_filename (self->tmp_dir, "recording.sqlite", NULL);
   RecordData *d = g_new0 (RecordData, 1);
   d->run = self;
+  d->context = g_main_context_ref (g_task_get_context (task));
   d->db_path = g_strdup (self->db_path);
   g_task_set_task_data (task, d, (GDestroyNotify) record_data_free);
   self->status = MS_RUN_RECORDING;
   GApplication *app = g_application_get_default ();
   if (app)
-    g_object_set_data_full (G_OBJECT (task), "memscope-hold", (g_application_hold (app), g_object_ref (app)),
-                            (GDestroyNotify) g_application_release);
-  g_task_run_in_thread (task, record_thread);
+    {
+      g_application_hold (app);
+      AppHold *hold = g_new (AppHold, 1);
+      *hold = (AppHold) { g_object_ref (app), g_main_context_ref (d->context) };
+      g_object_set_data_full (G_OBJECT (task), "memscope-hold", hold, app_hold_free);
+    }
+  memscope_task_run_in_thread (task, record_thread);
 }
 
 gboolean

@@ -2,6 +2,7 @@
  * window, and recording runs on worker threads as they arrive. */
 #include "memscope-window-private.h"
 
+#include "memscope-task.h"
 #include "ms-recording.h"
 
 static void
@@ -168,7 +169,7 @@ open_recordings (MemscopeWindow *self, GPtrArray *paths)
   self->opening++;
   GTask *task = g_task_new (self, NULL, open_job_done, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
-  g_task_run_in_thread (task, open_job_run);
+  memscope_task_run_in_thread (task, open_job_run);
   g_object_unref (task);
 }
 

@@ -3,6 +3,7 @@
 #include "memscope-window-private.h"
 
 #include "memscope-application.h"
+#include "memscope-task.h"
 #include "ms-recording.h"
 
 #include <math.h>
@@ -170,7 +171,7 @@ update_text (MemscopeWindow *self)
   self->text_loading = g_steal_pointer (&key);
   GTask *task = g_task_new (self, NULL, text_job_done, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) text_job_free);
-  g_task_run_in_thread (task, text_job_run);
+  memscope_task_run_in_thread (task, text_job_run);
   g_object_unref (task);
 }
 
@@ -331,7 +332,7 @@ update_token_colours (MemscopeWindow *self)
   job->serial = self->token_serial;
   GTask *task = g_task_new (self, NULL, token_job_done, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) token_job_free);
-  g_task_run_in_thread (task, token_job_run);
+  memscope_task_run_in_thread (task, token_job_run);
   g_object_unref (task);
 }
 

@@ -245,6 +245,49 @@ change (const char *name, GVariant *state)
   settle ();
 }
 
+/* ---- threads ---- */
+
+/* GTK objects are used and released on the main thread only: what the
+ * workbench does on a worker thread is counted here. */
+static GThread *main_thread;
+static int off_main_thread;
+static int closing_alive;   /* objects of the closed window not yet finalized */
+
+static void
+note_thread (void)
+{
+  if (g_thread_self () != main_thread)
+    g_atomic_int_inc (&off_main_thread);
+}
+
+static void
+on_progress_note_thread (MemscopeRun *run, int done, int total, gpointer data)
+{
+  note_thread ();
+}
+
+/* Object data is cleared when the object is finalized, on the thread that
+ * releases it last. */
+static void
+on_finalized (gpointer data)
+{
+  note_thread ();
+  g_atomic_int_add (&closing_alive, -1);
+}
+
+static void
+watch_finalize (gpointer object)
+{
+  g_atomic_int_inc (&closing_alive);
+  g_object_set_data_full (object, "test-finalized", &closing_alive, on_finalized);
+}
+
+static gboolean
+closed_window_finalized (void)
+{
+  return g_atomic_int_get (&closing_alive) == 0;
+}
+
 /* ---- tests ---- */
 
 static void
@@ -255,7 +298,10 @@ test_starts_on_demo (void)
   gtk_window_present (GTK_WINDOW (win));
   memscope_window_open_demo (win);
   g_assert_true (memscope_window_is_busy (win));   /* recording happens on worker threads */
+  for (guint i = 0; i < memscope_window_get_n_runs (win); i++)   /* … and reports on the main one */
+    g_signal_connect (memscope_window_get_run (win, i), "progress", G_CALLBACK (on_progress_note_thread), NULL);
   wait_until (demo_recorded, "the demo recordings");
+  g_assert_cmpint (g_atomic_int_get (&off_main_thread), ==, 0);
   settle ();
   g_assert_null (memscope_window_get_error (win));
   g_assert_nonnull (strstr (memscope_run_get_name (memscope_window_get_run_a (win)), "memformer"));
@@ -1209,27 +1255,29 @@ test_recent_files (void)
   g_clear_pointer (&recent_uri, g_free);
 }
 
-static GtkWidget *closing;
-
-static gboolean
-window_finalized (void)
-{
-  return closing == NULL;
-}
-
 static void
 test_close_while_recording (void)
 {
-  /* a second window closed while it records: its workers are cancelled
-   * and nothing touches the window afterwards */
+  /* a second window closed while it records: its workers are cancelled,
+   * nothing touches the window afterwards, and the window, its views and
+   * its runs are released on the main thread, where the runs reported
+   * their progress */
   MemscopeWindow *other = memscope_window_new (GTK_APPLICATION (app));
   gtk_window_present (GTK_WINDOW (other));
   memscope_window_open_demo (other);
   g_assert_true (memscope_window_is_busy (other));
-  closing = GTK_WIDGET (other);
-  g_object_add_weak_pointer (G_OBJECT (other), (gpointer *) &closing);
+  g_assert_cmpuint (memscope_window_get_n_runs (other), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_signal_connect (memscope_window_get_run (other, i), "progress", G_CALLBACK (on_progress_note_thread), NULL);
+      watch_finalize (memscope_window_get_run (other, i));
+    }
+  for (int k = 0; k < MS_VIEW_N_KINDS; k++)
+    watch_finalize (memscope_window_get_view (other, k));
+  watch_finalize (other);
   gtk_window_destroy (GTK_WINDOW (other));
-  wait_until (window_finalized, "the closed window to be released by its recordings");
+  wait_until (closed_window_finalized, "the closed window to be released by its recordings and views");
+  g_assert_cmpint (g_atomic_int_get (&off_main_thread), ==, 0);
   /* the first window is untouched */
   activate ("first", NULL);
   g_assert_cmpint (memscope_window_get_segment (win), ==, 0);
@@ -1239,6 +1287,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  main_thread = g_thread_self ();
   tmp_dir = g_dir_make_tmp ("memscope-ui-XXXXXX", NULL);
   shots_dir = g_strdup (g_getenv ("MEMSCOPE_SCREENSHOT_DIR") ? g_getenv ("MEMSCOPE_SCREENSHOT_DIR") : tmp_dir);
   g_mkdir_with_parents (shots_dir, 0755);
