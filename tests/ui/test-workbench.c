@@ -1239,15 +1239,9 @@ test_recent_files (void)
   g_assert_true (g_menu_model_get_item_attribute (menu, 0, G_MENU_ATTRIBUTE_ACTION, "s", &action));
   g_assert_true (g_str_has_prefix (label, "recent-rmt.safetensors ("));
   g_assert_cmpstr (action, ==, "win.open-recent");
-  /* the demo input opened at start is offered too */
-  gboolean demo_input = FALSE;
-  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
-    {
-      g_autofree char *l = NULL;
-      g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &l);
-      demo_input |= g_str_has_prefix (l, "copy-demo.txt (");
-    }
-  g_assert_true (demo_input);
+  /* the tests before opened more files than the menu holds: it keeps the
+   * ten newest */
+  g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 10);
 
   activate ("open-recent", g_variant_new_string (recent_uri));
   wait_until (not_busy, "the recording of the model reopened from Open Recent");
