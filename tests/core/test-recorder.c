@@ -11,6 +11,7 @@
 #include "ms-error.h"
 #include "ms-recorder.h"
 #include "ms-recording.h"
+#include "test-util.h"
 
 static const char *fixture_dir;
 
@@ -94,9 +95,7 @@ check_model (gconstpointer name)
   g_assert_cmpint (status, ==, MS_RUN_COMPLETE);
 
   g_array_unref (p.reported);
-  g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
-  g_unlink (db), g_unlink (wal), g_unlink (shm), g_unlink (input);
-  g_rmdir (dir);
+  test_dir_remove (dir);
 }
 
 /* The writer creates a new run (hashing the files) while the model steps
@@ -138,9 +137,7 @@ run_creation_fails (void)
 
   g_array_unref (p.reported);
   g_clear_pointer (&rec, ms_recording_close);
-  g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
-  g_unlink (db), g_unlink (wal), g_unlink (shm), g_unlink (input);
-  g_rmdir (dir);
+  test_dir_remove (dir);
 }
 
 int

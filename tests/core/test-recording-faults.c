@@ -16,6 +16,7 @@
 #include "ms-recorder.h"
 #include "ms-recording.h"
 #include "ms-view.h"
+#include "test-util.h"
 
 /* ---- a VFS whose reads fail from the fail_at-th on ------------------- */
 
@@ -292,9 +293,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/recording-faults/segment-text", call_segment_text, check_call);
   int status = g_test_run ();
 
-  g_autofree char *wal = g_strconcat (db_path, "-wal", NULL), *shm = g_strconcat (db_path, "-shm", NULL);
-  g_unlink (db_path), g_unlink (wal), g_unlink (shm);
-  g_rmdir (dir);
+  test_dir_remove (dir);
   g_free (db_path);
   return status;
 }

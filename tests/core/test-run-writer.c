@@ -8,13 +8,13 @@
  * completes the run.
  * The recording is inspected with SQLite directly, not with Memscope's
  * reader. */
-#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
 
 #include "ms-error.h"
 #include "ms-run-writer.h"
 #include "ms-session.h"
+#include "test-util.h"
 
 typedef struct {
   MsSegmentRecord *rec;
@@ -134,9 +134,7 @@ commit_whole_or_not_at_all (void)
   g_clear_error (&error);
   ms_run_writer_free (w);
 
-  g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
-  g_unlink (db), g_unlink (wal), g_unlink (shm), g_unlink (input);
-  g_rmdir (dir);
+  test_dir_remove (dir);
 }
 
 int

@@ -28,6 +28,7 @@
 #include "ms-session.h"
 #include "ms-view.h"
 #include "ms-view-figure.h"
+#include "test-util.h"
 
 #define K 3
 #define D 4
@@ -38,18 +39,12 @@ static const float write_weight[K] = { 0.95f, 0.5f, 0.05f };   /* retain, mixed,
 /* ---- the engine ------------------------------------------------------- */
 
 typedef struct {
-  const float *memory;        /* (K, d) M_0 */
-  const float *embed;         /* (V, d) */
+  TestEngineWeights base;     /* M_0, embedding */
   const float *write_weight;  /* (K) w */
 } ToyWeights;
 
+/* Scratch buffers: MEAN (d) e, WRITE (1, K, 1+L), READ (1, L, K). */
 enum { MEAN, WRITE, READ, N_SCRATCH };
-
-typedef struct {
-  float *mean;                /* (d) e */
-  float *write;               /* (1, K, 1+L) */
-  float *read;                /* (1, L, K) */
-} ToyScratch;
 
 static gboolean
 toy_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
@@ -62,35 +57,26 @@ toy_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
   return TRUE;
 }
 
-static guint
-toy_describe_config (const MsConfig *c, MsConfigRow *rows)
-{
-  return 0;
-}
-
 static void
 toy_bind (MsBinder *b, const MsConfig *c, gpointer weights)
 {
   ToyWeights *w = weights;
-  ms_binder_add (b, &w->memory, 2, (int[]) { c->n_slots, c->d_model }, "toy.memory");
-  ms_binder_add (b, &w->embed, 2, (int[]) { c->vocab_size, c->d_model }, "toy.embed");
+  test_engine_bind (b, c, &w->base, "toy");
   ms_binder_add (b, &w->write_weight, 1, (int[]) { c->n_slots }, "toy.write_weight");
 }
 
 static void
 toy_count_weights (const MsConfig *c, MsCount *n_tensors, MsCount *n_params)
 {
-  ms_count_add (n_tensors, 3, 1, 1);
-  ms_count_add (n_params, (guint64) c->n_slots + (guint64) c->vocab_size, c->d_model, 1);
+  test_engine_count_weights (c, n_tensors, n_params);
+  ms_count_add (n_tensors, 1, 1, 1);
   ms_count_add (n_params, c->n_slots, 1, 1);
 }
 
 static void
 toy_sizes (const MsConfig *c, MsEngineSizes *sz)
 {
-  sz->carry_rows = 1;
-  sz->carry_cols = 1;
-  sz->n_scratch = N_SCRATCH;
+  test_engine_sizes (sz, N_SCRATCH);
   sz->scratch[MEAN] = c->d_model;
   sz->scratch[WRITE] = (double) c->n_slots * (1 + c->segment_len);
   sz->scratch[READ] = (double) c->segment_len * c->n_slots;
@@ -99,29 +85,7 @@ toy_sizes (const MsConfig *c, MsEngineSizes *sz)
 static gpointer
 toy_scratch_new (const MsConfig *c)
 {
-  MsEngineSizes sz = { 0 };
-  toy_sizes (c, &sz);
-  ToyScratch *sc = g_new0 (ToyScratch, 1);
-  sc->mean = ms_engine_scratch_alloc (&sz, MEAN);
-  sc->write = ms_engine_scratch_alloc (&sz, WRITE);
-  sc->read = ms_engine_scratch_alloc (&sz, READ);
-  return sc;
-}
-
-static void
-toy_scratch_free (gpointer scratch)
-{
-  ToyScratch *sc = scratch;
-  g_free (sc->mean), g_free (sc->write), g_free (sc->read);
-  g_free (sc);
-}
-
-static void
-toy_initial_memory (const MsModel *model, float *memory)
-{
-  const MsConfig *c = ms_model_get_config (model);
-  const ToyWeights *w = ms_model_get_weights (model);
-  memcpy (memory, w->memory, (size_t) c->n_slots * c->d_model * sizeof (float));
+  return test_engine_scratch_new (toy_sizes, c);
 }
 
 static void
@@ -129,34 +93,35 @@ toy_step (const MsModel *model, MsEngineState *st, const int32_t *tokens, int n,
 {
   const MsConfig *c = ms_model_get_config (model);
   const ToyWeights *w = ms_model_get_weights (model);
-  ToyScratch *sc = st->scratch;
+  TestEngineScratch *sc = st->scratch;
+  float *mean = sc->buf[MEAN], *write_attn = sc->buf[WRITE], *read_attn = sc->buf[READ];
   int k = c->n_slots, d = c->d_model;
 
   for (int j = 0; j < d; j++)
     {
       double sum = 0;
       for (int i = 0; i < n; i++)
-        sum += w->embed[(size_t) tokens[i] * d + j];
-      sc->mean[j] = (float) (sum / n);
+        sum += w->base.embed[(size_t) tokens[i] * d + j];
+      mean[j] = (float) (sum / n);
     }
   for (int i = 0; i < n * k; i++)
-    sc->read[i] = 1.0f / k;
+    read_attn[i] = 1.0f / k;
   if (ms_engine_state_wants (st, MS_OBS_READ))
-    ms_engine_state_offer (st, MS_OBS_READ, 0, sc->read, 3, 1, n, k);
+    ms_engine_state_offer (st, MS_OBS_READ, 0, read_attn, 3, 1, n, k);
   for (int i = 0; i < k; i++)
     {
-      float *row = sc->write + (size_t) i * (1 + n);
+      float *row = write_attn + (size_t) i * (1 + n);
       row[0] = w->write_weight[i];
       for (int j = 0; j < n; j++)
         row[1 + j] = (1.0f - w->write_weight[i]) / n;
     }
   if (ms_engine_state_wants (st, MS_OBS_WRITE))
-    ms_engine_state_offer (st, MS_OBS_WRITE, -1, sc->write, 3, 1, k, 1 + n);
+    ms_engine_state_offer (st, MS_OBS_WRITE, -1, write_attn, 3, 1, k, 1 + n);
   for (int i = 0; i < k; i++)
     for (int j = 0; j < d; j++)
       {
         float *m = &st->memory[(size_t) i * d + j];
-        *m = w->write_weight[i] * *m + (1.0f - w->write_weight[i]) * sc->mean[j];
+        *m = w->write_weight[i] * *m + (1.0f - w->write_weight[i]) * mean[j];
       }
   for (int i = 0; i < n; i++)
     nll[i] = tokens[i] / 256.0f;
@@ -164,15 +129,9 @@ toy_step (const MsModel *model, MsEngineState *st, const int32_t *tokens, int n,
   st->carry_token = tokens[n - 1];
 }
 
-static int
-one_layer (const MsConfig *c)
-{
-  return 1;
-}
-
 static const MsAttentionLayout toy_attention[] = {
   { .kind = MS_OBS_READ, .name = "toy_read", .display_name = "Toy read attention", .role = MS_ATTENTION_READ,
-    .n_layers = one_layer,
+    .n_layers = test_engine_one_layer,
     .n_row_blocks = 1, .rows = { { "tokens", MS_BLOCK_TOKENS, FALSE } },
     .n_col_blocks = 1, .cols = { { "slots", MS_BLOCK_SLOTS, TRUE } } },
   { .kind = MS_OBS_WRITE, .name = "toy_write", .display_name = "Toy write attention", .role = MS_ATTENTION_WRITE,
@@ -185,14 +144,14 @@ static const MsEngine toy_engine = {
   .display_name = "Toy",
   .slots_key = "n_slots",
   .parse_config = toy_parse_config,
-  .describe_config = toy_describe_config,
+  .describe_config = test_engine_describe_config,
   .weights_size = sizeof (ToyWeights),
   .bind = toy_bind,
   .count_weights = toy_count_weights,
   .sizes = toy_sizes,
   .scratch_new = toy_scratch_new,
-  .scratch_free = toy_scratch_free,
-  .initial_memory = toy_initial_memory,
+  .scratch_free = test_engine_scratch_free,
+  .initial_memory = test_engine_initial_memory,
   .step = toy_step,
   .attention = toy_attention,
   .n_attention = G_N_ELEMENTS (toy_attention),
@@ -227,13 +186,7 @@ files_init (Files *f)
     { "toy.embed", 2, { V, D }, embed },
     { "toy.write_weight", 1, { K }, write_weight },
   };
-  g_autofree char *config = g_strdup_printf ("{\"vocab_size\": %d, \"d_model\": %d, \"n_heads\": 1, \"d_ff\": 1, "
-                                             "\"segment_len\": %d, \"n_slots\": %d}", V, D, L, K);
-  const char *meta[] = { "memscope.format", "1", "memscope.arch", "toy", "memscope.config", config,
-                         "memscope.tokenizer", "bytes", "memscope.source", "test-toy-engine.c", NULL };
-  g_autoptr (GError) error = NULL;
-  g_assert_true (ms_safetensors_write (f->model_path, t, G_N_ELEMENTS (t), meta, &error));
-  g_assert_no_error (error);
+  test_engine_write_model (f->model_path, "toy", V, D, L, K, t, G_N_ELEMENTS (t));
 
   for (guint i = 0; i < sizeof f->text; i++)
     f->text[i] = (guint8) ('a' + (i * 7) % 26);
@@ -243,13 +196,7 @@ files_init (Files *f)
 static void
 files_clear (Files *f)
 {
-  g_autoptr (GDir) d = g_dir_open (f->dir, 0, NULL);
-  for (const char *name; d && (name = g_dir_read_name (d));)
-    {
-      g_autofree char *path = g_build_filename (f->dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (f->dir);
+  test_dir_remove (f->dir);
   g_free (f->dir), g_free (f->model_path), g_free (f->input_path), g_free (f->db_path);
 }
 

@@ -23,6 +23,7 @@
 #include "ms-safetensors.h"
 #include "ms-view.h"
 #include "ms-view-figure.h"
+#include "test-util.h"
 
 #define K 2
 #define D 3
@@ -34,11 +35,7 @@ static const float PATTERN[6] = { 0.1f, 0.9f, 0.35f, 0.8f, 0.05f, 0.6f };
 
 /* ---- the engine ------------------------------------------------------- */
 
-typedef struct {
-  const float *memory;        /* (K, d) M_0 */
-  const float *embed;         /* (V, d) */
-} PeriodWeights;
-
+/* Scratch buffers: WRITE (1, K, 1+L), READ (1, L, K). */
 enum { WRITE, READ, N_SCRATCH };
 
 static gboolean
@@ -47,33 +44,16 @@ period_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
   return TRUE;
 }
 
-static guint
-period_describe_config (const MsConfig *c, MsConfigRow *rows)
-{
-  return 0;
-}
-
 static void
 period_bind (MsBinder *b, const MsConfig *c, gpointer weights)
 {
-  PeriodWeights *w = weights;
-  ms_binder_add (b, &w->memory, 2, (int[]) { c->n_slots, c->d_model }, "period.memory");
-  ms_binder_add (b, &w->embed, 2, (int[]) { c->vocab_size, c->d_model }, "period.embed");
-}
-
-static void
-period_count_weights (const MsConfig *c, MsCount *n_tensors, MsCount *n_params)
-{
-  ms_count_add (n_tensors, 2, 1, 1);
-  ms_count_add (n_params, (guint64) c->n_slots + (guint64) c->vocab_size, c->d_model, 1);
+  test_engine_bind (b, c, weights, "period");
 }
 
 static void
 period_sizes (const MsConfig *c, MsEngineSizes *sz)
 {
-  sz->carry_rows = 1;
-  sz->carry_cols = 1;
-  sz->n_scratch = N_SCRATCH;
+  test_engine_sizes (sz, N_SCRATCH);
   sz->scratch[WRITE] = (double) c->n_slots * (1 + c->segment_len);
   sz->scratch[READ] = (double) c->segment_len * c->n_slots;
 }
@@ -81,29 +61,7 @@ period_sizes (const MsConfig *c, MsEngineSizes *sz)
 static gpointer
 period_scratch_new (const MsConfig *c)
 {
-  MsEngineSizes sz = { 0 };
-  period_sizes (c, &sz);
-  float **sc = g_new0 (float *, N_SCRATCH);
-  for (int i = 0; i < N_SCRATCH; i++)
-    sc[i] = ms_engine_scratch_alloc (&sz, i);
-  return sc;
-}
-
-static void
-period_scratch_free (gpointer scratch)
-{
-  float **sc = scratch;
-  for (int i = 0; i < N_SCRATCH; i++)
-    g_free (sc[i]);
-  g_free (sc);
-}
-
-static void
-period_initial_memory (const MsModel *model, float *memory)
-{
-  const MsConfig *c = ms_model_get_config (model);
-  const PeriodWeights *w = ms_model_get_weights (model);
-  memcpy (memory, w->memory, (size_t) c->n_slots * c->d_model * sizeof (float));
+  return test_engine_scratch_new (period_sizes, c);
 }
 
 static float
@@ -116,8 +74,8 @@ static void
 period_step (const MsModel *model, MsEngineState *st, const int32_t *tokens, int n, float *nll)
 {
   const MsConfig *c = ms_model_get_config (model);
-  const PeriodWeights *w = ms_model_get_weights (model);
-  float **sc = st->scratch;
+  const TestEngineWeights *w = ms_model_get_weights (model);
+  float **sc = ((TestEngineScratch *) st->scratch)->buf;
   int k = c->n_slots, d = c->d_model;
   for (int i = 0; i < n * k; i++)
     sc[READ][i] = 1.0f / k;
@@ -145,15 +103,9 @@ period_step (const MsModel *model, MsEngineState *st, const int32_t *tokens, int
   st->carry_token = tokens[n - 1];
 }
 
-static int
-one_layer (const MsConfig *c)
-{
-  return 1;
-}
-
 static const MsAttentionLayout period_attention[] = {
   { .kind = MS_OBS_READ, .name = "period_read", .display_name = "Period read attention", .role = MS_ATTENTION_READ,
-    .n_layers = one_layer,
+    .n_layers = test_engine_one_layer,
     .n_row_blocks = 1, .rows = { { "tokens", MS_BLOCK_TOKENS, FALSE } },
     .n_col_blocks = 1, .cols = { { "slots", MS_BLOCK_SLOTS, TRUE } } },
   { .kind = MS_OBS_WRITE, .name = "period_write", .display_name = "Period write attention",
@@ -167,14 +119,14 @@ static const MsEngine period_engine = {
   .display_name = "Period-6 toy",
   .slots_key = "n_slots",
   .parse_config = period_parse_config,
-  .describe_config = period_describe_config,
-  .weights_size = sizeof (PeriodWeights),
+  .describe_config = test_engine_describe_config,
+  .weights_size = sizeof (TestEngineWeights),
   .bind = period_bind,
-  .count_weights = period_count_weights,
+  .count_weights = test_engine_count_weights,
   .sizes = period_sizes,
   .scratch_new = period_scratch_new,
-  .scratch_free = period_scratch_free,
-  .initial_memory = period_initial_memory,
+  .scratch_free = test_engine_scratch_free,
+  .initial_memory = test_engine_initial_memory,
   .step = period_step,
   .attention = period_attention,
   .n_attention = G_N_ELEMENTS (period_attention),
@@ -223,13 +175,7 @@ setup (void)
     { "period.memory", 2, { K, D }, memory },
     { "period.embed", 2, { V, D }, embed },
   };
-  g_autofree char *config = g_strdup_printf ("{\"vocab_size\": %d, \"d_model\": %d, \"n_heads\": 1, \"d_ff\": 1, "
-                                             "\"segment_len\": %d, \"n_slots\": %d}", V, D, L, K);
-  const char *meta[] = { "memscope.format", "1", "memscope.arch", "period6", "memscope.config", config,
-                         "memscope.tokenizer", "bytes", "memscope.source", "test-view-resolution.c", NULL };
-  g_autoptr (GError) error = NULL;
-  g_assert_true (ms_safetensors_write (model_path, t, G_N_ELEMENTS (t), meta, &error));
-  g_assert_no_error (error);
+  test_engine_write_model (model_path, "period6", V, D, L, K, t, G_N_ELEMENTS (t));
   long_run = record (model_path, N_LONG, MS_ATTN_STORE_NONE);
   short_run = record (model_path, N_SHORT, MS_ATTN_STORE_F32);
 }
@@ -239,13 +185,7 @@ teardown (void)
 {
   ms_recording_close (long_run);
   ms_recording_close (short_run);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  for (const char *name; d && (name = g_dir_read_name (d));)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (dir);
+  test_dir_remove (dir);
   g_free (dir);
 }
 

@@ -12,6 +12,7 @@
 #include "ms-recorder.h"
 #include "ms-text.h"
 #include "ms-view.h"
+#include "test-util.h"
 
 static const char *fixture_dir;
 
@@ -55,10 +56,7 @@ recorded_clear (Recorded *r)
 {
   ms_recording_close (r->rec);
   ms_model_unref (r->model);
-  g_unlink (r->db);
-  g_autofree char *wal = g_strconcat (r->db, "-wal", NULL), *shm = g_strconcat (r->db, "-shm", NULL);
-  g_unlink (wal), g_unlink (shm), g_unlink (r->input);
-  g_rmdir (r->dir);
+  test_dir_remove (r->dir);
   g_free (r->dir), g_free (r->db), g_free (r->input);
 }
 
