@@ -15,6 +15,7 @@ usage: recording.py CLI FIXTURE_DIR CASE
 """
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import struct
@@ -279,6 +280,35 @@ def check_schema_4(db):
         assert kinds <= {"read", "write"}, kinds
 
 
+def old_recording(fixtures, version, tmp):
+    """Copies tests/data/recordings/recording-v@version.sqlite into @tmp twice: the file a test reads and
+    upgrades, and an untouched original to compare with. Returns (source, copy, original)."""
+    source = os.path.join(fixtures, "..", "recordings", f"recording-v{version}.sqlite")
+    db, original = os.path.join(tmp, f"v{version}.sqlite"), os.path.join(tmp, "original.sqlite")
+    for copy in (db, original):
+        shutil.copyfile(source, copy)
+    return source, db, original
+
+
+def export_figures(binary, db, runs, figures, out_dir, tag):
+    """Exports from @db, for every run id in @runs, every view of @figures ({view: extra arguments}) as SVG
+    into @out_dir (file names carry @tag); each export must exit 0. Returns {(run, view): the SVG text}."""
+    drawn = {}
+    for run in runs:
+        for view, args in figures.items():
+            out = os.path.join(out_dir, f"{view}-{run}-{tag}.svg")
+            r = cli(binary, "export", db, "--run", run, "--view", view, *args, "--out", out)
+            assert r.returncode == 0, (run, view, r.stderr)
+            with open(out) as f:
+                drawn[run, view] = f.read()
+    return drawn
+
+
+def same_bytes(a, b):
+    with open(a, "rb") as f, open(b, "rb") as g:
+        return f.read() == g.read()
+
+
 def schema_1_recording(binary, fixtures):
     """tests/data/recordings/recording-v1.sqlite was written by the schema-1 build (the memformer fixture on
     long_input(4000), stopped by a full disk after 44 segments). Read-only, it lists and exports as it is
@@ -287,32 +317,17 @@ def schema_1_recording(binary, fixtures):
     before. Resuming that run finishes it like an uninterrupted recording by this build. (Like, not bit for
     bit: the file's 44 segments come from older kernels whose float rounding differed; bit-exact resuming
     within one build is what kill_and_resume_* check.)"""
-    source = os.path.join(fixtures, "..", "recordings", "recording-v1.sqlite")
     with tempfile.TemporaryDirectory() as tmp:
-        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v1.sqlite"), os.path.join(tmp, "v4.sqlite")
-        original = os.path.join(tmp, "original.sqlite")
-        for copy in (db, original):
-            with open(source, "rb") as f, open(copy, "wb") as g:
-                g.write(f.read())
+        source, db, original = old_recording(fixtures, 1, tmp)
+        text, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v4.sqlite")
         r = cli(binary, "runs", "--json", db)
         assert r.returncode == 0, r.stderr
         run = json.loads(r.stdout)[0]
         assert run["segments_done"] == 44 and run["status"] == "incomplete", run
         figures = {"retention": [], "types": [], "nll": [], "read": ["--segment", "43"],
                    "write": ["--segment", "17", "--head", "1"]}
-
-        def export_all(tag):
-            drawn = {}
-            for view, args in figures.items():
-                out = os.path.join(tmp, f"{view}-{tag}.svg")
-                r = cli(binary, "export", db, "--run", "1", "--view", view, *args, "--out", out)
-                assert r.returncode == 0, (view, r.stderr)
-                drawn[view] = open(out).read()
-            return drawn
-
-        before = export_all("v1")
-        with open(source, "rb") as f, open(db, "rb") as g:
-            assert f.read() == g.read(), "reading a schema-1 recording modified it"
+        before = export_figures(binary, db, ["1"], figures, tmp, "v1")
+        assert same_bytes(source, db), "reading a schema-1 recording modified it"
 
         model = os.path.join(fixtures, "memformer.safetensors")
         # a second, one-segment run: a writer upgrades the file, and run 1 stays as it was (through --db,
@@ -322,9 +337,9 @@ def schema_1_recording(binary, fixtures):
         check_schema_4(db)
         assert upgraded_matches_original(original, db) == 44
         assert check_committed_complete(db, 1, "memformer") == (44, "incomplete")
-        after = export_all("v4")
-        for view in figures:
-            assert before[view] == after[view], f"{view}: the upgraded file draws a different figure"
+        after = export_figures(binary, db, ["1"], figures, tmp, "v4")
+        for key in before:
+            assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
 
         worst = resume_like_fresh(binary, model, text, db, 1, db_ref)
         print(f"schema-1 run upgraded and resumed: memory within {worst:.2g} of an uninterrupted recording")
@@ -362,13 +377,9 @@ def schema_3_recording(binary, fixtures):
     as it is (its idx, old_share, cos_prev and per-architecture attention kinds read through views with
     schema 4's names) and stays byte for byte unchanged. Recording into it upgrades it to schema 4 with every
     value kept and the same figures; run 2 then resumes to the end."""
-    source = os.path.join(fixtures, "..", "recordings", "recording-v3.sqlite")
     with tempfile.TemporaryDirectory() as tmp:
-        text, db, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v3.sqlite"), os.path.join(tmp, "v4.sqlite")
-        original = os.path.join(tmp, "original.sqlite")
-        for copy in (db, original):
-            with open(source, "rb") as f, open(copy, "wb") as g:
-                g.write(f.read())
+        source, db, original = old_recording(fixtures, 3, tmp)
+        text, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v4.sqlite")
         r = cli(binary, "runs", "--json", db)
         assert r.returncode == 0, r.stderr
         runs = json.loads(r.stdout)
@@ -376,20 +387,8 @@ def schema_3_recording(binary, fixtures):
             [(30, "complete", "rmt"), (72, "incomplete", "memformer")], runs
         figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
                    "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
-
-        def export_all(tag):
-            drawn = {}
-            for run in ("1", "2"):
-                for view, args in figures.items():
-                    out = os.path.join(tmp, f"{view}-{run}-{tag}.svg")
-                    r = cli(binary, "export", db, "--run", run, "--view", view, *args, "--out", out)
-                    assert r.returncode == 0, (run, view, r.stderr)
-                    drawn[run, view] = open(out).read()
-            return drawn
-
-        before = export_all("v3")
-        with open(source, "rb") as f, open(db, "rb") as g:
-            assert f.read() == g.read(), "reading a schema-3 recording modified it"
+        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v3")
+        assert same_bytes(source, db), "reading a schema-3 recording modified it"
 
         model = os.path.join(fixtures, "memformer.safetensors")
         r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
@@ -398,7 +397,7 @@ def schema_3_recording(binary, fixtures):
         assert upgraded_matches_original(original, db, 1) == 30
         assert upgraded_matches_original(original, db, 2) == 72
         assert check_committed_complete(db, 2, "memformer") == (72, "incomplete")
-        after = export_all("v4")
+        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v4")
         for key in before:
             assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
         worst = resume_like_fresh(binary, model, text, db, 2, db_ref)
