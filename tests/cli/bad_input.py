@@ -26,10 +26,11 @@ def read_container(path):
 
 
 def write_container(path, header_text, data):
-    """header_text is written verbatim so cases can break JSON on purpose."""
+    """header_text is written verbatim so cases can break JSON on purpose. Returns path."""
     blob = header_text.encode() if isinstance(header_text, str) else header_text
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(blob)) + blob + data)
+    return path
 
 
 def rewrite(src, dst, edit):

@@ -19,31 +19,16 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bad_input import read_container, rewrite, set_config, write_container  # noqa: E402
+
 # Peak resident size allowed for refusing any of these files; loading the
 # fixture model itself takes a few tens of MB (more under AddressSanitizer).
 MAX_RSS_MB = 400
 
 
-def read_container(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    return json.loads(raw[8:8 + n]), raw[8 + n:]
-
-
-def write_container(path, header, data):
-    blob = header.encode() if isinstance(header, str) else header
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(blob)) + blob + data)
-    return path
-
-
 def with_config(src, dst, **changes):
-    header, data = read_container(src)
-    cfg = json.loads(header["__metadata__"]["memscope.config"])
-    cfg.update(changes)
-    header["__metadata__"]["memscope.config"] = json.dumps(cfg)
-    return write_container(dst, json.dumps(header), data)
+    return rewrite(src, dst, lambda header, data: set_config(header, **changes))
 
 
 # Runs a command and reports its peak RSS.  It runs in a fresh, small Python
