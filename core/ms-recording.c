@@ -302,16 +302,49 @@ column_f32 (sqlite3_stmt *st, int column, float *out, int n)
   return TRUE;
 }
 
+/* The start of a read of segments [*@first, *@last) of @run: clamps them
+ * to the segments it has committed, locks @rec and prepares @sql with ?1
+ * the run's id, ?2 the first and ?3 the end segment.  Returns the
+ * statement, or NULL with @rec unlocked: *@empty TRUE when nothing is left
+ * to read, else @error set.  window_end() finishes the read. */
+static sqlite3_stmt *
+window_begin (MsRecording *rec, const MsRunInfo *run, int *first, int *last, const char *sql, gboolean *empty,
+              GError **error)
+{
+  *first = MAX (*first, 0);
+  *last = MIN (*last, run->segments_done);
+  *empty = *first >= *last;
+  if (*empty)
+    return NULL;
+  lock (rec);
+  sqlite3_stmt *st = prepare (rec, sql, error);
+  if (!st)
+    {
+      g_rec_mutex_unlock (&rec->lock);
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, run->id);
+  sqlite3_bind_int (st, 2, *first);
+  sqlite3_bind_int (st, 3, *last);
+  return st;
+}
+
+/* Finalizes @st and unlocks @rec.  Returns @ok, or FALSE when the row loop
+ * ended on @rc other than SQLITE_DONE (ms_db_step set the error then). */
+static gboolean
+window_end (MsRecording *rec, sqlite3_stmt *st, gboolean ok, int rc)
+{
+  sqlite3_finalize (st);
+  g_rec_mutex_unlock (&rec->lock);
+  return ok && rc == SQLITE_DONE;
+}
+
 gboolean
 ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first, int last, int stride, guint fields,
                               MsSegmentFunc func, gpointer user_data, GError **error)
 {
   g_return_val_if_fail (stride >= 1, FALSE);
   int K = run->config.n_slots;
-  first = MAX (first, 0);
-  last = MIN (last, run->segments_done);
-  if (first >= last)
-    return TRUE;
   if (fields & MS_SEGMENT_TRANSFER)
     fields |= 1 << MS_SLOT_RETENTION;   /* the diagonal of a segment without a stored transfer */
   /* columns: 0 segment, 1 … 4 the slot quantities, 5 transfer, 6 n_predicted, 7 total_nll, 8 text, 9 id */
@@ -322,13 +355,10 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
     fields & 1 << 2 ? ms_slot_quantity_column (2) : "NULL", fields & 1 << 3 ? ms_slot_quantity_column (3) : "NULL",
     fields & MS_SEGMENT_TRANSFER ? "transfer" : "NULL", fields & MS_SEGMENT_NLL ? "n_predicted" : "NULL",
     fields & MS_SEGMENT_NLL ? "total_nll" : "NULL", fields & MS_SEGMENT_TEXT ? "text" : "NULL");
-  lock (rec);
-  sqlite3_stmt *st = prepare (rec, sql, error);
+  gboolean empty;
+  sqlite3_stmt *st = window_begin (rec, run, &first, &last, sql, &empty, error);
   if (!st)
-    return g_rec_mutex_unlock (&rec->lock), FALSE;
-  sqlite3_bind_int64 (st, 1, run->id);
-  sqlite3_bind_int (st, 2, first);
-  sqlite3_bind_int (st, 3, last);
+    return empty;
   sqlite3_bind_int (st, 4, stride);
   g_autofree float *slots = g_new (float, (size_t) K * MS_SLOT_N_QUANTITIES + (size_t) K * K);
   float *transfer = slots + (size_t) K * MS_SLOT_N_QUANTITIES;
@@ -381,31 +411,20 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
       if (ok)
         ok = func (&seg, user_data, error);
     }
-  if (ok && rc != SQLITE_DONE)
-    ok = FALSE;   /* ms_db_step set @error */
-  sqlite3_finalize (st);
-  g_rec_mutex_unlock (&rec->lock);
-  return ok;
+  return window_end (rec, st, ok, rc);
 }
 
 gboolean
 ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int first, int last, MsStateFunc func,
                                    gpointer user_data, GError **error)
 {
-  first = MAX (first, 0);
-  last = MIN (last, run->segments_done);
-  if (first >= last)
-    return TRUE;
   size_t len = (size_t) run->config.n_slots * run->config.d_model;
-  lock (rec);
-  sqlite3_stmt *st = prepare (rec, "SELECT segment, data, id FROM memory WHERE id BETWEEN "
+  gboolean empty;
+  sqlite3_stmt *st = window_begin (rec, run, &first, &last, "SELECT segment, data, id FROM memory WHERE id BETWEEN "
                                    MS_DB_SEGMENT_KEY ("?1", "?2 + 1") " AND " MS_DB_SEGMENT_KEY ("?1", "?3")
-                                   " ORDER BY id", error);
+                                   " ORDER BY id", &empty, error);
   if (!st)
-    return g_rec_mutex_unlock (&rec->lock), FALSE;
-  sqlite3_bind_int64 (st, 1, run->id);
-  sqlite3_bind_int (st, 2, first);
-  sqlite3_bind_int (st, 3, last);
+    return empty;
   g_autofree float *state = g_new (float, MAX (len, 1));
   gboolean ok = TRUE;
   int rc = SQLITE_DONE;
@@ -424,11 +443,7 @@ ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int f
           ok = func ((int) segment, state, user_data, error);
         }
     }
-  if (ok && rc != SQLITE_DONE)
-    ok = FALSE;   /* ms_db_step set @error */
-  sqlite3_finalize (st);
-  g_rec_mutex_unlock (&rec->lock);
-  return ok;
+  return window_end (rec, st, ok, rc);
 }
 
 /* Decodes @n little-endian values of @store from @blob into @out. */
