@@ -372,7 +372,7 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
           ok = FALSE;
           break;
         }
-      MsSegmentRecord seg = { .segment = (int) segment };
+      MsRecordedSegment seg = { .segment = (int) segment };
       for (int q = 0; ok && q < MS_SLOT_N_QUANTITIES; q++)
         if (fields & 1 << q)
           {

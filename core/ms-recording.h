@@ -52,12 +52,17 @@ MsRecording *ms_recording_open (const char *path, GError **error);
  * with every check ms_recording_open makes; for a recording received as
  * bytes, and for the fuzz target (tests/fuzz/fuzz-recording-read.c). */
 MsRecording *ms_recording_open_image (const void *data, size_t size, const char *label, GError **error);
+/* Closes @rec (NULL is fine); nothing may use it after. */
 void ms_recording_close (MsRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRecording, ms_recording_close)
 
-/* All runs, oldest first (owned array of owned MsRunInfo). */
+/* All runs, oldest first (owned array of owned MsRunInfo).  Errors name
+ * the file: MS_ERROR_IO when SQLite fails, MS_ERROR_FORMAT for a run whose
+ * stored sizes, configuration, status or attention storage Memscope never
+ * writes. */
 GPtrArray *ms_recording_list_runs (MsRecording *rec, GError **error);
-/* One run; MS_ERROR_INPUT naming the file when there is no such run. */
+/* One run; errors as ms_recording_list_runs, and MS_ERROR_INPUT when there
+ * is no such run. */
 MsRunInfo *ms_recording_get_run (MsRecording *rec, gint64 run_id, GError **error);
 
 /* A consistent snapshot: between ms_recording_read_begin and
@@ -88,16 +93,18 @@ typedef struct {
   float nll;                /* mean NLL per predicted token; NaN without predictions */
   const char *text;         /* the segment's bytes (not NUL-terminated), with MS_SEGMENT_TEXT */
   int text_len;
-} MsSegmentRecord;
+} MsRecordedSegment;
 
-typedef gboolean (*MsSegmentFunc) (const MsSegmentRecord *seg, gpointer user_data, GError **error);
+typedef gboolean (*MsSegmentFunc) (const MsRecordedSegment *seg, gpointer user_data, GError **error);
 
 /* Calls @func on every @stride-th committed segment of [@first, @last) of
  * @run (first, first + stride, …) in order, with the fields in @fields
  * (MsSegmentFields and 1 << MsSlotQuantity).  @run is the description read
  * with ms_recording_get_run (its n_slots sizes the arrays).  Memory: O(K²)
- * whatever the range.  Returns FALSE with @error when SQLite fails (naming
- * the file) or @func returns FALSE (with its error). */
+ * whatever the range.  Returns FALSE with @error when SQLite fails
+ * (MS_ERROR_IO), a row contradicts its key or the run's sizes
+ * (MS_ERROR_FORMAT naming the file, table and segment), or @func returns
+ * FALSE (with its error). */
 gboolean ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first, int last, int stride,
                                        guint fields, MsSegmentFunc func, gpointer user_data, GError **error);
 
@@ -105,8 +112,8 @@ typedef gboolean (*MsStateFunc) (int segment, const float *state, gpointer user_
 
 /* Calls @func on the memory state after each committed segment of
  * [@first, @last) of @run, in order: (K·d) floats, borrowed for the call.
- * A state stored with another size is skipped.  Errors as
- * ms_recording_foreach_segment. */
+ * Errors as ms_recording_foreach_segment; a state stored with another size
+ * is MS_ERROR_FORMAT. */
 gboolean ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int first, int last,
                                             MsStateFunc func, gpointer user_data, GError **error);
 /* One stored attention matrix of @kind (MS_OBS_READ or MS_OBS_WRITE) of
@@ -117,7 +124,9 @@ gboolean ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *r
  * own shape or dtype. */
 float *ms_recording_attention (MsRecording *rec, const MsRunInfo *run, int segment, MsObsKind kind, int layer,
                                int head, int *rows, int *cols, GError **error);
-/* The bytes of one segment's text (owned GBytes). */
+/* The bytes of one segment's text (owned GBytes); MS_ERROR_INPUT naming
+ * the file when the run has no such segment, MS_ERROR_IO when SQLite
+ * fails. */
 GBytes *ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error);
 
 G_END_DECLS

@@ -107,7 +107,7 @@ typedef struct {
 } TextsFill;
 
 static gboolean
-on_text (const MsSegmentRecord *seg, gpointer data, GError **error)
+on_text (const MsRecordedSegment *seg, gpointer data, GError **error)
 {
   TextsFill *f = data;
   int cell = (int) ((seg->segment - f->origin) / f->axis->step);
@@ -156,7 +156,7 @@ typedef struct {
 } SegmentFill;
 
 static gboolean
-on_slots (const MsSegmentRecord *seg, gpointer data, GError **error)
+on_slots (const MsRecordedSegment *seg, gpointer data, GError **error)
 {
   SegmentFill *f = data;
   int c = (seg->segment - f->bins.first) / f->bins.width;
@@ -166,7 +166,7 @@ on_slots (const MsSegmentRecord *seg, gpointer data, GError **error)
 }
 
 static gboolean
-on_types (const MsSegmentRecord *seg, gpointer data, GError **error)
+on_types (const MsRecordedSegment *seg, gpointer data, GError **error)
 {
   SegmentFill *f = data;
   int c = (seg->segment - f->bins.first) / f->bins.width;
@@ -178,7 +178,7 @@ on_types (const MsSegmentRecord *seg, gpointer data, GError **error)
 }
 
 static gboolean
-on_nll (const MsSegmentRecord *seg, gpointer data, GError **error)
+on_nll (const MsRecordedSegment *seg, gpointer data, GError **error)
 {
   SegmentFill *f = data;
   grid_add (&f->grid, 0, (seg->segment - f->bins.first) / f->bins.width, seg->nll);
@@ -273,7 +273,7 @@ typedef struct {
 } ProvenanceFill;
 
 static gboolean
-on_provenance (const MsSegmentRecord *seg, gpointer data, GError **error)
+on_provenance (const MsRecordedSegment *seg, gpointer data, GError **error)
 {
   ProvenanceFill *f = data;
   int K = f->K, R = f->rows.n, t = seg->segment;

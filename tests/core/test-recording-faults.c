@@ -104,7 +104,7 @@ append (GByteArray *out, const void *data, size_t n)
 }
 
 static gboolean
-append_segment (const MsSegmentRecord *seg, gpointer data, GError **error)
+append_segment (const MsRecordedSegment *seg, gpointer data, GError **error)
 {
   GByteArray *out = data;
   append (out, &seg->segment, sizeof seg->segment);

@@ -79,7 +79,7 @@ load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewParams *para
 }
 
 static gboolean
-count_segment (const MsSegmentRecord *seg, gpointer user_data, GError **error)
+count_segment (const MsRecordedSegment *seg, gpointer user_data, GError **error)
 {
   (*(int *) user_data)++;
   return TRUE;
