@@ -190,14 +190,15 @@ ms_attention_layout_last_layer (const MsAttentionLayout *a, const MsConfig *c)
   return a->n_layers ? a->n_layers (c) - 1 : -1;
 }
 
-static int
-block_of (const MsAttentionBlock *blocks, int n_blocks, const MsConfig *c, int n_tokens, int index, int *offset)
+int
+ms_attention_layout_column_block (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int index,
+                                  int *offset)
 {
   if (index < 0)
     return -1;
-  for (int i = 0, start = 0; i < n_blocks; i++)
+  for (int i = 0, start = 0; i < a->n_col_blocks; i++)
     {
-      int size = ms_attention_block_size (&blocks[i], c, n_tokens);
+      int size = ms_attention_block_size (&a->cols[i], c, n_tokens);
       if (index < start + size)
         {
           if (offset)
@@ -210,28 +211,9 @@ block_of (const MsAttentionBlock *blocks, int n_blocks, const MsConfig *c, int n
 }
 
 int
-ms_attention_layout_column_block (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int index,
-                                  int *offset)
-{
-  return block_of (a->cols, a->n_col_blocks, c, n_tokens, index, offset);
-}
-
-int
-ms_attention_layout_row_block (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int index, int *offset)
-{
-  return block_of (a->rows, a->n_row_blocks, c, n_tokens, index, offset);
-}
-
-int
 ms_attention_layout_column_start (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int block)
 {
   return blocks_total (a->cols, MIN (block, a->n_col_blocks), c, n_tokens);
-}
-
-int
-ms_attention_layout_row_start (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int block)
-{
-  return blocks_total (a->rows, MIN (block, a->n_row_blocks), c, n_tokens);
 }
 
 gboolean

@@ -75,7 +75,7 @@ typedef struct {
  * with layer −1. */
 typedef struct {
   MsObsKind kind;            /* MS_OBS_READ or MS_OBS_WRITE: at most one layout of each per engine */
-  const char *name;          /* the layout's identifier, e.g. "reader", "rmt_write"; unique over all
+  const char *name;          /* the layout's identifier, e.g. "memformer_read", "rmt_write"; unique over all
                                 engines.  Recordings store the kind's name instead ("read", "write":
                                 ms-recording-names.h), the same for every engine */
   const char *display_name;  /* for titles, e.g. "Write attention (writer)", "Write attention (write rows)" */
@@ -107,18 +107,15 @@ int ms_attention_layout_n_layers (const MsAttentionLayout *a, const MsConfig *c)
  * the last layer of a per-layer kind), or −1 when @a is not per layer. */
 int ms_attention_layout_last_layer (const MsAttentionLayout *a, const MsConfig *c);
 
-/* Which column (row) block holds column (row) @index of a segment with
- * @n_tokens tokens: returns the block's index in @a->cols (@a->rows) and
- * stores the offset inside the block in @offset (may be NULL); −1 when
- * @index is out of range.  E.g. RMT's write rows, n = 3, m = 2: column 4
- * is block 1 ("tokens"), offset 2. */
+/* Which column block holds column @index of a segment with @n_tokens
+ * tokens: returns the block's index in @a->cols and stores the offset
+ * inside the block in @offset (may be NULL); −1 when @index is out of
+ * range.  E.g. RMT's write rows, n = 3, m = 2: column 4 is block 1
+ * ("tokens"), offset 2. */
 int ms_attention_layout_column_block (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int index,
                                       int *offset);
-int ms_attention_layout_row_block (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int index,
-                                   int *offset);
-/* The first column (row) of block @block. */
+/* The first column of column block @block. */
 int ms_attention_layout_column_start (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int block);
-int ms_attention_layout_row_start (const MsAttentionLayout *a, const MsConfig *c, int n_tokens, int block);
 
 /* TRUE when only the row's own slot holds old memory (a SELF block), so
  * the transfer T_t is diagonal and follows from the retention alone;

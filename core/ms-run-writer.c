@@ -141,12 +141,6 @@ ms_run_writer_get_run_id (const MsRunWriter *w)
   return w->run_id;
 }
 
-MsAttnStore
-ms_run_writer_get_attn (const MsRunWriter *w)
-{
-  return w->attn;
-}
-
 /* Every statement takes the run id as ?9. */
 static void
 bind_run (MsRunWriter *w, gint64 run_id)

@@ -65,7 +65,5 @@ gboolean ms_run_writer_commit_segment (MsRunWriter *w, const MsSegmentRecord *re
 
 /* The run's id: 0 until one is created or resumed. */
 gint64 ms_run_writer_get_run_id (const MsRunWriter *w);
-/* The run's attention storage (its plan's). */
-MsAttnStore ms_run_writer_get_attn (const MsRunWriter *w);
 
 G_END_DECLS
