@@ -1,11 +1,11 @@
 /* ms-recording-names.h — the words a recording stores, each defined once:
  * which attention kind a stored matrix is, how its numbers are stored, which
- * column holds each per-slot quantity, and the status of a run.  The writer
- * (ms-run-writer.c) stores these names and the reader (ms-recording.c)
- * queries and parses them through the same functions; nothing else spells
- * them out.  Parsing validates: a
- * recording comes from other people, so a name that is not one of these is
- * an error for the caller to report, never a default.
+ * column holds each per-slot quantity, and the status of a run.  The run
+ * writer (ms-run-writer.c) stores these names and ms-recording.c queries
+ * and parses them through the same functions; nothing else spells them
+ * out.  Parsing validates: a recording comes from other people, so a name
+ * that is not one of these is an error for the caller to report, never a
+ * default.
  */
 #pragma once
 

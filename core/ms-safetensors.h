@@ -82,14 +82,15 @@ typedef struct {
 
 /* Writes @tensors[n] as F32 and @metadata (NULL-terminated key, value, …
  * pairs, may be NULL) to @path atomically (a temporary file renamed into
- * place), so a crash never leaves a half-written file. */
+ * place), so a crash never leaves a half-written file.  FALSE with
+ * MS_ERROR_IO naming the file when it cannot be written. */
+gboolean ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
+                               const char *const *metadata, GError **error);
+
 /* The same file as bytes (owned). */
 GBytes *ms_safetensors_serialize (const MsTensorOut *tensors, guint n, const char *const *metadata);
 
 /* Writes serialized @bytes to @path atomically (temporary file + rename). */
 gboolean ms_safetensors_write_bytes (const char *path, GBytes *bytes, GError **error);
-
-gboolean ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
-                               const char *const *metadata, GError **error);
 
 G_END_DECLS

@@ -1,10 +1,11 @@
 /* parity.c — `parity MODEL EXPECTED`: runs the C core over the input stored
  * in EXPECTED (written by tests/reference/make_fixtures.py from the
  * independent PyTorch reference) and compares every observation — memory in
- * and out, logits, per-token NLL, Memformer reader and writer attention, RMT
- * read-block and write-row attention — within 1e-4 absolute.  Every tensor
- * of EXPECTED must be compared at least once.  Exit 0 on a match, 1 on a
- * mismatch or an error; prints the worst error per quantity either way. */
+ * and out, logits, per-token NLL, read and write attention (Memformer's
+ * encoder and writer, RMT's segment rows and write rows) — within 1e-4
+ * absolute.  Every tensor of EXPECTED must be compared at least once.  Exit
+ * 0 on a match, 1 on a mismatch or an error; prints the worst error per
+ * quantity either way. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

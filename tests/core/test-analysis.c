@@ -467,7 +467,7 @@ test_cosine (void)
   g_assert_true (isinf (ms_memory_relative_change (v0, v, 2)));
 }
 
-/* reader (H=2, n=2, K=3):
+/* read attention (H=2, n=2, K=3):
  *   head 0: token 0 → (0.5, 0.25, 0.25), token 1 → (0, 1, 0)
  *   head 1: token 0 → (1, 0, 0),         token 1 → (0.25, 0.25, 0.5)
  * sum over tokens: head 0 (0.5, 1.25, 0.25), head 1 (1.25, 0.25, 0.5);
@@ -475,9 +475,9 @@ test_cosine (void)
 static void
 test_read_usage (void)
 {
-  float reader[] = { 0.5f, 0.25f, 0.25f, 0, 1, 0, 1, 0, 0, 0.25f, 0.25f, 0.5f };
+  float read_attn[] = { 0.5f, 0.25f, 0.25f, 0, 1, 0, 1, 0, 0, 0.25f, 0.25f, 0.5f };
   float out[3] = { NAN, NAN, NAN }; /* overwritten, not added to */
-  ms_read_usage (reader, 2, 2, 3, out);
+  ms_read_usage (read_attn, 2, 2, 3, out);
   g_assert_cmpfloat (out[0], ==, 0.875f);
   g_assert_cmpfloat (out[1], ==, 0.75f);
   g_assert_cmpfloat (out[2], ==, 0.375f);
@@ -486,7 +486,7 @@ test_read_usage (void)
    * attention ½, ½, 0 in both heads → (1, 1, 0) */
   float layer2[] = { 0.5f, 0.5f, 0, 0.5f, 0.5f, 0, 0.5f, 0.5f, 0, 0.5f, 0.5f, 0 };
   float acc[3] = { 0, 0, 0 };
-  ms_read_usage_accumulate (reader, 2, 2, 3, acc);
+  ms_read_usage_accumulate (read_attn, 2, 2, 3, acc);
   ms_read_usage_accumulate (layer2, 2, 2, 3, acc);
   g_assert_cmpfloat (acc[0] / 2, ==, (0.875f + 1) / 2);
   g_assert_cmpfloat (acc[1] / 2, ==, (0.75f + 1) / 2);
@@ -558,9 +558,9 @@ test_nan_propagates (void)
   g_assert_true (isnan (ms_memory_state_cosine (zero, states, 2)));
 
   /* read usage: a NaN for slot 1 */
-  float reader[] = { 0.5f, NAN, 0.5f, 0.5f };
+  float read_attn[] = { 0.5f, NAN, 0.5f, 0.5f };
   float usage[2];
-  ms_read_usage (reader, 1, 2, 2, usage);
+  ms_read_usage (read_attn, 1, 2, 2, usage);
   g_assert_cmpfloat (usage[0], ==, 1.0f);
   g_assert_true (isnan (usage[1]));
 }
