@@ -326,10 +326,10 @@ accumulate_columns (const float *r, int H, int rows, int cols, int col0, int K, 
 }
 
 void
-ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc)
+ms_read_usage_accumulate (const float *read_attn, int H, int n, int K, float *acc)
 {
   g_return_if_fail (H >= 1 && n >= 0 && K >= 0);
-  accumulate_columns (reader, H, n, K, 0, K, acc);
+  accumulate_columns (read_attn, H, n, K, 0, K, acc);
 }
 
 void
@@ -348,9 +348,9 @@ ms_read_usage_accumulate_attention (const MsAttentionLayout *a, const float *r, 
 }
 
 void
-ms_read_usage (const float *reader, int H, int n, int K, float *out)
+ms_read_usage (const float *read_attn, int H, int n, int K, float *out)
 {
   for (int k = 0; k < K; k++)
     out[k] = 0.0f;
-  ms_read_usage_accumulate (reader, H, n, K, out);
+  ms_read_usage_accumulate (read_attn, H, n, K, out);
 }

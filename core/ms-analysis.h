@@ -4,8 +4,8 @@
  * Inputs are the observations a session offers (ms-session.h): write and
  * read attention, read through the engine's attention layout (ms-engine.h),
  * so every engine gets the same analysis (Memformer's writer (H, K, 1+n) and
- * reader (H, n, K), RMT's last-layer write rows (H, m, 2m+n) and read rows
- * (H, n, m)), and memory states (K, d).  From one
+ * encoder memory attention (H, n, K), RMT's last-layer write rows
+ * (H, m, 2m+n) and segment rows (H, n, m)), and memory states (K, d).  From one
  * segment's write attention, an MsWriteDistribution says where each new slot's
  * content comes from (old memory vs the segment's tokens, and which old slot);
  * the rest follows from it: slot retention and slot types, provenance over
@@ -144,7 +144,7 @@ void ms_read_usage_accumulate_attention (const MsAttentionLayout *layout, const 
                                          float *acc);
 /* The same over a plain (H, n, K) matrix of tokens over slots: out (K) = sums over tokens, mean over
    heads (ms_read_usage overwrites @out, ms_read_usage_accumulate adds into @acc). */
-void ms_read_usage (const float *reader, int H, int n, int K, float *out);
-void ms_read_usage_accumulate (const float *reader, int H, int n, int K, float *acc);
+void ms_read_usage (const float *read_attn, int H, int n, int K, float *out);
+void ms_read_usage_accumulate (const float *read_attn, int H, int n, int K, float *acc);
 
 G_END_DECLS

@@ -75,9 +75,10 @@ typedef struct {
  * with layer −1. */
 typedef struct {
   MsObsKind kind;            /* MS_OBS_READ or MS_OBS_WRITE: at most one layout of each per engine */
-  const char *name;          /* the layout's identifier, e.g. "memformer_read", "rmt_write"; unique over all
-                                engines.  Recordings store the kind's name instead ("read", "write":
-                                ms-recording-names.h), the same for every engine */
+  const char *name;          /* the layout's identifier, e.g. "reader", "rmt_write"; unique over all
+                                engines.  The parity fixtures (tests/reference) name their attention
+                                tensors by it; recordings store the kind's name instead ("read",
+                                "write": ms-recording-names.h), the same for every engine */
   const char *display_name;  /* for titles, e.g. "Write attention (writer)", "Write attention (write rows)" */
   MsAttentionRole role;
   /* Layers that offer this kind: l = 0 … n_layers(c) − 1 (for READ: the

@@ -48,6 +48,8 @@ typedef struct {
   size_t bytes;                    /* of one record's buffers */
 } MsSegmentRecordSizes;
 
+/* Fills @sizes for @c's largest segment, from its engine's attention
+ * layouts (every layer of every kind, as a run storing attention keeps). */
 void ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes);
 
 /* The observation kinds a record takes (for ms_session_set_observer). */

@@ -40,8 +40,8 @@ typedef enum {
   /* Attention: each engine offers at most one kind of each role, and its
    * attention layout (ms-engine.h) gives the shape and the row and column
    * blocks. */
-  MS_OBS_READ       = 1 << 4, /* read attention (H, rows, cols): tokens → slots, e.g. Memformer's reader
-                                 (H, L_t, K) per encoder layer, RMT's segment rows over the read block
+  MS_OBS_READ       = 1 << 4, /* read attention (H, rows, cols): tokens → slots, e.g. Memformer's encoder
+                                 memory attention (H, L_t, K) per layer, RMT's segment rows over the read block
                                  (H, L_t, m) per layer */
   MS_OBS_WRITE      = 1 << 5, /* write attention (H, K, sources): where each new slot's content comes
                                  from, e.g. Memformer's writer (H, K, 1+L_t) [self | tokens], RMT's

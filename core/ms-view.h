@@ -82,6 +82,7 @@ typedef struct {
 const MsViewInfo *ms_view_info (MsViewKind kind);
 /* "retention", … → MsViewKind; FALSE for unknown names. */
 gboolean ms_view_kind_parse (const char *name, MsViewKind *out);
+/* MsViewKind → its name, as ms_view_info (@kind)->name (static). */
 const char *ms_view_kind_name (MsViewKind kind);
 /* All view names, comma-separated ("retention, representation, …"), for
  * messages and help texts.  Static. */

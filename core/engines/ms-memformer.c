@@ -31,7 +31,7 @@ typedef struct { MsAffine q, k, v, o; } AttnProj;
 typedef struct {
   MsAffine ln1, ln2, ln3;
   AttnProj self_attn;
-  AttnProj mem_attn;      /* reader: tokens → memory slots */
+  AttnProj mem_attn;      /* read attention: tokens → memory slots (the paper's reader) */
   MsAffine fc1, fc2;
 } EncLayer;
 
