@@ -1,0 +1,77 @@
+/* workbench-test.h — shared by the workbench test's files: one
+ * application and one window, driven in order by the tests registered in
+ * test-workbench.c. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "memscope-application.h"
+#include "memscope-export-dialog.h"
+#include "memscope-window.h"
+
+#define HIGHLIGHT 0xffe01b24u   /* the figure view's outline, opaque ARGB */
+
+extern MemscopeApplication *app;
+extern MemscopeWindow *win;
+extern char *tmp_dir;     /* removed with what it holds at the end */
+extern char *shots_dir;   /* where screenshots are saved */
+extern GThread *main_thread;
+extern int off_main_thread;   /* workbench calls seen off the main thread */
+
+/* ---- waiting: iterate the main loop until a condition holds ---- */
+typedef gboolean (*Condition) (void);
+void wait_until (Condition cond, const char *what);
+gboolean visible_view_loaded (void);
+/* Lets pending layout and drawing happen, and the visible view load. */
+void settle (void);
+gboolean demo_recorded (void);
+gboolean not_busy (void);
+gboolean view_allocated (void);
+void wait_for_frame (GtkWidget *widget);
+
+/* ---- screenshots ---- */
+typedef struct {
+  int width, height;
+  guint32 *pixels;   /* ARGB, premultiplied (opaque here) */
+} Shot;
+void shot_free (Shot *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Shot, shot_free)
+/* @widget as its window's renderer draws it now, saved as @name.png in
+ * the screenshots folder. */
+Shot *screenshot (GtkWidget *widget, const char *name);
+gboolean coloured (guint32 p);
+guint distinct_colours (const Shot *s, int x0, int x1);
+gboolean has_colorbar (const Shot *s);
+double highlight_x (const Shot *s);
+
+/* ---- actions (then settle) ---- */
+void activate (const char *name, GVariant *param);
+void change (const char *name, GVariant *state);
+
+/* ---- threads ---- */
+void note_thread (void);
+void on_progress_note_thread (MemscopeRun *run, int done, int total, gpointer data);
+/* Counts @object until it is finalized (closed_window_finalized). */
+void watch_finalize (gpointer object);
+gboolean closed_window_finalized (void);
+
+/* ---- the tests, in the order they run ---- */
+void test_starts_on_demo (void);
+void test_steps_segments (void);
+void test_every_view (void);
+void test_select_slot (void);
+void test_compare (void);
+void test_bindings (void);
+void test_shortcuts_and_about (void);
+void test_zoom (void);
+void test_load_off_main_thread (void);
+void test_superseded_load (void);
+void test_close_while_recording (void);
+void test_export (void);
+void test_errors_in_window (void);
+void test_hostile_recordings (void);
+void test_open_recording_and_cancel (void);
+void test_read_only_recording (void);
+void test_recent_files (void);
+/* Removes the read-only copies test_read_only_recording made. */
+void remove_shared_recordings (void);

@@ -1,0 +1,258 @@
+/* workbench-util.c — what the workbench tests share: the application and
+ * window, waiting on the main loop until a condition holds, screenshots
+ * rendered with the window's renderer and checked for pixels, actions, and
+ * which thread the workbench uses its GTK objects on. */
+#include "workbench-test.h"
+
+MemscopeApplication *app;
+MemscopeWindow *win;
+char *tmp_dir;
+char *shots_dir;
+
+/* ---- waiting ---- */
+
+static gboolean
+wake (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+wait_until (Condition cond, const char *what)
+{
+  guint tick = g_timeout_add (20, wake, NULL);
+  gint64 failsafe = g_get_monotonic_time () + 240 * G_USEC_PER_SEC;
+  while (!cond ())
+    {
+      if (g_get_monotonic_time () > failsafe)
+        g_error ("gave up waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
+gboolean
+visible_view_loaded (void)
+{
+  MemscopeFigureView *view = win ? memscope_window_get_visible_view (win) : NULL;
+  return !view || (!memscope_figure_view_get_loading (view) && !memscope_window_get_text_loading (win));
+}
+
+/* Lets pending layout and drawing happen, and the visible view load. */
+void
+settle (void)
+{
+  for (int i = 0; i < 50 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+  wait_until (visible_view_loaded, "the visible view to load");
+  for (int i = 0; i < 50 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+gboolean
+demo_recorded (void)
+{
+  if (memscope_window_is_busy (win) || memscope_window_get_n_runs (win) != 2)
+    return FALSE;
+  for (guint i = 0; i < 2; i++)
+    if (memscope_run_get_status (memscope_window_get_run (win, i)) != MS_RUN_COMPLETE)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+not_busy (void)
+{
+  return !memscope_window_is_busy (win);
+}
+
+gboolean
+view_allocated (void)
+{
+  GtkWidget *view = GTK_WIDGET (memscope_window_get_visible_view (win));
+  return gtk_widget_get_mapped (view) && gtk_widget_get_width (view) > 300 && gtk_widget_get_height (view) > 200;
+}
+
+/* ---- screenshots ---- */
+
+static gboolean painted;
+
+static void
+on_after_paint (GdkFrameClock *clock, gpointer data)
+{
+  painted = TRUE;
+}
+
+static gboolean
+was_painted (void)
+{
+  return painted;
+}
+
+/* Lets a whole frame (layout and paint) happen, so every widget of
+ * @widget's window has a current allocation. */
+void
+wait_for_frame (GtkWidget *widget)
+{
+  wait_until (visible_view_loaded, "the visible view to load");
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  g_assert_nonnull (clock);
+  painted = FALSE;
+  gulong id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
+  gtk_widget_queue_draw (widget);
+  wait_until (was_painted, "a frame");
+  g_signal_handler_disconnect (clock, id);
+}
+
+void
+shot_free (Shot *s)
+{
+  g_free (s->pixels);
+  g_free (s);
+}
+
+/* Renders @widget (allocated) as it is now with its window's renderer; saves it as
+ * @name.png in the screenshots folder. */
+Shot *
+screenshot (GtkWidget *widget, const char *name)
+{
+  /* a frame can lay the view out at another size, which loads it again */
+  do
+    {
+      settle ();
+      wait_for_frame (widget);
+    }
+  while (!visible_view_loaded ());
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_assert_cmpint (w, >, 0);
+  /* The widget's own snapshot (its children come from their snapshots),
+   * as the next frame would draw it. */
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_autofree char *path = g_strdup_printf ("%s/%s.png", shots_dir, name);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  Shot *s = g_new0 (Shot, 1);
+  s->width = gdk_texture_get_width (texture);
+  s->height = gdk_texture_get_height (texture);
+  s->pixels = g_new (guint32, (gsize) s->width * s->height);
+  gdk_texture_download (texture, (guchar *) s->pixels, s->width * 4);
+  return s;
+}
+
+gboolean
+coloured (guint32 p)
+{
+  int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+  return MAX (r, MAX (g, b)) - MIN (r, MIN (g, b)) > 24;
+}
+
+/* Distinct coloured (not grey) pixel values in columns [x0, x1). */
+guint
+distinct_colours (const Shot *s, int x0, int x1)
+{
+  g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
+  for (int y = 0; y < s->height; y++)
+    for (int x = MAX (x0, 0); x < MIN (x1, s->width); x++)
+      {
+        guint32 p = s->pixels[(gsize) y * s->width + x] | 0xff000000u;
+        if (coloured (p) && p != HIGHLIGHT)
+          g_hash_table_add (set, GUINT_TO_POINTER (p));
+      }
+  return g_hash_table_size (set);
+}
+
+/* A colorbar: in the right fifth, a column holding a long gradient. */
+gboolean
+has_colorbar (const Shot *s)
+{
+  for (int x = s->width * 4 / 5; x < s->width; x++)
+    {
+      g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
+      for (int y = 0; y < s->height; y++)
+        {
+          guint32 p = s->pixels[(gsize) y * s->width + x] | 0xff000000u;
+          if (coloured (p))
+            g_hash_table_add (set, GUINT_TO_POINTER (p));
+        }
+      if (g_hash_table_size (set) > 40)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Mean x of the highlight outline's pixels, −1 when there are too few. */
+double
+highlight_x (const Shot *s)
+{
+  double sum = 0;
+  int n = 0;
+  for (int y = 0; y < s->height; y++)
+    for (int x = 0; x < s->width; x++)
+      if ((s->pixels[(gsize) y * s->width + x] | 0xff000000u) == HIGHLIGHT)
+        sum += x, n++;
+  return n >= 20 ? sum / n : -1;
+}
+
+/* ---- actions ---- */
+
+void
+activate (const char *name, GVariant *param)
+{
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (win), name));
+  g_action_group_activate_action (G_ACTION_GROUP (win), name, param);
+  settle ();
+}
+
+void
+change (const char *name, GVariant *state)
+{
+  g_action_group_change_action_state (G_ACTION_GROUP (win), name, state);
+  settle ();
+}
+
+/* ---- threads ---- */
+
+/* GTK objects are used and released on the main thread only: what the
+ * workbench does on a worker thread is counted here. */
+GThread *main_thread;
+int off_main_thread;
+static int closing_alive;   /* objects of the closed window not yet finalized */
+
+void
+note_thread (void)
+{
+  if (g_thread_self () != main_thread)
+    g_atomic_int_inc (&off_main_thread);
+}
+
+void
+on_progress_note_thread (MemscopeRun *run, int done, int total, gpointer data)
+{
+  note_thread ();
+}
+
+/* Object data is cleared when the object is finalized, on the thread that
+ * releases it last. */
+static void
+on_finalized (gpointer data)
+{
+  note_thread ();
+  g_atomic_int_add (&closing_alive, -1);
+}
+
+void
+watch_finalize (gpointer object)
+{
+  g_atomic_int_inc (&closing_alive);
+  g_object_set_data_full (object, "test-finalized", &closing_alive, on_finalized);
+}
+
+gboolean
+closed_window_finalized (void)
+{
+  return g_atomic_int_get (&closing_alive) == 0;
+}
