@@ -17,7 +17,7 @@
 #include "ms-view-figure.h"
 
 typedef struct {
-  char *view, *head, *out, *preset, *colormap, *title, *reduce;
+  char *view, *head, *out, *preset, *colormap, *title, *reduce, *model;
   /* numeric options as given (cli_option_*) */
   char *segment_text, *layer_text, *slot_text, *first_text, *last_text, *columns_text;
   char *retain_at_text, *overwrite_at_text, *width_in_text, *height_in_text, *dpi_text;
@@ -31,7 +31,7 @@ static void
 figure_options_clear (FigureOptions *o)
 {
   g_free (o->view), g_free (o->head), g_free (o->out), g_free (o->preset), g_free (o->colormap), g_free (o->title);
-  g_free (o->reduce);
+  g_free (o->reduce), g_free (o->model);
   g_free (o->segment_text), g_free (o->layer_text), g_free (o->slot_text), g_free (o->first_text);
   g_free (o->last_text), g_free (o->columns_text), g_free (o->retain_at_text), g_free (o->overwrite_at_text);
   g_free (o->width_in_text), g_free (o->height_in_text), g_free (o->dpi_text);
@@ -68,6 +68,8 @@ figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &o->colormap, "viridis (default), magma, cividis or diverging", "NAME" },
     { "title", 0, 0, G_OPTION_ARG_FILENAME, &o->title, "Title instead of the view's own", "TEXT" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "Print what was written as one JSON object", NULL },
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &o->model,
+      "The model a compact run was recorded with, where it is now (read/write attention is replayed)", "FILE" },
   };
   GOptionEntry *all = g_new0 (GOptionEntry, G_N_ELEMENTS (shared) + n_extra + 1);
   memcpy (all, extra, n_extra * sizeof (GOptionEntry));
@@ -269,6 +271,8 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
         {
           g_autoptr (GError) error = NULL;
           g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
+          if (rec)
+            ms_recording_set_model_path (rec, o.model);
           g_autoptr (MsViewData) view = rec ? ms_view_load (rec, run, kind, &params, &error) : NULL;
           if (view && o.csv)
             status = write_csv (&o, view, NULL, NULL, NULL, FALSE, &run, 1);
@@ -332,6 +336,8 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
           gint64 a = pair[0], b = pair[1];
           g_autoptr (GError) error = NULL;
           g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
+          if (rec)
+            ms_recording_set_model_path (rec, o.model);
           g_autoptr (MsRunInfo) ia = rec ? ms_recording_get_run (rec, a, &error) : NULL;
           g_autoptr (MsRunInfo) ib = ia ? ms_recording_get_run (rec, b, &error) : NULL;
           /* both runs in the same bins */

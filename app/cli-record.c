@@ -24,7 +24,8 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
     { "name", 0, 0, G_OPTION_ARG_FILENAME, &name, "Name of the run (default: MODEL on INPUT)", "NAME" },
     { "segment-len", 0, 0, G_OPTION_ARG_STRING, &segment_len_text, "Tokens per segment (default and maximum: the model's)", "N" },
     { "max-segments", 0, 0, G_OPTION_ARG_STRING, &max_segments_text, "Record at most N segments", "N" },
-    { "attn", 0, 0, G_OPTION_ARG_STRING, &attn, "Attention storage: f16 (default), f32 or none", "f16|f32|none" },
+    { "attn", 0, 0, G_OPTION_ARG_STRING, &attn, "Attention storage: none (default: a compact recording, attention replayed when shown), f16 or f32",
+      "none|f16|f32" },
     { "resume", 0, 0, G_OPTION_ARG_STRING, &resume_text, "Continue the incomplete run RUN instead of starting one", "RUN" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     G_OPTION_ENTRY_NULL
@@ -35,11 +36,11 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
       || !cli_option_int64 (cmd, "--resume", resume_text, 1, G_MAXINT64, &resume)
       || !cli_option_text (cmd, "--name", &name))
     return CLI_EXIT_USAGE;
-  MsRecordOptions opts = { name, segment_len, max_segments, MS_ATTN_STORE_F16 };
+  MsRecordOptions opts = { name, segment_len, max_segments, MS_ATTN_STORE_NONE };
   if (!recording)
     return cli_usage_error (cmd, "--recording FILE is required");
   if (attn && !ms_attn_store_parse (attn, &opts.attn))
-    return cli_usage_error (cmd, "--attn must be f16, f32 or none");
+    return cli_usage_error (cmd, "--attn must be none, f16 or f32");
 
   g_autoptr (MsModel) model = cli_load_model (argv[1]);
   if (!model)

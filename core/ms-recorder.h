@@ -1,9 +1,10 @@
 /* ms-recorder.h — recording a run into a Memscope recording (DESIGN §6).
  *
  * A run steps one model through one input file, and for every segment
- * commits, in ONE transaction: the segment's text and per-token NLL, every
- * attention matrix the engine observes (one BLOB per segment, kind, layer
- * and head; f16 by default), the memory state after the segment, the
+ * commits, in ONE transaction: the segment's text and per-token NLL, with
+ * --attn f16|f32 every attention matrix the engine observes (one BLOB per
+ * segment, kind, layer and head; by default none: a compact run, whose
+ * attention the reader replays, ms-replay.h), the memory state after the segment, the
  * derived retention per slot (ms-analysis.h), and the run's progress.  A
  * process killed at any moment therefore leaves every committed segment
  * complete and the run marked 'incomplete'; recording it again with

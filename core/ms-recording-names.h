@@ -29,7 +29,9 @@ const char *ms_obs_kind_stored_name (MsObsKind kind);
 typedef enum {
   MS_ATTN_STORE_F16,    /* "f16": IEEE half, little-endian */
   MS_ATTN_STORE_F32,    /* "f32": IEEE single, little-endian */
-  MS_ATTN_STORE_NONE,   /* "none": a run that stored no attention (never a matrix's dtype) */
+  MS_ATTN_STORE_NONE,   /* "none": a compact run, which stores no attention matrices (never a matrix's
+                           dtype); the reader replays a segment's attention from its stored memory
+                           (ms-recording.h, ms_recording_attention) */
 } MsAttnStore;
 
 /* Parses "f16", "f32" or "none"; FALSE for anything else. */

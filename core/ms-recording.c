@@ -6,6 +6,7 @@
 #include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-half.h"
+#include "ms-replay.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@ struct _MsRecording {
   GRecMutex lock;      /* held by one call, or from read_begin to read_end */
   int read_depth;      /* nested read_begin calls of the holder */
   MsDbBudget budget;   /* armed by lock (), for the call that took it */
+  char *model_override; /* ms_recording_set_model_path */
 };
 
 /* Takes the handle for one call and arms the work budget of its queries
@@ -63,6 +65,7 @@ ms_recording_close (MsRecording *rec)
     return;
   sqlite3_close (rec->db);
   g_rec_mutex_clear (&rec->lock);
+  g_free (rec->model_override);
   g_free (rec->path);
   g_free (rec);
 }
@@ -457,6 +460,28 @@ decode_matrix (const uint8_t *blob, MsAttnStore store, float *out, size_t n)
     memcpy (out, blob, n * sizeof (float));
 }
 
+/* Adds one head's (r, c) matrix @one into @sum; the mean over heads is
+ * the sum of the heads in head order divided by their number, the same
+ * arithmetic for stored and replayed attention, so both give the same
+ * bits. */
+static void
+add_head (float *sum, const float *one, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    sum[i] += one[i];
+}
+
+static float *
+divide_heads (float *sum, size_t n, int n_heads)
+{
+  for (size_t i = 0; i < n; i++)
+    sum[i] /= n_heads;
+  return sum;
+}
+
+static float *replay_attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKind kind,
+                                       int layer, int head, int *rows, int *cols, GError **error);
+
 static float *
 attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKind kind, int layer, int head,
                   int *rows, int *cols, GError **error)
@@ -470,6 +495,8 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
                    kind == MS_OBS_READ ? "read" : "write");
       return NULL;
     }
+  if (info->attn == MS_ATTN_STORE_NONE)
+    return replay_attention_locked (rec, info, segment, kind, layer, head, rows, cols, error);
   sqlite3_stmt *st = prepare (rec, "SELECT a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
                                    "ON a.id BETWEEN s.attn_first AND s.attn_first + s.attn_count - 1 "
                                    "WHERE s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND s.segment = ?2 AND a.kind = ?3 "
@@ -513,8 +540,7 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
           one = g_new (float, (size_t) r * c);
         }
       decode_matrix (sqlite3_column_blob (st, 3), store, one, (size_t) r * c);
-      for (size_t i = 0; i < (size_t) r * c; i++)
-        sum[i] += one[i];
+      add_head (sum, one, (size_t) r * c);
       n_heads++;
     }
   sqlite3_finalize (st);
@@ -528,11 +554,126 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
                    rec->path, run_id, kind_name, segment, layer, which);
       return NULL;
     }
-  for (size_t i = 0; i < (size_t) r * c; i++)
-    sum[i] /= n_heads;
   *rows = r;
   *cols = c;
-  return g_steal_pointer (&sum);
+  return divide_heads (g_steal_pointer (&sum), (size_t) r * c, n_heads);
+}
+
+/* ---- replaying a compact run (ms-replay.h) ---- */
+
+/* columns: 0 models.path, 1 models.sha256, 2 models.config, 3 segments.segment, 4 token_begin, 5 token_end,
+ * 6 text, 7 memory.segment, 8 memory.rows, 9 memory.cols, 10 memory.data, 11 memory.id (NULL without one) */
+#define REPLAY_INPUT_SQL \
+  "SELECT m.path, m.sha256, m.config, s.segment, s.token_begin, s.token_end, s.text, " \
+  "mem.segment, mem.rows, mem.cols, mem.data, mem.id FROM runs r JOIN models m ON m.id = r.model_id " \
+  "JOIN segments s ON s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " " \
+  "LEFT JOIN memory mem ON mem.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " WHERE r.id = ?1"
+
+/* Is @text 64 lowercase hexadecimal digits (a SHA-256 as Memscope stores it)? */
+static gboolean
+is_sha256 (const char *text)
+{
+  if (!text || strlen (text) != 64)
+    return FALSE;
+  for (int i = 0; i < 64; i++)
+    if (!g_ascii_isdigit (text[i]) && !(text[i] >= 'a' && text[i] <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+/* Replays segment @segment of @info's run from what the recording stores
+ * of it — the memory before it (exactly K × d f32, checked in 64-bit
+ * arithmetic), its tokens (ids, or a byte model's text), the model file's
+ * path, SHA-256 and configuration — each validated here or in
+ * ms-replay.c before use: the file may come from anyone. */
+static MsReplaySegment *
+replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **error)
+{
+  if (segment < 0 || segment >= info->segments_done)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d (it has %d)",
+                   rec->path, info->id, segment, info->segments_done);
+      return NULL;
+    }
+  sqlite3_stmt *st = prepare (rec, REPLAY_INPUT_SQL, error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, info->id);
+  sqlite3_bind_int (st, 2, segment);
+  int rc = ms_db_step (st, rec->path, "reading a segment to replay", error);
+  MsReplaySegment *out = NULL;
+  const MsConfig *c = &info->config;
+  gint64 state_bytes = (gint64) c->n_slots * (gint64) c->d_model * (gint64) sizeof (float);
+  gboolean row = rc == SQLITE_ROW;
+  gint64 begin = row ? sqlite3_column_int64 (st, 4) : 0, end = row ? sqlite3_column_int64 (st, 5) : 0;
+  const char *path = row ? (const char *) sqlite3_column_text (st, 0) : NULL;
+  const char *sha = row ? (const char *) sqlite3_column_text (st, 1) : NULL;
+  const char *config = row ? (const char *) sqlite3_column_text (st, 2) : NULL;
+  if (rc == SQLITE_DONE)
+    bad_row (rec, info, "segments", segment, error, "the committed segment has no row to replay from");
+  else if (rc != SQLITE_ROW)
+    ;
+  else if (!path || !*path || sqlite3_column_bytes (st, 0) != (int) strlen (path) || !is_sha256 (sha) || !config)
+    g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", table models: the model's path, "
+                 "SHA-256 (64 hexadecimal digits) or configuration is missing or malformed (the recording is damaged "
+                 "or altered)", rec->path, info->id);
+  else if (sqlite3_column_int64 (st, 3) != segment)
+    bad_row (rec, info, "segments", segment, error, "the row keyed for it holds segment %" G_GINT64_FORMAT,
+             (gint64) sqlite3_column_int64 (st, 3));
+  else if (sqlite3_column_type (st, 11) != SQLITE_INTEGER || sqlite3_column_int64 (st, 7) != segment - 1
+           || sqlite3_column_type (st, 7) != SQLITE_INTEGER)
+    bad_row (rec, info, "memory", segment - 1, error, "the memory state before segment %d is missing or keyed "
+             "for another segment", segment);
+  else if (sqlite3_column_int64 (st, 8) != c->n_slots || sqlite3_column_int64 (st, 9) != c->d_model
+           || sqlite3_column_type (st, 10) != SQLITE_BLOB || sqlite3_column_bytes (st, 10) != state_bytes)
+    bad_row (rec, info, "memory", segment - 1, error, "the memory state is %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+             " in %d bytes where %d × %d f32 values (%" G_GINT64_FORMAT " bytes) were expected",
+             (gint64) sqlite3_column_int64 (st, 8), (gint64) sqlite3_column_int64 (st, 9), sqlite3_column_bytes (st, 10), c->n_slots,
+             c->d_model, state_bytes);
+  else if (begin != (gint64) segment * info->segment_len || end - begin < 1 || end - begin > info->segment_len)
+    bad_row (rec, info, "segments", segment, error, "it holds tokens [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ") "
+             "where 1 to %d tokens from %" G_GINT64_FORMAT " were expected", begin, end, info->segment_len,
+             (gint64) segment * info->segment_len);
+  else
+    {
+      /* Copied: a BLOB may sit unaligned. */
+      g_autofree float *memory = g_malloc ((size_t) state_bytes);
+      memcpy (memory, sqlite3_column_blob (st, 10), (size_t) state_bytes);
+      MsReplayInput in = {
+        .recording = rec->path, .run_id = info->id, .segment = segment, .model_path = path, .model_sha256 = sha,
+        .model_config = config, .model_override = rec->model_override, .config = c, .memory_in = memory,
+        .n_tokens = (int) (end - begin), .text = sqlite3_column_blob (st, 6), .text_len = sqlite3_column_bytes (st, 6),
+      };
+      out = ms_replay_segment (&in, error);
+    }
+  sqlite3_finalize (st);
+  return out;
+}
+
+static float *
+replay_attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKind kind, int layer, int head,
+                         int *rows, int *cols, GError **error)
+{
+  g_autoptr (MsReplaySegment) seg = replay_locked (rec, info, segment, error);
+  if (!seg)
+    return NULL;
+  int heads, r, c;
+  const float *m = ms_replay_segment_attention (seg, kind, layer, &heads, &r, &c);
+  if (!m || head >= heads)
+    {
+      g_autofree char *which = head >= 0 ? g_strdup_printf (", head %d", head) : g_strdup ("");
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no %s attention for segment %d, "
+                   "layer %d%s (the layer or head is out of range)", rec->path, info->id,
+                   ms_obs_kind_stored_name (kind), segment, layer, which);
+      return NULL;
+    }
+  size_t n = (size_t) r * c;
+  float *sum = g_new0 (float, MAX (n, 1));
+  for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); h++)
+    add_head (sum, m + (size_t) h * n, n);
+  *rows = r;
+  *cols = c;
+  return divide_heads (sum, n, head < 0 ? heads : 1);
 }
 
 static GBytes *
@@ -581,6 +722,15 @@ ms_recording_attention (MsRecording *rec, const MsRunInfo *run, int segment, MsO
   float *out = attention_locked (rec, run, segment, kind, layer, head, rows, cols, error);
   g_rec_mutex_unlock (&rec->lock);
   return out;
+}
+
+void
+ms_recording_set_model_path (MsRecording *rec, const char *path)
+{
+  lock (rec);
+  g_free (rec->model_override);
+  rec->model_override = g_strdup (path);
+  g_rec_mutex_unlock (&rec->lock);
 }
 
 GBytes *

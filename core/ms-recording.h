@@ -116,14 +116,27 @@ typedef gboolean (*MsStateFunc) (int segment, const float *state, gpointer user_
  * is MS_ERROR_FORMAT. */
 gboolean ms_recording_foreach_memory_state (MsRecording *rec, const MsRunInfo *run, int first, int last,
                                             MsStateFunc func, gpointer user_data, GError **error);
-/* One stored attention matrix of @kind (MS_OBS_READ or MS_OBS_WRITE) of
- * @run (its description, from ms_recording_get_run), or the mean over
- * heads when @head < 0.
- * MS_ERROR_INPUT when the run stored no attention or the segment/layer/head
- * does not exist; MS_ERROR_FORMAT when the stored matrices contradict their
- * own shape or dtype. */
+/* One attention matrix of @kind (MS_OBS_READ or MS_OBS_WRITE) of @run (its
+ * description, from ms_recording_get_run) at @segment and @layer (0 for a
+ * kind without layers), of head @head, or the mean over heads when @head <
+ * 0.  A run that stored attention (--attn f16|f32) reads it; a compact run
+ * (MS_ATTN_STORE_NONE) replays the segment from its stored memory and
+ * tokens with the model it was recorded with (ms-replay.h: models.path,
+ * or the file set with ms_recording_set_model_path, taken only when its
+ * SHA-256 is the run's), bit for bit what --attn f32 stores, and the
+ * replayed segment is cached for the process.
+ * MS_ERROR_INPUT when the segment/layer/head does not exist or the model
+ * file is not the run's; MS_ERROR_IO when the model cannot be read;
+ * MS_ERROR_FORMAT when the stored matrices, memory state or tokens
+ * contradict their own shape or the run's. */
 float *ms_recording_attention (MsRecording *rec, const MsRunInfo *run, int segment, MsObsKind kind, int layer,
                                int head, int *rows, int *cols, GError **error);
+/* Replays of @rec's compact runs take their model from @path (copied;
+ * NULL: from where each run's model was, models.path, or the same name
+ * beside the recording) — for a model that moved.  It is used only for a
+ * run whose model's SHA-256 it has. */
+void ms_recording_set_model_path (MsRecording *rec, const char *path);
+
 /* The bytes of one segment's text (owned GBytes); MS_ERROR_INPUT naming
  * the file when the run has no such segment, MS_ERROR_IO when SQLite
  * fails. */

@@ -187,20 +187,28 @@ ms_session_run (MsSession *s, const int32_t *tokens, size_t n, int segment_len, 
 /* ---- state files ------------------------------------------------------ */
 
 gboolean
-ms_session_replay_segment (MsSession *s, int segment, const float *memory_in, const int32_t *tokens, int n,
-                           GError **error)
+ms_session_step_from (MsSession *s, int segment, const float *memory_in, const int32_t *tokens, int n,
+                      GError **error)
 {
   const MsConfig *c = ms_model_get_config (s->model);
   if (!check_segment (s, segment, tokens, n, error))
     return FALSE;
   memcpy (s->state.memory, memory_in, (size_t) c->n_slots * c->d_model * sizeof (float));
-  /* No carry in: the replayed segment's own predictions are not needed,
-   * only what it hands on (its memory out and its carry out). */
+  /* No carry in: the segment's own predictions from the segment before are
+   * not needed, only what the segment computes from its memory and tokens
+   * (its attention, its memory out and its carry out). */
   s->state.carry_rows = 0;
   s->state.segment = segment;
+  return ms_session_step (s, tokens, n, NULL, error);
+}
+
+gboolean
+ms_session_replay_segment (MsSession *s, int segment, const float *memory_in, const int32_t *tokens, int n,
+                           GError **error)
+{
   guint observe = s->state.observe;
   s->state.observe = 0;
-  gboolean ok = ms_session_step (s, tokens, n, NULL, error);
+  gboolean ok = ms_session_step_from (s, segment, memory_in, tokens, n, error);
   s->state.observe = observe;
   return ok;
 }

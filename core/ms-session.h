@@ -127,6 +127,18 @@ gboolean ms_session_load_state (MsSession *s, const char *path, GError **error);
 gboolean ms_session_replay_segment (MsSession *s, int segment, const float *memory_in, const int32_t *tokens, int n,
                                     GError **error);
 
+/* Steps segment @segment again from its input memory @memory_in (n_slots,
+ * d_model) and its @tokens[n], offering the observer everything the
+ * segment computes from them — read and write attention, memory in and
+ * out — bit for bit as the uninterrupted run offered it (same code, same
+ * inputs).  What depends on the segment before (the prediction of this
+ * segment's first tokens: Memformer's decoder, RMT's first token) is not
+ * computed: those NLLs are NaN.  This is how a compact recording
+ * rematerialises a segment's attention (ms-replay.h).  Leaves @s as
+ * ms_session_replay_segment does; input errors as ms_session_step. */
+gboolean ms_session_step_from (MsSession *s, int segment, const float *memory_in, const int32_t *tokens, int n,
+                               GError **error);
+
 /* Progress callback for ms_session_run: after each segment. */
 typedef void (*MsProgressFunc) (int segments_done, int n_segments, gpointer user_data);
 

@@ -185,7 +185,7 @@ record_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   d->config = *ms_model_get_config (model);
   d->segment_len = d->config.segment_len;
   g_autofree char *name = g_strdup (self->name);
-  MsRecordOptions opts = { .name = name, .attn = MS_ATTN_STORE_F16 };
+  MsRecordOptions opts = { .name = name, .attn = MS_ATTN_STORE_NONE };
   if (!ms_record (d->db_path, model, self->input_path, &opts, 0, on_record_progress, d, cancellable, &d->run_id,
                   &error))
     return g_task_return_error (task, error);

@@ -74,17 +74,19 @@ KEY = 1 << 32  # schema 3 and 4: segments.id = run_id * 2^32 + segment, memory.i
 
 
 def check_committed_complete(db, run, model):
-    """Every committed segment has all its rows; nothing beyond them; the rowid keys say what the columns say."""
+    """Every committed segment has all its rows; nothing beyond them; the rowid keys say what the columns say.
+    A compact run (attn_dtype none, the default) has no attention rows at all."""
     n_layers, n_heads = MODELS[model]
-    expected = n_heads * (n_layers + (1 if model == "memformer" else n_layers))
     with ro(db) as c:
+        compact = c.execute("SELECT attn_dtype FROM runs WHERE id = ?", (run,)).fetchone()[0] == "none"
+        expected = 0 if compact else n_heads * (n_layers + (1 if model == "memformer" else n_layers))
         kinds = {row[0] for row in c.execute("SELECT DISTINCT kind FROM attention WHERE run_id = ?", (run,))}
-        assert kinds == {"read", "write"}, kinds
+        assert kinds == (set() if compact else {"read", "write"}), kinds
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         status, k = c.execute("SELECT r.status, (SELECT rows FROM memory WHERE run_id = r.id AND segment = -1)"
                               " FROM runs r WHERE id = ?", (run,)).fetchone()
         done = c.execute("SELECT count(*) FROM segments WHERE run_id = ?", (run,)).fetchone()[0]
-        for table in ("segments", "memory", "attention"):
+        for table in ("segments", "memory") + (() if compact else ("attention",)):
             top = c.execute(f"SELECT max(segment) FROM {table} WHERE run_id = ?", (run,)).fetchone()[0]
             assert top == done - 1, (table, top, done)
         rows = c.execute(f"SELECT segment, attn_first, attn_count, {', '.join(f'length({q})' for q in QUANTITIES)}"
@@ -92,10 +94,13 @@ def check_committed_complete(db, run, model):
         assert [r[0] for r in rows] == list(range(done))
         for t, first, count, *lengths in rows:
             assert count == expected, (t, count, expected)
-            # the segment's matrices are exactly the rows first .. first + count - 1
-            in_range = c.execute("SELECT count(*), min(segment), max(segment) FROM attention WHERE id BETWEEN ? AND ?",
-                                 (first, first + count - 1)).fetchone()
-            assert in_range == (expected, t, t), (t, in_range)
+            if compact:
+                assert first is None, (t, first)
+            else:
+                # the segment's matrices are exactly the rows first .. first + count - 1
+                in_range = c.execute("SELECT count(*), min(segment), max(segment) FROM attention"
+                                     " WHERE id BETWEEN ? AND ?", (first, first + count - 1)).fetchone()
+                assert in_range == (expected, t, t), (t, in_range)
             assert c.execute("SELECT count(*) FROM attention WHERE run_id = ? AND segment = ?",
                              (run, t)).fetchone()[0] == expected
             assert lengths == [4 * k] * 4, (t, lengths, k)
@@ -351,7 +356,9 @@ def resume_like_fresh(binary, model, text, db, run, db_ref):
     rounding (its first segments may come from older kernels). Returns the largest memory difference."""
     r = cli(binary, "record", model, text, "--recording", db, "--resume", str(run))
     assert r.returncode == 0, r.stderr
-    assert cli(binary, "record", model, text, "--recording", db_ref).returncode == 0
+    with ro(db) as c:
+        attn = c.execute("SELECT attn_dtype FROM runs WHERE id = ?", (run,)).fetchone()[0]
+    assert cli(binary, "record", model, text, "--recording", db_ref, "--attn", attn).returncode == 0
     assert check_committed_complete(db, run, "memformer") == (500, "complete")
     resumed, reference = run_contents(db, run), run_contents(db_ref, 1)
     assert resumed["run"] == reference["run"] and reference["run"][0][4:] == ("complete", 500)
@@ -438,13 +445,23 @@ def missing_run(binary, fixtures):
 
 def damaged_values(binary, fixtures):
     """A recording comes from other people: a stored word Memscope never writes (a run status, an attention
-    dtype) or an attention BLOB that does not match its own shape is reported, naming the file, not read."""
+    dtype), an attention BLOB that does not match its own shape, or a compact run's memory state that is not K x d
+    f32 values is reported, naming the file, not read."""
     with tempfile.TemporaryDirectory() as tmp:
         text, db = long_input(tmp, 200), os.path.join(tmp, "r.sqlite")
         model = os.path.join(fixtures, "rmt_blocks.safetensors")
+        assert cli(binary, "record", model, text, "--recording", db, "--attn", "f16").returncode == 0
         assert cli(binary, "record", model, text, "--recording", db).returncode == 0
         write = ["export", db, "--run", "1", "--view", "write", "--segment", "3", "--out", os.path.join(tmp, "w.svg")]
         assert cli(binary, *write).returncode == 0
+        # run 2 is compact: its attention is replayed from the memory state before the segment, which must be
+        # exactly K x d f32 values
+        replayed = ["export", db, "--run", "2", "--view", "write", "--segment", "3", "--out", os.path.join(tmp, "c.svg")]
+        assert cli(binary, *replayed).returncode == 0
+        with sqlite3.connect(db) as c:
+            c.execute("UPDATE memory SET data = data || x'00' WHERE run_id = 2 AND segment = 2")
+        r = cli(binary, *replayed)
+        assert r.returncode == 1 and db in r.stderr and "damaged" in r.stderr, (r.returncode, r.stderr)
         with sqlite3.connect(db) as c:
             # one head of segment 3's last-layer write attention loses its last value
             c.execute("UPDATE attention SET data = substr(data, 1, length(data) - 2) WHERE id ="
