@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "ms-export.h"
+#include "ms-label.h"
 #include "memscope-task.h"
 
 static void
@@ -75,6 +76,8 @@ typedef struct {
   int span;                    /* the segments the output columns are for (MsViewParams.span) */
   int plot_width, plot_height; /* a guess at the data area, device pixels (the shown figure's) */
   int width, height, scale;    /* the widget's size and scale factor */
+  double zoom;                 /* widget units per figure unit (text at the desktop's size) */
+  gboolean dark;               /* light ink on a dark background */
 } Job;
 
 static void
@@ -165,8 +168,10 @@ load (Job *job, int width, int height, GCancellable *cancellable, GError **error
   return d;
 }
 
-/* Draws @s's figure on white into an image of the job's size (device
- * pixels: size × scale) and lays out its data areas on the same surface,
+/* Draws @s's figure on white (dark grey when @job is dark) into an image of
+ * the job's size (device pixels: size × scale), scaled by the job's zoom so
+ * its text has the desktop's size, and lays out its data areas (in widget
+ * units) on the same surface,
  * so hit-testing measures text as the drawing did.  Pixels rather than a
  * recording: a frame then costs one copy of the image whatever the figure
  * holds (a line plot of thousands of points replayed at every frame is
@@ -175,14 +180,29 @@ static void
 render (Shown *s, const Job *job)
 {
   s->width = job->width, s->height = job->height, s->scale = job->scale;
+  s->zoom = job->zoom, s->dark = job->dark;
   cairo_surface_t *surface
     = cairo_image_surface_create (CAIRO_FORMAT_RGB24, job->width * job->scale, job->height * job->scale);
   cairo_surface_set_device_scale (surface, job->scale, job->scale);
   cairo_t *cr = cairo_create (surface);
-  cairo_set_source_rgb (cr, 1, 1, 1);
+  if (job->dark)
+    {
+      cairo_set_source_rgb (cr, DARK_BACKGROUND, DARK_BACKGROUND, DARK_BACKGROUND);
+      ms_figure_set_ink (cr, DARK_INK, DARK_INK, DARK_INK);
+    }
+  else
+    cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_paint (cr);
-  ms_view_figure_draw (cr, job->width, job->height, s->figure);
-  s->n_plots = ms_view_figure_get_plot_rects (s->figure, cr, job->width, job->height, s->plots);
+  /* laid out in figure units, drawn @zoom times larger */
+  double fw = job->width / job->zoom, fh = job->height / job->zoom;
+  cairo_scale (cr, job->zoom, job->zoom);
+  ms_view_figure_draw (cr, fw, fh, s->figure);
+  s->n_plots = ms_view_figure_get_plot_rects (s->figure, cr, fw, fh, s->plots);
+  for (int i = 0; i < s->n_plots; i++)
+    {
+      MsRect *r = &s->plots[i];
+      r->x *= job->zoom, r->y *= job->zoom, r->width *= job->zoom, r->height *= job->zoom;
+    }
   cairo_destroy (cr);
   cairo_surface_flush (surface);
   s->image = surface;
@@ -386,6 +406,8 @@ start_job (gpointer data)
   job->cmap = self->cmap;
   job->width = w, job->height = h;
   job->scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  job->zoom = memscope_figure_view_get_text_zoom (self);
+  job->dark = memscope_figure_view_get_dark (self);
   int first, n;
   if (memscope_figure_view_get_zoom (self, &first, &n))
     job->first = first, job->last = first + n, job->span = n;

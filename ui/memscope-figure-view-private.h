@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+/* A dark figure: background and ink grey levels. */
+#define DARK_BACKGROUND (0x24 / 255.0)
+#define DARK_INK (0xde / 255.0)
+
 /* The data of run A and, comparing, run B: immutable once loaded and
  * shared (atomic reference count) between the widget and the jobs that
  * build figures from it. */
@@ -27,6 +31,8 @@ typedef struct {
                             * every frame, so hover and selection only redraw (and
                             * damage) the outlines over it */
   int width, height, scale;
+  double zoom;             /* widget units per figure unit */
+  gboolean dark;
   MsRect plots[3];
   int n_plots;
 } Shown;

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "ms-colormap.h"
+#include "ms-label.h"
 #include "ms-error.h"
 #include "ms-export.h"
 #include "memscope-task.h"
@@ -100,6 +101,38 @@ zoomable (MsViewKind kind)
 
 /* ---- drawing ---- */
 
+double
+memscope_figure_view_get_text_zoom (MemscopeFigureView *self)
+{
+  PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self));
+  const PangoFontDescription *font = pango_context_get_font_description (context);
+  double size = font ? pango_font_description_get_size (font) / (double) PANGO_SCALE : 0;
+  if (font && !pango_font_description_get_size_is_absolute (font))
+    {
+      double dpi = pango_cairo_context_get_resolution (context);
+      size *= (dpi > 0 ? dpi : 96.0) / 72.0;   /* points to pixels */
+    }
+  return MAX (1.0, size / ms_label_size (MS_LABEL_TICK));
+}
+
+gboolean
+memscope_figure_view_get_dark (MemscopeFigureView *self)
+{
+  GdkRGBA fg;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
+}
+
+/* The desktop's style or font changed: the next snapshot, once the new
+ * style applies, finds the figure drawn for the old one. */
+static void
+on_desktop_changed (GtkSettings *settings, GParamSpec *pspec, MemscopeFigureView *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 /* The shown figure's size in widget units per figure unit: 1 unless the
  * widget was resized and the figure of the new size is being made. */
 static void
@@ -159,6 +192,10 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   if (w <= 0 || h <= 0)
     return;
+  if (self->shown && self->stale == STALE_NONE && !self->job
+      && (self->shown->dark != memscope_figure_view_get_dark (self)
+          || fabs (self->shown->zoom - memscope_figure_view_get_text_zoom (self)) > 1e-6))
+    memscope_figure_view_set_stale (self, STALE_EXTENT);   /* drawn for another style or font */
   if (self->shown)
     {
       double sx, sy;
@@ -185,8 +222,9 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   if (gtk_widget_get_visible (self->spinner))
     {
-      static const GdkRGBA veil = { 1, 1, 1, 0.6 };
-      gtk_snapshot_append_color (snapshot, &veil, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      static const GdkRGBA light = { 1, 1, 1, 0.6 }, dark = { DARK_BACKGROUND, DARK_BACKGROUND, DARK_BACKGROUND, 0.6 };
+      gtk_snapshot_append_color (snapshot, memscope_figure_view_get_dark (self) ? &dark : &light,
+                                 &GRAPHENE_RECT_INIT (0, 0, w, h));
       gtk_widget_snapshot_child (widget, self->spinner, snapshot);
     }
 }
@@ -243,6 +281,37 @@ memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect
   double sx, sy;
   figure_scale (self, &sx, &sy);
   graphene_rect_init (rect, r.x * sx, r.y * sy, r.width * sx, r.height * sy);
+  return TRUE;
+}
+
+static void
+to_widget (MemscopeFigureView *self, MsRect *r)
+{
+  double sx, sy;
+  figure_scale (self, &sx, &sy);
+  r->x *= sx, r->width *= sx, r->y *= sy, r->height *= sy;
+}
+
+int
+memscope_figure_view_get_plot_rects (MemscopeFigureView *self, MsRect rects[3])
+{
+  if (!self->shown)
+    return 0;
+  for (int i = 0; i < self->shown->n_plots; i++)
+    {
+      rects[i] = self->shown->plots[i];
+      to_widget (self, &rects[i]);
+    }
+  return self->shown->n_plots;
+}
+
+gboolean
+memscope_figure_view_get_cell_rect (MemscopeFigureView *self, int panel, int row, int col, MsRect *rect)
+{
+  const Shown *s = self->shown;
+  if (!s || !ms_view_figure_cell_rect_in (s->figure, s->plots, s->n_plots, panel, row, col, rect))
+    return FALSE;
+  to_widget (self, rect);
   return TRUE;
 }
 
@@ -677,6 +746,10 @@ memscope_figure_view_init (MemscopeFigureView *self)
   GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
   g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
   gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+  static const char *const desktop[] = { "notify::gtk-application-prefer-dark-theme", "notify::gtk-theme-name",
+                                         "notify::gtk-font-name", "notify::gtk-xft-dpi" };
+  for (guint i = 0; i < G_N_ELEMENTS (desktop); i++)
+    g_signal_connect_object (gtk_settings_get_default (), desktop[i], G_CALLBACK (on_desktop_changed), self, 0);
 }
 
 GtkWidget *

@@ -132,4 +132,20 @@ gboolean memscope_figure_view_select_point (MemscopeFigureView *self, double x, 
  * coordinates.  FALSE when the view has no such column.  For tests. */
 gboolean memscope_figure_view_get_highlight_rect (MemscopeFigureView *self, graphene_rect_t *rect);
 
+/* The data areas of the figure shown (up to 3: run A, run B, A − B) in
+ * widget coordinates, and their number; 0 when no figure is shown. */
+int memscope_figure_view_get_plot_rects (MemscopeFigureView *self, MsRect rects[3]);
+/* The rectangle of cell (@row, @col) of @panel in widget coordinates
+ * (ms_view_figure_cell_rect_in); FALSE when there is none. */
+gboolean memscope_figure_view_get_cell_rect (MemscopeFigureView *self, int panel, int row, int col, MsRect *rect);
+
+/* Widget units per figure unit: figures are laid out smaller and drawn
+ * this much larger, so their smallest text (tick labels) is at least the
+ * desktop's body text (the widget's font).  At least 1. */
+double memscope_figure_view_get_text_zoom (MemscopeFigureView *self);
+/* Whether figures are drawn dark (light ink on dark grey): when the
+ * widget's text colour is light, as in a dark desktop style.  Exports
+ * are drawn as the export asks, on white. */
+gboolean memscope_figure_view_get_dark (MemscopeFigureView *self);
+
 G_END_DECLS

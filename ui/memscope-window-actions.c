@@ -156,7 +156,12 @@ memscope_window_sync_actions (MemscopeWindow *self)
   set_enabled (self, "difference", two);
   set_enabled (self, "export", n > 0);
   set_enabled (self, "cancel", memscope_window_is_busy (self));
-  set_state (self, "play", g_variant_new_boolean (memscope_window_get_playing (self)));
+  gboolean playing = memscope_window_get_playing (self);
+  set_state (self, "play", g_variant_new_boolean (playing));
+  /* Play turns into Pause while playing */
+  gtk_button_set_icon_name (self->play_button, playing ? "media-playback-pause-symbolic"
+                                                       : "media-playback-start-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->play_button), playing ? "Pause (Space)" : "Play (Space)");
   set_state (self, "compare", g_variant_new_boolean (memscope_window_get_compare (self)));
   set_state (self, "difference", g_variant_new_boolean (memscope_window_get_difference (self)));
   const char *view = memscope_window_get_view_name (self);

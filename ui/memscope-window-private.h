@@ -29,6 +29,12 @@ struct _MemscopeWindow {
   GtkDropDown *head_dropdown;
   GtkDropDown *colormap_dropdown;
   GtkLabel *selection_label;
+  GtkWidget *layer_group;      /* label + dropdown, hidden on views without layers */
+  GtkWidget *head_group;
+  GtkMenuButton *view_menu_button;   /* the views as a menu, on narrow windows */
+  GMenu *view_menu;
+  GtkButton *play_button;
+  GtkDropDown *speed_dropdown;
   GtkStack *view_stack;
   GtkTextView *text_view;
   GtkLabel *text_legend;

@@ -3,6 +3,7 @@
 #include "memscope-window-private.h"
 
 #include "memscope-application.h"
+#include "memscope-squeezer.h"
 #include "memscope-task.h"
 #include "ms-recording.h"
 
@@ -121,6 +122,7 @@ text_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancell
 }
 
 static void update_highlight (MemscopeWindow *self);
+static void on_speed_changed (GtkDropDown *drop, GParamSpec *pspec, MemscopeWindow *self);
 static void update_token_colours (MemscopeWindow *self);
 
 /* Main thread: shows the text, unless the runs changed meanwhile. */
@@ -714,15 +716,18 @@ on_view_selected (MemscopeFigureView *view, int segment, int slot, MemscopeWindo
     memscope_window_set_segment (self, segment);
 }
 
-/* The layer and head choices apply only to the views that use them (the
- * table of views says which). */
+/* The layer and head choices show only on the views that use them (the
+ * table of views says which); the view menu names the view. */
 static void
 on_visible_view_changed (GtkStack *stack, GParamSpec *pspec, MemscopeWindow *self)
 {
   MemscopeFigureView *view = memscope_window_get_visible_view (self);
   MsViewUses uses = view ? ms_view_info (memscope_figure_view_get_kind (view))->params : 0;
-  gtk_widget_set_sensitive (GTK_WIDGET (self->layer_dropdown), (uses & MS_VIEW_USES_LAYER) != 0);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->head_dropdown), (uses & MS_VIEW_USES_HEAD) != 0);
+  /* the flow box's child, so no gap is left where a group was */
+  gtk_widget_set_visible (gtk_widget_get_parent (self->layer_group), (uses & MS_VIEW_USES_LAYER) != 0);
+  gtk_widget_set_visible (gtk_widget_get_parent (self->head_group), (uses & MS_VIEW_USES_HEAD) != 0);
+  if (view)
+    gtk_menu_button_set_label (self->view_menu_button, ms_view_info (memscope_figure_view_get_kind (view))->title);
   memscope_window_sync_actions (self);
 }
 
@@ -846,6 +851,7 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   props[PROP_COLORMAP] = g_param_spec_enum ("colormap", NULL, NULL, MEMSCOPE_TYPE_COLORMAP, MS_COLORMAP_VIRIDIS, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
+  g_type_ensure (MEMSCOPE_TYPE_SQUEEZER);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/memscope/Memscope/ui/memscope-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, error_label);
@@ -858,6 +864,12 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, head_dropdown);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, colormap_dropdown);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, selection_label);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, layer_group);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, head_group);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, view_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, view_menu);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, play_button);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, speed_dropdown);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_view);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_legend);
@@ -889,6 +901,8 @@ memscope_window_init (MemscopeWindow *self)
         g_object_bind_property (self, shared[p], view, shared[p], G_BINDING_SYNC_CREATE);
       g_object_bind_property (self, "compared-run", view, "run-b", G_BINDING_SYNC_CREATE);
       gtk_stack_add_titled (self->view_stack, view, info->name, info->title);
+      g_autofree char *detailed = g_strdup_printf ("win.view::%s", info->name);
+      g_menu_append (self->view_menu, info->title, detailed);
       g_signal_connect_object (view, "selected", G_CALLBACK (on_view_selected), self, 0);
     }
 
@@ -943,6 +957,7 @@ memscope_window_init (MemscopeWindow *self)
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_create_mark (buffer, "current-start", &start, TRUE);
 
+  g_signal_connect (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_changed), self);
   g_signal_connect (self->view_stack, "notify::visible-child", G_CALLBACK (on_visible_view_changed), self);
   on_visible_view_changed (self->view_stack, NULL, self);
 
@@ -977,6 +992,15 @@ play_step (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Milliseconds between segments at the speed chosen (1, 4 or 10 segments/s). */
+static guint
+play_interval (MemscopeWindow *self)
+{
+  static const guint ms[] = { 1000, 250, 100 };
+  guint i = gtk_drop_down_get_selected (self->speed_dropdown);
+  return ms[i < G_N_ELEMENTS (ms) ? i : 1];
+}
+
 void
 memscope_window_set_playing (MemscopeWindow *self, gboolean playing)
 {
@@ -984,11 +1008,21 @@ memscope_window_set_playing (MemscopeWindow *self, gboolean playing)
     {
       if (self->segment + 1 >= memscope_window_get_n_segments (self))
         memscope_window_set_segment (self, 0);
-      self->play_source = g_timeout_add (250, play_step, self);
+      self->play_source = g_timeout_add (play_interval (self), play_step, self);
     }
   else if (!playing)
     g_clear_handle_id (&self->play_source, g_source_remove);
   memscope_window_sync_actions (self);
+}
+
+/* A new speed takes effect at once while playing. */
+static void
+on_speed_changed (GtkDropDown *drop, GParamSpec *pspec, MemscopeWindow *self)
+{
+  if (!self->play_source)
+    return;
+  g_clear_handle_id (&self->play_source, g_source_remove);
+  self->play_source = g_timeout_add (play_interval (self), play_step, self);
 }
 
 gboolean

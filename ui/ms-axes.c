@@ -316,7 +316,7 @@ ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
   char label[64];
 
   cairo_save (cr);
-  cairo_set_source_rgb (cr, 0, 0, 0);
+  ms_figure_set_source_ink (cr);
   cairo_set_line_width (cr, MS_FIGURE_LINE_WIDTH);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
   cairo_rectangle (cr, p->x, p->y, p->width, p->height);

@@ -44,7 +44,7 @@ ms_colorbar_draw (cairo_t *cr, const MsRect *strip, MsColormap cmap, double vmin
   cairo_restore (cr);
   cairo_surface_destroy (image);
 
-  cairo_set_source_rgb (cr, 0, 0, 0);
+  ms_figure_set_source_ink (cr);
   cairo_set_line_width (cr, MS_FIGURE_LINE_WIDTH);
   cairo_rectangle (cr, strip->x, strip->y, strip->width, strip->height);
   cairo_stroke (cr);

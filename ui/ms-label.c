@@ -3,8 +3,8 @@
 
 #include <math.h>
 
-static double
-role_size (MsLabelRole role)
+double
+ms_label_size (MsLabelRole role)
 {
   switch (role)
     {
@@ -13,6 +13,26 @@ role_size (MsLabelRole role)
     case MS_LABEL_TITLE: return 9.0;
     }
   g_return_val_if_reached (8.0);
+}
+
+static const cairo_user_data_key_t ink_key;
+
+void
+ms_figure_set_ink (cairo_t *cr, double r, double g, double b)
+{
+  double *ink = g_new (double, 3);
+  ink[0] = r, ink[1] = g, ink[2] = b;
+  cairo_set_user_data (cr, &ink_key, ink, g_free);
+}
+
+void
+ms_figure_set_source_ink (cairo_t *cr)
+{
+  const double *ink = cairo_get_user_data (cr, &ink_key);
+  if (ink)
+    cairo_set_source_rgb (cr, ink[0], ink[1], ink[2]);
+  else
+    cairo_set_source_rgb (cr, 0, 0, 0);
 }
 
 PangoLayout *
@@ -34,7 +54,7 @@ ms_label_layout_new (cairo_t *cr, MsLabelRole role, const char *text)
 
   PangoFontDescription *desc = pango_font_description_new ();
   pango_font_description_set_family_static (desc, MS_FIGURE_FONT_FAMILY);
-  pango_font_description_set_absolute_size (desc, role_size (role) * PANGO_SCALE);
+  pango_font_description_set_absolute_size (desc, ms_label_size (role) * PANGO_SCALE);
   pango_layout_set_font_description (layout, desc);
   pango_font_description_free (desc);
 
@@ -93,7 +113,7 @@ ms_label_draw_within (cairo_t *cr, MsLabelRole role, const char *text, double x,
   cairo_scale (cr, scale, scale);
   cairo_move_to (cr, -anchor_x * w - (double) logical.x / PANGO_SCALE,
                  -anchor_y * h - (double) logical.y / PANGO_SCALE);
-  cairo_set_source_rgb (cr, 0, 0, 0);
+  ms_figure_set_source_ink (cr);
   pango_cairo_update_layout (cr, layout);
   pango_cairo_show_layout (cr, layout);
   cairo_restore (cr);

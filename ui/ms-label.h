@@ -23,6 +23,9 @@ typedef enum {
   MS_LABEL_TITLE,  /* titles: 9 pt */
 } MsLabelRole;
 
+/* The size of @role's font in points (user units). */
+double ms_label_size (MsLabelRole role);
+
 /* Returns an owned layout of @text (UTF-8, may be "") in @role's font, set
  * up for @cr as described above. */
 PangoLayout *ms_label_layout_new (cairo_t *cr, MsLabelRole role, const char *text);
@@ -33,7 +36,16 @@ void ms_label_measure (cairo_t *cr, MsLabelRole role, const char *text, double *
 /* The height of one line in @role's font. */
 double ms_label_line_height (cairo_t *cr, MsLabelRole role);
 
-/* Draws @text in black so that the point (@anchor_x, @anchor_y) of its box —
+/* The ink of a figure drawn on @cr: the colour of its text, axes and
+ * frames.  Black unless ms_figure_set_ink() set another on this context
+ * (a figure on a dark background sets a light ink; the background is the
+ * caller's to paint).  Kept as @cr's user data, so each context, and each
+ * thread drawing on its own context, has its own. */
+void ms_figure_set_ink (cairo_t *cr, double r, double g, double b);
+/* Makes the ink @cr's source. */
+void ms_figure_set_source_ink (cairo_t *cr);
+
+/* Draws @text in the figure's ink so that the point (@anchor_x, @anchor_y) of its box —
  * (0, 0) its top left, (1, 1) its bottom right, in reading direction — lands
  * on (@x, @y).  @vertical turns the text 90° counter-clockwise (reads bottom
  * to top, as y-axis labels do).  NULL or "" draws nothing. */

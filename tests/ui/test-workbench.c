@@ -15,7 +15,7 @@
  *
  * The tests share one window and run in order.  Waits iterate the main
  * loop until a condition holds; the only clock is a generous failsafe.
- * By concept: workbench-views.c (the demo, stepping, views, selection,
+ * By concept: workbench-screens.c (small screens), workbench-views.c (the demo, stepping, views, selection,
  * compare, zoom), workbench-loading.c (loading off the main thread),
  * workbench-files.c (export, bad and read-only files, Open Recent), and
  * workbench-util.c (waiting, screenshots, actions, threads).
@@ -39,6 +39,8 @@ main (int argc, char **argv)
   g_application_hold (G_APPLICATION (app));
 
   g_test_add_func ("/workbench/starts-on-demo", test_starts_on_demo);
+  g_test_add_func ("/workbench/any-screen", test_any_screen);
+  g_test_add_func ("/workbench/dark-figures", test_dark_figures);
   g_test_add_func ("/workbench/steps-segments", test_steps_segments);
   g_test_add_func ("/workbench/every-view", test_every_view);
   g_test_add_func ("/workbench/select-slot", test_select_slot);

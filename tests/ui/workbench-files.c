@@ -31,8 +31,7 @@ export_done (void)
   return exported != NULL;
 }
 
-/* What the dialog's Export button does: written on a worker thread. */
-static gboolean
+gboolean
 export_in_background (const char *path, GError **error)
 {
   MemscopeFigureView *view = memscope_window_get_visible_view (win);

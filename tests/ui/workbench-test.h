@@ -48,6 +48,10 @@ double highlight_x (const Shot *s);
 void activate (const char *name, GVariant *param);
 void change (const char *name, GVariant *state);
 
+/* What the export dialog's Export button does with the visible view
+ * (3.5 × 2.5 in, 150 dpi, magma): written on a worker thread. */
+gboolean export_in_background (const char *path, GError **error);
+
 /* ---- threads ---- */
 void note_thread (void);
 void on_progress_note_thread (MemscopeRun *run, int done, int total, gpointer data);
@@ -57,6 +61,8 @@ gboolean closed_window_finalized (void);
 
 /* ---- the tests, in the order they run ---- */
 void test_starts_on_demo (void);
+void test_any_screen (void);
+void test_dark_figures (void);
 void test_steps_segments (void);
 void test_every_view (void);
 void test_select_slot (void);

@@ -105,8 +105,7 @@ test_every_view (void)
       g_assert_cmpuint (distinct_colours (s, 0, s->width), >, 3);
       /* hovering the middle of the data says what it is */
       MsRect rects[3];
-      int w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
-      int n = ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects);
+      int n = memscope_figure_view_get_plot_rects (view, rects);
       g_assert_cmpint (n, >=, 1);
       g_autofree char *tip = memscope_figure_view_describe_point (view, rects[0].x + rects[0].width / 2,
                                                                  rects[0].y + rects[0].height / 2);
@@ -122,8 +121,7 @@ test_every_view (void)
   cairo_surface_t *s2 = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   cairo_t *cr2 = cairo_create (s2);
   MsRect r[3];
-  ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (ret), cr2,
-                                 gtk_widget_get_width (GTK_WIDGET (ret)), gtk_widget_get_height (GTK_WIDGET (ret)), r);
+  g_assert_cmpint (memscope_figure_view_get_plot_rects (ret, r), ==, 1);
   g_autofree char *tip = memscope_figure_view_describe_point (ret, r[0].x + 1, r[0].y + 1);
   g_assert_nonnull (tip);
   g_assert_nonnull (strstr (tip, "Slot 0 after segment 0"));
@@ -169,9 +167,8 @@ test_select_slot (void)
   g_assert_true (memscope_figure_view_update (ret, &err));
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   cairo_t *cr = cairo_create (surface);
-  int w = gtk_widget_get_width (GTK_WIDGET (ret)), h = gtk_widget_get_height (GTK_WIDGET (ret));
   MsRect cell;
-  g_assert_true (ms_view_figure_cell_rect (memscope_figure_view_get_figure (ret), cr, w, h, 0, 3, 7, &cell));
+  g_assert_true (memscope_figure_view_get_cell_rect (ret, 0, 3, 7, &cell));
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
   g_assert_true (memscope_figure_view_select_point (ret, cell.x + cell.width / 2, cell.y + cell.height / 2));
@@ -207,11 +204,10 @@ test_compare (void)
   cairo_t *cr = cairo_create (surface);
   activate ("view", g_variant_new_string ("retention"));
   MemscopeFigureView *view = memscope_window_get_visible_view (win);
-  int w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
   MsRect rects[3];
   change ("compare", g_variant_new_boolean (TRUE));
   g_assert_true (memscope_window_get_compare (win));
-  g_assert_cmpint (ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects), ==, 2);
+  g_assert_cmpint (memscope_figure_view_get_plot_rects (view, rects), ==, 2);
   g_autoptr (Shot) two = screenshot (GTK_WIDGET (view), "compare-retention");
   g_assert_true (has_colorbar (two));
   /* both panels are painted */
@@ -222,7 +218,7 @@ test_compare (void)
 
   change ("difference", g_variant_new_boolean (TRUE));
   g_assert_true (memscope_window_get_difference (win));
-  g_assert_cmpint (ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects), ==, 3);
+  g_assert_cmpint (memscope_figure_view_get_plot_rects (view, rects), ==, 3);
   g_autoptr (Shot) three = screenshot (GTK_WIDGET (view), "compare-retention-difference");
   g_assert_cmpuint (distinct_colours (three, (int) rects[2].x, (int) (rects[2].x + rects[2].width)), >, 20);
   g_autofree char *dtip = memscope_figure_view_describe_point (view, rects[2].x + 2, rects[2].y + 2);
@@ -242,7 +238,7 @@ test_compare (void)
   g_autoptr (Shot) window = screenshot (GTK_WIDGET (win), "workbench");
   g_assert_cmpuint (distinct_colours (window, 0, window->width), >, 40);
   change ("compare", g_variant_new_boolean (FALSE));
-  g_assert_cmpint (ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (view), cr, w, h, rects), ==, 1);
+  g_assert_cmpint (memscope_figure_view_get_plot_rects (view, rects), ==, 1);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
 }

@@ -1,0 +1,214 @@
+/* workbench-screens.c — the workbench on small screens: at 1366×768 and
+ * 1024×600 the window's minimum size fits, the window takes that size, the
+ * header shows the views as a menu when their buttons do not fit, the
+ * colorbar of the compared retention view and the window's close button
+ * are on-screen, and the screenshots show them; figure text has the
+ * desktop's size; figures are dark when the desktop is, exports are not. */
+#include "workbench-test.h"
+
+/* The first descendant of @w of @type for which @pred (may be NULL) holds. */
+static GtkWidget *
+find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *))
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && (!pred || pred (w)))
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type, pred);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_close_button (GtkWidget *w)
+{
+  return gtk_widget_has_css_class (w, "close");
+}
+
+static gboolean
+is_mapped (GtkWidget *w)
+{
+  return gtk_widget_get_mapped (w);
+}
+
+static int want_width, want_height;
+
+/* The window's surface (with its client-side decorations) is the
+ * screen's size. */
+static gboolean
+window_has_wanted_size (void)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (win));
+  return surface && gtk_widget_get_mapped (GTK_WIDGET (win)) && gdk_surface_get_width (surface) == want_width
+         && gdk_surface_get_height (surface) == want_height;
+}
+
+/* @w's bounds in the window's coordinates, which the window's screenshot uses. */
+static graphene_rect_t
+bounds_in_window (GtkWidget *w)
+{
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (w, GTK_WIDGET (win), &r));
+  return r;
+}
+
+/* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
+ * drawn icon or label rather than an empty patch. */
+static int
+marked_pixels (const Shot *s, const graphene_rect_t *r)
+{
+  int x0 = MAX ((int) r->origin.x, 0), y0 = MAX ((int) r->origin.y, 0);
+  int x1 = MIN ((int) (r->origin.x + r->size.width), s->width);
+  int y1 = MIN ((int) (r->origin.y + r->size.height), s->height);
+  if (x1 <= x0 || y1 <= y0)
+    return 0;
+  guint32 bg = s->pixels[(gsize) y0 * s->width + x0];
+  int n = 0;
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        guint32 p = s->pixels[(gsize) y * s->width + x];
+        int d = 0;
+        for (int k = 0; k < 24; k += 8)
+          d += ABS ((int) ((p >> k) & 0xff) - (int) ((bg >> k) & 0xff));
+        n += d > 120;
+      }
+  return n;
+}
+
+/* A new window of @width × @height showing the demo's two recorded runs
+ * compared, as a user on that screen opens them; checked, then closed. */
+static void
+check_screen (int width, int height)
+{
+  MemscopeWindow *main_window = win;
+  g_autofree char *paths[2] = { g_strdup (memscope_run_get_db_path (memscope_window_get_run_a (win))),
+                                g_strdup (memscope_run_get_db_path (memscope_window_get_run_b (win))) };
+  win = memscope_window_new (GTK_APPLICATION (app));
+  GtkWidget *window = GTK_WIDGET (win);
+  int min_w, min_h;
+  gtk_widget_measure (window, GTK_ORIENTATION_HORIZONTAL, -1, &min_w, NULL, NULL, NULL);
+  gtk_widget_measure (window, GTK_ORIENTATION_VERTICAL, width, &min_h, NULL, NULL, NULL);
+  g_test_message ("%d×%d: the window's minimum size is %d×%d", width, height, min_w, min_h);
+  g_assert_cmpint (min_w, <=, width);
+  g_assert_cmpint (min_h, <=, height);
+
+  want_width = width, want_height = height;
+  gtk_window_set_default_size (GTK_WINDOW (win), width, height);
+  gtk_window_present (GTK_WINDOW (win));
+  GFile *files[2] = { g_file_new_for_path (paths[0]), g_file_new_for_path (paths[1]) };
+  memscope_window_open_files (win, files, g_strcmp0 (paths[0], paths[1]) == 0 ? 1 : 2);
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+  wait_until (not_busy, "the demo's recordings to open");
+  g_assert_null (memscope_window_get_error (win));
+  g_assert_true (memscope_window_get_compare (win));
+  activate ("view", g_variant_new_string ("retention"));
+  wait_until (window_has_wanted_size, "the window to take the screen's size");
+  settle ();
+  g_autofree char *name = g_strdup_printf ("window-%dx%d", width, height);
+  g_autoptr (Shot) shot = screenshot (window, name);
+  g_assert_cmpint (shot->width, <=, width);
+
+  /* the view and its colorbar are inside the window, and drawn */
+  GtkWidget *view = GTK_WIDGET (memscope_window_get_visible_view (win));
+  graphene_rect_t vr = bounds_in_window (view);
+  g_assert_cmpfloat (vr.origin.x, >=, 0);
+  g_assert_cmpfloat (vr.origin.x + vr.size.width, <=, width);
+  g_assert_cmpfloat (vr.origin.y + vr.size.height, <=, height);
+  g_autofree char *view_name = g_strdup_printf ("retention-%dx%d", width, height);
+  g_autoptr (Shot) view_shot = screenshot (view, view_name);
+  g_assert_true (has_colorbar (view_shot));
+  g_assert_cmpuint (distinct_colours (view_shot, 0, view_shot->width), >, 40);
+  /* its smallest text (tick labels, 7 figure units) is at least the desktop's body text */
+  g_autofree char *font_name = NULL;
+  int xft_dpi = 0;
+  g_object_get (gtk_settings_get_default (), "gtk-font-name", &font_name, "gtk-xft-dpi", &xft_dpi, NULL);
+  PangoFontDescription *font = pango_font_description_from_string (font_name);
+  double body_px = pango_font_description_get_size (font) / (double) PANGO_SCALE
+                   * (xft_dpi > 0 ? xft_dpi / 1024.0 : 96.0) / 72.0;
+  pango_font_description_free (font);
+  g_test_message ("body text %.1f px, tick labels %.1f px", body_px,
+                  7 * memscope_figure_view_get_text_zoom (MEMSCOPE_FIGURE_VIEW (view)));
+  g_assert_cmpfloat (body_px, >, 8);
+  g_assert_cmpfloat (7 * memscope_figure_view_get_text_zoom (MEMSCOPE_FIGURE_VIEW (view)), >=, body_px - 0.01);
+
+  /* the close button is on-screen and its icon is in the window's screenshot */
+  GtkWidget *close = find_widget (window, GTK_TYPE_BUTTON, is_close_button);
+  g_assert_nonnull (close);
+  g_assert_true (gtk_widget_get_mapped (close));
+  graphene_rect_t cr = bounds_in_window (close);
+  g_assert_cmpfloat (cr.origin.x, >=, 0);
+  g_assert_cmpfloat (cr.origin.x + cr.size.width, <=, width);
+  g_assert_cmpint (marked_pixels (shot, &cr), >, 10);
+
+  /* every view can be chosen: the switcher's buttons, or the view menu */
+  GtkWidget *switcher = find_widget (window, GTK_TYPE_STACK_SWITCHER, NULL);
+  g_assert_nonnull (switcher);
+  g_assert_true (gtk_widget_get_mapped (switcher) || find_widget (window, GTK_TYPE_MENU_BUTTON, is_mapped));
+  if (gtk_widget_get_mapped (switcher))
+    {
+      graphene_rect_t sr = bounds_in_window (switcher);
+      g_assert_cmpfloat (sr.origin.x + sr.size.width, <=, width);
+    }
+  gtk_window_destroy (GTK_WINDOW (win));
+  win = main_window;
+  settle ();
+}
+
+void
+test_any_screen (void)
+{
+  check_screen (1366, 768);
+  check_screen (1024, 600);
+}
+
+/* Mean of the three channels of pixel (@x, @y). */
+static int
+grey_at (const Shot *s, int x, int y)
+{
+  guint32 p = s->pixels[(gsize) y * s->width + x];
+  return (int) (((p >> 16) & 0xff) + ((p >> 8) & 0xff) + (p & 0xff)) / 3;
+}
+
+void
+test_dark_figures (void)
+{
+  activate ("view", g_variant_new_string ("retention"));
+  GtkWidget *view = GTK_WIDGET (memscope_window_get_visible_view (win));
+  g_assert_false (memscope_figure_view_get_dark (MEMSCOPE_FIGURE_VIEW (view)));
+  g_autoptr (Shot) light = screenshot (view, "retention-light");
+  g_assert_cmpint (grey_at (light, 2, 2), >, 240);
+
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+  settle ();
+  g_assert_true (memscope_figure_view_get_dark (MEMSCOPE_FIGURE_VIEW (view)));
+  g_autoptr (Shot) dark = screenshot (view, "retention-dark");
+  g_assert_cmpint (grey_at (dark, 2, 2), <, 60);     /* a dark background … */
+  g_assert_true (has_colorbar (dark));                /* … under the same figure */
+  g_assert_cmpuint (distinct_colours (dark, 0, dark->width), >, 40);
+  int light_ink = 0;                                  /* … with light text */
+  for (int y = 0; y < dark->height; y++)
+    for (int x = 0; x < dark->width; x++)
+      light_ink += !coloured (dark->pixels[(gsize) y * dark->width + x]) && grey_at (dark, x, y) > 180;
+  g_assert_cmpint (light_ink, >, 50);
+
+  /* an export is drawn as it asks for: on white */
+  g_autofree char *png = g_build_filename (tmp_dir, "dark-desktop.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (export_in_background (png, &error));
+  g_assert_no_error (error);
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (png, &error);
+  g_assert_no_error (error);
+  int tw = gdk_texture_get_width (texture), th = gdk_texture_get_height (texture);
+  g_autofree guint32 *pixels = g_new (guint32, (gsize) tw * th);
+  gdk_texture_download (texture, (guchar *) pixels, tw * 4);
+  g_assert_cmphex (pixels[0] | 0xff000000u, ==, 0xffffffffu);
+
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+  settle ();
+  g_autoptr (Shot) again = screenshot (view, "retention-light-again");
+  g_assert_cmpint (grey_at (again, 2, 2), >, 240);
+}
