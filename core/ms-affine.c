@@ -60,24 +60,73 @@ ms_weight_floats (int in, int out)
 }
 
 void
+ms_weight_lay_out_part (float *dst, const float *part, int in, int out, int first, int count, int transposed)
+{
+  if (!transposed)
+    {
+      /* rows first .. first + count − 1 of W */
+      if (!ms_weights_packed ())
+        {
+          memmove (dst + (size_t) first * out, part, sizeof (float) * count * out);
+          return;
+        }
+      int panels = (out + PANEL - 1) / PANEL;
+      for (int q = 0; q < panels; q++)
+        for (int k = first; k < first + count; k++)
+          {
+            float *row = dst + ((size_t) q * in + k) * PANEL;
+            const float *src = part + (size_t) (k - first) * out + q * PANEL;
+            int valid = MIN (PANEL, out - q * PANEL);
+            memcpy (row, src, sizeof (float) * valid);
+            memset (row + valid, 0, sizeof (float) * (PANEL - valid));
+          }
+      return;
+    }
+  /* columns first .. first + count − 1 of W, each as a row of part */
+  if (!ms_weights_packed ())
+    {
+      for (int k0 = 0; k0 < in; k0 += 32)   /* in 32 × 32 blocks, so both sides stay in cache */
+        for (int c = first; c < first + count; c++)
+          for (int k = k0; k < MIN (k0 + 32, in); k++)
+            dst[(size_t) k * out + c] = part[(size_t) (c - first) * in + k];
+      return;
+    }
+  g_return_if_fail (first % PANEL == 0 && (count % PANEL == 0 || first + count == out));
+  for (int q = first / PANEL; q * PANEL < first + count; q++)
+    {
+      float *panel = dst + (size_t) q * in * PANEL;
+      for (int j = 0; j < PANEL; j++)
+        {
+          int col = q * PANEL + j;
+          const float *src = part + (size_t) (col - first) * in;
+          if (col < out)
+            for (int k = 0; k < in; k++)
+              panel[(size_t) k * PANEL + j] = src[k];
+          else
+            for (int k = 0; k < in; k++)
+              panel[(size_t) k * PANEL + j] = 0.0f;
+        }
+    }
+}
+
+void
 ms_weight_lay_out (float *dst, const float *w, int in, int out)
+{
+  ms_weight_lay_out_part (dst, w, in, out, 0, in, FALSE);
+}
+
+void
+ms_weight_column (float *dst, const float *w, int in, int out, int col)
 {
   if (!ms_weights_packed ())
     {
-      memmove (dst, w, sizeof (float) * in * out);
+      for (int k = 0; k < in; k++)
+        dst[k] = w[(size_t) k * out + col];
       return;
     }
-  int panels = (out + PANEL - 1) / PANEL;
-  for (int q = 0; q < panels; q++)
-    for (int k = 0; k < in; k++)
-      {
-        float *row = dst + ((size_t) q * in + k) * PANEL;
-        for (int j = 0; j < PANEL; j++)
-          {
-            int col = q * PANEL + j;
-            row[j] = col < out ? w[(size_t) k * out + col] : 0.0f;
-          }
-      }
+  const float *p = w + (size_t) (col / PANEL) * in * PANEL + col % PANEL;
+  for (int k = 0; k < in; k++)
+    dst[k] = p[(size_t) k * PANEL];
 }
 
 #ifdef MS_HAVE_AVX512_KERNELS

@@ -664,3 +664,29 @@ ms_nll_row (const float *logits, int V, int target)
     sum += exp_approx (logits[j] - max);
   return logf (sum) + max - logits[target];
 }
+
+typedef struct {
+  float *nll;
+  const float *logits;
+  int rows, V, n_items;
+  const int32_t *targets;
+} NllRows;
+
+static void
+nll_rows_item (int item, gpointer data)
+{
+  const NllRows *a = data;
+  int begin = (int) ((long) a->rows * item / a->n_items), end = (int) ((long) a->rows * (item + 1) / a->n_items);
+  for (int i = begin; i < end; i++)
+    a->nll[i] = ms_nll_row (a->logits + (size_t) i * a->V, a->V, a->targets[i]);
+}
+
+void
+ms_nll_rows (float *nll, const float *logits, int rows, int V, const int32_t *targets)
+{
+  /* a thread's share is worth handing out above some 64 K logits */
+  int items = (int) MIN ((long) ms_parallel_get_threads (), MAX (1L, (long) rows * V / 65536));
+  NllRows a = { nll, logits, rows, V, items, targets };
+  if (rows > 0)
+    ms_parallel_for (items, nll_rows_item, &a);
+}

@@ -45,6 +45,18 @@ int ms_avx512_kernels (void);
 int ms_weights_packed (void);
 size_t ms_weight_floats (int in, int out);
 void ms_weight_lay_out (float *dst, const float *w, int in, int out);
+/* Part of ms_weight_lay_out, so a matrix can be laid out from a file a
+ * slice at a time: with !transposed, @part holds the rows first .. first +
+ * count − 1 of W[in, out] (count × out floats); with transposed, the
+ * columns first .. first + count − 1 of W, each as a row of @in floats
+ * (count × in: rows of Wᵀ, as nn.Linear and an embedding store them), and
+ * first and count are multiples of 32 except at the last column.  The
+ * parts written must together cover W once. */
+void ms_weight_lay_out_part (float *dst, const float *part, int in, int out, int first, int count,
+                             int transposed);
+/* dst[in] = column @col of W[in, out], read from its layout: the row of a
+ * tied embedding E[out, in] = Wᵀ kept only as its LM head's weight. */
+void ms_weight_column (float *dst, const float *w, int in, int out, int col);
 
 /* y[n, out] = x[n, in] · W + b[out]; b may be NULL; w is W laid out by
  * ms_weight_lay_out.  Both engines keep their projection weights that
@@ -101,6 +113,9 @@ void ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float
 
 /* −log softmax(logits)[target] for one row of length V. */
 float ms_nll_row (const float *logits, int V, int target);
+/* nll[i] = ms_nll_row (logits + i·V, V, targets[i]) for i < rows, rows
+ * split over the core's threads. */
+void ms_nll_rows (float *nll, const float *logits, int rows, int V, const int32_t *targets);
 
 /* The plain-loop twins (double accumulation), same contracts. */
 void ms_ref_affine (float *y, const float *x, const float *w, const float *b, int n, int in, int out);

@@ -96,28 +96,45 @@ entry_floats (const BinderEntry *e, size_t n_elements)
   return (n + 15) / 16 * 16;
 }
 
-/* Writes a matrix entry, converted to f32 in @file_order (the file's
- * layout), into @dst as ms_affine reads it; FALSE when the scratch copy it
- * needs cannot be allocated. */
-static gboolean
-lay_out_matrix (float *dst, const float *file_order, const BinderEntry *e)
+/* Floats of f32 scratch a tensor is converted through, a slice at a time
+ * (a few hundred KiB: the slice stays in cache while it is laid out). */
+#define SLICE_FLOATS (64 * 1024)
+
+/* Converts tensor @t of entry @e from the file into @dst, as ms_affine
+ * reads it for a matrix, else as it is, a slice at a time through
+ * @scratch[SLICE_FLOATS + one row], releasing the file's pages of each
+ * slice once it is converted (ms_safetensors_release), so that the
+ * mapped file and the converted weights are never both resident.  Returns
+ * the number of NaN or infinite values. */
+static size_t
+convert_entry (float *dst, MsSafetensors *st, const MsTensorInfo *t, const BinderEntry *e, float *scratch)
 {
-  int rows = e->shape[0], cols = e->shape[1];
-  if (!e->transpose)
+  size_t bad = 0;
+  if (!e->matrix)
     {
-      ms_weight_lay_out (dst, file_order, rows, cols);
-      return TRUE;
+      for (size_t first = 0; first < t->n_elements; first += SLICE_FLOATS)
+        {
+          size_t count = MIN ((size_t) SLICE_FLOATS, t->n_elements - first);
+          bad += ms_tensor_info_to_f32_range (t, first, count, dst + first);
+          ms_safetensors_release (st, t, first, count);
+        }
+      return bad;
     }
-  g_autofree float *in_out = g_try_new (float, (size_t) rows * cols);
-  if (!in_out)
-    return FALSE;
-  for (int i0 = 0; i0 < rows; i0 += 32)   /* in 32 × 32 blocks, so both sides stay in cache */
-    for (int j0 = 0; j0 < cols; j0 += 32)
-      for (int i = i0; i < MIN (i0 + 32, rows); i++)
-        for (int j = j0; j < MIN (j0 + 32, cols); j++)
-          in_out[(size_t) j * rows + i] = file_order[(size_t) i * cols + j];
-  ms_weight_lay_out (dst, in_out, cols, rows);
-  return TRUE;
+  /* the file's rows: W's rows (in, out), or W's columns when transposed */
+  int file_rows = e->shape[0], row_len = e->shape[1];
+  int in = e->transpose ? e->shape[1] : e->shape[0], out = e->transpose ? e->shape[0] : e->shape[1];
+  int per_slice = MAX (1, SLICE_FLOATS / MAX (row_len, 1));
+  if (e->transpose)
+    per_slice = MAX (32, per_slice / 32 * 32);   /* whole panels of ms_weight_lay_out_part */
+  for (int r0 = 0; r0 < file_rows; r0 += per_slice)
+    {
+      int rows = MIN (per_slice, file_rows - r0);
+      size_t first = (size_t) r0 * row_len, count = (size_t) rows * row_len;
+      bad += ms_tensor_info_to_f32_range (t, first, count, scratch);
+      ms_safetensors_release (st, t, first, count);
+      ms_weight_lay_out_part (dst, scratch, in, out, r0, rows, e->transpose);
+    }
+  return bad;
 }
 
 static void
@@ -182,28 +199,29 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
     }
   m->params = params;
   m->n_params = total;
+  /* one slice, plus room for a file row longer than a slice */
+  size_t longest_row = 0;
+  for (guint i = 0; i < b->entries->len; i++)
+    {
+      BinderEntry *e = &g_array_index (b->entries, BinderEntry, i);
+      if (e->matrix)
+        longest_row = MAX (longest_row, (size_t) e->shape[1] * (e->transpose ? 32 : 1));
+    }
+  g_autofree float *scratch = g_try_new (float, SLICE_FLOATS + longest_row);
+  if (!scratch)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate memory to lay out the weights", m->path);
+      return FALSE;
+    }
   float *p = m->params;
   for (guint i = 0; i < b->entries->len; i++)
     {
       BinderEntry *e = &g_array_index (b->entries, BinderEntry, i);
       const MsTensorInfo *t = ms_safetensors_lookup (st, e->name);
-      g_autofree float *file_order = e->matrix ? g_try_new (float, t->n_elements) : NULL;
-      if (e->matrix && !file_order)
-        {
-          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate memory to lay out tensor '%s'",
-                       m->path, e->name);
-          return FALSE;
-        }
-      size_t bad = ms_tensor_info_to_f32 (t, e->matrix ? file_order : p);
+      size_t bad = convert_entry (p, st, t, e, scratch);
       if (bad)
         g_ptr_array_add (m->warnings, g_strdup_printf ("%s: tensor '%s' has %zu NaN or infinite values",
                                                        m->path, e->name, bad));
-      if (e->matrix && !lay_out_matrix (p, file_order, e))
-        {
-          g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: cannot allocate memory to lay out tensor '%s'",
-                       m->path, e->name);
-          return FALSE;
-        }
       *e->slot = p;
       p += entry_floats (e, t->n_elements);
     }

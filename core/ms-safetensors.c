@@ -9,6 +9,10 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#ifdef G_OS_UNIX
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 struct _MsSafetensors {
   /* Owned */
@@ -360,39 +364,88 @@ ms_safetensors_get_metadata (const MsSafetensors *st, const char *key)
   return g_hash_table_lookup (st->metadata, key);
 }
 
+/* Non-finite values among @n floats, counted without an early exit so the
+ * loop vectorises: the exponent bits all set. */
+static size_t
+count_nonfinite (const float *x, size_t n)
+{
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      uint32_t bits;
+      memcpy (&bits, x + i, 4);
+      bad += (bits & 0x7f800000u) == 0x7f800000u;
+    }
+  return bad;
+}
+
+size_t
+ms_tensor_info_to_f32_range (const MsTensorInfo *t, size_t first, size_t count, float *dst)
+{
+  g_return_val_if_fail (first <= t->n_elements && count <= t->n_elements - first, 0);
+  const uint8_t *p = t->data + first * ms_dtype_size (t->dtype);
+  switch (t->dtype)
+    {
+    case MS_DTYPE_F32:
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+      memcpy (dst, p, count * 4);
+#else
+      for (size_t i = 0; i < count; i++)
+        {
+          uint32_t bits = (uint32_t) p[4 * i] | (uint32_t) p[4 * i + 1] << 8
+                          | (uint32_t) p[4 * i + 2] << 16 | (uint32_t) p[4 * i + 3] << 24;
+          memcpy (dst + i, &bits, 4);
+        }
+#endif
+      break;
+    case MS_DTYPE_F16:
+      for (size_t i = 0; i < count; i++)
+        dst[i] = ms_half_to_float ((uint16_t) (p[2 * i] | p[2 * i + 1] << 8));
+      break;
+    case MS_DTYPE_BF16:
+    default:
+      for (size_t i = 0; i < count; i++)
+        {
+          uint32_t bits = (uint32_t) (p[2 * i] | p[2 * i + 1] << 8) << 16;
+          memcpy (dst + i, &bits, 4);
+        }
+      break;
+    }
+  return count_nonfinite (dst, count);
+}
+
 size_t
 ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst)
 {
-  size_t bad = 0;
-  const uint8_t *p = t->data;
-  for (size_t i = 0; i < t->n_elements; i++)
-    {
-      float f;
-      switch (t->dtype)
-        {
-        case MS_DTYPE_F32:
-          {
-            uint32_t bits = (uint32_t) p[4 * i] | (uint32_t) p[4 * i + 1] << 8
-                            | (uint32_t) p[4 * i + 2] << 16 | (uint32_t) p[4 * i + 3] << 24;
-            memcpy (&f, &bits, 4);
-            break;
-          }
-        case MS_DTYPE_F16:
-          f = ms_half_to_float ((uint16_t) (p[2 * i] | p[2 * i + 1] << 8));
-          break;
-        case MS_DTYPE_BF16:
-        default:
-          {
-            uint32_t bits = (uint32_t) (p[2 * i] | p[2 * i + 1] << 8) << 16;
-            memcpy (&f, &bits, 4);
-            break;
-          }
-        }
-      if (!isfinite (f))
-        bad++;
-      dst[i] = f;
-    }
-  return bad;
+  return ms_tensor_info_to_f32_range (t, 0, t->n_elements, dst);
+}
+
+#define RELEASE_LOOKBACK (2u << 20)
+
+void
+ms_safetensors_release (MsSafetensors *st, const MsTensorInfo *t, size_t first, size_t count)
+{
+#if defined(G_OS_UNIX) && defined(MADV_DONTNEED)
+  g_return_if_fail (first <= t->n_elements && count <= t->n_elements - first);
+  if (!st->mapping || count == 0)
+    return;
+  const uint8_t *base = (const uint8_t *) g_mapped_file_get_contents (st->mapping);
+  size_t length = g_mapped_file_get_length (st->mapping);
+  uintptr_t page = (uintptr_t) sysconf (_SC_PAGESIZE);
+  uintptr_t begin = (uintptr_t) t->data + first * ms_dtype_size (t->dtype);
+  uintptr_t end = begin + count * ms_dtype_size (t->dtype);
+  /* Whole pages, outward, but inside the mapping (which starts on a page),
+   * and RELEASE_LOOKBACK bytes before the range too: a fault on the bytes
+   * that follow can map a whole large page-cache folio (up to 2 MiB on
+   * Linux) and so bring back pages of a range released before. */
+  begin = begin > (uintptr_t) base + RELEASE_LOOKBACK ? begin - RELEASE_LOOKBACK : (uintptr_t) base;
+  begin = MAX (begin & ~(page - 1), (uintptr_t) base);
+  end = MIN ((end + page - 1) & ~(page - 1), ((uintptr_t) base + length + page - 1) & ~(page - 1));
+  if (end > begin)
+    madvise ((void *) begin, end - begin, MADV_DONTNEED);   /* advice: a failure changes nothing */
+#else
+  (void) st, (void) t, (void) first, (void) count;
+#endif
 }
 
 GBytes *

@@ -67,6 +67,18 @@ size_t ms_dtype_size (MsDtype dtype);
 /* Converts @t to f32 into @dst[t->n_elements]; returns how many converted
  * values are NaN or infinite. */
 size_t ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst);
+/* The same for the elements [first, first + count) of @t (in its row-major
+ * order) into @dst[count]; the range must lie inside the tensor. */
+size_t ms_tensor_info_to_f32_range (const MsTensorInfo *t, size_t first, size_t count, float *dst);
+
+/* Says that the elements [first, first + count) of @t will not be read
+ * again soon: when @st maps a file, the pages that hold them leave the
+ * process's resident memory (a later read faults them back in from the
+ * file, so the data stay valid; pages shared with neighbouring bytes go
+ * too).  Over caller bytes it does nothing.  The loader calls it after
+ * converting each slice, so the mapped file and the converted copy are
+ * never resident side by side. */
+void ms_safetensors_release (MsSafetensors *st, const MsTensorInfo *t, size_t first, size_t count);
 
 G_END_DECLS
 

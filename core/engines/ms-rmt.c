@@ -39,8 +39,8 @@ typedef struct {
 
 /* Named pointers into the model's one weight allocation (ms-engine.h). */
 typedef struct {
-  const float *wte;         /* (V, d), also the LM head: */
-  const float *lm_head;     /* W[d, V] = wteᵀ for ms_affine, a second copy */
+  const float *wte_t;       /* W[d, V] = wteᵀ laid out for ms_affine: the LM head, and (a
+                               column, ms_weight_column) each token's embedding */
   const float *wpe;         /* (n_positions, d) */
   const float *memory;      /* (m, d) M_0 */
   RmtLayer *h;              /* [n_layers], owned */
@@ -55,7 +55,7 @@ typedef struct {
   float *proj;     /* (T, d) */
   float *hidden;   /* (T, F) */
   float *probs;    /* (H, T, T) */
-  float *logits;   /* (L, V) */
+  float *logits;   /* (L, V); only its first LM_ROWS rows are used while nobody observes the logits */
   uint8_t *mask;   /* (T, T) */
   int mask_n;      /* the segment length mask was built for (0: none yet) */
 } RmtScratch;
@@ -73,8 +73,7 @@ rmt_bind (MsBinder *b, const MsConfig *c, gpointer weights)
   RmtWeights *w = weights;
   const RmtSettings *set = settings (c);
   int d = c->d_model, F = c->d_ff;
-  ms_binder_add (b, &w->wte, 2, (int[]) { c->vocab_size, d }, "transformer.wte.weight");
-  ms_binder_add_transposed (b, &w->lm_head, c->vocab_size, d, "transformer.wte.weight");
+  ms_binder_add_transposed (b, &w->wte_t, c->vocab_size, d, "transformer.wte.weight");
   ms_binder_add (b, &w->wpe, 2, (int[]) { set->n_positions, d }, "transformer.wpe.weight");
   ms_binder_add (b, &w->memory, 2, (int[]) { c->n_slots, d }, "memory");
   w->h = g_new0 (RmtLayer, set->n_layers);
@@ -116,6 +115,11 @@ rmt_weights_clear (gpointer weights)
 /* ---- sizes and scratch ------------------------------------------------ */
 
 enum { X, XN, QKV, ATT, PROJ, HIDDEN, PROBS, LOGITS, MASK, N_SCRATCH };
+
+/* Rows of logits computed at a time while nobody observes them: the LM
+ * head's weight (d × V) is read once per LM_ROWS rows, and LM_ROWS · V
+ * floats of logits are resident instead of L · V. */
+#define LM_ROWS 128
 
 static void
 rmt_sizes (const MsConfig *c, MsEngineSizes *sz)
@@ -228,7 +232,7 @@ rmt_step (const MsModel *model, MsEngineState *s, const int32_t *tokens, int n, 
   /* X = [M_t ; wte[x_t] ; M_t] + wpe[0 .. T−1] */
   memcpy (sc->x, s->memory, (size_t) m * d * sizeof (float));
   for (int i = 0; i < n; i++)
-    memcpy (sc->x + (size_t) (m + i) * d, w->wte + (size_t) tokens[i] * d, d * sizeof (float));
+    ms_weight_column (sc->x + (size_t) (m + i) * d, w->wte_t, d, V, tokens[i]);
   memcpy (sc->x + (size_t) (m + n) * d, s->memory, (size_t) m * d * sizeof (float));
   add_into (sc->x, w->wpe, (size_t) T * d);
   if (sc->mask_n != n)
@@ -265,17 +269,28 @@ rmt_step (const MsModel *model, MsEngineState *s, const int32_t *tokens, int n, 
   /* the final layernorm of the rows that are used: segment and write */
   ms_layernorm (sc->xn + (size_t) m * d, sc->x + (size_t) m * d, w->ln_f.weight, w->ln_f.bias, T - m, d);
 
-  /* logits of the segment rows; row i predicts token i+1 of the stream */
-  ms_affine (sc->logits, sc->xn + (size_t) m * d, w->lm_head, NULL, n, d, V);
-  ms_engine_state_check_finite (s, sc->logits, (size_t) n * V, "transformer.wte (the LM head)", -1);
-  if (ms_engine_state_wants (s, MS_OBS_LOGITS))
-    ms_engine_state_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
+  /* logits of the segment rows; row i predicts token i+1 of the stream.
+   * Unobserved, they are computed LM_ROWS rows at a time into the start of
+   * the buffer and turned into NLL at once, so of its (L, V) floats only
+   * LM_ROWS · V are ever touched (and resident); observed, all at once. */
+  gboolean observed = ms_engine_state_wants (s, MS_OBS_LOGITS);
+  int chunk = observed ? n : LM_ROWS;
   nll[0] = s->carry_rows > 0 ? ms_nll_row (s->carry, V, tokens[0]) : NAN;
-  for (int i = 1; i < n; i++)
-    nll[i] = ms_nll_row (sc->logits + (size_t) (i - 1) * V, V, tokens[i]);
+  for (int r0 = 0; r0 < n; r0 += chunk)
+    {
+      int rows = MIN (chunk, n - r0);
+      float *logits = sc->logits + (observed ? (size_t) r0 * V : 0);
+      ms_affine (logits, sc->xn + (size_t) (m + r0) * d, w->wte_t, NULL, rows, d, V);
+      ms_engine_state_check_finite (s, logits, (size_t) rows * V, "transformer.wte (the LM head)", -1);
+      /* row r0 + i predicts token r0 + i + 1; the segment's last row is the carry */
+      ms_nll_rows (nll + r0 + 1, logits, MIN (rows, n - 1 - r0), V, tokens + r0 + 1);
+      if (r0 + rows == n)
+        memcpy (s->carry, logits + (size_t) (rows - 1) * V, V * sizeof (float));
+    }
+  if (observed)
+    ms_engine_state_offer (s, MS_OBS_LOGITS, -1, sc->logits, 2, n, V, 0);
 
   memcpy (s->memory, sc->xn + (size_t) (m + n) * d, (size_t) m * d * sizeof (float));
-  memcpy (s->carry, sc->logits + (size_t) (n - 1) * V, V * sizeof (float));
   s->carry_rows = 1;
   s->carry_token = tokens[n - 1];
 }

@@ -81,6 +81,8 @@ static double now_s (void) { return clock_s (CLOCK_MONOTONIC); }
 /* CPU time of the calling thread: at 1 thread, cpu_seconds / seconds well
  * below 1 means something else had the CPU during the run. */
 static double thread_cpu_s (void) { return clock_s (CLOCK_THREAD_CPUTIME_ID); }
+/* CPU time of every thread of the process (the kernels' workers too). */
+static double process_cpu_s (void) { return clock_s (CLOCK_PROCESS_CPUTIME_ID); }
 
 /* Current resident set in KiB, from /proc/self/statm (0 if unavailable). */
 static long
@@ -168,7 +170,9 @@ main (int argc, char **argv)
   ms_parallel_set_threads (threads);   /* the core's threads; OpenBLAS then runs on one */
 
   g_autoptr (GError) error = NULL;
+  double load_t0 = now_s (), load_c0 = process_cpu_s ();
   g_autoptr (MsModel) model = ms_model_load (path, &error);
+  double load_seconds = now_s () - load_t0, load_cpu_seconds = process_cpu_s () - load_c0;
   if (!model)
     {
       fprintf (stderr, "bench-core: %s\n", error->message);
@@ -178,7 +182,7 @@ main (int argc, char **argv)
   int L = c->segment_len, V = c->vocab_size;
   long long n_segments = (n_tokens_arg + L - 1) / L;
   long long n_tokens = n_segments * L;
-  long rss_after_load = current_rss_kb ();
+  long rss_after_load = current_rss_kb (), peak_after_load = peak_rss_kb ();
 
   g_autoptr (MsSession) session = ms_session_new (model);
   int32_t *tokens = g_new (int32_t, L);
@@ -196,7 +200,7 @@ main (int argc, char **argv)
 
   double nll_sum = 0, first_nll = NAN;
   long long nll_count = 0;
-  double c0 = thread_cpu_s ();
+  double c0 = thread_cpu_s (), p0 = process_cpu_s ();
   double t0 = now_s ();
   for (long long t = 0; t < n_segments; t++)
     {
@@ -217,7 +221,7 @@ main (int argc, char **argv)
         fprintf (stderr, "segment %lld: mean nll %.6f\n", t + 1, seg_sum / L);
     }
   double seconds = now_s () - t0;
-  double cpu_seconds = thread_cpu_s () - c0;
+  double cpu_seconds = thread_cpu_s () - c0, process_cpu_seconds = process_cpu_s () - p0;
   long peak = peak_rss_kb ();
   long rss_end = current_rss_kb ();
 
@@ -234,11 +238,12 @@ main (int argc, char **argv)
     name[strlen (name) - strlen (".safetensors")] = '\0';
 
   printf ("{\"impl\": \"c\", \"model\": \"%s\", \"arch\": \"%s\", \"threads\": %d, \"n_tokens\": %lld, "
-          "\"segment_len\": %d, \"segments\": %lld, \"seconds\": %.6f, \"cpu_seconds\": %.6f, \"tokens_per_s\": %.2f, "
-          "\"flops\": %.6e, \"gflops\": %.3f, \"peak_rss_kb\": %ld, \"rss_after_load_kb\": %ld, "
+          "\"segment_len\": %d, \"segments\": %lld, \"seconds\": %.6f, \"cpu_seconds\": %.6f, "
+          "\"process_cpu_seconds\": %.6f, \"load_seconds\": %.6f, \"load_cpu_seconds\": %.6f, \"tokens_per_s\": %.2f, "
+          "\"flops\": %.6e, \"gflops\": %.3f, \"peak_rss_kb\": %ld, \"peak_rss_load_kb\": %ld, \"rss_after_load_kb\": %ld, "
           "\"rss_end_kb\": %ld, \"mean_nll\": %s, \"first_segment_nll\": %s, \"n_params\": %zu, \"blas_core\": \"%s\"}\n",
           name, ms_config_get_arch (c), threads, n_tokens, L, n_segments, seconds, cpu_seconds,
-          (double) n_tokens / seconds, flops, flops / seconds * 1e-9, peak, rss_after_load, rss_end,
+          process_cpu_seconds, load_seconds, load_cpu_seconds, (double) n_tokens / seconds, flops, flops / seconds * 1e-9, peak, peak_after_load, rss_after_load, rss_end,
           mean_nll, first, ms_model_get_n_params (model),
           openblas_get_corename ());
 

@@ -1,9 +1,10 @@
 /* bench-gemm.c — ms_affine (y = x · W + b, W laid out at load) against
  * cblas_sgemm on the same product, at the shapes the two engines run.
  *
- *   bench-gemm [--rounds N] [--cold]
+ *   bench-gemm [--rounds N] [--cold] [--only PREFIX] [--cpu-time]
  *
- * For each shape (rows n, in, out) of the small and paper benchmark configs
+ * For each shape (rows n, in, out) of the small, paper and GPT-2-small
+ * benchmark configs (--only: the shapes whose name starts with PREFIX)
  * both sides compute the same y, bias included (the baseline broadcasts
  * the bias into y, then cblas_sgemm accumulates x · W into it, which is
  * what ms_affine did before packing).  The two are timed alternately, N
@@ -13,7 +14,9 @@
  * to 512 MiB, twice the L3 cache, so every product reads its weights from
  * memory as it does in a model run (a paper-size model's weights are
  * 145–197 MiB, all read once per segment); without it the one matrix
- * stays in the caches.  Prints
+ * stays in the caches.  --cpu-time times with the thread's CPU time
+ * instead of the wall clock (one thread: what it gets when other processes
+ * share the CPUs).  Prints
  * one line per shape (GFLOP/s of each, ratio) and the ratio of the summed
  * times.  With MEMSCOPE_AVX512=off, or on a CPU without AVX-512,
  * ms_affine is itself cblas_sgemm and the ratio is ~1.  One OpenBLAS
@@ -31,11 +34,15 @@
 #include "ms-kernels.h"
 #include "ms-parallel.h"
 
+/* Wall time, or with --cpu-time the thread's CPU time (on a machine shared
+ * with other work, the time this thread actually ran). */
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double
 now_s (void)
 {
   struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
+  clock_gettime (clock_id, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -52,14 +59,19 @@ main (int argc, char **argv)
 {
   int rounds = 7;
   gboolean cold = FALSE;
+  const char *only = "";
   for (int i = 1; i < argc; i++)
     if (g_str_equal (argv[i], "--rounds") && i + 1 < argc)
       rounds = atoi (argv[++i]);
     else if (g_str_equal (argv[i], "--cold"))
       cold = TRUE;
+    else if (g_str_equal (argv[i], "--only") && i + 1 < argc)
+      only = argv[++i];
+    else if (g_str_equal (argv[i], "--cpu-time"))
+      clock_id = CLOCK_THREAD_CPUTIME_ID;
     else
       {
-        fprintf (stderr, "usage: bench-gemm [--rounds N] [--cold]\n");
+        fprintf (stderr, "usage: bench-gemm [--rounds N] [--cold] [--only PREFIX] [--cpu-time]\n");
         return 2;
       }
   ms_parallel_set_threads (1);   /* one thread for both sides; OpenBLAS too */
@@ -73,6 +85,9 @@ main (int argc, char **argv)
     { "paper rmt c_fc", 192, 512, 2048 },  { "paper rmt mlp.c_proj", 192, 2048, 512 },
     { "paper memformer q/k/v/o", 128, 512, 512 }, { "paper memformer writer q", 32, 512, 512 },
     { "paper memformer fc1", 128, 512, 2048 }, { "paper memformer fc2", 128, 2048, 512 },
+    { "gpt2 rmt c_attn", 544, 768, 2304 }, { "gpt2 rmt c_proj", 544, 768, 768 },
+    { "gpt2 rmt c_fc", 544, 768, 3072 },   { "gpt2 rmt mlp.c_proj", 544, 3072, 768 },
+    { "gpt2 rmt lm head", 512, 768, 50257 },
   };
   printf ("ms_affine: %s; weights %s\n", ms_weights_packed () ? "packed weights, AVX-512 kernel" : "cblas_sgemm",
           cold ? "cycled through 512 MiB of copies (--cold)" : "one matrix, in the caches");
@@ -82,6 +97,8 @@ main (int argc, char **argv)
   GRand *rand = g_rand_new_with_seed (7);
   for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
     {
+      if (!g_str_has_prefix (shapes[s].what, only))
+        continue;
       int n = shapes[s].n, in = shapes[s].in, out = shapes[s].out;
       float *x = g_new (float, (size_t) n * in), *w = g_new (float, (size_t) in * out), *b = g_new (float, out);
       float *y_blas = g_new (float, (size_t) n * out), *y_mine = g_new (float, (size_t) n * out);

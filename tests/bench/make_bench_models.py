@@ -9,6 +9,11 @@ written with its model-file writer (memscope_file.write_model):
   small-rmt         d 128, 4 heads, d_ff 512, 4 layers, m 16, L 64, vocab 256, causal mask, n_positions 96
   paper-memformer   d 512, 8 heads, d_ff 2048, 4 encoder + 8 decoder layers, K 32, L 128, vocab 256
   paper-rmt         d 512, 8 heads, d_ff 2048, 12 layers, m 32, L 128, vocab 256, causal mask, n_positions 192
+  gpt2-rmt          GPT-2 small: d 768, 12 heads, d_ff 3072, 12 layers, m 16, L 512, vocab 50,257, causal mask,
+                    n_positions 1024 (the babilong setting), with a byte-level BPE tokenizer of 50,257 ids
+                    embedded (synthetic merges: GPT-2's own vocabulary is not needed to time token ids)
+
+`--only gpt2-rmt` writes only that one (498 MB, about a minute); run_bench.sh --gpt2 makes and times it.
 
 The reference's INIT_STD is tuned for its tiny fixtures (d 32, d_ff 64 or 128, 2 layers): sharp attention
 that catches index errors. At d 512 and 12 layers those gains make a network whose float32 and float64 runs
@@ -36,10 +41,12 @@ import torch  # noqa: E402
 
 import memformer_ref  # noqa: E402
 import rmt_ref  # noqa: E402
-from memscope_file import write_model  # noqa: E402
+from memscope_file import model_metadata, write_model  # noqa: E402
+from safetensors_io import write_safetensors  # noqa: E402
 
 SMALL = {"vocab_size": 256, "d_model": 128, "n_heads": 4, "d_ff": 512, "segment_len": 64}
 PAPER = {"vocab_size": 256, "d_model": 512, "n_heads": 8, "d_ff": 2048, "segment_len": 128}
+GPT2_SMALL = {"vocab_size": 50257, "d_model": 768, "n_heads": 12, "d_ff": 3072, "segment_len": 512}
 
 # name -> (arch, config, torch.Generator seed)
 BENCH_MODELS = {
@@ -49,7 +56,10 @@ BENCH_MODELS = {
     "paper-memformer": ("memformer", dict(PAPER, n_enc_layers=4, n_dec_layers=8, n_slots=32,
                                           writer_temperature=0.5, tie_embeddings=True), 9103),
     "paper-rmt": ("rmt", dict(PAPER, n_layers=12, n_mem=32, n_positions=2 * 32 + 128, mask="causal"), 9104),
+    "gpt2-rmt": ("rmt", dict(GPT2_SMALL, n_layers=12, n_mem=16, n_positions=1024, mask="causal"), 9105),
 }
+# The models run_bench.sh times by default; gpt2-rmt on request (--gpt2).
+DEFAULT_MODELS = ("small-memformer", "small-rmt", "paper-memformer", "paper-rmt")
 
 MODULES = {"memformer": memformer_ref, "rmt": rmt_ref}
 
@@ -84,6 +94,45 @@ def stored_arch_config(path):
         return None
 
 
+def byte_alphabet():
+    """GPT-2's byte -> character map: printable bytes stand for themselves, the others for 256, 257, …"""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return chars
+
+
+def synthetic_bpe_tokenizer(vocab_size):
+    """A byte-level BPE tokenizer.json (GPT-2's layout) with `vocab_size` ids: the 256 byte tokens, then
+    pairs of byte tokens merged in a fixed order, the last id <|endoftext|>.  Valid for the loader; its
+    merges mean nothing (the benchmark feeds token ids, not text)."""
+    alphabet = [byte_alphabet()[b] for b in range(256)]
+    vocab = {c: i for i, c in enumerate(alphabet)}
+    merges = []
+    pairs = ((a, b) for a in alphabet for b in alphabet)
+    while len(vocab) < vocab_size - 1:
+        a, b = next(pairs)
+        merges.append(f"{a} {b}")
+        vocab[a + b] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    return json.dumps({
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": vocab_size - 1, "content": "<|endoftext|>", "single_word": False, "lstrip": False,
+                          "rstrip": False, "normalized": True, "special": True}],
+        "normalizer": None,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
+                  "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False,
+                  "vocab": vocab, "merges": merges},
+    }, ensure_ascii=False)
+
+
 def make_model(out_dir, name, force=False):
     """Writes DIR/{name}.safetensors unless a file made the same way is there; returns a description."""
     arch, config, seed = BENCH_MODELS[name]
@@ -99,7 +148,12 @@ def make_model(out_dir, name, force=False):
     weights = module.init_weights(config, generator, std)
     n_params = sum(int(w.numel()) for w in weights.values())
     tmp = path + ".tmp"
-    write_model(tmp, arch, config, weights, source, dtype="F32")
+    if config["vocab_size"] == 256:
+        write_model(tmp, arch, config, weights, source, dtype="F32")
+    else:
+        metadata = model_metadata(arch, config, source)
+        metadata["memscope.tokenizer"] = synthetic_bpe_tokenizer(config["vocab_size"])
+        write_safetensors(tmp, {n: weights[n] for n in module.tensor_shapes(config)}, metadata, dtype="F32")
     os.replace(tmp, path)
     return f"{path}: {arch}, {n_params} parameters, {os.path.getsize(path)} bytes"
 
@@ -111,7 +165,7 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=sorted(BENCH_MODELS), help="write only these models")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    for name in args.only or BENCH_MODELS:
+    for name in args.only or DEFAULT_MODELS:
         print(make_model(args.out, name, args.force), flush=True)
     return 0
 

@@ -54,6 +54,41 @@ test_affine (void)
     }
 }
 
+/* A matrix laid out a slice at a time, from its rows or (transposed, as a
+ * file stores an nn.Linear weight or an embedding) from its columns, is
+ * the matrix ms_weight_lay_out makes, and ms_weight_column reads its
+ * columns back. */
+static void
+test_weight_parts (void)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int in = shapes[s][1], out = shapes[s][2];
+      size_t floats = ms_weight_floats (in, out);
+      g_autofree float *w = g_new (float, in * out), *wt = g_new (float, in * out);
+      g_autofree float *whole = g_new0 (float, floats), *by_rows = g_new (float, floats);
+      g_autofree float *by_cols = g_new (float, floats), *col = g_new (float, in);
+      fill (w, in * out, 5 + s, 1);
+      for (int k = 0; k < in; k++)
+        for (int c = 0; c < out; c++)
+          wt[(size_t) c * in + k] = w[(size_t) k * out + c];
+      memset (by_rows, 0xff, floats * sizeof (float));   /* NaN: padding must be written */
+      memset (by_cols, 0xff, floats * sizeof (float));
+      ms_weight_lay_out (whole, w, in, out);
+      for (int r0 = 0, step = 1; r0 < in; r0 += step, step += 2)
+        ms_weight_lay_out_part (by_rows, w + (size_t) r0 * out, in, out, r0, MIN (step, in - r0), FALSE);
+      for (int c0 = 0, step = 32; c0 < out; c0 += step, step += 32)
+        ms_weight_lay_out_part (by_cols, wt + (size_t) c0 * in, in, out, c0, MIN (step, out - c0), TRUE);
+      g_assert_cmpmem (by_rows, floats * sizeof (float), whole, floats * sizeof (float));
+      g_assert_cmpmem (by_cols, floats * sizeof (float), whole, floats * sizeof (float));
+      for (int c = 0; c < out; c += 1 + out / 7)
+        {
+          ms_weight_column (col, whole, in, out, c);
+          g_assert_cmpmem (col, in * sizeof (float), wt + (size_t) c * in, in * sizeof (float));
+        }
+    }
+}
+
 static void
 test_layernorm (void)
 {
@@ -192,6 +227,17 @@ test_nll (void)
     g_assert_cmpfloat_with_epsilon (ms_nll_row (logits, 259, target), ms_ref_nll_row (logits, 259, target), 1e-4);
   float uniform[256] = { 0 };
   g_assert_cmpfloat_with_epsilon (ms_nll_row (uniform, 256, 17), logf (256.0f), 1e-5);
+
+  /* many rows at once (split over the threads when there are several) */
+  int rows = 37, V = 3001;
+  g_autofree float *many = g_new (float, rows * V), *nll = g_new (float, rows);
+  g_autofree int32_t *targets = g_new (int32_t, rows);
+  fill (many, (size_t) rows * V, 6, 20);
+  for (int i = 0; i < rows; i++)
+    targets[i] = (i * 811) % V;
+  ms_nll_rows (nll, many, rows, V, targets);
+  for (int i = 0; i < rows; i++)
+    g_assert_cmpfloat_with_epsilon (nll[i], ms_ref_nll_row (many + (size_t) i * V, V, targets[i]), 1e-4);
 }
 
 int
@@ -199,6 +245,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/kernels/affine", test_affine);
+  g_test_add_func ("/kernels/weight-parts", test_weight_parts);
   g_test_add_func ("/kernels/layernorm", test_layernorm);
   g_test_add_func ("/kernels/softmax", test_softmax);
   g_test_add_func ("/kernels/gelu", test_gelu);
