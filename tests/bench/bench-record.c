@@ -1,11 +1,12 @@
 /* bench-record.c — what recording costs.
  *
- *   bench-record MODEL N_SEGMENTS DB_DIR [--threads T] [--repeats R]
+ *   bench-record MODEL N_SEGMENTS DB_DIR [--threads T] [--repeats R] [--attn none|f16|f32]
  *
  * Runs MODEL over N_SEGMENTS full segments of pseudo-random bytes, R times
  * (default 9) each way, alternating: as a plain session (no observer) and
- * through ms_record with f16 attention for every layer and head into a
- * fresh database in DB_DIR.  Prints one JSON line: the fastest and the
+ * through ms_record into a fresh database in DB_DIR, compact (--attn none,
+ * the default of memscope-cli record) or storing every attention matrix
+ * (f16, f32).  Prints one JSON line: the fastest and the
  * median wall time of each way (a shared VM only ever slows a run down, by
  * a different amount from run to run), the overheads from both and the
  * median over the repeats of recorded / plain of the same repeat (the two
@@ -25,6 +26,17 @@
  * traffic_s (the fastest such run) and traffic_overhead_paired_median
  * (traffic / plain of the same repeat; the recorded run comes between the
  * two); all three are 0 where /proc/self/io cannot tell the bytes written.
+ * Size: db_bytes_per_token against the target of issue 23 for a compact
+ * recording, (K·d·4 + K·K·4) / L + 64 bytes per token (size_target_per_token).
+ *
+ * Replay (compact recordings): from the last repeat's recording, the read
+ * attention of one segment (the mean over heads of the last layer) through
+ * ms_recording_attention with the replay cache emptied: the first call
+ * (replay_first_s: hashing and loading the model, then one segment), the
+ * median over up to 9 other segments (replay_median_s: one segment's step
+ * and reads), and a segment already replayed (replay_cached_s); against
+ * step_s, one segment of the plain run (the median run / N_SEGMENTS).
+ *
  * Not a test: nothing here passes or fails on time.
  */
 #include <errno.h>
@@ -41,7 +53,10 @@
 
 #include "app-blas.h"
 #include "ms-parallel.h"
+#include "ms-engine.h"
 #include "ms-recorder.h"
+#include "ms-recording.h"
+#include "ms-replay.h"
 
 
 static off_t
@@ -287,12 +302,59 @@ run_with_traffic (MsModel *model, const int32_t *tokens, size_t n, int n_segment
   return wall;
 }
 
+/* Issue 23's bound on a compact recording: (K·d·4 + K·K·4) / L + 64
+ * bytes per token. */
+static double
+size_target (const MsConfig *c)
+{
+  double K = c->n_slots, d = c->d_model;
+  return (K * d * 4 + K * K * 4) / c->segment_len + 64;
+}
+
+/* Seconds for ms_recording_attention of @segment's last-layer read
+ * attention (the head mean) of run 1 in @rec. */
+static double
+time_attention (MsRecording *rec, const MsRunInfo *run, const MsConfig *c, int segment)
+{
+  const MsAttentionLayout *read = ms_engine_find_attention (c->engine, MS_OBS_READ);
+  int layer = ms_attention_layout_last_layer (read, c), rows, cols;
+  g_autoptr (GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autofree float *m = ms_recording_attention (rec, run, segment, MS_OBS_READ, MAX (layer, 0), -1, &rows, &cols,
+                                                &error);
+  double s = (g_get_monotonic_time () - t0) / 1e6;
+  if (!m)
+    g_error ("%s", error->message);
+  return s;
+}
+
+static void
+measure_replay (const char *db, const MsConfig *c, int n_segments, double *first, double *median, double *cached)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (db, &error);
+  g_autoptr (MsRunInfo) run = rec ? ms_recording_get_run (rec, 1, &error) : NULL;
+  if (!run)
+    g_error ("%s", error->message);
+  ms_replay_clear_cache ();
+  *first = time_attention (rec, run, c, n_segments / 2);
+  double times[9];
+  int n = 0;
+  for (int i = 1; i <= 9 && i < n_segments; i++)
+    times[n++] = time_attention (rec, run, c, (n_segments / 2 + i * 37) % n_segments);
+  *median = n ? median_of (times, n) : 0;
+  *cached = time_attention (rec, run, c, n_segments / 2);
+}
+
 int
 main (int argc, char **argv)
 {
   app_use_fast_blas (argv);   /* measure what memscope-cli users get */
   int threads = 1, repeats = 9;
+  g_autofree char *attn_text = NULL;
+  MsAttnStore attn = MS_ATTN_STORE_NONE;
   GOptionEntry entries[] = {
+    { "attn", 0, 0, G_OPTION_ARG_STRING, &attn_text, "Attention storage (none)", "none|f16|f32" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "the core's kernel threads", "T" },
     { "repeats", 0, 0, G_OPTION_ARG_INT, &repeats, "Runs each way (9)", "R" },
     G_OPTION_ENTRY_NULL
@@ -300,9 +362,10 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL N_SEGMENTS DB_DIR");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 4 || repeats < 1 || atoi (argv[2]) < 1)
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 4 || repeats < 1 || atoi (argv[2]) < 1
+      || (attn_text && !ms_attn_store_parse (attn_text, &attn)))
     {
-      fprintf (stderr, "usage: bench-record MODEL N_SEGMENTS DB_DIR [--threads T] [--repeats R]\n");
+      fprintf (stderr, "usage: bench-record MODEL N_SEGMENTS DB_DIR [--threads T] [--repeats R] [--attn none|f16|f32]\n");
       return 2;
     }
   ms_parallel_set_threads (threads);   /* the core's threads; OpenBLAS then runs on one */
@@ -352,7 +415,7 @@ main (int argc, char **argv)
       for (int one = 1; one >= 0; one--)
         {
           g_unlink (db), g_unlink (wal), g_unlink (shm);
-          MsRecordOptions opts = { "bench", 0, one, MS_ATTN_STORE_F16 };
+          MsRecordOptions opts = { "bench", 0, one, attn };
           gint64 w0 = bytes_written_by_process ();
           t0 = g_get_monotonic_time ();
           c0 = cpu_seconds ();
@@ -384,6 +447,10 @@ main (int argc, char **argv)
                                          (double) (written - bytes) / n_segments, (double) bytes / n_segments);
     }
 
+  double replay_first = 0, replay_median = 0, replay_cached = 0;
+  if (attn == MS_ATTN_STORE_NONE)
+    measure_replay (db, c, n_segments, &replay_first, &replay_median, &replay_cached);
+
   double p_min = min_of (plain, repeats), r_min = min_of (recorded, repeats);
   double p_med = median_of (plain, repeats), r_med = median_of (recorded, repeats);
   g_autofree double *ratio = g_new (double, repeats), *traffic_ratio = g_new (double, repeats);
@@ -397,12 +464,15 @@ main (int argc, char **argv)
           "\"recorded_median_s\": %.4f, \"overhead_of_medians\": %.4f, \"overhead_paired_median\": %.4f, "
           "\"plain_cpu_s\": %.4f, "
           "\"recorded_cpu_s\": %.4f, \"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f, "
-          "\"written_bytes_per_segment\": %.0f, \"traffic_s\": %.4f, \"traffic_overhead_paired_median\": %.4f}\n",
+          "\"written_bytes_per_segment\": %.0f, \"traffic_s\": %.4f, \"traffic_overhead_paired_median\": %.4f, "
+          "\"attn\": \"%s\", \"db_bytes_per_token\": %.1f, \"size_target_per_token\": %.1f, \"step_s\": %.5f, "
+          "\"replay_first_s\": %.5f, \"replay_median_s\": %.5f, \"replay_cached_s\": %.6f}\n",
           argv[1], ms_config_get_arch (c), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
           r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, plain_cpu, recorded_cpu, start_cost,
           (double) bytes / n_segments, have_traffic ? (double) written / n_segments : 0.0,
           have_traffic ? min_of (traffic, repeats) : 0.0,
-          have_traffic ? median_of (traffic_ratio, repeats) - 1.0 : 0.0);
+          have_traffic ? median_of (traffic_ratio, repeats) - 1.0 : 0.0, ms_attn_store_name (attn),
+          (double) bytes / n, size_target (c), p_med / n_segments, replay_first, replay_median, replay_cached);
   g_unlink (input);
   return 0;
 }

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # The recording benchmark (issue 3), never a test:
 #   1. bench-record: the small Memformer and RMT benchmark models over N segments, plain vs recorded
-#      with f16 attention for every layer and head (9 runs each way), with 1 and with 2 kernel
-#      threads (the recorder's writer thread then shares the second core); overhead, bytes per segment;
+#      (9 runs each way) with attention storage ATTN (default none: the compact recording memscope-cli
+#      record makes; f16 or f32 store every layer and head), with 1 and with 2 kernel threads (the
+#      recorder's writer thread then shares the second core); overhead, bytes per segment and per token
+#      against the compact target, and (compact) the time to replay one segment's attention;
 #   2. memscope-cli export of the retention heatmap of a 10,000-segment, 64-slot recording, as PNG and
 #      PDF, timed over 5 runs each.
-# usage: tests/bench/run_record_bench.sh [BUILD_DIR] [N_SEGMENTS]   (default 400)
+# usage: tests/bench/run_record_bench.sh [BUILD_DIR] [N_SEGMENTS] [ATTN]   (defaults .build/release 400 none)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-.build/release}
 n=${2:-400}
+attn=${3:-none}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ninja -C "$build" >/dev/null
 /usr/bin/python3 tests/bench/make_bench_models.py --out "$work/models" --only small-memformer small-rmt >/dev/null
-echo "## Recording overhead ($n segments, f16 attention, every layer and head)"
+echo "## Recording overhead ($n segments, --attn $attn)"
+lscpu | grep 'Model name' || true
+uptime
 for threads in 1 2; do
   for m in small-memformer small-rmt; do
-    "$build/tests/bench/bench-record" "$work/models/$m.safetensors" "$n" "$work" --threads $threads
+    "$build/tests/bench/bench-record" "$work/models/$m.safetensors" "$n" "$work" --threads $threads --attn "$attn"
   done
 done
 

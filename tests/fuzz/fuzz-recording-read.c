@@ -3,7 +3,9 @@
  * (ms_recording_open_image, SQLite's sqlite3_deserialize), must either be
  * refused with a message or be read — every run listed, every view of every
  * run loaded whole and in a zoomed window, the attention views for a few
- * segments, layers and heads, each cell described, the CSV written — with
+ * segments, layers and heads (stored, or replayed for a compact run with
+ * the model file the image names, taken only when its SHA-256 is the
+ * run's), each cell described, the CSV written — with
  * every failure an error with a message: never a crash, an out-of-bounds
  * access, a leak or an allocation a sanitizer refuses.
  *
