@@ -23,6 +23,7 @@ static const CliCommand commands[] = {
   { "compare", "RECORDING", "Draw one view of two runs side by side on one scale (or their difference)", cli_compare },
   { "eval", "MODEL", "Per-token accuracy on fresh copy or recall instances (the C core)", cli_eval },
   { "tokenize", "MODEL INPUT", "The tokens, ids and byte ranges a model's tokenizer makes of a text", cli_tokenize },
+  { "import", "CHECKPOINT", "Import a GPT-2 RMT checkpoint (Hugging Face folder or .safetensors) as a Memscope model", cli_import },
 };
 
 static volatile sig_atomic_t interrupted;

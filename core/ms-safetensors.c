@@ -23,38 +23,44 @@ struct _MsSafetensors {
   GHashTable *by_name;       /* name → index+1 */
   GHashTable *metadata;      /* char* → char* */
   guint64 data_size;         /* bytes after the header */
+  gboolean any_dtype;        /* also the non-float dtypes (ms_safetensors_open_checkpoint) */
+};
+
+/* Names and element sizes, in MsDtype order. */
+static const struct { const char *name; size_t size; } dtypes[] = {
+  { "F32", 4 }, { "F16", 2 }, { "BF16", 2 },
+  { "F64", 8 }, { "I64", 8 }, { "I32", 4 }, { "I16", 2 }, { "I8", 1 }, { "U8", 1 }, { "BOOL", 1 },
 };
 
 const char *
 ms_dtype_name (MsDtype dtype)
 {
-  switch (dtype)
-    {
-    case MS_DTYPE_F32: return "F32";
-    case MS_DTYPE_F16: return "F16";
-    case MS_DTYPE_BF16: return "BF16";
-    }
-  return "?";
+  return (guint) dtype < G_N_ELEMENTS (dtypes) ? dtypes[dtype].name : "?";
 }
 
 size_t
 ms_dtype_size (MsDtype dtype)
 {
-  return dtype == MS_DTYPE_F32 ? 4 : 2;
+  return (guint) dtype < G_N_ELEMENTS (dtypes) ? dtypes[dtype].size : 0;
 }
 
-static gboolean
-parse_dtype (const char *s, MsDtype *out)
+gboolean
+ms_dtype_is_float (MsDtype dtype)
 {
-  if (g_strcmp0 (s, "F32") == 0)
-    *out = MS_DTYPE_F32;
-  else if (g_strcmp0 (s, "F16") == 0)
-    *out = MS_DTYPE_F16;
-  else if (g_strcmp0 (s, "BF16") == 0)
-    *out = MS_DTYPE_BF16;
-  else
-    return FALSE;
-  return TRUE;
+  return dtype == MS_DTYPE_F32 || dtype == MS_DTYPE_F16 || dtype == MS_DTYPE_BF16;
+}
+
+/* A model file's dtypes are F32, F16 and BF16; @any also allows the rest. */
+static gboolean
+parse_dtype (const char *s, gboolean any, MsDtype *out)
+{
+  for (guint i = 0; s && i < G_N_ELEMENTS (dtypes); i++)
+    if (g_str_equal (s, dtypes[i].name) && (any || ms_dtype_is_float ((MsDtype) i)))
+      {
+        *out = (MsDtype) i;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 /* json-glib keeps the last of two equal keys silently; this handler sees
@@ -121,9 +127,10 @@ add_tensor (MsSafetensors *st, const char *name, JsonNode *node,
 
   MsTensorInfo t = { 0 };
   const char *dtype = JSON_NODE_HOLDS_VALUE (dtype_node) ? json_node_get_string (dtype_node) : NULL;
-  if (!parse_dtype (dtype, &t.dtype))
-    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': dtype %s%s%s is not supported (expected F32, F16 or BF16)",
-                 name, dtype ? "\"" : "", dtype ? dtype : "(not a string)", dtype ? "\"" : "");
+  if (!parse_dtype (dtype, st->any_dtype, &t.dtype))
+    return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': dtype %s%s%s is not supported (expected F32, F16 or BF16%s)",
+                 name, dtype ? "\"" : "", dtype ? dtype : "(not a string)", dtype ? "\"" : "",
+                 st->any_dtype ? ", or F64, I64, I32, I16, I8, U8, BOOL for tensors that are not weights" : "");
 
   if (!JSON_NODE_HOLDS_ARRAY (shape_node))
     return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': shape is not an array", name);
@@ -138,7 +145,7 @@ add_tensor (MsSafetensors *st, const char *name, JsonNode *node,
       int64_t dim;
       if (!read_int (json_array_get_element (shape, i), &dim))
         return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': shape[%u] is not a non-negative integer", name, i);
-      if (dim != 0 && n_elements > G_MAXUINT64 / 4 / (uint64_t) dim)
+      if (dim != 0 && n_elements > G_MAXUINT64 / 8 / (uint64_t) dim)
         return fail (error, MS_ERROR_FORMAT, st, "tensor '%s': shape overflows the byte size", name);
       n_elements *= (uint64_t) dim;
       t.shape[i] = dim;
@@ -291,8 +298,8 @@ ms_safetensors_open_bytes (const uint8_t *bytes, size_t size, const char *label,
   return st;
 }
 
-MsSafetensors *
-ms_safetensors_open (const char *path, GError **error)
+static MsSafetensors *
+open_file (const char *path, gboolean any_dtype, GError **error)
 {
   g_autoptr (GError) io_error = NULL;
   GMappedFile *mapping = g_mapped_file_new (path, FALSE, &io_error);
@@ -303,6 +310,7 @@ ms_safetensors_open (const char *path, GError **error)
     }
   MsSafetensors *st = st_new (path);
   st->mapping = mapping;
+  st->any_dtype = any_dtype;
   const uint8_t *bytes = (const uint8_t *) g_mapped_file_get_contents (mapping);
   if (!parse (st, bytes, g_mapped_file_get_length (mapping), error))
     {
@@ -310,6 +318,18 @@ ms_safetensors_open (const char *path, GError **error)
       return NULL;
     }
   return st;
+}
+
+MsSafetensors *
+ms_safetensors_open (const char *path, GError **error)
+{
+  return open_file (path, FALSE, error);
+}
+
+MsSafetensors *
+ms_safetensors_open_checkpoint (const char *path, GError **error)
+{
+  return open_file (path, TRUE, error);
 }
 
 void
@@ -382,6 +402,7 @@ count_nonfinite (const float *x, size_t n)
 size_t
 ms_tensor_info_to_f32_range (const MsTensorInfo *t, size_t first, size_t count, float *dst)
 {
+  g_return_val_if_fail (ms_dtype_is_float (t->dtype), 0);
   g_return_val_if_fail (first <= t->n_elements && count <= t->n_elements - first, 0);
   const uint8_t *p = t->data + first * ms_dtype_size (t->dtype);
   switch (t->dtype)

@@ -25,7 +25,14 @@ G_BEGIN_DECLS
 #define MS_SAFETENSORS_MAX_JSON_DEPTH 4
 #define MS_SAFETENSORS_MAX_JSON_VALUES (1u << 20)
 
-typedef enum { MS_DTYPE_F32, MS_DTYPE_F16, MS_DTYPE_BF16 } MsDtype;
+/* The float dtypes a model file may hold; the others appear only in files
+ * opened with ms_safetensors_open_checkpoint (PyTorch buffers: a boolean
+ * causal mask, integer counters), whose tensors are read for their names
+ * and shapes, never converted. */
+typedef enum {
+  MS_DTYPE_F32, MS_DTYPE_F16, MS_DTYPE_BF16,
+  MS_DTYPE_F64, MS_DTYPE_I64, MS_DTYPE_I32, MS_DTYPE_I16, MS_DTYPE_I8, MS_DTYPE_U8, MS_DTYPE_BOOL
+} MsDtype;
 
 typedef struct {
   const char *name;                          /* borrowed from the file object */
@@ -41,6 +48,12 @@ typedef struct _MsSafetensors MsSafetensors;
 /* Maps @path read-only and validates it.  Returns an owned object, or NULL
  * with @error (MS_ERROR_IO, MS_ERROR_FORMAT) naming the file and the rule. */
 MsSafetensors *ms_safetensors_open (const char *path, GError **error);
+
+/* ms_safetensors_open for a checkpoint saved by PyTorch code (memscope-cli
+ * import): every rule above holds, but a tensor may also have dtype F64,
+ * I64, I32, I16, I8, U8 or BOOL.  Check ms_dtype_is_float before
+ * ms_tensor_info_to_f32. */
+MsSafetensors *ms_safetensors_open_checkpoint (const char *path, GError **error);
 
 /* The same over a caller-owned buffer that must outlive the result; @label
  * names the buffer in messages.  This is the fuzzing entry point. */
@@ -63,9 +76,11 @@ guint64 ms_safetensors_get_data_size (const MsSafetensors *st);
 
 const char *ms_dtype_name (MsDtype dtype);
 size_t ms_dtype_size (MsDtype dtype);
+/* TRUE for F32, F16 and BF16, the dtypes ms_tensor_info_to_f32 converts. */
+gboolean ms_dtype_is_float (MsDtype dtype);
 
-/* Converts @t to f32 into @dst[t->n_elements]; returns how many converted
- * values are NaN or infinite. */
+/* Converts @t (F32, F16 or BF16) to f32 into @dst[t->n_elements]; returns
+ * how many converted values are NaN or infinite. */
 size_t ms_tensor_info_to_f32 (const MsTensorInfo *t, float *dst);
 /* The same for the elements [first, first + count) of @t (in its row-major
  * order) into @dst[count]; the range must lie inside the tensor. */

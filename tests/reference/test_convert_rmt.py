@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""End-to-end test of convert_rmt.py and of the C core on a converted checkpoint.
+"""End-to-end test of app/memscope-convert.py and of the C core on a converted checkpoint.
 
 It builds a random reference RMT, saves it with torch.save exactly as booydar/recurrent-memory-transformer's
 RecurrentWrapper state_dict looks (memory_cell.model.transformer.*, memory_cell.memory, the tied
-memory_cell.model.lm_head.weight and the HF attn.bias / attn.masked_bias buffers), runs convert_rmt.py on a
+memory_cell.model.lm_head.weight and the HF attn.bias / attn.masked_bias buffers), runs the converter on a
 plain and on a wrapped ({"model_state_dict": ...}) checkpoint, checks every converted tensor equals the
 original bit for bit and the config was inferred right, writes the reference's expected output for a
 multi-segment input, and runs the C parity checker `PATH MODEL EXPECTED` (exit 0 = match). It also checks
-the converter refuses an untied LM head, a missing key and an unknown key with exit status 1 and a message
-naming the key. Exits non-zero if anything fails.
+the converter refuses an untied LM head, a missing key, an unknown key, a LoRA key, a pickle that
+weights_only=True cannot load and a .safetensors input (for `memscope-cli import`) with exit status 1 and a
+message naming the key or saying what to do. Exits non-zero if anything fails.
 
 Usage: test_convert_rmt.py --parity PATH --workdir DIR
 """
@@ -27,6 +28,7 @@ from memscope_file import load_model, session_tensors, write_expected
 from safetensors_io import read_safetensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CONVERTER = os.path.join(HERE, "..", "..", "app", "memscope-convert.py")
 CONFIG = {"vocab_size": 256, "d_model": 32, "n_heads": 4, "n_layers": 2, "d_ff": 96, "n_mem": 5,
           "segment_len": 7, "n_positions": 24, "mask": "blocks"}
 INPUT = "Convert, then compare: ümlauts & ß too.".encode("utf-8")  # 41 bytes: segments 7,7,7,7,7,6
@@ -69,7 +71,7 @@ class Run:
 
 
 def convert(in_path, out_path, extra=()):
-    cmd = [sys.executable, os.path.join(HERE, "convert_rmt.py"), in_path, out_path,
+    cmd = [sys.executable, CONVERTER, in_path, out_path,
            "--n-heads", str(CONFIG["n_heads"]), "--segment-len", str(CONFIG["segment_len"]),
            "--mask", CONFIG["mask"], *extra]
     return subprocess.run(cmd, capture_output=True, text=True)
@@ -95,7 +97,7 @@ def main(argv=None):
     model_path = os.path.join(args.workdir, "converted_rmt.safetensors")
     for pt, out in ((wrapped_pt, model_path + ".wrapped"), (plain_pt, model_path)):
         result = convert(pt, out)
-        if not run.step(result.returncode == 0, f"convert_rmt.py {os.path.basename(pt)}"):
+        if not run.step(result.returncode == 0, f"memscope-convert.py {os.path.basename(pt)}"):
             print(result.stdout + result.stderr)
             return 1
         tensors, metadata = read_safetensors(out)
@@ -128,6 +130,8 @@ def main(argv=None):
         "shape": ("transformer.h.0.attn.c_attn.weight",
                   lambda s: s.__setitem__("memory_cell.model.transformer.h.0.attn.c_attn.weight",
                                           torch.zeros(3 * CONFIG["d_model"], CONFIG["d_model"]))),
+        "lora": ("LoRA", lambda s: s.__setitem__(
+            "memory_cell.model.transformer.h.0.attn.c_attn.lora_A.default.weight", torch.zeros(4, CONFIG["d_model"]))),
     }
     for label, (key, damage) in bad_cases.items():
         broken = dict(state)
@@ -137,6 +141,16 @@ def main(argv=None):
         result = convert(pt, os.path.join(args.workdir, f"bad_{label}.safetensors"))
         run.step(result.returncode == 1 and key in result.stderr and pt in result.stderr,
                  f"converter rejects the {label} checkpoint naming {key!r}: {result.stderr.strip()}")
+
+    # What weights_only=True cannot load, and .safetensors, get a message saying what to do instead.
+    pickled = os.path.join(args.workdir, "booydar_rmt_trainer.pt")
+    torch.save({"model_state_dict": state, "trainer": Run()}, pickled)
+    result = convert(pickled, os.path.join(args.workdir, "bad_trainer.safetensors"))
+    run.step(result.returncode == 1 and "weights_only=True" in result.stderr and "state_dict()" in result.stderr,
+             f"converter explains a pickle holding Python objects: {result.stderr.strip()}")
+    result = convert(model_path, os.path.join(args.workdir, "bad_input.safetensors"))
+    run.step(result.returncode == 1 and "memscope-cli import" in result.stderr,
+             f"converter sends a .safetensors input to memscope-cli import: {result.stderr.strip()}")
 
     print("test_convert_rmt:", f"{len(run.failures)} FAILED" if run.failures else "all passed")
     return 1 if run.failures else 0
