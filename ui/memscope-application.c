@@ -38,7 +38,9 @@ memscope_application_activate (GApplication *app)
 {
   MemscopeWindow *win = memscope_window_new (GTK_APPLICATION (app));
   gtk_window_present (GTK_WINDOW (win));
-  memscope_window_open_demo (win);
+  /* what was open when it was last closed, else the demo */
+  if (!memscope_window_restore_session (win))
+    memscope_window_open_demo (win);
 }
 
 static void

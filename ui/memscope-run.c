@@ -1,6 +1,8 @@
 /* memscope-run.c — a run recorded on a worker thread, read on the main one. */
 #include "memscope-run.h"
 
+#include <errno.h>
+
 #include <glib/gstdio.h>
 
 #include "ms-engine.h"
@@ -17,6 +19,7 @@ struct _MemscopeRun {
   char *input_path;
   char *db_path;
   char *tmp_dir;            /* the temporary folder holding db_path, deleted with the run */
+  char *folder;             /* where to record instead of a temporary folder, NULL: temporary */
   MsConfig config;
 
   gint64 run_id;
@@ -51,6 +54,7 @@ memscope_run_finalize (GObject *object)
   g_free (self->input_path);
   g_free (self->db_path);
   g_free (self->tmp_dir);
+  g_free (self->folder);
   G_OBJECT_CLASS (memscope_run_parent_class)->finalize (object);
 }
 
@@ -86,6 +90,31 @@ memscope_run_new_for_model (const char *model_path, const char *input_path)
   self->input_path = g_strdup (input_path);
   self->name = basename_no_ext (model_path);
   return self;
+}
+
+void
+memscope_run_set_folder (MemscopeRun *self, const char *folder)
+{
+  g_return_if_fail (self->status == MS_RUN_PENDING);
+  g_free (self->folder);
+  self->folder = g_strdup (folder);
+}
+
+/* A new file name in @folder for @name recorded on @input_path:
+ * "NAME on INPUT.sqlite", then "NAME on INPUT 2.sqlite", … */
+static char *
+new_recording_path (const char *folder, const char *name, const char *input_path)
+{
+  g_autofree char *input = input_path ? basename_no_ext (input_path) : g_strdup ("input");
+  for (int i = 1;; i++)
+    {
+      g_autofree char *base = i == 1 ? g_strdup_printf ("%s on %s.sqlite", name, input)
+                                     : g_strdup_printf ("%s on %s %d.sqlite", name, input, i);
+      char *path = g_build_filename (folder, base, NULL);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return path;
+      g_free (path);
+    }
 }
 
 MemscopeRun *
@@ -223,13 +252,20 @@ memscope_run_record_async (MemscopeRun *self, GCancellable *cancellable, GAsyncR
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, memscope_run_record_async);
   GError *error = NULL;
-  self->tmp_dir = g_dir_make_tmp ("memscope-XXXXXX", &error);
-  if (!self->tmp_dir)
+  if (self->folder && g_mkdir_with_parents (self->folder, 0755) != 0)
+    {
+      int saved = errno;
+      self->status = MS_RUN_INCOMPLETE;
+      return g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                                      "Cannot make the recordings folder %s: %s", self->folder, g_strerror (saved));
+    }
+  if (!self->folder && !(self->tmp_dir = g_dir_make_tmp ("memscope-XXXXXX", &error)))
     {
       self->status = MS_RUN_INCOMPLETE;
       return g_task_return_error (task, error);
     }
-  self->db_path = g_build_filename (self->tmp_dir, "recording.sqlite", NULL);
+  self->db_path = self->folder ? new_recording_path (self->folder, self->name, self->input_path)
+                               : g_build_filename (self->tmp_dir, "recording.sqlite", NULL);
   RecordData *d = g_new0 (RecordData, 1);
   d->run = self;
   d->context = g_main_context_ref (g_task_get_context (task));
@@ -263,6 +299,7 @@ memscope_run_record_finish (MemscopeRun *self, GAsyncResult *result, GError **er
 }
 
 const char *memscope_run_get_name (MemscopeRun *self) { return self->name; }
+gboolean memscope_run_is_temporary (MemscopeRun *self) { return self->tmp_dir != NULL; }
 const char *memscope_run_get_model_path (MemscopeRun *self) { return self->model_path; }
 const char *memscope_run_get_input_path (MemscopeRun *self) { return self->input_path; }
 const char *memscope_run_get_db_path (MemscopeRun *self) { return self->db_path; }

@@ -23,6 +23,13 @@ G_DECLARE_FINAL_TYPE (MemscopeRun, memscope_run, MEMSCOPE, RUN, GObject)
 /* A run to be recorded: @model_path through @input_path (copied). */
 MemscopeRun *memscope_run_new_for_model (const char *model_path, const char *input_path);
 
+/* Records into a new file in @folder (made if missing; named after the
+ * run and its input) instead of a temporary one deleted with the run.
+ * Before memscope_run_record_async() only. */
+void memscope_run_set_folder (MemscopeRun *run, const char *folder);
+/* Whether the run's recording is temporary (deleted with the run). */
+gboolean memscope_run_is_temporary (MemscopeRun *run);
+
 /* Run @run_id of the database @db_path, described by @info (copied). */
 MemscopeRun *memscope_run_new_recorded (const char *db_path, const MsRunInfo *info);
 

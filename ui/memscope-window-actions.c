@@ -69,6 +69,45 @@ export (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
+on_recording_saved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!memscope_window_save_recording_finish (MEMSCOPE_WINDOW (source), result, &error))
+    {
+      g_autofree char *message = g_strdup_printf ("Could not save the recording: %s", error->message);
+      memscope_window_show_error (MEMSCOPE_WINDOW (source), message);
+    }
+}
+
+static void
+on_save_response (GtkNativeDialog *chooser, int response, MemscopeWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      if (file)
+        memscope_window_save_recording_async (self, file, on_recording_saved, NULL);
+    }
+  g_object_unref (chooser);
+}
+
+/* Save Recording As…: run A's recording, copied where the user says. */
+static void
+save_recording (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  MemscopeWindow *self = data;
+  MemscopeRun *a = memscope_window_get_run_a (self);
+  if (!a)
+    return;
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new ("Save Recording As", GTK_WINDOW (self),
+                                                               GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
+  g_autofree char *name = g_strdup_printf ("%s.sqlite", memscope_run_get_name (a));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_save_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
 cancel (GSimpleAction *action, GVariant *param, gpointer data)
 {
   memscope_window_cancel (data);
@@ -111,6 +150,7 @@ static const GActionEntry win_entries[] = {
   { "difference", NULL, NULL, "false", change_compare },
   { "view", NULL, "s", "'retention'", change_view },
   { "export", export },
+  { "save-recording", save_recording },
   { "open-recent", open_recent, "s" },
   { "zoom-in", zoom },
   { "zoom-out", zoom },
@@ -155,6 +195,9 @@ memscope_window_sync_actions (MemscopeWindow *self)
   set_enabled (self, "compare", two);
   set_enabled (self, "difference", two);
   set_enabled (self, "export", n > 0);
+  MemscopeRun *a = memscope_window_get_run_a (self);
+  set_enabled (self, "save-recording", a && memscope_run_get_db_path (a) && n > 0
+                                         && memscope_run_get_status (a) != MS_RUN_RECORDING);
   set_enabled (self, "cancel", memscope_window_is_busy (self));
   gboolean playing = memscope_window_get_playing (self);
   set_state (self, "play", g_variant_new_boolean (playing));

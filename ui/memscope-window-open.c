@@ -3,6 +3,7 @@
 #include "memscope-window-private.h"
 
 #include "memscope-task.h"
+#include <glib/gstdio.h>
 #include "ms-recording.h"
 
 static void
@@ -47,6 +48,8 @@ on_record_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   _memscope_window_refresh_now (self);
+  if (!memscope_run_is_temporary (run))
+    _memscope_window_update_recordings_menu (self);
 }
 
 /* Adds @runs (newest first) in front of the window's runs; run A is the
@@ -75,6 +78,11 @@ record_models (MemscopeWindow *self, GPtrArray *models, const char *input)
   for (guint i = 0; i < models->len; i++)
     {
       MemscopeRun *run = memscope_run_new_for_model (models->pdata[i], input);
+      if (!self->temporary)
+        {
+          g_autofree char *folder = memscope_recordings_dir ();
+          memscope_run_set_folder (run, folder);
+        }
       g_signal_connect_object (run, "progress", G_CALLBACK (on_run_progress), self, 0);
       g_ptr_array_add (new_runs, run);
     }
@@ -143,6 +151,13 @@ open_job_done (GObject *object, GAsyncResult *result, gpointer data)
   for (guint i = 0; i < job->paths->len; i++)
     {
       GPtrArray *infos = job->infos->pdata[i];
+      if (!infos)
+        {
+          /* refused: not offered again under Open Recent */
+          g_autofree char *uri = g_filename_to_uri (job->paths->pdata[i], NULL, NULL);
+          if (uri && gtk_recent_manager_has_item (gtk_recent_manager_get_default (), uri))
+            gtk_recent_manager_remove_item (gtk_recent_manager_get_default (), uri, NULL);
+        }
       for (guint j = 0; infos && j < infos->len; j++)
         g_ptr_array_add (new_runs, memscope_run_new_recorded (job->paths->pdata[i], infos->pdata[j]));
     }
@@ -246,9 +261,12 @@ memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
     (g_free (self->input_path), self->input_path = g_strdup (input));
   if (models->len == 0 && input)
     {
-      /* A new input alone: record the models shown on it. */
+      /* A new input alone: record the models opened before any input, or
+       * else the models shown, on it. */
+      for (guint i = 0; i < self->pending_models->len; i++)
+        g_ptr_array_add (models, g_strdup (self->pending_models->pdata[i]));
       MemscopeRun *shown[2] = { memscope_window_get_run_a (self), memscope_window_get_run_b (self) };
-      for (int i = 0; i < 2; i++)
+      for (int i = 0; i < 2 && models->len == 0; i++)
         if (shown[i] && memscope_run_get_model_path (shown[i]))
           g_ptr_array_add (models, g_strdup (memscope_run_get_model_path (shown[i])));
       if (models->len == 0)
@@ -258,10 +276,29 @@ memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
   if (models->len)
     {
       if (!self->input_path || !g_file_test (self->input_path, G_FILE_TEST_IS_REGULAR))
-        g_string_append_printf (problems, "%sThe input %s is missing: open a text file to run the models on",
-                                problems->len ? "\n" : "", self->input_path ? self->input_path : "");
+        {
+          /* kept until an input is opened */
+          g_ptr_array_set_size (self->pending_models, 0);
+          GString *names = g_string_new (NULL);
+          for (guint i = 0; i < models->len; i++)
+            {
+              g_autofree char *base = g_path_get_basename (models->pdata[i]);
+              g_string_append_printf (names, "%s%s", i ? ", " : "", base);
+              g_ptr_array_add (self->pending_models, g_strdup (models->pdata[i]));
+            }
+          if (self->input_path)
+            g_string_append_printf (problems, "%sThe input %s is missing: open a text file to run %s on",
+                                    problems->len ? "\n" : "", self->input_path, names->str);
+          else
+            g_string_append_printf (problems, "%sOpen an input (a text file) to run %s on", problems->len ? "\n" : "",
+                                    names->str);
+          g_string_free (names, TRUE);
+        }
       else
-        record_models (self, models, self->input_path);
+        {
+          g_ptr_array_set_size (self->pending_models, 0);
+          record_models (self, models, self->input_path);
+        }
     }
   memscope_window_show_error (self, problems->len ? problems->str : NULL);
   g_string_free (problems, TRUE);
@@ -284,7 +321,9 @@ memscope_window_open_demo (MemscopeWindow *self)
       g_autofree char *p = g_build_filename (dir, names[i], NULL);
       files[i] = g_file_new_for_path (p);
     }
+  self->temporary = TRUE;   /* the demo is made again at every start */
   memscope_window_open_files (self, files, 3);
+  self->temporary = FALSE;
   if (self->error)
     {
       g_autofree char *msg = g_strdup_printf ("%s\n(the demo lives in %s; set MEMSCOPE_DATA_DIR to Memscope's "
@@ -295,3 +334,140 @@ memscope_window_open_demo (MemscopeWindow *self)
     g_object_unref (files[i]);
 }
 
+
+char *
+memscope_recordings_dir (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "memscope", "recordings", NULL);
+}
+
+typedef struct {
+  char *path;
+  gint64 modified;
+} Listed;
+
+static int
+listed_newest_first (gconstpointer a, gconstpointer b)
+{
+  const Listed *x = a, *y = b;
+  return x->modified < y->modified ? 1 : x->modified > y->modified ? -1 : g_strcmp0 (x->path, y->path);
+}
+
+void
+_memscope_window_update_recordings_menu (MemscopeWindow *self)
+{
+  g_autofree char *folder = memscope_recordings_dir ();
+  g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+  g_autoptr (GArray) listed = g_array_new (FALSE, FALSE, sizeof (Listed));
+  for (const char *name; dir && (name = g_dir_read_name (dir));)
+    {
+      if (!g_str_has_suffix (name, ".sqlite"))
+        continue;
+      Listed l = { g_build_filename (folder, name, NULL), 0 };
+      GStatBuf st;
+      if (g_stat (l.path, &st) == 0)
+        l.modified = (gint64) st.st_mtime;
+      g_array_append_val (listed, l);
+    }
+  g_array_sort (listed, listed_newest_first);
+  g_menu_remove_all (self->recordings_menu);
+  for (guint i = 0; i < listed->len; i++)
+    {
+      Listed *l = &g_array_index (listed, Listed, i);
+      if (i < RECENT_MENU_SIZE)
+        {
+          g_autofree char *uri = g_filename_to_uri (l->path, NULL, NULL);
+          g_autofree char *label = g_path_get_basename (l->path);
+          g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+          g_menu_item_set_action_and_target_value (item, "win.open-recent", g_variant_new_string (uri));
+          g_menu_append_item (self->recordings_menu, item);
+        }
+      g_free (l->path);
+    }
+}
+
+static void
+on_saved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GTask *task = data;
+  GError *error = NULL;
+  if (g_file_copy_finish (G_FILE (source), result, &error))
+    {
+      g_autofree char *uri = g_file_get_uri (g_task_get_task_data (task));
+      gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+void
+memscope_window_save_recording_async (MemscopeWindow *self, GFile *dest, GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, memscope_window_save_recording_async);
+  g_task_set_task_data (task, g_object_ref (dest), g_object_unref);
+  MemscopeRun *a = memscope_window_get_run_a (self);
+  if (!a || !memscope_run_get_db_path (a) || memscope_run_get_status (a) == MS_RUN_RECORDING)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               "There is no finished recording to save: wait until run A is recorded");
+      g_object_unref (task);
+      return;
+    }
+  g_autoptr (GFile) src = g_file_new_for_path (memscope_run_get_db_path (a));
+  g_file_copy_async (src, dest, G_FILE_COPY_OVERWRITE, G_PRIORITY_DEFAULT, NULL, NULL, NULL, on_saved, task);
+}
+
+gboolean
+memscope_window_save_recording_finish (MemscopeWindow *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+memscope_window_save_session (MemscopeWindow *self)
+{
+  if (!self->settings || !self->runs)
+    return;
+  int w = 0, h = 0;
+  gtk_window_get_default_size (GTK_WINDOW (self), &w, &h);
+  gboolean maximized = gtk_window_is_maximized (GTK_WINDOW (self));
+  if (!maximized && w > 0 && h > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", w);
+      g_settings_set_int (self->settings, "window-height", h);
+    }
+  g_settings_set_boolean (self->settings, "window-maximized", maximized);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  /* newest first, as the window lists them: reopened, the first is run A again */
+  for (guint i = 0; i < memscope_window_get_n_runs (self); i++)
+    {
+      MemscopeRun *run = memscope_window_get_run (self, i);
+      const char *path = memscope_run_get_db_path (run);
+      if (path && !memscope_run_is_temporary (run) && memscope_run_get_segments_done (run) > 0
+          && !g_ptr_array_find_with_equal_func (paths, path, g_str_equal, NULL))
+        g_ptr_array_add (paths, (gpointer) path);
+    }
+  g_ptr_array_add (paths, NULL);
+  g_settings_set_strv (self->settings, "open-recordings", (const char *const *) paths->pdata);
+}
+
+gboolean
+memscope_window_restore_session (MemscopeWindow *self)
+{
+  if (!self->settings)
+    return FALSE;
+  g_auto (GStrv) saved = g_settings_get_strv (self->settings, "open-recordings");
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  for (int i = 0; saved[i]; i++)
+    if (g_file_test (saved[i], G_FILE_TEST_IS_REGULAR))
+      g_ptr_array_add (files, g_file_new_for_path (saved[i]));
+  if (files->len == 0)
+    return FALSE;
+  memscope_window_open_files (self, (GFile **) files->pdata, (int) files->len);
+  return TRUE;
+}

@@ -41,6 +41,7 @@ struct _MemscopeWindow {
   GtkAdjustment *segment_adjustment;
   GtkLabel *segment_label;
   GMenu *recent_menu;          /* filled by memscope-window-open.c */
+  GMenu *recordings_menu;      /* the recordings in the recordings folder, ditto */
 
   /* Borrowed: the stack owns them */
   MemscopeFigureView *views[MS_VIEW_N_KINDS];
@@ -54,6 +55,8 @@ struct _MemscopeWindow {
   GSettings *settings;
   GArray *segment_offsets;     /* int: character offset of each segment start in the text, and the end */
   char *input_path;            /* the current input */
+  GPtrArray *pending_models;   /* char *: models opened before any input, recorded once one is */
+  gboolean temporary;          /* record into temporary files (the demo), not the recordings folder */
   char *text_run_key;          /* which run/segment_len the text was built for */
   char *text_loading;          /* … and is being read for, NULL when none */
   char *error;
@@ -77,6 +80,9 @@ struct _MemscopeWindow {
 /* Rebuilds the Open Recent menu from GtkRecentManager (the files this
  * application opened, newest first); connected to its "changed" signal. */
 void _memscope_window_update_recent_menu (MemscopeWindow *self);
+
+/* Rebuilds the Recordings menu from the recordings folder, newest first. */
+void _memscope_window_update_recordings_menu (MemscopeWindow *self);
 
 /* The progress strip and the actions' enabled state. */
 void _memscope_window_update_progress (MemscopeWindow *self);

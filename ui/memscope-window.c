@@ -424,6 +424,18 @@ update_attention_choices (MemscopeWindow *self)
 
 /* Run A, run B or Compare changed: the compared run, the text and the
  * choices that depend on the runs shown. */
+/* The title names what is shown: run A, or run A and run B compared. */
+static void
+update_title (MemscopeWindow *self)
+{
+  MemscopeRun *a = memscope_window_get_run_a (self);
+  g_autofree char *title = !a ? g_strdup ("Memscope")
+                           : self->compared ? g_strdup_printf ("%s vs %s — Memscope", memscope_run_get_name (a),
+                                                                memscope_run_get_name (self->compared))
+                                            : g_strdup_printf ("%s — Memscope", memscope_run_get_name (a));
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
 static void
 runs_shown_changed (MemscopeWindow *self)
 {
@@ -432,6 +444,7 @@ runs_shown_changed (MemscopeWindow *self)
   MemscopeRun *compared = self->compare ? memscope_window_get_run_b (self) : NULL;
   if (g_set_object (&self->compared, compared))
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COMPARED_RUN]);
+  update_title (self);
   update_text (self);
   update_attention_choices (self);
   update_selection (self);
@@ -742,6 +755,13 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, Memscop
   return TRUE;
 }
 
+static gboolean
+on_close_request (GtkWindow *window, gpointer data)
+{
+  memscope_window_save_session (MEMSCOPE_WINDOW (window));
+  return FALSE;
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -773,12 +793,19 @@ memscope_window_get_recent_menu (MemscopeWindow *self)
   return G_MENU_MODEL (self->recent_menu);
 }
 
+GMenuModel *
+memscope_window_get_recordings_menu (MemscopeWindow *self)
+{
+  return G_MENU_MODEL (self->recordings_menu);
+}
+
 static void
 memscope_window_finalize (GObject *object)
 {
   MemscopeWindow *self = MEMSCOPE_WINDOW (object);
   g_array_unref (self->segment_offsets);
   g_free (self->input_path);
+  g_ptr_array_unref (self->pending_models);
   g_free (self->text_run_key);
   g_free (self->text_loading);
   g_free (self->error);
@@ -876,6 +903,7 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_adjustment);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_label);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, recordings_menu);
 }
 
 static void
@@ -889,6 +917,15 @@ memscope_window_init (MemscopeWindow *self)
   self->layer = -1;
   self->head = -1;
   self->settings = memscope_settings_new ();
+  self->pending_models = g_ptr_array_new_with_free_func (g_free);
+  if (self->settings)
+    {
+      /* the size it had when it was last closed */
+      gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
+                                   g_settings_get_int (self->settings, "window-height"));
+      if (g_settings_get_boolean (self->settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+    }
 
   /* every view shows the window's state */
   static const char *const shared[] = { "run-a", "difference", "segment", "slot", "layer", "head", "colormap" };
@@ -938,6 +975,7 @@ memscope_window_init (MemscopeWindow *self)
   g_signal_connect_object (gtk_recent_manager_get_default (), "changed",
                            G_CALLBACK (_memscope_window_update_recent_menu), self, G_CONNECT_SWAPPED);
   _memscope_window_update_recent_menu (self);
+  _memscope_window_update_recordings_menu (self);
 
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
   gtk_text_buffer_create_tag (buffer, "current", "background", "#f6d32d", "weight", PANGO_WEIGHT_BOLD, NULL);
@@ -965,6 +1003,7 @@ memscope_window_init (MemscopeWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  g_signal_connect (self, "close-request", G_CALLBACK (on_close_request), NULL);
   memscope_window_install_actions (self);
   runs_shown_changed (self);
 }

@@ -37,6 +37,23 @@ void memscope_window_open_demo (MemscopeWindow *self);
  * banner. */
 void memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files);
 
+/* The folder the workbench records into: g_get_user_data_dir()/memscope/recordings. */
+char *memscope_recordings_dir (void);
+
+/* Copies run A's recording (complete or stopped, not while it records) to
+ * @dest on a worker thread; on success @dest is added to Open Recent. */
+void memscope_window_save_recording_async (MemscopeWindow *self, GFile *dest, GAsyncReadyCallback callback,
+                                           gpointer user_data);
+gboolean memscope_window_save_recording_finish (MemscopeWindow *self, GAsyncResult *result, GError **error);
+
+/* Saves the window's size and the recordings it shows (not temporary
+ * ones) in GSettings ("window-width", "window-height", "window-maximized",
+ * "open-recordings"); done when the window closes. */
+void memscope_window_save_session (MemscopeWindow *self);
+/* Opens the recordings saved by memscope_window_save_session() that still
+ * exist; FALSE when there are none (the window is unchanged). */
+gboolean memscope_window_restore_session (MemscopeWindow *self);
+
 /* Shows @message in the error banner (NULL hides it). */
 void memscope_window_show_error (MemscopeWindow *self, const char *message);
 /* The banner's message, or NULL when hidden.  Borrowed. */
@@ -47,6 +64,8 @@ gboolean memscope_window_is_busy (MemscopeWindow *self);
 guint memscope_window_get_n_runs (MemscopeWindow *self);
 /* The Open Recent menu: items with action win.open-recent and a URI target.  Borrowed. */
 GMenuModel *memscope_window_get_recent_menu (MemscopeWindow *self);
+/* The Recordings menu: the recordings folder's newest recordings (win.open-recent, file URIs). */
+GMenuModel *memscope_window_get_recordings_menu (MemscopeWindow *self);
 MemscopeRun *memscope_window_get_run (MemscopeWindow *self, guint index);   /* borrowed */
 /* Run A and run B (borrowed; B NULL when there is only one run). */
 MemscopeRun *memscope_window_get_run_a (MemscopeWindow *self);

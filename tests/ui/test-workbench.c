@@ -17,7 +17,8 @@
  * loop until a condition holds; the only clock is a generous failsafe.
  * By concept: workbench-screens.c (small screens), workbench-views.c (the demo, stepping, views, selection,
  * compare, zoom), workbench-loading.c (loading off the main thread),
- * workbench-files.c (export, bad and read-only files, Open Recent), and
+ * workbench-files.c (export, bad and read-only files, Open Recent),
+ * workbench-saved.c (recordings kept, saved, reopened; banner, title, play), and
  * workbench-util.c (waiting, screenshots, actions, threads).
  */
 #include <glib/gstdio.h>
@@ -56,6 +57,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/zoom", test_zoom);
   g_test_add_func ("/workbench/recent-files", test_recent_files);
   g_test_add_func ("/workbench/hostile-recordings", test_hostile_recordings);
+  g_test_add_func ("/workbench/saved-work", test_saved_work);
   g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
   int status = g_test_run ();
 

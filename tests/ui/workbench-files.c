@@ -178,6 +178,9 @@ test_hostile_recordings (void)
       g_assert_nonnull (message);
       g_assert_nonnull (strstr (message, name));
       g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);
+      /* a refused recording is not offered again under Open Recent */
+      g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+      g_assert_false (gtk_recent_manager_has_item (gtk_recent_manager_get_default (), uri));
       /* the window still works */
       int t = memscope_window_get_segment (win);
       activate (t > 0 ? "previous" : "next", NULL);

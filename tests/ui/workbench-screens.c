@@ -6,21 +6,6 @@
  * desktop's size; figures are dark when the desktop is, exports are not. */
 #include "workbench-test.h"
 
-/* The first descendant of @w of @type for which @pred (may be NULL) holds. */
-static GtkWidget *
-find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *))
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && (!pred || pred (w)))
-    return w;
-  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_widget (c, type, pred);
-      if (found)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 is_close_button (GtkWidget *w)
 {
@@ -52,30 +37,6 @@ bounds_in_window (GtkWidget *w)
   graphene_rect_t r;
   g_assert_true (gtk_widget_compute_bounds (w, GTK_WIDGET (win), &r));
   return r;
-}
-
-/* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
- * drawn icon or label rather than an empty patch. */
-static int
-marked_pixels (const Shot *s, const graphene_rect_t *r)
-{
-  int x0 = MAX ((int) r->origin.x, 0), y0 = MAX ((int) r->origin.y, 0);
-  int x1 = MIN ((int) (r->origin.x + r->size.width), s->width);
-  int y1 = MIN ((int) (r->origin.y + r->size.height), s->height);
-  if (x1 <= x0 || y1 <= y0)
-    return 0;
-  guint32 bg = s->pixels[(gsize) y0 * s->width + x0];
-  int n = 0;
-  for (int y = y0; y < y1; y++)
-    for (int x = x0; x < x1; x++)
-      {
-        guint32 p = s->pixels[(gsize) y * s->width + x];
-        int d = 0;
-        for (int k = 0; k < 24; k += 8)
-          d += ABS ((int) ((p >> k) & 0xff) - (int) ((bg >> k) & 0xff));
-        n += d > 120;
-      }
-  return n;
 }
 
 /* A new window of @width × @height showing the demo's two recorded runs

@@ -44,6 +44,12 @@ guint distinct_colours (const Shot *s, int x0, int x1);
 gboolean has_colorbar (const Shot *s);
 double highlight_x (const Shot *s);
 
+/* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
+ * drawn icon or label rather than an empty patch. */
+int marked_pixels (const Shot *s, const graphene_rect_t *r);
+/* The first descendant of @w (or @w) of @type for which @pred (may be NULL) holds. */
+GtkWidget *find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *));
+
 /* ---- actions (then settle) ---- */
 void activate (const char *name, GVariant *param);
 void change (const char *name, GVariant *state);
@@ -63,6 +69,7 @@ gboolean closed_window_finalized (void);
 void test_starts_on_demo (void);
 void test_any_screen (void);
 void test_dark_figures (void);
+void test_saved_work (void);
 void test_steps_segments (void);
 void test_every_view (void);
 void test_select_slot (void);

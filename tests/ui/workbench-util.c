@@ -197,6 +197,45 @@ highlight_x (const Shot *s)
   return n >= 20 ? sum / n : -1;
 }
 
+/* The first descendant of @w of @type for which @pred (may be NULL) holds. */
+GtkWidget *
+find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *))
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && (!pred || pred (w)))
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type, pred);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
+ * drawn icon or label rather than an empty patch. */
+int
+marked_pixels (const Shot *s, const graphene_rect_t *r)
+{
+  int x0 = MAX ((int) r->origin.x, 0), y0 = MAX ((int) r->origin.y, 0);
+  int x1 = MIN ((int) (r->origin.x + r->size.width), s->width);
+  int y1 = MIN ((int) (r->origin.y + r->size.height), s->height);
+  if (x1 <= x0 || y1 <= y0)
+    return 0;
+  guint32 bg = s->pixels[(gsize) y0 * s->width + x0];
+  int n = 0;
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        guint32 p = s->pixels[(gsize) y * s->width + x];
+        int d = 0;
+        for (int k = 0; k < 24; k += 8)
+          d += ABS ((int) ((p >> k) & 0xff) - (int) ((bg >> k) & 0xff));
+        n += d > 120;
+      }
+  return n;
+}
+
 /* ---- actions ---- */
 
 void

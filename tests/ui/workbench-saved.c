@@ -1,0 +1,190 @@
+/* workbench-saved.c — saved work and the small things: a model opened
+ * before its input is kept until the input comes, the recording lands in
+ * the recordings folder and is listed, Save Recording As copies it, the
+ * window's size and recordings come back in a new window, the title names
+ * the runs, the banner's Dismiss is readable, Play turns into Pause. */
+#include <glib/gstdio.h>
+
+#include "ms-recording.h"
+#include "workbench-test.h"
+
+static gboolean
+is_dismiss (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_button_get_label (GTK_BUTTON (w)), "Dismiss") == 0;
+}
+
+static gboolean
+is_play (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), "win.play") == 0;
+}
+
+static GtkRevealer *banner_revealer;
+
+static gboolean
+banner_revealed (void)
+{
+  return gtk_revealer_get_child_revealed (banner_revealer);
+}
+
+static GAsyncResult *saved;
+
+static void
+on_saved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  saved = g_object_ref (result);
+}
+
+static gboolean
+save_done (void)
+{
+  return saved != NULL;
+}
+
+static MemscopeWindow *other;
+
+static gboolean
+other_not_busy (void)
+{
+  return !memscope_window_is_busy (other) && memscope_window_get_n_runs (other) > 0;
+}
+
+/* Whether @menu has an item whose target is @uri. */
+static gboolean
+menu_has_uri (GMenuModel *menu, const char *uri)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autoptr (GVariant) target = g_menu_model_get_item_attribute_value (menu, i, G_MENU_ATTRIBUTE_TARGET,
+                                                                          G_VARIANT_TYPE_STRING);
+      if (target && g_str_equal (g_variant_get_string (target, NULL), uri))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+test_saved_work (void)
+{
+  const char *dir = g_getenv ("MEMSCOPE_DATA_DIR");
+  g_autofree char *model = g_build_filename (dir, "models", "copy-memformer.safetensors", NULL);
+  g_autofree char *input = g_build_filename (dir, "inputs", "copy-demo.txt", NULL);
+  g_autofree char *folder = memscope_recordings_dir ();
+  g_assert_true (g_str_has_prefix (folder, g_get_user_data_dir ()));
+  /* the test's own data folder: recordings of earlier runs of the test go */
+  g_autoptr (GDir) old = g_dir_open (folder, 0, NULL);
+  for (const char *name; old && (name = g_dir_read_name (old));)
+    {
+      g_autofree char *p = g_build_filename (folder, name, NULL);
+      g_unlink (p);
+    }
+
+  /* the banner: Dismiss is drawn in colours that differ from its button's */
+  activate ("dismiss-error", NULL);
+  GFile *missing = g_file_new_for_path ("/nonexistent/missing.txt");
+  memscope_window_open_files (win, &missing, 1);
+  g_object_unref (missing);
+  settle ();
+  g_assert_nonnull (memscope_window_get_error (win));
+  GtkWidget *dismiss = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_dismiss);
+  g_assert_nonnull (dismiss);
+  banner_revealer = GTK_REVEALER (gtk_widget_get_ancestor (dismiss, GTK_TYPE_REVEALER));
+  wait_until (banner_revealed, "the banner to show");
+  g_autoptr (Shot) banner = screenshot (GTK_WIDGET (win), "error-banner");
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (dismiss, GTK_WIDGET (win), &r));
+  graphene_rect_t inner = GRAPHENE_RECT_INIT (r.origin.x + 4, r.origin.y + 4, r.size.width - 8, r.size.height - 8);
+  g_assert_cmpint (marked_pixels (banner, &inner), >, 20);
+  activate ("dismiss-error", NULL);
+
+  /* in a new window, a model, then its input: the model is kept until
+   * the input comes */
+  MemscopeWindow *main_window = win;
+  win = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (win));
+  settle ();
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (win)), ==, "Memscope");
+  guint runs = memscope_window_get_n_runs (win);
+  GFile *m = g_file_new_for_path (model);
+  memscope_window_open_files (win, &m, 1);
+  g_object_unref (m);
+  settle ();
+  const char *message = memscope_window_get_error (win);
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "copy-memformer.safetensors"));
+  g_assert_null (strstr (message, "  "));
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);
+  GFile *in = g_file_new_for_path (input);
+  memscope_window_open_files (win, &in, 1);
+  g_object_unref (in);
+  g_assert_null (memscope_window_get_error (win));
+  wait_until (not_busy, "the model to be recorded on the input opened after it");
+  settle ();
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs + 1);
+  MemscopeRun *a = memscope_window_get_run_a (win);
+  g_assert_cmpstr (memscope_run_get_model_path (a), ==, model);
+  g_assert_cmpint (memscope_run_get_status (a), ==, MS_RUN_COMPLETE);
+  /* … into the recordings folder, where the Recordings menu lists it */
+  const char *recording = memscope_run_get_db_path (a);
+  g_autofree char *recording_dir = g_path_get_dirname (recording);
+  g_assert_cmpstr (recording_dir, ==, folder);
+  g_assert_false (memscope_run_is_temporary (a));
+  g_autofree char *uri = g_filename_to_uri (recording, NULL, NULL);
+
+  /* the title names what is open */
+  const char *title = gtk_window_get_title (GTK_WINDOW (win));
+  g_assert_nonnull (strstr (title, memscope_run_get_name (a)));
+  if (memscope_window_get_compare (win))
+    g_assert_nonnull (strstr (title, memscope_run_get_name (memscope_window_get_run_b (win))));
+
+  /* Save Recording As… copies it: the copy holds the run */
+  g_autofree char *copy = g_build_filename (tmp_dir, "saved-as.sqlite", NULL);
+  g_autoptr (GFile) dest = g_file_new_for_path (copy);
+  memscope_window_save_recording_async (win, dest, on_saved, NULL);
+  wait_until (save_done, "the recording to be saved");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_window_save_recording_finish (win, saved, &error));
+  g_assert_no_error (error);
+  g_clear_object (&saved);
+  g_autoptr (MsRecording) rec = ms_recording_open (copy, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) infos = ms_recording_list_runs (rec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (infos->len, ==, 1);
+  g_assert_cmpint (((MsRunInfo *) infos->pdata[0])->status, ==, MS_RUN_COMPLETE);
+
+  /* the window's size and recordings come back in a new window */
+  gtk_window_set_default_size (GTK_WINDOW (win), 1200, 800);
+  memscope_window_save_session (win);
+  other = memscope_window_new (GTK_APPLICATION (app));
+  int w = 0, h = 0;
+  gtk_window_get_default_size (GTK_WINDOW (other), &w, &h);
+  g_assert_cmpint (w, ==, 1200);
+  g_assert_cmpint (h, ==, 800);
+  gtk_window_present (GTK_WINDOW (other));
+  g_assert_true (memscope_window_restore_session (other));
+  wait_until (other_not_busy, "the saved recordings to reopen");
+  g_assert_cmpstr (memscope_run_get_db_path (memscope_window_get_run_a (other)), ==, recording);
+  /* the demo's temporary recordings are not among them */
+  for (guint i = 0; i < memscope_window_get_n_runs (other); i++)
+    g_assert_false (strstr (memscope_run_get_db_path (memscope_window_get_run (other, i)), "/memscope-"));
+  /* the Recordings menu lists what the workbench recorded */
+  g_assert_true (menu_has_uri (memscope_window_get_recordings_menu (win), uri));
+  gtk_window_destroy (GTK_WINDOW (other));
+  other = NULL;
+  gtk_window_destroy (GTK_WINDOW (win));
+  win = main_window;
+  settle ();
+
+  /* Play turns into Pause while playing */
+  GtkWidget *play = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_play);
+  g_assert_nonnull (play);
+  activate ("first", NULL);
+  activate ("play", NULL);
+  g_assert_true (memscope_window_get_playing (win));
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (play)), ==, "media-playback-pause-symbolic");
+  activate ("play", NULL);
+  g_assert_false (memscope_window_get_playing (win));
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (play)), ==, "media-playback-start-symbolic");
+}
