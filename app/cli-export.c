@@ -43,7 +43,7 @@ figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
 {
   static char *view_help;
   if (!view_help)
-    view_help = g_strconcat ("One of: ", ms_view_kind_list (), NULL);
+    view_help = g_strconcat ("One of: ", ms_view_kind_list (), " (export: or all, each to OUT with -VIEW before its extension)", NULL);
   const GOptionEntry shared[] = {
     { "view", 0, 0, G_OPTION_ARG_STRING, &o->view, view_help, "VIEW" },
     { "segment", 0, 0, G_OPTION_ARG_STRING, &o->segment_text, "Segment for read/write attention (default: last)", "T" },
@@ -261,8 +261,12 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
   MsColormap cmap;
   MsFigureSize size;
   int status = CLI_EXIT_USAGE;
-  if (cli_parse_described (cmd, entries, 1, help, &argc, &argv)
-      && cli_option_int64 (cmd, "--run", run_text, 1, G_MAXINT64, &run)
+  gboolean parsed = cli_parse_described (cmd, entries, 1, help, &argc, &argv);
+  /* --view all: every view, each to --out with "-VIEW" before the extension */
+  gboolean all = parsed && g_strcmp0 (o.view, "all") == 0;
+  if (all)
+    (g_free (o.view), o.view = g_strdup (ms_view_info (0)->name));
+  if (parsed && cli_option_int64 (cmd, "--run", run_text, 1, G_MAXINT64, &run)
       && figure_resolve (cmd, &o, &kind, &params, &cmap, &size))
     {
       if (run <= 0)
@@ -273,20 +277,45 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
           g_autoptr (MsRecording) rec = ms_recording_open (argv[1], &error);
           if (rec)
             ms_recording_set_model_path (rec, o.model);
-          g_autoptr (MsViewData) view = rec ? ms_view_load (rec, run, kind, &params, &error) : NULL;
-          if (view && o.csv)
-            status = write_csv (&o, view, NULL, NULL, NULL, FALSE, &run, 1);
-          else if (!view)
-            status = cli_fail_in (argv[1], error);
-          else
+          g_autofree char *out = g_strdup (o.out);
+          status = rec ? CLI_EXIT_OK : cli_fail_in (argv[1], error);
+          for (int k = all ? 0 : (int) kind; rec && status == CLI_EXIT_OK && k < (all ? MS_VIEW_N_KINDS : (int) kind + 1);
+               k++)
             {
-              g_autoptr (MsViewFigure) fig = view ? ms_view_figure_new (view, cmap, o.title, &error) : NULL;
-              status = fig ? write_figure (&o, fig, &size, &run, 1) : cli_fail_in (argv[1], error);
+              if (all)
+                {
+                  g_free (o.out), o.out = ms_figure_path_for_view (out, ms_view_info (k)->name);
+                  g_free (o.view), o.view = g_strdup (ms_view_info (k)->name);
+                }
+              g_autoptr (MsViewData) view = ms_view_load (rec, run, ms_view_info (k)->kind, &params, &error);
+              if (view && o.csv)
+                status = write_csv (&o, view, NULL, NULL, NULL, FALSE, &run, 1);
+              else if (!view)
+                {
+                  if (all)
+                    g_prefix_error (&error, "view %s: ", ms_view_info (k)->name);
+                  status = cli_fail_in (argv[1], error);
+                }
+              else
+                {
+                  g_autoptr (MsViewFigure) fig = ms_view_figure_new (view, cmap, o.title, &error);
+                  status = fig ? write_figure (&o, fig, &size, &run, 1) : cli_fail_in (argv[1], error);
+                }
             }
         }
     }
   figure_options_clear (&o);
   return status;
+}
+
+/* A compared run's panel and CSV name: the run's name and id, as the
+ * workbench names it ("copy-rmt (run 2)"); "run 2" when it has no name. */
+static char *
+panel_name (const MsRunInfo *info)
+{
+  if (info->name && *info->name)
+    return g_strdup_printf ("%s (run %" G_GINT64_FORMAT ")", info->name, info->id);
+  return g_strdup_printf ("run %" G_GINT64_FORMAT, info->id);
 }
 
 /* --runs A,B: exactly two positive run ids. */
@@ -345,8 +374,8 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
             params.span = MAX (ia->segments_done, ib->segments_done) - params.first;
           g_autoptr (MsViewData) va = ib ? ms_view_load (rec, a, kind, &params, &error) : NULL;
           g_autoptr (MsViewData) vb = va ? ms_view_load (rec, b, kind, &params, &error) : NULL;
-          g_autofree char *name_a = ia ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", a, ms_config_get_arch (&ia->config)) : NULL;
-          g_autofree char *name_b = ib ? g_strdup_printf ("run %" G_GINT64_FORMAT " (%s)", b, ms_config_get_arch (&ib->config)) : NULL;
+          g_autofree char *name_a = ia ? panel_name (ia) : NULL;
+          g_autofree char *name_b = ib ? panel_name (ib) : NULL;
           if (vb && o.csv)
             status = write_csv (&o, va, name_a, vb, name_b, diff, pair, 2);
           else if (!vb)

@@ -161,7 +161,8 @@ highlight_rect (MemscopeFigureView *self, int panel, MsRect *out, gboolean slot)
 }
 
 /* The current segment's and the selected slot's outlines: 2 px borders on
- * whole pixels around the cells, so thin cells still show. */
+ * whole pixels around the cells, so thin cells still show, clipped to the
+ * data area. */
 static void
 append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
 {
@@ -169,17 +170,24 @@ append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
   const GdkRGBA colours[4] = { red, red, red, red };
   const float widths[4] = { 2, 2, 2, 2 };
   for (int p = 0; p < self->shown->n_plots; p++)
-    for (int s = 0; s < 2; s++)
-      {
-        MsRect r;
-        if (!highlight_rect (self, p, &r, s))
-          continue;
-        double x0 = floor (r.x), x1 = MAX (ceil (r.x + r.width), x0 + 2);
-        double y0 = floor (r.y), y1 = MAX (ceil (r.y + r.height), y0 + 2);
-        GskRoundedRect outline;
-        gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2), 0);
-        gtk_snapshot_append_border (snapshot, &outline, widths, colours);
-      }
+    {
+      /* never past the data area */
+      const MsRect *plot = &self->shown->plots[p];
+      gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (plot->x, plot->y, plot->width, plot->height));
+      for (int s = 0; s < 2; s++)
+        {
+          MsRect r;
+          if (!highlight_rect (self, p, &r, s))
+            continue;
+          double x0 = floor (r.x), x1 = MAX (ceil (r.x + r.width), x0 + 2);
+          double y0 = floor (r.y), y1 = MAX (ceil (r.y + r.height), y0 + 2);
+          GskRoundedRect outline;
+          gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2),
+                                           0);
+          gtk_snapshot_append_border (snapshot, &outline, widths, colours);
+        }
+      gtk_snapshot_pop (snapshot);
+    }
 }
 
 /* Draws only what jobs prepared: the figure's image (stretched while the

@@ -108,6 +108,57 @@ save_recording (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
+on_exported_all (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!memscope_window_export_all_finish (MEMSCOPE_WINDOW (source), result, &error))
+    {
+      g_autofree char *message = g_strdup_printf ("Could not export every view: %s", error->message);
+      memscope_window_show_error (MEMSCOPE_WINDOW (source), message);
+    }
+}
+
+static void
+on_export_all_response (GtkNativeDialog *chooser, int response, MemscopeWindow *self)
+{
+  g_autoptr (GFile) file = response == GTK_RESPONSE_ACCEPT ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser))
+                                                           : NULL;
+  g_autofree char *path = file ? g_file_get_path (file) : NULL;
+  if (path)
+    {
+      /* the export dialog's size preset, at 300 dpi */
+      GSettings *settings = memscope_window_get_settings (self);
+      g_autofree char *preset = settings ? g_settings_get_string (settings, "export-preset") : g_strdup ("double");
+      MsFigureSize size;
+      if (!ms_figure_size_parse (preset, &size, NULL))
+        ms_figure_size_parse ("double", &size, NULL);
+      MsFigureFormat format;
+      g_autofree char *target = ms_figure_format_from_path (path, &format, NULL) ? g_strdup (path)
+                                                                                : g_strconcat (path, ".pdf", NULL);
+      memscope_window_export_all_async (self, target, size.width_in, size.height_in, MS_FIGURE_DPI, NULL,
+                                        on_exported_all, NULL);
+    }
+  g_object_unref (chooser);
+}
+
+/* Export All…: one file per view, named from the path chosen. */
+static void
+export_all (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  MemscopeWindow *self = data;
+  MemscopeRun *a = memscope_window_get_run_a (self);
+  if (!a)
+    return;
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new ("Export All Views (one file each, NAME-VIEW.pdf)",
+                                                               GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                               "_Export", "_Cancel");
+  g_autofree char *name = g_strdup_printf ("%s.pdf", memscope_run_get_name (a));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_export_all_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
 cancel (GSimpleAction *action, GVariant *param, gpointer data)
 {
   memscope_window_cancel (data);
@@ -151,6 +202,7 @@ static const GActionEntry win_entries[] = {
   { "view", NULL, "s", "'retention'", change_view },
   { "export", export },
   { "save-recording", save_recording },
+  { "export-all", export_all },
   { "open-recent", open_recent, "s" },
   { "zoom-in", zoom },
   { "zoom-out", zoom },
@@ -195,6 +247,7 @@ memscope_window_sync_actions (MemscopeWindow *self)
   set_enabled (self, "compare", two);
   set_enabled (self, "difference", two);
   set_enabled (self, "export", n > 0);
+  set_enabled (self, "export-all", n > 0);
   MemscopeRun *a = memscope_window_get_run_a (self);
   set_enabled (self, "save-recording", a && memscope_run_get_db_path (a) && n > 0
                                          && memscope_run_get_status (a) != MS_RUN_RECORDING);

@@ -46,6 +46,15 @@ void memscope_window_save_recording_async (MemscopeWindow *self, GFile *dest, GA
                                            gpointer user_data);
 gboolean memscope_window_save_recording_finish (MemscopeWindow *self, GAsyncResult *result, GError **error);
 
+/* Export All…: every view of what the window shows (run A, or run A and
+ * the compared run, with A − B where the shapes allow) at its segment,
+ * slot, layer, head and colormap, each to @path with "-VIEW" before the
+ * extension (ms_figure_path_for_view), drawn on a worker thread. */
+void memscope_window_export_all_async (MemscopeWindow *self, const char *path, double width_in, double height_in,
+                                       double dpi, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean memscope_window_export_all_finish (MemscopeWindow *self, GAsyncResult *result, GError **error);
+
 /* Saves the window's size and the recordings it shows (not temporary
  * ones) in GSettings ("window-width", "window-height", "window-maximized",
  * "open-recordings"); done when the window closes. */

@@ -201,7 +201,11 @@ static double
 layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, MsAxesLayout *layout)
 {
   double tick_h = ms_label_line_height (cr, MS_LABEL_TICK);
-  double top = outer->y + (spec->title ? ms_label_line_height (cr, MS_LABEL_TITLE) + TITLE_PAD : tick_h / 2);
+  /* the title wraps within the panel's outer width, so its height is known now */
+  layout->title_x = outer->x + outer->width / 2, layout->title_width = outer->width;
+  double top = outer->y + (spec->title ? ms_label_wrapped_height (cr, MS_LABEL_TITLE, spec->title, outer->width)
+                                           + TITLE_PAD
+                                       : tick_h / 2);
   if (spec->band_height > 0.0)
     top += spec->band_height + BAND_PAD;
   double bottom = outer->y + outer->height - (MS_FIGURE_TICK_LENGTH + TICK_PAD + tick_h);
@@ -347,7 +351,12 @@ ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
   ms_label_draw_within (cr, MS_LABEL_AXIS, spec->y_label, p->x - layout->reserve_left, p->y + p->height / 2,
                         0.5, 0.0, TRUE, p->height);
   double title_bottom = p->y - TITLE_PAD - (spec->band_height > 0.0 ? spec->band_height + BAND_PAD : 0.0);
-  ms_label_draw_within (cr, MS_LABEL_TITLE, spec->title, p->x + p->width / 2, title_bottom, 0.5, 1.0, FALSE,
-                        p->width + layout->reserve_left);
+  /* over the plot when it fits there, else centred in the panel */
+  double tw;
+  ms_label_measure (cr, MS_LABEL_TITLE, spec->title, &tw, NULL);
+  double tx = p->x + p->width / 2;
+  if (tx - tw / 2 < layout->title_x - layout->title_width / 2 || tx + tw / 2 > layout->title_x + layout->title_width / 2)
+    tx = layout->title_x;
+  ms_label_draw_wrapped (cr, MS_LABEL_TITLE, spec->title, tx, title_bottom, 1.0, layout->title_width);
   cairo_restore (cr);
 }

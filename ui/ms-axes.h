@@ -74,6 +74,7 @@ typedef struct {
   double x_ticks[MS_AXES_MAX_TICKS];
   double y_ticks[MS_AXES_MAX_TICKS];
   double x_step, y_step;
+  double title_x, title_width;   /* the title is centred on title_x, wrapped within title_width */
 } MsAxesLayout;
 
 /* Fits the panel of @spec into @outer.  The plot keeps a minimum size of

@@ -184,7 +184,7 @@ layout_figure (const MsCompare *cmp, cairo_t *cr, double width, double height, L
   MsRect outer = { MS_FIGURE_PAD, MS_FIGURE_PAD, width - 2 * MS_FIGURE_PAD, height - 2 * MS_FIGURE_PAD };
   if (cmp->title)
     {
-      double h = ms_label_line_height (cr, MS_LABEL_TITLE);
+      double h = ms_label_wrapped_height (cr, MS_LABEL_TITLE, cmp->title, outer.width);
       l->title_y = outer.y + h;
       outer.y += h + TITLE_PAD;
       outer.height -= h + TITLE_PAD;
@@ -271,7 +271,7 @@ ms_compare_draw (const MsCompare *cmp, cairo_t *cr, double width, double height)
   if (l.n == 3)
     ms_colorbar_draw (cr, &l.strip_diff, MS_COLORMAP_DIVERGING, cmp->dmin, cmp->dmax, cmp->label_diff);
   if (cmp->title)
-    ms_label_draw_within (cr, MS_LABEL_TITLE, cmp->title, width / 2, l.title_y, 0.5, 1.0, FALSE, width);
+    ms_label_draw_wrapped (cr, MS_LABEL_TITLE, cmp->title, width / 2, l.title_y, 1.0, width - 2 * MS_FIGURE_PAD);
 }
 
 void

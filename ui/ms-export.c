@@ -46,6 +46,16 @@ ms_figure_format_from_path (const char *path, MsFigureFormat *format, GError **e
   return FALSE;
 }
 
+char *
+ms_figure_path_for_view (const char *path, const char *view)
+{
+  const char *slash = strrchr (path, '/');
+  const char *dot = strrchr (path, '.');
+  if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : path))
+    return g_strdup_printf ("%s-%s", path, view);
+  return g_strdup_printf ("%.*s-%s%s", (int) (dot - path), path, view, dot);
+}
+
 gboolean
 ms_figure_size_parse (const char *text, MsFigureSize *size, GError **error)
 {

@@ -34,6 +34,12 @@ typedef void (*MsFigureDrawFunc) (cairo_t *cr, double width, double height, gpoi
  * Anything else is MS_FIGURE_ERROR_FORMAT naming the path. */
 gboolean ms_figure_format_from_path (const char *path, MsFigureFormat *format, GError **error);
 
+/* Where one view of a set ("Export All…", `export --view all`) is written:
+ * @path with "-@view" before its extension — "figs/copy.pdf" and
+ * "retention" give "figs/copy-retention.pdf"; no extension: appended.
+ * Owned. */
+char *ms_figure_path_for_view (const char *path, const char *view);
+
 typedef struct {
   double width_in;
   double height_in;

@@ -125,3 +125,59 @@ ms_label_draw (cairo_t *cr, MsLabelRole role, const char *text, double x, double
 {
   ms_label_draw_within (cr, role, text, x, y, anchor_x, anchor_y, vertical, 0.0);
 }
+
+/* @text's layout set within @max_width as ms_label_draw_wrapped() draws
+ * it, and the scale it is drawn at. */
+static PangoLayout *
+wrapped_layout (cairo_t *cr, MsLabelRole role, const char *text, double max_width, double *scale)
+{
+  PangoLayout *layout = ms_label_layout_new (cr, role, text);
+  PangoRectangle logical;
+  pango_layout_get_extents (layout, NULL, &logical);
+  double w = (double) logical.width / PANGO_SCALE;
+  *scale = 1.0;
+  if (max_width > 0 && w > max_width)
+    {
+      *scale = MAX (MS_LABEL_MIN_SCALE, max_width / w);
+      if (w * *scale > max_width)
+        {
+          pango_layout_set_width (layout, (int) (max_width / *scale * PANGO_SCALE));
+          pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+          pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+        }
+    }
+  return layout;
+}
+
+double
+ms_label_wrapped_height (cairo_t *cr, MsLabelRole role, const char *text, double max_width)
+{
+  if (text == NULL || *text == '\0')
+    return 0.0;
+  double scale;
+  g_autoptr (PangoLayout) layout = wrapped_layout (cr, role, text, max_width, &scale);
+  PangoRectangle logical;
+  pango_layout_get_extents (layout, NULL, &logical);
+  return (double) logical.height / PANGO_SCALE * scale;
+}
+
+void
+ms_label_draw_wrapped (cairo_t *cr, MsLabelRole role, const char *text, double x, double y, double anchor_y,
+                       double max_width)
+{
+  if (text == NULL || *text == '\0')
+    return;
+  double scale;
+  g_autoptr (PangoLayout) layout = wrapped_layout (cr, role, text, max_width, &scale);
+  PangoRectangle logical;
+  pango_layout_get_extents (layout, NULL, &logical);
+  double w = (double) logical.width / PANGO_SCALE, h = (double) logical.height / PANGO_SCALE;
+  cairo_save (cr);
+  cairo_translate (cr, x, y);
+  cairo_scale (cr, scale, scale);
+  cairo_move_to (cr, -0.5 * w - (double) logical.x / PANGO_SCALE, -anchor_y * h - (double) logical.y / PANGO_SCALE);
+  ms_figure_set_source_ink (cr);
+  pango_cairo_update_layout (cr, layout);
+  pango_cairo_show_layout (cr, layout);
+  cairo_restore (cr);
+}

@@ -60,4 +60,13 @@ void ms_label_draw (cairo_t *cr, MsLabelRole role, const char *text, double x, d
 void ms_label_draw_within (cairo_t *cr, MsLabelRole role, const char *text, double x, double y,
                            double anchor_x, double anchor_y, gboolean vertical, double max_length);
 
+/* A title kept within @max_width: set smaller first (down to
+ * MS_LABEL_MIN_SCALE), then wrapped onto more lines, centred — never cut
+ * or ellipsized.  ms_label_wrapped_height() is the height it then takes
+ * (one line's when it fits); ms_label_draw_wrapped() puts the top centre
+ * (@anchor_y 0) or bottom centre (@anchor_y 1) of the block at (@x, @y). */
+double ms_label_wrapped_height (cairo_t *cr, MsLabelRole role, const char *text, double max_width);
+void ms_label_draw_wrapped (cairo_t *cr, MsLabelRole role, const char *text, double x, double y, double anchor_y,
+                            double max_width);
+
 G_END_DECLS

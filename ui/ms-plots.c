@@ -131,9 +131,10 @@ point_x (const Series *s, int i)
 }
 
 /* Lays out title, legend band and axes for data y in [@y_bottom, @y_top].
- * @entries (room for MS_PLOT_MAX_SERIES) receives the legend. */
+ * @entries (room for MS_PLOT_MAX_SERIES) receives the legend.  @cells: the
+ * x axis spans each point's cell (half a step either side), not the points. */
 static void
-layout_series (const Series *s, MsLegendSwatch swatch, cairo_t *cr, double width, double height,
+layout_series (const Series *s, MsLegendSwatch swatch, gboolean cells, cairo_t *cr, double width, double height,
                double y_bottom, double y_top, MsAxesSpec *spec, MsAxesLayout *layout,
                MsLegendEntry *entries, int *n_entries)
 {
@@ -144,7 +145,7 @@ layout_series (const Series *s, MsLegendSwatch swatch, cairo_t *cr, double width
                                                   g_array_index (s->colors, MsRgb, i), swatch };
 
   double x_first = point_x (s, 0), x_last = point_x (s, s->n_points - 1);
-  if (s->n_points == 1)
+  if (s->n_points == 1 || cells)
     x_first -= s->x_step / 2, x_last += s->x_step / 2;
   MsRect outer = { MS_FIGURE_PAD, MS_FIGURE_PAD, width - 2 * MS_FIGURE_PAD, height - 2 * MS_FIGURE_PAD };
   *spec = (MsAxesSpec) {
@@ -238,7 +239,7 @@ ms_stacked_plot_draw (const MsStackedPlot *plot, cairo_t *cr, double width, doub
   MsAxesLayout layout;
   MsLegendEntry entries[MS_PLOT_MAX_SERIES];
   int n_entries;
-  layout_series (s, MS_LEGEND_SWATCH_AREA, cr, width, height, 0.0, 1.0, &spec, &layout, entries, &n_entries);
+  layout_series (s, MS_LEGEND_SWATCH_AREA, TRUE, cr, width, height, 0.0, 1.0, &spec, &layout, entries, &n_entries);
 
   /* (n_points) running sum from the bottom series up to the one drawn. */
   int n = s->n_points;
@@ -260,15 +261,15 @@ ms_stacked_plot_draw (const MsStackedPlot *plot, cairo_t *cr, double width, doub
   for (int k = n_series (s) - 1; k >= 0; k--)
     {
       MsRgb c = g_array_index (s->colors, MsRgb, k);
-      cairo_move_to (cr, map_point_x (s, &spec, &layout, 0, 0), y0);
+      /* a flat step over each point's cell */
+      cairo_move_to (cr, ms_axes_map_x (&spec, &layout, point_x (s, 0) - s->x_step / 2), y0);
       for (int i = 0; i < n; i++)
         {
           double y = ms_axes_map_y (&spec, &layout, top[i]);
-          cairo_line_to (cr, map_point_x (s, &spec, &layout, i, 0), y);
-          if (n == 1)
-            cairo_line_to (cr, map_point_x (s, &spec, &layout, i, 1), y);
+          cairo_line_to (cr, ms_axes_map_x (&spec, &layout, point_x (s, i) - s->x_step / 2), y);
+          cairo_line_to (cr, ms_axes_map_x (&spec, &layout, point_x (s, i) + s->x_step / 2), y);
         }
-      cairo_line_to (cr, map_point_x (s, &spec, &layout, n - 1, 1), y0);
+      cairo_line_to (cr, ms_axes_map_x (&spec, &layout, point_x (s, n - 1) + s->x_step / 2), y0);
       cairo_close_path (cr);
       cairo_set_source_rgb (cr, c.r, c.g, c.b);
       cairo_fill (cr);
@@ -297,7 +298,7 @@ ms_stacked_plot_get_plot_rect (const MsStackedPlot *plot, cairo_t *cr, double wi
   MsAxesLayout layout;
   MsLegendEntry entries[MS_PLOT_MAX_SERIES];
   int n_entries;
-  layout_series (&plot->s, MS_LEGEND_SWATCH_AREA, cr, width, height, 0.0, 1.0, &spec, &layout, entries,
+  layout_series (&plot->s, MS_LEGEND_SWATCH_AREA, TRUE, cr, width, height, 0.0, 1.0, &spec, &layout, entries,
                  &n_entries);
   *rect = layout.plot;
 }
@@ -403,7 +404,7 @@ layout_line_plot (const MsLinePlot *plot, cairo_t *cr, double width, double heig
 {
   double bottom, top;
   line_y_range (plot, &bottom, &top);
-  layout_series (&plot->s, MS_LEGEND_SWATCH_LINE, cr, width, height, bottom, top, spec, layout, entries,
+  layout_series (&plot->s, MS_LEGEND_SWATCH_LINE, FALSE, cr, width, height, bottom, top, spec, layout, entries,
                  n_entries);
 }
 

@@ -5,9 +5,12 @@
  * ticks and labels.  Series colours default to the Okabe–Ito palette
  * (distinguishable with colour-vision deficiencies), in order.
  *
- * Stacked-area plot (MsStackedPlot): n_series fractions per point, stacked
+ * Stacked plot (MsStackedPlot): n_series fractions per point, stacked
  * from series 0 at the bottom, y from 0 to 1 — e.g. the share of memory
- * slots that retain, mix and overwrite at each timestep (DESIGN §5.2).
+ * slots that retain, mix and overwrite in each segment (DESIGN §5.2).
+ * Points are discrete: point i fills the cell [x_i − x_step/2, x_i +
+ * x_step/2] as a flat step (never interpolated between points), and the x
+ * axis spans the cells.
  *
  * Line plot (MsLinePlot): one or more series, e.g. per-segment NLL; NaN
  * leaves a gap.  y is fitted to the data with a 5% margin unless set.

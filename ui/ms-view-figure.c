@@ -18,6 +18,7 @@ struct _MsViewFigure {
   /* Borrowed from the above, for hit-testing */
   MsHeatmap *panels[2];        /* the heatmap(s) whose cells tile each panel */
   int n_points;                /* lines and stacked: points per series */
+  gboolean cells;              /* stacked: each point fills a cell of the x axis */
   /* Where the attention layout's blocks meet, per panel: the first column
    * (row) of every block but the first */
   int n_col_bounds[2], col_bounds[2][MS_VIEW_FIGURE_MAX_BLOCKS];
@@ -110,6 +111,7 @@ ms_view_figure_new (const MsViewData *v, MsColormap cmap, const char *title, GEr
       break;
     case MS_VIEW_STACKED:
       ok = (fig->stacked[0] = stacked_of (v, title, error)) != NULL;
+      fig->cells = TRUE;
       break;
     case MS_VIEW_LINES:
     default:
@@ -164,6 +166,7 @@ ms_view_figure_new_compare (const MsViewData *a, const char *name_a, const MsVie
       g_autofree char *tb = g_strdup_printf ("%s: %s", b->title, name_b);
       fig->stacked[0] = stacked_of (a, ta, error);
       fig->stacked[1] = fig->stacked[0] ? stacked_of (b, tb, error) : NULL;
+      fig->cells = TRUE;
       fig->n_points = MAX (a->cols, b->cols);
       return fig->stacked[1] ? g_steal_pointer (&fig) : NULL;
     }
@@ -324,7 +327,10 @@ ms_view_figure_hit_in (const MsViewFigure *fig, const MsRect *plots, int n_plots
         continue;
       hit->panel = p;
       hit->row = -1;
-      hit->col = fig->n_points <= 1 ? 0 : (int) lround ((x - r->x) / r->width * (fig->n_points - 1));
+      if (fig->cells)
+        hit->col = (int) floor ((x - r->x) / r->width * fig->n_points);
+      else
+        hit->col = fig->n_points <= 1 ? 0 : (int) lround ((x - r->x) / r->width * (fig->n_points - 1));
       hit->col = CLAMP (hit->col, 0, MAX (fig->n_points - 1, 0));
       return TRUE;
     }
@@ -362,9 +368,17 @@ ms_view_figure_cell_rect_in (const MsViewFigure *fig, const MsRect *plots, int n
     }
   if (col < 0 || col >= fig->n_points)
     return FALSE;
+  if (fig->cells)
+    {
+      double w = r->width / fig->n_points;
+      *rect = (MsRect) { r->x + col * w, r->y, w, r->height };
+      return TRUE;
+    }
   double step = fig->n_points > 1 ? r->width / (fig->n_points - 1) : r->width;
   double cx = fig->n_points > 1 ? r->x + col * step : r->x + r->width / 2;
   double w = MAX (step, 2.0);
-  *rect = (MsRect) { cx - w / 2, r->y, w, r->height };
+  /* within the plot: the first and last points sit on its edges */
+  double x0 = MAX (cx - w / 2, r->x), x1 = MIN (cx + w / 2, r->x + r->width);
+  *rect = (MsRect) { x0, r->y, MAX (x1 - x0, 0), r->height };
   return TRUE;
 }

@@ -54,8 +54,10 @@ gboolean ms_view_figure_hit (const MsViewFigure *fig, cairo_t *cr, double width,
 int ms_view_figure_get_plot_rects (const MsViewFigure *fig, cairo_t *cr, double width, double height, MsRect rects[3]);
 
 /* The rectangle of heatmap cell (@row, @col) of @panel, or for plots of
- * column @col (one point wide, full height; @row ignored).  @row = −1 gives
- * the whole column, @col = −1 the whole row.  FALSE when out of range. */
+ * column @col (full height; @row ignored): a stacked plot's cell, a line
+ * plot's point one step wide, cut at the data area's edges.  @row = −1
+ * gives the whole column, @col = −1 the whole row.  FALSE when out of
+ * range. */
 gboolean ms_view_figure_cell_rect (const MsViewFigure *fig, cairo_t *cr, double width, double height, int panel,
                                    int row, int col, MsRect *rect);
 

@@ -6,8 +6,9 @@ exported as PNG, SVG and PDF and each file is checked as a reader of a paper
 would rely on: the PNG has the requested size and records its DPI in pHYs,
 the PDF embeds every font (no Type 3, per pdffonts) and keeps heatmap cells
 unblurred (/Interpolate false), the SVG is valid XML whose heatmap image is
-marked for crisp rendering; comparisons and the error cases exit as
-documented (1 for failures, 2 for usage) and leave no file behind.
+marked for crisp rendering; comparisons (panels named by the runs' names), `export --view all` (one file
+per view, OUT-VIEW.EXT) and the error cases exit as documented (1 for
+failures, 2 for usage) and leave no file behind.
 
 usage: export.py CLI FIXTURE_DIR CASE
 """
@@ -116,6 +117,13 @@ def compare(binary, fixtures):
         assert r.returncode == 1 and "no difference" in r.stderr, r.stderr
         r = cli(binary, "compare", db, "--runs", "1,9", "--view", "types", "--out", os.path.join(tmp, "x.png"))
         assert r.returncode == 1 and "no run 9" in r.stderr and not os.path.exists(os.path.join(tmp, "x.png"))
+        # every view at once, one naming scheme: OUT with -VIEW before the extension
+        out = os.path.join(tmp, "all.png")
+        r = cli(binary, "export", db, "--run", "2", "--view", "all", "--out", out, "--dpi", "60")
+        assert r.returncode == 0, r.stderr
+        for view in VIEWS:
+            assert os.path.getsize(os.path.join(tmp, f"all-{view}.png")) > 500, view
+        assert not os.path.exists(out)
 
 
 def read_csv(path):
@@ -168,7 +176,10 @@ def csv_export(binary, fixtures):
         r = cli(binary, "compare", db, "--runs", "1,2", "--view", "nll", "--out", out)
         assert r.returncode == 0, r.stderr
         rows = read_csv(out)
-        assert rows[0] == ["segment", "run 1 (memformer): mean NLL", "run 2 (rmt): mean NLL"], rows[0]
+        # panels and columns are named by the runs' names
+        assert rows[0][0] == "segment" and len(rows[0]) == 3, rows[0]
+        assert "memformer" in rows[0][1] and rows[0][1].endswith(" (run 1): mean NLL"), rows[0]
+        assert "rmt" in rows[0][2] and rows[0][2].endswith(" (run 2): mean NLL"), rows[0]
         for t, want in enumerate(nll):
             got = number(rows[1 + t][1])
             assert (want is None and got != got) or abs(got - want) < 1e-5, (t, got, want)

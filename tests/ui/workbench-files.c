@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "ms-export.h"
 #include "workbench-test.h"
 
 static void
@@ -41,6 +42,41 @@ export_in_background (const char *path, GError **error)
   gboolean ok = memscope_figure_view_export_finish (view, exported, error);
   g_clear_object (&exported);
   return ok;
+}
+
+/* Exports the visible view with @title at the single-column preset
+ * (3.5 × 2.17 in, 100 dpi) as PNG: TRUE when no ink touches its left or
+ * right edge above the plots; *@plot_top: the first row with heatmap
+ * colours. */
+static gboolean
+title_fits (const char *title, int *plot_top)
+{
+  g_autofree char *png = g_build_filename (tmp_dir, "title.png", NULL);
+  MemscopeFigureView *view = memscope_window_get_visible_view (win);
+  memscope_figure_view_export_async (view, png, 3.5, 3.5 * 0.62, 100, MS_COLORMAP_VIRIDIS, title, NULL, on_exported,
+                                     NULL);
+  wait_until (export_done, "the export");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_figure_view_export_finish (view, exported, &error));
+  g_clear_object (&exported);
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (png, &error);
+  g_assert_no_error (error);
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  g_autofree guint32 *px = g_new (guint32, (gsize) w * h);
+  gdk_texture_download (texture, (guchar *) px, w * 4);
+  *plot_top = h;
+  for (int y = 0; y < h && *plot_top == h; y++)
+    for (int x = 0; x < w; x++)
+      if (coloured (px[(gsize) y * w + x]))
+        {
+          *plot_top = y;
+          break;
+        }
+  for (int y = 0; y < *plot_top; y++)
+    for (int x = 0; x < w; x++)
+      if ((x < 3 || x >= w - 3) && (px[(gsize) y * w + x] & 0xff) < 200)
+        return FALSE;
+  return TRUE;
 }
 
 void
@@ -85,6 +121,32 @@ test_export (void)
   check_file_starts (bg, "%PDF", 4);
   g_assert_false (export_in_background ("/nonexistent/dir/fig.pdf", &error));
   g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* a title too long for a single column wraps: room is kept for it above
+   * the plots, and no text reaches the page's edges */
+  int plain_top = 0, long_top = 0;
+  g_assert_true (title_fits ("Retention", &plain_top));
+  g_assert_true (title_fits ("Retention of every memory slot of the trained copy models, run A against run B, "
+                             "over every segment of the copy demo (rmt)", &long_top));
+  g_assert_cmpint (long_top, >, plain_top + 5);
+
+  /* Export All: every view of the compared runs, each to NAME-VIEW.pdf */
+  g_assert_true (memscope_window_get_compare (win));
+  g_autofree char *all = g_build_filename (tmp_dir, "all.pdf", NULL);
+  memscope_window_export_all_async (win, all, 3.5, 2.2, 150, NULL, on_exported, NULL);
+  wait_until (export_done, "every view to be exported");
+  g_assert_true (memscope_window_export_all_finish (win, exported, &error));
+  g_assert_no_error (error);
+  g_clear_object (&exported);
+  for (guint k = 0; k < MS_VIEW_N_KINDS; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("all-%s.pdf", ms_view_info (k)->name);
+      g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+      g_autofree char *named = ms_figure_path_for_view (all, ms_view_info (k)->name);
+      g_assert_cmpstr (named, ==, path);
+      check_file_starts (path, "%PDF", 4);
+    }
   change ("compare", g_variant_new_boolean (FALSE));
 }
 

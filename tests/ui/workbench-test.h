@@ -43,6 +43,8 @@ gboolean coloured (guint32 p);
 guint distinct_colours (const Shot *s, int x0, int x1);
 gboolean has_colorbar (const Shot *s);
 double highlight_x (const Shot *s);
+/* Outline pixels of @s left or right of @plot's columns. */
+int highlight_pixels_outside (const Shot *s, const MsRect *plot);
 
 /* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
  * drawn icon or label rather than an empty patch. */

@@ -2,6 +2,8 @@
  * window, waiting on the main loop until a condition holds, screenshots
  * rendered with the window's renderer and checked for pixels, actions, and
  * which thread the workbench uses its GTK objects on. */
+#include <math.h>
+
 #include "workbench-test.h"
 
 MemscopeApplication *app;
@@ -233,6 +235,19 @@ marked_pixels (const Shot *s, const graphene_rect_t *r)
           d += ABS ((int) ((p >> k) & 0xff) - (int) ((bg >> k) & 0xff));
         n += d > 120;
       }
+  return n;
+}
+
+/* Outline pixels of @s left or right of @plot's columns. */
+int
+highlight_pixels_outside (const Shot *s, const MsRect *plot)
+{
+  int n = 0;
+  for (int y = 0; y < s->height; y++)
+    for (int x = 0; x < s->width; x++)
+      if ((x < floor (plot->x) || x >= ceil (plot->x + plot->width))
+          && (s->pixels[(gsize) y * s->width + x] | 0xff000000u) == HIGHLIGHT)
+        n++;
   return n;
 }
 

@@ -50,6 +50,9 @@ test_steps_segments (void)
   g_assert_cmpint (memscope_window_get_segment (win), ==, 0);
   GtkWidget *view = GTK_WIDGET (memscope_window_get_visible_view (win));
   g_autoptr (Shot) s0 = screenshot (view, "retention-segment-0");
+  MsRect plot[3];
+  g_assert_cmpint (memscope_figure_view_get_plot_rects (MEMSCOPE_FIGURE_VIEW (view), plot), ==, 1);
+  g_assert_cmpint (highlight_pixels_outside (s0, &plot[0]), ==, 0);   /* the outline stays on the plot */
   g_assert_cmpuint (distinct_colours (s0, 0, s0->width), >, 40);
   g_assert_true (has_colorbar (s0));
   double x0 = highlight_x (s0);
@@ -75,6 +78,7 @@ test_steps_segments (void)
   g_assert_cmpint (memscope_window_get_segment (win), ==, n - 1);
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (win), "next"));
   g_autoptr (Shot) sl = screenshot (view, "retention-segment-last");
+  g_assert_cmpint (highlight_pixels_outside (sl, &plot[0]), ==, 0);
   g_assert_cmpfloat (highlight_x (sl), >, x5);
   activate ("segment", g_variant_new_int32 (3));
   g_assert_cmpint (memscope_window_get_segment (win), ==, 3);
@@ -82,6 +86,42 @@ test_steps_segments (void)
   g_assert_cmpint (memscope_window_get_segment (win), ==, n - 1);
   activate ("first", NULL);
   g_assert_cmpint (memscope_window_get_segment (win), ==, 0);
+}
+
+static gboolean
+is_layer_label (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_label_get_label (GTK_LABEL (w)), "Layer") == 0;
+}
+
+static gboolean
+is_head_label (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_label_get_label (GTK_LABEL (w)), "Head") == 0;
+}
+
+/* Slot types are discrete: inside each segment's cell every pixel row is
+ * one colour (a smoothed area would slope across the cell).  Cells next
+ * to the current segment's outline are skipped. */
+static void
+check_types_steps (MemscopeFigureView *view, const Shot *s)
+{
+  int n = memscope_window_get_n_segments (win), checked = 0;
+  for (int col = 0; col < n; col++)
+    {
+      MsRect cell;
+      g_assert_true (memscope_figure_view_get_cell_rect (view, 0, -1, col, &cell));
+      if (ABS (col - memscope_window_get_segment (win)) <= 1 || cell.width < 8)
+        continue;
+      int x0 = (int) ceil (cell.x) + 2, x1 = (int) floor (cell.x + cell.width) - 3;
+      for (int y = (int) ceil (cell.y) + 2; y < (int) floor (cell.y + cell.height) - 2; y++)
+        {
+          guint32 left = s->pixels[(gsize) y * s->width + x0], right = s->pixels[(gsize) y * s->width + x1];
+          g_assert_cmphex (left, ==, right);
+        }
+      checked++;
+    }
+  g_assert_cmpint (checked, >, 3);
 }
 
 void
@@ -103,6 +143,14 @@ test_every_view (void)
       g_autofree char *name = g_strdup_printf ("view-%s", views[i]);
       g_autoptr (Shot) s = screenshot (GTK_WIDGET (view), name);
       g_assert_cmpuint (distinct_colours (s, 0, s->width), >, 3);
+      if (g_str_equal (views[i], "types"))
+        check_types_steps (view, s);
+      /* the layer and head choices show only where the view uses them */
+      MsViewUses uses = ms_view_info (memscope_figure_view_get_kind (view))->params;
+      GtkWidget *layer = find_widget (GTK_WIDGET (win), GTK_TYPE_LABEL, is_layer_label);
+      GtkWidget *head = find_widget (GTK_WIDGET (win), GTK_TYPE_LABEL, is_head_label);
+      g_assert_cmpint (gtk_widget_is_visible (layer), ==, (uses & MS_VIEW_USES_LAYER) != 0);
+      g_assert_cmpint (gtk_widget_is_visible (head), ==, (uses & MS_VIEW_USES_HEAD) != 0);
       /* hovering the middle of the data says what it is */
       MsRect rects[3];
       int n = memscope_figure_view_get_plot_rects (view, rects);
