@@ -229,12 +229,27 @@ tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int 
  * the group size gain is in tests/bench/README.md. */
 #define Y_GROUP_BYTES (384 * 1024)
 
-__attribute__ ((target ("avx512f"))) void
-ms_panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
-                  const float *b, size_t panel_stride, int ldb, int cols, const float *bias)
+/* The rows [r, r + h) of x need columns below (COLUMNS) or reductions
+ * below (REDUCTION) the largest limit of those rows, or all (no limit). */
+static inline int
+tile_limit (const int *limit, int r, int h, int all)
+{
+  if (!limit)
+    return all;
+  int most = 0;
+  for (int i = r; i < r + h; i++)
+    most = MAX (most, limit[i]);
+  return MIN (most, all);
+}
+
+__attribute__ ((target ("avx512f"))) static void
+panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim, const float *b, size_t panel_stride,
+               int ldb, int cols, const float *bias, const int *limit, MsPanelLimit limit_kind)
 {
   int tiles = (rows + ROWS - 1) / ROWS, panels = (cols + PANEL - 1) / PANEL;
   int group = MAX (1, Y_GROUP_BYTES / (rows * PANEL * (int) sizeof (float)));
+  const int *col_limit = limit_kind == MS_PANEL_LIMIT_COLUMNS ? limit : NULL;
+  const int *k_limit = limit_kind == MS_PANEL_LIMIT_REDUCTION ? limit : NULL;
   for (int g0 = 0; g0 < panels; g0 += group)
     for (int k0 = 0; k0 < kdim; k0 += KC)
       {
@@ -261,13 +276,36 @@ ms_panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim
               {
                 int h = rows / tiles + (t < rows % tiles);
                 int pf0 = kc * t / tiles, pf1 = next ? kc * (t + 1) / tiles : pf0;
-                tile (h, y + (size_t) r * ldy + q * PANEL, ldy, x + (size_t) r * ldx + k0, ldx, p, ldb, kc,
-                      bias ? bias + q * PANEL : NULL, k0 == 0, mask0, mask1,
-                      next ? next + (size_t) pf0 * ldb : NULL, pf1 - pf0);
+                int tile_kc = kc;
+                if (col_limit && q * PANEL >= tile_limit (col_limit, r, h, cols))
+                  tile_kc = 0;   /* none of these columns is needed */
+                else if (k_limit && k0 > 0)
+                  tile_kc = MIN (kc, tile_limit (k_limit, r, h, kdim) - k0);   /* the rest of x is 0 */
+                else if (k_limit)
+                  tile_kc = MAX (1, MIN (kc, tile_limit (k_limit, r, h, kdim)));   /* the first block starts y */
+                if (tile_kc > 0)
+                  tile (h, y + (size_t) r * ldy + q * PANEL, ldy, x + (size_t) r * ldx + k0, ldx, p, ldb, tile_kc,
+                        bias ? bias + q * PANEL : NULL, k0 == 0, mask0, mask1,
+                        next ? next + (size_t) pf0 * ldb : NULL, pf1 - pf0);
                 r += h;
               }
           }
       }
+}
+
+void
+ms_panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
+                  const float *b, size_t panel_stride, int ldb, int cols, const float *bias)
+{
+  panel_product (y, ldy, x, ldx, rows, kdim, b, panel_stride, ldb, cols, bias, NULL, MS_PANEL_LIMIT_COLUMNS);
+}
+
+void
+ms_panel_product_limited (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
+                          const float *b, size_t panel_stride, int ldb, int cols, const int *limit,
+                          MsPanelLimit kind)
+{
+  panel_product (y, ldy, x, ldx, rows, kdim, b, panel_stride, ldb, cols, NULL, limit, kind);
 }
 
 /* The rows [row0, row0 + rows) × panels [q0, q1) block of y = x · W + b. */

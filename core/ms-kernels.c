@@ -371,15 +371,16 @@ head_buffer_free (gpointer p)
 }
 
 static GPrivate head_buffer = G_PRIVATE_INIT (head_buffer_free);
+static GPrivate row_end_buffer = G_PRIVATE_INIT (head_buffer_free);   /* ms_attention's row ends, as floats' room */
 
 static float *
-thread_head_buffer (size_t floats)
+thread_buffer (GPrivate *key, size_t floats)
 {
-  HeadBuffer *hb = g_private_get (&head_buffer);
+  HeadBuffer *hb = g_private_get (key);
   if (!hb)
     {
       hb = g_new0 (HeadBuffer, 1);
-      g_private_set (&head_buffer, hb);
+      g_private_set (key, hb);
     }
   if (hb->floats < floats)
     {
@@ -388,6 +389,12 @@ thread_head_buffer (size_t floats)
       hb->floats = floats;
     }
   return hb->data;
+}
+
+static float *
+thread_head_buffer (size_t floats)
+{
+  return thread_buffer (&head_buffer, floats);
 }
 
 /* col[j] = (r[0][j], …, r[15][j]): a 16 × 16 block transposed in registers
@@ -548,6 +555,7 @@ typedef struct {
   int ldo, ldq, ldk, ldv, Tq, Tk, dh;
   const uint8_t *mask;
   float scale;
+  const int *row_end;   /* [Tq] or NULL: row i allows no key at or past row_end[i] */
 } Attention;
 
 /* softmax(p) over each row's allowed keys (mask[Tq, Tk], 1 = allowed, or
@@ -582,9 +590,13 @@ attention_softmax (float *p, const uint8_t *mask, int Tq, int Tk)
   ms_softmax_rows (p, Tq, Tk, Tk);
 }
 
-void
-ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k, int ldk,
-                     int Tq, int Tk, int dh, float scale)
+/* ms_attention_scores and ms_attention_mix, where row i of the mask allows
+ * no key at or past row_end[i] (or row_end is NULL): the packed kernel then
+ * skips the scores no row of a tile needs and the reduction over keys
+ * whose probability is 0 (a causal mask's upper triangle). */
+static void
+scores_limited (float *s, int lds, const float *q, int ldq, const float *k, int ldk,
+                int Tq, int Tk, int dh, float scale, const int *row_end)
 {
 #ifdef MS_HAVE_AVX512_KERNELS
   /* through the packed-product kernel, with the keys transposed into its
@@ -593,15 +605,21 @@ ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k,
     {
       float *kt = thread_head_buffer ((size_t) (Tk + 31) / 32 * 32 * dh);
       pack_keys_transposed (kt, k, ldk, Tk, dh, scale);
-      ms_panel_product (s, lds, q, ldq, Tq, dh, kt, (size_t) 32 * dh, 32, Tk, NULL);
+      if (row_end)
+        ms_panel_product_limited (s, lds, q, ldq, Tq, dh, kt, (size_t) 32 * dh, 32, Tk, row_end,
+                                  MS_PANEL_LIMIT_COLUMNS);
+      else
+        ms_panel_product (s, lds, q, ldq, Tq, dh, kt, (size_t) 32 * dh, 32, Tk, NULL);
       return;
     }
 #endif
+  (void) row_end;
   ms_gemm (0, 1, Tq, Tk, dh, scale, q, ldq, k, ldk, 0.0f, s, lds);
 }
 
-void
-ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, int ldv, int Tq, int Tk, int dh)
+static void
+mix_limited (float *out, int ldo, const float *p, int ldp, const float *v, int ldv, int Tq, int Tk, int dh,
+             const int *row_end)
 {
 #ifdef MS_HAVE_AVX512_KERNELS
   /* through the packed-product kernel, v's rows as its panels (so dh must
@@ -612,11 +630,28 @@ ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, 
       float *vh = thread_head_buffer ((size_t) Tk * dh);
       for (int j = 0; j < Tk; j++)
         memcpy (vh + (size_t) j * dh, v + (size_t) j * ldv, sizeof (float) * dh);
-      ms_panel_product (out, ldo, p, ldp, Tq, Tk, vh, 32, dh, dh, NULL);
+      if (row_end)
+        ms_panel_product_limited (out, ldo, p, ldp, Tq, Tk, vh, 32, dh, dh, row_end, MS_PANEL_LIMIT_REDUCTION);
+      else
+        ms_panel_product (out, ldo, p, ldp, Tq, Tk, vh, 32, dh, dh, NULL);
       return;
     }
 #endif
+  (void) row_end;
   ms_gemm (0, 0, Tq, dh, Tk, 1.0f, p, ldp, v, ldv, 0.0f, out, ldo);
+}
+
+void
+ms_attention_scores (float *s, int lds, const float *q, int ldq, const float *k, int ldk,
+                     int Tq, int Tk, int dh, float scale)
+{
+  scores_limited (s, lds, q, ldq, k, ldk, Tq, Tk, dh, scale, NULL);
+}
+
+void
+ms_attention_mix (float *out, int ldo, const float *p, int ldp, const float *v, int ldv, int Tq, int Tk, int dh)
+{
+  mix_limited (out, ldo, p, ldp, v, ldv, Tq, Tk, dh, NULL);
 }
 
 static void
@@ -625,9 +660,9 @@ attention_head (int h, gpointer data)
   const Attention *a = data;
   int Tq = a->Tq, Tk = a->Tk, dh = a->dh;
   float *p = a->probs + (size_t) h * Tq * Tk; /* (Tq, Tk) */
-  ms_attention_scores (p, Tk, a->q + h * dh, a->ldq, a->k + h * dh, a->ldk, Tq, Tk, dh, a->scale);
+  scores_limited (p, Tk, a->q + h * dh, a->ldq, a->k + h * dh, a->ldk, Tq, Tk, dh, a->scale, a->row_end);
   attention_softmax (p, a->mask, Tq, Tk);
-  ms_attention_mix (a->out + h * dh, a->ldo, p, Tk, a->v + h * dh, a->ldv, Tq, Tk, dh);
+  mix_limited (a->out + h * dh, a->ldo, p, Tk, a->v + h * dh, a->ldv, Tq, Tk, dh, a->row_end);
 }
 
 void
@@ -636,7 +671,23 @@ ms_attention (float *out, int ldo, float *probs,
               const float *v, int ldv, int Tq, int Tk, int H, int dh,
               const uint8_t *mask, float scale)
 {
-  Attention a = { out, probs, q, k, v, ldo, ldq, ldk, ldv, Tq, Tk, dh, mask, scale };
+  Attention a = { out, probs, q, k, v, ldo, ldq, ldk, ldv, Tq, Tk, dh, mask, scale, NULL };
+  if (mask)
+    {
+      /* where each row's allowed keys end (a causal row at its own
+       * position), for the products to stop there; the softmax leaves
+       * exactly 0 past it, and the masked scores it never reads */
+      int *row_end = (int *) thread_buffer (&row_end_buffer, Tq);
+      for (int i = 0; i < Tq; i++)
+        {
+          const uint8_t *allowed = mask + (size_t) i * Tk;
+          int j = Tk;
+          while (j > 0 && !allowed[j - 1])
+            j--;
+          row_end[i] = MAX (j, 1);
+        }
+      a.row_end = row_end;
+    }
   /* heads are independent: each writes its own probabilities and columns */
   if ((double) Tq * Tk * dh * H >= 1 << 17)
     ms_parallel_for (H, attention_head, &a);

@@ -76,6 +76,19 @@ void ms_affine (float *y, const float *x, const float *w, const float *b,
 void ms_panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
                        const float *b, size_t panel_stride, int ldb, int cols, const float *bias);
 
+/* ms_panel_product without a bias for rows that need less than the whole
+ * product (attention under a mask whose rows end early: causal, blocks):
+ * with MS_PANEL_LIMIT_COLUMNS, row i needs only y's columns below
+ * limit[i] (the others may be left unwritten or be written); with
+ * MS_PANEL_LIMIT_REDUCTION, x[i, k] is 0 for k ≥ limit[i], so the
+ * reduction may stop there (every limit ≥ 1).  Work is skipped a 32-column
+ * panel or a reduction step at a time for each 12-row tile, so a causal
+ * product costs about half the full one. */
+typedef enum { MS_PANEL_LIMIT_COLUMNS, MS_PANEL_LIMIT_REDUCTION } MsPanelLimit;
+void ms_panel_product_limited (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
+                               const float *b, size_t panel_stride, int ldb, int cols, const int *limit,
+                               MsPanelLimit kind);
+
 /* LayerNorm over the last dimension, eps 1e-5.  y may alias x. */
 void ms_layernorm (float *y, const float *x, const float *gamma,
                    const float *beta, int n, int d);
