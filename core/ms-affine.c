@@ -32,8 +32,15 @@
 #define KC 256     /* reduction rows per block: 32 KiB of a panel, inside L1 */
 
 #ifdef MS_HAVE_AVX512_KERNELS
-#include <immintrin.h>
+#include "ms-avx512-math.h"
 #endif
+
+/* How a micro-tile starts and ends (flags). */
+enum {
+  TILE_FIRST = 1,  /* the first reduction block: start from the bias (or 0) … */
+  TILE_ADD = 2,    /* … plus what y holds (MS_AFFINE_ADD) */
+  TILE_GELU = 4,   /* the last block: GPT-2's GELU before the store (MS_AFFINE_GELU_TANH) */
+};
 
 /* One y = x · W + b, shared by the threads computing parts of it. */
 typedef struct {
@@ -43,6 +50,7 @@ typedef struct {
   int panels;        /* packed: 32-column panels; cblas: 16-column groups */
   int split_rows;    /* items split the rows (else the panels) */
   int n_items;
+  MsAffineOutput how;
 } Product;
 
 int
@@ -132,16 +140,28 @@ ms_weight_column (float *dst, const float *w, int in, int out, int col)
 #ifdef MS_HAVE_AVX512_KERNELS
 /* rows × 32 outputs of y (ldy apart) over kc reduction steps: x rows are
  * ldx apart, p is the panel's block (kc rows of 32, ldp apart).  The first
- * block starts from the bias (or 0), later ones from what y holds.
+ * block (TILE_FIRST) starts from the bias (or 0; with TILE_ADD plus y),
+ * later ones from what y holds; TILE_GELU applies GELU before storing.
  * mask0/mask1 select the valid columns of the two halves of the last panel.
  * While it computes, the first n_pf rows of the block at pf (same layout)
  * are fetched into L2, one row every kc / n_pf reduction steps. */
 __attribute__ ((target ("avx512f"), always_inline)) static inline void
 micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int ldp, int kc,
-            const float *bias, gboolean first, __mmask16 mask0, __mmask16 mask1, const float *pf, int n_pf)
+            const float *bias, int flags, __mmask16 mask0, __mmask16 mask1, const float *pf, int n_pf)
 {
   __m512 acc0[ROWS], acc1[ROWS];
-  if (first)
+  if ((flags & (TILE_FIRST | TILE_ADD)) == (TILE_FIRST | TILE_ADD))
+    {
+      __m512 b0 = bias ? _mm512_maskz_loadu_ps (mask0, bias) : _mm512_setzero_ps ();
+      __m512 b1 = bias ? _mm512_maskz_loadu_ps (mask1, bias + 16) : _mm512_setzero_ps ();
+#pragma GCC unroll 16
+      for (int r = 0; r < rows; r++)
+        {
+          acc0[r] = _mm512_add_ps (_mm512_maskz_loadu_ps (mask0, y + (size_t) r * ldy), b0);
+          acc1[r] = _mm512_add_ps (_mm512_maskz_loadu_ps (mask1, y + (size_t) r * ldy + 16), b1);
+        }
+    }
+  else if (flags & TILE_FIRST)
     {
       /* y's lines are written only at the end: ask for them now, so the 24
        * stores do not all miss at once (in a model run y has often left the
@@ -189,6 +209,12 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
           acc1[r] = _mm512_fmadd_ps (a, w1, acc1[r]);
         }
     }
+  if (flags & TILE_GELU)
+    {
+#pragma GCC unroll 16
+      for (int r = 0; r < rows; r++)
+        acc0[r] = gelu_tanh16 (acc0[r]), acc1[r] = gelu_tanh16 (acc1[r]);
+    }
 #pragma GCC unroll 16
   for (int r = 0; r < rows; r++)
     {
@@ -200,11 +226,11 @@ micro_tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p
 /* One copy of the tile per row count, each with its loops fully unrolled
  * and its accumulators in registers. */
 #define TILE(R) \
-  case R: micro_tile (R, y, ldy, x, ldx, p, ldp, kc, bias, first, mask0, mask1, pf, n_pf); break;
+  case R: micro_tile (R, y, ldy, x, ldx, p, ldp, kc, bias, flags, mask0, mask1, pf, n_pf); break;
 
 __attribute__ ((target ("avx512f"))) static void
 tile (int rows, float *y, int ldy, const float *x, int ldx, const float *p, int ldp, int kc,
-      const float *bias, gboolean first, __mmask16 mask0, __mmask16 mask1, const float *pf, int n_pf)
+      const float *bias, int flags, __mmask16 mask0, __mmask16 mask1, const float *pf, int n_pf)
 {
   switch (rows)
     {
@@ -244,7 +270,7 @@ tile_limit (const int *limit, int r, int h, int all)
 
 __attribute__ ((target ("avx512f"))) static void
 panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim, const float *b, size_t panel_stride,
-               int ldb, int cols, const float *bias, const int *limit, MsPanelLimit limit_kind)
+               int ldb, int cols, const float *bias, const int *limit, MsPanelLimit limit_kind, MsAffineOutput how)
 {
   int tiles = (rows + ROWS - 1) / ROWS, panels = (cols + PANEL - 1) / PANEL;
   int group = MAX (1, Y_GROUP_BYTES / (rows * PANEL * (int) sizeof (float)));
@@ -283,9 +309,11 @@ panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim, c
                   tile_kc = MIN (kc, tile_limit (k_limit, r, h, kdim) - k0);   /* the rest of x is 0 */
                 else if (k_limit)
                   tile_kc = MAX (1, MIN (kc, tile_limit (k_limit, r, h, kdim)));   /* the first block starts y */
+                int flags = (k0 == 0 ? TILE_FIRST : 0) | (how == MS_AFFINE_ADD ? TILE_ADD : 0)
+                            | (how == MS_AFFINE_GELU_TANH && k0 + KC >= kdim ? TILE_GELU : 0);
                 if (tile_kc > 0)
                   tile (h, y + (size_t) r * ldy + q * PANEL, ldy, x + (size_t) r * ldx + k0, ldx, p, ldb, tile_kc,
-                        bias ? bias + q * PANEL : NULL, k0 == 0, mask0, mask1,
+                        bias ? bias + q * PANEL : NULL, flags, mask0, mask1,
                         next ? next + (size_t) pf0 * ldb : NULL, pf1 - pf0);
                 r += h;
               }
@@ -297,7 +325,8 @@ void
 ms_panel_product (float *y, int ldy, const float *x, int ldx, int rows, int kdim,
                   const float *b, size_t panel_stride, int ldb, int cols, const float *bias)
 {
-  panel_product (y, ldy, x, ldx, rows, kdim, b, panel_stride, ldb, cols, bias, NULL, MS_PANEL_LIMIT_COLUMNS);
+  panel_product (y, ldy, x, ldx, rows, kdim, b, panel_stride, ldb, cols, bias, NULL, MS_PANEL_LIMIT_COLUMNS,
+                 MS_AFFINE_STORE);
 }
 
 void
@@ -305,7 +334,7 @@ ms_panel_product_limited (float *y, int ldy, const float *x, int ldx, int rows, 
                           const float *b, size_t panel_stride, int ldb, int cols, const int *limit,
                           MsPanelLimit kind)
 {
-  panel_product (y, ldy, x, ldx, rows, kdim, b, panel_stride, ldb, cols, NULL, limit, kind);
+  panel_product (y, ldy, x, ldx, rows, kdim, b, panel_stride, ldb, cols, NULL, limit, kind, MS_AFFINE_STORE);
 }
 
 /* The rows [row0, row0 + rows) × panels [q0, q1) block of y = x · W + b. */
@@ -313,24 +342,40 @@ static void
 packed_block (const Product *pr, int row0, int rows, int q0, int q1)
 {
   int in = pr->in, out = pr->out;
-  ms_panel_product (pr->y + (size_t) row0 * out + q0 * PANEL, out, pr->x + (size_t) row0 * in, in, rows, in,
-                    pr->w + (size_t) q0 * in * PANEL, (size_t) in * PANEL, PANEL, MIN (out, q1 * PANEL) - q0 * PANEL,
-                    pr->b ? pr->b + q0 * PANEL : NULL);
+  panel_product (pr->y + (size_t) row0 * out + q0 * PANEL, out, pr->x + (size_t) row0 * in, in, rows, in,
+                 pr->w + (size_t) q0 * in * PANEL, (size_t) in * PANEL, PANEL, MIN (out, q1 * PANEL) - q0 * PANEL,
+                 pr->b ? pr->b + q0 * PANEL : NULL, NULL, MS_PANEL_LIMIT_COLUMNS, pr->how);
 }
 #endif
 
-/* y[i, 0 .. cols) = b[0 .. cols) (or 0) for rows i, ldy apart. */
+/* y[i, 0 .. cols) = b[0 .. cols) (or 0) for rows i, ldy apart; with
+ * MS_AFFINE_ADD, y[i, 0 .. cols) += b instead. */
 static void
-fill_bias (float *y, int ldy, const float *b, int rows, int cols)
+fill_bias (float *y, int ldy, const float *b, int rows, int cols, MsAffineOutput how)
 {
   for (int i = 0; i < rows; i++)
     {
       float *row = y + (size_t) i * ldy;
-      if (b)
+      if (how == MS_AFFINE_ADD)
+        {
+          if (b)
+            for (int j = 0; j < cols; j++)
+              row[j] += b[j];
+        }
+      else if (b)
         memcpy (row, b, sizeof (float) * cols);
       else
         memset (row, 0, sizeof (float) * cols);
     }
+}
+
+/* GELU over rows × cols of y (ldy apart), for MS_AFFINE_GELU_TANH. */
+static void
+finish (float *y, int ldy, int rows, int cols, MsAffineOutput how)
+{
+  if (how == MS_AFFINE_GELU_TANH)
+    for (int i = 0; i < rows; i++)
+      ms_gelu_tanh (y + (size_t) i * ldy, cols);
 }
 
 /* Item i of n: [*begin, *end) of count things, split evenly. */
@@ -346,10 +391,11 @@ static void
 blas_block (const Product *pr, int row0, int rows, int c0, int c1)
 {
   float *y = pr->y + (size_t) row0 * pr->out + c0;
-  fill_bias (y, pr->out, pr->b ? pr->b + c0 : NULL, rows, c1 - c0);
+  fill_bias (y, pr->out, pr->b ? pr->b + c0 : NULL, rows, c1 - c0, pr->how);
   if (pr->in > 0)
     ms_gemm (0, 0, rows, c1 - c0, pr->in, 1.0f, pr->x + (size_t) row0 * pr->in, pr->in, pr->w + c0, pr->out,
              1.0f, y, pr->out);
+  finish (y, pr->out, rows, c1 - c0, pr->how);
 }
 
 static void
@@ -369,8 +415,12 @@ product_item (int item, gpointer data)
   if (ms_weights_packed ())
     {
       if (pr->in == 0)
-        fill_bias (pr->y + (size_t) row0 * pr->out + q0 * PANEL, pr->out, pr->b ? pr->b + q0 * PANEL : NULL,
-                   rows, MIN (q1 * PANEL, pr->out) - q0 * PANEL);
+        {
+          float *y = pr->y + (size_t) row0 * pr->out + q0 * PANEL;
+          int cols = MIN (q1 * PANEL, pr->out) - q0 * PANEL;
+          fill_bias (y, pr->out, pr->b ? pr->b + q0 * PANEL : NULL, rows, cols, pr->how);
+          finish (y, pr->out, rows, cols, pr->how);
+        }
       else
         packed_block (pr, row0, rows, q0, q1);
       return;
@@ -386,7 +436,14 @@ product_item (int item, gpointer data)
 void
 ms_affine (float *y, const float *x, const float *w, const float *b, int n, int in, int out)
 {
-  Product pr = { y, x, w, b, n, in, out, 0, 0, 1 };
+  ms_affine_to (y, x, w, b, n, in, out, MS_AFFINE_STORE);
+}
+
+void
+ms_affine_to (float *y, const float *x, const float *w, const float *b, int n, int in, int out,
+              MsAffineOutput how)
+{
+  Product pr = { y, x, w, b, n, in, out, 0, 0, 1, how };
   pr.panels = ms_weights_packed () ? (out + PANEL - 1) / PANEL : (out + 15) / 16;
   int threads = (double) n * in * out >= PARALLEL_MIN_MADDS ? ms_parallel_get_threads () : 1;
   if (threads > 1)

@@ -66,6 +66,14 @@ void ms_weight_column (float *dst, const float *w, int in, int out, int col);
 void ms_affine (float *y, const float *x, const float *w, const float *b,
                 int n, int in, int out);
 
+/* ms_affine with what becomes of the product, fused into it (no second
+ * pass over y): MS_AFFINE_STORE y = x · W + b (ms_affine); MS_AFFINE_ADD
+ * y += x · W + b (a residual connection: y starts as y + b, then the
+ * products are added); MS_AFFINE_GELU_TANH y = ms_gelu_tanh (x · W + b). */
+typedef enum { MS_AFFINE_STORE, MS_AFFINE_ADD, MS_AFFINE_GELU_TANH } MsAffineOutput;
+void ms_affine_to (float *y, const float *x, const float *w, const float *b, int n, int in, int out,
+                   MsAffineOutput how);
+
 /* The AVX-512 kernel behind ms_affine, for other right-hand sides too
  * (ms_attention's products): y[rows, cols] (ldy apart) = x[rows, kdim]
  * (ldx apart) · B + bias (bias[cols] or NULL), where B comes in panels of

@@ -52,7 +52,6 @@ typedef struct {
   float *xn;       /* (T, d)  layer-normed stream */
   float *qkv;      /* (T, 3d) */
   float *att;      /* (T, d)  concatenated heads */
-  float *proj;     /* (T, d) */
   float *hidden;   /* (T, F) */
   float *probs;    /* (H, T, T) */
   float *logits;   /* (L, V); only its first LM_ROWS rows are used while nobody observes the logits */
@@ -114,7 +113,7 @@ rmt_weights_clear (gpointer weights)
 
 /* ---- sizes and scratch ------------------------------------------------ */
 
-enum { X, XN, QKV, ATT, PROJ, HIDDEN, PROBS, LOGITS, MASK, N_SCRATCH };
+enum { X, XN, QKV, ATT, HIDDEN, PROBS, LOGITS, MASK, N_SCRATCH };
 
 /* Rows of logits computed at a time while nobody observes them: the LM
  * head's weight (d × V) is read once per LM_ROWS rows, and LM_ROWS · V
@@ -132,7 +131,6 @@ rmt_sizes (const MsConfig *c, MsEngineSizes *sz)
   sz->scratch[XN] = T * d;
   sz->scratch[QKV] = T * 3 * d;
   sz->scratch[ATT] = T * d;
-  sz->scratch[PROJ] = T * d;
   sz->scratch[HIDDEN] = T * c->d_ff;
   sz->scratch[PROBS] = H * T * T;
   sz->scratch[LOGITS] = L * c->vocab_size;
@@ -149,7 +147,6 @@ rmt_scratch_new (const MsConfig *c)
   sc->xn = ms_engine_scratch_alloc (&sz, XN);
   sc->qkv = ms_engine_scratch_alloc (&sz, QKV);
   sc->att = ms_engine_scratch_alloc (&sz, ATT);
-  sc->proj = ms_engine_scratch_alloc (&sz, PROJ);
   sc->hidden = ms_engine_scratch_alloc (&sz, HIDDEN);
   sc->probs = ms_engine_scratch_alloc (&sz, PROBS);
   sc->logits = ms_engine_scratch_alloc (&sz, LOGITS);
@@ -163,7 +160,7 @@ rmt_scratch_free (gpointer scratch)
   RmtScratch *sc = scratch;
   if (!sc)
     return;
-  g_free (sc->x), g_free (sc->xn), g_free (sc->qkv), g_free (sc->att), g_free (sc->proj);
+  g_free (sc->x), g_free (sc->xn), g_free (sc->qkv), g_free (sc->att);
   g_free (sc->hidden), g_free (sc->probs), g_free (sc->logits), g_free (sc->mask);
   g_free (sc);
 }
@@ -256,14 +253,11 @@ rmt_step (const MsModel *model, MsEngineState *s, const int32_t *tokens, int n, 
       ms_attention (sc->att, d, sc->probs, sc->qkv + (size_t) r0 * 3 * d, 3 * d, sc->qkv + d, 3 * d,
                     sc->qkv + 2 * d, 3 * d, rows, T, H, dh, sc->mask + (size_t) r0 * T, 1.0f / sqrtf ((float) dh));
       offer_layer (s, sc, l, H, m, n, r0);
-      ms_affine (sc->proj, sc->att, L->attn_proj.weight, L->attn_proj.bias, rows, d, d);
-      add_into (x, sc->proj, (size_t) rows * d);
+      ms_affine_to (x, sc->att, L->attn_proj.weight, L->attn_proj.bias, rows, d, d, MS_AFFINE_ADD);
 
       ms_layernorm (xn, x, L->ln_2.weight, L->ln_2.bias, rows, d);
-      ms_affine (sc->hidden, xn, L->c_fc.weight, L->c_fc.bias, rows, d, F);
-      ms_gelu_tanh (sc->hidden, (size_t) rows * F);
-      ms_affine (sc->proj, sc->hidden, L->mlp_proj.weight, L->mlp_proj.bias, rows, F, d);
-      add_into (x, sc->proj, (size_t) rows * d);
+      ms_affine_to (sc->hidden, xn, L->c_fc.weight, L->c_fc.bias, rows, d, F, MS_AFFINE_GELU_TANH);
+      ms_affine_to (x, sc->hidden, L->mlp_proj.weight, L->mlp_proj.bias, rows, F, d, MS_AFFINE_ADD);
       ms_engine_state_check_finite (s, x, (size_t) rows * d, "transformer.h", l);
     }
   /* the final layernorm of the rows that are used: segment and write */

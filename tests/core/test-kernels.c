@@ -51,6 +51,20 @@ test_affine (void)
       ms_affine (y, x, laid_out, NULL, n, in, out);
       ms_ref_affine (y_ref, x, w, NULL, n, in, out);
       assert_close (y, y_ref, n * out, 1e-5);
+
+      /* fused outputs: a residual add, and GELU */
+      g_autofree float *acc = g_new (float, n * out);
+      fill (acc, n * out, 4 + s, 1);
+      memcpy (y, acc, sizeof (float) * n * out);
+      ms_affine_to (y, x, laid_out, b, n, in, out, MS_AFFINE_ADD);
+      ms_ref_affine (y_ref, x, w, b, n, in, out);
+      for (int i = 0; i < n * out; i++)
+        y_ref[i] += acc[i];
+      assert_close (y, y_ref, n * out, 1e-5);
+      ms_affine_to (y, x, laid_out, b, n, in, out, MS_AFFINE_GELU_TANH);
+      ms_ref_affine (y_ref, x, w, b, n, in, out);
+      ms_ref_gelu_tanh (y_ref, (size_t) n * out);
+      assert_close (y, y_ref, n * out, 1e-5);
     }
 }
 
