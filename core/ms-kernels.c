@@ -418,9 +418,8 @@ ms_gemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-MS_VECTOR_CLONES void
-ms_layernorm (float *y, const float *x, const float *gamma,
-              const float *beta, int n, int d)
+MS_VECTOR_CLONES static void
+layernorm_rows (float *y, const float *x, const float *gamma, const float *beta, int n, int d)
 {
   RUN_AVX512 (layernorm_avx512 (y, x, gamma, beta, n, d));
   for (int i = 0; i < n; i++)
@@ -444,6 +443,32 @@ ms_layernorm (float *y, const float *x, const float *gamma,
       for (int j = 0; j < d; j++)
         yr[j] = (xr[j] - mean) * rstd * gamma[j] + beta[j];
     }
+}
+
+typedef struct {
+  float *y;
+  const float *x, *gamma, *beta;
+  int n, d, n_items;
+} LayerNorm;
+
+static void
+layernorm_item (int item, gpointer data)
+{
+  const LayerNorm *a = data;
+  int begin = (int) ((long) a->n * item / a->n_items), end = (int) ((long) a->n * (item + 1) / a->n_items);
+  layernorm_rows (a->y + (size_t) begin * a->d, a->x + (size_t) begin * a->d, a->gamma, a->beta, end - begin, a->d);
+}
+
+void
+ms_layernorm (float *y, const float *x, const float *gamma, const float *beta, int n, int d)
+{
+  /* rows split over the threads above some 64 K values */
+  int items = (int) MIN ((long) ms_parallel_get_threads (), MAX (1L, (long) n * d / 65536));
+  LayerNorm a = { y, x, gamma, beta, n, d, MIN (items, MAX (n, 1)) };
+  if (a.n_items <= 1)
+    layernorm_rows (y, x, gamma, beta, n, d);
+  else
+    ms_parallel_for (a.n_items, layernorm_item, &a);
 }
 
 MS_VECTOR_CLONES void

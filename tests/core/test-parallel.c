@@ -148,6 +148,41 @@ test_attention_threads_agree (void)
   g_assert_cmpmem (o1, sizeof (float) * Tq * d, o3, sizeof (float) * Tq * d);
 }
 
+/* The kernels that split rows (layernorm, NLL) or fuse a residual add or
+ * GELU into the product give the same bits at one and at three threads. */
+static void
+test_row_kernels_threads_agree (void)
+{
+  int n = 300, d = 768, V = 5000, in = 256;
+  g_autofree float *x = g_new (float, (size_t) n * d), *g = g_new (float, d), *b = g_new (float, d);
+  g_autofree float *y1 = g_new (float, (size_t) n * d), *y3 = g_new (float, (size_t) n * d);
+  g_autofree float *logits = g_new (float, (size_t) n * V), *nll1 = g_new (float, n), *nll3 = g_new (float, n);
+  g_autofree int32_t *targets = g_new (int32_t, n);
+  g_autofree float *xi = g_new (float, (size_t) n * in), *w = g_new (float, (size_t) in * d);
+  g_autofree float *laid_out = g_new (float, ms_weight_floats (in, d));
+  g_autofree float *h1 = g_new (float, (size_t) n * d), *h3 = g_new (float, (size_t) n * d);
+  fill (x, (size_t) n * d, 7), fill (g, d, 8), fill (b, d, 9), fill (logits, (size_t) n * V, 10);
+  fill (xi, (size_t) n * in, 11), fill (w, (size_t) in * d, 12);
+  ms_weight_lay_out (laid_out, w, in, d);
+  for (int i = 0; i < n; i++)
+    targets[i] = (i * 37) % V;
+  for (int threads = 1; threads <= 3; threads += 2)
+    {
+      ms_parallel_set_threads (threads);
+      float *y = threads == 1 ? y1 : y3, *nll = threads == 1 ? nll1 : nll3;
+      ms_layernorm (y, x, g, b, n, d);
+      ms_affine_to (y, xi, laid_out, b, n, in, d, MS_AFFINE_ADD);
+      ms_affine_to (threads == 1 ? h1 : h3, xi, laid_out, b, n, in, d, MS_AFFINE_GELU_TANH);
+      ms_nll_rows (nll, logits, n, V, targets);
+    }
+  if (ms_weights_packed ())   /* OpenBLAS may block column slices differently */
+    {
+      g_assert_cmpmem (y1, sizeof (float) * n * d, y3, sizeof (float) * n * d);
+      g_assert_cmpmem (h1, sizeof (float) * n * d, h3, sizeof (float) * n * d);
+    }
+  g_assert_cmpmem (nll1, sizeof (float) * n, nll3, sizeof (float) * n);
+}
+
 /* Each item waits until both items of its job have started, which only a
  * second thread can make happen: the caller runs one item, a worker must
  * run the other.  A worker that missed its wake-up leaves the caller
@@ -199,5 +234,6 @@ main (int argc, char **argv)
   g_test_add_func ("/parallel/concurrent-callers", test_concurrent_callers);
   g_test_add_func ("/parallel/affine-threads-agree", test_affine_threads_agree);
   g_test_add_func ("/parallel/attention-threads-agree", test_attention_threads_agree);
+  g_test_add_func ("/parallel/row-kernels-threads-agree", test_row_kernels_threads_agree);
   return g_test_run ();
 }
