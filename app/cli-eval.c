@@ -94,6 +94,7 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
   cli_progress_finish (&progress);
   if (!ok)
     return cli_fail (error);
+  cli_warn_nonfinite (argv[1], r.nonfinite, "predictions from outputs that are not finite are meaningless");
 
   if (json)
     {

@@ -36,7 +36,8 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
       || !cli_option_int64 (cmd, "--resume", resume_text, 1, G_MAXINT64, &resume)
       || !cli_option_text (cmd, "--name", &name))
     return CLI_EXIT_USAGE;
-  MsRecordOptions opts = { name, segment_len, max_segments, MS_ATTN_STORE_NONE };
+  char nonfinite[MS_NONFINITE_LEN] = "";
+  MsRecordOptions opts = { name, segment_len, max_segments, MS_ATTN_STORE_NONE, nonfinite };
   if (!recording)
     return cli_usage_error (cmd, "--recording FILE is required");
   if (attn && !ms_attn_store_parse (attn, &opts.attn))
@@ -55,6 +56,7 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
   gint64 run_id = 0;
   gboolean ok = ms_record (recording, model, argv[2], &opts, resume, cli_progress_report, &progress, cancellable, &run_id, &error);
   cli_progress_finish (&progress);
+  cli_warn_nonfinite (argv[1], nonfinite, "the NLL recorded after it is not finite");
   if (!ok)
     return cli_fail (error);
 

@@ -1,6 +1,9 @@
-/* cli-run.c — `memscope-cli run MODEL INPUT [--segment-len N] [--json]`:
- * steps a model through a text file and reports, per segment, the mean NLL
- * of the tokens that have a prediction and how much the memory changed.
+/* cli-run.c — `memscope-cli run MODEL INPUT [--segment-len N]
+ * [--reset-memory] [--json]`: steps a model through a text file and
+ * reports, per segment, the mean NLL of the tokens that have a prediction
+ * and how much the memory changed.  With --reset-memory the memory is set
+ * back to M_0 before every segment (ms_session_reset_memory, as `eval`
+ * does), the baseline that shows what the memory is worth on any text.
  * The input is read one segment at a time (ms_text_reader_read) and text
  * output printed as each segment is stepped, so memory does not grow with
  * the input file (with --json, by the few numbers kept per segment).
@@ -62,12 +65,14 @@ observe (const MsObservation *obs, gpointer user_data)
 }
 
 static void
-print_json (const char *model_path, GArray *segments, int n_predicted, double total_nll)
+print_json (const char *model_path, gboolean reset_memory, GArray *segments, int n_predicted, double total_nll)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
   cli_add_path_value (b, model_path);
+  json_builder_set_member_name (b, "reset_memory");
+  json_builder_add_boolean_value (b, reset_memory);
   json_builder_set_member_name (b, "segments");
   json_builder_begin_array (b);
   for (guint i = 0; i < segments->len; i++)
@@ -121,24 +126,27 @@ print_text_segment (const SegmentStats *st)
 }
 
 static void
-print_text_totals (const char *model_path, int n_predicted, double total_nll)
+print_text_totals (const char *model_path, gboolean reset_memory, int n_predicted, double total_nll)
 {
   if (n_predicted > 0)
     {
       g_autofree char *shown = cli_escape (model_path);
-      printf ("\n%s: %d predicted tokens, mean NLL %.4f nats (%.4f bits per byte)\n", shown, n_predicted,
-              total_nll / n_predicted, total_nll / n_predicted / M_LN2);
+      printf ("\n%s%s: %d predicted tokens, mean NLL %.4f nats (%.4f bits per byte)\n", shown,
+              reset_memory ? ", memory reset every segment" : "", n_predicted, total_nll / n_predicted,
+              total_nll / n_predicted / M_LN2);
     }
 }
 
 int
 cli_run (const CliCommand *cmd, int argc, char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = FALSE, reset_memory = FALSE;
   int segment_len = 0;
   g_autofree char *segment_len_text = NULL;
   GOptionEntry entries[] = {
     { "segment-len", 0, 0, G_OPTION_ARG_STRING, &segment_len_text, "Tokens per segment (default and maximum: the model's)", "N" },
+    { "reset-memory", 0, 0, G_OPTION_ARG_NONE, &reset_memory,
+      "Set the memory back to M_0 before every segment (the no-memory baseline)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     G_OPTION_ENTRY_NULL
   };
@@ -198,6 +206,8 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
         break;
       else
         {
+          if (reset_memory)
+            ms_session_reset_memory (session);
           ok = ms_session_step (session, tokens, (int) n, NULL, &error);
           if (!ok)
             break;
@@ -214,20 +224,14 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
     }
   cli_progress_finish (&progress);
   int status = CLI_EXIT_OK;
-  const char *nonfinite = ms_session_get_nonfinite (session);
-  if (nonfinite)
-    {
-      g_autofree char *shown = cli_escape (argv[1]);
-      fprintf (stderr, "memscope-cli: warning: %s: the output turned NaN or infinite at %s "
-               "(weights too large?); tokens after it have no finite NLL and are not counted as predicted\n",
-               shown, nonfinite);
-    }
+  cli_warn_nonfinite (argv[1], ms_session_get_nonfinite (session),
+                      "tokens after it have no finite NLL and are not counted as predicted");
   if (!ok)
     status = cli_fail_in (argv[2], error);
   else if (json)
-    print_json (argv[1], rs.segments, n_predicted, total_nll);
+    print_json (argv[1], reset_memory, rs.segments, n_predicted, total_nll);
   else
-    print_text_totals (argv[1], n_predicted, total_nll);
+    print_text_totals (argv[1], reset_memory, n_predicted, total_nll);
   g_array_unref (rs.segments);
   g_free (rs.memory_in);
   return status;

@@ -69,6 +69,12 @@ void cli_add_path_value (JsonBuilder *builder, const char *s);
 /* Prints the builder's root as JSON on stdout. */
 void cli_print_json (JsonBuilder *builder);
 
+/* When @where (ms_session_get_nonfinite's text, may be NULL or "") names a
+ * place, warns on stderr that the output of the model at @model_path turned
+ * NaN or infinite there, followed by @consequence (what that did to the
+ * command's numbers). */
+void cli_warn_nonfinite (const char *model_path, const char *where, const char *consequence);
+
 /* Prints "memscope-cli: MESSAGE" (escaped, cli_escape) to stderr and returns CLI_EXIT_FAILURE. */
 int cli_fail (const GError *error);
 /* cli_fail for an error about @path: the message is prefixed with "PATH: "

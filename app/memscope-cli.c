@@ -207,6 +207,16 @@ cli_load_model (const char *path)
   return model;
 }
 
+void
+cli_warn_nonfinite (const char *model_path, const char *where, const char *consequence)
+{
+  if (!where || !where[0])
+    return;
+  g_autofree char *shown = cli_escape (model_path);
+  fprintf (stderr, "memscope-cli: warning: %s: the output turned NaN or infinite at %s (weights too large?); %s\n",
+           shown, where, consequence);
+}
+
 gboolean
 cli_parse (const CliCommand *cmd, GOptionEntry *entries, int n_positional, int *argc, char ***argv)
 {

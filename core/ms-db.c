@@ -3,6 +3,7 @@
 #include "ms-db.h"
 #include "ms-error.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -315,6 +316,12 @@ ms_db_budget_arm (sqlite3 *db, MsDbBudget *budget, gint64 factor)
         pages = sqlite3_column_int64 (st, 0);
       sqlite3_finalize (st);
     }
+  ms_db_budget_arm_pages (budget, pages, factor);
+}
+
+void
+ms_db_budget_arm_pages (MsDbBudget *budget, gint64 pages, gint64 factor)
+{
   budget->left = (CLAMP (pages, 0, G_MAXINT32) * BUDGET_TICKS_PER_PAGE + BUDGET_TICKS_MIN) * CLAMP (factor, 1, 1000);
 }
 
@@ -360,26 +367,48 @@ schema_lines (sqlite3 *db, GPtrArray *lines)
   return rc == SQLITE_DONE;
 }
 
+/* The schema lines (schema_lines) Memscope writes at @version (1 …
+ * MS_DB_SCHEMA_VERSION): those of an empty database after the migrations
+ * up to @version (new files run them all, so every build wrote that text).
+ * Built once per version and process, then shared; NULL when it cannot be
+ * built (out of memory). */
+static const GPtrArray *
+expected_schema (int version)
+{
+  static GPtrArray *built[MS_DB_SCHEMA_VERSION + 1];
+  G_LOCK_DEFINE_STATIC (built);
+  G_LOCK (built);
+  if (!built[version])
+    {
+      sqlite3 *expected = NULL;
+      GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+      gboolean ok = sqlite3_open_v2 (":memory:", &expected, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK
+                    && register_functions (expected);
+      for (int v = 0; ok && v < version; v++)
+        ok = sqlite3_exec (expected, migrations[v], NULL, NULL, NULL) == SQLITE_OK;
+      ok = ok && schema_lines (expected, lines);
+      sqlite3_close (expected);
+      if (ok)
+        built[version] = lines;
+      else
+        g_ptr_array_unref (lines);
+    }
+  const GPtrArray *out = built[version];
+  G_UNLOCK (built);
+  return out;
+}
+
 /* Checks that the schema of @db, at user_version @version (1 …
  * MS_DB_SCHEMA_VERSION), is exactly the one Memscope writes at that
- * version: the objects, and the SQL text of each, that running the
- * migrations up to @version on an empty database gives (new files run them
- * all, so every build wrote that text).  Anything else (a view, a trigger,
- * another table or index, a changed column) is refused, naming the object:
- * a file from elsewhere may hide code in its schema. */
+ * version (expected_schema).  Anything else (a view, a trigger, another
+ * table or index, a changed column) is refused, naming the object: a file
+ * from elsewhere may hide code in its schema. */
 static gboolean
 check_schema (sqlite3 *db, int version, const char *path, GError **error)
 {
-  sqlite3 *expected = NULL;
-  g_autoptr (GPtrArray) want = g_ptr_array_new_with_free_func (g_free);
+  const GPtrArray *want = expected_schema (version);
   g_autoptr (GPtrArray) have = g_ptr_array_new_with_free_func (g_free);
-  gboolean built = sqlite3_open_v2 (":memory:", &expected, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK
-                   && register_functions (expected);
-  for (int v = 0; built && v < version; v++)
-    built = sqlite3_exec (expected, migrations[v], NULL, NULL, NULL) == SQLITE_OK;
-  built = built && schema_lines (expected, want);
-  sqlite3_close (expected);
-  if (!built)
+  if (!want)
     return g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot build the schema of version %d to check the "
                         "recording against (out of memory?)", path, version), FALSE;
   if (!schema_lines (db, have))
@@ -486,10 +515,14 @@ file_uri (const char *path, const char *query)
  * right to create it) even to be read; where neither is to be had (read-only
  * media, a folder the user cannot write) the file is opened immutable: SQLite
  * then takes no locks and ignores any WAL, which is right for a file nobody
- * writes.  Returns SQLite's result and the handle in *@db (to be closed
- * even on failure), as sqlite3_open_v2 does. */
+ * writes and whose -wal is gone or empty.  When a -wal with content lies
+ * beside it (a recorder was killed), immutable would show the file without
+ * the transactions committed there, so nothing is opened and *@wal_left is
+ * set: the caller reads it through wal_image.  Returns SQLite's result and
+ * the handle in *@db (to be closed even on failure), as sqlite3_open_v2
+ * does. */
 static int
-open_read_only (const char *path, sqlite3 **db)
+open_read_only (const char *path, sqlite3 **db, gboolean *wal_left)
 {
   int rc = sqlite3_open_v2 (path, db, SQLITE_OPEN_READONLY, NULL);
   if (rc == SQLITE_OK)
@@ -507,6 +540,13 @@ open_read_only (const char *path, sqlite3 **db)
     return rc;
   sqlite3_close (*db);
   *db = NULL;
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  GStatBuf wal_stat;
+  if (g_stat (wal, &wal_stat) == 0 && wal_stat.st_size > 0)
+    {
+      *wal_left = TRUE;
+      return SQLITE_CANTOPEN;
+    }
   g_autofree char *uri = file_uri (path, "immutable=1");
   return sqlite3_open_v2 (uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
 }
@@ -518,16 +558,148 @@ open_read_only (const char *path, sqlite3 **db)
 static sqlite3 *
 db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error);
 
+/* The most a recording left in WAL mode where its -shm cannot be made may
+ * take to be read into memory (wal_image): its pages after the last
+ * committed transaction. */
+#define WAL_IMAGE_MAX ((guint64) 1 << 30)
+
+static guint32
+be32 (const guchar *p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | (guint32) p[3];
+}
+
+/* SQLite's WAL checksum of @n bytes (a multiple of 8) of @data, carried on
+ * from @s; @big: the 32-bit words are big-endian (else little-endian). */
+static void
+wal_checksum (const guchar *data, gsize n, gboolean big, guint32 s[2])
+{
+  for (gsize i = 0; i + 8 <= n; i += 8)
+    {
+      guint32 x0, x1;
+      if (big)
+        x0 = be32 (data + i), x1 = be32 (data + i + 4);
+      else
+        x0 = (guint32) data[i] | (guint32) data[i + 1] << 8 | (guint32) data[i + 2] << 16 | (guint32) data[i + 3] << 24,
+        x1 = (guint32) data[i + 4] | (guint32) data[i + 5] << 8 | (guint32) data[i + 6] << 16
+             | (guint32) data[i + 7] << 24;
+      s[0] += x0 + s[1];
+      s[1] += x1 + s[0];
+    }
+}
+
+/* Reads @size bytes of @path into @out; FALSE with @error naming it. */
+static gboolean
+read_whole (const char *path, guchar **out, gsize *size, GError **error)
+{
+  g_autoptr (GError) io = NULL;
+  if (g_file_get_contents (path, (char **) out, size, &io))
+    return TRUE;
+  g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot read it: %s", path, io->message);
+  return FALSE;
+}
+
+/* The database @path as SQLite would read it with its -wal @wal applied:
+ * the file's pages, then the page images of every transaction committed in
+ * the WAL, as far as its frames carry the header's salts and an unbroken
+ * checksum chain (what SQLite's own recovery keeps: a torn last
+ * transaction is left out).  A -wal SQLite would ignore (a bad header)
+ * leaves the file as it is.  Returns an sqlite3_malloc64 buffer of *@size
+ * bytes, or NULL with @error set: unreadable, or larger than
+ * WAL_IMAGE_MAX. */
+static guchar *
+wal_image (const char *path, const char *wal, gsize *size, GError **error)
+{
+  g_autofree guchar *file = NULL, *log = NULL;
+  gsize file_len = 0, log_len = 0;
+  GStatBuf s1, s2;
+  if (g_stat (path, &s1) != 0 || g_stat (wal, &s2) != 0
+      || (guint64) s1.st_size + (guint64) s2.st_size > 2 * WAL_IMAGE_MAX)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: the recording was left in WAL mode, with transactions in %s, "
+                   "where its -shm file cannot be made (a read-only folder or medium), and it is too large to be "
+                   "read into memory: copy the recording and its -wal file to a folder you can write and open the "
+                   "copy there", path, wal);
+      return NULL;
+    }
+  if (!read_whole (path, &file, &file_len, error) || !read_whole (wal, &log, &log_len, error))
+    return NULL;
+  guint32 magic = log_len >= 32 ? be32 (log) : 0, page = log_len >= 32 ? be32 (log + 8) : 0;
+  gboolean big = magic == 0x377f0683;
+  guint32 sum[2] = { 0, 0 };
+  if (log_len >= 32)
+    wal_checksum (log, 24, big, sum);
+  gboolean valid = (magic == 0x377f0682 || magic == 0x377f0683) && page >= 512 && page <= 65536
+                   && (page & (page - 1)) == 0 && sum[0] == be32 (log + 24) && sum[1] == be32 (log + 28);
+  /* the frames up to the last commit: each a 24-byte header (page number,
+   * database size in pages for a commit frame else 0, the two salts, the
+   * checksum) and the page */
+  gsize committed_end = 0;
+  guint64 n_pages = 0;
+  if (valid)
+    for (gsize at = 32; at + 24 + page <= log_len; at += 24 + page)
+      {
+        const guchar *f = log + at;
+        if (be32 (f) == 0 || be32 (f + 8) != be32 (log + 16) || be32 (f + 12) != be32 (log + 20))
+          break;
+        wal_checksum (f, 8, big, sum);
+        wal_checksum (f + 24, page, big, sum);
+        if (sum[0] != be32 (f + 16) || sum[1] != be32 (f + 20))
+          break;
+        if (be32 (f + 4) != 0)
+          {
+            committed_end = at + 24 + page;
+            n_pages = be32 (f + 4);
+          }
+      }
+  guint64 bytes = committed_end ? n_pages * page : file_len;
+  if (bytes > WAL_IMAGE_MAX)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: the recording was left in WAL mode, with transactions in %s, "
+                   "where its -shm file cannot be made (a read-only folder or medium), and at %" G_GUINT64_FORMAT
+                   " bytes it is too large to be read into memory: copy the recording and its -wal file to a folder "
+                   "you can write and open the copy there", path, wal, bytes);
+      return NULL;
+    }
+  guchar *image = sqlite3_malloc64 (MAX (bytes, 1));
+  if (!image)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to read the recording and its -wal "
+                   "(%" G_GUINT64_FORMAT " bytes)", path, bytes);
+      return NULL;
+    }
+  memset (image, 0, MAX (bytes, 1));
+  memcpy (image, file, MIN (file_len, bytes));
+  for (gsize at = 32; at < committed_end; at += 24 + page)
+    {
+      guint64 pgno = be32 (log + at);
+      if (pgno <= n_pages)
+        memcpy (image + (pgno - 1) * page, log + at + 24, page);
+    }
+  *size = bytes;
+  return image;
+}
+
+static sqlite3 *open_image (guchar *copy, size_t size, const char *label, GError **error);
+
 sqlite3 *
 ms_db_open (const char *path, gboolean create, gboolean read_only, GError **error)
 {
   sqlite3 *db = NULL;
+  gboolean wal_left = FALSE;
   /* A writable handle is only ever used by one thread at a time (the
    * recorder hands it to its writer thread and back), so it goes without
    * SQLite's per-call mutex. */
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  if ((read_only ? open_read_only (path, &db) : sqlite3_open_v2 (path, &db, flags, NULL)) != SQLITE_OK)
+  if ((read_only ? open_read_only (path, &db, &wal_left) : sqlite3_open_v2 (path, &db, flags, NULL)) != SQLITE_OK)
     {
+      if (wal_left)
+        {
+          g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+          gsize size = 0;
+          guchar *image = wal_image (path, wal, &size, error);
+          return image ? open_image (image, size, path, error) : NULL;
+        }
       if (!create && !g_file_test (path, G_FILE_TEST_EXISTS))
         g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: no such recording", path);
       else
@@ -541,22 +713,29 @@ ms_db_open (const char *path, gboolean create, gboolean read_only, GError **erro
 sqlite3 *
 ms_db_open_image (const void *data, size_t size, const char *label, GError **error)
 {
+  unsigned char *copy = sqlite3_malloc64 (MAX (size, 1));
+  if (!copy)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory for a %zu-byte recording", label, size);
+      return NULL;
+    }
+  if (size > 0)
+    memcpy (copy, data, size);
+  return open_image (copy, size, label, error);
+}
+
+/* ms_db_open_image of @copy, an sqlite3_malloc64 buffer it takes. */
+static sqlite3 *
+open_image (guchar *copy, size_t size, const char *label, GError **error)
+{
   sqlite3 *db = NULL;
   if (sqlite3_open_v2 (":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
     {
       ms_db_fail (db, label, "cannot open the recording", error);
       sqlite3_close (db);
+      sqlite3_free (copy);
       return NULL;
     }
-  unsigned char *copy = sqlite3_malloc64 (MAX (size, 1));
-  if (!copy)
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory for a %zu-byte recording", label, size);
-      sqlite3_close (db);
-      return NULL;
-    }
-  if (size > 0)
-    memcpy (copy, data, size);
   /* Bytes 18 and 19 of the header are 2 in a WAL-mode file and 1 in a
    * rollback one; memory holds no WAL, so an image is read as a rollback
    * file (what a checkpointed WAL file is, byte for byte, but these two). */

@@ -108,6 +108,9 @@ void ms_db_budget_attach (sqlite3 *db, MsDbBudget *budget);
  * query over a file of the handle's size needs (a few hundred thousand
  * instructions per page). */
 void ms_db_budget_arm (sqlite3 *db, MsDbBudget *budget, gint64 factor);
+/* ms_db_budget_arm for a file of @pages pages (PRAGMA page_count), for a
+ * caller that keeps that statement prepared. */
+void ms_db_budget_arm_pages (MsDbBudget *budget, gint64 pages, gint64 factor);
 
 /* Sets @error from the handle's last SQLite error, prefixed with @path and
  * @what (e.g. "writing segment 12"); always returns FALSE. */

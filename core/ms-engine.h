@@ -223,7 +223,7 @@ typedef struct {
   int32_t carry_token;       /* the last token of the previous segment (valid when carry_rows > 0) */
   gpointer scratch;          /* the engine's scratch_new */
   int segment;               /* t, counted from 0: the index observations carry */
-  char nonfinite[96];        /* where an output first turned NaN or infinite ("segment 0, enc.layers.0"),
+  char nonfinite[MS_NONFINITE_LEN];   /* where an output first turned NaN or infinite ("segment 0, enc.layers.0"),
                                 set once by ms_engine_state_check_finite; empty while all are finite */
   /* The observer (Borrowed) */
   guint observe;             /* MsObsKind mask */

@@ -82,6 +82,7 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
   MsRng rng;
   ms_rng_init (&rng, options->seed);
   int64_t n_answer = 0, n_correct = 0;
+  result->nonfinite[0] = '\0';
   for (int k = 0; k < options->n; k++)
     {
       if (g_cancellable_is_cancelled (cancellable))
@@ -105,6 +106,10 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
           if (!ms_session_step (session, ids + start, len, NULL, error))
             return FALSE;
         }
+      /* the session forgets it at the next instance's reset */
+      if (!result->nonfinite[0] && ms_session_get_nonfinite (session))
+        g_snprintf (result->nonfinite, sizeof result->nonfinite, "instance %d, %s", k,
+                    ms_session_get_nonfinite (session));
       for (int i = 0; i < n_tokens; i++)
         if (answer[i])
           {

@@ -49,6 +49,9 @@ typedef struct {
   int64_t n_correct;       /* of which argmax was right */
   double accuracy;         /* n_correct / n_answer */
   double chance;           /* ms_task_chance */
+  char nonfinite[MS_NONFINITE_LEN + 24];   /* where the output of the first instance whose output turned NaN or
+                                              infinite did so ("instance 3, segment 0, enc.layers.0"), "" when
+                                              every output stayed finite (ms_session_get_nonfinite) */
 } MsEvalResult;
 
 /* Evaluates @model.  @progress (may be NULL) is called after each instance

@@ -403,6 +403,9 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
                  "segments; resume it to continue", path, p.run_id, committed, n_segments);
   else
     ok = TRUE;
+  if (opts->nonfinite)
+    g_strlcpy (opts->nonfinite, ms_session_get_nonfinite (session) ? ms_session_get_nonfinite (session) : "",
+               MS_NONFINITE_LEN);
   pipeline_clear (&p);
   return ok;
 }

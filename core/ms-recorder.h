@@ -37,6 +37,9 @@ typedef struct {
   int segment_len;         /* 0: the model's segment_len */
   int max_segments;        /* 0: the whole input */
   MsAttnStore attn;
+  char *nonfinite;         /* may be NULL; else MS_NONFINITE_LEN bytes that receive where the run's output
+                              first turned NaN or infinite (ms_session_get_nonfinite), "" while it stayed
+                              finite: a model whose weights overflow records NLL that is not finite */
 } MsRecordOptions;
 
 /* Records @input_path through @model into the recording @path (created

@@ -22,7 +22,12 @@ struct _MsRecording {
   int read_depth;      /* nested read_begin calls of the holder */
   MsDbBudget budget;   /* armed by lock (), for the call that took it */
   char *model_override; /* ms_recording_set_model_path */
+  GHashTable *statements;   /* SQL text → sqlite3_stmt: each query is prepared once (prepare) and reset
+                               after each use (release), since parsing costs more than most reads */
 };
+
+static sqlite3_stmt *prepare (MsRecording *rec, const char *sql, GError **error);
+static void release (MsRecording *rec, sqlite3_stmt *st);
 
 /* Takes the handle for one call and arms the work budget of its queries
  * (ms_db_budget_arm): a planted query can stall one call, never hang. */
@@ -30,7 +35,32 @@ static void
 lock (MsRecording *rec)
 {
   g_rec_mutex_lock (&rec->lock);
-  ms_db_budget_arm (rec->db, &rec->budget, 1);
+  rec->budget.left = -1;   /* unbounded while the file's size is read */
+  sqlite3_stmt *st = prepare (rec, "PRAGMA main.page_count", NULL);
+  gint64 pages = st && sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
+  if (st)
+    release (rec, st);
+  ms_db_budget_arm_pages (&rec->budget, pages, 1);
+}
+
+/* Runs @sql, one statement without results, through prepare(). */
+static gboolean
+exec_kept (MsRecording *rec, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = prepare (rec, sql, error);
+  if (!st)
+    return FALSE;
+  int rc = ms_db_step (st, rec->path, "reading the recording", error);
+  while (rc == SQLITE_ROW)
+    rc = ms_db_step (st, rec->path, "reading the recording", error);
+  release (rec, st);
+  return rc == SQLITE_DONE;
+}
+
+static void
+statement_free (gpointer st)
+{
+  sqlite3_finalize (st);
 }
 
 static MsRecording *
@@ -41,6 +71,7 @@ recording_new (sqlite3 *db, const char *path)
   rec->db = db;
   g_rec_mutex_init (&rec->lock);
   ms_db_budget_attach (db, &rec->budget);
+  rec->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, statement_free);
   return rec;
 }
 
@@ -63,6 +94,7 @@ ms_recording_close (MsRecording *rec)
 {
   if (!rec)
     return;
+  g_hash_table_unref (rec->statements);   /* before the handle: SQLite closes none with statements left */
   sqlite3_close (rec->db);
   g_rec_mutex_clear (&rec->lock);
   g_free (rec->model_override);
@@ -77,7 +109,7 @@ ms_recording_read_begin (MsRecording *rec, GError **error)
   if (rec->read_depth++ > 0)
     return TRUE;
   /* BEGIN is deferred: the snapshot is taken by the first read */
-  if (!ms_db_exec (rec->db, rec->path, "BEGIN; SELECT 1 FROM runs LIMIT 1", error))
+  if (!exec_kept (rec, "BEGIN", error) || !exec_kept (rec, "SELECT 1 FROM runs LIMIT 1", error))
     {
       sqlite3_exec (rec->db, "ROLLBACK", NULL, NULL, NULL);
       rec->read_depth = 0;
@@ -92,7 +124,7 @@ ms_recording_read_end (MsRecording *rec)
 {
   g_return_if_fail (rec->read_depth > 0);
   if (--rec->read_depth == 0)
-    ms_db_exec (rec->db, rec->path, "COMMIT", NULL);
+    exec_kept (rec, "COMMIT", NULL);
   g_rec_mutex_unlock (&rec->lock);
 }
 
@@ -108,13 +140,40 @@ ms_run_info_free (MsRunInfo *info)
   g_free (info);
 }
 
+/* The statement for @sql, with rec->lock held: prepared on first use and
+ * kept (SQLite re-prepares it by itself if the schema changes), or a
+ * statement of its own while the kept one is in use by a caller further up
+ * (a callback reading the same query).  NULL with @error set when it does
+ * not prepare.  release() it after its last step, under the same lock. */
 static sqlite3_stmt *
 prepare (MsRecording *rec, const char *sql, GError **error)
 {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (rec->db, sql, -1, &st, NULL) != SQLITE_OK)
-    ms_db_fail (rec->db, rec->path, "reading the recording", error);
+  sqlite3_stmt *kept = g_hash_table_lookup (rec->statements, sql), *st = NULL;
+  if (kept && !sqlite3_stmt_busy (kept))
+    return kept;
+  if (sqlite3_prepare_v3 (rec->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+    {
+      ms_db_fail (rec->db, rec->path, "reading the recording", error);
+      sqlite3_finalize (st);
+      return NULL;
+    }
+  if (!kept)
+    g_hash_table_insert (rec->statements, g_strdup (sql), st);
   return st;
+}
+
+/* Ends a use of a prepare()d statement: a kept one is reset (its read
+ * ends) and loses its bindings, any other is finalized. */
+static void
+release (MsRecording *rec, sqlite3_stmt *st)
+{
+  if (g_hash_table_lookup (rec->statements, sqlite3_sql (st)) != st)
+    {
+      sqlite3_finalize (st);
+      return;
+    }
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
 }
 
 #define RUN_COLUMNS \
@@ -221,7 +280,7 @@ list_runs_locked (MsRecording *rec, GError **error)
   while ((rc = ms_db_step (st, rec->path, "listing runs", error)) == SQLITE_ROW
          && (info = run_from_row (rec, st, error)))
     g_ptr_array_add (runs, info);
-  sqlite3_finalize (st);
+  release (rec, st);
   return rc == SQLITE_DONE ? g_steal_pointer (&runs) : NULL;
 }
 
@@ -240,7 +299,7 @@ get_run_locked (MsRecording *rec, gint64 run_id, GError **error)
   else if (rc == SQLITE_DONE)
     g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: there is no run %" G_GINT64_FORMAT " (see memscope-cli runs %s)",
                  rec->path, run_id, rec->path);
-  sqlite3_finalize (st);
+  release (rec, st);
   return info;
 }
 
@@ -284,24 +343,27 @@ row_segment (MsRecording *rec, const MsRunInfo *run, const char *table, sqlite3_
   return segment;
 }
 
-/* Copies a (n) f32 BLOB column into @out, NaN for NULL and past a shorter
- * array (a slot missing from a schema 2 file).  Copied: a BLOB may sit
- * unaligned.  FALSE for anything else: not a BLOB, longer than (n), or not
- * whole f32 values. */
+/* Copies a (n) f32 BLOB column into @out, or n NaNs for NULL (a quantity
+ * not stored: a segment of a schema 1 or 2 file without retention rows).
+ * Copied: a BLOB may sit unaligned.  FALSE for anything else: not a BLOB,
+ * or not exactly n f32 values — every Memscope writer stores one value per
+ * slot (schema 1 and 2 one row per slot, which schema_1_2_views packs), so
+ * a shorter array was cut, never written so. */
 static gboolean
 column_f32 (sqlite3_stmt *st, int column, float *out, int n)
 {
   int type = sqlite3_column_type (st, column);
+  if (type == SQLITE_NULL)
+    {
+      for (int i = 0; i < n; i++)
+        out[i] = NAN;
+      return TRUE;
+    }
   const void *blob = sqlite3_column_blob (st, column);
   gint64 bytes = sqlite3_column_bytes (st, column);
-  if ((type != SQLITE_BLOB && type != SQLITE_NULL) || bytes % sizeof (float) != 0
-      || bytes > (gint64) n * (gint64) sizeof (float))
+  if (type != SQLITE_BLOB || bytes != (gint64) n * (gint64) sizeof (float))
     return FALSE;
-  int have = (int) (bytes / sizeof (float));
-  if (have > 0)
-    memcpy (out, blob, (size_t) have * sizeof (float));
-  for (int i = have; i < n; i++)
-    out[i] = NAN;
+  memcpy (out, blob, (size_t) bytes);
   return TRUE;
 }
 
@@ -332,12 +394,12 @@ window_begin (MsRecording *rec, const MsRunInfo *run, int *first, int *last, con
   return st;
 }
 
-/* Finalizes @st and unlocks @rec.  Returns @ok, or FALSE when the row loop
+/* Releases @st and unlocks @rec.  Returns @ok, or FALSE when the row loop
  * ended on @rc other than SQLITE_DONE (ms_db_step set the error then). */
 static gboolean
 window_end (MsRecording *rec, sqlite3_stmt *st, gboolean ok, int rc)
 {
-  sqlite3_finalize (st);
+  release (rec, st);
   g_rec_mutex_unlock (&rec->lock);
   return ok && rc == SQLITE_DONE;
 }
@@ -380,9 +442,9 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
         if (fields & 1 << q)
           {
             if (!column_f32 (st, 1 + q, slots + (size_t) q * K, K))
-              ok = bad_row (rec, run, "segments", segment, error, "%s holds %d bytes where an array of at most %d "
-                            "f32 values was expected", ms_slot_quantity_column (q), sqlite3_column_bytes (st, 1 + q),
-                            K);
+              ok = bad_row (rec, run, "segments", segment, error, "%s holds %d bytes where an array of %d f32 "
+                            "values (one per slot) was expected", ms_slot_quantity_column (q),
+                            sqlite3_column_bytes (st, 1 + q), K);
             seg.slots[q] = slots + (size_t) q * K;
           }
       if (ok && fields & MS_SEGMENT_TRANSFER)
@@ -543,7 +605,7 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
       add_head (sum, one, (size_t) r * c);
       n_heads++;
     }
-  sqlite3_finalize (st);
+  release (rec, st);
   if (rc != SQLITE_DONE)
     return NULL;
   if (!sum)
@@ -646,7 +708,7 @@ replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **er
       };
       out = ms_replay_segment (&in, error);
     }
-  sqlite3_finalize (st);
+  release (rec, st);
   return out;
 }
 
@@ -692,7 +754,7 @@ segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **erro
   else if (rc == SQLITE_DONE)
     g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run_id,
                  segment);
-  sqlite3_finalize (st);
+  release (rec, st);
   return text;
 }
 

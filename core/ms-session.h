@@ -99,8 +99,9 @@ const float *ms_session_get_memory (const MsSession *s);
 /* Where a step's output first turned NaN or infinite since the session
  * began or was reset, as "segment 3, enc.layers.1" (the segment and the
  * file's tensor prefix of the layer), or NULL while everything stayed
- * finite.  Borrowed. */
+ * finite.  Borrowed; shorter than MS_NONFINITE_LEN bytes. */
 const char *ms_session_get_nonfinite (const MsSession *s);
+#define MS_NONFINITE_LEN 96
 
 /* Back to M_0 and segment 0, forgetting the carry from the last segment. */
 void ms_session_reset (MsSession *s);

@@ -415,7 +415,7 @@ main (int argc, char **argv)
       for (int one = 1; one >= 0; one--)
         {
           g_unlink (db), g_unlink (wal), g_unlink (shm);
-          MsRecordOptions opts = { "bench", 0, one, attn };
+          MsRecordOptions opts = { .name = "bench", .max_segments = one, .attn = attn };
           gint64 w0 = bytes_written_by_process ();
           t0 = g_get_monotonic_time ();
           c0 = cpu_seconds ();

@@ -108,8 +108,9 @@ def cases(fixtures, tmp):
 
 def huge_weights(cli, fixtures, tmp, model):
     """Every weight ±3e38 (finite, so no load warning): the first layer's
-    output overflows; `run` warns naming the segment and the layer, and
-    still prints valid JSON with no finite NLL counted."""
+    output overflows; `run`, `record` and `eval` warn naming the segment
+    and the layer, and still print valid JSON (`run` with no finite NLL
+    counted)."""
     src = os.path.join(fixtures, model + ".safetensors")
     header, _ = read_container(src)
     data = bytearray()
@@ -126,14 +127,25 @@ def huge_weights(cli, fixtures, tmp, model):
     text = os.path.join(tmp, "input.txt")
     with open(text, "w") as f:
         f.write("The memory holds what the segment wrote. " * 4)
-    r = subprocess.run([cli, "run", "--json", path, text], capture_output=True, text=True)
-    print(f"huge_weights {model}: exit {r.returncode}: {r.stderr.strip()}")
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
-    assert out["n_predicted"] == 0, out
     layer = "transformer.h.0" if model.startswith("rmt") else "enc.layers.0"
-    for w in ("warning", "huge-weights.safetensors", "segment 0", layer, "NaN or infinite"):
-        assert w in r.stderr, f"message lacks {w!r}"
+    recording = os.path.join(tmp, "huge.sqlite")
+    # run, record and eval share the warning; eval names the instance too
+    for argv, where in ((["run", "--json", path, text], "segment 0"),
+                        (["record", "--json", "--recording", recording, path, text], "segment 0"),
+                        (["eval", "--json", "--task", "copy", "--n", "3", path], "instance 0, segment 0")):
+        r = subprocess.run([cli] + argv, capture_output=True, text=True)
+        print(f"huge_weights {model}: {argv[0]}: exit {r.returncode}: {r.stderr.strip()}")
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        if argv[0] == "run":
+            assert out["n_predicted"] == 0, out
+        for w in ("warning", "huge-weights.safetensors", where, layer, "NaN or infinite"):
+            assert w in r.stderr, f"{argv[0]}: message lacks {w!r}"
+    # a model whose output stays finite gets no such warning
+    for argv in (["run", src, text], ["eval", "--task", "copy", "--n", "3", src],
+                 ["record", "--recording", os.path.join(tmp, "fine.sqlite"), src, text]):
+        r = subprocess.run([cli] + argv, capture_output=True, text=True)
+        assert r.returncode == 0 and "NaN or infinite" not in r.stderr, (argv[0], r.stderr)
 
 
 def main():

@@ -66,7 +66,7 @@ check_model (gconstpointer name)
   /* cancelled from the progress callback after 10 segments */
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Progress p = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (int)), 0, 10, cancellable };
-  MsRecordOptions opts = { NULL, 0, 0, MS_ATTN_STORE_F16 };
+  MsRecordOptions opts = { .attn = MS_ATTN_STORE_F16 };
   gint64 run = 0;
   g_assert_false (ms_record (db, model, input, &opts, 0, on_progress, &p, cancellable, &run, &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_CANCELLED);
@@ -120,7 +120,7 @@ run_creation_fails (void)
   g_assert_cmpint (g_unlink (copy), ==, 0);
 
   Progress p = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (int)), 0, 0, NULL };
-  MsRecordOptions opts = { NULL, 0, 0, MS_ATTN_STORE_F16 };
+  MsRecordOptions opts = { .attn = MS_ATTN_STORE_F16 };
   gint64 run = -7;
   g_assert_false (ms_record (db, model, input, &opts, 0, on_progress, &p, NULL, &run, &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_IO);

@@ -267,7 +267,7 @@ record_runs (const char *dir)
   GError *error = NULL;
   g_autoptr (MsModel) model = ms_model_load (model_path, &error);
   g_assert_no_error (error);
-  MsRecordOptions opts = { NULL, 0, 0, MS_ATTN_STORE_F16 };
+  MsRecordOptions opts = { .attn = MS_ATTN_STORE_F16 };
   for (int i = 0; i < 2; i++)
     {
       g_assert_true (ms_record (db_path, model, input, &opts, 0, NULL, NULL, NULL, NULL, &error));

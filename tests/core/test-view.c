@@ -44,7 +44,7 @@ record (Recorded *r, const char *name, MsAttnStore attn)
   GError *error = NULL;
   r->model = ms_model_load (path, &error);
   g_assert_no_error (error);
-  MsRecordOptions opts = { NULL, 0, 0, attn };
+  MsRecordOptions opts = { .attn = attn };
   g_assert_true (ms_record (r->db, r->model, r->input, &opts, 0, NULL, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   r->rec = ms_recording_open (r->db, &error);

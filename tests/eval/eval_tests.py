@@ -12,6 +12,10 @@ tasks_semantics        what the generators promise (tasks.py docstring): printab
 eval_equals_reference  `memscope-cli eval --json` on a fixture model gives the same number of correct answer
                        tokens as the float64 PyTorch reference (tests/reference/evaluate.py) on the same
                        instances, with and without --reset-memory (mismatches allowed only on near-ties).
+run_reset_memory       `memscope-cli run --reset-memory --json` on a fixture model gives, segment by segment, the
+                       mean NLL of the float64 reference run with the memory set back to M_0 before every
+                       segment (within 1e-4), and plain `run` that of the reference run with memory; on the
+                       shipped copy models (whose memory carries the string) the two differ, memory lower.
 demo_inputs            resources/inputs/{copy,recall}-demo.txt are the documented generator instances.
 usage_errors           bad arguments exit 2, an unreadable model exits 1, --json carries accuracy, n, seed.
 shipped_models         all four resources/models/{copy,recall}-{memformer,rmt}.safetensors exist, load,
@@ -137,6 +141,64 @@ def eval_equals_reference(a):
     again = cli_eval(a, a.model, "--task", "copy", "--n", "12", "--seed", "77")
     first = cli_eval(a, a.model, "--task", "copy", "--n", "12", "--seed", "77")
     check(again == first, "eval is deterministic for one seed")
+
+
+def reference_segment_nll(path, tokens, reset_memory):
+    """Per segment, the mean NLL of the tokens that have a prediction (None when none has), from the float64
+    reference (evaluate.instance_logits: the same carry between segments as the C core)."""
+    import torch
+    import evaluate
+    from memscope_file import load_model
+    arch, config, model = load_model(path)
+    logits = evaluate.instance_logits(arch, model, tokens, reset_memory)
+    L = config["segment_len"]
+    out = []
+    for start in range(0, len(tokens), L):
+        nll = [float(torch.logsumexp(logits[i], 0) - logits[i][tokens[i]])
+               for i in range(start, min(start + L, len(tokens))) if not torch.isnan(logits[i]).any()]
+        out.append(sum(nll) / len(nll) if nll else None)
+    return out
+
+
+def cli_run_segments(a, model, text, *extra):
+    r = run(a.cli, "run", "--json", *extra, model, text)
+    check(r.returncode == 0, f"run {model} {extra}: exit {r.returncode}: {r.stderr}")
+    out = json.loads(r.stdout)
+    check(out["reset_memory"] == ("--reset-memory" in extra), "json says whether the memory was reset")
+    return out
+
+
+def run_reset_memory(a):
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        text = os.path.join(tmp, "input.txt")
+        data = b"Memory carries what one segment tells the next; resetting it shows what it is worth."
+        with open(text, "wb") as f:
+            f.write(data)
+        for reset in (False, True):
+            got = cli_run_segments(a, a.model, text, *(["--reset-memory"] if reset else []))
+            want = reference_segment_nll(a.model, list(data), reset)
+            check(len(got["segments"]) == len(want), "one result per segment")
+            for t, (g, w) in enumerate(zip(got["segments"], want)):
+                check((g["mean_nll"] is None) == (w is None), f"segment {t}: prediction presence")
+                if w is not None:
+                    check(abs(g["mean_nll"] - w) < 1e-4, f"reset={reset} segment {t}: C {g['mean_nll']:.6f}, "
+                          f"reference {w:.6f}")
+            print(f"ok: {os.path.basename(a.model)} reset={reset}: {len(want)} segments equal the reference")
+        plain = cli_run_segments(a, a.model, text)
+        reset = cli_run_segments(a, a.model, text, "--reset-memory")
+        check(any(abs(p["mean_nll"] - r["mean_nll"]) > 1e-3 for p, r in zip(plain["segments"], reset["segments"])
+                  if p["mean_nll"] is not None), "resetting the memory changes some segment's NLL")
+    # The shipped copy models read the string back from memory: without it the answer is a guess.
+    copy_input = os.path.join(a.inputs, "copy-demo.txt")
+    for arch in ("memformer", "rmt"):
+        path = os.path.join(a.models, f"copy-{arch}.safetensors")
+        plain = cli_run_segments(a, path, copy_input)
+        reset = cli_run_segments(a, path, copy_input, "--reset-memory")
+        check(plain["n_predicted"] == reset["n_predicted"], "the same tokens are predicted")
+        check(plain["total_nll"] + 10.0 < reset["total_nll"], f"copy-{arch}: total NLL with memory "
+              f"{plain['total_nll']:.2f}, reset {reset['total_nll']:.2f}: memory should lower it by > 10 nats")
+        print(f"ok: copy-{arch}: NLL {plain['total_nll']:.2f} nats with memory, {reset['total_nll']:.2f} reset")
 
 
 def usage_errors(a):

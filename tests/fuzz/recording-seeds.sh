@@ -1,15 +1,30 @@
 #!/bin/sh
-# recording-seeds.sh CLI DIR MODEL INPUT — records the fuzz target's seed
-# recordings into DIR with memscope-cli: both architectures in one file (the
-# Memformer storing f16 attention, the RMT compact: its attention is
-# replayed with the model named in the file), a second RMT layout with f32
-# attention, and a compact Memformer run of short segments, each a few
-# segments of INPUT so the images stay small.  The committed older-schema recordings are seeds beside them.
+# recording-seeds.sh CLI PYTHON DIR MEMFORMER RMT RMT_BLOCKS INPUT OLD... —
+# the recording fuzz target's seeds in DIR: recordings made with
+# memscope-cli (both architectures in one file, the Memformer storing f16
+# attention, the RMT compact: its attention is replayed with the model named
+# in the file; a second RMT layout with f32 attention; a compact Memformer
+# run of short segments cut short by --max-segments; each a few segments of
+# INPUT), and OLD, the committed recordings of older schemas (seed-v1.sqlite
+# … in argument order).  Each is shrunk by shrink-seed.py (three segments
+# per run, 512-byte pages): small seeds give the fuzzer many more
+# executions, each reaching the same code.
 set -eu
-cli=$1 dir=$2 memformer=$3 rmt=$4 rmt_blocks=$5 input=$6
+cli=$1 python=$2 dir=$3 memformer=$4 rmt=$5 rmt_blocks=$6 input=$7
+shift 7
 mkdir -p "$dir"
-rm -f "$dir"/seed-*.sqlite
-"$cli" record --recording "$dir/seed-both.sqlite" --max-segments 3 --attn f16 "$memformer" "$input" >/dev/null
-"$cli" record --recording "$dir/seed-both.sqlite" --max-segments 3 "$rmt" "$input" >/dev/null
-"$cli" record --recording "$dir/seed-rmt-f32.sqlite" --max-segments 2 --attn f32 "$rmt_blocks" "$input" >/dev/null
-"$cli" record --recording "$dir/seed-none.sqlite" --max-segments 4 --segment-len 3 --attn none "$memformer" "$input" >/dev/null
+rm -f "$dir"/seed-*.sqlite "$dir"/full-*.sqlite
+"$cli" record --recording "$dir/full-both.sqlite" --max-segments 3 --attn f16 "$memformer" "$input" >/dev/null
+"$cli" record --recording "$dir/full-both.sqlite" --max-segments 3 "$rmt" "$input" >/dev/null
+"$cli" record --recording "$dir/full-rmt-f32.sqlite" --max-segments 2 --attn f32 "$rmt_blocks" "$input" >/dev/null
+"$cli" record --recording "$dir/full-none.sqlite" --max-segments 4 --segment-len 3 --attn none "$memformer" "$input" >/dev/null
+shrink=$(dirname "$0")/shrink-seed.py
+for name in both rmt-f32 none; do
+  "$python" "$shrink" "$dir/full-$name.sqlite" "$dir/seed-$name.sqlite"
+  rm -f "$dir/full-$name.sqlite"
+done
+v=1
+for old in "$@"; do
+  "$python" "$shrink" "$old" "$dir/seed-v$v.sqlite"
+  v=$((v + 1))
+done

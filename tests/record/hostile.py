@@ -243,6 +243,20 @@ def case_rows(binary, fixtures):
             if r is None or r.returncode != want or (sql and db not in r.stderr):
                 check.failures.append(f"resume with {name or 'nothing changed'}: exit "
                                       f"{r and r.returncode}, expected {want}: {r and r.stderr}")
+        # a per-slot array one value short is an error naming the file, table, run and segment, never
+        # a figure with a made-up slot (every writer stores one value per slot)
+        for column, view in (("retention", "retention"), ("read_usage", "read-usage"),
+                             ("representation", "representation")):
+            db = mutant(base, tmp, f"short-{column}")
+            with sqlite3.connect(db) as c:
+                c.execute(f"UPDATE segments SET {column} = substr({column}, 1, length({column}) - 4) "
+                          "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 1)")
+            r = cli(binary, "export", db, "--run", "1", "--view", view, "--out", os.path.join(tmp, "short.csv"))
+            check.commands += 1
+            words = (db, "run 1", "table segments", "segment ", column, "one per slot")
+            if r is None or r.returncode != 1 or not all(w in r.stderr for w in words):
+                check.failures.append(f"{column} one value short: exit {r and r.returncode}, expected 1 naming "
+                                      f"{words}: {r and r.stderr}")
         for n, (name, sql) in enumerate(special.items()):
             db = mutant(base, tmp, f"special{n}")
             with sqlite3.connect(db) as c:

@@ -5,7 +5,9 @@ What a user relies on: after `record` finishes, is cancelled or fails
 cleanly, the recording is a single file (no -wal or -shm beside it) in
 rollback-journal mode, which they can mail, and which `runs` and `export`
 read from a folder they cannot write or from a read-only mount, whatever
-journal mode it was left in (a recorder killed mid-run leaves WAL mode);
+journal mode it was left in (a recorder killed mid-run leaves WAL mode, and
+transactions in a -wal beside it: those committed are read, a torn one is
+not);
 resuming such a file switches it back to WAL while it records and leaves it
 one file again.  Files are inspected with Python's own sqlite3 module.
 
@@ -61,6 +63,41 @@ def make_wal_mode(db):
         c.execute("PRAGMA journal_mode = DELETE")
         assert c.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
     assert header_mode(db) == "wal" and not os.path.exists(db + "-wal")
+
+
+def leave_wal_commits(db, folder):
+    """Copies of @db into @folder left in WAL mode with transactions only in their -wal (no -shm), as a
+    recorder killed before its checkpoint leaves them: 'wal-commits.sqlite', whose WAL renames run 1, and
+    'wal-torn.sqlite', whose WAL also renames run 2 in a transaction cut short (its last frame torn).
+    Returns their paths."""
+    with tempfile.TemporaryDirectory() as scratch:
+        work = shutil.copy(db, os.path.join(scratch, "w.sqlite"))
+        c = sqlite3.connect(work, isolation_level=None)
+        assert c.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+        c.execute("PRAGMA wal_autocheckpoint = 0")
+        c.execute("UPDATE runs SET name = 'renamed in the WAL' WHERE id = 1")
+        committed = os.path.getsize(work + "-wal")
+        c.execute("UPDATE runs SET name = 'torn away' WHERE id = 2")
+        out = []
+        for name, length in (("wal-commits.sqlite", committed), ("wal-torn.sqlite", os.path.getsize(work + "-wal") - 100)):
+            dst = shutil.copy(work, os.path.join(folder, name))
+            with open(work + "-wal", "rb") as src, open(dst + "-wal", "wb") as f:
+                f.write(src.read()[:length])
+            out.append(dst)
+        c.close()
+    for dst in out:
+        assert header_mode(dst) == "wal" and not os.path.exists(dst + "-shm")
+    return out
+
+
+def check_wal_commits(binary, paths, user=None):
+    """`runs` reads what the -wal committed: run 1 renamed; the torn transaction's rename of run 2 is not."""
+    for path in paths:
+        r = cli(binary, "runs", path, user=user)
+        assert r.returncode == 0, (path, r.stderr)
+        assert "renamed in the WAL" in r.stdout, (path, r.stdout)
+        assert "torn away" not in r.stdout, (path, r.stdout)
+        assert not os.path.exists(path + "-shm")
 
 
 def status(db, run=1):
@@ -128,21 +165,23 @@ def read_only_folder(binary, fixtures):
         wal = os.path.join(folder, "wal.sqlite")
         shutil.copy(db, wal)
         make_wal_mode(wal)
+        wal_commits = leave_wal_commits(db, folder)
         out = os.path.join(tmp, "out")
         os.mkdir(out)
         os.chmod(out, 0o777)
-        for f in (db, wal):
-            os.chmod(f, 0o444)
+        for f in os.listdir(folder):
+            os.chmod(os.path.join(folder, f), 0o444)
         os.chmod(folder, 0o555)
         # root may write anywhere: read as nobody then
         user = 65534 if os.geteuid() == 0 else None
         try:
             for f in (db, wal):
                 check_reads(binary, f, out, user=user)
+            check_wal_commits(binary, wal_commits, user=user)
         finally:
             os.chmod(folder, 0o755)
-        print("read from a folder the user cannot write, in rollback and in WAL mode"
-              + (" (as nobody)" if user else ""))
+        print("read from a folder the user cannot write, in rollback and in WAL mode, with transactions left in "
+              "a -wal" + (" (as nobody)" if user else ""))
 
 
 def read_only_mount(binary, fixtures):
@@ -155,6 +194,7 @@ def read_only_mount(binary, fixtures):
             os.mkdir(d)
         db = record_two(binary, fixtures, folder)
         make_wal_mode(shutil.copy(db, os.path.join(folder, "wal.sqlite")))
+        leave_wal_commits(db, folder)
         if subprocess.run(["mount", "--bind", folder, mnt], capture_output=True).returncode != 0:
             print("SKIP: mount --bind is not permitted here (a container without CAP_SYS_ADMIN)")
             return SKIP
@@ -168,9 +208,10 @@ def read_only_mount(binary, fixtures):
                 pass
             for name in ("shared.sqlite", "wal.sqlite"):
                 check_reads(binary, os.path.join(mnt, name), out)
+            check_wal_commits(binary, [os.path.join(mnt, n) for n in ("wal-commits.sqlite", "wal-torn.sqlite")])
         finally:
             subprocess.run(["umount", mnt])
-        print("read from a read-only bind mount, in rollback and in WAL mode")
+        print("read from a read-only bind mount, in rollback and in WAL mode, with transactions left in a -wal")
 
 
 def resume_rollback(binary, fixtures):
