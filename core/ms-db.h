@@ -73,9 +73,12 @@ sqlite3 *ms_db_open (const char *path, gboolean create, gboolean read_only, GErr
 /* A read-only open reads a file left in either journal mode, also from
  * read-only media or a folder the user cannot write: when a WAL-mode file's
  * -shm cannot be had, it opens the file immutable (SQLite's immutable=1),
- * which takes no locks and ignores any -wal — right for a file nobody
- * writes, as a recording on such media is; a recorder writing it meanwhile
- * would not be seen. */
+ * which takes no locks — right for a file nobody writes, as a recording on
+ * such media is; a recorder writing it meanwhile would not be seen.  When a
+ * -wal with content lies beside it (a killed recorder), the file and the
+ * transactions committed in the -wal are read into memory instead (up to
+ * 1 GiB; larger is an MS_ERROR_IO saying to copy both files somewhere
+ * writable), never the file without them. */
 
 /* The same checks and read-only views over @size bytes of a recording
  * image (@data borrowed and copied; SQLite's sqlite3_deserialize), named

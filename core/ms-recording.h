@@ -44,8 +44,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRunInfo, ms_run_info_free)
  * recording, newer schema, missing).  Reads a recording left in either
  * journal mode, also from read-only media or a folder the user cannot
  * write; there, a file in WAL mode is opened immutable (SQLite's
- * immutable=1: no locks, any -wal ignored), which sees what a file nobody
- * writes holds. */
+ * immutable=1: no locks), which sees what a file nobody writes holds, and
+ * one with transactions left in a -wal beside it is read with them
+ * (ms_db_open). */
 MsRecording *ms_recording_open (const char *path, GError **error);
 /* The same over an image of a recording file in memory: @size bytes at
  * @data (borrowed; copied), named @label in every message.  Read-only,
