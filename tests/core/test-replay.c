@@ -59,7 +59,7 @@ fixture_clear (Fixture *f)
 static gint64
 record (Fixture *f, MsAttnStore attn, int max_segments, gint64 resume)
 {
-  MsRecordOptions opts = { NULL, 0, max_segments, attn };
+  MsRecordOptions opts = { .max_segments = max_segments, .attn = attn };
   GError *error = NULL;
   gint64 run = 0;
   gboolean ok = ms_record (f->db, f->model, f->input, &opts, resume, NULL, NULL, NULL, &run, &error);

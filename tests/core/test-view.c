@@ -255,7 +255,7 @@ test_compact (void)
   g_autoptr (MsViewData) prov = load (&r, MS_VIEW_PROVENANCE, (MsViewParams) MS_VIEW_PARAMS_DEFAULT);
   g_assert_true (ret->cols > 0 && prov->cols == ret->cols);
   GError *error = NULL;
-  MsRecordOptions opts = { NULL, 0, 0, MS_ATTN_STORE_F32 };
+  MsRecordOptions opts = { .attn = MS_ATTN_STORE_F32 };
   g_assert_true (ms_record (r.db, r.model, r.input, &opts, 0, NULL, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   for (int k = 0; k < 2; k++)
