@@ -43,6 +43,10 @@ typedef struct {
   MsSession *session;
 } CachedModel;
 
+/* Larger than any model file Memscope loads (a 7-billion-parameter f32
+ * model is 28 GB) */
+#define MAX_MODEL_BYTES (G_GINT64_CONSTANT (64) << 30)
+
 static GMutex replay_lock;
 /* All below under replay_lock */
 static GQueue models;          /* CachedModel *, most recently used first */
@@ -151,21 +155,27 @@ cached_model_free (CachedModel *m)
   g_free (m);
 }
 
-/* The SHA-256 of the regular file @fd (read in pieces: a model may be
- * large), or NULL with errno set. */
+/* The SHA-256 of the first @size bytes of @fd (read in pieces: a model
+ * may be large); FALSE with errno set when they cannot all be read. */
 static gboolean
-fd_sha256 (int fd, char out[65])
+fd_sha256 (int fd, off_t size, char out[65])
 {
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guchar *buf = g_malloc (1 << 20);
-  ssize_t got;
-  while ((got = read (fd, buf, 1 << 20)) != 0)
+  off_t left = size;
+  while (left > 0)
     {
+      ssize_t got = read (fd, buf, (size_t) MIN (left, 1 << 20));
       if (got < 0 && errno == EINTR)
         continue;
-      if (got < 0)
-        return FALSE;
+      if (got <= 0)
+        {
+          if (got == 0)
+            errno = EIO;   /* shorter than fstat said */
+          return FALSE;
+        }
       g_checksum_update (sum, buf, got);
+      left -= got;
     }
   g_strlcpy (out, g_checksum_get_string (sum), 65);
   return TRUE;
@@ -173,9 +183,11 @@ fd_sha256 (int fd, char out[65])
 
 /* What the cache knows of @path: its entry when the file is still the one
  * hashed (same device, inode, size and modification time), else a new
- * entry hashed now.  Only regular files are read (a FIFO or a device named
- * by a hostile recording would never end).  NULL with errno set when the
- * file cannot be read. */
+ * entry hashed now.  The path comes from a file anyone may have written,
+ * so only a regular file of a model's possible size is read, without
+ * blocking, and no further than its size: a FIFO, a device or a file like
+ * /proc/kcore would never end.  NULL with errno set when the file cannot
+ * be read. */
 static CachedModel *
 model_identify (const char *path)
 {
@@ -183,9 +195,10 @@ model_identify (const char *path)
   if (fd < 0)
     return NULL;
   struct stat st;
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+  gboolean have = fstat (fd, &st) == 0;
+  if (!have || !S_ISREG (st.st_mode) || st.st_size < 8 || st.st_size > MAX_MODEL_BYTES)
     {
-      int saved = S_ISREG (st.st_mode) ? errno : EINVAL;
+      int saved = have ? EINVAL : errno;   /* "Invalid argument": not a model file */
       close (fd);
       errno = saved;
       return NULL;
@@ -205,7 +218,7 @@ model_identify (const char *path)
   CachedModel *m = g_new0 (CachedModel, 1);
   m->path = g_strdup (path);
   m->dev = st.st_dev, m->ino = st.st_ino, m->size = st.st_size, m->mtime = st.st_mtim;
-  gboolean ok = fd_sha256 (fd, m->sha256);
+  gboolean ok = fd_sha256 (fd, st.st_size, m->sha256);
   int saved = errno;
   close (fd);
   if (!ok)

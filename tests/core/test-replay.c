@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ms-error.h"
 #include "ms-recorder.h"
@@ -268,7 +269,7 @@ tamper (const char *db, const char *sql)
 }
 
 static void
-expect_format_error (const char *db, gint64 run, int segment, const char *what)
+expect_error (const char *db, gint64 run, int segment, int code, const char *what)
 {
   GError *error = NULL;
   g_autoptr (MsRecording) rec = ms_recording_open (db, &error);
@@ -277,11 +278,13 @@ expect_format_error (const char *db, gint64 run, int segment, const char *what)
   g_assert_no_error (error);
   int r, c;
   g_assert_null (ms_recording_attention (rec, info, segment, MS_OBS_WRITE, 0, -1, &r, &c, &error));
-  g_assert_error (error, MS_ERROR, MS_ERROR_FORMAT);
+  g_assert_error (error, MS_ERROR, code);
   g_assert_nonnull (strstr (error->message, db));
   g_assert_nonnull (strstr (error->message, what));
   g_clear_error (&error);
 }
+
+#define expect_format_error(db, run, segment, what) expect_error (db, run, segment, MS_ERROR_FORMAT, what)
 
 static void
 test_tampered (void)
@@ -317,6 +320,16 @@ test_tampered (void)
   tamper (f.db, sql);
   expect_format_error (f.db, run, 1, "tokens");
   g_free (sql);
+  /* a model path that names a device or a FIFO: refused, never read (it would never end) */
+  tamper (f.db, "UPDATE models SET path = '/dev/zero'");
+  expect_error (f.db, run, 0, MS_ERROR_IO, "/dev/zero");
+  g_autofree char *fifo = g_build_filename (f.dir, "fifo", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  sql = g_strdup_printf ("UPDATE models SET path = '%s'", fifo);
+  tamper (f.db, sql);
+  expect_error (f.db, run, 0, MS_ERROR_IO, fifo);
+  g_free (sql);
+  g_unlink (fifo);
   /* a SHA-256 that is not one */
   tamper (f.db, "UPDATE models SET sha256 = 'x'");
   expect_format_error (f.db, run, 0, "SHA-256");
