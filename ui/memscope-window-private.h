@@ -70,6 +70,8 @@ struct _MemscopeWindow {
   guint token_shown;           /* … and of the one shown */
   int coloured_start;          /* the characters that have token colours: [start, end) */
   int coloured_end;
+  float *token_values;         /* (coloured_end − coloured_start) the values coloured, NULL: none */
+  int token_slot;              /* the slot they are written into, −1: how strongly each reads memory */
   int opening;                 /* recordings being opened on worker threads */
   guint refresh_source;
   guint play_source;

@@ -188,6 +188,72 @@ memscope_window_get_highlight (MemscopeWindow *self, int *start, int *end)
   return TRUE;
 }
 
+int
+memscope_window_segment_at_offset (MemscopeWindow *self, int offset)
+{
+  guint n = self->segment_offsets->len;
+  for (guint t = 0; t + 1 < n; t++)
+    if (offset >= g_array_index (self->segment_offsets, int, t)
+        && offset < g_array_index (self->segment_offsets, int, t + 1))
+      return (int) t;
+  return -1;
+}
+
+/* The character offset of the text at widget point (@x, @y), −1 off the text. */
+static int
+text_offset_at (MemscopeWindow *self, double x, double y)
+{
+  int bx, by;
+  gtk_text_view_window_to_buffer_coords (self->text_view, GTK_TEXT_WINDOW_WIDGET, (int) x, (int) y, &bx, &by);
+  GtkTextIter iter;
+  if (!gtk_text_view_get_iter_at_location (self->text_view, &iter, bx, by))
+    return -1;
+  return gtk_text_iter_get_offset (&iter);
+}
+
+/* Clicking the text steps to the segment clicked. */
+static void
+on_text_clicked (GtkGestureClick *gesture, int n_press, double x, double y, MemscopeWindow *self)
+{
+  int t = memscope_window_segment_at_offset (self, text_offset_at (self, x, y));
+  if (t >= 0)
+    memscope_window_set_segment (self, t);
+}
+
+char *
+memscope_window_describe_text_at (MemscopeWindow *self, int offset)
+{
+  int t = memscope_window_segment_at_offset (self, offset);
+  if (t < 0)
+    return NULL;
+  int j = offset - g_array_index (self->segment_offsets, int, t);
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "Segment %d, character %d", t, j);
+  if (self->token_values && offset >= self->coloured_start && offset < self->coloured_end)
+    {
+      float v = self->token_values[offset - self->coloured_start];
+      if (self->token_slot >= 0)
+        g_string_append_printf (s, "\nwritten into slot %d: %.3f", self->token_slot, v);
+      else
+        g_string_append_printf (s, "\nreads memory: %.3f", v);
+    }
+  if (t != self->segment)
+    g_string_append (s, "\nClick to step to this segment.");
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+on_text_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, MemscopeWindow *self)
+{
+  if (keyboard)
+    return FALSE;
+  g_autofree char *text = memscope_window_describe_text_at (self, text_offset_at (self, x, y));
+  if (!text)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 update_highlight (MemscopeWindow *self)
 {
@@ -272,6 +338,7 @@ clear_token_colours (MemscopeWindow *self)
       gtk_text_buffer_remove_tag_by_name (buffer, name, &s, &e);
     }
   self->coloured_start = self->coloured_end = 0;
+  g_clear_pointer (&self->token_values, g_free);
 }
 
 /* Main thread: colours the segment's tokens in N_TOKEN_TAGS steps relative
@@ -285,7 +352,11 @@ token_job_done (GObject *object, GAsyncResult *result, gpointer data)
     return;   /* closed, or superseded */
   self->token_shown = job->serial;
   clear_token_colours (self);
-  gtk_label_set_text (self->text_legend, job->values ? job->what : "");
+  /* comparing, the text is run A's: say so */
+  g_autofree char *caption = job->values && self->compared
+                               ? g_strdup_printf ("Run A (%s): %s", memscope_run_get_name (self->run_a), job->what)
+                               : g_strdup (job->values ? job->what : "");
+  gtk_label_set_text (self->text_legend, caption);
   if (!job->values)
     return;
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
@@ -307,6 +378,9 @@ token_job_done (GObject *object, GAsyncResult *result, gpointer data)
       gtk_text_buffer_apply_tag_by_name (buffer, name, &s, &e);
     }
   self->coloured_start = job->start, self->coloured_end = job->end;
+  g_free (self->token_values);
+  self->token_values = g_steal_pointer (&job->values);
+  self->token_slot = job->slot;
 }
 
 /* Colours the current segment's tokens: the values load on a worker
@@ -559,6 +633,7 @@ gboolean memscope_window_get_compare (MemscopeWindow *self) { return self->compa
 gboolean memscope_window_get_difference (MemscopeWindow *self) { return self->difference; }
 GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self) { return gtk_text_view_get_buffer (self->text_view); }
 const char *memscope_window_get_error (MemscopeWindow *self) { return self->error; }
+const char *memscope_window_get_text_caption (MemscopeWindow *self) { return gtk_label_get_text (self->text_legend); }
 
 MemscopeFigureView *
 memscope_window_get_view (MemscopeWindow *self, MsViewKind kind)
@@ -806,6 +881,7 @@ memscope_window_finalize (GObject *object)
   g_array_unref (self->segment_offsets);
   g_free (self->input_path);
   g_ptr_array_unref (self->pending_models);
+  g_free (self->token_values);
   g_free (self->text_run_key);
   g_free (self->text_loading);
   g_free (self->error);
@@ -991,6 +1067,11 @@ memscope_window_init (MemscopeWindow *self)
       g_snprintf (name, sizeof name, "read-%d", k);
       gtk_text_buffer_create_tag (buffer, name, "background", read_colours[k], NULL);
     }
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect (click, "released", G_CALLBACK (on_text_clicked), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->text_view), GTK_EVENT_CONTROLLER (click));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->text_view), TRUE);
+  g_signal_connect (self->text_view, "query-tooltip", G_CALLBACK (on_text_query_tooltip), self);
   GtkTextIter start;
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_create_mark (buffer, "current-start", &start, TRUE);

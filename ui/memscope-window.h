@@ -92,10 +92,20 @@ MemscopeFigureView *memscope_window_get_visible_view (MemscopeWindow *self);
 
 /* The input text and the character range of the current segment in it. */
 GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self);
+/* The caption above the text: what colours the tokens, and, comparing,
+ * that they are run A's (borrowed). */
+const char *memscope_window_get_text_caption (MemscopeWindow *self);
 /* TRUE while the input text or the current segment's token colours load
  * (on worker threads); the text shows the older ones meanwhile. */
 gboolean memscope_window_get_text_loading (MemscopeWindow *self);
 gboolean memscope_window_get_highlight (MemscopeWindow *self, int *start, int *end);
+/* The segment holding character @offset of the text, −1 when none.
+ * Clicking the text steps to it. */
+int memscope_window_segment_at_offset (MemscopeWindow *self, int offset);
+/* The text pane's tooltip at character @offset: its segment and place,
+ * and the value that colours it in the current segment (owned; NULL off
+ * the text). */
+char *memscope_window_describe_text_at (MemscopeWindow *self, int offset);
 
 /* Settings, or NULL when the schema is not installed (borrowed). */
 GSettings *memscope_window_get_settings (MemscopeWindow *self);

@@ -243,6 +243,18 @@ test_select_slot (void)
   /* without a slot, the tokens show how they read memory */
   g_assert_cmpint (count_coloured_tokens ("write"), ==, 0);
   g_assert_cmpint (count_coloured_tokens ("read"), >, 0);
+  /* hovering the text names the token's segment and the value that colours it */
+  int start, end;
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
+  g_assert_cmpint (memscope_window_segment_at_offset (win, start), ==, 2);
+  g_assert_cmpint (memscope_window_segment_at_offset (win, end), ==, 3);
+  g_assert_cmpint (memscope_window_segment_at_offset (win, -1), ==, -1);
+  g_autofree char *here = memscope_window_describe_text_at (win, start + 1);
+  g_assert_nonnull (strstr (here, "Segment 2, character 1"));
+  g_assert_nonnull (strstr (here, "reads memory: "));
+  g_autofree char *there = memscope_window_describe_text_at (win, end);
+  g_assert_nonnull (strstr (there, "Segment 3"));
+  g_assert_nonnull (strstr (there, "Click to step"));
 }
 
 void
@@ -263,6 +275,9 @@ test_compare (void)
   g_assert_cmpuint (distinct_colours (two, (int) rects[1].x, (int) (rects[1].x + rects[1].width)), >, 20);
   g_autofree char *tip = memscope_figure_view_describe_point (view, rects[1].x + 2, rects[1].y + 2);
   g_assert_nonnull (strstr (tip, "rmt"));
+  /* the text's colours are run A's, and the caption says so */
+  g_assert_true (g_str_has_prefix (memscope_window_get_text_caption (win), "Run A ("));
+  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), "memformer"));
 
   change ("difference", g_variant_new_boolean (TRUE));
   g_assert_true (memscope_window_get_difference (win));
@@ -341,6 +356,44 @@ test_bindings (void)
   activate ("first", NULL);
 }
 
+/* Adds the (keyval, modifiers) of every GtkShortcutsShortcut under @w to @seen. */
+static void
+collect_shortcuts (GtkWidget *w, GHashTable *seen)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (w))
+    {
+      g_autofree char *accel = NULL;
+      g_object_get (w, "accelerator", &accel, NULL);
+      guint key;
+      GdkModifierType mods;
+      if (accel && gtk_accelerator_parse (accel, &key, &mods))
+        g_hash_table_add (seen, gtk_accelerator_name (gdk_keyval_to_lower (key), mods));
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    collect_shortcuts (c, seen);
+}
+
+/* The shortcuts window lists every accelerator the application sets (the
+ * first of each action's). */
+static void
+check_lists_every_accelerator (GtkWidget *shortcuts)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  collect_shortcuts (shortcuts, seen);
+  g_auto (GStrv) actions = gtk_application_list_action_descriptions (GTK_APPLICATION (app));
+  for (int i = 0; actions[i]; i++)
+    {
+      g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), actions[i]);
+      guint key;
+      GdkModifierType mods;
+      if (!accels[0] || !gtk_accelerator_parse (accels[0], &key, &mods))
+        continue;
+      g_autofree char *name = gtk_accelerator_name (gdk_keyval_to_lower (key), mods);
+      if (!g_hash_table_contains (seen, name))
+        g_error ("the shortcuts window does not list %s (%s)", accels[0], actions[i]);
+    }
+}
+
 void
 test_shortcuts_and_about (void)
 {
@@ -356,6 +409,8 @@ test_shortcuts_and_about (void)
       g_autoptr (GtkWindow) top = g_list_model_get_item (tops, i);
       shortcuts |= GTK_IS_SHORTCUTS_WINDOW (top);
       about |= GTK_IS_ABOUT_DIALOG (top);
+      if (GTK_IS_SHORTCUTS_WINDOW (top))
+        check_lists_every_accelerator (GTK_WIDGET (top));
       if (GTK_IS_SHORTCUTS_WINDOW (top) || GTK_IS_ABOUT_DIALOG (top))
         gtk_window_destroy (top);
     }
