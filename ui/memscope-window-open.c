@@ -151,13 +151,13 @@ open_job_done (GObject *object, GAsyncResult *result, gpointer data)
   for (guint i = 0; i < job->paths->len; i++)
     {
       GPtrArray *infos = job->infos->pdata[i];
-      if (!infos)
-        {
-          /* refused: not offered again under Open Recent */
-          g_autofree char *uri = g_filename_to_uri (job->paths->pdata[i], NULL, NULL);
-          if (uri && gtk_recent_manager_has_item (gtk_recent_manager_get_default (), uri))
-            gtk_recent_manager_remove_item (gtk_recent_manager_get_default (), uri, NULL);
-        }
+      /* opened: under Open Recent; refused: not offered again */
+      g_autofree char *uri = g_filename_to_uri (job->paths->pdata[i], NULL, NULL);
+      GtkRecentManager *recent = gtk_recent_manager_get_default ();
+      if (uri && infos)
+        gtk_recent_manager_add_item (recent, uri);
+      else if (uri && gtk_recent_manager_has_item (recent, uri))
+        gtk_recent_manager_remove_item (recent, uri, NULL);
       for (guint j = 0; infos && j < infos->len; j++)
         g_ptr_array_add (new_runs, memscope_run_new_recorded (job->paths->pdata[i], infos->pdata[j]));
     }
@@ -249,11 +249,11 @@ memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
           continue;
         }
       g_autofree char *uri = g_file_get_uri (files[i]);
-      gtk_recent_manager_add_item (recent, uri);
-      if (has_suffix_ci (path, ".safetensors"))
-        g_ptr_array_add (models, g_steal_pointer (&path));
-      else if (has_suffix_ci (path, ".sqlite") || has_suffix_ci (path, ".sqlite3") || has_suffix_ci (path, ".db"))
+      /* a recording goes under Open Recent once it has opened */
+      if (has_suffix_ci (path, ".sqlite") || has_suffix_ci (path, ".sqlite3") || has_suffix_ci (path, ".db"))
         g_ptr_array_add (recordings, g_steal_pointer (&path));
+      else if ((gtk_recent_manager_add_item (recent, uri), has_suffix_ci (path, ".safetensors")))
+        g_ptr_array_add (models, g_steal_pointer (&path));
       else
         (g_free (input), input = g_strdup (path));
     }
