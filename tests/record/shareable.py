@@ -17,6 +17,7 @@ Exit 77 (meson's skip) when the case needs root and mount and has neither.
 import os
 import shutil
 import signal
+import struct
 import sqlite3
 import subprocess
 import sys
@@ -65,11 +66,40 @@ def make_wal_mode(db):
     assert header_mode(db) == "wal" and not os.path.exists(db + "-wal")
 
 
+def wal_checksum(data, s0, s1, big):
+    """SQLite's WAL checksum of @data (a multiple of 8 bytes), carried on from (s0, s1)."""
+    words = struct.unpack((">" if big else "<") + f"{len(data) // 4}I", data)
+    for i in range(0, len(words), 2):
+        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
+        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
+    return s0, s1
+
+
+def wal_big_endian(wal):
+    """Rewrites the WAL file @wal as a big-endian machine writes it (magic 0x377f0683: checksums over
+    big-endian words), keeping its frames up to the first whose checksum breaks."""
+    with open(wal, "rb") as f:
+        log = bytearray(f.read())
+    page = struct.unpack(">I", log[8:12])[0]
+    log[0:4] = struct.pack(">I", 0x377F0683)
+    s = wal_checksum(bytes(log[:24]), 0, 0, True)
+    log[24:32] = struct.pack(">II", *s)
+    at = 32
+    while at + 24 + page <= len(log):
+        s = wal_checksum(bytes(log[at:at + 8]), *s, True)
+        s = wal_checksum(bytes(log[at + 24:at + 24 + page]), *s, True)
+        log[at + 16:at + 24] = struct.pack(">II", *s)
+        at += 24 + page
+    with open(wal, "wb") as f:
+        f.write(log)
+
+
 def leave_wal_commits(db, folder):
     """Copies of @db into @folder left in WAL mode with transactions only in their -wal (no -shm), as a
-    recorder killed before its checkpoint leaves them: 'wal-commits.sqlite', whose WAL renames run 1, and
-    'wal-torn.sqlite', whose WAL also renames run 2 in a transaction cut short (its last frame torn).
-    Returns their paths."""
+    recorder killed before its checkpoint leaves them: 'wal-commits.sqlite', whose WAL renames run 1,
+    'wal-torn.sqlite', whose WAL also renames run 2 in a transaction cut short (its last frame torn), and
+    'wal-big-endian.sqlite', the first with its WAL as a big-endian machine writes it.  Returns their
+    paths."""
     with tempfile.TemporaryDirectory() as scratch:
         work = shutil.copy(db, os.path.join(scratch, "w.sqlite"))
         c = sqlite3.connect(work, isolation_level=None)
@@ -85,6 +115,10 @@ def leave_wal_commits(db, folder):
                 f.write(src.read()[:length])
             out.append(dst)
         c.close()
+    big = shutil.copy(out[0], os.path.join(folder, "wal-big-endian.sqlite"))
+    shutil.copy(out[0] + "-wal", big + "-wal")
+    wal_big_endian(big + "-wal")
+    out.append(big)
     for dst in out:
         assert header_mode(dst) == "wal" and not os.path.exists(dst + "-shm")
     return out
@@ -208,7 +242,8 @@ def read_only_mount(binary, fixtures):
                 pass
             for name in ("shared.sqlite", "wal.sqlite"):
                 check_reads(binary, os.path.join(mnt, name), out)
-            check_wal_commits(binary, [os.path.join(mnt, n) for n in ("wal-commits.sqlite", "wal-torn.sqlite")])
+            check_wal_commits(binary, [os.path.join(mnt, n) for n in ("wal-commits.sqlite", "wal-torn.sqlite",
+                                                                      "wal-big-endian.sqlite")])
         finally:
             subprocess.run(["umount", mnt])
         print("read from a read-only bind mount, in rollback and in WAL mode, with transactions left in a -wal")
