@@ -6,6 +6,9 @@
 #include "ms-half.h"
 #include "ms-json.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -469,8 +472,12 @@ ms_safetensors_release (MsSafetensors *st, const MsTensorInfo *t, size_t first, 
 #endif
 }
 
-GBytes *
-ms_safetensors_serialize (const MsTensorOut *tensors, guint n, const char *const *metadata)
+/* The first 8 + *@header_len bytes of the file for @tensors: the length,
+ * then the JSON header padded with spaces to a multiple of 8 (owned);
+ * @data_len gets the bytes of tensor data that follow. */
+static char *
+header_bytes (const MsTensorOut *tensors, guint n, const char *const *metadata, size_t *header_len,
+              uint64_t *data_len)
 {
   g_autoptr (JsonBuilder) jb = json_builder_new ();
   json_builder_begin_object (jb);
@@ -514,32 +521,63 @@ ms_safetensors_serialize (const MsTensorOut *tensors, guint n, const char *const
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (jb);
   json_generator_set_root (gen, root);
-  gsize header_len;
-  g_autofree char *header = json_generator_to_data (gen, &header_len);
-  size_t padded = (header_len + 7) & ~(size_t) 7;
-
-  g_autoptr (GByteArray) out = g_byte_array_sized_new (8 + padded + offset);
-  uint8_t len_le[8];
+  gsize json_len;
+  g_autofree char *json = json_generator_to_data (gen, &json_len);
+  size_t padded = (json_len + 7) & ~(size_t) 7;
+  char *out = g_malloc (8 + padded);
   for (int i = 0; i < 8; i++)
-    len_le[i] = (uint8_t) ((uint64_t) padded >> (8 * i));
-  g_byte_array_append (out, len_le, 8);
-  g_byte_array_append (out, (const uint8_t *) header, header_len);
-  for (size_t i = header_len; i < padded; i++)
-    g_byte_array_append (out, (const uint8_t *) " ", 1);
+    out[i] = (char) (uint8_t) ((uint64_t) padded >> (8 * i));
+  memcpy (out + 8, json, json_len);
+  memset (out + 8 + json_len, ' ', padded - json_len);
+  *header_len = 8 + padded;
+  *data_len = offset;
+  return out;
+}
+
+
+/* Elements of @t: the product of its shape. */
+static size_t
+out_count (const MsTensorOut *t)
+{
+  size_t count = 1;
+  for (int d = 0; d < t->n_dims; d++)
+    count *= (size_t) t->shape[d];
+  return count;
+}
+
+/* Copies @count floats of @src as little-endian bytes to @dst. */
+static void
+put_le (uint8_t *dst, const float *src, size_t count)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  memcpy (dst, src, count * 4);
+#else
+  for (size_t j = 0; j < count; j++)
+    {
+      uint32_t bits;
+      memcpy (&bits, &src[j], 4);
+      uint8_t le[4] = { bits, bits >> 8, bits >> 16, bits >> 24 };
+      memcpy (dst + 4 * j, le, 4);
+    }
+#endif
+}
+
+GBytes *
+ms_safetensors_serialize (const MsTensorOut *tensors, guint n, const char *const *metadata)
+{
+  size_t header_len;
+  uint64_t data_len;
+  g_autofree char *header = header_bytes (tensors, n, metadata, &header_len, &data_len);
+  uint8_t *out = g_malloc (header_len + data_len);
+  memcpy (out, header, header_len);
+  uint8_t *p = out + header_len;
   for (guint i = 0; i < n; i++)
     {
-      size_t count = 1;
-      for (int d = 0; d < tensors[i].n_dims; d++)
-        count *= (size_t) tensors[i].shape[d];
-      for (size_t j = 0; j < count; j++)
-        {
-          uint32_t bits;
-          memcpy (&bits, &tensors[i].data[j], 4);
-          uint8_t le[4] = { bits, bits >> 8, bits >> 16, bits >> 24 };
-          g_byte_array_append (out, le, 4);
-        }
+      size_t count = out_count (&tensors[i]);
+      put_le (p, tensors[i].data, count);
+      p += 4 * count;
     }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+  return g_bytes_new_take (out, header_len + data_len);
 }
 
 gboolean
@@ -556,10 +594,65 @@ ms_safetensors_write_bytes (const char *path, GBytes *bytes, GError **error)
   return TRUE;
 }
 
+/* write(2) of all @len bytes of @buf, retried on short writes and EINTR. */
+static gboolean
+write_all (int fd, const void *buf, size_t len)
+{
+  const uint8_t *p = buf;
+  while (len > 0)
+    {
+      ssize_t w = write (fd, p, MIN (len, (size_t) 1 << 30));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return FALSE;
+      p += w;
+      len -= (size_t) w;
+    }
+  return TRUE;
+}
+
+/* Streams the file to a temporary name beside @path, tensor by tensor (no
+ * copy of the whole file in memory), and renames it into place. */
 gboolean
 ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
                       const char *const *metadata, GError **error)
 {
-  g_autoptr (GBytes) bytes = ms_safetensors_serialize (tensors, n, metadata);
-  return ms_safetensors_write_bytes (path, bytes, error);
+  size_t header_len;
+  uint64_t data_len;
+  g_autofree char *header = header_bytes (tensors, n, metadata, &header_len, &data_len);
+  g_autofree char *tmp = g_strdup_printf ("%s.XXXXXX", path);
+  int fd = g_mkstemp_full (tmp, O_WRONLY, 0644);
+  if (fd < 0)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot write: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  gboolean ok = write_all (fd, header, header_len);
+  enum { CHUNK = 1 << 16 };   /* floats per write */
+  g_autofree uint8_t *le = g_malloc (CHUNK * 4);
+  for (guint i = 0; ok && i < n; i++)
+    {
+      size_t count = out_count (&tensors[i]);
+      for (size_t j = 0; ok && j < count; j += CHUNK)
+        {
+          size_t k = MIN ((size_t) CHUNK, count - j);
+          put_le (le, tensors[i].data + j, k);
+          ok = write_all (fd, le, 4 * k);
+        }
+    }
+  ok = ok && fsync (fd) == 0;
+  int saved = errno;
+  ok = close (fd) == 0 && ok;
+  if (ok && rename (tmp, path) != 0)
+    {
+      saved = errno;
+      ok = FALSE;
+    }
+  if (!ok)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: cannot write: %s", path, g_strerror (saved ? saved : errno));
+      g_unlink (tmp);
+    }
+  return ok;
 }

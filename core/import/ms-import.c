@@ -35,6 +35,7 @@
 typedef struct {
   const MsTensorInfo *info;   /* borrowed from a shard */
   const char *file;           /* the shard's path, borrowed */
+  MsSafetensors *shard;       /* borrowed */
 } Found;
 
 typedef struct {
@@ -506,7 +507,7 @@ name_tensors (Import *im, GHashTable *weight_map, GError **error)
                   g_free (name);
                   return model_error (error, "%s: tensor '%s' is a second LM head", file, shown);
                 }
-              im->lm_head = (Found) { t, file };
+              im->lm_head = (Found) { t, file, st };
               g_free (name);
               continue;
             }
@@ -519,7 +520,7 @@ name_tensors (Import *im, GHashTable *weight_map, GError **error)
               return FALSE;
             }
           Found *f = g_new (Found, 1);
-          *f = (Found) { t, file };
+          *f = (Found) { t, file, st };
           g_hash_table_insert (im->found, name, f);
         }
     }
@@ -832,13 +833,15 @@ write_model (Import *im, const char *path, const char *shown, GString *summary, 
   size_t n_params = 0, n_bad = 0;
   for (guint i = 0; i < names->len; i++)
     {
-      const MsTensorInfo *t = ((Found *) g_hash_table_lookup (im->found, names->pdata[i]))->info;
+      const Found *f = g_hash_table_lookup (im->found, names->pdata[i]);
+      const MsTensorInfo *t = f->info;
       float *data = g_try_new (float, MAX (t->n_elements, 1));
       if (!data)
         return model_error (error, "%s: cannot allocate memory to convert tensor %s", im->checkpoint,
                             (const char *) names->pdata[i]);
       g_ptr_array_add (buffers, data);
       n_bad += ms_tensor_info_to_f32 (t, data);
+      ms_safetensors_release (f->shard, t, 0, t->n_elements);   /* the mapped bytes and the copy are not both kept */
       n_params += t->n_elements;
       out[i].name = names->pdata[i];
       out[i].n_dims = t->n_dims;
