@@ -161,7 +161,7 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
     return CLI_EXIT_FAILURE;
   if (segment_len > ms_model_get_config (model)->segment_len)
     return cli_usage_error (cmd, "--segment-len exceeds the model's segment_len");
-  g_autoptr (MsTextReader) input = ms_text_reader_open (argv[2], &error);
+  g_autoptr (MsTextReader) input = ms_text_reader_open (argv[2], ms_model_get_tokenizer (model), &error);
   if (!input)
     return cli_fail (error);
 

@@ -154,6 +154,11 @@ static const char *const migrations[] = {
   "ALTER TABLE segments RENAME COLUMN old_share TO retention;"
   "ALTER TABLE segments RENAME COLUMN cos_prev TO representation;"
   "UPDATE attention SET kind = " KIND_FROM_V3 ("kind") " WHERE kind IN ('reader', 'rmt_read', 'writer', 'rmt_write');",
+  /* 4 → 5: the model's tokens (ms-db.h).  Older rows keep NULL in all
+   * three: they were tokenized by bytes. */
+  "ALTER TABLE segments ADD COLUMN byte_begin INTEGER;"
+  "ALTER TABLE segments ADD COLUMN token_ids BLOB;"
+  "ALTER TABLE segments ADD COLUMN token_ends BLOB;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
@@ -165,9 +170,13 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
  * writing it).  Writers upgrade it instead.  The views of schema 1 and 2
  * scan where the tables would seek, which is fine at the sizes those
  * builds recorded; their writers inserted each segment's attention rows in
- * one transaction, so the rowids are consecutive.  Schema 3's views are
- * plain renames that SQLite flattens into each query, so they seek as
+ * one transaction, so the rowids are consecutive.  The views of schemas 3
+ * and 4 are plain renames that SQLite flattens into each query, so they seek as
  * tables do. */
+/* Schema 5's token columns of a segment tokenized by bytes, as every
+ * segment before schema 5 was (ms-db.h). */
+#define BYTES_TOKENS "NULL AS byte_begin, NULL AS token_ids, NULL AS token_ends"
+
 static const char schema_1_2_views[] =
   "CREATE TEMP VIEW segments AS SELECT s.run_id * 4294967296 + s.idx AS id, s.run_id, s.idx AS segment,"
   "  s.token_begin, s.token_end, s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta, s.transfer,"
@@ -180,17 +189,22 @@ static const char schema_1_2_views[] =
   "  (SELECT ms_f32_array (slot, read_usage) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
   "    AS read_usage,"
   "  (SELECT min (rowid) FROM main.attention WHERE run_id = s.run_id AND segment = s.idx) AS attn_first,"
-  "  (SELECT count (*) FROM main.attention WHERE run_id = s.run_id AND segment = s.idx) AS attn_count"
-  "  FROM main.segments s;"
+  "  (SELECT count (*) FROM main.attention WHERE run_id = s.run_id AND segment = s.idx) AS attn_count,"
+  "  " BYTES_TOKENS " FROM main.segments s;"
   "CREATE TEMP VIEW attention AS SELECT rowid AS id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer,"
   "  head, rows, cols, dtype, data FROM main.attention;"
   "CREATE TEMP VIEW memory AS SELECT run_id * 4294967296 + segment + 1 AS id, run_id, segment, rows, cols, data"
   "  FROM main.memory;";
 
+static const char schema_4_views[] =
+  "CREATE TEMP VIEW segments AS SELECT id, run_id, segment, token_begin, token_end, text, nll, n_predicted,"
+  "  total_nll, memory_delta, transfer, retention, token_share, representation, read_usage, attn_first,"
+  "  attn_count, " BYTES_TOKENS " FROM main.segments;";
+
 static const char schema_3_views[] =
   "CREATE TEMP VIEW segments AS SELECT id, run_id, idx AS segment, token_begin, token_end, text, nll, n_predicted,"
   "  total_nll, memory_delta, transfer, old_share AS retention, token_share, cos_prev AS representation,"
-  "  read_usage, attn_first, attn_count FROM main.segments;"
+  "  read_usage, attn_first, attn_count, " BYTES_TOKENS " FROM main.segments;"
   "CREATE TEMP VIEW attention AS SELECT id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer, head, rows,"
   "  cols, dtype, data FROM main.attention;";
 
@@ -779,7 +793,8 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
       if (version == 0)
         g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: empty: not a Memscope recording", path);
       else if (version < MS_DB_SCHEMA_VERSION
-               && sqlite3_exec (db, version < 3 ? schema_1_2_views : schema_3_views, NULL, NULL, NULL) != SQLITE_OK)
+               && sqlite3_exec (db, version < 3 ? schema_1_2_views : version == 3 ? schema_3_views : schema_4_views,
+                                NULL, NULL, NULL) != SQLITE_OK)
         ms_db_fail (db, path, "cannot read a recording of this older schema", error);
       else
         return db;

@@ -1,19 +1,27 @@
 /* ms-db.h — (private) opening a Memscope recording: SQLite with a
  * versioned schema (PRAGMA user_version), WAL journaling, and migrations.
  *
- * Schema version 4 (one recording may hold many runs):
+ * Schema version 5 (one recording may hold many runs):
  *   models     (id, path, sha256, arch, config, source)
  *   runs       (id, name, model_id, input_path, input_sha256, n_tokens, segment_len,
  *               n_segments, attn_dtype, status, created, finished, writer_pid, writer_host)
  *   segments   (id, run_id, segment, token_begin, token_end, text, nll, n_predicted,
  *               total_nll, memory_delta, transfer,
  *               retention, token_share, representation, read_usage,   (K) f32 each
- *               attn_first, attn_count)
+ *               attn_first, attn_count, byte_begin, token_ids, token_ends)
  *   attention  (id, run_id, segment, kind, layer, head, rows, cols, dtype, data)
  *   memory     (id, run_id, segment, rows, cols, data)      segment −1 = the initial memory
  * The stored words (runs.status, runs.attn_dtype, attention.kind and
  * .dtype, the per-slot columns) are those of ms-recording-names.h.
  * BLOBs are little-endian row-major arrays: f32, or f16 where dtype says so.
+ * A segment's tokens are those of [token_begin, token_end) of the run's
+ * input, and its text the bytes they stand for, which start at byte
+ * byte_begin of the input; token_ids holds their ids (int32) and token_ends
+ * where each token ends within text (uint32; token i is text[end(i − 1),
+ * end(i)), end(−1) = 0; so the ends rise strictly and the last is the
+ * text's length).  A segment tokenized by bytes (one token per byte, its
+ * value) stores NULL in both, as every segment before version 5 did; NULL
+ * byte_begin (before version 5) is token_begin.
  * REAL columns hold NULL where the value is NaN (SQLite has no NaN); f32
  * arrays hold NaN itself.
  *
@@ -40,15 +48,16 @@
  * retention old_share, the representation retention cos_prev, and stored
  * attention kinds per architecture (reader, writer, rmt_read, rmt_write:
  * now read and write).  Readers see only the current schema: on a
- * read-only handle of a version 1, 2 or 3 file, TEMP views present its
- * tables as version 4 ones (ms-db.c); a writable open upgrades the file.
+ * read-only handle of a version 1 to 4 file, TEMP views present its
+ * tables as version 5 ones (ms-db.c); a writable open upgrades the file.
+ * Version 4 had no token columns (byte_begin, token_ids, token_ends).
  */
 #pragma once
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#define MS_DB_SCHEMA_VERSION 4
+#define MS_DB_SCHEMA_VERSION 5
 
 /* SQL: the rowid of segment @segment of run @run (both SQL expressions). */
 #define MS_DB_SEGMENT_KEY(run, segment) "((" run ") * 4294967296 + (" segment "))"

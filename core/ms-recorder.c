@@ -239,7 +239,7 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
     *run_id = 0;   /* until there is a run */
   const MsConfig *c = ms_model_get_config (model);
   /* The input is read a segment at a time, so memory does not grow with it. */
-  g_autoptr (MsTextReader) input = ms_text_reader_open (input_path, error);
+  g_autoptr (MsTextReader) input = ms_text_reader_open (input_path, ms_model_get_tokenizer (model), error);
   if (!input)
     return FALSE;
   size_t n_tokens = ms_text_reader_get_n_tokens (input);
@@ -362,7 +362,17 @@ ms_record (const char *path, MsModel *model, const char *input_path, const MsRec
           g_async_queue_push (p.empty, rec);
           break;
         }
-      ms_segment_record_start (rec, t, tokens, begin, (int) n, t + 1 == n_segments);
+      size_t text_len;
+      guint64 byte_begin;
+      const uint8_t *text = ms_text_reader_get_text (input, &text_len, &byte_begin);
+      if (!ms_segment_record_start (rec, t, tokens, begin, (int) n, text, text_len,
+                                    ms_text_reader_get_token_ends (input), byte_begin, t + 1 == n_segments))
+        {
+          g_set_error (&step_error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory for the %zu bytes of segment %d",
+                       path, text_len, t);
+          g_async_queue_push (p.empty, rec);
+          break;
+        }
       p.filling = rec;
       if (!ms_session_step (session, tokens, (int) n, NULL, &step_error))
         {

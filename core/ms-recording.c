@@ -624,10 +624,11 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
 /* ---- replaying a compact run (ms-replay.h) ---- */
 
 /* columns: 0 models.path, 1 models.sha256, 2 models.config, 3 segments.segment, 4 token_begin, 5 token_end,
- * 6 text, 7 memory.segment, 8 memory.rows, 9 memory.cols, 10 memory.data, 11 memory.id (NULL without one) */
+ * 6 text, 7 memory.segment, 8 memory.rows, 9 memory.cols, 10 memory.data, 11 memory.id (NULL without one),
+ * 12 whether the segment stores token ids */
 #define REPLAY_INPUT_SQL \
   "SELECT m.path, m.sha256, m.config, s.segment, s.token_begin, s.token_end, s.text, " \
-  "mem.segment, mem.rows, mem.cols, mem.data, mem.id FROM runs r JOIN models m ON m.id = r.model_id " \
+  "mem.segment, mem.rows, mem.cols, mem.data, mem.id, s.token_ids IS NOT NULL FROM runs r JOIN models m ON m.id = r.model_id " \
   "JOIN segments s ON s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " " \
   "LEFT JOIN memory mem ON mem.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " WHERE r.id = ?1"
 
@@ -642,6 +643,9 @@ is_sha256 (const char *text)
       return FALSE;
   return TRUE;
 }
+
+static MsToken *segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens,
+                                       guint64 *byte_begin, GError **error);
 
 /* Replays segment @segment of @info's run from what the recording stores
  * of it — the memory before it (exactly K × d f32, checked in 64-bit
@@ -701,10 +705,23 @@ replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **er
       /* Copied: a BLOB may sit unaligned. */
       g_autofree float *memory = g_malloc ((size_t) state_bytes);
       memcpy (memory, sqlite3_column_blob (st, 10), (size_t) state_bytes);
+      /* the stored ids, checked against the text and the vocabulary */
+      size_t n_stored = 0;
+      g_autofree MsToken *stored = sqlite3_column_int (st, 12)
+                                     ? segment_tokens_locked (rec, info, segment, &n_stored, NULL, error) : NULL;
+      g_autofree int32_t *ids = stored ? g_new (int32_t, n_stored) : NULL;
+      for (size_t i = 0; i < n_stored; i++)
+        ids[i] = stored[i].id;
+      if (sqlite3_column_int (st, 12) && !stored)
+        {
+          sqlite3_finalize (st);
+          return NULL;
+        }
       MsReplayInput in = {
         .recording = rec->path, .run_id = info->id, .segment = segment, .model_path = path, .model_sha256 = sha,
         .model_config = config, .model_override = rec->model_override, .config = c, .memory_in = memory,
         .n_tokens = (int) (end - begin), .text = sqlite3_column_blob (st, 6), .text_len = sqlite3_column_bytes (st, 6),
+        .token_ids = ids,
       };
       out = ms_replay_segment (&in, error);
     }
@@ -758,6 +775,94 @@ segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **erro
   return text;
 }
 
+/* Reads a little-endian 32-bit value from a BLOB that may sit unaligned. */
+static guint32
+blob_u32 (const guint8 *p)
+{
+  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+}
+
+static MsToken *
+segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens, guint64 *byte_begin,
+                       GError **error)
+{
+  sqlite3_stmt *st = prepare (rec, "SELECT token_begin, token_end, text, byte_begin, token_ids, token_ends FROM "
+                              "segments WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run->id);
+  sqlite3_bind_int (st, 2, segment);
+  MsToken *out = NULL;
+  int rc = ms_db_step (st, rec->path, "reading a segment's tokens", error);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run->id,
+                 segment);
+  if (rc != SQLITE_ROW)
+    {
+      sqlite3_finalize (st);
+      return NULL;
+    }
+  /* Every size in 64 bits: a hostile row may hold any integers. */
+  gint64 begin = sqlite3_column_int64 (st, 0), end = sqlite3_column_int64 (st, 1);
+  gint64 n = begin >= 0 && end >= begin ? end - begin : -1;
+  const guint8 *text = sqlite3_column_blob (st, 2);
+  gint64 text_len = sqlite3_column_bytes (st, 2);
+  int ids_type = sqlite3_column_type (st, 4), ends_type = sqlite3_column_type (st, 5);
+  const guint8 *ids = sqlite3_column_blob (st, 4);
+  gint64 ids_len = sqlite3_column_bytes (st, 4);
+  const guint8 *ends = sqlite3_column_blob (st, 5);
+  gint64 ends_len = sqlite3_column_bytes (st, 5);
+  gint64 first_byte = sqlite3_column_type (st, 3) == SQLITE_NULL ? begin : sqlite3_column_int64 (st, 3);
+  gboolean bytes = ids_type == SQLITE_NULL && ends_type == SQLITE_NULL;
+  int vocab = run->config.vocab_size;
+  if (n < 1 || n > run->segment_len || sqlite3_column_type (st, 2) != SQLITE_BLOB)
+    bad_row (rec, run, "segments", segment, error, "tokens %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " and a text "
+             "where 1 to the run's segment_len %d tokens and their bytes were expected", begin, end, run->segment_len);
+  else if (sqlite3_column_type (st, 3) != SQLITE_NULL
+           && (sqlite3_column_type (st, 3) != SQLITE_INTEGER || first_byte < begin || first_byte > G_MAXINT64 / 2))
+    bad_row (rec, run, "segments", segment, error, "byte_begin %s is not an offset in the input at or after the "
+             "segment's first token %" G_GINT64_FORMAT, (const char *) sqlite3_column_text (st, 3), begin);
+  else if (bytes && text_len != n)
+    bad_row (rec, run, "segments", segment, error, "text holds %" G_GINT64_FORMAT " bytes where %" G_GINT64_FORMAT
+             " (one per token) were expected", text_len, n);
+  else if (!bytes && (ids_type != SQLITE_BLOB || ends_type != SQLITE_BLOB || ids_len != n * 4 || ends_len != n * 4))
+    bad_row (rec, run, "segments", segment, error, "token_ids and token_ends hold %" G_GINT64_FORMAT " and %"
+             G_GINT64_FORMAT " bytes where %" G_GINT64_FORMAT " each (4 per token) were expected",
+             ids_type == SQLITE_BLOB ? ids_len : -1, ends_type == SQLITE_BLOB ? ends_len : -1, n * 4);
+  else
+    {
+      out = g_new (MsToken, n);
+      gint64 at = 0;
+      for (gint64 i = 0; out && i < n; i++)
+        {
+          gint64 id = bytes ? text[i] : (gint32) blob_u32 (ids + 4 * i);
+          gint64 stop = bytes ? i + 1 : (gint64) blob_u32 (ends + 4 * i);
+          if (id < 0 || id >= vocab)
+            bad_row (rec, run, "segments", segment, error, "token %" G_GINT64_FORMAT " has id %" G_GINT64_FORMAT
+                     ", outside the model's vocabulary (0 to %d)", i, id, vocab - 1);
+          else if (stop <= at || stop > text_len || (i == n - 1 && stop != text_len))
+            bad_row (rec, run, "segments", segment, error, "token %" G_GINT64_FORMAT " ends at byte %" G_GINT64_FORMAT
+                     " of the segment's %" G_GINT64_FORMAT "-byte text, where the ends rise strictly from %"
+                     G_GINT64_FORMAT " and the last is the text's end", i, stop, text_len, at);
+          else
+            {
+              out[i] = (MsToken) { (int32_t) id, (uint32_t) at, (uint32_t) stop };
+              at = stop;
+              continue;
+            }
+          g_clear_pointer (&out, g_free);
+        }
+      if (out)
+        {
+          *n_tokens = (size_t) n;
+          if (byte_begin)
+            *byte_begin = (guint64) first_byte;
+        }
+    }
+  sqlite3_finalize (st);
+  return out;
+}
+
 GPtrArray *
 ms_recording_list_runs (MsRecording *rec, GError **error)
 {
@@ -793,6 +898,16 @@ ms_recording_set_model_path (MsRecording *rec, const char *path)
   g_free (rec->model_override);
   rec->model_override = g_strdup (path);
   g_rec_mutex_unlock (&rec->lock);
+}
+
+MsToken *
+ms_recording_segment_tokens (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens,
+                             guint64 *byte_begin, GError **error)
+{
+  lock (rec);
+  MsToken *out = segment_tokens_locked (rec, run, segment, n_tokens, byte_begin, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return out;
 }
 
 GBytes *

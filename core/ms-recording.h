@@ -143,4 +143,19 @@ void ms_recording_set_model_path (MsRecording *rec, const char *path);
  * fails. */
 GBytes *ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error);
 
+/* The tokens of one segment of @run (its description, from
+ * ms_recording_get_run): each token's id and the bytes [start, end) of the
+ * segment's text (ms_recording_segment_text) it stands for; the tokens tile
+ * the text in order.  Owned (g_free), @n_tokens of them (≥ 1).  @byte_begin
+ * (may be NULL) receives the offset of the segment's first byte in the run's
+ * input, so tokens of two runs over one input align by byte ranges
+ * (ms-token-align.h).  A segment tokenized by bytes — every segment of a
+ * recording older than schema 5 — has one token per byte, its value.
+ * MS_ERROR_INPUT naming the file when the run has no such segment;
+ * MS_ERROR_FORMAT naming the file, run and segment when the stored ids or
+ * byte ranges contradict the segment's token count or text, or an id lies
+ * outside the model's vocabulary; MS_ERROR_IO when SQLite fails. */
+MsToken *ms_recording_segment_tokens (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens,
+                                      guint64 *byte_begin, GError **error);
+
 G_END_DECLS

@@ -29,7 +29,6 @@ struct _MsRunWriter {
   sqlite3_stmt *complete_run;
   /* Scratch for one segment */
   uint16_t *half;                  /* (max matrix) f16 staging for one head */
-  uint8_t *text;                   /* (L) the segment's bytes */
   float *read_usage;               /* (K) mean over the layers that read memory */
   float *representation;           /* (K) cos(M_{t+1}[i], M_t[i]) */
   MsWriteDistribution *write;
@@ -56,8 +55,10 @@ prepare_statements (MsRunWriter *w, GError **error)
     "INSERT INTO attention (run_id, segment, kind, layer, head, rows, cols, dtype, data)"
     " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted, total_nll,"
-    " memory_delta, transfer, retention, token_share, representation, read_usage, attn_first, attn_count)"
-    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    " memory_delta, transfer, retention, token_share, representation, read_usage, attn_first, attn_count,"
+    " byte_begin, token_ids, token_ends)"
+    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+    " ?17, ?18, ?19)",
     "INSERT INTO memory (id, run_id, segment, rows, cols, data)"
     " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4)",
     "UPDATE runs SET status = ?2, finished = ?1 WHERE id = ?9",
@@ -103,11 +104,10 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
   ms_segment_record_sizes (config, &sizes);
   size_t K = config->n_slots, L = config->segment_len;
   w->half = g_try_new (uint16_t, sizes.max_matrix);
-  w->text = g_try_new (uint8_t, L);
   w->read_usage = g_try_new (float, K);
   w->representation = g_try_new (float, K);
   w->write = ms_write_distribution_new (K, L);
-  if (!w->half || !w->text || !w->read_usage || !w->representation)
+  if (!w->half || !w->read_usage || !w->representation)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu floats per "
                    "attention matrix)", path, sizes.max_matrix);
@@ -128,7 +128,6 @@ ms_run_writer_free (MsRunWriter *w)
   ms_db_close_shareable (w->db);
   g_free (w->path);
   g_free (w->half);
-  g_free (w->text);
   g_free (w->read_usage);
   g_free (w->representation);
   g_clear_pointer (&w->write, ms_write_distribution_free);
@@ -502,13 +501,11 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
   for (int i = 0; i < n; i++)
     if (!isnan (rec->nll[i]))
       total += rec->nll[i], n_predicted++;
-  for (int i = 0; i < n; i++)
-    w->text[i] = (uint8_t) rec->tokens[i];
   sqlite3_stmt *st = w->insert_segment;
   sqlite3_bind_int (st, 1, t);
   sqlite3_bind_int64 (st, 2, (gint64) rec->token_begin);
   sqlite3_bind_int64 (st, 3, (gint64) (rec->token_begin + n));
-  sqlite3_bind_blob (st, 4, w->text, n, SQLITE_STATIC);
+  sqlite3_bind_blob64 (st, 4, rec->text, rec->text_len, SQLITE_STATIC);
   sqlite3_bind_blob (st, 5, rec->nll, n * 4, SQLITE_STATIC);
   sqlite3_bind_int (st, 6, n_predicted);
   sqlite3_bind_double (st, 7, total);
@@ -528,6 +525,19 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
   else
     sqlite3_bind_null (st, 15);
   sqlite3_bind_int (st, 16, attn_count);
+  /* ids and ends as little-endian arrays (ms-db.h), which the host's are;
+   * none for the bytes tokenizer, whose ids are the text */
+  sqlite3_bind_int64 (st, 17, (gint64) rec->byte_begin);
+  if (rec->bytes)
+    {
+      sqlite3_bind_null (st, 18);
+      sqlite3_bind_null (st, 19);
+    }
+  else
+    {
+      sqlite3_bind_blob (st, 18, rec->tokens, n * 4, SQLITE_STATIC);
+      sqlite3_bind_blob (st, 19, rec->token_ends, n * 4, SQLITE_STATIC);
+    }
   return step_done (w, st, "writing the segment", error);
 }
 

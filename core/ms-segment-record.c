@@ -39,9 +39,10 @@ ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegment
   rec->memory_out = g_try_new (float, state);
   rec->nll = g_try_new (float, c->segment_len);
   rec->tokens = g_try_new (int32_t, c->segment_len);
+  rec->token_ends = g_try_new (uint32_t, c->segment_len);
   rec->attn = g_try_new (MsAttnCopy, MAX (sizes->max_attn, 1));
   rec->attn_data = g_try_new (float, MAX (sizes->max_attn_floats, 1));
-  return rec->memory_in && rec->memory_out && rec->nll && rec->tokens && rec->attn && rec->attn_data;
+  return rec->memory_in && rec->memory_out && rec->nll && rec->tokens && rec->token_ends && rec->attn && rec->attn_data;
 }
 
 void
@@ -51,21 +52,41 @@ ms_segment_record_clear (MsSegmentRecord *rec)
   g_clear_pointer (&rec->memory_out, g_free);
   g_clear_pointer (&rec->nll, g_free);
   g_clear_pointer (&rec->tokens, g_free);
+  g_clear_pointer (&rec->token_ends, g_free);
+  g_clear_pointer (&rec->text, g_free);
+  rec->text_capacity = 0;
   g_clear_pointer (&rec->attn, g_free);
   g_clear_pointer (&rec->attn_data, g_free);
 }
 
-void
+gboolean
 ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *segment_tokens, size_t token_begin,
-                         int n, gboolean last)
+                         int n, const uint8_t *text, size_t text_len, const uint32_t *token_ends,
+                         guint64 byte_begin, gboolean last)
 {
+  if (text_len > rec->text_capacity)
+    {
+      uint8_t *grown = g_try_realloc (rec->text, text_len);
+      if (!grown)
+        return FALSE;
+      rec->text = grown;
+      rec->text_capacity = text_len;
+    }
   rec->segment = segment;
   rec->token_begin = token_begin;
   memcpy (rec->tokens, segment_tokens, (size_t) n * sizeof (int32_t));
   rec->n_tokens = n;
+  if (text_len > 0)
+    memcpy (rec->text, text, text_len);
+  rec->text_len = text_len;
+  rec->bytes = token_ends == NULL;
+  if (token_ends)
+    memcpy (rec->token_ends, token_ends, (size_t) n * sizeof (uint32_t));
+  rec->byte_begin = byte_begin;
   rec->last = last;
   rec->n_attn = 0;
   rec->attn_used = 0;
+  return TRUE;
 }
 
 void

@@ -29,6 +29,12 @@ typedef struct _MsSegmentRecord {
   int32_t *tokens;                 /* (L) the segment's n_tokens tokens, a copy: the input is read a
                                       segment at a time */
   int n_tokens;
+  guint64 byte_begin;              /* of the segment's text in the input */
+  uint8_t *text;                   /* (text_len) the bytes the tokens stand for, a copy */
+  size_t text_len, text_capacity;
+  uint32_t *token_ends;            /* (L) each token's end within text (ms-db.h) */
+  gboolean bytes;                  /* tokenized by bytes: one token per byte of text, so no ids or
+                                      ends are stored */
   gboolean last;                   /* the run's last planned segment: committing it completes the run */
   float *memory_in;                /* (K, d) M_t */
   float *memory_out;               /* (K, d) M_{t+1} */
@@ -62,9 +68,15 @@ gboolean ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const 
 void ms_segment_record_clear (MsSegmentRecord *rec);
 
 /* Empties @rec for segment @segment, whose @n tokens @segment_tokens[n]
- * (copied) start at token @token_begin of the input. */
-void ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *segment_tokens, size_t token_begin,
-                              int n, gboolean last);
+ * (copied) start at token @token_begin of the input and stand for the
+ * @text_len bytes @text (copied), which start at byte @byte_begin of the
+ * input; @token_ends[n] (copied) says where each token ends within @text,
+ * or is NULL when the tokens are the text's bytes (the bytes tokenizer).
+ * The text buffer grows when a segment's text is longer than any before
+ * it: FALSE when memory runs out. */
+gboolean ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *segment_tokens,
+                                  size_t token_begin, int n, const uint8_t *text, size_t text_len,
+                                  const uint32_t *token_ends, guint64 byte_begin, gboolean last);
 
 /* Copies @obs into @rec: memory in and out, NLL, and attention — every
  * layer when @attn stores attention, otherwise only what retention needs

@@ -295,37 +295,51 @@ encode_word (MsTokenizer *t, const guint8 *w, guint32 m, GArray *ids)
   g_mutex_unlock (&t->cache_lock);
 }
 
+size_t
+ms_tokenizer_encode_stable (MsTokenizer *t, const uint8_t *text, size_t n, gboolean at_end, GArray *out)
+{
+  g_return_val_if_fail (n < G_MAXUINT32, 0);
+  if (t->kind == MS_TOKENIZER_BYTES)
+    {
+      guint before = out->len;
+      g_array_set_size (out, before + n);
+      for (size_t i = 0; i < n; i++)
+        g_array_index (out, MsToken, before + i) = (MsToken) { text[i], (uint32_t) i, (uint32_t) i + 1 };
+      return n;
+    }
+  /* Pre-token bounds depend only on the bytes up to a few past each end
+   * (ms-pretokenize.c), so those that end far enough from @n are those of
+   * any longer text. */
+  size_t covered = 0;
+  g_autofree uint32_t *bounds = NULL;
+  size_t n_words = ms_tokenizer_pre_tokenize (text, n, &bounds);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int32_t));
+  for (size_t w = 0; w < n_words; w++)
+    {
+      uint32_t start = bounds[2 * w], end = bounds[2 * w + 1];
+      if (!at_end && (size_t) end + MS_TOKENIZER_LOOKAHEAD > n)
+        break;
+      covered = end;
+      g_array_set_size (ids, 0);
+      encode_word (t, text + start, end - start, ids);
+      uint32_t at = start;
+      for (guint k = 0; k < ids->len; k++)
+        {
+          int32_t id = g_array_index (ids, int32_t, k);
+          uint32_t len = t->token_offset[id + 1] - t->token_offset[id];
+          g_array_append_val (out, ((MsToken) { id, at, at + len }));
+          at += len;
+        }
+    }
+  return covered;
+}
+
 MsToken *
 ms_tokenizer_encode (MsTokenizer *t, const uint8_t *text, size_t n, size_t *n_tokens)
 {
   g_return_val_if_fail (n < G_MAXUINT32, NULL);
   GArray *out = g_array_new (FALSE, FALSE, sizeof (MsToken));
-  if (t->kind == MS_TOKENIZER_BYTES)
-    {
-      g_array_set_size (out, n);
-      for (size_t i = 0; i < n; i++)
-        g_array_index (out, MsToken, i) = (MsToken) { text[i], (uint32_t) i, (uint32_t) i + 1 };
-    }
-  else
-    {
-      g_autofree uint32_t *bounds = NULL;
-      size_t n_words = ms_tokenizer_pre_tokenize (text, n, &bounds);
-      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int32_t));
-      for (size_t w = 0; w < n_words; w++)
-        {
-          uint32_t start = bounds[2 * w], end = bounds[2 * w + 1];
-          g_array_set_size (ids, 0);
-          encode_word (t, text + start, end - start, ids);
-          uint32_t at = start;
-          for (guint k = 0; k < ids->len; k++)
-            {
-              int32_t id = g_array_index (ids, int32_t, k);
-              uint32_t len = t->token_offset[id + 1] - t->token_offset[id];
-              g_array_append_val (out, ((MsToken) { id, at, at + len }));
-              at += len;
-            }
-        }
-    }
+  ms_tokenizer_encode_stable (t, text, n, TRUE, out);
   *n_tokens = out->len;
   return (MsToken *) g_array_free (out, FALSE);
 }

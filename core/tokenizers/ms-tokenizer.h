@@ -119,6 +119,23 @@ const uint8_t *ms_tokenizer_get_token (const MsTokenizer *t, int32_t id, size_t 
  * array is then still non-NULL). */
 MsToken *ms_tokenizer_encode (MsTokenizer *t, const uint8_t *text, size_t n, size_t *n_tokens);
 
+/* How many bytes past a pre-token's end can decide where it ends (GPT-2's
+ * rule looks at most one character, of up to four bytes, past a word, and a
+ * whitespace run's last character, of up to three, is given back to what
+ * follows it). */
+#define MS_TOKENIZER_LOOKAHEAD 8
+
+/* Encodes the part of @n bytes of @text (n < 2^32) that no bytes appended
+ * to it can change, for encoding a text a piece at a time: its pre-tokens
+ * up to the last one that ends at least MS_TOKENIZER_LOOKAHEAD bytes
+ * before @n — all of them when @at_end (no more text follows).  Appends
+ * their tokens to @tokens (an array of MsToken, byte ranges within @text)
+ * exactly as ms_tokenizer_encode encodes them in any text that starts with
+ * these @n bytes, and returns the bytes they cover (0 when no pre-token is
+ * certain yet).  Encoding the rest together with the bytes that follow
+ * it continues the same encoding.  The bytes tokenizer covers all @n. */
+size_t ms_tokenizer_encode_stable (MsTokenizer *t, const uint8_t *text, size_t n, gboolean at_end, GArray *tokens);
+
 /* Decodes @n ids into the bytes they stand for (owned, NUL-terminated for
  * convenience; the length in @len).  NULL with MS_ERROR_INPUT naming the
  * position of an id out of range. */

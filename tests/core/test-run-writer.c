@@ -81,7 +81,9 @@ commit_whole_or_not_at_all (void)
   for (int t = 0; t < S; t++)
     {
       int n = MIN (L, n_tokens - t * L);
-      ms_segment_record_start (&rec, t, tokens + (size_t) t * L, (size_t) t * L, n, t + 1 == S);
+      g_assert_true (ms_segment_record_start (&rec, t, tokens + (size_t) t * L, (size_t) t * L, n,
+                                              (const uint8_t *) text + (size_t) t * L, (size_t) n, NULL,
+                                              (guint64) t * L, t + 1 == S));
       g_assert_true (ms_session_step (session, tokens + t * L, n, NULL, &error));
       if (t == 2)
         {

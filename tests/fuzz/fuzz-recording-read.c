@@ -111,6 +111,21 @@ read_run (MsRecording *rec, const MsRunInfo *run)
     g_bytes_unref (text);
   else
     expect_message (g_steal_pointer (&error));
+  /* the tokens of the first and the last committed segment: ids, byte ranges */
+  for (int t = 0; t < 2; t++)
+    {
+      size_t n_tokens = 0;
+      guint64 byte_begin = 0;
+      MsToken *tokens = ms_recording_segment_tokens (rec, run, t == 0 ? 0 : run->segments_done - 1, &n_tokens,
+                                                     &byte_begin, &error);
+      if (tokens)
+        {
+          g_assert (n_tokens >= 1 && tokens[n_tokens - 1].end >= n_tokens);
+          g_free (tokens);
+        }
+      else
+        expect_message (g_steal_pointer (&error));
+    }
 
   for (int kind = 0; kind < MS_VIEW_N_KINDS; kind++)
     {

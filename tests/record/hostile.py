@@ -196,7 +196,7 @@ def case_rows(binary, fixtures):
         special = {
             "segment copied": "INSERT INTO segments SELECT id + 1, run_id, segment, token_begin, token_end, text, "
                               "nll, n_predicted, total_nll, memory_delta, transfer, retention, token_share, "
-                              "representation, read_usage, attn_first, attn_count FROM segments "
+                              "representation, read_usage, attn_first, attn_count, byte_begin, token_ids, token_ends FROM segments "
                               "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 1)",
             "segment 100000": f"UPDATE segments SET id = {KEY} + 100000, segment = 100000 "
                               "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 1)",
@@ -222,7 +222,7 @@ def case_rows(binary, fixtures):
             "": None,
             "segment copied": "INSERT INTO segments SELECT id + 1, run_id, segment, token_begin, token_end, text, "
                               "nll, n_predicted, total_nll, memory_delta, transfer, retention, token_share, "
-                              "representation, read_usage, attn_first, attn_count FROM segments "
+                              "representation, read_usage, attn_first, attn_count, byte_begin, token_ids, token_ends FROM segments "
                               "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 2)",
             "segment_len 4": "UPDATE runs SET segment_len = 4 WHERE id = 2",
             "n_segments -1": "UPDATE runs SET n_segments = -1 WHERE id = 2",

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 MODELS = {"memformer": (2, 2), "rmt_causal": (2, 4)}
-QUANTITIES = ("retention", "token_share", "representation", "read_usage")  # schema 4's per-slot columns
+QUANTITIES = ("retention", "token_share", "representation", "read_usage")  # schema 4 and 5's per-slot columns
 # what schema 1-3 called them, and their attention kinds
 QUANTITIES_V3 = ("old_share", "token_share", "cos_prev", "read_usage")
 KINDS_V3 = {"reader": "read", "rmt_read": "read", "writer": "write", "rmt_write": "write"}
@@ -231,25 +231,31 @@ def newer_schema(binary, fixtures):
 
 
 def upgraded_matches_original(original, upgraded, run=1):
-    """The schema-4 file holds what the older file held for run @run: every segment, memory and attention row
+    """The schema-5 file holds what the older file held for run @run: every segment, memory and attention row
     (attention kinds under their schema-4 names) and the per-slot quantities: schema 1 and 2 kept one retention
     row per slot, now one f32 array per quantity (NULL, i.e. NaN, as NaN); schema 3's arrays are kept as they
-    were, under their new column names."""
+    were, under their new column names. The older segments were tokenized by bytes: their token columns stay
+    NULL (byte_begin is token_begin, the ids are the text's bytes)."""
     with ro(original) as a, ro(upgraded) as b:
         version = a.execute("PRAGMA user_version").fetchone()[0]
+        index = "idx" if version <= 3 else "segment"
         cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer"
-        old = a.execute(f"SELECT idx, {cols} FROM segments WHERE run_id = ? ORDER BY idx", (run,)).fetchall()
+        old = a.execute(f"SELECT {index}, {cols} FROM segments WHERE run_id = ? ORDER BY {index}",
+                        (run,)).fetchall()
+        assert b.execute("SELECT count(*) FROM segments WHERE run_id = ? AND segment < ? AND (byte_begin IS NOT NULL"
+                         " OR token_ids IS NOT NULL OR token_ends IS NOT NULL)", (run, len(old))).fetchone()[0] == 0
         assert old and old == b.execute(f"SELECT segment, {cols} FROM segments WHERE run_id = ? ORDER BY segment",
                                         (run,)).fetchall()
         cols = "segment, rows, cols, data"
         assert a.execute(f"SELECT {cols} FROM memory WHERE run_id = ? ORDER BY segment", (run,)).fetchall() == \
             b.execute(f"SELECT {cols} FROM memory WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
         cols = "segment, kind, layer, head, rows, cols, dtype, data"
-        before = sorted((t, KINDS_V3[k], *rest) for t, k, *rest in
+        before = sorted((t, KINDS_V3.get(k, k), *rest) for t, k, *rest in
                         a.execute(f"SELECT {cols} FROM attention WHERE run_id = ?", (run,)))
         assert before == sorted(b.execute(f"SELECT {cols} FROM attention WHERE run_id = ?", (run,)).fetchall())
         if version >= 3:
-            assert a.execute(f"SELECT {', '.join(QUANTITIES_V3)} FROM segments WHERE run_id = ? ORDER BY idx",
+            names = QUANTITIES_V3 if version == 3 else QUANTITIES
+            assert a.execute(f"SELECT {', '.join(names)} FROM segments WHERE run_id = ? ORDER BY {index}",
                              (run,)).fetchall() == \
                 b.execute(f"SELECT {', '.join(QUANTITIES)} FROM segments WHERE run_id = ? ORDER BY segment",
                           (run,)).fetchall()
@@ -268,10 +274,10 @@ def upgraded_matches_original(original, upgraded, run=1):
     return len(old)
 
 
-def check_schema_4(db):
+def check_schema_5(db):
     """An upgraded file has exactly the tables and columns a new one has."""
     with ro(db) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 5
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         columns = {t: [row[1] for row in c.execute(f"PRAGMA table_info({t})")]
                    for t in ("models", "runs", "segments", "attention", "memory")}
@@ -279,6 +285,7 @@ def check_schema_4(db):
         assert columns["segments"][:3] == ["id", "run_id", "segment"], columns
         assert {"retention", "token_share", "representation", "read_usage"} <= set(columns["segments"]), columns
         assert not {"idx", "old_share", "cos_prev"} & set(columns["segments"]), columns
+        assert columns["segments"][-3:] == ["byte_begin", "token_ids", "token_ends"], columns
         tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert tables == {"models", "runs", "segments", "attention", "memory"}, tables
         kinds = {row[0] for row in c.execute("SELECT DISTINCT kind FROM attention")}
@@ -339,7 +346,7 @@ def schema_1_recording(binary, fixtures):
         # the option's older name, still accepted)
         r = cli(binary, "record", model, text, "--db", db, "--max-segments", "1", "--name", "second")
         assert r.returncode == 0, r.stderr
-        check_schema_4(db)
+        check_schema_5(db)
         assert upgraded_matches_original(original, db) == 44
         assert check_committed_complete(db, 1, "memformer") == (44, "incomplete")
         after = export_figures(binary, db, ["1"], figures, tmp, "v4")
@@ -400,7 +407,7 @@ def schema_3_recording(binary, fixtures):
         model = os.path.join(fixtures, "memformer.safetensors")
         r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
         assert r.returncode == 0, r.stderr
-        check_schema_4(db)
+        check_schema_5(db)
         assert upgraded_matches_original(original, db, 1) == 30
         assert upgraded_matches_original(original, db, 2) == 72
         assert check_committed_complete(db, 2, "memformer") == (72, "incomplete")
@@ -409,6 +416,43 @@ def schema_3_recording(binary, fixtures):
             assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
         worst = resume_like_fresh(binary, model, text, db, 2, db_ref)
         print(f"schema-3 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
+
+
+def schema_4_recording(binary, fixtures):
+    """tests/data/recordings/recording-v4.sqlite was written by the schema-4 build: run 1 the rmt_blocks
+    fixture on long_input(4000), 30 segments, complete; run 2 the memformer fixture on the same input, killed
+    after 65 segments; f16 attention of every kind; no writer pid or host. Read-only, it lists and draws every
+    view as it is (its segments read as tokenized by bytes through a view with schema 5's token columns) and
+    stays byte for byte unchanged. Recording into it upgrades it to schema 5 with every value kept and the same
+    figures; run 2 then resumes to the end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, db, original = old_recording(fixtures, 4, tmp)
+        text, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v5.sqlite")
+        r = cli(binary, "runs", "--json", db)
+        assert r.returncode == 0, r.stderr
+        runs = json.loads(r.stdout)
+        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
+            [(30, "complete", "rmt"), (65, "incomplete", "memformer")], runs
+        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
+                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
+        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v4")
+        assert same_bytes(source, db), "reading a schema-4 recording modified it"
+
+        model = os.path.join(fixtures, "memformer.safetensors")
+        r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
+        assert r.returncode == 0, r.stderr
+        check_schema_5(db)
+        assert upgraded_matches_original(original, db, 1) == 30
+        assert upgraded_matches_original(original, db, 2) == 65
+        assert check_committed_complete(db, 2, "memformer") == (65, "incomplete")
+        with ro(db) as c:   # the new run's segment: bytes, so its ids and ends are the text's own
+            assert c.execute("SELECT byte_begin, token_ids, token_ends FROM segments WHERE run_id = 3").fetchall() \
+                == [(0, None, None)]
+        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v5")
+        for key in before:
+            assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
+        worst = resume_like_fresh(binary, model, text, db, 2, db_ref)
+        print(f"schema-4 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
 
 
 def read_only_location(binary, fixtures):
