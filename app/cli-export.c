@@ -333,6 +333,46 @@ parse_run_pair (const char *text, gint64 pair[2])
   return TRUE;
 }
 
+static gboolean
+same_bytes (const MsViewAxis *a, const MsViewAxis *b)
+{
+  if (!a->bytes || !b->bytes)
+    return !a->bytes && !b->bytes;
+  return a->n == b->n && memcmp (a->bytes, b->bytes, sizeof (MsByteRange) * a->n) == 0;
+}
+
+/* Run @ib's view to compare with run A's @va.  For read and write
+ * attention of runs that cut the input into other tokens (another
+ * tokenizer or segment length), B's segment that holds A's first token,
+ * put on A's tokens (ms_view_data_align_tokens): A's token rows or columns
+ * then show B's attention over the same bytes. */
+static MsViewData *
+load_compared (MsRecording *rec, const MsRunInfo *ib, const MsViewData *va, MsViewKind kind, MsViewParams params,
+               GError **error)
+{
+  g_autoptr (MsViewData) vb = ms_view_load (rec, ib->id, kind, &params, error);
+  if (!vb || (kind != MS_VIEW_READ && kind != MS_VIEW_WRITE) || (same_bytes (&va->x, &vb->x)
+                                                                 && same_bytes (&va->y, &vb->y)))
+    return g_steal_pointer (&vb);
+  const MsViewAxis *tokens = va->y.bytes ? &va->y : &va->x;
+  guint64 first = G_MAXUINT64;
+  for (int i = 0; tokens->bytes && i < tokens->n; i++)
+    if (tokens->bytes[i].end > tokens->bytes[i].start)
+      first = MIN (first, tokens->bytes[i].start);
+  int segment = first == G_MAXUINT64 ? vb->segment : ms_recording_find_segment_at_byte (rec, ib, first, error);
+  if (segment == -2)
+    return NULL;
+  if (segment >= 0 && segment != vb->segment)
+    {
+      params.segment = segment;
+      g_clear_pointer (&vb, ms_view_data_free);
+      vb = ms_view_load (rec, ib->id, kind, &params, error);
+      if (!vb)
+        return NULL;
+    }
+  return ms_view_data_align_tokens (va, vb, error);
+}
+
 int
 cli_compare (const CliCommand *cmd, int argc, char **argv)
 {
@@ -373,7 +413,7 @@ cli_compare (const CliCommand *cmd, int argc, char **argv)
           if (ib)
             params.span = MAX (ia->segments_done, ib->segments_done) - params.first;
           g_autoptr (MsViewData) va = ib ? ms_view_load (rec, a, kind, &params, &error) : NULL;
-          g_autoptr (MsViewData) vb = va ? ms_view_load (rec, b, kind, &params, &error) : NULL;
+          g_autoptr (MsViewData) vb = va ? load_compared (rec, ib, va, kind, params, &error) : NULL;
           g_autofree char *name_a = ia ? panel_name (ia) : NULL;
           g_autofree char *name_b = ib ? panel_name (ib) : NULL;
           if (vb && o.csv)

@@ -26,6 +26,10 @@
 
 typedef struct {
   int index;
+  guint64 byte_begin, byte_end;   /* the segment's bytes of the input */
+  MsToken *tokens;                /* --json: (n_tokens) ids and byte ranges within the input … */
+  char **texts;                   /* … and each token's text as views show it (ms_token_escape: no control
+                                     characters, which JsonGenerator does not all escape) */
   int n_tokens;
   int n_predicted;
   double total_nll;
@@ -64,6 +68,33 @@ observe (const MsObservation *obs, gpointer user_data)
     }
 }
 
+/* Keeps the tokens of the segment just read in @st, for --json. */
+static void
+keep_tokens (SegmentStats *st, const MsTextReader *input, const int32_t *ids, int n)
+{
+  size_t len;
+  guint64 begin;
+  const uint8_t *text = ms_text_reader_get_text (input, &len, &begin);
+  const uint32_t *ends = ms_text_reader_get_token_ends (input);
+  st->tokens = g_new (MsToken, n);
+  st->texts = g_new0 (char *, n + 1);
+  for (int i = 0, at = 0; i < n; i++)
+    {
+      int end = ends ? (int) ends[i] : i + 1;
+      st->tokens[i] = (MsToken) { ids[i], (uint32_t) at, (uint32_t) end };
+      st->texts[i] = ms_token_escape (text + at, (size_t) (end - at));
+      at = end;
+    }
+}
+
+static void
+segment_stats_clear (gpointer data)
+{
+  SegmentStats *st = data;
+  g_free (st->tokens);
+  g_strfreev (st->texts);
+}
+
 static void
 print_json (const char *model_path, gboolean reset_memory, GArray *segments, int n_predicted, double total_nll)
 {
@@ -83,6 +114,27 @@ print_json (const char *model_path, gboolean reset_memory, GArray *segments, int
       json_builder_add_int_value (b, st->index);
       json_builder_set_member_name (b, "n_tokens");
       json_builder_add_int_value (b, st->n_tokens);
+      json_builder_set_member_name (b, "byte_begin");
+      json_builder_add_int_value (b, (gint64) st->byte_begin);
+      json_builder_set_member_name (b, "byte_end");
+      json_builder_add_int_value (b, (gint64) st->byte_end);
+      /* each token: its id, its bytes [start, end) of the input, its text */
+      json_builder_set_member_name (b, "tokens");
+      json_builder_begin_array (b);
+      for (int k = 0; st->tokens && k < st->n_tokens; k++)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "id");
+          json_builder_add_int_value (b, st->tokens[k].id);
+          json_builder_set_member_name (b, "start");
+          json_builder_add_int_value (b, (gint64) (st->byte_begin + st->tokens[k].start));
+          json_builder_set_member_name (b, "end");
+          json_builder_add_int_value (b, (gint64) (st->byte_begin + st->tokens[k].end));
+          json_builder_set_member_name (b, "text");
+          json_builder_add_string_value (b, st->texts[k]);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
       json_builder_set_member_name (b, "n_predicted");
       json_builder_add_int_value (b, st->n_predicted);
       json_builder_set_member_name (b, "mean_nll");
@@ -126,14 +178,14 @@ print_text_segment (const SegmentStats *st)
 }
 
 static void
-print_text_totals (const char *model_path, gboolean reset_memory, int n_predicted, double total_nll)
+print_text_totals (const char *model_path, gboolean reset_memory, int n_predicted, double total_nll, gboolean bytes)
 {
   if (n_predicted > 0)
     {
       g_autofree char *shown = cli_escape (model_path);
-      printf ("\n%s%s: %d predicted tokens, mean NLL %.4f nats (%.4f bits per byte)\n", shown,
+      printf ("\n%s%s: %d predicted tokens, mean NLL %.4f nats (%.4f bits per %s)\n", shown,
               reset_memory ? ", memory reset every segment" : "", n_predicted, total_nll / n_predicted,
-              total_nll / n_predicted / M_LN2);
+              total_nll / n_predicted / M_LN2, bytes ? "byte" : "token");
     }
 }
 
@@ -173,6 +225,7 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   RunState rs = { 0 };
   rs.segments = g_array_new (FALSE, TRUE, sizeof (SegmentStats));
+  g_array_set_clear_func (rs.segments, segment_stats_clear);
   rs.memory_len = (size_t) c->n_slots * c->d_model;
   rs.memory_in = g_new (float, rs.memory_len);
   CliProgress progress;
@@ -211,7 +264,12 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
           ok = ms_session_step (session, tokens, (int) n, NULL, &error);
           if (!ok)
             break;
-          const SegmentStats *st = &g_array_index (rs.segments, SegmentStats, rs.segments->len - 1);
+          SegmentStats *st = &g_array_index (rs.segments, SegmentStats, rs.segments->len - 1);
+          size_t text_len;
+          ms_text_reader_get_text (input, &text_len, &st->byte_begin);
+          st->byte_end = st->byte_begin + text_len;
+          if (json)
+            keep_tokens (st, input, tokens, (int) n);
           n_predicted += st->n_predicted;
           total_nll += st->total_nll;
           if (!json)   /* printed, so not kept: memory stays flat */
@@ -231,7 +289,8 @@ cli_run (const CliCommand *cmd, int argc, char **argv)
   else if (json)
     print_json (argv[1], reset_memory, rs.segments, n_predicted, total_nll);
   else
-    print_text_totals (argv[1], reset_memory, n_predicted, total_nll);
+    print_text_totals (argv[1], reset_memory, n_predicted, total_nll,
+                       ms_tokenizer_get_kind (ms_model_get_tokenizer (model)) == MS_TOKENIZER_BYTES);
   g_array_unref (rs.segments);
   g_free (rs.memory_in);
   return status;

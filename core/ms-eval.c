@@ -78,6 +78,7 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
 
   g_autoptr (MsSession) session = ms_session_new (model);
   ms_session_set_observer (session, MS_OBS_LOGITS, observe_logits, &p);
+  const MsTokenizer *tokenizer = ms_model_get_tokenizer (model);
 
   MsRng rng;
   ms_rng_init (&rng, options->seed);
@@ -94,7 +95,7 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
       ms_task_generate (task, L, &rng, tokens, answer);
       for (int i = 0; i < n_tokens; i++)
         {
-          ids[i] = tokens[i];
+          ids[i] = ms_tokenizer_get_byte_token (tokenizer, tokens[i]);
           pred[i] = -1;
         }
       ms_session_reset (session);

@@ -16,6 +16,11 @@
  * its decoder reads; RMT: the previous segment's last logits row) is kept —
  * it was computed from that segment's tokens and M_0 only, and without it
  * there would be no predictions to score.
+ *
+ * A task's instance is laid out one character per position, so each of its
+ * ASCII characters is fed as the model's token for that one byte
+ * (ms_tokenizer_get_byte_token): the byte itself for the bytes tokenizer,
+ * the byte's own token for BPE.
  */
 #pragma once
 
@@ -27,8 +32,9 @@
 
 G_BEGIN_DECLS
 
-/* Offered after each instance: its @tokens and @answer mask (n_tokens each)
- * and @predicted, the argmax token for each position (−1 = no prediction).
+/* Offered after each instance: its @tokens (the task's characters) and
+ * @answer mask (n_tokens each) and @predicted, the argmax token id for each
+ * position (−1 = no prediction).
  * All borrowed, valid during the call. */
 typedef void (*MsEvalInstanceFunc) (int index, const uint8_t *tokens, const uint8_t *answer,
                                     const int32_t *predicted, int n_tokens, gpointer user_data);

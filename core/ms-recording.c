@@ -910,6 +910,36 @@ ms_recording_segment_tokens (MsRecording *rec, const MsRunInfo *run, int segment
   return out;
 }
 
+int
+ms_recording_find_segment_at_byte (MsRecording *rec, const MsRunInfo *run, guint64 byte, GError **error)
+{
+  lock (rec);
+  int lo = 0, hi = run->segments_done, found = -1;
+  while (lo < hi)
+    {
+      int mid = lo + (hi - lo) / 2;
+      size_t n = 0;
+      guint64 begin = 0;
+      g_autofree MsToken *tokens = segment_tokens_locked (rec, run, mid, &n, &begin, error);
+      if (!tokens)
+        {
+          found = -2;
+          break;
+        }
+      if (byte < begin)
+        hi = mid;
+      else if (byte >= begin + tokens[n - 1].end)
+        lo = mid + 1;
+      else
+        {
+          found = mid;
+          break;
+        }
+    }
+  g_rec_mutex_unlock (&rec->lock);
+  return found;
+}
+
 GBytes *
 ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError **error)
 {

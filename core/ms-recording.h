@@ -158,4 +158,11 @@ GBytes *ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment,
 MsToken *ms_recording_segment_tokens (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens,
                                       guint64 *byte_begin, GError **error);
 
+/* The committed segment of @run whose bytes hold byte @byte of its input
+ * (the segments' bytes tile the input in order: a binary search over
+ * them), or −1 when none does; −2 with @error (as
+ * ms_recording_segment_tokens) when the recording fails or holds a damaged
+ * segment on the way. */
+int ms_recording_find_segment_at_byte (MsRecording *rec, const MsRunInfo *run, guint64 byte, GError **error);
+
 G_END_DECLS

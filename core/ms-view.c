@@ -93,6 +93,7 @@ axis_clear (MsViewAxis *a)
     for (int i = 0; i < a->n; i++)
       g_free (a->texts[i]);
   g_free (a->texts);
+  g_free (a->bytes);
 }
 
 static void
@@ -108,6 +109,13 @@ axis_copy (MsViewAxis *to, const MsViewAxis *from, int first, int n)
   to->start = from->start + first * from->step;
   to->length = CLAMP (from->length - (int) (first * from->step), 0, (int) ceil (n * from->step));
   to->texts = NULL;
+  to->bytes = NULL;
+  if (from->bytes)
+    {
+      to->bytes = g_new0 (MsByteRange, MAX (n, 1));
+      for (int i = 0; i < n && first + i < from->n; i++)
+        to->bytes[i] = from->bytes[first + i];
+    }
   if (from->texts)
     {
       to->texts = g_new0 (char *, MAX (n, 1));

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "ms-recording.h"
+#include "ms-token-align.h"
 
 G_BEGIN_DECLS
 
@@ -133,8 +134,11 @@ typedef struct {
   int length;           /* indices covered: [start, start + length), so the last cell may hold fewer */
   int n_blocks;         /* position axes: the attention layout, in order; 0 elsewhere */
   MsViewBlock *blocks;
-  char **texts;         /* (n) per cell the text it stands for (a token; a segment's first
-                           characters), entries may be NULL; NULL when the view has none */
+  char **texts;         /* (n) per cell the text it stands for (a token, ms_token_escape; a segment's
+                           first characters), entries may be NULL; NULL when the view has none */
+  MsByteRange *bytes;   /* (n) per token cell the bytes of the run's input the token stands for
+                           ({0, 0} for other cells), which align the tokens of runs with different
+                           tokenizers (ms-token-align.h); NULL when the axis has no token cells */
 } MsViewAxis;
 
 typedef struct {
@@ -216,6 +220,23 @@ char *ms_view_describe_cell (const MsViewData *v, int row, int col);
  * of range. */
 float *ms_view_token_values (const MsViewData *v, int slot, int *n_tokens, const char **what);
 
+/* Run B's read or write attention view @b put on the tokens of run A's
+ * view @a of the same kind, over the same input (ms-token-align.h): a view
+ * with @a's axes (its tokens' texts and bytes) and B's numbers.  A token
+ * cell of A takes, along the axis a row distributes over (the columns),
+ * the attention of the B tokens whose bytes overlap it in proportion to
+ * the share of each B token's bytes inside it (so attention mass moves
+ * with the bytes), and along the rows the mean of those B tokens' rows
+ * weighted by the bytes in common; any other cell takes B's cell at the
+ * same offset of the block of the same name (read block, write block,
+ * self, or the slot).  A cell none of B's tokens overlaps is NaN: load @b
+ * at the segment of B that holds @a's first token
+ * (ms_recording_find_segment_at_byte).  With equal tokens the numbers are
+ * B's exactly.  Owned; NULL with MS_ERROR_INPUT when the views are not
+ * both read or both write attention, carry no token bytes, or B lacks a
+ * non-token cell A has (models with different numbers of slots). */
+MsViewData *ms_view_data_align_tokens (const MsViewData *a, const MsViewData *b, GError **error);
+
 /* The numbers of @a (and, when @b is not NULL, of @b and, with
  * @difference, A − B) as CSV text (RFC 4180 quoting, '\n' line ends):
  *   heatmaps: a header row of the x axis's cells under "y label \ x label",
@@ -231,7 +252,8 @@ float *ms_view_token_values (const MsViewData *v, int slot, int *n_tokens, const
 char *ms_view_data_to_csv (const MsViewData *a, const char *name_a, const MsViewData *b, const char *name_b,
                            gboolean difference, GError **error);
 
-/* The name of axis cell @i as the CSV and the tooltips print it.  Owned. */
+/* The name of axis cell @i as the CSV and the tooltips print it: its
+ * index, bin, or block and offset, and a token's text (“␣the”).  Owned. */
 char *ms_view_axis_cell_name (const MsViewAxis *axis, int i);
 
 G_END_DECLS

@@ -73,6 +73,41 @@ const char *ms_tokenizer_get_kind_name (const MsTokenizer *t) { return t->kind =
 int ms_tokenizer_get_vocab_size (const MsTokenizer *t) { return t->vocab_size; }
 guint ms_tokenizer_get_n_merges (const MsTokenizer *t) { return t->n_merges; }
 
+char *
+ms_token_escape (const uint8_t *bytes, size_t n)
+{
+  GString *s = g_string_sized_new (n + 8);
+  for (size_t i = 0; i < n;)
+    {
+      const char *p = (const char *) bytes + i;
+      gunichar c = g_utf8_get_char_validated (p, (gssize) (n - i));
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (s, "\\x%02x", bytes[i++]);
+          continue;
+        }
+      size_t len = (size_t) (g_utf8_next_char (p) - p);
+      if (c == ' ')
+        g_string_append (s, "␣");
+      else if (c == '\n')
+        g_string_append (s, "↵");
+      else if (c < 0x80 && (c < 0x21 || c == 0x7f))
+        g_string_append_printf (s, "\\x%02x", c);
+      else if (c >= 0x80 && !g_unichar_isprint (c) && !g_unichar_ismark (c))
+        g_string_append_printf (s, "\\u{%04x}", c);
+      else
+        g_string_append_len (s, p, (gssize) len);
+      i += len;
+    }
+  return g_string_free (s, FALSE);
+}
+
+int32_t
+ms_tokenizer_get_byte_token (const MsTokenizer *t, uint8_t byte)
+{
+  return t->byte_id[byte];
+}
+
 const uint8_t *
 ms_tokenizer_get_token (const MsTokenizer *t, int32_t id, size_t *len)
 {

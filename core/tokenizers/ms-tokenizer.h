@@ -109,6 +109,17 @@ const char *ms_tokenizer_get_kind_name (const MsTokenizer *t);
 int ms_tokenizer_get_vocab_size (const MsTokenizer *t);
 guint ms_tokenizer_get_n_merges (const MsTokenizer *t);
 
+/* @n bytes of a token (or any text) for a person to read (owned, UTF-8):
+ * printable characters as they are, a space as "␣" and a newline as "↵"
+ * (so a token's leading space shows), and every other control character,
+ * each byte that is not UTF-8 and each character that does not print as
+ * \xNN or \u{NNNN}.  What figures, tooltips and the CSV show for a token. */
+char *ms_token_escape (const uint8_t *bytes, size_t n);
+
+/* The id of the token that is the one byte @byte (every tokenizer has
+ * one for each byte: @byte itself for the bytes tokenizer). */
+int32_t ms_tokenizer_get_byte_token (const MsTokenizer *t, uint8_t byte);
+
 /* The bytes token @id stands for (borrowed; not NUL-terminated, may be
  * invalid UTF-8 on its own), its length in @len; NULL for an id out of
  * range. */

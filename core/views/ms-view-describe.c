@@ -14,12 +14,20 @@ ms_view_axis_cell_name (const MsViewAxis *axis, int i)
 {
   if (axis->kind == MS_VIEW_AXIS_SERIES)
     return g_strdup (axis->texts && i < axis->n && axis->texts[i] ? axis->texts[i] : "value");
+  /* a token says its text */
+  const char *token = axis->texts && i >= 0 && i < axis->n ? axis->texts[i] : NULL;
   for (int b = 0; b < axis->n_blocks; b++)
     {
       const MsViewBlock *block = &axis->blocks[b];
       if (i >= block->first && i < block->first + block->n)
-        return block->n == 1 ? g_strdup (block->name) : g_strdup_printf ("%s %d", block->name, i - block->first);
+        {
+          if (block->tokens && token)
+            return g_strdup_printf ("%s %d “%s”", block->name, i - block->first, token);
+          return block->n == 1 ? g_strdup (block->name) : g_strdup_printf ("%s %d", block->name, i - block->first);
+        }
     }
+  if (axis->kind == MS_VIEW_AXIS_TOKEN && token)
+    return g_strdup_printf ("%d “%s”", (int) (axis->start + i * axis->step), token);
   int lo = (int) (axis->start + i * axis->step);
   int hi = MIN ((int) (axis->start + (i + 1) * axis->step), (int) axis->start + axis->length) - 1;
   return hi > lo ? g_strdup_printf ("%d..%d", lo, hi) : g_strdup_printf ("%d", lo);

@@ -132,18 +132,6 @@ load_axis_texts (MsRecording *rec, const MsRunInfo *info, MsViewAxis *axis, GErr
                                        on_text, &f, error);
 }
 
-/* A byte token as printable text. */
-static char *
-token_text (guint8 c)
-{
-  if (c == ' ')
-    return g_strdup ("␣");
-  if (c == '\n')
-    return g_strdup ("↵");
-  if (c >= 0x21 && c < 0x7f)
-    return g_strdup_printf ("%c", c);
-  return g_strdup_printf ("\\x%02x", c);
-}
 
 /* ---- per-segment views ---- */
 
@@ -486,14 +474,13 @@ attention_axis (MsViewAxis *axis, const MsAttentionBlock *blocks, int n_blocks, 
 }
 
 /* Per token cell of @axis (the token axis, or the tokens block of a
- * position axis), its text: tokens are bytes, token j byte j of @text. */
+ * position axis), its text (ms_token_escape) and its bytes of the input:
+ * token j is @tokens[j] of the segment's @text, which starts at byte
+ * @byte_begin of the input. */
 static void
-attention_token_texts (MsViewAxis *axis, GBytes *text, int n_tokens)
+attention_token_texts (MsViewAxis *axis, GBytes *text, const MsToken *tokens, int n_tokens, guint64 byte_begin)
 {
-  gsize len;
-  const guint8 *bytes = g_bytes_get_data (text, &len);
-  if ((int) len != n_tokens)
-    return;
+  const guint8 *bytes = g_bytes_get_data (text, NULL);
   int first = -1;
   if (axis->kind == MS_VIEW_AXIS_TOKEN)
     first = 0;
@@ -503,8 +490,12 @@ attention_token_texts (MsViewAxis *axis, GBytes *text, int n_tokens)
   if (first < 0)
     return;
   axis->texts = g_new0 (char *, MAX (axis->n, 1));
+  axis->bytes = g_new0 (MsByteRange, MAX (axis->n, 1));
   for (int j = 0; j < n_tokens && first + j < axis->n; j++)
-    axis->texts[first + j] = token_text (bytes[j]);
+    {
+      axis->texts[first + j] = ms_token_escape (bytes + tokens[j].start, tokens[j].end - tokens[j].start);
+      axis->bytes[first + j] = (MsByteRange) { byte_begin + tokens[j].start, byte_begin + tokens[j].end };
+    }
 }
 
 /* Whether every row with data sums to 1: each row is a whole softmax row,
@@ -558,7 +549,11 @@ attention (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsVie
   if (!m)
     return NULL;
   g_autoptr (GBytes) text = ms_recording_segment_text (rec, info->id, segment, error);
-  if (!text)
+  size_t n_stored = 0;
+  guint64 byte_begin = 0;
+  g_autofree MsToken *tokens = text ? ms_recording_segment_tokens (rec, info, segment, &n_stored, &byte_begin, error)
+                                    : NULL;
+  if (!tokens)
     return g_free (m), NULL;
   /* the segment's token count: the shape grows by one row or column per token */
   int rows0, cols0, rows1, cols1;
@@ -576,8 +571,11 @@ attention (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsVie
   attention_axis (&v->y, a->rows, a->n_row_blocks, c, n_tokens);
   v->x.n = cols, v->x.length = cols;
   v->y.n = rows, v->y.length = rows;
-  attention_token_texts (&v->x, text, n_tokens);
-  attention_token_texts (&v->y, text, n_tokens);
+  if (n_tokens > 0 && (size_t) n_tokens == n_stored)
+    {
+      attention_token_texts (&v->x, text, tokens, n_tokens, byte_begin);
+      attention_token_texts (&v->y, text, tokens, n_tokens, byte_begin);
+    }
   g_autofree char *head = p->head >= 0 ? g_strdup_printf ("head %d", p->head) : g_strdup ("mean over heads");
   v->title = ms_attention_layout_is_per_layer (a)
                ? g_strdup_printf ("%s (segment %d, layer %d, %s)", a->display_name, segment, layer, head)

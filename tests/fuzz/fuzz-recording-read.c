@@ -52,6 +52,15 @@ use_view (MsViewData *v)
       g_free (ms_view_token_values (v, slot, &n, &what));
     }
   GError *error = NULL;
+  if (v->kind == MS_VIEW_READ || v->kind == MS_VIEW_WRITE)
+    {
+      /* aligned on its own tokens: what a comparison does */
+      MsViewData *aligned = ms_view_data_align_tokens (v, v, &error);
+      if (aligned)
+        ms_view_data_free (aligned);
+      else
+        expect_message (g_steal_pointer (&error));
+    }
   char *csv = ms_view_data_to_csv (v, "a", NULL, NULL, FALSE, &error);
   if (csv)
     g_free (csv);
@@ -126,6 +135,8 @@ read_run (MsRecording *rec, const MsRunInfo *run)
       else
         expect_message (g_steal_pointer (&error));
     }
+  if (ms_recording_find_segment_at_byte (rec, run, 40, &error) == -2)
+    expect_message (g_steal_pointer (&error));
 
   for (int kind = 0; kind < MS_VIEW_N_KINDS; kind++)
     {

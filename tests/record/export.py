@@ -190,7 +190,13 @@ def csv_export(binary, fixtures):
         assert r.returncode == 0, r.stderr
         header = read_csv(out)[0]
         assert header[0] == "write block slot \\ position: read block | tokens | write block", header[0]
-        assert header[1] == "read block 0" and header[7] == "tokens 0" and header[-1] == "write block 5", header
+        assert header[1] == "read block 0" and header[7].startswith("tokens 0 “") and header[-1] == "write block 5", header
+        # a token column says its token: this byte model's tokens are the segment's bytes
+        with sqlite3.connect(db) as c:
+            text = c.execute("SELECT text FROM segments WHERE run_id = 2 AND segment = 3").fetchone()[0]
+        shown = {ord(" "): "␣", ord("\n"): "↵"}
+        want = [shown.get(b, chr(b) if 0x21 <= b < 0x7f else f"\\x{b:02x}") for b in text]
+        assert [h[h.index("“") + 1:-1] for h in header[7:7 + len(text)]] == want, (header, text)
     print("CSV: retention equals the stored values, binned columns their means, NLL per run, attention blocks")
 
 

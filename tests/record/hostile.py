@@ -52,12 +52,13 @@ def cli(binary, *args):
 
 
 def base_recording(binary, fixtures, tmp):
-    """Run 1: Memformer with stored f16 attention; run 2: RMT, compact (attention by replay)."""
+    """Run 1: Memformer with stored f16 attention; run 2: RMT, compact (attention by replay); run 3: RMT with
+    a BPE tokenizer (rmt_bpe), compact, so its segments store token ids and byte ranges."""
     text = os.path.join(tmp, "in.txt")
     with open(text, "wb") as f:
         f.write(bytes((i * 31 + i // 3) % 256 for i in range(160)))
     db = os.path.join(tmp, "base.sqlite")
-    runs = [("memformer", ["--attn", "f16"]), ("rmt_blocks", [])]
+    runs = [("memformer", ["--attn", "f16"]), ("rmt_blocks", []), ("rmt_bpe", [])]
     for model, extra in runs:
         r = cli(binary, "record", os.path.join(fixtures, model + ".safetensors"), text, "--recording", db, *extra)
         assert r is not None and r.returncode == 0, r and r.stderr
@@ -73,7 +74,8 @@ def base_recording(binary, fixtures, tmp):
     c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     c.execute("PRAGMA journal_mode = DELETE")
     c.close()
-    models = {1: os.path.join(fixtures, "memformer.safetensors"), 2: os.path.join(fixtures, "rmt_blocks.safetensors")}
+    models = {1: os.path.join(fixtures, "memformer.safetensors"), 2: os.path.join(fixtures, "rmt_blocks.safetensors"),
+              3: os.path.join(fixtures, "rmt_bpe.safetensors")}
     return db, text, models
 
 
@@ -172,9 +174,9 @@ def case_columns(binary, fixtures, only_table):
                 with sqlite3.connect(db) as c:
                     c.execute("PRAGMA ignore_check_constraints = ON")
                     c.execute("PRAGMA foreign_keys = OFF")
-                    # the last row of the table for the run this mutant targets (alternating runs), so the
+                    # the last row of the table for the run this mutant targets (rotating runs), so the
                     # default segment of the attention views is the damaged one
-                    run = 1 + (k + n) % 2
+                    run = 1 + (k + n) % 3
                     where = {"runs": f"id = {run}",
                              "models": f"id = (SELECT model_id FROM runs WHERE id = {run})"}.get(
                                  table, f"run_id = {run}")
@@ -215,6 +217,17 @@ def case_rows(binary, fixtures):
             "attention negative product": "UPDATE attention SET rows = -2, cols = -3",
             "attn_first elsewhere": "UPDATE segments SET attn_first = 1 WHERE run_id = 1",
             "attn_count 2^31": "UPDATE segments SET attn_count = 2147483647 WHERE run_id = 1",
+            # run 3's tokens (schema 5): ids, ends and byte_begin that contradict the segment
+            "token id past the vocabulary": "UPDATE segments SET token_ids = X'FFFFFF7F' || substr(token_ids, 5) "
+                                            "WHERE run_id = 3",
+            "token id negative": "UPDATE segments SET token_ids = X'FFFFFFFF' || substr(token_ids, 5) WHERE run_id = 3",
+            "token ends not rising": "UPDATE segments SET token_ends = zeroblob(length(token_ends)) WHERE run_id = 3",
+            "token ends past the text": "UPDATE segments SET text = substr(text, 1, 1) WHERE run_id = 3",
+            "token ends short": "UPDATE segments SET token_ends = substr(token_ends, 1, 4) WHERE run_id = 3",
+            "token ids without ends": "UPDATE segments SET token_ends = NULL WHERE run_id = 3",
+            "token ids 2^31 long": "UPDATE segments SET token_end = token_begin + 2147483647 WHERE run_id = 3",
+            "byte_begin before the tokens": "UPDATE segments SET byte_begin = -5 WHERE run_id = 3",
+            "bytes in a BPE run": "UPDATE segments SET token_ids = NULL, token_ends = NULL WHERE run_id = 3",
         }
         # resuming trusts nothing: run 2 is incomplete; each of these must be refused (exit 1, naming the file),
         # while the untouched copy resumes (exit 0)
@@ -262,7 +275,7 @@ def case_rows(binary, fixtures):
             with sqlite3.connect(db) as c:
                 c.execute("PRAGMA ignore_check_constraints = ON")
                 c.executescript(sql)
-            for run in (1, 2):
+            for run in (1, 2, 3):
                 check.read_all(name, db, run, tmp)
         check.finish()
 

@@ -4,7 +4,8 @@
     small_bpe.py tokenizer OUT.json            the tokenizer.json alone
     small_bpe.py model FIXTURES OUT.safetensors
 
-The tokenizer has GPT-2's 256 byte tokens and N_MERGES merges learned here
+The tokenizer has GPT-2's 256 byte tokens (in GPT-2's order, so a byte's id
+is not its value) and up to N_MERGES merges learned here
 from a fixed English-like text with runs of spaces, tabs and newlines (so
 words, space-prefixed words and whitespace runs all merge), in Hugging
 Face's tokenizer.json form with GPT-2's pipeline.  The model is the
@@ -76,8 +77,8 @@ def learn_merges(text, n_merges):
 
 
 def tokenizer_json():
-    alphabet = byte_alphabet()
-    vocab = {alphabet[b]: b for b in range(256)}
+    # the byte tokens in GPT-2's order (by their characters: '!' is 0), so a token's id is not its byte
+    vocab = {c: i for i, c in enumerate(sorted(byte_alphabet().values()))}
     merges = learn_merges(TRAIN, N_MERGES)
     for a, b in merges:
         vocab.setdefault(a + b, len(vocab))
