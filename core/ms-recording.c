@@ -714,7 +714,7 @@ replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **er
         ids[i] = stored[i].id;
       if (sqlite3_column_int (st, 12) && !stored)
         {
-          sqlite3_finalize (st);
+          release (rec, st);
           return NULL;
         }
       MsReplayInput in = {
@@ -799,7 +799,7 @@ segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int segment, size
                  segment);
   if (rc != SQLITE_ROW)
     {
-      sqlite3_finalize (st);
+      release (rec, st);
       return NULL;
     }
   /* Every size in 64 bits: a hostile row may hold any integers. */
@@ -859,7 +859,7 @@ segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int segment, size
             *byte_begin = (guint64) first_byte;
         }
     }
-  sqlite3_finalize (st);
+  release (rec, st);
   return out;
 }
 
