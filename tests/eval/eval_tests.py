@@ -18,7 +18,7 @@ run_reset_memory       `memscope-cli run --reset-memory --json` on a fixture mod
                        shipped copy models (whose memory carries the string) the two differ, memory lower.
 demo_inputs            resources/inputs/{copy,recall}-demo.txt are the documented generator instances.
 usage_errors           bad arguments exit 2, an unreadable model exits 1, --json carries accuracy, n, seed.
-shipped_models         all four resources/models/{copy,recall}-{memformer,rmt}.safetensors exist, load,
+shipped_models         all four (or --only NAME) resources/models/{copy,recall}-{memformer,rmt}.safetensors exist, load,
                        have complete memscope.* metadata (source naming trainer, task, seed, steps, accuracy),
                        predict what the float64 reference predicts on 6 instances, and score >= 0.9 x the
                        target on 200 fresh instances while the --reset-memory baseline stays near chance.
@@ -245,9 +245,13 @@ def metadata(path):
 
 
 def shipped_models(a):
+    check(a.only in (None, "copy-memformer", "copy-rmt", "recall-memformer", "recall-rmt"),
+          f"--only {a.only}: not a shipped model")
     for task in ("copy", "recall"):
         for arch in ("memformer", "rmt"):
             name = f"{task}-{arch}"
+            if a.only and name != a.only:
+                continue
             path = os.path.join(a.models, name + ".safetensors")
             check(os.path.exists(path), f"{name}: {path} is not shipped")
             check(os.path.getsize(path) < 4 * 1024 * 1024, f"{name}: under 4 MB")
@@ -274,7 +278,7 @@ def shipped_models(a):
                   f"{name}: accuracy {got['accuracy']:.3f} < 0.9 x {TARGET[task]}")
             line += f", accuracy {got['accuracy']:.3f} (>= {0.9 * TARGET[task]:.3f})"
             print("ok:", line)
-    print("ok: all 4 shipped task models checked")
+    print("ok:", a.only or "all 4 shipped task models", "checked")
 
 
 def main():
@@ -286,6 +290,7 @@ def main():
     ap.add_argument("--model")
     ap.add_argument("--models")
     ap.add_argument("--inputs")
+    ap.add_argument("--only", help="shipped_models: check this one model (e.g. copy-rmt)")
     a = ap.parse_args()
     if a.reference:
         sys.path.insert(0, a.reference)
