@@ -356,7 +356,7 @@ open_sharded (Import *im, const char *index_path, GHashTable *weight_map, GError
       if (!add_shard (im, path, error))
         return FALSE;
     }
-  im->weights_what = g_strdup_printf ("%u shards listed by %s", order->len, index_path);
+  im->weights_what = g_strdup_printf ("%u shard%s listed by %s", order->len, order->len == 1 ? "" : "s", index_path);
   return TRUE;
 }
 
