@@ -304,7 +304,7 @@ test_tampered (void)
   tamper (f.db, sql);
   expect_format_error (f.db, run, 3, "memory");
   g_free (sql);
-  sql = g_strdup_printf ("UPDATE memory SET data = data || x'00000000', cols = cols + 1 WHERE id = %" G_GINT64_FORMAT,
+  sql = g_strdup_printf ("UPDATE memory SET data = CAST (data || x'00000000' AS BLOB), cols = cols + 1 WHERE id = %" G_GINT64_FORMAT,
                          key + 4);
   tamper (f.db, sql);
   expect_format_error (f.db, run, 4, "memory");
@@ -340,6 +340,21 @@ test_tampered (void)
   fixture_clear (&f);
 }
 
+/* A BPE run's stored token ids are what replay steps: an id outside the
+ * vocabulary is refused, naming the recording. */
+static void
+test_tampered_ids (void)
+{
+  Fixture f = { 0 };
+  fixture_init (&f, "rmt_bpe");
+  gint64 run = record (&f, MS_ATTN_STORE_NONE, 4, 0);
+  g_autofree char *sql = g_strdup_printf ("UPDATE segments SET token_ids = CAST (x'ffffff7f' || substr (token_ids, 5) AS BLOB) "
+                                          "WHERE id = %" G_GINT64_FORMAT, (run << 32) + 2);
+  tamper (f.db, sql);
+  expect_format_error (f.db, run, 2, "vocabulary");
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -351,9 +366,12 @@ main (int argc, char **argv)
   g_test_add_data_func ("/replay/bit-identical/rmt-blocks", "rmt_blocks", check_bit_identical);
   g_test_add_data_func ("/replay/bit-identical/rmt-causal", "rmt_causal", check_bit_identical);
   g_test_add_data_func ("/replay/bit-identical/memformer-dh32", "memformer_dh32", check_bit_identical);
+  /* a BPE model: replayed from the token ids schema 5 stores */
+  g_test_add_data_func ("/replay/bit-identical/rmt-bpe", "rmt_bpe", check_bit_identical);
   g_test_add_func ("/replay/threads", test_threads);
   g_test_add_func ("/replay/moved-model", test_moved_model);
   g_test_add_func ("/replay/tampered", test_tampered);
+  g_test_add_func ("/replay/tampered-ids", test_tampered_ids);
   int status = g_test_run ();
   ms_replay_clear_cache ();
   return status;

@@ -503,7 +503,7 @@ def damaged_values(binary, fixtures):
         replayed = ["export", db, "--run", "2", "--view", "write", "--segment", "3", "--out", os.path.join(tmp, "c.svg")]
         assert cli(binary, *replayed).returncode == 0
         with sqlite3.connect(db) as c:
-            c.execute("UPDATE memory SET data = data || x'00' WHERE run_id = 2 AND segment = 2")
+            c.execute("UPDATE memory SET data = CAST(data || x'00' AS BLOB) WHERE run_id = 2 AND segment = 2")
         r = cli(binary, *replayed)
         assert r.returncode == 1 and db in r.stderr and "damaged" in r.stderr, (r.returncode, r.stderr)
         with sqlite3.connect(db) as c:
