@@ -115,7 +115,9 @@ def kill_and_resume(binary, fixtures, model):
         text = long_input(tmp)
         path = os.path.join(fixtures, model + ".safetensors")
         db, db_ref = os.path.join(tmp, "killed.sqlite"), os.path.join(tmp, "reference.sqlite")
-        args = [path, text, "--max-segments", "1200"]
+        # attention stored (f16): a compact recording of these tiny models can finish its 1200 segments
+        # while the reader below starts, before the kill
+        args = [path, text, "--max-segments", "1200", "--attn", "f16"]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
         proc = subprocess.Popen([binary, "record", *args, "--recording", db], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
