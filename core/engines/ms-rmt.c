@@ -323,8 +323,9 @@ rmt_describe_config (const MsConfig *c, MsConfigRow *rows)
 
 /* Multiply-adds of one full segment, T = 2m + L positions:
  *   layer           4Td² + 2T²d + 2TdF
- *                   c_attn 3Td², c_proj Td², scores + context 2T²d (full
- *                   T×T, masked after), MLP c_fc + c_proj 2TdF
+ *                   c_attn 3Td², c_proj Td², scores + context 2T²d (the
+ *                   full T×T, as an eager implementation computes it; the
+ *                   kernels skip what the mask hides), MLP c_fc + c_proj 2TdF
  *   LM head         LdV (the segment rows only) */
 static double
 rmt_segment_macs (const MsConfig *c)

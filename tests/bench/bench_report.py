@@ -14,7 +14,11 @@ import sys
 from collections import defaultdict
 
 TARGETS = {"small": 2.0, "paper": 1.3}  # C / PyTorch throughput the core aims for
-MODELS = ["small-memformer", "small-rmt", "paper-memformer", "paper-rmt"]
+MODELS = ["small-memformer", "small-rmt", "paper-memformer", "paper-rmt", "gpt2-rmt"]
+# GPT-2-small RMT (issue 22): % of the sgemm peak at 1 and 2 threads, load time, peak RSS / weights' f32 size
+GPT2_PEAK_TARGETS = {1: 90.0, 2: 85.0}
+GPT2_LOAD_TARGET_S = 3.0
+GPT2_RSS_TARGET = 1.3
 
 
 def fmt_int(x):
@@ -123,7 +127,7 @@ def report(rows):
                                                  for c, p in zip(c_runs, p_runs))
             out.append(f"| {config} | {arch} | {t} | {fmt_int(c and c['tokens_per_s'])} "
                        f"| {fmt_int(p and p['tokens_per_s'])} | {fmt(ratio, 2)}{met} "
-                       f"| ≥ {target} | {fmt(c and c['gflops'])} | {fmt(pct)}% | {fmt(p and p['gflops'])} "
+                       f"| {'≥ ' + str(target) if target else '—'} | {fmt(c and c['gflops'])} | {fmt(pct)}% | {fmt(p and p['gflops'])} "
                        f"| {fmt(median_ratio, 2)} | {fmt(paired_ratio, 2)} |")
             if c and p and c.get("mean_nll") is not None and p.get("mean_nll") is not None:
                 nll_notes.append(abs(c["mean_nll"] - p["mean_nll"]))
@@ -152,6 +156,8 @@ def report(rows):
         out.append("The fast float32 PyTorch forward against the float64 reference (first 3 segments), max |ΔNLL|: "
                    + "; ".join(checks) + ".")
     out.append("")
+
+    out.extend(gpt2_section(rows, groups, peaks))
 
     rss = defaultdict(dict)
     for r in rows:
@@ -182,13 +188,58 @@ def report(rows):
                        f"| {fmt_int(b['tokens_per_s'])} |")
         out.append("")
         out.append("Token counts are rounded up to whole segments. RSS after load includes the model "
-                   "(F32 weights held in memory) and the OpenBLAS buffers; peak RSS also counts the load's "
-                   "transient mapping of the file (so it is about twice the weights). \"end − after load\" is "
+                   "(F32 weights held in memory) and the OpenBLAS buffers; peak RSS also counts the load, which "
+                   "converts the file a slice at a time and drops the mapped pages behind it, so the file and "
+                   "the weights are never both resident. \"end − after load\" is "
                    "what the session and its run added to the resident set: the same after the short and the "
                    "long run means nothing grows with the sequence. Separate processes start a few hundred KiB "
                    "apart, so differences that small are noise.")
         out.append("")
     return "\n".join(out)
+
+
+def gpt2_section(rows, groups, peaks):
+    """The GPT-2-small RMT's targets: % of the sgemm peak at 1 and 2 threads, load time, peak RSS."""
+    c_all = [r for r in rows if r.get("impl") == "c" and r.get("model") == "gpt2-rmt"]
+    if not c_all:
+        return []
+    out = ["## GPT-2-small RMT (d 768, 12 layers, 12 heads, vocab 50,257, m 16, L 512)", ""]
+    loads = [r.get("loadavg") for r in rows if r.get("loadavg") is not None
+             and (r.get("model") == "gpt2-rmt" or r.get("run") == "sgemm")]
+    if loads:
+        out.append(f"1-minute load average during these measurements: {min(loads):.1f}–{max(loads):.1f}.")
+        out.append("")
+    out.append("| threads | C tok/s | PyTorch tok/s | C/PyTorch | C GFLOP/s | sgemm peak | % of sgemm peak | target "
+               "| load average of the C run |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for t in (1, 2):
+        c_runs, p_runs = groups.get(("gpt2-rmt", t, "c"), []), groups.get(("gpt2-rmt", t, "torch"), [])
+        if not c_runs:
+            continue
+        c = best_run(c_runs)
+        p = best_run(p_runs) if p_runs else None
+        peak = peaks.get(t, {}).get("peak_gflops")
+        pct = 100 * c["gflops"] / peak if peak else None
+        target = GPT2_PEAK_TARGETS[t]
+        met = "" if pct is None else (" ✓" if pct >= target else " ✗")
+        ratio = c["tokens_per_s"] / p["tokens_per_s"] if p else None
+        out.append(f"| {t} | {fmt(c['tokens_per_s'])} | {fmt(p and p['tokens_per_s'])} | {fmt(ratio, 2)} "
+                   f"| {fmt(c['gflops'])} | {fmt(peak)} | {fmt(pct)}%{met} | ≥ {target:.0f}% "
+                   f"| {fmt(c.get('loadavg'))} |")
+    out.append("")
+    load_s = [r["load_seconds"] for r in c_all if r.get("load_seconds") is not None]
+    weights = max(r["n_params"] for r in c_all) * 4
+    peak_rss = max(r["peak_rss_kb"] for r in c_all if r["threads"] == 1) * 1024
+    if load_s:
+        best, worst = min(load_s), max(load_s)
+        out.append(f"- Load (ms_model_load, wall clock): fastest {best:.2f} s, slowest {worst:.2f} s over "
+                   f"{len(load_s)} loads; target < {GPT2_LOAD_TARGET_S:.0f} s"
+                   f"{' ✓' if best < GPT2_LOAD_TARGET_S else ' ✗'}.")
+    out.append(f"- Peak RSS (1 thread, largest of the runs): {peak_rss / 1e6:,.0f} MB against the weights' f32 size "
+               f"{weights / 1e6:,.0f} MB: **{peak_rss / weights:.2f}×**; target ≤ {GPT2_RSS_TARGET}×"
+               f"{' ✓' if peak_rss / weights <= GPT2_RSS_TARGET else ' ✗'}.")
+    out.append("")
+    return out
 
 
 def main(argv=None):

@@ -3,7 +3,7 @@
 # core's memory over long runs.  Not a test: nothing here passes or fails.
 #
 #   tests/bench/run_bench.sh [--quick] [--out FILE] [--repeats N]
-#                            [--coretype NAME] [--no-rss]
+#                            [--coretype NAME] [--no-rss] [--models "NAME ..."]
 #
 #   --quick          tiny token counts, one repeat: a smoke check of the
 #                    whole pipeline in well under a minute
@@ -20,6 +20,10 @@
 #   --quiet-wait S   before each measurement wait up to S seconds (default
 #                    60) for the other processes on the machine to leave
 #                    the CPUs alone (< 10% busy over one second)
+#   --models "..."   the models to time (default "small-memformer small-rmt
+#                    paper-memformer paper-rmt"); gpt2-rmt is the GPT-2-small
+#                    RMT (make_bench_models.py), timed over 1,024 tokens,
+#                    its peak RSS over 1,024 and 4,096
 #
 # Environment: BUILD_DIR (default <repo>/build), MODELS_DIR (default
 # $BUILD_DIR/bench-models), PYTHON (default /usr/bin/python3, which has torch).
@@ -47,6 +51,7 @@ RSS=1
 CORETYPE=
 QUIET_WAIT=60
 NATIVE=0
+MODEL_LIST="small-memformer small-rmt paper-memformer paper-rmt"
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed -e '/^set -e/d' -e 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
@@ -63,6 +68,8 @@ while [ $# -gt 0 ]; do
     --native-blas) NATIVE=1 ;;
     --quiet-wait) QUIET_WAIT=$2; shift ;;
     --quiet-wait=*) QUIET_WAIT=${1#--quiet-wait=} ;;
+    --models) MODEL_LIST=$2; shift ;;
+    --models=*) MODEL_LIST=${1#--models=} ;;
     -h|--help) usage 0 ;;
     *) echo "run_bench.sh: unknown argument $1" >&2; usage ;;
   esac
@@ -70,9 +77,11 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$QUICK" = 1 ]; then
-  N_SMALL=128; N_PAPER=256; RSS_SHORT=128; RSS_LONG=1024; REPEATS=1; SGEMM_SECONDS=0.05; QUIET_WAIT=0
+  N_SMALL=128; N_PAPER=256; N_GPT2=512; RSS_SHORT=128; RSS_LONG=1024; RSS_GPT2_LONG=1024
+  REPEATS=1; SGEMM_SECONDS=0.05; QUIET_WAIT=0
 else
-  N_SMALL=4096; N_PAPER=2048; RSS_SHORT=1000; RSS_LONG=100000; SGEMM_SECONDS=0.5
+  N_SMALL=4096; N_PAPER=2048; N_GPT2=1024; RSS_SHORT=1000; RSS_LONG=100000; RSS_GPT2_LONG=4096
+  SGEMM_SECONDS=0.5
 fi
 if [ "$NATIVE" = 1 ]; then
   CORETYPE_SOURCE=native; CORETYPE=; unset OPENBLAS_CORETYPE
@@ -141,7 +150,8 @@ fi
 
 # -- models --------------------------------------------------------------------------------------------
 log "models in $MODELS"
-"$PY" "$HERE/make_bench_models.py" --out "$MODELS" >&2
+# shellcheck disable=SC2086  # MODEL_LIST is a list of words
+"$PY" "$HERE/make_bench_models.py" --out "$MODELS" --only $MODEL_LIST >&2
 
 RAW=$BUILD/bench-raw-$(basename "$OUT" .md).jsonl
 : > "$RAW"
@@ -156,7 +166,9 @@ record() {
     exit 1
   fi
   line=$(printf '%s\n' "$line" | tail -n 1)
-  printf '%s\n' "{\"run\": \"$tag\", \"busy_before\": $BUSY, ${line#\{}" >> "$RAW"
+  local load
+  load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo null)
+  printf '%s\n' "{\"run\": \"$tag\", \"busy_before\": $BUSY, \"loadavg\": $load, ${line#\{}" >> "$RAW"
   printf '%s\n' "$line" | cut -c1-200 >&2
 }
 
@@ -197,8 +209,8 @@ sgemm_pass 1
 
 # -- throughput ----------------------------------------------------------------------------------------
 for rep in $(seq 1 "$REPEATS"); do
-  for model in small-memformer small-rmt paper-memformer paper-rmt; do
-    case $model in small-*) n=$N_SMALL ;; *) n=$N_PAPER ;; esac
+  for model in $MODEL_LIST; do
+    case $model in small-*) n=$N_SMALL ;; gpt2-*) n=$N_GPT2 ;; *) n=$N_PAPER ;; esac
     for t in 1 2; do
       log "throughput $model, $t thread(s), $n tokens, repeat $rep/$REPEATS"
       record throughput "$BENCH_CORE" "$MODELS/$model.safetensors" "$n" --threads "$t"
@@ -213,8 +225,10 @@ sgemm_pass 2
 
 # -- peak RSS over long runs ---------------------------------------------------------------------------
 if [ "$RSS" = 1 ]; then
-  for model in small-memformer small-rmt paper-memformer paper-rmt; do
-    for n in "$RSS_SHORT" "$RSS_LONG"; do
+  for model in $MODEL_LIST; do
+    long=$RSS_LONG
+    case $model in gpt2-*) long=$RSS_GPT2_LONG ;; esac
+    for n in "$RSS_SHORT" "$long"; do
       log "peak RSS $model, $n tokens, 1 thread"
       record rss "$BENCH_CORE" "$MODELS/$model.safetensors" "$n" --threads 1
     done
