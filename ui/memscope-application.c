@@ -170,7 +170,7 @@ memscope_application_startup (GApplication *app)
     { "win.previous", { "Left" } },         { "win.next", { "Right" } },
     { "win.first", { "Home" } },            { "win.last", { "End" } },
     { "win.play", { "space" } },            { "win.export", { "<Control>e" } },
-    { "win.export-all", { "<Control><Shift>e" } }, { "win.save-recording", { "<Control><Shift>s" } },
+    { "win.export-all", { "<Control><Shift>e" } }, { "win.find", { "<Control>f" } }, { "win.save-recording", { "<Control><Shift>s" } },
     { "win.compare", { "<Control>k" } },    { "win.difference", { "<Control>d" } },
     { "win.zoom-in", { "<Control>plus", "<Control>equal" } },
     { "win.zoom-out", { "<Control>minus" } }, { "win.zoom-reset", { "<Control>0" } },

@@ -158,6 +158,15 @@ export_all (GSimpleAction *action, GVariant *param, gpointer data)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* Ctrl+F: the search bar over the text, focused. */
+static void
+find (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  MemscopeWindow *self = data;
+  gtk_search_bar_set_search_mode (self->text_search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->text_search_entry));
+}
+
 static void
 cancel (GSimpleAction *action, GVariant *param, gpointer data)
 {
@@ -203,6 +212,7 @@ static const GActionEntry win_entries[] = {
   { "export", export },
   { "save-recording", save_recording },
   { "export-all", export_all },
+  { "find", find },
   { "open-recent", open_recent, "s" },
   { "zoom-in", zoom },
   { "zoom-out", zoom },

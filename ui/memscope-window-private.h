@@ -38,6 +38,8 @@ struct _MemscopeWindow {
   GtkStack *view_stack;
   GtkTextView *text_view;
   GtkLabel *text_legend;
+  GtkSearchBar *text_search_bar;
+  GtkSearchEntry *text_search_entry;
   GtkAdjustment *segment_adjustment;
   GtkLabel *segment_label;
   GMenu *recent_menu;          /* filled by memscope-window-open.c */

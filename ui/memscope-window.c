@@ -211,6 +211,45 @@ text_offset_at (MemscopeWindow *self, double x, double y)
   return gtk_text_iter_get_offset (&iter);
 }
 
+gboolean
+memscope_window_find_text (MemscopeWindow *self, const char *text, gboolean next)
+{
+  if (!text || !*text)
+    return FALSE;
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextIter from, match_start, match_end, sel_start, sel_end;
+  gtk_text_buffer_get_start_iter (buffer, &from);
+  if (next && gtk_text_buffer_get_selection_bounds (buffer, &sel_start, &sel_end))
+    {
+      from = sel_start;
+      gtk_text_iter_forward_char (&from);
+    }
+  if (!gtk_text_iter_forward_search (&from, text, 0, &match_start, &match_end, NULL))
+    {
+      gtk_text_buffer_get_start_iter (buffer, &from);   /* wrap around */
+      if (!gtk_text_iter_forward_search (&from, text, 0, &match_start, &match_end, NULL))
+        return FALSE;
+    }
+  gtk_text_buffer_select_range (buffer, &match_start, &match_end);
+  gtk_text_view_scroll_to_iter (self->text_view, &match_start, 0.1, FALSE, 0, 0);
+  int t = memscope_window_segment_at_offset (self, gtk_text_iter_get_offset (&match_start));
+  if (t >= 0)
+    memscope_window_set_segment (self, t);
+  return TRUE;
+}
+
+static void
+on_search_changed (GtkSearchEntry *entry, MemscopeWindow *self)
+{
+  memscope_window_find_text (self, gtk_editable_get_text (GTK_EDITABLE (entry)), FALSE);
+}
+
+static void
+on_search_activate (GtkSearchEntry *entry, MemscopeWindow *self)
+{
+  memscope_window_find_text (self, gtk_editable_get_text (GTK_EDITABLE (entry)), TRUE);
+}
+
 /* Clicking the text steps to the segment clicked. */
 static void
 on_text_clicked (GtkGestureClick *gesture, int n_press, double x, double y, MemscopeWindow *self)
@@ -976,6 +1015,8 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_view);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_legend);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_search_bar);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_search_entry);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_adjustment);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_label);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, recent_menu);
@@ -1067,6 +1108,9 @@ memscope_window_init (MemscopeWindow *self)
       g_snprintf (name, sizeof name, "read-%d", k);
       gtk_text_buffer_create_tag (buffer, name, "background", read_colours[k], NULL);
     }
+  gtk_search_bar_connect_entry (self->text_search_bar, GTK_EDITABLE (self->text_search_entry));
+  g_signal_connect (self->text_search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
+  g_signal_connect (self->text_search_entry, "activate", G_CALLBACK (on_search_activate), self);
   GtkGesture *click = gtk_gesture_click_new ();
   g_signal_connect (click, "released", G_CALLBACK (on_text_clicked), self);
   gtk_widget_add_controller (GTK_WIDGET (self->text_view), GTK_EVENT_CONTROLLER (click));

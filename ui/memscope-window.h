@@ -99,6 +99,12 @@ const char *memscope_window_get_text_caption (MemscopeWindow *self);
  * (on worker threads); the text shows the older ones meanwhile. */
 gboolean memscope_window_get_text_loading (MemscopeWindow *self);
 gboolean memscope_window_get_highlight (MemscopeWindow *self, int *start, int *end);
+/* Finds @text in the input text (case-sensitive): with @next, the match
+ * after the one selected, else the first; wraps around.  Selects it,
+ * scrolls to it and steps to its segment; FALSE when there is none (the
+ * segment stays).  The search bar (Ctrl+F) does this as one types. */
+gboolean memscope_window_find_text (MemscopeWindow *self, const char *text, gboolean next);
+
 /* The segment holding character @offset of the text, −1 when none.
  * Clicking the text steps to it. */
 int memscope_window_segment_at_offset (MemscopeWindow *self, int offset);

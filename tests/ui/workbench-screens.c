@@ -9,7 +9,8 @@
 static gboolean
 is_close_button (GtkWidget *w)
 {
-  return gtk_widget_has_css_class (w, "close");
+  /* the window's, not the search bar's */
+  return gtk_widget_has_css_class (w, "close") && gtk_widget_get_ancestor (w, GTK_TYPE_WINDOW_CONTROLS);
 }
 
 static gboolean

@@ -255,6 +255,29 @@ test_select_slot (void)
   g_autofree char *there = memscope_window_describe_text_at (win, end);
   g_assert_nonnull (strstr (there, "Segment 3"));
   g_assert_nonnull (strstr (there, "Click to step"));
+
+  /* Ctrl+F finds text and steps to its segment; Enter goes to the next match */
+  activate ("find", NULL);
+  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
+  g_autofree char *all = NULL;
+  GtkTextIter a, b;
+  gtk_text_buffer_get_bounds (buffer, &a, &b);
+  all = gtk_text_buffer_get_text (buffer, &a, &b, FALSE);
+  const char *needle = "gebhbdgaggcdfafa";   /* twice in the demo, the second in the last segments */
+  const char *first = strstr (all, needle), *second = first ? strstr (first + 1, needle) : NULL;
+  g_assert_nonnull (second);
+  g_assert_true (memscope_window_find_text (win, needle, FALSE));
+  settle ();
+  int t1 = memscope_window_segment_at_offset (win, (int) g_utf8_pointer_to_offset (all, first));
+  g_assert_cmpint (memscope_window_get_segment (win), ==, t1);
+  g_assert_true (memscope_window_find_text (win, needle, TRUE));
+  settle ();
+  int t2 = memscope_window_segment_at_offset (win, (int) g_utf8_pointer_to_offset (all, second));
+  g_assert_cmpint (t2, >, t1);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, t2);
+  g_assert_false (memscope_window_find_text (win, "no such text", FALSE));
+  g_assert_cmpint (memscope_window_get_segment (win), ==, t2);
+  activate ("segment", g_variant_new_int32 (2));
 }
 
 void
