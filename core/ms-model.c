@@ -418,6 +418,15 @@ ms_model_unref (MsModel *m)
 const MsConfig *ms_model_get_config (const MsModel *m) { return &m->config; }
 const char *ms_model_get_path (const MsModel *m) { return m->path; }
 MsTokenizer *ms_model_get_tokenizer (const MsModel *m) { return m->tokenizer; }
+
+MsTokenizer *
+ms_model_file_tokenizer (const char *path, GError **error)
+{
+  g_autoptr (MsSafetensors) st = ms_safetensors_open (path, error);
+  if (!st)
+    return NULL;
+  return ms_tokenizer_new_from_metadata (ms_safetensors_get_metadata (st, "memscope.tokenizer"), path, error);
+}
 const char *ms_model_get_metadata (const MsModel *m, const char *key) { return g_hash_table_lookup (m->metadata, key); }
 size_t ms_model_get_n_params (const MsModel *m) { return m->n_params; }
 guint ms_model_get_n_tensors (const MsModel *m) { return m->tensors->len; }

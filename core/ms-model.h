@@ -71,6 +71,11 @@ const MsConfig *ms_model_get_config (const MsModel *model);
  * vocabulary size equals the configuration's vocab_size, or the model
  * does not load.  Borrowed (ms_tokenizer_ref to keep it). */
 MsTokenizer *ms_model_get_tokenizer (const MsModel *model);
+/* The tokenizer of the model file at @path, read from its header alone
+ * (no weights are loaded or checked): for whoever needs a model's tokens
+ * without the model, such as the workbench's text pane.  Owned; NULL with
+ * the header's error naming the file. */
+MsTokenizer *ms_model_file_tokenizer (const char *path, GError **error);
 /* The file path (or label) the model was loaded from.  Borrowed. */
 const char *ms_model_get_path (const MsModel *model);
 /* A __metadata__ value (e.g. "memscope.source"), or NULL.  Borrowed. */

@@ -5,7 +5,9 @@
 #include "memscope-application.h"
 #include "memscope-squeezer.h"
 #include "memscope-task.h"
+#include "ms-model.h"
 #include "ms-recording.h"
+#include "ms-text.h"
 
 #include <math.h>
 #include <string.h>
@@ -60,6 +62,7 @@ memscope_window_get_n_segments (MemscopeWindow *self)
 /* Reading the input text of run A, on a worker thread. */
 typedef struct {
   char *input_path;
+  char *model_path;            /* whose tokenizer cut the input into segments */
   char *recording_path;        /* NULL until the run has a recording */
   gint64 run_id;
   int segment_len, segments_done;
@@ -72,6 +75,7 @@ static void
 text_job_free (TextJob *job)
 {
   g_free (job->input_path);
+  g_free (job->model_path);
   g_free (job->recording_path);
   g_free (job->key);
   if (job->text)
@@ -90,24 +94,46 @@ append_piece (TextJob *job, const char *bytes, gsize len, int *offset)
   g_string_append (job->text, piece);
 }
 
+/* Cuts the input file into segments of the model's tokens, as the
+ * recorder does (ms-text.h), appending each segment's text; FALSE when the
+ * model's tokenizer or the input cannot be read. */
+static gboolean
+append_input_segments (TextJob *job, int *offset)
+{
+  if (!job->input_path || !job->model_path)
+    return FALSE;
+  g_autoptr (MsTokenizer) tokenizer = ms_model_file_tokenizer (job->model_path, NULL);
+  g_autoptr (MsTextReader) reader = tokenizer ? ms_text_reader_open (job->input_path, tokenizer, NULL) : NULL;
+  if (!reader)
+    return FALSE;
+  g_autofree int32_t *ids = g_new (int32_t, job->segment_len);
+  gssize n;
+  while ((n = ms_text_reader_read (reader, ids, (size_t) job->segment_len, NULL)) > 0)
+    {
+      size_t len = 0;
+      const uint8_t *text = ms_text_reader_get_text (reader, &len, NULL);
+      append_piece (job, (const char *) text, len, offset);
+    }
+  return n == 0;
+}
+
 /* Builds the text with one offset per segment start, each segment's bytes
- * made valid UTF-8 on their own (the bytes tokenizer may split a character
- * between segments): from the input file, or, when it is gone, from the
- * segments' texts the recording keeps (read on a connection of its own). */
+ * made valid UTF-8 on their own (a segment may end inside a character):
+ * from the input file cut by the model's tokenizer, or, when either is
+ * gone, from the segments' texts the recording keeps (read on a connection
+ * of its own). */
 static void
 text_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   TextJob *job = data;
   job->text = g_string_new (NULL);
   job->offsets = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autofree char *contents = NULL;
-  gsize n = 0;
   int offset = 0;
-  if (job->input_path && g_file_get_contents (job->input_path, &contents, &n, NULL))
-    for (gsize start = 0; start < n; start += job->segment_len)
-      append_piece (job, contents + start, MIN ((gsize) job->segment_len, n - start), &offset);
-  else if (job->recording_path)
+  if (!append_input_segments (job, &offset) && job->recording_path)
     {
+      g_string_truncate (job->text, 0);   /* a reader that failed part way */
+      g_array_set_size (job->offsets, 0);
+      offset = 0;
       g_autoptr (MsRecording) rec = ms_recording_open (job->recording_path, NULL);
       for (int t = 0; rec && t < job->segments_done; t++)
         {
@@ -165,6 +191,7 @@ update_text (MemscopeWindow *self)
     }
   TextJob *job = g_new0 (TextJob, 1);
   job->input_path = g_strdup (memscope_run_get_input_path (a));
+  job->model_path = g_strdup (memscope_run_get_model_path (a));
   job->recording_path = memscope_run_get_segments_done (a) > 0 ? g_strdup (memscope_run_get_db_path (a)) : NULL;
   job->run_id = memscope_run_get_id (a);
   job->segment_len = seg_len;

@@ -18,7 +18,8 @@
  * By concept: workbench-screens.c (small screens), workbench-views.c (the demo, stepping, views, selection,
  * compare, zoom), workbench-loading.c (loading off the main thread),
  * workbench-files.c (export, bad and read-only files, Open Recent),
- * workbench-saved.c (recordings kept, saved, reopened; banner, title, play), and
+ * workbench-saved.c (recordings kept, saved, reopened; banner, title, play), workbench-tokens.c
+ * (the text pane of a BPE model), and
  * workbench-util.c (waiting, screenshots, actions, threads).
  */
 #include <glib/gstdio.h>
@@ -59,6 +60,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/hostile-recordings", test_hostile_recordings);
   g_test_add_func ("/workbench/saved-work", test_saved_work);
   g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
+  g_test_add_func ("/workbench/bpe-text-pane", test_bpe_text_pane);
   int status = g_test_run ();
 
   if (win)
