@@ -145,16 +145,6 @@ binder_entry_clear (gpointer p)
 
 /* ---- loading ---------------------------------------------------------- */
 
-static char *
-shape_string (int n_dims, const int64_t *shape)
-{
-  GString *s = g_string_new ("[");
-  for (int i = 0; i < n_dims; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* Checks every bound tensor against the file, then converts them all into
  * one allocation and points the slots at it. */
 static gboolean
@@ -167,7 +157,7 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
       BinderEntry *e = &g_array_index (b->entries, BinderEntry, i);
       const MsTensorInfo *t = ms_safetensors_lookup (st, e->name);
       int64_t want[3] = { e->shape[0], e->shape[1], e->shape[2] };
-      g_autofree char *want_s = shape_string (e->n_dims, want);
+      g_autofree char *want_s = ms_shape_string (e->n_dims, want);
       if (!t)
         {
           g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: tensor '%s' is missing (expected shape %s for this %s config)",
@@ -179,7 +169,7 @@ bind_weights (MsModel *m, MsBinder *b, MsSafetensors *st, GError **error)
         same = t->shape[d] == e->shape[d];
       if (!same)
         {
-          g_autofree char *got_s = shape_string (t->n_dims, t->shape);
+          g_autofree char *got_s = ms_shape_string (t->n_dims, t->shape);
           g_set_error (error, MS_ERROR, MS_ERROR_MODEL,
                        "%s: tensor '%s' has shape %s but the config needs %s (d_model %d, d_ff %d, vocab %d, %d slots)",
                        m->path, e->name, got_s, want_s, m->config.d_model, m->config.d_ff,

@@ -656,3 +656,13 @@ ms_safetensors_write (const char *path, const MsTensorOut *tensors, guint n,
     }
   return ok;
 }
+
+char *
+ms_shape_string (int n_dims, const int64_t *shape)
+{
+  GString *s = g_string_new ("[");
+  for (int i = 0; i < n_dims; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}

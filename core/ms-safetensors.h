@@ -78,6 +78,8 @@ const char *ms_dtype_name (MsDtype dtype);
 size_t ms_dtype_size (MsDtype dtype);
 /* TRUE for F32, F16 and BF16, the dtypes ms_tensor_info_to_f32 converts. */
 gboolean ms_dtype_is_float (MsDtype dtype);
+/* A tensor shape as messages print it, "[768, 50257]".  Owned (g_free). */
+char *ms_shape_string (int n_dims, const int64_t *shape);
 
 /* Converts @t (F32, F16 or BF16) to f32 into @dst[t->n_elements]; returns
  * how many converted values are NaN or infinite. */

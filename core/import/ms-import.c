@@ -83,16 +83,6 @@ model_error (GError **error, const char *fmt, ...)
   return FALSE;
 }
 
-static char *
-shape_string (int n_dims, const int64_t *shape)
-{
-  GString *s = g_string_new ("[");
-  for (int i = 0; i < n_dims; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* ---- reading JSON files ------------------------------------------------ */
 
 /* The root object of the JSON file @path, read only when it is at most
@@ -550,7 +540,7 @@ static const MsTensorInfo *
 need (Import *im, const char *name, int n_dims, int64_t *shape, const char *why, GError **error)
 {
   Found *f = g_hash_table_lookup (im->found, name);
-  g_autofree char *want = shape_string (n_dims, shape);
+  g_autofree char *want = ms_shape_string (n_dims, shape);
   if (!f)
     {
       model_error (error, "%s: tensor %s (memory_cell.model.%s in the public code's state_dict) is missing; "
@@ -570,7 +560,7 @@ need (Import *im, const char *name, int n_dims, int64_t *shape, const char *why,
     same = shape[i] < 0 || f->info->shape[i] == shape[i];
   if (!same)
     {
-      g_autofree char *got = shape_string (f->info->n_dims, f->info->shape);
+      g_autofree char *got = ms_shape_string (f->info->n_dims, f->info->shape);
       g_autofree char *shown = g_utf8_make_valid (f->info->name, -1);
       model_error (error, "%s: tensor '%s' has shape %s but config.json needs %s%s", f->file, shown, got, want, why);
       return NULL;

@@ -23,6 +23,8 @@ import shutil
 import subprocess
 import sys
 
+from small_bpe import byte_alphabet   # GPT-2's byte -> character table
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 
@@ -34,19 +36,6 @@ def check(ok, what):
     print(("ok - " if ok else "FAIL - ") + what, flush=True)
     if not ok:
         failures += 1
-
-
-def byte_alphabet():
-    """GPT-2's byte -> character table, built from its definition."""
-    prints = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    table, n = {}, 0
-    for b in range(256):
-        if b in prints:
-            table[b] = chr(b)
-        else:
-            table[b] = chr(0x100 + n)
-            n += 1
-    return table
 
 
 def tokenize(cli, args, out_path):
