@@ -21,7 +21,7 @@
  * Changes in one main-loop iteration start one job; a newer job cancels
  * the one in flight, whose result is dropped.  "loading" is TRUE until the
  * view shows what its properties ask for; while it loads other data for
- * longer than a moment (150 ms) it is dimmed under a spinner, while it
+ * longer than a moment (SPINNER_DELAY_MS) it is dimmed under a spinner, while it
  * loads the same view for another size or zoom window the old picture
  * stays.
  *

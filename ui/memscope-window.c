@@ -612,7 +612,12 @@ _memscope_window_set_run_b (MemscopeWindow *self, MemscopeRun *run)
   runs_shown_changed (self);
 }
 
-/* New segments arrived: reload what the views show, at most every 200 ms. */
+/* While a run records, views reload at most this often: often enough to
+ * follow it, seldom enough that reloading is not all the window does. */
+#define REFRESH_INTERVAL_MS 200
+
+/* New segments arrived: reload what the views show, at most every
+ * REFRESH_INTERVAL_MS. */
 gboolean
 _memscope_window_refresh_now (gpointer data)
 {
@@ -631,7 +636,7 @@ void
 _memscope_window_schedule_refresh (MemscopeWindow *self)
 {
   if (!self->refresh_source)
-    self->refresh_source = g_timeout_add (200, _memscope_window_refresh_now, self);
+    self->refresh_source = g_timeout_add (REFRESH_INTERVAL_MS, _memscope_window_refresh_now, self);
 }
 
 /* ---- public state ---- */

@@ -376,7 +376,10 @@ ms_line_plot_set_y_range (MsLinePlot *plot, double y_min, double y_max)
   plot->want_max = y_max;
 }
 
-/* The y range: what was set, else the data's with a 5% margin. */
+/* The share of the data's range left free above and below a line plot. */
+#define LINE_Y_MARGIN 0.05
+
+/* The y range: what was set, else the data's with a LINE_Y_MARGIN margin. */
 static void
 line_y_range (const MsLinePlot *plot, double *bottom, double *top)
 {
@@ -389,7 +392,7 @@ line_y_range (const MsLinePlot *plot, double *bottom, double *top)
     }
   if (!isfinite (lo))
     lo = 0.0, hi = 1.0;
-  double margin = (hi - lo) * 0.05;
+  double margin = (hi - lo) * LINE_Y_MARGIN;
   if (margin == 0.0)
     margin = lo != 0.0 ? fabs (lo) * 0.1 : 0.5;
   *bottom = isfinite (plot->want_min) ? plot->want_min : lo - margin;

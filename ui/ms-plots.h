@@ -13,7 +13,8 @@
  * axis spans the cells.
  *
  * Line plot (MsLinePlot): one or more series, e.g. per-segment NLL; NaN
- * leaves a gap.  y is fitted to the data with a 5% margin unless set.
+ * leaves a gap.  y is fitted to the data with a margin
+ * (LINE_Y_MARGIN of its range) unless set.
  *
  * Both copy their data and strings; neither is thread-safe.
  */
