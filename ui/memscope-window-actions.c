@@ -163,8 +163,7 @@ static void
 find (GSimpleAction *action, GVariant *param, gpointer data)
 {
   MemscopeWindow *self = data;
-  gtk_search_bar_set_search_mode (self->text_search_bar, TRUE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->text_search_entry));
+  memscope_text_pane_start_search (self->text_pane);
 }
 
 static void

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include "memscope-text-pane.h"
 #include "memscope-window.h"
 
 G_BEGIN_DECLS
@@ -36,10 +37,7 @@ struct _MemscopeWindow {
   GtkButton *play_button;
   GtkDropDown *speed_dropdown;
   GtkStack *view_stack;
-  GtkTextView *text_view;
-  GtkLabel *text_legend;
-  GtkSearchBar *text_search_bar;
-  GtkSearchEntry *text_search_entry;
+  MemscopeTextPane *text_pane;
   GtkAdjustment *segment_adjustment;
   GtkLabel *segment_label;
   GMenu *recent_menu;          /* filled by memscope-window-open.c */
@@ -55,12 +53,9 @@ struct _MemscopeWindow {
   MemscopeRun *compared;       /* the "compared-run" property: run B when comparing and B ≠ A */
   GCancellable *cancellable;   /* for the recordings */
   GSettings *settings;
-  GArray *segment_offsets;     /* int: character offset of each segment start in the text, and the end */
   char *input_path;            /* the current input */
   GPtrArray *pending_models;   /* char *: models opened before any input, recorded once one is */
   gboolean temporary;          /* record into temporary files (the demo), not the recordings folder */
-  char *text_run_key;          /* which run/segment_len the text was built for */
-  char *text_loading;          /* … and is being read for, NULL when none */
   char *error;
 
   int segment;
@@ -68,12 +63,6 @@ struct _MemscopeWindow {
   int layer;                   /* −1: the last */
   int head;                    /* −1: mean over heads */
   MsColormap cmap;
-  guint token_serial;          /* of the newest token colouring asked for … */
-  guint token_shown;           /* … and of the one shown */
-  int coloured_start;          /* the characters that have token colours: [start, end) */
-  int coloured_end;
-  float *token_values;         /* (coloured_end − coloured_start) the values coloured, NULL: none */
-  int token_slot;              /* the slot they are written into, −1: how strongly each reads memory */
   int opening;                 /* recordings being opened on worker threads */
   guint refresh_source;
   guint play_source;

@@ -1,5 +1,9 @@
-/* memscope-window.c — the workbench window: opening, recording, the
- * timeline, the views and the input text. */
+/* memscope-window.c — the workbench window: its state (runs, segment,
+ * slot, attention, colormap) and what shows it — the tool row, the
+ * timeline, the views and the text pane (memscope-text-pane.c), bound to
+ * the state.  Opening and recording are in memscope-window-open.c, the
+ * actions in memscope-window-actions.c, exporting in
+ * memscope-window-export.c. */
 #include "memscope-window-private.h"
 
 #include "memscope-application.h"
@@ -7,7 +11,6 @@
 #include "memscope-task.h"
 #include "ms-model.h"
 #include "ms-recording.h"
-#include "ms-text.h"
 
 #include <math.h>
 #include <string.h>
@@ -59,423 +62,39 @@ memscope_window_get_n_segments (MemscopeWindow *self)
   return a ? memscope_run_get_segments_done (a) : 0;
 }
 
-/* Reading the input text of run A, on a worker thread. */
-typedef struct {
-  char *input_path;
-  char *model_path;            /* whose tokenizer cut the input into segments */
-  char *recording_path;        /* NULL until the run has a recording */
-  gint64 run_id;
-  int segment_len, segments_done;
-  char *key;                   /* which run and segment length it is for */
-  GString *text;               /* the result … */
-  GArray *offsets;             /* … and the character offset of each segment start, then the end */
-} TextJob;
-
-static void
-text_job_free (TextJob *job)
-{
-  g_free (job->input_path);
-  g_free (job->model_path);
-  g_free (job->recording_path);
-  g_free (job->key);
-  if (job->text)
-    g_string_free (job->text, TRUE);
-  if (job->offsets)
-    g_array_unref (job->offsets);
-  g_free (job);
-}
-
-static void
-append_piece (TextJob *job, const char *bytes, gsize len, int *offset)
-{
-  g_autofree char *piece = g_utf8_make_valid (bytes, len);
-  g_array_append_val (job->offsets, *offset);
-  *offset += g_utf8_strlen (piece, -1);
-  g_string_append (job->text, piece);
-}
-
-/* Cuts the input file into segments of the model's tokens, as the
- * recorder does (ms-text.h), appending each segment's text; FALSE when the
- * model's tokenizer or the input cannot be read. */
-static gboolean
-append_input_segments (TextJob *job, int *offset)
-{
-  if (!job->input_path || !job->model_path)
-    return FALSE;
-  g_autoptr (MsTokenizer) tokenizer = ms_model_file_tokenizer (job->model_path, NULL);
-  g_autoptr (MsTextReader) reader = tokenizer ? ms_text_reader_open (job->input_path, tokenizer, NULL) : NULL;
-  if (!reader)
-    return FALSE;
-  g_autofree int32_t *ids = g_new (int32_t, job->segment_len);
-  gssize n;
-  while ((n = ms_text_reader_read (reader, ids, (size_t) job->segment_len, NULL)) > 0)
-    {
-      size_t len = 0;
-      const uint8_t *text = ms_text_reader_get_text (reader, &len, NULL);
-      append_piece (job, (const char *) text, len, offset);
-    }
-  return n == 0;
-}
-
-/* Builds the text with one offset per segment start, each segment's bytes
- * made valid UTF-8 on their own (a segment may end inside a character):
- * from the input file cut by the model's tokenizer, or, when either is
- * gone, from the segments' texts the recording keeps (read on a connection
- * of its own). */
-static void
-text_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  TextJob *job = data;
-  job->text = g_string_new (NULL);
-  job->offsets = g_array_new (FALSE, FALSE, sizeof (int));
-  int offset = 0;
-  if (!append_input_segments (job, &offset) && job->recording_path)
-    {
-      g_string_truncate (job->text, 0);   /* a reader that failed part way */
-      g_array_set_size (job->offsets, 0);
-      offset = 0;
-      g_autoptr (MsRecording) rec = ms_recording_open (job->recording_path, NULL);
-      for (int t = 0; rec && t < job->segments_done; t++)
-        {
-          g_autoptr (GBytes) bytes = ms_recording_segment_text (rec, job->run_id, t, NULL);
-          gsize len = 0;
-          const char *text = bytes ? g_bytes_get_data (bytes, &len) : "";
-          append_piece (job, text, len, &offset);
-        }
-    }
-  g_array_append_val (job->offsets, offset);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void update_highlight (MemscopeWindow *self);
 static void on_speed_changed (GtkDropDown *drop, GParamSpec *pspec, MemscopeWindow *self);
-static void update_token_colours (MemscopeWindow *self);
 
-/* Main thread: shows the text, unless the runs changed meanwhile. */
-static void
-text_job_done (GObject *object, GAsyncResult *result, gpointer data)
-{
-  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
-  TextJob *job = g_task_get_task_data (G_TASK (result));
-  if (!self->runs || g_strcmp0 (job->key, self->text_loading) != 0)
-    return;   /* closed, or superseded */
-  g_clear_pointer (&self->text_loading, g_free);
-  g_array_set_size (self->segment_offsets, 0);
-  g_array_append_vals (self->segment_offsets, job->offsets->data, job->offsets->len);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), job->text->str, (int) job->text->len);
-  self->coloured_start = self->coloured_end = 0;
-  g_free (self->text_run_key);
-  self->text_run_key = g_strdup (job->key);
-  update_highlight (self);
-  update_token_colours (self);
-}
-
-/* Shows the input text of run A (read on a worker thread). */
-static void
-update_text (MemscopeWindow *self)
-{
-  MemscopeRun *a = memscope_window_get_run_a (self);
-  int seg_len = a ? memscope_run_get_segment_len (a) : 0;
-  g_autofree char *key = a ? g_strdup_printf ("%p/%d", (void *) a, seg_len) : NULL;
-  if (g_strcmp0 (key, self->text_run_key) == 0 || (key && g_strcmp0 (key, self->text_loading) == 0))
-    return;
-  g_clear_pointer (&self->text_loading, g_free);
-  g_array_set_size (self->segment_offsets, 0);
-  if (!a || seg_len <= 0)
-    {
-      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), a ? "Recording…" : "", -1);
-      self->coloured_start = self->coloured_end = 0;
-      g_free (self->text_run_key);
-      self->text_run_key = a ? NULL : g_steal_pointer (&key);
-      return;
-    }
-  TextJob *job = g_new0 (TextJob, 1);
-  job->input_path = g_strdup (memscope_run_get_input_path (a));
-  job->model_path = g_strdup (memscope_run_get_model_path (a));
-  job->recording_path = memscope_run_get_segments_done (a) > 0 ? g_strdup (memscope_run_get_db_path (a)) : NULL;
-  job->run_id = memscope_run_get_id (a);
-  job->segment_len = seg_len;
-  job->segments_done = memscope_run_get_segments_done (a);
-  job->key = g_strdup (key);
-  self->text_loading = g_steal_pointer (&key);
-  GTask *task = g_task_new (self, NULL, text_job_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) text_job_free);
-  memscope_task_run_in_thread (task, text_job_run);
-  g_object_unref (task);
-}
+/* ---- the text pane (memscope-text-pane.c) ---- */
 
 gboolean
 memscope_window_get_highlight (MemscopeWindow *self, int *start, int *end)
 {
-  guint n = self->segment_offsets->len;
-  if (n < 2 || self->segment < 0 || (guint) self->segment + 1 >= n)
-    return FALSE;
-  *start = g_array_index (self->segment_offsets, int, self->segment);
-  *end = g_array_index (self->segment_offsets, int, self->segment + 1);
-  return TRUE;
+  return memscope_text_pane_get_highlight (self->text_pane, start, end);
 }
 
 int
 memscope_window_segment_at_offset (MemscopeWindow *self, int offset)
 {
-  guint n = self->segment_offsets->len;
-  for (guint t = 0; t + 1 < n; t++)
-    if (offset >= g_array_index (self->segment_offsets, int, t)
-        && offset < g_array_index (self->segment_offsets, int, t + 1))
-      return (int) t;
-  return -1;
-}
-
-/* The character offset of the text at widget point (@x, @y), −1 off the text. */
-static int
-text_offset_at (MemscopeWindow *self, double x, double y)
-{
-  int bx, by;
-  gtk_text_view_window_to_buffer_coords (self->text_view, GTK_TEXT_WINDOW_WIDGET, (int) x, (int) y, &bx, &by);
-  GtkTextIter iter;
-  if (!gtk_text_view_get_iter_at_location (self->text_view, &iter, bx, by))
-    return -1;
-  return gtk_text_iter_get_offset (&iter);
+  return memscope_text_pane_segment_at_offset (self->text_pane, offset);
 }
 
 gboolean
 memscope_window_find_text (MemscopeWindow *self, const char *text, gboolean next)
 {
-  if (!text || !*text)
-    return FALSE;
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter from, match_start, match_end, sel_start, sel_end;
-  gtk_text_buffer_get_start_iter (buffer, &from);
-  if (next && gtk_text_buffer_get_selection_bounds (buffer, &sel_start, &sel_end))
-    {
-      from = sel_start;
-      gtk_text_iter_forward_char (&from);
-    }
-  if (!gtk_text_iter_forward_search (&from, text, 0, &match_start, &match_end, NULL))
-    {
-      gtk_text_buffer_get_start_iter (buffer, &from);   /* wrap around */
-      if (!gtk_text_iter_forward_search (&from, text, 0, &match_start, &match_end, NULL))
-        return FALSE;
-    }
-  gtk_text_buffer_select_range (buffer, &match_start, &match_end);
-  gtk_text_view_scroll_to_iter (self->text_view, &match_start, 0.1, FALSE, 0, 0);
-  int t = memscope_window_segment_at_offset (self, gtk_text_iter_get_offset (&match_start));
-  if (t >= 0)
-    memscope_window_set_segment (self, t);
-  return TRUE;
-}
-
-static void
-on_search_changed (GtkSearchEntry *entry, MemscopeWindow *self)
-{
-  memscope_window_find_text (self, gtk_editable_get_text (GTK_EDITABLE (entry)), FALSE);
-}
-
-static void
-on_search_activate (GtkSearchEntry *entry, MemscopeWindow *self)
-{
-  memscope_window_find_text (self, gtk_editable_get_text (GTK_EDITABLE (entry)), TRUE);
-}
-
-/* Clicking the text steps to the segment clicked. */
-static void
-on_text_clicked (GtkGestureClick *gesture, int n_press, double x, double y, MemscopeWindow *self)
-{
-  int t = memscope_window_segment_at_offset (self, text_offset_at (self, x, y));
-  if (t >= 0)
-    memscope_window_set_segment (self, t);
+  return memscope_text_pane_find (self->text_pane, text, next);
 }
 
 char *
 memscope_window_describe_text_at (MemscopeWindow *self, int offset)
 {
-  int t = memscope_window_segment_at_offset (self, offset);
-  if (t < 0)
-    return NULL;
-  int j = offset - g_array_index (self->segment_offsets, int, t);
-  GString *s = g_string_new (NULL);
-  g_string_append_printf (s, "Segment %d, character %d", t, j);
-  if (self->token_values && offset >= self->coloured_start && offset < self->coloured_end)
-    {
-      float v = self->token_values[offset - self->coloured_start];
-      if (self->token_slot >= 0)
-        g_string_append_printf (s, "\nwritten into slot %d: %.3f", self->token_slot, v);
-      else
-        g_string_append_printf (s, "\nreads memory: %.3f", v);
-    }
-  if (t != self->segment)
-    g_string_append (s, "\nClick to step to this segment.");
-  return g_string_free (s, FALSE);
+  return memscope_text_pane_describe_offset (self->text_pane, offset);
 }
 
-static gboolean
-on_text_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, MemscopeWindow *self)
-{
-  if (keyboard)
-    return FALSE;
-  g_autofree char *text = memscope_window_describe_text_at (self, text_offset_at (self, x, y));
-  if (!text)
-    return FALSE;
-  gtk_tooltip_set_text (tooltip, text);
-  return TRUE;
-}
-
+/* Clicking a segment of the text, or finding text in it, steps there. */
 static void
-update_highlight (MemscopeWindow *self)
+on_text_segment_activated (MemscopeTextPane *pane, int segment, MemscopeWindow *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter s, e;
-  gtk_text_buffer_get_bounds (buffer, &s, &e);
-  gtk_text_buffer_remove_tag_by_name (buffer, "current", &s, &e);
-  int a, b;
-  if (!memscope_window_get_highlight (self, &a, &b))
-    return;
-  gtk_text_buffer_get_iter_at_offset (buffer, &s, a);
-  gtk_text_buffer_get_iter_at_offset (buffer, &e, b);
-  gtk_text_buffer_apply_tag_by_name (buffer, "current", &s, &e);
-  GtkTextMark *mark = gtk_text_buffer_get_mark (buffer, "current-start");
-  gtk_text_buffer_move_mark (buffer, mark, &s);
-  gtk_text_view_scroll_to_mark (self->text_view, mark, 0.1, FALSE, 0, 0);
-}
-
-#define N_TOKEN_TAGS 5
-
-/* One value per token of segment @segment of run @run_id in the recording
- * at @path, for colouring the text (ms_view_token_values): with slot @slot
- * (≥ 0), how much of each token was written into it; without, how strongly
- * each token reads memory.  Last layer, mean over heads.  Owned, NULL when
- * there is nothing to colour; @what names the quantity.  Opens its own
- * connection: runs on a worker thread. */
-static float *
-token_values (const char *path, gint64 run_id, int segment, int slot, int n_chars, const char **what)
-{
-  g_autoptr (MsRecording) rec = ms_recording_open (path, NULL);
-  if (!rec)
-    return NULL;
-  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
-  p.segment = segment;
-  g_autoptr (MsViewData) v = ms_view_load (rec, run_id, slot >= 0 ? MS_VIEW_WRITE : MS_VIEW_READ, &p, NULL);
-  int n = 0;
-  float *values = v ? ms_view_token_values (v, slot, &n, what) : NULL;
-  if (values && n != n_chars)   /* tokens are bytes: one character each */
-    g_clear_pointer (&values, g_free);
-  return values;
-}
-
-typedef struct {
-  char *path;
-  gint64 run_id;
-  int segment, slot, start, end;   /* the segment's characters in the text: [start, end) */
-  guint serial;
-  float *values;                   /* the result, NULL: nothing to colour */
-  const char *what;
-} TokenJob;
-
-static void
-token_job_free (TokenJob *job)
-{
-  g_free (job->path);
-  g_free (job->values);
-  g_free (job);
-}
-
-static void
-token_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  TokenJob *job = data;
-  job->values = token_values (job->path, job->run_id, job->segment, job->slot, job->end - job->start, &job->what);
-  g_task_return_boolean (task, TRUE);
-}
-
-/* Removes the token colours from the characters that have them. */
-static void
-clear_token_colours (MemscopeWindow *self)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter s, e;
-  gtk_text_buffer_get_iter_at_offset (buffer, &s, self->coloured_start);
-  gtk_text_buffer_get_iter_at_offset (buffer, &e, self->coloured_end);
-  for (int k = 0; k < N_TOKEN_TAGS && self->coloured_end > self->coloured_start; k++)
-    {
-      char name[16];
-      g_snprintf (name, sizeof name, "write-%d", k);
-      gtk_text_buffer_remove_tag_by_name (buffer, name, &s, &e);
-      g_snprintf (name, sizeof name, "read-%d", k);
-      gtk_text_buffer_remove_tag_by_name (buffer, name, &s, &e);
-    }
-  self->coloured_start = self->coloured_end = 0;
-  g_clear_pointer (&self->token_values, g_free);
-}
-
-/* Main thread: colours the segment's tokens in N_TOKEN_TAGS steps relative
- * to its largest value, unless a newer selection asked for others. */
-static void
-token_job_done (GObject *object, GAsyncResult *result, gpointer data)
-{
-  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
-  TokenJob *job = g_task_get_task_data (G_TASK (result));
-  if (!self->runs || job->serial != self->token_serial)
-    return;   /* closed, or superseded */
-  self->token_shown = job->serial;
-  clear_token_colours (self);
-  /* comparing, the text is run A's: say so */
-  g_autofree char *caption = job->values && self->compared
-                               ? g_strdup_printf ("Run A (%s): %s", memscope_run_get_name (self->run_a), job->what)
-                               : g_strdup (job->values ? job->what : "");
-  gtk_label_set_text (self->text_legend, caption);
-  if (!job->values)
-    return;
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  const char *prefix = job->slot >= 0 ? "write" : "read";
-  int n = job->end - job->start;
-  float top = 0;
-  for (int j = 0; j < n; j++)
-    top = isnan (job->values[j]) ? top : MAX (top, job->values[j]);
-  for (int j = 0; top > 0 && j < n; j++)
-    {
-      int k = isnan (job->values[j]) ? -1 : MIN ((int) (job->values[j] / top * N_TOKEN_TAGS), N_TOKEN_TAGS - 1);
-      if (k < 1)
-        continue;   /* the weakest step stays uncoloured */
-      char name[16];
-      g_snprintf (name, sizeof name, "%s-%d", prefix, k);
-      GtkTextIter s, e;
-      gtk_text_buffer_get_iter_at_offset (buffer, &s, job->start + j);
-      gtk_text_buffer_get_iter_at_offset (buffer, &e, job->start + j + 1);
-      gtk_text_buffer_apply_tag_by_name (buffer, name, &s, &e);
-    }
-  self->coloured_start = job->start, self->coloured_end = job->end;
-  g_free (self->token_values);
-  self->token_values = g_steal_pointer (&job->values);
-  self->token_slot = job->slot;
-}
-
-/* Colours the current segment's tokens: the values load on a worker
- * thread, the newest request wins. */
-static void
-update_token_colours (MemscopeWindow *self)
-{
-  self->token_serial++;
-  MemscopeRun *a = memscope_window_get_run_a (self);
-  int start, end;
-  if (!a || !memscope_run_get_db_path (a) || memscope_run_get_segments_done (a) == 0
-      || !memscope_window_get_highlight (self, &start, &end))
-    {
-      self->token_shown = self->token_serial;
-      clear_token_colours (self);
-      gtk_label_set_text (self->text_legend, "");
-      return;
-    }
-  TokenJob *job = g_new0 (TokenJob, 1);
-  job->path = g_strdup (memscope_run_get_db_path (a));
-  job->run_id = memscope_run_get_id (a);
-  job->segment = self->segment;
-  job->slot = self->slot < memscope_run_get_n_slots (a) ? self->slot : -1;
-  job->start = start, job->end = end;
-  job->serial = self->token_serial;
-  GTask *task = g_task_new (self, NULL, token_job_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) token_job_free);
-  memscope_task_run_in_thread (task, token_job_run);
-  g_object_unref (task);
+  memscope_window_set_segment (self, segment);
 }
 
 static void
@@ -498,8 +117,6 @@ update_selection (MemscopeWindow *self)
   if (!self->runs)
     return;   /* closing */
   update_timeline (self);
-  update_highlight (self);
-  update_token_colours (self);
   memscope_window_sync_actions (self);
 }
 
@@ -585,7 +202,6 @@ runs_shown_changed (MemscopeWindow *self)
   if (g_set_object (&self->compared, compared))
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COMPARED_RUN]);
   update_title (self);
-  update_text (self);
   update_attention_choices (self);
   update_selection (self);
 }
@@ -625,7 +241,7 @@ _memscope_window_refresh_now (gpointer data)
   self->refresh_source = 0;
   for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
     memscope_figure_view_invalidate (self->views[i]);
-  update_text (self);
+  memscope_text_pane_reload (self->text_pane);
   update_attention_choices (self);
   _memscope_window_update_progress (self);
   update_selection (self);
@@ -688,7 +304,7 @@ int memscope_window_get_segment (MemscopeWindow *self) { return self->segment; }
 gboolean
 memscope_window_get_text_loading (MemscopeWindow *self)
 {
-  return self->text_loading != NULL || self->token_shown != self->token_serial;
+  return memscope_text_pane_get_loading (self->text_pane);
 }
 int memscope_window_get_slot (MemscopeWindow *self) { return self->slot; }
 guint memscope_window_get_n_runs (MemscopeWindow *self) { return self->runs ? g_list_model_get_n_items (G_LIST_MODEL (self->runs)) : 0; }
@@ -702,9 +318,10 @@ memscope_window_get_run (MemscopeWindow *self, guint i)
 GSettings *memscope_window_get_settings (MemscopeWindow *self) { return self->settings; }
 gboolean memscope_window_get_compare (MemscopeWindow *self) { return self->compare; }
 gboolean memscope_window_get_difference (MemscopeWindow *self) { return self->difference; }
-GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self) { return gtk_text_view_get_buffer (self->text_view); }
+GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self) { return memscope_text_pane_get_buffer (self->text_pane); }
+MemscopeTextPane *memscope_window_get_text_pane (MemscopeWindow *self) { return self->text_pane; }
 const char *memscope_window_get_error (MemscopeWindow *self) { return self->error; }
-const char *memscope_window_get_text_caption (MemscopeWindow *self) { return gtk_label_get_text (self->text_legend); }
+const char *memscope_window_get_text_caption (MemscopeWindow *self) { return memscope_text_pane_get_caption (self->text_pane); }
 
 MemscopeFigureView *
 memscope_window_get_view (MemscopeWindow *self, MsViewKind kind)
@@ -949,12 +566,8 @@ static void
 memscope_window_finalize (GObject *object)
 {
   MemscopeWindow *self = MEMSCOPE_WINDOW (object);
-  g_array_unref (self->segment_offsets);
   g_free (self->input_path);
   g_ptr_array_unref (self->pending_models);
-  g_free (self->token_values);
-  g_free (self->text_run_key);
-  g_free (self->text_loading);
   g_free (self->error);
   G_OBJECT_CLASS (memscope_window_parent_class)->finalize (object);
 }
@@ -1026,6 +639,7 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   g_type_ensure (MEMSCOPE_TYPE_SQUEEZER);
+  g_type_ensure (MEMSCOPE_TYPE_TEXT_PANE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/memscope/Memscope/ui/memscope-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, error_label);
@@ -1045,10 +659,7 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, play_button);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, speed_dropdown);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_view);
-  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_legend);
-  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_search_bar);
-  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_search_entry);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, text_pane);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_adjustment);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, segment_label);
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, recent_menu);
@@ -1061,7 +672,6 @@ memscope_window_init (MemscopeWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->runs = g_list_store_new (MEMSCOPE_TYPE_RUN);
   self->cancellable = g_cancellable_new ();
-  self->segment_offsets = g_array_new (FALSE, FALSE, sizeof (int));
   self->slot = -1;
   self->layer = -1;
   self->head = -1;
@@ -1126,31 +736,12 @@ memscope_window_init (MemscopeWindow *self)
   _memscope_window_update_recent_menu (self);
   _memscope_window_update_recordings_menu (self);
 
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  gtk_text_buffer_create_tag (buffer, "current", "background", "#f6d32d", "weight", PANGO_WEIGHT_BOLD, NULL);
-  /* Token colours, light to strong: written into the slot (blue), reading memory (orange). */
-  static const char *const write_colours[N_TOKEN_TAGS] = { "#ffffff", "#99c1f1", "#62a0ea", "#3584e4", "#1c71d8" };
-  static const char *const read_colours[N_TOKEN_TAGS] = { "#ffffff", "#ffd8a8", "#ffbe6f", "#ff9d3a", "#e66100" };
-  for (int k = 0; k < N_TOKEN_TAGS; k++)
-    {
-      char name[16];
-      g_snprintf (name, sizeof name, "write-%d", k);
-      gtk_text_buffer_create_tag (buffer, name, "background", write_colours[k], "foreground",
-                                  k >= 3 ? "#ffffff" : NULL, NULL);
-      g_snprintf (name, sizeof name, "read-%d", k);
-      gtk_text_buffer_create_tag (buffer, name, "background", read_colours[k], NULL);
-    }
-  gtk_search_bar_connect_entry (self->text_search_bar, GTK_EDITABLE (self->text_search_entry));
-  g_signal_connect (self->text_search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
-  g_signal_connect (self->text_search_entry, "activate", G_CALLBACK (on_search_activate), self);
-  GtkGesture *click = gtk_gesture_click_new ();
-  g_signal_connect (click, "released", G_CALLBACK (on_text_clicked), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->text_view), GTK_EVENT_CONTROLLER (click));
-  gtk_widget_set_has_tooltip (GTK_WIDGET (self->text_view), TRUE);
-  g_signal_connect (self->text_view, "query-tooltip", G_CALLBACK (on_text_query_tooltip), self);
-  GtkTextIter start;
-  gtk_text_buffer_get_start_iter (buffer, &start);
-  gtk_text_buffer_create_mark (buffer, "current-start", &start, TRUE);
+  /* the text shows run A (and says so while comparing) at the window's segment and slot */
+  g_object_bind_property (self, "run-a", self->text_pane, "run", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "compared-run", self->text_pane, "compared-run", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "segment", self->text_pane, "segment", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "slot", self->text_pane, "slot", G_BINDING_SYNC_CREATE);
+  g_signal_connect_object (self->text_pane, "segment-activated", G_CALLBACK (on_text_segment_activated), self, 0);
 
   g_signal_connect (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_changed), self);
   g_signal_connect (self->view_stack, "notify::visible-child", G_CALLBACK (on_visible_view_changed), self);

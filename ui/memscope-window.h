@@ -13,6 +13,7 @@
 
 #include "memscope-figure-view.h"
 #include "memscope-run.h"
+#include "memscope-text-pane.h"
 
 G_BEGIN_DECLS
 
@@ -90,6 +91,9 @@ void memscope_window_set_slot (MemscopeWindow *self, int slot);
 MemscopeFigureView *memscope_window_get_view (MemscopeWindow *self, MsViewKind kind);
 MemscopeFigureView *memscope_window_get_visible_view (MemscopeWindow *self);
 
+/* The input text pane (borrowed), bound to the window's run A, compared
+ * run, segment and slot; the functions below ask it. */
+MemscopeTextPane *memscope_window_get_text_pane (MemscopeWindow *self);
 /* The input text and the character range of the current segment in it. */
 GtkTextBuffer *memscope_window_get_text_buffer (MemscopeWindow *self);
 /* The caption above the text: what colours the tokens, and, comparing,
