@@ -113,6 +113,19 @@ ms_axis_choose_ticks (cairo_t *cr, double a, double b, double min_step, double l
   return n;
 }
 
+/* @name as a tick prints it: cut to MS_AXES_MAX_NAME_CHARS characters. */
+static void
+cut_name (const char *name, char *buf, size_t size)
+{
+  if (!g_utf8_validate (name, -1, NULL) || g_utf8_strlen (name, -1) <= MS_AXES_MAX_NAME_CHARS)
+    {
+      snprintf (buf, size, "%s", name);
+      return;
+    }
+  const char *end = g_utf8_offset_to_pointer (name, MS_AXES_MAX_NAME_CHARS - 1);
+  snprintf (buf, size, "%.*s…", (int) (end - name), name);
+}
+
 /* Tick @value's label on the x (@horizontal) or y axis of @spec. */
 static void
 tick_label (const MsAxesSpec *spec, gboolean horizontal, double value, double step, char *buf, size_t size)
@@ -122,39 +135,115 @@ tick_label (const MsAxesSpec *spec, gboolean horizontal, double value, double st
   double i = value - first;
   if (names && i == floor (i) && i >= 0 && i < n)
     {
-      snprintf (buf, size, "%s", names[(int) i] ? names[(int) i] : "");
+      cut_name (names[(int) i] ? names[(int) i] : "", buf, size);
       return;
     }
   ms_axis_format_tick (value, step, buf, size);
 }
 
-/* A tick at every whole index of [@a, @b] when the axis has names and
- * they fit side by side (@horizontal) or a line apart: the count, or 0 to
- * choose nice numbers instead. */
-static int
-name_ticks (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal, double length, double *ticks, double *step)
+/* The named cells of an axis of @spec inside its data range: the first
+ * and last index into its names with a name, FALSE when there is none. */
+static gboolean
+named_range (const MsAxesSpec *spec, gboolean horizontal, int *i0, int *i1)
 {
   const char *const *names = horizontal ? spec->x_names : spec->y_names;
-  int n = horizontal ? spec->n_x_names : spec->n_y_names;
+  int first = horizontal ? spec->x_first : spec->y_first, n = horizontal ? spec->n_x_names : spec->n_y_names;
   double a = horizontal ? spec->x_left : spec->y_bottom, b = horizontal ? spec->x_right : spec->y_top;
-  double lo = ceil (MIN (a, b)), hi = floor (MAX (a, b));
-  int count = (int) (hi - lo) + 1;
-  if (!names || count < 1 || count > MS_AXES_MAX_TICKS)
-    return 0;
-  double spacing = length / fabs (b - a), need = 1.1 * ms_label_line_height (cr, MS_LABEL_TICK);
-  for (int i = 0; horizontal && i < n; i++)
+  if (!names)
+    return FALSE;
+  int lo = (int) MAX (ceil (MIN (a, b)) - first, 0), hi = (int) MIN (floor (MAX (a, b)) - first, n - 1.0);
+  *i0 = *i1 = -1;
+  for (int i = lo; i <= hi; i++)
     if (names[i])
       {
-        double w;
-        ms_label_measure (cr, MS_LABEL_TICK, names[i], &w, NULL);
-        need = MAX (need, w + 3.0);
+        if (*i0 < 0)
+          *i0 = i;
+        *i1 = i;
       }
-  if (spacing < need)
+  return *i0 >= 0;
+}
+
+/* The widest (cut) name of the named cells of an axis of @spec. */
+static double
+widest_name (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal)
+{
+  const char *const *names = horizontal ? spec->x_names : spec->y_names;
+  int i0, i1;
+  double widest = 0.0;
+  if (!named_range (spec, horizontal, &i0, &i1))
+    return 0.0;
+  for (int i = i0; i <= i1; i++)
+    if (names[i])
+      {
+        char label[64];
+        double w;
+        cut_name (names[i], label, sizeof label);
+        ms_label_measure (cr, MS_LABEL_TICK, label, &w, NULL);
+        widest = MAX (widest, w);
+      }
+  return widest;
+}
+
+/* The smallest stride k in 1, 2, 5, 10, 20, … that puts ticks on cells
+ * [@i0, @i1] at least @need apart, @spacing apart per cell, and no more
+ * than MS_AXES_MAX_NAMED_TICKS of them. */
+static int
+name_stride (int i0, int i1, double spacing, double need)
+{
+  static const int mantissas[3] = { 1, 2, 5 };
+  for (int c = 0;; c++)
+    {
+      int k = mantissas[c % 3];
+      for (int e = 0; e < c / 3; e++)
+        k *= 10;
+      if ((i1 - i0) / k + 1 <= MS_AXES_MAX_NAMED_TICKS && (spacing * k >= need || k > i1 - i0))
+        return k;
+    }
+}
+
+/* Ticks on the named cells of @spec's x (@horizontal) or y axis, as many
+ * as fit along @length (MsAxesSpec): the count, or 0 when the axis has no
+ * names (then nice numbers are chosen instead).  *@turned (x only, may be
+ * NULL) says whether the names must read upwards. */
+static int
+name_ticks (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal, double length, gboolean *turned, double *ticks,
+            double *step)
+{
+  int first = horizontal ? spec->x_first : spec->y_first;
+  double a = horizontal ? spec->x_left : spec->y_bottom, b = horizontal ? spec->x_right : spec->y_top;
+  int i0, i1;
+  if (turned)
+    *turned = FALSE;
+  if (!named_range (spec, horizontal, &i0, &i1))
     return 0;
-  for (int i = 0; i < count; i++)
-    ticks[i] = lo + i;
+  double spacing = length / fabs (b - a), line = 1.1 * ms_label_line_height (cr, MS_LABEL_TICK);
+  int k = name_stride (i0, i1, spacing, line);
+  if (horizontal)
+    {
+      /* side by side when that needs no more thinning than turned names */
+      int k_flat = name_stride (i0, i1, spacing, widest_name (cr, spec, TRUE) + 3.0);
+      if (k_flat <= k)
+        k = k_flat;
+      else if (turned)
+        *turned = TRUE;
+    }
+  int n = 0;
+  for (int i = i0; i <= i1 && n < MS_AXES_MAX_NAMED_TICKS; i += k)
+    ticks[n++] = first + i;
   *step = 1.0;
-  return count;
+  return n;
+}
+
+/* The bands of the x (@horizontal) or y axis take a line of tick text and a
+ * bracket. */
+#define BAND_BRACKET 3.0
+
+static double
+bands_room (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal)
+{
+  if ((horizontal ? spec->n_x_bands : spec->n_y_bands) == 0)
+    return 0.0;
+  return ms_label_line_height (cr, MS_LABEL_TICK) + BAND_BRACKET + BAND_PAD;
 }
 
 /* The widest y tick label of @layout. */
@@ -198,9 +287,12 @@ snap_rect (cairo_t *cr, MsRect *r)
 /* The vertical part of the layout, which depends on no tick values: the
  * plot's top and height, and the y ticks for that height. */
 static double
-layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, MsAxesLayout *layout)
+layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, gboolean x_turned, MsAxesLayout *layout)
 {
   double tick_h = ms_label_line_height (cr, MS_LABEL_TICK);
+  layout->x_names_turned = x_turned;
+  layout->x_labels_height = x_turned ? widest_name (cr, spec, TRUE) : tick_h;
+  layout->x_bands_height = bands_room (cr, spec, TRUE);
   /* the title wraps within the panel's outer width, so its height is known now */
   layout->title_x = outer->x + outer->width / 2, layout->title_width = outer->width;
   double top = outer->y + (spec->title ? ms_label_wrapped_height (cr, MS_LABEL_TITLE, spec->title, outer->width)
@@ -208,12 +300,13 @@ layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, MsAxe
                                        : tick_h / 2);
   if (spec->band_height > 0.0)
     top += spec->band_height + BAND_PAD;
-  double bottom = outer->y + outer->height - (MS_FIGURE_TICK_LENGTH + TICK_PAD + tick_h);
+  top += layout->x_bands_height;
+  double bottom = outer->y + outer->height - (MS_FIGURE_TICK_LENGTH + TICK_PAD + layout->x_labels_height);
   if (spec->x_label)
     bottom -= LABEL_PAD + ms_label_line_height (cr, MS_LABEL_AXIS);
   layout->plot.y = top;
   layout->plot.height = MAX (1.0, bottom - top);
-  layout->n_y_ticks = name_ticks (cr, spec, FALSE, layout->plot.height, layout->y_ticks, &layout->y_step);
+  layout->n_y_ticks = name_ticks (cr, spec, FALSE, layout->plot.height, NULL, layout->y_ticks, &layout->y_step);
   if (layout->n_y_ticks == 0)
     layout->n_y_ticks = ms_axis_choose_ticks (cr, spec->y_bottom, spec->y_top, spec->y_min_step,
                                               layout->plot.height, FALSE, layout->y_ticks, &layout->y_step);
@@ -222,7 +315,7 @@ layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, MsAxe
   double left = MS_FIGURE_TICK_LENGTH + TICK_PAD + widest_y_label (cr, spec, layout);
   if (spec->y_label)
     left += LABEL_PAD + ms_label_line_height (cr, MS_LABEL_AXIS);
-  return left;
+  return left + bands_room (cr, spec, FALSE);
 }
 
 /* How far the outermost x tick labels reach beyond the plot's left and
@@ -234,6 +327,14 @@ x_overhangs (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout, do
   *over_left = *over_right = 0.0;
   if (layout->n_x_ticks == 0)
     return;
+  if (layout->x_names_turned)
+    {
+      double half = ms_label_line_height (cr, MS_LABEL_TICK) / 2;
+      *over_left = MAX (0.0, layout->plot.x - (ms_axes_map_x (spec, layout, layout->x_ticks[0]) - half));
+      *over_right = MAX (0.0, ms_axes_map_x (spec, layout, layout->x_ticks[layout->n_x_ticks - 1]) + half
+                                - (layout->plot.x + layout->plot.width));
+      return;
+    }
   char label[64];
   double w;
   tick_label (spec, TRUE, layout->x_ticks[0], layout->x_step, label, sizeof label);
@@ -246,12 +347,15 @@ x_overhangs (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout, do
   *over_right = MAX (0.0, x + w / 2 - (layout->plot.x + layout->plot.width));
 }
 
+/* The x ticks for a plot @plot_width wide; *@turned says whether their
+ * names need to read upwards. */
 static void
-layout_horizontal (cairo_t *cr, const MsAxesSpec *spec, double plot_x, double plot_width, MsAxesLayout *layout)
+layout_horizontal (cairo_t *cr, const MsAxesSpec *spec, double plot_x, double plot_width, MsAxesLayout *layout,
+                   gboolean *turned)
 {
   layout->plot.x = plot_x;
   layout->plot.width = MAX (1.0, plot_width);
-  layout->n_x_ticks = name_ticks (cr, spec, TRUE, layout->plot.width, layout->x_ticks, &layout->x_step);
+  layout->n_x_ticks = name_ticks (cr, spec, TRUE, layout->plot.width, turned, layout->x_ticks, &layout->x_step);
   if (layout->n_x_ticks == 0)
     layout->n_x_ticks = ms_axis_choose_ticks (cr, spec->x_left, spec->x_right, spec->x_min_step,
                                               layout->plot.width, TRUE, layout->x_ticks, &layout->x_step);
@@ -265,22 +369,34 @@ finish (cairo_t *cr, const MsAxesSpec *spec, MsAxesLayout *layout)
                             layout->plot.width, spec->band_height };
 }
 
+/* Both layouts lay out twice when x names turn: once with room for names
+ * side by side, which tells whether they fit, then with room for turned
+ * names below the plot (the plot's width does not depend on that room). */
 void
 ms_axes_layout (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, MsAxesLayout *layout)
 {
-  memset (layout, 0, sizeof *layout);
-  double left = layout_vertical (cr, spec, outer, layout);
-
-  /* Two passes: the labels of a first choice of x ticks tell how far they
-   * overhang the plot, which narrows the plot for the final choice. */
-  double right = 1.0, over_left, over_right;
-  layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout);
-  x_overhangs (cr, spec, layout, &over_left, &over_right);
-  left = MAX (left, over_left);
-  right = MAX (right, over_right);
-  layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout);
-  layout->reserve_left = left;
-  layout->reserve_right = right;
+  gboolean turned = FALSE;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      memset (layout, 0, sizeof *layout);
+      double left = layout_vertical (cr, spec, outer, turned, layout);
+      /* Two passes: the labels of a first choice of x ticks tell how far they
+       * overhang the plot, which narrows the plot for the final choice. */
+      double right = 1.0, over_left, over_right;
+      gboolean want;
+      layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout, &want);
+      layout->x_names_turned = want;
+      x_overhangs (cr, spec, layout, &over_left, &over_right);
+      left = MAX (left, over_left);
+      right = MAX (right, over_right);
+      layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout, &want);
+      layout->x_names_turned = want;
+      layout->reserve_left = left;
+      layout->reserve_right = right;
+      if (want == turned || turned)
+        break;
+      turned = want;
+    }
   finish (cr, spec, layout);
 }
 
@@ -288,9 +404,18 @@ void
 ms_axes_layout_fixed (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer,
                       double left, double plot_width, MsAxesLayout *layout)
 {
-  memset (layout, 0, sizeof *layout);
-  layout_vertical (cr, spec, outer, layout);
-  layout_horizontal (cr, spec, outer->x + left, plot_width, layout);
+  gboolean turned = FALSE;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      memset (layout, 0, sizeof *layout);
+      layout_vertical (cr, spec, outer, turned, layout);
+      gboolean want;
+      layout_horizontal (cr, spec, outer->x + left, plot_width, layout, &want);
+      layout->x_names_turned = want;
+      if (want == turned || turned)
+        break;
+      turned = want;
+    }
   double over_left, over_right;
   x_overhangs (cr, spec, layout, &over_left, &over_right);
   layout->reserve_left = left;
@@ -311,12 +436,47 @@ ms_axes_map_y (const MsAxesSpec *spec, const MsAxesLayout *layout, double y)
          - (y - spec->y_bottom) / (spec->y_top - spec->y_bottom) * layout->plot.height;
 }
 
+/* The x bands above the plot and the y bands left of the y tick labels:
+ * each band's name over a bracket that spans its cells. */
+static void
+draw_bands (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
+{
+  const MsRect *p = &layout->plot;
+  double tick_h = ms_label_line_height (cr, MS_LABEL_TICK), inset = 1.0;
+  for (int b = 0; b < spec->n_x_bands; b++)
+    {
+      const MsAxesBand *band = &spec->x_bands[b];
+      double x0 = ms_axes_map_x (spec, layout, band->from), x1 = ms_axes_map_x (spec, layout, band->to);
+      double lo = MIN (x0, x1) + inset, hi = MAX (x0, x1) - inset, y = p->y - BAND_PAD;
+      cairo_move_to (cr, lo, y);
+      cairo_line_to (cr, lo, y - BAND_BRACKET);
+      cairo_line_to (cr, hi, y - BAND_BRACKET);
+      cairo_line_to (cr, hi, y);
+      cairo_stroke (cr);
+      ms_label_draw_within (cr, MS_LABEL_TICK, band->name, (lo + hi) / 2, y - BAND_BRACKET, 0.5, 1.0, FALSE,
+                            MAX (hi - lo, 1.0));
+    }
+  double axis_w = spec->y_label ? LABEL_PAD + ms_label_line_height (cr, MS_LABEL_AXIS) : 0.0;
+  double x = p->x - layout->reserve_left + axis_w;
+  for (int b = 0; b < spec->n_y_bands; b++)
+    {
+      const MsAxesBand *band = &spec->y_bands[b];
+      double y0 = ms_axes_map_y (spec, layout, band->from), y1 = ms_axes_map_y (spec, layout, band->to);
+      double lo = MIN (y0, y1) + inset, hi = MAX (y0, y1) - inset, bx = x + tick_h + BAND_BRACKET;
+      cairo_move_to (cr, bx, lo);
+      cairo_line_to (cr, bx - BAND_BRACKET, lo);
+      cairo_line_to (cr, bx - BAND_BRACKET, hi);
+      cairo_line_to (cr, bx, hi);
+      cairo_stroke (cr);
+      ms_label_draw_within (cr, MS_LABEL_TICK, band->name, x, (lo + hi) / 2, 0.5, 0.0, TRUE, MAX (hi - lo, 1.0));
+    }
+}
+
 void
 ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
 {
   const MsRect *p = &layout->plot;
   double bottom = p->y + p->height;
-  double tick_h = ms_label_line_height (cr, MS_LABEL_TICK);
   char label[64];
 
   cairo_save (cr);
@@ -333,7 +493,10 @@ ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
       cairo_line_to (cr, x, bottom + MS_FIGURE_TICK_LENGTH);
       cairo_stroke (cr);
       tick_label (spec, TRUE, layout->x_ticks[i], layout->x_step, label, sizeof label);
-      ms_label_draw (cr, MS_LABEL_TICK, label, x, bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD, 0.5, 0.0, FALSE);
+      if (layout->x_names_turned)
+        ms_label_draw (cr, MS_LABEL_TICK, label, x, bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD, 1.0, 0.5, TRUE);
+      else
+        ms_label_draw (cr, MS_LABEL_TICK, label, x, bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD, 0.5, 0.0, FALSE);
     }
   for (int i = 0; i < layout->n_y_ticks; i++)
     {
@@ -346,11 +509,14 @@ ms_axes_draw (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout)
     }
 
   ms_label_draw_within (cr, MS_LABEL_AXIS, spec->x_label, p->x + p->width / 2,
-                        bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD + tick_h + LABEL_PAD, 0.5, 0.0, FALSE,
+                        bottom + MS_FIGURE_TICK_LENGTH + TICK_PAD + layout->x_labels_height + LABEL_PAD, 0.5, 0.0,
+                        FALSE,
                         p->width + layout->reserve_left);
   ms_label_draw_within (cr, MS_LABEL_AXIS, spec->y_label, p->x - layout->reserve_left, p->y + p->height / 2,
                         0.5, 0.0, TRUE, p->height);
-  double title_bottom = p->y - TITLE_PAD - (spec->band_height > 0.0 ? spec->band_height + BAND_PAD : 0.0);
+  draw_bands (cr, spec, layout);
+  double title_bottom = p->y - TITLE_PAD - layout->x_bands_height
+                        - (spec->band_height > 0.0 ? spec->band_height + BAND_PAD : 0.0);
   /* over the plot when it fits there, else centred in the panel */
   double tw;
   ms_label_measure (cr, MS_LABEL_TITLE, spec->title, &tw, NULL);

@@ -18,10 +18,24 @@
 G_BEGIN_DECLS
 
 #define MS_AXES_MAX_TICKS 16
+/* Named index ticks (token axes) may be denser: one per cell that fits. */
+#define MS_AXES_MAX_NAMED_TICKS 128
+/* A tick name longer than this many characters is cut, ending in "…" (the
+ * tooltip and the CSV carry the whole text). */
+#define MS_AXES_MAX_NAME_CHARS 10
 
 typedef struct {
   double x, y, width, height;
 } MsRect;
+
+/* A run of an axis's cells that means one thing (a block of an attention
+ * layout, "read block", "tokens", "write block"; a tile of a grid, "head 3"),
+ * from data value @from to @to: labelled in a band beside the plot (above it
+ * for x, left of the y tick labels for y) with a bracket over its extent. */
+typedef struct {
+  const char *name;
+  double from, to;
+} MsAxesBand;
 
 /* Fills @ticks (room for @max_ticks ≥ 2 values) with every multiple of a
  * step s = {1, 2, 5} × 10^k that lies in [@lo, @hi] (either order), where s
@@ -63,6 +77,16 @@ typedef struct {
   int x_first, n_x_names;
   const char *const *y_names;
   int y_first, n_y_names;
+  /* Where there are names, as many ticks as fit are named: one per cell
+   * when the names fit side by side; otherwise the x names are turned 90°
+   * (reading upwards) and, where even a line per cell does not fit, every
+   * k-th cell is named, k in 1, 2, 5, 10, 20, … (from the first named
+   * cell), so ticks never crowd each other. */
+  /* Labelled bands (MsAxesBand), borrowed; none when n is 0. */
+  const MsAxesBand *x_bands;
+  int n_x_bands;
+  const MsAxesBand *y_bands;
+  int n_y_bands;
 } MsAxesSpec;
 
 typedef struct {
@@ -71,9 +95,12 @@ typedef struct {
   double reserve_left;       /* outer room the panel uses left of the plot */
   double reserve_right;      /* … and right of it (overhanging x tick labels) */
   int n_x_ticks, n_y_ticks;
-  double x_ticks[MS_AXES_MAX_TICKS];
-  double y_ticks[MS_AXES_MAX_TICKS];
+  double x_ticks[MS_AXES_MAX_NAMED_TICKS];
+  double y_ticks[MS_AXES_MAX_NAMED_TICKS];
   double x_step, y_step;
+  gboolean x_names_turned;   /* x tick names read upwards (they did not fit side by side) */
+  double x_labels_height;    /* room the x tick labels take below the ticks */
+  double x_bands_height;     /* room the x bands take above the plot (0: none) */
   double title_x, title_width;   /* the title is centred on title_x, wrapped within title_width */
 } MsAxesLayout;
 

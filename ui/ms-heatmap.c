@@ -12,6 +12,14 @@
  * rounding step of ms_colormap_map() on its value. */
 #define LUT_SIZE 4096
 
+/* Labelled bands along one axis (ms_heatmap_set_x_bands). */
+typedef struct {
+  char **names;            /* (n_bands) owned */
+  int *first, *n;          /* (n_bands) in cells */
+  int n_bands;
+  MsAxesBand *bands;       /* (n_bands) in data units, names borrowed: filled by ms_heatmap_get_axes_spec */
+} Bands;
+
 struct _MsHeatmap {
   gatomicrefcount ref_count;
   /* Owned */
@@ -36,6 +44,7 @@ struct _MsHeatmap {
   gboolean top_down;
   char **x_names, **y_names;   /* (n_x_names), (n_y_names) tick names, entries may be NULL; owned */
   int n_x_names, n_y_names;
+  Bands x_bands, y_bands;
   /* The last layout (layout_figure), kept while the heatmap and the
    * drawing context's size, scale and font options stay the same: laying
    * out measures every tick label, and a view lays out a figure to
@@ -229,6 +238,46 @@ ms_heatmap_new (const float *values, int rows, int cols, GError **error)
   return hm;
 }
 
+static void
+clear_bands (Bands *b)
+{
+  g_strfreev (b->names);
+  g_free (b->first);
+  g_free (b->n);
+  g_free (b->bands);
+  memset (b, 0, sizeof *b);
+}
+
+static void
+set_bands (Bands *b, const char *const *names, const int *first, const int *n,
+           int n_bands)
+{
+  clear_bands (b);
+  if (n_bands <= 0)
+    return;
+  b->names = g_new0 (char *, n_bands + 1);
+  for (int i = 0; i < n_bands; i++)
+    b->names[i] = g_strdup (names[i] ? names[i] : "");
+  b->first = g_memdup2 (first, sizeof (int) * n_bands);
+  b->n = g_memdup2 (n, sizeof (int) * n_bands);
+  b->bands = g_new0 (MsAxesBand, n_bands);
+  b->n_bands = n_bands;
+}
+
+void
+ms_heatmap_set_x_bands (MsHeatmap *hm, const char *const *names, const int *first, const int *n, int n_bands)
+{
+  hm->laid_out.valid = FALSE;
+  set_bands (&hm->x_bands, names, first, n, n_bands);
+}
+
+void
+ms_heatmap_set_y_bands (MsHeatmap *hm, const char *const *names, const int *first, const int *n, int n_bands)
+{
+  hm->laid_out.valid = FALSE;
+  set_bands (&hm->y_bands, names, first, n, n_bands);
+}
+
 MsHeatmap *
 ms_heatmap_ref (MsHeatmap *hm)
 {
@@ -253,6 +302,8 @@ ms_heatmap_unref (MsHeatmap *hm)
     g_free (hm->y_names[i]);
   g_free (hm->x_names);
   g_free (hm->y_names);
+  clear_bands (&hm->x_bands);
+  clear_bands (&hm->y_bands);
   g_free (hm);
 }
 
@@ -396,6 +447,15 @@ ms_heatmap_get_axes_spec (const MsHeatmap *hm, MsAxesSpec *spec)
     spec->x_names = (const char *const *) hm->x_names, spec->x_first = (int) hm->x0, spec->n_x_names = hm->n_x_names;
   if (hm->y_names && hm->y_step == 1 && hm->y0 == floor (hm->y0))
     spec->y_names = (const char *const *) hm->y_names, spec->y_first = (int) hm->y0, spec->n_y_names = hm->n_y_names;
+  /* bands: cell c spans the data [x0 + (c − ½)·step, x0 + (c + ½)·step] */
+  for (int b = 0; b < hm->x_bands.n_bands; b++)
+    ((MsHeatmap *) hm)->x_bands.bands[b] = (MsAxesBand) { hm->x_bands.names[b], hm->x0 + (hm->x_bands.first[b] - 0.5) * hm->x_step,
+                                          hm->x0 + (hm->x_bands.first[b] + hm->x_bands.n[b] - 0.5) * hm->x_step };
+  for (int b = 0; b < hm->y_bands.n_bands; b++)
+    ((MsHeatmap *) hm)->y_bands.bands[b] = (MsAxesBand) { hm->y_bands.names[b], hm->y0 + (hm->y_bands.first[b] - 0.5) * hm->y_step,
+                                          hm->y0 + (hm->y_bands.first[b] + hm->y_bands.n[b] - 0.5) * hm->y_step };
+  spec->x_bands = hm->x_bands.bands, spec->n_x_bands = hm->x_bands.n_bands;
+  spec->y_bands = hm->y_bands.bands, spec->n_y_bands = hm->y_bands.n_bands;
 }
 
 /* The figure's layout: the panel and the colorbar strip right of it; the

@@ -68,6 +68,13 @@ void ms_heatmap_set_y_axis (MsHeatmap *hm, double y0, double y_step, const char 
 void ms_heatmap_set_x_names (MsHeatmap *hm, const char *const *names, int n);
 void ms_heatmap_set_y_names (MsHeatmap *hm, const char *const *names, int n);
 
+/* Labelled bands over runs of columns (rows), e.g. an attention layout's
+ * blocks "read block | tokens | write block" (MsAxesBand): band b covers
+ * columns [@first[b], @first[b] + @n[b]) and is named @names[b].  @n_bands
+ * 0: none.  Copied. */
+void ms_heatmap_set_x_bands (MsHeatmap *hm, const char *const *names, const int *first, const int *n, int n_bands);
+void ms_heatmap_set_y_bands (MsHeatmap *hm, const char *const *names, const int *first, const int *n, int n_bands);
+
 void ms_heatmap_set_title (MsHeatmap *hm, const char *title);
 void ms_heatmap_set_colorbar_label (MsHeatmap *hm, const char *label);
 

@@ -33,6 +33,20 @@ centre0 (const MsViewAxis *a)
   return a->start + (a->step - 1) / 2;
 }
 
+/* An axis laid out in blocks (read block | tokens | write block; the tiles
+ * of a grid) names them in labelled bands. */
+static void
+set_bands (MsHeatmap *hm, const MsViewAxis *axis, gboolean x)
+{
+  if (axis->n_blocks < 2)
+    return;
+  g_autofree const char **names = g_new0 (const char *, axis->n_blocks);
+  g_autofree int *first = g_new0 (int, axis->n_blocks), *n = g_new0 (int, axis->n_blocks);
+  for (int b = 0; b < axis->n_blocks; b++)
+    names[b] = axis->blocks[b].name, first[b] = axis->blocks[b].first, n[b] = axis->blocks[b].n;
+  (x ? ms_heatmap_set_x_bands : ms_heatmap_set_y_bands) (hm, names, first, n, axis->n_blocks);
+}
+
 static MsHeatmap *
 heatmap_of (const MsViewData *v, MsColormap cmap, const char *title, GError **error)
 {
@@ -48,6 +62,8 @@ heatmap_of (const MsViewData *v, MsColormap cmap, const char *title, GError **er
     ms_heatmap_set_x_names (hm, (const char *const *) v->x.texts, v->x.n);
   if (v->y.texts && v->y.kind != MS_VIEW_AXIS_SEGMENT && v->y.kind != MS_VIEW_AXIS_SOURCE)
     ms_heatmap_set_y_names (hm, (const char *const *) v->y.texts, v->y.n);
+  set_bands (hm, &v->x, TRUE);
+  set_bands (hm, &v->y, FALSE);
   ms_heatmap_set_title (hm, title ? title : v->title);
   ms_heatmap_set_colorbar_label (hm, v->value_label);
   return hm;

@@ -233,8 +233,10 @@ test_ticks_format (void)
     }
 }
 
-/* Named index ticks (a token axis): one tick per cell when the names fit,
- * nice numbers when they do not. */
+/* Named index ticks (a token axis): one tick per cell when the names fit
+ * side by side; turned to read upwards when they do not; every k-th cell
+ * (k = 2, 5, 10, …) when even a line per cell does not fit.  Never numbers
+ * on a named axis, and labels never crowd each other. */
 static void
 test_ticks_named (void)
 {
@@ -245,17 +247,110 @@ test_ticks_named (void)
   MsAxesLayout layout;
   ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 300, 200 }, &layout);
   g_assert_cmpint (layout.n_x_ticks, ==, 7);
+  g_assert_false (layout.x_names_turned);
   for (int i = 0; i < 7; i++)
     g_assert_cmpfloat (layout.x_ticks[i], ==, i);
-  /* too narrow for a name per cell: numbers, as without names */
-  MsAxesSpec plain = spec;
-  plain.x_names = NULL, plain.n_x_names = 0;
-  MsAxesLayout narrow, narrow_plain;
-  ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 60, 200 }, &narrow);
-  ms_axes_layout (cr, &plain, &(MsRect) { 0, 0, 60, 200 }, &narrow_plain);
-  g_assert_cmpint (narrow.n_x_ticks, <, 7);
-  g_assert_cmpint (narrow.n_x_ticks, ==, narrow_plain.n_x_ticks);
+
+  /* 64 word-long tokens: turned, then thinned, as the plot narrows */
+  const char *words[64];
+  g_autoptr (GPtrArray) storage = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; i < 64; i++)
+    g_ptr_array_add (storage, (gpointer) (words[i] = g_strdup_printf ("␣word%d", i)));
+  MsAxesSpec wide = { .x_left = -0.5, .x_right = 63.5, .y_bottom = 63.5, .y_top = -0.5, .x_min_step = 1,
+                      .x_names = words, .x_first = 0, .n_x_names = 64, .y_names = words, .y_first = 0,
+                      .n_y_names = 64 };
+  double line = ms_label_line_height (cr, MS_LABEL_TICK), w;
+  ms_label_measure (cr, MS_LABEL_TICK, "␣word63", &w, NULL);
+  double widths[] = { 64 * (w + 4) + 80, 64 * line * 1.2 + 80, 400, 150 };
+  int last_n = 65;
+  for (size_t c = 0; c < G_N_ELEMENTS (widths); c++)
+    {
+      ms_axes_layout (cr, &wide, &(MsRect) { 0, 0, widths[c], 300 }, &layout);
+      double spacing = (layout.x_ticks[1] - layout.x_ticks[0]) * layout.plot.width / 64;
+      if (c == 0)
+        g_assert_false (layout.x_names_turned);
+      else
+        g_assert_true (layout.x_names_turned);
+      if (c < 2)
+        g_assert_cmpint (layout.n_x_ticks, ==, 64);
+      else
+        g_assert_cmpint (layout.n_x_ticks, <, 64);
+      g_assert_cmpint (layout.n_x_ticks, <=, last_n);
+      last_n = layout.n_x_ticks;
+      /* ticks on whole cells, evenly thinned from the first, never crowded */
+      g_assert_cmpfloat (layout.x_ticks[0], ==, 0);
+      int k = (int) (layout.x_ticks[1] - layout.x_ticks[0]);
+      g_assert_true (k == 1 || k == 2 || k == 5 || k == 10 || k == 20 || k == 50);
+      g_assert_cmpfloat (spacing, >=, layout.x_names_turned ? line : w);
+      /* turned names are room below the plot: as tall as the widest name */
+      if (layout.x_names_turned)
+        g_assert_cmpfloat (layout.x_labels_height, >=, w - 0.5);
+      /* the y axis thins by lines */
+      double y_spacing = (layout.y_ticks[1] - layout.y_ticks[0]) * layout.plot.height / 64;
+      g_assert_cmpfloat (y_spacing, >=, line);
+    }
+
+  /* a long token is cut to MS_AXES_MAX_NAME_CHARS characters */
+  const char *longs[20];
+  for (int i = 0; i < 20; i++)
+    longs[i] = "␣internationalisation";
+  MsAxesSpec cut_spec = { .x_left = -0.5, .x_right = 19.5, .y_bottom = 0, .y_top = 1, .x_names = longs,
+                          .n_x_names = 20 };
+  ms_axes_layout (cr, &cut_spec, &(MsRect) { 0, 0, 300, 200 }, &layout);
+  double full, cut;
+  ms_label_measure (cr, MS_LABEL_TICK, longs[0], &full, NULL);
+  ms_label_measure (cr, MS_LABEL_TICK, "␣internat…", &cut, NULL);
+  g_assert_true (layout.x_names_turned);
+  g_assert_cmpfloat (fabs (layout.x_labels_height - cut), <, 0.01);
+  g_assert_cmpfloat (layout.x_labels_height, <, full);
+
+  /* names only on some cells (a position axis's tokens block): ticks only there */
+  static const char *const some[] = { NULL, NULL, "a", "b", "c", NULL, NULL };
+  MsAxesSpec block = spec;
+  block.x_names = some;
+  ms_axes_layout (cr, &block, &(MsRect) { 0, 0, 300, 200 }, &layout);
+  g_assert_cmpint (layout.n_x_ticks, ==, 3);
+  g_assert_cmpfloat (layout.x_ticks[0], ==, 2);
   cairo_destroy (cr);
+}
+
+/* Labelled bands: room above the plot (x) and left of it (y), and the
+ * bands drawn over the blocks they name. */
+static void
+test_axes_bands (void)
+{
+  cairo_t *cr = layout_context (1, 1, 72);
+  MsAxesSpec spec = { .x_left = -0.5, .x_right = 11.5, .y_bottom = 0, .y_top = 1, .x_min_step = 1 };
+  MsAxesLayout plain, banded;
+  ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 300, 200 }, &plain);
+  MsAxesBand bands[] = { { "read block", -0.5, 3.5 }, { "tokens", 3.5, 7.5 }, { "write block", 7.5, 11.5 } };
+  spec.x_bands = bands, spec.n_x_bands = 3;
+  spec.y_bands = bands, spec.n_y_bands = 1;
+  ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 300, 200 }, &banded);
+  double line = ms_label_line_height (cr, MS_LABEL_TICK);
+  g_assert_cmpfloat (banded.plot.y - plain.plot.y, >=, line);
+  g_assert_cmpfloat (banded.plot.x - plain.plot.x, >=, line);
+  cairo_destroy (cr);
+
+  /* drawn: ink in the band above the plot over each block */
+  cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 300, 200);
+  cr = cairo_create (image);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 300, 200 }, &banded);
+  ms_axes_draw (cr, &spec, &banded);
+  cairo_destroy (cr);
+  cairo_surface_flush (image);
+  for (int b = 0; b < 3; b++)
+    {
+      double x0 = ms_axes_map_x (&spec, &banded, bands[b].from), x1 = ms_axes_map_x (&spec, &banded, bands[b].to);
+      int inked = 0;
+      for (int y = (int) (banded.plot.y - banded.x_bands_height); y < (int) banded.plot.y; y++)
+        for (int x = (int) x0 + 2; x < (int) x1 - 2; x++)
+          inked += channel_distance (pixel_at (image, x, y), 0xffffff) > 128;
+      g_assert_cmpint (inked, >, 10);
+    }
+  cairo_surface_destroy (image);
 }
 
 /* ---- text ---- */
@@ -293,6 +388,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/colormap/map", test_colormap_map);
   g_test_add_func ("/render/colormap/diverging", test_colormap_diverging);
   g_test_add_func ("/render/colormap/names", test_colormap_names);
+  g_test_add_func ("/render/axes/bands", test_axes_bands);
   g_test_add_func ("/render/ticks/examples", test_ticks_examples);
   g_test_add_func ("/render/ticks/twin", test_ticks_twin);
   g_test_add_func ("/render/ticks/format", test_ticks_format);
