@@ -38,6 +38,12 @@ static const MsViewInfo view_table[MS_VIEW_N_KINDS] = {
   { MS_VIEW_SIMILARITY, "similarity", "Similarity",
     "cosine similarity of the whole memory states after two segments",
     MS_VIEW_HEATMAP, 0, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SEGMENT, MS_VIEW_REDUCE_MEAN, FALSE },
+  { MS_VIEW_READ_HEADS, "read-heads", "Read heads",
+    "read attention of one segment in every layer and head, and the mean over heads, on one colour scale",
+    MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT, MS_VIEW_AXIS_GRID, MS_VIEW_AXIS_GRID, MS_VIEW_REDUCE_MEAN, FALSE },
+  { MS_VIEW_WRITE_HEADS, "write-heads", "Write heads",
+    "write attention of one segment in every layer and head, and the mean over heads, on one colour scale",
+    MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT, MS_VIEW_AXIS_GRID, MS_VIEW_AXIS_GRID, MS_VIEW_REDUCE_MEAN, FALSE },
 };
 
 const MsViewInfo *
@@ -84,6 +90,8 @@ ms_view_kind_list (void)
 static void
 axis_clear (MsViewAxis *a)
 {
+  if (a->tile)
+    axis_clear (a->tile), g_free (a->tile);
   g_free (a->name);
   g_free (a->label);
   for (int b = 0; b < a->n_blocks; b++)
@@ -110,6 +118,9 @@ axis_copy (MsViewAxis *to, const MsViewAxis *from, int first, int n)
   to->length = CLAMP (from->length - (int) (first * from->step), 0, (int) ceil (n * from->step));
   to->texts = NULL;
   to->bytes = NULL;
+  to->tile = NULL;
+  if (from->tile)
+    axis_copy (to->tile = g_new0 (MsViewAxis, 1), from->tile, 0, from->tile->n);
   if (from->bytes)
     {
       to->bytes = g_new0 (MsByteRange, MAX (n, 1));

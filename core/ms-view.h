@@ -34,6 +34,8 @@ typedef enum {
   MS_VIEW_READ,           /* heatmap  one segment: tokens × slots read attention */
   MS_VIEW_WRITE,          /* heatmap  one segment: slots × positions write attention */
   MS_VIEW_SIMILARITY,     /* heatmap  segment × segment: cosine of whole memory states (§5.4) */
+  MS_VIEW_READ_HEADS,     /* heatmap  one segment: read attention of every layer × head (and the mean), tiled */
+  MS_VIEW_WRITE_HEADS,    /* heatmap  one segment: write attention of every layer × head (and the mean), tiled */
   MS_VIEW_N_KINDS
 } MsViewKind;
 
@@ -47,6 +49,8 @@ typedef enum {
   MS_VIEW_AXIS_TOKEN,     /* token j of one segment */
   MS_VIEW_AXIS_POSITION,  /* a column of an attention row; the axis's blocks say which */
   MS_VIEW_AXIS_SERIES,    /* one row per named series (stacked and line views) */
+  MS_VIEW_AXIS_GRID,      /* tiles side by side (small multiples): the axis's blocks are the tiles ("layer 2",
+                             "head 3", "mean"), each as long as MsViewAxis.tile, the axis of one tile */
 } MsViewAxisKind;
 
 /* The parameters a view uses (MsViewInfo.params). */
@@ -123,7 +127,7 @@ typedef struct {
   gboolean tokens;      /* holds the segment's tokens in order */
 } MsViewBlock;
 
-typedef struct {
+typedef struct _MsViewAxis {
   MsViewAxisKind kind;
   char *name;           /* what the axis counts: "segment", "memory slot", … */
   char *label;          /* the axis label a figure prints: the name, and the bin width when a cell
@@ -139,6 +143,9 @@ typedef struct {
   MsByteRange *bytes;   /* (n) per token cell the bytes of the run's input the token stands for
                            ({0, 0} for other cells), which align the tokens of runs with different
                            tokenizers (ms-token-align.h); NULL when the axis has no token cells */
+  struct _MsViewAxis *tile; /* grid axes: the axis of one tile (cell i of a tile is cell i of it), whose
+                           cells' names a grid cell's name continues; texts of a grid axis are the tick
+                           names of its cells: a token's text, or a slot's index; NULL elsewhere */
 } MsViewAxis;
 
 typedef struct {

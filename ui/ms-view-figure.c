@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-#define MS_VIEW_FIGURE_MAX_BLOCKS 8
+#define MS_VIEW_FIGURE_MAX_BLOCKS 64
 
 struct _MsViewFigure {
   /* Owned; exactly one group is set */

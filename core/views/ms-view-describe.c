@@ -14,6 +14,17 @@ ms_view_axis_cell_name (const MsViewAxis *axis, int i)
 {
   if (axis->kind == MS_VIEW_AXIS_SERIES)
     return g_strdup (axis->texts && i < axis->n && axis->texts[i] ? axis->texts[i] : "value");
+  /* a grid's cell: its tile, then the cell of the tile */
+  if (axis->kind == MS_VIEW_AXIS_GRID && axis->tile)
+    for (int b = 0; b < axis->n_blocks; b++)
+      if (i >= axis->blocks[b].first && i < axis->blocks[b].first + axis->blocks[b].n)
+        {
+          g_autofree char *inner = ms_view_axis_cell_name (axis->tile, i - axis->blocks[b].first);
+          const char *what = axis->tile->kind == MS_VIEW_AXIS_SLOT    ? "slot "
+                             : axis->tile->kind == MS_VIEW_AXIS_TOKEN ? "token "
+                                                                       : "";
+          return g_strdup_printf ("%s, %s%s", axis->blocks[b].name, what, inner);
+        }
   /* a token says its text */
   const char *token = axis->texts && i >= 0 && i < axis->n ? axis->texts[i] : NULL;
   for (int b = 0; b < axis->n_blocks; b++)
@@ -120,6 +131,13 @@ ms_view_describe_cell (const MsViewData *v, int row, int col)
     case MS_VIEW_READ:
       return g_strdup_printf ("Segment %d, token %d “%s” reads %s %d\nattention weight %.3f", v->segment, row,
                               token_of (&v->y, row), v->x.label, col, value);
+    case MS_VIEW_READ_HEADS:
+    case MS_VIEW_WRITE_HEADS:
+      {
+        g_autofree char *r = ms_view_axis_cell_name (&v->y, row);
+        g_autofree char *c = ms_view_axis_cell_name (&v->x, col);
+        return g_strdup_printf ("Segment %d, %s; %s\n%s %.3f", v->segment, r, c, v->quantity, value);
+      }
     case MS_VIEW_WRITE:
       for (int b = 0; b < v->x.n_blocks; b++)
         {

@@ -586,6 +586,109 @@ attention (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsVie
   return v;
 }
 
+/* ---- every layer and head of one segment ---- */
+
+/* The ms_view_axis_cell_name-style copy of @from, for MsViewAxis.tile. */
+static MsViewAxis *
+tile_axis_new (const MsViewAxis *from)
+{
+  MsViewAxis *t = g_new0 (MsViewAxis, 1);
+  *t = (MsViewAxis) { from->kind, g_strdup (from->name), g_strdup (from->label), from->n, from->start, from->step,
+                      from->length, from->n_blocks, NULL, NULL, NULL, NULL };
+  t->blocks = g_new0 (MsViewBlock, MAX (from->n_blocks, 1));
+  for (int b = 0; b < from->n_blocks; b++)
+    t->blocks[b] = from->blocks[b], t->blocks[b].name = g_strdup (from->blocks[b].name);
+  if (from->texts)
+    {
+      t->texts = g_new0 (char *, MAX (from->n, 1));
+      for (int i = 0; i < from->n; i++)
+        t->texts[i] = g_strdup (from->texts[i]);
+    }
+  return t;
+}
+
+/* A grid axis of @n_tiles tiles named @names (taken), each a copy of
+ * @tile, whose label says it counts @what (NULL: one tile, labelled as @tile): its
+ * tick names are the tile's token texts, or the index of each cell where
+ * the tile's axis is one plain index (slots); NULL in a tile laid out in
+ * blocks, whose bands the grid's own bands replace. */
+static void
+grid_axis (MsViewAxis *axis, const MsViewAxis *tile, char **names, int n_tiles, const char *what)
+{
+  axis->kind = MS_VIEW_AXIS_GRID;
+  axis->name = g_strdup (what ? what : tile->name);
+  axis->label = what ? g_strdup_printf ("%s: %s", what, tile->label ? tile->label : "") : g_strdup (tile->label);
+  axis->n = axis->length = n_tiles * tile->n;
+  axis->start = 0, axis->step = 1;
+  axis->n_blocks = n_tiles;
+  axis->blocks = g_new0 (MsViewBlock, (gsize) MAX (n_tiles, 1));
+  axis->texts = g_new0 (char *, MAX (axis->n, 1));
+  for (int t = 0; t < n_tiles; t++)
+    {
+      axis->blocks[t] = (MsViewBlock) { names[t], t * tile->n, tile->n, FALSE, FALSE };
+      for (int i = 0; i < tile->n; i++)
+        axis->texts[t * tile->n + i] = tile->texts && tile->texts[i] ? g_strdup (tile->texts[i])
+                                       : tile->n_blocks == 0        ? g_strdup_printf ("%d", i)
+                                                                     : NULL;
+    }
+  axis->tile = tile_axis_new (tile);
+}
+
+/* The read or write attention (@kind READ_HEADS, WRITE_HEADS) of one
+ * segment for every layer (rows of tiles) and every head, then the mean
+ * over heads (columns of tiles), as one matrix of tiles on one colour
+ * scale.  Each tile is the single read or write view's matrix. */
+static MsViewData *
+attention_grid (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewParams *p, GError **error)
+{
+  const MsConfig *c = &info->config;
+  MsViewKind single = kind == MS_VIEW_READ_HEADS ? MS_VIEW_READ : MS_VIEW_WRITE;
+  const MsAttentionLayout *a = ms_engine_find_attention (c->engine, single == MS_VIEW_READ ? MS_OBS_READ
+                                                                                          : MS_OBS_WRITE);
+  int n_layers = a ? MAX (ms_attention_layout_n_layers (a, c), 1) : 1, n_tiles = MAX (c->n_heads, 1) + 1;
+  g_autoptr (GPtrArray) tiles = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_view_data_free);
+  for (int l = 0; l < n_layers; l++)
+    for (int h = 0; h < n_tiles; h++)
+      {
+        MsViewParams q = *p;
+        q.layer = l, q.head = h < c->n_heads ? h : -1;
+        MsViewData *t = attention (rec, info, single, &q, error);
+        if (!t)
+          return NULL;
+        g_ptr_array_add (tiles, t);
+      }
+  const MsViewData *t0 = tiles->pdata[0];
+  int rows = t0->rows, cols = t0->cols;
+  float *values = g_new (float, (size_t) n_layers * rows * n_tiles * cols);
+  for (int l = 0; l < n_layers; l++)
+    for (int h = 0; h < n_tiles; h++)
+      {
+        const MsViewData *t = tiles->pdata[l * n_tiles + h];
+        for (int r = 0; r < rows; r++)
+          memcpy (values + ((size_t) (l * rows + r) * n_tiles + h) * cols, t->values + (size_t) r * cols,
+                  cols * sizeof (float));
+      }
+  MsViewData *v = ms_view_data_new (info, kind, values, n_layers * rows, n_tiles * cols);
+  v->segment = t0->segment;
+  v->rows_complete = t0->rows_complete;
+  char **head_names = g_new0 (char *, (gsize) n_tiles), **layer_names = g_new0 (char *, (gsize) n_layers);
+  for (int h = 0; h < n_tiles; h++)
+    head_names[h] = h < c->n_heads ? g_strdup_printf ("head %d", h) : g_strdup ("mean");
+  for (int l = 0; l < n_layers; l++)
+    layer_names[l] = ms_attention_layout_is_per_layer (a) ? g_strdup_printf ("layer %d", l)
+                                                          : g_strdup (a->name);
+  grid_axis (&v->x, &t0->x, head_names, n_tiles, "head");
+  grid_axis (&v->y, &t0->y, layer_names, n_layers, ms_attention_layout_is_per_layer (a) ? "layer" : NULL);
+  g_free (head_names);
+  g_free (layer_names);
+  v->title = g_strdup_printf ("%s, every %shead (segment %d)", a->display_name,
+                              ms_attention_layout_is_per_layer (a) ? "layer and " : "", v->segment);
+  v->quantity = g_strdup (t0->quantity);
+  v->value_label = g_strdup (t0->value_label);
+  v->vmin = 0;
+  return v;
+}
+
 /* ---- loading ---- */
 
 int
@@ -624,6 +727,8 @@ load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewPara
     case MS_VIEW_SIMILARITY: return similarity (rec, info, p, 0, S, error);
     case MS_VIEW_READ:
     case MS_VIEW_WRITE: return attention (rec, info, kind, p, error);
+    case MS_VIEW_READ_HEADS:
+    case MS_VIEW_WRITE_HEADS: return attention_grid (rec, info, kind, p, error);
     default: return per_segment (rec, info, kind, p, bins_make (first, last, p->max_cols, p->span), reducer, error);
     }
 }

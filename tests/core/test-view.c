@@ -316,10 +316,112 @@ test_crop_columns (void)
   recorded_clear (&r);
 }
 
+/* The grid of every layer × head: each tile is exactly the read or write
+ * view of that layer and head, the last tile of a row is the mean over
+ * heads (and equals the mean of the head tiles), the tiles are named in
+ * the axes' blocks, and a cell's name says its tile and its token. */
+static void
+check_heads (const char *fixture)
+{
+  Recorded r = { 0 };
+  record (&r, fixture, MS_ATTN_STORE_NONE);
+  const MsConfig *c = ms_model_get_config (r.model);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (r.rec, 1, NULL);
+  int S = info->segments_done, H = c->n_heads;
+  for (int k = 0; k < 2; k++)
+    {
+      MsViewKind grid_kind = k == 0 ? MS_VIEW_READ_HEADS : MS_VIEW_WRITE_HEADS;
+      MsViewKind single = k == 0 ? MS_VIEW_READ : MS_VIEW_WRITE;
+      g_autoptr (MsViewData) grid = load (&r, grid_kind, P (S - 2, -1, -1, -1, 0.9, 0.1));
+      int L = ms_view_n_layers (c, single);
+      g_assert_cmpint (L, >=, 1);
+      g_autoptr (MsViewData) first = load (&r, single, P (S - 2, 0, 0, -1, 0.9, 0.1));
+      int rows = first->rows, cols = first->cols;
+      gboolean per_layer = grid->y.n_blocks == L && L > 1;
+      g_assert_cmpint (grid->rows, ==, L * rows);
+      g_assert_cmpint (grid->cols, ==, (H + 1) * cols);
+      g_assert_cmpint (grid->x.kind, ==, MS_VIEW_AXIS_GRID);
+      g_assert_cmpint (grid->x.n_blocks, ==, H + 1);
+      g_assert_cmpstr (grid->x.blocks[0].name, ==, "head 0");
+      g_assert_cmpstr (grid->x.blocks[H].name, ==, "mean");
+      g_assert_cmpint (grid->y.n_blocks, ==, L);
+      g_autofree char *last_layer = g_strdup_printf ("layer %d", L - 1);
+      if (per_layer)
+        g_assert_cmpstr (grid->y.blocks[L - 1].name, ==, last_layer);
+      for (int l = 0; l < L; l++)
+        for (int h = 0; h <= H; h++)
+          {
+            g_autoptr (MsViewData) t = load (&r, single, P (S - 2, l, h < H ? h : -1, -1, 0.9, 0.1));
+            g_assert_cmpint (t->rows, ==, rows);
+            g_assert_cmpint (t->cols, ==, cols);
+            for (int i = 0; i < rows; i++)
+              for (int j = 0; j < cols; j++)
+                {
+                  float got = grid->values[(size_t) (l * rows + i) * grid->cols + h * cols + j];
+                  g_assert_true (got == t->values[i * cols + j] || (isnan (got) && isnan (t->values[i * cols + j])));
+                  if (h == H)   /* the mean tile is the mean of the head tiles */
+                    {
+                      double sum = 0;
+                      for (int hh = 0; hh < H; hh++)
+                        sum += grid->values[(size_t) (l * rows + i) * grid->cols + hh * cols + j];
+                      g_assert_cmpfloat (fabs (got - sum / H), <, 1e-5);
+                    }
+                }
+          }
+      /* tick names: the tile's tokens (or slot indices), in every tile */
+      const MsViewAxis *tok_axis = k == 0 ? &first->y : &first->x;
+      const MsViewAxis *grid_axis = k == 0 ? &grid->y : &grid->x;
+      int tile_n = k == 0 ? rows : cols, n_tiles = k == 0 ? L : H + 1;
+      int named = 0;
+      for (int t = 0; t < n_tiles; t++)
+        for (int i = 0; i < tile_n; i++)
+          if (tok_axis->texts && tok_axis->texts[i])
+            {
+              g_assert_cmpstr (grid_axis->texts[t * tile_n + i], ==, tok_axis->texts[i]);
+              named++;
+            }
+      g_assert_cmpint (named, >, 0);
+      /* a cell's name: the tile, then the cell of the tile */
+      int tok = -1;
+      for (int i = 0; i < tile_n && tok < 0; i++)
+        if (tok_axis->texts[i])
+          tok = i;
+      g_autofree char *inner = ms_view_axis_cell_name (tok_axis, tok);
+      g_autofree char *name = ms_view_axis_cell_name (grid_axis, (n_tiles - 1) * tile_n + tok);
+      g_assert_true (g_str_has_prefix (name, grid_axis->blocks[n_tiles - 1].name));
+      g_assert_nonnull (strstr (name, inner));
+      g_autofree char *said = ms_view_describe_cell (grid, 0, H * cols);
+      g_assert_nonnull (strstr (said, "mean"));
+      g_assert_nonnull (strstr (said, grid->y.blocks[0].name));
+      g_autofree char *csv = ms_view_data_to_csv (grid, NULL, NULL, NULL, FALSE, NULL);
+      g_assert_nonnull (strstr (csv, "\"head 0, "));
+      /* a copy keeps the tile axis */
+      g_autoptr (MsViewData) copy = ms_view_data_crop_columns (grid, 0, grid->cols);
+      g_autofree char *copied = ms_view_axis_cell_name (k == 0 ? &copy->y : &copy->x, (n_tiles - 1) * tile_n + tok);
+      g_assert_cmpstr (copied, ==, name);
+    }
+  /* selectors: the grid uses a segment only */
+  g_assert_cmpint (ms_view_info (MS_VIEW_READ_HEADS)->params, ==, MS_VIEW_USES_SEGMENT);
+  g_assert_cmpint (ms_view_n_layers (c, MS_VIEW_READ_HEADS), ==, 0);
+  recorded_clear (&r);
+}
+
+static void
+test_heads_memformer (void)
+{
+  check_heads ("memformer");
+}
+
+static void
+test_heads_rmt (void)
+{
+  check_heads ("rmt_blocks");
+}
+
 static void
 test_names (void)
 {
-  for (int k = MS_VIEW_RETENTION; k <= MS_VIEW_NLL; k++)
+  for (int k = MS_VIEW_RETENTION; k < MS_VIEW_N_KINDS; k++)
     {
       MsViewKind parsed;
       g_assert_true (ms_view_kind_parse (ms_view_kind_name (k), &parsed));
@@ -340,6 +442,8 @@ main (int argc, char **argv)
   g_test_add_func ("/view/rmt", test_rmt);
   g_test_add_func ("/view/compact", test_compact);
   g_test_add_func ("/view/names", test_names);
+  g_test_add_func ("/view/heads/memformer", test_heads_memformer);
+  g_test_add_func ("/view/heads/rmt", test_heads_rmt);
   g_test_add_func ("/view/crop-columns", test_crop_columns);
   return g_test_run ();
 }
