@@ -107,3 +107,4 @@ int cli_compare (const CliCommand *cmd, int argc, char **argv);
 int cli_eval (const CliCommand *cmd, int argc, char **argv);
 int cli_tokenize (const CliCommand *cmd, int argc, char **argv);
 int cli_import (const CliCommand *cmd, int argc, char **argv);
+int cli_causal (const CliCommand *cmd, int argc, char **argv);

@@ -21,6 +21,7 @@ static const CliCommand commands[] = {
   { "runs", "RECORDING", "List the runs a recording holds", cli_runs },
   { "export", "RECORDING", "Draw one view of a recorded run as PNG, SVG or PDF, or write its numbers as CSV", cli_export },
   { "compare", "RECORDING", "Draw one view of two runs side by side on one scale (or their difference)", cli_compare },
+  { "causal", "RECORDING", "Measure what a run's memory carries: replay with it replaced, store the NLL change", cli_causal },
   { "eval", "MODEL", "Per-token accuracy on fresh copy or recall instances (the C core)", cli_eval },
   { "tokenize", "MODEL INPUT", "The tokens, ids and byte ranges a model's tokenizer makes of a text", cli_tokenize },
   { "import", "CHECKPOINT", "Import a GPT-2 RMT checkpoint (Hugging Face folder or .safetensors) as a Memscope model", cli_import },

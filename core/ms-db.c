@@ -159,6 +159,25 @@ static const char *const migrations[] = {
   "ALTER TABLE segments ADD COLUMN byte_begin INTEGER;"
   "ALTER TABLE segments ADD COLUMN token_ids BLOB;"
   "ALTER TABLE segments ADD COLUMN token_ends BLOB;",
+  /* 5 → 6: causal retention and the reset-memory baseline (ms-causal.h),
+   * computed after recording, on request. */
+  "CREATE TABLE causal ("
+  "  id INTEGER PRIMARY KEY,"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+  "  replacement TEXT NOT NULL CHECK (replacement IN ('initial', 'zeros', 'permute', 'knockout', 'skip')),"
+  "  slot INTEGER NOT NULL,"
+  "  source INTEGER NOT NULL,"
+  "  horizon INTEGER NOT NULL,"
+  "  delta_nll BLOB NOT NULL,"
+  "  delta_accuracy BLOB,"
+  "  UNIQUE (run_id, replacement, slot, source));"
+  "CREATE TABLE reset_memory ("
+  "  id INTEGER PRIMARY KEY CHECK (id = run_id * 4294967296 + segment),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+  "  segment INTEGER NOT NULL CHECK (segment BETWEEN 0 AND 4294967295),"
+  "  nll BLOB NOT NULL,"
+  "  n_predicted INTEGER NOT NULL,"
+  "  total_nll REAL);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
@@ -177,6 +196,14 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
  * segment before schema 5 was (ms-db.h). */
 #define BYTES_TOKENS "NULL AS byte_begin, NULL AS token_ids, NULL AS token_ends"
 
+/* Schema 6's tables, empty, for every older file: nothing was computed
+ * there. */
+#define SCHEMA_6_VIEWS \
+  "CREATE TEMP VIEW causal AS SELECT NULL AS id, NULL AS run_id, NULL AS replacement, NULL AS slot," \
+  "  NULL AS source, NULL AS horizon, NULL AS delta_nll, NULL AS delta_accuracy WHERE 0;" \
+  "CREATE TEMP VIEW reset_memory AS SELECT NULL AS id, NULL AS run_id, NULL AS segment, NULL AS nll," \
+  "  NULL AS n_predicted, NULL AS total_nll WHERE 0;"
+
 static const char schema_1_2_views[] =
   "CREATE TEMP VIEW segments AS SELECT s.run_id * 4294967296 + s.idx AS id, s.run_id, s.idx AS segment,"
   "  s.token_begin, s.token_end, s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta, s.transfer,"
@@ -194,19 +221,21 @@ static const char schema_1_2_views[] =
   "CREATE TEMP VIEW attention AS SELECT rowid AS id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer,"
   "  head, rows, cols, dtype, data FROM main.attention;"
   "CREATE TEMP VIEW memory AS SELECT run_id * 4294967296 + segment + 1 AS id, run_id, segment, rows, cols, data"
-  "  FROM main.memory;";
+  "  FROM main.memory;" SCHEMA_6_VIEWS;
+
+static const char schema_5_views[] = SCHEMA_6_VIEWS;
 
 static const char schema_4_views[] =
   "CREATE TEMP VIEW segments AS SELECT id, run_id, segment, token_begin, token_end, text, nll, n_predicted,"
   "  total_nll, memory_delta, transfer, retention, token_share, representation, read_usage, attn_first,"
-  "  attn_count, " BYTES_TOKENS " FROM main.segments;";
+  "  attn_count, " BYTES_TOKENS " FROM main.segments;" SCHEMA_6_VIEWS;
 
 static const char schema_3_views[] =
   "CREATE TEMP VIEW segments AS SELECT id, run_id, idx AS segment, token_begin, token_end, text, nll, n_predicted,"
   "  total_nll, memory_delta, transfer, old_share AS retention, token_share, cos_prev AS representation,"
   "  read_usage, attn_first, attn_count, " BYTES_TOKENS " FROM main.segments;"
   "CREATE TEMP VIEW attention AS SELECT id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer, head, rows,"
-  "  cols, dtype, data FROM main.attention;";
+  "  cols, dtype, data FROM main.attention;" SCHEMA_6_VIEWS;
 
 gboolean
 ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error)
@@ -793,7 +822,8 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
       if (version == 0)
         g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: empty: not a Memscope recording", path);
       else if (version < MS_DB_SCHEMA_VERSION
-               && sqlite3_exec (db, version < 3 ? schema_1_2_views : version == 3 ? schema_3_views : schema_4_views,
+               && sqlite3_exec (db, version < 3 ? schema_1_2_views : version == 3 ? schema_3_views
+                                   : version == 4 ? schema_4_views : schema_5_views,
                                 NULL, NULL, NULL) != SQLITE_OK)
         ms_db_fail (db, path, "cannot read a recording of this older schema", error);
       else

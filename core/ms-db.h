@@ -1,7 +1,7 @@
 /* ms-db.h — (private) opening a Memscope recording: SQLite with a
  * versioned schema (PRAGMA user_version), WAL journaling, and migrations.
  *
- * Schema version 5 (one recording may hold many runs):
+ * Schema version 6 (one recording may hold many runs):
  *   models     (id, path, sha256, arch, config, source)
  *   runs       (id, name, model_id, input_path, input_sha256, n_tokens, segment_len,
  *               n_segments, attn_dtype, status, created, finished, writer_pid, writer_host)
@@ -11,6 +11,12 @@
  *               attn_first, attn_count, byte_begin, token_ids, token_ends)
  *   attention  (id, run_id, segment, kind, layer, head, rows, cols, dtype, data)
  *   memory     (id, run_id, segment, rows, cols, data)      segment −1 = the initial memory
+ *   causal     (id, run_id, replacement, slot, source, horizon, delta_nll, delta_accuracy)
+ *              one row per (run, replacement, slot, source); slot −1 except for knockout;
+ *              delta_nll and delta_accuracy (NULL: not a task input) (horizon) f32, value k for
+ *              target segment source + 1 + k (ms-causal.h)
+ *   reset_memory (id, run_id, segment, nll, n_predicted, total_nll)   the reset-memory baseline,
+ *              id = run_id · 2^32 + segment, nll (L_t) f32 per token as segments.nll
  * The stored words (runs.status, runs.attn_dtype, attention.kind and
  * .dtype, the per-slot columns) are those of ms-recording-names.h.
  * BLOBs are little-endian row-major arrays: f32, or f16 where dtype says so.
@@ -48,16 +54,17 @@
  * retention old_share, the representation retention cos_prev, and stored
  * attention kinds per architecture (reader, writer, rmt_read, rmt_write:
  * now read and write).  Readers see only the current schema: on a
- * read-only handle of a version 1 to 4 file, TEMP views present its
- * tables as version 5 ones (ms-db.c); a writable open upgrades the file.
- * Version 4 had no token columns (byte_begin, token_ids, token_ends).
+ * read-only handle of a version 1 to 5 file, TEMP views present its
+ * tables as version 6 ones (ms-db.c); a writable open upgrades the file.
+ * Version 4 had no token columns (byte_begin, token_ids, token_ends);
+ * version 5 no causal or reset_memory tables (read as empty).
  */
 #pragma once
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#define MS_DB_SCHEMA_VERSION 5
+#define MS_DB_SCHEMA_VERSION 6
 
 /* SQL: the rowid of segment @segment of run @run (both SQL expressions). */
 #define MS_DB_SEGMENT_KEY(run, segment) "((" run ") * 4294967296 + (" segment "))"

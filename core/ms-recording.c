@@ -7,6 +7,7 @@
 #include "ms-error.h"
 #include "ms-half.h"
 #include "ms-replay.h"
+#include "ms-recording-private.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -652,22 +653,25 @@ static MsToken *segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, i
  * arithmetic), its tokens (ids, or a byte model's text), the model file's
  * path, SHA-256 and configuration — each validated here or in
  * ms-replay.c before use: the file may come from anyone. */
-static MsReplaySegment *
-replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **error)
+typedef gboolean (*ReplayInputFunc) (const MsReplayInput *in, gpointer data, GError **error);
+
+static gboolean
+with_replay_input_locked (MsRecording *rec, const MsRunInfo *info, int segment, ReplayInputFunc func, gpointer data,
+                          GError **error)
 {
   if (segment < 0 || segment >= info->segments_done)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d (it has %d)",
                    rec->path, info->id, segment, info->segments_done);
-      return NULL;
+      return FALSE;
     }
   sqlite3_stmt *st = prepare (rec, REPLAY_INPUT_SQL, error);
   if (!st)
-    return NULL;
+    return FALSE;
   sqlite3_bind_int64 (st, 1, info->id);
   sqlite3_bind_int (st, 2, segment);
   int rc = ms_db_step (st, rec->path, "reading a segment to replay", error);
-  MsReplaySegment *out = NULL;
+  gboolean out = FALSE;
   const MsConfig *c = &info->config;
   gint64 state_bytes = (gint64) c->n_slots * (gint64) c->d_model * (gint64) sizeof (float);
   gboolean row = rc == SQLITE_ROW;
@@ -715,7 +719,7 @@ replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **er
       if (sqlite3_column_int (st, 12) && !stored)
         {
           release (rec, st);
-          return NULL;
+          return FALSE;
         }
       MsReplayInput in = {
         .recording = rec->path, .run_id = info->id, .segment = segment, .model_path = path, .model_sha256 = sha,
@@ -723,10 +727,108 @@ replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **er
         .n_tokens = (int) (end - begin), .text = sqlite3_column_blob (st, 6), .text_len = sqlite3_column_bytes (st, 6),
         .token_ids = ids,
       };
-      out = ms_replay_segment (&in, error);
+      out = func (&in, data, error);
     }
   release (rec, st);
   return out;
+}
+
+static gboolean
+replay_one (const MsReplayInput *in, gpointer data, GError **error)
+{
+  MsReplaySegment **out = data;
+  *out = ms_replay_segment (in, error);
+  return *out != NULL;
+}
+
+/* Replays segment @segment of @info's run (with_replay_input_locked). */
+static MsReplaySegment *
+replay_locked (MsRecording *rec, const MsRunInfo *info, int segment, GError **error)
+{
+  MsReplaySegment *out = NULL;
+  with_replay_input_locked (rec, info, segment, replay_one, &out, error);
+  return out;
+}
+
+/* ---- for the modules that compute from a recording (ms-recording-private.h) */
+
+typedef struct {
+  MsModel *model;          /* in: NULL to load the run's; out: a new reference */
+  float *memory_in;        /* (K·d) out, or NULL */
+  int32_t **tokens;        /* out, or NULL */
+  int *n_tokens;
+} InputRequest;
+
+static gboolean
+take_input (const MsReplayInput *in, gpointer data, GError **error)
+{
+  InputRequest *req = data;
+  g_autoptr (MsModel) model = req->model ? ms_model_ref (req->model) : ms_replay_model (in, error);
+  if (!model)
+    return FALSE;
+  if (req->tokens)
+    {
+      int32_t *ids = ms_replay_tokens (in, model, error);
+      if (!ids)
+        return FALSE;
+      *req->tokens = ids;
+      *req->n_tokens = in->n_tokens;
+    }
+  if (req->memory_in)
+    memcpy (req->memory_in, in->memory_in, (size_t) in->config->n_slots * in->config->d_model * sizeof (float));
+  if (!req->model)
+    req->model = g_steal_pointer (&model);
+  return TRUE;
+}
+
+MsModel *
+ms_recording_run_model (MsRecording *rec, const MsRunInfo *run, GError **error)
+{
+  if (run->segments_done < 1)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no committed segment",
+                   rec->path, run->id);
+      return NULL;
+    }
+  InputRequest req = { 0 };
+  lock (rec);
+  with_replay_input_locked (rec, run, 0, take_input, &req, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return req.model;
+}
+
+gboolean
+ms_recording_segment_input (MsRecording *rec, const MsRunInfo *run, MsModel *model, int segment, float *memory_in,
+                            int32_t **tokens, int *n_tokens, GError **error)
+{
+  InputRequest req = { .model = model, .memory_in = memory_in, .tokens = tokens, .n_tokens = n_tokens };
+  lock (rec);
+  gboolean ok = with_replay_input_locked (rec, run, segment, take_input, &req, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return ok;
+}
+
+sqlite3_stmt *
+ms_recording_query_begin (MsRecording *rec, const char *sql, GError **error)
+{
+  lock (rec);
+  sqlite3_stmt *st = prepare (rec, sql, error);
+  if (!st)
+    g_rec_mutex_unlock (&rec->lock);
+  return st;
+}
+
+void
+ms_recording_query_end (MsRecording *rec, sqlite3_stmt *st)
+{
+  release (rec, st);
+  g_rec_mutex_unlock (&rec->lock);
+}
+
+const char *
+ms_recording_get_path (const MsRecording *rec)
+{
+  return rec->path;
 }
 
 static float *

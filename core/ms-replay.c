@@ -432,6 +432,22 @@ ms_replay_segment (const MsReplayInput *in, GError **error)
   return seg;
 }
 
+MsModel *
+ms_replay_model (const MsReplayInput *in, GError **error)
+{
+  g_mutex_lock (&replay_lock);
+  CachedModel *m = model_for (in, error);
+  MsModel *out = m ? ms_model_ref (m->model) : NULL;
+  g_mutex_unlock (&replay_lock);
+  return out;
+}
+
+int32_t *
+ms_replay_tokens (const MsReplayInput *in, MsModel *model, GError **error)
+{
+  return segment_tokens (in, model, error);
+}
+
 void
 ms_replay_clear_cache (void)
 {

@@ -80,6 +80,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsReplaySegment, ms_replay_segment_unref)
 const float *ms_replay_segment_attention (const MsReplaySegment *seg, MsObsKind kind, int layer, int *heads,
                                           int *rows, int *cols);
 
+/* The model of @in's run, found and verified as ms_replay_segment does
+ * (only the model fields of @in are read): a new reference.  Errors as
+ * ms_replay_segment's about the model. */
+MsModel *ms_replay_model (const MsReplayInput *in, GError **error);
+
+/* @in's tokens for @model (the run's): the stored ids, or a byte model's
+ * text, every id checked against the vocabulary.  Owned (g_free),
+ * in->n_tokens of them; NULL with errors as ms_replay_segment's about
+ * tokens. */
+int32_t *ms_replay_tokens (const MsReplayInput *in, MsModel *model, GError **error);
+
 /* Drops every cached model and segment (entries still referenced live on
  * until unreferenced). */
 void ms_replay_clear_cache (void);

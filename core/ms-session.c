@@ -57,6 +57,13 @@ ms_session_reset_memory (MsSession *s)
 }
 
 void
+ms_session_set_memory (MsSession *s, const float *memory)
+{
+  const MsConfig *c = ms_model_get_config (s->model);
+  memmove (s->state.memory, memory, (size_t) c->n_slots * c->d_model * sizeof (float));
+}
+
+void
 ms_session_reset (MsSession *s)
 {
   ms_session_reset_memory (s);

@@ -112,6 +112,12 @@ void ms_session_reset (MsSession *s);
  * baseline of `memscope-cli eval --reset-memory`. */
 void ms_session_reset_memory (MsSession *s);
 
+/* Replaces the memory M_t the next step reads with @memory (n_slots,
+ * d_model; copied), keeping the segment count and the carry from the last
+ * segment: what the causal measurements (ms-causal.h) do to the memory
+ * after a segment. */
+void ms_session_set_memory (MsSession *s, const float *memory);
+
 /* Writes the state (memory, segment index, carry) atomically to @path as a
  * small safetensors file, so a run can resume after a crash. */
 gboolean ms_session_save_state (const MsSession *s, const char *path, GError **error);

@@ -173,3 +173,106 @@ ms_task_generate (MsTask task, int segment_len, MsRng *rng, uint8_t *tokens, uin
   else
     recall_generate (segment_len, rng, tokens, answer);
 }
+
+/* ---- recognising an input made of task instances ---------------------- */
+
+static gboolean
+in_set (uint8_t c, const char *set)
+{
+  return c != 0 && strchr (set, c) != NULL;
+}
+
+/* One copy instance of segments of @L at @t (ms_task_length bytes). */
+static gboolean
+copy_instance (const uint8_t *t, int L, uint8_t *answer)
+{
+  int n_str = COPY_STRING_SEGMENTS * L, n_dis = COPY_DISTRACTOR_SEGMENTS * L;
+  for (int i = 0; i < n_str; i++)
+    if (!in_set (t[i], copy_alphabet) || t[n_str + n_dis + i] != t[i])
+      return FALSE;
+  if (t[n_str] != '|' || t[n_str + n_dis - 1] != '>')
+    return FALSE;
+  for (int i = 1; i < n_dis - 1; i++)
+    if (!in_set (t[n_str + i], filler_digits))
+      return FALSE;
+  if (answer)
+    {
+      memset (answer, 0, (size_t) (n_str + n_dis));
+      memset (answer + n_str + n_dis, 1, (size_t) n_str);
+    }
+  return TRUE;
+}
+
+/* One recall instance of segments of @L at @t. */
+static gboolean
+recall_instance (const uint8_t *t, int L, uint8_t *answer)
+{
+  int n = ms_task_length (MS_TASK_RECALL, L), context = RECALL_CONTEXT_SEGMENTS * L;
+  g_autofree uint8_t *expected = g_malloc ((size_t) n);
+  memset (expected, '.', (size_t) n);
+  /* the pairs: key → value, each within one of the first C − 1 context segments */
+  int value_of[256];
+  int n_pairs = 0;
+  for (int i = 0; i < 256; i++)
+    value_of[i] = -1;
+  for (int seg = 0; seg < RECALL_CONTEXT_SEGMENTS - 1; seg++)
+    for (int j = 0; j + 2 < L; j++)
+      {
+        const uint8_t *at = t + seg * L + j;
+        if (in_set (at[0], recall_keys) && at[1] == '=' && in_set (at[2], recall_values))
+          {
+            if (value_of[at[0]] >= 0 || n_pairs == RECALL_PAIRS)
+              return FALSE;
+            value_of[at[0]] = at[2];
+            memcpy (expected + seg * L + j, at, 3);
+            n_pairs++;
+            j += 2;
+          }
+      }
+  if (n_pairs != RECALL_PAIRS)
+    return FALSE;
+  int per = L / 3;
+  gboolean asked[256] = { FALSE };
+  for (int q = 0; q < RECALL_PAIRS; q++)
+    {
+      int at = context + (q / per) * L + 3 * (q % per);
+      uint8_t key = t[at];
+      if (value_of[key] < 0 || asked[key] || t[at + 1] != '?' || t[at + 2] != value_of[key])
+        return FALSE;
+      asked[key] = TRUE;
+      memcpy (expected + at, t + at, 3);
+    }
+  if (memcmp (expected, t, (size_t) n) != 0)
+    return FALSE;
+  if (answer)
+    {
+      memset (answer, 0, (size_t) n);
+      for (int q = 0; q < RECALL_PAIRS; q++)
+        answer[context + (q / per) * L + 3 * (q % per) + 2] = 1;
+    }
+  return TRUE;
+}
+
+gboolean
+ms_task_detect (const uint8_t *text, size_t n, int segment_len, MsTask *task, uint8_t *answer)
+{
+  for (int k = 0; k < 2; k++)
+    {
+      MsTask which = k == 0 ? MS_TASK_COPY : MS_TASK_RECALL;
+      if (segment_len < ms_task_min_segment_len (which))
+        continue;
+      size_t len = (size_t) ms_task_length (which, segment_len);
+      if (n == 0 || n % len != 0)
+        continue;
+      gboolean ok = TRUE;
+      for (size_t at = 0; ok && at < n; at += len)
+        ok = which == MS_TASK_COPY ? copy_instance (text + at, segment_len, answer ? answer + at : NULL)
+                                   : recall_instance (text + at, segment_len, answer ? answer + at : NULL);
+      if (ok)
+        {
+          *task = which;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}

@@ -64,4 +64,15 @@ double ms_task_chance (MsTask task);
  * least ms_task_min_segment_len (a programmer error otherwise). */
 void ms_task_generate (MsTask task, int segment_len, MsRng *rng, uint8_t *tokens, uint8_t *answer);
 
+/* Whether @text[n] (the bytes of an input) is a whole number (≥ 1) of
+ * instances of one task laid out for segments of @segment_len, exactly as
+ * ms_task_generate lays them out: copy's string of "abcdefgh", '|', digits,
+ * '>' and the string again; recall's six context segments of '.' holding
+ * four distinct "K=v" pairs in the first five, then each key queried once
+ * as "K?v" with its value, ⌊L/3⌋ per segment, padded with '.'.  On TRUE,
+ * *@task is the task and @answer[n] (may be NULL) marks the answer tokens
+ * (1) that accuracy scores.  Any other text, or a @segment_len shorter than
+ * the task's minimum, is FALSE. */
+gboolean ms_task_detect (const uint8_t *text, size_t n, int segment_len, MsTask *task, uint8_t *answer);
+
 G_END_DECLS

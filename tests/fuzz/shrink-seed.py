@@ -19,11 +19,13 @@ db = sqlite3.connect(dst, isolation_level=None)
 db.execute("PRAGMA journal_mode = DELETE")
 tables = {name for (name,) in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
 db.execute("BEGIN")
-for table in ("segments", "attention", "memory", "retention"):
+for table in ("segments", "attention", "memory", "retention", "reset_memory"):
     if table in tables:
         columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         key = "idx" if "idx" in columns else "segment"
         db.execute(f"DELETE FROM {table} WHERE {key} >= ?", (KEEP,))
+if "causal" in tables:
+    db.execute("DELETE FROM causal WHERE source >= ?", (KEEP,))
 db.execute("UPDATE runs SET n_segments = min(n_segments, ?) WHERE status = 'complete'", (KEEP,))
 if "segments_done" in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
     db.execute("UPDATE runs SET segments_done = min(segments_done, ?)", (KEEP,))

@@ -53,7 +53,8 @@ def cli(binary, *args):
 
 def base_recording(binary, fixtures, tmp):
     """Run 1: Memformer with stored f16 attention; run 2: RMT, compact (attention by replay); run 3: RMT with
-    a BPE tokenizer (rmt_bpe), compact, so its segments store token ids and byte ranges."""
+    a BPE tokenizer (rmt_bpe), compact, so its segments store token ids and byte ranges.  Runs 1 and 3 have
+    causal retention (initial; knockout) and the reset-memory baseline."""
     text = os.path.join(tmp, "in.txt")
     with open(text, "wb") as f:
         f.write(bytes((i * 31 + i // 3) % 256 for i in range(160)))
@@ -61,6 +62,10 @@ def base_recording(binary, fixtures, tmp):
     runs = [("memformer", ["--attn", "f16"]), ("rmt_blocks", []), ("rmt_bpe", [])]
     for model, extra in runs:
         r = cli(binary, "record", os.path.join(fixtures, model + ".safetensors"), text, "--recording", db, *extra)
+        assert r is not None and r.returncode == 0, r and r.stderr
+    # causal retention and the reset-memory baseline (schema 6): run 1 with the initial memory, run 3 slot by slot
+    for run, replace, horizon in ((1, "initial", "3"), (3, "knockout", "2")):
+        r = cli(binary, "causal", db, "--run", str(run), "--replace", replace, "--horizon", horizon)
         assert r is not None and r.returncode == 0, r and r.stderr
     # run 2 as a killed recorder leaves it: its last segment never committed, so resuming has work to do
     # (and checks the run's rows before it does any)

@@ -244,8 +244,13 @@ def upgraded_matches_original(original, upgraded, run=1):
         cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer"
         old = a.execute(f"SELECT {index}, {cols} FROM segments WHERE run_id = ? ORDER BY {index}",
                         (run,)).fetchall()
-        assert b.execute("SELECT count(*) FROM segments WHERE run_id = ? AND segment < ? AND (byte_begin IS NOT NULL"
-                         " OR token_ids IS NOT NULL OR token_ends IS NOT NULL)", (run, len(old))).fetchone()[0] == 0
+        if version >= 5:
+            cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer, byte_begin, " \
+                   "token_ids, token_ends"
+            old = a.execute(f"SELECT segment, {cols} FROM segments WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
+        else:
+            assert b.execute("SELECT count(*) FROM segments WHERE run_id = ? AND segment < ? AND (byte_begin IS NOT "
+                             "NULL OR token_ids IS NOT NULL OR token_ends IS NOT NULL)", (run, len(old))).fetchone()[0] == 0
         assert old and old == b.execute(f"SELECT segment, {cols} FROM segments WHERE run_id = ? ORDER BY segment",
                                         (run,)).fetchall()
         cols = "segment, rows, cols, data"
@@ -276,10 +281,10 @@ def upgraded_matches_original(original, upgraded, run=1):
     return len(old)
 
 
-def check_schema_5(db):
+def check_schema_current(db):
     """An upgraded file has exactly the tables and columns a new one has."""
     with ro(db) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 6
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         columns = {t: [row[1] for row in c.execute(f"PRAGMA table_info({t})")]
                    for t in ("models", "runs", "segments", "attention", "memory")}
@@ -289,7 +294,7 @@ def check_schema_5(db):
         assert not {"idx", "old_share", "cos_prev"} & set(columns["segments"]), columns
         assert columns["segments"][-3:] == ["byte_begin", "token_ids", "token_ends"], columns
         tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"models", "runs", "segments", "attention", "memory"}, tables
+        assert tables == {"models", "runs", "segments", "attention", "memory", "causal", "reset_memory"}, tables
         kinds = {row[0] for row in c.execute("SELECT DISTINCT kind FROM attention")}
         assert kinds <= {"read", "write"}, kinds
 
@@ -348,7 +353,7 @@ def schema_1_recording(binary, fixtures):
         # the option's older name, still accepted)
         r = cli(binary, "record", model, text, "--db", db, "--max-segments", "1", "--name", "second")
         assert r.returncode == 0, r.stderr
-        check_schema_5(db)
+        check_schema_current(db)
         assert upgraded_matches_original(original, db) == 44
         assert check_committed_complete(db, 1, "memformer") == (44, "incomplete")
         after = export_figures(binary, db, ["1"], figures, tmp, "v4")
@@ -409,7 +414,7 @@ def schema_3_recording(binary, fixtures):
         model = os.path.join(fixtures, "memformer.safetensors")
         r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
         assert r.returncode == 0, r.stderr
-        check_schema_5(db)
+        check_schema_current(db)
         assert upgraded_matches_original(original, db, 1) == 30
         assert upgraded_matches_original(original, db, 2) == 72
         assert check_committed_complete(db, 2, "memformer") == (72, "incomplete")
@@ -443,7 +448,7 @@ def schema_4_recording(binary, fixtures):
         model = os.path.join(fixtures, "memformer.safetensors")
         r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
         assert r.returncode == 0, r.stderr
-        check_schema_5(db)
+        check_schema_current(db)
         assert upgraded_matches_original(original, db, 1) == 30
         assert upgraded_matches_original(original, db, 2) == 65
         assert check_committed_complete(db, 2, "memformer") == (65, "incomplete")
@@ -455,6 +460,43 @@ def schema_4_recording(binary, fixtures):
             assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
         worst = resume_like_fresh(binary, model, text, db, 2, db_ref)
         print(f"schema-4 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
+
+
+def schema_5_recording(binary, fixtures):
+    """tests/data/recordings/recording-v5.sqlite was written by the schema-5 build: run 1 the rmt_blocks
+    fixture on long_input(4000), 30 segments, compact; run 2 the memformer fixture on the same input, 20
+    segments, f16 attention; both complete; the models stored by file name alone, found beside the recording.
+    Read-only, it lists and draws every view as it is (no causal retention or reset-memory baseline: the tables
+    read as empty) and stays byte for byte unchanged. `causal` upgrades it to schema 6 with every value kept and
+    the same figures, and stores run 1's causal retention and reset-memory baseline."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, db, original = old_recording(fixtures, 5, tmp)
+        for name in ("rmt_blocks", "memformer"):
+            shutil.copyfile(os.path.join(fixtures, name + ".safetensors"), os.path.join(tmp, name + ".safetensors"))
+        r = cli(binary, "runs", "--json", db)
+        assert r.returncode == 0, r.stderr
+        runs = json.loads(r.stdout)
+        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
+            [(30, "complete", "rmt"), (20, "complete", "memformer")], runs
+        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
+                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
+        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v5")
+        assert same_bytes(source, db), "reading a schema-5 recording modified it"
+
+        r = cli(binary, "causal", db, "--run", "1", "--horizon", "4", "--json")
+        assert r.returncode == 0, r.stderr
+        done = json.loads(r.stdout)
+        assert (done["sources_computed"], done["reset_memory_segments"]) == (29, 30), done
+        check_schema_current(db)
+        assert upgraded_matches_original(original, db, 1) == 30
+        assert upgraded_matches_original(original, db, 2) == 20
+        with ro(db) as c:
+            assert c.execute("SELECT count(*) FROM causal WHERE run_id = 1").fetchone()[0] == 29
+            assert c.execute("SELECT count(*) FROM reset_memory WHERE run_id = 1").fetchone()[0] == 30
+        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v6")
+        for key in before:
+            assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
+        print("schema-5 recording read as it is, upgraded by causal")
 
 
 def read_only_location(binary, fixtures):
