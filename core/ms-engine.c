@@ -13,7 +13,7 @@
 
 /* ---- the table -------------------------------------------------------- */
 
-static const MsEngine *const builtin[] = { &ms_memformer_engine, &ms_rmt_engine };
+static const MsEngine *const builtin[] = { &ms_memformer_engine, &ms_rmt_engine, &ms_membart_engine };
 
 static GMutex registry_lock;
 static GPtrArray *registered;   /* const MsEngine*, under registry_lock */
@@ -382,15 +382,16 @@ ms_config_parse (MsConfig *c, const char *arch, const char *json, const char *la
   const int max = 1 << 24;
   if (!ms_config_reader_int (&r, "vocab_size", 256, max, TRUE, &c->vocab_size, error)
       || !ms_config_reader_int (&r, "d_model", 1, max, TRUE, &c->d_model, error)
-      || !ms_config_reader_int (&r, "n_heads", 1, max, TRUE, &c->n_heads, error)
-      || !ms_config_reader_int (&r, "d_ff", 1, max, TRUE, &c->d_ff, error)
+      || !ms_config_reader_int (&r, engine->heads_key ? engine->heads_key : "n_heads", 1, max, TRUE, &c->n_heads,
+                                error)
+      || !ms_config_reader_int (&r, engine->ff_key ? engine->ff_key : "d_ff", 1, max, TRUE, &c->d_ff, error)
       || !ms_config_reader_int (&r, "segment_len", 1, max, TRUE, &c->segment_len, error)
       || !ms_config_reader_int (&r, engine->slots_key, 1, max, TRUE, &c->n_slots, error))
     return FALSE;
   if (c->d_model % c->n_heads != 0)
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config d_model %d is not divisible by n_heads %d",
-                   label, c->d_model, c->n_heads);
+      g_set_error (error, MS_ERROR, MS_ERROR_MODEL, "%s: memscope.config d_model %d is not divisible by %s %d",
+                   label, c->d_model, engine->heads_key ? engine->heads_key : "n_heads", c->n_heads);
       return FALSE;
     }
   return engine->parse_config (c, &r, error);

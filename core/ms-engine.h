@@ -274,7 +274,12 @@ typedef struct _MsEngine MsEngine;
 struct _MsEngine {
   const char *name;             /* the memscope.arch value: "memformer", "rmt" */
   const char *display_name;     /* "Memformer", "RMT" */
-  const char *slots_key;        /* the memscope.config key of the slot count: "n_slots", "n_mem" */
+  const char *slots_key;        /* the memscope.config key of the slot count: "n_slots", "n_mem", "memory_len" */
+  /* The memscope.config keys of n_heads and d_ff, for an engine whose file
+   * keeps its source's names (MemBART: "encoder_attention_heads",
+   * "encoder_ffn_dim"); NULL: "n_heads", "d_ff". */
+  const char *heads_key;
+  const char *ff_key;
 
   /* Reads the engine's own keys of memscope.config into c->settings (the
    * common fields are set already) and validates the whole configuration.

@@ -7,3 +7,4 @@
 
 extern const MsEngine ms_memformer_engine;   /* ms-memformer.c, DESIGN §3.1 */
 extern const MsEngine ms_rmt_engine;         /* ms-rmt.c, DESIGN §3.2 */
+extern const MsEngine ms_membart_engine;     /* ms-membart.c, core/README.md "MemBART" */

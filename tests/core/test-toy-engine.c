@@ -505,7 +505,7 @@ test_builtin (void)
   MsConfig bad;
   g_assert_false (ms_config_parse (&bad, "gpt", "{}", "x.safetensors", &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_MODEL);
-  g_assert_nonnull (strstr (error->message, "\"memformer\", \"rmt\" or \"toy\""));
+  g_assert_nonnull (strstr (error->message, "\"memformer\", \"rmt\", \"membart\" or \"toy\""));
   g_clear_error (&error);
   g_assert_false (ms_config_parse (&bad, "rmt", "{\"vocab_size\": 256, \"d_model\": 8, \"n_heads\": 2, "
                                    "\"d_ff\": 16, \"segment_len\": 4, \"n_mem\": 2, \"n_layers\": 3, "

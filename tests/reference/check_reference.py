@@ -180,6 +180,8 @@ def main():
     tokens = list(FIXTURE_INPUT)
     for seed in (1234, 99):
         for name, (arch, cfg, _) in FIXTURE_MODELS.items():
+            if arch == "membart":
+                continue  # its independent check is the live parity with the public code (README.md, MemBART)
             weights = random_weights(arch, cfg, seed)
             w64 = {k: v.to(DT) for k, v in weights.items()}
             if arch == "memformer":

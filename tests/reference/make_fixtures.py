@@ -3,7 +3,7 @@
 
 `make_fixtures.py --seed S --out DIR` writes three small untrained models (`memformer`, `rmt_causal`,
 `rmt_blocks`) as Memscope model files `DIR/{name}.safetensors`, runs the float64 references in
-memformer_ref.py / rmt_ref.py over a fixed 29-byte multi-segment input (last segment short, non-ASCII UTF-8
+memformer_ref.py / rmt_ref.py / membart_ref.py over a fixed 29-byte multi-segment input (last segment short, non-ASCII UTF-8
 bytes included) and writes `DIR/{name}.expected.safetensors` (format in memscope_file.py). The references
 read the model back from disk, so the truth is computed from exactly the stored (F32, F16 or BF16) weights.
 Before writing the expected file it checks the fixture is worth having: attention rows sum to 1, masked
@@ -21,6 +21,7 @@ import sys
 
 import torch
 
+import membart_ref
 import memformer_ref
 import rmt_ref
 from demo_text import DEMO_TEXT
@@ -51,6 +52,16 @@ FIXTURE_MODELS = {
     "memformer_dh32": ("memformer", {
         "vocab_size": 256, "d_model": 32, "n_heads": 1, "d_ff": 64, "n_enc_layers": 2, "n_dec_layers": 2,
         "n_slots": 4, "segment_len": 8, "writer_temperature": 0.5, "tie_embeddings": True}, "F16"),
+    # MemBART with BART's and the public code's config.json keys; a short position table (the segment fills
+    # it), and a second one of one 32-dimension head for the AVX-512 attention products.
+    "membart": ("membart", {
+        "vocab_size": 256, "d_model": 32, "encoder_attention_heads": 2, "decoder_attention_heads": 4,
+        "encoder_ffn_dim": 64, "decoder_ffn_dim": 48, "encoder_layers": 2, "decoder_layers": 2,
+        "memory_len": 4, "max_position_embeddings": 8, "segment_len": 8}, "F16"),
+    "membart_dh32": ("membart", {
+        "vocab_size": 256, "d_model": 32, "encoder_attention_heads": 1, "decoder_attention_heads": 1,
+        "encoder_ffn_dim": 64, "decoder_ffn_dim": 64, "encoder_layers": 2, "decoder_layers": 1,
+        "memory_len": 4, "max_position_embeddings": 12, "segment_len": 8, "scale_embedding": True}, "F32"),
 }
 
 DEMO_MODELS = {
@@ -82,7 +93,7 @@ WEAK_SEED_EXIT = 3
 def random_weights(arch, config, seed):
     """Random float32 weights for one model, reproducible from `seed`."""
     generator = torch.Generator().manual_seed(seed)
-    module = memformer_ref if arch == "memformer" else rmt_ref
+    module = {"memformer": memformer_ref, "rmt": rmt_ref, "membart": membart_ref}[arch]
     return module.init_weights(config, generator)
 
 
@@ -93,6 +104,11 @@ def attention_maps(arch, config, records):
             for l, probs in enumerate(r["reader"]):
                 yield f"seg.{t}.reader.{l}", probs, torch.ones_like(probs, dtype=torch.bool)
             yield f"seg.{t}.writer", r["writer"], torch.ones_like(r["writer"], dtype=torch.bool)
+        elif arch == "membart":
+            # the read rows are a slice of one softmax (tokens over slots and tokens), so only the write rows,
+            # whose other slots are masked, sum to 1 on their own
+            for l, probs in enumerate(r["membart_write"]):
+                yield f"seg.{t}.membart_write.{l}", probs, torch.ones_like(probs, dtype=torch.bool)
         else:
             mask = rmt_ref.segment_mask(config["mask"], config["n_mem"], len(r["tokens"]))
             for l, probs in enumerate(r["attn"]):
@@ -119,6 +135,16 @@ def check_records(name, arch, config, records):
         if self_share.max() < 0.2:
             raise WeakSeed(f"{name}: writer self column peaks at {self_share.max():.3f}; it would not test "
                            "the raw-slot self value")
+
+    if arch == "membart":
+        # Both columns of the write rows and both sides of the gate must be exercised, or a wrong self
+        # column or a gate applied the wrong way round would go unnoticed.
+        self_share = torch.stack([w[..., 0] for r in records for w in r["membart_write"]])
+        if self_share.max() < 0.2:
+            raise WeakSeed(f"{name}: write self column peaks at {self_share.max():.3f}")
+        gates = torch.cat([r["gate"] for r in records])
+        if gates.min() > 0.3 or gates.max() < 0.7:
+            raise WeakSeed(f"{name}: gate alpha stays in [{gates.min():.2f}, {gates.max():.2f}]")
 
     # Sharpness per kind of map: mean max probability against the mean uniform value 1/(allowed count),
     # over rows with more than one allowed column (a single allowed column is trivially 1).

@@ -6,7 +6,8 @@ A model file is a safetensors file whose metadata says memscope.format "1", mems
 An expected file holds what the reference computes for one input: `tokens` [N] and `segment_lengths` [S]
 (as floats), then per segment t `seg.{t}.mem_in`, `seg.{t}.mem_out`, `seg.{t}.nll` (nats, NaN where nothing
 predicts the token), `seg.{t}.logits`, and the attention maps (Memformer: `seg.{t}.reader.{l}` [H,L_t,K] and
-`seg.{t}.writer` [H,K,1+L_t]; RMT: `seg.{t}.attn.{l}` [H,T,T]). All stored as F32.
+`seg.{t}.writer` [H,K,1+L_t]; RMT: `seg.{t}.attn.{l}` [H,T,T]; MemBART: `seg.{t}.membart_read.{l}` [H,L_t,K]
+and `seg.{t}.membart_write.{l}` [H,K,1+L_t]). All stored as F32.
 """
 
 import json
@@ -14,11 +15,13 @@ import json
 import numpy as np
 import torch
 
+import membart_ref
 import memformer_ref
 import rmt_ref
 from safetensors_io import read_safetensors, write_safetensors
 
-ARCHS = {"memformer": memformer_ref, "rmt": rmt_ref}
+ARCHS = {"memformer": memformer_ref, "rmt": rmt_ref, "membart": membart_ref}
+MODEL_CLASSES = {"memformer": memformer_ref.Memformer, "rmt": rmt_ref.RMT, "membart": membart_ref.MemBart}
 
 
 def model_metadata(arch, config, source):
@@ -53,8 +56,7 @@ def load_model(path, dtype=torch.float64):
     if arch not in ARCHS:
         raise ValueError(f"{path}: memscope.arch is {arch!r}, expected one of {sorted(ARCHS)}")
     config = json.loads(metadata["memscope.config"])
-    model_class = memformer_ref.Memformer if arch == "memformer" else rmt_ref.RMT
-    return arch, config, model_class(config, tensors, dtype=dtype)
+    return arch, config, MODEL_CLASSES[arch](config, tensors, dtype=dtype)
 
 
 def session_tensors(arch, records):
@@ -73,6 +75,10 @@ def session_tensors(arch, records):
             for l, probs in enumerate(r["reader"]):
                 out[f"seg.{t}.reader.{l}"] = probs
             out[f"seg.{t}.writer"] = r["writer"]
+        elif arch == "membart":
+            for kind in ("membart_read", "membart_write"):
+                for l, probs in enumerate(r[kind]):
+                    out[f"seg.{t}.{kind}.{l}"] = probs
         else:
             for l, probs in enumerate(r["attn"]):
                 out[f"seg.{t}.attn.{l}"] = probs
