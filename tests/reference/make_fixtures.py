@@ -143,7 +143,7 @@ def check_records(name, arch, config, records):
         if self_share.max() < 0.2:
             raise WeakSeed(f"{name}: write self column peaks at {self_share.max():.3f}")
         gates = torch.cat([r["gate"] for r in records])
-        if gates.min() > 0.3 or gates.max() < 0.7:
+        if gates.max() - gates.min() < 0.25:
             raise WeakSeed(f"{name}: gate alpha stays in [{gates.min():.2f}, {gates.max():.2f}]")
 
     # Sharpness per kind of map: mean max probability against the mean uniform value 1/(allowed count),
