@@ -3,6 +3,8 @@
 
 #include "memscope-application.h"
 
+#include <math.h>
+
 struct _MemscopeExportDialog {
   GtkWindow parent_instance;
 
@@ -14,8 +16,14 @@ struct _MemscopeExportDialog {
   GtkSpinButton *dpi_spin;
   GtkDropDown *colormap_dropdown;
   GtkEntry *title_entry;
+  GtkWidget *form_grid;
+  GtkScrolledWindow *preview_scroll;
+  GtkDrawingArea *preview_area;
+  GtkLabel *preview_label;
 
   /* Owned */
+  MsViewFigure *preview;      /* the view's data with the chosen colormap and title; NULL: none to show */
+  double ppi;                 /* logical pixels per inch of the screen */
   MemscopeFigureView *view;
   MemscopeWindow *window;     /* weak in spirit: the dialog is destroyed with it */
   GtkFileChooserNative *chooser;
@@ -169,10 +177,114 @@ on_export_clicked (MemscopeExportDialog *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+/* ---- preview ---- */
+
+/* Logical pixels per inch of the monitor @parent is on:
+ * from its size in millimetres when that gives 60–400 (a real screen),
+ * else 96, the desktop's nominal resolution. */
+static double
+screen_pixels_per_inch (GtkWindow *parent)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  GdkSurface *surface = parent ? gtk_native_get_surface (GTK_NATIVE (parent)) : NULL;
+  GdkMonitor *monitor = display && surface ? gdk_display_get_monitor_at_surface (display, surface) : NULL;
+  g_autoptr (GdkMonitor) first = NULL;
+  if (!monitor && display && g_list_model_get_n_items (gdk_display_get_monitors (display)) > 0)
+    monitor = first = g_list_model_get_item (gdk_display_get_monitors (display), 0);
+  if (monitor)
+    {
+      GdkRectangle geometry;
+      gdk_monitor_get_geometry (monitor, &geometry);
+      int mm = gdk_monitor_get_width_mm (monitor);
+      double ppi = mm > 0 ? geometry.width / (mm / 25.4) : 0;
+      if (ppi >= 60 && ppi <= 400)
+        return ppi;
+    }
+  return 96.0;
+}
+
+static void
+draw_preview (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+  MemscopeExportDialog *self = data;
+  MemscopeExportOptions o;
+  memscope_export_dialog_get_options (self, &o);
+  /* the page as it will be printed: white, black ink, one point per 1/72 in */
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  if (!self->preview)
+    return;
+  cairo_scale (cr, self->ppi / 72.0, self->ppi / 72.0);
+  ms_view_figure_draw (cr, o.width_in * 72.0, o.height_in * 72.0, self->preview);
+}
+
+/* The preview's size follows the paper's. */
+static void
+update_preview_size (MemscopeExportDialog *self)
+{
+  MemscopeExportOptions o;
+  memscope_export_dialog_get_options (self, &o);
+  gtk_drawing_area_set_content_width (self->preview_area, (int) lround (o.width_in * self->ppi));
+  gtk_drawing_area_set_content_height (self->preview_area, (int) lround (o.height_in * self->ppi));
+  g_autofree char *text = g_strdup_printf ("Preview at true size: %.2f × %.2f in", o.width_in, o.height_in);
+  gtk_label_set_text (self->preview_label, text);
+  gtk_widget_queue_draw (GTK_WIDGET (self->preview_area));
+}
+
+/* The preview's figure follows the colormap and the title. */
+static void
+update_preview_figure (MemscopeExportDialog *self)
+{
+  g_clear_pointer (&self->preview, ms_view_figure_free);
+  if (!self->view)
+    return;
+  MemscopeExportOptions o;
+  memscope_export_dialog_get_options (self, &o);
+  self->preview = memscope_figure_view_build_figure (self->view, o.cmap, o.title && *o.title ? o.title : NULL, NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (self->preview_area));
+}
+
+/* Room the dialog keeps around the preview: margins and spacing (18 each
+ * side and between form and preview), the size caption, the frame. */
+#define PREVIEW_MARGINS_X (3 * 18 + 2)
+#define PREVIEW_MARGINS_Y (2 * 18 + 6 + 24 + 2)
+
+/* The preview scrolls rather than push the dialog off a small screen: at
+ * most the parent window's size less the form beside it and the header
+ * bar above. */
+static void
+fit_to_screen (MemscopeExportDialog *self, GtkWindow *parent)
+{
+  int w = parent ? gtk_widget_get_width (GTK_WIDGET (parent)) : 0;
+  int h = parent ? gtk_widget_get_height (GTK_WIDGET (parent)) : 0;
+  if (w <= 0 || h <= 0)
+    w = 1024, h = 600;
+  int form_w = 0, bar_h = 0;
+  gtk_widget_measure (self->form_grid, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &form_w, NULL, NULL);
+  GtkWidget *bar = gtk_window_get_titlebar (GTK_WINDOW (self));
+  if (bar)
+    gtk_widget_measure (bar, GTK_ORIENTATION_VERTICAL, -1, NULL, &bar_h, NULL, NULL);
+  gtk_scrolled_window_set_max_content_width (self->preview_scroll, MAX (w - form_w - PREVIEW_MARGINS_X, 160));
+  gtk_scrolled_window_set_max_content_height (self->preview_scroll, MAX (h - bar_h - PREVIEW_MARGINS_Y, 120));
+}
+
+double
+memscope_export_dialog_get_pixels_per_inch (MemscopeExportDialog *self)
+{
+  return self->ppi;
+}
+
+GtkWidget *
+memscope_export_dialog_get_preview (MemscopeExportDialog *self)
+{
+  return GTK_WIDGET (self->preview_area);
+}
+
 static void
 memscope_export_dialog_dispose (GObject *object)
 {
   MemscopeExportDialog *self = MEMSCOPE_EXPORT_DIALOG (object);
+  g_clear_pointer (&self->preview, ms_view_figure_free);
   if (self->chooser)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
@@ -195,6 +307,10 @@ memscope_export_dialog_class_init (MemscopeExportDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, dpi_spin);
   gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, colormap_dropdown);
   gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, title_entry);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, form_grid);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, preview_scroll);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, preview_area);
+  gtk_widget_class_bind_template_child (widget_class, MemscopeExportDialog, preview_label);
   gtk_widget_class_bind_template_callback (widget_class, on_export_clicked);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -204,6 +320,12 @@ memscope_export_dialog_init (MemscopeExportDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect (self->preset_dropdown, "notify::selected", G_CALLBACK (on_preset_selected), self);
+  self->ppi = 96.0;
+  gtk_drawing_area_set_draw_func (self->preview_area, draw_preview, self, NULL);
+  g_signal_connect_swapped (self->width_spin, "value-changed", G_CALLBACK (update_preview_size), self);
+  g_signal_connect_swapped (self->height_spin, "value-changed", G_CALLBACK (update_preview_size), self);
+  g_signal_connect_swapped (self->colormap_dropdown, "notify::selected", G_CALLBACK (update_preview_figure), self);
+  g_signal_connect_swapped (self->title_entry, "changed", G_CALLBACK (update_preview_figure), self);
 }
 
 GtkWidget *
@@ -225,5 +347,9 @@ memscope_export_dialog_new (MemscopeWindow *parent, MemscopeFigureView *view)
         preset = 3;
     }
   memscope_export_dialog_set_choices (self, MS_FIGURE_FORMAT_PDF, preset);
+  self->ppi = screen_pixels_per_inch (GTK_WINDOW (parent));
+  update_preview_figure (self);
+  update_preview_size (self);
+  fit_to_screen (self, GTK_WINDOW (parent));
   return GTK_WIDGET (self);
 }

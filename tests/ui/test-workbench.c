@@ -19,7 +19,7 @@
  * compare, zoom), workbench-loading.c (loading off the main thread),
  * workbench-files.c (export, bad and read-only files, Open Recent),
  * workbench-saved.c (recordings kept, saved, reopened; banner, title, play), workbench-tokens.c
- * (the text pane of a BPE model), and
+ * (the text pane of a BPE model), workbench-newcomer.c (a new user's path, on two screens), and
  * workbench-util.c (waiting, screenshots, actions, threads).
  */
 #include <glib/gstdio.h>
@@ -61,6 +61,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/saved-work", test_saved_work);
   g_test_add_func ("/workbench/close-while-recording", test_close_while_recording);
   g_test_add_func ("/workbench/bpe-text-pane", test_bpe_text_pane);
+  g_test_add_func ("/workbench/newcomer", test_newcomer);
   int status = g_test_run ();
 
   if (win)

@@ -127,7 +127,8 @@ check_types_steps (MemscopeFigureView *view, const Shot *s)
 void
 test_every_view (void)
 {
-  static const char *views[] = { "retention", "provenance", "types", "nll", "read", "write", "similarity" };
+  static const char *views[] = { "retention", "provenance", "types", "nll", "read", "write", "similarity",
+                                 "read-heads", "write-heads" };
   activate ("segment", g_variant_new_int32 (2));
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   cairo_t *cr = cairo_create (surface);

@@ -1,0 +1,268 @@
+/* workbench-newcomer.c — the path a new user takes, on a laptop screen and
+ * a small one: open a model, then a text; the model is recorded on it;
+ * step; look at the attention of the current segment token by token and
+ * hover a token; look at every layer and head at once; open a second model
+ * and compare; preview an export at true size; export every view.  Each
+ * step is checked as the user would see it: pixels on screen, words in the
+ * tooltips, files a PDF reader opens. */
+#include <math.h>
+#include <string.h>
+
+#include "workbench-test.h"
+
+static int want_width, want_height;
+
+static gboolean
+window_has_wanted_size (void)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (win));
+  return surface && gtk_widget_get_mapped (GTK_WIDGET (win)) && gdk_surface_get_width (surface) == want_width
+         && gdk_surface_get_height (surface) == want_height;
+}
+
+static void
+open_path (const char *path)
+{
+  GFile *file = g_file_new_for_path (path);
+  memscope_window_open_files (win, &file, 1);
+  g_object_unref (file);
+  settle ();
+}
+
+static GAsyncResult *exported;
+
+static void
+on_exported (GObject *source, GAsyncResult *result, gpointer data)
+{
+  exported = g_object_ref (result);
+}
+
+static gboolean
+export_done (void)
+{
+  return exported != NULL;
+}
+
+/* The middle of cell (@row, @col) of @view's panel 0, in the view's coordinates. */
+static void
+cell_centre (MemscopeFigureView *view, int row, int col, double *x, double *y)
+{
+  MsRect cell;
+  g_assert_true (memscope_figure_view_get_cell_rect (view, 0, row, col, &cell));
+  *x = cell.x + cell.width / 2, *y = cell.y + cell.height / 2;
+}
+
+/* @path is a PDF that poppler reads, one page of @width_in × @height_in. */
+static void
+check_pdf (const char *path, double width_in, double height_in)
+{
+  const char *argv[] = { "pdfinfo", path, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("pdfinfo %s: %s", path, err);
+  g_assert_nonnull (strstr (out, "Pages:           1"));
+  const char *size = strstr (out, "Page size:");
+  g_assert_nonnull (size);
+  double w = 0, h = 0;
+  g_assert_cmpint (sscanf (size, "Page size: %lf x %lf pts", &w, &h), ==, 2);
+  g_assert_cmpfloat (fabs (w - width_in * 72), <, 0.5);
+  g_assert_cmpfloat (fabs (h - height_in * 72), <, 0.5);
+}
+
+/* The layer and head choices are visible exactly when @view uses them. */
+static gboolean
+is_label (GtkWidget *w, const char *text)
+{
+  return g_strcmp0 (gtk_label_get_label (GTK_LABEL (w)), text) == 0;
+}
+static gboolean is_layer_label (GtkWidget *w) { return is_label (w, "Layer"); }
+static gboolean is_head_label (GtkWidget *w) { return is_label (w, "Head"); }
+
+static void
+check_selectors (MemscopeFigureView *view)
+{
+  MsViewUses uses = ms_view_info (memscope_figure_view_get_kind (view))->params;
+  GtkWidget *layer = find_widget (GTK_WIDGET (win), GTK_TYPE_LABEL, is_layer_label);
+  GtkWidget *head = find_widget (GTK_WIDGET (win), GTK_TYPE_LABEL, is_head_label);
+  g_assert_nonnull (layer);
+  g_assert_nonnull (head);
+  g_assert_cmpint (gtk_widget_is_visible (layer), ==, (uses & MS_VIEW_USES_LAYER) != 0);
+  g_assert_cmpint (gtk_widget_is_visible (head), ==, (uses & MS_VIEW_USES_HEAD) != 0);
+}
+
+/* Shows view @name and checks it is drawn: a colorbar and many colours,
+ * saved as a screenshot named after the screen. */
+static MemscopeFigureView *
+show_view (const char *name, int width, int height)
+{
+  activate ("view", g_variant_new_string (name));
+  MemscopeFigureView *view = memscope_window_get_visible_view (win);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_figure_view_update (view, &error));
+  g_autofree char *shot_name = g_strdup_printf ("newcomer-%s-%dx%d", name, width, height);
+  g_autoptr (Shot) s = screenshot (GTK_WIDGET (view), shot_name);
+  g_assert_true (has_colorbar (s));
+  g_assert_cmpuint (distinct_colours (s, 0, s->width), >, 20);
+  check_selectors (view);
+  return view;
+}
+
+static void
+walk (int width, int height)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/newcomer-%dx%d", tmp_dir, width, height);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_autofree char *bpe = g_build_filename (g_getenv ("MEMSCOPE_FIXTURES"), "rmt_bpe.safetensors", NULL);
+  g_autofree char *bytes = g_build_filename (g_getenv ("MEMSCOPE_FIXTURES"), "memformer.safetensors", NULL);
+  g_autofree char *input = g_build_filename (dir, "notes.txt", NULL);
+  GString *text = g_string_new (NULL);
+  for (int i = 0; i < 6; i++)
+    g_string_append_printf (text, "The memory of segment %d keeps the answer; the next one reads it back. ", i);
+  g_assert_true (g_file_set_contents (input, text->str, (gssize) text->len, NULL));
+  g_string_free (text, TRUE);
+
+  MemscopeWindow *main_window = win;
+  win = memscope_window_new (GTK_APPLICATION (app));
+  want_width = width, want_height = height;
+  gtk_window_set_default_size (GTK_WINDOW (win), width, height);
+  gtk_window_present (GTK_WINDOW (win));
+  wait_until (window_has_wanted_size, "the window to take the screen's size");
+
+  /* a model first: nothing to record it on yet; the window asks for a
+   * text to run that model on, and keeps it */
+  open_path (bpe);
+  const char *asked = memscope_window_get_error (win);
+  g_assert_true (asked == NULL || strstr (asked, "rmt_bpe") != NULL);
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, 0);
+  /* then a text: the model is recorded on it */
+  open_path (input);
+  wait_until (not_busy, "the model to be recorded on the text");
+  settle ();
+  g_assert_null (memscope_window_get_error (win));
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, 1);
+  MemscopeRun *a = memscope_window_get_run_a (win);
+  g_assert_cmpint (memscope_run_get_status (a), ==, MS_RUN_COMPLETE);
+  g_assert_cmpint (memscope_run_get_segments_done (a), >=, 3);
+
+  /* step: the views and the text follow */
+  activate ("first", NULL);
+  activate ("next", NULL);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 1);
+  int start, end;
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
+  g_assert_cmpint (end, >, start);
+
+  /* the segment's read attention, token by token: the rows are the
+   * segment's tokens, named on the axis and in the tooltip */
+  MemscopeFigureView *read = show_view ("read", width, height);
+  const MsViewData *rd = memscope_figure_view_get_data (read, 0);
+  g_assert_cmpint (rd->segment, ==, 1);
+  g_assert_nonnull (rd->y.texts);
+  int row = rd->rows / 2;
+  g_assert_nonnull (rd->y.texts[row]);
+  double x, y;
+  cell_centre (read, row, 0, &x, &y);
+  g_autofree char *tip = memscope_figure_view_describe_point (read, x, y);
+  g_autofree char *quoted = g_strdup_printf ("“%s”", rd->y.texts[row]);
+  g_assert_nonnull (tip);
+  g_assert_nonnull (strstr (tip, quoted));
+  /* hover a token of the text: it names its segment */
+  g_autofree char *said = memscope_window_describe_text_at (win, start + 1);
+  g_assert_nonnull (said);
+  g_assert_nonnull (strstr (said, "Segment 1"));
+
+  /* the write rows in labelled bands: read block | tokens | write block */
+  MemscopeFigureView *write = show_view ("write", width, height);
+  const MsViewData *wd = memscope_figure_view_get_data (write, 0);
+  g_assert_cmpint (wd->x.n_blocks, ==, 3);
+  g_assert_true (wd->x.blocks[1].tokens);
+
+  /* every layer and head at once, and the mean, on one colour scale */
+  MemscopeFigureView *heads = show_view ("read-heads", width, height);
+  const MsViewData *hd = memscope_figure_view_get_data (heads, 0);
+  g_assert_cmpint (hd->x.kind, ==, MS_VIEW_AXIS_GRID);
+  g_assert_cmpstr (hd->x.blocks[hd->x.n_blocks - 1].name, ==, "mean");
+  cell_centre (heads, hd->rows - 1, hd->cols - 1, &x, &y);
+  g_autofree char *grid_tip = memscope_figure_view_describe_point (heads, x, y);
+  g_assert_nonnull (strstr (grid_tip, "mean"));
+  g_assert_nonnull (strstr (grid_tip, "layer"));
+
+  /* a second model on the same text, with another tokenizer: compare */
+  open_path (bytes);
+  wait_until (not_busy, "the second model to be recorded");
+  settle ();
+  g_assert_null (memscope_window_get_error (win));
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, 2);
+  change ("compare", g_variant_new_boolean (TRUE));
+  g_assert_true (memscope_window_get_compare (win));
+  MemscopeFigureView *ret = show_view ("retention", width, height);
+  MsRect rects[3];
+  g_assert_cmpint (memscope_figure_view_get_plot_rects (ret, rects), ==, 2);
+
+  /* the export dialog shows the figure at true size */
+  activate ("view", g_variant_new_string ("read"));
+  GtkWidget *dialog = memscope_export_dialog_new (win, memscope_window_get_visible_view (win));
+  gtk_window_present (GTK_WINDOW (dialog));
+  MemscopeExportDialog *d = MEMSCOPE_EXPORT_DIALOG (dialog);
+  GtkWidget *preview = memscope_export_dialog_get_preview (d);
+  double ppi = memscope_export_dialog_get_pixels_per_inch (d);
+  g_assert_cmpfloat (ppi, >=, 60);
+  for (int preset = 0; preset < 2; preset++)
+    {
+      memscope_export_dialog_set_choices (d, MS_FIGURE_FORMAT_PDF, preset);
+      settle ();
+      wait_for_frame (preview);
+      MemscopeExportOptions o;
+      memscope_export_dialog_get_options (d, &o);
+      g_assert_cmpint (gtk_drawing_area_get_content_width (GTK_DRAWING_AREA (preview)), ==,
+                       (int) lround (o.width_in * ppi));
+      g_assert_cmpint (gtk_drawing_area_get_content_height (GTK_DRAWING_AREA (preview)), ==,
+                       (int) lround (o.height_in * ppi));
+      g_autofree char *name = g_strdup_printf ("newcomer-preview-%d-%dx%d", preset, width, height);
+      g_autoptr (Shot) s = screenshot (preview, name);
+      g_assert_cmpint (s->width, ==, gtk_widget_get_width (preview));
+      g_assert_cmpuint (distinct_colours (s, 0, s->width), >, 20);
+      g_assert_true (has_colorbar (s));
+    }
+  /* the dialog fits the screen */
+  g_autofree char *dialog_name = g_strdup_printf ("newcomer-export-dialog-%dx%d", width, height);
+  g_autoptr (Shot) whole = screenshot (dialog, dialog_name);
+  int dw = gtk_widget_get_width (dialog), dh = gtk_widget_get_height (dialog);
+  g_test_message ("%d×%d: export dialog %d×%d", width, height, dw, dh);
+  g_assert_cmpint (dw, <=, width);
+  g_assert_cmpint (dh, <=, height);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  settle ();
+
+  /* export every view: one file per view, each a one-page PDF of the size asked */
+  g_autofree char *all = g_build_filename (dir, "notes.pdf", NULL);
+  memscope_window_export_all_async (win, all, 3.5, 2.4, 150, NULL, on_exported, NULL);
+  wait_until (export_done, "every view to be exported");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_window_export_all_finish (win, exported, &error));
+  g_assert_no_error (error);
+  g_clear_object (&exported);
+  for (guint k = 0; k < MS_VIEW_N_KINDS; k++)
+    {
+      g_autofree char *path = ms_figure_path_for_view (all, ms_view_info (k)->name);
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+      check_pdf (path, 3.5, 2.4);
+    }
+
+  change ("compare", g_variant_new_boolean (FALSE));
+  gtk_window_destroy (GTK_WINDOW (win));
+  win = main_window;
+  settle ();
+}
+
+void
+test_newcomer (void)
+{
+  walk (1366, 768);
+  walk (1024, 600);
+}
