@@ -163,16 +163,12 @@ named_range (const MsAxesSpec *spec, gboolean horizontal, int *i0, int *i1)
   return *i0 >= 0;
 }
 
-/* The widest (cut) name of the named cells of an axis of @spec. */
+/* The widest (cut) name among cells @i0, @i0 + @k, … ≤ @i1 of @names. */
 static double
-widest_name (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal)
+widest_name (cairo_t *cr, const char *const *names, int i0, int i1, int k)
 {
-  const char *const *names = horizontal ? spec->x_names : spec->y_names;
-  int i0, i1;
   double widest = 0.0;
-  if (!named_range (spec, horizontal, &i0, &i1))
-    return 0.0;
-  for (int i = i0; i <= i1; i++)
+  for (int i = i0; i <= i1; i += k)
     if (names[i])
       {
         char label[64];
@@ -184,18 +180,26 @@ widest_name (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal)
   return widest;
 }
 
-/* The smallest stride k in 1, 2, 5, 10, 20, … that puts ticks on cells
- * [@i0, @i1] at least @need apart, @spacing apart per cell, and no more
- * than MS_AXES_MAX_NAMED_TICKS of them. */
+/* The nice strides 1, 2, 5, 10, 20, … in order: the @c-th. */
+static int
+nice_stride (int c)
+{
+  static const int mantissas[3] = { 1, 2, 5 };
+  int k = mantissas[c % 3];
+  for (int e = 0; e < c / 3; e++)
+    k *= 10;
+  return k;
+}
+
+/* The smallest nice stride k that puts ticks on cells [@i0, @i1] at least
+ * @need apart, @spacing apart per cell, and no more than
+ * MS_AXES_MAX_NAMED_TICKS of them. */
 static int
 name_stride (int i0, int i1, double spacing, double need)
 {
-  static const int mantissas[3] = { 1, 2, 5 };
   for (int c = 0;; c++)
     {
-      int k = mantissas[c % 3];
-      for (int e = 0; e < c / 3; e++)
-        k *= 10;
+      int k = nice_stride (c);
       if ((i1 - i0) / k + 1 <= MS_AXES_MAX_NAMED_TICKS && (spacing * k >= need || k > i1 - i0))
         return k;
     }
@@ -203,12 +207,15 @@ name_stride (int i0, int i1, double spacing, double need)
 
 /* Ticks on the named cells of @spec's x (@horizontal) or y axis, as many
  * as fit along @length (MsAxesSpec): the count, or 0 when the axis has no
- * names (then nice numbers are chosen instead).  *@turned (x only, may be
- * NULL) says whether the names must read upwards. */
+ * names (then nice numbers are chosen instead).  On the x axis, names sit
+ * side by side when that needs no more thinning than turning them; else
+ * *@turned is set and *@turned_height is the room the turned names shown
+ * need below the axis (both may be NULL). */
 static int
-name_ticks (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal, double length, gboolean *turned, double *ticks,
-            double *step)
+name_ticks (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal, double length, gboolean *turned,
+            double *turned_height, double *ticks, double *step)
 {
+  const char *const *names = horizontal ? spec->x_names : spec->y_names;
   int first = horizontal ? spec->x_first : spec->y_first;
   double a = horizontal ? spec->x_left : spec->y_bottom, b = horizontal ? spec->x_right : spec->y_top;
   int i0, i1;
@@ -220,12 +227,23 @@ name_ticks (cairo_t *cr, const MsAxesSpec *spec, gboolean horizontal, double len
   int k = name_stride (i0, i1, spacing, line);
   if (horizontal)
     {
-      /* side by side when that needs no more thinning than turned names */
-      int k_flat = name_stride (i0, i1, spacing, widest_name (cr, spec, TRUE) + 3.0);
-      if (k_flat <= k)
+      int k_flat = 0;
+      for (int c = 0; nice_stride (c) <= k && !k_flat; c++)
+        {
+          int kc = nice_stride (c);
+          if ((i1 - i0) / kc + 1 <= MS_AXES_MAX_NAMED_TICKS
+              && spacing * kc >= widest_name (cr, names, i0, i1, kc) + 3.0)
+            k_flat = kc;
+        }
+      if (k_flat)
         k = k_flat;
-      else if (turned)
-        *turned = TRUE;
+      else
+        {
+          if (turned)
+            *turned = TRUE;
+          if (turned_height)
+            *turned_height = widest_name (cr, names, i0, i1, k);
+        }
     }
   int n = 0;
   for (int i = i0; i <= i1 && n < MS_AXES_MAX_NAMED_TICKS; i += k)
@@ -287,11 +305,12 @@ snap_rect (cairo_t *cr, MsRect *r)
 /* The vertical part of the layout, which depends on no tick values: the
  * plot's top and height, and the y ticks for that height. */
 static double
-layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, gboolean x_turned, MsAxesLayout *layout)
+layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, gboolean x_turned, double turned_height,
+                 MsAxesLayout *layout)
 {
   double tick_h = ms_label_line_height (cr, MS_LABEL_TICK);
   layout->x_names_turned = x_turned;
-  layout->x_labels_height = x_turned ? widest_name (cr, spec, TRUE) : tick_h;
+  layout->x_labels_height = x_turned ? MAX (turned_height, tick_h) : tick_h;
   layout->x_bands_height = bands_room (cr, spec, TRUE);
   /* the title wraps within the panel's outer width, so its height is known now */
   layout->title_x = outer->x + outer->width / 2, layout->title_width = outer->width;
@@ -306,7 +325,8 @@ layout_vertical (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, gbool
     bottom -= LABEL_PAD + ms_label_line_height (cr, MS_LABEL_AXIS);
   layout->plot.y = top;
   layout->plot.height = MAX (1.0, bottom - top);
-  layout->n_y_ticks = name_ticks (cr, spec, FALSE, layout->plot.height, NULL, layout->y_ticks, &layout->y_step);
+  layout->n_y_ticks = name_ticks (cr, spec, FALSE, layout->plot.height, NULL, NULL, layout->y_ticks,
+                                  &layout->y_step);
   if (layout->n_y_ticks == 0)
     layout->n_y_ticks = ms_axis_choose_ticks (cr, spec->y_bottom, spec->y_top, spec->y_min_step,
                                               layout->plot.height, FALSE, layout->y_ticks, &layout->y_step);
@@ -348,14 +368,15 @@ x_overhangs (cairo_t *cr, const MsAxesSpec *spec, const MsAxesLayout *layout, do
 }
 
 /* The x ticks for a plot @plot_width wide; *@turned says whether their
- * names need to read upwards. */
+ * names need to read upwards, in *@turned_height below the axis. */
 static void
 layout_horizontal (cairo_t *cr, const MsAxesSpec *spec, double plot_x, double plot_width, MsAxesLayout *layout,
-                   gboolean *turned)
+                   gboolean *turned, double *turned_height)
 {
   layout->plot.x = plot_x;
   layout->plot.width = MAX (1.0, plot_width);
-  layout->n_x_ticks = name_ticks (cr, spec, TRUE, layout->plot.width, turned, layout->x_ticks, &layout->x_step);
+  layout->n_x_ticks = name_ticks (cr, spec, TRUE, layout->plot.width, turned, turned_height, layout->x_ticks,
+                                  &layout->x_step);
   if (layout->n_x_ticks == 0)
     layout->n_x_ticks = ms_axis_choose_ticks (cr, spec->x_left, spec->x_right, spec->x_min_step,
                                               layout->plot.width, TRUE, layout->x_ticks, &layout->x_step);
@@ -376,26 +397,29 @@ void
 ms_axes_layout (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer, MsAxesLayout *layout)
 {
   gboolean turned = FALSE;
+  double turned_height = 0.0;
   for (int pass = 0; pass < 2; pass++)
     {
       memset (layout, 0, sizeof *layout);
-      double left = layout_vertical (cr, spec, outer, turned, layout);
+      double left = layout_vertical (cr, spec, outer, turned, turned_height, layout);
       /* Two passes: the labels of a first choice of x ticks tell how far they
        * overhang the plot, which narrows the plot for the final choice. */
       double right = 1.0, over_left, over_right;
       gboolean want;
-      layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout, &want);
+      double height = 0.0;
+      layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout, &want, &height);
       layout->x_names_turned = want;
       x_overhangs (cr, spec, layout, &over_left, &over_right);
       left = MAX (left, over_left);
       right = MAX (right, over_right);
-      layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout, &want);
+      layout_horizontal (cr, spec, outer->x + left, outer->width - left - right, layout, &want, &height);
       layout->x_names_turned = want;
       layout->reserve_left = left;
       layout->reserve_right = right;
       if (want == turned || turned)
         break;
       turned = want;
+      turned_height = height;
     }
   finish (cr, spec, layout);
 }
@@ -405,12 +429,14 @@ ms_axes_layout_fixed (cairo_t *cr, const MsAxesSpec *spec, const MsRect *outer,
                       double left, double plot_width, MsAxesLayout *layout)
 {
   gboolean turned = FALSE;
+  double turned_height = 0.0, height = 0.0;
   for (int pass = 0; pass < 2; pass++)
     {
       memset (layout, 0, sizeof *layout);
-      layout_vertical (cr, spec, outer, turned, layout);
+      layout_vertical (cr, spec, outer, turned, turned_height, layout);
       gboolean want;
-      layout_horizontal (cr, spec, outer->x + left, plot_width, layout, &want);
+      layout_horizontal (cr, spec, outer->x + left, plot_width, layout, &want, &height);
+      turned_height = height;
       layout->x_names_turned = want;
       if (want == turned || turned)
         break;

@@ -41,6 +41,7 @@ main (int argc, char **argv)
   g_application_hold (G_APPLICATION (app));
 
   g_test_add_func ("/workbench/starts-on-demo", test_starts_on_demo);
+  g_test_add_func ("/workbench/readme-screenshot", test_readme_screenshot);
   g_test_add_func ("/workbench/any-screen", test_any_screen);
   g_test_add_func ("/workbench/dark-figures", test_dark_figures);
   g_test_add_func ("/workbench/steps-segments", test_steps_segments);

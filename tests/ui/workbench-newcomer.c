@@ -266,3 +266,34 @@ test_newcomer (void)
   walk (1366, 768);
   walk (1024, 600);
 }
+
+/* The README's screenshot (resources/figures/make-screenshot.sh): the demo
+ * window at its size, comparing the two models' write attention of one
+ * segment token by token — the tokens named on the axis, the blocks in
+ * bands.  Runs right after the demo starts, and leaves the window as it
+ * found it. */
+void
+test_readme_screenshot (void)
+{
+  int segment = memscope_window_get_segment (win);
+  g_autofree char *view_name = g_strdup (memscope_window_get_view_name (win));
+  g_assert_true (memscope_window_get_compare (win));
+  activate ("slot", g_variant_new_int32 (-1));
+  activate ("view", g_variant_new_string ("write"));
+  activate ("segment", g_variant_new_int32 (4));
+  MemscopeFigureView *view = memscope_window_get_visible_view (win);
+  g_autoptr (GError) error = NULL;
+  gboolean shown = memscope_figure_view_update (view, &error);
+  if (!shown)
+    g_error ("the write view is not shown: %s", error->message);
+  const MsViewData *a = memscope_figure_view_get_data (view, 0), *b = memscope_figure_view_get_data (view, 1);
+  g_assert_nonnull (b);
+  g_assert_cmpint (a->segment, ==, 4);
+  g_assert_nonnull (a->x.texts);
+  g_assert_cmpint (b->x.n_blocks, ==, 3);
+  g_autoptr (Shot) s = screenshot (GTK_WIDGET (win), "readme-workbench");
+  g_assert_true (has_colorbar (s));
+  g_assert_cmpuint (distinct_colours (s, 0, s->width), >, 40);
+  activate ("view", g_variant_new_string (view_name));
+  activate ("segment", g_variant_new_int32 (segment));
+}
