@@ -30,6 +30,7 @@ from check_export import check_pdf_fonts_and_images, png_decode, png_dpi  # noqa
 VIEWS = {  # view: extra arguments, is it a heatmap
     "retention": ([], True), "types": ([], False), "provenance": ([], True), "similarity": ([], True),
     "read": ([], True), "read-usage": ([], True), "representation": ([], True), "write": (["--segment", "2", "--head", "1"], True), "nll": ([], False),
+    "read-heads": (["--segment", "2"], True), "write-heads": (["--segment", "2"], True),
 }
 
 
@@ -197,7 +198,25 @@ def csv_export(binary, fixtures):
         shown = {ord(" "): "␣", ord("\n"): "↵"}
         want = [shown.get(b, chr(b) if 0x21 <= b < 0x7f else f"\\x{b:02x}") for b in text]
         assert [h[h.index("“") + 1:-1] for h in header[7:7 + len(text)]] == want, (header, text)
-    print("CSV: retention equals the stored values, binned columns their means, NLL per run, attention blocks")
+
+        # every layer and head: cells named by their tile, then the tile's slot or token; the mean tile
+        # is the read view's mean over heads
+        out = os.path.join(tmp, "read-heads.csv")
+        r = cli(binary, "export", db, "--run", "2", "--view", "read-heads", "--segment", "3", "--out", out)
+        assert r.returncode == 0, r.stderr
+        grid = read_csv(out)
+        assert grid[0][1] == "head 0, slot 0" and grid[0][-1].startswith("mean, slot "), grid[0]
+        assert grid[1][0] == f"layer 0, token 0 “{want[0]}”", grid[1][0]
+        single = os.path.join(tmp, "read.csv")
+        assert cli(binary, "export", db, "--run", "2", "--view", "read", "--segment", "3", "--layer", "0",
+                   "--out", single).returncode == 0
+        mean = read_csv(single)
+        cols = len(mean[0]) - 1
+        for i, row in enumerate(mean[1:]):
+            assert grid[1 + i][0].endswith(row[0][row[0].index(" "):]), (grid[1 + i][0], row[0])
+            assert [number(x) for x in grid[1 + i][-cols:]] == [number(x) for x in row[1:]], i
+    print("CSV: retention equals the stored values, binned columns their means, NLL per run, attention blocks, "
+          "every layer and head")
 
 
 def errors(binary, fixtures):
