@@ -244,6 +244,24 @@ layout_figure (const MsCompare *cmp, cairo_t *cr, double width, double height, L
       else if (i == 2)
         l->strip_diff = (MsRect) { p->x + p->width + MS_COLORBAR_GAP, p->y, MS_COLORBAR_STRIP_WIDTH, p->height };
     }
+
+  /* Panels whose labels need different room (token names turned in one,
+   * side by side in the other; bands over one only) still share their
+   * plots' top and bottom: the lowest top and the highest bottom leave
+   * every panel the room it asked for. */
+  double top = -INFINITY, bottom = INFINITY;
+  for (int i = 0; i < l->n; i++)
+    {
+      top = MAX (top, l->layout[i].plot.y);
+      bottom = MIN (bottom, l->layout[i].plot.y + l->layout[i].plot.height);
+    }
+  if (bottom - top >= 1.0)
+    {
+      for (int i = 0; i < l->n; i++)
+        l->layout[i].plot.y = top, l->layout[i].plot.height = bottom - top;
+      l->strip.y = l->strip_diff.y = top;
+      l->strip.height = l->strip_diff.height = bottom - top;
+    }
 }
 
 void

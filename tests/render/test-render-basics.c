@@ -353,6 +353,45 @@ test_axes_bands (void)
   cairo_surface_destroy (image);
 }
 
+/* Compared panels share their plots' top and bottom even when one's token
+ * names turn and take more room below it, and one has bands above it. */
+static void
+test_compare_aligned (void)
+{
+  float values[24 * 4];
+  for (int i = 0; i < 24 * 4; i++)
+    values[i] = (float) (i % 7);
+  const char *longs[24], *shorts[24];
+  for (int i = 0; i < 24; i++)
+    longs[i] = "␣representation", shorts[i] = "a";
+  g_autoptr (MsHeatmap) a = ms_heatmap_new (values, 4, 24, NULL);
+  g_autoptr (MsHeatmap) b = ms_heatmap_new (values, 4, 24, NULL);
+  ms_heatmap_set_x_names (a, longs, 24);
+  ms_heatmap_set_x_names (b, shorts, 24);
+  const char *names[] = { "read block", "tokens" };
+  int first[] = { 0, 4 }, n[] = { 4, 20 };
+  ms_heatmap_set_x_bands (b, names, first, n, 2);
+  ms_heatmap_set_x_axis (a, 0, 1, "token");
+  ms_heatmap_set_x_axis (b, 0, 1, "token");
+  MsCompare *cmp = ms_compare_new (a, b);
+  cairo_t *cr = layout_context (1, 1, 72);
+  MsRect rects[3];
+  int count = 0;
+  ms_compare_get_plot_rects (cmp, cr, 500, 300, rects, &count);
+  g_assert_cmpint (count, ==, 2);
+  g_assert_cmpfloat (rects[0].y, ==, rects[1].y);
+  g_assert_cmpfloat (rects[0].height, ==, rects[1].height);
+  g_assert_cmpfloat (rects[0].height, >, 50);
+  /* each panel's own needs: A's turned names below, B's bands above */
+  MsAxesSpec spec;
+  MsAxesLayout own;
+  ms_heatmap_get_axes_spec (a, &spec);
+  ms_axes_layout (cr, &spec, &(MsRect) { 0, 0, 250, 300 }, &own);
+  g_assert_true (own.x_names_turned);
+  ms_compare_free (cmp);
+  cairo_destroy (cr);
+}
+
 /* ---- text ---- */
 
 static void
@@ -389,6 +428,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/colormap/diverging", test_colormap_diverging);
   g_test_add_func ("/render/colormap/names", test_colormap_names);
   g_test_add_func ("/render/axes/bands", test_axes_bands);
+  g_test_add_func ("/render/compare/aligned", test_compare_aligned);
   g_test_add_func ("/render/ticks/examples", test_ticks_examples);
   g_test_add_func ("/render/ticks/twin", test_ticks_twin);
   g_test_add_func ("/render/ticks/format", test_ticks_format);
