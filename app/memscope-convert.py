@@ -10,11 +10,17 @@ same names, so converting strips prefixes; the configuration comes from the shap
 --segment-len, which a state_dict does not hold. The file is loaded with torch.load(weights_only=True):
 tensors and plain containers only, never arbitrary code.
 
+With --arch membart it reads a MemBART checkpoint of qywu/memformers saved as a pickle (the
+pytorch_model.bin of a save_pretrained folder) and writes its state_dict unchanged as OUT.safetensors, the
+model.safetensors of that folder, for `memscope-cli import FOLDER --out MODEL.safetensors --segment-len N`
+to read with config.json, vocab.json and merges.txt (names, shapes and tied copies are checked there).
+
 Checkpoints in .safetensors (a Hugging Face folder, accelerate's save_model) need no Python:
 `memscope-cli import CHECKPOINT --out MODEL.safetensors --segment-len N` reads them in C.
 
 Usage: memscope-convert.py IN.pt OUT.safetensors --n-heads H --segment-len L [--mask causal|blocks]
        [--n-positions N] [--dtype F32|F16|BF16] [--tokenizer tokenizer.json]
+       memscope-convert.py pytorch_model.bin FOLDER/model.safetensors --arch membart [--dtype F32|F16|BF16]
 Exit status 0 on success, 1 with a message naming the file and the key on any problem, 2 on usage errors.
 Needs Python 3 and PyTorch ≥ 1.13 (Debian: python3-torch).
 """
@@ -272,19 +278,37 @@ def convert(args, torch):
             f"attention buffers, {tie_note}; config {config}")
 
 
+def convert_membart(args, torch):
+    """A MemBART pickle's state_dict, unchanged, as the model.safetensors of its Hugging Face folder."""
+    state = load_state_dict(args.input, torch)
+    for key, value in state.items():
+        if not value.is_floating_point():
+            raise ConversionError(f"key {key!r} has dtype {value.dtype}; a MemBART state_dict holds float tensors")
+    if not any(k.endswith("encoder.memory_bias") for k in state):
+        raise ConversionError("has no model.encoder.memory_bias: not a MemBART (qywu/memformers) state_dict")
+    # tied copies share storage in the pickle; each is written as its own tensor
+    write_safetensors(args.output, {k: v.clone() for k, v in state.items()}, {"format": "pt"}, args.dtype, torch)
+    return (f"{args.input} -> {args.output}: {len(state)} tensors as {args.dtype}; now run "
+            f"`memscope-cli import {os.path.dirname(args.output) or '.'} --out MODEL.safetensors --segment-len N`")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="memscope-convert.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("input", help="checkpoint saved with torch.save (a state_dict, maybe wrapped)")
     parser.add_argument("output", help="Memscope model file to write (.safetensors)")
-    parser.add_argument("--n-heads", type=int, required=True, help="attention heads (not in the state_dict)")
-    parser.add_argument("--segment-len", type=int, required=True, help="segment length L used in training")
+    parser.add_argument("--arch", choices=("rmt", "membart"), default="rmt",
+                        help="rmt (default): write a Memscope model; membart: write the folder's model.safetensors")
+    parser.add_argument("--n-heads", type=int, help="attention heads (not in the state_dict; rmt)")
+    parser.add_argument("--segment-len", type=int, help="segment length L used in training (rmt)")
     parser.add_argument("--mask", choices=MASKS, default="causal",
                         help="attention mask (default causal: what the HF wrapper does)")
     parser.add_argument("--n-positions", type=int, help="keep only the first N position embeddings")
     parser.add_argument("--dtype", choices=("F32", "F16", "BF16"), default="F32", help="storage dtype")
     parser.add_argument("--tokenizer", help="tokenizer.json to embed (needed unless the vocabulary is 256 bytes)")
     args = parser.parse_args(argv)
-    if args.segment_len <= 0:
+    if args.arch == "rmt" and (args.n_heads is None or args.segment_len is None):
+        parser.error("--n-heads and --segment-len are required for an RMT")
+    if args.arch == "rmt" and args.segment_len <= 0:
         parser.error("--segment-len must be positive")
     try:
         import torch  # noqa: PLC0415 - a clear message beats an ImportError trace
@@ -293,7 +317,7 @@ def main(argv=None):
               "for .safetensors checkpoints use `memscope-cli import`", file=sys.stderr)
         return 1
     try:
-        print(convert(args, torch))
+        print(convert_membart(args, torch) if args.arch == "membart" else convert(args, torch))
     except ConversionError as err:
         print(f"memscope-convert.py: {args.input}: {err}", file=sys.stderr)
         return 1

@@ -55,7 +55,22 @@ typedef struct {
   /* From config.json and the tensors */
   int vocab_size, d, n_heads, n_layers, d_ff, n_positions, m;
   gboolean tie_word_embeddings;
+  /* MemBART (config.json model_type "bart" with memory_len): n_heads, d_ff
+   * and n_layers are the encoder's, m is memory_len, n_positions
+   * max_position_embeddings; the decoder's own below */
+  gboolean membart;
+  int dec_layers, dec_heads, dec_ff, bos_token_id;
+  gboolean scale_embedding;
+  Found tied[2];              /* encoder./decoder.embed_tokens.weight when stored: copies of shared.weight */
 } Import;
+
+/* The token embedding every other copy must equal: the LM head, and
+ * MemBART's per-side embed_tokens. */
+static const char *
+embedding_name (const Import *im)
+{
+  return im->membart ? "shared.weight" : "transformer.wte.weight";
+}
 
 static void
 import_clear (Import *im)
@@ -197,6 +212,51 @@ backbone_name (const char *model_type)
   return "a backbone Memscope has no engine for";
 }
 
+/* config.json of a MemBART (qywu/memformers' MemBartConfig, model_type
+ * "bart" with memory_len): the keys the engine needs, under the same names
+ * in memscope.config. */
+static gboolean
+read_membart_config (Import *im, JsonObject *o, GError **error)
+{
+  im->membart = TRUE;
+  im->bos_token_id = 0;
+  if (!config_int (im, o, "vocab_size", 1, MS_TOKENIZER_MAX_VOCAB, TRUE, &im->vocab_size, error)
+      || !config_int (im, o, "d_model", 1, MAX_WIDTH, TRUE, &im->d, error)
+      || !config_int (im, o, "encoder_attention_heads", 1, MAX_WIDTH, TRUE, &im->n_heads, error)
+      || !config_int (im, o, "decoder_attention_heads", 1, MAX_WIDTH, TRUE, &im->dec_heads, error)
+      || !config_int (im, o, "encoder_layers", 1, MAX_LAYERS, TRUE, &im->n_layers, error)
+      || !config_int (im, o, "decoder_layers", 1, MAX_LAYERS, TRUE, &im->dec_layers, error)
+      || !config_int (im, o, "encoder_ffn_dim", 1, 4 * MAX_WIDTH, TRUE, &im->d_ff, error)
+      || !config_int (im, o, "decoder_ffn_dim", 1, 4 * MAX_WIDTH, TRUE, &im->dec_ff, error)
+      || !config_int (im, o, "max_position_embeddings", 1, MAX_POSITIONS, TRUE, &im->n_positions, error)
+      || !config_int (im, o, "memory_len", 1, MAX_POSITIONS, TRUE, &im->m, error)
+      || !config_int (im, o, "bos_token_id", 0, MS_TOKENIZER_MAX_VOCAB, FALSE, &im->bos_token_id, error))
+    return FALSE;
+  if (im->d % im->n_heads != 0 || im->d % im->dec_heads != 0)
+    return model_error (error, "%s: d_model %d is not a multiple of encoder_attention_heads %d and "
+                        "decoder_attention_heads %d", im->config_path, im->d, im->n_heads, im->dec_heads);
+  if (im->bos_token_id >= im->vocab_size)
+    return model_error (error, "%s: bos_token_id %d is outside the vocabulary (vocab_size %d)", im->config_path,
+                        im->bos_token_id, im->vocab_size);
+  const char *act = member_string (o, "activation_function");
+  if (json_object_has_member (o, "activation_function") && !(act && g_str_equal (act, "gelu")))
+    {
+      g_autofree char *shown = act ? g_utf8_make_valid (act, -1) : g_strdup ("(not a string)");
+      return model_error (error, "%s: activation_function \"%s\" is not supported: Memscope's MemBART uses GELU "
+                          "(\"gelu\", BART's)", im->config_path, shown);
+    }
+  JsonNode *scale = json_object_get_member (o, "scale_embedding");
+  im->scale_embedding = scale && JSON_NODE_HOLDS_VALUE (scale) && json_node_get_value_type (scale) == G_TYPE_BOOLEAN
+                        && json_node_get_boolean (scale);
+  JsonNode *before = json_object_get_member (o, "normalize_before");
+  if (before && JSON_NODE_HOLDS_VALUE (before) && json_node_get_value_type (before) == G_TYPE_BOOLEAN
+      && json_node_get_boolean (before))
+    return model_error (error, "%s: normalize_before is true (pre-LN layers); BART and MemBART are post-LN, which is "
+                        "what Memscope computes", im->config_path);
+  im->tie_word_embeddings = TRUE;
+  return TRUE;
+}
+
 static gboolean
 read_config (Import *im, GError **error)
 {
@@ -206,6 +266,12 @@ read_config (Import *im, GError **error)
   if (!o)
     return FALSE;
   const char *model_type = member_string (o, "model_type");
+  if (model_type && g_str_equal (model_type, "bart") && json_object_has_member (o, "memory_len"))
+    return read_membart_config (im, o, error);
+  if (model_type && g_str_equal (model_type, "bart"))
+    return model_error (error, "%s: model_type \"bart\" without memory_len is a plain BART; Memscope imports the "
+                        "memory-augmented MemBART of qywu/memformers (its config.json has memory_len) and Recurrent "
+                        "Memory Transformers on GPT-2", im->config_path);
   if (model_type && !g_str_equal (model_type, "gpt2"))
     {
       g_autofree char *shown = g_utf8_make_valid (model_type, -1);
@@ -421,10 +487,22 @@ locate_and_open (Import *im, GHashTable *weight_map, GError **error)
  * (memory_cell.model., memory_cell.memory) and a DDP "module." stripped.
  * NULL when the name is none of those. */
 static char *
-memscope_name (const char *name)
+memscope_name (const Import *im, const char *name)
 {
   while (g_str_has_prefix (name, "module."))
     name += strlen ("module.");
+  if (im->membart)
+    {
+      /* MemBartForConditionalGeneration's state_dict: model.shared, model.encoder.*, model.decoder.*,
+       * final_logits_bias, the tied lm_head */
+      if (g_str_has_prefix (name, "model."))
+        name += strlen ("model.");
+      if (g_str_equal (name, "shared.weight") || g_str_has_prefix (name, "encoder.")
+          || g_str_has_prefix (name, "decoder.") || g_str_equal (name, "final_logits_bias")
+          || g_str_equal (name, "lm_head.weight"))
+        return g_strdup (name);
+      return NULL;
+    }
   if (g_str_has_prefix (name, "memory_cell.model."))
     name += strlen ("memory_cell.model.");
   else if (g_str_equal (name, "memory_cell.memory"))
@@ -471,13 +549,17 @@ name_tensors (Import *im, GHashTable *weight_map, GError **error)
               g_autofree char *what = g_strdup_printf ("tensor '%s' is a LoRA adapter weight", shown);
               return lora_error (file, what, error);
             }
-          char *name = memscope_name (t->name);
+          char *name = memscope_name (im, t->name);
+          if (!name && im->membart)
+            return model_error (error, "%s: tensor '%s' is not part of a MemBART checkpoint of qywu/memformers "
+                                "(expected model.shared, model.encoder.*, model.decoder.*, final_logits_bias, "
+                                "possibly under module.)", file, shown);
           if (!name)
             return model_error (error, "%s: tensor '%s' is not part of a GPT-2 RMT checkpoint of "
                                 "booydar/recurrent-memory-transformer (expected memory_cell.memory and "
                                 "memory_cell.model.transformer.*, possibly under module.); Memscope imports that "
                                 "model only", file, shown);
-          if (is_attention_buffer (name))
+          if (!im->membart && is_attention_buffer (name))
             {
               im->n_dropped++;
               g_free (name);
@@ -490,6 +572,14 @@ name_tensors (Import *im, GHashTable *weight_map, GError **error)
                                   shown, ms_dtype_name (t->dtype));
             }
           g_hash_table_add (im->dtypes_seen, (gpointer) ms_dtype_name (t->dtype));
+          int side = !im->membart ? -1 : g_str_equal (name, "encoder.embed_tokens.weight") ? 0
+                                         : g_str_equal (name, "decoder.embed_tokens.weight") ? 1 : -1;
+          if (side >= 0)
+            {
+              im->tied[side] = (Found) { t, file, st };
+              g_free (name);
+              continue;
+            }
           if (g_str_equal (name, "lm_head.weight"))
             {
               if (im->lm_head.info)
@@ -543,8 +633,10 @@ need (Import *im, const char *name, int n_dims, int64_t *shape, const char *why,
   g_autofree char *want = ms_shape_string (n_dims, shape);
   if (!f)
     {
-      model_error (error, "%s: tensor %s (memory_cell.model.%s in the public code's state_dict) is missing; "
-                   "expected shape %s%s", im->checkpoint, name, name, want, why);
+      model_error (error, "%s: tensor %s (%s%s in the public code's state_dict) is missing; "
+                   "expected shape %s%s", im->checkpoint, name,
+                   !im->membart ? "memory_cell.model." : g_str_equal (name, "final_logits_bias") ? "" : "model.",
+                   name, want, why);
       if (g_str_equal (name, "memory"))
         {
           g_autofree char *msg = g_strdup_printf ("%s: tensor memory_cell.memory (the RMT's memory, [m, %d]) is "
@@ -570,10 +662,73 @@ need (Import *im, const char *name, int n_dims, int64_t *shape, const char *why,
   return f->info;
 }
 
+/* The tensors of a MemBART with @im's configuration, in file order (the
+ * engine's names: core/engines/ms-membart.c). */
+static GPtrArray *
+membart_expected_names (const Import *im)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  static const char *const global[] = { "shared.weight", "final_logits_bias", "encoder.embed_positions.weight",
+                                        "encoder.layernorm_embedding.weight", "encoder.layernorm_embedding.bias",
+                                        "encoder.memory_layer_norm.weight", "encoder.memory_layer_norm.bias",
+                                        "encoder.memory_bias", "encoder.memory_gate_net.dense.weight",
+                                        "encoder.memory_gate_net.dense.bias", "encoder.memory_gate_net.dense2.weight",
+                                        "encoder.memory_gate_net.dense2.bias", "decoder.embed_positions.weight",
+                                        "decoder.layernorm_embedding.weight", "decoder.layernorm_embedding.bias" };
+  static const char *const enc[] = { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
+                                     "self_attn.mem_q_proj", "self_attn.mem_k_proj", "self_attn.mem_v_proj",
+                                     "self_attn.mem_out_proj", "self_attn_layer_norm", "fc1", "fc2",
+                                     "final_layer_norm", "mem_self_attn_layer_norm", "mem_fc1", "mem_fc2",
+                                     "mem_final_layer_norm" };
+  static const char *const dec[] = { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
+                                     "self_attn_layer_norm", "encoder_attn.q_proj", "encoder_attn.k_proj",
+                                     "encoder_attn.v_proj", "encoder_attn.out_proj", "encoder_attn_layer_norm",
+                                     "fc1", "fc2", "final_layer_norm" };
+  for (guint i = 0; i < G_N_ELEMENTS (global); i++)
+    g_ptr_array_add (names, g_strdup (global[i]));
+  for (int l = 0; l < im->n_layers; l++)
+    for (guint i = 0; i < G_N_ELEMENTS (enc); i++)
+      for (int w = 0; w < 2; w++)
+        g_ptr_array_add (names, g_strdup_printf ("encoder.layers.%d.%s.%s", l, enc[i], w ? "bias" : "weight"));
+  for (int l = 0; l < im->dec_layers; l++)
+    for (guint i = 0; i < G_N_ELEMENTS (dec); i++)
+      for (int w = 0; w < 2; w++)
+        g_ptr_array_add (names, g_strdup_printf ("decoder.layers.%d.%s.%s", l, dec[i], w ? "bias" : "weight"));
+  return names;
+}
+
+/* The expected shape of @name (an entry of membart_expected_names). */
+static int
+membart_expected_shape (const Import *im, const char *name, int64_t *shape)
+{
+  int64_t d = im->d, V = im->vocab_size, P = (int64_t) im->n_positions + 2;
+  gboolean weight = g_str_has_suffix (name, ".weight"), decoder = g_str_has_prefix (name, "decoder.");
+  int64_t F = decoder ? im->dec_ff : im->d_ff;
+  if (g_str_equal (name, "shared.weight"))
+    return shape[0] = V, shape[1] = d, 2;
+  if (g_str_equal (name, "final_logits_bias"))
+    return shape[0] = 1, shape[1] = V, 2;
+  if (g_str_has_suffix (name, "embed_positions.weight"))
+    return shape[0] = P, shape[1] = d, 2;
+  if (g_str_equal (name, "encoder.memory_bias"))
+    return shape[0] = 1, shape[1] = im->m, shape[2] = d, 3;
+  if (strstr (name, "layer_norm") || strstr (name, "layernorm"))
+    return shape[0] = d, 1;
+  if (strstr (name, "dense2."))
+    return weight ? (shape[0] = 1, shape[1] = d, 2) : (shape[0] = 1, 1);
+  if (strstr (name, "fc1."))
+    return weight ? (shape[0] = F, shape[1] = d, 2) : (shape[0] = F, 1);
+  if (strstr (name, "fc2."))
+    return weight ? (shape[0] = d, shape[1] = F, 2) : (shape[0] = d, 1);
+  return weight ? (shape[0] = d, shape[1] = d, 2) : (shape[0] = d, 1);   /* projections, the gate's dense */
+}
+
 /* The tensors of an RMT with @im's configuration, in file order. */
 static GPtrArray *
 expected_names (const Import *im)
 {
+  if (im->membart)
+    return membart_expected_names (im);
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (names, g_strdup ("transformer.wte.weight"));
   g_ptr_array_add (names, g_strdup ("transformer.wpe.weight"));
@@ -593,6 +748,8 @@ expected_names (const Import *im)
 static int
 expected_shape (const Import *im, const char *name, int64_t *shape)
 {
+  if (im->membart)
+    return membart_expected_shape (im, name, shape);
   int64_t d = im->d, F = im->d_ff;
   const char *dot = strrchr (name, '.');
   if (g_str_equal (name, "transformer.wte.weight"))
@@ -612,11 +769,12 @@ expected_shape (const Import *im, const char *name, int64_t *shape)
   return shape[0] = d, 1;   /* LayerNorms */
 }
 
-/* Compares the LM head with wte value by value after f32 conversion. */
+/* Compares the tied copy @copy (the LM head, MemBART's embed_tokens) with
+ * the token embedding @wte value by value after f32 conversion. */
 static gboolean
-check_lm_head (Import *im, const MsTensorInfo *wte, GError **error)
+check_lm_head (Import *im, const Found *copy, const MsTensorInfo *wte, GError **error)
 {
-  const MsTensorInfo *head = im->lm_head.info;
+  const MsTensorInfo *head = copy->info;
   g_autofree char *shown = g_utf8_make_valid (head->name, -1);
   gboolean same = head->n_dims == 2 && head->shape[0] == wte->shape[0] && head->shape[1] == wte->shape[1];
   size_t at = 0;
@@ -625,7 +783,8 @@ check_lm_head (Import *im, const MsTensorInfo *wte, GError **error)
     {
       g_autofree float *a = g_try_new (float, head->n_elements), *b = g_try_new (float, wte->n_elements);
       if (!a || !b)
-        return model_error (error, "%s: cannot allocate memory to compare '%s' with wte", im->lm_head.file, shown);
+        return model_error (error, "%s: cannot allocate memory to compare '%s' with %s", copy->file, shown,
+                            embedding_name (im));
       ms_tensor_info_to_f32 (head, a);
       ms_tensor_info_to_f32 (wte, b);
       for (size_t i = 0; i < head->n_elements && same; i++)
@@ -643,22 +802,28 @@ check_lm_head (Import *im, const MsTensorInfo *wte, GError **error)
                              ? g_strdup_printf ("first differs at row %zu, column %zu by %g", at / (size_t) wte->shape[1],
                                                 at % (size_t) wte->shape[1], diff)
                              : g_strdup ("its shape differs");
+  if (im->membart)
+    return model_error (error, "%s: tensor '%s' differs from shared.weight (%s); MemBART ties its embeddings and LM "
+                        "head to shared.weight, and Memscope cannot run a model whose copies differ", copy->file,
+                        shown, where);
   return model_error (error, "%s: tensor '%s' is an untied LM head: it differs from transformer.wte.weight (%s). "
                       "Memscope's RMT ties the LM head to the token embedding as GPT-2 does (DESIGN §3.2) and "
-                      "cannot run a model with a separate head", im->lm_head.file, shown, where);
+                      "cannot run a model with a separate head", copy->file, shown, where);
 }
 
 static gboolean
 check_tensors (Import *im, GError **error)
 {
-  /* A checkpoint saved without wte but with the head it is tied to. */
-  if (!g_hash_table_contains (im->found, "transformer.wte.weight") && im->lm_head.info && im->tie_word_embeddings)
-    {
-      Found *f = g_new (Found, 1);
-      *f = im->lm_head;
-      g_hash_table_insert (im->found, g_strdup ("transformer.wte.weight"), f);
-      im->lm_head.info = NULL;
-    }
+  /* A checkpoint saved without the embedding but with a copy tied to it. */
+  Found *copies[] = { &im->lm_head, &im->tied[0], &im->tied[1] };
+  for (guint i = 0; i < G_N_ELEMENTS (copies); i++)
+    if (!g_hash_table_contains (im->found, embedding_name (im)) && copies[i]->info && im->tie_word_embeddings)
+      {
+        Found *f = g_new (Found, 1);
+        *f = *copies[i];
+        g_hash_table_insert (im->found, g_strdup (embedding_name (im)), f);
+        copies[i]->info = NULL;
+      }
   if (!im->lm_head.info && !im->tie_word_embeddings)
     return model_error (error, "%s: config.json says tie_word_embeddings false, but the checkpoint has no "
                         "lm_head.weight: the head the model was trained with is not in the checkpoint", im->config_path);
@@ -666,7 +831,7 @@ check_tensors (Import *im, GError **error)
   g_autoptr (GPtrArray) names = expected_names (im);
   for (guint i = 0; i < names->len; i++)
     {
-      int64_t shape[2];
+      int64_t shape[3];
       int n_dims = expected_shape (im, names->pdata[i], shape);
       const char *why = "";
       g_autofree char *why_owned = NULL;
@@ -677,9 +842,14 @@ check_tensors (Import *im, GError **error)
         why = why_owned = g_strdup_printf (" (config.json: vocab_size %d, n_embd %d)", im->vocab_size, im->d);
       else if (g_str_equal (names->pdata[i], "transformer.wpe.weight"))
         why = why_owned = g_strdup_printf (" (config.json: n_positions %d, n_embd %d)", im->n_positions, im->d);
+      else if (im->membart)
+        why = why_owned = g_strdup_printf (" (config.json: d_model %d, vocab_size %d, memory_len %d, "
+                                           "max_position_embeddings %d, encoder_ffn_dim %d, decoder_ffn_dim %d, "
+                                           "%d + %d layers)", im->d, im->vocab_size, im->m, im->n_positions,
+                                           im->d_ff, im->dec_ff, im->n_layers, im->dec_layers);
       if (!need (im, names->pdata[i], n_dims, shape, why, error))
         return FALSE;
-      if (g_str_equal (names->pdata[i], "memory"))
+      if (!im->membart && g_str_equal (names->pdata[i], "memory"))
         {
           if (shape[0] < 1 || shape[0] > MAX_POSITIONS)
             return model_error (error, "%s: the memory tensor has %" G_GINT64_FORMAT " rows (memory tokens); an RMT "
@@ -700,12 +870,15 @@ check_tensors (Import *im, GError **error)
           {
             Found *f = value;
             g_autofree char *shown = g_utf8_make_valid (f->info->name, -1);
-            return model_error (error, "%s: tensor '%s' is not part of a GPT-2 RMT with n_layer %d (config.json); "
-                                "does config.json belong to these weights?", f->file, shown, im->n_layers);
+            return model_error (error, "%s: tensor '%s' is not part of a %s with %d layers (config.json); "
+                                "does config.json belong to these weights?", f->file, shown,
+                                im->membart ? "MemBART" : "GPT-2 RMT", im->n_layers);
           }
     }
-  if (im->lm_head.info)
-    return check_lm_head (im, ((Found *) g_hash_table_lookup (im->found, "transformer.wte.weight"))->info, error);
+  const MsTensorInfo *wte = ((Found *) g_hash_table_lookup (im->found, embedding_name (im)))->info;
+  for (guint i = 0; i < G_N_ELEMENTS (copies); i++)
+    if (copies[i]->info && !check_lm_head (im, copies[i], wte, error))
+      return FALSE;
   return TRUE;
 }
 
@@ -714,6 +887,17 @@ check_tensors (Import *im, GError **error)
 static gboolean
 check_options (Import *im, GError **error)
 {
+  if (im->membart)
+    {
+      if (im->opt->mask)
+        return model_error (error, "--mask is an RMT setting; a MemBART has none");
+      int L = im->opt->segment_len;
+      if (L < 1 || L > im->n_positions)
+        return model_error (error, "%s: give the segment length to step the model with (--segment-len N, from 1 to "
+                            "%d, the checkpoint's max_position_embeddings); it is not in config.json",
+                            im->checkpoint, im->n_positions);
+      return TRUE;
+    }
   const char *mask = im->opt->mask ? im->opt->mask : "causal";
   if (!g_str_equal (mask, "causal") && !g_str_equal (mask, "blocks"))
     return model_error (error, "mask \"%s\" is not one of causal (the HF wrapper's, the default) and blocks (the "
@@ -773,11 +957,42 @@ load_tokenizer (Import *im, GError **error)
 
 /* ---- writing ---------------------------------------------------------------- */
 
+/* MemBART's memscope.config: config.json's keys the engine reads. */
+static void
+membart_config (const Import *im, JsonBuilder *b)
+{
+  const struct { const char *key; int value; } ints[] = {
+    { "bos_token_id", im->bos_token_id }, { "d_model", im->d }, { "decoder_attention_heads", im->dec_heads },
+    { "decoder_ffn_dim", im->dec_ff }, { "decoder_layers", im->dec_layers },
+    { "encoder_attention_heads", im->n_heads }, { "encoder_ffn_dim", im->d_ff }, { "encoder_layers", im->n_layers },
+    { "max_position_embeddings", im->n_positions }, { "memory_len", im->m }, { "segment_len", im->opt->segment_len },
+    { "vocab_size", im->vocab_size },
+  };
+  json_builder_set_member_name (b, "activation_function");
+  json_builder_add_string_value (b, "gelu");
+  for (guint i = 0; i < G_N_ELEMENTS (ints); i++)
+    {
+      json_builder_set_member_name (b, ints[i].key);
+      json_builder_add_int_value (b, ints[i].value);
+    }
+  json_builder_set_member_name (b, "scale_embedding");
+  json_builder_add_boolean_value (b, im->scale_embedding);
+}
+
 static char *
 config_json (const Import *im)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
+  if (im->membart)
+    {
+      membart_config (im, b);
+      json_builder_end_object (b);
+      g_autoptr (JsonGenerator) gen = json_generator_new ();
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      json_generator_set_root (gen, root);
+      return json_generator_to_data (gen, NULL);
+    }
   const struct { const char *key; int value; } ints[] = {
     { "d_ff", im->d_ff }, { "d_model", im->d }, { "n_heads", im->n_heads }, { "n_layers", im->n_layers },
     { "n_mem", im->m }, { "n_positions", im->n_positions }, { "segment_len", im->opt->segment_len },
@@ -843,19 +1058,24 @@ write_model (Import *im, const char *path, const char *shown, GString *summary, 
                                  ? g_strdup ("bytes") : ms_tokenizer_to_json (im->tokenizer);
   g_autofree char *base = g_path_get_basename (im->checkpoint);
   g_autofree char *dtypes = dtypes_string (im);
-  g_autofree char *source = g_strdup_printf (
+  g_autofree char *source = im->membart
+    ? g_strdup_printf ("memscope-cli import of %s: a MemBART (qywu/memformers layout, %s weights, embeddings and LM "
+                       "head tied to shared.weight); segment_len %d given to the import", base, dtypes,
+                       im->opt->segment_len)
+    : g_strdup_printf (
     "memscope-cli import of %s: a GPT-2 Recurrent Memory Transformer (booydar/recurrent-memory-transformer "
     "layout, %s weights, LM head %s); segment_len %d and mask %s given to the import", base, dtypes,
     im->lm_head.info ? "present and equal to wte" : "tied, absent", im->opt->segment_len,
     im->opt->mask ? im->opt->mask : "causal");
-  const char *metadata[] = { "memscope.format", "1", "memscope.arch", "rmt", "memscope.config", config,
+  const char *metadata[] = { "memscope.format", "1", "memscope.arch", im->membart ? "membart" : "rmt",
+                             "memscope.config", config,
                              "memscope.tokenizer", tokenizer, "memscope.source", source, NULL };
   if (!ms_safetensors_write (path, out, names->len, metadata, error))
     return FALSE;
   g_string_append_printf (summary, "%s -> %s\n", im->checkpoint, shown);
   g_string_append_printf (summary, "weights: %s (%s), %zu parameters in %u tensors; dropped %d attention buffers; "
                           "LM head %s\n", im->weights_what, dtypes, n_params, names->len, im->n_dropped,
-                          im->lm_head.info ? "present and equal to wte" : "absent (tied to wte)");
+                          im->lm_head.info ? "present and equal to the token embedding" : "absent (tied)");
   g_string_append_printf (summary, "config: %s\n", config);
   g_string_append_printf (summary, "tokenizer: %s, %d ids%s\n", ms_tokenizer_get_kind_name (im->tokenizer),
                           ms_tokenizer_get_vocab_size (im->tokenizer),

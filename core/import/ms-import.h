@@ -32,6 +32,15 @@
  * (adapter_config.json, lora_ tensors), PyTorch pickles (.bin, .pt: the
  * shipped memscope-convert.py converts those), missing or extra tensors.
  *
+ * It also reads a MemBART of qywu/memformers saved by save_pretrained:
+ * config.json with model_type "bart" and memory_len (MemBartConfig), the
+ * state_dict of MemBartForConditionalGeneration (model.shared.weight,
+ * model.encoder.*, model.decoder.*, final_logits_bias; the tied copies
+ * model.encoder.embed_tokens, model.decoder.embed_tokens and lm_head absent
+ * or equal to model.shared), BART's vocab.json + merges.txt.  Its
+ * segment_len is the caller's (1 … max_position_embeddings) and it has no
+ * mask.
+ *
  * Every input file is hostile: JSON files are size-bounded and shape-checked
  * (ms-json.h) before parsing, safetensors files are validated
  * (ms-safetensors.h), shard names from the index must be plain file names in
@@ -51,14 +60,14 @@ G_BEGIN_DECLS
 #define MS_IMPORT_MAX_SHARDS 4096
 
 typedef struct {
-  int segment_len;          /* L, tokens per segment: 1 ≤ L ≤ n_positions − 2m */
+  int segment_len;          /* L, tokens per segment: 1 ≤ L ≤ n_positions − 2m (MemBART: ≤ max_position_embeddings) */
   const char *mask;         /* "causal" (NULL: the HF wrapper's) or "blocks" (the paper's) */
   const char *tokenizer;    /* NULL: the checkpoint's; else a tokenizer.json, a vocab.json
                              * beside merges.txt, a folder holding them, or "bytes" */
 } MsImportOptions;
 
 /* Reads @checkpoint (a folder or a .safetensors file, above) and writes the
- * Memscope RMT model file @out_path with the tokenizer embedded.  On
+ * Memscope RMT (or MemBART) model file @out_path with the tokenizer embedded.  On
  * success returns TRUE and, when @summary is non-NULL, a few lines saying
  * what was read and written (owned).  FALSE with @error naming the file:
  * MS_ERROR_IO (unreadable, unwritable), MS_ERROR_FORMAT (a malformed
