@@ -870,9 +870,12 @@ check_tensors (Import *im, GError **error)
           {
             Found *f = value;
             g_autofree char *shown = g_utf8_make_valid (f->info->name, -1);
-            return model_error (error, "%s: tensor '%s' is not part of a %s with %d layers (config.json); "
-                                "does config.json belong to these weights?", f->file, shown,
-                                im->membart ? "MemBART" : "GPT-2 RMT", im->n_layers);
+            if (im->membart)
+              return model_error (error, "%s: tensor '%s' is not part of a MemBART with encoder_layers %d and "
+                                  "decoder_layers %d (config.json); does config.json belong to these weights?",
+                                  f->file, shown, im->n_layers, im->dec_layers);
+            return model_error (error, "%s: tensor '%s' is not part of a GPT-2 RMT with n_layer %d (config.json); "
+                                "does config.json belong to these weights?", f->file, shown, im->n_layers);
           }
     }
   const MsTensorInfo *wte = ((Found *) g_hash_table_lookup (im->found, embedding_name (im)))->info;

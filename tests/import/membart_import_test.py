@@ -13,6 +13,9 @@ Cases (one per meson test):
   present and equal to model.shared (as older saves keep them), under a `module.` prefix, F16;
 - bin: a pytorch_model.bin (a pickle) through app/memscope-convert.py, which writes model.safetensors beside
   config.json, then the C import;
+- demo: the shipped resources/models/demo-membart-untrained.safetensors is what make_membart_demo.py makes
+  (byte for byte), and a recording of it on the demo text draws every view (PNG and CSV), compares with the
+  demo Memformer, and its write attention rows (own slot | tokens) sum to 1;
 - refusals: a plain BART (no memory_len), an embed_tokens copy that differs from shared, a missing memory
   tensor, a segment length beyond max_position_embeddings: exit 1, a message naming the file, no output.
 
@@ -142,13 +145,56 @@ def refused(args, folder, what, needle, extra=()):
     print(f"ok refused {what}: {res.stderr.strip()}")
 
 
+def demo_case(args):
+    root = os.path.normpath(os.path.join(HERE, "..", ".."))
+    shipped = os.path.join(root, "resources", "models", "demo-membart-untrained.safetensors")
+    remade = os.path.join(args.workdir, "demo-membart-untrained.safetensors")
+    res = run([sys.executable, os.path.join(root, "tests", "reference", "make_membart_demo.py"), "--cli", args.cli,
+               "--out", remade])
+    if res.returncode != 0:
+        raise AssertionError(f"make_membart_demo.py failed: {res.stderr}")
+    with open(shipped, "rb") as a, open(remade, "rb") as b:
+        if a.read() != b.read():
+            raise AssertionError(f"{shipped} is not what make_membart_demo.py makes; regenerate it")
+    recording = os.path.join(args.workdir, "demo.sqlite")
+    if os.path.exists(recording):
+        os.unlink(recording)
+    text = os.path.join(root, "resources", "inputs", "demo.txt")
+    for model in (shipped, os.path.join(root, "resources", "models", "demo-memformer.safetensors")):
+        res = run([args.cli, "record", model, text, "--recording", recording, "--max-segments", "6"])
+        if res.returncode != 0:
+            raise AssertionError(f"record {model}: {res.stderr}")
+    for ext in ("png", "csv"):
+        res = run([args.cli, "export", recording, "--run", "1", "--view", "all", "--out",
+                   os.path.join(args.workdir, "membart." + ext)])
+        if res.returncode != 0:
+            raise AssertionError(f"export --view all .{ext}: {res.stderr}")
+    drawn = sorted(f for f in os.listdir(args.workdir) if f.startswith("membart-") and f.endswith(".png"))
+    if len(drawn) < 9:
+        raise AssertionError(f"export --view all drew only {drawn}")
+    res = run([args.cli, "compare", recording, "--runs", "1,2", "--view", "retention", "--diff", "--out",
+               os.path.join(args.workdir, "compare.pdf")])
+    if res.returncode != 0:
+        raise AssertionError(f"compare with the demo Memformer: {res.stderr}")
+    write_csv = os.path.join(args.workdir, "write.csv")
+    res = run([args.cli, "export", recording, "--run", "1", "--view", "write", "--segment", "2", "--out", write_csv])
+    if res.returncode != 0:
+        raise AssertionError(f"export --view write: {res.stderr}")
+    with open(write_csv, encoding="utf-8") as f:
+        rows = f.read().splitlines()[1:]
+    sums = [sum(float(x) for x in row.split(",")[1:]) for row in rows]
+    if len(sums) != 8 or max(abs(x - 1) for x in sums) > 1e-4:
+        raise AssertionError(f"write attention rows (own slot | tokens) should sum to 1 for 8 slots: {sums}")
+    print(f"ok demo: {len(drawn)} views drawn, compare drawn, write rows sum to 1 ({len(sums)} slots)")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cli", required=True)
     p.add_argument("--parity", required=True)
     p.add_argument("--convert", required=True)
     p.add_argument("--workdir", required=True)
-    p.add_argument("case", choices=("safetensors", "tied_copies", "bin", "refusals"))
+    p.add_argument("case", choices=("safetensors", "tied_copies", "bin", "demo", "refusals"))
     args = p.parse_args(argv)
     args.workdir = os.path.join(args.workdir, args.case)
     os.makedirs(args.workdir, exist_ok=True)
@@ -180,6 +226,8 @@ def main(argv=None):
         named = {k[6:]: v for k, v in stored.items() if k.startswith("model.") and "embed_tokens" not in k}
         named["final_logits_bias"] = stored["final_logits_bias"]
         check_import(args, folder, named, "bin")
+    elif args.case == "demo":
+        demo_case(args)
     else:
         plain = dict(cfg)
         del plain["memory_len"]
