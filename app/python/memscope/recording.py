@@ -1,0 +1,763 @@
+"""Reading a Memscope recording with Python's sqlite3 and numpy.
+
+A recording comes from other people, so it is opened read-only (an SQLite
+``mode=ro`` URI, or ``immutable=1`` where a file left in WAL mode sits on
+read-only media), its schema version and schema are checked before any
+query, every query runs under a work budget (a planted quadratic query is
+stopped), and every BLOB's length is checked against the run's configuration
+before it becomes an array.  Whatever is wrong with a file is a
+MemscopeError naming the file and what was expected; nothing else escapes.
+
+Shapes (S segments of a run, K memory slots, d model width, H heads, n tokens
+of a segment): per-segment quantities are (S,) and per-slot ones (S, K),
+segment first; memory states (S + 1, K, d), [t] the memory before segment t.
+"""
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import urllib.parse
+
+import numpy as np
+
+from . import _schema
+
+SCHEMA_VERSION = _schema.SCHEMA_VERSION
+
+# No model Memscope records has more slots; views hold (K, K) per segment.
+MAX_SLOTS = 8192
+# A bound on K·d and on widths, heads, layers and vocabularies read from a
+# file, before anything is sized by them.
+MAX_STATE_VALUES = 1 << 28
+MAX_DIMENSION = 1 << 24
+
+# SQLite's progress handler is called every BUDGET_TICK virtual machine
+# instructions; an honest query over the tables Memscope writes needs at most
+# a few hundred ticks per page of the file (as the C reader bounds it).
+BUDGET_TICK = 1000
+BUDGET_TICKS_PER_PAGE = 400
+BUDGET_TICKS_MIN = 100000
+
+# What each architecture calls its number of slots, and which of its
+# configuration's layer counts each attention kind has (None: one matrix
+# per segment, stored as layer 0).  The shapes are those of the engines'
+# attention layouts (core/engines): rows and columns for a segment of n
+# tokens.
+ARCHITECTURES = {
+    "memformer": {
+        "slots": "n_slots",
+        "layers": {"read": "n_enc_layers", "write": None},
+        "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 1 + n)},
+    },
+    "rmt": {
+        "slots": "n_mem",
+        "layers": {"read": "n_layers", "write": "n_layers"},
+        "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 2 * K + n)},
+    },
+}
+
+SLOT_QUANTITIES = ("retention", "token_share", "representation", "read_usage")
+STATUSES = ("incomplete", "complete")
+ATTENTION_STORAGE = {"f16": "<f2", "f32": "<f4", "none": None}
+
+
+class MemscopeError(Exception):
+    """A recording that cannot be read as asked: the message names the file
+    and what was wrong."""
+
+
+class _F32Array:
+    """f32_array(slot, value): packs schema 1 and 2's per-slot rows into one
+    little-endian f32 array, value i at slot i (NaN for NULL and missing)."""
+
+    def __init__(self):
+        self.values = {}
+
+    def step(self, slot, value):
+        if not isinstance(slot, int) or slot < 0 or slot >= MAX_SLOTS:
+            raise ValueError("slot out of range")
+        self.values[slot] = math.nan if value is None else float(value)
+
+    def finalize(self):
+        if not self.values:
+            return None
+        out = np.full(max(self.values) + 1, np.nan, dtype="<f4")
+        for slot, value in self.values.items():
+            out[slot] = value
+        return out.tobytes()
+
+
+def _positive(config, key, label, limit=MAX_DIMENSION):
+    value = config.get(key)
+    if type(value) is not int or value < 1 or value > limit:
+        raise MemscopeError(f"{label}: the model configuration's {key} is {value!r} where an integer from 1 to "
+                            f"{limit} was expected (the recording is damaged or altered)")
+    return value
+
+
+class Run:
+    """One run of a recording: its description, and its quantities as numpy
+    arrays.
+
+    Attributes: id, name, arch ("memformer", "rmt"), config (the model's
+    configuration, a dict), model_path, model_sha256, input_path,
+    segment_len, n_segments (planned), segments_done (committed: the S of
+    the arrays), status ("complete", "incomplete", or "recording" while its
+    writer is alive on this host), attn ("f16", "f32": attention stored;
+    "none": a compact run, whose attention memscope-cli replays), created,
+    n_slots (K), d_model (d), n_heads (H), vocab_size."""
+
+    def __init__(self, recording, row):
+        self._rec = recording
+        (self.id, self.name, self.model_path, self.model_sha256, self.input_path, self.arch, config_text,
+         segment_len, n_segments, done, status, attn, self.created, writer_pid, writer_host, n_tokens,
+         n_rows) = row
+        label = f"{recording.path}: run {self.id}"
+        if type(self.id) is not int or not 1 <= self.id < 2 ** 31:
+            raise MemscopeError(f"{recording.path}: a run's id is {self.id!r}, not between 1 and 2^31 - 1 "
+                                "(the recording is damaged or altered)")
+        self.label = label
+        if self.arch not in ARCHITECTURES:
+            raise MemscopeError(f"{label}: its model's architecture {self.arch!r} is not one this module reads "
+                                f"({', '.join(ARCHITECTURES)})")
+        try:
+            config = json.loads(config_text) if isinstance(config_text, str) else None
+        except (ValueError, RecursionError):
+            config = None
+        if not isinstance(config, dict):
+            raise MemscopeError(f"{label}: its model's configuration is not a JSON object (the recording is "
+                                "damaged or altered)")
+        self.config = config
+        arch = ARCHITECTURES[self.arch]
+        self.n_slots = _positive(config, arch["slots"], label, MAX_SLOTS)
+        self.d_model = _positive(config, "d_model", label)
+        self.n_heads = _positive(config, "n_heads", label)
+        self.vocab_size = _positive(config, "vocab_size", label)
+        model_segment_len = _positive(config, "segment_len", label)
+        self._layers = {kind: (_positive(config, key, label) if key else 1) for kind, key in arch["layers"].items()}
+        if self.n_slots * self.d_model > MAX_STATE_VALUES:
+            raise MemscopeError(f"{label}: its model's memory ({self.n_slots} x {self.d_model}) is larger than any "
+                                "Memscope records (the recording is damaged or altered)")
+        wrong = None
+        if type(segment_len) is not int or not 1 <= segment_len <= model_segment_len:
+            wrong = "segment_len is not between 1 and the model's segment_len"
+        elif type(n_tokens) is not int or not 0 <= n_tokens < 2 ** 31:
+            wrong = "n_tokens is negative or too large"
+        elif type(n_segments) is not int or not 0 <= n_segments <= (n_tokens + segment_len - 1) // segment_len:
+            wrong = "n_segments is not between 0 and the segments its n_tokens fill"
+        elif not 0 <= done <= n_segments or n_rows != done:
+            wrong = "its segment rows are not segments 0, 1, ... up to at most n_segments"
+        if wrong:
+            raise MemscopeError(f"{label}, table runs: {wrong} (segment_len {segment_len!r}, n_tokens {n_tokens!r}, "
+                                f"n_segments {n_segments!r}, {n_rows} segment rows, the last segment {done - 1}): "
+                                "the recording is damaged or altered")
+        self.segment_len, self.n_segments, self.segments_done, self.n_tokens = segment_len, n_segments, done, n_tokens
+        if status not in STATUSES:
+            raise MemscopeError(f"{label}: status {status!r} is not one Memscope writes (incomplete or complete)")
+        if status == "incomplete" and type(writer_pid) is int and writer_pid > 0 \
+                and writer_host == socket.gethostname() and _alive(writer_pid):
+            status = "recording"
+        self.status = status
+        if attn not in ATTENTION_STORAGE:
+            raise MemscopeError(f"{label}: attention storage {attn!r} is not one Memscope writes (f16, f32 or none)")
+        self.attn = attn
+        if not isinstance(self.name, str) or not isinstance(self.model_path, str) \
+                or not isinstance(self.input_path, str):
+            raise MemscopeError(f"{label}: its name, model path or input path is not text (the recording is "
+                                "damaged or altered)")
+
+    def __repr__(self):
+        return (f"<memscope.Run {self.id} {self.name!r}: {self.arch}, {self.segments_done}/{self.n_segments} "
+                f"segments, {self.status}>")
+
+    # ---- per segment ----
+
+    def _window(self, first, last):
+        S = self.segments_done
+        last = S if last is None else last
+        if type(first) is not int or type(last) is not int or not 0 <= first <= last <= S:
+            raise MemscopeError(f"{self.label}: the segment window {first!r} ... {last!r} is not within "
+                                f"0 ... {S} (the run has {S} committed segments)")
+        return first, last
+
+    def _segment_rows(self, columns, first, last):
+        """Rows of segments [first, last) in order, each (segment, *columns),
+        keys checked against their columns."""
+        first, last = self._window(first, last)
+        if first == last:
+            return []
+        base = self.id << 32
+        rows = self._rec._query(
+            f"SELECT id, segment, {', '.join(columns)} FROM segments WHERE id BETWEEN ? AND ? ORDER BY id",
+            (base + first, base + last - 1), "reading segments")
+        out = []
+        for expected, row in enumerate(rows, start=first):
+            if row[0] - base != expected or row[1] != expected:
+                raise MemscopeError(f"{self.label}, table segments, segment {row[1]!r}: row {row[0]} holds segment "
+                                    f"{row[1]!r} where segment {expected} was expected (the recording is damaged "
+                                    "or altered)")
+            out.append((expected,) + tuple(row[2:]))
+        if len(out) != last - first:
+            raise MemscopeError(f"{self.label}, table segments: {len(out)} rows for segments {first} ... {last - 1} "
+                                "(the recording is damaged or altered)")
+        return out
+
+    def _f32(self, blob, n, table, segment, column, nullable=True):
+        if blob is None and nullable:
+            return np.full(n, np.nan, dtype=np.float32)
+        if not isinstance(blob, bytes) or len(blob) != 4 * n:
+            size = len(blob) if isinstance(blob, bytes) else type(blob).__name__
+            raise MemscopeError(f"{self.label}, table {table}, segment {segment}: {column} holds {size} bytes where "
+                                f"{n} f32 values were expected (the recording is damaged or altered)")
+        return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+    def slot_quantity(self, quantity, first=0, last=None):
+        """(S, K) float32: @quantity ("retention", "token_share",
+        "representation", "read_usage") of every slot after each segment of
+        [first, last); NaN where not stored."""
+        if quantity not in SLOT_QUANTITIES:
+            raise ValueError(f"quantity must be one of {', '.join(SLOT_QUANTITIES)}")
+        K = self.n_slots
+        rows = self._segment_rows([quantity], first, last)
+        out = np.empty((len(rows), K), dtype=np.float32)
+        for i, (t, blob) in enumerate(rows):
+            out[i] = self._f32(blob, K, "segments", t, quantity)
+        return out
+
+    def retention(self, first=0, last=None):
+        """(S, K) retention r_t[i]: the share of new slot i drawn from the old memory."""
+        return self.slot_quantity("retention", first, last)
+
+    def token_share(self, first=0, last=None):
+        """(S, K) 1 - retention: the share drawn from the segment's tokens."""
+        return self.slot_quantity("token_share", first, last)
+
+    def representation(self, first=0, last=None):
+        """(S, K) representation retention cos(M_{t+1}[i], M_t[i])."""
+        return self.slot_quantity("representation", first, last)
+
+    def read_usage(self, first=0, last=None):
+        """(S, K) read attention the segment's tokens give each slot, mean over layers."""
+        return self.slot_quantity("read_usage", first, last)
+
+    def transfer(self, first=0, last=None):
+        """(S, K, K) float32: T[t, i, j], the share of new slot i drawn from
+        old slot j in segment t (rows sum to the retention); diag(retention)
+        for a segment that stores none (schemas 1 and 2)."""
+        K = self.n_slots
+        rows = self._segment_rows(["transfer", "retention"], first, last)
+        out = np.zeros((len(rows), K, K), dtype=np.float32)
+        for i, (t, blob, retention) in enumerate(rows):
+            if blob is None:
+                np.fill_diagonal(out[i], self._f32(retention, K, "segments", t, "retention"))
+            else:
+                out[i] = self._f32(blob, K * K, "segments", t, "transfer", nullable=False).reshape(K, K)
+        return out
+
+    def nll(self, first=0, last=None):
+        """(S,) float32: the mean NLL (nats) over the tokens of each segment
+        that had a prediction; NaN for a segment without one."""
+        rows = self._segment_rows(["n_predicted", "total_nll"], first, last)
+        out = np.empty(len(rows), dtype=np.float32)
+        for i, (t, n_predicted, total) in enumerate(rows):
+            if type(n_predicted) is not int or not 0 <= n_predicted <= self.segment_len:
+                raise MemscopeError(f"{self.label}, table segments, segment {t}: n_predicted is {n_predicted!r} "
+                                    f"where 0 to the run's segment_len {self.segment_len} was expected (the "
+                                    "recording is damaged or altered)")
+            if total is not None and not isinstance(total, (int, float)):
+                raise MemscopeError(f"{self.label}, table segments, segment {t}: total_nll is not a number (the "
+                                    "recording is damaged or altered)")
+            out[i] = np.nan if n_predicted == 0 or total is None else total / n_predicted
+        return out
+
+    def token_nll(self, segment):
+        """(n,) float32: each token's NLL in segment @segment (NaN: no prediction)."""
+        (t, begin, end, blob), = self._segment_rows(["token_begin", "token_end", "nll"], segment, segment + 1)
+        return self._f32(blob, self._n_tokens(t, begin, end), "segments", t, "nll", nullable=False)
+
+    def _n_tokens(self, t, begin, end):
+        if type(begin) is not int or type(end) is not int or not 1 <= end - begin <= self.segment_len:
+            raise MemscopeError(f"{self.label}, table segments, segment {t}: the token range {begin!r} ... {end!r} "
+                                f"is not 1 to segment_len {self.segment_len} tokens (the recording is damaged or "
+                                "altered)")
+        return end - begin
+
+    def slot_types(self, retain_at=0.9, overwrite_at=0.1, first=0, last=None):
+        """(S, 3) float64: per segment the fractions of the K slots that
+        retain (r >= retain_at), mix, and overwrite (r <= overwrite_at),
+        compared in single precision as the C core does; a NaN retention
+        counts in none of the three."""
+        r = self.retention(first, last)
+        retain = r >= np.float32(retain_at)
+        overwrite = ~retain & (r <= np.float32(overwrite_at))
+        mixed = ~retain & ~overwrite & ~np.isnan(r)
+        counts = np.stack([retain.sum(1), mixed.sum(1), overwrite.sum(1)], axis=1)
+        return counts / float(self.n_slots)
+
+    def provenance(self, slot=None):
+        """(S, S + 1) float64: row t is the memory after segment t, column 0
+        the share of it that comes from the initial memory, column s + 1 the
+        share from segment s (0 for sources after t) — the mean over slots,
+        or slot @slot's.  Computed from the stored transfer and token shares
+        (DESIGN §5.3): P_0 = 1, P_{t+1} = T_t P_t with segment t's token
+        share added in its own column.  O(S^2 K) memory and time."""
+        K = self.n_slots
+        if slot is not None and (type(slot) is not int or not 0 <= slot < K):
+            raise MemscopeError(f"{self.label}: slot {slot!r} is out of range (the run has {K} slots)")
+        T = self.transfer()
+        share = self.token_share()
+        S = len(T)
+        P = np.zeros((K, S + 1))
+        P[:, 0] = 1
+        out = np.zeros((S, S + 1))
+        for t in range(S):
+            P = T[t].astype(np.float64) @ P
+            P[:, t + 1] = share[t]
+            out[t] = P.mean(axis=0) if slot is None else P[slot]
+        return out
+
+    def memory(self, first=0, last=None):
+        """(S + 1, K, d) float32 for the whole run: [t] is M_t, the memory
+        before segment t ([0] the initial memory, [S] after the last
+        segment); with a window, M_first ... M_last.  Exact: the recorder
+        stores f32."""
+        first, last = self._window(first, last)
+        K, d = self.n_slots, self.d_model
+        base = (self.id << 32)
+        rows = self._rec._query("SELECT id, segment, rows, cols, data FROM memory WHERE id BETWEEN ? AND ? ORDER BY id",
+                                (base + first, base + last), "reading memory states")
+        out = np.empty((last - first + 1, K, d), dtype=np.float32)
+        for i, row in enumerate(rows):
+            key, segment, r, c, blob = row
+            expected = first - 1 + i   # M_t is stored as the memory after segment t - 1
+            if key - base - 1 != expected or segment != expected:
+                raise MemscopeError(f"{self.label}, table memory, segment {segment!r}: row {key} holds segment "
+                                    f"{segment!r} where the memory after segment {expected} was expected (the "
+                                    "recording is damaged or altered)")
+            if r != K or c != d:
+                raise MemscopeError(f"{self.label}, table memory, segment {segment}: the memory state is {r!r} x {c!r} "
+                                    f"where {K} x {d} was expected (the recording is damaged or altered)")
+            out[i] = self._f32(blob, K * d, "memory", segment, "data", nullable=False).reshape(K, d)
+        if len(rows) != last - first + 1:
+            missing = first - 1 + len(rows)
+            what = "the initial memory" if missing < 0 else f"the memory after segment {missing}"
+            raise MemscopeError(f"{self.label}, table memory: {what} is missing (the recording is damaged or "
+                                "altered)")
+        return out
+
+    def similarity(self):
+        """(S, S) float64: the cosine of the whole memory states after
+        segments t and u; NaN for a state that is zero or not finite."""
+        states = self.memory()[1:].reshape(self.segments_done, -1).astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            norms = np.sqrt((states * states).sum(axis=1))
+        ok = np.isfinite(norms) & (norms > 0)
+        unit = np.zeros_like(states)
+        unit[ok] = states[ok] / norms[ok, None]
+        out = np.clip(unit @ unit.T, -1.0, 1.0)
+        out[~ok, :] = np.nan
+        out[:, ~ok] = np.nan
+        return out
+
+    # ---- one segment's text, tokens and attention ----
+
+    def text(self, segment):
+        """The bytes of the input that segment @segment covers."""
+        (t, blob), = self._segment_rows(["text"], segment, segment + 1)
+        if not isinstance(blob, bytes):
+            raise MemscopeError(f"{self.label}, table segments, segment {t}: text is not a BLOB (the recording is "
+                                "damaged or altered)")
+        return blob
+
+    def tokens(self, segment):
+        """The tokens of segment @segment: (ids (n,) int32, ranges (n, 2)
+        int64), each token's id and the bytes [start, end) of the run's input
+        it stands for.  A segment tokenized by bytes (every segment before
+        schema 5) has one token per byte, its value."""
+        (t, begin, end, text, byte_begin, ids, ends), = self._segment_rows(
+            ["token_begin", "token_end", "text", "byte_begin", "token_ids", "token_ends"], segment, segment + 1)
+        n = self._n_tokens(t, begin, end)
+        bad = f"{self.label}, table segments, segment {t}"
+        if not isinstance(text, bytes):
+            raise MemscopeError(f"{bad}: text is not a BLOB (the recording is damaged or altered)")
+        if byte_begin is None:
+            byte_begin = begin
+        if type(byte_begin) is not int or byte_begin < 0:
+            raise MemscopeError(f"{bad}: byte_begin is {byte_begin!r} (the recording is damaged or altered)")
+        if ids is None and ends is None:
+            if len(text) != n:
+                raise MemscopeError(f"{bad}: a segment tokenized by bytes holds {len(text)} bytes of text for {n} "
+                                    "tokens (the recording is damaged or altered)")
+            token_ids = np.frombuffer(text, dtype=np.uint8).astype(np.int32)
+            token_ends = np.arange(1, n + 1, dtype=np.int64)
+        else:
+            if not isinstance(ids, bytes) or not isinstance(ends, bytes) or len(ids) != 4 * n or len(ends) != 4 * n:
+                raise MemscopeError(f"{bad}: token_ids and token_ends do not hold {n} values each (the recording is "
+                                    "damaged or altered)")
+            token_ids = np.frombuffer(ids, dtype="<i4").astype(np.int32)
+            token_ends = np.frombuffer(ends, dtype="<u4").astype(np.int64)
+            if token_ends[0] < 1 or np.any(np.diff(token_ends) < 1) or token_ends[-1] != len(text):
+                raise MemscopeError(f"{bad}: the token ends do not rise to the text's length {len(text)} (the "
+                                    "recording is damaged or altered)")
+        if token_ids.min() < 0 or token_ids.max() >= self.vocab_size:
+            raise MemscopeError(f"{bad}: a token id lies outside the model's vocabulary of {self.vocab_size} (the "
+                                "recording is damaged or altered)")
+        starts = np.concatenate([[0], token_ends[:-1]])
+        return token_ids, np.stack([starts, token_ends], axis=1) + byte_begin
+
+    def n_layers(self, kind):
+        """How many layers offer attention of @kind ("read", "write"); 1 for a
+        kind stored once per segment (Memformer's writer)."""
+        if kind not in ("read", "write"):
+            raise ValueError("kind must be 'read' or 'write'")
+        return self._layers[kind]
+
+    def attention_shape(self, segment, kind):
+        """(rows, cols) of segment @segment's @kind attention."""
+        (t, begin, end), = self._segment_rows(["token_begin", "token_end"], segment, segment + 1)
+        return ARCHITECTURES[self.arch]["shape"][kind](self.n_slots, self._n_tokens(t, begin, end))
+
+    def attention(self, segment, kind="read", layer=None, head=None):
+        """(rows, cols) float32: one attention matrix of segment @segment —
+        @kind "read" (tokens x slots) or "write" (slots x positions), of
+        @layer (default: the last) and @head (default: the mean over heads).
+        A run that stored attention (f16, f32) is read from the file; a
+        compact run's is replayed by memscope-cli from the stored memory, bit
+        for bit what f32 storage holds (Recording's cli and model say which
+        memscope-cli and which model file)."""
+        segment, layer, head = self._attention_args(segment, kind, layer, head)
+        rows, cols = self.attention_shape(segment, kind)
+        if self.attn == "none":
+            m = self._rec._replayed_attention(self, segment, kind, layer, head)
+            if m.shape != (rows, cols):
+                raise MemscopeError(f"{self.label}, segment {segment}: memscope-cli gave a {m.shape[0]} x "
+                                    f"{m.shape[1]} {kind} attention matrix where {rows} x {cols} was expected")
+            return m
+        base = self.id << 32
+        found = self._rec._query(
+            "SELECT a.head, a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
+            "ON a.id BETWEEN s.attn_first AND s.attn_first + s.attn_count - 1 "
+            "WHERE s.id = ? AND s.segment = ? AND a.kind = ? AND a.layer = ? AND (? < 0 OR a.head = ?) ORDER BY a.head",
+            (base + segment, segment, kind, layer, -1 if head is None else head, -1 if head is None else head),
+            "reading attention")
+        total = np.zeros((rows, cols), dtype=np.float32)
+        heads = []
+        for h, r, c, dtype, blob in found:
+            size = {"f16": 2, "f32": 4}.get(dtype)
+            if size is None or (r, c) != (rows, cols) or not isinstance(blob, bytes) or len(blob) != r * c * size \
+                    or type(h) is not int or not 0 <= h < self.n_heads or h in heads:
+                raise MemscopeError(f"{self.label}, segment {segment}: a stored {kind} attention matrix of layer "
+                                    f"{layer} (head {h!r}, {r!r} x {c!r}, dtype {dtype!r}, "
+                                    f"{len(blob) if isinstance(blob, bytes) else 'no'} bytes) does not match the "
+                                    f"run's {rows} x {cols} or its own shape and dtype (the recording is damaged)")
+            heads.append(h)
+            # summed in float32 in head order and divided once, as the C reader does
+            total += np.frombuffer(blob, dtype=ATTENTION_STORAGE[dtype]).astype(np.float32).reshape(rows, cols)
+        if not heads:
+            raise MemscopeError(f"{self.label} has no {kind} attention for segment {segment}, layer {layer}"
+                                + (f", head {head}" if head is not None else "") + " (the recording is damaged)")
+        if head is None and len(heads) != self.n_heads:
+            raise MemscopeError(f"{self.label}, segment {segment}: {len(heads)} heads of {kind} attention stored for "
+                                f"layer {layer} where {self.n_heads} were expected (the recording is damaged)")
+        return total / np.float32(len(heads))
+
+    def attention_heads(self, segment, kind="read", layer=None):
+        """(H, rows, cols) float32: every head of one attention matrix."""
+        return np.stack([self.attention(segment, kind, layer, h) for h in range(self.n_heads)])
+
+    def _attention_args(self, segment, kind, layer, head):
+        n_layers = self.n_layers(kind)
+        S = self.segments_done
+        segment = S - 1 if segment is None else segment
+        layer = n_layers - 1 if layer is None else layer
+        for what, value, n in (("segment", segment, S), ("layer", layer, n_layers),
+                               ("head", head if head is not None else 0, self.n_heads)):
+            if type(value) is not int or not 0 <= value < n:
+                raise MemscopeError(f"{self.label}: {what} {value!r} is out of range (the run has {n}: 0 ... {n - 1})")
+        return segment, layer, head
+
+    # ---- any view, through memscope-cli ----
+
+    def view(self, view, **options):
+        """The numbers behind one of memscope-cli's views (``memscope-cli
+        export --view VIEW --out FILE.csv``): a View with row and column
+        names and a (rows, cols) float64 array (NaN: no data).  @options are
+        export's options without the dashes, e.g. segment=3, layer=0,
+        head="mean", first=0, last=100, columns=200, reduce="max"."""
+        return self._rec._export_csv(self, view, options)
+
+
+class View:
+    """A view's numbers as memscope-cli exports them: @corner (the axes, e.g.
+    "memory slot \\ segment"), @columns and @rows (their names) and @values
+    (rows, cols) float64, NaN where the view has no data.  Stacked and line
+    views (types, nll) have one row per segment and one column per series,
+    as their CSV does."""
+
+    def __init__(self, corner, columns, rows, values):
+        self.corner, self.columns, self.rows, self.values = corner, columns, rows, values
+
+    def __repr__(self):
+        return f"<memscope.View {self.corner!r}: {self.values.shape[0]} x {self.values.shape[1]}>"
+
+
+def parse_csv(text, label="CSV"):
+    """A View from the CSV memscope-cli export writes."""
+    table = list(csv.reader(io.StringIO(text)))
+    if not table or not table[0]:
+        raise MemscopeError(f"{label}: empty")
+    header, body = table[0], table[1:]
+    try:
+        values = np.array([[float(x) if x != "" else np.nan for x in r[1:]] for r in body], dtype=np.float64)
+    except ValueError as e:
+        raise MemscopeError(f"{label}: not a view's numbers: {e}") from None
+    if any(len(r) != len(header) for r in body):
+        raise MemscopeError(f"{label}: rows of different lengths")
+    return View(header[0], header[1:], [r[0] for r in body], values.reshape(len(body), len(header) - 1))
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except PermissionError:
+        return True
+    except (OSError, OverflowError):
+        return False
+
+
+def _find_cli(explicit):
+    if explicit:
+        return explicit
+    if os.environ.get("MEMSCOPE_CLI"):
+        return os.environ["MEMSCOPE_CLI"]
+    # from a checkout: app/python/memscope/ -> .build/release/app/memscope-cli
+    here = os.path.dirname(os.path.abspath(__file__))
+    built = os.path.join(here, "..", "..", "..", ".build", "release", "app", "memscope-cli")
+    if os.access(built, os.X_OK):
+        return os.path.normpath(built)
+    found = shutil.which("memscope-cli")
+    if found:
+        return found
+    return None
+
+
+class Recording:
+    """A Memscope recording, opened read-only.
+
+    ``memscope.open(path, cli=None, model=None)``: @cli is the memscope-cli
+    to replay compact runs' attention and draw views with (default: the
+    MEMSCOPE_CLI environment variable, the checkout's .build/release build
+    when this module runs from a checkout, then memscope-cli on PATH);
+    @model names where a compact run's model file is now, if it moved
+    (``export --model``).  Use as a context manager, or close()."""
+
+    def __init__(self, path, cli=None, model=None):
+        self.path = os.fspath(path)
+        self.cli = cli
+        self.model = model
+        self._pages = 0
+        self._budget = -1
+        self._db = self._connect()
+        try:
+            self.schema_version = self._check()
+        except BaseException:
+            self._db.close()
+            raise
+
+    # ---- opening ----
+
+    def _connect(self):
+        if not os.path.isfile(self.path):
+            raise MemscopeError(f"{self.path}: no such recording")
+        absolute = urllib.parse.quote(os.path.abspath(self.path))
+        db = None
+        try:
+            db = sqlite3.connect(f"file:{absolute}?mode=ro", uri=True, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA user_version").fetchone()
+            return self._harden(db)
+        except sqlite3.DatabaseError as e:
+            if db is not None:
+                db.close()
+            if "file is not a database" in str(e):
+                raise MemscopeError(f"{self.path}: not a Memscope recording (not an SQLite database)") from None
+            if "unable to open" not in str(e) and "readonly" not in str(e).replace(" ", ""):
+                raise MemscopeError(f"{self.path}: cannot open the recording: {e}") from None
+        # A WAL-mode file where its -shm cannot be made (read-only media or
+        # folder): immutable=1 reads it without locks, right for a file
+        # nobody writes — unless a -wal holds transactions it would not see.
+        wal = self.path + "-wal"
+        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            raise MemscopeError(f"{self.path}: the recording was left in WAL mode, with transactions in {wal}, "
+                                "where its -shm file cannot be made (a read-only folder or medium): copy the "
+                                "recording and its -wal file to a folder you can write and open the copy there")
+        try:
+            db = sqlite3.connect(f"file:{absolute}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                                 check_same_thread=False)
+            return self._harden(db)
+        except sqlite3.DatabaseError as e:
+            raise MemscopeError(f"{self.path}: cannot open the recording: {e}") from None
+
+    def _harden(self, db):
+        # No views or triggers from the file are ever run (the schema is
+        # checked to have none), no function from the schema, and every page
+        # is checked as it is read.
+        db.execute("PRAGMA trusted_schema = OFF")
+        db.execute("PRAGMA cell_size_check = ON")
+        db.set_progress_handler(self._progress, BUDGET_TICK)
+        return db
+
+    def _progress(self):
+        if self._budget < 0:
+            return 0
+        self._budget -= 1
+        return 1 if self._budget < 0 else 0
+
+    def _arm(self, factor=1):
+        self._budget = (max(self._pages, 0) * BUDGET_TICKS_PER_PAGE + BUDGET_TICKS_MIN) * factor
+
+    def _check(self):
+        """Checks the version and the schema in one read transaction, and
+        puts the views over an older schema in place.  Returns the version."""
+        db = self._db
+        try:
+            self._pages = db.execute("PRAGMA page_count").fetchone()[0]
+            self._arm()
+            db.execute("BEGIN")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            objects = db.execute("SELECT type, name, tbl_name, sql FROM main.sqlite_schema").fetchall()
+            if version > SCHEMA_VERSION:
+                raise MemscopeError(f"{self.path}: the recording has schema version {version}, newer than this "
+                                    f"module reads ({SCHEMA_VERSION}); use the memscope module of a newer Memscope")
+            if version < 1:
+                raise MemscopeError(f"{self.path}: " + ("empty: not a Memscope recording" if version == 0 and not objects
+                                                        else f"schema version {version}: not a Memscope recording"
+                                                        if version == 0 else
+                                                        f"the recording has schema version {version}, which no "
+                                                        f"Memscope writes (versions 1 to {SCHEMA_VERSION})"))
+            tables, keyed = _schema.TABLES[version]
+            expected = {("table", t, t) for t in tables} | {("index", f"sqlite_autoindex_{t}_1", t) for t in keyed}
+            found = {(o[0], o[1], o[2]) for o in objects}
+            if found != expected:
+                odd = sorted(found - expected) or sorted(expected - found)
+                verb = "has" if found - expected else "lacks"
+                raise MemscopeError(f"{self.path}: the recording's schema is not the one Memscope writes at version "
+                                    f"{version}: it {verb} {odd[0][0]} {odd[0][1]} (the file was altered, or was "
+                                    "not written by Memscope)")
+            for o in objects:
+                if o[0] == "index" and o[3] is not None:
+                    raise MemscopeError(f"{self.path}: the recording's schema is not the one Memscope writes: index "
+                                        f"{o[1]} is not an automatic one (the file was altered)")
+            for table, columns in tables.items():
+                have = db.execute(f"PRAGMA main.table_xinfo({table})").fetchall()
+                if tuple(c[1] for c in have) != columns or any(c[6] != 0 for c in have):
+                    raise MemscopeError(f"{self.path}: the recording's schema is not the one Memscope writes at "
+                                        f"version {version}: table {table} has the columns "
+                                        f"{', '.join(c[1] for c in have)} where {', '.join(columns)} were expected "
+                                        "(the file was altered, or was not written by Memscope)")
+            db.execute("COMMIT")
+            if version < 3:
+                db.create_aggregate("f32_array", 2, _F32Array)
+            for sql in _schema.VIEWS[version]:
+                db.execute(sql)
+            db.execute("PRAGMA query_only = ON")   # after the TEMP views, which it would forbid
+            return version
+        except sqlite3.DatabaseError as e:
+            raise self._fail("cannot read the recording", e) from None
+        finally:
+            self._budget = -1
+            if db.in_transaction:
+                db.execute("COMMIT")
+
+    def _fail(self, what, e):
+        message = str(e)
+        if "file is not a database" in message:
+            return MemscopeError(f"{self.path}: not a Memscope recording (not an SQLite database)")
+        if "interrupted" in message:
+            message += (" (reading it took more work than a recording of its size can need: the file was "
+                        "altered)")
+        return MemscopeError(f"{self.path}: {what}: {message}")
+
+    def _query(self, sql, args, what, factor=1):
+        self._arm(factor)
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise self._fail(what, e) from None
+        except (ValueError, OverflowError) as e:   # an f32_array slot out of range, a value Python cannot hold
+            raise MemscopeError(f"{self.path}: {what}: {e} (the recording is damaged or altered)") from None
+        finally:
+            self._budget = -1
+
+    def close(self):
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"<memscope.Recording {self.path!r}, schema {self.schema_version}>"
+
+    # ---- runs ----
+
+    _RUN_SQL = (
+        "SELECT r.id, r.name, m.path, m.sha256, r.input_path, m.arch, m.config, r.segment_len, r.n_segments, "
+        "(SELECT coalesce(max(id) + 1 - r.id * 4294967296, 0) FROM segments "
+        " WHERE id BETWEEN r.id * 4294967296 AND r.id * 4294967296 + 4294967295), "
+        "r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host, r.n_tokens, "
+        "(SELECT count(*) FROM segments WHERE id BETWEEN r.id * 4294967296 AND r.id * 4294967296 + 4294967295) "
+        "FROM runs r JOIN models m ON m.id = r.model_id")
+
+    def runs(self):
+        """Every run, oldest first (a list of Run)."""
+        return [Run(self, row) for row in self._query(self._RUN_SQL + " ORDER BY r.id", (), "listing runs")]
+
+    def run(self, run_id):
+        """The run @run_id (a Run)."""
+        if type(run_id) is not int:
+            raise ValueError("run_id must be an int")
+        rows = self._query(self._RUN_SQL + " WHERE r.id = ?", (run_id,), "reading a run")
+        if not rows:
+            raise MemscopeError(f"{self.path}: there is no run {run_id} (see memscope-cli runs {self.path})")
+        return Run(self, rows[0])
+
+    # ---- through memscope-cli ----
+
+    def _export_csv(self, run, view, options):
+        cli = _find_cli(self.cli)
+        if not cli:
+            raise MemscopeError(f"{self.path}: run {run.id}: this needs memscope-cli, which was not found: pass "
+                                "cli= to memscope.open, set MEMSCOPE_CLI, or put memscope-cli on PATH")
+        with tempfile.TemporaryDirectory(prefix="memscope-") as folder:
+            out = os.path.join(folder, "view.csv")
+            args = [cli, "export", self.path, "--run", str(run.id), "--view", str(view), "--out", out]
+            for key, value in options.items():
+                args += ["--" + key.replace("_", "-"), str(value)]
+            if self.model and "model" not in options:
+                args += ["--model", os.fspath(self.model)]
+            try:
+                done = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, LC_ALL="C.UTF-8"))
+            except OSError as e:
+                raise MemscopeError(f"{self.path}: cannot run {cli}: {e}") from None
+            if done.returncode != 0:
+                message = done.stderr.strip().replace("memscope-cli export: ", "").replace("memscope-cli: ", "")
+                raise MemscopeError(message or f"{self.path}: {cli} export failed ({done.returncode})")
+            with io.open(out, encoding="utf-8") as f:
+                return parse_csv(f.read(), f"{self.path}: run {run.id}, view {view}")
+
+    def _replayed_attention(self, run, segment, kind, layer, head):
+        options = {"segment": segment, "head": "mean" if head is None else head}
+        if run.n_layers(kind) > 1 or ARCHITECTURES[run.arch]["layers"][kind]:
+            options["layer"] = layer
+        return run.view(kind, **options).values.astype(np.float32)
