@@ -55,6 +55,24 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "eval needs at least one instance, got %d", options->n);
       return FALSE;
     }
+  /* The tasks are defined position by position (ms-tasks.h): each segment
+   * holds L of the instance's characters and the answer sits at fixed
+   * positions.  A BPE tokenizer would merge runs of them ("abca" into one
+   * token), so its segments would no longer hold the task's parts, and
+   * feeding each character as its one-byte token shows the model sequences
+   * it never saw in training: neither measures what the task measures. */
+  const MsTokenizer *tokenizer = ms_model_get_tokenizer (model);
+  if (ms_tokenizer_get_kind (tokenizer) != MS_TOKENIZER_BYTES)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT,
+                   "%s: eval's %s task is laid out one byte per token position, and this model's tokenizer is "
+                   "%s (%d ids), which would merge the task's characters into other tokens, so its segments "
+                   "would no longer hold the task (eval takes models whose tokenizer is bytes).  To see what "
+                   "this model's memory is worth, compare `memscope-cli run MODEL TEXT` with and without "
+                   "--reset-memory on a text of yours", label, ms_task_name (task),
+                   ms_tokenizer_get_kind_name (tokenizer), ms_tokenizer_get_vocab_size (tokenizer));
+      return FALSE;
+    }
   if (c->vocab_size <= 'z')
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT,
@@ -78,7 +96,6 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
 
   g_autoptr (MsSession) session = ms_session_new (model);
   ms_session_set_observer (session, MS_OBS_LOGITS, observe_logits, &p);
-  const MsTokenizer *tokenizer = ms_model_get_tokenizer (model);
 
   MsRng rng;
   ms_rng_init (&rng, options->seed);

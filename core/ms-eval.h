@@ -17,10 +17,10 @@
  * it was computed from that segment's tokens and M_0 only, and without it
  * there would be no predictions to score.
  *
- * A task's instance is laid out one character per position, so each of its
- * ASCII characters is fed as the model's token for that one byte
- * (ms_tokenizer_get_byte_token): the byte itself for the bytes tokenizer,
- * the byte's own token for BPE.
+ * A task's instance is laid out one character per position, each of its
+ * ASCII characters a token of the bytes tokenizer.  A model with another
+ * tokenizer (BPE) is refused: its tokens would merge the characters, and
+ * the segments would no longer hold the task's parts (ms_eval_run).
  */
 #pragma once
 
@@ -61,9 +61,10 @@ typedef struct {
 } MsEvalResult;
 
 /* Evaluates @model.  @progress (may be NULL) is called after each instance
- * with (instances done, n).  Fails with MS_ERROR_INPUT when the model cannot
- * take the task's tokens (vocab_size ≤ 'z') or its segment_len is too short
- * for the layout, and with MS_ERROR_CANCELLED when @cancellable fires
+ * with (instances done, n).  Fails with MS_ERROR_INPUT when the model's
+ * tokenizer is not bytes (the message says why and what to run instead),
+ * when it cannot take the task's tokens (vocab_size ≤ 'z') or its
+ * segment_len is too short for the layout, and with MS_ERROR_CANCELLED when @cancellable fires
  * between instances. */
 gboolean ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progress,
                       gpointer progress_data, GCancellable *cancellable, MsEvalResult *result,

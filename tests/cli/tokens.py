@@ -238,15 +238,20 @@ def compare_tokenizers(binary, fixtures):
 
 
 def eval_bpe(binary, fixtures):
-    """eval feeds a task's characters as the model's one-byte tokens (in this tokenizer a byte's id is not
-    its value): every predicted id is one of the model's ids."""
+    """eval's tasks are laid out one byte per token position, which a BPE tokenizer would merge: eval
+    refuses a BPE model (exit 1), naming the file and its tokenizer, saying why and what to run instead;
+    a bytes model of the same architecture still evaluates."""
     model = os.path.join(fixtures, "rmt_bpe.safetensors")
     r = cli(binary, "eval", model, "--task", "copy", "--n", "2", "--json", "--predictions")
-    assert r.returncode == 0, r.stderr
-    result = json.loads(r.stdout)
-    assert result["n"] == 2 and len(result["predictions"]) == 2, result
-    assert all(-1 <= i < 411 for p in result["predictions"] for i in p), result["predictions"]
-    print("eval: runs on a BPE model")
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout == "", r.stdout
+    for needle in (model, "bpe", "one byte per token position", "--reset-memory", "run MODEL TEXT"):
+        assert needle in r.stderr, (needle, r.stderr)
+    r = cli(binary, "eval", model, "--task", "recall", "--n", "1")
+    assert r.returncode == 1 and "recall task" in r.stderr, r.stderr
+    r = cli(binary, "eval", os.path.join(fixtures, "rmt_causal.safetensors"), "--task", "copy", "--n", "2", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["n"] == 2, r.stderr
+    print("eval: refuses a BPE model, saying why")
 
 
 if __name__ == "__main__":
