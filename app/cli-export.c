@@ -19,9 +19,9 @@
 typedef struct {
   char *view, *head, *out, *preset, *colormap, *title, *reduce, *model;
   /* numeric options as given (cli_option_*) */
-  char *segment_text, *layer_text, *slot_text, *first_text, *last_text, *columns_text;
+  char *segment_text, *layer_text, *slot_text, *first_text, *last_text, *columns_text, *horizon_text;
   char *retain_at_text, *overwrite_at_text, *width_in_text, *height_in_text, *dpi_text;
-  int segment, layer, slot, first, last, columns;
+  int segment, layer, slot, first, last, columns, horizon;
   gboolean csv;
   double width_in, height_in, dpi, retain_at, overwrite_at;
   gboolean json;
@@ -33,7 +33,8 @@ figure_options_clear (FigureOptions *o)
   g_free (o->view), g_free (o->head), g_free (o->out), g_free (o->preset), g_free (o->colormap), g_free (o->title);
   g_free (o->reduce), g_free (o->model);
   g_free (o->segment_text), g_free (o->layer_text), g_free (o->slot_text), g_free (o->first_text);
-  g_free (o->last_text), g_free (o->columns_text), g_free (o->retain_at_text), g_free (o->overwrite_at_text);
+  g_free (o->last_text), g_free (o->columns_text), g_free (o->horizon_text), g_free (o->retain_at_text);
+  g_free (o->overwrite_at_text);
   g_free (o->width_in_text), g_free (o->height_in_text), g_free (o->dpi_text);
 }
 
@@ -50,6 +51,8 @@ figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
     { "layer", 0, 0, G_OPTION_ARG_STRING, &o->layer_text, "Layer for read/write attention (default: last)", "L" },
     { "head", 0, 0, G_OPTION_ARG_STRING, &o->head, "Attention head, or mean (default)", "H|mean" },
     { "slot", 0, 0, G_OPTION_ARG_STRING, &o->slot_text, "One slot's provenance (default: mean over slots)", "I" },
+    { "horizon", 0, 0, G_OPTION_ARG_STRING, &o->horizon_text, "Provenance from each of the last H segments, the "
+      "initial memory and everything older as one row (default: every source segment)", "H" },
     { "retain-at", 0, 0, G_OPTION_ARG_STRING, &o->retain_at_text, "Slot types: retain when r ≥ this (0.9)", "R" },
     { "overwrite-at", 0, 0, G_OPTION_ARG_STRING, &o->overwrite_at_text, "Slot types: overwrite when r ≤ this (0.1)", "R" },
     { "first", 0, 0, G_OPTION_ARG_STRING, &o->first_text, "First segment of the window shown (default 0)", "T" },
@@ -104,6 +107,7 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
       || !cli_option_int (cmd, "--first", o->first_text, 0, G_MAXINT, &o->first)
       || !cli_option_int (cmd, "--last", o->last_text, 1, G_MAXINT, &o->last)
       || !cli_option_int (cmd, "--columns", o->columns_text, 1, G_MAXINT, &o->columns)
+      || !cli_option_int (cmd, "--horizon", o->horizon_text, 1, MS_VIEW_MAX_HORIZON, &o->horizon)
       || !cli_option_double (cmd, "--retain-at", o->retain_at_text, 0, FALSE, 1, &o->retain_at)
       || !cli_option_double (cmd, "--overwrite-at", o->overwrite_at_text, 0, FALSE, 1, &o->overwrite_at)
       || !cli_option_double (cmd, "--width-in", o->width_in_text, 0, TRUE, 100, &o->width_in)
@@ -140,6 +144,7 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
   params->segment = o->segment;
   params->layer = o->layer;
   params->slot = o->slot;
+  params->horizon = o->horizon;
   params->retain_at = o->retain_at;
   params->overwrite_at = o->overwrite_at;
   if (o->last != 0 && o->last <= o->first)

@@ -51,6 +51,9 @@ typedef enum {
   MS_VIEW_AXIS_SERIES,    /* one row per named series (stacked and line views) */
   MS_VIEW_AXIS_GRID,      /* tiles side by side (small multiples): the axis's blocks are the tiles ("layer 2",
                              "head 3", "mean"), each as long as MsViewAxis.tile, the axis of one tile */
+  MS_VIEW_AXIS_LAG,       /* sources relative to the column's segment t (provenance with a horizon H):
+                             the initial memory, "older" (segments before t − H), then t − H … t;
+                             each cell named by its texts */
 } MsViewAxisKind;
 
 /* The parameters a view uses (MsViewInfo.params). */
@@ -61,6 +64,7 @@ typedef enum {
   MS_VIEW_USES_SLOT = 1 << 3,
   MS_VIEW_USES_THRESHOLDS = 1 << 4,
   MS_VIEW_USES_WINDOW = 1 << 5,   /* a segment axis that zooms: first/last and max_cols apply */
+  MS_VIEW_USES_HORIZON = 1 << 6,  /* provenance: sources counted back from each segment up to a horizon */
 } MsViewUses;
 
 /* How the cells that share an output cell are aggregated. */
@@ -110,9 +114,16 @@ typedef struct {
   int span;             /* the segments max_cols is for (0: the window's length): a comparison passes
                            the longer run's, so both runs get the same bins */
   MsViewReducer reducer;
+  int horizon;          /* provenance: H > 0 shows, after each segment t, the shares from the initial
+                           memory, from segments older than t − H (one row, "older") and from each of
+                           t − H … t (MS_VIEW_AXIS_LAG rows), so its rows stay H + 3 at any length;
+                           0: one row per source segment */
 } MsViewParams;
 
-#define MS_VIEW_PARAMS_DEFAULT { -1, -1, -1, -1, 0.9, 0.1, 0, 0, 0, 0, 0, MS_VIEW_REDUCE_DEFAULT }
+#define MS_VIEW_PARAMS_DEFAULT { -1, -1, -1, -1, 0.9, 0.1, 0, 0, 0, 0, 0, MS_VIEW_REDUCE_DEFAULT, 0 }
+
+/* The largest provenance horizon: rows are H + 3. */
+#define MS_VIEW_MAX_HORIZON 4096
 
 /* The largest side of the square views (provenance, similarity) when no
  * output size is given: longer runs are aggregated into bins. */

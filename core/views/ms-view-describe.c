@@ -25,6 +25,8 @@ ms_view_axis_cell_name (const MsViewAxis *axis, int i)
                                                                        : "";
           return g_strdup_printf ("%s, %s%s", axis->blocks[b].name, what, inner);
         }
+  if (axis->kind == MS_VIEW_AXIS_LAG && axis->texts && i >= 0 && i < axis->n && axis->texts[i])
+    return g_strdup (axis->texts[i]);   /* "initial memory", "older than t-H", "t-3", "t" */
   /* a token says its text */
   const char *token = axis->texts && i >= 0 && i < axis->n ? axis->texts[i] : NULL;
   for (int b = 0; b < axis->n_blocks; b++)
@@ -113,6 +115,18 @@ ms_view_describe_cell (const MsViewData *v, int row, int col)
                                 text);
       }
     case MS_VIEW_PROVENANCE:
+      if (v->y.kind == MS_VIEW_AXIS_LAG)
+        {
+          /* rows: the initial memory, older than t − H, then t − H … t (H = rows − 3) */
+          g_autofree char *at = segments_of (v, &v->x, col, "segment");
+          int H = v->rows - 3;
+          g_autofree char *from = row == 0   ? g_strdup ("the initial memory")
+                                  : row == 1 ? g_strdup_printf ("segments more than %d before it", H)
+                                  : row == v->rows - 1
+                                    ? g_strdup ("that segment itself")
+                                    : g_strdup_printf ("the segment %d before it", v->rows - 1 - row);
+          return g_strdup_printf ("Memory after %s: %.3f of its content came from %s%s", at, value, from, text);
+        }
       {
         g_autofree char *at = segments_of (v, &v->x, col, "segment");
         int hi = MIN ((int) (v->y.start + (row + 1) * v->y.step), (int) v->y.start + v->y.length) - 1;

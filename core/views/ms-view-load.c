@@ -352,6 +352,122 @@ provenance (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
   return v;
 }
 
+/* ---- provenance with a horizon ---- */
+
+typedef struct {
+  Bins cols;            /* columns: after segment t in the window */
+  int K, slot, H;
+  int R;                /* rows H + 3: the initial memory, older than t − H, then t − H … t */
+  float *prev, *next;   /* (K, R), columns as the rows */
+  Grid grid;            /* (R, cols.n) */
+} RecentFill;
+
+static gboolean
+on_provenance_recent (const MsRecordedSegment *seg, gpointer data, GError **error)
+{
+  RecentFill *f = data;
+  int K = f->K, R = f->R, H = f->H, t = seg->segment;
+  /* next = T · prev, where prev's sources are counted back from t − 1: its
+   * column 2 + j is segment t − 1 − H + j, which is t's column 1 + j */
+  memset (f->next, 0, (size_t) K * R * sizeof (float));
+  for (int i = 0; i < K; i++)
+    {
+      float *out = f->next + (size_t) i * R;
+      for (int j = 0; j < K; j++)
+        {
+          float w = seg->transfer[(size_t) i * K + j];
+          if (w == 0.0f)
+            continue;   /* as ms_provenance_step: a zero weight spreads no NaN */
+          const float *src = f->prev + (size_t) j * R;
+          out[0] += w * src[0];
+          out[1] += w * (src[1] + src[2]);   /* t − 1 − H falls out of the horizon into "older" */
+          for (int c = 2; c + 1 < R; c++)
+            out[c] += w * src[c + 1];
+        }
+      out[R - 1] = seg->slots[MS_SLOT_TOKEN_SHARE][i];   /* segment t itself */
+    }
+  float *swap = f->prev;
+  f->prev = f->next;
+  f->next = swap;
+  if (t < f->cols.first)
+    return TRUE;
+  int c = (t - f->cols.first) / f->cols.width;
+  for (int r = 0; r < R; r++)
+    {
+      /* row 1 holds segments before t − H, row 2 + j segment t − H + j: none before segment 0 */
+      if ((r == 1 && t - H - 1 < 0) || (r >= 2 && t - H + (r - 2) < 0))
+        continue;
+      double value = 0;
+      if (f->slot >= 0)
+        value = f->prev[(size_t) f->slot * R + r];
+      else
+        {
+          for (int i = 0; i < K; i++)
+            value += f->prev[(size_t) i * R + r];
+          value /= K;
+        }
+      grid_add (&f->grid, r, c, value);
+    }
+  return TRUE;
+}
+
+/* Provenance over a horizon of H segments: per column (after segment t,
+ * binned over the window, mean over its segments) the share of the memory
+ * from the initial memory, from segments before t − H together, and from
+ * each of t − H … t.  The recurrence is provenance's with the sources kept
+ * relative to the segment, so memory is K × (H + 3) and the output
+ * (H + 3) × columns whatever the run's length.  NaN where a row names no
+ * segment yet (t − H + j < 0). */
+static MsViewData *
+provenance_recent (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int first, int last,
+                   GError **error)
+{
+  int K = info->config.n_slots, H = p->horizon;
+  RecentFill f = { .cols = bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span),
+                   .K = K, .slot = p->slot, .H = H, .R = H + 3 };
+  int R = f.R, C = f.cols.n;
+  f.prev = g_new0 (float, (size_t) K * R);
+  f.next = g_new0 (float, (size_t) K * R);
+  for (int i = 0; i < K; i++)
+    f.prev[(size_t) i * R] = 1;   /* P_0: all from the initial memory */
+  grid_init (&f.grid, R, C, MS_VIEW_REDUCE_MEAN);
+  gboolean ok = ms_recording_foreach_segment (rec, info, 0, last, 1, (1u << MS_SLOT_TOKEN_SHARE) | MS_SEGMENT_TRANSFER,
+                                              on_provenance_recent, &f, error);
+  g_free (f.prev), g_free (f.next);
+  float *out = grid_finish (&f.grid);
+  if (!ok)
+    return g_free (out), NULL;
+  MsViewData *v = ms_view_data_new (info, MS_VIEW_PROVENANCE, out, R, C);
+  v->slot = p->slot;
+  g_autofree char *title = p->slot >= 0
+    ? g_strdup_printf ("Provenance of slot %d over the last %d segments", p->slot, H)
+    : g_strdup_printf ("Provenance over the last %d segments (mean over slots)", H);
+  ms_view_data_set_labels (v, title, "after segment", "source (t = the segment)", NULL);
+  axis_set_bins (&v->x, &f.cols, "column");
+  v->y.kind = MS_VIEW_AXIS_LAG;
+  v->y.n = R;
+  v->y.start = 0;
+  v->y.step = 1;
+  v->y.length = R;
+  v->y.texts = g_new0 (char *, R);
+  v->y.texts[0] = g_strdup ("initial memory");
+  v->y.texts[1] = g_strdup_printf ("older than t-%d", H);
+  for (int j = 0; j <= H; j++)
+    v->y.texts[2 + j] = j == H ? g_strdup ("t") : g_strdup_printf ("t-%d", H - j);
+  /* the initial memory, the older segments and the recent ones: three blocks */
+  v->y.n_blocks = 3;
+  v->y.blocks = g_new0 (MsViewBlock, 3);
+  v->y.blocks[0] = (MsViewBlock) { g_strdup ("initial memory"), 0, 1, TRUE, FALSE };
+  v->y.blocks[1] = (MsViewBlock) { g_strdup ("older"), 1, 1, FALSE, FALSE };
+  v->y.blocks[2] = (MsViewBlock) { g_strdup ("recent"), 2, H + 1, FALSE, FALSE };
+  v->quantity = g_strdup ("share of content");
+  v->value_label = ms_view_binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.cols.width);
+  v->vmin = 0, v->vmax = 1;
+  if (!load_axis_texts (rec, info, &v->x, error))
+    return ms_view_data_free (v), NULL;
+  return v;
+}
+
 /* ---- similarity ---- */
 
 typedef struct {
@@ -723,7 +839,21 @@ load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewPara
     }
   switch (kind)
     {
-    case MS_VIEW_PROVENANCE: return provenance (rec, info, p, first, last, error);
+    case MS_VIEW_PROVENANCE:
+      if (p->horizon < 0 || p->horizon > MS_VIEW_MAX_HORIZON)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "the provenance horizon %d is out of range (1 … %d, or 0 "
+                       "for every source)", p->horizon, MS_VIEW_MAX_HORIZON);
+          return NULL;
+        }
+      if (p->slot >= info->config.n_slots)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "slot %d is out of range: the run has %d memory slots "
+                       "(0 … %d)", p->slot, info->config.n_slots, info->config.n_slots - 1);
+          return NULL;
+        }
+      return p->horizon > 0 ? provenance_recent (rec, info, p, first, last, error)
+                            : provenance (rec, info, p, first, last, error);
     case MS_VIEW_SIMILARITY: return similarity (rec, info, p, 0, S, error);
     case MS_VIEW_READ:
     case MS_VIEW_WRITE: return attention (rec, info, kind, p, error);

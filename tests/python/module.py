@@ -90,6 +90,27 @@ def check_run(binary, db, run, attention_segments=None):
         v = export(binary, db, run.id, "provenance", *(["--slot", str(slot)] if slot is not None else []))
         assert v.rows == [str(s) for s in range(-1, S)], v.rows
         same(f"{tag}: provenance slot {slot}", p, v.values, FLOAT32_SUMS)
+    # provenance over a horizon H: the initial memory, "older" (before t - H) and t - H ... t, against the C view
+    # and against the full provenance folded by hand
+    full = run.provenance()
+    for horizon, slot in ((1, None), (3, K - 1), (S + 2, None)):
+        got = run.provenance(slot=slot, horizon=horizon)
+        v = export(binary, db, run.id, "provenance", "--horizon", str(horizon),
+                   *(["--slot", str(slot)] if slot is not None else []))
+        assert v.rows == ["initial memory", f"older than t-{horizon}"] + [f"t-{k}" for k in range(horizon, 0, -1)] \
+            + ["t"], v.rows
+        assert v.columns == [str(t) for t in range(S)], v.columns
+        same(f"{tag}: provenance horizon {horizon} slot {slot}", got.T, v.values, FLOAT32_SUMS)
+        whole = full if slot is None else run.provenance(slot=slot)
+        folded = np.full((S, horizon + 3), np.nan)
+        for t in range(S):
+            folded[t, 0] = whole[t, 0]
+            if t - horizon - 1 >= 0:
+                folded[t, 1] = whole[t, 1:t - horizon + 1].sum()
+            for j in range(horizon + 1):
+                if t - horizon + j >= 0:
+                    folded[t, 2 + j] = whole[t, t - horizon + j + 1]
+        same(f"{tag}: horizon {horizon} folded", got, folded, dict(rtol=0, atol=1e-9))
     same(f"{tag}: similarity", run.similarity(), export(binary, db, run.id, "similarity").values, FLOAT32_SUMS)
     # the memory states against the C writer's own numbers of them
     M = run.memory().astype(np.float64)

@@ -301,26 +301,42 @@ class Run:
         counts = np.stack([retain.sum(1), mixed.sum(1), overwrite.sum(1)], axis=1)
         return counts / float(self.n_slots)
 
-    def provenance(self, slot=None):
+    def provenance(self, slot=None, horizon=None):
         """(S, S + 1) float64: row t is the memory after segment t, column 0
         the share of it that comes from the initial memory, column s + 1 the
         share from segment s (0 for sources after t) — the mean over slots,
         or slot @slot's.  Computed from the stored transfer and token shares
         (DESIGN §5.3): P_0 = 1, P_{t+1} = T_t P_t with segment t's token
-        share added in its own column.  O(S^2 K) memory and time."""
+        share added in its own column.  O(S^2 K) memory and time.
+
+        With @horizon H: (S, H + 3), memory and time bounded by H — column 0
+        the initial memory, column 1 every segment before t - H together
+        ("older"), column 2 + j segment t - H + j (the last is t itself);
+        NaN where that segment would lie before segment 0 (export --horizon)."""
         K = self.n_slots
         if slot is not None and (type(slot) is not int or not 0 <= slot < K):
             raise MemscopeError(f"{self.label}: slot {slot!r} is out of range (the run has {K} slots)")
+        if horizon is not None and (type(horizon) is not int or horizon < 1):
+            raise ValueError("horizon must be a positive int")
         T = self.transfer()
         share = self.token_share()
         S = len(T)
-        P = np.zeros((K, S + 1))
+        width = S + 1 if horizon is None else horizon + 3
+        P = np.zeros((K, width))
         P[:, 0] = 1
-        out = np.zeros((S, S + 1))
+        out = np.zeros((S, width))
         for t in range(S):
             P = T[t].astype(np.float64) @ P
-            P[:, t + 1] = share[t]
+            if horizon is None:
+                P[:, t + 1] = share[t]
+            else:
+                # counted back from t - 1 before the step: shift one segment back, t - 1 - H joins "older"
+                P = np.concatenate([P[:, :1], P[:, 1:2] + P[:, 2:3], P[:, 3:], share[t][:, None]], axis=1)
             out[t] = P.mean(axis=0) if slot is None else P[slot]
+            if horizon is not None:
+                out[t, 1] = np.nan if t - horizon - 1 < 0 else out[t, 1]
+                before = max(0, horizon - t)   # rows 2 … 2 + before - 1 name segments before 0
+                out[t, 2:2 + before] = np.nan
         return out
 
     def memory(self, first=0, last=None):
