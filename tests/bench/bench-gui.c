@@ -6,13 +6,16 @@
  *
  *   xvfb-run -a env GSK_RENDERER=cairo GTK_A11Y=none bench-gui [--segments N] [--slots K] [--frames F]
  *                                                      [--steps T] [--dir DIR] [--compare-only]
+ *                                                      [--recording FILE [--recording FILE]]
  *
  * Writes two random, untrained RMT models with K memory slots (d 16, 1
  * layer, 2 heads, segment_len 4; seeds differ) and a pseudo-random input of
  * N segments, and records each into its own recording with ms_record
  * (attention stored as f16, so the reader and writer views have data).
  * With --dir, recordings already there with N committed segments are
- * reused.
+ * reused.  With --recording, the first run of each file given is used
+ * instead (a second file is run B; with one, run B is the same run opened
+ * a second time), e.g. a million-token recording made by memscope-cli.
  *
  * Single view (a 1280 × 720 window showing one MemscopeFigureView of run A):
  *   open_to_first_paint_ms  from opening the recording (ms_recording_open)
@@ -513,6 +516,7 @@ main (int argc, char **argv)
 {
   int segments = 12600, slots = 16, frames = 120, steps = 5;
   gboolean compare_only = FALSE;
+  g_auto (GStrv) recordings = NULL;
   g_autofree char *dir = NULL;
   GOptionEntry entries[] = {
     { "segments", 0, 0, G_OPTION_ARG_INT, &segments, "Segments to record per run (12600)", "N" },
@@ -523,6 +527,8 @@ main (int argc, char **argv)
       "Where to write the models, input and recordings, reusing recordings already there (a temporary folder)",
       "DIR" },
     { "compare-only", 0, 0, G_OPTION_ARG_NONE, &compare_only, "Skip the single-view measurements", NULL },
+    { "recording", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &recordings,
+      "Time the first run of this recording instead of recording one (twice: runs A and B)", "FILE" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— time the workbench on long recordings");
@@ -532,6 +538,27 @@ main (int argc, char **argv)
     {
       fprintf (stderr, "bench-gui: %s\n", error ? error->message : "bad --segments, --slots, --frames or --steps");
       return 2;
+    }
+  if (recordings && recordings[0])
+    {
+      if (g_strv_length (recordings) > 2)
+        {
+          fprintf (stderr, "bench-gui: at most two --recording files (runs A and B)\n");
+          return 2;
+        }
+      g_autoptr (MsRecording) rec = ms_recording_open (recordings[0], &error);
+      g_autoptr (GPtrArray) runs = rec ? ms_recording_list_runs (rec, &error) : NULL;
+      if (!runs || runs->len == 0)
+        {
+          fprintf (stderr, "bench-gui: %s\n", error ? error->message : "the recording holds no run");
+          return 1;
+        }
+      const MsRunInfo *first = runs->pdata[0];
+      gtk_init ();
+      if (!compare_only)
+        bench_single_view (recordings[0], first->id, first->segments_done, first->config.n_slots, frames, 0);
+      bench_compare (recordings[0], recordings[1] ? recordings[1] : recordings[0], steps);
+      return 0;
     }
   if (!dir)
     dir = g_dir_make_tmp ("memscope-bench-gui-XXXXXX", NULL);
