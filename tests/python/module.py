@@ -3,9 +3,9 @@
 
 Every number the module gives is compared with what memscope-cli gives for
 the same file: each view's CSV (`export --out FILE.csv`: retention,
-representation, read usage, slot types, NLL, provenance (mean and one slot),
-similarity, and read and write attention of every layer, the head mean and
-each head), `runs --json`, `tokenize --json`, and the C writer's own
+representation, read usage, slot types, NLL, provenance (mean and one slot,
+and over a horizon), similarity, read-heads and write-heads (every layer,
+head and the head mean) and read and write), `runs --json`, `tokenize --json`, and the C writer's own
 memory_delta and representation columns against the module's memory states.
 The files: the committed recordings of schemas 1 to 4 (read as they are),
 and recordings made now by memscope-cli of both architectures, compact
@@ -128,16 +128,24 @@ def check_run(binary, db, run, attention_segments=None):
     assert len(stored) == S
     same(f"{tag}: memory_delta from memory", delta, [np.nan if x is None else x for x in stored],
          dict(rtol=1e-5, atol=1e-6))
-    # attention: every layer, the head mean and the first and last head, of a few segments
+    # attention: every layer and head and the mean against the read-heads and write-heads grids (layers down,
+    # heads and then the mean across), and the head mean and last head of the last layer against read and write
     for t in attention_segments if attention_segments is not None else sorted({0, S - 1}):
         for kind in ("read", "write"):
-            for layer in range(run.n_layers(kind)):
-                layer_args = ["--layer", str(layer)] if memscope.ARCHITECTURES[run.arch]["layers"][kind] else []
-                for head in (None, 0, run.n_heads - 1):
-                    got = run.attention(t, kind, layer, head)
-                    v = export(binary, db, run.id, kind, "--segment", str(t), *layer_args,
-                               "--head", "mean" if head is None else str(head))
-                    same(f"{tag}: {kind} segment {t} layer {layer} head {head}", got, v.values, EXACT)
+            rows, cols = run.attention_shape(t, kind)
+            grid = export(binary, db, run.id, kind + "-heads", "--segment", str(t)).values
+            L = run.n_layers(kind)
+            assert grid.shape == (L * rows, (run.n_heads + 1) * cols), (grid.shape, L, rows, cols)
+            for layer in range(L):
+                for h, head in enumerate(list(range(run.n_heads)) + [None]):
+                    same(f"{tag}: {kind}-heads segment {t} layer {layer} head {head}", run.attention(t, kind, layer, head),
+                         grid[layer * rows:(layer + 1) * rows, h * cols:(h + 1) * cols], EXACT)
+            layer_args = ["--layer", str(L - 1)] if memscope.ARCHITECTURES[run.arch]["layers"][kind] else []
+            for head in (None, run.n_heads - 1):
+                v = export(binary, db, run.id, kind, "--segment", str(t), *layer_args,
+                           "--head", "mean" if head is None else str(head))
+                same(f"{tag}: {kind} segment {t} head {head}", run.attention(t, kind, None, head), v.values, EXACT)
+            assert run.attention_heads(t, kind).shape == (run.n_heads, rows, cols)
 
 
 def check_runs_list(binary, db, rec):
@@ -203,12 +211,13 @@ def fresh(binary, fixtures):
                 for q in memscope.SLOT_QUANTITIES:
                     same(f"{model}: {q}", compact.slot_quantity(q), full.slot_quantity(q), EXACT)
                 same(f"{model}: memory", compact.memory(), full.memory(), EXACT)
-                for t in (0, compact.segments_done // 2):
+                for t in range(compact.segments_done):
                     for kind in ("read", "write"):
                         for layer in range(compact.n_layers(kind)):
-                            for head in (None, 1):
-                                same(f"{model}: {kind} {t} {layer} {head}", compact.attention(t, kind, layer, head),
-                                     full.attention(t, kind, layer, head), EXACT)
+                            same(f"{model}: {kind} {t} {layer}", compact.attention_heads(t, kind, layer),
+                                 full.attention_heads(t, kind, layer), EXACT)
+                            same(f"{model}: {kind} {t} {layer} mean", compact.attention(t, kind, layer),
+                                 full.attention(t, kind, layer), EXACT)
                 full_write = by_name["memformer f32"].attention(1, "write")
             # tokens: the segments' tokens are tokenize's, with the input's byte ranges
             bpe = by_name["bpe none"]
@@ -242,7 +251,7 @@ def fresh(binary, fixtures):
             same("moved model", rec.run(1).attention(1, "write"), full_write, EXACT)
             rec.cli = "/nonexistent/memscope-cli"
             try:
-                rec.run(1).attention(1, "write")
+                rec.run(1).attention(2, "read")   # a segment not replayed yet
                 raise AssertionError("a missing memscope-cli was not reported")
             except memscope.MemscopeError as e:
                 assert "moved.sqlite" in str(e) and "memscope-cli" in str(e), e

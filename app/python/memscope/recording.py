@@ -451,11 +451,7 @@ class Run:
         segment, layer, head = self._attention_args(segment, kind, layer, head)
         rows, cols = self.attention_shape(segment, kind)
         if self.attn == "none":
-            m = self._rec._replayed_attention(self, segment, kind, layer, head)
-            if m.shape != (rows, cols):
-                raise MemscopeError(f"{self.label}, segment {segment}: memscope-cli gave a {m.shape[0]} x "
-                                    f"{m.shape[1]} {kind} attention matrix where {rows} x {cols} was expected")
-            return m
+            return self._rec._replayed_attention(self, segment, kind, layer, head)
         base = self.id << 32
         found = self._rec._query(
             "SELECT a.head, a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
@@ -581,6 +577,7 @@ class Recording:
         self.model = model
         self._pages = 0
         self._budget = -1
+        self._grids = {}   # (run, segment, kind) -> a replayed segment's attention grid
         self._db = self._connect()
         try:
             self.schema_version = self._check()
@@ -773,7 +770,21 @@ class Recording:
                 return parse_csv(f.read(), f"{self.path}: run {run.id}, view {view}")
 
     def _replayed_attention(self, run, segment, kind, layer, head):
-        options = {"segment": segment, "head": "mean" if head is None else head}
-        if run.n_layers(kind) > 1 or ARCHITECTURES[run.arch]["layers"][kind]:
-            options["layer"] = layer
-        return run.view(kind, **options).values.astype(np.float32)
+        """One tile of the @kind-heads view (every layer x head and the mean
+        of one segment, replayed by memscope-cli once per segment and kind,
+        the last few kept)."""
+        key = (run.id, segment, kind)
+        grid = self._grids.pop(key, None)
+        if grid is None:
+            grid = run.view(kind + "-heads", segment=segment).values.astype(np.float32)
+        self._grids[key] = grid
+        while len(self._grids) > 8:
+            del self._grids[next(iter(self._grids))]
+        rows, cols = run.attention_shape(segment, kind)
+        L, H = run.n_layers(kind), run.n_heads
+        if grid.shape != (L * rows, (H + 1) * cols):
+            raise MemscopeError(f"{run.label}, segment {segment}: memscope-cli gave a {grid.shape[0]} x "
+                                f"{grid.shape[1]} grid of {kind} attention where {L} x {H + 1} tiles of {rows} x "
+                                f"{cols} were expected")
+        c = H if head is None else head   # the mean is the last tile of a row
+        return grid[layer * rows:(layer + 1) * rows, c * cols:(c + 1) * cols].copy()
