@@ -5,10 +5,12 @@ Every number the module gives is compared with what memscope-cli gives for
 the same file: each view's CSV (`export --out FILE.csv`: retention,
 representation, read usage, slot types, NLL, provenance (mean and one slot,
 and over a horizon), similarity, read-heads and write-heads (every layer,
-head and the head mean) and read and write), `runs --json`, `tokenize --json`, and the C writer's own
+head and the head mean) and read and write), `runs --json`, `tokenize --json`, `run --reset-memory --json` and
+`causal --json` (schema 6's tables), and the C writer's own
 memory_delta and representation columns against the module's memory states.
 The files: the committed recordings of schemas 1 to 4 (read as they are),
-and recordings made now by memscope-cli of both architectures, compact
+and recordings made now by memscope-cli of the three architectures (Memformer,
+RMT with both masks, MemBART), compact
 (whose attention the module gets through memscope-cli's replay) and with f32
 and f16 attention (read from the file), including a BPE model's run.  And
 defensive reading: altered files are refused with a MemscopeError naming the
@@ -189,7 +191,7 @@ def fresh(binary, fixtures):
         text = input_text(tmp)
         db = os.path.join(tmp, "runs.sqlite")
         for model, storage in (("memformer", ("none", "f32", "f16")), ("rmt_causal", ("none", "f32", "f16")),
-                               ("rmt_blocks", ("none", "f32"))):
+                               ("rmt_blocks", ("none", "f32")), ("membart", ("none", "f32"))):
             for attn in storage:
                 cli(binary, "record", os.path.join(fixtures, model + ".safetensors"), text, "--recording", db,
                     "--attn", attn, "--name", f"{model} {attn}", "--max-segments", "12")
@@ -197,6 +199,11 @@ def fresh(binary, fixtures):
             "--name", "bpe none", "--max-segments", "12")
         cli(binary, "record", os.path.join(fixtures, "rmt_bpe.safetensors"), text, "--recording", db,
             "--attn", "f32", "--name", "bpe f32", "--max-segments", "12")
+        # causal retention (schema 6) of two runs: skip over 3 targets, knockout over 2
+        causal_skip = json.loads(cli(binary, "causal", db, "--run", "4", "--replace", "skip", "--horizon", "3",  # rmt_causal none
+                                     "--json").stdout)
+        causal_knockout = json.loads(cli(binary, "causal", db, "--run", "1", "--replace", "knockout", "--horizon",
+                                         "2", "--max-sources", "4", "--json").stdout)
         with memscope.open(db) as rec:
             assert rec.schema_version == memscope.SCHEMA_VERSION
             check_runs_list(binary, db, rec)
@@ -205,7 +212,7 @@ def fresh(binary, fixtures):
             for run in runs:
                 check_run(binary, db, run, attention_segments=[run.segments_done - 1])
             # a compact run's attention (replayed by memscope-cli) is the f32 run's stored attention, bit for bit
-            for model in ("memformer", "rmt_causal", "rmt_blocks", "bpe"):
+            for model in ("memformer", "rmt_causal", "rmt_blocks", "membart", "bpe"):
                 compact, full = by_name[f"{model} none"], by_name[f"{model} f32"]
                 assert compact.attn == "none" and full.attn == "f32"
                 for q in memscope.SLOT_QUANTITIES:
@@ -219,6 +226,27 @@ def fresh(binary, fixtures):
                             same(f"{model}: {kind} {t} {layer} mean", compact.attention(t, kind, layer),
                                  full.attention(t, kind, layer), EXACT)
                 full_write = by_name["memformer f32"].attention(1, "write")
+            # causal retention and the reset-memory baseline as memscope-cli causal stored them
+            rmt, memformer = by_name["rmt_causal none"], by_name["memformer none"]
+            assert rmt.name == "rmt_causal none" and memformer.name == "memformer none", (rmt, memformer)
+            sources, dnll, dacc = rmt.causal("skip")
+            S = rmt.segments_done
+            n = causal_skip["sources_computed"]
+            assert sources.tolist() == list(range(n)) and n >= S - 3, (sources, S)
+            assert dnll.shape == (n, 3) and dacc is None, (dnll.shape, dacc)
+            # value k of source s is target s + 1 + k: finite inside the run, NaN past its end
+            inside = sources[:, None] + 1 + np.arange(3)[None, :] < S
+            assert np.all(np.isfinite(dnll[inside])) and np.all(np.isnan(dnll[~inside])), dnll
+            for slot in range(memformer.n_slots):
+                sources, dnll, _ = memformer.causal("knockout", slot=slot)
+                assert sources.tolist() == [0, 1, 2, 3] and dnll.shape == (4, 2), (slot, sources, dnll.shape)
+            assert causal_knockout["sources_computed"] == 4, causal_knockout
+            assert rmt.causal("initial")[0].size == 0
+            for run in (rmt, memformer):
+                reset = json.loads(cli(binary, "run", os.path.join(fixtures, run.name.split()[0] + ".safetensors"),
+                                       text, "--reset-memory", "--json").stdout)["segments"][:run.segments_done]
+                same(f"{run.name}: reset-memory NLL", run.reset_memory_nll(),
+                     [np.nan if s["n_predicted"] == 0 else s["mean_nll"] for s in reset], dict(rtol=1e-6, atol=1e-6))
             # tokens: the segments' tokens are tokenize's, with the input's byte ranges
             bpe = by_name["bpe none"]
             toks = json.loads(cli(binary, "tokenize", os.path.join(fixtures, "rmt_bpe.safetensors"), text,
@@ -337,6 +365,13 @@ def altered(binary, fixtures):
         expect_refused(mutant("token_ids", "UPDATE segments SET token_ids = x'ffffff7f', token_ends = x'01000000' "
                               "WHERE segment = 0"), "token_ids", call=lambda rec: rec.run(1).tokens(0))
         expect_refused(mutant("segment_len", "UPDATE runs SET segment_len = 100000"), "segment_len")
+        cli(binary, "causal", good, "--run", "1", "--horizon", "2")
+        expect_refused(mutant("causal_blob", "UPDATE causal SET delta_nll = x'0000' WHERE source = 1"),
+                       "delta_nll holds 2 bytes", call=lambda rec: rec.run(1).causal())
+        expect_refused(mutant("causal_source", "UPDATE causal SET source = 100 WHERE source = 1"),
+                       "table causal", call=lambda rec: rec.run(1).causal())
+        expect_refused(mutant("reset_key", "UPDATE reset_memory SET segment = segment + 1 WHERE segment = 0"),
+                       "table reset_memory", call=lambda rec: rec.run(1).reset_memory_nll())
         # SQLite's own damage: pages overwritten
         damaged = os.path.join(tmp, "pages.sqlite")
         with open(good, "rb") as f:

@@ -9,7 +9,7 @@ other table or index, and no generated column, which could run an expression
 from the file on every read).  Older files are read as they are, through TEMP
 views that give them the current tables' shape, as the C reader does."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _MODELS = ("id", "path", "sha256", "arch", "config", "source")
 _RUNS_V1 = ("id", "name", "model_id", "input_path", "input_sha256", "n_tokens", "segment_len", "n_segments",
@@ -30,6 +30,8 @@ _ATTENTION_V3 = ("id",) + _ATTENTION_V1
 _MEMORY_V1 = ("run_id", "segment", "rows", "cols", "data")
 _MEMORY_V3 = ("id",) + _MEMORY_V1
 _RETENTION = ("run_id", "segment", "slot", "old_share", "token_share", "cos_prev", "read_usage")
+_CAUSAL = ("id", "run_id", "replacement", "slot", "source", "horizon", "delta_nll", "delta_accuracy")
+_RESET_MEMORY = ("id", "run_id", "segment", "nll", "n_predicted", "total_nll")
 
 # version -> ({table: columns}, the tables with an automatic index: a UNIQUE
 # constraint or a composite primary key, sqlite_autoindex_TABLE_1)
@@ -45,6 +47,8 @@ TABLES = {
          "memory": _MEMORY_V3}, ("models",)),
     5: ({"models": _MODELS, "runs": _RUNS_V3, "segments": _SEGMENTS_V5, "attention": _ATTENTION_V3,
          "memory": _MEMORY_V3}, ("models",)),
+    6: ({"models": _MODELS, "runs": _RUNS_V3, "segments": _SEGMENTS_V5, "attention": _ATTENTION_V3,
+         "memory": _MEMORY_V3, "causal": _CAUSAL, "reset_memory": _RESET_MEMORY}, ("models", "causal")),
 }
 assert max(TABLES) == SCHEMA_VERSION
 
@@ -91,5 +95,15 @@ VIEWS = {
         " attn_count, " + _BYTES_TOKENS + " FROM main.segments",
     ),
     5: (),
+    6: (),
 }
 VIEWS[2] = VIEWS[1]
+# Schema 6's tables (causal retention, the reset-memory baseline), empty in
+# every older file: nothing was computed there.
+for _version in range(1, 6):
+    VIEWS[_version] += (
+        "CREATE TEMP VIEW causal AS SELECT NULL AS id, NULL AS run_id, NULL AS replacement, NULL AS slot,"
+        " NULL AS source, NULL AS horizon, NULL AS delta_nll, NULL AS delta_accuracy WHERE 0",
+        "CREATE TEMP VIEW reset_memory AS SELECT NULL AS id, NULL AS run_id, NULL AS segment, NULL AS nll,"
+        " NULL AS n_predicted, NULL AS total_nll WHERE 0",
+    )

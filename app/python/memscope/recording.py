@@ -53,17 +53,27 @@ BUDGET_TICKS_MIN = 100000
 ARCHITECTURES = {
     "memformer": {
         "slots": "n_slots",
+        "heads": "n_heads",
         "layers": {"read": "n_enc_layers", "write": None},
         "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 1 + n)},
     },
     "rmt": {
         "slots": "n_mem",
+        "heads": "n_heads",
         "layers": {"read": "n_layers", "write": "n_layers"},
         "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 2 * K + n)},
+    },
+    "membart": {   # the public Memformer's config.json keys (core/engines/ms-membart.c)
+        "slots": "memory_len",
+        "heads": "encoder_attention_heads",
+        "layers": {"read": "encoder_layers", "write": "encoder_layers"},
+        "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 1 + n)},
     },
 }
 
 SLOT_QUANTITIES = ("retention", "token_share", "representation", "read_usage")
+CAUSAL_REPLACEMENTS = ("initial", "zeros", "permute", "knockout", "skip")
+MAX_CAUSAL_HORIZON = 1024
 STATUSES = ("incomplete", "complete")
 ATTENTION_STORAGE = {"f16": "<f2", "f32": "<f4", "none": None}
 
@@ -138,7 +148,7 @@ class Run:
         arch = ARCHITECTURES[self.arch]
         self.n_slots = _positive(config, arch["slots"], label, MAX_SLOTS)
         self.d_model = _positive(config, "d_model", label)
-        self.n_heads = _positive(config, "n_heads", label)
+        self.n_heads = _positive(config, arch["heads"], label)
         self.vocab_size = _positive(config, "vocab_size", label)
         model_segment_len = _positive(config, "segment_len", label)
         self._layers = {kind: (_positive(config, key, label) if key else 1) for kind, key in arch["layers"].items()}
@@ -381,6 +391,61 @@ class Run:
         out[~ok, :] = np.nan
         out[:, ~ok] = np.nan
         return out
+
+    # ---- causal retention (schema 6; memscope-cli causal computes it) ----
+
+    def reset_memory_nll(self, first=0, last=None):
+        """(S,) float32: each segment's mean NLL with the memory reset to
+        M_0 before it (the baseline memscope-cli causal stores, as ``run
+        --reset-memory`` computes it); NaN for a segment without a
+        prediction or not computed."""
+        first, last = self._window(first, last)
+        base = self.id << 32
+        rows = self._rec._query("SELECT id, segment, n_predicted, total_nll FROM reset_memory "
+                                "WHERE id BETWEEN ? AND ? ORDER BY id", (base + first, base + last - 1),
+                                "reading the reset-memory baseline")
+        out = np.full(last - first, np.nan, dtype=np.float32)
+        for key, segment, n_predicted, total in rows:
+            if key - base != segment or not first <= segment < last:
+                raise MemscopeError(f"{self.label}, table reset_memory, segment {segment!r}: row {key} does not hold "
+                                    "the segment its key names (the recording is damaged or altered)")
+            if type(n_predicted) is not int or not 0 <= n_predicted <= self.segment_len \
+                    or (total is not None and not isinstance(total, (int, float))):
+                raise MemscopeError(f"{self.label}, table reset_memory, segment {segment}: n_predicted "
+                                    f"{n_predicted!r} or total_nll {total!r} is not what Memscope writes (the "
+                                    "recording is damaged or altered)")
+            out[segment - first] = np.nan if n_predicted == 0 or total is None else total / n_predicted
+        return out
+
+    def causal(self, replacement="initial", slot=None):
+        """Causal retention as memscope-cli causal stored it, for
+        @replacement ("initial", "zeros", "permute", "knockout", "skip"; a
+        knockout row per @slot): (sources (n,) int64, delta_nll (n, H)
+        float32, delta_accuracy (n, H) float32 or None), value [i, k] for
+        target segment sources[i] + 1 + k (NaN: past the run's end or no
+        prediction).  Empty arrays when nothing was computed."""
+        if replacement not in CAUSAL_REPLACEMENTS:
+            raise ValueError(f"replacement must be one of {', '.join(CAUSAL_REPLACEMENTS)}")
+        rows = self._rec._query("SELECT source, horizon, delta_nll, delta_accuracy, slot FROM causal WHERE run_id = ? "
+                                "AND replacement = ? AND slot = ? ORDER BY source",
+                                (self.id, replacement, -1 if slot is None else slot), "reading causal retention")
+        H = rows[0][1] if rows else 0
+        sources = np.empty(len(rows), dtype=np.int64)
+        nll = np.empty((len(rows), H), dtype=np.float32)
+        accuracy = np.full((len(rows), H), np.nan, dtype=np.float32)
+        any_accuracy = False
+        for i, (source, horizon, dn, da, _) in enumerate(rows):
+            where = f"{self.label}, table causal, {replacement} source {source!r}"
+            if type(source) is not int or not 0 <= source < self.segments_done or horizon != H \
+                    or type(H) is not int or not 1 <= H <= MAX_CAUSAL_HORIZON:
+                raise MemscopeError(f"{where}: the source or its horizon {horizon!r} is not one of the run's (the "
+                                    "recording is damaged or altered)")
+            sources[i] = source
+            nll[i] = self._f32(dn, H, "causal", source, "delta_nll", nullable=False)
+            if da is not None:
+                accuracy[i] = self._f32(da, H, "causal", source, "delta_accuracy", nullable=False)
+                any_accuracy = True
+        return sources, nll, accuracy if any_accuracy else None
 
     # ---- one segment's text, tokens and attention ----
 
