@@ -52,8 +52,8 @@ typedef enum {
   MS_VIEW_AXIS_GRID,      /* tiles side by side (small multiples): the axis's blocks are the tiles ("layer 2",
                              "head 3", "mean"), each as long as MsViewAxis.tile, the axis of one tile */
   MS_VIEW_AXIS_LAG,       /* sources relative to the column's segment t (provenance with a horizon H):
-                             the initial memory, "older" (segments before t − H), then t − H … t;
-                             each cell named by its texts */
+                             the initial memory ("initial"), "older" (segments before t − H), then
+                             t − H … t ("t-H" … "t"); each cell named by its texts */
 } MsViewAxisKind;
 
 /* The parameters a view uses (MsViewInfo.params). */

@@ -26,7 +26,7 @@ ms_view_axis_cell_name (const MsViewAxis *axis, int i)
           return g_strdup_printf ("%s, %s%s", axis->blocks[b].name, what, inner);
         }
   if (axis->kind == MS_VIEW_AXIS_LAG && axis->texts && i >= 0 && i < axis->n && axis->texts[i])
-    return g_strdup (axis->texts[i]);   /* "initial memory", "older than t-H", "t-3", "t" */
+    return g_strdup (axis->texts[i]);   /* "initial", "older", "t-3", "t" */
   /* a token says its text */
   const char *token = axis->texts && i >= 0 && i < axis->n ? axis->texts[i] : NULL;
   for (int b = 0; b < axis->n_blocks; b++)

@@ -442,7 +442,7 @@ provenance_recent (MsRecording *rec, const MsRunInfo *info, const MsViewParams *
   g_autofree char *title = p->slot >= 0
     ? g_strdup_printf ("Provenance of slot %d over the last %d segments", p->slot, H)
     : g_strdup_printf ("Provenance over the last %d segments (mean over slots)", H);
-  ms_view_data_set_labels (v, title, "after segment", "source (t = the segment)", NULL);
+  ms_view_data_set_labels (v, title, "after segment t", "source segment", NULL);
   axis_set_bins (&v->x, &f.cols, "column");
   v->y.kind = MS_VIEW_AXIS_LAG;
   v->y.n = R;
@@ -450,16 +450,11 @@ provenance_recent (MsRecording *rec, const MsRunInfo *info, const MsViewParams *
   v->y.step = 1;
   v->y.length = R;
   v->y.texts = g_new0 (char *, R);
-  v->y.texts[0] = g_strdup ("initial memory");
-  v->y.texts[1] = g_strdup_printf ("older than t-%d", H);
+  /* short names: tick labels are cut at ten characters; the axis label says what they mean */
+  v->y.texts[0] = g_strdup ("initial");
+  v->y.texts[1] = g_strdup ("older");
   for (int j = 0; j <= H; j++)
     v->y.texts[2 + j] = j == H ? g_strdup ("t") : g_strdup_printf ("t-%d", H - j);
-  /* the initial memory, the older segments and the recent ones: three blocks */
-  v->y.n_blocks = 3;
-  v->y.blocks = g_new0 (MsViewBlock, 3);
-  v->y.blocks[0] = (MsViewBlock) { g_strdup ("initial memory"), 0, 1, TRUE, FALSE };
-  v->y.blocks[1] = (MsViewBlock) { g_strdup ("older"), 1, 1, FALSE, FALSE };
-  v->y.blocks[2] = (MsViewBlock) { g_strdup ("recent"), 2, H + 1, FALSE, FALSE };
   v->quantity = g_strdup ("share of content");
   v->value_label = ms_view_binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.cols.width);
   v->vmin = 0, v->vmax = 1;

@@ -99,8 +99,7 @@ def check_run(binary, db, run, attention_segments=None):
         got = run.provenance(slot=slot, horizon=horizon)
         v = export(binary, db, run.id, "provenance", "--horizon", str(horizon),
                    *(["--slot", str(slot)] if slot is not None else []))
-        assert v.rows == ["initial memory", f"older than t-{horizon}"] + [f"t-{k}" for k in range(horizon, 0, -1)] \
-            + ["t"], v.rows
+        assert v.rows == ["initial", "older"] + [f"t-{k}" for k in range(horizon, 0, -1)] + ["t"], v.rows
         assert v.columns == [str(t) for t in range(S)], v.columns
         same(f"{tag}: provenance horizon {horizon} slot {slot}", got.T, v.values, FLOAT32_SUMS)
         whole = full if slot is None else run.provenance(slot=slot)
