@@ -1050,3 +1050,60 @@ ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError 
   g_rec_mutex_unlock (&rec->lock);
   return out;
 }
+
+static float *
+segment_nll_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens, GError **error)
+{
+  sqlite3_stmt *st = prepare (rec, "SELECT token_begin, token_end, nll FROM segments WHERE id = "
+                              MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, run->id);
+  sqlite3_bind_int (st, 2, segment);
+  float *out = NULL;
+  int rc = ms_db_step (st, rec->path, "reading a segment's NLL", error);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run->id,
+                 segment);
+  if (rc != SQLITE_ROW)
+    {
+      release (rec, st);
+      return NULL;
+    }
+  gint64 begin = sqlite3_column_int64 (st, 0), end = sqlite3_column_int64 (st, 1);
+  gint64 n = begin >= 0 && end >= begin ? end - begin : -1;
+  const guint8 *blob = sqlite3_column_blob (st, 2);
+  gint64 len = sqlite3_column_bytes (st, 2);
+  if (n < 1 || n > run->segment_len || sqlite3_column_type (st, 2) != SQLITE_BLOB || len != n * 4)
+    bad_row (rec, run, "segments", segment, error, "nll holds %" G_GINT64_FORMAT " bytes for tokens %" G_GINT64_FORMAT
+             " to %" G_GINT64_FORMAT ", where 4 per token (f32) for 1 to the run's segment_len %d tokens were expected",
+             sqlite3_column_type (st, 2) == SQLITE_BLOB ? len : -1, begin, end, run->segment_len);
+  else
+    {
+      out = g_new (float, n);
+      for (gint64 i = 0; out && i < n; i++)
+        {
+          guint32 bits = blob_u32 (blob + 4 * i);
+          memcpy (&out[i], &bits, sizeof bits);
+          if (isinf (out[i]) || out[i] < 0)
+            {
+              bad_row (rec, run, "segments", segment, error, "token %" G_GINT64_FORMAT " has NLL %g, where a "
+                       "finite value ≥ 0 or NaN (no prediction) was expected", i, (double) out[i]);
+              g_clear_pointer (&out, g_free);
+            }
+        }
+      if (out)
+        *n_tokens = (size_t) n;
+    }
+  release (rec, st);
+  return out;
+}
+
+float *
+ms_recording_segment_nll (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens, GError **error)
+{
+  lock (rec);
+  float *out = segment_nll_locked (rec, run, segment, n_tokens, error);
+  g_rec_mutex_unlock (&rec->lock);
+  return out;
+}

@@ -165,4 +165,16 @@ MsToken *ms_recording_segment_tokens (MsRecording *rec, const MsRunInfo *run, in
  * segment on the way. */
 int ms_recording_find_segment_at_byte (MsRecording *rec, const MsRunInfo *run, guint64 byte, GError **error);
 
+/* The per-token NLL of one segment of @run (its description, from
+ * ms_recording_get_run), in nats: (*@n_tokens) floats, one per token of
+ * the segment (ms_recording_segment_tokens), NaN for a token without a
+ * prediction.  NLL lines up with the text: the value of token j is the loss
+ * of predicting token j (ms-session.h).  Owned (g_free).  MS_ERROR_INPUT
+ * naming the file when the run has no such segment; MS_ERROR_FORMAT naming
+ * the file, run and segment when the stored array does not hold 4 bytes
+ * per token or holds a negative or infinite value; MS_ERROR_IO when SQLite
+ * fails. */
+float *ms_recording_segment_nll (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens,
+                                 GError **error);
+
 G_END_DECLS

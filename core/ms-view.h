@@ -238,6 +238,16 @@ char *ms_view_describe_cell (const MsViewData *v, int row, int col);
  * of range. */
 float *ms_view_token_values (const MsViewData *v, int slot, int *n_tokens, const char **what);
 
+/* How token @token of @v — a read attention view of one segment
+ * (MS_VIEW_READ), whose rows are the segment's tokens — reads the memory:
+ * a line naming the quantity, layer and head (and, when a row also covers
+ * other positions, the token's total weight on the memory), then its
+ * @max_lines heaviest columns, heaviest first, each named as the axis
+ * names it (ms_view_axis_cell_name) with its weight, and one line for the
+ * rest.  For the workbench's tooltip over a token.  Owned; NULL when @v is
+ * not a read view or has no row @token. */
+char *ms_view_describe_token_reads (const MsViewData *v, int token, int max_lines);
+
 /* Run B's read or write attention view @b put on the tokens of run A's
  * view @a of the same kind, over the same input (ms-token-align.h): a view
  * with @a's axes (its tokens' texts and bytes) and B's numbers.  A token

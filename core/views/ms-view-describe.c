@@ -5,6 +5,7 @@
 #include "ms-view-private.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- what a cell means ---- */
@@ -212,3 +213,52 @@ ms_view_token_values (const MsViewData *v, int slot, int *n_tokens, const char *
   return out;
 }
 
+
+/* ---- how one token reads the memory ---- */
+
+typedef struct {
+  int col;
+  float weight;
+} Weighted;
+
+static int
+heavier_first (const void *a, const void *b)
+{
+  float x = ((const Weighted *) a)->weight, y = ((const Weighted *) b)->weight;
+  return (x < y) - (x > y);
+}
+
+char *
+ms_view_describe_token_reads (const MsViewData *v, int token, int max_lines)
+{
+  if (v->kind != MS_VIEW_READ || token < 0 || token >= v->rows)
+    return NULL;
+  const float *row = v->values + (size_t) token * v->cols;
+  g_autofree Weighted *w = g_new (Weighted, MAX (v->cols, 1));
+  int n = 0;
+  double total = 0;
+  for (int i = 0; i < v->cols; i++)
+    if (!isnan (row[i]))
+      {
+        w[n++] = (Weighted) { i, row[i] };
+        total += row[i];
+      }
+  qsort (w, (size_t) n, sizeof *w, heavier_first);
+  GString *s = g_string_new (NULL);
+  g_autofree char *head = v->head >= 0 ? g_strdup_printf ("head %d", v->head) : g_strdup ("mean over heads");
+  g_string_append_printf (s, "Reads the memory (%s, layer %d, %s)", v->quantity, v->layer, head);
+  if (!v->rows_complete)
+    g_string_append_printf (s, ": %.3f of its attention in all", total);
+  double rest = total;
+  for (int k = 0; k < n && k < MAX (max_lines, 0); k++)
+    {
+      g_autofree char *name = ms_view_axis_cell_name (&v->x, w[k].col);
+      /* a block names its cells; a bare index needs the axis's name */
+      const char *noun = v->x.n_blocks > 0 ? NULL : v->x.name ? v->x.name : v->x.label;
+      g_string_append_printf (s, "\n  %s%s%s  %.3f", noun ? noun : "", noun ? " " : "", name, w[k].weight);
+      rest -= w[k].weight;
+    }
+  if (n > max_lines && max_lines >= 0)
+    g_string_append_printf (s, "\n  %d others  %.3f", n - max_lines, MAX (rest, 0.0));
+  return g_string_free (s, FALSE);
+}

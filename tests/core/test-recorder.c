@@ -4,8 +4,11 @@
  * holds; a cancel (here from inside the progress callback, as the CLI's
  * Ctrl-C handler and the workbench's Cancel button do) stops the run with
  * MS_ERROR_CANCELLED, keeps every segment stepped before it committed, and
- * resuming completes the run. */
+ * resuming completes the run.  The per-token NLL a recording keeps reads
+ * back as the session computed it, and a damaged one is refused. */
 #include <glib/gstdio.h>
+#include <math.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "ms-error.h"
@@ -140,6 +143,103 @@ run_creation_fails (void)
   test_dir_remove (dir);
 }
 
+static gboolean
+read_mean (const MsRecordedSegment *seg, gpointer data, GError **error)
+{
+  *(float *) data = seg->nll;
+  return TRUE;
+}
+
+/* ms_recording_segment_nll gives, per segment, the NLL a session stepping
+ * the same tokens computes (bit for bit: the recorder stores f32), NaN
+ * where nothing predicts a token; their mean over the predicted tokens is
+ * the segment's mean NLL, kept apart as a sum; a stored array of the wrong
+ * length is MS_ERROR_FORMAT naming the file. */
+static void
+per_token_nll (gconstpointer name)
+{
+  g_autofree char *dir = g_dir_make_tmp ("memscope-recorder-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "r.sqlite", NULL), *input = g_build_filename (dir, "in.txt", NULL);
+  char text[200];
+  for (int i = 0; i < (int) sizeof text; i++)
+    text[i] = (char) (32 + (i * 53) % 90);
+  g_assert_true (g_file_set_contents (input, text, sizeof text, NULL));
+  g_autofree char *path = g_strdup_printf ("%s/%s.safetensors", fixture_dir, (const char *) name);
+  GError *error = NULL;
+  g_autoptr (MsModel) model = ms_model_load (path, &error);
+  g_assert_no_error (error);
+  MsRecordOptions opts = { 0 };
+  gint64 run = 0;
+  g_assert_true (ms_record (db, model, input, &opts, 0, NULL, NULL, NULL, &run, &error));
+  g_assert_no_error (error);
+
+  g_autoptr (MsRecording) rec = ms_recording_open (db, &error);
+  g_assert_no_error (error);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run, &error);
+  g_assert_no_error (error);
+  int L = info->segment_len, S = info->segments_done;
+  g_assert_cmpint (S, ==, ((int) sizeof text + L - 1) / L);
+  g_autoptr (MsSession) session = ms_session_new (model);
+  g_autofree float *expected = g_new (float, L);
+  int nan_tokens = 0;
+  for (int t = 0; t < S; t++)
+    {
+      int n = MIN (L, (int) sizeof text - t * L);
+      int32_t ids[256];
+      for (int j = 0; j < n; j++)
+        ids[j] = (unsigned char) text[t * L + j];
+      g_assert_true (ms_session_step (session, ids, n, expected, &error));
+      g_assert_no_error (error);
+      size_t got_n = 0;
+      g_autofree float *got = ms_recording_segment_nll (rec, info, t, &got_n, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (got_n, ==, (size_t) n);
+      double sum = 0;
+      int predicted = 0;
+      for (int j = 0; j < n; j++)
+        {
+          g_assert_cmpint (isnan (got[j]), ==, isnan (expected[j]));
+          if (isnan (got[j]))
+            {
+              nan_tokens++;
+              continue;
+            }
+          g_assert_cmpfloat (got[j], ==, expected[j]);
+          g_assert_cmpfloat (got[j], >=, 0);
+          sum += got[j], predicted++;
+        }
+      if (predicted > 0)
+        {
+          float mean = NAN;
+          g_assert_true (ms_recording_foreach_segment (rec, info, t, t + 1, 1, MS_SEGMENT_NLL, read_mean, &mean,
+                                                       &error));
+          g_assert_no_error (error);
+          g_assert_cmpfloat_with_epsilon (mean, sum / predicted, 1e-5 * MAX (1.0, fabs (mean)));
+        }
+    }
+  g_assert_cmpint (nan_tokens, >, 0);   /* the first tokens of the run have no prediction */
+
+  /* a stored array one token short is refused, naming the file */
+  sqlite3 *h = NULL;
+  g_assert_cmpint (sqlite3_open (db, &h), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (h, "UPDATE segments SET nll = substr(nll, 1, length(nll) - 4) WHERE segment = 1",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (h);
+  g_clear_pointer (&rec, ms_recording_close);
+  rec = ms_recording_open (db, &error);
+  g_assert_no_error (error);
+  size_t n = 0;
+  g_assert_null (ms_recording_segment_nll (rec, info, 1, &n, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, db));
+  g_clear_error (&error);
+  g_assert_null (ms_recording_segment_nll (rec, info, S, &n, &error));   /* no such segment */
+  g_assert_error (error, MS_ERROR, MS_ERROR_INPUT);
+  g_clear_error (&error);
+  g_clear_pointer (&rec, ms_recording_close);
+  test_dir_remove (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -148,6 +248,8 @@ main (int argc, char **argv)
   g_assert_nonnull (fixture_dir);
   g_test_add_data_func ("/recorder/progress-cancel-resume/memformer", "memformer", check_model);
   g_test_add_data_func ("/recorder/progress-cancel-resume/rmt", "rmt_blocks", check_model);
+  g_test_add_data_func ("/recorder/per-token-nll/memformer", "memformer", per_token_nll);
+  g_test_add_data_func ("/recorder/per-token-nll/rmt", "rmt_blocks", per_token_nll);
   g_test_add_func ("/recorder/run-creation-fails", run_creation_fails);
   return g_test_run ();
 }

@@ -48,6 +48,8 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/every-view", test_every_view);
   g_test_add_func ("/workbench/select-slot", test_select_slot);
   g_test_add_func ("/workbench/compare", test_compare);
+  g_test_add_func ("/workbench/text-pane-tokens", test_text_pane_tokens);
+  g_test_add_func ("/workbench/text-pane-screens", test_text_pane_screens);
   g_test_add_func ("/workbench/bindings", test_bindings);
   g_test_add_func ("/workbench/load-off-main-thread", test_load_off_main_thread);
   g_test_add_func ("/workbench/superseded-load", test_superseded_load);

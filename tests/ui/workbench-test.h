@@ -85,6 +85,8 @@ void test_close_while_recording (void);
 void test_bpe_text_pane (void);
 void test_newcomer (void);
 void test_readme_screenshot (void);
+void test_text_pane_tokens (void);
+void test_text_pane_screens (void);
 void test_export (void);
 void test_errors_in_window (void);
 void test_hostile_recordings (void);

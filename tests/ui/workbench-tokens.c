@@ -55,6 +55,51 @@ test_bpe_text_pane (void)
     }
   g_assert_cmpint (longer, >, 0);
 
+  /* the pane's tokens are the recording's: they tile the segment, each
+   * over the text of its bytes, fewer than its characters; both underline
+   * colours are drawn */
+  activate ("segment", g_variant_new_int32 (1));
+  MemscopeTextPane *pane = memscope_window_get_text_pane (win);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, memscope_run_get_id (a), &error);
+  g_assert_no_error (error);
+  size_t n_tokens = 0;
+  g_autofree MsToken *tokens = ms_recording_segment_tokens (rec, info, 1, &n_tokens, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) seg_bytes = ms_recording_segment_text (rec, info->id, 1, &error);
+  g_assert_no_error (error);
+  const char *seg_text = g_bytes_get_data (seg_bytes, NULL);
+  int start, end;
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
+  g_assert_cmpint (memscope_text_pane_get_n_tokens (pane), ==, (int) n_tokens);
+  g_assert_cmpint ((int) n_tokens, <, end - start);
+  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
+  int at = start;
+  for (int j = 0; j < (int) n_tokens; j++)
+    {
+      int s, e;
+      g_assert_true (memscope_text_pane_get_token_range (pane, j, &s, &e));
+      g_assert_cmpint (s, ==, at);
+      g_assert_cmpint (e, >, s);
+      GtkTextIter is, ie;
+      gtk_text_buffer_get_iter_at_offset (buffer, &is, s);
+      gtk_text_buffer_get_iter_at_offset (buffer, &ie, e);
+      g_autofree char *shown = gtk_text_buffer_get_text (buffer, &is, &ie, FALSE);
+      g_autofree char *stored = g_strndup (seg_text + tokens[j].start, tokens[j].end - tokens[j].start);
+      g_assert_cmpstr (shown, ==, stored);   /* the input is ASCII */
+      at = e;
+    }
+  g_assert_cmpint (at, ==, end);
+  GtkWidget *view = GTK_WIDGET (memscope_text_pane_get_text_view (pane));
+  g_autoptr (Shot) shot = screenshot (view, "text-tokens-bpe");
+  int under[2] = { 0, 0 };
+  for (gsize i = 0; i < (gsize) shot->width * shot->height; i++)
+    {
+      under[0] += (shot->pixels[i] & 0xffffff) == 0x1c71d8;
+      under[1] += (shot->pixels[i] & 0xffffff) == 0xc061cb;
+    }
+  g_assert_cmpint (under[0], >, 10);
+  g_assert_cmpint (under[1], >, 10);
+
   gtk_window_destroy (GTK_WINDOW (win));
   win = main_window;
   settle ();

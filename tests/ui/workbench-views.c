@@ -251,8 +251,8 @@ test_select_slot (void)
   g_assert_cmpint (memscope_window_segment_at_offset (win, end), ==, 3);
   g_assert_cmpint (memscope_window_segment_at_offset (win, -1), ==, -1);
   g_autofree char *here = memscope_window_describe_text_at (win, start + 1);
-  g_assert_nonnull (strstr (here, "Segment 2, character 1"));
-  g_assert_nonnull (strstr (here, "reads memory: "));
+  g_assert_nonnull (strstr (here, "Segment 2, token 1"));
+  g_assert_nonnull (strstr (here, "Reads the memory"));
   g_autofree char *there = memscope_window_describe_text_at (win, end);
   g_assert_nonnull (strstr (there, "Segment 3"));
   g_assert_nonnull (strstr (there, "Click to step"));

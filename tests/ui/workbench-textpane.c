@@ -1,0 +1,298 @@
+/* workbench-textpane.c — the text pane at token level on the demo: token
+ * boundaries underlined in two colours by turns, the loss colouring with
+ * its legend (each token's step from its recorded NLL), hovering a token
+ * (marked, its NLL and how it reads the slots), Compare's caption and
+ * run switch, Ctrl+F through the search entry, and the pane at 1366×768
+ * and 1024×600 — each checked in screenshots' pixels. */
+#include <math.h>
+
+#include "ms-recording.h"
+#include "workbench-test.h"
+
+/* Pixels of @s within @tol of colour "#rrggbb" in every channel. */
+static int
+pixels_near (const Shot *s, const char *hex, int tol)
+{
+  GdkRGBA c;
+  g_assert_true (gdk_rgba_parse (&c, hex));
+  int want[3] = { (int) lround (c.red * 255), (int) lround (c.green * 255), (int) lround (c.blue * 255) };
+  int n = 0;
+  for (gsize i = 0; i < (gsize) s->width * s->height; i++)
+    {
+      guint32 p = s->pixels[i];
+      int got[3] = { (int) (p >> 16) & 0xff, (int) (p >> 8) & 0xff, (int) p & 0xff };
+      n += ABS (got[0] - want[0]) <= tol && ABS (got[1] - want[1]) <= tol && ABS (got[2] - want[2]) <= tol;
+    }
+  return n;
+}
+
+/* The names of the tags at character @offset that start with @prefix and
+ * a dash: their step k, −1 when none. */
+static int
+tag_step_at (int offset, const char *prefix)
+{
+  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
+  GtkTextIter it;
+  gtk_text_buffer_get_iter_at_offset (buffer, &it, offset);
+  GSList *tags = gtk_text_iter_get_tags (&it);
+  int step = -1;
+  for (GSList *l = tags; l; l = l->next)
+    {
+      g_autofree char *name = NULL;
+      g_object_get (l->data, "name", &name, NULL);
+      if (name && g_str_has_prefix (name, prefix) && name[strlen (prefix)] == '-')
+        step = atoi (name + strlen (prefix) + 1);
+    }
+  g_slist_free (tags);
+  return step;
+}
+
+static int hovered_signals, hovered_segment, hovered_token;
+
+static void
+on_token_hovered (MemscopeTextPane *pane, int segment, int token, gpointer data)
+{
+  hovered_signals++;
+  hovered_segment = segment, hovered_token = token;
+}
+
+static GtkWidget *
+text_view_widget (void)
+{
+  return GTK_WIDGET (memscope_text_pane_get_text_view (memscope_window_get_text_pane (win)));
+}
+
+static int search_target;
+static GtkWidget *search_entry;
+
+static gboolean
+search_entry_shown (void)
+{
+  return gtk_widget_get_mapped (search_entry);
+}
+
+static gboolean
+segment_reached (void)
+{
+  return memscope_window_get_segment (win) == search_target;
+}
+
+void
+test_text_pane_tokens (void)
+{
+  MemscopeTextPane *pane = memscope_window_get_text_pane (win);
+  change ("compare", g_variant_new_boolean (FALSE));
+  activate ("slot", g_variant_new_int32 (-1));
+  activate ("segment", g_variant_new_int32 (3));
+  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_MEMORY);
+  settle ();
+  MemscopeRun *a = memscope_window_get_run_a (win);
+  g_assert_true (memscope_text_pane_get_shown_run (pane) == a);
+
+  /* the demo's models read bytes: every character of the segment is one token */
+  int start, end;
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
+  int n = memscope_text_pane_get_n_tokens (pane);
+  g_assert_cmpint (n, ==, end - start);
+  for (int j = 0; j < n; j++)
+    {
+      int s, e;
+      g_assert_true (memscope_text_pane_get_token_range (pane, j, &s, &e));
+      g_assert_cmpint (s, ==, start + j);
+      g_assert_cmpint (e, ==, start + j + 1);
+    }
+  /* boundaries: both underline colours are drawn, as are the memory colours */
+  g_autoptr (Shot) memory = screenshot (text_view_widget (), "text-tokens-memory");
+  g_assert_cmpint (pixels_near (memory, "#1c71d8", 24), >, 10);
+  g_assert_cmpint (pixels_near (memory, "#c061cb", 24), >, 10);
+  g_assert_cmpint (pixels_near (memory, "#ffbe6f", 6) + pixels_near (memory, "#ff9d3a", 6)
+                     + pixels_near (memory, "#e66100", 6),
+                   >, 20);
+
+  /* the loss colouring: each token's step is its recorded NLL on 0 … ln V */
+  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_LOSS);
+  settle ();
+  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), "loss"));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (memscope_run_get_db_path (a), &error);
+  g_assert_no_error (error);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, memscope_run_get_id (a), &error);
+  g_assert_no_error (error);
+  size_t n_nll = 0;
+  g_autofree float *nll = ms_recording_segment_nll (rec, info, 3, &n_nll, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_nll, ==, (size_t) n);
+  double top = log (info->config.vocab_size);
+  int coloured = 0;
+  for (int j = 0; j < n; j++)
+    {
+      g_assert_false (isnan (nll[j]));   /* Memformer predicts every token after segment 0 */
+      int k = MIN ((int) (nll[j] / top * 5), 4);
+      g_assert_cmpint (tag_step_at (start + j, "loss"), ==, k >= 1 ? k : -1);
+      g_assert_cmpint (tag_step_at (start + j, "read"), ==, -1);
+      coloured += k >= 1;
+    }
+  g_assert_cmpint (coloured, >, 0);
+  g_autoptr (Shot) loss = screenshot (text_view_widget (), "text-tokens-loss");
+  g_assert_cmpint (pixels_near (loss, "#f9c5c5", 6) + pixels_near (loss, "#f08080", 6)
+                     + pixels_near (loss, "#d33a3a", 6) + pixels_near (loss, "#8b0f0f", 6),
+                   >, 20);
+  g_assert_cmpint (pixels_near (loss, "#ffbe6f", 6) + pixels_near (loss, "#e66100", 6), ==, 0);
+  /* the legend shows the loss scale's steps */
+  GtkWidget *legend = memscope_text_pane_get_legend (pane);
+  g_assert_true (gtk_widget_get_mapped (legend));
+  g_autoptr (Shot) scale = screenshot (legend, "text-loss-legend");
+  g_assert_cmpint (pixels_near (scale, "#f08080", 4), >, 20);
+  g_assert_cmpint (pixels_near (scale, "#8b0f0f", 4), >, 20);
+
+  /* hovering a token marks it and tells its NLL and how it reads the slots */
+  g_signal_connect (pane, "token-hovered", G_CALLBACK (on_token_hovered), NULL);
+  hovered_signals = 0;
+  memscope_text_pane_hover_offset (pane, start + 4);
+  g_assert_cmpint (memscope_text_pane_get_hovered_token (pane), ==, 4);
+  g_assert_cmpint (hovered_signals, ==, 1);
+  g_assert_cmpint (hovered_segment, ==, 3);
+  g_assert_cmpint (hovered_token, ==, 4);
+  g_autoptr (Shot) hovered = screenshot (text_view_widget (), "text-token-hovered");
+  g_assert_cmpint (pixels_near (hovered, "#241f31", 4), >, 20);
+  g_autofree char *tip = memscope_window_describe_text_at (win, start + 4);
+  g_autofree char *nll_text = g_strdup_printf ("NLL %.3f nats", nll[4]);
+  g_assert_nonnull (strstr (tip, "Segment 3, token 4"));
+  g_assert_nonnull (strstr (tip, nll_text));
+  g_assert_nonnull (strstr (tip, "Reads the memory"));
+  g_assert_nonnull (strstr (tip, "slot"));
+  memscope_text_pane_hover_offset (pane, -1);
+  g_assert_cmpint (memscope_text_pane_get_hovered_token (pane), ==, -1);
+  g_assert_cmpint (hovered_token, ==, -1);
+  g_signal_handlers_disconnect_by_func (pane, on_token_hovered, NULL);
+
+  /* comparing, the caption names the run that colours the text, and the
+   * switch shows run B's tokens */
+  change ("compare", g_variant_new_boolean (TRUE));
+  settle ();
+  MemscopeRun *b = memscope_window_get_run_b (win);
+  g_assert_true (g_str_has_prefix (memscope_window_get_text_caption (win), "Run A ("));
+  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), memscope_run_get_name (a)));
+  memscope_text_pane_set_source (pane, 1);
+  settle ();
+  g_assert_true (memscope_text_pane_get_shown_run (pane) == b);
+  g_assert_true (g_str_has_prefix (memscope_window_get_text_caption (win), "Run B ("));
+  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), memscope_run_get_name (b)));
+  g_assert_cmpint (memscope_text_pane_get_n_tokens (pane), >, 0);
+  g_autoptr (Shot) run_b = screenshot (text_view_widget (), "text-tokens-run-b");
+  g_assert_cmpint (pixels_near (run_b, "#1c71d8", 24), >, 10);
+  memscope_text_pane_set_source (pane, 0);
+  settle ();
+  g_assert_true (memscope_text_pane_get_shown_run (pane) == a);
+
+  /* Ctrl+F: typing in the search entry steps to the segment of the match */
+  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_MEMORY);
+  change ("compare", g_variant_new_boolean (FALSE));
+  activate ("segment", g_variant_new_int32 (0));
+  activate ("find", NULL);
+  /* (the dropdowns hold search entries of their own) */
+  search_entry = find_widget (find_widget (GTK_WIDGET (pane), GTK_TYPE_SEARCH_BAR, NULL), GTK_TYPE_SEARCH_ENTRY, NULL);
+  wait_until (search_entry_shown, "the search bar to show");
+  GtkWidget *entry = search_entry;
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (win));   /* the entry's text */
+  g_assert_true (focus && gtk_widget_is_ancestor (focus, entry));
+  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
+  GtkTextIter ta, tb;
+  gtk_text_buffer_get_bounds (buffer, &ta, &tb);
+  g_autofree char *all = gtk_text_buffer_get_text (buffer, &ta, &tb, FALSE);
+  const char *needle = "gebhbdgaggcdfafa";   /* in the demo's later segments */
+  const char *found = strstr (all, needle);
+  g_assert_nonnull (found);
+  search_target = memscope_window_segment_at_offset (win, (int) g_utf8_pointer_to_offset (all, found));
+  g_assert_cmpint (search_target, >, 0);
+  gtk_editable_set_text (GTK_EDITABLE (entry), needle);
+  wait_until (segment_reached, "the search to step to the match");
+  activate ("segment", g_variant_new_int32 (2));
+}
+
+/* ---- at 1366×768 and 1024×600 ---- */
+
+static int want_width, want_height;
+
+static gboolean
+window_has_wanted_size (void)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (win));
+  return surface && gtk_widget_get_mapped (GTK_WIDGET (win)) && gdk_surface_get_width (surface) == want_width
+         && gdk_surface_get_height (surface) == want_height;
+}
+
+static gboolean
+is_mapped_dropdown (GtkWidget *w)
+{
+  return gtk_widget_get_mapped (w);
+}
+
+/* The demo's recordings compared in a window of @width × @height: the
+ * pane's caption row (legend, run switch, colouring switch) lies inside
+ * the window, and the legend and the token underlines are drawn. */
+static void
+check_pane_on_screen (int width, int height)
+{
+  MemscopeWindow *main_window = win;
+  g_autofree char *paths[2] = { g_strdup (memscope_run_get_db_path (memscope_window_get_run_a (win))),
+                                g_strdup (memscope_run_get_db_path (memscope_window_get_run_b (win))) };
+  win = memscope_window_new (GTK_APPLICATION (app));
+  want_width = width, want_height = height;
+  gtk_window_set_default_size (GTK_WINDOW (win), width, height);
+  gtk_window_present (GTK_WINDOW (win));
+  GFile *files[2] = { g_file_new_for_path (paths[0]), g_file_new_for_path (paths[1]) };
+  memscope_window_open_files (win, files, g_strcmp0 (paths[0], paths[1]) == 0 ? 1 : 2);
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+  wait_until (not_busy, "the demo's recordings to open");
+  wait_until (window_has_wanted_size, "the window to take the screen's size");
+  activate ("segment", g_variant_new_int32 (2));
+  MemscopeTextPane *pane = memscope_window_get_text_pane (win);
+  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_LOSS);
+  settle ();
+  g_assert_true (memscope_window_get_compare (win));
+
+  g_autofree char *name = g_strdup_printf ("window-text-%dx%d", width, height);
+  g_autoptr (Shot) shot = screenshot (GTK_WIDGET (win), name);
+  GtkWidget *legend = memscope_text_pane_get_legend (pane);
+  GtkWidget *widgets[2] = { legend, NULL };
+  /* the last dropdown of the caption row: the colouring switch */
+  GtkWidget *row = gtk_widget_get_parent (legend);
+  widgets[1] = gtk_widget_get_last_child (row);
+  g_assert_true (GTK_IS_DROP_DOWN (widgets[1]));
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_true (is_mapped_dropdown (widgets[i]));
+      graphene_rect_t r;
+      g_assert_true (gtk_widget_compute_bounds (widgets[i], GTK_WIDGET (win), &r));
+      g_assert_cmpfloat (r.origin.x, >=, 0);
+      g_assert_cmpfloat (r.origin.x + r.size.width, <=, width);
+      g_assert_cmpfloat (r.origin.y + r.size.height, <=, height);
+      g_assert_cmpint (marked_pixels (shot, &r), >, 10);
+    }
+  g_autofree char *legend_name = g_strdup_printf ("text-legend-%dx%d", width, height);
+  g_autoptr (Shot) scale = screenshot (legend, legend_name);
+  g_assert_cmpint (pixels_near (scale, "#8b0f0f", 4), >, 10);
+  /* the current segment's text is on-screen with its token underlines */
+  GtkWidget *view = text_view_widget ();
+  graphene_rect_t vr;
+  g_assert_true (gtk_widget_compute_bounds (view, GTK_WIDGET (win), &vr));
+  g_assert_cmpfloat (vr.origin.y + vr.size.height, <=, height);
+  g_assert_cmpfloat (vr.size.height, >=, 40);
+  g_autofree char *text_name = g_strdup_printf ("text-%dx%d", width, height);
+  g_autoptr (Shot) text = screenshot (view, text_name);
+  g_assert_cmpint (pixels_near (text, "#1c71d8", 24), >, 10);
+  g_assert_cmpint (pixels_near (text, "#c061cb", 24), >, 10);
+
+  gtk_window_destroy (GTK_WINDOW (win));
+  win = main_window;
+  settle ();
+}
+
+void
+test_text_pane_screens (void)
+{
+  check_pane_on_screen (1366, 768);
+  check_pane_on_screen (1024, 600);
+}
