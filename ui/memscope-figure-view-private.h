@@ -62,6 +62,8 @@ struct _MemscopeFigureView {
   gboolean difference;
   int segment;
   int slot;
+  int hover_segment;           /* the text pane's hovered token: segment and token, −1: none */
+  int hover_token;
   int layer;
   int head;
   double zoom_first;           /* zoom window over the segments: first … */

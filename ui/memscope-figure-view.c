@@ -15,7 +15,11 @@
 #include "memscope-task.h"
 
 /* The outline of the current segment and the selected slot: GNOME red,
- * a colour none of the colormaps uses. */
+ * a colour none of the colormaps uses; of the token hovered in the text
+ * pane: cyan, ditto. */
+#define HOVER_TOKEN_R (0x00 / 255.0)
+#define HOVER_TOKEN_G (0xe0 / 255.0)
+#define HOVER_TOKEN_B (0xff / 255.0)
 #define HIGHLIGHT_R (0xe0 / 255.0)
 #define HIGHLIGHT_G (0x1b / 255.0)
 #define HIGHLIGHT_B (0x24 / 255.0)
@@ -160,6 +164,29 @@ highlight_rect (MemscopeFigureView *self, int panel, MsRect *out, gboolean slot)
                                       column_of_x (v, self->segment), out);
 }
 
+/* Where token @self->hover_token of segment @self->hover_segment is
+ * drawn in @panel: its row or column on a token axis, or its column of
+ * the tokens block of an attention row, in a view of that segment (a
+ * comparison's panels share run A's tokens). */
+static gboolean
+hover_token_rect (MemscopeFigureView *self, int panel, MsRect *out)
+{
+  const MsViewData *v = self->shown->data->a;
+  if (self->hover_token < 0 || v->segment < 0 || v->segment != self->hover_segment)
+    return FALSE;
+  int row = -1, col = -1;
+  if (v->y.kind == MS_VIEW_AXIS_TOKEN && self->hover_token < v->y.n)
+    row = self->hover_token;
+  else if (v->x.kind == MS_VIEW_AXIS_TOKEN && self->hover_token < v->x.n)
+    col = self->hover_token;
+  for (int b = 0; row < 0 && col < 0 && b < v->x.n_blocks; b++)
+    if (v->x.blocks[b].tokens && self->hover_token < v->x.blocks[b].n)
+      col = v->x.blocks[b].first + self->hover_token;
+  return (row >= 0 || col >= 0)
+         && ms_view_figure_cell_rect_in (self->shown->figure, self->shown->plots, self->shown->n_plots, panel, row,
+                                         col, out);
+}
+
 /* The current segment's and the selected slot's outlines: 2 px borders on
  * whole pixels around the cells, so thin cells still show, clipped to the
  * data area. */
@@ -167,24 +194,25 @@ static void
 append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
 {
   static const GdkRGBA red = { HIGHLIGHT_R, HIGHLIGHT_G, HIGHLIGHT_B, 1 };
-  const GdkRGBA colours[4] = { red, red, red, red };
+  static const GdkRGBA cyan = { HOVER_TOKEN_R, HOVER_TOKEN_G, HOVER_TOKEN_B, 1 };
+  const GdkRGBA colours[4] = { red, red, red, red }, token_colours[4] = { cyan, cyan, cyan, cyan };
   const float widths[4] = { 2, 2, 2, 2 };
   for (int p = 0; p < self->shown->n_plots; p++)
     {
       /* never past the data area */
       const MsRect *plot = &self->shown->plots[p];
       gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (plot->x, plot->y, plot->width, plot->height));
-      for (int s = 0; s < 2; s++)
+      for (int s = 0; s < 3; s++)
         {
           MsRect r;
-          if (!highlight_rect (self, p, &r, s))
+          if (s < 2 ? !highlight_rect (self, p, &r, s) : !hover_token_rect (self, p, &r))
             continue;
           double x0 = floor (r.x), x1 = MAX (ceil (r.x + r.width), x0 + 2);
           double y0 = floor (r.y), y1 = MAX (ceil (r.y + r.height), y0 + 2);
           GskRoundedRect outline;
           gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2),
                                            0);
-          gtk_snapshot_append_border (snapshot, &outline, widths, colours);
+          gtk_snapshot_append_border (snapshot, &outline, widths, s < 2 ? colours : token_colours);
         }
       gtk_snapshot_pop (snapshot);
     }
@@ -599,6 +627,27 @@ memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, Memscop
 }
 
 void
+memscope_figure_view_set_hover_token (MemscopeFigureView *self, int segment, int token)
+{
+  if (segment == self->hover_segment && token == self->hover_token)
+    return;
+  self->hover_segment = token >= 0 ? segment : -1;
+  self->hover_token = token >= 0 ? token : -1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+memscope_figure_view_get_hover_token_rect (MemscopeFigureView *self, graphene_rect_t *rect)
+{
+  MsRect r;
+  if (!self->shown || !hover_token_rect (self, 0, &r))
+    return FALSE;
+  to_widget (self, &r);
+  *rect = GRAPHENE_RECT_INIT (r.x, r.y, r.width, r.height);
+  return TRUE;
+}
+
+void
 memscope_figure_view_set_selection (MemscopeFigureView *self, int segment, int slot)
 {
   g_object_freeze_notify (G_OBJECT (self));
@@ -733,6 +782,7 @@ memscope_figure_view_init (MemscopeFigureView *self)
 {
   self->segment = 0;
   self->slot = -1;
+  self->hover_segment = self->hover_token = -1;
   self->layer = -1;
   self->head = -1;
   self->stale = STALE_DATA;

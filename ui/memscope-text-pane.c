@@ -96,6 +96,7 @@ struct _MemscopeTextPane {
   int source;                  /* 0: run, 1: the compared run colours the text */
   guint token_serial;          /* of the newest token job asked for … */
   guint token_shown;           /* … and of the one shown */
+  int token_segment;           /* the segment the newest token job reads */
   int tagged_start;            /* the characters that carry token tags: [start, end) */
   int tagged_end;
   int hovered;                 /* token of tokens under the pointer, −1: none */
@@ -637,6 +638,7 @@ update_tokens (MemscopeTextPane *self)
   job->path = g_strdup (memscope_run_get_db_path (run));
   job->run_id = memscope_run_get_id (run);
   job->serial = self->token_serial;
+  self->token_segment = self->segment;
   job->result = g_new0 (SegmentTokens, 1);
   job->result->segment = self->segment;
   job->result->start = start, job->result->end = end;
@@ -957,7 +959,10 @@ memscope_text_pane_reload (MemscopeTextPane *self)
 {
   update_text (self);
   update_highlight (self);
-  update_tokens (self);
+  /* a committed segment's tokens never change: read them once */
+  gboolean loading = self->token_shown != self->token_serial;
+  if (loading ? self->token_segment != self->segment : !self->tokens || self->tokens->segment != self->segment)
+    update_tokens (self);
 }
 
 gboolean

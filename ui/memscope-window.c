@@ -90,6 +90,17 @@ memscope_window_describe_text_at (MemscopeWindow *self, int offset)
   return memscope_text_pane_describe_offset (self->text_pane, offset);
 }
 
+/* A token hovered in the text is outlined in the views that show its
+ * segment's tokens. */
+static void
+on_text_token_hovered (MemscopeTextPane *pane, int segment, int token, MemscopeWindow *self)
+{
+  /* run B's tokens (the pane switched to it) are not the ones the views lay out */
+  gboolean own = memscope_text_pane_get_shown_run (pane) == self->run_a;
+  for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
+    memscope_figure_view_set_hover_token (self->views[i], segment, own ? token : -1);
+}
+
 /* Clicking a segment of the text, or finding text in it, steps there. */
 static void
 on_text_segment_activated (MemscopeTextPane *pane, int segment, MemscopeWindow *self)
@@ -742,6 +753,7 @@ memscope_window_init (MemscopeWindow *self)
   g_object_bind_property (self, "segment", self->text_pane, "segment", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "slot", self->text_pane, "slot", G_BINDING_SYNC_CREATE);
   g_signal_connect_object (self->text_pane, "segment-activated", G_CALLBACK (on_text_segment_activated), self, 0);
+  g_signal_connect_object (self->text_pane, "token-hovered", G_CALLBACK (on_text_token_hovered), self, 0);
 
   g_signal_connect (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_changed), self);
   g_signal_connect (self->view_stack, "notify::visible-child", G_CALLBACK (on_visible_view_changed), self);

@@ -1,7 +1,8 @@
 /* workbench-textpane.c — the text pane at token level on the demo: token
  * boundaries underlined in two colours by turns, the loss colouring with
  * its legend (each token's step from its recorded NLL), hovering a token
- * (marked, its NLL and how it reads the slots), Compare's caption and
+ * (marked in the text and in the read view, its NLL and how it reads the
+ * slots, replayed from a compact recording), Compare's caption and
  * run switch, Ctrl+F through the search entry, and the pane at 1366×768
  * and 1024×600 — each checked in screenshots' pixels. */
 #include <math.h>
@@ -118,6 +119,7 @@ test_text_pane_tokens (void)
   g_assert_no_error (error);
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, memscope_run_get_id (a), &error);
   g_assert_no_error (error);
+  g_assert_cmpint (info->attn, ==, MS_ATTN_STORE_NONE);   /* compact: the hover's attention is replayed */
   size_t n_nll = 0;
   g_autofree float *nll = ms_recording_segment_nll (rec, info, 3, &n_nll, &error);
   g_assert_no_error (error);
@@ -161,9 +163,27 @@ test_text_pane_tokens (void)
   g_assert_nonnull (strstr (tip, nll_text));
   g_assert_nonnull (strstr (tip, "Reads the memory"));
   g_assert_nonnull (strstr (tip, "slot"));
+  /* … and outlines it in the read attention view, on its row */
+  activate ("view", g_variant_new_string ("read"));
+  MemscopeFigureView *read = memscope_window_get_visible_view (win);
+  graphene_rect_t row;
+  g_assert_true (memscope_figure_view_get_hover_token_rect (read, &row));
+  MsRect cell;
+  g_assert_true (memscope_figure_view_get_cell_rect (read, 0, 4, 0, &cell));
+  g_assert_cmpfloat (fabs (row.origin.y - cell.y), <, 1);   /* token 4's row */
+  g_assert_cmpfloat (fabs (row.size.height - cell.height), <, 1);
+  g_autoptr (Shot) outlined = screenshot (GTK_WIDGET (read), "read-token-hovered");
+  int cyan = 0;
+  for (int y = MAX ((int) row.origin.y - 3, 0); y < MIN ((int) (row.origin.y + row.size.height) + 3, outlined->height); y++)
+    for (int x = 0; x < outlined->width; x++)
+      cyan += (outlined->pixels[(gsize) y * outlined->width + x] & 0xffffff) == 0x00e0ff;
+  g_assert_cmpint (cyan, >, 20);
+  g_assert_cmpint (pixels_near (outlined, "#00e0ff", 0), ==, cyan);   /* nowhere else */
   memscope_text_pane_hover_offset (pane, -1);
   g_assert_cmpint (memscope_text_pane_get_hovered_token (pane), ==, -1);
   g_assert_cmpint (hovered_token, ==, -1);
+  g_assert_false (memscope_figure_view_get_hover_token_rect (read, &row));
+  activate ("view", g_variant_new_string ("retention"));
   g_signal_handlers_disconnect_by_func (pane, on_token_hovered, NULL);
 
   /* comparing, the caption names the run that colours the text, and the
