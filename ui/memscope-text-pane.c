@@ -25,13 +25,13 @@
 #define TOOLTIP_SLOTS 4
 
 /* Memory: written into the selected slot (blue), reading memory (orange),
- * relative to the segment's largest value; loss: NLL on a fixed scale from
- * 0 to ln V nats, the loss of a uniform guess, light to dark red (a token
+ * relative to the segment's largest value; NLL: on a fixed scale from
+ * 0 to ln V nats, the NLL of a uniform guess, light to dark red (a token
  * that did worse than guessing takes the darkest step), so segments and
  * runs of one vocabulary compare by colour. */
 static const char *const write_colours[N_TOKEN_TAGS] = { "#ffffff", "#99c1f1", "#62a0ea", "#3584e4", "#1c71d8" };
 static const char *const read_colours[N_TOKEN_TAGS] = { "#ffffff", "#ffd8a8", "#ffbe6f", "#ff9d3a", "#e66100" };
-static const char *const loss_colours[N_TOKEN_TAGS] = { "#ffffff", "#f9c5c5", "#f08080", "#d33a3a", "#8b0f0f" };
+static const char *const nll_colours[N_TOKEN_TAGS] = { "#ffffff", "#f9c5c5", "#f08080", "#d33a3a", "#8b0f0f" };
 /* Token boundaries: consecutive tokens of the current segment underlined
  * in these two colours by turns, UNDERLINE_PX tall on whole pixels at the
  * bottom of each character's line (MemscopeTokenView), so a boundary
@@ -48,7 +48,7 @@ typedef struct {
   int *char_start;      /* (n) each token's characters in the text: [char_start, char_end) */
   int *char_end;
   float *nll;           /* (n) nats, NaN: no prediction; NULL: not recorded */
-  float nll_top;        /* the loss scale's top: ln V */
+  float nll_top;        /* the NLL scale's top: ln V */
   float *memory;        /* (n) the memory colouring's values; NULL: none */
   float memory_top;     /* … and their largest */
   const char *memory_what;
@@ -512,7 +512,7 @@ clear_token_tags (MemscopeTextPane *self)
       GtkTextIter s, e;
       gtk_text_buffer_get_iter_at_offset (buffer, &s, self->tagged_start);
       gtk_text_buffer_get_iter_at_offset (buffer, &e, self->tagged_end);
-      static const char *const prefixes[] = { "write", "read", "loss" };
+      static const char *const prefixes[] = { "write", "read", "nll" };
       for (int k = 0; k < N_TOKEN_TAGS; k++)
         for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
           {
@@ -533,9 +533,9 @@ colour_values (MemscopeTextPane *self, const char **prefix, float *top)
   SegmentTokens *t = self->tokens;
   if (!t)
     return NULL;
-  if (self->colouring == MEMSCOPE_TEXT_COLOUR_LOSS)
+  if (self->colouring == MEMSCOPE_TEXT_COLOUR_NLL)
     {
-      *prefix = "loss";
+      *prefix = "nll";
       *top = t->nll_top;
       return t->nll;
     }
@@ -553,8 +553,9 @@ update_caption (MemscopeTextPane *self)
   SegmentTokens *t = self->tokens;
   const float *values = colour_values (self, &prefix, &top);
   const char *what = !values ? NULL
-                     : self->colouring == MEMSCOPE_TEXT_COLOUR_LOSS
-                       ? "Tokens coloured by their loss: the NLL of predicting each (darker = more surprising)."
+                     : self->colouring == MEMSCOPE_TEXT_COLOUR_NLL
+                       ? "Tokens coloured by their NLL: −log p of each given what came before, in nats "
+                         "(darker = more surprising)."
                        : t->memory_what;
   MemscopeRun *run = shown_run (self);
   g_autofree char *caption = !what ? g_strdup (t ? "Token boundaries underlined; nothing recorded to colour them by." : "")
@@ -611,9 +612,9 @@ token_job_done (GObject *object, GAsyncResult *result, gpointer data)
   if (self->disposed || job->serial != self->token_serial)
     return;   /* gone, or superseded */
   self->token_shown = job->serial;
+  memscope_text_pane_hover_offset (self, -1);   /* the views forget the old token */
   segment_tokens_free (self->tokens);
   self->tokens = g_steal_pointer (&job->result);
-  self->hovered = -1;
   apply_token_tags (self);
 }
 
@@ -629,8 +630,8 @@ update_tokens (MemscopeTextPane *self)
       || !memscope_text_pane_get_highlight (self, &start, &end))
     {
       self->token_shown = self->token_serial;
+      memscope_text_pane_hover_offset (self, -1);
       g_clear_pointer (&self->tokens, segment_tokens_free);
-      self->hovered = -1;
       apply_token_tags (self);
       return;
     }
@@ -661,10 +662,10 @@ draw_legend (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer 
   float top;
   if (!colour_values (self, &prefix, &top))
     return;
-  const char *const *colours = g_str_equal (prefix, "loss") ? loss_colours
+  const char *const *colours = g_str_equal (prefix, "nll") ? nll_colours
                                : g_str_equal (prefix, "write") ? write_colours : read_colours;
   g_autofree char *lo = g_strdup ("0");
-  g_autofree char *hi = g_str_equal (prefix, "loss") ? g_strdup_printf ("%.1f+ nats", top)
+  g_autofree char *hi = g_str_equal (prefix, "nll") ? g_strdup_printf ("%.1f+ nats", top)
                                                      : g_strdup_printf ("%.2f", top);
   PangoLayout *left = gtk_widget_create_pango_layout (GTK_WIDGET (area), lo);
   PangoLayout *right = gtk_widget_create_pango_layout (GTK_WIDGET (area), hi);
@@ -726,7 +727,7 @@ memscope_text_pane_describe_offset (MemscopeTextPane *self, int offset)
       if (text)
         g_string_append_printf (s, " “%s”", text);
       if (tk->nll && !isnan (tk->nll[j]))
-        g_string_append_printf (s, "\nNLL %.3f nats (the loss of predicting it)", tk->nll[j]);
+        g_string_append_printf (s, "\nNLL %.3f nats (−log p given what came before)", tk->nll[j]);
       else if (tk->nll)
         g_string_append (s, "\nNLL: none (nothing predicts it)");
       if (tk->memory && tk->slot >= 0)
@@ -930,7 +931,7 @@ memscope_text_pane_set_slot (MemscopeTextPane *self, int slot)
 void
 memscope_text_pane_set_colouring (MemscopeTextPane *self, MemscopeTextColouring colouring)
 {
-  if (colouring == self->colouring || (guint) colouring > MEMSCOPE_TEXT_COLOUR_LOSS)
+  if (colouring == self->colouring || (guint) colouring > MEMSCOPE_TEXT_COLOUR_NLL)
     return;
   self->colouring = colouring;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COLOURING]);
@@ -1088,7 +1089,7 @@ memscope_text_pane_class_init (MemscopeTextPaneClass *klass)
   props[PROP_SEGMENT] = g_param_spec_int ("segment", NULL, NULL, -1, G_MAXINT, 0, rw);
   props[PROP_SLOT] = g_param_spec_int ("slot", NULL, NULL, -1, G_MAXINT, -1, rw);
   /* MemscopeTextColouring; a uint so the dropdown's "selected" binds to it */
-  props[PROP_COLOURING] = g_param_spec_uint ("colouring", NULL, NULL, 0, MEMSCOPE_TEXT_COLOUR_LOSS, 0, rw);
+  props[PROP_COLOURING] = g_param_spec_uint ("colouring", NULL, NULL, 0, MEMSCOPE_TEXT_COLOUR_NLL, 0, rw);
   /* 0: "run" colours the text, 1: "compared-run" does (while there is one) */
   props[PROP_SOURCE] = g_param_spec_uint ("source", NULL, NULL, 0, 1, 0, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
@@ -1126,7 +1127,8 @@ memscope_text_pane_init (MemscopeTextPane *self)
   /* later tags win: the colourings over the current segment's yellow, the
    * hovered token over everything */
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  gtk_text_buffer_create_tag (buffer, "current", "background", "#f6d32d", "weight", PANGO_WEIGHT_BOLD, NULL);
+  gtk_text_buffer_create_tag (buffer, "current", "background", "#f6d32d", "foreground", "#000000", "weight",
+                              PANGO_WEIGHT_BOLD, NULL);
   for (int k = 0; k < N_TOKEN_TAGS; k++)
     {
       char name[16];
@@ -1135,8 +1137,8 @@ memscope_text_pane_init (MemscopeTextPane *self)
                                   k >= 3 ? "#ffffff" : "#000000", NULL);
       g_snprintf (name, sizeof name, "read-%d", k);
       gtk_text_buffer_create_tag (buffer, name, "background", read_colours[k], "foreground", "#000000", NULL);
-      g_snprintf (name, sizeof name, "loss-%d", k);
-      gtk_text_buffer_create_tag (buffer, name, "background", loss_colours[k], "foreground",
+      g_snprintf (name, sizeof name, "nll-%d", k);
+      gtk_text_buffer_create_tag (buffer, name, "background", nll_colours[k], "foreground",
                                   k >= 3 ? "#ffffff" : "#000000", NULL);
     }
   gtk_text_buffer_create_tag (buffer, "hovered", "background", "#241f31", "foreground", "#ffffff", NULL);

@@ -1,7 +1,7 @@
 /* memscope-text-pane.h — the workbench's input text: one run's input cut
  * into that run's segments by its model's tokens, the current segment
  * highlighted, its token boundaries underlined (two colours by turns) and
- * its tokens coloured by memory or by loss with a legend of the scale;
+ * its tokens coloured by memory or by NLL with a legend of the scale;
  * hovering a token marks it and tells its NLL and how it reads each slot;
  * Ctrl+F search and click-to-step.
  *
@@ -32,7 +32,7 @@ G_DECLARE_FINAL_TYPE (MemscopeTextPane, memscope_text_pane, MEMSCOPE, TEXT_PANE,
 typedef enum {
   MEMSCOPE_TEXT_COLOUR_MEMORY,   /* how strongly each reads memory, or with a slot selected how much of
                                     each was written into it (ms_view_token_values) */
-  MEMSCOPE_TEXT_COLOUR_LOSS,     /* its NLL, on a scale from 0 to ln V nats */
+  MEMSCOPE_TEXT_COLOUR_NLL,     /* its NLL, on a scale from 0 to ln V nats */
 } MemscopeTextColouring;
 
 GtkWidget *memscope_text_pane_new (void);

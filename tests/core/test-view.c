@@ -4,9 +4,12 @@
  * (Memformer), slot-type fractions summing to 1, provenance columns summing
  * to 1 with nothing from the future, a unit-diagonal symmetric similarity
  * matrix, attention rows that are distributions, NLL equal to a plain
- * session run; and out-of-range requests are refused with a message. */
+ * session run; a token's reads described as its row holds them; and
+ * out-of-range requests are refused with a message. */
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ms-error.h"
 #include "ms-recorder.h"
@@ -418,6 +421,67 @@ test_heads_rmt (void)
   check_heads ("rmt_blocks");
 }
 
+static int
+descending (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return (x < y) - (x > y);
+}
+
+/* ms_view_describe_token_reads lists a token's heaviest read weights in
+ * order, as its row of the read view holds them, then the rest summed; a
+ * row that is not a whole distribution also gives its total. */
+static void
+check_token_reads (const char *name)
+{
+  Recorded r = { 0 };
+  record (&r, name, MS_ATTN_STORE_NONE);
+  g_autoptr (MsViewData) v = load (&r, MS_VIEW_READ, P (5, -1, -1, -1, 0.9, 0.1));
+  int j = 2, shown = 3;
+  g_assert_cmpint (v->cols, >, shown);
+  g_autofree float *row = g_memdup2 (v->values + (size_t) j * v->cols, v->cols * sizeof (float));
+  double total = 0;
+  for (int i = 0; i < v->cols; i++)
+    total += row[i];
+  qsort (row, (size_t) v->cols, sizeof (float), descending);
+  g_autofree char *text = ms_view_describe_token_reads (v, j, shown);
+  g_assert_nonnull (text);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, (guint) shown + 2);
+  g_assert_true (g_str_has_prefix (lines[0], "Reads the memory"));
+  if (!v->rows_complete)
+    {
+      g_autofree char *sum = g_strdup_printf ("%.3f of its attention in all", total);
+      g_assert_nonnull (strstr (lines[0], sum));
+    }
+  double rest = total;
+  for (int k = 0; k < shown; k++)
+    {
+      g_assert_nonnull (strstr (lines[1 + k], "slot"));
+      g_assert_cmpfloat_with_epsilon (g_ascii_strtod (strrchr (lines[1 + k], ' ') + 1, NULL), row[k], 5e-4);
+      rest -= row[k];
+    }
+  g_autofree char *others = g_strdup_printf ("  %d others  ", v->cols - shown);
+  g_assert_true (g_str_has_prefix (lines[shown + 1], others));
+  g_assert_cmpfloat_with_epsilon (g_ascii_strtod (strrchr (lines[shown + 1], ' ') + 1, NULL), rest, 5e-4);
+  g_assert_null (ms_view_describe_token_reads (v, v->rows, shown));   /* no such token */
+  g_autoptr (MsViewData) w = load (&r, MS_VIEW_WRITE, P (5, -1, -1, -1, 0.9, 0.1));
+  g_assert_null (ms_view_describe_token_reads (w, 0, shown));         /* not a read view */
+  recorded_clear (&r);
+}
+
+static void
+test_token_reads_memformer (void)
+{
+  check_token_reads ("memformer");
+}
+
+static void
+test_token_reads_rmt (void)
+{
+  check_token_reads ("rmt_blocks");
+}
+
 static void
 test_names (void)
 {
@@ -445,5 +509,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/heads/memformer", test_heads_memformer);
   g_test_add_func ("/view/heads/rmt", test_heads_rmt);
   g_test_add_func ("/view/crop-columns", test_crop_columns);
+  g_test_add_func ("/view/token-reads/memformer", test_token_reads_memformer);
+  g_test_add_func ("/view/token-reads/rmt", test_token_reads_rmt);
   return g_test_run ();
 }

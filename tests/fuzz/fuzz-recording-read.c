@@ -13,6 +13,7 @@
  * their SHA-256 and writes into the recording, so it needs a file on disk, a
  * model and an input; the hostile corpus of the record suite resumes from
  * mutated files instead. */
+#include <math.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -51,6 +52,8 @@ use_view (MsViewData *v)
       const char *what = NULL;
       g_free (ms_view_token_values (v, slot, &n, &what));
     }
+  for (int token = -1; token < MIN (v->rows, 2); token++)
+    g_free (ms_view_describe_token_reads (v, token, 2));
   GError *error = NULL;
   if (v->kind == MS_VIEW_READ || v->kind == MS_VIEW_WRITE)
     {
@@ -136,6 +139,17 @@ read_run (MsRecording *rec, const MsRunInfo *run)
         expect_message (g_steal_pointer (&error));
     }
   if (ms_recording_find_segment_at_byte (rec, run, 40, &error) == -2)
+    expect_message (g_steal_pointer (&error));
+  /* the first segment's per-token NLL: finite and ≥ 0, or NaN */
+  size_t n_nll = 0;
+  float *nll = ms_recording_segment_nll (rec, run, 0, &n_nll, &error);
+  if (nll)
+    {
+      for (size_t i = 0; i < n_nll; i++)
+        g_assert (isnan (nll[i]) || (isfinite (nll[i]) && nll[i] >= 0));
+      g_free (nll);
+    }
+  else
     expect_message (g_steal_pointer (&error));
 
   for (int kind = 0; kind < MS_VIEW_N_KINDS; kind++)

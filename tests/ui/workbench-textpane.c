@@ -1,5 +1,5 @@
 /* workbench-textpane.c — the text pane at token level on the demo: token
- * boundaries underlined in two colours by turns, the loss colouring with
+ * boundaries underlined in two colours by turns, the NLL colouring with
  * its legend (each token's step from its recorded NLL), hovering a token
  * (marked in the text and in the read view, its NLL and how it reads the
  * slots, replayed from a compact recording), Compare's caption and
@@ -110,10 +110,10 @@ test_text_pane_tokens (void)
                      + pixels_near (memory, "#e66100", 6),
                    >, 20);
 
-  /* the loss colouring: each token's step is its recorded NLL on 0 … ln V */
-  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_LOSS);
+  /* the NLL colouring: each token's step is its recorded NLL on 0 … ln V */
+  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_NLL);
   settle ();
-  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), "loss"));
+  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), "nll"));
   g_autoptr (GError) error = NULL;
   g_autoptr (MsRecording) rec = ms_recording_open (memscope_run_get_db_path (a), &error);
   g_assert_no_error (error);
@@ -130,20 +130,20 @@ test_text_pane_tokens (void)
     {
       g_assert_false (isnan (nll[j]));   /* Memformer predicts every token after segment 0 */
       int k = MIN ((int) (nll[j] / top * 5), 4);
-      g_assert_cmpint (tag_step_at (start + j, "loss"), ==, k >= 1 ? k : -1);
+      g_assert_cmpint (tag_step_at (start + j, "nll"), ==, k >= 1 ? k : -1);
       g_assert_cmpint (tag_step_at (start + j, "read"), ==, -1);
       coloured += k >= 1;
     }
   g_assert_cmpint (coloured, >, 0);
-  g_autoptr (Shot) loss = screenshot (text_view_widget (), "text-tokens-loss");
-  g_assert_cmpint (pixels_near (loss, "#f9c5c5", 6) + pixels_near (loss, "#f08080", 6)
-                     + pixels_near (loss, "#d33a3a", 6) + pixels_near (loss, "#8b0f0f", 6),
+  g_autoptr (Shot) by_nll = screenshot (text_view_widget (), "text-tokens-nll");
+  g_assert_cmpint (pixels_near (by_nll, "#f9c5c5", 6) + pixels_near (by_nll, "#f08080", 6)
+                     + pixels_near (by_nll, "#d33a3a", 6) + pixels_near (by_nll, "#8b0f0f", 6),
                    >, 20);
-  g_assert_cmpint (pixels_near (loss, "#ffbe6f", 6) + pixels_near (loss, "#e66100", 6), ==, 0);
-  /* the legend shows the loss scale's steps */
+  g_assert_cmpint (pixels_near (by_nll, "#ffbe6f", 6) + pixels_near (by_nll, "#e66100", 6), ==, 0);
+  /* the legend shows the NLL scale's steps */
   GtkWidget *legend = memscope_text_pane_get_legend (pane);
   g_assert_true (gtk_widget_get_mapped (legend));
-  g_autoptr (Shot) scale = screenshot (legend, "text-loss-legend");
+  g_autoptr (Shot) scale = screenshot (legend, "text-nll-legend");
   g_assert_cmpint (pixels_near (scale, "#f08080", 4), >, 20);
   g_assert_cmpint (pixels_near (scale, "#8b0f0f", 4), >, 20);
 
@@ -269,9 +269,16 @@ check_pane_on_screen (int width, int height)
   wait_until (window_has_wanted_size, "the window to take the screen's size");
   activate ("segment", g_variant_new_int32 (2));
   MemscopeTextPane *pane = memscope_window_get_text_pane (win);
-  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_LOSS);
+  memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_NLL);
+  /* the token-level view: a token hovered, outlined in the read attention of both runs */
+  activate ("view", g_variant_new_string ("read"));
+  int start, end;
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
+  memscope_text_pane_hover_offset (pane, start + 3);
   settle ();
   g_assert_true (memscope_window_get_compare (win));
+  graphene_rect_t hovered;
+  g_assert_true (memscope_figure_view_get_hover_token_rect (memscope_window_get_visible_view (win), &hovered));
 
   g_autofree char *name = g_strdup_printf ("window-text-%dx%d", width, height);
   g_autoptr (Shot) shot = screenshot (GTK_WIDGET (win), name);
