@@ -113,7 +113,7 @@ test_text_pane_tokens (void)
   /* the NLL colouring: each token's step is its recorded NLL on 0 … ln V */
   memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_NLL);
   settle ();
-  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), "nll"));
+  g_assert_nonnull (strstr (memscope_window_get_text_caption (win), "NLL"));
   g_autoptr (GError) error = NULL;
   g_autoptr (MsRecording) rec = ms_recording_open (memscope_run_get_db_path (a), &error);
   g_assert_no_error (error);
