@@ -1141,7 +1141,8 @@ memscope_text_pane_init (MemscopeTextPane *self)
       gtk_text_buffer_create_tag (buffer, name, "background", nll_colours[k], "foreground",
                                   k >= 3 ? "#ffffff" : "#000000", NULL);
     }
-  gtk_text_buffer_create_tag (buffer, "hovered", "background", "#241f31", "foreground", "#ffffff", NULL);
+  /* the views outline the hovered token in the same cyan */
+  gtk_text_buffer_create_tag (buffer, "hovered", "background", "#00e0ff", "foreground", "#000000", NULL);
   GtkTextIter start;
   gtk_text_buffer_get_start_iter (buffer, &start);
   gtk_text_buffer_create_mark (buffer, "current-start", &start, TRUE);

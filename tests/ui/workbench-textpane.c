@@ -156,7 +156,7 @@ test_text_pane_tokens (void)
   g_assert_cmpint (hovered_segment, ==, 3);
   g_assert_cmpint (hovered_token, ==, 4);
   g_autoptr (Shot) hovered = screenshot (text_view_widget (), "text-token-hovered");
-  g_assert_cmpint (pixels_near (hovered, "#241f31", 4), >, 20);
+  g_assert_cmpint (pixels_near (hovered, "#00e0ff", 0), >, 20);
   g_autofree char *tip = memscope_window_describe_text_at (win, start + 4);
   g_autofree char *nll_text = g_strdup_printf ("NLL %.3f nats", nll[4]);
   g_assert_nonnull (strstr (tip, "Segment 3, token 4"));
