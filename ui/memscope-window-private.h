@@ -83,6 +83,13 @@ void _memscope_window_update_progress (MemscopeWindow *self);
  * their bindings, the dropdowns, text and choices through the window. */
 void _memscope_window_set_run_a (MemscopeWindow *self, MemscopeRun *run);
 void _memscope_window_set_run_b (MemscopeWindow *self, MemscopeRun *run);
+/* memscope-window-controls.c: binds the tool row's dropdowns, the
+ * timeline's adjustment and the colormap setting to the window's
+ * properties (from init); refreshes the timeline's range and labels, and
+ * the layer and head choices of the runs shown. */
+void _memscope_window_bind_controls (MemscopeWindow *self);
+void _memscope_window_update_timeline (MemscopeWindow *self);
+void _memscope_window_update_attention_choices (MemscopeWindow *self);
 /* New segments arrived: reload the views now (a GSourceFunc), or soon. */
 gboolean _memscope_window_refresh_now (gpointer self);
 void _memscope_window_schedule_refresh (MemscopeWindow *self);
