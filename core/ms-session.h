@@ -46,9 +46,11 @@ typedef enum {
   MS_OBS_WRITE      = 1 << 5, /* write attention (H, K, sources): where each new slot's content comes
                                  from, e.g. Memformer's writer (H, K, 1+L_t) [self | tokens], RMT's
                                  write rows (H, m, 2m+L_t) [read block | tokens | write block] per layer */
+  MS_OBS_GATE       = 1 << 6, /* (K)              an update gate per slot, where the engine has one (MemBART:
+                                 M_{t+1} = α·(the layers' memory) + (1 − α)·(the old memory), α offered) */
 } MsObsKind;
 
-#define MS_OBS_ALL 0x3f
+#define MS_OBS_ALL 0x7f
 
 /* An observation may be a view into a larger matrix (RMT's slices of
  * its (H, T, T) attention weights, which are then not copied): element

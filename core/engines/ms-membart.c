@@ -448,6 +448,8 @@ encode (MsEngineState *s, MembartScratch *sc, const MembartWeights *w, const MsC
           s->memory[at] = a * sc->x[at] + (1.0f - a) * sc->old[at];
         }
     }
+  if (ms_engine_state_wants (s, MS_OBS_GATE))
+    ms_engine_state_offer (s, MS_OBS_GATE, -1, sc->alpha, 1, K, 0, 0);
   ms_engine_state_check_finite (s, s->memory, Kd, "encoder.memory_gate_net", -1);
 }
 

@@ -35,6 +35,7 @@ kind_name (const Check *ck, MsObsKind k)
     case MS_OBS_MEMORY_OUT: return "mem_out";
     case MS_OBS_NLL: return "nll";
     case MS_OBS_LOGITS: return "logits";
+    case MS_OBS_GATE: return "gate";
     case MS_OBS_READ:
     case MS_OBS_WRITE: return ms_engine_find_attention (ck->engine, k)->name;
     }

@@ -7,7 +7,7 @@ An expected file holds what the reference computes for one input: `tokens` [N] a
 (as floats), then per segment t `seg.{t}.mem_in`, `seg.{t}.mem_out`, `seg.{t}.nll` (nats, NaN where nothing
 predicts the token), `seg.{t}.logits`, and the attention maps (Memformer: `seg.{t}.reader.{l}` [H,L_t,K] and
 `seg.{t}.writer` [H,K,1+L_t]; RMT: `seg.{t}.attn.{l}` [H,T,T]; MemBART: `seg.{t}.membart_read.{l}` [H,L_t,K]
-and `seg.{t}.membart_write.{l}` [H,K,1+L_t]). All stored as F32.
+and `seg.{t}.membart_write.{l}` [H,K,1+L_t], and the gate `seg.{t}.gate` [K]). All stored as F32.
 """
 
 import json
@@ -76,6 +76,7 @@ def session_tensors(arch, records):
                 out[f"seg.{t}.reader.{l}"] = probs
             out[f"seg.{t}.writer"] = r["writer"]
         elif arch == "membart":
+            out[f"seg.{t}.gate"] = r["gate"]
             for kind in ("membart_read", "membart_write"):
                 for l, probs in enumerate(r[kind]):
                     out[f"seg.{t}.{kind}.{l}"] = probs
