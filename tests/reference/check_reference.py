@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Cross-checks the reference implementations against a second, differently built implementation.
 
-memformer_ref.py and rmt_ref.py are the truth the C core is tested against, so they get their own test: here
+memformer_ref.py, rmt_ref.py and membart_ref.py are the truth the C core is tested against, so they get their own test: here
 the same models are rebuilt from torch's stock pieces (nn.MultiheadAttention with packed in-projections,
 F.layer_norm, F.gelu), the writer is recomputed slot by slot and head by head with explicit loops, and the
-RMT masks are rebuilt cell by cell from the DESIGN.md §3.2 sentences. Whole sessions must agree to 1e-10
+RMT masks are rebuilt cell by cell from the DESIGN.md §3.2 sentences; MemBART's joint encoder attention is
+recomputed row by row and head by head over the columns each row may see (its own slot and the tokens for a
+memory row, everything for a token row), its decoder from nn.MultiheadAttention. Whole sessions must agree to 1e-10
 in float64. Run: /usr/bin/python3 check_reference.py (exits non-zero on a mismatch).
 """
 
@@ -14,6 +16,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+import membart_ref
 import memformer_ref
 import rmt_ref
 from make_fixtures import FIXTURE_INPUT, FIXTURE_MODELS, random_weights
@@ -175,16 +178,92 @@ def rmt_stock_session(cfg, w, tokens):
     return out
 
 
+# -- MemBART --------------------------------------------------------------------------------------------------
+
+def membart_stock_session(cfg, w, tokens):
+    """MemBART session rebuilt from stock torch pieces and per-row, per-head loops."""
+    cfg = membart_ref.full_config(cfg)
+    d, K, L = cfg["d_model"], cfg["memory_len"], cfg["segment_len"]
+    He, Hd = cfg["encoder_attention_heads"], cfg["decoder_attention_heads"]
+    scale = math.sqrt(d) if cfg["scale_embedding"] else 1.0
+
+    def ln(name, x):
+        return F.layer_norm(x, (d,), w[name + ".weight"], w[name + ".bias"], eps=1e-5)
+
+    def lin(name, x):
+        return F.linear(x, w[name + ".weight"], w[name + ".bias"])
+
+    def embed(side, ids):
+        table = torch.nn.Embedding.from_pretrained(w["shared.weight"])
+        pos = torch.nn.Embedding.from_pretrained(w[f"{side}.embed_positions.weight"])
+        ids = torch.tensor(ids)
+        return ln(f"{side}.layernorm_embedding", table(ids) * scale + pos(torch.arange(len(ids)) + 2))
+
+    def attn(prefix, x_q, x_kv, heads, blocked=None):
+        args = [w[f"{prefix}.{p}_proj.{kind}"] for p in ("q", "k", "v", "out") for kind in ("weight", "bias")]
+        return stock_attention(x_q, x_kv, *args, heads, blocked)[0]
+
+    out, memory, prev = [], torch.zeros(K, d, dtype=DT), None
+    for start in range(0, len(tokens), L):
+        seg = tokens[start:start + L]
+        n = len(seg)
+        rec = {"mem_in": memory, "logits": None}
+        if prev is not None:
+            y = embed("decoder", [cfg["bos_token_id"]] + seg[:-1])
+            blocked = torch.ones(n, n, dtype=torch.bool).triu(1)
+            src = torch.cat([memory, prev])
+            for l in range(cfg["decoder_layers"]):
+                p = f"decoder.layers.{l}"
+                y = ln(p + ".self_attn_layer_norm", y + attn(p + ".self_attn", y, y, Hd, blocked))
+                y = ln(p + ".encoder_attn_layer_norm", y + attn(p + ".encoder_attn", y, src, Hd))
+                y = ln(p + ".final_layer_norm", y + lin(p + ".fc2", F.gelu(lin(p + ".fc1", y))))
+            rec["logits"] = y @ w["shared.weight"].t() + w["final_logits_bias"][0]
+        old = ln("encoder.memory_layer_norm", memory + w["encoder.memory_bias"][0])
+        m, x = old, embed("encoder", seg)
+        reads, writes = [], []
+        for l in range(cfg["encoder_layers"]):
+            p = f"encoder.layers.{l}.self_attn"
+            q = torch.cat([lin(p + ".mem_q_proj", m), lin(p + ".q_proj", x)])
+            k = torch.cat([lin(p + ".mem_k_proj", m), lin(p + ".k_proj", x)])
+            v = torch.cat([lin(p + ".mem_v_proj", m), lin(p + ".v_proj", x)])
+            dh = d // He
+            probs = torch.zeros(He, K + n, K + n, dtype=DT)
+            ctx = torch.zeros(K + n, d, dtype=DT)
+            for i in range(K + n):
+                cols = [i] + list(range(K, K + n)) if i < K else list(range(K + n))
+                for h in range(He):
+                    sl = slice(h * dh, (h + 1) * dh)
+                    a = torch.softmax(torch.stack([q[i, sl] @ k[j, sl] for j in cols]) / math.sqrt(dh), dim=0)
+                    probs[h, i, cols] = a
+                    ctx[i, sl] = sum(a[c] * v[j, sl] for c, j in enumerate(cols))
+            reads.append(probs[:, K:, :K])
+            writes.append(torch.stack([torch.cat([probs[h, i, i:i + 1], probs[h, i, K:]])
+                                       for h in range(He) for i in range(K)]).reshape(He, K, 1 + n))
+            L_ = f"encoder.layers.{l}"
+            x = ln(L_ + ".self_attn_layer_norm", x + lin(p + ".out_proj", ctx[K:]))
+            x = ln(L_ + ".final_layer_norm", x + lin(L_ + ".fc2", F.gelu(lin(L_ + ".fc1", x))))
+            m = ln(L_ + ".mem_self_attn_layer_norm", m + lin(p + ".mem_out_proj", ctx[:K]))
+            m = ln(L_ + ".mem_final_layer_norm", m + lin(L_ + ".mem_fc2", F.gelu(lin(L_ + ".mem_fc1", m))))
+        gate = torch.sigmoid(lin("encoder.memory_gate_net.dense2", F.gelu(lin("encoder.memory_gate_net.dense", m))))
+        memory = gate * m + (1 - gate) * old
+        rec.update(mem_out=memory, gate=gate[:, 0], membart_read=reads, membart_write=writes)
+        out.append(rec)
+        prev = x
+    return out
+
+
 def main():
     failures = []
     tokens = list(FIXTURE_INPUT)
     for seed in (1234, 99):
         for name, (arch, cfg, _) in FIXTURE_MODELS.items():
-            if arch == "membart":
-                continue  # its independent check is the live parity with the public code (README.md, MemBART)
             weights = random_weights(arch, cfg, seed)
             w64 = {k: v.to(DT) for k, v in weights.items()}
-            if arch == "memformer":
+            if arch == "membart":
+                ours = membart_ref.MemBart(cfg, {k: v.numpy() for k, v in weights.items()}).run_session(tokens)
+                theirs = membart_stock_session(cfg, w64, tokens)
+                maps = ("membart_read", "membart_write")
+            elif arch == "memformer":
                 ours = memformer_ref.Memformer(cfg, {k: v.numpy() for k, v in weights.items()}).run_session(tokens)
                 theirs = memformer_stock_session(cfg, w64, tokens)
                 maps = ("reader",)
@@ -197,7 +276,8 @@ def main():
                           literal_mask(cfg["mask"], cfg["n_mem"], n).int(), failures)
             for t, (a, b) in enumerate(zip(ours, theirs)):
                 label = f"seed {seed} {name} seg {t}"
-                for key in ("mem_in", "mem_out") + (("writer",) if arch == "memformer" else ()):
+                extra = ("writer",) if arch == "memformer" else ("gate",) if arch == "membart" else ()
+                for key in ("mem_in", "mem_out") + extra:
                     check(f"{label} {key}", a[key], b[key], failures)
                 if (a["logits"] is None) != (b["logits"] is None):
                     failures.append(f"{label}: logits present in one implementation only")
