@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ms-causal.h"
+#include "ms-error.h"
 #include "ms-export.h"
 #include "ms-figure-error.h"
 #include "ms-view-figure.h"
 
 typedef struct {
-  char *view, *head, *out, *preset, *colormap, *title, *reduce, *model;
+  char *view, *head, *out, *preset, *colormap, *title, *reduce, *model, *replace;
   /* numeric options as given (cli_option_*) */
   char *segment_text, *layer_text, *slot_text, *first_text, *last_text, *columns_text, *horizon_text;
   char *retain_at_text, *overwrite_at_text, *width_in_text, *height_in_text, *dpi_text;
@@ -31,7 +33,7 @@ static void
 figure_options_clear (FigureOptions *o)
 {
   g_free (o->view), g_free (o->head), g_free (o->out), g_free (o->preset), g_free (o->colormap), g_free (o->title);
-  g_free (o->reduce), g_free (o->model);
+  g_free (o->reduce), g_free (o->model), g_free (o->replace);
   g_free (o->segment_text), g_free (o->layer_text), g_free (o->slot_text), g_free (o->first_text);
   g_free (o->last_text), g_free (o->columns_text), g_free (o->horizon_text), g_free (o->retain_at_text);
   g_free (o->overwrite_at_text);
@@ -53,6 +55,8 @@ figure_entries (FigureOptions *o, const GOptionEntry *extra, guint n_extra)
     { "slot", 0, 0, G_OPTION_ARG_STRING, &o->slot_text, "One slot's provenance (default: mean over slots)", "I" },
     { "horizon", 0, 0, G_OPTION_ARG_STRING, &o->horizon_text, "Provenance from each of the last H segments, the "
       "initial memory and everything older as one row (default: every source segment)", "H" },
+    { "replace", 0, 0, G_OPTION_ARG_STRING, &o->replace,
+      "causal: the replacement shown, initial (default), zeros, permute or skip", "WHAT" },
     { "retain-at", 0, 0, G_OPTION_ARG_STRING, &o->retain_at_text, "Slot types: retain when r ≥ this (0.9)", "R" },
     { "overwrite-at", 0, 0, G_OPTION_ARG_STRING, &o->overwrite_at_text, "Slot types: overwrite when r ≤ this (0.1)", "R" },
     { "first", 0, 0, G_OPTION_ARG_STRING, &o->first_text, "First segment of the window shown (default 0)", "T" },
@@ -160,6 +164,14 @@ figure_resolve (const CliCommand *cmd, FigureOptions *o, MsViewKind *kind, MsVie
     params->reducer = MS_VIEW_REDUCE_MAX;
   else
     return cli_usage_error (cmd, "--reduce must be mean or max"), FALSE;
+  if (o->replace)
+    {
+      MsCausalReplacement r;
+      if (!ms_causal_replacement_from_name (o->replace, &r) || r == MS_CAUSAL_KNOCKOUT)
+        return cli_usage_error (cmd, "--replace must be initial, zeros, permute or skip (knockout is the "
+                                     "causal-slots view)"), FALSE;
+      params->replacement = (int) r;
+    }
   if (o->head && g_strcmp0 (o->head, "mean") != 0)
     {
       gint64 h;
@@ -291,6 +303,17 @@ cli_export (const CliCommand *cmd, int argc, char **argv)
                 {
                   g_free (o.out), o.out = ms_figure_path_for_view (out, ms_view_info (k)->name);
                   g_free (o.view), o.view = g_strdup (ms_view_info (k)->name);
+                }
+              /* causal views: only when computed (--view all leaves them out otherwise) */
+              if (!ms_view_has_data (rec, run, ms_view_info (k)->kind, &error))
+                {
+                  if (all && g_error_matches (error, MS_ERROR, MS_ERROR_INPUT))
+                    {
+                      g_clear_error (&error);
+                      continue;
+                    }
+                  status = cli_fail_in (argv[1], error);
+                  break;
                 }
               g_autoptr (MsViewData) view = ms_view_load (rec, run, ms_view_info (k)->kind, &params, &error);
               if (view && o.csv)

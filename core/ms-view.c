@@ -45,6 +45,18 @@ static const MsViewInfo view_table[MS_VIEW_N_KINDS] = {
   { MS_VIEW_WRITE_HEADS, "write-heads", "Write heads",
     "write attention of one segment in every layer and head, and the mean over heads, on one colour scale",
     MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT, MS_VIEW_AXIS_GRID, MS_VIEW_AXIS_GRID, MS_VIEW_REDUCE_MEAN, FALSE },
+  { MS_VIEW_CAUSAL, "causal", "Causal",
+    "causal retention: the change in mean NLL per token of target segment t when the memory after source "
+    "segment s is replaced (initial memory, zeros, permuted slots, or the memory before s), replayed",
+    MS_VIEW_HEATMAP, 0, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SOURCE, MS_VIEW_REDUCE_MEAN, TRUE },
+  { MS_VIEW_CAUSAL_SLOTS, "causal-slots", "Causal slots",
+    "slot causal importance: the mean change in NLL per token over the next segments when slot i alone is "
+    "set back to its initial value after segment s",
+    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
+  { MS_VIEW_FORGETTING, "forgetting", "Forgetting",
+    "what the model forgets: the mean change in NLL per token t − s segments after the memory was replaced, "
+    "one line per replacement",
+    MS_VIEW_LINES, 0, MS_VIEW_AXIS_DELAY, MS_VIEW_AXIS_SERIES, MS_VIEW_REDUCE_MEAN, FALSE },
 };
 
 const MsViewInfo *
@@ -264,7 +276,7 @@ ms_view_data_new (const MsRunInfo *info, MsViewKind kind, float *values, int row
   v->vmin = v->vmax = NAN;
   v->reducer = MS_VIEW_REDUCE_MEAN;
   v->run_id = info->id;
-  v->segment = v->layer = v->head = v->slot = -1;
+  v->segment = v->layer = v->head = v->slot = v->replacement = -1;
   return v;
 }
 

@@ -36,6 +36,10 @@ typedef enum {
   MS_VIEW_SIMILARITY,     /* heatmap  segment × segment: cosine of whole memory states (§5.4) */
   MS_VIEW_READ_HEADS,     /* heatmap  one segment: read attention of every layer × head (and the mean), tiled */
   MS_VIEW_WRITE_HEADS,    /* heatmap  one segment: write attention of every layer × head (and the mean), tiled */
+  MS_VIEW_CAUSAL,         /* heatmap  source segment × target segment: ΔNLL with the memory after the source
+                             replaced (§5.6, ms-causal.h) */
+  MS_VIEW_CAUSAL_SLOTS,   /* heatmap  slot × source segment: mean ΔNLL over the horizon with that slot knocked out */
+  MS_VIEW_FORGETTING,     /* lines    mean ΔNLL against t − s, one series per replacement stored */
   MS_VIEW_N_KINDS
 } MsViewKind;
 
@@ -54,6 +58,7 @@ typedef enum {
   MS_VIEW_AXIS_LAG,       /* sources relative to the column's segment t (provenance with a horizon H):
                              the initial memory ("initial"), "older" (segments before t − H), then
                              t − H … t ("t-H" … "t"); each cell named by its texts */
+  MS_VIEW_AXIS_DELAY,     /* segments after a source segment, t − s (1, 2, …): causal retention's targets */
 } MsViewAxisKind;
 
 /* The parameters a view uses (MsViewInfo.params). */
@@ -118,9 +123,11 @@ typedef struct {
                            memory, from segments older than t − H (one row, "older") and from each of
                            t − H … t (MS_VIEW_AXIS_LAG rows), so its rows stay H + 3 at any length;
                            0: one row per source segment */
+  int replacement;      /* causal: the replacement shown (MsCausalReplacement, ms-causal.h), or the first
+                           stored of initial, skip, zeros, permute when the run has none of it */
 } MsViewParams;
 
-#define MS_VIEW_PARAMS_DEFAULT { -1, -1, -1, -1, 0.9, 0.1, 0, 0, 0, 0, 0, MS_VIEW_REDUCE_DEFAULT, 0 }
+#define MS_VIEW_PARAMS_DEFAULT { -1, -1, -1, -1, 0.9, 0.1, 0, 0, 0, 0, 0, MS_VIEW_REDUCE_DEFAULT, 0, 0 }
 
 /* The largest provenance horizon: rows are H + 3. */
 #define MS_VIEW_MAX_HORIZON 4096
@@ -179,6 +186,7 @@ typedef struct {
   int layer, head;      /* read, write: as shown (head −1 = mean over heads) */
   int slot;             /* provenance: the slot, −1 = mean over slots */
   gboolean rows_complete; /* read, write: each row is a whole softmax row (sums to 1) */
+  int replacement;      /* causal: the replacement shown (MsCausalReplacement); −1 otherwise */
 } MsViewData;
 
 void ms_view_data_free (MsViewData *v);
@@ -215,6 +223,13 @@ MsViewData *ms_view_data_bin_columns (const MsViewData *v, int max_cols);
  * naming the file. */
 MsViewData *ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, const MsViewParams *params,
                           GError **error);
+
+/* Whether run @run_id has what view @kind draws: TRUE for every view but
+ * the causal ones (causal, causal-slots, forgetting), which need
+ * ms_causal_compute first and otherwise load as a figure without data whose
+ * title says how to compute it.  FALSE with @error (MS_ERROR_INPUT naming
+ * the file and the command that computes it; or the recording's error). */
+gboolean ms_view_has_data (MsRecording *rec, gint64 run_id, MsViewKind kind, GError **error);
 
 /* The value at cell (@row, @col) (NaN off the matrix). */
 double ms_view_data_get (const MsViewData *v, int row, int col);

@@ -244,6 +244,8 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
       for (int r = 0; r < rows; r++)
         v->y.texts[r] = g_strdup (v->series[r]);
     }
+  if (kind == MS_VIEW_NLL && !ms_view_causal_nll_series (rec, info, v, bins.first, bins.width, error))
+    return ms_view_data_free (v), NULL;
   if (!load_axis_texts (rec, info, &v->x, error))
     return ms_view_data_free (v), NULL;
   return v;
@@ -829,7 +831,7 @@ load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewPara
   if (reducer == MS_VIEW_REDUCE_MAX && !vi->max_allowed)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "the %s view aggregates by mean only (max is for %s)", vi->name,
-                   "retention, representation, read-usage and nll");
+                   "retention, representation, read-usage, nll, causal and causal-slots");
       return NULL;
     }
   switch (kind)
@@ -854,6 +856,9 @@ load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewPara
     case MS_VIEW_WRITE: return attention (rec, info, kind, p, error);
     case MS_VIEW_READ_HEADS:
     case MS_VIEW_WRITE_HEADS: return attention_grid (rec, info, kind, p, error);
+    case MS_VIEW_CAUSAL:
+    case MS_VIEW_CAUSAL_SLOTS:
+    case MS_VIEW_FORGETTING: return ms_view_causal_load (rec, info, kind, p, first, last, reducer, error);
     default: return per_segment (rec, info, kind, p, bins_make (first, last, p->max_cols, p->span), reducer, error);
     }
 }

@@ -28,4 +28,19 @@ const char *ms_view_reducer_name (MsViewReducer reducer);
  * segments.  Owned. */
 char *ms_view_binned_label (const char *value, MsViewReducer reducer, int width);
 
+/* The causal views (ms-view-causal.c): MS_VIEW_CAUSAL, MS_VIEW_CAUSAL_SLOTS
+ * (over the segment window [@first, @last)) and MS_VIEW_FORGETTING, from
+ * what ms-causal.h stored (a view without data, titled to say how to
+ * compute it, when the run has none). */
+MsViewData *ms_view_causal_load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewParams *p,
+                                 int first, int last, MsViewReducer reducer, GError **error);
+
+/* Adds to the NLL view @v (one column per @width segments from @first) the
+ * series the recording has for @info: the reset-memory baseline ("memory
+ * reset at every segment") when computed, and the mean NLL of the tokens
+ * a task scores when the input is made of copy or recall instances (runs
+ * of at most 2^20 tokens). */
+gboolean ms_view_causal_nll_series (MsRecording *rec, const MsRunInfo *info, MsViewData *v, int first, int width,
+                                    GError **error);
+
 G_END_DECLS

@@ -7,6 +7,12 @@ reference   On the copy demo, for the shipped copy Memformer and RMT, every ΔNL
             token. The C core computes in f32: per-token NLLs of up to about 20 nats carry rounding of a few
             1e-6 relative, and replaying through up to eight segments compounds it; 2e-3 is far below the
             effects measured (nats) and far above that rounding.
+views       The views from what `causal` stored, checked against the recording's own rows: the causal CSV holds
+            each stored ΔNLL(s, t) at row s, column t; causal-slots each slot's mean over the horizon of its
+            knockout row; forgetting the mean over sources of ΔNLL at each t − s, one series per replacement;
+            the NLL view the reset-memory baseline (the mean of each reset_memory row) and the mean NLL of the
+            tokens the copy task scores (answer segments only). `export --view all` writes the causal views only
+            for a run that has them; a run without gets an error naming the command that computes them.
 cli         Usage errors exit 2; a missing run or recording exits 1 naming the file; --json reports what was
             computed; a second call computes nothing; --max-sources computes in pieces.
 
@@ -71,6 +77,94 @@ def case_reference(a):
             print(f"ok: copy-{arch}: {compared} ΔNLL values within {worst:.2g} of the float64 reference")
 
 
+def read_csv(path):
+    import csv
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def num(text):
+    return float(text) if text != "" else None
+
+
+def case_views(a):
+    text = os.path.join(a.inputs, "copy-demo.txt")
+    model = os.path.join(a.models, "copy-memformer.safetensors")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "c.sqlite")
+        for _ in range(2):
+            assert cli(a.cli, "record", model, text, "--recording", db).returncode == 0
+        for replace in ("initial", "skip", "knockout"):
+            r = cli(a.cli, "causal", db, "--run", "1", "--replace", replace, "--horizon", "6")
+            assert r.returncode == 0, r.stderr
+        out = os.path.join(tmp, "v.csv")
+        # causal: row s, column t
+        for replace in ("initial", "skip"):
+            r = cli(a.cli, "export", db, "--run", "1", "--view", "causal", "--replace", replace, "--out", out)
+            assert r.returncode == 0, r.stderr
+            header, rows = read_csv(out)
+            assert header[1:] == [str(t) for t in range(12)], header
+            want = stored(db, 1, replace)
+            for s, deltas in want.items():
+                row = rows[s]
+                assert row[0] == str(s)
+                for k, d in enumerate(deltas):
+                    t = s + 1 + k
+                    if t < 12:
+                        got = num(row[1 + t])
+                        assert (got is None) == (d != d) and (got is None or abs(got - d) < 1e-6), (replace, s, t)
+                assert all(num(row[1 + t]) is None for t in range(12) if t <= s or t > s + 6), (replace, s, row)
+        # causal-slots: mean of each knockout row over its horizon
+        r = cli(a.cli, "export", db, "--run", "1", "--view", "causal-slots", "--out", out)
+        assert r.returncode == 0, r.stderr
+        header, rows = read_csv(out)
+        for slot in range(16):
+            want = stored(db, 1, "knockout", slot)
+            for s, deltas in want.items():
+                vals = [d for d in deltas if d == d]
+                got = num(rows[slot][1 + s])
+                assert abs(got - sum(vals) / len(vals)) < 1e-5, (slot, s, got)
+        # forgetting: per replacement, the mean over sources at each lag
+        r = cli(a.cli, "export", db, "--run", "1", "--view", "forgetting", "--out", out)
+        assert r.returncode == 0, r.stderr
+        header, rows = read_csv(out)
+        assert header == ["segments after the source (t − s)", "initial", "knockout", "skip"], header
+        for col, replace in ((1, "initial"), (3, "skip")):
+            want = stored(db, 1, replace)
+            for lag in range(1, 7):
+                vals = [d[lag - 1] for d in want.values() if d[lag - 1] == d[lag - 1]]
+                got = num(rows[lag - 1][col])
+                assert abs(got - sum(vals) / len(vals)) < 1e-5, (replace, lag, got)
+        # nll: the baseline and the answer tokens
+        r = cli(a.cli, "export", db, "--run", "1", "--view", "nll", "--out", out)
+        assert r.returncode == 0, r.stderr
+        header, rows = read_csv(out)
+        assert header == ["segment", "mean NLL", "memory reset at every segment", "tokens the copy task scores"], header
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+            base = dict(c.execute("SELECT segment, total_nll / n_predicted FROM reset_memory WHERE run_id = 1 "
+                                  "AND n_predicted > 0"))
+        for t, row in enumerate(rows):
+            if t in base:
+                assert abs(num(row[2]) - base[t]) < 1e-4, (t, row, base[t])
+            answer = t % 6 in (4, 5)
+            assert (num(row[3]) is not None) == answer, (t, row)
+            if answer:   # every token of an answer segment is scored
+                assert abs(num(row[3]) - num(row[1])) < 1e-5, (t, row)
+        # run 2 has none: --view all leaves the causal views out, --view causal says how to compute them
+        r = cli(a.cli, "export", db, "--run", "2", "--view", "all", "--out", os.path.join(tmp, "all.csv"))
+        assert r.returncode == 0, r.stderr
+        made = sorted(os.listdir(tmp))
+        assert "all-retention.csv" in made and not any(v in m for m in made for v in ("causal", "forgetting")), made
+        r = cli(a.cli, "export", db, "--run", "2", "--view", "causal", "--out", out)
+        assert r.returncode == 1 and "memscope-cli causal" in r.stderr and db in r.stderr, r.stderr
+        r = cli(a.cli, "export", db, "--run", "1", "--view", "all", "--out", os.path.join(tmp, "one.csv"))
+        assert r.returncode == 0, r.stderr
+        made = sorted(os.listdir(tmp))
+        assert {"one-causal.csv", "one-causal-slots.csv", "one-forgetting.csv"} <= set(made), made
+        print("ok: causal views, the NLL view's series, --view all")
+
+
 def case_cli(a):
     text = os.path.join(a.inputs, "copy-demo.txt")
     model = os.path.join(a.models, "copy-rmt.safetensors")
@@ -108,7 +202,7 @@ def main():
         pass
     a = A()
     a.cli, a.models, a.inputs, a.reference, case = sys.argv[1:6]
-    {"reference": case_reference, "cli": case_cli}[case](a)
+    {"reference": case_reference, "cli": case_cli, "views": case_views}[case](a)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ import sys
 import tempfile
 
 TIMEOUT = 120          # seconds per command; a hang is a failure, whatever the machine's speed
-VIEWS = ("retention", "types", "provenance", "similarity", "read", "read-usage", "representation", "write", "nll")
+VIEWS = ("retention", "types", "provenance", "similarity", "read", "read-usage", "representation", "write", "nll",
+         "causal", "causal-slots", "forgetting")
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
                    "MemorySanitizer", "ThreadSanitizer")
 KEY = 1 << 32
