@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include "memscope-causal-bar.h"
 #include "memscope-text-pane.h"
 #include "memscope-window.h"
 
@@ -45,6 +46,7 @@ struct _MemscopeWindow {
 
   /* Borrowed: the stack owns them */
   MemscopeFigureView *views[MS_VIEW_N_KINDS];
+  MemscopeCausalBar *causal_bar;   /* above the causal views (memscope-causal-bar.c) */
 
   /* Owned */
   GListStore *runs;            /* MemscopeRun, newest first: the run A / run B dropdowns' model */

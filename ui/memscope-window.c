@@ -578,6 +578,8 @@ memscope_window_init (MemscopeWindow *self)
 
   /* the text shows run A (and says so while comparing) at the window's segment and slot */
   g_object_bind_property (self, "run-a", self->text_pane, "run", G_BINDING_SYNC_CREATE);
+  self->causal_bar = memscope_causal_bar_install (self->view_stack);
+  g_object_bind_property (self, "run-a", self->causal_bar, "run", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "compared-run", self->text_pane, "compared-run", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "segment", self->text_pane, "segment", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "slot", self->text_pane, "slot", G_BINDING_SYNC_CREATE);

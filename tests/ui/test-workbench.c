@@ -19,7 +19,8 @@
  * compare, zoom), workbench-loading.c (loading off the main thread),
  * workbench-files.c (export, bad and read-only files, Open Recent),
  * workbench-saved.c (recordings kept, saved, reopened; banner, title, play), workbench-tokens.c
- * (the text pane of a BPE model), workbench-newcomer.c (a new user's path, on two screens), and
+ * (the text pane of a BPE model), workbench-newcomer.c (a new user's path, on two screens),
+ * workbench-causal.c (computing causal retention on the Causal bar), and
  * workbench-util.c (waiting, screenshots, actions, threads).
  */
 #include <glib/gstdio.h>
@@ -46,6 +47,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/dark-figures", test_dark_figures);
   g_test_add_func ("/workbench/steps-segments", test_steps_segments);
   g_test_add_func ("/workbench/every-view", test_every_view);
+  g_test_add_func ("/workbench/causal-page", test_causal_page);
   g_test_add_func ("/workbench/select-slot", test_select_slot);
   g_test_add_func ("/workbench/compare", test_compare);
   g_test_add_func ("/workbench/text-pane-tokens", test_text_pane_tokens);

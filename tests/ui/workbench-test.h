@@ -74,6 +74,7 @@ void test_dark_figures (void);
 void test_saved_work (void);
 void test_steps_segments (void);
 void test_every_view (void);
+void test_causal_page (void);
 void test_select_slot (void);
 void test_compare (void);
 void test_bindings (void);
