@@ -308,8 +308,10 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   cairo_t *cr = cairo_create (surface);
   int w = gtk_widget_get_width (view), h = gtk_widget_get_height (view);
+  /* the plot as the widget lays it out (its figure is laid out for the widget, then scaled) */
   MsRect plot[3];
-  ms_view_figure_get_plot_rects (memscope_figure_view_get_figure (MEMSCOPE_FIGURE_VIEW (view)), cr, w, h, plot);
+  if (memscope_figure_view_get_plot_rects (MEMSCOPE_FIGURE_VIEW (view), plot) < 1)
+    g_error ("the retention view has no plot");
   double *tip_ms = g_new (double, frames), *redraw_ms = g_new (double, frames);
   for (int i = 0; i < frames; i++)
     {
