@@ -166,6 +166,15 @@ read_run (MsRecording *rec, const MsRunInfo *run)
           params.max_rows = 5;
           params.slot = 1;
           load (rec, run->id, kind, &params);
+          if (info->params & MS_VIEW_USES_HORIZON)
+            {
+              /* sources counted back from each segment, whole run and zoomed */
+              params.horizon = 3;
+              load (rec, run->id, kind, &params);
+              params = (MsViewParams) MS_VIEW_PARAMS_DEFAULT;
+              params.horizon = 2;
+              load (rec, run->id, kind, &params);
+            }
           continue;
         }
       /* the last segment's last layer averaged over heads (what the
