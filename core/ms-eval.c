@@ -67,7 +67,7 @@ ms_eval_run (MsModel *model, const MsEvalOptions *options, MsProgressFunc progre
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT,
                    "%s: eval's %s task is laid out one byte per token position, and this model's tokenizer is "
                    "%s (%d ids), which would merge the task's characters into other tokens, so its segments "
-                   "would no longer hold the task (eval takes models whose tokenizer is bytes).  To see what "
+                   "would no longer hold the task (eval takes models whose tokenizer is bytes). To see what "
                    "this model's memory is worth, compare `memscope-cli run MODEL TEXT` with and without "
                    "--reset-memory on a text of yours", label, ms_task_name (task),
                    ms_tokenizer_get_kind_name (tokenizer), ms_tokenizer_get_vocab_size (tokenizer));
