@@ -166,13 +166,15 @@ test_text_pane_tokens (void)
   /* … and outlines it in the read attention view, on its row */
   activate ("view", g_variant_new_string ("read"));
   MemscopeFigureView *read = memscope_window_get_visible_view (win);
+  /* the screenshot settles the layout first, so the rectangles below are
+   * those of the frame it shows */
+  g_autoptr (Shot) outlined = screenshot (GTK_WIDGET (read), "read-token-hovered");
   graphene_rect_t row;
   g_assert_true (memscope_figure_view_get_hover_token_rect (read, &row));
   MsRect cell;
   g_assert_true (memscope_figure_view_get_cell_rect (read, 0, 4, 0, &cell));
   g_assert_cmpfloat (fabs (row.origin.y - cell.y), <, 1);   /* token 4's row */
   g_assert_cmpfloat (fabs (row.size.height - cell.height), <, 1);
-  g_autoptr (Shot) outlined = screenshot (GTK_WIDGET (read), "read-token-hovered");
   int cyan = 0;
   for (int y = MAX ((int) row.origin.y - 3, 0); y < MIN ((int) (row.origin.y + row.size.height) + 3, outlined->height); y++)
     for (int x = 0; x < outlined->width; x++)
