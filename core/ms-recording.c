@@ -857,22 +857,36 @@ replay_attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, M
   return divide_heads (sum, n, head < 0 ? heads : 1);
 }
 
-static GBytes *
-segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **error)
+/* Prepares @sql (its ?1 the run id, ?2 the segment, as MS_DB_SEGMENT_KEY
+ * binds them), steps it once and returns it on its row; NULL with @error set
+ * when the run has no such segment or the read fails.  release() it. */
+static sqlite3_stmt *
+segment_row_locked (MsRecording *rec, gint64 run_id, int segment, const char *sql, const char *what, GError **error)
 {
-  sqlite3_stmt *st = prepare (rec, "SELECT text FROM segments WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
-                              error);
+  sqlite3_stmt *st = prepare (rec, sql, error);
   if (!st)
     return NULL;
   sqlite3_bind_int64 (st, 1, run_id);
   sqlite3_bind_int (st, 2, segment);
-  GBytes *text = NULL;
-  int rc = ms_db_step (st, rec->path, "reading a segment's text", error);
+  int rc = ms_db_step (st, rec->path, what, error);
   if (rc == SQLITE_ROW)
-    text = g_bytes_new (sqlite3_column_blob (st, 0), sqlite3_column_bytes (st, 0));
-  else if (rc == SQLITE_DONE)
+    return st;
+  if (rc == SQLITE_DONE)
     g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run_id,
                  segment);
+  release (rec, st);
+  return NULL;
+}
+
+static GBytes *
+segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **error)
+{
+  sqlite3_stmt *st = segment_row_locked (rec, run_id, segment, "SELECT text FROM segments WHERE id = "
+                                         MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
+                                         "reading a segment's text", error);
+  if (!st)
+    return NULL;
+  GBytes *text = g_bytes_new (sqlite3_column_blob (st, 0), sqlite3_column_bytes (st, 0));
   release (rec, st);
   return text;
 }
@@ -888,22 +902,13 @@ static MsToken *
 segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens, guint64 *byte_begin,
                        GError **error)
 {
-  sqlite3_stmt *st = prepare (rec, "SELECT token_begin, token_end, text, byte_begin, token_ids, token_ends FROM "
-                              "segments WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2", error);
+  sqlite3_stmt *st = segment_row_locked (rec, run->id, segment, "SELECT token_begin, token_end, text, byte_begin, "
+                                         "token_ids, token_ends FROM segments WHERE id = "
+                                         MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
+                                         "reading a segment's tokens", error);
   if (!st)
     return NULL;
-  sqlite3_bind_int64 (st, 1, run->id);
-  sqlite3_bind_int (st, 2, segment);
   MsToken *out = NULL;
-  int rc = ms_db_step (st, rec->path, "reading a segment's tokens", error);
-  if (rc == SQLITE_DONE)
-    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run->id,
-                 segment);
-  if (rc != SQLITE_ROW)
-    {
-      release (rec, st);
-      return NULL;
-    }
   /* Every size in 64 bits: a hostile row may hold any integers. */
   gint64 begin = sqlite3_column_int64 (st, 0), end = sqlite3_column_int64 (st, 1);
   gint64 n = begin >= 0 && end >= begin ? end - begin : -1;
@@ -1054,22 +1059,12 @@ ms_recording_segment_text (MsRecording *rec, gint64 run_id, int segment, GError 
 static float *
 segment_nll_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens, GError **error)
 {
-  sqlite3_stmt *st = prepare (rec, "SELECT token_begin, token_end, nll FROM segments WHERE id = "
-                              MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2", error);
+  sqlite3_stmt *st = segment_row_locked (rec, run->id, segment, "SELECT token_begin, token_end, nll FROM segments "
+                                         "WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
+                                         "reading a segment's NLL", error);
   if (!st)
     return NULL;
-  sqlite3_bind_int64 (st, 1, run->id);
-  sqlite3_bind_int (st, 2, segment);
   float *out = NULL;
-  int rc = ms_db_step (st, rec->path, "reading a segment's NLL", error);
-  if (rc == SQLITE_DONE)
-    g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no segment %d", rec->path, run->id,
-                 segment);
-  if (rc != SQLITE_ROW)
-    {
-      release (rec, st);
-      return NULL;
-    }
   gint64 begin = sqlite3_column_int64 (st, 0), end = sqlite3_column_int64 (st, 1);
   gint64 n = begin >= 0 && end >= begin ? end - begin : -1;
   const guint8 *blob = sqlite3_column_blob (st, 2);
