@@ -16,8 +16,10 @@ mode=${1:-demo}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libopenblas-dev libglib2.0-dev libjson-glib-dev
             libsqlite3-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core libgtk-4-dev)
+# python3.11-doc: the English text the demo language models are trained and measured on
+# (tests/reference/train_lm.py, resources/figures/memory-by-segment.py)
 test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev poppler-utils
-           xvfb xauth desktop-file-utils appstream)
+           xvfb xauth desktop-file-utils appstream python3.11-doc)
 
 install_missing() {
   local missing=()
@@ -98,15 +100,18 @@ case "$mode" in
     fi
     echo "memscope: no display; showing the demo with memscope-cli instead" >&2
     cli=.build/release/app/memscope-cli
+    for arch in memformer rmt; do
+      model=resources/models/text-$arch.safetensors
+      echo "== memscope-cli run $model resources/inputs/text-demo.txt, with and without the memory"
+      "$cli" run "$model" resources/inputs/text-demo.txt | tail -n 1
+      "$cli" run "$model" resources/inputs/text-demo.txt --reset-memory | tail -n 1
+    done
     for task in copy recall; do
       for arch in memformer rmt; do
         model=resources/models/$task-$arch.safetensors
-        echo "== memscope-cli run $model resources/inputs/$task-demo.txt"
-        "$cli" run "$model" resources/inputs/$task-demo.txt
         echo "== memscope-cli eval $model --task $task --n 200, with and without the memory"
         "$cli" eval "$model" --task $task --n 200
         "$cli" eval "$model" --task $task --n 200 --reset-memory
-        echo
       done
     done
     ;;

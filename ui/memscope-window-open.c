@@ -308,13 +308,12 @@ memscope_window_open_files (MemscopeWindow *self, GFile **files, int n_files)
     g_ptr_array_unref (recordings);
 }
 
-void
-memscope_window_open_demo (MemscopeWindow *self)
+/* Records the bundled models and input named in @names (two models, then
+ * the input; relative to memscope_data_dir ()) into temporary files. */
+static void
+open_bundled (MemscopeWindow *self, const char *const names[3])
 {
   const char *dir = memscope_data_dir ();
-  /* the trained copy-task models on two copy instances back to back */
-  const char *names[] = { "models/copy-memformer.safetensors", "models/copy-rmt.safetensors",
-                          "inputs/copy-demo.txt" };
   GFile *files[3];
   for (int i = 0; i < 3; i++)
     {
@@ -332,6 +331,24 @@ memscope_window_open_demo (MemscopeWindow *self)
     }
   for (int i = 0; i < 3; i++)
     g_object_unref (files[i]);
+}
+
+void
+memscope_window_open_demo (MemscopeWindow *self)
+{
+  /* the language models trained on English text, on a held-out document */
+  static const char *const names[] = { "models/text-memformer.safetensors", "models/text-rmt.safetensors",
+                                       "inputs/text-demo.txt" };
+  open_bundled (self, names);
+}
+
+void
+memscope_window_open_copy_demo (MemscopeWindow *self)
+{
+  /* the trained copy-task models on two copy instances back to back */
+  static const char *const names[] = { "models/copy-memformer.safetensors", "models/copy-rmt.safetensors",
+                                       "inputs/copy-demo.txt" };
+  open_bundled (self, names);
 }
 
 

@@ -26,9 +26,13 @@ MemscopeWindow *memscope_window_new (GtkApplication *app);
  * tree's resources/ (compile-time). */
 const char *memscope_data_dir (void);
 
-/* Records the bundled Memformer and RMT demo models on the demo input and
- * compares them.  Missing files are reported in the window. */
+/* Records the bundled Memformer and RMT language models on the demo text (a
+ * held-out English document, thousands of segments) and compares them.
+ * Missing files are reported in the window. */
 void memscope_window_open_demo (MemscopeWindow *self);
+
+/* The same with the copy-task models on two copy instances (12 segments). */
+void memscope_window_open_copy_demo (MemscopeWindow *self);
 
 /* Opens models (.safetensors), inputs (any other file) and recordings
  * (.sqlite, .db): models are recorded on the input given (or the current

@@ -203,9 +203,11 @@ test_close_while_recording (void)
    * their progress */
   MemscopeWindow *other = memscope_window_new (GTK_APPLICATION (app));
   gtk_window_present (GTK_WINDOW (other));
-  memscope_window_open_demo (other);
+  memscope_window_open_demo (other);   /* the bundled demo: the text models on thousands of segments */
   g_assert_true (memscope_window_is_busy (other));
   g_assert_cmpuint (memscope_window_get_n_runs (other), ==, 2);
+  g_assert_nonnull (strstr (memscope_run_get_name (memscope_window_get_run (other, 0)), "text-memformer"));
+  g_assert_nonnull (strstr (memscope_run_get_name (memscope_window_get_run (other, 1)), "text-rmt"));
   for (guint i = 0; i < 2; i++)
     {
       g_signal_connect (memscope_window_get_run (other, i), "progress", G_CALLBACK (on_progress_note_thread), NULL);

@@ -1,4 +1,4 @@
-/* workbench-views.c — the workbench on the demo: it starts recording both
+/* workbench-views.c — the workbench on the copy demo: it starts recording both
  * models, steps segments, draws every view, selects by clicking, compares,
  * reaches every view through property bindings, zooms, and lists its
  * shortcuts. */
@@ -12,7 +12,7 @@ test_starts_on_demo (void)
   win = memscope_window_new (GTK_APPLICATION (app));
   gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
   gtk_window_present (GTK_WINDOW (win));
-  memscope_window_open_demo (win);
+  memscope_window_open_copy_demo (win);   /* 12 segments: every cell wide enough to check */
   g_assert_true (memscope_window_is_busy (win));   /* recording happens on worker threads */
   for (guint i = 0; i < memscope_window_get_n_runs (win); i++)   /* … and reports on the main one */
     g_signal_connect (memscope_window_get_run (win, i), "progress", G_CALLBACK (on_progress_note_thread), NULL);

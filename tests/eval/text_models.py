@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""The shipped language models (resources/models/text-*) and what their memory is worth, by the C core.
+
+Cases (usage: text_models.py CASE --cli BIN --models DIR --inputs DIR):
+
+memory_helps      on resources/inputs/text-demo.txt (a held-out document the models never saw),
+                  `memscope-cli run` gives lower bits per byte than `run --reset-memory` for every shipped
+                  text model: over the whole text by at least TOTAL_MARGIN bits per byte, and in every bin of
+                  segment indices (1-7, then [8, 16), [16, 32), ... as in the README's figure) by at least
+                  BIN_MARGIN. The models' memscope.source names the trainer, the corpus and the steps.
+import_reproduces `memscope-cli import` of the shipped Hugging Face-style folder text-rmt-bpe/ (written by
+                  the trainer) gives, byte for byte, the shipped text-rmt-bpe.safetensors.
+"""
+
+import argparse
+import filecmp
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+MODELS = ("text-memformer", "text-rmt", "text-rmt-bpe")
+TOTAL_MARGIN = 0.10   # bits per byte, the whole demo text
+BIN_MARGIN = 0.02     # bits per byte, each bin of segment indices
+
+
+def check(cond, message):
+    if not cond:
+        print("FAIL:", message)
+        sys.exit(1)
+
+
+def run(*args):
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True)
+
+
+def metadata(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n))["__metadata__"]
+
+
+def bin_of(index):
+    return 1 if index < 8 else 1 << (index.bit_length() - 1)
+
+
+def bits_by_bin(cli, model, text, reset):
+    """{bin: (bits, bytes)} over the predicted tokens of each segment, and the totals."""
+    r = run(cli, "run", model, text, "--json", *(["--reset-memory"] if reset else []))
+    check(r.returncode == 0, f"memscope-cli run {model}: {r.stderr}")
+    out = {}
+    for seg in json.loads(r.stdout)["segments"]:
+        if not seg["n_predicted"]:
+            continue
+        tokens = seg["tokens"]
+        unpredicted = tokens[:len(tokens) - seg["n_predicted"]]
+        n_bytes = seg["byte_end"] - seg["byte_begin"] - sum(t["end"] - t["start"] for t in unpredicted)
+        b = 0 if seg["segment"] == 0 else bin_of(seg["segment"])
+        bits, count = out.get(b, (0.0, 0))
+        out[b] = (bits + seg["mean_nll"] * seg["n_predicted"] / math.log(2), count + n_bytes)
+    return out
+
+
+def memory_helps(a):
+    text = os.path.join(a.inputs, "text-demo.txt")
+    for name in MODELS:
+        path = os.path.join(a.models, name + ".safetensors")
+        check(os.path.exists(path), f"{path} is missing")
+        source = metadata(path)["memscope.source"]
+        if name.endswith("bpe"):
+            check("memscope-cli import" in source, f"{name}: memscope.source does not name the import: {source}")
+        else:
+            for word in ("train_lm.py", "--steps", "python3.11-doc"):
+                check(word in source, f"{name}: memscope.source lacks {word!r}: {source}")
+        memory, reset = bits_by_bin(a.cli, path, text, False), bits_by_bin(a.cli, path, text, True)
+        total = [sum(v[0] for v in d.values()) / sum(v[1] for v in d.values()) for d in (memory, reset)]
+        print(f"{name}: {total[0]:.4f} bits per byte with the memory, {total[1]:.4f} reset")
+        check(total[1] - total[0] >= TOTAL_MARGIN,
+              f"{name}: the memory gains {total[1] - total[0]:.4f} bits per byte, less than {TOTAL_MARGIN}")
+        for b in sorted(memory):
+            if b == 0:
+                continue   # segment 0 starts from M_0 either way
+            m, r = memory[b][0] / memory[b][1], reset[b][0] / reset[b][1]
+            print(f"  segments from {b}: {m:.4f} vs {r:.4f}")
+            check(r - m >= BIN_MARGIN, f"{name}: segments from {b}: {m:.4f} bits per byte with the memory, "
+                                       f"{r:.4f} reset: less than {BIN_MARGIN} apart")
+
+
+def import_reproduces(a):
+    folder = os.path.join(a.models, "text-rmt-bpe")
+    shipped = os.path.join(a.models, "text-rmt-bpe.safetensors")
+    config = json.loads(metadata(shipped)["memscope.config"])
+    with tempfile.TemporaryDirectory() as work:
+        out = os.path.join(work, "text-rmt-bpe.safetensors")
+        r = run(a.cli, "import", folder, "--out", out, "--segment-len", config["segment_len"],
+                "--mask", config["mask"])
+        check(r.returncode == 0, f"memscope-cli import {folder}: {r.stderr}")
+        check(filecmp.cmp(out, shipped, shallow=False), f"importing {folder} does not give {shipped}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case", choices=("memory_helps", "import_reproduces"))
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--inputs", required=True)
+    a = ap.parse_args()
+    globals()[a.case](a)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
