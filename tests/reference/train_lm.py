@@ -43,6 +43,7 @@ import math
 import os
 import random
 import re
+import signal
 import sys
 import time
 from collections import Counter, defaultdict
@@ -293,7 +294,9 @@ def main():
     ap.add_argument("--merges", type=int, default=768)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--steps", type=int, default=100000)
-    ap.add_argument("--max-minutes", type=float, default=0)
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="stop after this much CPU time of the training loop (the machine may be shared: wall "
+                         "time depends on the load); SIGUSR1 also stops the run")
     ap.add_argument("--d-model", type=int, default=128)
     ap.add_argument("--n-heads", type=int, default=4)
     ap.add_argument("--layers", type=int, default=2)
@@ -345,7 +348,10 @@ def main():
     opt = torch.optim.AdamW(list(params.values()), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     streams = Streams(as_ids, args.batch, args.bptt * args.segment_len, rng)
     state, step, running = None, 0, None
-    start = time.time()
+    # SIGUSR1 ends the run after the current step (evaluated and written as if --steps had said so)
+    stop = []
+    signal.signal(signal.SIGUSR1, lambda *_: stop.append(True))
+    start, cpu_start = time.time(), time.process_time()
     while step < args.steps:
         for group in opt.param_groups:
             group["lr"] = args.lr * min(1.0, (step + 1) / args.warmup)
@@ -359,14 +365,15 @@ def main():
         step += 1
         bits = loss.item() / math.log(2) / bytes_per_token
         running = bits if running is None else 0.98 * running + 0.02 * bits
-        out_of_time = args.max_minutes > 0 and time.time() - start > 60 * args.max_minutes
+        out_of_time = bool(stop) or (args.max_minutes > 0 and time.process_time() - cpu_start > 60 * args.max_minutes)
         if step % args.log_every == 0 or step == args.steps or out_of_time:
-            print(f"step {step}: {running:.3f} bits per byte (running mean)  {time.time() - start:.0f} s", flush=True)
+            print(f"step {step}: {running:.3f} bits per byte (running mean)  {time.time() - start:.0f} s, "
+                  f"{time.process_time() - cpu_start:.0f} s of CPU", flush=True)
         if out_of_time:
             break
-    wall = time.time() - start
+    wall, cpu = time.time() - start, time.process_time() - cpu_start
     with_memory, reset = held_out_bits(net, held_ids, 32, bytes_per_token)
-    print(f"done: {step} steps in {wall:.0f} s; held-out {with_memory:.3f} bits per byte, {reset:.3f} with the "
+    print(f"done: {step} steps in {wall:.0f} s ({cpu:.0f} s of CPU); held-out {with_memory:.3f} bits per byte, {reset:.3f} with the "
           "memory reset (first 32 segments of each document, float32)", flush=True)
 
     command = (f"tests/reference/train_lm.py --arch {args.arch} --out {os.path.basename(args.out)} "

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Regenerates the figures of the text models (README, "What the memory is worth"):
+#   text-bits-by-segment.png  held-out bits per byte by segment index, each shipped text model with its
+#                             memory and with it reset at every segment (memory-by-segment.py, the C core's
+#                             `run` and `run --reset-memory` over every held-out document of the corpus,
+#                             or over resources/inputs/text-demo.txt when python3.11-doc is not installed)
+#   text-retention.png, text-types.png   Memformer (run A, left) and RMT (run B, right) on the demo text
+#   text-rmt-write.png, text-memformer-write.png   one mid-document segment's write attention
+# and prints the slot-type fractions by document position (the numbers the README quotes).
+#   resources/figures/make-text-figures.sh [BUILD_DIR]     (default .build/release)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cli=${1:-.build/release}/app/memscope-cli
+out=resources/figures
+corpus=/usr/share/doc/python3.11/html/_sources
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+texts=()
+if [ -d "$corpus" ]; then
+  while read -r _ rel; do texts+=("$corpus/$rel"); done \
+    < <(/usr/bin/python3 tests/reference/train_lm.py --corpus "$corpus" --split held-out --list)
+else
+  echo "make-text-figures.sh: $corpus is missing (Debian's python3.11-doc); measuring on the demo text alone" >&2
+  texts=(resources/inputs/text-demo.txt)
+fi
+/usr/bin/python3 "$out/memory-by-segment.py" --cli "$cli" --out "$out/text-bits-by-segment.png" \
+  --csv "$work/bits.csv" \
+  "Memformer=resources/models/text-memformer.safetensors" "RMT=resources/models/text-rmt.safetensors" \
+  "RMT, BPE=resources/models/text-rmt-bpe.safetensors" -- "${texts[@]}"
+
+for arch in memformer rmt; do
+  "$cli" record "resources/models/text-$arch.safetensors" resources/inputs/text-demo.txt \
+    --recording "$work/text.sqlite" --name "$arch" >/dev/null
+  "$cli" export "$work/text.sqlite" --run $([ $arch = memformer ] && echo 1 || echo 2) --view types \
+    --out "$work/types-$arch.csv"
+done
+for view in retention types; do
+  "$cli" compare "$work/text.sqlite" --runs 1,2 --view "$view" --preset double --dpi 200 \
+    --out "$out/text-$view.png" >/dev/null
+done
+n=$(($(wc -l < "$work/types-rmt.csv") - 1))
+for arch in memformer rmt; do
+  "$cli" export "$work/text.sqlite" --run $([ $arch = memformer ] && echo 1 || echo 2) --view write \
+    --segment $((n / 2)) --preset single --dpi 200 --out "$out/text-$arch-write.png" >/dev/null
+done
+
+# Slot-type fractions by where the segment lies in the document: its first 4 segments, segments 4-63, then
+# the rest in thirds (early, middle, late).
+/usr/bin/python3 - "$work/types-memformer.csv" "$work/types-rmt.csv" <<'PY'
+import csv, sys
+print("| model | segments | retain | mixed | overwrite |")
+print("|---|---|---:|---:|---:|")
+for name, path in zip(("Memformer", "RMT"), sys.argv[1:]):
+    rows = [r for r in csv.DictReader(open(path))]
+    n = len(rows)
+    third = (n - 64) // 3
+    spans = [("0-3", 0, 4), ("4-63", 4, 64), (f"64-{63 + third}", 64, 64 + third),
+             (f"{64 + third}-{63 + 2 * third}", 64 + third, 64 + 2 * third), (f"{64 + 2 * third}-{n - 1}", 64 + 2 * third, n)]
+    for label, a, b in spans:
+        part = rows[a:b]
+        mean = {k: sum(float(r[k]) for r in part) / len(part) for k in ("retain", "mixed", "overwrite")}
+        print(f"| {name} | {label} | {mean['retain']:.2f} | {mean['mixed']:.2f} | {mean['overwrite']:.2f} |")
+PY
+echo "wrote $out/text-{bits-by-segment,retention,types,memformer-write,rmt-write}.png" >&2
