@@ -4,10 +4,10 @@
 Cases (usage: text_models.py CASE --cli BIN --models DIR --inputs DIR):
 
 memory_helps      on resources/inputs/text-demo.txt (a held-out document the models never saw),
-                  `memscope-cli run` gives lower bits per byte than `run --reset-memory` for every shipped
-                  text model: over the whole text by at least TOTAL_MARGIN bits per byte, and in every bin of
-                  segment indices (1-7, then [8, 16), [16, 32), ... as in the README's figure) by at least
-                  BIN_MARGIN. The models' memscope.source names the trainer, the corpus and the steps.
+                  `memscope-cli run` gives lower bits per byte than `run --reset-memory` for each model of
+                  MODELS: over the whole text by at least its total margin, and in every bin of segment
+                  indices (1-7, then [8, 16), [16, 32), ... as in the README's figure) by at least its bin
+                  margin. The models' memscope.source names the trainer, the corpus and the steps.
 import_reproduces `memscope-cli import` of the shipped Hugging Face-style folder text-rmt-bpe/ (written by
                   the trainer) gives, byte for byte, the shipped text-rmt-bpe.safetensors.
 """
@@ -22,9 +22,10 @@ import subprocess
 import sys
 import tempfile
 
-MODELS = ("text-memformer", "text-rmt", "text-rmt-bpe")
-TOTAL_MARGIN = 0.10   # bits per byte, the whole demo text
-BIN_MARGIN = 0.02     # bits per byte, each bin of segment indices
+# model -> (total margin, bin margin): how many bits per byte the memory must save over the whole demo text
+# and in each bin of segment indices. Set well below what the shipped models measure (README, "What the memory
+# is worth") and far above the run-to-run noise of the C core, which is none: the numbers are deterministic.
+MODELS = {"text-rmt": (0.5, 0.2), "text-rmt-bpe": (0.2, 0.1)}
 
 
 def check(cond, message):
@@ -66,7 +67,7 @@ def bits_by_bin(cli, model, text, reset):
 
 def memory_helps(a):
     text = os.path.join(a.inputs, "text-demo.txt")
-    for name in MODELS:
+    for name, (total_margin, bin_margin) in MODELS.items():
         path = os.path.join(a.models, name + ".safetensors")
         check(os.path.exists(path), f"{path} is missing")
         source = metadata(path)["memscope.source"]
@@ -78,15 +79,15 @@ def memory_helps(a):
         memory, reset = bits_by_bin(a.cli, path, text, False), bits_by_bin(a.cli, path, text, True)
         total = [sum(v[0] for v in d.values()) / sum(v[1] for v in d.values()) for d in (memory, reset)]
         print(f"{name}: {total[0]:.4f} bits per byte with the memory, {total[1]:.4f} reset")
-        check(total[1] - total[0] >= TOTAL_MARGIN,
-              f"{name}: the memory gains {total[1] - total[0]:.4f} bits per byte, less than {TOTAL_MARGIN}")
+        check(total[1] - total[0] >= total_margin,
+              f"{name}: the memory gains {total[1] - total[0]:.4f} bits per byte, less than {total_margin}")
         for b in sorted(memory):
             if b == 0:
                 continue   # segment 0 starts from M_0 either way
             m, r = memory[b][0] / memory[b][1], reset[b][0] / reset[b][1]
             print(f"  segments from {b}: {m:.4f} vs {r:.4f}")
-            check(r - m >= BIN_MARGIN, f"{name}: segments from {b}: {m:.4f} bits per byte with the memory, "
-                                       f"{r:.4f} reset: less than {BIN_MARGIN} apart")
+            check(r - m >= bin_margin, f"{name}: segments from {b}: {m:.4f} bits per byte with the memory, "
+                                       f"{r:.4f} reset: less than {bin_margin} apart")
 
 
 def import_reproduces(a):

@@ -50,6 +50,7 @@ from collections import Counter, defaultdict
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -59,6 +60,7 @@ import memformer_ref  # noqa: E402
 import rmt_ref  # noqa: E402
 import train  # noqa: E402
 from memscope_file import write_model  # noqa: E402
+from safetensors_io import read_safetensors  # noqa: E402
 
 CORPUS = "/usr/share/doc/python3.11/html/_sources"
 CORPUS_PACKAGE = "python3.11-doc"
@@ -310,6 +312,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--dtype", choices=("F32", "F16"), default="F16")
+    ap.add_argument("--init", help="start from this model file's weights (the same architecture and sizes; "
+                                   "its segment length may differ: a continuation on shorter segments)")
     args = ap.parse_args()
 
     if args.list:
@@ -342,6 +346,18 @@ def main():
 
     cfg = make_config(args, vocab)
     params = train.init_params(args.arch, cfg)
+    init_source = None
+    if args.init:
+        weights, meta = read_safetensors(args.init)
+        weights = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in weights.items()}
+        # position embeddings [segment_len, d]: a shorter segment keeps the first rows
+        weights = {k: v[:params[k].shape[0]] if "pos_emb" in k and k in params else v for k, v in weights.items()}
+        if meta.get("memscope.arch") != args.arch or set(weights) != set(params) or any(
+                tuple(weights[k].shape) != tuple(params[k].shape) for k in params):
+            raise SystemExit(f"train_lm.py: {args.init} is not a {args.arch} of these sizes")
+        for k in params:
+            params[k].data.copy_(weights[k])
+        init_source = meta.get("memscope.source", "")
     worst = train.self_check(args.arch, cfg, params, "copy")
     print(f"self-check: batched float32 forward within {worst:.2g} of the float64 reference", flush=True)
     net = train.NETS[args.arch](cfg, params)
@@ -381,14 +397,16 @@ def main():
                f" --seed {args.seed} --steps {step} --d-model {args.d_model} --n-heads {args.n_heads} "
                f"--layers {args.layers} --d-ff {args.d_ff} --slots {args.slots} --segment-len {args.segment_len} "
                f"--mask {args.mask} --bptt {args.bptt} --batch {args.batch} --lr {args.lr} "
-               f"--warmup {args.warmup} --dtype {args.dtype}")
+               f"--warmup {args.warmup} --dtype {args.dtype}"
+               + (f" --init {os.path.basename(args.init)}" if args.init else ""))
     source = (f"{command} (Memscope's trainer, torch {torch.__version__}, 1 thread): {args.arch} language model "
               f"trained on the reStructuredText sources of Python's documentation as Debian's {CORPUS_PACKAGE} "
               f"installs them (PSF License 2), held out: {', '.join(HELD_OUT)}; {step} steps of {args.batch} "
               f"streams x {args.bptt} segments of {args.segment_len} tokens, truncated backpropagation through "
               f"time with the memory carried between steps, AdamW lr {args.lr}. Held-out bits per byte on the "
               f"first 32 segments of each document: {with_memory:.3f} with the memory, {reset:.3f} with it reset "
-              f"at every segment (PyTorch float32; memscope-cli run and run --reset-memory are the authority).")
+              f"at every segment (PyTorch float32; memscope-cli run and run --reset-memory are the authority)."
+              + (f" --init {os.path.basename(args.init)} was made by: {init_source}" if args.init else ""))
     weights = {k: v.detach().clone() for k, v in params.items()}
     if bpe:
         stored, _ = hf_checkpoint.rounded(weights, args.dtype)
