@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cli=${1:-.build/release}/app/memscope-cli
 out=resources/figures
-corpus=/usr/share/doc/python3.11/html/_sources
+corpus=${MEMSCOPE_CORPUS:-/usr/share/doc/python3.11/html/_sources}   # python3.11-doc (override: MEMSCOPE_CORPUS)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -63,3 +63,24 @@ for name, path in zip(("Memformer", "RMT"), sys.argv[1:]):
         print(f"| {name} | {label} | {mean['retain']:.2f} | {mean['mixed']:.2f} | {mean['overwrite']:.2f} |")
 PY
 echo "wrote $out/text-{bits-by-segment,retention,types,memformer-write,rmt-write}.png" >&2
+
+# Causal retention (memscope-cli causal): the memory after each of 64 mid-document source segments s replaced
+# by M_0, the run replayed for 16 segments; mean ΔNLL (nats per token) at t - s, over the sources.
+for run in 1 2; do
+  "$cli" causal "$work/text.sqlite" --run $run --horizon 16 --first $((n / 2)) --last $((n / 2 + 64)) >/dev/null
+done
+/usr/bin/python3 - "$work/text.sqlite" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+print("| model | " + " | ".join(f"t-s={k}" for k in (1, 2, 3, 4, 8)) + " |")
+print("|---|" + "---:|" * 5)
+for run, name in ((1, "Memformer"), (2, "RMT")):
+    sums, counts = [0.0] * 16, [0] * 16
+    for (blob,) in db.execute("SELECT delta_nll FROM causal WHERE run_id = ? AND replacement = 'initial' "
+                              "AND slot = -1", (run,)):
+        for k, v in enumerate(struct.unpack(f"<{len(blob) // 4}f", blob)):
+            if v == v:
+                sums[k] += v
+                counts[k] += 1
+    print(f"| {name} | " + " | ".join(f"{sums[k - 1] / counts[k - 1]:.3f}" for k in (1, 2, 3, 4, 8)) + " |")
+PY
