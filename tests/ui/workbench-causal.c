@@ -35,8 +35,8 @@ plot_colours (const char *name)
   g_assert_true (memscope_figure_view_update (view, &error));
   g_assert_no_error (error);
   MsRect rects[3];
+  g_autoptr (Shot) s = screenshot (GTK_WIDGET (view), name);   /* settles the layout first */
   g_assert_cmpint (memscope_figure_view_get_plot_rects (view, rects), >=, 1);
-  g_autoptr (Shot) s = screenshot (GTK_WIDGET (view), name);
   return distinct_colours (s, (int) rects[0].x + 2, (int) (rects[0].x + rects[0].width) - 2);
 }
 
