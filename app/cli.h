@@ -82,7 +82,7 @@ int cli_fail (const GError *error);
 int cli_fail_in (const char *path, const GError *error);
 
 /* A long command's progress line on stderr ("record: segment 12/400,
- * 3.1 segments/s, ETA 125 s"), redrawn in place, only when stderr is a
+ * RATE segments/s, ETA SECONDS s"), redrawn in place, only when stderr is a
  * terminal; and Ctrl-C, which cancels @cancellable so the command stops
  * between steps. */
 typedef struct {
