@@ -93,7 +93,8 @@ job_free (Job *job)
 }
 
 /* What ms_view_load is asked for @run: the current segment, layer and
- * head for the attention views, the selected slot for provenance. */
+ * head for the attention views, the selected slot for provenance, and a
+ * horizon for the provenance of long runs (see the header). */
 static MsViewParams
 load_params (MemscopeFigureView *self, MemscopeRun *run)
 {
@@ -109,6 +110,9 @@ load_params (MemscopeFigureView *self, MemscopeRun *run)
     }
   if (ms_view_info (self->kind)->params & MS_VIEW_USES_SLOT && self->slot < memscope_run_get_n_slots (run))
     p.slot = self->slot;
+  if (ms_view_info (self->kind)->params & MS_VIEW_USES_HORIZON
+      && memscope_figure_view_total_segments (self) > MEMSCOPE_FIGURE_VIEW_FULL_PROVENANCE)
+    p.horizon = MEMSCOPE_FIGURE_VIEW_HORIZON;   /* both runs alike */
   return p;
 }
 

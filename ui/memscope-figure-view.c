@@ -7,6 +7,9 @@
 #include "ms-heatmap.h"
 
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "ms-colormap.h"
 #include "ms-label.h"
@@ -739,9 +742,30 @@ memscope_figure_view_dispose (GObject *object)
   G_OBJECT_CLASS (memscope_figure_view_parent_class)->dispose (object);
 }
 
+/* Every frame that redraws a figure has the renderer allocate and free
+ * window-sized surfaces (a few MB each).  glibc's defaults give such
+ * blocks back to the kernel on free (mmap, or trimming the heap's top),
+ * so each such frame faults in and zeroes them again: about half of the
+ * main thread's time in a zoom or pan frame.  Keeping up to
+ * KEEP_FREE_BYTES of freed heap, and serving blocks below
+ * MMAP_THRESHOLD_BYTES from it, makes those frames reuse the pages.
+ * Process-wide, set once (the first figure view). */
+#define MMAP_THRESHOLD_BYTES (32 << 20)
+#define KEEP_FREE_BYTES (64 << 20)
+
+static void
+keep_frame_pages (void)
+{
+#ifdef __GLIBC__
+  mallopt (M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
+  mallopt (M_TRIM_THRESHOLD, KEEP_FREE_BYTES);
+#endif
+}
+
 static void
 memscope_figure_view_class_init (MemscopeFigureViewClass *klass)
 {
+  keep_frame_pages ();
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->dispose = memscope_figure_view_dispose;

@@ -112,6 +112,15 @@ void memscope_figure_view_export_async (MemscopeFigureView *self, const char *pa
                                         GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 gboolean memscope_figure_view_export_finish (MemscopeFigureView *self, GAsyncResult *result, GError **error);
 
+/* Provenance of runs longer than MEMSCOPE_FIGURE_VIEW_FULL_PROVENANCE
+ * segments (the longer run when comparing) is shown over a horizon of
+ * MEMSCOPE_FIGURE_VIEW_HORIZON segments (MsViewParams.horizon: rows
+ * "initial", "older", t−H … t, named so on the axis and in the title):
+ * the full view's cost grows with segments × source rows, the horizon's
+ * with segments only. */
+#define MEMSCOPE_FIGURE_VIEW_FULL_PROVENANCE 16384
+#define MEMSCOPE_FIGURE_VIEW_HORIZON 32
+
 /* Zooms the segment axis ("zoom-first", "zoom-span") by @factor (> 1
  * zooms in) keeping segment position @anchor (NAN: the middle of the
  * current segment) where it is on screen.  At most the whole run, at least
