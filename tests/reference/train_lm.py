@@ -261,14 +261,17 @@ def held_out_bits(net, docs, n_segments, bytes_per_token):
     and with it reset at every segment (float32; `memscope-cli run` is the authority)."""
     L = net.cfg["segment_len"]
     rows = torch.stack([d[:n_segments * L] for d in docs if len(d) >= n_segments * L])
-    out = []
+    out, by_segment = [], []
     for reset in (False, True):
         logits, _ = net.predicting_logits(rows, reset_memory=reset)
         nll = F.cross_entropy(logits[:, 1:].flatten(0, 1), rows[:, 1:].flatten(), reduction="none").view(len(rows), -1)
+        # column i predicts token i + 1, which lies in segment (i + 1) // L
+        nll = torch.cat([torch.full((len(rows), 1), float("nan")), nll], dim=1)
         if isinstance(net, train.MemformerNet):
-            nll = nll[:, L - 1:]   # its first segment is not predicted
-        out.append(float(nll.mean()) / math.log(2) / bytes_per_token)
-    return out
+            nll[:, :L] = float("nan")   # its first segment is not predicted
+        by_segment.append(nll.view(len(rows), n_segments, L).nanmean(dim=(0, 2)) / math.log(2) / bytes_per_token)
+        out.append(float(nll.nanmean()) / math.log(2) / bytes_per_token)
+    return out + by_segment
 
 
 # -- main ----------------------------------------------------------------------------------------------------
@@ -311,7 +314,14 @@ def main():
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--eval-every", type=int, default=0,
+                    help="every this many steps, print the held-out bits per byte with and without the memory "
+                         "(no effect on the weights)")
     ap.add_argument("--dtype", choices=("F32", "F16"), default="F16")
+    ap.add_argument("--memory-bias-scale", type=float, default=1.0,
+                    help="Memformer: multiply memory.bias by this after initialising (or --init): M_0 = b / |b| "
+                         "is unchanged, but the pull of every written slot back toward b (DESIGN.md 3.1, biased "
+                         "memory normalisation) weakens, so a slot keeps more of what was written into it")
     ap.add_argument("--init", help="start from this model file's weights (the same architecture and sizes; "
                                    "its segment length may differ: a continuation on shorter segments)")
     args = ap.parse_args()
@@ -358,6 +368,10 @@ def main():
         for k in params:
             params[k].data.copy_(weights[k])
         init_source = meta.get("memscope.source", "")
+    if args.memory_bias_scale != 1.0:
+        if args.arch != "memformer":
+            ap.error("--memory-bias-scale is for the Memformer")
+        params["memory.bias"].data.mul_(args.memory_bias_scale)
     worst = train.self_check(args.arch, cfg, params, "copy")
     print(f"self-check: batched float32 forward within {worst:.2g} of the float64 reference", flush=True)
     net = train.NETS[args.arch](cfg, params)
@@ -385,12 +399,23 @@ def main():
         if step % args.log_every == 0 or step == args.steps or out_of_time:
             print(f"step {step}: {running:.3f} bits per byte (running mean)  {time.time() - start:.0f} s, "
                   f"{time.process_time() - cpu_start:.0f} s of CPU", flush=True)
+        if args.eval_every and step % args.eval_every == 0 and not out_of_time:
+            m, r, seg_m, seg_r = held_out_bits(net, held_ids, 32, bytes_per_token)
+            saved = (seg_r - seg_m)[2 if args.arch == "memformer" else 1:]
+            print(f"  held-out: {m:.3f} bits per byte with the memory, {r:.3f} reset; saved at segment indices "
+                  f"{2 if args.arch == 'memformer' else 1}..31: smallest {float(saved.min()):.3f}, "
+                  f"mean {float(saved.mean()):.3f}", flush=True)
         if out_of_time:
             break
     wall, cpu = time.time() - start, time.process_time() - cpu_start
-    with_memory, reset = held_out_bits(net, held_ids, 32, bytes_per_token)
+    with_memory, reset, seg_memory, seg_reset = held_out_bits(net, held_ids, 32, bytes_per_token)
     print(f"done: {step} steps in {wall:.0f} s ({cpu:.0f} s of CPU); held-out {with_memory:.3f} bits per byte, {reset:.3f} with the "
           "memory reset (first 32 segments of each document, float32)", flush=True)
+    saved = seg_reset - seg_memory
+    first = 1 if args.arch == "memformer" else 0
+    print("saved by the memory at segment index 1..31 (bits per byte): " +
+          " ".join(f"{float(v):.2f}" for v in saved[1:]) + f"; smallest {float(saved[first + 1:].min()):.3f}",
+          flush=True)
 
     command = (f"tests/reference/train_lm.py --arch {args.arch} --out {os.path.basename(args.out)} "
                f"--tokenizer {args.tokenizer}" + (f" --merges {args.merges}" if bpe else "") +
@@ -398,6 +423,7 @@ def main():
                f"--layers {args.layers} --d-ff {args.d_ff} --slots {args.slots} --segment-len {args.segment_len} "
                f"--mask {args.mask} --bptt {args.bptt} --batch {args.batch} --lr {args.lr} "
                f"--warmup {args.warmup} --dtype {args.dtype}"
+               + (f" --memory-bias-scale {args.memory_bias_scale}" if args.memory_bias_scale != 1.0 else "")
                + (f" --init {os.path.basename(args.init)}" if args.init else ""))
     source = (f"{command} (Memscope's trainer, torch {torch.__version__}, 1 thread): {args.arch} language model "
               f"trained on the reStructuredText sources of Python's documentation as Debian's {CORPUS_PACKAGE} "
