@@ -178,6 +178,25 @@ static const char *const migrations[] = {
   "  nll BLOB NOT NULL,"
   "  n_predicted INTEGER NOT NULL,"
   "  total_nll REAL);",
+  /* 6 → 7: memory chunks (ms-db.h).  Each older memory row becomes a chunk
+   * of one state, taking its segment's transfer along; MemBART's gate gets
+   * its column (NULL where the engine has none). */
+  "CREATE TABLE memory_v7 ("
+  "  id INTEGER PRIMARY KEY CHECK (id = run_id * 4294967296 + segment + 1),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+  "  segment INTEGER NOT NULL,"
+  "  n_states INTEGER NOT NULL CHECK (n_states BETWEEN 1 AND " G_STRINGIFY (MS_DB_MAX_CHUNK_STATES) "),"
+  "  rows INTEGER NOT NULL,"
+  "  cols INTEGER NOT NULL,"
+  "  transfer BLOB,"
+  "  data BLOB NOT NULL);"
+  "INSERT INTO memory_v7 SELECT m.id, m.run_id, m.segment, 1, m.rows, m.cols,"
+  "  (SELECT s.transfer FROM segments s WHERE s.id = m.id - 1 AND s.run_id = m.run_id AND s.segment = m.segment),"
+  "  m.data FROM memory m;"
+  "DROP TABLE memory;"
+  "ALTER TABLE memory_v7 RENAME TO memory;"
+  "ALTER TABLE segments DROP COLUMN transfer;"
+  "ALTER TABLE segments ADD COLUMN gate BLOB;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
@@ -193,8 +212,24 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
  * and 4 are plain renames that SQLite flattens into each query, so they seek as
  * tables do. */
 /* Schema 5's token columns of a segment tokenized by bytes, as every
- * segment before schema 5 was (ms-db.h). */
-#define BYTES_TOKENS "NULL AS byte_begin, NULL AS token_ids, NULL AS token_ends"
+ * segment before schema 5 was (ms-db.h), and schema 7's gate, which no
+ * older file stores. */
+#define BYTES_TOKENS "NULL AS byte_begin, NULL AS token_ids, NULL AS token_ends, NULL AS gate"
+
+/* Schema 7's memory table over an older one whose rows are keyed by id
+ * (schemas 3 to 6): each row a chunk of one state, with its segment's
+ * transfer beside it. */
+#define MEMORY_CHUNKS_OF_ONE(segments_segment) \
+  "CREATE TEMP VIEW memory AS SELECT m.id, m.run_id, m.segment, 1 AS n_states, m.rows, m.cols," \
+  "  (SELECT s.transfer FROM main.segments s WHERE s.id = m.id - 1 AND s.run_id = m.run_id" \
+  "    AND s." segments_segment " = m.segment) AS transfer, m.data FROM main.memory m;"
+
+/* Schema 7's segments table over a schema 5 or 6 one: without transfer
+ * (now in memory), with gate. */
+#define SEGMENTS_OF_5 \
+  "CREATE TEMP VIEW segments AS SELECT id, run_id, segment, token_begin, token_end, text, nll, n_predicted," \
+  "  total_nll, memory_delta, retention, token_share, representation, read_usage, attn_first, attn_count," \
+  "  byte_begin, token_ids, token_ends, NULL AS gate FROM main.segments;"
 
 /* Schema 6's tables, empty, for every older file: nothing was computed
  * there. */
@@ -206,7 +241,7 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
 
 static const char schema_1_2_views[] =
   "CREATE TEMP VIEW segments AS SELECT s.run_id * 4294967296 + s.idx AS id, s.run_id, s.idx AS segment,"
-  "  s.token_begin, s.token_end, s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta, s.transfer,"
+  "  s.token_begin, s.token_end, s.text, s.nll, s.n_predicted, s.total_nll, s.memory_delta,"
   "  (SELECT ms_f32_array (slot, old_share) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
   "    AS retention,"
   "  (SELECT ms_f32_array (slot, token_share) FROM main.retention WHERE run_id = s.run_id AND segment = s.idx)"
@@ -220,22 +255,25 @@ static const char schema_1_2_views[] =
   "  " BYTES_TOKENS " FROM main.segments s;"
   "CREATE TEMP VIEW attention AS SELECT rowid AS id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer,"
   "  head, rows, cols, dtype, data FROM main.attention;"
-  "CREATE TEMP VIEW memory AS SELECT run_id * 4294967296 + segment + 1 AS id, run_id, segment, rows, cols, data"
-  "  FROM main.memory;" SCHEMA_6_VIEWS;
+  "CREATE TEMP VIEW memory AS SELECT m.run_id * 4294967296 + m.segment + 1 AS id, m.run_id, m.segment,"
+  "  1 AS n_states, m.rows, m.cols, (SELECT s.transfer FROM main.segments s WHERE s.run_id = m.run_id"
+  "    AND s.idx = m.segment) AS transfer, m.data FROM main.memory m;" SCHEMA_6_VIEWS;
 
-static const char schema_5_views[] = SCHEMA_6_VIEWS;
+static const char schema_6_views[] = SEGMENTS_OF_5 MEMORY_CHUNKS_OF_ONE ("segment");
+
+static const char schema_5_views[] = SEGMENTS_OF_5 MEMORY_CHUNKS_OF_ONE ("segment") SCHEMA_6_VIEWS;
 
 static const char schema_4_views[] =
   "CREATE TEMP VIEW segments AS SELECT id, run_id, segment, token_begin, token_end, text, nll, n_predicted,"
-  "  total_nll, memory_delta, transfer, retention, token_share, representation, read_usage, attn_first,"
-  "  attn_count, " BYTES_TOKENS " FROM main.segments;" SCHEMA_6_VIEWS;
+  "  total_nll, memory_delta, retention, token_share, representation, read_usage, attn_first,"
+  "  attn_count, " BYTES_TOKENS " FROM main.segments;" MEMORY_CHUNKS_OF_ONE ("segment") SCHEMA_6_VIEWS;
 
 static const char schema_3_views[] =
   "CREATE TEMP VIEW segments AS SELECT id, run_id, idx AS segment, token_begin, token_end, text, nll, n_predicted,"
-  "  total_nll, memory_delta, transfer, old_share AS retention, token_share, cos_prev AS representation,"
+  "  total_nll, memory_delta, old_share AS retention, token_share, cos_prev AS representation,"
   "  read_usage, attn_first, attn_count, " BYTES_TOKENS " FROM main.segments;"
   "CREATE TEMP VIEW attention AS SELECT id, run_id, segment, " KIND_FROM_V3 ("kind") " AS kind, layer, head, rows,"
-  "  cols, dtype, data FROM main.attention;" SCHEMA_6_VIEWS;
+  "  cols, dtype, data FROM main.attention;" MEMORY_CHUNKS_OF_ONE ("idx") SCHEMA_6_VIEWS;
 
 gboolean
 ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error)
@@ -823,7 +861,8 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
         g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: empty: not a Memscope recording", path);
       else if (version < MS_DB_SCHEMA_VERSION
                && sqlite3_exec (db, version < 3 ? schema_1_2_views : version == 3 ? schema_3_views
-                                   : version == 4 ? schema_4_views : schema_5_views,
+                                   : version == 4 ? schema_4_views : version == 5 ? schema_5_views
+                                   : schema_6_views,
                                 NULL, NULL, NULL) != SQLITE_OK)
         ms_db_fail (db, path, "cannot read a recording of this older schema", error);
       else

@@ -1,16 +1,22 @@
 /* ms-db.h — (private) opening a Memscope recording: SQLite with a
  * versioned schema (PRAGMA user_version), WAL journaling, and migrations.
  *
- * Schema version 6 (one recording may hold many runs):
+ * Schema version 7 (one recording may hold many runs):
  *   models     (id, path, sha256, arch, config, source)
  *   runs       (id, name, model_id, input_path, input_sha256, n_tokens, segment_len,
  *               n_segments, attn_dtype, status, created, finished, writer_pid, writer_host)
  *   segments   (id, run_id, segment, token_begin, token_end, text, nll, n_predicted,
- *               total_nll, memory_delta, transfer,
+ *               total_nll, memory_delta,
  *               retention, token_share, representation, read_usage,   (K) f32 each
- *               attn_first, attn_count, byte_begin, token_ids, token_ends)
+ *               attn_first, attn_count, byte_begin, token_ids, token_ends,
+ *               gate)                                                 (K) f32, or NULL
  *   attention  (id, run_id, segment, kind, layer, head, rows, cols, dtype, data)
- *   memory     (id, run_id, segment, rows, cols, data)      segment −1 = the initial memory
+ *   memory     (id, run_id, segment, n_states, rows, cols, transfer, data)   a memory chunk:
+ *              the memory states after segments segment … segment + n_states − 1 (segment −1:
+ *              the initial memory, alone in its row), data (n_states, rows, cols) f32, and
+ *              the transfer (DESIGN §5.3) of the same segments, transfer (n_states, K, K) f32,
+ *              NULL where the engine's transfer is diagonal (it follows from the retention)
+ *              and for the initial memory
  *   causal     (id, run_id, replacement, slot, source, horizon, delta_nll, delta_accuracy)
  *              one row per (run, replacement, slot, source); slot −1 except for knockout;
  *              delta_nll and delta_accuracy (NULL: not a task input) (horizon) f32, value k for
@@ -31,6 +37,22 @@
  * REAL columns hold NULL where the value is NaN (SQLite has no NaN); f32
  * arrays hold NaN itself.
  *
+ * Memory chunks.  A memory state is K·d·4 bytes, often just over what
+ * shares a page with another, so one row per state left half of each page
+ * empty.  A chunk is one row holding the states of consecutive segments,
+ * which SQLite stores in full overflow pages: a run's chunk starting at
+ * state s = segment + 1 has room for min(s, C) states, C chosen by the
+ * writer so that a chunk is about MS_DB_CHUNK_BYTES (so chunks start at
+ * states 1, 2, 4, 8, … and then every C: a short run wastes little).
+ * A chunk is inserted with zeros when its first segment commits, and each
+ * later segment writes its state and transfer into it in place
+ * (sqlite3_blob_write), in that segment's transaction: a killed recorder
+ * leaves earlier segments' states as they were committed, and the states
+ * after a run's last committed segment are zeros nobody reads.  The state
+ * after segment t is found in one row: the chunk with the greatest id ≤
+ * run_id · 2^32 + t + 1.  Transfer sits before data in the row, so a view
+ * that reads only transfers reads only their pages.
+ *
  * Keys without index B-trees.  Every B-tree a transaction touches costs at
  * least one rewritten page in the WAL, and a recorder commits one
  * transaction per segment.  So:
@@ -42,8 +64,8 @@
  * The per-slot quantities are one row per segment, not K.  A run's
  * progress is its last committed segment (MS_DB_SEGMENTS_DONE), not a
  * counter that every commit would rewrite.  So a segment's commit appends
- * to the WAL only the new attention and memory leaves, their parents, the
- * segments leaf and page 1 (the bytes per segment are in
+ * to the WAL only the new attention leaves, the pages of its memory chunk
+ * it writes into, their parents, the segments leaf and page 1 (the bytes per segment are in
  * tests/bench/README.md).  New files have 8 KiB pages (ms_db_open).
  *
  * History: version 1 also kept the session state of the last segment in
@@ -53,18 +75,26 @@
  * keys and runs.segments_done.  Version 3 named the segment index idx, the
  * retention old_share, the representation retention cos_prev, and stored
  * attention kinds per architecture (reader, writer, rmt_read, rmt_write:
- * now read and write).  Readers see only the current schema: on a
- * read-only handle of a version 1 to 5 file, TEMP views present its
- * tables as version 6 ones (ms-db.c); a writable open upgrades the file.
+ * now read and write).  A writable open upgrades the file (ms-db.c).
  * Version 4 had no token columns (byte_begin, token_ids, token_ends);
- * version 5 no causal or reset_memory tables (read as empty).
+ * version 5 no causal or reset_memory tables (read as empty).  Version 6
+ * stored one memory row per state and the transfer in segments.transfer;
+ * version 7 reads them as chunks of one state (an upgrade moves each
+ * transfer into its memory row) and adds segments.gate (NULL before).  Readers
+ * see only the current schema: on a read-only handle of a version 1 to 6
+ * file, TEMP views present its tables as version 7 ones.
  */
 #pragma once
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#define MS_DB_SCHEMA_VERSION 6
+#define MS_DB_SCHEMA_VERSION 7
+
+/* The most states a memory chunk holds (its CHECK constraint), and about
+ * how many bytes of states and transfers the writer puts in one. */
+#define MS_DB_MAX_CHUNK_STATES 65536
+#define MS_DB_CHUNK_BYTES (512 * 1024)
 
 /* SQL: the rowid of segment @segment of run @run (both SQL expressions). */
 #define MS_DB_SEGMENT_KEY(run, segment) "((" run ") * 4294967296 + (" segment "))"

@@ -87,6 +87,41 @@ sqlite3_stmt *ms_recording_segment_row_locked (MsRecording *rec, gint64 run_id, 
 MsToken *ms_recording_segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens,
                                              guint64 *byte_begin, GError **error);
 
+/* A memory chunk as read (ms-db.h): the memory states after segments
+ * [segment, segment + n_states) of a run, and their transfers. */
+typedef enum {
+  MS_MEMORY_CHUNK_STATES = 1 << 0,
+  MS_MEMORY_CHUNK_TRANSFER = 1 << 1,
+} MsMemoryChunkFields;
+
+typedef struct {
+  int segment;          /* the first state is the memory after this segment (−1: the initial memory) */
+  int n_states;         /* 0: none held */
+  guint fields;         /* what was read */
+  float *states;        /* (n_states, K, d), with MS_MEMORY_CHUNK_STATES; owned */
+  float *transfer;      /* (n_states, K, K), with MS_MEMORY_CHUNK_TRANSFER when the chunk stores any; owned */
+} MsMemoryChunk;
+
+/* Frees what @chunk holds and empties it (the struct itself is the
+ * caller's). */
+void ms_memory_chunk_clear (MsMemoryChunk *chunk);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MsMemoryChunk, ms_memory_chunk_clear)
+
+/* Makes @chunk the chunk of @run that holds the memory after segment
+ * @segment (−1: the initial memory) with @fields read, unless it already
+ * is: one row.  Checked before use: its key, run, first segment and
+ * number of states, its K × d states and the length of each BLOB.
+ * MS_ERROR_FORMAT naming the file, run, table and segment when the state is
+ * missing or the row contradicts its key or the run; MS_ERROR_IO when
+ * SQLite fails.  With rec->lock held. */
+gboolean ms_recording_memory_chunk_locked (MsRecording *rec, const MsRunInfo *run, int segment, guint fields,
+                                           MsMemoryChunk *chunk, GError **error);
+/* The memory after @segment (K × d) or @segment's transfer (K × K; NULL
+ * when the chunk stores none: the transfer is diagonal), borrowed from
+ * @chunk, which holds @segment and what is asked for. */
+const float *ms_memory_chunk_state (const MsMemoryChunk *chunk, const MsRunInfo *run, int segment);
+const float *ms_memory_chunk_transfer (const MsMemoryChunk *chunk, const MsRunInfo *run, int segment);
+
 /* Reads a little-endian 32-bit value from a BLOB that may sit unaligned. */
 static inline guint32
 ms_recording_blob_u32 (const guint8 *p)

@@ -126,13 +126,11 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
 /* ---- replaying a compact run (ms-replay.h) ---- */
 
 /* columns: 0 models.path, 1 models.sha256, 2 models.config, 3 segments.segment, 4 token_begin, 5 token_end,
- * 6 text, 7 memory.segment, 8 memory.rows, 9 memory.cols, 10 memory.data, 11 memory.id (NULL without one),
- * 12 whether the segment stores token ids */
+ * 6 text, 7 whether the segment stores token ids; the memory before it comes from its memory chunk */
 #define REPLAY_INPUT_SQL \
-  "SELECT m.path, m.sha256, m.config, s.segment, s.token_begin, s.token_end, s.text, " \
-  "mem.segment, mem.rows, mem.cols, mem.data, mem.id, s.token_ids IS NOT NULL FROM runs r JOIN models m ON m.id = r.model_id " \
-  "JOIN segments s ON s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " " \
-  "LEFT JOIN memory mem ON mem.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " WHERE r.id = ?1"
+  "SELECT m.path, m.sha256, m.config, s.segment, s.token_begin, s.token_end, s.text, s.token_ids IS NOT NULL " \
+  "FROM runs r JOIN models m ON m.id = r.model_id " \
+  "JOIN segments s ON s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " WHERE r.id = ?1"
 
 /* Is @text 64 lowercase hexadecimal digits (a SHA-256 as Memscope stores it)? */
 static gboolean
@@ -172,7 +170,7 @@ with_replay_input_locked (MsRecording *rec, const MsRunInfo *info, int segment, 
   int rc = ms_db_step (st, rec->path, "reading a segment to replay", error);
   gboolean out = FALSE;
   const MsConfig *c = &info->config;
-  gint64 state_bytes = (gint64) c->n_slots * (gint64) c->d_model * (gint64) sizeof (float);
+  g_auto (MsMemoryChunk) chunk = { 0 };
   gboolean row = rc == SQLITE_ROW;
   gint64 begin = row ? sqlite3_column_int64 (st, 4) : 0, end = row ? sqlite3_column_int64 (st, 5) : 0;
   const char *path = row ? (const char *) sqlite3_column_text (st, 0) : NULL;
@@ -189,33 +187,23 @@ with_replay_input_locked (MsRecording *rec, const MsRunInfo *info, int segment, 
   else if (sqlite3_column_int64 (st, 3) != segment)
     ms_recording_bad_row (rec, info, "segments", segment, error, "the row keyed for it holds segment %" G_GINT64_FORMAT,
              (gint64) sqlite3_column_int64 (st, 3));
-  else if (sqlite3_column_type (st, 11) != SQLITE_INTEGER || sqlite3_column_int64 (st, 7) != segment - 1
-           || sqlite3_column_type (st, 7) != SQLITE_INTEGER)
-    ms_recording_bad_row (rec, info, "memory", segment - 1, error, "the memory state before segment %d is missing or keyed "
-             "for another segment", segment);
-  else if (sqlite3_column_int64 (st, 8) != c->n_slots || sqlite3_column_int64 (st, 9) != c->d_model
-           || sqlite3_column_type (st, 10) != SQLITE_BLOB || sqlite3_column_bytes (st, 10) != state_bytes)
-    ms_recording_bad_row (rec, info, "memory", segment - 1, error, "the memory state is %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
-             " in %d bytes where %d × %d f32 values (%" G_GINT64_FORMAT " bytes) were expected",
-             (gint64) sqlite3_column_int64 (st, 8), (gint64) sqlite3_column_int64 (st, 9), sqlite3_column_bytes (st, 10), c->n_slots,
-             c->d_model, state_bytes);
+  else if (!ms_recording_memory_chunk_locked (rec, info, segment - 1, MS_MEMORY_CHUNK_STATES, &chunk, error))
+    ;
   else if (begin != (gint64) segment * info->segment_len || end - begin < 1 || end - begin > info->segment_len)
     ms_recording_bad_row (rec, info, "segments", segment, error, "it holds tokens [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ") "
              "where 1 to %d tokens from %" G_GINT64_FORMAT " were expected", begin, end, info->segment_len,
              (gint64) segment * info->segment_len);
   else
     {
-      /* Copied: a BLOB may sit unaligned. */
-      g_autofree float *memory = g_malloc ((size_t) state_bytes);
-      memcpy (memory, sqlite3_column_blob (st, 10), (size_t) state_bytes);
+      const float *memory = ms_memory_chunk_state (&chunk, info, segment - 1);
       /* the stored ids, checked against the text and the vocabulary */
       size_t n_stored = 0;
-      g_autofree MsToken *stored = sqlite3_column_int (st, 12)
+      g_autofree MsToken *stored = sqlite3_column_int (st, 7)
                                      ? ms_recording_segment_tokens_locked (rec, info, segment, &n_stored, NULL, error) : NULL;
       g_autofree int32_t *ids = stored ? g_new (int32_t, n_stored) : NULL;
       for (size_t i = 0; i < n_stored; i++)
         ids[i] = stored[i].id;
-      if (sqlite3_column_int (st, 12) && !stored)
+      if (sqlite3_column_int (st, 7) && !stored)
         {
           ms_recording_release (rec, st);
           return FALSE;

@@ -16,13 +16,14 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
   int K = run->config.n_slots;
   if (fields & MS_SEGMENT_TRANSFER)
     fields |= 1 << MS_SLOT_RETENTION;   /* the diagonal of a segment without a stored transfer */
-  /* columns: 0 segment, 1 … 4 the slot quantities, 5 transfer, 6 n_predicted, 7 total_nll, 8 text, 9 id */
+  /* columns: 0 segment, 1 … 4 the slot quantities, 5 (unused), 6 n_predicted, 7 total_nll, 8 text, 9 id;
+   * the transfers come from the memory chunks (ms-db.h) */
   g_autofree char *sql = g_strdup_printf (
     "SELECT segment, %s, %s, %s, %s, %s, %s, %s, %s, id FROM segments WHERE id BETWEEN "
     MS_DB_SEGMENT_KEY ("?1", "?2") " AND " MS_DB_SEGMENT_KEY ("?1", "?3 - 1") " AND (id - ?1 * 4294967296 - ?2) %% ?4 = 0",
     fields & 1 << 0 ? ms_slot_quantity_column (0) : "NULL", fields & 1 << 1 ? ms_slot_quantity_column (1) : "NULL",
     fields & 1 << 2 ? ms_slot_quantity_column (2) : "NULL", fields & 1 << 3 ? ms_slot_quantity_column (3) : "NULL",
-    fields & MS_SEGMENT_TRANSFER ? "transfer" : "NULL", fields & MS_SEGMENT_NLL ? "n_predicted" : "NULL",
+    "NULL", fields & MS_SEGMENT_NLL ? "n_predicted" : "NULL",
     fields & MS_SEGMENT_NLL ? "total_nll" : "NULL", fields & MS_SEGMENT_TEXT ? "text" : "NULL");
   gboolean empty;
   sqlite3_stmt *st = ms_recording_window_begin (rec, run, &first, &last, sql, &empty, error);
@@ -31,6 +32,7 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
   sqlite3_bind_int (st, 4, stride);
   g_autofree float *slots = g_new (float, (size_t) K * MS_SLOT_N_QUANTITIES + (size_t) K * K);
   float *transfer = slots + (size_t) K * MS_SLOT_N_QUANTITIES;
+  g_auto (MsMemoryChunk) chunk = { 0 };
   gboolean ok = TRUE;
   int rc = SQLITE_DONE;
   while (ok && (rc = ms_db_step (st, rec->path, "reading segments", error)) == SQLITE_ROW)
@@ -53,18 +55,18 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
           }
       if (ok && fields & MS_SEGMENT_TRANSFER)
         {
-          if (sqlite3_column_type (st, 5) == SQLITE_NULL)
+          const float *stored = NULL;
+          ok = ms_recording_memory_chunk_locked (rec, run, (int) segment, MS_MEMORY_CHUNK_TRANSFER, &chunk, error);
+          if (ok)
+            stored = ms_memory_chunk_transfer (&chunk, run, (int) segment);
+          if (stored)
+            memcpy (transfer, stored, (size_t) K * K * sizeof (float));
+          else
             {
               memset (transfer, 0, (size_t) K * K * sizeof (float));
               for (int i = 0; i < K; i++)
                 transfer[(size_t) i * K + i] = seg.slots[MS_SLOT_RETENTION][i];
             }
-          else if (sqlite3_column_type (st, 5) != SQLITE_BLOB
-                   || sqlite3_column_bytes (st, 5) != (gint64) K * K * (gint64) sizeof (float))
-            ok = ms_recording_bad_row (rec, run, "segments", segment, error, "transfer holds %d bytes where %d × %d f32 values "
-                          "were expected", sqlite3_column_bytes (st, 5), K, K);
-          else
-            ms_recording_column_f32 (st, 5, transfer, K * K);
           seg.transfer = transfer;
         }
       gint64 n_predicted = sqlite3_column_int64 (st, 6);

@@ -25,14 +25,22 @@ struct _MsRunWriter {
   /* Prepared once; each takes the run id as ?9, bound once per run */
   sqlite3_stmt *insert_attention;
   sqlite3_stmt *insert_segment;
-  sqlite3_stmt *insert_memory;
+  sqlite3_stmt *insert_chunk;
   sqlite3_stmt *complete_run;
+  /* The memory chunk the last committed segment wrote into (ms-db.h) */
+  int chunk_segment;               /* its first segment (−1: the initial memory) */
+  int chunk_states;                /* the states it has room for; 0 before a run */
+  int chunk_capacity;              /* C: the most states a new chunk of this model gets */
+  gboolean store_transfer;         /* the engine's transfer is not diagonal */
   /* Scratch for one segment */
   uint16_t *half;                  /* (max matrix) f16 staging for one head */
   float *read_usage;               /* (K) mean over the layers that read memory */
   float *representation;           /* (K) cos(M_{t+1}[i], M_t[i]) */
   MsWriteDistribution *write;
 };
+
+static gint64 state_bytes (const MsRunWriter *w);
+static int chunk_capacity (gint64 state, gint64 page_size);
 
 /* Steps a statement that returns no rows and resets it (its bindings stay). */
 static gboolean
@@ -55,15 +63,15 @@ prepare_statements (MsRunWriter *w, GError **error)
     "INSERT INTO attention (run_id, segment, kind, layer, head, rows, cols, dtype, data)"
     " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted, total_nll,"
-    " memory_delta, transfer, retention, token_share, representation, read_usage, attn_first, attn_count,"
+    " memory_delta, retention, token_share, representation, read_usage, attn_first, attn_count,"
     " byte_begin, token_ids, token_ends)"
-    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?12, ?13, ?14, ?15, ?16,"
     " ?17, ?18, ?19)",
-    "INSERT INTO memory (id, run_id, segment, rows, cols, data)"
-    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4)",
+    "INSERT INTO memory (id, run_id, segment, n_states, rows, cols, transfer, data)"
+    " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6)",
     "UPDATE runs SET status = ?2, finished = ?1 WHERE id = ?9",
   };
-  sqlite3_stmt **slots[] = { &w->insert_attention, &w->insert_segment, &w->insert_memory, &w->complete_run };
+  sqlite3_stmt **slots[] = { &w->insert_attention, &w->insert_segment, &w->insert_chunk, &w->complete_run };
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     if (sqlite3_prepare_v3 (w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, slots[i], NULL) != SQLITE_OK)
       return ms_db_fail (w->db, w->path, "preparing statements", error);
@@ -103,6 +111,17 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
   MsSegmentRecordSizes sizes;
   ms_segment_record_sizes (config, &sizes);
   size_t K = config->n_slots, L = config->segment_len;
+  const MsAttentionLayout *write = ms_engine_find_attention_by_role (config->engine, MS_ATTENTION_WRITE);
+  w->store_transfer = write && !ms_attention_layout_transfer_is_diagonal (write);
+  gint64 page_size = 8192;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (w->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK)
+    {
+      if (sqlite3_step (st) == SQLITE_ROW)
+        page_size = sqlite3_column_int64 (st, 0);
+      sqlite3_finalize (st);
+    }
+  w->chunk_capacity = chunk_capacity (state_bytes (w), page_size);
   w->half = g_try_new (uint16_t, sizes.max_matrix);
   w->read_usage = g_try_new (float, K);
   w->representation = g_try_new (float, K);
@@ -123,7 +142,7 @@ ms_run_writer_free (MsRunWriter *w)
     return;
   sqlite3_finalize (w->insert_attention);
   sqlite3_finalize (w->insert_segment);
-  sqlite3_finalize (w->insert_memory);
+  sqlite3_finalize (w->insert_chunk);
   sqlite3_finalize (w->complete_run);
   ms_db_close_shareable (w->db);
   g_free (w->path);
@@ -144,7 +163,7 @@ ms_run_writer_get_run_id (const MsRunWriter *w)
 static void
 bind_run (MsRunWriter *w, gint64 run_id)
 {
-  sqlite3_stmt *all[] = { w->insert_attention, w->insert_segment, w->insert_memory, w->complete_run };
+  sqlite3_stmt *all[] = { w->insert_attention, w->insert_segment, w->insert_chunk, w->complete_run };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     sqlite3_bind_int64 (all[i], 9, run_id);
 }
@@ -231,16 +250,116 @@ insert_run_row (MsRunWriter *w, gint64 model_id, const char *name, const char *i
   return id;
 }
 
+/* ---- memory chunks (ms-db.h) ------------------------------------------- */
+
+/* The bytes of one state's memory and, when stored, transfer. */
+static gint64
+state_bytes (const MsRunWriter *w)
+{
+  gint64 K = w->config->n_slots, d = w->config->d_model;
+  return K * d * 4 + (w->store_transfer ? K * K * 4 : 0);
+}
+
+/* C, the states a full chunk holds: about MS_DB_CHUNK_BYTES of them, and
+ * among the counts down to half that, the one whose row leaves the least
+ * of a page unused.  SQLite keeps min_local bytes of a long row in its
+ * B-tree leaf plus the remainder of (payload − min_local) over the
+ * overflow pages' (page − 4) bytes when that fits the leaf (then every
+ * overflow page is full), or else only min_local (then the last overflow
+ * page holds that remainder).  So a remainder near 0 or near a whole page
+ * wastes least.  The payload's few bytes of header and integers are
+ * estimated; an estimate off by a few bytes moves the remainder by as
+ * much. */
+static int
+chunk_capacity (gint64 state, gint64 page_size)
+{
+  gint64 most = CLAMP (MS_DB_CHUNK_BYTES / MAX (state, 1), 1, MS_DB_MAX_CHUNK_STATES);
+  gint64 overflow = page_size - 4, min_local = (page_size - 12) * 32 / 255 - 23;
+  gint64 best = most, best_waste = G_MAXINT64;
+  for (gint64 c = most; c >= MAX (most / 2, 1); c--)
+    {
+      gint64 payload = 24 + c * state;
+      gint64 r = payload > min_local ? (payload - min_local) % overflow : 0;
+      gint64 waste = MIN (r, overflow - r);
+      if (waste < best_waste)
+        best = c, best_waste = waste;
+    }
+  return (int) best;
+}
+
+/* Inserts the chunk whose first state is the memory after segment
+ * @segment, with room for @n_states: @memory as its data when given (the
+ * initial memory, alone in its chunk, without transfer), else zeros for
+ * the segments to write into it. */
 static gboolean
-insert_memory (MsRunWriter *w, int segment, const float *memory, GError **error)
+insert_chunk (MsRunWriter *w, int segment, int n_states, const float *memory, GError **error)
 {
   const MsConfig *c = w->config;
-  sqlite3_bind_int (w->insert_memory, 1, segment);
-  sqlite3_bind_int (w->insert_memory, 2, c->n_slots);
-  sqlite3_bind_int (w->insert_memory, 3, c->d_model);
-  sqlite3_bind_blob (w->insert_memory, 4, memory, c->n_slots * c->d_model * 4, SQLITE_STATIC);
-  return step_done (w, w->insert_memory, segment < 0 ? "writing the initial memory" : "writing the memory state",
-                    error);
+  gint64 K = c->n_slots, d = c->d_model;
+  sqlite3_stmt *st = w->insert_chunk;
+  sqlite3_bind_int (st, 1, segment);
+  sqlite3_bind_int (st, 2, n_states);
+  sqlite3_bind_int (st, 3, c->n_slots);
+  sqlite3_bind_int (st, 4, c->d_model);
+  if (memory || !w->store_transfer)
+    sqlite3_bind_null (st, 5);
+  else
+    sqlite3_bind_zeroblob64 (st, 5, (sqlite3_uint64) (n_states * K * K * 4));
+  if (memory)
+    sqlite3_bind_blob64 (st, 6, memory, (sqlite3_uint64) (K * d * 4), SQLITE_STATIC);
+  else
+    sqlite3_bind_zeroblob64 (st, 6, (sqlite3_uint64) (n_states * K * d * 4));
+  gboolean ok = step_done (w, st, memory ? "writing the initial memory" : "writing a memory chunk", error);
+  sqlite3_bind_null (st, 6);
+  if (ok)
+    {
+      w->chunk_segment = segment;
+      w->chunk_states = n_states;
+    }
+  return ok;
+}
+
+/* Writes @n bytes at @offset of column @column of the memory chunk
+ * @rowid, in place. */
+static gboolean
+write_into_chunk (MsRunWriter *w, gint64 rowid, const char *column, const void *bytes, gint64 n, gint64 offset,
+                  GError **error)
+{
+  sqlite3_blob *blob = NULL;
+  int rc = sqlite3_blob_open (w->db, "main", "memory", column, rowid, 1, &blob);
+  if (rc == SQLITE_OK && (offset > G_MAXINT32 || n > G_MAXINT32 - offset))
+    rc = SQLITE_TOOBIG;
+  if (rc == SQLITE_OK)
+    rc = sqlite3_blob_write (blob, bytes, (int) n, (int) offset);
+  if (rc != SQLITE_OK)
+    {
+      ms_db_fail (w->db, w->path, "writing the memory state", error);
+      sqlite3_blob_close (blob);
+      return FALSE;
+    }
+  if (sqlite3_blob_close (blob) != SQLITE_OK)
+    return ms_db_fail (w->db, w->path, "writing the memory state", error);
+  return TRUE;
+}
+
+/* Stores the memory after segment @segment (≥ 0) and that segment's
+ * transfer: into the current chunk when it has room for them, else into
+ * a new chunk starting with them, with room for min (segment + 1, C)
+ * states. */
+static gboolean
+store_state (MsRunWriter *w, int segment, const float *memory, const float *transfer, GError **error)
+{
+  gint64 K = w->config->n_slots, d = w->config->d_model;
+  if (w->chunk_states < 1 || segment < w->chunk_segment || segment >= (gint64) w->chunk_segment + w->chunk_states)
+    {
+      int n = MIN (segment + 1, w->chunk_capacity);
+      if (!insert_chunk (w, segment, n, NULL, error))
+        return FALSE;
+    }
+  gint64 rowid = w->run_id * (G_GINT64_CONSTANT (1) << 32) + w->chunk_segment + 1;
+  gint64 j = segment - w->chunk_segment;
+  return (!w->store_transfer || write_into_chunk (w, rowid, "transfer", transfer, K * K * 4, j * K * K * 4, error))
+         && write_into_chunk (w, rowid, "data", memory, K * d * 4, j * K * d * 4, error);
 }
 
 gboolean
@@ -259,12 +378,15 @@ ms_run_writer_create_run (MsRunWriter *w, MsModel *model, const char *input_path
   gint64 id = model_id < 0 ? -1 : insert_run_row (w, model_id, run_name, input_path, input_sha, plan, error);
   if (id >= 0)
     bind_run (w, id);
-  if (id < 0 || !insert_memory (w, -1, initial_memory, error) || !ms_db_exec (w->db, w->path, "COMMIT", error))
+  if (id >= 0)
+    w->run_id = id;   /* the chunk's key; taken back on failure */
+  if (id < 0 || !insert_chunk (w, -1, 1, initial_memory, error) || !ms_db_exec (w->db, w->path, "COMMIT", error))
     {
       sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
+      w->run_id = 0;
+      w->chunk_states = 0;
       return FALSE;
     }
-  w->run_id = id;
   w->attn = plan->attn;
   return TRUE;
 }
@@ -285,11 +407,60 @@ count_keyed_rows (MsRunWriter *w, const char *sql, gint64 run_id, GError **error
   return n;
 }
 
+/* Checks that the memory chunks of run @run_id are exactly what @done
+ * committed segments leave (ms-db.h): the initial memory alone in the
+ * first, then chunks that follow each other without gap or overlap, each
+ * with K × d states and the transfers the engine stores (or none) for
+ * every state it has room for, the last holding the memory after segment
+ * done − 1, none starting after it.  Makes the last the current chunk.
+ * Returns the number of chunks, with *@wrong set (and the count
+ * meaningless) when they are not so; −1 with @error when SQLite fails. */
+static gint64
+check_chunks (MsRunWriter *w, gint64 run_id, gint64 done, const char **wrong, GError **error)
+{
+  const MsConfig *c = w->config;
+  gint64 K = c->n_slots, d = c->d_model, base = run_id * (G_GINT64_CONSTANT (1) << 32);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (w->db, "SELECT id, run_id, segment, n_states, rows, cols, transfer IS NULL, length (transfer),"
+                          " length (data), typeof (data) FROM memory WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "0")
+                          " AND " MS_DB_SEGMENT_KEY ("?1", "4294967295") " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+    return ms_db_fail (w->db, w->path, "checking the run to resume", error), -1;
+  sqlite3_bind_int64 (st, 1, run_id);
+  gint64 n = 0, end = -1;   /* the segment after the last chunk's states */
+  int rc;
+  while ((rc = ms_db_step (st, w->path, "checking the run to resume", error)) == SQLITE_ROW && !*wrong)
+    {
+      gint64 segment = sqlite3_column_int64 (st, 2), states = sqlite3_column_int64 (st, 3);
+      gboolean no_transfer = sqlite3_column_int (st, 6);
+      if (sqlite3_column_int64 (st, 0) != base + segment + 1 || sqlite3_column_int64 (st, 1) != run_id
+          || segment != end || segment >= done || states < 1 || states > MS_DB_MAX_CHUNK_STATES
+          || (n == 0 && states != 1) || sqlite3_column_int64 (st, 4) != K || sqlite3_column_int64 (st, 5) != d
+          || g_strcmp0 ((const char *) sqlite3_column_text (st, 9), "blob") != 0
+          || sqlite3_column_int64 (st, 8) != states * K * d * 4
+          || (n == 0 || !w->store_transfer ? !no_transfer : no_transfer || sqlite3_column_int64 (st, 7) != states * K * K * 4))
+        *wrong = "its memory chunks are not those of its committed segments: the initial memory, then chunks of "
+                 "its model's memory states (and transfers) that follow each other, each under its own key";
+      else
+        {
+          w->chunk_segment = (int) segment;
+          w->chunk_states = (int) states;
+          end = segment + states;
+          n++;
+        }
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return -1;
+  if (!*wrong && (n == 0 || end < done))
+    *wrong = "its memory chunks do not hold the memory after each of its committed segments";
+  return n;
+}
+
 /* A run is taken up only if its stored plan is one this model could have
  * made and its rows are exactly what @done committed segments leave:
  * segments 0 … done − 1 (over tokens [t·L, min ((t+1)·L, n_tokens)))
- * and memory states −1 … done − 1, each under its own key, nothing else in
- * the run's key ranges.  The numbers come from a
+ * and the memory chunks of states −1 … done − 1 (check_chunks), each under
+ * its own key, nothing else in the run's key ranges.  The numbers come from a
  * file anyone may have edited; resuming on wrong ones would skip or
  * overwrite segments. */
 static gboolean
@@ -318,19 +489,22 @@ check_resumable (MsRunWriter *w, gint64 run_id, gint64 n_tokens, gint64 segment_
         "WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "4294967295"),
         segment_len, segment_len, n_tokens);
       gint64 keyed = count_keyed_rows (w, keyed_sql, run_id, error);
-      gint64 states = count_keyed_rows (w, "SELECT count (*) FROM memory WHERE run_id = ?1 OR id BETWEEN "
+      gint64 chunks = count_keyed_rows (w, "SELECT count (*) FROM memory WHERE run_id = ?1 OR id BETWEEN "
                                            MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "4294967295"),
                                         run_id, error);
-      gint64 states_keyed = count_keyed_rows (w, "SELECT count (*) FROM memory WHERE id BETWEEN "
-                                                 MS_DB_SEGMENT_KEY ("?1", "0") " AND "
-                                                 MS_DB_SEGMENT_KEY ("?1", "4294967295")
-                                                 " AND run_id = ?1 AND segment = id - ?1 * 4294967296 - 1",
-                                              run_id, error);
-      if (segments < 0 || keyed < 0 || states < 0 || states_keyed < 0)
+      if (segments < 0 || keyed < 0 || chunks < 0)
         return FALSE;
-      if (segments != done || (done > 0 && keyed != done) || states != done + 1 || states_keyed != done + 1)
-        wrong = "its segment and memory rows are not those of its committed segments, each under its own key and "
-                "over the tokens its segment_len gives it";
+      if (segments != done || (done > 0 && keyed != done))
+        wrong = "its segment rows are not those of its committed segments, each under its own key and over the "
+                "tokens its segment_len gives it";
+      else
+        {
+          gint64 seen = check_chunks (w, run_id, done, &wrong, error);
+          if (seen < 0)
+            return FALSE;
+          if (!wrong && seen != chunks)
+            wrong = "it has memory rows outside its key range";
+        }
     }
   if (wrong)
     {
@@ -401,17 +575,23 @@ float *
 ms_run_writer_load_memory (MsRunWriter *w, int segment, GError **error)
 {
   const MsConfig *c = w->config;
+  gint64 K = c->n_slots, d = c->d_model;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2 (w->db, "SELECT rows, cols, data FROM memory WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2 + 1"),
-                          -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (w->db, "SELECT segment, n_states, rows, cols, data FROM memory WHERE id BETWEEN "
+                          MS_DB_SEGMENT_KEY ("?1", "0") " AND " MS_DB_SEGMENT_KEY ("?1", "?2 + 1")
+                          " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
     return ms_db_fail (w->db, w->path, "reading a stored memory state", error), NULL;
   sqlite3_bind_int64 (st, 1, w->run_id);
   sqlite3_bind_int (st, 2, segment);
   float *memory = NULL;
   int rc = ms_db_step (st, w->path, "reading a stored memory state", error);
-  if (rc == SQLITE_ROW && sqlite3_column_int (st, 0) == c->n_slots && sqlite3_column_int (st, 1) == c->d_model
-      && sqlite3_column_bytes (st, 2) == c->n_slots * c->d_model * (int) sizeof (float))
-    memory = g_memdup2 (sqlite3_column_blob (st, 2), (size_t) c->n_slots * c->d_model * sizeof (float));
+  gint64 first = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
+  gint64 states = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 1) : 0;
+  if (rc == SQLITE_ROW && first <= segment && segment - first < states && states <= MS_DB_MAX_CHUNK_STATES
+      && sqlite3_column_int64 (st, 2) == K && sqlite3_column_int64 (st, 3) == d
+      && sqlite3_column_type (st, 4) == SQLITE_BLOB && sqlite3_column_bytes (st, 4) == states * K * d * 4)
+    memory = g_memdup2 ((const guint8 *) sqlite3_column_blob (st, 4) + (segment - first) * K * d * 4,
+                        (size_t) (K * d * 4));
   else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no %d × %d memory state for "
                  "segment %d", w->path, w->run_id, c->n_slots, c->d_model, segment);
@@ -493,7 +673,8 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
         attn_first = sqlite3_last_insert_rowid (w->db) - (rec->attn[i].shape[0] - 1);
       attn_count += rec->attn[i].shape[0];
     }
-  if (!insert_memory (w, t, rec->memory_out, error))
+  /* A diagonal transfer follows from the retention (ms_recording_foreach_segment) */
+  if (!store_state (w, t, rec->memory_out, w->write->transfer, error))
     return FALSE;
 
   double total = 0;
@@ -510,12 +691,6 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
   sqlite3_bind_int (st, 6, n_predicted);
   sqlite3_bind_double (st, 7, total);
   sqlite3_bind_double (st, 8, ms_memory_relative_change (rec->memory_in, rec->memory_out, (size_t) K * c->d_model));
-  /* A diagonal transfer follows from the retention (ms_recording_transfer) */
-  const MsAttentionLayout *write = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_WRITE);
-  if (write && !ms_attention_layout_transfer_is_diagonal (write))
-    sqlite3_bind_blob (st, 10, w->write->transfer, K * K * 4, SQLITE_STATIC);
-  else
-    sqlite3_bind_null (st, 10);
   sqlite3_bind_blob (st, 11, w->write->retention, K * 4, SQLITE_STATIC);
   sqlite3_bind_blob (st, 12, w->write->token_share, K * 4, SQLITE_STATIC);
   sqlite3_bind_blob (st, 13, w->representation, K * 4, SQLITE_STATIC);
@@ -558,6 +733,7 @@ ms_run_writer_commit_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError
   if (!ms_db_exec (w->db, w->path, "BEGIN IMMEDIATE", error))
     return FALSE;
   analyse_segment (w, rec);
+  int chunk_segment = w->chunk_segment, chunk_states = w->chunk_states;
   g_autoptr (GError) local = NULL;
   if (insert_segment_rows (w, rec, &local) && (!rec->last || mark_complete (w, &local))
       && sqlite3_exec (w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
@@ -565,6 +741,9 @@ ms_run_writer_commit_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError
   if (!local)
     ms_db_fail (w->db, w->path, "committing a segment", &local);
   sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
+  /* a chunk this transaction inserted is gone with it */
+  w->chunk_segment = chunk_segment;
+  w->chunk_states = chunk_states;
   g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
 }

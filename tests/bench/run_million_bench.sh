@@ -15,7 +15,8 @@
 #   an hour per million tokens on a quiet machine.
 # Run it under `nice -n 10` on a shared machine, and report the load it ran under (printed first).
 # --dir keeps the model, input and recording there (default: a temporary folder, removed at the end
-# unless --gui needs it).
+# unless --gui needs it).  The size target beside the measurement is issue 23's, (K·d·4 + K·K·4) / L + 64
+# bytes per token (tests/bench/recording_size.py, which also breaks the file down by table).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=.build/release
@@ -81,6 +82,8 @@ db="$dir/million.sqlite"
 rm -f "$db" "$db-wal" "$db-shm"
 MEMSCOPE_THREADS=$threads /usr/bin/python3 - "$build/app/memscope-cli" "$model_file" "$input" "$db" "${limit[@]}" <<'PY'
 import json, os, resource, sqlite3, subprocess, sys, time
+sys.path.insert(0, "tests/bench")
+from recording_size import measure
 cli, model, text, db, *limit = sys.argv[1:]
 t = time.perf_counter()
 subprocess.run([cli, "record", model, text, "--recording", db, "--name", os.path.basename(model), *limit],
@@ -96,6 +99,7 @@ print(json.dumps({"bench": "million", "model": os.path.basename(model), "tokens"
                   "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
                   "tokens_per_second": round(recorded / wall), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
                   "recording_bytes": size, "bytes_per_token": round(size / recorded, 1),
+                  "target_bytes_per_token": measure(db)["target_bytes_per_token"],
                   "load_after": open("/proc/loadavg").read().split()[:3]}))
 PY
 

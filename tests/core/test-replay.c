@@ -295,12 +295,16 @@ test_tampered (void)
 {
   Fixture f = { 0 };
   fixture_init (&f, "rmt_blocks");
-  gint64 run = record (&f, MS_ATTN_STORE_NONE, 8, 0);
+  gint64 run = record (&f, MS_ATTN_STORE_NONE, 12, 0);
   gint64 key = run << 32;
   char *sql;
-  /* the memory before segment 3 one float short, then one value too long */
+  /* Memory chunks (ms-db.h) start at the memory after segments 0, 1, 3 and
+   * 7, keys + 1, + 2, + 4 and + 8: the memory before segments 2 and 3 is
+   * in the chunk at + 2, before 4 to 7 at + 4, before 1 at + 1.  The chunk
+   * holding the memory before segment 3 one float short, the one before 4
+   * one value too long; the one before 1 gone. */
   sql = g_strdup_printf ("UPDATE memory SET data = substr (data, 1, length (data) - 4) WHERE id = %" G_GINT64_FORMAT,
-                         key + 3);
+                         key + 2);
   tamper (f.db, sql);
   expect_format_error (f.db, run, 3, "memory");
   g_free (sql);
@@ -309,20 +313,27 @@ test_tampered (void)
   tamper (f.db, sql);
   expect_format_error (f.db, run, 4, "memory");
   g_free (sql);
-  /* the memory before segment 5 gone */
-  sql = g_strdup_printf ("DELETE FROM memory WHERE id = %" G_GINT64_FORMAT, key + 5);
+  sql = g_strdup_printf ("DELETE FROM memory WHERE id = %" G_GINT64_FORMAT, key + 1);
   tamper (f.db, sql);
-  expect_format_error (f.db, run, 5, "memory");
+  expect_format_error (f.db, run, 1, "memory");
   g_free (sql);
-  /* a byte model's text shorter than its tokens */
-  sql = g_strdup_printf ("UPDATE segments SET text = substr (text, 1, 3) WHERE id = %" G_GINT64_FORMAT, key + 6);
+  /* a chunk claiming more states than its data holds */
+  sql = g_strdup_printf ("UPDATE memory SET n_states = n_states + 1 WHERE id = %" G_GINT64_FORMAT, key + 8);
   tamper (f.db, sql);
-  expect_format_error (f.db, run, 6, "text");
+  expect_format_error (f.db, run, 9, "memory");
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE memory SET n_states = n_states - 1 WHERE id = %" G_GINT64_FORMAT, key + 8);
+  tamper (f.db, sql);
+  g_free (sql);
+  /* a byte model's text shorter than its tokens (its memory intact, in the chunk at + 8) */
+  sql = g_strdup_printf ("UPDATE segments SET text = substr (text, 1, 3) WHERE id = %" G_GINT64_FORMAT, key + 9);
+  tamper (f.db, sql);
+  expect_format_error (f.db, run, 9, "text");
   g_free (sql);
   /* a token range that is not the segment's */
-  sql = g_strdup_printf ("UPDATE segments SET token_end = token_begin + 1000 WHERE id = %" G_GINT64_FORMAT, key + 1);
+  sql = g_strdup_printf ("UPDATE segments SET token_end = token_begin + 1000 WHERE id = %" G_GINT64_FORMAT, key + 10);
   tamper (f.db, sql);
-  expect_format_error (f.db, run, 1, "tokens");
+  expect_format_error (f.db, run, 10, "tokens");
   g_free (sql);
   /* a model path that names a device or a FIFO: refused, never read (it would never end) */
   tamper (f.db, "UPDATE models SET path = '/dev/zero'");

@@ -87,8 +87,9 @@ commit_whole_or_not_at_all (void)
       g_assert_true (ms_session_step (session, tokens + t * L, n, NULL, &error));
       if (t == 2)
         {
-          /* Segment 1 again: its attention rows would fit, its memory
-           * state does not (the key is taken), so none of it may stay. */
+          /* Segment 1 again: its attention rows and memory state would
+           * fit, its segment row does not (the key is taken), so none of
+           * it may stay. */
           attention_rows = count (db, "SELECT count(*) FROM attention");
           rec.segment = 1;
           g_assert_false (ms_run_writer_commit_segment (w, &rec, &error));
@@ -97,7 +98,7 @@ commit_whole_or_not_at_all (void)
           g_clear_error (&error);
           g_assert_cmpint (count (db, "SELECT count(*) FROM attention"), ==, attention_rows);
           g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 2);
-          g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, 3);   /* M_0 and after 0, 1 */
+          g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, 3);   /* chunks: M_0, after 0, after 1 and 2 */
           rec.segment = 2;
         }
       g_assert_true (ms_run_writer_commit_segment (w, &rec, &error));

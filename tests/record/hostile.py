@@ -73,6 +73,7 @@ def base_recording(binary, fixtures, tmp):
     c = sqlite3.connect(db, isolation_level=None)
     last = c.execute("SELECT max(segment) FROM segments WHERE run_id = 2").fetchone()[0]
     c.execute("DELETE FROM segments WHERE run_id = 2 AND segment = ?", (last,))
+    # (a memory chunk the last segment started goes with it; one it wrote into keeps a state nobody reads)
     c.execute("DELETE FROM memory WHERE run_id = 2 AND segment = ?", (last,))
     c.execute("DELETE FROM attention WHERE run_id = 2 AND segment = ?", (last,))
     c.execute("UPDATE runs SET status = 'incomplete', finished = NULL WHERE id = 2")
@@ -203,8 +204,8 @@ def case_rows(binary, fixtures):
         check = Checker(binary, text, models)
         special = {
             "segment copied": "INSERT INTO segments SELECT id + 1, run_id, segment, token_begin, token_end, text, "
-                              "nll, n_predicted, total_nll, memory_delta, transfer, retention, token_share, "
-                              "representation, read_usage, attn_first, attn_count, byte_begin, token_ids, token_ends FROM segments "
+                              "nll, n_predicted, total_nll, memory_delta, retention, token_share, representation, read_usage, "
+                              "attn_first, attn_count, byte_begin, token_ids, token_ends, gate FROM segments "
                               "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 1)",
             "segment 100000": f"UPDATE segments SET id = {KEY} + 100000, segment = 100000 "
                               "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 1)",
@@ -240,8 +241,8 @@ def case_rows(binary, fixtures):
         resume_refused = {
             "": None,
             "segment copied": "INSERT INTO segments SELECT id + 1, run_id, segment, token_begin, token_end, text, "
-                              "nll, n_predicted, total_nll, memory_delta, transfer, retention, token_share, "
-                              "representation, read_usage, attn_first, attn_count, byte_begin, token_ids, token_ends FROM segments "
+                              "nll, n_predicted, total_nll, memory_delta, retention, token_share, representation, read_usage, "
+                              "attn_first, attn_count, byte_begin, token_ids, token_ends, gate FROM segments "
                               "WHERE id = (SELECT max(id) FROM segments WHERE run_id = 2)",
             "segment_len 4": "UPDATE runs SET segment_len = 4 WHERE id = 2",
             "n_segments -1": "UPDATE runs SET n_segments = -1 WHERE id = 2",

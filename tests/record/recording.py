@@ -54,23 +54,48 @@ def committed(db):
         return 0
 
 
+def memory_states(c, run):
+    """[(segment, rows, cols, data, transfer)]: the memory state after each committed segment of run @run
+    (segment -1: the initial memory) and that segment's transfer (None where not stored), in order, unpacked
+    here independently of the C reader: schema 7 stores them in memory chunks of n_states consecutive states
+    (core/ms-db.h; the states after the run's last committed segment are unwritten room), older schemas one
+    memory row per state and the transfer in segments.transfer."""
+    version = c.execute("PRAGMA user_version").fetchone()[0]
+    index = "idx" if version <= 3 else "segment"
+    done = c.execute(f"SELECT count(*) FROM segments WHERE run_id = ?", (run,)).fetchone()[0]
+    if version < 7:
+        transfers = dict(c.execute(f"SELECT {index}, transfer FROM segments WHERE run_id = ?", (run,)).fetchall())
+        return [(t, r, k, data, transfers.get(t)) for t, r, k, data in
+                c.execute("SELECT segment, rows, cols, data FROM memory WHERE run_id = ? ORDER BY segment", (run,))]
+    out = []
+    for first, n, r, k, transfer, data in c.execute("SELECT segment, n_states, rows, cols, transfer, data FROM memory"
+                                                    " WHERE run_id = ? ORDER BY id", (run,)):
+        assert first == len(out) - 1 and len(data) == n * r * k * 4, (first, n, len(out))
+        assert transfer is None or len(transfer) == n * r * r * 4, (first, n, len(transfer))
+        for j in range(n):
+            if first + j < done:
+                out.append((first + j, r, k, data[j * r * k * 4:(j + 1) * r * k * 4],
+                            transfer and transfer[j * r * r * 4:(j + 1) * r * r * 4]))
+    return out
+
+
 def run_contents(db, run):
     """Everything a run recorded except bookkeeping (times, pid, name)."""
     with ro(db) as c:
         q = lambda sql: c.execute(sql, (run,)).fetchall()
         return {
             "segments": q("SELECT segment, token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta,"
-                          f" transfer, {', '.join(QUANTITIES)}, attn_count FROM segments"
+                          f" {', '.join(QUANTITIES)}, attn_count FROM segments"
                           " WHERE run_id = ? ORDER BY segment"),
             "attention": q("SELECT segment, kind, layer, head, rows, cols, dtype, data FROM attention"
                            " WHERE run_id = ? ORDER BY segment, kind, layer, head"),
-            "memory": q("SELECT segment, rows, cols, data FROM memory WHERE run_id = ? ORDER BY segment"),
+            "memory": memory_states(c, run),
             "run": q("SELECT n_tokens, segment_len, n_segments, attn_dtype, status,"
                      " (SELECT count(*) FROM segments WHERE run_id = runs.id) FROM runs WHERE id = ?"),
         }
 
 
-KEY = 1 << 32  # schema 3 and 4: segments.id = run_id * 2^32 + segment, memory.id = run_id * 2^32 + segment + 1
+KEY = 1 << 32  # since schema 3: segments.id = run_id * 2^32 + segment, memory.id = run_id * 2^32 + segment + 1
 
 
 def check_committed_complete(db, run, model):
@@ -86,9 +111,12 @@ def check_committed_complete(db, run, model):
         status, k = c.execute("SELECT r.status, (SELECT rows FROM memory WHERE run_id = r.id AND segment = -1)"
                               " FROM runs r WHERE id = ?", (run,)).fetchone()
         done = c.execute("SELECT count(*) FROM segments WHERE run_id = ?", (run,)).fetchone()[0]
-        for table in ("segments", "memory") + (() if compact else ("attention",)):
+        for table in ("segments",) + (() if compact else ("attention",)):
             top = c.execute(f"SELECT max(segment) FROM {table} WHERE run_id = ?", (run,)).fetchone()[0]
             assert top == done - 1, (table, top, done)
+        # the memory chunks hold the states after segments -1 … done - 1 and start at none after them
+        assert [m[0] for m in memory_states(c, run)] == list(range(-1, done))
+        assert c.execute("SELECT max(segment) FROM memory WHERE run_id = ?", (run,)).fetchone()[0] <= done - 1
         rows = c.execute(f"SELECT segment, attn_first, attn_count, {', '.join(f'length({q})' for q in QUANTITIES)}"
                          " FROM segments WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
         assert [r[0] for r in rows] == list(range(done))
@@ -106,7 +134,9 @@ def check_committed_complete(db, run, model):
             assert lengths == [4 * k] * 4, (t, lengths, k)
             # the rowid keys the readers seek by (ms-db.h), computed here independently
             assert c.execute("SELECT segment FROM segments WHERE id = ?", (run * KEY + t,)).fetchone() == (t,)
-            assert c.execute("SELECT segment FROM memory WHERE id = ?", (run * KEY + t + 1,)).fetchone() == (t,)
+            first, n = c.execute("SELECT segment, n_states FROM memory WHERE id BETWEEN ? AND ? ORDER BY id DESC "
+                                 "LIMIT 1", (run * KEY, run * KEY + t + 1)).fetchone()
+            assert first <= t < first + n, (t, first, n)
     return done, status
 
 
@@ -233,7 +263,7 @@ def newer_schema(binary, fixtures):
 
 
 def upgraded_matches_original(original, upgraded, run=1):
-    """The schema-5 file holds what the older file held for run @run: every segment, memory and attention row
+    """The upgraded file holds what the older file held for run @run: every segment, memory and attention row
     (attention kinds under their schema-4 names) and the per-slot quantities: schema 1 and 2 kept one retention
     row per slot, now one f32 array per quantity (NULL, i.e. NaN, as NaN); schema 3's arrays are kept as they
     were, under their new column names. The older segments were tokenized by bytes: their token columns stay
@@ -241,11 +271,11 @@ def upgraded_matches_original(original, upgraded, run=1):
     with ro(original) as a, ro(upgraded) as b:
         version = a.execute("PRAGMA user_version").fetchone()[0]
         index = "idx" if version <= 3 else "segment"
-        cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer"
+        cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta"
         old = a.execute(f"SELECT {index}, {cols} FROM segments WHERE run_id = ? ORDER BY {index}",
                         (run,)).fetchall()
         if version >= 5:
-            cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, transfer, byte_begin, " \
+            cols = "token_begin, token_end, text, nll, n_predicted, total_nll, memory_delta, byte_begin, " \
                    "token_ids, token_ends"
             old = a.execute(f"SELECT segment, {cols} FROM segments WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
         else:
@@ -253,9 +283,7 @@ def upgraded_matches_original(original, upgraded, run=1):
                              "NULL OR token_ids IS NOT NULL OR token_ends IS NOT NULL)", (run, len(old))).fetchone()[0] == 0
         assert old and old == b.execute(f"SELECT segment, {cols} FROM segments WHERE run_id = ? ORDER BY segment",
                                         (run,)).fetchall()
-        cols = "segment, rows, cols, data"
-        assert a.execute(f"SELECT {cols} FROM memory WHERE run_id = ? ORDER BY segment", (run,)).fetchall() == \
-            b.execute(f"SELECT {cols} FROM memory WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
+        assert memory_states(a, run) == memory_states(b, run)
         cols = "segment, kind, layer, head, rows, cols, dtype, data"
         before = sorted((t, KINDS_V3.get(k, k), *rest) for t, k, *rest in
                         a.execute(f"SELECT {cols} FROM attention WHERE run_id = ?", (run,)))
@@ -284,7 +312,7 @@ def upgraded_matches_original(original, upgraded, run=1):
 def check_schema_current(db):
     """An upgraded file has exactly the tables and columns a new one has."""
     with ro(db) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 7
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         columns = {t: [row[1] for row in c.execute(f"PRAGMA table_info({t})")]
                    for t in ("models", "runs", "segments", "attention", "memory")}
@@ -292,7 +320,9 @@ def check_schema_current(db):
         assert columns["segments"][:3] == ["id", "run_id", "segment"], columns
         assert {"retention", "token_share", "representation", "read_usage"} <= set(columns["segments"]), columns
         assert not {"idx", "old_share", "cos_prev"} & set(columns["segments"]), columns
-        assert columns["segments"][-3:] == ["byte_begin", "token_ids", "token_ends"], columns
+        assert columns["segments"][-4:] == ["byte_begin", "token_ids", "token_ends", "gate"], columns
+        assert "transfer" not in columns["segments"], columns
+        assert columns["memory"] == ["id", "run_id", "segment", "n_states", "rows", "cols", "transfer", "data"], columns
         tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert tables == {"models", "runs", "segments", "attention", "memory", "causal", "reset_memory"}, tables
         kinds = {row[0] for row in c.execute("SELECT DISTINCT kind FROM attention")}
@@ -467,7 +497,7 @@ def schema_5_recording(binary, fixtures):
     fixture on long_input(4000), 30 segments, compact; run 2 the memformer fixture on the same input, 20
     segments, f16 attention; both complete; the models stored by file name alone, found beside the recording.
     Read-only, it lists and draws every view as it is (no causal retention or reset-memory baseline: the tables
-    read as empty) and stays byte for byte unchanged. `causal` upgrades it to schema 6 with every value kept and
+    read as empty) and stays byte for byte unchanged. `causal` upgrades it to the current schema with every value kept and
     the same figures, and stores run 1's causal retention and reset-memory baseline."""
     with tempfile.TemporaryDirectory() as tmp:
         source, db, original = old_recording(fixtures, 5, tmp)
@@ -499,6 +529,50 @@ def schema_5_recording(binary, fixtures):
             same = before[key] == after[key]
             assert same != (key == ("1", "nll")), f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
         print("schema-5 recording read as it is, upgraded by causal")
+
+
+def schema_6_recording(binary, fixtures):
+    """tests/data/recordings/recording-v6.sqlite was written by the schema-6 build: run 1 the rmt_blocks
+    fixture on long_input(4000), 30 segments, compact, with causal retention (initial, horizon 4) and the
+    reset-memory baseline; run 2 the memformer fixture on the same input, 20 segments, f16 attention; both
+    complete; the models stored by file name alone. Schema 6 kept one memory row per state and the transfer
+    in segments. Read-only, it lists and draws every view as it is (its memory rows read as chunks of one
+    state) and stays byte for byte unchanged; replayed attention of its compact run is the same. `causal`
+    upgrades it to schema 7 (each transfer moved into its memory row) with every value kept and the same
+    figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, db, original = old_recording(fixtures, 6, tmp)
+        for name in ("rmt_blocks", "memformer"):
+            shutil.copyfile(os.path.join(fixtures, name + ".safetensors"), os.path.join(tmp, name + ".safetensors"))
+        r = cli(binary, "runs", "--json", db)
+        assert r.returncode == 0, r.stderr
+        runs = json.loads(r.stdout)
+        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
+            [(30, "complete", "rmt"), (20, "complete", "memformer")], runs
+        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
+                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
+        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v6")
+        before.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v6"))
+        assert same_bytes(source, db), "reading a schema-6 recording modified it"
+
+        r = cli(binary, "causal", db, "--run", "2", "--horizon", "2", "--json")
+        assert r.returncode == 0, r.stderr
+        check_schema_current(db)
+        assert upgraded_matches_original(original, db, 1) == 30
+        assert upgraded_matches_original(original, db, 2) == 20
+        with ro(db) as c:
+            # run 1 (RMT) stores a transfer per segment, now beside its memory state; run 2 (Memformer) none
+            assert c.execute("SELECT count(*) FROM memory WHERE run_id = 1 AND transfer IS NOT NULL").fetchone()[0] == 30
+            assert c.execute("SELECT count(*) FROM memory WHERE run_id = 2 AND transfer IS NOT NULL").fetchone()[0] == 0
+            assert c.execute("SELECT count(*) FROM segments WHERE gate IS NOT NULL").fetchone()[0] == 0
+        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v7")
+        after.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v7"))
+        for key in before:
+            # run 2's NLL view gains the reset-memory baseline as a second line
+            same = before[key] == after[key]
+            assert same != (key == ("2", "nll")), \
+                f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
+        print("schema-6 recording read as it is, upgraded by causal")
 
 
 def read_only_location(binary, fixtures):
@@ -549,7 +623,9 @@ def damaged_values(binary, fixtures):
         replayed = ["export", db, "--run", "2", "--view", "write", "--segment", "3", "--out", os.path.join(tmp, "c.svg")]
         assert cli(binary, *replayed).returncode == 0
         with sqlite3.connect(db) as c:
-            c.execute("UPDATE memory SET data = CAST(data || x'00' AS BLOB) WHERE run_id = 2 AND segment = 2")
+            # the memory chunk holding the state after segment 2 (core/ms-db.h)
+            c.execute("UPDATE memory SET data = CAST(data || x'00' AS BLOB) WHERE id = (SELECT max(id) FROM memory "
+                      "WHERE run_id = 2 AND segment <= 2)")
         r = cli(binary, *replayed)
         assert r.returncode == 1 and db in r.stderr and "damaged" in r.stderr, (r.returncode, r.stderr)
         with sqlite3.connect(db) as c:

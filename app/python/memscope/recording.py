@@ -262,13 +262,57 @@ class Run:
         old slot j in segment t (rows sum to the retention); diag(retention)
         for a segment that stores none (schemas 1 and 2)."""
         K = self.n_slots
-        rows = self._segment_rows(["transfer", "retention"], first, last)
+        rows = self._segment_rows(["retention"], first, last)
         out = np.zeros((len(rows), K, K), dtype=np.float32)
-        for i, (t, blob, retention) in enumerate(rows):
+        if not rows:
+            return out
+        stored = self._states(rows[0][0], rows[-1][0] + 1, "transfer", K * K)
+        for i, ((t, retention), blob) in enumerate(zip(rows, stored)):
             if blob is None:
                 np.fill_diagonal(out[i], self._f32(retention, K, "segments", t, "retention"))
             else:
-                out[i] = self._f32(blob, K * K, "segments", t, "transfer", nullable=False).reshape(K, K)
+                out[i] = np.frombuffer(blob, dtype="<f4").reshape(K, K)
+        return out
+
+    def _states(self, first, last, column, n):
+        """[bytes or None]: the @n f32 values of @column ("data": the memory
+        state after the segment, "transfer": its transfer, None where the
+        chunk stores none) of each segment of [first, last) (-1: the initial
+        memory), from the memory chunks that hold them (core/ms-db.h: a chunk
+        holds the states after segments segment ... segment + n_states - 1),
+        each checked against its key and the run's sizes."""
+        K, d = self.n_slots, self.d_model
+        base = self.id << 32
+        start = self._rec._query("SELECT max(id) FROM memory WHERE id BETWEEN ? AND ?", (base, base + first + 1),
+                                 "reading memory states")[0][0]
+        rows = [] if start is None else self._rec._query(
+            f"SELECT id, run_id, segment, n_states, rows, cols, {column} FROM memory WHERE id BETWEEN ? AND ? "
+            "ORDER BY id", (start, base + last), "reading memory states")
+        out, t = [], first
+        for key, run_id, segment, count, r, c, blob in rows:
+            label = f"{self.label}, table memory, segment {segment!r}"
+            if key - base - 1 != segment or run_id != self.id or type(count) is not int \
+                    or not 1 <= count <= 65536 or not segment <= t < segment + count:
+                raise MemscopeError(f"{label}: row {key} holds {count!r} states from segment {segment!r} where the "
+                                    f"chunk holding the memory after segment {t} was expected (the recording is "
+                                    "damaged or altered)")
+            if r != K or c != d:
+                raise MemscopeError(f"{label}: the memory states are {r!r} x {c!r} where {K} x {d} was expected "
+                                    "(the recording is damaged or altered)")
+            if blob is not None and (not isinstance(blob, bytes) or len(blob) != 4 * n * count):
+                size = len(blob) if isinstance(blob, bytes) else type(blob).__name__
+                raise MemscopeError(f"{label}: {column} holds {size} bytes where {count} x {n} f32 values were "
+                                    "expected (the recording is damaged or altered)")
+            if blob is None and column == "data":
+                raise MemscopeError(f"{label}: data is NULL (the recording is damaged or altered)")
+            while t < min(last, segment + count):
+                j = t - segment
+                out.append(None if blob is None else blob[4 * n * j:4 * n * (j + 1)])
+                t += 1
+        if t < last:
+            what = "the initial memory" if t < 0 else f"the memory after segment {t}"
+            raise MemscopeError(f"{self.label}, table memory: {what} is missing (the recording is damaged or "
+                                "altered)")
         return out
 
     def nll(self, first=0, last=None):
@@ -356,26 +400,10 @@ class Run:
         stores f32."""
         first, last = self._window(first, last)
         K, d = self.n_slots, self.d_model
-        base = (self.id << 32)
-        rows = self._rec._query("SELECT id, segment, rows, cols, data FROM memory WHERE id BETWEEN ? AND ? ORDER BY id",
-                                (base + first, base + last), "reading memory states")
         out = np.empty((last - first + 1, K, d), dtype=np.float32)
-        for i, row in enumerate(rows):
-            key, segment, r, c, blob = row
-            expected = first - 1 + i   # M_t is stored as the memory after segment t - 1
-            if key - base - 1 != expected or segment != expected:
-                raise MemscopeError(f"{self.label}, table memory, segment {segment!r}: row {key} holds segment "
-                                    f"{segment!r} where the memory after segment {expected} was expected (the "
-                                    "recording is damaged or altered)")
-            if r != K or c != d:
-                raise MemscopeError(f"{self.label}, table memory, segment {segment}: the memory state is {r!r} x {c!r} "
-                                    f"where {K} x {d} was expected (the recording is damaged or altered)")
-            out[i] = self._f32(blob, K * d, "memory", segment, "data", nullable=False).reshape(K, d)
-        if len(rows) != last - first + 1:
-            missing = first - 1 + len(rows)
-            what = "the initial memory" if missing < 0 else f"the memory after segment {missing}"
-            raise MemscopeError(f"{self.label}, table memory: {what} is missing (the recording is damaged or "
-                                "altered)")
+        # M_t is stored as the memory after segment t - 1
+        for i, blob in enumerate(self._states(first - 1, last, "data", K * d)):
+            out[i] = np.frombuffer(blob, dtype="<f4").reshape(K, d)
         return out
 
     def similarity(self):
