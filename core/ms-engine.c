@@ -472,6 +472,23 @@ ms_engine_scratch_alloc (const MsEngineSizes *sizes, int i)
   return g_new (float, MAX ((size_t) sizes->scratch[i], 1));
 }
 
+void
+ms_engine_scratch_init (MsEngineScratch *scratch, const MsEngineSizes *sizes)
+{
+  g_assert (sizes->n_scratch >= 0 && sizes->n_scratch <= MS_ENGINE_MAX_SCRATCH);
+  *scratch = (MsEngineScratch) { .n = sizes->n_scratch };
+  for (int i = 0; i < sizes->n_scratch; i++)
+    scratch->buffer[i] = ms_engine_scratch_alloc (sizes, i);
+}
+
+void
+ms_engine_scratch_clear (MsEngineScratch *scratch)
+{
+  for (int i = 0; i < scratch->n; i++)
+    g_clear_pointer (&scratch->buffer[i], g_free);
+  scratch->n = 0;
+}
+
 /* ---- observation ------------------------------------------------------ */
 
 void

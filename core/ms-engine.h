@@ -359,4 +359,19 @@ double ms_engine_footprint (const MsConfig *c);
  * engine's scratch_new): owned, free with g_free. */
 float *ms_engine_scratch_alloc (const MsEngineSizes *sizes, int i);
 
+/* The buffers of an engine's scratch: every one its sizes function states,
+ * each its own allocation (so a sanitizer sees each one's bounds).  An
+ * engine's scratch struct holds one and names the buffers it uses from
+ * .buffer[] in the order of its sizes (a byte or int32 buffer cast from
+ * its float pointer). */
+typedef struct {
+  int n;
+  float *buffer[MS_ENGINE_MAX_SCRATCH];   /* (sizes->scratch[i]) floats each, owned */
+} MsEngineScratch;
+
+/* Allocates buffer i of @sizes->scratch[i] floats (at least one) for every
+ * i < @sizes->n_scratch; ms_engine_scratch_clear frees them. */
+void ms_engine_scratch_init (MsEngineScratch *scratch, const MsEngineSizes *sizes);
+void ms_engine_scratch_clear (MsEngineScratch *scratch);
+
 G_END_DECLS

@@ -77,6 +77,7 @@ typedef struct {
 } MembartWeights;
 
 typedef struct {
+  MsEngineScratch buffers;   /* owns every buffer below */
   float *x;        /* (R, d)  the joint stream: rows 0..K−1 memory, K.. tokens; the decoder's (L, d) */
   float *old;      /* (K, d)  LN_mem(M_t + b): the gate's old memory */
   float *q;        /* (R, d) */
@@ -235,22 +236,24 @@ membart_scratch_new (const MsConfig *c)
   MsEngineSizes sz = { 0 };
   membart_sizes (c, &sz);
   MembartScratch *sc = g_new0 (MembartScratch, 1);
-  sc->x = ms_engine_scratch_alloc (&sz, X);
-  sc->old = ms_engine_scratch_alloc (&sz, OLD);
-  sc->q = ms_engine_scratch_alloc (&sz, Q);
-  sc->k = ms_engine_scratch_alloc (&sz, K_);
-  sc->v = ms_engine_scratch_alloc (&sz, V_);
-  sc->att = ms_engine_scratch_alloc (&sz, ATT);
-  sc->proj = ms_engine_scratch_alloc (&sz, PROJ);
-  sc->hidden = ms_engine_scratch_alloc (&sz, HIDDEN);
-  sc->probs = ms_engine_scratch_alloc (&sz, PROBS);
-  sc->src = ms_engine_scratch_alloc (&sz, SRC);
-  sc->write = ms_engine_scratch_alloc (&sz, WRITE);
-  sc->alpha = ms_engine_scratch_alloc (&sz, ALPHA);
-  sc->logits = ms_engine_scratch_alloc (&sz, LOGITS);
-  sc->dec_in = (int32_t *) ms_engine_scratch_alloc (&sz, DEC_IN);
-  sc->joint = (uint8_t *) ms_engine_scratch_alloc (&sz, JOINT);
-  sc->causal = (uint8_t *) ms_engine_scratch_alloc (&sz, CAUSAL);
+  ms_engine_scratch_init (&sc->buffers, &sz);
+  float **b = sc->buffers.buffer;
+  sc->x = b[X];
+  sc->old = b[OLD];
+  sc->q = b[Q];
+  sc->k = b[K_];
+  sc->v = b[V_];
+  sc->att = b[ATT];
+  sc->proj = b[PROJ];
+  sc->hidden = b[HIDDEN];
+  sc->probs = b[PROBS];
+  sc->src = b[SRC];
+  sc->write = b[WRITE];
+  sc->alpha = b[ALPHA];
+  sc->logits = b[LOGITS];
+  sc->dec_in = (int32_t *) b[DEC_IN];
+  sc->joint = (uint8_t *) b[JOINT];
+  sc->causal = (uint8_t *) b[CAUSAL];
   return sc;
 }
 
@@ -260,9 +263,7 @@ membart_scratch_free (gpointer scratch)
   MembartScratch *sc = scratch;
   if (!sc)
     return;
-  g_free (sc->x), g_free (sc->old), g_free (sc->q), g_free (sc->k), g_free (sc->v), g_free (sc->att);
-  g_free (sc->proj), g_free (sc->hidden), g_free (sc->probs), g_free (sc->src), g_free (sc->write);
-  g_free (sc->alpha), g_free (sc->logits), g_free (sc->dec_in), g_free (sc->joint), g_free (sc->causal);
+  ms_engine_scratch_clear (&sc->buffers);
   g_free (sc);
 }
 

@@ -56,6 +56,7 @@ typedef struct {
 } MemformerWeights;
 
 typedef struct {
+  MsEngineScratch buffers;   /* owns every buffer below */
   float *x;        /* (L, d)  residual stream */
   float *xn;       /* (L, d)  layer-normed stream */
   float *q;        /* (max(L,K), d) */
@@ -199,20 +200,22 @@ memformer_scratch_new (const MsConfig *c)
   MsEngineSizes sz = { 0 };
   memformer_sizes (c, &sz);
   MemformerScratch *sc = g_new0 (MemformerScratch, 1);
-  sc->x = ms_engine_scratch_alloc (&sz, X);
-  sc->xn = ms_engine_scratch_alloc (&sz, XN);
-  sc->q = ms_engine_scratch_alloc (&sz, Q);
-  sc->k = ms_engine_scratch_alloc (&sz, K_);
-  sc->v = ms_engine_scratch_alloc (&sz, V_);
-  sc->att = ms_engine_scratch_alloc (&sz, ATT);
-  sc->proj = ms_engine_scratch_alloc (&sz, PROJ);
-  sc->hidden = ms_engine_scratch_alloc (&sz, HIDDEN);
-  sc->probs = ms_engine_scratch_alloc (&sz, PROBS);
-  sc->enc = ms_engine_scratch_alloc (&sz, ENC);
-  sc->logits = ms_engine_scratch_alloc (&sz, LOGITS);
-  sc->kself = ms_engine_scratch_alloc (&sz, KSELF);
-  sc->dec_in = (int32_t *) ms_engine_scratch_alloc (&sz, DEC_IN);
-  sc->causal = (uint8_t *) ms_engine_scratch_alloc (&sz, CAUSAL);
+  ms_engine_scratch_init (&sc->buffers, &sz);
+  float **b = sc->buffers.buffer;
+  sc->x = b[X];
+  sc->xn = b[XN];
+  sc->q = b[Q];
+  sc->k = b[K_];
+  sc->v = b[V_];
+  sc->att = b[ATT];
+  sc->proj = b[PROJ];
+  sc->hidden = b[HIDDEN];
+  sc->probs = b[PROBS];
+  sc->enc = b[ENC];
+  sc->logits = b[LOGITS];
+  sc->kself = b[KSELF];
+  sc->dec_in = (int32_t *) b[DEC_IN];
+  sc->causal = (uint8_t *) b[CAUSAL];
   return sc;
 }
 
@@ -222,10 +225,7 @@ memformer_scratch_free (gpointer scratch)
   MemformerScratch *sc = scratch;
   if (!sc)
     return;
-  g_free (sc->x), g_free (sc->xn), g_free (sc->q), g_free (sc->k), g_free (sc->v);
-  g_free (sc->att), g_free (sc->proj), g_free (sc->hidden), g_free (sc->probs);
-  g_free (sc->enc), g_free (sc->logits), g_free (sc->kself), g_free (sc->causal);
-  g_free (sc->dec_in);
+  ms_engine_scratch_clear (&sc->buffers);
   g_free (sc);
 }
 

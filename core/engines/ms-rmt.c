@@ -48,6 +48,7 @@ typedef struct {
 } RmtWeights;
 
 typedef struct {
+  MsEngineScratch buffers;   /* owns every buffer below */
   float *x;        /* (T, d)  residual stream */
   float *xn;       /* (T, d)  layer-normed stream */
   float *qkv;      /* (T, 3d) */
@@ -143,14 +144,16 @@ rmt_scratch_new (const MsConfig *c)
   MsEngineSizes sz = { 0 };
   rmt_sizes (c, &sz);
   RmtScratch *sc = g_new0 (RmtScratch, 1);
-  sc->x = ms_engine_scratch_alloc (&sz, X);
-  sc->xn = ms_engine_scratch_alloc (&sz, XN);
-  sc->qkv = ms_engine_scratch_alloc (&sz, QKV);
-  sc->att = ms_engine_scratch_alloc (&sz, ATT);
-  sc->hidden = ms_engine_scratch_alloc (&sz, HIDDEN);
-  sc->probs = ms_engine_scratch_alloc (&sz, PROBS);
-  sc->logits = ms_engine_scratch_alloc (&sz, LOGITS);
-  sc->mask = (uint8_t *) ms_engine_scratch_alloc (&sz, MASK);
+  ms_engine_scratch_init (&sc->buffers, &sz);
+  float **b = sc->buffers.buffer;
+  sc->x = b[X];
+  sc->xn = b[XN];
+  sc->qkv = b[QKV];
+  sc->att = b[ATT];
+  sc->hidden = b[HIDDEN];
+  sc->probs = b[PROBS];
+  sc->logits = b[LOGITS];
+  sc->mask = (uint8_t *) b[MASK];
   return sc;
 }
 
@@ -160,8 +163,7 @@ rmt_scratch_free (gpointer scratch)
   RmtScratch *sc = scratch;
   if (!sc)
     return;
-  g_free (sc->x), g_free (sc->xn), g_free (sc->qkv), g_free (sc->att);
-  g_free (sc->hidden), g_free (sc->probs), g_free (sc->logits), g_free (sc->mask);
+  ms_engine_scratch_clear (&sc->buffers);
   g_free (sc);
 }
 
