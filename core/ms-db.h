@@ -43,7 +43,9 @@
  * which SQLite stores in full overflow pages: a run's chunk starting at
  * state s = segment + 1 has room for min(s, C) states, C chosen by the
  * writer so that a chunk is about MS_DB_CHUNK_BYTES (so chunks start at
- * states 1, 2, 4, 8, … and then every C: a short run wastes little).
+ * states 1, 2, 4, 8, … and then every C, and none has room past the
+ * run's planned last segment: a complete run has no unwritten room, a
+ * cancelled or killed one at most its own length or C states).
  * A chunk is inserted with zeros when its first segment commits, and each
  * later segment writes its state and transfer into it in place
  * (sqlite3_blob_write), in that segment's transaction: a killed recorder

@@ -31,6 +31,7 @@ struct _MsRunWriter {
   int chunk_segment;               /* its first segment (−1: the initial memory) */
   int chunk_states;                /* the states it has room for; 0 before a run */
   int chunk_capacity;              /* C: the most states a new chunk of this model gets */
+  int n_segments;                  /* planned: no chunk has room past the run's last segment */
   gboolean store_transfer;         /* the engine's transfer is not diagonal */
   /* Scratch for one segment */
   uint16_t *half;                  /* (max matrix) f16 staging for one head */
@@ -345,14 +346,15 @@ write_into_chunk (MsRunWriter *w, gint64 rowid, const char *column, const void *
 /* Stores the memory after segment @segment (≥ 0) and that segment's
  * transfer: into the current chunk when it has room for them, else into
  * a new chunk starting with them, with room for min (segment + 1, C)
- * states. */
+ * states but none past the run's planned last segment (so a complete run
+ * has no unwritten room). */
 static gboolean
 store_state (MsRunWriter *w, int segment, const float *memory, const float *transfer, GError **error)
 {
   gint64 K = w->config->n_slots, d = w->config->d_model;
   if (w->chunk_states < 1 || segment < w->chunk_segment || segment >= (gint64) w->chunk_segment + w->chunk_states)
     {
-      int n = MIN (segment + 1, w->chunk_capacity);
+      int n = MIN (MIN (segment + 1, w->chunk_capacity), MAX (w->n_segments - segment, 1));
       if (!insert_chunk (w, segment, n, NULL, error))
         return FALSE;
     }
@@ -388,6 +390,7 @@ ms_run_writer_create_run (MsRunWriter *w, MsModel *model, const char *input_path
       return FALSE;
     }
   w->attn = plan->attn;
+  w->n_segments = plan->n_segments;
   return TRUE;
 }
 
@@ -563,6 +566,7 @@ ms_run_writer_resume_run (MsRunWriter *w, MsModel *model, const char *input_path
           *segments_done = sqlite3_column_int (st, 5);
           w->run_id = run_id;
           w->attn = attn;
+          w->n_segments = plan->n_segments;
           bind_run (w, run_id);
           ok = TRUE;
         }

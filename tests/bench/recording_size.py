@@ -1,7 +1,8 @@
 """recording_size.py RECORDING [--run N] — what a recording costs per token, beside issue 23's target.
 
 Prints one JSON line: the file's bytes per token of the run's recorded tokens (the whole file, so a
-file of one run includes its fixed pages), the target (K·d·4 + K·K·4) / L + 64 bytes per token from the
+file of one run includes its fixed pages: schema, models, runs, empty tables; and without them, the
+pages of segments, memory and attention alone, which is what a short run of a long one costs), the target (K·d·4 + K·K·4) / L + 64 bytes per token from the
 run's model (K slots, width d) and segment length L, and per table the pages, the bytes SQLite leaves
 unused in them and their share of the bytes per token (SQLite's dbstat).  Never a test: a benchmark
 helper for run_million_bench.sh and the tables of tests/bench/README.md.
@@ -33,8 +34,10 @@ def measure(path, run=1):
         pass
     con.close()
     size = page * pages
+    per_segment_tables = sum(tables[t]["pages"] for t in ("segments", "memory", "attention") if t in tables)
     return {"tokens": tokens, "segments": segments, "recording_bytes": size, "page_size": page,
             "bytes_per_token": round(size / max(tokens, 1), 1),
+            "bytes_per_token_without_fixed_pages": round(per_segment_tables * page / max(tokens, 1), 1),
             "target_bytes_per_token": round((K * d * 4 + K * K * 4) / segment_len + 64, 1),
             "n_slots": K, "d_model": d, "segment_len": segment_len, "tables": tables}
 

@@ -10,7 +10,7 @@
 # copy-rmt: the shipped copy RMT (d 64, 16 slots, L 8) on the copy demo repeated, 20,000 tokens;
 # small-rmt, small-memformer: make_bench_models.py's (d 128, 16 slots, L 64), 400 segments of random bytes;
 # rmt-64-slots: the 64-slot RMT of run_record_bench.sh's export benchmark (d 64, L 8), 10,000 segments;
-# --paper: paper-rmt and paper-memformer (d 512, 32 slots, L 128), 20 segments;
+# --paper: paper-rmt and paper-memformer (d 512, 32 slots, L 128), 100 segments;
 # --gpt2: the GPT-2-small-shape RMT (random weights, d 768, 16 memory tokens, L 512), 10 segments of
 # English-like words (the model file is 498 MB; recording it takes about a minute on one thread).
 set -euo pipefail
@@ -79,8 +79,8 @@ size small-rmt "$dir/small-rmt.safetensors" "$dir/random.txt" --max-segments 400
 size small-memformer "$dir/small-memformer.safetensors" "$dir/random.txt" --max-segments 400
 size rmt-64-slots "$dir/rmt-64-slots.safetensors" "$dir/random.txt" --max-segments 10000
 if [ "$paper" = 1 ]; then
-  size paper-rmt "$dir/paper-rmt.safetensors" "$dir/random.txt" --max-segments 20
-  size paper-memformer "$dir/paper-memformer.safetensors" "$dir/random.txt" --max-segments 20
+  size paper-rmt "$dir/paper-rmt.safetensors" "$dir/random.txt" --max-segments 100
+  size paper-memformer "$dir/paper-memformer.safetensors" "$dir/random.txt" --max-segments 100
 fi
 if [ "$gpt2" = 1 ]; then
   size gpt2-rmt "$dir/gpt2-rmt.safetensors" "$dir/words.txt" --max-segments 10
