@@ -59,16 +59,17 @@ ms_recording_memory_chunk_locked (MsRecording *rec, const MsRunInfo *run, int se
     ms_recording_bad_row (rec, run, "memory", segment, error, "the row holding %s is keyed %" G_GINT64_FORMAT
                           " for run %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " states from segment %" G_GINT64_FORMAT
                           ", where a chunk under its own key of 1 to %d states (the initial memory alone) was "
-                          "expected", what, (gint64) sqlite3_column_int64 (st, 0) - base, (gint64) sqlite3_column_int64 (st, 1), n,
-                          first, MS_DB_MAX_CHUNK_STATES);
+                          "expected", what, (gint64) sqlite3_column_int64 (st, 0) - base,
+                          (gint64) sqlite3_column_int64 (st, 1), n, first, MS_DB_MAX_CHUNK_STATES);
   else if (sqlite3_column_int64 (st, 4) != K || sqlite3_column_int64 (st, 5) != d
            || g_strcmp0 ((const char *) sqlite3_column_text (st, 10), "blob") != 0
            || sqlite3_column_int64 (st, 11) != n * K * d * 4)
     ms_recording_bad_row (rec, run, "memory", segment, error, "%s is held in a chunk of %" G_GINT64_FORMAT " × %"
                           G_GINT64_FORMAT " states in %" G_GINT64_FORMAT " bytes where %" G_GINT64_FORMAT " states of "
                           "%d × %d f32 values (%" G_GINT64_FORMAT " bytes) were expected", what,
-                          (gint64) sqlite3_column_int64 (st, 4), (gint64) sqlite3_column_int64 (st, 5), (gint64) sqlite3_column_int64 (st, 11),
-                          n, run->config.n_slots, run->config.d_model, n * K * d * 4);
+                          (gint64) sqlite3_column_int64 (st, 4), (gint64) sqlite3_column_int64 (st, 5),
+                          (gint64) sqlite3_column_int64 (st, 11), n, run->config.n_slots, run->config.d_model,
+                          n * K * d * 4);
   else if (has_transfer && (first < 0 || g_strcmp0 (transfer_type, "blob") != 0
                             || sqlite3_column_int64 (st, 8) != n * K * K * 4))
     ms_recording_bad_row (rec, run, "memory", segment, error, "the transfer beside %s holds %" G_GINT64_FORMAT

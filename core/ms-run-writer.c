@@ -424,8 +424,9 @@ check_chunks (MsRunWriter *w, gint64 run_id, gint64 done, const char **wrong, GE
   const MsConfig *c = w->config;
   gint64 K = c->n_slots, d = c->d_model, base = run_id * (G_GINT64_CONSTANT (1) << 32);
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2 (w->db, "SELECT id, run_id, segment, n_states, rows, cols, transfer IS NULL, length (transfer),"
-                          " length (data), typeof (data) FROM memory WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("?1", "0")
+  if (sqlite3_prepare_v2 (w->db, "SELECT id, run_id, segment, n_states, rows, cols, transfer IS NULL,"
+                          " length (transfer), length (data), typeof (data) FROM memory WHERE id BETWEEN "
+                          MS_DB_SEGMENT_KEY ("?1", "0")
                           " AND " MS_DB_SEGMENT_KEY ("?1", "4294967295") " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
     return ms_db_fail (w->db, w->path, "checking the run to resume", error), -1;
   sqlite3_bind_int64 (st, 1, run_id);
@@ -440,7 +441,8 @@ check_chunks (MsRunWriter *w, gint64 run_id, gint64 done, const char **wrong, GE
           || (n == 0 && states != 1) || sqlite3_column_int64 (st, 4) != K || sqlite3_column_int64 (st, 5) != d
           || g_strcmp0 ((const char *) sqlite3_column_text (st, 9), "blob") != 0
           || sqlite3_column_int64 (st, 8) != states * K * d * 4
-          || (n == 0 || !w->store_transfer ? !no_transfer : no_transfer || sqlite3_column_int64 (st, 7) != states * K * K * 4))
+          || (n == 0 || !w->store_transfer ? !no_transfer
+                                           : no_transfer || sqlite3_column_int64 (st, 7) != states * K * K * 4))
         *wrong = "its memory chunks are not those of its committed segments: the initial memory, then chunks of "
                  "its model's memory states (and transfers) that follow each other, each under its own key";
       else
