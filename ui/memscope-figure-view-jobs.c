@@ -184,6 +184,7 @@ static void
 render (Shown *s, const Job *job)
 {
   s->width = job->width, s->height = job->height, s->scale = job->scale;
+  s->window_first = job->first, s->window_n = job->span, s->zoomed = job->last > 0;
   s->zoom = job->zoom, s->dark = job->dark;
   cairo_surface_t *surface
     = cairo_image_surface_create (CAIRO_FORMAT_RGB24, job->width * job->scale, job->height * job->scale);

@@ -31,6 +31,8 @@ typedef struct {
                             * every frame, so hover and selection only redraw (and
                             * damage) the outlines over it */
   int width, height, scale;
+  int window_first, window_n; /* the segments the figure's x axis was asked for … */
+  gboolean zoomed;         /* … a zoom window, not the whole run */
   double zoom;             /* widget units per figure unit */
   gboolean dark;
   MsRect plots[3];

@@ -221,8 +221,52 @@ append_highlights (MemscopeFigureView *self, GtkSnapshot *snapshot)
     }
 }
 
+/* While the figure of a new zoom window is made: the shown figure's data
+ * areas redrawn for that window, their columns shifted and stretched along
+ * the segment axis (the axes and labels stay as drawn, segments the image
+ * does not hold show the background), so a zoom or pan answers in the
+ * next frame at the cost of one image copy.  FALSE, drawing nothing, when
+ * the figure shows the window asked for, neither it nor the one asked
+ * for is a zoom window, or its rows are segments too. */
+static gboolean
+append_zoom_preview (MemscopeFigureView *self, GtkSnapshot *snapshot)
+{
+  const Shown *s = self->shown;
+  const MsViewInfo *info = ms_view_info (self->kind);
+  const MsViewAxis *x = &s->data->a->x;
+  int first, n;
+  gboolean zoomed = memscope_figure_view_get_zoom (self, &first, &n);
+  /* (not while a whole run grows as it records: its figure follows soon) */
+  if ((!zoomed && !s->zoomed) || !zoomable (self->kind) || info->y == MS_VIEW_AXIS_SEGMENT || info->y == MS_VIEW_AXIS_SOURCE
+      || x->kind != MS_VIEW_AXIS_SEGMENT || x->n < 1 || x->step <= 0 || n < 1
+      || (first == s->window_first && n == s->window_n))
+    return FALSE;
+  GdkRGBA background = { 1, 1, 1, 1 };
+  if (s->dark)
+    background = (GdkRGBA) { DARK_BACKGROUND, DARK_BACKGROUND, DARK_BACKGROUND, 1 };
+  gtk_snapshot_append_node (snapshot, s->node);
+  for (int p = 0; p < s->n_plots; p++)
+    {
+      const MsRect *r = &s->plots[p];
+      /* segment t is drawn at r.x + (t − start) · k0 and is to be at r.x + (t − first) · k1 */
+      double k0 = r->width / (x->n * x->step), k1 = r->width / n;
+      graphene_rect_t area = GRAPHENE_RECT_INIT (r->x, r->y, r->width, r->height);
+      gtk_snapshot_push_clip (snapshot, &area);
+      gtk_snapshot_append_color (snapshot, &background, &area);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) (r->x + (x->start - first) * k1), 0));
+      gtk_snapshot_scale (snapshot, (float) (k1 / k0), 1);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) -r->x, 0));
+      gtk_snapshot_append_node (snapshot, s->node);
+      gtk_snapshot_restore (snapshot);
+      gtk_snapshot_pop (snapshot);
+    }
+  return TRUE;
+}
+
 /* Draws only what jobs prepared: the figure's image (stretched while the
- * one of a new size is made), the outlines, the message, and while data loads a
+ * one of a new size is made, its data areas moved while the one of a new
+ * zoom window is), the outlines, the message, and while data loads a
  * veil under the spinner. */
 static void
 memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
@@ -241,8 +285,11 @@ memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       figure_scale (self, &sx, &sy);
       gtk_snapshot_save (snapshot);
       gtk_snapshot_scale (snapshot, (float) sx, (float) sy);
-      gtk_snapshot_append_node (snapshot, self->shown->node);
-      append_highlights (self, snapshot);
+      if (!append_zoom_preview (self, snapshot))
+        {
+          gtk_snapshot_append_node (snapshot, self->shown->node);
+          append_highlights (self, snapshot);   /* where the figure drew the cells */
+        }
       gtk_snapshot_restore (snapshot);
     }
   else if (self->message)
@@ -484,6 +531,7 @@ set_zoom (MemscopeFigureView *self, double first, double span)
   self->zoom_first = first;
   self->zoom_span = span;
   memscope_figure_view_set_stale (self, STALE_EXTENT);
+  gtk_widget_queue_draw (GTK_WIDGET (self));   /* the preview of the new window */
   g_object_thaw_notify (G_OBJECT (self));
 }
 

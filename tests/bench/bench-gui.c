@@ -32,6 +32,10 @@
  *                           zoom_ready_* the time from the call to the end of
  *                           that frame (the window is loaded, and its figure
  *                           built and drawn, on a worker thread);
+ *   zoom_first_frame_*      the first frame after each zoom step (it shows
+ *                           the old figure's data moved to the new window
+ *                           while that window's figure is made): wall, CPU,
+ *                           and _at_ the time from the call to its end;
  *   pan_*                   the same for F pans of a 1,000-segment window by
  *                           5% each;
  *   figure_draw_ms          ms_view_figure_draw alone into an image surface
@@ -333,11 +337,19 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
   double *zoom_ms = g_new (double, frames), *pan_ms = g_new (double, frames);
   double *zoom_ready_ms = g_new (double, frames), *pan_ready_ms = g_new (double, frames);
   double *zoom_cpu_ms = g_new (double, frames), *pan_cpu_ms = g_new (double, frames);
+  /* the first frame after each call (the preview of the new window), its wall and CPU time, and when it ended */
+  double *zoom_first_ms = g_new (double, frames), *zoom_first_cpu_ms = g_new (double, frames);
+  double *zoom_first_at_ms = g_new (double, frames), *pan_first_ms = g_new (double, frames);
+  double *pan_first_cpu_ms = g_new (double, frames), *pan_first_at_ms = g_new (double, frames);
   for (int i = 0; i < frames; i++)
     {
       double anchor = (double) ((i * 7919) % segments);
       gint64 t0 = g_get_monotonic_time ();
       memscope_figure_view_zoom (fv, i % 8 < 4 ? 1.5 : 1 / 1.5, anchor);
+      wait_for_paint ();
+      zoom_first_ms[i] = (paint_end - paint_start) / 1e3;
+      zoom_first_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
+      zoom_first_at_ms[i] = (paint_end - t0) / 1e3;
       wait_for_view (fv);
       zoom_ms[i] = (paint_end - paint_start) / 1e3;
       zoom_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
@@ -350,6 +362,10 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
     {
       gint64 t0 = g_get_monotonic_time ();
       memscope_figure_view_pan (fv, (i / 20) % 2 ? -50 : 50);
+      wait_for_paint ();
+      pan_first_ms[i] = (paint_end - paint_start) / 1e3;
+      pan_first_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
+      pan_first_at_ms[i] = (paint_end - t0) / 1e3;
       wait_for_view (fv);
       pan_ms[i] = (paint_end - paint_start) / 1e3;
       pan_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
@@ -380,13 +396,24 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
           "\"pan_redraw_ms_median\": %.2f, \"pan_redraw_ms_max\": %.2f, \"pan_redraw_cpu_ms_median\": %.2f, "
           "\"pan_redraw_cpu_ms_max\": %.2f, \"pan_ready_ms_median\": %.2f, "
           "\"pan_ready_ms_max\": %.2f, "
+          "\"zoom_first_frame_ms_median\": %.2f, \"zoom_first_frame_ms_max\": %.2f, "
+          "\"zoom_first_frame_cpu_ms_median\": %.2f, \"zoom_first_frame_cpu_ms_max\": %.2f, "
+          "\"zoom_first_frame_at_ms_median\": %.2f, \"zoom_first_frame_at_ms_max\": %.2f, "
+          "\"pan_first_frame_ms_median\": %.2f, \"pan_first_frame_ms_max\": %.2f, "
+          "\"pan_first_frame_cpu_ms_median\": %.2f, \"pan_first_frame_cpu_ms_max\": %.2f, "
+          "\"pan_first_frame_at_ms_median\": %.2f, \"pan_first_frame_at_ms_max\": %.2f, "
           "\"figure_draw_ms_median\": %.2f, \"frames\": %d, \"renderer\": \"%s\"}\n",
           info->segments_done, slots, w, h, record_s, first_paint_ms, median (tip_ms, frames), max_of (tip_ms, frames),
           median (redraw_ms, frames), max_of (redraw_ms, frames), median (redraw_cpu_ms, frames),
           max_of (redraw_cpu_ms, frames), median (zoom_ms, frames), max_of (zoom_ms, frames),
           median (zoom_cpu_ms, frames), max_of (zoom_cpu_ms, frames), median (zoom_ready_ms, frames),
           max_of (zoom_ready_ms, frames), median (pan_ms, frames), max_of (pan_ms, frames), median (pan_cpu_ms, frames),
-          max_of (pan_cpu_ms, frames), median (pan_ready_ms, frames), max_of (pan_ready_ms, frames), median (draw_ms, frames), frames,
+          max_of (pan_cpu_ms, frames), median (pan_ready_ms, frames), max_of (pan_ready_ms, frames),
+          median (zoom_first_ms, frames), max_of (zoom_first_ms, frames), median (zoom_first_cpu_ms, frames),
+          max_of (zoom_first_cpu_ms, frames), median (zoom_first_at_ms, frames), max_of (zoom_first_at_ms, frames),
+          median (pan_first_ms, frames), max_of (pan_first_ms, frames), median (pan_first_cpu_ms, frames),
+          max_of (pan_first_cpu_ms, frames), median (pan_first_at_ms, frames), max_of (pan_first_at_ms, frames),
+          median (draw_ms, frames), frames,
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
   fflush (stdout);
   g_free (draw_ms);
@@ -396,6 +423,12 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
   g_free (pan_ready_ms);
   g_free (zoom_cpu_ms);
   g_free (pan_cpu_ms);
+  g_free (zoom_first_ms);
+  g_free (zoom_first_cpu_ms);
+  g_free (zoom_first_at_ms);
+  g_free (pan_first_ms);
+  g_free (pan_first_cpu_ms);
+  g_free (pan_first_at_ms);
   g_free (tip_ms);
   g_free (redraw_ms);
   g_free (redraw_cpu_ms);

@@ -6,8 +6,9 @@ speaks the locale's character set; every --json output is valid JSON whatever
 the paths hold; names and paths reach the terminal with control characters
 escaped; numeric options are strict (negative, out of range or not a number
 is a usage error, exit 2, naming the option); --runs takes exactly two ids;
-errors name their file; `run` reads its input a segment at a time, so its
-peak memory does not grow with the input.
+errors name their file; `run` and `record` read their input a segment at a
+time (with the bytes tokenizer and with a BPE one), so their peak memory does
+not grow with the input.
 
 Every child runs with an explicit locale (LANG/LC_ALL set here), never the
 machine's.
@@ -16,6 +17,7 @@ usage: unix_tool.py CLI FIXTURE_DIR CASE
 """
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -260,8 +262,41 @@ def record_streams_input(c):
     assert rss[1] - rss[0] < 8, f"peak RSS grew by {rss[1] - rss[0]:.1f} MB for 31 MB more input"
 
 
+def words_file(path, n_bytes, seed):
+    """English-like words (the BPE fixture's merges fire on them) in lines, n_bytes long."""
+    rnd = random.Random(seed)
+    words = ("the of and to in is was that for on with as by at from memory segment token slot model attention "
+             "layer head read write retention provenance recurrent transformer long input context").split()
+    with open(path, "w") as f:
+        n = 0
+        while n < n_bytes:
+            line = " ".join(rnd.choice(words) for _ in range(12)) + ".\n"
+            f.write(line)
+            n += len(line)
+
+
+def bpe_streams_input(c):
+    """With a BPE tokenizer (rmt_bpe), `record --max-segments 5` on a 1 MB
+    and a 24 MB input: opening the input encodes all of it once (to count
+    its tokens) and the segments are encoded a piece at a time, so the peak
+    RSS grows by far less than the input; encoding the whole text at once
+    holds its bytes and about a token id per 4 bytes of it."""
+    small, big = c.path("small-words.txt"), c.path("big-words.txt")
+    words_file(small, 1 << 20, 1)
+    words_file(big, 24 << 20, 2)
+    bpe = os.path.join(c.fixtures, "rmt_bpe.safetensors")
+    rss = []
+    for i, path in enumerate((small, big)):
+        rec = c.path(f"bpe-stream{i}.sqlite")
+        rss.append(peak_rss([c.cli, "record", "--recording", rec, "--max-segments", "5", bpe, path]))
+        run = json.loads(cli(c.cli, "runs", "--json", rec).stdout)[0]
+        assert run["segments_done"] == 5 and run["status"] == "complete", run
+    print(f"peak RSS: {rss[0]:.1f} MB on 1 MB, {rss[1]:.1f} MB on 24 MB")
+    assert rss[1] - rss[0] < 8, f"peak RSS grew by {rss[1] - rss[0]:.1f} MB for 23 MB more input"
+
+
 CASES = [utf8_arguments, help_in_locale, json_paths, control_characters, strict_numbers, runs_exactly_two,
-         errors_name_the_file, run_streams_input, record_streams_input]
+         errors_name_the_file, run_streams_input, record_streams_input, bpe_streams_input]
 
 
 def main():
