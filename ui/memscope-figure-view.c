@@ -241,25 +241,28 @@ append_zoom_preview (MemscopeFigureView *self, GtkSnapshot *snapshot)
       || x->kind != MS_VIEW_AXIS_SEGMENT || x->n < 1 || x->step <= 0 || n < 1
       || (first == s->window_first && n == s->window_n))
     return FALSE;
-  GdkRGBA background = { 1, 1, 1, 1 };
-  if (s->dark)
-    background = (GdkRGBA) { DARK_BACKGROUND, DARK_BACKGROUND, DARK_BACKGROUND, 1 };
+  double ink = s->dark ? DARK_BACKGROUND : 1;
   gtk_snapshot_append_node (snapshot, s->node);
   for (int p = 0; p < s->n_plots; p++)
     {
       const MsRect *r = &s->plots[p];
       /* segment t is drawn at r.x + (t − start) · k0 and is to be at r.x + (t − first) · k1 */
       double k0 = r->width / (x->n * x->step), k1 = r->width / n;
-      graphene_rect_t area = GRAPHENE_RECT_INIT (r->x, r->y, r->width, r->height);
-      gtk_snapshot_push_clip (snapshot, &area);
-      gtk_snapshot_append_color (snapshot, &background, &area);
-      gtk_snapshot_save (snapshot);
-      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) (r->x + (x->start - first) * k1), 0));
-      gtk_snapshot_scale (snapshot, (float) (k1 / k0), 1);
-      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) -r->x, 0));
-      gtk_snapshot_append_node (snapshot, s->node);
-      gtk_snapshot_restore (snapshot);
-      gtk_snapshot_pop (snapshot);
+      /* drawn with cairo to choose the filter: nearest neighbour, as the figure's cells (a
+       * transformed render node would be filtered, and cost several times more) */
+      GskRenderNode *node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (r->x, r->y, r->width, r->height));
+      cairo_t *cr = gsk_cairo_node_get_draw_context (node);
+      cairo_set_source_rgb (cr, ink, ink, ink);
+      cairo_paint (cr);
+      cairo_translate (cr, r->x + (x->start - first) * k1, 0);
+      cairo_scale (cr, k1 / k0, 1);
+      cairo_translate (cr, -r->x, 0);
+      cairo_set_source_surface (cr, s->image, 0, 0);
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      gtk_snapshot_append_node (snapshot, node);
+      gsk_render_node_unref (node);
     }
   return TRUE;
 }

@@ -59,6 +59,8 @@
  *                           between two polls of its main loop (any work,
  *                           inside a frame or not), and stall_cpu_ms_max the
  *                           most CPU time it used in one;
+ *   title                   the title of run A's figure (what the view shows,
+ *                           e.g. provenance over a horizon on long runs);
  *   peak_rss_mb             getrusage ru_maxrss at the end of the phase (the
  *                           process's peak so far), rss_mb the resident size
  *                           then.
@@ -533,12 +535,15 @@ bench_compare (const char *path_a, const char *path_b, int steps)
       double *f = (double *) frame_ms->data, *fc = (double *) frame_cpu_ms->data;
       int n = (int) frame_ms->len;
       double fmax = max_of (f, n), fcmax = max_of (fc, n), fcmed = median (fc, n);
-      printf ("{\"bench\": \"gui-compare\", \"view\": \"%s\", \"figure\": %s, \"switch_ready_ms\": %.1f, "
+      const MsViewData *shown_a = memscope_figure_view_get_data (memscope_window_get_visible_view (win), 0);
+      g_autofree char *title = g_strescape (shown_a && shown_a->title ? shown_a->title : "", NULL);
+      printf ("{\"bench\": \"gui-compare\", \"view\": \"%s\", \"figure\": %s, \"title\": \"%s\", "
+              "\"switch_ready_ms\": %.1f, "
               "\"step_ready_ms_median\": %.1f, \"step_ready_ms_max\": %.1f, \"slot_ready_ms_max\": %.1f, \"frames\": %d, "
               "\"frame_ms_median\": %.2f, \"frame_ms_max\": %.2f, \"frame_cpu_ms_median\": %.2f, "
               "\"frame_cpu_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"stall_cpu_ms_max\": %.1f, "
               "\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
-              views[v], has_figure ? "true" : "false", switch_ms, median (step_ms, steps), max_of (step_ms, steps),
+              views[v], has_figure ? "true" : "false", title, switch_ms, median (step_ms, steps), max_of (step_ms, steps),
               slot_ms, n, median (f, n), fmax, fcmed, fcmax, stall_ms_max, stall_cpu_ms_max, peak_rss_mb (), rss_mb ());
       fflush (stdout);
       g_free (step_ms);
