@@ -47,9 +47,12 @@
  * line per view with
  *   switch_ready_ms         from the action to the end of the first frame
  *                           that shows the view's data;
+ *   switch_cpu_s            the process's CPU time (all threads) until then:
+ *                           what loading the view cost, whatever the load;
  *   step_ready_ms_*         the same for each step;
  *   slot_ready_ms_max       the same for selecting slot 1 (win.slot) and
- *                           clearing the selection again;
+ *                           clearing the selection again (slot_cpu_s_max:
+ *                           the process's CPU time in the longer);
  *   frame_ms_*              main-thread frame time (frame clock before-paint
  *                           → after-paint) of every frame in the view's phase,
  *                           and frame_cpu_ms_* the main thread's CPU time in
@@ -113,6 +116,16 @@ peak_rss_mb (void)
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024.0;   /* kilobytes on Linux */
+}
+
+/* CPU time of the whole process (main thread and workers), seconds: what
+ * a view's loading costs, whatever the machine's load. */
+static double
+process_cpu_s (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static double
@@ -514,8 +527,9 @@ bench_compare (const char *path_a, const char *path_b, int steps)
       g_array_set_size (frame_cpu_ms, 0);
       stall_ms_max = stall_cpu_ms_max = 0;
       t = g_get_monotonic_time ();
+      double cpu0 = process_cpu_s ();
       activate ("view", g_variant_new_string (views[v]));
-      double switch_ms = wait_for_data (t);
+      double switch_ms = wait_for_data (t), switch_cpu_s = process_cpu_s () - cpu0;
       double *step_ms = g_new (double, MAX (steps, 1));
       for (int i = 0; i < steps; i++)
         {
@@ -523,12 +537,14 @@ bench_compare (const char *path_a, const char *path_b, int steps)
           activate ("next", NULL);
           step_ms[i] = wait_for_data (t);
         }
-      double slot_ms = 0;
+      double slot_ms = 0, slot_cpu_s = 0;
       for (int slot = 1; slot >= -1; slot -= 2)
         {
           t = g_get_monotonic_time ();
+          cpu0 = process_cpu_s ();
           activate ("slot", g_variant_new_int32 (slot));
           slot_ms = MAX (slot_ms, wait_for_data (t));
+          slot_cpu_s = MAX (slot_cpu_s, process_cpu_s () - cpu0);
         }
       g_autoptr (GError) shown = NULL;
       gboolean has_figure = memscope_figure_view_update (memscope_window_get_visible_view (win), &shown);
@@ -538,12 +554,12 @@ bench_compare (const char *path_a, const char *path_b, int steps)
       const MsViewData *shown_a = memscope_figure_view_get_data (memscope_window_get_visible_view (win), 0);
       g_autofree char *title = g_strescape (shown_a && shown_a->title ? shown_a->title : "", NULL);
       printf ("{\"bench\": \"gui-compare\", \"view\": \"%s\", \"figure\": %s, \"title\": \"%s\", "
-              "\"switch_ready_ms\": %.1f, "
+              "\"switch_ready_ms\": %.1f, \"switch_cpu_s\": %.2f, \"slot_cpu_s_max\": %.2f, "
               "\"step_ready_ms_median\": %.1f, \"step_ready_ms_max\": %.1f, \"slot_ready_ms_max\": %.1f, \"frames\": %d, "
               "\"frame_ms_median\": %.2f, \"frame_ms_max\": %.2f, \"frame_cpu_ms_median\": %.2f, "
               "\"frame_cpu_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"stall_cpu_ms_max\": %.1f, "
               "\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
-              views[v], has_figure ? "true" : "false", title, switch_ms, median (step_ms, steps), max_of (step_ms, steps),
+              views[v], has_figure ? "true" : "false", title, switch_ms, switch_cpu_s, slot_cpu_s, median (step_ms, steps), max_of (step_ms, steps),
               slot_ms, n, median (f, n), fmax, fcmed, fcmax, stall_ms_max, stall_cpu_ms_max, peak_rss_mb (), rss_mb ());
       fflush (stdout);
       g_free (step_ms);
