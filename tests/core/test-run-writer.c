@@ -2,8 +2,10 @@
  * threads: a real session's observations copied into segment records and
  * committed one by one.  What a user relies on: a segment is committed
  * whole or not at all (a commit that fails part way — here a segment
- * committed twice, whose attention rows go in before its memory state's
- * key is found taken — leaves no row of it behind), a run is taken up
+ * committed twice, whose attention rows and memory state go in before its
+ * segment key is found taken, and a segment whose key another connection
+ * took after its memory chunk went in — leaves nothing of it behind, and
+ * the next try stores it whole), a run is taken up
  * again where its committed segments end, and the last segment's commit
  * completes the run.
  * The recording is inspected with SQLite directly, not with Memscope's
@@ -45,6 +47,15 @@ count (const char *db, const char *sql)
 }
 
 static void
+exec_sql (const char *db, const char *sql)
+{
+  sqlite3 *conn;
+  g_assert_cmpint (sqlite3_open_v2 (db, &conn, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (conn, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (conn);
+}
+
+static void
 commit_whole_or_not_at_all (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("memscope-run-writer-XXXXXX", NULL);
@@ -78,6 +89,8 @@ commit_whole_or_not_at_all (void)
   Copying copying = { &rec, c, &sizes };
   ms_session_set_observer (session, ms_segment_record_kinds (c), observe, &copying);
   gint64 attention_rows = 0;
+  size_t state = (size_t) c->n_slots * c->d_model;
+  g_autofree float *after_3 = g_new (float, state);
   for (int t = 0; t < S; t++)
     {
       int n = MIN (L, n_tokens - t * L);
@@ -100,6 +113,21 @@ commit_whole_or_not_at_all (void)
           g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 2);
           g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, 3);   /* chunks: M_0, after 0, after 1 and 2 */
           rec.segment = 2;
+        }
+      if (t == 3)
+        {
+          /* Segment 3 starts a memory chunk (ms-db.h).  Its key taken by
+           * another connection, the commit fails after the chunk went in:
+           * the chunk goes with the rest, and the next try makes it again. */
+          gint64 chunks = count (db, "SELECT count(*) FROM memory");
+          exec_sql (db, "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted)"
+                        " VALUES (1 * 4294967296 + 3, 1, 3, 24, 32, x'00', x'00', 0)");
+          g_assert_false (ms_run_writer_commit_segment (w, &rec, &error));
+          g_assert_error (error, MS_ERROR, MS_ERROR_IO);
+          g_clear_error (&error);
+          g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, chunks);
+          exec_sql (db, "DELETE FROM segments WHERE id = 1 * 4294967296 + 3");
+          memcpy (after_3, ms_session_get_memory (session), state * sizeof (float));
         }
       g_assert_true (ms_run_writer_commit_segment (w, &rec, &error));
       g_assert_no_error (error);
@@ -125,6 +153,12 @@ commit_whole_or_not_at_all (void)
   g_assert_cmpint (attention_rows, >, 0);
   g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, S);
   g_assert_cmpint (count (db, "SELECT count(DISTINCT segment) FROM attention"), ==, S);
+  /* the state after segment 3, from its chunk, bit for bit the session's */
+  g_autofree float *stored_3 = ms_run_writer_load_memory (w, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (stored_3, state * sizeof (float), after_3, state * sizeof (float));
+  /* a complete run's chunks have no room past its last segment */
+  g_assert_cmpint (count (db, "SELECT max (segment + n_states) FROM memory"), ==, S);
   ms_segment_record_clear (&rec);
   ms_run_writer_free (w);
 
