@@ -186,13 +186,13 @@ with_replay_input_locked (MsRecording *rec, const MsRunInfo *info, int segment, 
                  "or altered)", rec->path, info->id);
   else if (sqlite3_column_int64 (st, 3) != segment)
     ms_recording_bad_row (rec, info, "segments", segment, error, "the row keyed for it holds segment %" G_GINT64_FORMAT,
-             (gint64) sqlite3_column_int64 (st, 3));
+                          (gint64) sqlite3_column_int64 (st, 3));
   else if (!ms_recording_memory_chunk_locked (rec, info, segment - 1, MS_MEMORY_CHUNK_STATES, &chunk, error))
     ;
   else if (begin != (gint64) segment * info->segment_len || end - begin < 1 || end - begin > info->segment_len)
     ms_recording_bad_row (rec, info, "segments", segment, error, "it holds tokens [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ") "
-             "where 1 to %d tokens from %" G_GINT64_FORMAT " were expected", begin, end, info->segment_len,
-             (gint64) segment * info->segment_len);
+                          "where 1 to %d tokens from %" G_GINT64_FORMAT " were expected", begin, end, info->segment_len,
+                          (gint64) segment * info->segment_len);
   else
     {
       const float *memory = ms_memory_chunk_state (&chunk, info, segment - 1);

@@ -49,8 +49,8 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
           {
             if (!ms_recording_column_f32 (st, 1 + q, slots + (size_t) q * K, K))
               ok = ms_recording_bad_row (rec, run, "segments", segment, error, "%s holds %d bytes where an array of %d f32 "
-                            "values (one per slot) was expected", ms_slot_quantity_column (q),
-                            sqlite3_column_bytes (st, 1 + q), K);
+                                         "values (one per slot) was expected", ms_slot_quantity_column (q),
+                                         sqlite3_column_bytes (st, 1 + q), K);
             seg.slots[q] = slots + (size_t) q * K;
           }
       if (ok && fields & MS_SEGMENT_TRANSFER)
@@ -72,7 +72,7 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
       gint64 n_predicted = sqlite3_column_int64 (st, 6);
       if (ok && fields & MS_SEGMENT_NLL && (n_predicted < 0 || n_predicted > run->segment_len))
         ok = ms_recording_bad_row (rec, run, "segments", segment, error, "n_predicted is %" G_GINT64_FORMAT " where 0 to the "
-                      "run's segment_len %d was expected", n_predicted, run->segment_len);
+                                   "run's segment_len %d was expected", n_predicted, run->segment_len);
       seg.nll = n_predicted > 0 ? (float) (ms_db_column_real (st, 7) / n_predicted) : NAN;
       if (ok && fields & MS_SEGMENT_TEXT)
         {
@@ -89,8 +89,8 @@ static GBytes *
 segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **error)
 {
   sqlite3_stmt *st = ms_recording_segment_row_locked (rec, run_id, segment, "SELECT text FROM segments WHERE id = "
-                                         MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
-                                         "reading a segment's text", error);
+                                                      MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
+                                                      "reading a segment's text", error);
   if (!st)
     return NULL;
   GBytes *text = g_bytes_new (sqlite3_column_blob (st, 0), sqlite3_column_bytes (st, 0));
@@ -100,12 +100,12 @@ segment_text_locked (MsRecording *rec, gint64 run_id, int segment, GError **erro
 
 MsToken *
 ms_recording_segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens, guint64 *byte_begin,
-                       GError **error)
+                                    GError **error)
 {
   sqlite3_stmt *st = ms_recording_segment_row_locked (rec, run->id, segment, "SELECT token_begin, token_end, text, byte_begin, "
-                                         "token_ids, token_ends FROM segments WHERE id = "
-                                         MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
-                                         "reading a segment's tokens", error);
+                                                      "token_ids, token_ends FROM segments WHERE id = "
+                                                      MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
+                                                      "reading a segment's tokens", error);
   if (!st)
     return NULL;
   MsToken *out = NULL;
@@ -124,18 +124,18 @@ ms_recording_segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int 
   int vocab = run->config.vocab_size;
   if (n < 1 || n > run->segment_len || sqlite3_column_type (st, 2) != SQLITE_BLOB)
     ms_recording_bad_row (rec, run, "segments", segment, error, "tokens %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " and a text "
-             "where 1 to the run's segment_len %d tokens and their bytes were expected", begin, end, run->segment_len);
+                          "where 1 to the run's segment_len %d tokens and their bytes were expected", begin, end, run->segment_len);
   else if (sqlite3_column_type (st, 3) != SQLITE_NULL
            && (sqlite3_column_type (st, 3) != SQLITE_INTEGER || first_byte < begin || first_byte > G_MAXINT64 / 2))
     ms_recording_bad_row (rec, run, "segments", segment, error, "byte_begin %s is not an offset in the input at or after the "
-             "segment's first token %" G_GINT64_FORMAT, (const char *) sqlite3_column_text (st, 3), begin);
+                          "segment's first token %" G_GINT64_FORMAT, (const char *) sqlite3_column_text (st, 3), begin);
   else if (bytes && text_len != n)
     ms_recording_bad_row (rec, run, "segments", segment, error, "text holds %" G_GINT64_FORMAT " bytes where %" G_GINT64_FORMAT
-             " (one per token) were expected", text_len, n);
+                          " (one per token) were expected", text_len, n);
   else if (!bytes && (ids_type != SQLITE_BLOB || ends_type != SQLITE_BLOB || ids_len != n * 4 || ends_len != n * 4))
     ms_recording_bad_row (rec, run, "segments", segment, error, "token_ids and token_ends hold %" G_GINT64_FORMAT " and %"
-             G_GINT64_FORMAT " bytes where %" G_GINT64_FORMAT " each (4 per token) were expected",
-             ids_type == SQLITE_BLOB ? ids_len : -1, ends_type == SQLITE_BLOB ? ends_len : -1, n * 4);
+                          G_GINT64_FORMAT " bytes where %" G_GINT64_FORMAT " each (4 per token) were expected",
+                          ids_type == SQLITE_BLOB ? ids_len : -1, ends_type == SQLITE_BLOB ? ends_len : -1, n * 4);
   else
     {
       out = g_new (MsToken, n);
@@ -146,11 +146,11 @@ ms_recording_segment_tokens_locked (MsRecording *rec, const MsRunInfo *run, int 
           gint64 stop = bytes ? i + 1 : (gint64) ms_recording_blob_u32 (ends + 4 * i);
           if (id < 0 || id >= vocab)
             ms_recording_bad_row (rec, run, "segments", segment, error, "token %" G_GINT64_FORMAT " has id %" G_GINT64_FORMAT
-                     ", outside the model's vocabulary (0 to %d)", i, id, vocab - 1);
+                                  ", outside the model's vocabulary (0 to %d)", i, id, vocab - 1);
           else if (stop <= at || stop > text_len || (i == n - 1 && stop != text_len))
             ms_recording_bad_row (rec, run, "segments", segment, error, "token %" G_GINT64_FORMAT " ends at byte %" G_GINT64_FORMAT
-                     " of the segment's %" G_GINT64_FORMAT "-byte text, where the ends rise strictly from %"
-                     G_GINT64_FORMAT " and the last is the text's end", i, stop, text_len, at);
+                                  " of the segment's %" G_GINT64_FORMAT "-byte text, where the ends rise strictly from %"
+                                  G_GINT64_FORMAT " and the last is the text's end", i, stop, text_len, at);
           else
             {
               out[i] = (MsToken) { (int32_t) id, (uint32_t) at, (uint32_t) stop };
@@ -223,8 +223,8 @@ static float *
 segment_nll_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t *n_tokens, GError **error)
 {
   sqlite3_stmt *st = ms_recording_segment_row_locked (rec, run->id, segment, "SELECT token_begin, token_end, nll FROM segments "
-                                         "WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
-                                         "reading a segment's NLL", error);
+                                                      "WHERE id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND segment = ?2",
+                                                      "reading a segment's NLL", error);
   if (!st)
     return NULL;
   float *out = NULL;
@@ -234,8 +234,8 @@ segment_nll_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t 
   gint64 len = sqlite3_column_bytes (st, 2);
   if (n < 1 || n > run->segment_len || sqlite3_column_type (st, 2) != SQLITE_BLOB || len != n * 4)
     ms_recording_bad_row (rec, run, "segments", segment, error, "nll holds %" G_GINT64_FORMAT " bytes for tokens %" G_GINT64_FORMAT
-             " to %" G_GINT64_FORMAT ", where 4 per token (f32) for 1 to the run's segment_len %d tokens were expected",
-             sqlite3_column_type (st, 2) == SQLITE_BLOB ? len : -1, begin, end, run->segment_len);
+                          " to %" G_GINT64_FORMAT ", where 4 per token (f32) for 1 to the run's segment_len %d tokens were expected",
+                          sqlite3_column_type (st, 2) == SQLITE_BLOB ? len : -1, begin, end, run->segment_len);
   else
     {
       out = g_new (float, n);
@@ -246,7 +246,7 @@ segment_nll_locked (MsRecording *rec, const MsRunInfo *run, int segment, size_t 
           if (isinf (out[i]) || out[i] < 0)
             {
               ms_recording_bad_row (rec, run, "segments", segment, error, "token %" G_GINT64_FORMAT " has NLL %g, where a "
-                       "finite value ≥ 0 or NaN (no prediction) was expected", i, (double) out[i]);
+                                    "finite value ≥ 0 or NaN (no prediction) was expected", i, (double) out[i]);
               g_clear_pointer (&out, g_free);
             }
         }

@@ -151,7 +151,7 @@ ms_recording_release (MsRecording *rec, sqlite3_stmt *st)
 
 gboolean
 ms_recording_bad_row (MsRecording *rec, const MsRunInfo *run, const char *table, gint64 segment, GError **error,
-         const char *format, ...)
+                      const char *format, ...)
 {
   va_list args;
   va_start (args, format);
@@ -168,7 +168,7 @@ ms_recording_bad_row (MsRecording *rec, const MsRunInfo *run, const char *table,
  * setting @error. */
 gint64
 ms_recording_row_segment (MsRecording *rec, const MsRunInfo *run, const char *table, sqlite3_stmt *st, int id_col, int seg_col,
-             int offset, int first, int last, GError **error)
+                          int offset, int first, int last, GError **error)
 {
   gint64 id = sqlite3_column_int64 (st, id_col), segment = sqlite3_column_int64 (st, seg_col);
   gint64 base = run->id * (G_GINT64_CONSTANT (1) << 32);   /* run ids are checked positive and < 2^31 */
@@ -176,8 +176,8 @@ ms_recording_row_segment (MsRecording *rec, const MsRunInfo *run, const char *ta
       || id - base - offset != segment)
     {
       ms_recording_bad_row (rec, run, table, segment, error, "row %" G_GINT64_FORMAT " holds segment %s where segments %d to %d "
-               "and the key %" G_GINT64_FORMAT " were expected", id, sqlite3_column_text (st, seg_col) ?
-               (const char *) sqlite3_column_text (st, seg_col) : "NULL", first, last - 1, id - base - offset);
+                            "and the key %" G_GINT64_FORMAT " were expected", id, sqlite3_column_text (st, seg_col) ?
+                            (const char *) sqlite3_column_text (st, seg_col) : "NULL", first, last - 1, id - base - offset);
       return -2;
     }
   return segment;
@@ -214,7 +214,7 @@ ms_recording_column_f32 (sqlite3_stmt *st, int column, float *out, int n)
  * to read, else @error set.  window_end() finishes the read. */
 sqlite3_stmt *
 ms_recording_window_begin (MsRecording *rec, const MsRunInfo *run, int *first, int *last, const char *sql, gboolean *empty,
-              GError **error)
+                           GError **error)
 {
   *first = MAX (*first, 0);
   *last = MIN (*last, run->segments_done);
