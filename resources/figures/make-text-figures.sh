@@ -6,6 +6,7 @@
 #                             or over resources/inputs/text-demo.txt when python3.11-doc is not installed)
 #   text-retention.png, text-types.png   Memformer (run A, left) and RMT (run B, right) on the demo text
 #   text-rmt-write.png, text-memformer-write.png   one mid-document segment's write attention
+#   text-forgetting.png       causal retention of the same two runs: mean ΔNLL against t − s (memscope-cli causal)
 # and prints the slot-type fractions by document position (the numbers the README quotes).
 #   resources/figures/make-text-figures.sh [BUILD_DIR]     (default .build/release)
 set -euo pipefail
@@ -69,6 +70,9 @@ echo "wrote $out/text-{bits-by-segment,retention,types,memformer-write,rmt-write
 for run in 1 2; do
   "$cli" causal "$work/text.sqlite" --run $run --horizon 16 --first $((n / 2)) --last $((n / 2 + 64)) >/dev/null
 done
+# text-forgetting.png: the same, drawn (the forgetting view of both runs on one scale), beside text-retention.png
+"$cli" compare "$work/text.sqlite" --runs 1,2 --view forgetting --preset double --dpi 200 \
+  --out "$out/text-forgetting.png" >/dev/null
 /usr/bin/python3 - "$work/text.sqlite" <<'PY'
 import sqlite3, struct, sys
 db = sqlite3.connect(sys.argv[1])
