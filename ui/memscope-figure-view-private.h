@@ -64,8 +64,8 @@ struct _MemscopeFigureView {
   gboolean difference;
   int segment;
   int slot;
-  int hover_segment;           /* the text pane's hovered token: segment and token, −1: none */
-  int hover_token;
+  int hover_segment;           /* the text pane's hovered token: segment, −1: none, and its token */
+  int hover_token[2];          /* in run A's and run B's panels, −1: none */
   int layer;
   int head;
   double zoom_first;           /* zoom window over the segments: first … */

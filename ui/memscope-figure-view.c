@@ -167,24 +167,26 @@ highlight_rect (MemscopeFigureView *self, int panel, MsRect *out, gboolean slot)
                                       column_of_x (v, self->segment), out);
 }
 
-/* Where token @self->hover_token of segment @self->hover_segment is
- * drawn in @panel: its row or column on a token axis, or its column of
- * the tokens block of an attention row, in a view of that segment (a
- * comparison's panels share run A's tokens). */
+/* Where the hovered token of segment @self->hover_segment is drawn in
+ * @panel: its row or column on a token axis, or its column of the tokens
+ * block of an attention row, in a view of that segment; run B's panel
+ * shows run B's token, the others run A's. */
 static gboolean
 hover_token_rect (MemscopeFigureView *self, int panel, MsRect *out)
 {
-  const MsViewData *v = self->shown->data->a;
-  if (self->hover_token < 0 || v->segment < 0 || v->segment != self->hover_segment)
+  gboolean b = panel == 1 && self->shown->data->b;
+  const MsViewData *v = b ? self->shown->data->b : self->shown->data->a;
+  int token = self->hover_token[b];
+  if (token < 0 || v->segment < 0 || v->segment != self->hover_segment)
     return FALSE;
   int row = -1, col = -1;
-  if (v->y.kind == MS_VIEW_AXIS_TOKEN && self->hover_token < v->y.n)
-    row = self->hover_token;
-  else if (v->x.kind == MS_VIEW_AXIS_TOKEN && self->hover_token < v->x.n)
-    col = self->hover_token;
-  for (int b = 0; row < 0 && col < 0 && b < v->x.n_blocks; b++)
-    if (v->x.blocks[b].tokens && self->hover_token < v->x.blocks[b].n)
-      col = v->x.blocks[b].first + self->hover_token;
+  if (v->y.kind == MS_VIEW_AXIS_TOKEN && token < v->y.n)
+    row = token;
+  else if (v->x.kind == MS_VIEW_AXIS_TOKEN && token < v->x.n)
+    col = token;
+  for (int k = 0; row < 0 && col < 0 && k < v->x.n_blocks; k++)
+    if (v->x.blocks[k].tokens && token < v->x.blocks[k].n)
+      col = v->x.blocks[k].first + token;
   return (row >= 0 || col >= 0)
          && ms_view_figure_cell_rect_in (self->shown->figure, self->shown->plots, self->shown->n_plots, panel, row,
                                          col, out);
@@ -681,20 +683,22 @@ memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, Memscop
 }
 
 void
-memscope_figure_view_set_hover_token (MemscopeFigureView *self, int segment, int token)
+memscope_figure_view_set_hover_token (MemscopeFigureView *self, int segment, int token_a, int token_b)
 {
-  if (segment == self->hover_segment && token == self->hover_token)
+  token_a = MAX (token_a, -1), token_b = MAX (token_b, -1);
+  segment = token_a >= 0 || token_b >= 0 ? segment : -1;
+  if (segment == self->hover_segment && token_a == self->hover_token[0] && token_b == self->hover_token[1])
     return;
-  self->hover_segment = token >= 0 ? segment : -1;
-  self->hover_token = token >= 0 ? token : -1;
+  self->hover_segment = segment;
+  self->hover_token[0] = token_a, self->hover_token[1] = token_b;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 gboolean
-memscope_figure_view_get_hover_token_rect (MemscopeFigureView *self, graphene_rect_t *rect)
+memscope_figure_view_get_hover_token_rect (MemscopeFigureView *self, int panel, graphene_rect_t *rect)
 {
   MsRect r;
-  if (!self->shown || !hover_token_rect (self, 0, &r))
+  if (!self->shown || panel < 0 || panel >= self->shown->n_plots || !hover_token_rect (self, panel, &r))
     return FALSE;
   to_widget (self, &r);
   *rect = GRAPHENE_RECT_INIT (r.x, r.y, r.width, r.height);
@@ -857,7 +861,7 @@ memscope_figure_view_init (MemscopeFigureView *self)
 {
   self->segment = 0;
   self->slot = -1;
-  self->hover_segment = self->hover_token = -1;
+  self->hover_segment = self->hover_token[0] = self->hover_token[1] = -1;
   self->layer = -1;
   self->head = -1;
   self->stale = STALE_DATA;

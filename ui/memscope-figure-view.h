@@ -65,12 +65,14 @@ void memscope_figure_view_set_runs (MemscopeFigureView *self, MemscopeRun *a, Me
  * selected slot (−1: none), the attention layer (−1: last) and head (−1:
  * mean over heads): the "segment", "slot", "layer" and "head" properties. */
 void memscope_figure_view_set_selection (MemscopeFigureView *self, int segment, int slot);
-/* Outlines token @token of segment @segment (−1: none) in cyan where the
- * view shows that segment's tokens (a token axis, or the tokens block of
- * attention rows): the token hovered in the text pane.  Its rectangle in
- * widget coordinates, FALSE when not drawn. */
-void memscope_figure_view_set_hover_token (MemscopeFigureView *self, int segment, int token);
-gboolean memscope_figure_view_get_hover_token_rect (MemscopeFigureView *self, graphene_rect_t *rect);
+/* Outlines in cyan, of segment @segment, token @token_a in run A's panel
+ * and @token_b in run B's (each −1: none) where the view shows that
+ * segment's tokens (a token axis, or the tokens block of attention rows):
+ * the token hovered in the text pane, as each run cut it.  Its rectangle
+ * in @panel (0: run A, 1: run B) in widget coordinates, FALSE when not
+ * drawn there. */
+void memscope_figure_view_set_hover_token (MemscopeFigureView *self, int segment, int token_a, int token_b);
+gboolean memscope_figure_view_get_hover_token_rect (MemscopeFigureView *self, int panel, graphene_rect_t *rect);
 void memscope_figure_view_set_attention (MemscopeFigureView *self, int layer, int head);
 void memscope_figure_view_set_colormap (MemscopeFigureView *self, MsColormap cmap);
 MsColormap memscope_figure_view_get_colormap (MemscopeFigureView *self);

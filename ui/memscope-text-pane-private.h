@@ -22,11 +22,13 @@ typedef struct {
   int *char_end;
   float *nll;           /* (n) nats, NaN: no prediction; NULL: not recorded */
   float nll_top;        /* the NLL scale's top: ln V */
-  float *memory;        /* (n) the memory colouring's values; NULL: none */
-  float memory_top;     /* … and their largest */
+  float *memory;        /* (n) the memory colouring's values, attention weights in [0, 1]; NULL: none */
   const char *memory_what;
   int slot;             /* memory: written into this slot; −1: how strongly each token reads memory */
   MsViewData *reads;    /* the read attention of the segment (last layer, mean over heads); NULL: none */
+  int other_n;          /* comparing: the other run's tokens of the same segment, when it holds the same */
+  int *other_start;     /* text (0: none) — (other_n) their characters in the text, as above */
+  int *other_end;
 } SegmentTokens;
 
 /* Frees @t (may be NULL). */
@@ -62,7 +64,8 @@ struct _MemscopeTextPane {
   int token_segment;           /* the segment the newest token job reads */
   int tagged_start;            /* the characters that carry token tags: [start, end) */
   int tagged_end;
-  int hovered;                 /* token of tokens under the pointer, −1: none */
+  int hovered;                 /* token of tokens under the pointer, −1: none … */
+  int hovered_other;           /* … and the other run's token holding its first character */
   gboolean disposed;
 };
 

@@ -18,10 +18,11 @@
 #define TOOLTIP_SLOTS 4
 
 /* Memory: written into the selected slot (blue), reading memory (orange),
- * relative to the segment's largest value; NLL: on a fixed scale from
- * 0 to ln V nats, the NLL of a uniform guess, light to dark red (a token
- * that did worse than guessing takes the darkest step), so segments and
- * runs of one vocabulary compare by colour. */
+ * on the attention weight's own scale from 0 to 1; NLL: on a fixed scale
+ * from 0 to ln V nats, the NLL of a uniform guess, light to dark red (a
+ * token that did worse than guessing takes the darkest step).  Fixed
+ * scales, never one segment's largest value, so the segments of a run
+ * (and runs of one vocabulary) compare by colour. */
 static const char *const write_colours[N_TOKEN_TAGS] = { "#ffffff", "#99c1f1", "#62a0ea", "#3584e4", "#1c71d8" };
 static const char *const read_colours[N_TOKEN_TAGS] = { "#ffffff", "#ffd8a8", "#ffbe6f", "#ff9d3a", "#e66100" };
 static const char *const nll_colours[N_TOKEN_TAGS] = { "#ffffff", "#f9c5c5", "#f08080", "#d33a3a", "#8b0f0f" };
@@ -40,6 +41,8 @@ _memscope_text_pane_tokens_free (SegmentTokens *t)
     return;
   g_free (t->char_start);
   g_free (t->char_end);
+  g_free (t->other_start);
+  g_free (t->other_end);
   g_free (t->nll);
   g_free (t->memory);
   g_clear_pointer (&t->reads, ms_view_data_free);
@@ -106,6 +109,8 @@ memscope_token_view_init (MemscopeTokenView *self)
 typedef struct {
   char *path;
   gint64 run_id;
+  char *other_path;            /* the other run compared, NULL: none */
+  gint64 other_run_id;
   guint serial;
   SegmentTokens *result;       /* segment, start, end and slot asked for; the rest filled in */
 } TokenJob;
@@ -114,46 +119,84 @@ static void
 token_job_free (TokenJob *job)
 {
   g_free (job->path);
+  g_free (job->other_path);
   _memscope_text_pane_tokens_free (job->result);
   g_free (job);
 }
 
-/* Fills @t from the recording at @path (its own connection): the tokens'
- * characters from the segment's stored text and byte ranges, their NLL,
- * the read attention view, and the memory colouring's values
- * (ms_view_token_values).  FALSE when the tokens cannot be read or do not
- * tile the segment's characters in the text (the input changed): nothing
- * to show. */
+/* The tokens of segment @segment of run @run_id in @rec as characters of
+ * the pane's text, where the segment's @text (its stored bytes) begins at
+ * character @start: into *@char_start and *@char_end (owned; *@n each).
+ * FALSE when they cannot be read or @text's characters do not end at
+ * @end (the input changed). */
 static gboolean
-read_segment_tokens (const char *path, gint64 run_id, SegmentTokens *t)
+token_chars (MsRecording *rec, const MsRunInfo *info, int segment, GBytes *text, int start, int end, int *n,
+             int **char_start, int **char_end)
 {
-  g_autoptr (MsRecording) rec = ms_recording_open (path, NULL);
-  if (!rec || !ms_recording_read_begin (rec, NULL))
-    return FALSE;
-  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, NULL);
-  g_autoptr (GBytes) text = info ? ms_recording_segment_text (rec, run_id, t->segment, NULL) : NULL;
-  size_t n = 0;
-  g_autofree MsToken *tokens = text ? ms_recording_segment_tokens (rec, info, t->segment, &n, NULL, NULL) : NULL;
-  ms_recording_read_end (rec);
+  size_t n_tokens = 0;
+  g_autofree MsToken *tokens = ms_recording_segment_tokens (rec, info, segment, &n_tokens, NULL, NULL);
   if (!tokens)
     return FALSE;
   gsize len = 0;
   const char *bytes = g_bytes_get_data (text, &len);
   g_autofree int *starts_before = g_new (int, len + 1);
   g_autoptr (GString) valid = g_string_new (NULL);
-  if (_memscope_text_pane_append_valid (valid, bytes, len, starts_before) != t->end - t->start)
+  if (_memscope_text_pane_append_valid (valid, bytes, len, starts_before) != end - start)
     return FALSE;
-  t->n = (int) n;
-  t->char_start = g_new (int, n);
-  t->char_end = g_new (int, n);
-  for (size_t i = 0; i < n; i++)
+  *n = (int) n_tokens;
+  *char_start = g_new (int, n_tokens);
+  *char_end = g_new (int, n_tokens);
+  for (size_t i = 0; i < n_tokens; i++)
     {
-      t->char_start[i] = t->start + starts_before[tokens[i].start + 1] - 1;
-      t->char_end[i] = t->start + starts_before[tokens[i].end];
+      (*char_start)[i] = start + starts_before[tokens[i].start + 1] - 1;
+      (*char_end)[i] = start + starts_before[tokens[i].end];
     }
+  return TRUE;
+}
+
+/* The compared run's tokens of @t's segment, when that segment holds the
+ * same bytes as @text (the runs cut the input alike up to there): into
+ * @t->other_*, left empty otherwise — its tokens then cover other text. */
+static void
+read_other_tokens (const char *path, gint64 run_id, GBytes *text, SegmentTokens *t)
+{
+  g_autoptr (MsRecording) rec = ms_recording_open (path, NULL);
+  if (!rec || !ms_recording_read_begin (rec, NULL))
+    return;
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, NULL);
+  g_autoptr (GBytes) other = info ? ms_recording_segment_text (rec, run_id, t->segment, NULL) : NULL;
+  if (other && g_bytes_equal (other, text)
+      && !token_chars (rec, info, t->segment, text, t->start, t->end, &t->other_n, &t->other_start, &t->other_end))
+    t->other_n = 0;
+  ms_recording_read_end (rec);
+}
+
+/* Fills @t from the recording at @path (its own connection): the tokens'
+ * characters from the segment's stored text and byte ranges, their NLL,
+ * the read attention view, and the memory colouring's values
+ * (ms_view_token_values); with @other_path, the compared run's tokens of
+ * the same segment (read_other_tokens).  FALSE when the tokens cannot be
+ * read or do not tile the segment's characters in the text (the input
+ * changed): nothing to show. */
+static gboolean
+read_segment_tokens (const char *path, gint64 run_id, const char *other_path, gint64 other_run_id,
+                     SegmentTokens *t)
+{
+  g_autoptr (MsRecording) rec = ms_recording_open (path, NULL);
+  if (!rec || !ms_recording_read_begin (rec, NULL))
+    return FALSE;
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, NULL);
+  g_autoptr (GBytes) text = info ? ms_recording_segment_text (rec, run_id, t->segment, NULL) : NULL;
+  gboolean ok = text && token_chars (rec, info, t->segment, text, t->start, t->end, &t->n, &t->char_start,
+                                     &t->char_end);
+  ms_recording_read_end (rec);
+  if (!ok)
+    return FALSE;
+  if (other_path)
+    read_other_tokens (other_path, other_run_id, text, t);
   size_t n_nll = 0;
   t->nll = ms_recording_segment_nll (rec, info, t->segment, &n_nll, NULL);
-  if (t->nll && n_nll != n)
+  if (t->nll && n_nll != (size_t) t->n)
     g_clear_pointer (&t->nll, g_free);
   t->nll_top = logf ((float) MAX (info->config.vocab_size, 2));
 
@@ -168,8 +211,6 @@ read_segment_tokens (const char *path, gint64 run_id, SegmentTokens *t)
   t->memory = memory ? ms_view_token_values (memory, t->slot, &n_values, &t->memory_what) : NULL;
   if (t->memory && n_values != t->n)
     g_clear_pointer (&t->memory, g_free);
-  for (int j = 0; t->memory && j < t->n; j++)
-    t->memory_top = isnan (t->memory[j]) ? t->memory_top : MAX (t->memory_top, t->memory[j]);
   return TRUE;
 }
 
@@ -177,7 +218,7 @@ static void
 token_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   TokenJob *job = data;
-  if (!read_segment_tokens (job->path, job->run_id, job->result))
+  if (!read_segment_tokens (job->path, job->run_id, job->other_path, job->other_run_id, job->result))
     g_clear_pointer (&job->result, _memscope_text_pane_tokens_free);
   g_task_return_boolean (task, TRUE);
 }
@@ -248,7 +289,7 @@ colour_values (MemscopeTextPane *self, const char **prefix, float *top)
       return t->nll;
     }
   *prefix = t->slot >= 0 ? "write" : "read";
-  *top = t->memory_top;
+  *top = 1;   /* attention weights: one scale for every segment and run */
   return t->memory;
 }
 
@@ -271,6 +312,12 @@ _memscope_text_pane_update_caption (MemscopeTextPane *self)
                                                                  memscope_run_get_name (run), what)
                                               : g_strdup (what);
   gtk_label_set_text (self->caption, caption);
+  g_autofree char *scale = !values ? NULL
+                           : self->colouring == MEMSCOPE_TEXT_COLOUR_NLL
+                             ? g_strdup_printf ("NLL from 0 to ln V = %.2f nats (a uniform guess) and beyond: one "
+                                                "scale for every segment of the run", top)
+                             : g_strdup ("Attention weight from 0 to 1: one scale for every segment of the run");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->legend), scale);
   gtk_widget_set_visible (GTK_WIDGET (self->legend), values != NULL);
   gtk_widget_queue_draw (GTK_WIDGET (self->legend));
 }
@@ -346,6 +393,13 @@ _memscope_text_pane_update_tokens (MemscopeTextPane *self)
   TokenJob *job = g_new0 (TokenJob, 1);
   job->path = g_strdup (memscope_run_get_db_path (run));
   job->run_id = memscope_run_get_id (run);
+  /* comparing: the other run's tokens too, so the views outline a hovered token in both */
+  MemscopeRun *other = !self->compared ? NULL : run == self->compared ? self->run : self->compared;
+  if (other && memscope_run_get_db_path (other) && self->segment < memscope_run_get_segments_done (other))
+    {
+      job->other_path = g_strdup (memscope_run_get_db_path (other));
+      job->other_run_id = memscope_run_get_id (other);
+    }
   job->serial = self->token_serial;
   self->token_segment = self->segment;
   job->result = g_new0 (SegmentTokens, 1);
@@ -373,8 +427,7 @@ _memscope_text_pane_draw_legend (GtkDrawingArea *area, cairo_t *cr, int width, i
   const char *const *colours = g_str_equal (prefix, "nll") ? nll_colours
                                : g_str_equal (prefix, "write") ? write_colours : read_colours;
   g_autofree char *lo = g_strdup ("0");
-  g_autofree char *hi = g_str_equal (prefix, "nll") ? g_strdup_printf ("%.1f+ nats", top)
-                                                     : g_strdup_printf ("%.2f", top);
+  g_autofree char *hi = g_str_equal (prefix, "nll") ? g_strdup_printf ("%.1f+ nats", top) : g_strdup ("1 weight");
   PangoLayout *left = gtk_widget_create_pango_layout (GTK_WIDGET (area), lo);
   PangoLayout *right = gtk_widget_create_pango_layout (GTK_WIDGET (area), hi);
   int lw, lh, rw, rh;

@@ -102,6 +102,10 @@ memscope_text_pane_hover_offset (MemscopeTextPane *self, int offset)
       gtk_text_buffer_remove_tag_by_name (buffer, "hovered", &s, &e);
     }
   self->hovered = j;
+  self->hovered_other = -1;
+  for (int k = 0; j >= 0 && k < t->other_n && self->hovered_other < 0; k++)
+    if (t->other_start[k] <= t->char_start[j] && t->char_start[j] < t->other_end[k])
+      self->hovered_other = k;
   if (j >= 0)
     _memscope_text_pane_tag_range (buffer, "hovered", t->char_start[j], t->char_end[j]);
   g_signal_emit (self, signals[TOKEN_HOVERED], 0, j >= 0 ? t->segment : -1, j);
@@ -111,6 +115,18 @@ int
 memscope_text_pane_get_hovered_token (MemscopeTextPane *self)
 {
   return self->hovered;
+}
+
+int
+memscope_text_pane_get_hovered_token_of (MemscopeTextPane *self, MemscopeRun *run)
+{
+  MemscopeRun *shown = _memscope_text_pane_shown_run (self);
+  if (!run || self->hovered < 0)
+    return -1;
+  if (run == shown)
+    return self->hovered;
+  MemscopeRun *other = !self->compared ? NULL : shown == self->compared ? self->run : self->compared;
+  return run == other ? self->hovered_other : -1;
 }
 
 static void
@@ -399,7 +415,7 @@ memscope_text_pane_init (MemscopeTextPane *self)
   _memscope_token_view_set_pane (MEMSCOPE_TOKEN_VIEW (self->text_view), self);
   self->segment_offsets = g_array_new (FALSE, FALSE, sizeof (int));
   self->slot = -1;
-  self->hovered = -1;
+  self->hovered = self->hovered_other = -1;
 
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
   _memscope_text_pane_create_token_tags (buffer);

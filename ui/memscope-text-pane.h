@@ -80,6 +80,11 @@ gboolean memscope_text_pane_get_token_range (MemscopeTextPane *self, int token, 
 void memscope_text_pane_hover_offset (MemscopeTextPane *self, int offset);
 /* The hovered token of the current segment, −1 when none. */
 int memscope_text_pane_get_hovered_token (MemscopeTextPane *self);
+/* … as a token of @run's: of the run shown, the hovered token; of the
+ * other run compared, its token of the same segment that holds the
+ * hovered token's first character, when that segment holds the same text
+ * in both runs; −1 otherwise. */
+int memscope_text_pane_get_hovered_token_of (MemscopeTextPane *self, MemscopeRun *run);
 /* The text view and the colour scale's legend (borrowed), for screenshots. */
 GtkTextView *memscope_text_pane_get_text_view (MemscopeTextPane *self);
 GtkWidget *memscope_text_pane_get_legend (MemscopeTextPane *self);

@@ -94,10 +94,12 @@ memscope_window_describe_text_at (MemscopeWindow *self, int offset)
 static void
 on_text_token_hovered (MemscopeTextPane *pane, int segment, int token, MemscopeWindow *self)
 {
-  /* run B's tokens (the pane switched to it) are not the ones the views lay out */
-  gboolean own = memscope_text_pane_get_shown_run (pane) == self->run_a;
+  /* each run's panel outlines that run's token (the pane maps the hovered
+   * one to the other run's, through the characters they cover) */
+  int a = memscope_text_pane_get_hovered_token_of (pane, self->run_a);
+  int b = self->compared ? memscope_text_pane_get_hovered_token_of (pane, self->compared) : -1;
   for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
-    memscope_figure_view_set_hover_token (self->views[i], segment, own ? token : -1);
+    memscope_figure_view_set_hover_token (self->views[i], segment, a, b);
 }
 
 /* Clicking a segment of the text, or finding text in it, steps there. */

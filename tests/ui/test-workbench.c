@@ -52,6 +52,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/compare", test_compare);
   g_test_add_func ("/workbench/text-pane-tokens", test_text_pane_tokens);
   g_test_add_func ("/workbench/text-pane-screens", test_text_pane_screens);
+  g_test_add_func ("/workbench/close-while-loading", test_close_while_loading);
   g_test_add_func ("/workbench/bindings", test_bindings);
   g_test_add_func ("/workbench/load-off-main-thread", test_load_off_main_thread);
   g_test_add_func ("/workbench/superseded-load", test_superseded_load);

@@ -4,6 +4,7 @@
  * colorbar of the compared retention view and the window's close button
  * are on-screen, and the screenshots show them; figure text has the
  * desktop's size; figures are dark when the desktop is, exports are not. */
+#include "memscope-squeezer.h"
 #include "workbench-test.h"
 
 static gboolean
@@ -11,12 +12,6 @@ is_close_button (GtkWidget *w)
 {
   /* the window's, not the search bar's */
   return gtk_widget_has_css_class (w, "close") && gtk_widget_get_ancestor (w, GTK_TYPE_WINDOW_CONTROLS);
-}
-
-static gboolean
-is_mapped (GtkWidget *w)
-{
-  return gtk_widget_get_mapped (w);
 }
 
 static int want_width, want_height;
@@ -106,15 +101,51 @@ check_screen (int width, int height)
   g_assert_cmpfloat (cr.origin.x + cr.size.width, <=, width);
   g_assert_cmpint (marked_pixels (shot, &cr), >, 10);
 
-  /* every view can be chosen: the switcher's buttons, or the view menu */
-  GtkWidget *switcher = find_widget (window, GTK_TYPE_STACK_SWITCHER, NULL);
+  /* the header adapts: the view switcher while its buttons fit the
+   * title's room, else a menu of every view naming the one shown */
+  GtkWidget *squeezer = find_widget (window, MEMSCOPE_TYPE_SQUEEZER, NULL);
+  GtkWidget *switcher = find_widget (squeezer, GTK_TYPE_STACK_SWITCHER, NULL);
+  GtkWidget *menu = find_widget (squeezer, GTK_TYPE_MENU_BUTTON, NULL);
   g_assert_nonnull (switcher);
-  g_assert_true (gtk_widget_get_mapped (switcher) || find_widget (window, GTK_TYPE_MENU_BUTTON, is_mapped));
-  if (gtk_widget_get_mapped (switcher))
+  g_assert_nonnull (menu);
+  int switcher_min;
+  gtk_widget_measure (switcher, GTK_ORIENTATION_HORIZONTAL, -1, &switcher_min, NULL, NULL, NULL);
+  gboolean fits = switcher_min <= gtk_widget_get_width (squeezer);
+  g_test_message ("%d×%d: the switcher needs %d px, the title has %d: %s", width, height, switcher_min,
+                  gtk_widget_get_width (squeezer), fits ? "switcher" : "menu");
+  GtkWidget *shown = memscope_squeezer_get_shown (MEMSCOPE_SQUEEZER (squeezer));
+  g_assert_true (shown == (fits ? switcher : menu));
+  g_assert_true (gtk_widget_get_mapped (shown));
+  g_assert_false (gtk_widget_get_mapped (fits ? menu : switcher));
+  if (width <= 1024)
+    g_assert_true (shown == menu);   /* seven views' buttons never fit a netbook's header */
+  graphene_rect_t sr = bounds_in_window (shown);
+  g_assert_cmpfloat (sr.origin.x, >=, 0);
+  g_assert_cmpfloat (sr.origin.x + sr.size.width, <=, width);
+  g_assert_cmpint (marked_pixels (shot, &sr), >, 10);
+  if (shown == menu)
     {
-      graphene_rect_t sr = bounds_in_window (switcher);
-      g_assert_cmpfloat (sr.origin.x + sr.size.width, <=, width);
+      GMenuModel *model = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu));
+      g_assert_cmpint (g_menu_model_get_n_items (model), ==, MS_VIEW_N_KINDS);
+      g_assert_cmpstr (gtk_menu_button_get_label (GTK_MENU_BUTTON (menu)), ==,
+                       ms_view_info (MS_VIEW_RETENTION)->title);
     }
+  /* the tool row wraps: every control of it inside the window */
+  GtkWidget *tools = find_widget (window, GTK_TYPE_FLOW_BOX, NULL);
+  g_assert_nonnull (tools);
+  int rows_seen = 0;
+  double last_y = -1;
+  for (GtkWidget *c = gtk_widget_get_first_child (tools); c; c = gtk_widget_get_next_sibling (c))
+    {
+      if (!gtk_widget_get_mapped (c))
+        continue;
+      graphene_rect_t r = bounds_in_window (c);
+      g_assert_cmpfloat (r.origin.x, >=, 0);
+      g_assert_cmpfloat (r.origin.x + r.size.width, <=, width);
+      rows_seen += r.origin.y > last_y + 1;
+      last_y = MAX (last_y, r.origin.y);
+    }
+  g_test_message ("%d×%d: the tool row takes %d line(s)", width, height, rows_seen);
   gtk_window_destroy (GTK_WINDOW (win));
   win = main_window;
   settle ();

@@ -88,6 +88,7 @@ void test_newcomer (void);
 void test_readme_screenshot (void);
 void test_text_pane_tokens (void);
 void test_text_pane_screens (void);
+void test_close_while_loading (void);
 void test_export (void);
 void test_errors_in_window (void);
 void test_hostile_recordings (void);

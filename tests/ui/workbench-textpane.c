@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "ms-recording.h"
+#include "ms-view.h"
 #include "workbench-test.h"
 
 /* Pixels of @s within @tol of colour "#rrggbb" in every channel. */
@@ -78,6 +79,42 @@ segment_reached (void)
   return memscope_window_get_segment (win) == search_target;
 }
 
+/* At segment @segment of @run (shown, coloured by memory, no slot
+ * selected), each token's step is its largest read weight on the fixed
+ * scale 0 … 1, whatever the segment's largest, and the legend says so. */
+static void
+check_memory_steps (MemscopeTextPane *pane, MemscopeRun *run, int segment)
+{
+  activate ("segment", g_variant_new_int32 (segment));
+  settle ();
+  int start, end;
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (memscope_run_get_db_path (run), &error);
+  g_assert_no_error (error);
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.segment = segment;
+  g_autoptr (MsViewData) reads = ms_view_load (rec, memscope_run_get_id (run), MS_VIEW_READ, &p, &error);
+  g_assert_no_error (error);
+  int n = 0;
+  const char *what = NULL;
+  g_autofree float *values = ms_view_token_values (reads, -1, &n, &what);
+  g_assert_cmpint (n, ==, memscope_text_pane_get_n_tokens (pane));
+  float largest = 0;
+  int coloured = 0;
+  for (int j = 0; j < n; j++)
+    {
+      int k = MIN ((int) (values[j] * 5), 4);
+      g_assert_cmpint (tag_step_at (start + j, "read"), ==, k >= 1 ? k : -1);
+      largest = MAX (largest, values[j]);
+      coloured += k >= 1;
+    }
+  g_test_message ("segment %d: largest read weight %.3f, %d of %d tokens coloured", segment, largest, coloured, n);
+  g_assert_cmpint (coloured, >, 0);
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (memscope_text_pane_get_legend (pane)),
+                            "one scale for every segment"));
+}
+
 void
 test_text_pane_tokens (void)
 {
@@ -109,6 +146,14 @@ test_text_pane_tokens (void)
   g_assert_cmpint (pixels_near (memory, "#ffbe6f", 6) + pixels_near (memory, "#ff9d3a", 6)
                      + pixels_near (memory, "#e66100", 6),
                    >, 20);
+
+  /* the memory colouring's scale is the attention weight's, 0 … 1, for
+   * every segment of the run: each token's step from its value */
+  check_memory_steps (pane, a, 3);
+  check_memory_steps (pane, a, 5);
+  activate ("segment", g_variant_new_int32 (3));
+  settle ();
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
 
   /* the NLL colouring: each token's step is its recorded NLL on 0 … ln V */
   memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_NLL);
@@ -170,7 +215,7 @@ test_text_pane_tokens (void)
    * those of the frame it shows */
   g_autoptr (Shot) outlined = screenshot (GTK_WIDGET (read), "read-token-hovered");
   graphene_rect_t row;
-  g_assert_true (memscope_figure_view_get_hover_token_rect (read, &row));
+  g_assert_true (memscope_figure_view_get_hover_token_rect (read, 0, &row));
   MsRect cell;
   g_assert_true (memscope_figure_view_get_cell_rect (read, 0, 4, 0, &cell));
   g_assert_cmpfloat (fabs (row.origin.y - cell.y), <, 1);   /* token 4's row */
@@ -184,7 +229,7 @@ test_text_pane_tokens (void)
   memscope_text_pane_hover_offset (pane, -1);
   g_assert_cmpint (memscope_text_pane_get_hovered_token (pane), ==, -1);
   g_assert_cmpint (hovered_token, ==, -1);
-  g_assert_false (memscope_figure_view_get_hover_token_rect (read, &row));
+  g_assert_false (memscope_figure_view_get_hover_token_rect (read, 0, &row));
   activate ("view", g_variant_new_string ("retention"));
   g_signal_handlers_disconnect_by_func (pane, on_token_hovered, NULL);
 
@@ -203,6 +248,35 @@ test_text_pane_tokens (void)
   g_assert_cmpint (memscope_text_pane_get_n_tokens (pane), >, 0);
   g_autoptr (Shot) run_b = screenshot (text_view_widget (), "text-tokens-run-b");
   g_assert_cmpint (pixels_near (run_b, "#1c71d8", 24), >, 10);
+  /* hovering run B's token outlines it in both runs' panels (the runs cut
+   * this segment alike, so run A's token holds the same character) */
+  activate ("view", g_variant_new_string ("read"));
+  int bs, be;
+  g_assert_true (memscope_window_get_highlight (win, &bs, &be));
+  memscope_text_pane_hover_offset (pane, bs + 2);
+  g_assert_cmpint (memscope_text_pane_get_hovered_token_of (pane, b), ==, 2);
+  g_assert_cmpint (memscope_text_pane_get_hovered_token_of (pane, a), ==, 2);
+  MemscopeFigureView *read_ab = memscope_window_get_visible_view (win);
+  g_autoptr (Shot) both = screenshot (GTK_WIDGET (read_ab), "read-token-hovered-both-runs");
+  for (int panel = 0; panel < 2; panel++)
+    {
+      graphene_rect_t r;
+      MsRect row2;
+      g_assert_true (memscope_figure_view_get_hover_token_rect (read_ab, panel, &r));
+      g_assert_true (memscope_figure_view_get_cell_rect (read_ab, panel, 2, 0, &row2));
+      g_assert_cmpfloat (fabs (r.origin.y - row2.y), <, 1);   /* token 2's row */
+      g_assert_cmpfloat (fabs (r.origin.x - row2.x), <, 1);   /* in this panel */
+      int cyan_in = 0;
+      for (int y = MAX ((int) r.origin.y - 3, 0); y < MIN ((int) (r.origin.y + r.size.height) + 3, both->height); y++)
+        for (int x = MAX ((int) r.origin.x - 3, 0); x < MIN ((int) (r.origin.x + r.size.width) + 3, both->width); x++)
+          cyan_in += (both->pixels[(gsize) y * both->width + x] & 0xffffff) == 0x00e0ff;
+      g_assert_cmpint (cyan_in, >, 20);
+    }
+  memscope_text_pane_hover_offset (pane, -1);
+  graphene_rect_t gone;
+  g_assert_false (memscope_figure_view_get_hover_token_rect (read_ab, 0, &gone));
+  g_assert_false (memscope_figure_view_get_hover_token_rect (read_ab, 1, &gone));
+  activate ("view", g_variant_new_string ("retention"));
   memscope_text_pane_set_source (pane, 0);
   settle ();
   g_assert_true (memscope_text_pane_get_shown_run (pane) == a);
@@ -279,8 +353,9 @@ check_pane_on_screen (int width, int height)
   memscope_text_pane_hover_offset (pane, start + 3);
   settle ();
   g_assert_true (memscope_window_get_compare (win));
-  graphene_rect_t hovered;
-  g_assert_true (memscope_figure_view_get_hover_token_rect (memscope_window_get_visible_view (win), &hovered));
+  graphene_rect_t hovered;   /* in both runs' panels */
+  g_assert_true (memscope_figure_view_get_hover_token_rect (memscope_window_get_visible_view (win), 0, &hovered));
+  g_assert_true (memscope_figure_view_get_hover_token_rect (memscope_window_get_visible_view (win), 1, &hovered));
 
   g_autofree char *name = g_strdup_printf ("window-text-%dx%d", width, height);
   g_autoptr (Shot) shot = screenshot (GTK_WIDGET (win), name);
@@ -324,4 +399,66 @@ test_text_pane_screens (void)
 {
   check_pane_on_screen (1366, 768);
   check_pane_on_screen (1024, 600);
+}
+
+/* ---- closing a window while its jobs run ---- */
+
+static MemscopeWindow *closing;
+
+static gboolean
+closing_runs_shown (void)
+{
+  return !memscope_window_is_busy (closing) && memscope_window_get_run_a (closing);
+}
+
+/* The demo's recordings opened in a new window, closed at @stage: 0 while
+ * they open (the open job in flight), 1 as the runs appear (the visible
+ * view's load and the text pane's text and token jobs in flight), 2 right
+ * after stepping and hovering a token (a token job and a view load in
+ * flight, the views outlining the token).  Nothing touches the closed
+ * window afterwards (criticals are fatal here), and the window, its views
+ * and its text pane are released on the main thread. */
+static void
+close_while_loading (int stage)
+{
+  g_autofree char *paths[2] = { g_strdup (memscope_run_get_db_path (memscope_window_get_run_a (win))),
+                                g_strdup (memscope_run_get_db_path (memscope_window_get_run_b (win))) };
+  closing = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (closing), 1366, 768);
+  gtk_window_present (GTK_WINDOW (closing));
+  GFile *files[2] = { g_file_new_for_path (paths[0]), g_file_new_for_path (paths[1]) };
+  memscope_window_open_files (closing, files, g_strcmp0 (paths[0], paths[1]) == 0 ? 1 : 2);
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+  if (stage >= 1)
+    wait_until (closing_runs_shown, "the recordings to open");
+  MemscopeTextPane *pane = memscope_window_get_text_pane (closing);
+  if (stage >= 2)
+    {
+      memscope_window_set_view_name (closing, "read");
+      memscope_window_set_segment (closing, 3);
+      int start, end;
+      if (memscope_text_pane_get_highlight (pane, &start, &end))
+        memscope_text_pane_hover_offset (pane, start + 1);
+      memscope_window_set_segment (closing, 4);
+    }
+  for (int k = 0; k < MS_VIEW_N_KINDS; k++)
+    watch_finalize (memscope_window_get_view (closing, k));
+  watch_finalize (pane);
+  watch_finalize (closing);
+  gtk_window_destroy (GTK_WINDOW (closing));
+  closing = NULL;
+  wait_until (closed_window_finalized, "the closed window, its views and its text pane to be released");
+  g_assert_cmpint (g_atomic_int_get (&off_main_thread), ==, 0);
+}
+
+void
+test_close_while_loading (void)
+{
+  for (int round = 0; round < 3; round++)
+    for (int stage = 0; stage < 3; stage++)
+      close_while_loading (stage);
+  /* the first window is untouched */
+  g_assert_true (memscope_window_get_run_a (win) != NULL);
+  settle ();
 }
