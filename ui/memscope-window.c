@@ -410,6 +410,12 @@ memscope_window_dispose (GObject *object)
   g_clear_object (&self->runs);
   if (self->settings)
     g_settings_unbind (self, "colormap");
+  /* the views are borrowed from the stack, which goes first: nothing the
+   * text pane does as it is torn down (a hovered token let go) reaches them */
+  if (self->text_pane)
+    g_signal_handlers_disconnect_by_data (self->text_pane, self);
+  memset (self->views, 0, sizeof self->views);
+  self->causal_bar = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), MEMSCOPE_TYPE_WINDOW);
   g_clear_object (&self->run_a);
   g_clear_object (&self->run_b);
