@@ -137,6 +137,12 @@ ms_engine_attention_kinds (const MsEngine *e)
   return kinds;
 }
 
+gboolean
+ms_engine_offers_slot_observation (const MsEngine *e, MsObsKind kind)
+{
+  return kind != 0 && (e->slot_observations & kind) == kind;
+}
+
 /* ---- layouts ---------------------------------------------------------- */
 
 int

@@ -328,6 +328,10 @@ struct _MsEngine {
   /* The attention kinds it offers. */
   const MsAttentionLayout *attention;
   guint n_attention;
+  /* The per-slot observations it offers beyond attention (an MsObsKind
+   * mask: MS_OBS_GATE for an engine with an update gate), each (K) once
+   * per segment; a recording stores each as a per-slot quantity. */
+  guint slot_observations;
 };
 
 /* The engine whose name is @name (built in or registered), or NULL. */
@@ -349,6 +353,8 @@ const MsAttentionLayout *ms_engine_find_attention_by_name (const MsEngine *engin
 
 /* The MsObsKind mask of every attention kind @engine offers. */
 guint ms_engine_attention_kinds (const MsEngine *engine);
+/* Whether @engine offers every per-slot observation of @kind (MS_OBS_GATE). */
+gboolean ms_engine_offers_slot_observation (const MsEngine *engine, MsObsKind kind);
 
 /* Bytes a session of @c allocates (memory, per-token NLL, carry and scratch
  * from the engine's sizes), in double; the loader refuses models whose

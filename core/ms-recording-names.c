@@ -55,6 +55,7 @@ static const char *const slot_columns[MS_SLOT_N_QUANTITIES] = {
   [MS_SLOT_TOKEN_SHARE] = "token_share",
   [MS_SLOT_REPRESENTATION] = "representation",
   [MS_SLOT_READ_USAGE] = "read_usage",
+  [MS_SLOT_GATE] = "gate",
 };
 
 const char *

@@ -48,12 +48,15 @@ typedef enum {
   MS_SLOT_TOKEN_SHARE,     /* 1 − retention: the share drawn from the segment's tokens */
   MS_SLOT_REPRESENTATION,  /* representation retention cos(M_{t+1}[i], M_t[i]) */
   MS_SLOT_READ_USAGE,      /* the read attention the segment's tokens give the slot, mean over layers */
+  MS_SLOT_GATE,            /* an engine's update gate α per slot (MS_OBS_GATE; MemBART): the share of the
+                              new slot taken from the layers' output, 1 − α kept as it was; NULL (read as
+                              NaN) for an engine without a gate and in files before schema 7 */
 } MsSlotQuantity;
 
-#define MS_SLOT_N_QUANTITIES 4
+#define MS_SLOT_N_QUANTITIES 5
 
 /* The segments column holding @q: "retention", "token_share",
- * "representation", "read_usage" (static; safe to paste into SQL). */
+ * "representation", "read_usage", "gate" (static; safe to paste into SQL). */
 const char *ms_slot_quantity_column (MsSlotQuantity q);
 
 /* ---- run status ------------------------------------------------------ */

@@ -16,15 +16,17 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
   int K = run->config.n_slots;
   if (fields & MS_SEGMENT_TRANSFER)
     fields |= 1 << MS_SLOT_RETENTION;   /* the diagonal of a segment without a stored transfer */
-  /* columns: 0 segment, 1 … 4 the slot quantities, 5 (unused), 6 n_predicted, 7 total_nll, 8 text, 9 id;
-   * the transfers come from the memory chunks (ms-db.h) */
-  g_autofree char *sql = g_strdup_printf (
-    "SELECT segment, %s, %s, %s, %s, %s, %s, %s, %s, id FROM segments WHERE id BETWEEN "
+  /* columns: 0 segment, 1 … Q the slot quantities, then (from T = Q + 1) T n_predicted, T + 1 total_nll,
+   * T + 2 text, T + 3 id; the transfers come from the memory chunks (ms-db.h) */
+  enum { T = MS_SLOT_N_QUANTITIES + 1 };
+  GString *query = g_string_new ("SELECT segment");
+  for (int q = 0; q < MS_SLOT_N_QUANTITIES; q++)
+    g_string_append_printf (query, ", %s", fields & 1 << q ? ms_slot_quantity_column (q) : "NULL");
+  g_string_append_printf (query, ", %s, %s, %s, id FROM segments WHERE id BETWEEN "
     MS_DB_SEGMENT_KEY ("?1", "?2") " AND " MS_DB_SEGMENT_KEY ("?1", "?3 - 1") " AND (id - ?1 * 4294967296 - ?2) %% ?4 = 0",
-    fields & 1 << 0 ? ms_slot_quantity_column (0) : "NULL", fields & 1 << 1 ? ms_slot_quantity_column (1) : "NULL",
-    fields & 1 << 2 ? ms_slot_quantity_column (2) : "NULL", fields & 1 << 3 ? ms_slot_quantity_column (3) : "NULL",
-    "NULL", fields & MS_SEGMENT_NLL ? "n_predicted" : "NULL",
-    fields & MS_SEGMENT_NLL ? "total_nll" : "NULL", fields & MS_SEGMENT_TEXT ? "text" : "NULL");
+    fields & MS_SEGMENT_NLL ? "n_predicted" : "NULL", fields & MS_SEGMENT_NLL ? "total_nll" : "NULL",
+    fields & MS_SEGMENT_TEXT ? "text" : "NULL");
+  g_autofree char *sql = g_string_free (query, FALSE);
   gboolean empty;
   sqlite3_stmt *st = ms_recording_window_begin (rec, run, &first, &last, sql, &empty, error);
   if (!st)
@@ -37,7 +39,7 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
   int rc = SQLITE_DONE;
   while (ok && (rc = ms_db_step (st, rec->path, "reading segments", error)) == SQLITE_ROW)
     {
-      gint64 segment = ms_recording_row_segment (rec, run, "segments", st, 9, 0, 0, first, last, error);
+      gint64 segment = ms_recording_row_segment (rec, run, "segments", st, T + 3, 0, 0, first, last, error);
       if (segment < 0)
         {
           ok = FALSE;
@@ -69,15 +71,15 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
             }
           seg.transfer = transfer;
         }
-      gint64 n_predicted = sqlite3_column_int64 (st, 6);
+      gint64 n_predicted = sqlite3_column_int64 (st, T);
       if (ok && fields & MS_SEGMENT_NLL && (n_predicted < 0 || n_predicted > run->segment_len))
         ok = ms_recording_bad_row (rec, run, "segments", segment, error, "n_predicted is %" G_GINT64_FORMAT " where 0 to the "
                                    "run's segment_len %d was expected", n_predicted, run->segment_len);
-      seg.nll = n_predicted > 0 ? (float) (ms_db_column_real (st, 7) / n_predicted) : NAN;
+      seg.nll = n_predicted > 0 ? (float) (ms_db_column_real (st, T + 1) / n_predicted) : NAN;
       if (ok && fields & MS_SEGMENT_TEXT)
         {
-          seg.text = sqlite3_column_blob (st, 8);
-          seg.text_len = sqlite3_column_bytes (st, 8);
+          seg.text = sqlite3_column_blob (st, T + 2);
+          seg.text_len = sqlite3_column_bytes (st, T + 2);
         }
       if (ok)
         ok = func (&seg, user_data, error);

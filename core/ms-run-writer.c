@@ -65,9 +65,9 @@ prepare_statements (MsRunWriter *w, GError **error)
     " VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted, total_nll,"
     " memory_delta, retention, token_share, representation, read_usage, attn_first, attn_count,"
-    " byte_begin, token_ids, token_ends)"
+    " byte_begin, token_ids, token_ends, gate)"
     " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?12, ?13, ?14, ?15, ?16,"
-    " ?17, ?18, ?19)",
+    " ?17, ?18, ?19, ?20)",
     "INSERT INTO memory (id, run_id, segment, n_states, rows, cols, transfer, data)"
     " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6)",
     "UPDATE runs SET status = ?2, finished = ?1 WHERE id = ?9",
@@ -719,6 +719,10 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
       sqlite3_bind_blob (st, 18, rec->tokens, n * 4, SQLITE_STATIC);
       sqlite3_bind_blob (st, 19, rec->token_ends, n * 4, SQLITE_STATIC);
     }
+  if (rec->has_gate)
+    sqlite3_bind_blob (st, 20, rec->gate, K * 4, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, 20);
   return step_done (w, st, "writing the segment", error);
 }
 

@@ -20,14 +20,15 @@ ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes)
       sizes->max_attn_floats += (size_t) layers * heads * rows * cols;
       sizes->max_matrix = MAX (sizes->max_matrix, (size_t) rows * cols);
     }
-  sizes->bytes = (2 * state + L) * sizeof (float) + L * sizeof (int32_t) + sizes->max_attn * sizeof (MsAttnCopy)
+  sizes->bytes = (2 * state + L + K) * sizeof (float) + L * sizeof (int32_t) + sizes->max_attn * sizeof (MsAttnCopy)
                  + sizes->max_attn_floats * sizeof (float);
 }
 
 guint
 ms_segment_record_kinds (const MsConfig *c)
 {
-  return MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL | ms_engine_attention_kinds (c->engine);
+  return MS_OBS_MEMORY_IN | MS_OBS_MEMORY_OUT | MS_OBS_NLL | ms_engine_attention_kinds (c->engine)
+         | (c->engine->slot_observations & MS_OBS_GATE);
 }
 
 gboolean
@@ -38,11 +39,13 @@ ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegment
   rec->memory_in = g_try_new (float, state);
   rec->memory_out = g_try_new (float, state);
   rec->nll = g_try_new (float, c->segment_len);
+  rec->gate = g_try_new (float, c->n_slots);
   rec->tokens = g_try_new (int32_t, c->segment_len);
   rec->token_ends = g_try_new (uint32_t, c->segment_len);
   rec->attn = g_try_new (MsAttnCopy, MAX (sizes->max_attn, 1));
   rec->attn_data = g_try_new (float, MAX (sizes->max_attn_floats, 1));
-  return rec->memory_in && rec->memory_out && rec->nll && rec->tokens && rec->token_ends && rec->attn && rec->attn_data;
+  return rec->memory_in && rec->memory_out && rec->nll && rec->gate && rec->tokens && rec->token_ends && rec->attn
+         && rec->attn_data;
 }
 
 void
@@ -51,6 +54,7 @@ ms_segment_record_clear (MsSegmentRecord *rec)
   g_clear_pointer (&rec->memory_in, g_free);
   g_clear_pointer (&rec->memory_out, g_free);
   g_clear_pointer (&rec->nll, g_free);
+  g_clear_pointer (&rec->gate, g_free);
   g_clear_pointer (&rec->tokens, g_free);
   g_clear_pointer (&rec->token_ends, g_free);
   g_clear_pointer (&rec->text, g_free);
@@ -86,6 +90,7 @@ ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *segme
   rec->last = last;
   rec->n_attn = 0;
   rec->attn_used = 0;
+  rec->has_gate = FALSE;
   return TRUE;
 }
 
@@ -105,6 +110,10 @@ ms_segment_record_copy (MsSegmentRecord *rec, const MsConfig *c, const MsSegment
     case MS_OBS_NLL:
       rec->n_tokens = obs->shape[0];
       memcpy (rec->nll, obs->data, obs->shape[0] * sizeof (float));
+      return;
+    case MS_OBS_GATE:
+      memcpy (rec->gate, obs->data, c->n_slots * sizeof (float));
+      rec->has_gate = TRUE;
       return;
     case MS_OBS_WRITE:
       /* Without stored attention, retention needs only the write

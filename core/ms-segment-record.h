@@ -39,6 +39,8 @@ typedef struct _MsSegmentRecord {
   float *memory_in;                /* (K, d) M_t */
   float *memory_out;               /* (K, d) M_{t+1} */
   float *nll;                      /* (L) per-token NLL, the first n_tokens valid */
+  float *gate;                     /* (K) the engine's gate α (MS_OBS_GATE), when it offers one */
+  gboolean has_gate;               /* gate was offered during this segment */
   MsAttnCopy *attn;                /* the attention observations, in the order offered */
   int n_attn;
   float *attn_data;                /* their matrices, back to back */
@@ -78,7 +80,7 @@ gboolean ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32
                                   size_t token_begin, int n, const uint8_t *text, size_t text_len,
                                   const uint32_t *token_ends, guint64 byte_begin, gboolean last);
 
-/* Copies @obs into @rec: memory in and out, NLL, and attention — every
+/* Copies @obs into @rec: memory in and out, NLL, the gate, and attention — every
  * layer when @attn stores attention, otherwise only what retention needs
  * (the write distribution's layer).  On the stepping thread, during the
  * step; @obs is one of ms_segment_record_kinds(). */

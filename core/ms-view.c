@@ -3,6 +3,7 @@
  * views/ms-view-load.c, what a cell means in views/ms-view-describe.c, the
  * CSV in views/ms-view-csv.c. */
 #include "views/ms-view-private.h"
+#include "ms-engine.h"
 
 #include <math.h>
 #include <string.h>
@@ -10,53 +11,58 @@
 static const MsViewInfo view_table[MS_VIEW_N_KINDS] = {
   { MS_VIEW_RETENTION, "retention", "Retention",
     "slot retention r: the share of the new slot's content drawn from the old memory",
-    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
+    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE, 0 },
   { MS_VIEW_REPRESENTATION, "representation", "Representation",
     "representation retention: cos(M_{t+1}[i], M_t[i]), how much slot i's vector kept its direction",
-    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
+    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE, 0 },
   { MS_VIEW_PROVENANCE, "provenance", "Provenance",
     "the share of the memory's content after segment t that was written at source segment s",
     MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW | MS_VIEW_USES_SLOT | MS_VIEW_USES_HORIZON, MS_VIEW_AXIS_SEGMENT,
     MS_VIEW_AXIS_SOURCE,
-    MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_REDUCE_MEAN, FALSE, 0 },
   { MS_VIEW_TYPES, "types", "Slot types",
     "the fractions of slots that retain (r ≥ retain-at), overwrite (r ≤ overwrite-at) or mix",
     MS_VIEW_STACKED, MS_VIEW_USES_WINDOW | MS_VIEW_USES_THRESHOLDS, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SERIES,
-    MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_REDUCE_MEAN, FALSE, 0 },
   { MS_VIEW_NLL, "nll", "NLL", "mean negative log-likelihood per predicted token of the segment (nats)",
-    MS_VIEW_LINES, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SERIES, MS_VIEW_REDUCE_MEAN, TRUE },
+    MS_VIEW_LINES, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SERIES, MS_VIEW_REDUCE_MEAN, TRUE, 0 },
   { MS_VIEW_READ_USAGE, "read-usage", "Read usage",
     "read usage: the read attention the segment's tokens give slot i, summed over tokens",
-    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
+    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE, 0 },
   { MS_VIEW_READ, "read", "Read",
     "read attention of one segment: the weight token j gives memory slot i",
     MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT | MS_VIEW_USES_LAYER | MS_VIEW_USES_HEAD, MS_VIEW_AXIS_SLOT,
-    MS_VIEW_AXIS_TOKEN, MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_AXIS_TOKEN, MS_VIEW_REDUCE_MEAN, FALSE, 0 },
   { MS_VIEW_WRITE, "write", "Write",
     "write attention of one segment: the weight new slot i gives each position (old memory or a token)",
     MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT | MS_VIEW_USES_LAYER | MS_VIEW_USES_HEAD, MS_VIEW_AXIS_POSITION,
-    MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, FALSE, 0 },
   { MS_VIEW_SIMILARITY, "similarity", "Similarity",
     "cosine similarity of the whole memory states after two segments",
-    MS_VIEW_HEATMAP, 0, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SEGMENT, MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_HEATMAP, 0, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SEGMENT, MS_VIEW_REDUCE_MEAN, FALSE, 0 },
   { MS_VIEW_READ_HEADS, "read-heads", "Read heads",
     "read attention of one segment in every layer and head, and the mean over heads, on one colour scale",
-    MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT, MS_VIEW_AXIS_GRID, MS_VIEW_AXIS_GRID, MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT, MS_VIEW_AXIS_GRID, MS_VIEW_AXIS_GRID, MS_VIEW_REDUCE_MEAN, FALSE, 0 },
   { MS_VIEW_WRITE_HEADS, "write-heads", "Write heads",
     "write attention of one segment in every layer and head, and the mean over heads, on one colour scale",
-    MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT, MS_VIEW_AXIS_GRID, MS_VIEW_AXIS_GRID, MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_HEATMAP, MS_VIEW_USES_SEGMENT, MS_VIEW_AXIS_GRID, MS_VIEW_AXIS_GRID, MS_VIEW_REDUCE_MEAN, FALSE, 0 },
   { MS_VIEW_CAUSAL, "causal", "Causal",
     "causal retention: the change in mean NLL per token of target segment t when the memory after source "
     "segment s is replaced (initial memory, zeros, permuted slots, or the memory before s), replayed",
-    MS_VIEW_HEATMAP, 0, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SOURCE, MS_VIEW_REDUCE_MEAN, TRUE },
+    MS_VIEW_HEATMAP, 0, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SOURCE, MS_VIEW_REDUCE_MEAN, TRUE, 0 },
   { MS_VIEW_CAUSAL_SLOTS, "causal-slots", "Causal slots",
     "slot causal importance: the mean change in NLL per token over the next segments when slot i alone is "
     "set back to its initial value after segment s",
-    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE },
+    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE, 0 },
   { MS_VIEW_FORGETTING, "forgetting", "Forgetting",
     "what the model forgets: the mean change in NLL per token t − s segments after the memory was replaced, "
     "one line per replacement",
-    MS_VIEW_LINES, 0, MS_VIEW_AXIS_DELAY, MS_VIEW_AXIS_SERIES, MS_VIEW_REDUCE_MEAN, FALSE },
+    MS_VIEW_LINES, 0, MS_VIEW_AXIS_DELAY, MS_VIEW_AXIS_SERIES, MS_VIEW_REDUCE_MEAN, FALSE, 0 },
+  { MS_VIEW_GATE, "gate", "Gate",
+    "update gate α: the share of new slot i taken from the layers' output, 1 − α kept from the old memory "
+    "as it was (an engine with a gate: MemBART)",
+    MS_VIEW_HEATMAP, MS_VIEW_USES_WINDOW, MS_VIEW_AXIS_SEGMENT, MS_VIEW_AXIS_SLOT, MS_VIEW_REDUCE_MEAN, TRUE,
+    MS_OBS_GATE },
 };
 
 const MsViewInfo *
@@ -76,6 +82,13 @@ ms_view_kind_parse (const char *name, MsViewKind *out)
         return TRUE;
       }
   return FALSE;
+}
+
+gboolean
+ms_view_offered (const MsConfig *c, MsViewKind kind)
+{
+  guint needs = ms_view_info (kind)->needs;
+  return needs == 0 || ms_engine_offers_slot_observation (c->engine, needs);
 }
 
 const char *

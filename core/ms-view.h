@@ -40,6 +40,7 @@ typedef enum {
                              replaced (§5.6, ms-causal.h) */
   MS_VIEW_CAUSAL_SLOTS,   /* heatmap  slot × source segment: mean ΔNLL over the horizon with that slot knocked out */
   MS_VIEW_FORGETTING,     /* lines    mean ΔNLL against t − s, one series per replacement stored */
+  MS_VIEW_GATE,           /* heatmap  slot × segment: the engine's update gate α (MemBART), where it has one */
   MS_VIEW_N_KINDS
 } MsViewKind;
 
@@ -89,6 +90,8 @@ typedef struct {
   MsViewAxisKind x, y;      /* y is MS_VIEW_AXIS_SERIES for stacked and line views */
   MsViewReducer reducer;    /* the default */
   gboolean max_allowed;     /* MS_VIEW_REDUCE_MAX makes sense for it */
+  guint needs;              /* the per-slot observations (MsObsKind) the model's engine must offer
+                               (MsEngine.slot_observations) for the view to have data; 0: any engine */
 } MsViewInfo;
 
 /* The table, in the order the workbench shows the views.  Borrowed,
@@ -199,6 +202,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsViewData, ms_view_data_free)
  * zoomed figure keeps the colours of the whole one.  Owned. */
 MsViewData *ms_view_data_crop_columns (const MsViewData *v, int first, int n);
 
+/* Whether a model of @c can have data in view @kind: FALSE for a view
+ * that needs what the model's engine does not offer (the gate of an
+ * engine without one).  A client lists only the views offered for the
+ * runs it shows; ms_view_load still loads the others, without data. */
+gboolean ms_view_offered (const MsConfig *c, MsViewKind kind);
+
 /* The layers a view of @kind can show for a model of @c: the layers of
  * its attention kind (ms-engine.h) for views that use a layer, 0 for the
  * others or when the engine offers none. */
@@ -227,8 +236,11 @@ MsViewData *ms_view_load (MsRecording *rec, gint64 run_id, MsViewKind kind, cons
 /* Whether run @run_id has what view @kind draws: TRUE for every view but
  * the causal ones (causal, causal-slots, forgetting), which need
  * ms_causal_compute first and otherwise load as a figure without data whose
- * title says how to compute it.  FALSE with @error (MS_ERROR_INPUT naming
- * the file and the command that computes it; or the recording's error). */
+ * title says how to compute it, and those not offered for the run's model
+ * (ms_view_offered: the gate of an engine without one), which load as a
+ * figure without data whose title says so.  FALSE with @error
+ * (MS_ERROR_INPUT naming the file and what is missing, or the command that
+ * computes it; or the recording's error). */
 gboolean ms_view_has_data (MsRecording *rec, gint64 run_id, MsViewKind kind, GError **error);
 
 /* The value at cell (@row, @col) (NaN off the matrix). */

@@ -159,6 +159,27 @@ update_title (MemscopeWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
+/* The pages of views only some engines have data for (ms_view_offered:
+ * MemBART's gate) show while a run shown offers them. */
+static void
+update_offered_views (MemscopeWindow *self)
+{
+  MemscopeRun *shown[] = { memscope_window_get_run_a (self), self->compared };
+  for (guint k = 0; k < MS_VIEW_N_KINDS; k++)
+    {
+      if (ms_view_info (k)->needs == 0)
+        continue;
+      gboolean offered = FALSE;
+      for (guint r = 0; r < G_N_ELEMENTS (shown); r++)
+        {
+          const MsConfig *c = shown[r] ? memscope_run_get_config (shown[r]) : NULL;
+          offered = offered || (c && ms_view_offered (c, k));
+        }
+      GtkStackPage *page = gtk_stack_get_page (self->view_stack, GTK_WIDGET (self->views[k]));
+      gtk_stack_page_set_visible (page, offered);
+    }
+}
+
 static void
 runs_shown_changed (MemscopeWindow *self)
 {
@@ -167,6 +188,7 @@ runs_shown_changed (MemscopeWindow *self)
   MemscopeRun *compared = self->compare ? memscope_window_get_run_b (self) : NULL;
   if (g_set_object (&self->compared, compared))
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COMPARED_RUN]);
+  update_offered_views (self);
   update_title (self);
   _memscope_window_update_attention_choices (self);
   update_selection (self);
@@ -208,6 +230,7 @@ _memscope_window_refresh_now (gpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (self->views); i++)
     memscope_figure_view_invalidate (self->views[i]);
   memscope_text_pane_reload (self->text_pane);
+  update_offered_views (self);
   _memscope_window_update_attention_choices (self);
   _memscope_window_update_progress (self);
   update_selection (self);

@@ -587,4 +587,5 @@ const MsEngine ms_membart_engine = {
   .segment_macs = membart_segment_macs,
   .attention = membart_attention,
   .n_attention = G_N_ELEMENTS (membart_attention),
+  .slot_observations = MS_OBS_GATE,
 };

@@ -8,6 +8,7 @@
 #include "ms-view-private.h"
 #include "ms-causal.h"
 #include "ms-db.h"
+#include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-recording-private.h"
 #include "ms-tasks.h"
@@ -473,11 +474,21 @@ ms_view_causal_nll_series (MsRecording *rec, const MsRunInfo *info, MsViewData *
 gboolean
 ms_view_has_data (MsRecording *rec, gint64 run_id, MsViewKind kind, GError **error)
 {
-  if (kind != MS_VIEW_CAUSAL && kind != MS_VIEW_CAUSAL_SLOTS && kind != MS_VIEW_FORGETTING)
+  gboolean causal = kind == MS_VIEW_CAUSAL || kind == MS_VIEW_CAUSAL_SLOTS || kind == MS_VIEW_FORGETTING;
+  if (!causal && ms_view_info (kind)->needs == 0)
     return TRUE;
   g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run_id, error);
   if (!info)
     return FALSE;
+  if (!causal)
+    {
+      if (ms_view_offered (&info->config, kind))
+        return TRUE;
+      g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "%s: run %" G_GINT64_FORMAT " has no %s view: its model's "
+                   "engine (%s) does not offer it", ms_recording_get_path (rec), run_id, ms_view_info (kind)->name,
+                   info->config.engine->display_name);
+      return FALSE;
+    }
   for (int r = 0; r < MS_CAUSAL_N_REPLACEMENTS; r++)
     if ((r == MS_CAUSAL_KNOCKOUT) == (kind == MS_VIEW_CAUSAL_SLOTS) || kind == MS_VIEW_FORGETTING)
       {

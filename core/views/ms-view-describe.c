@@ -109,6 +109,12 @@ ms_view_describe_cell (const MsViewData *v, int row, int col)
         return g_strdup_printf ("Slot %d after %s\ncos(slot after, slot before) = %.3f: how much the slot's vector "
                                 "kept its direction%s", y, at, value, text);
       }
+    case MS_VIEW_GATE:
+      {
+        g_autofree char *at = segments_of (v, &v->x, col, "segment");
+        return g_strdup_printf ("Slot %d after %s\ngate α %.3f: the share of the new slot taken from the layers' "
+                                "output (1 − this kept from the old memory as it was)%s", y, at, value, text);
+      }
     case MS_VIEW_READ_USAGE:
       {
         g_autofree char *at = segments_of (v, &v->x, col, "segment");

@@ -188,6 +188,7 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
     {
     case MS_VIEW_REPRESENTATION: f.q = MS_SLOT_REPRESENTATION; break;
     case MS_VIEW_READ_USAGE: f.q = MS_SLOT_READ_USAGE; break;
+    case MS_VIEW_GATE: f.q = MS_SLOT_GATE; break;
     case MS_VIEW_TYPES: func = on_types, rows = 3; break;
     case MS_VIEW_NLL: func = on_nll, rows = 1; break;
     default: break;
@@ -219,6 +220,17 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
       value = "read usage";
       v->vmin = 0;
       break;
+    case MS_VIEW_GATE:
+      {
+        /* an engine without a gate stores none: every cell NaN */
+        g_autofree char *title = ms_view_offered (&info->config, kind)
+          ? g_strdup ("Update gate α") : g_strdup_printf ("Update gate α: %s has no gate",
+                                                          info->config.engine->display_name);
+        ms_view_data_set_labels (v, title, "segment", "memory slot", NULL);
+        value = "gate α (share of the slot rewritten)";
+        v->vmin = 0, v->vmax = 1;
+        break;
+      }
     case MS_VIEW_TYPES:
       {
         g_autofree char *title = g_strdup_printf ("Slot types (retain: r ≥ %g, overwrite: r ≤ %g)", p->retain_at,

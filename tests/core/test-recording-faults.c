@@ -126,7 +126,8 @@ call_segments (MsRecording *rec, GByteArray *out, GError **error)
     return FALSE;
   g_assert_cmpint (run->config.n_slots, ==, 6);
   return ms_recording_foreach_segment (rec, run, 0, run->segments_done, 1,
-                                       0xf | MS_SEGMENT_TRANSFER | MS_SEGMENT_NLL | MS_SEGMENT_TEXT, append_segment,
+                                       ((1u << MS_SLOT_N_QUANTITIES) - 1) | MS_SEGMENT_TRANSFER | MS_SEGMENT_NLL
+                                         | MS_SEGMENT_TEXT, append_segment,
                                        out, error);
 }
 

@@ -32,7 +32,7 @@ def segment_nlls(arch, model, tokens, after=None, replace=None):
     ids = list(tokens)
     m0 = model.initial_memory()
     memory = m0
-    previous = None          # Memformer: (tokens, H_{t-1}); RMT: last logits row
+    previous = None          # Memformer: (tokens, H_{t-1}); MemBART: H_{t-1}; RMT: last logits row
     out = []
     for t, start in enumerate(range(0, len(ids), L)):
         seg = ids[start:start + L]
@@ -45,6 +45,12 @@ def segment_nlls(arch, model, tokens, after=None, replace=None):
             encoded, _ = model.encode(seg, memory)
             memory, _ = model.write(memory, encoded)
             previous = (seg, encoded)
+        elif arch == "membart":
+            # the decoder reads [M_t; H_{t-1}]: a memory replaced after s reaches segment s + 1's prediction
+            if previous is not None:
+                logits = model.decode([model.cfg["bos_token_id"]] + seg[:-1], torch.cat([memory, previous]))
+                rows = [logits[j] for j in range(len(seg))]
+            previous, memory, *_ = model.encode(seg, memory)
         else:
             logits, memory, _ = model.forward_segment(seg, memory)
             rows = [previous] + [logits[j] for j in range(len(seg) - 1)]

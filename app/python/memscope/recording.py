@@ -71,7 +71,7 @@ ARCHITECTURES = {
     },
 }
 
-SLOT_QUANTITIES = ("retention", "token_share", "representation", "read_usage")
+SLOT_QUANTITIES = ("retention", "token_share", "representation", "read_usage", "gate")
 CAUSAL_REPLACEMENTS = ("initial", "zeros", "permute", "knockout", "skip")
 MAX_CAUSAL_HORIZON = 1024
 STATUSES = ("incomplete", "complete")
@@ -230,8 +230,9 @@ class Run:
 
     def slot_quantity(self, quantity, first=0, last=None):
         """(S, K) float32: @quantity ("retention", "token_share",
-        "representation", "read_usage") of every slot after each segment of
-        [first, last); NaN where not stored."""
+        "representation", "read_usage", "gate") of every slot after each
+        segment of [first, last); NaN where not stored (the gate of an engine
+        without one, or of a file before schema 7)."""
         if quantity not in SLOT_QUANTITIES:
             raise ValueError(f"quantity must be one of {', '.join(SLOT_QUANTITIES)}")
         K = self.n_slots
@@ -256,6 +257,11 @@ class Run:
     def read_usage(self, first=0, last=None):
         """(S, K) read attention the segment's tokens give each slot, mean over layers."""
         return self.slot_quantity("read_usage", first, last)
+
+    def gate(self, first=0, last=None):
+        """(S, K) an engine's update gate per slot (MemBART's alpha): the share of
+        the new slot taken from the layers' output; NaN where the engine has none."""
+        return self.slot_quantity("gate", first, last)
 
     def transfer(self, first=0, last=None):
         """(S, K, K) float32: T[t, i, j], the share of new slot i drawn from
