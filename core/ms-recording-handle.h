@@ -28,6 +28,8 @@ struct _MsRecording {
   GHashTable *statements;   /* SQL text → sqlite3_stmt: each query is prepared once (ms_recording_prepare) and
                                reset after each use (ms_recording_release), since parsing costs more than most
                                reads */
+  GHashTable *rows_counted; /* run id → n: the run's segment rows 0 … n − 1 were counted present
+                               (ms-recording-runs.c), so a later description counts only the rows after */
 };
 
 /* Views hold a (K, K) transfer matrix and a few (K) arrays per segment they

@@ -23,9 +23,39 @@ ms_run_info_free (MsRunInfo *info)
 
 #define RUN_COLUMNS \
   "r.id, r.name, m.path, r.input_path, m.arch, m.config, r.segment_len, r.n_segments, " \
-  MS_DB_SEGMENTS_DONE ("r.id") ", r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host, r.n_tokens, " \
-  "(SELECT count (*) FROM segments WHERE id BETWEEN " MS_DB_SEGMENT_KEY ("r.id", "0") " AND " \
-  MS_DB_SEGMENT_KEY ("r.id", "4294967295") ")"
+  MS_DB_SEGMENTS_DONE ("r.id") ", r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host, r.n_tokens"
+
+/* The segment rows of run @run_id present, in *@n_rows.  Memscope appends
+ * a run's segments in order and never removes one, so once rows 0 … n − 1
+ * were counted present (rec->rows_counted) a later description counts only
+ * the rows from n on: describing a run costs its new rows, not all of
+ * them.  A run whose last row is now before n was altered under the
+ * reader, and is counted whole again. */
+static gboolean
+count_segment_rows_locked (MsRecording *rec, gint64 run_id, gint64 done, gint64 *n_rows, GError **error)
+{
+  gint64 counted = GPOINTER_TO_INT (g_hash_table_lookup (rec->rows_counted, GINT_TO_POINTER ((int) run_id)));
+  if (counted > done)
+    counted = 0;
+  sqlite3_stmt *st = ms_recording_prepare (rec, "SELECT count (*) FROM segments WHERE id BETWEEN "
+                                           MS_DB_SEGMENT_KEY ("?1", "?2") " AND " MS_DB_SEGMENT_KEY ("?1", "4294967295"),
+                                           error);
+  if (!st)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, run_id);
+  sqlite3_bind_int64 (st, 2, counted);
+  int rc = ms_db_step (st, rec->path, "counting a run's segments", error);
+  if (rc == SQLITE_ROW)
+    *n_rows = counted + sqlite3_column_int64 (st, 0);
+  ms_recording_release (rec, st);
+  if (rc != SQLITE_ROW)
+    return FALSE;
+  if (*n_rows == done)
+    g_hash_table_insert (rec->rows_counted, GINT_TO_POINTER ((int) run_id), GINT_TO_POINTER ((int) done));
+  else
+    g_hash_table_remove (rec->rows_counted, GINT_TO_POINTER ((int) run_id));
+  return TRUE;
+}
 
 /* An incomplete run whose writer process is alive on this host is still
  * being recorded. */
@@ -58,7 +88,7 @@ run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
    * rows, in 64-bit arithmetic, before any is believed. */
   gint64 segment_len = sqlite3_column_int64 (st, 6), n_segments = sqlite3_column_int64 (st, 7);
   gint64 done = sqlite3_column_int64 (st, 8), n_tokens = sqlite3_column_int64 (st, 14);
-  gint64 n_rows = sqlite3_column_int64 (st, 15);
+  gint64 n_rows = 0;
   const char *wrong = NULL;
   if (info->id < 1 || info->id > G_MAXINT32)
     wrong = "its id is not between 1 and 2^31 − 1";
@@ -70,7 +100,11 @@ run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
     wrong = "n_tokens is negative or too large";
   else if (n_segments < 0 || n_segments > (n_tokens + segment_len - 1) / segment_len)
     wrong = "n_segments is not between 0 and the segments its n_tokens fill";
-  else if (done < 0 || done > n_segments || n_rows != done)
+  else if (done < 0 || done > n_segments)
+    wrong = "its last segment row is after n_segments";
+  else if (!count_segment_rows_locked (rec, info->id, done, &n_rows, error))
+    return NULL;
+  else if (n_rows != done)
     wrong = "its segment rows are not segments 0, 1, … up to at most n_segments";
   if (wrong)
     {

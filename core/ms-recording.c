@@ -55,6 +55,7 @@ recording_new (sqlite3 *db, const char *path)
   g_rec_mutex_init (&rec->lock);
   ms_db_budget_attach (db, &rec->budget);
   rec->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, statement_free);
+  rec->rows_counted = g_hash_table_new (g_direct_hash, g_direct_equal);
   return rec;
 }
 
@@ -79,6 +80,7 @@ ms_recording_close (MsRecording *rec)
     return;
   g_hash_table_unref (rec->statements);   /* before the handle: SQLite closes none with statements left */
   sqlite3_close (rec->db);
+  g_hash_table_unref (rec->rows_counted);
   g_rec_mutex_clear (&rec->lock);
   g_free (rec->model_override);
   g_free (rec->path);
