@@ -253,6 +253,59 @@ check_call (gconstpointer data)
   g_assert_cmpint (call_failed, >, 0);
 }
 
+static void
+exec_sql (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  char *msg = NULL;
+  int rc = sqlite3_exec (db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK)
+    g_error ("%s: %s", sql, msg);
+  sqlite3_close (db);
+}
+
+/* A run's description counts only the segment rows added since its last
+ * one: a gap among those new rows is still refused, and a run whose rows
+ * shrank under the reader is counted whole again. */
+static void
+test_gap_after_count (void)
+{
+  g_autofree char *path = g_strconcat (db_path, ".gap", NULL);
+  g_autofree char *data = NULL;
+  gsize size = 0;
+  g_assert_true (g_file_get_contents (db_path, &data, &size, NULL));
+  g_assert_true (g_file_set_contents (path, data, (gssize) size, NULL));
+  GError *error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (MsRunInfo) whole = ms_recording_get_run (rec, 2, &error);
+  g_assert_no_error (error);
+  int done = whole->segments_done;
+  g_assert_cmpint (done, >, 20);
+
+  /* The run ends at segment 9 for a while, then its rows come back but for segment 12. */
+  exec_sql (path, "CREATE TABLE saved AS SELECT * FROM segments WHERE id >= 2 * 4294967296 + 10 "
+                  "AND id < 3 * 4294967296; DELETE FROM segments WHERE id IN (SELECT id FROM saved)");
+  g_autoptr (MsRunInfo) shrunk = ms_recording_get_run (rec, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (shrunk->segments_done, ==, 10);
+  exec_sql (path, "INSERT INTO segments SELECT * FROM saved WHERE id != 2 * 4294967296 + 12");
+  MsRunInfo *gap = ms_recording_get_run (rec, 2, &error);
+  g_assert_null (gap);
+  g_assert_error (error, MS_ERROR, MS_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "segment rows are not segments 0, 1"));
+  g_clear_error (&error);
+
+  /* Whole again: counted from the start, not from the count before the gap. */
+  exec_sql (path, "INSERT INTO segments SELECT * FROM saved WHERE id = 2 * 4294967296 + 12");
+  g_autoptr (MsRunInfo) back = ms_recording_get_run (rec, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->segments_done, ==, done);
+  g_clear_pointer (&rec, ms_recording_close);
+  g_unlink (path);
+}
+
 /* Two RMT runs of 250 segments each, with f16 attention. */
 static void
 record_runs (const char *dir)
@@ -292,6 +345,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/recording-faults/attention", call_attention, check_call);
   g_test_add_data_func ("/recording-faults/list-runs", call_list_runs, check_call);
   g_test_add_data_func ("/recording-faults/segment-text", call_segment_text, check_call);
+  g_test_add_func ("/recording-faults/gap-after-count", test_gap_after_count);
   int status = g_test_run ();
 
   test_dir_remove (dir);
