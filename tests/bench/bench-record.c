@@ -10,8 +10,9 @@
  * median wall time of each way (a shared VM only ever slows a run down, by
  * a different amount from run to run), the overheads from both and the
  * median over the repeats of recorded / plain of the same repeat (the two
- * run back to back, so slow phases of the machine cancel), the
- * process CPU time of the fastest runs, the fixed cost of starting a
+ * run back to back, so slow phases of the machine cancel) with the
+ * spread of those paired ratios (overhead_paired_q1, _q3: the quartiles;
+ * _min, _max), the process CPU time of the fastest runs, the fixed cost of starting a
  * recording (ms_record of one segment minus one plain segment: hashing the
  * files, creating the database), and the database bytes per segment (main
  * file plus WAL after the recorder closed).
@@ -99,6 +100,17 @@ median_of (const double *v, int n)
   g_autofree double *s = g_memdup2 (v, n * sizeof (double));
   qsort (s, n, sizeof (double), compare_doubles);
   return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* The @q quantile (0..1) of @v, interpolated between the sorted values. */
+static double
+quantile_of (const double *v, int n, double q)
+{
+  g_autofree double *s = g_memdup2 (v, n * sizeof (double));
+  qsort (s, n, sizeof (double), compare_doubles);
+  double at = q * (n - 1);
+  int lo = (int) at;
+  return lo + 1 < n ? s[lo] + (at - lo) * (s[lo + 1] - s[lo]) : s[n - 1];
 }
 
 /* Bytes this process has written through write(2) and friends so far
@@ -465,13 +477,17 @@ main (int argc, char **argv)
   printf ("{\"model\": \"%s\", \"arch\": \"%s\", \"threads\": %d, \"segments\": %d, \"repeats\": %d, "
           "\"plain_s\": %.4f, \"recorded_s\": %.4f, \"overhead\": %.4f, \"plain_median_s\": %.4f, "
           "\"recorded_median_s\": %.4f, \"overhead_of_medians\": %.4f, \"overhead_paired_median\": %.4f, "
+          "\"overhead_paired_q1\": %.4f, \"overhead_paired_q3\": %.4f, \"overhead_paired_min\": %.4f, "
+          "\"overhead_paired_max\": %.4f, "
           "\"plain_cpu_s\": %.4f, "
           "\"recorded_cpu_s\": %.4f, \"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f, "
           "\"written_bytes_per_segment\": %.0f, \"traffic_s\": %.4f, \"traffic_overhead_paired_median\": %.4f, "
           "\"attn\": \"%s\", \"db_bytes_per_token\": %.1f, \"size_target_per_token\": %.1f, \"step_s\": %.5f, "
           "\"replay_first_s\": %.5f, \"replay_median_s\": %.5f, \"replay_cached_s\": %.6f}\n",
           argv[1], ms_config_get_arch (c), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
-          r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, plain_cpu, recorded_cpu, start_cost,
+          r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 0.25) - 1.0,
+          quantile_of (ratio, repeats, 0.75) - 1.0, min_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 1.0) - 1.0,
+          plain_cpu, recorded_cpu, start_cost,
           (double) bytes / n_segments, have_traffic ? (double) written / n_segments : 0.0,
           have_traffic ? min_of (traffic, repeats) : 0.0,
           have_traffic ? median_of (traffic_ratio, repeats) - 1.0 : 0.0, ms_attn_store_name (attn),
