@@ -207,7 +207,7 @@ compute_reset_memory (Ctx *x, GError **error)
            && reset_memory_commit (x, insert, t, nll, len, error);
       x->done++;
       x->result.reset_memory_segments += ok;
-      x->result.segments_stepped++;
+      x->result.segments_replayed++;
       if (ok && ((t + 1 - from) % RESET_BATCH == 0 || t + 1 == n))
         {
           ok = ms_db_exec (x->db, x->path, "COMMIT", error);
@@ -285,7 +285,7 @@ chunk_original (Ctx *x, Chunk *ch, Predictions *p, GError **error)
       if (!ms_recording_segment_input (x->rec, x->run, x->model, ch->a - 1, before, &ids, &len, error)
           || !ms_session_replay_segment (x->session, ch->a - 1, before, ids, len, error))
         return FALSE;
-      x->done++, x->result.segments_stepped++;
+      x->done++, x->result.segments_replayed++;
     }
   p->base = (gint64) ch->a * L;
   p->n = (gint64) span * L;
@@ -298,7 +298,7 @@ chunk_original (Ctx *x, Chunk *ch, Predictions *p, GError **error)
       ms_session_set_memory (x->session, ch->memory + (size_t) i * Kd);
       ok = ms_session_step (x->session, ch->tokens + (size_t) i * L, ch->n_tokens[i], ch->nll_orig + (size_t) i * L,
                             error);
-      x->done++, x->result.segments_stepped++;
+      x->done++, x->result.segments_replayed++;
     }
   ms_session_set_observer (x->session, 0, NULL, NULL);
   return ok;
@@ -351,7 +351,7 @@ one_source (Ctx *x, Chunk *ch, Predictions *p, MsCausalReplacement r, int slot, 
   if (!ms_session_replay_segment (x->session, s, ch->memory + (size_t) i * Kd, ch->tokens + (size_t) i * L,
                                   ch->n_tokens[i], error))
     return FALSE;
-  x->done++, x->result.segments_stepped++;
+  x->done++, x->result.segments_replayed++;
   g_autofree float *memory = g_new (float, Kd);
   replace_memory (x, r, slot, ch->memory + (size_t) i * Kd, memory);
   ms_session_set_memory (x->session, memory);
@@ -372,7 +372,7 @@ one_source (Ctx *x, Chunk *ch, Predictions *p, MsCausalReplacement r, int slot, 
       for (int q = 0; q < L; q++)
         nll[q] = NAN;
       ok = ms_session_step (x->session, ch->tokens + (size_t) j * L, ch->n_tokens[j], nll, error);
-      x->done++, x->result.segments_stepped++;
+      x->done++, x->result.segments_replayed++;
       if (!ok)
         break;
       double orig, repl;

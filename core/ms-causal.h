@@ -93,7 +93,7 @@ typedef struct {
   int sources_stored;          /* of the asked window, stored before (skipped) */
   int sources_left;            /* of the asked window, still missing (max_sources, a run still recording) */
   int reset_memory_segments;   /* baseline segments computed now */
-  gint64 segments_stepped;     /* replayed segments, all kinds */
+  gint64 segments_replayed;    /* segments replayed, all kinds (and the baseline's) */
   gboolean task_input;         /* the input is made of task instances: accuracy stored too */
 } MsCausalResult;
 

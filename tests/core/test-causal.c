@@ -334,7 +334,7 @@ test_incremental (void)
   /* nothing left: a third run replays nothing */
   MsCausalResult d = compute (&pieces, MS_CAUSAL_KNOCKOUT, 0);
   g_assert_cmpint (d.sources_computed, ==, 0);
-  g_assert_cmpint (d.segments_stepped, ==, 0);
+  g_assert_cmpint (d.segments_replayed, ==, 0);
   fixture_clear (&whole);
   fixture_clear (&pieces);
 }
