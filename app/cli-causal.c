@@ -68,26 +68,16 @@ cli_causal (const CliCommand *cmd, int argc, char **argv)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "recording");
-      cli_add_path_value (b, argv[1]);
-      json_builder_set_member_name (b, "run");
-      json_builder_add_int_value (b, run);
-      json_builder_set_member_name (b, "replace");
-      json_builder_add_string_value (b, what);
-      json_builder_set_member_name (b, "horizon");
-      json_builder_add_int_value (b, opt.horizon);
-      json_builder_set_member_name (b, "sources_computed");
-      json_builder_add_int_value (b, r.sources_computed);
-      json_builder_set_member_name (b, "sources_stored");
-      json_builder_add_int_value (b, r.sources_stored);
-      json_builder_set_member_name (b, "sources_left");
-      json_builder_add_int_value (b, r.sources_left);
-      json_builder_set_member_name (b, "reset_memory_segments");
-      json_builder_add_int_value (b, r.reset_memory_segments);
-      json_builder_set_member_name (b, "segments_replayed");
-      json_builder_add_int_value (b, r.segments_stepped);
-      json_builder_set_member_name (b, "task_input");
-      json_builder_add_boolean_value (b, r.task_input);
+      cli_json_add_path (b, "recording", argv[1]);
+      cli_json_add_int (b, "run", run);
+      cli_json_add_string (b, "replace", what);
+      cli_json_add_int (b, "horizon", opt.horizon);
+      cli_json_add_int (b, "sources_computed", r.sources_computed);
+      cli_json_add_int (b, "sources_stored", r.sources_stored);
+      cli_json_add_int (b, "sources_left", r.sources_left);
+      cli_json_add_int (b, "reset_memory_segments", r.reset_memory_segments);
+      cli_json_add_int (b, "segments_replayed", r.segments_replayed);
+      cli_json_add_boolean (b, "task_input", r.task_input);
       json_builder_end_object (b);
       cli_print_json (b);
     }
@@ -96,7 +86,7 @@ cli_causal (const CliCommand *cmd, int argc, char **argv)
       printf ("run %" G_GINT64_FORMAT ", replace %s, horizon %d: %d sources computed, %d already stored, %d left\n",
               run, what, opt.horizon, r.sources_computed, r.sources_stored, r.sources_left);
       printf ("reset-memory baseline: %d segments computed; %" G_GINT64_FORMAT " segments replayed in all%s\n",
-              r.reset_memory_segments, r.segments_stepped,
+              r.reset_memory_segments, r.segments_replayed,
               r.task_input ? "; the input is made of task instances, so accuracy changes are stored too" : "");
     }
   return CLI_EXIT_OK;

@@ -100,26 +100,16 @@ cli_eval (const CliCommand *cmd, int argc, char **argv)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "model");
-      cli_add_path_value (b, argv[1]);
-      json_builder_set_member_name (b, "task");
-      json_builder_add_string_value (b, ms_task_name (opt.task));
-      json_builder_set_member_name (b, "n");
-      json_builder_add_int_value (b, r.n);
-      json_builder_set_member_name (b, "seed");
-      json_builder_add_int_value (b, (gint64) opt.seed);
-      json_builder_set_member_name (b, "reset_memory");
-      json_builder_add_boolean_value (b, reset_memory);
-      json_builder_set_member_name (b, "segment_len");
-      json_builder_add_int_value (b, r.segment_len);
-      json_builder_set_member_name (b, "n_answer_tokens");
-      json_builder_add_int_value (b, r.n_answer);
-      json_builder_set_member_name (b, "n_correct");
-      json_builder_add_int_value (b, r.n_correct);
-      json_builder_set_member_name (b, "accuracy");
-      json_builder_add_double_value (b, r.accuracy);
-      json_builder_set_member_name (b, "chance");
-      json_builder_add_double_value (b, r.chance);
+      cli_json_add_path (b, "model", argv[1]);
+      cli_json_add_string (b, "task", ms_task_name (opt.task));
+      cli_json_add_int (b, "n", r.n);
+      cli_json_add_int (b, "seed", (gint64) opt.seed);
+      cli_json_add_boolean (b, "reset_memory", reset_memory);
+      cli_json_add_int (b, "segment_len", r.segment_len);
+      cli_json_add_int (b, "n_answer_tokens", r.n_answer);
+      cli_json_add_int (b, "n_correct", r.n_correct);
+      cli_json_add_double (b, "accuracy", r.accuracy);
+      cli_json_add_double (b, "chance", r.chance);
       if (predictions)
         {
           json_builder_end_array (predicted);

@@ -193,10 +193,8 @@ written_json (const FigureOptions *o, const gint64 *runs, int n_runs)
 {
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "out");
-  cli_add_path_value (b, o->out);
-  json_builder_set_member_name (b, "view");
-  json_builder_add_string_value (b, o->view);
+  cli_json_add_path (b, "out", o->out);
+  cli_json_add_string (b, "view", o->view);
   json_builder_set_member_name (b, "runs");
   json_builder_begin_array (b);
   for (int i = 0; i < n_runs; i++)
@@ -222,10 +220,8 @@ write_csv (FigureOptions *o, const MsViewData *a, const char *name_a, const MsVi
   if (o->json)
     {
       g_autoptr (JsonBuilder) jb = written_json (o, runs, n_runs);
-      json_builder_set_member_name (jb, "rows");
-      json_builder_add_int_value (jb, a->rows);
-      json_builder_set_member_name (jb, "cols");
-      json_builder_add_int_value (jb, a->cols);
+      cli_json_add_int (jb, "rows", a->rows);
+      cli_json_add_int (jb, "cols", a->cols);
       json_builder_end_object (jb);
       cli_print_json (jb);
     }
@@ -241,12 +237,9 @@ write_figure (FigureOptions *o, MsViewFigure *fig, const MsFigureSize *size, con
   if (o->json)
     {
       g_autoptr (JsonBuilder) jb = written_json (o, runs, n_runs);
-      json_builder_set_member_name (jb, "width_in");
-      json_builder_add_double_value (jb, size->width_in);
-      json_builder_set_member_name (jb, "height_in");
-      json_builder_add_double_value (jb, size->height_in);
-      json_builder_set_member_name (jb, "dpi");
-      json_builder_add_double_value (jb, o->dpi);
+      cli_json_add_double (jb, "width_in", size->width_in);
+      cli_json_add_double (jb, "height_in", size->height_in);
+      cli_json_add_double (jb, "dpi", o->dpi);
       json_builder_end_object (jb);
       cli_print_json (jb);
     }

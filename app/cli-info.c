@@ -15,13 +15,12 @@ add_config (JsonBuilder *b, const MsConfig *c)
   json_builder_begin_object (b);
   for (guint i = 0; i < n; i++)
     {
-      json_builder_set_member_name (b, rows[i].key);
       switch (rows[i].type)
         {
-        case MS_CONFIG_INT: json_builder_add_int_value (b, rows[i].i); break;
-        case MS_CONFIG_DOUBLE: json_builder_add_double_value (b, rows[i].d); break;
-        case MS_CONFIG_BOOL: json_builder_add_boolean_value (b, rows[i].i != 0); break;
-        case MS_CONFIG_STRING: json_builder_add_string_value (b, rows[i].s); break;
+        case MS_CONFIG_INT: cli_json_add_int (b, rows[i].key, rows[i].i); break;
+        case MS_CONFIG_DOUBLE: cli_json_add_double (b, rows[i].key, rows[i].d); break;
+        case MS_CONFIG_BOOL: cli_json_add_boolean (b, rows[i].key, rows[i].i != 0); break;
+        case MS_CONFIG_STRING: cli_json_add_string (b, rows[i].key, rows[i].s); break;
         }
     }
   json_builder_end_object (b);
@@ -43,43 +42,33 @@ print_json (const MsModel *model)
   const MsConfig *c = ms_model_get_config (model);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "model");
-  cli_add_path_value (b, ms_model_get_path (model));
-  json_builder_set_member_name (b, "arch");
-  json_builder_add_string_value (b, ms_config_get_arch (c));
+  cli_json_add_path (b, "model", ms_model_get_path (model));
+  cli_json_add_string (b, "arch", ms_config_get_arch (c));
   json_builder_set_member_name (b, "config");
   add_config (b, c);
   MsTokenizer *tok = ms_model_get_tokenizer (model);
   json_builder_set_member_name (b, "tokenizer");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, ms_tokenizer_get_kind_name (tok));
-  json_builder_set_member_name (b, "vocab_size");
-  json_builder_add_int_value (b, ms_tokenizer_get_vocab_size (tok));
-  json_builder_set_member_name (b, "n_merges");
-  json_builder_add_int_value (b, ms_tokenizer_get_n_merges (tok));
+  cli_json_add_string (b, "kind", ms_tokenizer_get_kind_name (tok));
+  cli_json_add_int (b, "vocab_size", ms_tokenizer_get_vocab_size (tok));
+  cli_json_add_int (b, "n_merges", ms_tokenizer_get_n_merges (tok));
   json_builder_end_object (b);
-  json_builder_set_member_name (b, "n_params");
-  json_builder_add_int_value (b, (gint64) ms_model_get_n_params (model));
-  json_builder_set_member_name (b, "source");
-  cli_add_path_value (b, ms_model_get_metadata (model, "memscope.source"));
+  cli_json_add_int (b, "n_params", (gint64) ms_model_get_n_params (model));
+  cli_json_add_path (b, "source", ms_model_get_metadata (model, "memscope.source"));
   json_builder_set_member_name (b, "tensors");
   json_builder_begin_array (b);
   for (guint i = 0; i < ms_model_get_n_tensors (model); i++)
     {
       const MsModelTensor *t = ms_model_get_tensor (model, i);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      cli_add_path_value (b, t->name);
-      json_builder_set_member_name (b, "dtype");
-      json_builder_add_string_value (b, ms_dtype_name (t->file_dtype));
+      cli_json_add_path (b, "name", t->name);
+      cli_json_add_string (b, "dtype", ms_dtype_name (t->file_dtype));
       json_builder_set_member_name (b, "shape");
       json_builder_begin_array (b);
       for (int d = 0; d < t->n_dims; d++)
         json_builder_add_int_value (b, t->shape[d]);
       json_builder_end_array (b);
-      json_builder_set_member_name (b, "used");
-      json_builder_add_boolean_value (b, t->used);
+      cli_json_add_boolean (b, "used", t->used);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -68,16 +68,11 @@ cli_record (const CliCommand *cmd, int argc, char **argv)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "recording");
-      cli_add_path_value (b, recording);
-      json_builder_set_member_name (b, "run");
-      json_builder_add_int_value (b, run_id);
-      json_builder_set_member_name (b, "segments_done");
-      json_builder_add_int_value (b, info->segments_done);
-      json_builder_set_member_name (b, "n_segments");
-      json_builder_add_int_value (b, info->n_segments);
-      json_builder_set_member_name (b, "status");
-      json_builder_add_string_value (b, ms_run_status_name (info->status));
+      cli_json_add_path (b, "recording", recording);
+      cli_json_add_int (b, "run", run_id);
+      cli_json_add_int (b, "segments_done", info->segments_done);
+      cli_json_add_int (b, "n_segments", info->n_segments);
+      cli_json_add_string (b, "status", ms_run_status_name (info->status));
       json_builder_end_object (b);
       cli_print_json (b);
     }
@@ -114,22 +109,14 @@ cli_runs (const CliCommand *cmd, int argc, char **argv)
         {
           MsRunInfo *r = runs->pdata[i];
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "id");
-          json_builder_add_int_value (b, r->id);
-          json_builder_set_member_name (b, "name");
-          cli_add_path_value (b, r->name);
-          json_builder_set_member_name (b, "model");
-          cli_add_path_value (b, r->model_path);
-          json_builder_set_member_name (b, "arch");
-          json_builder_add_string_value (b, ms_config_get_arch (&r->config));
-          json_builder_set_member_name (b, "input");
-          cli_add_path_value (b, r->input_path);
-          json_builder_set_member_name (b, "segments_done");
-          json_builder_add_int_value (b, r->segments_done);
-          json_builder_set_member_name (b, "n_segments");
-          json_builder_add_int_value (b, r->n_segments);
-          json_builder_set_member_name (b, "status");
-          json_builder_add_string_value (b, ms_run_status_name (r->status));
+          cli_json_add_int (b, "id", r->id);
+          cli_json_add_path (b, "name", r->name);
+          cli_json_add_path (b, "model", r->model_path);
+          cli_json_add_string (b, "arch", ms_config_get_arch (&r->config));
+          cli_json_add_path (b, "input", r->input_path);
+          cli_json_add_int (b, "segments_done", r->segments_done);
+          cli_json_add_int (b, "n_segments", r->n_segments);
+          cli_json_add_string (b, "status", ms_run_status_name (r->status));
           json_builder_end_object (b);
         }
       json_builder_end_array (b);

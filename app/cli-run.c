@@ -100,60 +100,40 @@ print_json (const char *model_path, gboolean reset_memory, GArray *segments, int
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "model");
-  cli_add_path_value (b, model_path);
-  json_builder_set_member_name (b, "reset_memory");
-  json_builder_add_boolean_value (b, reset_memory);
+  cli_json_add_path (b, "model", model_path);
+  cli_json_add_boolean (b, "reset_memory", reset_memory);
   json_builder_set_member_name (b, "segments");
   json_builder_begin_array (b);
   for (guint i = 0; i < segments->len; i++)
     {
       SegmentStats *st = &g_array_index (segments, SegmentStats, i);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "segment");
-      json_builder_add_int_value (b, st->index);
-      json_builder_set_member_name (b, "n_tokens");
-      json_builder_add_int_value (b, st->n_tokens);
-      json_builder_set_member_name (b, "byte_begin");
-      json_builder_add_int_value (b, (gint64) st->byte_begin);
-      json_builder_set_member_name (b, "byte_end");
-      json_builder_add_int_value (b, (gint64) st->byte_end);
+      cli_json_add_int (b, "segment", st->index);
+      cli_json_add_int (b, "n_tokens", st->n_tokens);
+      cli_json_add_int (b, "byte_begin", (gint64) st->byte_begin);
+      cli_json_add_int (b, "byte_end", (gint64) st->byte_end);
       /* each token: its id, its bytes [start, end) of the input, its text */
       json_builder_set_member_name (b, "tokens");
       json_builder_begin_array (b);
       for (int k = 0; st->tokens && k < st->n_tokens; k++)
         {
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "id");
-          json_builder_add_int_value (b, st->tokens[k].id);
-          json_builder_set_member_name (b, "start");
-          json_builder_add_int_value (b, (gint64) (st->byte_begin + st->tokens[k].start));
-          json_builder_set_member_name (b, "end");
-          json_builder_add_int_value (b, (gint64) (st->byte_begin + st->tokens[k].end));
-          json_builder_set_member_name (b, "text");
-          json_builder_add_string_value (b, st->texts[k]);
+          cli_json_add_int (b, "id", st->tokens[k].id);
+          cli_json_add_int (b, "start", (gint64) (st->byte_begin + st->tokens[k].start));
+          cli_json_add_int (b, "end", (gint64) (st->byte_begin + st->tokens[k].end));
+          cli_json_add_string (b, "text", st->texts[k]);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
-      json_builder_set_member_name (b, "n_predicted");
-      json_builder_add_int_value (b, st->n_predicted);
-      json_builder_set_member_name (b, "mean_nll");
-      if (st->n_predicted > 0)
-        json_builder_add_double_value (b, st->total_nll / st->n_predicted);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "memory_delta");
-      if (isfinite (st->memory_delta))   /* infinite from an all-zero M_t: JSON has no inf */
-        json_builder_add_double_value (b, st->memory_delta);
-      else
-        json_builder_add_null_value (b);
+      cli_json_add_int (b, "n_predicted", st->n_predicted);
+      /* null when nothing was predicted, or the change from an all-zero M_t (infinite) */
+      cli_json_add_double (b, "mean_nll", st->n_predicted > 0 ? st->total_nll / st->n_predicted : NAN);
+      cli_json_add_double (b, "memory_delta", st->memory_delta);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
-  json_builder_set_member_name (b, "n_predicted");
-  json_builder_add_int_value (b, n_predicted);
-  json_builder_set_member_name (b, "total_nll");
-  json_builder_add_double_value (b, total_nll);
+  cli_json_add_int (b, "n_predicted", n_predicted);
+  cli_json_add_double (b, "total_nll", total_nll);
   json_builder_end_object (b);
 
   cli_print_json (b);

@@ -66,6 +66,15 @@ int cli_usage_error (const CliCommand *cmd, const char *message);
  * output stays valid JSON (JsonGenerator escapes quotes and controls). */
 void cli_add_path_value (JsonBuilder *builder, const char *s);
 
+/* One member @name of the object @builder is building, with its value.
+ * _double writes a value that is not finite as null (JSON has no NaN or
+ * infinity); _path writes @path as cli_add_path_value does. */
+void cli_json_add_int (JsonBuilder *builder, const char *name, gint64 value);
+void cli_json_add_double (JsonBuilder *builder, const char *name, double value);
+void cli_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value);
+void cli_json_add_string (JsonBuilder *builder, const char *name, const char *value);
+void cli_json_add_path (JsonBuilder *builder, const char *name, const char *path);
+
 /* Prints the builder's root as JSON on stdout. */
 void cli_print_json (JsonBuilder *builder);
 

@@ -61,6 +61,44 @@ cli_add_path_value (JsonBuilder *builder, const char *s)
 }
 
 void
+cli_json_add_int (JsonBuilder *builder, const char *name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+cli_json_add_double (JsonBuilder *builder, const char *name, double value)
+{
+  json_builder_set_member_name (builder, name);
+  if (isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+cli_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_boolean_value (builder, value);
+}
+
+void
+cli_json_add_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+void
+cli_json_add_path (JsonBuilder *builder, const char *name, const char *path)
+{
+  json_builder_set_member_name (builder, name);
+  cli_add_path_value (builder, path);
+}
+
+void
 cli_print_json (JsonBuilder *builder)
 {
   g_autoptr (JsonGenerator) gen = json_generator_new ();
