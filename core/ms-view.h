@@ -92,6 +92,8 @@ typedef struct {
   gboolean max_allowed;     /* MS_VIEW_REDUCE_MAX makes sense for it */
   guint needs;              /* the per-slot observations (MsObsKind) the model's engine must offer
                                (MsEngine.slot_observations) for the view to have data; 0: any engine */
+  gboolean causal;          /* its data is causal retention, computed on demand by ms_causal_compute
+                               (memscope-cli causal), not recorded: empty until computed */
 } MsViewInfo;
 
 /* The table, in the order the workbench shows the views.  Borrowed,

@@ -8,9 +8,6 @@
 #include "memscope-task.h"
 #include "ms-error.h"
 
-/* the views the bar serves, by their page names */
-static const char *const causal_views[] = { "causal", "causal-slots", "forgetting" };
-
 struct _MemscopeCausalBar {
   GtkBox parent;
   /* Owned */
@@ -44,9 +41,11 @@ static const char *const replacement_labels[MS_CAUSAL_N_REPLACEMENTS] = {
 static void
 reload_views (MemscopeCausalBar *self)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (causal_views); i++)
+  for (guint k = 0; k < MS_VIEW_N_KINDS; k++)
     {
-      GtkWidget *view = gtk_stack_get_child_by_name (self->stack, causal_views[i]);
+      if (!ms_view_info ((MsViewKind) k)->causal)
+        continue;
+      GtkWidget *view = gtk_stack_get_child_by_name (self->stack, ms_view_kind_name ((MsViewKind) k));
       if (MEMSCOPE_IS_FIGURE_VIEW (view))
         memscope_figure_view_invalidate (MEMSCOPE_FIGURE_VIEW (view));
     }
@@ -66,11 +65,10 @@ update_controls (MemscopeCausalBar *self)
 static void
 on_visible_child (GtkStack *stack, GParamSpec *pspec, MemscopeCausalBar *self)
 {
+  /* the bar serves the views whose data is causal retention (MsViewInfo.causal) */
+  MsViewKind kind;
   const char *name = gtk_stack_get_visible_child_name (stack);
-  gboolean causal = FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (causal_views); i++)
-    causal |= g_strcmp0 (name, causal_views[i]) == 0;
-  gtk_widget_set_visible (GTK_WIDGET (self), causal);
+  gtk_widget_set_visible (GTK_WIDGET (self), name && ms_view_kind_parse (name, &kind) && ms_view_info (kind)->causal);
 }
 
 /* ---- the worker ---- */
