@@ -42,9 +42,12 @@
  *                           of the view's size.
  *
  * Compare (a MemscopeWindow of 1280 × 860 opening both recordings, which
- * puts it in Compare): for every view in the switcher's order, the view is
+ * puts it in Compare): for every view of core's table (ms_view_info, the
+ * switcher's order, so a view added there is measured too), the view is
  * made visible (win.view) and then stepped T segments (win.next); one JSON
  * line per view with
+ *   figure                  whether the view drew data (the causal views have
+ *                           none until `memscope-cli causal` computed it);
  *   switch_ready_ms         from the action to the end of the first frame
  *                           that shows the view's data;
  *   switch_cpu_s            the process's CPU time (all threads) until then:
@@ -84,6 +87,7 @@
 #include "memscope-window.h"
 #include "ms-recorder.h"
 #include "ms-safetensors.h"
+#include "ms-view.h"
 
 static int
 compare_doubles (const void *a, const void *b)
@@ -517,18 +521,18 @@ bench_compare (const char *path_a, const char *path_b, int steps)
           rss_mb ());
   fflush (stdout);
 
-  static const char *views[] = { "retention", "provenance", "types", "nll", "read", "write", "similarity" };
   int mid = memscope_window_get_n_segments (win) / 2;
   activate ("segment", g_variant_new_int32 (mid));
   wait_for_data (g_get_monotonic_time ());
-  for (guint v = 0; v < G_N_ELEMENTS (views); v++)
+  for (guint v = 0; v < MS_VIEW_N_KINDS; v++)
     {
+      const char *view = ms_view_kind_name ((MsViewKind) v);
       g_array_set_size (frame_ms, 0);
       g_array_set_size (frame_cpu_ms, 0);
       stall_ms_max = stall_cpu_ms_max = 0;
       t = g_get_monotonic_time ();
       double cpu0 = process_cpu_s ();
-      activate ("view", g_variant_new_string (views[v]));
+      activate ("view", g_variant_new_string (view));
       double switch_ms = wait_for_data (t), switch_cpu_s = process_cpu_s () - cpu0;
       double *step_ms = g_new (double, MAX (steps, 1));
       for (int i = 0; i < steps; i++)
@@ -559,7 +563,7 @@ bench_compare (const char *path_a, const char *path_b, int steps)
               "\"frame_ms_median\": %.2f, \"frame_ms_max\": %.2f, \"frame_cpu_ms_median\": %.2f, "
               "\"frame_cpu_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"stall_cpu_ms_max\": %.1f, "
               "\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
-              views[v], has_figure ? "true" : "false", title, switch_ms, switch_cpu_s, slot_cpu_s, median (step_ms, steps), max_of (step_ms, steps),
+              view, has_figure ? "true" : "false", title, switch_ms, switch_cpu_s, slot_cpu_s, median (step_ms, steps), max_of (step_ms, steps),
               slot_ms, n, median (f, n), fmax, fcmed, fcmax, stall_ms_max, stall_cpu_ms_max, peak_rss_mb (), rss_mb ());
       fflush (stdout);
       g_free (step_ms);
