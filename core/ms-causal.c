@@ -154,23 +154,30 @@ compute_reset_memory (Ctx *x, GError **error)
                           "?1 * 4294967296 + 4294967295", -1, &st, NULL) != SQLITE_OK)
     return ms_db_fail (x->db, x->path, "reading the reset-memory baseline", error);
   sqlite3_bind_int64 (st, 1, x->run->id);
-  if (sqlite3_step (st) == SQLITE_ROW)
+  int rc = ms_db_step (st, x->path, "reading the reset-memory baseline", error);
+  if (rc == SQLITE_ROW)
     have = sqlite3_column_int64 (st, 0);
   sqlite3_finalize (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return FALSE;
   int n = x->run->segments_done;
   if (have >= n)
     return TRUE;
   /* what is stored is a prefix (computed in order), unless the file was
    * altered: then it is computed again from segment 0 */
   int from = (int) have;
-  if (from > 0
-      && sqlite3_prepare_v2 (x->db, "SELECT max (segment) FROM reset_memory WHERE id BETWEEN ?1 * 4294967296 AND "
-                             "?1 * 4294967296 + 4294967295", -1, &st, NULL) == SQLITE_OK)
+  if (from > 0)
     {
+      if (sqlite3_prepare_v2 (x->db, "SELECT max (segment) FROM reset_memory WHERE id BETWEEN ?1 * 4294967296 AND "
+                              "?1 * 4294967296 + 4294967295", -1, &st, NULL) != SQLITE_OK)
+        return ms_db_fail (x->db, x->path, "reading the reset-memory baseline", error);
       sqlite3_bind_int64 (st, 1, x->run->id);
-      if (sqlite3_step (st) != SQLITE_ROW || sqlite3_column_int64 (st, 0) != from - 1)
+      rc = ms_db_step (st, x->path, "reading the reset-memory baseline", error);
+      if (rc != SQLITE_ROW || sqlite3_column_int64 (st, 0) != from - 1)
         from = 0;
       sqlite3_finalize (st);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return FALSE;
     }
   x->planned += n - from;
   sqlite3_stmt *insert = NULL;
