@@ -660,7 +660,7 @@ attention (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsVie
   if (!a)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_INPUT, "run %" G_GINT64_FORMAT " has a %s model, which offers no %s "
-                   "attention", info->id, c->engine->display_name, kind == MS_VIEW_READ ? "read" : "write");
+                   "attention", info->id, c->engine->display_name, ms_obs_kind_stored_name (obs));
       return NULL;
     }
   int n_layers = ms_attention_layout_n_layers (a, c);
