@@ -33,9 +33,12 @@ static GParamSpec *props[N_PROPS];
 enum { SIGNAL_DONE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-/* the dropdown's rows, in MsCausalReplacement order */
-static const char *const replacement_labels[MS_CAUSAL_N_REPLACEMENTS] = {
-  "Initial memory", "Zeros", "Slots permuted", "Each slot knocked out", "Skip the segment",
+/* the dropdown's rows, in MsCausalReplacement order: each replacement's
+ * name (ms_causal_replacement_name, as `causal --replace` and the forgetting
+ * view's series say it) and what it puts in the memory's place */
+static const char *const replacement_labels[MS_CAUSAL_N_REPLACEMENTS + 1] = {
+  "initial (M\u2080)", "zeros", "permute (slots shifted by one)", "knockout (each slot in turn)",
+  "skip (the memory before the segment)", NULL,   /* NULL-terminated for gtk_drop_down_new_from_strings */
 };
 
 static void
