@@ -184,9 +184,15 @@ causal_heatmap (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, 
   if (!pick_replacement (rec, info, p->replacement, &r, &found, error))
     return NULL;
   int S = info->segments_done;
-  if (!found)
-    return not_computed (rec, info, MS_VIEW_CAUSAL, "causal retention", S, S);
   HeatFill f = { .cells = cells_make (0, S, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE) };
+  if (!found)
+    {
+      /* drawn at the output's size, as the computed view is: never S × S */
+      MsViewData *v = not_computed (rec, info, MS_VIEW_CAUSAL, "causal retention", f.cells.n, f.cells.n);
+      axis_set_cells (&v->x, &f.cells, "column");
+      axis_set_cells (&v->y, &f.cells, "row");
+      return v;
+    }
   acc_init (&f.acc, f.cells.n, f.cells.n, reducer);
   if (!ms_causal_foreach (rec, info, r, on_heat_row, &f, error))
     return g_free (acc_finish (&f.acc)), NULL;
@@ -240,12 +246,16 @@ causal_slots (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, in
   if (n < 0)
     return NULL;
   int K = info->config.n_slots;
-  if (n == 0)
-    return not_computed (rec, info, MS_VIEW_CAUSAL_SLOTS, "slot knockout", K, MAX (last - first, 1));
   SlotFill f = { .cells = cells_make (first, last, p->max_cols) };
   if (p->span > 0 && p->max_cols > 0)
     f.cells.width = MAX ((p->span + p->max_cols - 1) / p->max_cols, 1),
     f.cells.n = MAX ((f.cells.length + f.cells.width - 1) / f.cells.width, 1);
+  if (n == 0)
+    {
+      MsViewData *v = not_computed (rec, info, MS_VIEW_CAUSAL_SLOTS, "slot knockout", K, f.cells.n);
+      axis_set_cells (&v->x, &f.cells, "column");
+      return v;
+    }
   acc_init (&f.acc, K, f.cells.n, reducer);
   if (!ms_causal_foreach (rec, info, MS_CAUSAL_KNOCKOUT, on_slot_row, &f, error))
     return g_free (acc_finish (&f.acc)), NULL;

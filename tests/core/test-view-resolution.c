@@ -549,6 +549,38 @@ test_csv (void)
   csv_free (rows);
 }
 
+/* The causal views of a run whose causal retention was never computed are
+ * drawn empty, titled with how to compute them, at the size they are
+ * drawn, like every view: 12,600 segments at 300 columns is 300 × 300
+ * cells, not 12,600 × 12,600 (635 MB of NaN per run). */
+static void
+test_not_computed (void)
+{
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.max_cols = 300;
+  g_autoptr (MsViewData) causal = load (long_run, MS_VIEW_CAUSAL, p);
+  g_assert_cmpint (causal->cols, ==, 300);
+  g_assert_cmpint (causal->rows, ==, 300);
+  g_assert_cmpfloat (causal->x.step, ==, 42);
+  g_assert_cmpfloat (causal->y.step, ==, 42);
+  g_assert_cmpint (causal->x.length, ==, N_LONG);
+  g_assert_nonnull (strstr (causal->title, "memscope-cli causal"));
+  for (int i = 0; i < 300 * 300; i++)
+    g_assert_true (isnan (causal->values[i]));
+
+  g_autoptr (MsViewData) slots = load (long_run, MS_VIEW_CAUSAL_SLOTS, p);
+  g_assert_cmpint (slots->rows, ==, K);
+  g_assert_cmpint (slots->cols, ==, 300);
+  g_assert_cmpfloat (slots->x.step, ==, 42);
+  g_assert_nonnull (strstr (slots->title, "--replace knockout"));
+
+  /* with no output size given, the square view stays within its default bound */
+  MsViewParams defaults = MS_VIEW_PARAMS_DEFAULT;
+  g_autoptr (MsViewData) unsized = load (long_run, MS_VIEW_CAUSAL, defaults);
+  g_assert_cmpint (unsized->cols, <=, MS_VIEW_MAX_SQUARE);
+  g_assert_cmpint (unsized->rows, ==, unsized->cols);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -561,6 +593,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view-resolution/describe", test_describe);
   g_test_add_func ("/view-resolution/csv", test_csv);
   g_test_add_func ("/view-resolution/block-bounds", test_block_bounds);
+  g_test_add_func ("/view-resolution/not-computed", test_not_computed);
   int status = g_test_run ();
   teardown ();
   return status;
