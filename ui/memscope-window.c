@@ -159,6 +159,22 @@ update_title (MemscopeWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
+/* The narrow header's view menu lists the views whose pages show. */
+static void
+update_view_menu (MemscopeWindow *self)
+{
+  g_menu_remove_all (self->view_menu);
+  for (guint i = 0; i < MS_VIEW_N_KINDS; i++)
+    {
+      const MsViewInfo *info = ms_view_info (i);
+      GtkStackPage *page = gtk_stack_get_page (self->view_stack, GTK_WIDGET (self->views[info->kind]));
+      if (!gtk_stack_page_get_visible (page))
+        continue;
+      g_autofree char *detailed = g_strdup_printf ("win.view::%s", info->name);
+      g_menu_append (self->view_menu, info->title, detailed);
+    }
+}
+
 /* The pages of views only some engines have data for (ms_view_offered:
  * MemBART's gate) show while a run shown offers them. */
 static void
@@ -178,6 +194,7 @@ update_offered_views (MemscopeWindow *self)
       GtkStackPage *page = gtk_stack_get_page (self->view_stack, GTK_WIDGET (self->views[k]));
       gtk_stack_page_set_visible (page, offered);
     }
+  update_view_menu (self);
 }
 
 static void
@@ -597,10 +614,10 @@ memscope_window_init (MemscopeWindow *self)
         g_object_bind_property (self, shared[p], view, shared[p], G_BINDING_SYNC_CREATE);
       g_object_bind_property (self, "compared-run", view, "run-b", G_BINDING_SYNC_CREATE);
       gtk_stack_add_titled (self->view_stack, view, info->name, info->title);
-      g_autofree char *detailed = g_strdup_printf ("win.view::%s", info->name);
-      g_menu_append (self->view_menu, info->title, detailed);
       g_signal_connect_object (view, "selected", G_CALLBACK (on_view_selected), self, 0);
     }
+
+  update_offered_views (self);
 
   g_signal_connect_object (gtk_recent_manager_get_default (), "changed",
                            G_CALLBACK (_memscope_window_update_recent_menu), self, G_CONNECT_SWAPPED);
