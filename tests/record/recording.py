@@ -344,6 +344,26 @@ def old_recording(fixtures, version, tmp):
     return source, db, original
 
 
+# The views the two-run fixture recordings (schema 5 and later) are drawn with, and their arguments.
+TWO_RUN_FIGURES = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
+                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
+
+
+def old_two_run_recording(binary, fixtures, version, tmp):
+    """old_recording of a schema-@version fixture holding run 1 (rmt_blocks, 30 segments) and run 2
+    (memformer, 20 segments), with their models copied beside it (they are stored by file name alone);
+    `runs` must list both complete. Returns (source, copy, original)."""
+    source, db, original = old_recording(fixtures, version, tmp)
+    for name in ("rmt_blocks", "memformer"):
+        shutil.copyfile(os.path.join(fixtures, name + ".safetensors"), os.path.join(tmp, name + ".safetensors"))
+    r = cli(binary, "runs", "--json", db)
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(r.stdout)
+    assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
+        [(30, "complete", "rmt"), (20, "complete", "memformer")], runs
+    return source, db, original
+
+
 def export_figures(binary, db, runs, figures, out_dir, tag):
     """Exports from @db, for every run id in @runs, every view of @figures ({view: extra arguments}) as SVG
     into @out_dir (file names carry @tag); each export must exit 0. Returns {(run, view): the SVG text}."""
@@ -505,16 +525,8 @@ def schema_5_recording(binary, fixtures):
     read as empty) and stays byte for byte unchanged. `causal` upgrades it to the current schema with every value kept and
     the same figures, and stores run 1's causal retention and reset-memory baseline."""
     with tempfile.TemporaryDirectory() as tmp:
-        source, db, original = old_recording(fixtures, 5, tmp)
-        for name in ("rmt_blocks", "memformer"):
-            shutil.copyfile(os.path.join(fixtures, name + ".safetensors"), os.path.join(tmp, name + ".safetensors"))
-        r = cli(binary, "runs", "--json", db)
-        assert r.returncode == 0, r.stderr
-        runs = json.loads(r.stdout)
-        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
-            [(30, "complete", "rmt"), (20, "complete", "memformer")], runs
-        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
-                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
+        source, db, original = old_two_run_recording(binary, fixtures, 5, tmp)
+        figures = TWO_RUN_FIGURES
         before = export_figures(binary, db, ["1", "2"], figures, tmp, "v5")
         assert same_bytes(source, db), "reading a schema-5 recording modified it"
 
@@ -546,16 +558,8 @@ def schema_6_recording(binary, fixtures):
     upgrades it to schema 7 (each transfer moved into its memory row) with every value kept and the same
     figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        source, db, original = old_recording(fixtures, 6, tmp)
-        for name in ("rmt_blocks", "memformer"):
-            shutil.copyfile(os.path.join(fixtures, name + ".safetensors"), os.path.join(tmp, name + ".safetensors"))
-        r = cli(binary, "runs", "--json", db)
-        assert r.returncode == 0, r.stderr
-        runs = json.loads(r.stdout)
-        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
-            [(30, "complete", "rmt"), (20, "complete", "memformer")], runs
-        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
-                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
+        source, db, original = old_two_run_recording(binary, fixtures, 6, tmp)
+        figures = TWO_RUN_FIGURES
         before = export_figures(binary, db, ["1", "2"], figures, tmp, "v6")
         before.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v6"))
         assert same_bytes(source, db), "reading a schema-6 recording modified it"
