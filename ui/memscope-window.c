@@ -176,11 +176,14 @@ update_view_menu (MemscopeWindow *self)
 }
 
 /* The pages of views only some engines have data for (ms_view_offered:
- * MemBART's gate) show while a run shown offers them. */
+ * MemBART's gate) show while a run shown offers them.  The menu is rebuilt
+ * only when a page's visibility changes, so an open menu stays open while
+ * a live recording refreshes the window. */
 static void
 update_offered_views (MemscopeWindow *self)
 {
   MemscopeRun *shown[] = { memscope_window_get_run_a (self), self->compared };
+  gboolean changed = g_menu_model_get_n_items (G_MENU_MODEL (self->view_menu)) == 0;
   for (guint k = 0; k < MS_VIEW_N_KINDS; k++)
     {
       if (ms_view_info (k)->needs == 0)
@@ -192,9 +195,11 @@ update_offered_views (MemscopeWindow *self)
           offered = offered || (c && ms_view_offered (c, k));
         }
       GtkStackPage *page = gtk_stack_get_page (self->view_stack, GTK_WIDGET (self->views[k]));
+      changed = changed || gtk_stack_page_get_visible (page) != offered;
       gtk_stack_page_set_visible (page, offered);
     }
-  update_view_menu (self);
+  if (changed)
+    update_view_menu (self);
 }
 
 static void
