@@ -137,6 +137,20 @@ open_job_run (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   g_task_return_boolean (task, TRUE);
 }
 
+/* Shows where a session being restored was: its view, segment and
+ * comparison, once its recordings have opened. */
+static void
+apply_restored_session (MemscopeWindow *self)
+{
+  if (!self->restore_view || memscope_window_get_n_runs (self) == 0)
+    return;
+  if (*self->restore_view)
+    memscope_window_set_view_name (self, self->restore_view);
+  memscope_window_set_compare (self, self->restore_compare && memscope_window_get_run_b (self), self->difference);
+  memscope_window_set_segment (self, self->restore_segment);
+  g_clear_pointer (&self->restore_view, g_free);
+}
+
 /* Main thread: shows the runs of the recordings that opened, and adds the
  * problems of those that did not to the banner. */
 static void
@@ -162,6 +176,8 @@ open_job_done (GObject *object, GAsyncResult *result, gpointer data)
         g_ptr_array_add (new_runs, memscope_run_new_recorded (job->paths->pdata[i], infos->pdata[j]));
     }
   add_runs (self, new_runs);
+  if (self->opening == 0)
+    apply_restored_session (self);
   if (job->problems->len)
     {
       GString *message = g_string_new (self->error);
@@ -351,7 +367,6 @@ memscope_window_open_copy_demo (MemscopeWindow *self)
   open_bundled (self, names);
 }
 
-
 char *
 memscope_recordings_dir (void)
 {
@@ -471,6 +486,10 @@ memscope_window_save_session (MemscopeWindow *self)
     }
   g_ptr_array_add (paths, NULL);
   g_settings_set_strv (self->settings, "open-recordings", (const char *const *) paths->pdata);
+  const char *view = memscope_window_get_view_name (self);
+  g_settings_set_string (self->settings, "view", view ? view : "");
+  g_settings_set_int (self->settings, "segment", self->segment);
+  g_settings_set_boolean (self->settings, "compare", self->compare);
 }
 
 gboolean
@@ -485,6 +504,10 @@ memscope_window_restore_session (MemscopeWindow *self)
       g_ptr_array_add (files, g_file_new_for_path (saved[i]));
   if (files->len == 0)
     return FALSE;
+  g_free (self->restore_view);
+  self->restore_view = g_settings_get_string (self->settings, "view");
+  self->restore_segment = g_settings_get_int (self->settings, "segment");
+  self->restore_compare = g_settings_get_boolean (self->settings, "compare");
   memscope_window_open_files (self, (GFile **) files->pdata, (int) files->len);
   return TRUE;
 }

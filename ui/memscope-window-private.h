@@ -59,6 +59,9 @@ struct _MemscopeWindow {
   GPtrArray *pending_models;   /* char *: models opened before any input, recorded once one is */
   gboolean temporary;          /* record into temporary files (the demo), not the recordings folder */
   char *error;
+  char *restore_view;          /* a saved session being reopened: its view, NULL when none … */
+  int restore_segment;         /* … its segment and whether it compared, shown once its */
+  gboolean restore_compare;    /* recordings have opened */
 
   int segment;
   int slot;

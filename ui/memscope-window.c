@@ -487,6 +487,7 @@ memscope_window_finalize (GObject *object)
 {
   MemscopeWindow *self = MEMSCOPE_WINDOW (object);
   g_free (self->input_path);
+  g_free (self->restore_view);
   g_ptr_array_unref (self->pending_models);
   g_free (self->error);
   G_OBJECT_CLASS (memscope_window_parent_class)->finalize (object);

@@ -60,12 +60,16 @@ void memscope_window_export_all_async (MemscopeWindow *self, const char *path, d
                                        gpointer user_data);
 gboolean memscope_window_export_all_finish (MemscopeWindow *self, GAsyncResult *result, GError **error);
 
-/* Saves the window's size and the recordings it shows (not temporary
- * ones) in GSettings ("window-width", "window-height", "window-maximized",
- * "open-recordings"); done when the window closes. */
+/* Saves the window's size, the recordings it shows (not temporary ones)
+ * and where it was in them — the view, the segment, whether it compared —
+ * in GSettings ("window-width", "window-height", "window-maximized",
+ * "open-recordings", "view", "segment", "compare"); done when the window
+ * closes. */
 void memscope_window_save_session (MemscopeWindow *self);
 /* Opens the recordings saved by memscope_window_save_session() that still
- * exist; FALSE when there are none (the window is unchanged). */
+ * exist and, once they have opened, shows the view, segment (clamped to
+ * run A's) and comparison saved with them; FALSE when there are none (the
+ * window is unchanged). */
 gboolean memscope_window_restore_session (MemscopeWindow *self);
 
 /* Shows @message in the error banner (NULL hides it). */

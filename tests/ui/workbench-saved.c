@@ -1,8 +1,9 @@
 /* workbench-saved.c — saved work and the small things: a model opened
  * before its input is kept until the input comes, the recording lands in
  * the recordings folder and is listed, Save Recording As copies it, the
- * window's size and recordings come back in a new window, the title names
- * the runs, the banner's Dismiss is readable, Play turns into Pause. */
+ * window's size, recordings, view and segment come back in a new window,
+ * the title names the runs, the banner's Dismiss is readable, Play turns
+ * into Pause. */
 #include <glib/gstdio.h>
 
 #include "ms-recording.h"
@@ -154,8 +155,13 @@ test_saved_work (void)
   g_assert_cmpuint (infos->len, ==, 1);
   g_assert_cmpint (((MsRunInfo *) infos->pdata[0])->status, ==, MS_RUN_COMPLETE);
 
-  /* the window's size and recordings come back in a new window */
+  /* the window's size and recordings come back in a new window, at the
+   * view and segment it showed */
   gtk_window_set_default_size (GTK_WINDOW (win), 1200, 800);
+  activate ("view", g_variant_new_string ("write"));
+  int last = memscope_window_get_n_segments (win) - 1;
+  g_assert_cmpint (last, >, 0);
+  activate ("segment", g_variant_new_int32 (last));
   memscope_window_save_session (win);
   other = memscope_window_new (GTK_APPLICATION (app));
   int w = 0, h = 0;
@@ -166,6 +172,8 @@ test_saved_work (void)
   g_assert_true (memscope_window_restore_session (other));
   wait_until (other_not_busy, "the saved recordings to reopen");
   g_assert_cmpstr (memscope_run_get_db_path (memscope_window_get_run_a (other)), ==, recording);
+  g_assert_cmpstr (memscope_window_get_view_name (other), ==, "write");
+  g_assert_cmpint (memscope_window_get_segment (other), ==, last);
   /* the demo's temporary recordings are not among them */
   for (guint i = 0; i < memscope_window_get_n_runs (other); i++)
     g_assert_false (strstr (memscope_run_get_db_path (memscope_window_get_run (other, i)), "/memscope-"));
