@@ -57,6 +57,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/load-off-main-thread", test_load_off_main_thread);
   g_test_add_func ("/workbench/superseded-load", test_superseded_load);
   g_test_add_func ("/workbench/export", test_export);
+  g_test_add_func ("/workbench/export-titles", test_export_titles);
   g_test_add_func ("/workbench/errors-in-window", test_errors_in_window);
   g_test_add_func ("/workbench/open-recording-and-cancel", test_open_recording_and_cancel);
   g_test_add_func ("/workbench/read-only-recording", test_read_only_recording);

@@ -90,6 +90,7 @@ void test_text_pane_tokens (void);
 void test_text_pane_screens (void);
 void test_close_while_loading (void);
 void test_export (void);
+void test_export_titles (void);
 void test_errors_in_window (void);
 void test_hostile_recordings (void);
 void test_open_recording_and_cancel (void);
