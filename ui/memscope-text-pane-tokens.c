@@ -312,6 +312,7 @@ _memscope_text_pane_update_caption (MemscopeTextPane *self)
                                                                  memscope_run_get_name (run), what)
                                               : g_strdup (what);
   gtk_label_set_text (self->caption, caption);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->caption), *caption ? caption : NULL);
   g_autofree char *scale = !values ? NULL
                            : self->colouring == MEMSCOPE_TEXT_COLOUR_NLL
                              ? g_strdup_printf ("NLL from 0 to ln V = %.2f nats (a uniform guess) and beyond: one "

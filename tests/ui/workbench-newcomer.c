@@ -1,10 +1,12 @@
 /* workbench-newcomer.c — the path a new user takes, on a laptop screen and
- * a small one: open a model, then a text; the model is recorded on it;
- * step; look at the attention of the current segment token by token and
- * hover a token; look at every layer and head at once; open a second model
- * and compare; preview an export at true size; export every view.  Each
- * step is checked as the user would see it: pixels on screen, words in the
- * tooltips, files a PDF reader opens. */
+ * a small one: open a model (the banner asks for a text), then a text; the
+ * model is recorded on it, the title names it, Save Recording As keeps a
+ * copy; play and pause; step; look at the attention of the current segment
+ * token by token and hover a token (outlined in the view); look at every
+ * layer and head at once; open a second model and compare; preview an
+ * export at true size; export every view.  Each step is checked as the
+ * user would see it: pixels on screen, words in the tooltips, files a PDF
+ * reader opens. */
 #include <math.h>
 #include <string.h>
 
@@ -112,6 +114,60 @@ show_view (const char *name, int width, int height)
   return view;
 }
 
+static gboolean
+is_play (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), "win.play") == 0;
+}
+
+static gboolean
+is_dismiss (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_button_get_label (GTK_BUTTON (w)), "Dismiss") == 0;
+}
+
+static GtkRevealer *banner;
+
+static gboolean
+banner_revealed (void)
+{
+  return gtk_revealer_get_child_revealed (banner);
+}
+
+/* @w is mapped, inside the window of @width and drawn in @shot. */
+static void
+check_on_screen (GtkWidget *w, const Shot *shot, int width, int height)
+{
+  g_assert_true (gtk_widget_get_mapped (w));
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (w, GTK_WIDGET (win), &r));
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  g_assert_cmpfloat (r.origin.x + r.size.width, <=, width);
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, height);
+  g_assert_cmpint (marked_pixels (shot, &r), >, 10);
+}
+
+static gboolean
+tokens_shown (void)
+{
+  return !memscope_window_get_text_loading (win)
+         && memscope_text_pane_get_n_tokens (memscope_window_get_text_pane (win)) > 0;
+}
+
+static GAsyncResult *saved;
+
+static void
+on_saved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  saved = g_object_ref (result);
+}
+
+static gboolean
+save_done (void)
+{
+  return saved != NULL;
+}
+
 static void
 walk (int width, int height)
 {
@@ -137,8 +193,17 @@ walk (int width, int height)
    * text to run that model on, and keeps it */
   open_path (bpe);
   const char *asked = memscope_window_get_error (win);
-  g_assert_true (asked == NULL || strstr (asked, "rmt_bpe") != NULL);
+  g_assert_nonnull (asked);
+  g_assert_nonnull (strstr (asked, "rmt_bpe"));
   g_assert_cmpuint (memscope_window_get_n_runs (win), ==, 0);
+  /* … in the banner, whose Dismiss is on-screen and readable */
+  GtkWidget *dismiss = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_dismiss);
+  g_assert_nonnull (dismiss);
+  banner = GTK_REVEALER (gtk_widget_get_ancestor (dismiss, GTK_TYPE_REVEALER));
+  wait_until (banner_revealed, "the banner to show");
+  g_autofree char *banner_name = g_strdup_printf ("newcomer-banner-%dx%d", width, height);
+  g_autoptr (Shot) banner_shot = screenshot (GTK_WIDGET (win), banner_name);
+  check_on_screen (dismiss, banner_shot, width, height);
   /* then a text: the model is recorded on it */
   open_path (input);
   wait_until (not_busy, "the model to be recorded on the text");
@@ -148,6 +213,34 @@ walk (int width, int height)
   MemscopeRun *a = memscope_window_get_run_a (win);
   g_assert_cmpint (memscope_run_get_status (a), ==, MS_RUN_COMPLETE);
   g_assert_cmpint (memscope_run_get_segments_done (a), >=, 3);
+  /* the title names it; Save Recording As… keeps a copy */
+  g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (win)), memscope_run_get_name (a)));
+  g_autofree char *copy = g_build_filename (dir, "kept.sqlite", NULL);
+  g_autoptr (GFile) dest = g_file_new_for_path (copy);
+  memscope_window_save_recording_async (win, dest, on_saved, NULL);
+  wait_until (save_done, "the recording to be saved");
+  g_autoptr (GError) save_error = NULL;
+  g_assert_true (memscope_window_save_recording_finish (win, saved, &save_error));
+  g_assert_no_error (save_error);
+  g_clear_object (&saved);
+  g_assert_true (g_file_test (copy, G_FILE_TEST_IS_REGULAR));
+
+  /* Play turns into Pause, beside its speed, both on-screen */
+  GtkWidget *play = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_play);
+  g_assert_nonnull (play);
+  activate ("first", NULL);
+  activate ("play", NULL);
+  g_assert_true (memscope_window_get_playing (win));
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (play)), ==, "media-playback-pause-symbolic");
+  g_autofree char *playing_name = g_strdup_printf ("newcomer-playing-%dx%d", width, height);
+  g_autoptr (Shot) playing = screenshot (GTK_WIDGET (win), playing_name);
+  check_on_screen (play, playing, width, height);
+  GtkWidget *speed = gtk_widget_get_next_sibling (play);
+  g_assert_true (GTK_IS_DROP_DOWN (speed));
+  check_on_screen (speed, playing, width, height);
+  activate ("play", NULL);
+  g_assert_false (memscope_window_get_playing (win));
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (play)), ==, "media-playback-start-symbolic");
 
   /* step: the views and the text follow */
   activate ("first", NULL);
@@ -175,6 +268,24 @@ walk (int width, int height)
   g_autofree char *said = memscope_window_describe_text_at (win, start + 1);
   g_assert_nonnull (said);
   g_assert_nonnull (strstr (said, "Segment 1"));
+  /* … and is outlined, in the text's cyan, on its row of the read view */
+  MemscopeTextPane *pane = memscope_window_get_text_pane (win);
+  wait_until (tokens_shown, "the segment's tokens");
+  memscope_text_pane_hover_offset (pane, start + 1);
+  int token = memscope_text_pane_get_hovered_token (pane);
+  g_assert_cmpint (token, >=, 0);
+  g_autofree char *hover_name = g_strdup_printf ("newcomer-read-hovered-%dx%d", width, height);
+  g_autoptr (Shot) hovered = screenshot (GTK_WIDGET (read), hover_name);
+  graphene_rect_t outline;
+  g_assert_true (memscope_figure_view_get_hover_token_rect (read, 0, &outline));
+  MsRect token_row;
+  g_assert_true (memscope_figure_view_get_cell_rect (read, 0, token, 0, &token_row));
+  g_assert_cmpfloat (fabs (outline.origin.y - token_row.y), <, 1);
+  int cyan = 0;
+  for (gsize i = 0; i < (gsize) hovered->width * hovered->height; i++)
+    cyan += (hovered->pixels[i] & 0xffffff) == 0x00e0ff;
+  g_assert_cmpint (cyan, >, 20);
+  memscope_text_pane_hover_offset (pane, -1);
 
   /* the write rows in labelled bands: read block | tokens | write block */
   MemscopeFigureView *write = show_view ("write", width, height);
@@ -201,6 +312,12 @@ walk (int width, int height)
   change ("compare", g_variant_new_boolean (TRUE));
   g_assert_true (memscope_window_get_compare (win));
   MemscopeFigureView *ret = show_view ("retention", width, height);
+  /* … and the window, with both runs' choices in its tool row, still fits
+   * the screen, whatever height it is asked for */
+  int min_w = 0;
+  gtk_widget_measure (GTK_WIDGET (win), GTK_ORIENTATION_HORIZONTAL, height, &min_w, NULL, NULL, NULL);
+  g_assert_cmpint (min_w, <=, width);
+  g_assert_true (window_has_wanted_size ());
   MsRect rects[3];
   g_assert_cmpint (memscope_figure_view_get_plot_rects (ret, rects), ==, 2);
 
