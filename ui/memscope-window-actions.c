@@ -79,10 +79,32 @@ on_recording_saved (GObject *source, GAsyncResult *result, gpointer data)
     }
 }
 
+/* The window's file choosers are not destroyed with it and may answer
+ * after it closed: each holds a reference to the window until it answers
+ * (released with the chooser), and the answer to a closed window does
+ * nothing. */
+static void
+release_window (gpointer window, GClosure *closure)
+{
+  g_object_unref (window);
+}
+
+static void
+connect_response (GtkFileChooserNative *chooser, GCallback callback, MemscopeWindow *self)
+{
+  g_signal_connect_data (chooser, "response", callback, g_object_ref (self), release_window, 0);
+}
+
+static gboolean
+is_closed (MemscopeWindow *self)
+{
+  return self->runs == NULL;   /* disposed */
+}
+
 static void
 on_save_response (GtkNativeDialog *chooser, int response, MemscopeWindow *self)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
+  if (response == GTK_RESPONSE_ACCEPT && !is_closed (self))
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       if (file)
@@ -103,7 +125,7 @@ save_recording (GSimpleAction *action, GVariant *param, gpointer data)
                                                                GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
   g_autofree char *name = g_strdup_printf ("%s.sqlite", memscope_run_get_name (a));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_save_response), self);
+  connect_response (chooser, G_CALLBACK (on_save_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
@@ -121,8 +143,9 @@ on_exported_all (GObject *source, GAsyncResult *result, gpointer data)
 static void
 on_export_all_response (GtkNativeDialog *chooser, int response, MemscopeWindow *self)
 {
-  g_autoptr (GFile) file = response == GTK_RESPONSE_ACCEPT ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser))
-                                                           : NULL;
+  g_autoptr (GFile) file = response == GTK_RESPONSE_ACCEPT && !is_closed (self)
+                             ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser))
+                             : NULL;
   g_autofree char *path = file ? g_file_get_path (file) : NULL;
   if (path)
     {
@@ -154,7 +177,7 @@ export_all (GSimpleAction *action, GVariant *param, gpointer data)
                                                                "_Export", "_Cancel");
   g_autofree char *name = g_strdup_printf ("%s.pdf", memscope_run_get_name (a));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_export_all_response), self);
+  connect_response (chooser, G_CALLBACK (on_export_all_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 

@@ -45,6 +45,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/readme-screenshot", test_readme_screenshot);
   g_test_add_func ("/workbench/any-screen", test_any_screen);
   g_test_add_func ("/workbench/dark-figures", test_dark_figures);
+  g_test_add_func ("/workbench/close-while-choosing", test_close_while_choosing);
   g_test_add_func ("/workbench/steps-segments", test_steps_segments);
   g_test_add_func ("/workbench/every-view", test_every_view);
   g_test_add_func ("/workbench/causal-page", test_causal_page);

@@ -3,7 +3,7 @@
  * the recordings folder and is listed, Save Recording As copies it, the
  * window's size, recordings, view and segment come back in a new window,
  * the title names the runs, the banner's Dismiss is readable, Play turns
- * into Pause. */
+ * into Pause; Save Recording As answering after its window closed. */
 #include <glib/gstdio.h>
 
 #include "ms-recording.h"
@@ -195,4 +195,51 @@ test_saved_work (void)
   activate ("play", NULL);
   g_assert_false (memscope_window_get_playing (win));
   g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (play)), ==, "media-playback-start-symbolic");
+}
+
+/* A file chooser the window opened (Save Recording As…) answers after the
+ * window was closed: the answer does nothing (no file written) and the
+ * window is released once the chooser has answered. */
+void
+test_close_while_choosing (void)
+{
+  g_autofree char *path = g_strdup (memscope_run_get_db_path (memscope_window_get_run_a (win)));
+  MemscopeWindow *main_window = win;
+  win = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (win));
+  GFile *file = g_file_new_for_path (path);
+  memscope_window_open_files (win, &file, 1);
+  g_object_unref (file);
+  wait_until (not_busy, "the recording to open");
+  if (!memscope_window_get_run_a (win))
+    g_error ("%s did not open: %s", path, memscope_window_get_error (win));
+
+  guint before = g_list_model_get_n_items (gtk_window_get_toplevels ());
+  activate ("save-recording", NULL);
+  GListModel *tops = gtk_window_get_toplevels ();
+  g_assert_cmpuint (g_list_model_get_n_items (tops), ==, before + 1);
+  GtkWindow *chooser = NULL;
+  for (guint i = 0; i < g_list_model_get_n_items (tops) && !chooser; i++)
+    {
+      g_autoptr (GtkWindow) top = g_list_model_get_item (tops, i);
+      if (GTK_IS_FILE_CHOOSER (top))
+        chooser = top;
+    }
+  g_assert_nonnull (chooser);
+  g_autoptr (GtkWindow) kept = g_object_ref (chooser);
+  g_autofree char *target = g_build_filename (tmp_dir, "chosen-after-close.sqlite", NULL);
+  g_autoptr (GFile) dest = g_file_new_for_path (target);
+  g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), dest, NULL));
+
+  watch_finalize (win);
+  gtk_window_destroy (GTK_WINDOW (win));
+  win = main_window;
+  settle ();
+  g_assert_false (closed_window_finalized ());   /* the chooser holds it */
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  wait_until (closed_window_finalized, "the closed window to be released once its chooser answered");
+  settle ();
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+  if (gtk_widget_get_visible (GTK_WIDGET (kept)))
+    gtk_window_destroy (kept);
 }

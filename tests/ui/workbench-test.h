@@ -72,6 +72,7 @@ void test_starts_on_demo (void);
 void test_any_screen (void);
 void test_dark_figures (void);
 void test_saved_work (void);
+void test_close_while_choosing (void);
 void test_steps_segments (void);
 void test_every_view (void);
 void test_causal_page (void);
