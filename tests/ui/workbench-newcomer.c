@@ -4,9 +4,9 @@
  * copy; play and pause; step; look at the attention of the current segment
  * token by token and hover a token (outlined in the view); look at every
  * layer and head at once; open a second model and compare; preview an
- * export at true size; export every view.  Each step is checked as the
- * user would see it: pixels on screen, words in the tooltips, files a PDF
- * reader opens. */
+ * export at true size; export every view; close and reopen where it was.
+ * Each step is checked as the user would see it: pixels on screen, words
+ * in the tooltips, files a PDF reader opens. */
 #include <math.h>
 #include <string.h>
 
@@ -152,6 +152,14 @@ tokens_shown (void)
 {
   return !memscope_window_get_text_loading (win)
          && memscope_text_pane_get_n_tokens (memscope_window_get_text_pane (win)) > 0;
+}
+
+static MemscopeWindow *reopened;
+
+static gboolean
+reopened_both (void)
+{
+  return !memscope_window_is_busy (reopened) && memscope_window_get_n_runs (reopened) == 2;
 }
 
 static GAsyncResult *saved;
@@ -371,7 +379,21 @@ walk (int width, int height)
       check_pdf (path, 3.5, 2.4);
     }
 
+  /* closed without comparing, on the layer × head grid, it reopens so */
   change ("compare", g_variant_new_boolean (FALSE));
+  activate ("view", g_variant_new_string ("read-heads"));
+  memscope_window_save_session (win);
+  MemscopeWindow *again = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (again));
+  g_assert_true (memscope_window_restore_session (again));
+  reopened = again;
+  wait_until (reopened_both, "the two recordings to reopen");
+  g_assert_false (memscope_window_get_compare (again));
+  g_assert_nonnull (memscope_window_get_run_b (again));
+  g_assert_cmpstr (memscope_window_get_view_name (again), ==, "read-heads");
+  gtk_window_destroy (GTK_WINDOW (again));
+  reopened = NULL;
+
   gtk_window_destroy (GTK_WINDOW (win));
   win = main_window;
   settle ();

@@ -256,6 +256,29 @@ test_select_slot (void)
   g_autofree char *there = memscope_window_describe_text_at (win, end);
   g_assert_nonnull (strstr (there, "Segment 3"));
   g_assert_nonnull (strstr (there, "Click to step"));
+  /* … and clicking it steps there */
+  GtkTextView *text_view = memscope_text_pane_get_text_view (memscope_window_get_text_pane (win));
+  GtkTextIter at;
+  gtk_text_buffer_get_iter_at_offset (gtk_text_view_get_buffer (text_view), &at, end + 1);
+  GdkRectangle loc;
+  gtk_text_view_get_iter_location (text_view, &at, &loc);
+  int cx, cy;
+  gtk_text_view_buffer_to_window_coords (text_view, GTK_TEXT_WINDOW_WIDGET, loc.x + 1, loc.y + loc.height / 2,
+                                         &cx, &cy);
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (text_view));
+  int clicked = 0;
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_GESTURE_CLICK (c))
+        continue;
+      g_signal_emit_by_name (c, "released", 1, (double) cx, (double) cy);
+      clicked++;
+    }
+  g_assert_cmpint (clicked, >, 0);
+  settle ();
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 3);
+  activate ("segment", g_variant_new_int32 (2));
 
   /* Ctrl+F finds text and steps to its segment; Enter goes to the next match */
   activate ("find", NULL);
