@@ -4,6 +4,8 @@
  * colorbar of the compared retention view and the window's close button
  * are on-screen, and the screenshots show them; figure text has the
  * desktop's size; figures are dark when the desktop is, exports are not. */
+#include <math.h>
+
 #include "memscope-squeezer.h"
 #include "workbench-test.h"
 
@@ -91,6 +93,37 @@ check_screen (int width, int height)
                   7 * memscope_figure_view_get_text_zoom (MEMSCOPE_FIGURE_VIEW (view)));
   g_assert_cmpfloat (body_px, >, 8);
   g_assert_cmpfloat (7 * memscope_figure_view_get_text_zoom (MEMSCOPE_FIGURE_VIEW (view)), >=, body_px - 0.01);
+
+  /* the current segment's outline stays on the plots (both runs' panels) */
+  activate ("segment", g_variant_new_int32 (2));
+  g_autofree char *outlined_name = g_strdup_printf ("retention-outlined-%dx%d", width, height);
+  g_autoptr (Shot) outlined = screenshot (view, outlined_name);
+  MsRect plots[3];
+  int n_plots = memscope_figure_view_get_plot_rects (MEMSCOPE_FIGURE_VIEW (view), plots);
+  g_assert_cmpint (n_plots, ==, 2);
+  int on_plots = 0, off_plots = 0;
+  for (int y = 0; y < outlined->height; y++)
+    for (int x = 0; x < outlined->width; x++)
+      {
+        if ((outlined->pixels[(gsize) y * outlined->width + x] | 0xff000000u) != HIGHLIGHT)
+          continue;
+        gboolean in = FALSE;
+        for (int p = 0; p < n_plots; p++)
+          in = in || (x >= floor (plots[p].x) && x < ceil (plots[p].x + plots[p].width));
+        if (in)
+          on_plots++;
+        else
+          off_plots++;
+      }
+  g_assert_cmpint (on_plots, >, 20);
+  g_assert_cmpint (off_plots, ==, 0);
+  /* slot types in discrete steps, one per segment */
+  activate ("view", g_variant_new_string ("types"));
+  MemscopeFigureView *types = memscope_window_get_visible_view (win);
+  g_autofree char *types_name = g_strdup_printf ("types-%dx%d", width, height);
+  g_autoptr (Shot) types_shot = screenshot (GTK_WIDGET (types), types_name);
+  check_types_steps (types, types_shot);
+  activate ("view", g_variant_new_string ("retention"));
 
   /* the close button is on-screen and its icon is in the window's screenshot */
   GtkWidget *close = find_widget (window, GTK_TYPE_BUTTON, is_close_button);

@@ -46,6 +46,10 @@ double highlight_x (const Shot *s);
 /* Outline pixels of @s left or right of @plot's columns. */
 int highlight_pixels_outside (const Shot *s, const MsRect *plot);
 
+/* The types view @view, drawn in @s, shows each segment of run A as one
+ * step: every pixel row of a segment's cell is one colour. */
+void check_types_steps (MemscopeFigureView *view, const Shot *s);
+
 /* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
  * drawn icon or label rather than an empty patch. */
 int marked_pixels (const Shot *s, const graphene_rect_t *r);

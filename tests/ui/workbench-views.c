@@ -100,30 +100,6 @@ is_head_label (GtkWidget *w)
   return g_strcmp0 (gtk_label_get_label (GTK_LABEL (w)), "Head") == 0;
 }
 
-/* Slot types are discrete: inside each segment's cell every pixel row is
- * one colour (a smoothed area would slope across the cell).  Cells next
- * to the current segment's outline are skipped. */
-static void
-check_types_steps (MemscopeFigureView *view, const Shot *s)
-{
-  int n = memscope_window_get_n_segments (win), checked = 0;
-  for (int col = 0; col < n; col++)
-    {
-      MsRect cell;
-      g_assert_true (memscope_figure_view_get_cell_rect (view, 0, -1, col, &cell));
-      if (ABS (col - memscope_window_get_segment (win)) <= 1 || cell.width < 8)
-        continue;
-      int x0 = (int) ceil (cell.x) + 2, x1 = (int) floor (cell.x + cell.width) - 3;
-      for (int y = (int) ceil (cell.y) + 2; y < (int) floor (cell.y + cell.height) - 2; y++)
-        {
-          guint32 left = s->pixels[(gsize) y * s->width + x0], right = s->pixels[(gsize) y * s->width + x1];
-          g_assert_cmphex (left, ==, right);
-        }
-      checked++;
-    }
-  g_assert_cmpint (checked, >, 3);
-}
-
 void
 test_every_view (void)
 {
