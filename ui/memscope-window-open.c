@@ -15,6 +15,74 @@ on_run_progress (MemscopeRun *run, int done, int total, MemscopeWindow *self)
   _memscope_window_schedule_refresh (self);
 }
 
+/* What the window showed before new runs were put in front of it, kept on
+ * each new run until it has recorded: a run that fails before its first
+ * segment is dropped, and the window shows this again rather than a
+ * half-changed choice of runs, segment and comparison. */
+typedef struct {
+  MemscopeRun *a, *b;   /* owned; NULL: none */
+  int segment;
+  gboolean compare;
+} ShownBefore;
+
+#define SHOWN_BEFORE_KEY "memscope-shown-before"
+
+static void
+shown_before_free (gpointer data)
+{
+  ShownBefore *before = data;
+  g_clear_object (&before->a);
+  g_clear_object (&before->b);
+  g_free (before);
+}
+
+static ShownBefore *
+shown_before_new (MemscopeWindow *self)
+{
+  ShownBefore *before = g_new0 (ShownBefore, 1);
+  MemscopeRun *a = memscope_window_get_run_a (self), *b = memscope_window_get_run_b (self);
+  before->a = a ? g_object_ref (a) : NULL;
+  before->b = b ? g_object_ref (b) : NULL;
+  before->segment = self->segment;
+  before->compare = self->compare;
+  return before;
+}
+
+/* @run, when the window still lists it, else NULL. */
+static MemscopeRun *
+still_listed (MemscopeWindow *self, MemscopeRun *run)
+{
+  guint position;
+  return run && g_list_store_find (self->runs, run, &position) ? run : NULL;
+}
+
+/* Drops @run, which failed before recording a segment; when the window
+ * shows it, the window shows what it showed before @run came. */
+static void
+drop_failed_run (MemscopeWindow *self, MemscopeRun *run, guint position)
+{
+  gboolean was_a = self->run_a == run, was_b = self->run_b == run;
+  ShownBefore *before = g_object_get_data (G_OBJECT (run), SHOWN_BEFORE_KEY);
+  /* the dropdowns select another run when theirs goes, and A and B follow them */
+  g_list_store_remove (self->runs, position);
+  guint n = memscope_window_get_n_runs (self);
+  if ((was_a || was_b) && before && (!before->a || still_listed (self, before->a))
+      && (!before->b || still_listed (self, before->b)))
+    {
+      g_object_freeze_notify (G_OBJECT (self));
+      _memscope_window_set_run_a (self, before->a);
+      _memscope_window_set_run_b (self, before->b);
+      memscope_window_set_compare (self, before->compare && before->b, self->difference);
+      memscope_window_set_segment (self, before->segment);
+      g_object_thaw_notify (G_OBJECT (self));
+      return;
+    }
+  if (self->run_a == run)
+    _memscope_window_set_run_a (self, n ? memscope_window_get_run (self, 0) : NULL);
+  if (self->run_b == run)
+    _memscope_window_set_run_b (self, n > 1 ? memscope_window_get_run (self, 1) : NULL);
+}
+
 static void
 on_record_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -35,17 +103,9 @@ on_record_done (GObject *source, GAsyncResult *result, gpointer user_data)
       memscope_window_show_error (self, msg);
       guint position;
       if (memscope_run_get_segments_done (run) == 0 && g_list_store_find (self->runs, run, &position))
-        {
-          /* Nothing to show: drop the run.  The dropdowns select another
-           * run when theirs goes, and A and B follow them. */
-          g_list_store_remove (self->runs, position);
-          guint n = memscope_window_get_n_runs (self);
-          if (self->run_a == run)
-            _memscope_window_set_run_a (self, n ? memscope_window_get_run (self, 0) : NULL);
-          if (self->run_b == run)
-            _memscope_window_set_run_b (self, n > 1 ? memscope_window_get_run (self, 1) : NULL);
-        }
+        drop_failed_run (self, run, position);   /* nothing to show */
     }
+  g_object_set_data (G_OBJECT (run), SHOWN_BEFORE_KEY, NULL);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   _memscope_window_refresh_now (self);
   if (!memscope_run_is_temporary (run))
@@ -84,6 +144,7 @@ record_models (MemscopeWindow *self, GPtrArray *models, const char *input)
           memscope_run_set_folder (run, folder);
         }
       g_signal_connect_object (run, "progress", G_CALLBACK (on_run_progress), self, 0);
+      g_object_set_data_full (G_OBJECT (run), SHOWN_BEFORE_KEY, shown_before_new (self), shown_before_free);
       g_ptr_array_add (new_runs, run);
     }
   add_runs (self, new_runs);

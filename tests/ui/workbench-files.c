@@ -207,6 +207,10 @@ void
 test_errors_in_window (void)
 {
   guint runs = memscope_window_get_n_runs (win);
+  activate ("segment", g_variant_new_int32 (3));
+  g_autofree char *title = g_strdup (gtk_window_get_title (GTK_WINDOW (win)));
+  MemscopeRun *a = memscope_window_get_run_a (win), *b = memscope_window_get_run_b (win);
+  gboolean compare = memscope_window_get_compare (win);
   /* a bad model file */
   g_autofree char *bad = g_build_filename (tmp_dir, "broken.safetensors", NULL);
   g_assert_true (g_file_set_contents (bad, "\x10\x00\x00\x00\x00\x00\x00\x00{not json at all", 24, NULL));
@@ -214,6 +218,12 @@ test_errors_in_window (void)
   g_assert_nonnull (memscope_window_get_error (win));
   g_assert_nonnull (strstr (memscope_window_get_error (win), "broken.safetensors"));
   g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);   /* nothing half-made is left */
+  /* … and the window shows what it showed */
+  g_assert_true (memscope_window_get_run_a (win) == a);
+  g_assert_true (memscope_window_get_run_b (win) == b);
+  g_assert_cmpint (memscope_window_get_compare (win), ==, compare);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 3);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (win)), ==, title);
   activate ("dismiss-error", NULL);
   g_assert_null (memscope_window_get_error (win));
 
@@ -231,9 +241,10 @@ test_errors_in_window (void)
   open_paths ((const char *[]) { newer, NULL });
   g_assert_nonnull (strstr (memscope_window_get_error (win), "newer"));
   g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);
-  /* the window still works */
+  /* the window still works, where it was */
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 3);
   activate ("next", NULL);
-  g_assert_cmpint (memscope_window_get_segment (win), ==, 1);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, 4);
 }
 
 /* Recordings from elsewhere may be hostile: each of these is refused with
