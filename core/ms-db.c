@@ -198,6 +198,10 @@ static const char *const migrations[] = {
   "ALTER TABLE memory_v7 RENAME TO memory;"
   "ALTER TABLE segments DROP COLUMN transfer;"
   "ALTER TABLE segments ADD COLUMN gate BLOB;",
+  /* 7 → 8: the tables stay; what the per-slot columns may hold grows
+   * (narrow arrays, a token share left NULL: ms-recording-names.h), which
+   * a schema-7 reader would refuse as cut arrays.  Older rows stay f32. */
+  "",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_DB_SCHEMA_VERSION);
@@ -741,7 +745,7 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
       else if (version < MS_DB_SCHEMA_VERSION
                && sqlite3_exec (db, version < 3 ? schema_1_2_views : version == 3 ? schema_3_views
                                    : version == 4 ? schema_4_views : version == 5 ? schema_5_views
-                                   : schema_6_views,
+                                   : version == 6 ? schema_6_views : "",
                                 NULL, NULL, NULL) != SQLITE_OK)
         ms_db_fail (db, path, "cannot read a recording of this older schema", error);
       else

@@ -1,13 +1,14 @@
 /* ms-db.h — (private) opening a Memscope recording: SQLite with a
  * versioned schema (PRAGMA user_version), WAL journaling, and migrations.
  *
- * Schema version 7 (one recording may hold many runs):
+ * Schema version 8 (one recording may hold many runs):
  *   models     (id, path, sha256, arch, config, source)
  *   runs       (id, name, model_id, input_path, input_sha256, n_tokens, segment_len,
  *               n_segments, attn_dtype, status, created, finished, writer_pid, writer_host)
  *   segments   (id, run_id, segment, token_begin, token_end, text, nll, n_predicted,
  *               total_nll, memory_delta,
- *               retention, token_share, representation, read_usage,   (K) f32 each
+ *               retention, token_share, representation, read_usage,   (K) each, f32 or narrower
+ *                                                                     (ms-recording-names.h)
  *               attn_first, attn_count, byte_begin, token_ids, token_ends,
  *               gate)                                                 (K) f32, or NULL
  *   attention  (id, run_id, segment, kind, layer, head, rows, cols, dtype, data)
@@ -42,7 +43,8 @@
  * empty.  A chunk is one row holding the states of consecutive segments,
  * which SQLite stores in full overflow pages: a run's chunk starting at
  * state s = segment + 1 has room for min(s, C) states, C chosen by the
- * writer so that a chunk is about MS_DB_CHUNK_BYTES (so chunks start at
+ * writer so that a chunk is half to four times MS_DB_CHUNK_BYTES, whichever
+ * count leaves the least of its last page unused (so chunks start at
  * states 1, 2, 4, 8, … and then every C, and none has room past the
  * run's planned last segment: a complete run has no unwritten room, a
  * cancelled or killed one at most its own length or C states).
@@ -82,16 +84,20 @@
  * version 5 no causal or reset_memory tables (read as empty).  Version 6
  * stored one memory row per state and the transfer in segments.transfer;
  * version 7 reads them as chunks of one state (an upgrade moves each
- * transfer into its memory row) and adds segments.gate (NULL before).  Readers
+ * transfer into its memory row) and adds segments.gate (NULL before).
+ * Version 8 has version 7's tables; its per-slot columns may also hold
+ * narrow arrays (12-bit fixed point, f16), and token_share NULL where the
+ * transfer says it (ms-recording-names.h): a new segment of an RMT stores
+ * 5·K bytes of per-slot arrays where version 7 stored 16·K.  Readers
  * see only the current schema: on a read-only handle of a version 1 to 6
- * file, TEMP views present its tables as version 7 ones.
+ * file, TEMP views present its tables as version 8 ones.
  */
 #pragma once
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#define MS_DB_SCHEMA_VERSION 7
+#define MS_DB_SCHEMA_VERSION 8
 
 /* The most states a memory chunk holds (its CHECK constraint), and about
  * how many bytes of states and transfers the writer puts in one. */

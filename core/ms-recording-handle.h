@@ -64,9 +64,10 @@ gboolean ms_recording_bad_row (MsRecording *rec, const MsRunInfo *run, const cha
 gint64 ms_recording_row_segment (MsRecording *rec, const MsRunInfo *run, const char *table, sqlite3_stmt *st,
                                  int id_col, int seg_col, int offset, int first, int last, GError **error);
 
-/* Copies a (n) f32 BLOB column into @out, or n NaNs for NULL.  FALSE for
- * anything else: not a BLOB, or not exactly n f32 values. */
-gboolean ms_recording_column_f32 (sqlite3_stmt *st, int column, float *out, int n);
+/* Decodes the (n) array column of per-slot quantity @q into @out (f32 or
+ * its narrow width, ms-recording-names.h), or n NaNs for NULL.  FALSE for
+ * anything else: not a BLOB, or not n values of either width. */
+gboolean ms_recording_column_slots (sqlite3_stmt *st, int column, MsSlotQuantity q, float *out, int n);
 
 /* The start of a read of segments [*@first, *@last) of @run: clamps them
  * to the segments it has committed, locks @rec and prepares @sql with ?1

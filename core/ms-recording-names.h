@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 #include <glib.h>
 
 #include "ms-session.h"
@@ -41,11 +43,13 @@ const char *ms_attn_store_name (MsAttnStore store);
 /* Bytes per stored value: 2, 4, or 0 for none. */
 int ms_attn_store_value_size (MsAttnStore store);
 
-/* ---- per-slot quantities: one (K) f32 array column of segments each --- */
+/* ---- per-slot quantities: one (K) array column of segments each ------ */
 
 typedef enum {
   MS_SLOT_RETENTION,       /* retention r_t[i]: the share of new slot i drawn from the old memory */
-  MS_SLOT_TOKEN_SHARE,     /* 1 − retention: the share drawn from the segment's tokens */
+  MS_SLOT_TOKEN_SHARE,     /* 1 − retention: the share drawn from the segment's tokens; NULL in a
+                              schema-8 segment whose engine puts every write column in one of the two
+                              shares (ms_recording_foreach_segment derives it from the transfer) */
   MS_SLOT_REPRESENTATION,  /* representation retention cos(M_{t+1}[i], M_t[i]) */
   MS_SLOT_READ_USAGE,      /* the read attention the segment's tokens give the slot, mean over layers */
   MS_SLOT_GATE,            /* an engine's update gate α per slot (MS_OBS_GATE; MemBART): the share of the
@@ -58,6 +62,36 @@ typedef enum {
 /* The segments column holding @q: "retention", "token_share",
  * "representation", "read_usage", "gate" (static; safe to paste into SQL). */
 const char *ms_slot_quantity_column (MsSlotQuantity q);
+
+/* How a (K) per-slot array is stored in its segments column, told apart by
+ * the BLOB's length (ms-db.h, schema 8):
+ *   4·K bytes: f32, exact — every array before schema 8, and since then
+ *     the retention of a run whose transfer is diagonal (not stored: the
+ *     retention is the transfer, which provenance multiplies over many
+ *     segments) and the gate;
+ *   narrow (ms_slot_array_narrow_bytes) — read usage as IEEE half (f16,
+ *     2·K bytes, little-endian: relative error ≤ 2^-11, any range); the
+ *     quantities whose range is known as 12-bit fixed point over it, two
+ *     codes in three bytes (code 2i in the low 12 bits of the 24-bit
+ *     little-endian group i, code 2i + 1 in its high 12; for an odd K the
+ *     last code alone in two bytes, their top 4 bits 0), code q in
+ *     0 … 4094 standing for
+ *     lo + q·(hi − lo)/4094 and 4095 for NaN: retention, token share and
+ *     gate over [0, 1] (error ≤ 1.3e-4), representation over [−1, 1]
+ *     (error ≤ 2.5e-4); values outside the range are stored as its nearer
+ *     end.
+ * The narrow widths are finer than a view's colours or a tooltip's three
+ * decimals; provenance never multiplies them (it reads the f32 transfer). */
+#define MS_SLOT_CODE_NAN 0xfff
+
+/* The bytes of @q's narrow array of @K values. */
+gint64 ms_slot_array_narrow_bytes (MsSlotQuantity q, gint64 K);
+/* @values[K] of @q into its narrow array @out (ms_slot_array_narrow_bytes). */
+void ms_slot_array_encode (MsSlotQuantity q, const float *values, int K, guint8 *out);
+/* Decodes @bytes of a stored (K) array of @q (f32, or @q's narrow width)
+ * into @out[K]; FALSE, with @out untouched, for any other length.  @blob
+ * may sit unaligned. */
+gboolean ms_slot_array_decode (MsSlotQuantity q, const void *blob, gint64 bytes, int K, float *out);
 
 /* ---- run status ------------------------------------------------------ */
 

@@ -14,6 +14,9 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
 {
   g_return_val_if_fail (stride >= 1, FALSE);
   int K = run->config.n_slots;
+  /* A token share not stored is what the transfer leaves (ms-recording-names.h) */
+  if (fields & 1 << MS_SLOT_TOKEN_SHARE)
+    fields |= MS_SEGMENT_TRANSFER;
   if (fields & MS_SEGMENT_TRANSFER)
     fields |= 1 << MS_SLOT_RETENTION;   /* the diagonal of a segment without a stored transfer */
   /* columns: 0 segment, 1 … Q the slot quantities, then (from T = Q + 1) T n_predicted, T + 1 total_nll,
@@ -49,10 +52,11 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
       for (int q = 0; ok && q < MS_SLOT_N_QUANTITIES; q++)
         if (fields & 1 << q)
           {
-            if (!ms_recording_column_f32 (st, 1 + q, slots + (size_t) q * K, K))
-              ok = ms_recording_bad_row (rec, run, "segments", segment, error, "%s holds %d bytes where an array of %d f32 "
-                                         "values (one per slot) was expected", ms_slot_quantity_column (q),
-                                         sqlite3_column_bytes (st, 1 + q), K);
+            if (!ms_recording_column_slots (st, 1 + q, q, slots + (size_t) q * K, K))
+              ok = ms_recording_bad_row (rec, run, "segments", segment, error, "%s holds %d bytes where an array of %d "
+                                         "values (one per slot: %d bytes as f32, %" G_GINT64_FORMAT " narrow) was expected",
+                                         ms_slot_quantity_column (q), sqlite3_column_bytes (st, 1 + q), K, 4 * K,
+                                         ms_slot_array_narrow_bytes (q, K));
             seg.slots[q] = slots + (size_t) q * K;
           }
       if (ok && fields & MS_SEGMENT_TRANSFER)
@@ -70,6 +74,16 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
                 transfer[(size_t) i * K + i] = seg.slots[MS_SLOT_RETENTION][i];
             }
           seg.transfer = transfer;
+          /* T's row i holds the share of slot i drawn from the old memory;
+           * what it leaves came from the tokens */
+          if (fields & 1 << MS_SLOT_TOKEN_SHARE && sqlite3_column_type (st, 1 + MS_SLOT_TOKEN_SHARE) == SQLITE_NULL)
+            for (int i = 0; i < K; i++)
+              {
+                double old = 0;
+                for (int j = 0; j < K; j++)
+                  old += transfer[(size_t) i * K + j];
+                slots[(size_t) MS_SLOT_TOKEN_SHARE * K + i] = (float) (1 - old);
+              }
         }
       gint64 n_predicted = sqlite3_column_int64 (st, T);
       if (ok && fields & MS_SEGMENT_NLL && (n_predicted < 0 || n_predicted > run->segment_len))

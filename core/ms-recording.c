@@ -185,14 +185,14 @@ ms_recording_row_segment (MsRecording *rec, const MsRunInfo *run, const char *ta
   return segment;
 }
 
-/* Copies a (n) f32 BLOB column into @out, or n NaNs for NULL (a quantity
- * not stored: a segment of a schema 1 or 2 file without retention rows).
- * Copied: a BLOB may sit unaligned.  FALSE for anything else: not a BLOB,
- * or not exactly n f32 values — every Memscope writer stores one value per
- * slot (schema 1 and 2 one row per slot, which schema_1_2_views packs), so
- * a shorter array was cut, never written so. */
+/* Decodes the (n) array column of per-slot quantity @q (either width of
+ * ms-recording-names.h) into @out, or n NaNs for NULL (a quantity not
+ * stored: a segment of a schema 1 or 2 file without retention rows).  FALSE
+ * for anything else: not a BLOB, or not n values — every Memscope writer
+ * stores one value per slot (schema 1 and 2 one row per slot, which
+ * schema_1_2_views packs), so a shorter array was cut, never written so. */
 gboolean
-ms_recording_column_f32 (sqlite3_stmt *st, int column, float *out, int n)
+ms_recording_column_slots (sqlite3_stmt *st, int column, MsSlotQuantity q, float *out, int n)
 {
   int type = sqlite3_column_type (st, column);
   if (type == SQLITE_NULL)
@@ -202,11 +202,7 @@ ms_recording_column_f32 (sqlite3_stmt *st, int column, float *out, int n)
       return TRUE;
     }
   const void *blob = sqlite3_column_blob (st, column);
-  gint64 bytes = sqlite3_column_bytes (st, column);
-  if (type != SQLITE_BLOB || bytes != (gint64) n * (gint64) sizeof (float))
-    return FALSE;
-  memcpy (out, blob, (size_t) bytes);
-  return TRUE;
+  return type == SQLITE_BLOB && ms_slot_array_decode (q, blob, sqlite3_column_bytes (st, column), n, out);
 }
 
 /* The start of a read of segments [*@first, *@last) of @run: clamps them

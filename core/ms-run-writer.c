@@ -33,10 +33,13 @@ struct _MsRunWriter {
   int chunk_capacity;              /* C: the most states a new chunk of this model gets */
   int n_segments;                  /* planned: no chunk has room past the run's last segment */
   gboolean store_transfer;         /* the engine's transfer is not diagonal */
+  gboolean store_token_share;      /* the write layout has columns in neither share, so the token share
+                                      is not what the transfer leaves (ms-recording-names.h) */
   /* Scratch for one segment */
   uint16_t *half;                  /* (max matrix) f16 staging for one head */
   float *read_usage;               /* (K) mean over the layers that read memory */
   float *representation;           /* (K) cos(M_{t+1}[i], M_t[i]) */
+  guint8 *narrow;                  /* (3, 2K) the narrow arrays of retention, representation, read usage */
   MsWriteDistribution *write;
 };
 
@@ -114,6 +117,9 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
   size_t K = config->n_slots, L = config->segment_len;
   const MsAttentionLayout *write = ms_engine_find_attention_by_role (config->engine, MS_ATTENTION_WRITE);
   w->store_transfer = write && !ms_attention_layout_transfer_is_diagonal (write);
+  for (int b = 0; write && b < write->n_col_blocks; b++)
+    if (write->cols[b].extent != MS_BLOCK_TOKENS && !write->cols[b].old_memory)
+      w->store_token_share = TRUE;
   gint64 page_size = 8192;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2 (w->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK)
@@ -126,8 +132,9 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
   w->half = g_try_new (uint16_t, sizes.max_matrix);
   w->read_usage = g_try_new (float, K);
   w->representation = g_try_new (float, K);
+  w->narrow = g_try_new (guint8, 6 * K);
   w->write = ms_write_distribution_new (K, L);
-  if (!w->half || !w->read_usage || !w->representation)
+  if (!w->half || !w->read_usage || !w->representation || !w->narrow)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu floats per "
                    "attention matrix)", path, sizes.max_matrix);
@@ -150,6 +157,7 @@ ms_run_writer_free (MsRunWriter *w)
   g_free (w->half);
   g_free (w->read_usage);
   g_free (w->representation);
+  g_free (w->narrow);
   g_clear_pointer (&w->write, ms_write_distribution_free);
   g_free (w);
 }
@@ -261,30 +269,42 @@ state_bytes (const MsRunWriter *w)
   return K * d * 4 + (w->store_transfer ? K * K * 4 : 0);
 }
 
-/* C, the states a full chunk holds: about MS_DB_CHUNK_BYTES of them, and
- * among the counts down to half that, the one whose row leaves the least
- * of a page unused.  SQLite keeps min_local bytes of a long row in its
- * B-tree leaf plus the remainder of (payload − min_local) over the
- * overflow pages' (page − 4) bytes when that fits the leaf (then every
+/* The bytes a chunk of @c states leaves unused (chunk_capacity). */
+static gint64
+chunk_waste (gint64 c, gint64 state, gint64 page_size)
+{
+  gint64 overflow = page_size - 4, min_local = (page_size - 12) * 32 / 255 - 23;
+  gint64 payload = 24 + c * state;
+  gint64 r = payload > min_local ? (payload - min_local) % overflow : 0;
+  return MIN (r, overflow - r);
+}
+
+/* C, the states a full chunk holds: between half and four times what
+ * MS_DB_CHUNK_BYTES holds, the count whose row leaves the least of a page
+ * unused per state (among counts within a byte per state of that, the
+ * nearest to MS_DB_CHUNK_BYTES).  SQLite keeps min_local bytes of a long
+ * row in its B-tree leaf plus the remainder of (payload − min_local) over
+ * the overflow pages' (page − 4) bytes when that fits the leaf (then every
  * overflow page is full), or else only min_local (then the last overflow
  * page holds that remainder).  So a remainder near 0 or near a whole page
- * wastes least.  The payload's few bytes of header and integers are
+ * wastes least.  Each state moves the remainder by state mod (page − 4)
+ * bytes, which can be the same few bytes for every count near the size
+ * aimed at (a 32 KiB state over 8188-byte pages moves it by 16), hence the
+ * wide range.  The payload's few bytes of header and integers are
  * estimated; an estimate off by a few bytes moves the remainder by as
  * much. */
 static int
 chunk_capacity (gint64 state, gint64 page_size)
 {
   gint64 most = CLAMP (MS_DB_CHUNK_BYTES / MAX (state, 1), 1, MS_DB_MAX_CHUNK_STATES);
-  gint64 overflow = page_size - 4, min_local = (page_size - 12) * 32 / 255 - 23;
-  gint64 best = most, best_waste = G_MAXINT64;
-  for (gint64 c = most; c >= MAX (most / 2, 1); c--)
-    {
-      gint64 payload = 24 + c * state;
-      gint64 r = payload > min_local ? (payload - min_local) % overflow : 0;
-      gint64 waste = MIN (r, overflow - r);
-      if (waste < best_waste)
-        best = c, best_waste = waste;
-    }
+  gint64 first = MAX (most / 2, 1), last = MIN (4 * most, MS_DB_MAX_CHUNK_STATES);
+  double least = G_MAXDOUBLE;
+  for (gint64 c = first; c <= last; c++)
+    least = MIN (least, (double) chunk_waste (c, state, page_size) / c);
+  gint64 best = -1;
+  for (gint64 c = first; c <= last; c++)
+    if ((double) chunk_waste (c, state, page_size) / c <= least + 1 && (best < 0 || ABS (c - most) < ABS (best - most)))
+      best = c;
   return (int) best;
 }
 
@@ -697,10 +717,26 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
   sqlite3_bind_int (st, 6, n_predicted);
   sqlite3_bind_double (st, 7, total);
   sqlite3_bind_double (st, 8, ms_memory_relative_change (rec->memory_in, rec->memory_out, (size_t) K * c->d_model));
-  sqlite3_bind_blob (st, 11, w->write->retention, K * 4, SQLITE_STATIC);
-  sqlite3_bind_blob (st, 12, w->write->token_share, K * 4, SQLITE_STATIC);
-  sqlite3_bind_blob (st, 13, w->representation, K * 4, SQLITE_STATIC);
-  sqlite3_bind_blob (st, 14, w->read_usage, K * 4, SQLITE_STATIC);
+  /* The per-slot arrays narrow, but the retention where it is the
+   * (diagonal) transfer; no token share where the transfer says it
+   * (ms-recording-names.h) */
+  guint8 *retention = w->narrow, *representation = w->narrow + 2 * K, *read_usage = w->narrow + 4 * K;
+  if (w->store_transfer)
+    {
+      ms_slot_array_encode (MS_SLOT_RETENTION, w->write->retention, K, retention);
+      sqlite3_bind_blob (st, 11, retention, (int) ms_slot_array_narrow_bytes (MS_SLOT_RETENTION, K), SQLITE_STATIC);
+    }
+  else
+    sqlite3_bind_blob (st, 11, w->write->retention, K * 4, SQLITE_STATIC);
+  if (w->store_token_share)
+    sqlite3_bind_blob (st, 12, w->write->token_share, K * 4, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, 12);
+  ms_slot_array_encode (MS_SLOT_REPRESENTATION, w->representation, K, representation);
+  sqlite3_bind_blob (st, 13, representation, (int) ms_slot_array_narrow_bytes (MS_SLOT_REPRESENTATION, K),
+                     SQLITE_STATIC);
+  ms_slot_array_encode (MS_SLOT_READ_USAGE, w->read_usage, K, read_usage);
+  sqlite3_bind_blob (st, 14, read_usage, (int) ms_slot_array_narrow_bytes (MS_SLOT_READ_USAGE, K), SQLITE_STATIC);
   if (attn_count > 0)
     sqlite3_bind_int64 (st, 15, attn_first);
   else

@@ -8,7 +8,7 @@ and over a horizon), similarity, read-heads and write-heads (every layer,
 head and the head mean) and read and write), `runs --json`, `tokenize --json`, `run --reset-memory --json` and
 `causal --json` (schema 6's tables), and the C writer's own
 memory_delta and representation columns against the module's memory states.
-The files: the committed recordings of schemas 1 to 4 (read as they are),
+The files: the committed recordings of schemas 1 to 7 (read as they are),
 and recordings made now by memscope-cli of the three architectures (Memformer,
 RMT with both masks, MemBART), compact
 (whose attention the module gets through memscope-cli's replay) and with f32
@@ -127,7 +127,10 @@ def check_run(binary, db, run, attention_segments=None):
         delta = np.sqrt(((M[1:] - M[:-1]) ** 2).sum((1, 2)) / (M[:-1] ** 2).sum((1, 2)))
     rep = run.representation()
     if not np.all(np.isnan(rep)):
-        same(f"{tag}: representation from memory", cos, rep, dict(rtol=0, atol=1e-5))
+        # schema 8 stores it as 12-bit fixed point over [-1, 1] (core/ms-recording-names.h): half a step
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            narrow = rec_version(con) >= 8
+        same(f"{tag}: representation from memory", cos, rep, dict(rtol=0, atol=1 / 4094 + 1e-5 if narrow else 1e-5))
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     stored = [r[0] for r in con.execute(f"SELECT memory_delta FROM segments WHERE run_id = ? ORDER BY "
                                         f"{'segment' if rec_version(con) >= 4 else 'idx'}", (run.id,))]
@@ -167,12 +170,12 @@ def check_runs_list(binary, db, rec):
 
 
 def committed_schemas(binary, fixtures):
-    """The committed recordings of schemas 1 to 6, read as they are (those of schemas 5 and 6 name their
+    """The committed recordings of schemas 1 to 7, read as they are (those of schemas 5 to 7 name their
     models by file name alone: the compact runs replay with the fixtures copied beside them)."""
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("rmt_blocks", "memformer"):
             shutil.copy(os.path.join(fixtures, name + ".safetensors"), tmp)
-        for v in (1, 2, 3, 4, 5, 6):
+        for v in (1, 2, 3, 4, 5, 6, 7):
             db = os.path.join(tmp, f"recording-v{v}.sqlite")
             shutil.copy(os.path.join(RECORDINGS, f"recording-v{v}.sqlite"), db)
             with memscope.open(db) as rec:

@@ -26,6 +26,8 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "render"))
 from check_export import check_pdf_fonts_and_images, png_decode, png_dpi  # noqa: E402
+sys.path.insert(0, HERE)
+from slot_arrays import unpack_slots  # noqa: E402
 
 VIEWS = {  # view: extra arguments, is it a heatmap
     "retention": ([], True), "types": ([], False), "provenance": ([], True), "similarity": ([], True),
@@ -143,7 +145,7 @@ def csv_export(binary, fixtures):
         db = recorded(binary, fixtures, tmp)
         with sqlite3.connect(db) as c:
             K = {1: 4, 2: 6}
-            stored = {run: [struct.unpack(f"<{K[run]}f", blob) for (blob,) in c.execute(
+            stored = {run: [unpack_slots(blob, K[run], "retention") for (blob,) in c.execute(
                 "SELECT retention FROM segments WHERE run_id = ? ORDER BY segment", (run,))] for run in (1, 2)}
             nll = [t / n if n else None for n, t in c.execute(
                 "SELECT n_predicted, total_nll FROM segments WHERE run_id = 1 ORDER BY segment")]

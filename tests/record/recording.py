@@ -24,6 +24,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slot_arrays import narrow_bytes, unpack_slots  # noqa: E402
+
 MODELS = {"memformer": (2, 2), "rmt_causal": (2, 4)}
 QUANTITIES = ("retention", "token_share", "representation", "read_usage")  # schema 4 and 5's per-slot columns
 # what schema 1-3 called them, and their attention kinds
@@ -98,9 +101,10 @@ def run_contents(db, run):
 KEY = 1 << 32  # since schema 3: segments.id = run_id * 2^32 + segment, memory.id = run_id * 2^32 + segment + 1
 
 
-def check_committed_complete(db, run, model):
+def check_committed_complete(db, run, model, f32_below=0):
     """Every committed segment has all its rows; nothing beyond them; the rowid keys say what the columns say.
-    A compact run (attn_dtype none, the default) has no attention rows at all."""
+    A compact run (attn_dtype none, the default) has no attention rows at all. Segments before @f32_below
+    were recorded by an older build, whose per-slot arrays are all f32."""
     n_layers, n_heads = MODELS[model]
     with ro(db) as c:
         compact = c.execute("SELECT attn_dtype FROM runs WHERE id = ?", (run,)).fetchone()[0] == "none"
@@ -131,7 +135,14 @@ def check_committed_complete(db, run, model):
                 assert in_range == (expected, t, t), (t, in_range)
             assert c.execute("SELECT count(*) FROM attention WHERE run_id = ? AND segment = ?",
                              (run, t)).fetchone()[0] == expected
-            assert lengths == [4 * k] * 4, (t, lengths, k)
+            # schema 8 (core/ms-recording-names.h): the retention f32 where it is Memformer's diagonal
+            # transfer, else 12-bit; no token share (what the transfer leaves); representation 12-bit; read
+            # usage f16
+            narrow = narrow_bytes("retention", k)
+            if t < f32_below:
+                assert lengths == [4 * k] * 4, (t, lengths, k)
+            else:
+                assert lengths == [4 * k if model == "memformer" else narrow, None, narrow, 2 * k], (t, lengths, k)
             # the rowid keys the readers seek by (ms-db.h), computed here independently
             assert c.execute("SELECT segment FROM segments WHERE id = ?", (run * KEY + t,)).fetchone() == (t,)
             first, n = c.execute("SELECT segment, n_states FROM memory WHERE id BETWEEN ? AND ? ORDER BY id DESC "
@@ -317,7 +328,7 @@ def upgraded_matches_original(original, upgraded, run=1):
 def check_schema_current(db):
     """An upgraded file has exactly the tables and columns a new one has."""
     with ro(db) as c:
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 7
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 8
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         columns = {t: [row[1] for row in c.execute(f"PRAGMA table_info({t})")]
                    for t in ("models", "runs", "segments", "attention", "memory")}
@@ -410,25 +421,26 @@ def schema_1_recording(binary, fixtures):
         assert r.returncode == 0, r.stderr
         check_schema_current(db)
         assert upgraded_matches_original(original, db) == 44
-        assert check_committed_complete(db, 1, "memformer") == (44, "incomplete")
+        assert check_committed_complete(db, 1, "memformer", f32_below=44) == (44, "incomplete")
         after = export_figures(binary, db, ["1"], figures, tmp, "v4")
         for key in before:
             assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
 
-        worst = resume_like_fresh(binary, model, text, db, 1, db_ref)
+        worst = resume_like_fresh(binary, model, text, db, 1, db_ref, 44)
         print(f"schema-1 run upgraded and resumed: memory within {worst:.2g} of an uninterrupted recording")
 
 
-def resume_like_fresh(binary, model, text, db, run, db_ref):
-    """Resumes the memformer run @run of @db on long_input(4000) and checks it against an uninterrupted
-    recording by this build into @db_ref: the same tokens and counts, NLL and memory states within float
-    rounding (its first segments may come from older kernels). Returns the largest memory difference."""
+def resume_like_fresh(binary, model, text, db, run, db_ref, f32_below):
+    """Resumes the memformer run @run of @db on long_input(4000), whose first @f32_below segments an older
+    build recorded, and checks it against an uninterrupted recording by this build into @db_ref: the same
+    tokens and counts, NLL and memory states within float rounding (its first segments may come from older
+    kernels). Returns the largest memory difference."""
     r = cli(binary, "record", model, text, "--recording", db, "--resume", str(run))
     assert r.returncode == 0, r.stderr
     with ro(db) as c:
         attn = c.execute("SELECT attn_dtype FROM runs WHERE id = ?", (run,)).fetchone()[0]
     assert cli(binary, "record", model, text, "--recording", db_ref, "--attn", attn).returncode == 0
-    assert check_committed_complete(db, run, "memformer") == (500, "complete")
+    assert check_committed_complete(db, run, "memformer", f32_below) == (500, "complete")
     resumed, reference = run_contents(db, run), run_contents(db_ref, 1)
     assert resumed["run"] == reference["run"] and reference["run"][0][4:] == ("complete", 500)
     for mine, theirs in zip(resumed["segments"], reference["segments"]):
@@ -472,11 +484,11 @@ def schema_3_recording(binary, fixtures):
         check_schema_current(db)
         assert upgraded_matches_original(original, db, 1) == 30
         assert upgraded_matches_original(original, db, 2) == 72
-        assert check_committed_complete(db, 2, "memformer") == (72, "incomplete")
+        assert check_committed_complete(db, 2, "memformer", f32_below=72) == (72, "incomplete")
         after = export_figures(binary, db, ["1", "2"], figures, tmp, "v4")
         for key in before:
             assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
-        worst = resume_like_fresh(binary, model, text, db, 2, db_ref)
+        worst = resume_like_fresh(binary, model, text, db, 2, db_ref, 72)
         print(f"schema-3 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
 
 
@@ -506,14 +518,14 @@ def schema_4_recording(binary, fixtures):
         check_schema_current(db)
         assert upgraded_matches_original(original, db, 1) == 30
         assert upgraded_matches_original(original, db, 2) == 65
-        assert check_committed_complete(db, 2, "memformer") == (65, "incomplete")
+        assert check_committed_complete(db, 2, "memformer", f32_below=65) == (65, "incomplete")
         with ro(db) as c:   # the new run's segment: bytes, so its ids and ends are the text's own
             assert c.execute("SELECT byte_begin, token_ids, token_ends FROM segments WHERE run_id = 3").fetchall() \
                 == [(0, None, None)]
         after = export_figures(binary, db, ["1", "2"], figures, tmp, "v5")
         for key in before:
             assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
-        worst = resume_like_fresh(binary, model, text, db, 2, db_ref)
+        worst = resume_like_fresh(binary, model, text, db, 2, db_ref, 65)
         print(f"schema-4 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
 
 
@@ -582,6 +594,52 @@ def schema_6_recording(binary, fixtures):
             assert same != (key == ("2", "nll")), \
                 f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
         print("schema-6 recording read as it is, upgraded by causal")
+
+
+def schema_7_recording(binary, fixtures):
+    """tests/data/recordings/recording-v7.sqlite was written by the schema-7 build as recording-v6.sqlite was
+    by the schema-6 one (run 1 rmt_blocks, 30 segments, compact, causal initial horizon 4 and the reset-memory
+    baseline; run 2 memformer, 20 segments, f16 attention). Its per-slot arrays are f32. Read-only, it draws
+    every view as it is and stays byte for byte unchanged. `causal` upgrades it to schema 8, where the tables
+    stay and every value is kept; a run recorded into it then stores narrow arrays (core/ms-recording-names.h)
+    beside the older runs' f32 ones, and both kinds read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, db, original = old_two_run_recording(binary, fixtures, 7, tmp)
+        figures = TWO_RUN_FIGURES
+        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v7")
+        before.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v7"))
+        assert same_bytes(source, db), "reading a schema-7 recording modified it"
+
+        r = cli(binary, "causal", db, "--run", "2", "--horizon", "2", "--json")
+        assert r.returncode == 0, r.stderr
+        check_schema_current(db)
+        assert upgraded_matches_original(original, db, 1) == 30
+        assert upgraded_matches_original(original, db, 2) == 20
+        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v8")
+        after.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v8"))
+        for key in before:
+            # run 2's NLL view gains the reset-memory baseline as a second line
+            same = before[key] == after[key]
+            assert same != (key == ("2", "nll")), \
+                f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
+
+        model = os.path.join(tmp, "rmt_blocks.safetensors")
+        r = cli(binary, "record", model, long_input(tmp, 4000), "--recording", db, "--max-segments", "30")
+        assert r.returncode == 0, r.stderr
+        with ro(db) as c:
+            lengths = c.execute("SELECT run_id, length(retention), token_share IS NULL FROM segments WHERE segment = 0"
+                                " ORDER BY run_id").fetchall()
+            k, k2 = (c.execute("SELECT rows FROM memory WHERE run_id = ? AND segment = -1", (run,)).fetchone()[0]
+                     for run in (1, 2))
+            old, new = (c.execute("SELECT retention FROM segments WHERE run_id = ? ORDER BY segment", (run,)).fetchall()
+                        for run in (1, 3))
+        assert lengths == [(1, 4 * k, 0), (2, 4 * k2, 0), (3, narrow_bytes("retention", k), 1)], lengths
+        # the same model on the same input: the narrow retention is the f32 one to within half a 12-bit step
+        for (a,), (b,) in zip(old, new):
+            for x, y in zip(unpack_slots(a, k, "retention"), unpack_slots(b, k, "retention")):
+                assert abs(x - y) <= 0.5 / 4094 + 1e-6, (x, y)
+        export_figures(binary, db, ["3"], figures, tmp, "v8")
+        print("schema-7 recording read as it is, upgraded by causal; a schema-8 run beside it reads")
 
 
 def read_only_location(binary, fixtures):

@@ -9,7 +9,7 @@ other table or index, and no generated column, which could run an expression
 from the file on every read).  Older files are read as they are, through TEMP
 views that give them the current tables' shape, as the C reader does."""
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _MODELS = ("id", "path", "sha256", "arch", "config", "source")
 _RUNS_V1 = ("id", "name", "model_id", "input_path", "input_sha256", "n_tokens", "segment_len", "n_segments",
@@ -55,6 +55,8 @@ TABLES = {
     7: ({"models": _MODELS, "runs": _RUNS_V3, "segments": _SEGMENTS_V7, "attention": _ATTENTION_V3,
          "memory": _MEMORY_V7, "causal": _CAUSAL, "reset_memory": _RESET_MEMORY}, ("models", "causal")),
 }
+# schema 8: schema 7's tables; the per-slot columns may hold narrow arrays (recording.py, _slots)
+TABLES[8] = TABLES[7]
 assert max(TABLES) == SCHEMA_VERSION
 
 # Schema 3 stored attention kinds per architecture; later ones "read" and "write".
@@ -118,6 +120,7 @@ VIEWS = {
     5: (_SEGMENTS_OF_5, _memory_chunks_of_one("segment")),
     6: (_SEGMENTS_OF_5, _memory_chunks_of_one("segment")),
     7: (),
+    8: (),
 }
 VIEWS[2] = VIEWS[1]
 # Schema 6's tables (causal retention, the reset-memory baseline), empty in

@@ -228,18 +228,47 @@ class Run:
                                 f"{n} f32 values were expected (the recording is damaged or altered)")
         return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
+    def _slots(self, blob, n, quantity, segment):
+        """The (n) array of per-slot @quantity stored as @blob: f32, or since
+        schema 8 its narrow width (core/ms-recording-names.h): read usage
+        f16, the others 12-bit fixed point over their range, two codes in
+        three little-endian bytes, 4095 for NaN.  NaN for NULL."""
+        if blob is None:
+            return np.full(n, np.nan, dtype=np.float32)
+        narrow = 2 * n if quantity == "read_usage" else (3 * n + 1) // 2
+        if not isinstance(blob, bytes) or len(blob) not in (4 * n, narrow):
+            size = len(blob) if isinstance(blob, bytes) else type(blob).__name__
+            raise MemscopeError(f"{self.label}, table segments, segment {segment}: {quantity} holds {size} bytes "
+                                f"where {n} values ({4 * n} bytes as f32, {narrow} narrow) were expected (the "
+                                "recording is damaged or altered)")
+        if len(blob) == 4 * n:
+            return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+        if quantity == "read_usage":
+            return np.frombuffer(blob, dtype="<f2").astype(np.float32)
+        b = np.frombuffer(blob + bytes(len(blob) % 3 and 1), dtype=np.uint8).astype(np.uint32).reshape(-1, 3)
+        group = b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16
+        codes = np.stack([group & 0xfff, group >> 12], axis=1).reshape(-1)[:n]
+        lo = -1.0 if quantity == "representation" else 0.0
+        values = lo + codes.astype(np.float64) * (1.0 - lo) / 4094
+        return np.where(codes == 4095, np.nan, values).astype(np.float32)
+
     def slot_quantity(self, quantity, first=0, last=None):
         """(S, K) float32: @quantity ("retention", "token_share",
         "representation", "read_usage", "gate") of every slot after each
         segment of [first, last); NaN where not stored (the gate of an engine
-        without one, or of a file before schema 7)."""
+        without one, or of a file before schema 7).  A token share not
+        stored (schema 8) is what the transfer leaves: 1 - its row sums."""
         if quantity not in SLOT_QUANTITIES:
             raise ValueError(f"quantity must be one of {', '.join(SLOT_QUANTITIES)}")
         K = self.n_slots
         rows = self._segment_rows([quantity], first, last)
         out = np.empty((len(rows), K), dtype=np.float32)
         for i, (t, blob) in enumerate(rows):
-            out[i] = self._f32(blob, K, "segments", t, quantity)
+            out[i] = self._slots(blob, K, quantity, t)
+        derived = [i for i, (t, blob) in enumerate(rows) if blob is None]
+        if quantity == "token_share" and derived:
+            T = self.transfer(rows[0][0], rows[-1][0] + 1)
+            out[derived] = (1 - T[derived].astype(np.float64).sum(axis=2)).astype(np.float32)
         return out
 
     def retention(self, first=0, last=None):
@@ -275,7 +304,7 @@ class Run:
         stored = self._states(rows[0][0], rows[-1][0] + 1, "transfer", K * K)
         for i, ((t, retention), blob) in enumerate(zip(rows, stored)):
             if blob is None:
-                np.fill_diagonal(out[i], self._f32(retention, K, "segments", t, "retention"))
+                np.fill_diagonal(out[i], self._slots(retention, K, "retention", t))
             else:
                 out[i] = np.frombuffer(blob, dtype="<f4").reshape(K, K)
         return out
