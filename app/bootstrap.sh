@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-demo}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libopenblas-dev libglib2.0-dev libjson-glib-dev
-            libsqlite3-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core libgtk-4-dev)
+            libsqlite3-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core libgtk-4-dev
+            libadwaita-1-dev)
 # python3.11-doc: the English text the demo language models are trained and measured on
 # (tests/reference/train_lm.py, resources/figures/memory-by-segment.py)
 test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev poppler-utils

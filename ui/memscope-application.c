@@ -5,13 +5,13 @@
 #include "memscope-window.h"
 
 struct _MemscopeApplication {
-  GtkApplication parent_instance;
+  AdwApplication parent_instance;
 
   /* Owned */
   GtkFileChooserNative *chooser;
 };
 
-G_DEFINE_FINAL_TYPE (MemscopeApplication, memscope_application, GTK_TYPE_APPLICATION)
+G_DEFINE_FINAL_TYPE (MemscopeApplication, memscope_application, ADW_TYPE_APPLICATION)
 
 GSettings *
 memscope_settings_new (void)
@@ -159,6 +159,7 @@ static const GActionEntry app_entries[] = {
 static void
 memscope_application_startup (GApplication *app)
 {
+  /* AdwApplication's startup: adw_init, and style.css from the resource base path */
   G_APPLICATION_CLASS (memscope_application_parent_class)->startup (app);
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_entries, G_N_ELEMENTS (app_entries), app);
   static const struct {
@@ -179,11 +180,6 @@ memscope_application_startup (GApplication *app)
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
 
-  GtkCssProvider *css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/io/github/memscope/Memscope/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  g_object_unref (css);
   gtk_window_set_default_icon_name (MEMSCOPE_APP_ID);
 }
 

@@ -1,19 +1,22 @@
-/* memscope-application.h — the Memscope GtkApplication
+/* memscope-application.h — the Memscope AdwApplication
  * (io.github.memscope.Memscope): app.* actions (open, quit, shortcuts,
- * about) and their accelerators, the win.* accelerators, the style sheet,
- * and one MemscopeWindow per activation or set of opened files.
+ * about) and their accelerators, the win.* accelerators, and one
+ * MemscopeWindow per activation or set of opened files.  As an
+ * AdwApplication it initialises libadwaita at startup (its style sheet,
+ * the style manager that says whether the desktop is dark) and loads
+ * style.css from the resource base path.
  * Activating with no files opens the bundled demo.
  */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 G_BEGIN_DECLS
 
 #define MEMSCOPE_APP_ID "io.github.memscope.Memscope"
 
 #define MEMSCOPE_TYPE_APPLICATION (memscope_application_get_type ())
-G_DECLARE_FINAL_TYPE (MemscopeApplication, memscope_application, MEMSCOPE, APPLICATION, GtkApplication)
+G_DECLARE_FINAL_TYPE (MemscopeApplication, memscope_application, MEMSCOPE, APPLICATION, AdwApplication)
 
 /* @flags are added to G_APPLICATION_HANDLES_OPEN (tests pass
  * G_APPLICATION_NON_UNIQUE). */

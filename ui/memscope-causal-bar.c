@@ -17,7 +17,7 @@ struct _MemscopeCausalBar {
   MsCausalResult result;
   int done, total;
   /* Borrowed (children, and the stack beside the bar) */
-  GtkStack *stack;
+  AdwViewStack *stack;
   GtkDropDown *replacement;
   GtkSpinButton *horizon;
   GtkButton *compute;
@@ -48,7 +48,7 @@ reload_views (MemscopeCausalBar *self)
     {
       if (!ms_view_info ((MsViewKind) k)->causal)
         continue;
-      GtkWidget *view = gtk_stack_get_child_by_name (self->stack, ms_view_kind_name ((MsViewKind) k));
+      GtkWidget *view = adw_view_stack_get_child_by_name (self->stack, ms_view_kind_name ((MsViewKind) k));
       if (MEMSCOPE_IS_FIGURE_VIEW (view))
         memscope_figure_view_invalidate (MEMSCOPE_FIGURE_VIEW (view));
     }
@@ -66,11 +66,11 @@ update_controls (MemscopeCausalBar *self)
 }
 
 static void
-on_visible_child (GtkStack *stack, GParamSpec *pspec, MemscopeCausalBar *self)
+on_visible_child (AdwViewStack *stack, GParamSpec *pspec, MemscopeCausalBar *self)
 {
   /* the bar serves the views whose data is causal retention (MsViewInfo.causal) */
   MsViewKind kind;
-  const char *name = gtk_stack_get_visible_child_name (stack);
+  const char *name = adw_view_stack_get_visible_child_name (stack);
   gtk_widget_set_visible (GTK_WIDGET (self), name && ms_view_kind_parse (name, &kind) && ms_view_info (kind)->causal);
 }
 
@@ -273,7 +273,7 @@ memscope_causal_bar_set_run (MemscopeCausalBar *self, MemscopeRun *run)
 }
 
 MemscopeCausalBar *
-memscope_causal_bar_install (GtkStack *view_stack)
+memscope_causal_bar_install (AdwViewStack *view_stack)
 {
   MemscopeCausalBar *self = g_object_new (MEMSCOPE_TYPE_CAUSAL_BAR, NULL);
   self->stack = view_stack;

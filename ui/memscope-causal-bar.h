@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "memscope-run.h"
 #include "ms-causal.h"
@@ -19,7 +19,7 @@ G_DECLARE_FINAL_TYPE (MemscopeCausalBar, memscope_causal_bar, MEMSCOPE, CAUSAL_B
  * whose pages are named by view): the stack is moved into a box with the
  * bar, in its place.  The bar shows while a causal view is the visible
  * page.  Returns the bar (borrowed: the box owns it). */
-MemscopeCausalBar *memscope_causal_bar_install (GtkStack *view_stack);
+MemscopeCausalBar *memscope_causal_bar_install (AdwViewStack *view_stack);
 
 /* The run whose causal retention the bar computes ("run" property; NULL
  * for none).  Changing it cancels a computation in flight. */

@@ -6,6 +6,7 @@
 #include "memscope-figure-view-private.h"
 #include "ms-heatmap.h"
 
+#include <adwaita.h>
 #include <math.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -125,17 +126,13 @@ memscope_figure_view_get_text_zoom (MemscopeFigureView *self)
 gboolean
 memscope_figure_view_get_dark (MemscopeFigureView *self)
 {
-  GdkRGBA fg;
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &fg);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
+  return adw_style_manager_get_dark (adw_style_manager_get_default ());
 }
 
-/* The desktop's style or font changed: the next snapshot, once the new
- * style applies, finds the figure drawn for the old one. */
+/* The desktop's dark style or font changed: the next snapshot finds the
+ * figure drawn for the old one. */
 static void
-on_desktop_changed (GtkSettings *settings, GParamSpec *pspec, MemscopeFigureView *self)
+on_desktop_changed (GObject *source, GParamSpec *pspec, MemscopeFigureView *self)
 {
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -783,6 +780,9 @@ static void
 memscope_figure_view_dispose (GObject *object)
 {
   MemscopeFigureView *self = MEMSCOPE_FIGURE_VIEW (object);
+  /* the desktop's singletons outlive the view: nothing of theirs reaches it once disposed */
+  g_signal_handlers_disconnect_by_data (gtk_settings_get_default (), self);
+  g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
   self->serial++;   /* a job still in flight finds itself superseded */
   if (self->job)
     g_cancellable_cancel (self->job);
@@ -883,10 +883,10 @@ memscope_figure_view_init (MemscopeFigureView *self)
   GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
   g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
   gtk_widget_add_controller (GTK_WIDGET (self), scroll);
-  static const char *const desktop[] = { "notify::gtk-application-prefer-dark-theme", "notify::gtk-theme-name",
-                                         "notify::gtk-font-name", "notify::gtk-xft-dpi" };
-  for (guint i = 0; i < G_N_ELEMENTS (desktop); i++)
-    g_signal_connect_object (gtk_settings_get_default (), desktop[i], G_CALLBACK (on_desktop_changed), self, 0);
+  static const char *const fonts[] = { "notify::gtk-font-name", "notify::gtk-xft-dpi" };
+  for (guint i = 0; i < G_N_ELEMENTS (fonts); i++)
+    g_signal_connect_object (gtk_settings_get_default (), fonts[i], G_CALLBACK (on_desktop_changed), self, 0);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (on_desktop_changed), self, 0);
 }
 
 GtkWidget *

@@ -160,9 +160,10 @@ gboolean memscope_figure_view_get_cell_rect (MemscopeFigureView *self, int panel
  * this much larger, so their smallest text (tick labels) is at least the
  * desktop's body text (the widget's font).  At least 1. */
 double memscope_figure_view_get_text_zoom (MemscopeFigureView *self);
-/* Whether figures are drawn dark (light ink on dark grey): when the
- * widget's text colour is light, as in a dark desktop style.  Exports
- * are drawn as the export asks, on white. */
+/* Whether figures are drawn dark (light ink on dark grey): when
+ * libadwaita's style manager says the desktop is dark (its "dark"
+ * property, which follows the desktop's colour scheme and the
+ * application's own choice).  Exports are drawn as the export asks, on white. */
 gboolean memscope_figure_view_get_dark (MemscopeFigureView *self);
 
 G_END_DECLS

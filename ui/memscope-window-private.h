@@ -10,6 +10,8 @@
  */
 #pragma once
 
+#include <adwaita.h>
+
 #include "memscope-causal-bar.h"
 #include "memscope-text-pane.h"
 #include "memscope-window.h"
@@ -37,7 +39,7 @@ struct _MemscopeWindow {
   GMenu *view_menu;
   GtkButton *play_button;
   GtkDropDown *speed_dropdown;
-  GtkStack *view_stack;
+  AdwViewStack *view_stack;
   MemscopeTextPane *text_pane;
   GtkAdjustment *segment_adjustment;
   GtkLabel *segment_label;

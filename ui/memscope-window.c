@@ -8,7 +8,6 @@
 #include "memscope-window-private.h"
 
 #include "memscope-application.h"
-#include "memscope-squeezer.h"
 #include "memscope-task.h"
 #include "ms-model.h"
 #include "ms-recording.h"
@@ -167,12 +166,26 @@ update_view_menu (MemscopeWindow *self)
   for (guint i = 0; i < MS_VIEW_N_KINDS; i++)
     {
       const MsViewInfo *info = ms_view_info (i);
-      GtkStackPage *page = gtk_stack_get_page (self->view_stack, GTK_WIDGET (self->views[info->kind]));
-      if (!gtk_stack_page_get_visible (page))
+      AdwViewStackPage *page = adw_view_stack_get_page (self->view_stack, GTK_WIDGET (self->views[info->kind]));
+      if (!adw_view_stack_page_get_visible (page))
         continue;
       g_autofree char *detailed = g_strdup_printf ("win.view::%s", info->name);
       g_menu_append (self->view_menu, info->title, detailed);
     }
+}
+
+/* A view's icon in the header's switcher (resources/icons): the shape of
+ * its figure. */
+static const char *
+view_icon (const MsViewInfo *info)
+{
+  switch (info->shape)
+    {
+    case MS_VIEW_STACKED: return "memscope-view-stacked-symbolic";
+    case MS_VIEW_LINES: return "memscope-view-lines-symbolic";
+    case MS_VIEW_HEATMAP: break;
+    }
+  return info->x == MS_VIEW_AXIS_GRID ? "memscope-view-tiles-symbolic" : "memscope-view-heatmap-symbolic";
 }
 
 /* The pages of views only some engines have data for (ms_view_offered:
@@ -194,9 +207,9 @@ update_offered_views (MemscopeWindow *self)
           const MsConfig *c = shown[r] ? memscope_run_get_config (shown[r]) : NULL;
           offered = offered || (c && ms_view_offered (c, k));
         }
-      GtkStackPage *page = gtk_stack_get_page (self->view_stack, GTK_WIDGET (self->views[k]));
-      changed = changed || gtk_stack_page_get_visible (page) != offered;
-      gtk_stack_page_set_visible (page, offered);
+      AdwViewStackPage *page = adw_view_stack_get_page (self->view_stack, GTK_WIDGET (self->views[k]));
+      changed = changed || adw_view_stack_page_get_visible (page) != offered;
+      adw_view_stack_page_set_visible (page, offered);
     }
   if (changed)
     update_view_menu (self);
@@ -343,7 +356,7 @@ memscope_window_get_view (MemscopeWindow *self, MsViewKind kind)
 MemscopeFigureView *
 memscope_window_get_visible_view (MemscopeWindow *self)
 {
-  return MEMSCOPE_FIGURE_VIEW (gtk_stack_get_visible_child (self->view_stack));
+  return MEMSCOPE_FIGURE_VIEW (adw_view_stack_get_visible_child (self->view_stack));
 }
 
 void
@@ -409,7 +422,7 @@ on_view_selected (MemscopeFigureView *view, int segment, int slot, MemscopeWindo
 /* The layer and head choices show only on the views that use them (the
  * table of views says which); the view menu names the view. */
 static void
-on_visible_view_changed (GtkStack *stack, GParamSpec *pspec, MemscopeWindow *self)
+on_visible_view_changed (AdwViewStack *stack, GParamSpec *pspec, MemscopeWindow *self)
 {
   MemscopeFigureView *view = memscope_window_get_visible_view (self);
   MsViewUses uses = view ? ms_view_info (memscope_figure_view_get_kind (view))->params : 0;
@@ -559,7 +572,6 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   props[PROP_COLORMAP] = g_param_spec_enum ("colormap", NULL, NULL, MEMSCOPE_TYPE_COLORMAP, MS_COLORMAP_VIRIDIS, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
-  g_type_ensure (MEMSCOPE_TYPE_SQUEEZER);
   g_type_ensure (MEMSCOPE_TYPE_TEXT_PANE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/memscope/Memscope/ui/memscope-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MemscopeWindow, error_revealer);
@@ -619,7 +631,8 @@ memscope_window_init (MemscopeWindow *self)
       for (guint p = 0; p < G_N_ELEMENTS (shared); p++)
         g_object_bind_property (self, shared[p], view, shared[p], G_BINDING_SYNC_CREATE);
       g_object_bind_property (self, "compared-run", view, "run-b", G_BINDING_SYNC_CREATE);
-      gtk_stack_add_titled (self->view_stack, view, info->name, info->title);
+      AdwViewStackPage *page = adw_view_stack_add_titled (self->view_stack, view, info->name, info->title);
+      adw_view_stack_page_set_icon_name (page, view_icon (info));
       g_signal_connect_object (view, "selected", G_CALLBACK (on_view_selected), self, 0);
     }
 
@@ -661,12 +674,12 @@ memscope_window_new (GtkApplication *app)
 const char *
 memscope_window_get_view_name (MemscopeWindow *self)
 {
-  return gtk_stack_get_visible_child_name (self->view_stack);
+  return adw_view_stack_get_visible_child_name (self->view_stack);
 }
 
 void
 memscope_window_set_view_name (MemscopeWindow *self, const char *name)
 {
-  if (gtk_stack_get_child_by_name (self->view_stack, name))
-    gtk_stack_set_visible_child_name (self->view_stack, name);
+  if (adw_view_stack_get_child_by_name (self->view_stack, name))
+    adw_view_stack_set_visible_child_name (self->view_stack, name);
 }

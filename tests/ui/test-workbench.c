@@ -15,8 +15,8 @@
  *
  * The tests share one window and run in order.  Waits iterate the main
  * loop until a condition holds; the only clock is a generous failsafe.
- * By concept: workbench-screens.c (small screens), workbench-views.c (the demo, stepping, views, selection,
- * compare, zoom), workbench-loading.c (loading off the main thread),
+ * By concept: workbench-screens.c (small and wide screens, dark style), workbench-header.c
+ * (the adaptive header), workbench-views.c (the demo, stepping, views, selection, compare, zoom), workbench-loading.c (loading off the main thread),
  * workbench-files.c (export, bad and read-only files, Open Recent),
  * workbench-saved.c (recordings kept, saved, reopened; banner, title, play), workbench-tokens.c
  * (the text pane of a BPE model), workbench-newcomer.c (a new user's path, on two screens),
@@ -44,6 +44,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/starts-on-demo", test_starts_on_demo);
   g_test_add_func ("/workbench/readme-screenshot", test_readme_screenshot);
   g_test_add_func ("/workbench/any-screen", test_any_screen);
+  g_test_add_func ("/workbench/wide-screen", test_wide_screen);
   g_test_add_func ("/workbench/dark-figures", test_dark_figures);
   g_test_add_func ("/workbench/close-while-choosing", test_close_while_choosing);
   g_test_add_func ("/workbench/steps-segments", test_steps_segments);

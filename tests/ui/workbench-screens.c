@@ -1,12 +1,14 @@
 /* workbench-screens.c — the workbench on small screens: at 1366×768 and
- * 1024×600 the window's minimum size fits, the window takes that size, the
- * header shows the views as a menu when their buttons do not fit, the
+ * 1024×600 (and on a wide screen) the window's minimum size fits, the window
+ * takes that size, the header shows the views as a menu when their buttons
+ * do not fit (workbench-header.c), the
  * colorbar of the compared retention view and the window's close button
  * are on-screen, and the screenshots show them; figure text has the
- * desktop's size; figures are dark when the desktop is, exports are not. */
+ * desktop's size; figures are dark when libadwaita's style manager says the
+ * desktop is, exports are not. */
+#include <adwaita.h>
 #include <math.h>
 
-#include "memscope-squeezer.h"
 #include "workbench-test.h"
 
 static gboolean
@@ -134,47 +136,8 @@ check_screen (int width, int height)
   g_assert_cmpfloat (cr.origin.x + cr.size.width, <=, width);
   g_assert_cmpint (marked_pixels (shot, &cr), >, 10);
 
-  /* the header adapts: the view switcher while its buttons fit the
-   * title's room, else a menu of every view naming the one shown */
-  GtkWidget *squeezer = find_widget (window, MEMSCOPE_TYPE_SQUEEZER, NULL);
-  GtkWidget *switcher = find_widget (squeezer, GTK_TYPE_STACK_SWITCHER, NULL);
-  GtkWidget *menu = find_widget (squeezer, GTK_TYPE_MENU_BUTTON, NULL);
-  g_assert_nonnull (switcher);
-  g_assert_nonnull (menu);
-  int switcher_min;
-  gtk_widget_measure (switcher, GTK_ORIENTATION_HORIZONTAL, -1, &switcher_min, NULL, NULL, NULL);
-  gboolean fits = switcher_min <= gtk_widget_get_width (squeezer);
-  g_test_message ("%d×%d: the switcher needs %d px, the title has %d: %s", width, height, switcher_min,
-                  gtk_widget_get_width (squeezer), fits ? "switcher" : "menu");
-  GtkWidget *shown = memscope_squeezer_get_shown (MEMSCOPE_SQUEEZER (squeezer));
-  g_assert_true (shown == (fits ? switcher : menu));
-  g_assert_true (gtk_widget_get_mapped (shown));
-  g_assert_false (gtk_widget_get_mapped (fits ? menu : switcher));
-  if (width <= 1024)
-    g_assert_true (shown == menu);   /* seven views' buttons never fit a netbook's header */
-  graphene_rect_t sr = bounds_in_window (shown);
-  g_assert_cmpfloat (sr.origin.x, >=, 0);
-  g_assert_cmpfloat (sr.origin.x + sr.size.width, <=, width);
-  g_assert_cmpint (marked_pixels (shot, &sr), >, 10);
-  if (shown == menu)
-    {
-      GMenuModel *model = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu));
-      /* every view offered for the runs shown: one item per visible page (the
-       * demo's runs have no gate, so the gate view is neither page nor item) */
-      GtkSelectionModel *pages = gtk_stack_get_pages (gtk_stack_switcher_get_stack (GTK_STACK_SWITCHER (switcher)));
-      int visible = 0;
-      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (pages)); i++)
-        {
-          GtkStackPage *page = g_list_model_get_item (G_LIST_MODEL (pages), i);
-          visible += gtk_stack_page_get_visible (page);
-          g_object_unref (page);
-        }
-      g_object_unref (pages);
-      g_assert_cmpint (visible, <, MS_VIEW_N_KINDS);
-      g_assert_cmpint (g_menu_model_get_n_items (model), ==, visible);
-      g_assert_cmpstr (gtk_menu_button_get_label (GTK_MENU_BUTTON (menu)), ==,
-                       ms_view_info (MS_VIEW_RETENTION)->title);
-    }
+  /* the header adapts: the view switcher or a menu of the views (workbench-header.c) */
+  check_header (window, shot, width, height);
   /* the tool row wraps: every control of it inside the window */
   GtkWidget *tools = find_widget (window, GTK_TYPE_FLOW_BOX, NULL);
   g_assert_nonnull (tools);
@@ -203,6 +166,14 @@ test_any_screen (void)
   check_screen (1024, 600);
 }
 
+/* Wide enough for every view's button in the header (the test's screen is
+ * wider). */
+void
+test_wide_screen (void)
+{
+  check_screen (3000, 1000);
+}
+
 /* Mean of the three channels of pixel (@x, @y). */
 static int
 grey_at (const Shot *s, int x, int y)
@@ -211,18 +182,41 @@ grey_at (const Shot *s, int x, int y)
   return (int) (((p >> 16) & 0xff) + ((p >> 8) & 0xff) + (p & 0xff)) / 3;
 }
 
+/* Grey level of the header bar's top middle (above its buttons) in a
+ * screenshot of the window. */
+static int
+header_grey (const char *name)
+{
+  GtkWidget *header = find_widget (GTK_WIDGET (win), ADW_TYPE_HEADER_BAR, NULL);
+  g_assert_nonnull (header);
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (header, GTK_WIDGET (win), &r));
+  g_autoptr (Shot) shot = screenshot (GTK_WIDGET (win), name);
+  return grey_at (shot, (int) (r.origin.x + r.size.width / 2), (int) r.origin.y + 2);
+}
+
+/* The style manager is the one source of "the desktop is dark": forcing
+ * its colour scheme dark darkens the window's chrome and the figures
+ * alike; forcing it light makes both light. */
 void
 test_dark_figures (void)
 {
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  AdwColorScheme scheme = adw_style_manager_get_color_scheme (style);
   activate ("view", g_variant_new_string ("retention"));
   GtkWidget *view = GTK_WIDGET (memscope_window_get_visible_view (win));
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
+  settle ();
   g_assert_false (memscope_figure_view_get_dark (MEMSCOPE_FIGURE_VIEW (view)));
   g_autoptr (Shot) light = screenshot (view, "retention-light");
   g_assert_cmpint (grey_at (light, 2, 2), >, 240);
+  g_assert_cmpint (header_grey ("window-light"), >, 200);
 
-  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
   settle ();
+  g_assert_true (adw_style_manager_get_dark (style));
   g_assert_true (memscope_figure_view_get_dark (MEMSCOPE_FIGURE_VIEW (view)));
+  g_assert_cmpint (header_grey ("window-dark"), <, 80);
   g_autoptr (Shot) dark = screenshot (view, "retention-dark");
   g_assert_cmpint (grey_at (dark, 2, 2), <, 60);     /* a dark background … */
   g_assert_true (has_colorbar (dark));                /* … under the same figure */
@@ -245,8 +239,11 @@ test_dark_figures (void)
   gdk_texture_download (texture, (guchar *) pixels, tw * 4);
   g_assert_cmphex (pixels[0] | 0xff000000u, ==, 0xffffffffu);
 
-  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
   settle ();
+  g_assert_false (memscope_figure_view_get_dark (MEMSCOPE_FIGURE_VIEW (view)));
   g_autoptr (Shot) again = screenshot (view, "retention-light-again");
   g_assert_cmpint (grey_at (again, 2, 2), >, 240);
+  adw_style_manager_set_color_scheme (style, scheme);
+  settle ();
 }

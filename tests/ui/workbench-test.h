@@ -56,6 +56,11 @@ int marked_pixels (const Shot *s, const graphene_rect_t *r);
 /* The first descendant of @w (or @w) of @type for which @pred (may be NULL) holds. */
 GtkWidget *find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *));
 
+/* workbench-header.c: @window (@width × @height, its screenshot @shot)
+ * shows the view switcher in its header when every button fits, else the
+ * menu of the offered views; each way every offered view is reachable and drawn. */
+void check_header (GtkWidget *window, const Shot *shot, int width, int height);
+
 /* ---- actions (then settle) ---- */
 void activate (const char *name, GVariant *param);
 void change (const char *name, GVariant *state);
@@ -74,6 +79,7 @@ gboolean closed_window_finalized (void);
 /* ---- the tests, in the order they run ---- */
 void test_starts_on_demo (void);
 void test_any_screen (void);
+void test_wide_screen (void);
 void test_dark_figures (void);
 void test_saved_work (void);
 void test_close_while_choosing (void);
