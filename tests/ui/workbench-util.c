@@ -130,10 +130,14 @@ screenshot (GtkWidget *widget, const char *name)
   /* The widget's own snapshot (its children come from their snapshots),
    * as the next frame would draw it. */
   GtkSnapshot *snapshot = gtk_snapshot_new ();
-  /* a window's own background first, as on screen: its snapshot method draws
-   * only its children, and libadwaita's buttons are translucent over it */
-  if (GTK_IS_WINDOW (widget))
-    gtk_snapshot_render_background (snapshot, gtk_widget_get_style_context (widget), 0, 0, w, h);
+  /* a window's own background colour first, as on screen: its snapshot
+   * method draws only its children, and libadwaita's buttons are
+   * translucent over it (the colour, not the CSS background, which would
+   * add the window's frame and shadow at the screenshot's edges) */
+  GdkRGBA window_bg;
+  if (GTK_IS_WINDOW (widget)
+      && gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), "window_bg_color", &window_bg))
+    gtk_snapshot_append_color (snapshot, &window_bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
   GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
   g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
   g_assert_nonnull (node);
