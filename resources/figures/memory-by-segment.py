@@ -50,6 +50,17 @@ def measure(cli, model, text, reset):
     return out
 
 
+def first_differing_index(model):
+    """The first segment index where the memory can change a prediction: 1 for an RMT (segment 0 starts from
+    M_0 either way), 2 for a Memformer (its segment 1 is decoded from segment 0's encoding, which read M_0)."""
+    with open(model, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        if n > 1 << 24:
+            sys.exit(f"memory-by-segment.py: {model}: a header of {n} bytes is not a model file's")
+        arch = json.loads(f.read(n)).get("__metadata__", {}).get("memscope.arch")
+    return 2 if arch == "memformer" else 1
+
+
 def pdf_text(s):
     return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
@@ -153,14 +164,16 @@ def main():
         for b in sorted(curve):
             rows.append(f"{name},{b[0]},{b[1] - 1},{pooled[0][b][1]},{curve[b][0]:.4f},{curve[b][1]:.4f}")
         total = [sum(c[0] for c in p.values()) / sum(c[1] for c in p.values()) for p in pooled]
-        worst = max(curve[b][0] - curve[b][1] for b in curve if b[0] > 0)
+        first = first_differing_index(model)
+        worst = max(curve[b][0] - curve[b][1] for b in curve if b[0] >= first)
         table.append(f"| {name} | {total[0]:.3f} | {total[1]:.3f} | {total[1] - total[0]:.3f} | {-worst:.3f} |")
     bins = sorted(all_bins)
     draw(a.out, series, bins, a.dpi)
     if a.csv:
         with open(a.csv, "w") as f:
             f.write("\n".join(rows) + "\n")
-    print("| model | bits/byte, memory | bits/byte, reset | gain | smallest gain at a segment index > 0 |")
+    print("| model | bits/byte, memory | bits/byte, reset | gain | smallest gain at a segment index the memory "
+          "can change (RMT from 1, Memformer from 2) |")
     print("|---|---|---|---|---|")
     print("\n".join(table))
     print(f"wrote {a.out}", file=sys.stderr)

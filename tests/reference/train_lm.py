@@ -197,19 +197,23 @@ class BPE:
 
 class Streams:
     """`batch` streams, each walking through a document from its first token to its last, then through
-    another drawn at random (weighted by length, so every token is equally likely to be trained on)."""
+    another drawn at random (weighted by length, so every token is equally likely to be trained on). With
+    `new_document` > 0 a stream also leaves its document for a new one's first token with that probability at
+    each step, so that documents' first segments, where the memory starts from M_0, are not rare in training
+    (a document is some thousand steps of one stream otherwise)."""
 
-    def __init__(self, docs, batch, span, rng):
+    def __init__(self, docs, batch, span, rng, new_document=0.0):
         self.docs = [d for d in docs if len(d) > span + 1]
         self.weights = [len(d) for d in self.docs]
-        self.span, self.rng = span, rng
+        self.span, self.rng, self.new_document = span, rng, new_document
         self.doc, self.pos = [None] * batch, [0] * batch
 
     def next(self):
         """(tokens [B, span + 1], fresh [B] bool: the row starts a new document and its memory is M_0)."""
         rows, fresh = [], []
         for b in range(len(self.doc)):
-            if self.doc[b] is None or self.pos[b] + self.span + 1 > len(self.docs[self.doc[b]]):
+            leave = self.new_document > 0 and self.rng.random() < self.new_document
+            if leave or self.doc[b] is None or self.pos[b] + self.span + 1 > len(self.docs[self.doc[b]]):
                 self.doc[b] = self.rng.choices(range(len(self.docs)), self.weights)[0]
                 self.pos[b] = 0
                 fresh.append(True)
@@ -322,6 +326,9 @@ def main():
                     help="Memformer: multiply memory.bias by this after initialising (or --init): M_0 = b / |b| "
                          "is unchanged, but the pull of every written slot back toward b (DESIGN.md 3.1, biased "
                          "memory normalisation) weakens, so a slot keeps more of what was written into it")
+    ap.add_argument("--new-document", type=float, default=0.0,
+                    help="each step, each stream leaves its document for a new one's start with this probability "
+                         "(more documents' first segments in training)")
     ap.add_argument("--init", help="start from this model file's weights (the same architecture and sizes; "
                                    "its segment length may differ: a continuation on shorter segments)")
     args = ap.parse_args()
@@ -376,7 +383,7 @@ def main():
     print(f"self-check: batched float32 forward within {worst:.2g} of the float64 reference", flush=True)
     net = train.NETS[args.arch](cfg, params)
     opt = torch.optim.AdamW(list(params.values()), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    streams = Streams(as_ids, args.batch, args.bptt * args.segment_len, rng)
+    streams = Streams(as_ids, args.batch, args.bptt * args.segment_len, rng, args.new_document)
     state, step, running = None, 0, None
     # SIGUSR1 ends the run after the current step (evaluated and written as if --steps had said so)
     stop = []
@@ -424,6 +431,7 @@ def main():
                f"--mask {args.mask} --bptt {args.bptt} --batch {args.batch} --lr {args.lr} "
                f"--warmup {args.warmup} --dtype {args.dtype}"
                + (f" --memory-bias-scale {args.memory_bias_scale}" if args.memory_bias_scale != 1.0 else "")
+               + (f" --new-document {args.new_document}" if args.new_document else "")
                + (f" --init {os.path.basename(args.init)}" if args.init else ""))
     source = (f"{command} (Memscope's trainer, torch {torch.__version__}, 1 thread): {args.arch} language model "
               f"trained on the reStructuredText sources of Python's documentation as Debian's {CORPUS_PACKAGE} "
