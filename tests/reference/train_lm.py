@@ -6,9 +6,10 @@ it (/usr/share/doc/python3.11/html/_sources, PSF License version 2; 11 MB in 497
 document. The held-out split is every file under tutorial/ and howto/ (37 documents, about 0.95 MB); the
 model trains on all the others and never sees a held-out byte. resources/inputs/ holds held-out documents.
 
-Why the memory matters on this text: a segment is short (16 bytes for the byte-level models), so what lies
-one or more segments back decides much of the next byte: the word a segment boundary cuts in two, the
-identifier a section keeps using, the indentation of a code block, a heading's underline as long as its title.
+Why the memory matters on this text: a segment is short (16 bytes for the byte-level RMT, 4 for the
+Memformer), so what lies one or more segments back decides much of the next byte: the word a segment
+boundary cuts in two, the identifier a section keeps using, the indentation of a code block, a heading's
+underline as long as its title.
 With the memory reset at every segment an RMT sees only the bytes of its own segment, a Memformer only its own
 and the one before it (its decoder reads the previous segment's encoding); with the memory they see the
 whole document as far as the memory keeps it.
