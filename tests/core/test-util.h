@@ -1,7 +1,7 @@
 /* test-util.h — what several core tests share: a scratch folder removed
  * with everything in it, and the common part of the small engines that
  * tests define and register themselves (test-toy-engine.c's "toy",
- * test-view-resolution.c's "period6").
+ * test-period-engine.c's "period6").
  *
  * A test engine here has one head, a 1 × 1 carry, weights that begin with
  * M_0 ("<prefix>.memory", (K, d)) and a token embedding ("<prefix>.embed",

@@ -1,9 +1,9 @@
 /* test-view-resolution.c — views are computed at the resolution they are
  * drawn, by aggregating, never by sampling (DESIGN §5, §7).
  *
- * A small engine defined here ("period6") writes with a retention that
- * repeats every 6 segments: slot i keeps w = PATTERN[(t + i) mod 6] of its
- * old content at segment t (write attention [w | (1 − w)/n per token]).
+ * The "period6" engine (test-period-engine.h) writes with a retention that
+ * repeats every 6 segments: slot i keeps w = PERIOD_PATTERN[(t + i) mod 6]
+ * of its old content at segment t (write attention [w | 1 − w]).
  * Recorded for real (session, recorder, SQLite) over 12,600 one-token
  * segments, its retention overview drawn 300 columns wide must show 300
  * uniform columns, each the pattern's mean — a sampled overview shows
@@ -16,168 +16,32 @@
 #include <string.h>
 
 #include "ms-analysis.h"
-#include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-recorder.h"
 #include "ms-recording.h"
-#include "ms-safetensors.h"
 #include "ms-view.h"
 #include "ms-view-figure.h"
+#include "test-period-engine.h"
 #include "test-util.h"
 
-#define K 2
-#define D 3
-#define V 256
-#define L 1
+#define K PERIOD_K
+#define L PERIOD_L
 #define N_LONG 12600
 #define N_SHORT 150
-static const float PATTERN[6] = { 0.1f, 0.9f, 0.35f, 0.8f, 0.05f, 0.6f };
-
-/* ---- the engine ------------------------------------------------------- */
-
-/* Scratch buffers: WRITE (1, K, 1+L), READ (1, L, K). */
-enum { WRITE, READ, N_SCRATCH };
-
-static gboolean
-period_parse_config (MsConfig *c, MsConfigReader *r, GError **error)
-{
-  return TRUE;
-}
-
-static void
-period_bind (MsBinder *b, const MsConfig *c, gpointer weights)
-{
-  test_engine_bind (b, c, weights, "period");
-}
-
-static void
-period_sizes (const MsConfig *c, MsEngineSizes *sz)
-{
-  test_engine_sizes (sz, N_SCRATCH);
-  sz->scratch[WRITE] = (double) c->n_slots * (1 + c->segment_len);
-  sz->scratch[READ] = (double) c->segment_len * c->n_slots;
-}
-
-static gpointer
-period_scratch_new (const MsConfig *c)
-{
-  return test_engine_scratch_new (period_sizes, c);
-}
-
-static float
-retention_at (int segment, int slot)
-{
-  return PATTERN[(segment + slot) % 6];
-}
-
-static void
-period_step (const MsModel *model, MsEngineState *st, const int32_t *tokens, int n, float *nll)
-{
-  const MsConfig *c = ms_model_get_config (model);
-  const TestEngineWeights *w = ms_model_get_weights (model);
-  float **sc = ((TestEngineScratch *) st->scratch)->buf;
-  int k = c->n_slots, d = c->d_model;
-  for (int i = 0; i < n * k; i++)
-    sc[READ][i] = 1.0f / k;
-  if (ms_engine_state_wants (st, MS_OBS_READ))
-    ms_engine_state_offer (st, MS_OBS_READ, 0, sc[READ], 3, 1, n, k);
-  for (int i = 0; i < k; i++)
-    {
-      float r = retention_at (st->segment, i), *row = sc[WRITE] + (size_t) i * (1 + n);
-      row[0] = r;
-      for (int j = 0; j < n; j++)
-        row[1 + j] = (1.0f - r) / n;
-      for (int j = 0; j < d; j++)
-        {
-          double e = 0;
-          for (int x = 0; x < n; x++)
-            e += w->embed[(size_t) tokens[x] * d + j] / n;
-          st->memory[(size_t) i * d + j] = r * st->memory[(size_t) i * d + j] + (1.0f - r) * (float) e;
-        }
-    }
-  if (ms_engine_state_wants (st, MS_OBS_WRITE))
-    ms_engine_state_offer (st, MS_OBS_WRITE, -1, sc[WRITE], 3, 1, k, 1 + n);
-  for (int i = 0; i < n; i++)
-    nll[i] = tokens[i] / 256.0f;
-  st->carry_rows = 1;
-  st->carry_token = tokens[n - 1];
-}
-
-static const MsAttentionLayout period_attention[] = {
-  { .kind = MS_OBS_READ, .name = "period_read", .display_name = "Period read attention", .role = MS_ATTENTION_READ,
-    .n_layers = test_engine_one_layer,
-    .n_row_blocks = 1, .rows = { { "tokens", MS_BLOCK_TOKENS, FALSE } },
-    .n_col_blocks = 1, .cols = { { "slots", MS_BLOCK_SLOTS, TRUE } } },
-  { .kind = MS_OBS_WRITE, .name = "period_write", .display_name = "Period write attention",
-    .role = MS_ATTENTION_WRITE,
-    .n_row_blocks = 1, .rows = { { "slots", MS_BLOCK_SLOTS, FALSE } },
-    .n_col_blocks = 2, .cols = { { "self", MS_BLOCK_SELF, TRUE }, { "tokens", MS_BLOCK_TOKENS, FALSE } } },
-};
-
-static const MsEngine period_engine = {
-  .name = "period6",
-  .display_name = "Period-6 toy",
-  .slots_key = "n_slots",
-  .parse_config = period_parse_config,
-  .describe_config = test_engine_describe_config,
-  .weights_size = sizeof (TestEngineWeights),
-  .bind = period_bind,
-  .count_weights = test_engine_count_weights,
-  .sizes = period_sizes,
-  .scratch_new = period_scratch_new,
-  .scratch_free = test_engine_scratch_free,
-  .initial_memory = test_engine_initial_memory,
-  .step = period_step,
-  .attention = period_attention,
-  .n_attention = G_N_ELEMENTS (period_attention),
-};
 
 /* ---- a recording ------------------------------------------------------ */
 
 static char *dir;
 static MsRecording *long_run, *short_run;   /* N_LONG and N_SHORT segments */
 
-static MsRecording *
-record (const char *model_path, int n_segments, MsAttnStore attn)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *name = g_strdup_printf ("in-%d.txt", n_segments);
-  g_autofree char *input = g_build_filename (dir, name, NULL);
-  g_autofree guint8 *text = g_new (guint8, n_segments * L);
-  for (int i = 0; i < n_segments * L; i++)
-    text[i] = (guint8) ('a' + (i * 7) % 26);
-  g_assert_true (g_file_set_contents (input, (const char *) text, n_segments * L, NULL));
-  g_autofree char *db_name = g_strdup_printf ("run-%d.memscope", n_segments);
-  g_autofree char *db = g_build_filename (dir, db_name, NULL);
-  g_autoptr (MsModel) model = ms_model_load (model_path, &error);
-  g_assert_no_error (error);
-  MsRecordOptions opts = { .attn = attn };
-  gint64 run = 0;
-  g_assert_true (ms_record (db, model, input, &opts, 0, NULL, NULL, NULL, &run, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (run, ==, 1);
-  MsRecording *rec = ms_recording_open (db, &error);
-  g_assert_no_error (error);
-  return rec;
-}
-
 static void
 setup (void)
 {
   dir = g_dir_make_tmp ("memscope-resolution-XXXXXX", NULL);
   g_autofree char *model_path = g_build_filename (dir, "period.safetensors", NULL);
-  float memory[K * D], embed[V * D];
-  for (int i = 0; i < K * D; i++)
-    memory[i] = (float) (i % 3) - 1.0f + 0.25f * i;
-  for (int i = 0; i < V * D; i++)
-    embed[i] = (float) ((i * 37) % 11) / 11.0f - 0.4f;
-  MsTensorOut t[2] = {
-    { "period.memory", 2, { K, D }, memory },
-    { "period.embed", 2, { V, D }, embed },
-  };
-  test_engine_write_model (model_path, "period6", V, D, L, K, t, G_N_ELEMENTS (t));
-  long_run = record (model_path, N_LONG, MS_ATTN_STORE_NONE);
-  short_run = record (model_path, N_SHORT, MS_ATTN_STORE_F32);
+  period_model_write (model_path);
+  long_run = period_record (dir, model_path, N_LONG, MS_ATTN_STORE_NONE);
+  short_run = period_record (dir, model_path, N_SHORT, MS_ATTN_STORE_F32);
 }
 
 static void
@@ -220,7 +84,7 @@ test_period_overview (void)
 {
   double mean = 0, top = 0;
   for (int k = 0; k < 6; k++)
-    mean += PATTERN[k] / 6.0, top = MAX (top, PATTERN[k]);
+    mean += PERIOD_PATTERN[k] / 6.0, top = MAX (top, PERIOD_PATTERN[k]);
   MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
   p.max_cols = 300;
   g_autoptr (MsViewData) v = load (long_run, MS_VIEW_RETENTION, p);
@@ -262,7 +126,7 @@ test_period_overview (void)
   double want[3] = { 0 };
   for (int t = 0; t < 6; t++)
     for (int i = 0; i < K; i++)
-      want[ms_slot_type (retention_at (t, i), 0.9, 0.1)] += 1.0 / (6 * K);
+      want[ms_slot_type (period_retention_at (t, i), 0.9, 0.1)] += 1.0 / (6 * K);
   for (int k = 0; k < 3; k++)
     for (int c = 0; c < 300; c++)
       g_assert_cmpfloat_with_epsilon (types->values[k * 300 + c], want[k], 1e-6);
@@ -275,7 +139,7 @@ test_period_overview (void)
   g_assert_cmpfloat (zoom->x.step, ==, 1);
   for (int i = 0; i < K; i++)
     for (int c = 0; c < 12; c++)
-      g_assert_cmpfloat (zoom->values[i * 12 + c], ==, retention_at (6000 + c, i));
+      g_assert_cmpfloat (zoom->values[i * 12 + c], ==, period_retention_at (6000 + c, i));
   g_autofree char *tip = ms_view_describe_cell (zoom, 1, 3);
   g_assert_nonnull (strstr (tip, "Slot 1 after segment 6003"));
 
@@ -376,7 +240,7 @@ test_provenance_bins (void)
       {
         double kept = 1;
         for (int u = 63; u <= t; u++)
-          kept *= retention_at (u, i);
+          kept *= period_retention_at (u, i);
         want += kept / (42.0 * K);
       }
   g_assert_cmpfloat_with_epsilon (overview->values[1], want, 1e-5);
@@ -437,7 +301,7 @@ test_describe (void)
   const char *what;
   g_autofree float *written = ms_view_token_values (w, 1, &n, &what);
   g_assert_cmpint (n, ==, L);
-  g_assert_cmpfloat_with_epsilon (written[0], 1 - retention_at (7, 1), 1e-7);
+  g_assert_cmpfloat_with_epsilon (written[0], 1 - period_retention_at (7, 1), 1e-7);
   g_assert_nonnull (strstr (what, "written into the selected slot"));
 }
 
@@ -528,7 +392,7 @@ test_csv (void)
         {
           float x = (float) g_ascii_strtod (rows[1 + i][1 + c], NULL);   /* 9 digits round-trip a float */
           g_assert_cmpfloat (x, ==, v->values[i * 18 + c]);
-          g_assert_cmpfloat (x, ==, retention_at (12 + c, i));
+          g_assert_cmpfloat (x, ==, period_retention_at (12 + c, i));
         }
     }
   csv_free (rows);
@@ -585,7 +449,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_assert_true (ms_engine_register (&period_engine));
+  period_engine_register ();
   setup ();
   g_test_add_func ("/view-resolution/period-overview", test_period_overview);
   g_test_add_func ("/view-resolution/provenance-bins", test_provenance_bins);

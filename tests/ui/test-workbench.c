@@ -20,7 +20,8 @@
  * workbench-files.c (export, bad and read-only files, Open Recent),
  * workbench-saved.c (recordings kept, saved, reopened; banner, title, play), workbench-tokens.c
  * (the text pane of a BPE model), workbench-newcomer.c (a new user's path, on two screens),
- * workbench-causal.c (computing causal retention on the Causal bar), and
+ * workbench-causal.c (computing causal retention on the Causal bar), workbench-long.c (provenance over a
+ * horizon and the zoom preview on a run past the full-provenance length), and
  * workbench-util.c (waiting, screenshots, actions, threads).
  */
 #include <glib/gstdio.h>
@@ -58,6 +59,8 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/bindings", test_bindings);
   g_test_add_func ("/workbench/load-off-main-thread", test_load_off_main_thread);
   g_test_add_func ("/workbench/superseded-load", test_superseded_load);
+  g_test_add_func ("/workbench/long-provenance", test_long_provenance);
+  g_test_add_func ("/workbench/zoom-preview", test_zoom_preview);
   g_test_add_func ("/workbench/export", test_export);
   g_test_add_func ("/workbench/export-titles", test_export_titles);
   g_test_add_func ("/workbench/errors-in-window", test_errors_in_window);
