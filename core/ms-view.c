@@ -223,55 +223,77 @@ ms_view_data_crop_columns (const MsViewData *v, int first, int n)
 }
 
 
+/* @a's cells merged by @f (into @n) of @width indices each: the first
+ * cell's text stands for each merged cell, the label says the new width. */
+static void
+merge_axis (MsViewAxis *a, int f, int n, int width, const char *per)
+{
+  if (a->texts)
+    {
+      for (int j = 0; j < n; j++)
+        {
+          char *keep = a->texts[j * f];
+          a->texts[j * f] = NULL;
+          g_free (a->texts[j]);
+          a->texts[j] = keep;
+        }
+      for (int k = n; k < a->n; k++)
+        g_clear_pointer (&a->texts[k], g_free);
+    }
+  a->n = n;
+  a->step = width * f;
+  g_free (a->label);
+  a->label = ms_view_axis_label (a->name, width * f, per);
+}
+
 MsViewData *
 ms_view_data_bin_columns (const MsViewData *v, int max_cols)
 {
   int f = max_cols > 0 ? (v->cols + max_cols - 1) / max_cols : 1;
-  if (f <= 1 || v->x.kind != MS_VIEW_AXIS_SEGMENT || v->y.kind == MS_VIEW_AXIS_SEGMENT)
+  /* similarity: a cell is the mean cosine over the pairs of states of its two bins, which the pairs of
+   * smaller bins inside them give exactly, each weighted by the states it pairs */
+  gboolean square = v->kind == MS_VIEW_SIMILARITY && v->rows == v->cols && v->x.start == v->y.start
+                    && v->x.step == v->y.step && v->x.length == v->y.length;
+  if (f <= 1 || v->x.kind != MS_VIEW_AXIS_SEGMENT || (v->y.kind == MS_VIEW_AXIS_SEGMENT && !square))
     return ms_view_data_crop_columns (v, 0, v->cols);
   int n = (v->cols + f - 1) / f, width = (int) v->x.step;
+  int rows = square ? n : v->rows, row_f = square ? f : 1;
   MsViewData *c = ms_view_data_crop_columns (v, 0, v->cols);
-  float *values = g_new (float, (size_t) v->rows * n);
-  for (int r = 0; r < v->rows; r++)
+  float *values = g_new (float, (size_t) rows * n);
+  for (int i = 0; i < rows; i++)
     for (int j = 0; j < n; j++)
       {
         double acc = 0, weight = 0;
-        for (int k = j * f; k < MIN ((j + 1) * f, v->cols); k++)
-          {
-            float x = v->values[(size_t) r * v->cols + k];
-            /* the segments column k holds: the last may hold fewer */
-            double w = MIN (width, v->x.length - k * width);
-            if (isnan (x) || w <= 0)
-              continue;
-            if (v->reducer == MS_VIEW_REDUCE_MAX)
-              acc = weight == 0 ? x : MAX (acc, x), weight = 1;
-            else
-              acc += w * x, weight += w;
-          }
-        values[(size_t) r * n + j]
+        for (int r = i * row_f; r < MIN ((i + 1) * row_f, v->rows); r++)
+          for (int k = j * f; k < MIN ((j + 1) * f, v->cols); k++)
+            {
+              float x = v->values[(size_t) r * v->cols + k];
+              /* the segments column k (and row r) holds: the last may hold fewer */
+              double w = MIN (width, v->x.length - k * width);
+              if (square)
+                w *= MIN (width, v->y.length - r * width);
+              if (isnan (x) || w <= 0)
+                continue;
+              if (v->reducer == MS_VIEW_REDUCE_MAX)
+                acc = weight == 0 ? x : MAX (acc, x), weight = 1;
+              else
+                acc += w * x, weight += w;
+            }
+        values[(size_t) i * n + j]
           = weight == 0 ? NAN : (float) (v->reducer == MS_VIEW_REDUCE_MAX ? acc : acc / weight);
       }
   g_free (c->values);
   c->values = values;
   c->cols = n;
-  if (c->x.texts)
+  merge_axis (&c->x, f, n, width, "column");
+  if (square)
     {
-      for (int j = 0; j < n; j++)
-        {
-          char *keep = c->x.texts[j * f];
-          c->x.texts[j * f] = NULL;
-          g_free (c->x.texts[j]);
-          c->x.texts[j] = keep;
-        }
-      for (int k = n; k < v->cols; k++)
-        g_clear_pointer (&c->x.texts[k], g_free);
+      c->rows = n;
+      merge_axis (&c->y, f, n, width, "row");
     }
-  c->x.n = n;
-  c->x.step = width * f;
-  g_free (c->x.label);
-  c->x.label = ms_view_axis_label (c->x.name, width * f, "column");
   g_free (c->value_label);
-  c->value_label = ms_view_binned_label (v->quantity ? v->quantity : v->value_label, v->reducer, width * f);
+  c->value_label = square ? g_strdup_printf ("%s, mean per cell", v->quantity)
+                          : ms_view_binned_label (v->quantity ? v->quantity : v->value_label, v->reducer, width * f);
   return c;
 }
 

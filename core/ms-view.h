@@ -118,9 +118,9 @@ typedef struct {
                            last ≤ 0: to the last committed segment; segments past it have no
                            data (NaN), so runs of different lengths load alike */
   int max_cols;         /* output size: at most this many columns along segments … */
-  int max_rows;         /* … and rows along source segments (provenance), each a bin of whole
-                           segments; 0: one per segment (provenance and similarity stop at
-                           MS_VIEW_MAX_SQUARE) */
+  int max_rows;         /* … and rows along source segments (provenance) or segments (similarity,
+                           square: its side is the smaller of the two), each a bin of whole segments;
+                           0: one per segment (provenance and similarity stop at MS_VIEW_MAX_SQUARE) */
   int span;             /* the segments max_cols is for (0: the window's length): a comparison passes
                            the longer run's, so both runs get the same bins */
   MsViewReducer reducer;
@@ -192,6 +192,11 @@ typedef struct {
   int slot;             /* provenance: the slot, −1 = mean over slots */
   gboolean rows_complete; /* read, write: each row is a whole softmax row (sums to 1) */
   int replacement;      /* causal: the replacement shown (MsCausalReplacement); −1 otherwise */
+  struct {
+    guint64 states;     /* similarity: memory states read, each of the window's once */
+    guint64 pairs;      /* similarity: dot products of two (binned) states, one per output cell */
+  } work;               /* what loading computed, so tests and benchmarks can bound a view's cost by its
+                           output's size rather than the run's length; 0 for other views */
 } MsViewData;
 
 void ms_view_data_free (MsViewData *v);
@@ -220,8 +225,11 @@ int ms_view_n_layers (const MsConfig *c, MsViewKind kind);
  * start), by @v's reducer: the mean weighted by the segments each column
  * holds, or the max.  Equal to loading at that size when no cell is NaN;
  * NaN cells are left out.  For a figure laid out narrower than the view was
- * loaded for.  Owned; a copy when no merge is needed, or the x axis is not
- * segments, or both axes are (similarity: merge rows too, by loading). */
+ * loaded for.  Similarity (both axes the same bins of segments) merges its
+ * rows alike, each cell weighted by the pairs of segments it holds: the
+ * mean cosine over the pairs of the merged bins.  Owned; a copy when no
+ * merge is needed, or the x axis is not segments, or both axes are segments
+ * of another view. */
 MsViewData *ms_view_data_bin_columns (const MsViewData *v, int max_cols);
 
 /* Loads one view of run @run_id inside one read transaction (one snapshot

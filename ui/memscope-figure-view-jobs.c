@@ -126,13 +126,23 @@ build (const Loaded *d, const char *name_a, const char *name_b, gboolean differe
   return ms_view_figure_new (d->a, cmap, title, error);
 }
 
+/* Whether @v's rows are the same bins of segments as its columns
+ * (similarity): ms_view_data_bin_columns merges both exactly, so a
+ * figure laid out smaller than loaded is merged, not loaded again (a
+ * second pass over every memory state). */
+static gboolean
+square (const MsViewData *v)
+{
+  return v->kind == MS_VIEW_SIMILARITY;
+}
+
 /* Whether @v has more rows on a segment or source axis than the data area
  * has pixels (@height): then rows would share pixels and be drawn sampled,
  * so the view is loaded again at the size. */
 static gboolean
 rows_finer_than (const MsViewData *v, int height)
 {
-  gboolean y = v->y.kind == MS_VIEW_AXIS_SEGMENT || v->y.kind == MS_VIEW_AXIS_SOURCE;
+  gboolean y = (v->y.kind == MS_VIEW_AXIS_SEGMENT && !square (v)) || v->y.kind == MS_VIEW_AXIS_SOURCE;
   return y && v->y.n > height;
 }
 
@@ -216,8 +226,9 @@ render (Shown *s, const Job *job)
 /* Worker thread: loads the views at the resolution they are drawn (the
  * data area's pixels, guessed from the figure shown or the widget), builds
  * the figure and draws it.  When the figure lays out fewer pixels than the
- * data has cells, columns are merged (ms_view_data_bin_columns) and rows on
- * a segment axis loaded again at the exact size, so nothing is sampled.
+ * data has cells, columns are merged (ms_view_data_bin_columns; similarity's
+ * rows with them) and rows on a segment or source axis loaded again at the
+ * exact size, so nothing is sampled.
  * Between stages a cancelled job stops; its result would be dropped
  * anyway. */
 static void
@@ -246,7 +257,7 @@ job_run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancell
           h = MIN (h, (int) floor (s->plots[i].height * job->scale));
         }
       gboolean reload = rows_finer_than (s->data->a, h) || (s->data->b && rows_finer_than (s->data->b, h));
-      Loaded *merged = reload ? NULL : merged_to (s->data, MAX (w, 1));
+      Loaded *merged = reload ? NULL : merged_to (s->data, MAX (square (s->data->a) ? MIN (w, h) : w, 1));
       if (!reload && !merged)
         break;
       width = w, height = h;

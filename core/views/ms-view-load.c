@@ -6,6 +6,7 @@
 #include "ms-analysis.h"
 #include "ms-engine.h"
 #include "ms-error.h"
+#include "ms-kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -486,6 +487,7 @@ typedef struct {
   int *count;           /* (bins.n) states in it */
   double *acc;          /* (len) the current bin's sum */
   int current;          /* the bin acc sums, −1 before the first */
+  guint64 states;       /* states read */
 } SimilarityFill;
 
 static void
@@ -502,6 +504,7 @@ static gboolean
 on_state (int segment, const float *state, gpointer data, GError **error)
 {
   SimilarityFill *f = data;
+  f->states++;
   int bin = (segment - f->bins.first) / f->bins.width;
   if (bin != f->current)
     {
@@ -523,12 +526,17 @@ on_state (int segment, const float *state, gpointer data, GError **error)
 
 /* Cell (p, q) is the mean cosine over the pairs of states in bins p and q:
  * the cosine is the dot product of unit vectors, so that mean is the dot
- * product of the bins' mean unit vectors — (bins × K·d) memory, one pass
- * over the states.  One state per bin: the plain cosine matrix. */
+ * product of the bins' mean unit vectors.  Bins of whole segments, as many
+ * as the output has pixels on its shorter side (max_cols, max_rows), so the
+ * cost is one pass over the window's states (S · K·d) and one product of
+ * the (bins, K·d) means with themselves (bins² · K·d), never S²; memory is
+ * (bins × K·d).  One state per bin: the plain cosine matrix. */
 static MsViewData *
 similarity (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int first, int last, GError **error)
 {
-  SimilarityFill f = { .bins = bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span) };
+  int side = p->max_cols > 0 && p->max_rows > 0 ? MIN (p->max_cols, p->max_rows)
+             : p->max_cols > 0 ? p->max_cols : p->max_rows > 0 ? p->max_rows : MS_VIEW_MAX_SQUARE;
+  SimilarityFill f = { .bins = bins_make (first, last, side, p->span) };
   f.len = (size_t) info->config.n_slots * info->config.d_model;
   int n = f.bins.n;
   f.means = g_new0 (float, (size_t) n * f.len);
@@ -538,24 +546,23 @@ similarity (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
   gboolean ok = ms_recording_foreach_memory_state (rec, info, first, last, on_state, &f, error);
   similarity_flush (&f);
   float *out = g_new (float, (size_t) n * n);
-  for (int a = 0; ok && a < n; a++)
-    for (int b = a; b < n; b++)
-      {
-        double dot = NAN;
-        if (f.count[a] > 0 && f.count[b] > 0)
+  if (ok)
+    {
+      /* (n, n) = means · meansᵀ: every pair of bins, in one matrix product */
+      ms_gemm (0, 1, n, n, (int) f.len, 1.0f, f.means, (int) f.len, f.means, (int) f.len, 0.0f, out, n);
+      for (int a = 0; a < n; a++)
+        for (int b = a; b < n; b++)
           {
-            const float *x = f.means + (size_t) a * f.len, *y = f.means + (size_t) b * f.len;
-            dot = 0;
-            for (size_t k = 0; k < f.len; k++)
-              dot += (double) x[k] * y[k];
-            dot = CLAMP (dot, -1.0, 1.0);
+            float cell = f.count[a] > 0 && f.count[b] > 0 ? CLAMP (out[(size_t) a * n + b], -1.0f, 1.0f) : NAN;
+            out[(size_t) a * n + b] = out[(size_t) b * n + a] = cell;   /* exactly symmetric */
           }
-        out[(size_t) a * n + b] = out[(size_t) b * n + a] = (float) dot;
-      }
+    }
   g_free (f.means), g_free (f.count), g_free (f.acc);
   if (!ok)
     return g_free (out), NULL;
   MsViewData *v = ms_view_data_new (info, MS_VIEW_SIMILARITY, out, n, n);
+  v->work.states = f.states;
+  v->work.pairs = (guint64) n * n;
   ms_view_data_set_labels (v, "Memory similarity", "after segment", "after segment", NULL);
   axis_set_bins (&v->x, &f.bins, "column");
   axis_set_bins (&v->y, &f.bins, "row");

@@ -269,6 +269,53 @@ test_similarity_bins (void)
   g_autoptr (MsViewData) overview = load (long_run, MS_VIEW_SIMILARITY, p);
   g_assert_cmpint (overview->rows, ==, 300);
   g_assert_cmpint (overview->cols, ==, 300);
+  g_assert_cmpstr (overview->value_label, ==, "cosine similarity, mean per cell");
+
+  /* loaded at 300 and merged to 100 (a figure laid out smaller than loaded)
+   * is loaded at 100: rows merge with the columns, by the pairs they hold */
+  p.max_cols = 100;
+  g_autoptr (MsViewData) small = load (long_run, MS_VIEW_SIMILARITY, p);
+  g_autoptr (MsViewData) merged = ms_view_data_bin_columns (overview, 100);
+  g_assert_cmpint (merged->rows, ==, small->rows);
+  g_assert_cmpint (merged->cols, ==, small->cols);
+  g_assert_cmpfloat (merged->y.step, ==, small->y.step);
+  g_assert_cmpstr (merged->y.label, ==, small->y.label);
+  g_assert_cmpstr (merged->value_label, ==, small->value_label);
+  assert_close (merged->values, small->values, (size_t) small->rows * small->cols, 1e-5);
+}
+
+/* The similarity matrix costs what its output holds: each of the window's
+ * states is read once, and one state pair's dot product is computed per
+ * output cell, never one per pair of segments (12,600² here). */
+static void
+test_similarity_work (void)
+{
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  g_autoptr (MsViewData) full = load (short_run, MS_VIEW_SIMILARITY, p);
+  g_assert_cmpuint (full->work.states, ==, N_SHORT);
+  g_assert_cmpuint (full->work.pairs, ==, N_SHORT * N_SHORT);
+
+  /* drawn 300 × 200 pixels: a square of 200 bins of 63 segments */
+  p.max_cols = 300, p.max_rows = 200;
+  g_autoptr (MsViewData) drawn = load (long_run, MS_VIEW_SIMILARITY, p);
+  g_assert_cmpint (drawn->rows, ==, 200);
+  g_assert_cmpint (drawn->cols, ==, 200);
+  g_assert_cmpfloat (drawn->x.step, ==, 63);
+  g_assert_cmpfloat (drawn->y.step, ==, 63);
+  g_assert_cmpuint (drawn->work.states, ==, N_LONG);
+  g_assert_cmpuint (drawn->work.pairs, ==, 200 * 200);
+
+  /* a tenth of the pixels, a hundredth of the pairs; the states are read once all the same */
+  p.max_cols = 30, p.max_rows = 20;
+  g_autoptr (MsViewData) small = load (long_run, MS_VIEW_SIMILARITY, p);
+  g_assert_cmpint (small->rows, ==, 20);
+  g_assert_cmpuint (small->work.states, ==, N_LONG);
+  g_assert_cmpuint (small->work.pairs, ==, 20 * 20);
+
+  /* other views do not count */
+  p.first = 6000, p.last = 6012;
+  g_autoptr (MsViewData) retention = load (long_run, MS_VIEW_RETENTION, p);
+  g_assert_cmpuint (retention->work.states + retention->work.pairs, ==, 0);
 }
 
 /* The words of a tooltip and the token colouring come from the view. */
@@ -454,6 +501,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view-resolution/period-overview", test_period_overview);
   g_test_add_func ("/view-resolution/provenance-bins", test_provenance_bins);
   g_test_add_func ("/view-resolution/similarity-bins", test_similarity_bins);
+  g_test_add_func ("/view-resolution/similarity-work", test_similarity_work);
   g_test_add_func ("/view-resolution/describe", test_describe);
   g_test_add_func ("/view-resolution/csv", test_csv);
   g_test_add_func ("/view-resolution/block-bounds", test_block_bounds);
