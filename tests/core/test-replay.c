@@ -1,10 +1,10 @@
 /* test-replay.c — a compact run's attention, replayed from its stored
  * memory and tokens, is bit for bit what an f32 recording of the same
  * input stores: every kind, layer, head and the head mean of every
- * segment, for both architectures, also for segments recorded after a
- * resume, and from several threads at once.  A moved or changed model is
- * an error naming the file, and the moved one is found again when named;
- * tampered memory states and texts are refused. */
+ * segment, for every architecture (RMT, Memformer, MemBART), also for
+ * segments recorded after a resume, and from several threads at once.  A
+ * moved or changed model is an error naming the file, and the moved one is
+ * found again when named; tampered memory states and texts are refused. */
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -377,6 +377,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/replay/bit-identical/rmt-blocks", "rmt_blocks", check_bit_identical);
   g_test_add_data_func ("/replay/bit-identical/rmt-causal", "rmt_causal", check_bit_identical);
   g_test_add_data_func ("/replay/bit-identical/memformer-dh32", "memformer_dh32", check_bit_identical);
+  g_test_add_data_func ("/replay/bit-identical/membart", "membart", check_bit_identical);
+  g_test_add_data_func ("/replay/bit-identical/membart-dh32", "membart_dh32", check_bit_identical);
   /* a BPE model: replayed from the token ids schema 5 stores */
   g_test_add_data_func ("/replay/bit-identical/rmt-bpe", "rmt_bpe", check_bit_identical);
   g_test_add_func ("/replay/threads", test_threads);
