@@ -5,8 +5,9 @@
  * under 500 MB).
  *
  *   xvfb-run -a env GSK_RENDERER=cairo GTK_A11Y=none bench-gui [--segments N] [--slots K] [--frames F]
- *                                                      [--steps T] [--dir DIR] [--compare-only]
- *                                                      [--single-only] [--recording FILE [--recording FILE]]
+ *                                                      [--steps T] [--interactions I] [--dir DIR]
+ *                                                      [--compare-only] [--single-only]
+ *                                                      [--recording FILE [--recording FILE]]
  *
  * Writes two random, untrained RMT models with K memory slots (d 16, 1
  * layer, 2 heads, segment_len 4; seeds differ) and a pseudo-random input of
@@ -70,13 +71,23 @@
  *   peak_rss_mb             getrusage ru_maxrss at the end of the phase (the
  *                           process's peak so far), rss_mb the resident size
  *                           then.
- * Prints JSON lines.  A benchmark, never a test: nothing here fails on time.
+ * Then, on each view that drew data, I hovers (the tooltip's text and the
+ * frame redrawing the view) and, where the view zooms, I zooms and I pans as
+ * in the single view: their frames go to the summary only.
+ *
+ * Prints JSON lines, then a summary in Markdown: the CPU, the load average
+ * before and after, first paint, the peak RSS with both runs open, and a
+ * table with per view and interaction the frames' wall and main-thread CPU
+ * time (median / worst), the time until the data showed, and whether the
+ * frames met issue 23's targets (median ≤ 16 ms, worst ≤ 33 ms, wall).
+ * A benchmark, never a test: nothing here fails on time.
  */
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,6 +154,57 @@ rss_mb (void)
     resident = 0;
   fclose (f);
   return resident * (double) sysconf (_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+/* ---- the summary table ---- */
+
+/* The Markdown table printed after the JSON lines: per view and
+ * interaction the frames' wall and main-thread CPU times (median, worst)
+ * beside issue 23's frame targets, and the time until the data shows. */
+static GString *summary;
+static double summary_first_paint_ms = NAN, summary_open_both_ms = NAN, summary_peak_rss_mb = NAN;
+
+#define FRAME_MEDIAN_TARGET_MS 16.0
+#define FRAME_WORST_TARGET_MS 33.0
+
+static void
+summary_row (const char *view, const char *interaction, double *wall, double *cpu, int n, double *ready)
+{
+  if (n < 1)
+    return;
+  if (!summary)
+    summary = g_string_new ("| view | interaction | frames | frame wall median / worst (ms) | frame CPU median / worst "
+                            "(ms) | ready median / worst (ms) | ≤ 16 / 33 ms (wall) |\n|---|---|---:|---:|---:|---:|:---:|\n");
+  double wm = median (wall, n), ww = max_of (wall, n), cm = median (cpu, n), cw = max_of (cpu, n);
+  g_string_append_printf (summary, "| %s | %s | %d | %.1f / %.1f | %.1f / %.1f | ", view, interaction, n, wm, ww, cm, cw);
+  if (ready)
+    g_string_append_printf (summary, "%.0f / %.0f", median (ready, n), max_of (ready, n));
+  g_string_append_printf (summary, " | %s |\n",
+                          wm <= FRAME_MEDIAN_TARGET_MS && ww <= FRAME_WORST_TARGET_MS ? "met" : "**missed**");
+}
+
+static char *
+cpu_model (void)
+{
+  g_autofree char *info = NULL;
+  if (!g_file_get_contents ("/proc/cpuinfo", &info, NULL, NULL))
+    return g_strdup ("unknown CPU");
+  const char *line = strstr (info, "model name");
+  const char *colon = line ? strchr (line, ':') : NULL;
+  if (!colon)
+    return g_strdup ("unknown CPU");
+  const char *end = strchr (colon, '\n');
+  return g_strstrip (g_strndup (colon + 1, end ? (gsize) (end - colon - 1) : strlen (colon + 1)));
+}
+
+static char *
+load_average (void)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return g_strdup ("?");
+  g_auto (GStrv) parts = g_strsplit (text, " ", 4);
+  return g_strjoin (" ", parts[0], parts[1], parts[2], NULL);
 }
 
 /* A random RMT (GPT-2 layout) with @slots memory rows, drawn from @seed. */
@@ -435,6 +497,14 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
           median (draw_ms, frames), frames,
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
   fflush (stdout);
+  summary_first_paint_ms = first_paint_ms;
+  summary_row ("retention, one view", "hover", redraw_ms, redraw_cpu_ms, frames, NULL);
+  summary_row ("retention, one view", "zoom: first frame (preview)", zoom_first_ms, zoom_first_cpu_ms, frames,
+               zoom_first_at_ms);
+  summary_row ("retention, one view", "zoom: exact figure", zoom_ms, zoom_cpu_ms, frames, zoom_ready_ms);
+  summary_row ("retention, one view", "pan: first frame (preview)", pan_first_ms, pan_first_cpu_ms, frames,
+               pan_first_at_ms);
+  summary_row ("retention, one view", "pan: exact figure", pan_ms, pan_cpu_ms, frames, pan_ready_ms);
   g_free (draw_ms);
   g_free (zoom_ms);
   g_free (pan_ms);
@@ -478,8 +548,84 @@ activate (const char *name, GVariant *param)
   g_action_group_activate_action (G_ACTION_GROUP (win), name, param);
 }
 
+/* @n zooms (four in by 1.5, four out, around different segments) or pans
+ * (by ±5% of the window, zoomed to about 1,000 segments first) of @view:
+ * per step the first frame after the call (the preview of the new window)
+ * and the frame that shows its figure, wall and main-thread CPU, and when
+ * each ended.  FALSE when the view does not zoom. */
+static gboolean
+zoom_or_pan (MemscopeFigureView *view, const char *view_name, gboolean pan, int n)
+{
+  int total = memscope_window_get_n_segments (win);
+  double *first = g_new (double, n), *first_cpu = g_new (double, n), *first_at = g_new (double, n);
+  double *exact = g_new (double, n), *exact_cpu = g_new (double, n), *exact_at = g_new (double, n);
+  gboolean zooms = TRUE;
+  if (pan)
+    {
+      zooms = memscope_figure_view_zoom (view, MAX (total / 1000.0, 2.0), total / 2.0);
+      wait_for_view (view);
+    }
+  int window_first = 0, window_n = total;
+  memscope_figure_view_get_zoom (view, &window_first, &window_n);
+  for (int i = 0; i < n && zooms; i++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      if (pan)
+        memscope_figure_view_pan (view, (i / 4) % 2 ? -window_n / 20.0 : window_n / 20.0);
+      else if (!memscope_figure_view_zoom (view, i % 8 < 4 ? 1.5 : 1 / 1.5, (double) ((i * 7919) % MAX (total, 1))))
+        zooms = FALSE;
+      gtk_widget_queue_draw (GTK_WIDGET (view));   /* a frame even when the window did not move */
+      wait_for_paint ();
+      first[i] = (paint_end - paint_start) / 1e3;
+      first_cpu[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
+      first_at[i] = (paint_end - t0) / 1e3;
+      wait_for_view (view);
+      exact[i] = (paint_end - paint_start) / 1e3;
+      exact_cpu[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
+      exact_at[i] = (paint_end - t0) / 1e3;
+    }
+  if (zooms)
+    {
+      g_autofree char *preview = g_strdup_printf ("%s: first frame (preview)", pan ? "pan" : "zoom");
+      g_autofree char *figure = g_strdup_printf ("%s: exact figure", pan ? "pan" : "zoom");
+      summary_row (view_name, preview, first, first_cpu, n, first_at);
+      summary_row (view_name, figure, exact, exact_cpu, n, exact_at);
+    }
+  memscope_figure_view_reset_zoom (view);
+  wait_for_view (view);
+  g_free (first), g_free (first_cpu), g_free (first_at);
+  g_free (exact), g_free (exact_cpu), g_free (exact_at);
+  return zooms;
+}
+
+/* @n hovers over the visible view @view (the tooltip's text, then the frame
+ * redrawing the view), then @n zooms and @n pans where it zooms: summary
+ * rows for @view_name. */
 static void
-bench_compare (const char *path_a, const char *path_b, int steps)
+interact (MemscopeFigureView *view, const char *view_name, int n)
+{
+  MsRect plot[3];
+  if (n < 1 || memscope_figure_view_get_plot_rects (view, plot) < 1)
+    return;
+  double *wall = g_new (double, n), *cpu = g_new (double, n);
+  for (int i = 0; i < n; i++)
+    {
+      double x = plot[0].x + plot[0].width * (i + 0.5) / n;
+      double y = plot[0].y + plot[0].height * ((i * 7) % n + 0.5) / n;
+      g_free (memscope_figure_view_describe_point (view, x, y));
+      gtk_widget_queue_draw (GTK_WIDGET (view));
+      wait_for_paint ();
+      wall[i] = (paint_end - paint_start) / 1e3;
+      cpu[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
+    }
+  summary_row (view_name, "hover", wall, cpu, n, NULL);
+  g_free (wall), g_free (cpu);
+  if (zoom_or_pan (view, view_name, FALSE, n))
+    zoom_or_pan (view, view_name, TRUE, n);
+}
+
+static void
+bench_compare (const char *path_a, const char *path_b, int steps, int interactions)
 {
   MemscopeApplication *app = memscope_application_new (G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
@@ -509,6 +655,7 @@ bench_compare (const char *path_a, const char *path_b, int steps)
   while (memscope_window_is_busy (win))   /* the recordings are opened on a worker thread */
     g_main_context_iteration (NULL, TRUE);
   double open_ms = wait_for_data (t);
+  summary_open_both_ms = open_ms;
   g_object_unref (files[0]);
   g_object_unref (files[1]);
   if (!memscope_window_get_compare (win) || memscope_window_get_error (win))
@@ -534,12 +681,15 @@ bench_compare (const char *path_a, const char *path_b, int steps)
       double cpu0 = process_cpu_s ();
       activate ("view", g_variant_new_string (view));
       double switch_ms = wait_for_data (t), switch_cpu_s = process_cpu_s () - cpu0;
-      double *step_ms = g_new (double, MAX (steps, 1));
+      double *step_ms = g_new (double, MAX (steps, 1)), *step_frame_ms = g_new (double, MAX (steps, 1));
+      double *step_frame_cpu_ms = g_new (double, MAX (steps, 1));
       for (int i = 0; i < steps; i++)
         {
           t = g_get_monotonic_time ();
           activate ("next", NULL);
           step_ms[i] = wait_for_data (t);
+          step_frame_ms[i] = (paint_end - paint_start) / 1e3;
+          step_frame_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
         }
       double slot_ms = 0, slot_cpu_s = 0;
       for (int slot = 1; slot >= -1; slot -= 2)
@@ -566,7 +716,14 @@ bench_compare (const char *path_a, const char *path_b, int steps)
               view, has_figure ? "true" : "false", title, switch_ms, switch_cpu_s, slot_cpu_s, median (step_ms, steps), max_of (step_ms, steps),
               slot_ms, n, median (f, n), fmax, fcmed, fcmax, stall_ms_max, stall_cpu_ms_max, peak_rss_mb (), rss_mb ());
       fflush (stdout);
-      g_free (step_ms);
+      summary_row (view, "every frame of switch, steps, slot", f, fc, n, NULL);
+      /* the views of one segment (read, write, …) replay its attention from a compact recording:
+       * issue 23 wants it shown within one segment's step time + 50 ms */
+      summary_row (view, "step: the next segment's data shown", step_frame_ms, step_frame_cpu_ms, steps, step_ms);
+      g_free (step_ms), g_free (step_frame_ms), g_free (step_frame_cpu_ms);
+      if (has_figure)
+        interact (memscope_window_get_visible_view (win), view, interactions);
+      summary_peak_rss_mb = peak_rss_mb ();
     }
   g_main_context_set_poll_func (NULL, default_poll);
   g_clear_pointer (&frame_ms, g_array_unref);
@@ -576,10 +733,30 @@ bench_compare (const char *path_a, const char *path_b, int steps)
   g_object_unref (app);
 }
 
+/* The summary: what ran where, first paint, peak RSS, and the table. */
+static void
+print_summary (const char *load_before, const char *path_a, const char *path_b)
+{
+  g_autofree char *cpu = cpu_model ();
+  g_autofree char *load_after = load_average ();
+  printf ("\n## bench-gui summary\n\n%s, %ld CPUs online; load average %s before, %s after; renderer %s\n"
+          "runs: %s and %s\n\n", cpu, sysconf (_SC_NPROCESSORS_ONLN), load_before, load_after,
+          g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default", path_a, path_b);
+  printf ("- open → first paint (one view): %.0f ms (target ≤ 1,000 ms: %s)\n", summary_first_paint_ms,
+          isnan (summary_first_paint_ms) ? "not measured" : summary_first_paint_ms <= 1000 ? "met" : "**missed**");
+  printf ("- open both runs in the window → data shown: %.0f ms\n", summary_open_both_ms);
+  printf ("- peak RSS with both runs open, every view shown: %.1f MB (target ≤ 500 MB: %s)\n\n",
+          summary_peak_rss_mb,
+          isnan (summary_peak_rss_mb) ? "not measured" : summary_peak_rss_mb <= 500 ? "met" : "**missed**");
+  if (summary)
+    printf ("%s", summary->str);
+  fflush (stdout);
+}
+
 int
 main (int argc, char **argv)
 {
-  int segments = 12600, slots = 16, frames = 120, steps = 5;
+  int segments = 12600, slots = 16, frames = 120, steps = 5, interactions = 8;
   gboolean compare_only = FALSE, single_only = FALSE;
   g_auto (GStrv) recordings = NULL;
   g_autofree char *dir = NULL;
@@ -588,6 +765,8 @@ main (int argc, char **argv)
     { "slots", 0, 0, G_OPTION_ARG_INT, &slots, "Memory slots (16)", "K" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Hover, zoom and pan redraws to time (120)", "F" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Segments to step through in each compared view (5)", "T" },
+    { "interactions", 0, 0, G_OPTION_ARG_INT, &interactions,
+      "Hovers, zooms and pans to time in each compared view (8; 0: none)", "I" },
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
       "Where to write the models, input and recordings, reusing recordings already there (a temporary folder)",
       "DIR" },
@@ -600,11 +779,13 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— time the workbench on long recordings");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || segments < 2 || slots < 1 || frames < 1 || steps < 0)
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || segments < 2 || slots < 1 || frames < 1 || steps < 0
+      || interactions < 0)
     {
-      fprintf (stderr, "bench-gui: %s\n", error ? error->message : "bad --segments, --slots, --frames or --steps");
+      fprintf (stderr, "bench-gui: %s\n", error ? error->message : "bad --segments, --slots, --frames, --steps or --interactions");
       return 2;
     }
+  g_autofree char *load_before = load_average ();
   if (recordings && recordings[0])
     {
       if (g_strv_length (recordings) > 2)
@@ -624,7 +805,8 @@ main (int argc, char **argv)
       if (!compare_only)
         bench_single_view (recordings[0], first->id, first->segments_done, first->config.n_slots, frames, 0);
       if (!single_only)
-        bench_compare (recordings[0], recordings[1] ? recordings[1] : recordings[0], steps);
+        bench_compare (recordings[0], recordings[1] ? recordings[1] : recordings[0], steps, interactions);
+      print_summary (load_before, recordings[0], recordings[1] ? recordings[1] : recordings[0]);
       return 0;
     }
   if (!dir)
@@ -651,6 +833,7 @@ main (int argc, char **argv)
   if (!compare_only)
     bench_single_view (db_a, run_a, segments, slots, frames, record_a);
   if (!single_only)
-    bench_compare (db_a, db_b, steps);
+    bench_compare (db_a, db_b, steps, interactions);
+  print_summary (load_before, db_a, db_b);
   return 0;
 }
