@@ -154,6 +154,12 @@ tokens_shown (void)
          && memscope_text_pane_get_n_tokens (memscope_window_get_text_pane (win)) > 0;
 }
 
+static gboolean
+past_first_segment (void)
+{
+  return memscope_window_get_segment (win) > 0;
+}
+
 static MemscopeWindow *reopened;
 
 static gboolean
@@ -246,6 +252,11 @@ walk (int width, int height)
   GtkWidget *speed = gtk_widget_get_next_sibling (play);
   g_assert_true (GTK_IS_DROP_DOWN (speed));
   check_on_screen (speed, playing, width, height);
+  /* a new speed takes effect while playing: it goes on to the next segment */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (speed), 2);
+  activate ("first", NULL);
+  g_assert_true (memscope_window_get_playing (win));
+  wait_until (past_first_segment, "playing to step to the next segment");
   activate ("play", NULL);
   g_assert_false (memscope_window_get_playing (win));
   g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (play)), ==, "media-playback-start-symbolic");
