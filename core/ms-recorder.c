@@ -5,9 +5,10 @@
  *
  * Two threads share the work.  The calling thread steps the session; its
  * observer only copies each observation into a segment record.  A writer
- * thread takes the stepped records in order and commits each through the
- * run writer: the f16 conversion, the derived per-slot quantities and
- * every insert happen there, beside the next segments' inference.  A new
+ * thread takes the stepped records in order and writes them through the
+ * run writer, several per transaction: the f16 conversion, the derived
+ * per-slot quantities and every insert happen there, beside the next
+ * segments' inference.  A new
  * run is created on the writer thread too, before its first segment, so
  * hashing the model and input files (about a second for paper-size models)
  * overlaps the first segments, as many as there are records.
@@ -16,7 +17,9 @@
  * fill) and `stepped` (batches ready to commit, in segment order).  Memory
  * stays constant and the model never runs more than that far ahead of the
  * recording; a killed process loses only segments that were never
- * committed, which resuming steps again. */
+ * committed (the records in flight, and the segments written into the
+ * open transaction: at most COMMIT_WAIT_US of stepping), which resuming
+ * steps again. */
 #include "ms-recorder.h"
 #include "ms-error.h"
 #include "ms-parallel.h"
@@ -33,6 +36,13 @@
  * stopping the model; a handful of records does not (tests/bench/README.md). */
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 64
+
+/* The writer thread commits at most GROUP_MAX segments per transaction,
+ * and a segment waits at most COMMIT_WAIT_US for the ones after it before
+ * their transaction is committed (a live reader refreshes a few times a
+ * second; a kill loses at most that much stepping). */
+#define GROUP_MAX 256
+#define COMMIT_WAIT_US (250 * 1000)
 
 typedef struct {
   /* Borrowed */
@@ -136,9 +146,33 @@ report_committed (Pipeline *p, int done, int n_segments, int *reported, MsProgre
 
 /* ---- the writer thread ------------------------------------------------ */
 
-/* Creates the run when p->create says so, then commits stepped records in
- * order until the end-of-run record; after a failure it only hands records
- * back, so the stepping thread never waits forever. */
+/* Commits what the writer wrote since the last commit.  The first error
+ * stays p->error: after a write failed, what was written before it is
+ * still committed. */
+static void
+commit_written (Pipeline *p)
+{
+  int committed = 0;
+  gboolean first_error = !g_atomic_int_get (&p->failed);
+  if (!ms_run_writer_commit (p->writer, &committed, first_error ? &p->error : NULL))
+    g_atomic_int_set (&p->failed, 1);
+  /* counted before the records of later segments go back: the stepping
+   * thread reports commits when it takes an empty record */
+  g_atomic_int_add (&p->committed, committed);
+}
+
+/* Creates the run when p->create says so, then writes stepped records in
+ * order until the end-of-run record, handing each back once written: its
+ * rows are in the open transaction.  A transaction ends when the memory
+ * chunk its states go into is full, after GROUP_MAX segments, COMMIT_WAIT_US
+ * after its first segment arrived, or at the end of the run.  Each page a
+ * transaction touches is written to the WAL once per commit (the segments
+ * leaf, the memory chunk's pages, their parents), so a chunk filled in one
+ * transaction writes about its segments' bytes, where a transaction per
+ * segment rewrote those pages for every segment; the wait bounds what a
+ * kill loses and keeps a reader's view of the run live.  After a failure
+ * it commits what was written before it, then only hands records back, so
+ * the stepping thread never waits forever. */
 static gpointer
 writer_thread (gpointer pipeline)
 {
@@ -154,21 +188,36 @@ writer_thread (gpointer pipeline)
       else
         g_atomic_int_set (&p->failed, 1);
     }
+  gint64 commit_at = 0;   /* monotonic µs: when the open transaction is committed at the latest */
   for (;;)
-    for (MsSegmentRecord *rec = g_async_queue_pop (p->stepped), *next; rec; rec = next)
-      {
-        if (rec->segment < 0)
-          return NULL;
-        next = rec->next;
-        if (!g_atomic_int_get (&p->failed))
-          {
-            if (ms_run_writer_commit_segment (p->writer, rec, &p->error))
-              g_atomic_int_inc (&p->committed);
-            else
-              g_atomic_int_set (&p->failed, 1);
-          }
-        g_async_queue_push (p->empty, rec);
-      }
+    {
+      MsSegmentRecord *rec;
+      if (ms_run_writer_get_uncommitted (p->writer) == 0)
+        rec = g_async_queue_pop (p->stepped);
+      else if (!(rec = g_async_queue_timeout_pop (p->stepped,
+                                                  (guint64) MAX (commit_at - g_get_monotonic_time (), 0))))
+        commit_written (p);
+      for (MsSegmentRecord *next; rec; rec = next)
+        {
+          next = rec->next;
+          if (rec->segment < 0)
+            {
+              commit_written (p);
+              return NULL;
+            }
+          if (!g_atomic_int_get (&p->failed))
+            {
+              if (ms_run_writer_get_uncommitted (p->writer) == 0)
+                commit_at = g_get_monotonic_time () + COMMIT_WAIT_US;
+              if (!ms_run_writer_write_segment (p->writer, rec, &p->error))
+                g_atomic_int_set (&p->failed, 1);
+              if (g_atomic_int_get (&p->failed) || ms_run_writer_get_uncommitted (p->writer) >= GROUP_MAX
+                  || ms_run_writer_chunk_is_full (p->writer, rec->segment) || g_get_monotonic_time () >= commit_at)
+                commit_written (p);
+            }
+          g_async_queue_push (p->empty, rec);
+        }
+    }
 }
 
 /* ---- setting up and taking down --------------------------------------- */

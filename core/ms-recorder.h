@@ -1,19 +1,24 @@
 /* ms-recorder.h — recording a run into a Memscope recording (DESIGN §6).
  *
- * A run steps one model through one input file, and for every segment
- * commits, in ONE transaction: the segment's text and per-token NLL, with
- * --attn f16|f32 every attention matrix the engine observes (one BLOB per
- * segment, kind, layer and head; by default none: a compact run, whose
- * attention the reader replays, ms-replay.h), the memory state after the segment, the
- * derived retention per slot (ms-analysis.h), and the run's progress.  A
+ * A run steps one model through one input file, and commits every segment
+ * whole, within one transaction: the segment's text and per-token NLL,
+ * with --attn f16|f32 every attention matrix the engine observes (one BLOB
+ * per segment, kind, layer and head; by default none: a compact run, whose
+ * attention the reader replays, ms-replay.h), the memory state after the
+ * segment, the derived retention per slot (ms-analysis.h), and the run's
+ * progress.  A transaction holds a group of consecutive segments: those
+ * stepped while the previous group was written, up to a bounded count and
+ * for at most a fraction of a second after the first (ms-recorder.c), so
+ * each page is written once per group rather than once per segment.  A
  * process killed at any moment therefore leaves every committed segment
- * complete and the run marked 'incomplete'; recording it again with
- * @resume_run continues from the last committed segment and produces
- * exactly what an uninterrupted run would have.
+ * exactly as committed and the run marked 'incomplete', having lost only
+ * the segments not yet committed; recording it again with @resume_run
+ * continues from the last committed segment and produces exactly what an
+ * uninterrupted run would have.
  *
  * The writing happens on a second thread, beside the next segments'
- * inference (at most a few segments behind it), so recording costs the
- * model little wall time when a core is free.
+ * inference (at most a few dozen segments behind it), so recording costs
+ * the model little wall time when a core is free.
  */
 #pragma once
 
@@ -47,7 +52,7 @@ typedef struct {
  * model and input must be the very files it was started with (checked by
  * SHA-256), and @opts is ignored.  @progress is called on the calling
  * thread once for every committed segment, in order (a little after the
- * commit); @cancellable is checked between segments, and what was stepped
+ * commit of its group); @cancellable is checked between segments, and what was stepped
  * before the cancel is still committed (the run stays resumable).  Stores
  * the run id in @run_id (may be NULL): the resumed run's at once; a new
  * run's (created on the writer thread) before the first progress call and

@@ -27,9 +27,11 @@ struct _MsRunWriter {
   sqlite3_stmt *insert_segment;
   sqlite3_stmt *insert_chunk;
   sqlite3_stmt *complete_run;
-  /* The memory chunk the last committed segment wrote into (ms-db.h) */
+  /* The memory chunk the last written segment wrote into (ms-db.h) */
   int chunk_segment;               /* its first segment (−1: the initial memory) */
   int chunk_states;                /* the states it has room for; 0 before a run */
+  int begin_chunk_segment, begin_chunk_states;   /* the same when the open transaction began */
+  int uncommitted;                 /* segments written in the open transaction */
   int chunk_capacity;              /* C: the most states a new chunk of this model gets */
   int n_segments;                  /* planned: no chunk has room past the run's last segment */
   gboolean store_transfer;         /* the engine's transfer is not diagonal */
@@ -44,6 +46,19 @@ struct _MsRunWriter {
 };
 
 static gint64 state_bytes (const MsRunWriter *w);
+
+/* Rolls back the open transaction, if any, and the writer's idea of the
+ * chunk it continues in with it. */
+static void
+rollback_uncommitted (MsRunWriter *w)
+{
+  if (sqlite3_get_autocommit (w->db))
+    return;
+  sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
+  w->uncommitted = 0;
+  w->chunk_segment = w->begin_chunk_segment;
+  w->chunk_states = w->begin_chunk_states;
+}
 static int chunk_capacity (gint64 state, gint64 page_size);
 
 /* Steps a statement that returns no rows and resets it (its bindings stay). */
@@ -152,6 +167,8 @@ ms_run_writer_free (MsRunWriter *w)
   sqlite3_finalize (w->insert_segment);
   sqlite3_finalize (w->insert_chunk);
   sqlite3_finalize (w->complete_run);
+  if (w->db)
+    rollback_uncommitted (w);
   ms_db_close_shareable (w->db);
   g_free (w->path);
   g_free (w->half);
@@ -773,23 +790,74 @@ mark_complete (MsRunWriter *w, GError **error)
 }
 
 gboolean
-ms_run_writer_commit_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
+ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
 {
   g_return_val_if_fail (w->run_id > 0 && rec->segment >= 0, FALSE);
-  if (!ms_db_exec (w->db, w->path, "BEGIN IMMEDIATE", error))
+  if (sqlite3_get_autocommit (w->db))
+    {
+      if (!ms_db_exec (w->db, w->path, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      w->begin_chunk_segment = w->chunk_segment;
+      w->begin_chunk_states = w->chunk_states;
+    }
+  if (!ms_db_exec (w->db, w->path, "SAVEPOINT segment", error))
     return FALSE;
-  analyse_segment (w, rec);
   int chunk_segment = w->chunk_segment, chunk_states = w->chunk_states;
+  analyse_segment (w, rec);
   g_autoptr (GError) local = NULL;
   if (insert_segment_rows (w, rec, &local) && (!rec->last || mark_complete (w, &local))
-      && sqlite3_exec (w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-    return TRUE;
+      && ms_db_exec (w->db, w->path, "RELEASE segment", &local))
+    {
+      w->uncommitted++;
+      return TRUE;
+    }
   if (!local)
-    ms_db_fail (w->db, w->path, "committing a segment", &local);
-  sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
-  /* a chunk this transaction inserted is gone with it */
-  w->chunk_segment = chunk_segment;
-  w->chunk_states = chunk_states;
+    ms_db_fail (w->db, w->path, "writing a segment", &local);
+  if (sqlite3_get_autocommit (w->db))
+    {
+      /* SQLite rolled the whole transaction back (it may, on a full disk
+       * or an I/O error): the segments written since the last commit are
+       * gone too, and so is a chunk they inserted */
+      w->uncommitted = 0;
+      w->chunk_segment = w->begin_chunk_segment;
+      w->chunk_states = w->begin_chunk_states;
+    }
+  else
+    {
+      /* only this segment's rows go, a chunk it inserted with them */
+      sqlite3_exec (w->db, "ROLLBACK TO segment; RELEASE segment", NULL, NULL, NULL);
+      w->chunk_segment = chunk_segment;
+      w->chunk_states = chunk_states;
+    }
   g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+int
+ms_run_writer_get_uncommitted (const MsRunWriter *w)
+{
+  return w->uncommitted;
+}
+
+gboolean
+ms_run_writer_chunk_is_full (const MsRunWriter *w, int segment)
+{
+  return w->chunk_states > 0 && segment == w->chunk_segment + w->chunk_states - 1;
+}
+
+gboolean
+ms_run_writer_commit (MsRunWriter *w, int *n_committed, GError **error)
+{
+  *n_committed = 0;
+  if (sqlite3_get_autocommit (w->db))
+    return TRUE;
+  if (sqlite3_exec (w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    {
+      *n_committed = w->uncommitted;
+      w->uncommitted = 0;
+      return TRUE;
+    }
+  ms_db_fail (w->db, w->path, "committing segments", error);
+  rollback_uncommitted (w);
   return FALSE;
 }

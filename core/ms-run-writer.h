@@ -1,10 +1,12 @@
 /* ms-run-writer.h — (private) writing one run into a recording: every SQL
  * statement the recorder makes.  It creates a run or takes up an
- * incomplete one, commits one stepped segment (ms-segment-record.h) per
- * transaction — its attention, memory state, text, NLL and the per-slot
- * quantities derived from the same observations — and marks the run
- * complete in the transaction of its last segment.  A process killed at
- * any moment therefore leaves whole segments and an incomplete run.
+ * incomplete one, writes stepped segments (ms-segment-record.h) in
+ * order, each whole — its attention, memory state, text, NLL and the
+ * per-slot quantities derived from the same observations — into a
+ * transaction that the caller commits after one or several of them, and
+ * marks the run complete with its last segment.  A process killed at any
+ * moment therefore leaves the segments of every committed transaction,
+ * whole, and an incomplete run.
  *
  * No threads here: a run writer is used by one thread at a time (the
  * recorder opens it on the calling thread and hands it to its writer
@@ -35,7 +37,8 @@ typedef struct {
 MsRunWriter *ms_run_writer_open (const char *path, const MsConfig *config, GError **error);
 /* Closes the recording, leaving it one file in rollback-journal mode
  * (ms_db_close_shareable) whether the run completed, was cancelled or
- * failed.  NULL is fine. */
+ * failed; segments written and not committed are rolled back.  NULL is
+ * fine. */
 void ms_run_writer_free (MsRunWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsRunWriter, ms_run_writer_free)
 
@@ -58,10 +61,30 @@ gboolean ms_run_writer_resume_run (MsRunWriter *w, MsModel *model, const char *i
  * another shape. */
 float *ms_run_writer_load_memory (MsRunWriter *w, int segment, GError **error);
 
-/* Commits @rec (a segment of the created or resumed run, in order) in one
- * transaction, completing the run with it when @rec->last; or leaves the
- * recording as it was. */
-gboolean ms_run_writer_commit_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError **error);
+/* Writes @rec (the segment after the last one written, of the created or
+ * resumed run) into the open transaction, beginning one when none is
+ * open, completing the run with it when @rec->last.  Whole or not at all:
+ * on failure nothing of @rec stays, and the segments written before it
+ * stay in the transaction — unless SQLite rolled the whole transaction
+ * back (it may, on a full disk or an I/O error), then they are gone too
+ * (ms_run_writer_get_uncommitted says 0).  Nothing is committed until
+ * ms_run_writer_commit. */
+gboolean ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError **error);
+
+/* The segments written into the open transaction. */
+int ms_run_writer_get_uncommitted (const MsRunWriter *w);
+
+/* Whether the memory state after @segment, the last one written, is the
+ * last its memory chunk (ms-db.h) has room for.  A transaction that ends
+ * there leaves the next one to insert the next chunk and fill it, so each
+ * of a chunk's pages is written once per transaction that writes into it. */
+gboolean ms_run_writer_chunk_is_full (const MsRunWriter *w, int segment);
+
+/* Commits the open transaction (none open: nothing to do), setting
+ * *@n_committed to the segments it held.  On failure it is rolled back:
+ * none of its segments stays, and the run ends at the last segment
+ * committed before. */
+gboolean ms_run_writer_commit (MsRunWriter *w, int *n_committed, GError **error);
 
 /* The run's id: 0 until one is created or resumed. */
 gint64 ms_run_writer_get_run_id (const MsRunWriter *w);

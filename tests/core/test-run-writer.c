@@ -5,15 +5,18 @@
  * committed twice, whose attention rows and memory state go in before its
  * segment key is found taken, and a segment whose key another connection
  * took after its memory chunk went in — leaves nothing of it behind, and
- * the next try stores it whole), a run is taken up
- * again where its committed segments end, and the last segment's commit
- * completes the run.
+ * the next try stores it whole; in a transaction of several, the others
+ * stay), a run is taken up again where its committed segments end, the
+ * last segment's commit completes the run, and a writer killed with
+ * segments written but not committed leaves a recording that resumes to
+ * exactly what an uninterrupted one holds.
  * The recording is inspected with SQLite directly, not with Memscope's
  * reader. */
 #include <sqlite3.h>
 #include <string.h>
 
 #include "ms-error.h"
+#include "ms-recorder.h"
 #include "ms-run-writer.h"
 #include "ms-session.h"
 #include "test-util.h"
@@ -22,13 +25,14 @@ typedef struct {
   MsSegmentRecord *rec;
   const MsConfig *config;
   MsSegmentRecordSizes *sizes;
+  MsAttnStore attn;
 } Copying;
 
 static void
 observe (const MsObservation *obs, gpointer data)
 {
   Copying *c = data;
-  ms_segment_record_copy (c->rec, c->config, c->sizes, MS_ATTN_STORE_F16, obs);
+  ms_segment_record_copy (c->rec, c->config, c->sizes, c->attn, obs);
 }
 
 static gint64
@@ -53,6 +57,19 @@ exec_sql (const char *db, const char *sql)
   g_assert_cmpint (sqlite3_open_v2 (db, &conn, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (conn, sql, NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (conn);
+}
+
+/* Writes @rec and commits it alone; the count agrees with the result. */
+static gboolean
+commit_one (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
+{
+  int committed = -1;
+  gboolean written = ms_run_writer_write_segment (w, rec, error);
+  g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, written ? 1 : 0);
+  g_assert_true (ms_run_writer_commit (w, &committed, NULL));
+  g_assert_cmpint (committed, ==, written ? 1 : 0);
+  g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, 0);
+  return written;
 }
 
 static void
@@ -86,7 +103,7 @@ commit_whole_or_not_at_all (void)
   ms_segment_record_sizes (c, &sizes);
   MsSegmentRecord rec;
   g_assert_true (ms_segment_record_init (&rec, c, &sizes));
-  Copying copying = { &rec, c, &sizes };
+  Copying copying = { &rec, c, &sizes, MS_ATTN_STORE_F16 };
   ms_session_set_observer (session, ms_segment_record_kinds (c), observe, &copying);
   gint64 attention_rows = 0;
   size_t state = (size_t) c->n_slots * c->d_model;
@@ -105,7 +122,7 @@ commit_whole_or_not_at_all (void)
            * it may stay. */
           attention_rows = count (db, "SELECT count(*) FROM attention");
           rec.segment = 1;
-          g_assert_false (ms_run_writer_commit_segment (w, &rec, &error));
+          g_assert_false (commit_one (w, &rec, &error));
           g_assert_error (error, MS_ERROR, MS_ERROR_IO);
           g_assert_nonnull (strstr (error->message, db));
           g_clear_error (&error);
@@ -122,14 +139,14 @@ commit_whole_or_not_at_all (void)
           gint64 chunks = count (db, "SELECT count(*) FROM memory");
           exec_sql (db, "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted)"
                         " VALUES (1 * 4294967296 + 3, 1, 3, 24, 32, x'00', x'00', 0)");
-          g_assert_false (ms_run_writer_commit_segment (w, &rec, &error));
+          g_assert_false (commit_one (w, &rec, &error));
           g_assert_error (error, MS_ERROR, MS_ERROR_IO);
           g_clear_error (&error);
           g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, chunks);
           exec_sql (db, "DELETE FROM segments WHERE id = 1 * 4294967296 + 3");
           memcpy (after_3, ms_session_get_memory (session), state * sizeof (float));
         }
-      g_assert_true (ms_run_writer_commit_segment (w, &rec, &error));
+      g_assert_true (commit_one (w, &rec, &error));
       g_assert_no_error (error);
       g_assert_cmpint (count (db, "SELECT status = 'complete' FROM runs"), ==, t + 1 == S);
       if (t == 2)
@@ -174,11 +191,154 @@ commit_whole_or_not_at_all (void)
   test_dir_remove (dir);
 }
 
+/* Every row of @sql in @db_a equals the same row in @db_b, value for value
+ * (type and bytes); returns the number of rows. */
+static int
+assert_same_rows (const char *db_a, const char *db_b, const char *sql)
+{
+  sqlite3 *a, *b;
+  sqlite3_stmt *sa, *sb;
+  g_assert_cmpint (sqlite3_open_v2 (db_a, &a, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_open_v2 (db_b, &b, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (a, sql, -1, &sa, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (b, sql, -1, &sb, NULL), ==, SQLITE_OK);
+  int rows = 0, rc;
+  while ((rc = sqlite3_step (sa)) == SQLITE_ROW)
+    {
+      g_assert_cmpint (sqlite3_step (sb), ==, SQLITE_ROW);
+      g_assert_cmpint (sqlite3_column_count (sa), ==, sqlite3_column_count (sb));
+      for (int i = 0; i < sqlite3_column_count (sa); i++)
+        {
+          g_assert_cmpint (sqlite3_column_type (sa, i), ==, sqlite3_column_type (sb, i));
+          const void *va = sqlite3_column_blob (sa, i), *vb = sqlite3_column_blob (sb, i);
+          g_assert_cmpmem (va, sqlite3_column_bytes (sa, i), vb, sqlite3_column_bytes (sb, i));
+        }
+      rows++;
+    }
+  g_assert_cmpint (rc, ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_step (sb), ==, SQLITE_DONE);
+  sqlite3_finalize (sa);
+  sqlite3_finalize (sb);
+  sqlite3_close (a);
+  sqlite3_close (b);
+  return rows;
+}
+
+static void
+copy_file (const char *from, const char *to)
+{
+  g_autofree char *bytes = NULL;
+  gsize n = 0;
+  g_assert_true (g_file_get_contents (from, &bytes, &n, NULL));
+  g_assert_true (g_file_set_contents (to, bytes, (gssize) n, NULL));
+}
+
+/* A recorder killed while a transaction holds several written, uncommitted
+ * segments: the files as it leaves them (copied at that moment, the
+ * recording and its WAL) hold exactly the committed segments, and resuming
+ * them gives, row for row and bit for bit, what an uninterrupted recording
+ * of the same model and input holds.  The open transaction crosses a
+ * memory chunk's end (ms-db.h: the states after segments 3 … 6 share a
+ * chunk, those after 7 … 14 the next): it had written states 5 and 6 into
+ * a committed chunk and inserted the next one. */
+static void
+killed_mid_transaction (gconstpointer name)
+{
+  g_autofree char *dir = g_dir_make_tmp ("memscope-run-writer-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "r.sqlite", NULL), *input = g_build_filename (dir, "in.txt", NULL);
+  g_autofree char *killed = g_build_filename (dir, "killed.sqlite", NULL);
+  g_autofree char *reference = g_build_filename (dir, "reference.sqlite", NULL);
+  char text[240];
+  for (int i = 0; i < (int) sizeof text; i++)
+    text[i] = (char) (32 + (i * 41) % 90);
+  g_assert_true (g_file_set_contents (input, text, sizeof text, NULL));
+  g_autofree char *path = g_strdup_printf ("%s/%s.safetensors", g_getenv ("MEMSCOPE_FIXTURES"), (const char *) name);
+  GError *error = NULL;
+  g_autoptr (MsModel) model = ms_model_load (path, &error);
+  g_assert_no_error (error);
+  const MsConfig *c = ms_model_get_config (model);
+  int n_tokens = (int) sizeof text, L = c->segment_len, S = (n_tokens + L - 1) / L;
+  g_assert_cmpint (S, >, 13);
+  int32_t tokens[sizeof text];
+  for (int i = 0; i < n_tokens; i++)
+    tokens[i] = (uint8_t) text[i];
+
+  MsRecordOptions opts = { .attn = MS_ATTN_STORE_NONE };   /* compact, as memscope-cli record */
+  g_assert_true (ms_record (reference, model, input, &opts, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  MsRunWriter *w = ms_run_writer_open (db, c, &error);
+  g_assert_no_error (error);
+  g_autoptr (MsSession) session = ms_session_new (model);
+  MsRunPlan plan = { (size_t) n_tokens, L, S, MS_ATTN_STORE_NONE };
+  g_assert_true (ms_run_writer_create_run (w, model, input, NULL, &plan, ms_session_get_memory (session), &error));
+  g_assert_no_error (error);
+  MsSegmentRecordSizes sizes;
+  ms_segment_record_sizes (c, &sizes);
+  MsSegmentRecord rec;
+  g_assert_true (ms_segment_record_init (&rec, c, &sizes));
+  Copying copying = { &rec, c, &sizes, MS_ATTN_STORE_NONE };
+  ms_session_set_observer (session, ms_segment_record_kinds (c), observe, &copying);
+  int committed = 0;
+  for (int t = 0; t < 12; t++)
+    {
+      int n = MIN (L, n_tokens - t * L);
+      g_assert_true (ms_segment_record_start (&rec, t, tokens + (size_t) t * L, (size_t) t * L, n,
+                                              (const uint8_t *) text + (size_t) t * L, (size_t) n, NULL,
+                                              (guint64) t * L, t + 1 == S));
+      g_assert_true (ms_session_step (session, tokens + t * L, n, NULL, &error));
+      g_assert_true (ms_run_writer_write_segment (w, &rec, &error));
+      g_assert_no_error (error);
+      if (t == 4)   /* segments 0 … 4 in one transaction */
+        {
+          g_assert_true (ms_run_writer_commit (w, &committed, &error));
+          g_assert_cmpint (committed, ==, 5);
+        }
+    }
+  g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, 7);
+  /* killed now: what is on disk is what the kill leaves */
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL), *killed_wal = g_strconcat (killed, "-wal", NULL);
+  copy_file (db, killed);
+  if (g_file_test (wal, G_FILE_TEST_EXISTS))
+    copy_file (wal, killed_wal);
+  g_assert_cmpint (count (killed, "SELECT count(*) FROM segments"), ==, 5);
+  g_assert_cmpint (count (killed, "SELECT max (segment) FROM memory"), ==, 3);   /* not the chunk from 7 on */
+  g_assert_cmpint (count (killed, "SELECT status = 'incomplete' FROM runs"), ==, 1);
+
+  /* A segment that cannot be written (segment 3 again: its memory key is
+   * taken) leaves nothing of itself, and the transaction keeps the seven
+   * before it, which commit. */
+  rec.segment = 3;
+  g_assert_false (ms_run_writer_write_segment (w, &rec, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, 7);
+  g_assert_true (ms_run_writer_commit (w, &committed, &error));
+  g_assert_cmpint (committed, ==, 7);
+  g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 12);
+  /* closing rolls back what was written and not committed */
+  rec.segment = 12;
+  g_assert_true (ms_run_writer_write_segment (w, &rec, &error));
+  ms_segment_record_clear (&rec);
+  ms_run_writer_free (w);
+  g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 12);
+
+  g_assert_true (ms_record (killed, model, input, &opts, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (assert_same_rows (killed, reference, "SELECT * FROM segments ORDER BY id"), ==, S);
+  g_assert_cmpint (assert_same_rows (killed, reference, "SELECT * FROM memory ORDER BY id"), >, 4);
+  g_assert_cmpint (assert_same_rows (killed, reference, "SELECT n_tokens, segment_len, n_segments, attn_dtype, status"
+                                                        " FROM runs ORDER BY id"), ==, 1);
+  test_dir_remove (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_assert_nonnull (g_getenv ("MEMSCOPE_FIXTURES"));
   g_test_add_func ("/run-writer/commit-whole-or-not-at-all", commit_whole_or_not_at_all);
+  g_test_add_data_func ("/run-writer/killed-mid-transaction/rmt", "rmt_blocks", killed_mid_transaction);
+  g_test_add_data_func ("/run-writer/killed-mid-transaction/memformer", "memformer", killed_mid_transaction);
   return g_test_run ();
 }
