@@ -48,8 +48,8 @@
  * states 1, 2, 4, 8, … and then every C, and none has room past the
  * run's planned last segment: a complete run has no unwritten room, a
  * cancelled or killed one at most its own length or C states).
- * A chunk is inserted with zeros when its first segment commits, and each
- * later segment writes its state and transfer into it in place
+ * A chunk is inserted with zeros when its first segment is written, and
+ * each later segment writes its state and transfer into it in place
  * (sqlite3_blob_write), in that segment's transaction: a killed recorder
  * leaves earlier segments' states as they were committed, and the states
  * after a run's last committed segment are zeros nobody reads.  The state
@@ -58,8 +58,8 @@
  * that reads only transfers reads only their pages.
  *
  * Keys without index B-trees.  Every B-tree a transaction touches costs at
- * least one rewritten page in the WAL, and a recorder commits one
- * transaction per segment.  So:
+ * least one rewritten page in the WAL, and a recorder commits a
+ * transaction every few segments (ms-recorder.c).  So:
  *   segments.id = run_id · 2^32 + segment     (MS_DB_SEGMENT_KEY)
  *   memory.id   = run_id · 2^32 + segment + 1
  * are the rowids themselves (CHECK constraints hold them to it), and a

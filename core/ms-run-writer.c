@@ -115,9 +115,13 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
    * checkpoint, and what the model does wait for is the last one, when the
    * recording closes, which a small cadence keeps short.  Cache what each
    * segment's inserts touch again (the B-trees' interior pages and last
-   * leaves). */
+   * leaves).  Each segment written is a savepoint, which keeps the pages
+   * it changes that the transaction's earlier segments wrote (their
+   * memory chunk's, the segments leaf) in a sub-journal: in memory, that
+   * is a copy of a few pages, where SQLite's default spills it to a
+   * temporary file written for every segment. */
   sqlite3_exec (w->db, "PRAGMA wal_autocheckpoint = " G_STRINGIFY (MS_RECORDER_CHECKPOINT_PAGES) ";"
-                "PRAGMA cache_size = -32768;", NULL, NULL, NULL);
+                "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;", NULL, NULL, NULL);
   /* Test hook (fault injection, as SQLite's own tests do): cap the file
    * size so a real SQLITE_FULL happens after a few segments. */
   const char *max_pages = g_getenv ("MEMSCOPE_TEST_MAX_PAGE_COUNT");

@@ -12,7 +12,10 @@
  * median over the repeats of recorded / plain of the same repeat (the two
  * run back to back, so slow phases of the machine cancel) with the
  * spread of those paired ratios (overhead_paired_q1, _q3: the quartiles;
- * _min, _max), the process CPU time of the fastest runs, the fixed cost of starting a
+ * _min, _max), the process CPU time of the fastest runs and, as for the wall
+ * time, the median over the repeats of recorded / plain CPU time
+ * (cpu_overhead_paired_median, _q1, _q3: what other processes on a busy
+ * machine disturb least), the fixed cost of starting a
  * recording (ms_record of one segment minus one plain segment: hashing the
  * files, creating the database), and the database bytes per segment (main
  * file plus WAL after the recorder closed).
@@ -412,6 +415,7 @@ main (int argc, char **argv)
   g_autofree char *wal = g_strconcat (db, "-wal", NULL), *shm = g_strconcat (db, "-shm", NULL);
   g_autofree double *plain = g_new (double, repeats), *recorded = g_new (double, repeats);
   g_autofree double *traffic = g_new0 (double, repeats);
+  g_autofree double *plain_cpus = g_new (double, repeats), *recorded_cpus = g_new (double, repeats);
   double plain_cpu = 0, recorded_cpu = 0, start_cost = G_MAXDOUBLE;
   off_t bytes = 0;
   gint64 written = -1;
@@ -424,8 +428,9 @@ main (int argc, char **argv)
       double c0 = cpu_seconds ();
       ms_session_run (s, tokens, n, 0, NULL, NULL, NULL, NULL, NULL);
       plain[rep] = (g_get_monotonic_time () - t0) / 1e6;
+      plain_cpus[rep] = cpu_seconds () - c0;
       if (plain[rep] <= min_of (plain, rep + 1))
-        plain_cpu = cpu_seconds () - c0;
+        plain_cpu = plain_cpus[rep];
 
       for (int one = 1; one >= 0; one--)
         {
@@ -445,8 +450,9 @@ main (int argc, char **argv)
           else
             {
               recorded[rep] = wall;
+              recorded_cpus[rep] = cpu_seconds () - c0;
               if (wall <= min_of (recorded, rep + 1))
-                recorded_cpu = cpu_seconds () - c0;
+                recorded_cpu = recorded_cpus[rep];
               written = w0 < 0 ? -1 : bytes_written_by_process () - w0;
             }
         }
@@ -469,10 +475,12 @@ main (int argc, char **argv)
   double p_min = min_of (plain, repeats), r_min = min_of (recorded, repeats);
   double p_med = median_of (plain, repeats), r_med = median_of (recorded, repeats);
   g_autofree double *ratio = g_new (double, repeats), *traffic_ratio = g_new (double, repeats);
+  g_autofree double *cpu_ratio = g_new (double, repeats);
   for (int i = 0; i < repeats; i++)
     {
       ratio[i] = recorded[i] / plain[i];
       traffic_ratio[i] = traffic[i] / plain[i];
+      cpu_ratio[i] = recorded_cpus[i] / plain_cpus[i];
     }
   printf ("{\"model\": \"%s\", \"arch\": \"%s\", \"threads\": %d, \"segments\": %d, \"repeats\": %d, "
           "\"plain_s\": %.4f, \"recorded_s\": %.4f, \"overhead\": %.4f, \"plain_median_s\": %.4f, "
@@ -480,14 +488,18 @@ main (int argc, char **argv)
           "\"overhead_paired_q1\": %.4f, \"overhead_paired_q3\": %.4f, \"overhead_paired_min\": %.4f, "
           "\"overhead_paired_max\": %.4f, "
           "\"plain_cpu_s\": %.4f, "
-          "\"recorded_cpu_s\": %.4f, \"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f, "
+          "\"recorded_cpu_s\": %.4f, \"plain_cpu_median_s\": %.4f, \"recorded_cpu_median_s\": %.4f, "
+          "\"cpu_overhead_paired_median\": %.4f, \"cpu_overhead_paired_q1\": %.4f, \"cpu_overhead_paired_q3\": %.4f, "
+          "\"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f, "
           "\"written_bytes_per_segment\": %.0f, \"traffic_s\": %.4f, \"traffic_overhead_paired_median\": %.4f, "
           "\"attn\": \"%s\", \"db_bytes_per_token\": %.1f, \"size_target_per_token\": %.1f, \"step_s\": %.5f, "
           "\"replay_first_s\": %.5f, \"replay_median_s\": %.5f, \"replay_cached_s\": %.6f}\n",
           argv[1], ms_config_get_arch (c), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
           r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 0.25) - 1.0,
           quantile_of (ratio, repeats, 0.75) - 1.0, min_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 1.0) - 1.0,
-          plain_cpu, recorded_cpu, start_cost,
+          plain_cpu, recorded_cpu, median_of (plain_cpus, repeats), median_of (recorded_cpus, repeats),
+          median_of (cpu_ratio, repeats) - 1.0, quantile_of (cpu_ratio, repeats, 0.25) - 1.0,
+          quantile_of (cpu_ratio, repeats, 0.75) - 1.0, start_cost,
           (double) bytes / n_segments, have_traffic ? (double) written / n_segments : 0.0,
           have_traffic ? min_of (traffic, repeats) : 0.0,
           have_traffic ? median_of (traffic_ratio, repeats) - 1.0 : 0.0, ms_attn_store_name (attn),
