@@ -5,7 +5,7 @@
  *
  * Two threads share the work.  The calling thread steps the session; its
  * observer only copies each observation into a segment record.  A writer
- * thread takes the stepped records in order and writes them through the
+ * thread takes the stepped records in order and commits them through the
  * run writer, several per transaction: the f16 conversion, the derived
  * per-slot quantities and every insert happen there, beside the next
  * segments' inference.  A new
@@ -17,9 +17,8 @@
  * fill) and `stepped` (batches ready to commit, in segment order).  Memory
  * stays constant and the model never runs more than that far ahead of the
  * recording; a killed process loses only segments that were never
- * committed (the records in flight, and the segments written into the
- * open transaction: at most COMMIT_WAIT_US of stepping), which resuming
- * steps again. */
+ * committed (the records in flight: at most COMMIT_WAIT_US of stepping
+ * once the writer keeps up), which resuming steps again. */
 #include "ms-recorder.h"
 #include "ms-error.h"
 #include "ms-parallel.h"
@@ -35,13 +34,13 @@
  * writer copies the log into the recording and syncs both) without
  * stopping the model; a handful of records does not (tests/bench/README.md). */
 #define RECORDS_BUDGET (32u << 20)
-#define RECORDS_MAX 64
+#define RECORDS_MAX 256
 
-/* The writer thread commits at most GROUP_MAX segments per transaction,
- * and a segment waits at most COMMIT_WAIT_US for the ones after it before
- * their transaction is committed (a live reader refreshes a few times a
- * second; a kill loses at most that much stepping). */
-#define GROUP_MAX 256
+/* The writer thread commits at most half the records per transaction (the
+ * model steps into the other half meanwhile), and a segment waits at most
+ * COMMIT_WAIT_US for the ones after it before their transaction is
+ * committed (a live reader refreshes a few times a second; a kill loses
+ * at most that much stepping beyond the records in flight). */
 #define COMMIT_WAIT_US (250 * 1000)
 
 typedef struct {
@@ -61,6 +60,7 @@ typedef struct {
   MsSegmentRecord *filling;        /* during a step */
   MsSegmentRecord *batch, **batch_tail;   /* stepped, not yet handed over */
   int batch_len, batch_max;
+  int group_max;                   /* records per transaction, at most */
   /* A new run, which the writer thread creates before its first segment */
   struct {
     MsModel *model;                /* NULL: the run exists (resumed) */
@@ -146,33 +146,44 @@ report_committed (Pipeline *p, int done, int n_segments, int *reported, MsProgre
 
 /* ---- the writer thread ------------------------------------------------ */
 
-/* Commits what the writer wrote since the last commit.  The first error
- * stays p->error: after a write failed, what was written before it is
- * still committed. */
+/* Writes the @n records of @group into one transaction and commits it,
+ * then hands them all back.  A segment that cannot be written ends the
+ * group: the ones before it are committed, and its error is the first
+ * (p->error); after a failure only hands records back. */
 static void
-commit_written (Pipeline *p)
+commit_group (Pipeline *p, MsSegmentRecord **group, int n)
 {
-  int committed = 0;
-  gboolean first_error = !g_atomic_int_get (&p->failed);
-  if (!ms_run_writer_commit (p->writer, &committed, first_error ? &p->error : NULL))
-    g_atomic_int_set (&p->failed, 1);
-  /* counted before the records of later segments go back: the stepping
-   * thread reports commits when it takes an empty record */
-  g_atomic_int_add (&p->committed, committed);
+  if (n > 0 && !g_atomic_int_get (&p->failed))
+    {
+      for (int i = 0; i < n; i++)
+        if (!ms_run_writer_write_segment (p->writer, group[i], &p->error))
+          {
+            g_atomic_int_set (&p->failed, 1);
+            break;
+          }
+      int committed = 0;
+      if (!ms_run_writer_commit (p->writer, &committed, g_atomic_int_get (&p->failed) ? NULL : &p->error))
+        g_atomic_int_set (&p->failed, 1);
+      /* counted before the records go back: the stepping thread reports
+       * commits when it takes an empty record */
+      g_atomic_int_add (&p->committed, committed);
+    }
+  for (int i = 0; i < n; i++)
+    g_async_queue_push (p->empty, group[i]);
 }
 
-/* Creates the run when p->create says so, then writes stepped records in
- * order until the end-of-run record, handing each back once written: its
- * rows are in the open transaction.  A transaction ends when the memory
- * chunk its states go into is full, after GROUP_MAX segments, COMMIT_WAIT_US
- * after its first segment arrived, or at the end of the run.  Each page a
- * transaction touches is written to the WAL once per commit (the segments
- * leaf, the memory chunk's pages, their parents), so a chunk filled in one
- * transaction writes about its segments' bytes, where a transaction per
- * segment rewrote those pages for every segment; the wait bounds what a
- * kill loses and keeps a reader's view of the run live.  After a failure
- * it commits what was written before it, then only hands records back, so
- * the stepping thread never waits forever. */
+/* Creates the run when p->create says so, then commits stepped records in
+ * order, in groups, until the end-of-run record.  A group is what arrives
+ * until its last segment fills the memory chunk its state goes into, it
+ * holds p->group_max records, COMMIT_WAIT_US passed since its first, or
+ * the run ends; it is written and committed at once, so the recording's
+ * write lock is held only that long (a causal computation may write the
+ * same file).  Each page a transaction touches is written to the WAL once
+ * per commit (the segments leaf, the memory chunk's pages, their parents),
+ * so a chunk filled in one transaction writes about its segments' bytes,
+ * where a transaction per segment rewrote those pages for every segment;
+ * the wait bounds what a kill loses and keeps a reader's view of the run
+ * live. */
 static gpointer
 writer_thread (gpointer pipeline)
 {
@@ -188,34 +199,36 @@ writer_thread (gpointer pipeline)
       else
         g_atomic_int_set (&p->failed, 1);
     }
-  gint64 commit_at = 0;   /* monotonic µs: when the open transaction is committed at the latest */
+  MsSegmentRecord *group[RECORDS_MAX];
+  int n = 0;
+  gint64 commit_at = 0;                /* monotonic µs: when the group is committed at the latest */
+  MsSegmentRecord *rec = NULL;         /* the rest of a hand-over batch */
   for (;;)
     {
-      MsSegmentRecord *rec;
-      if (ms_run_writer_get_uncommitted (p->writer) == 0)
+      if (!rec && n == 0)
         rec = g_async_queue_pop (p->stepped);
-      else if (!(rec = g_async_queue_timeout_pop (p->stepped,
-                                                  (guint64) MAX (commit_at - g_get_monotonic_time (), 0))))
-        commit_written (p);
-      for (MsSegmentRecord *next; rec; rec = next)
+      else if (!rec && !(rec = g_async_queue_timeout_pop (p->stepped,
+                                                          (guint64) MAX (commit_at - g_get_monotonic_time (), 0))))
         {
-          next = rec->next;
-          if (rec->segment < 0)
-            {
-              commit_written (p);
-              return NULL;
-            }
-          if (!g_atomic_int_get (&p->failed))
-            {
-              if (ms_run_writer_get_uncommitted (p->writer) == 0)
-                commit_at = g_get_monotonic_time () + COMMIT_WAIT_US;
-              if (!ms_run_writer_write_segment (p->writer, rec, &p->error))
-                g_atomic_int_set (&p->failed, 1);
-              if (g_atomic_int_get (&p->failed) || ms_run_writer_get_uncommitted (p->writer) >= GROUP_MAX
-                  || ms_run_writer_chunk_is_full (p->writer, rec->segment) || g_get_monotonic_time () >= commit_at)
-                commit_written (p);
-            }
-          g_async_queue_push (p->empty, rec);
+          commit_group (p, group, n);
+          n = 0;
+          continue;
+        }
+      MsSegmentRecord *next = rec->next;
+      if (rec->segment < 0)
+        {
+          commit_group (p, group, n);
+          return NULL;
+        }
+      if (n == 0)
+        commit_at = g_get_monotonic_time () + COMMIT_WAIT_US;
+      group[n++] = rec;
+      rec = next;
+      if (n == p->group_max || g_atomic_int_get (&p->failed)
+          || ms_run_writer_chunk_ends_at (p->writer, group[n - 1]->segment) || g_get_monotonic_time () >= commit_at)
+        {
+          commit_group (p, group, n);
+          n = 0;
         }
     }
 }
@@ -230,6 +243,7 @@ pipeline_init (Pipeline *p, GError **error)
   ms_segment_record_sizes (p->config, &p->sizes);
   p->n_records = (int) CLAMP (RECORDS_BUDGET / p->sizes.bytes, 1, RECORDS_MAX);
   p->batch_max = CLAMP (p->n_records / 8, 1, 8);
+  p->group_max = MAX (p->n_records / 2, 1);
   p->batch_tail = &p->batch;
   p->records = g_new0 (MsSegmentRecord, p->n_records);
   p->empty = g_async_queue_new ();

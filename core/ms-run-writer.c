@@ -844,9 +844,19 @@ ms_run_writer_get_uncommitted (const MsRunWriter *w)
 }
 
 gboolean
-ms_run_writer_chunk_is_full (const MsRunWriter *w, int segment)
+ms_run_writer_chunk_ends_at (const MsRunWriter *w, int segment)
 {
-  return w->chunk_states > 0 && segment == w->chunk_segment + w->chunk_states - 1;
+  if (w->chunk_states < 1)
+    return TRUE;
+  /* the chunks that the segments after the last one written insert, as
+   * store_state does */
+  gint64 first = w->chunk_segment, states = w->chunk_states;
+  while (segment >= first + states)
+    {
+      first += states;
+      states = MIN (MIN (first + 1, w->chunk_capacity), MAX (w->n_segments - first, 1));
+    }
+  return segment == first + states - 1;
 }
 
 gboolean

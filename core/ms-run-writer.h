@@ -74,11 +74,12 @@ gboolean ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec
 /* The segments written into the open transaction. */
 int ms_run_writer_get_uncommitted (const MsRunWriter *w);
 
-/* Whether the memory state after @segment, the last one written, is the
- * last its memory chunk (ms-db.h) has room for.  A transaction that ends
- * there leaves the next one to insert the next chunk and fill it, so each
- * of a chunk's pages is written once per transaction that writes into it. */
-gboolean ms_run_writer_chunk_is_full (const MsRunWriter *w, int segment);
+/* Whether the memory state after @segment (the last one written or one
+ * after it) is the last its memory chunk (ms-db.h) has room for.  A
+ * transaction that ends there leaves the next one to insert the next
+ * chunk and fill it, so each of a chunk's pages is written once per
+ * transaction that writes into it. */
+gboolean ms_run_writer_chunk_ends_at (const MsRunWriter *w, int segment);
 
 /* Commits the open transaction (none open: nothing to do), setting
  * *@n_committed to the segments it held.  On failure it is rolled back:

@@ -18,7 +18,7 @@
 
 static const char *fixture_dir;
 
-#define N_TEXT 1000   /* 125 segments of 8 */
+#define N_TEXT 4000   /* 500 segments of 8: more than the recorder has records, so a cancel comes before the end */
 
 typedef struct {
   GThread *caller;

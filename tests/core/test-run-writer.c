@@ -293,6 +293,9 @@ killed_mid_transaction (gconstpointer name)
         {
           g_assert_true (ms_run_writer_commit (w, &committed, &error));
           g_assert_cmpint (committed, ==, 5);
+          /* the chunks of 3 … 6 and 7 … 14 end at 6 and 14 */
+          for (int s = 4; s < 16; s++)
+            g_assert_cmpint (ms_run_writer_chunk_ends_at (w, s), ==, s == 6 || s == 14);
         }
     }
   g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, 7);
