@@ -28,11 +28,12 @@
 #include <string.h>
 
 /* Records circulating between the stepping and the writing thread: as
- * many as fit in RECORDS_BUDGET bytes, up to 64, and at least one (then
- * stepping and writing take turns: a huge model's record may be larger
- * than the budget by itself).  Enough to ride out a WAL checkpoint (the
- * writer copies the log into the recording and syncs both) without
- * stopping the model; a handful of records does not (tests/bench/README.md). */
+ * many as fit in RECORDS_BUDGET bytes, up to RECORDS_MAX, and at least one
+ * (then stepping and writing take turns: a huge model's record may be
+ * larger than the budget by itself).  Enough to ride out a WAL checkpoint
+ * (the writer copies the log into the recording and syncs both) without
+ * stopping the model; a handful of records does not (tests/bench/README.md).
+ * A small model's records are many, so a group can fill a memory chunk. */
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 256
 
