@@ -18,7 +18,7 @@
 
 static const char *fixture_dir;
 
-#define N_TEXT 4000   /* 500 segments of 8: more than the recorder has records, so a cancel comes before the end */
+#define N_TEXT 2400   /* 300 segments of 8: more than the recorder has records, so a cancel comes before the end */
 
 typedef struct {
   GThread *caller;
