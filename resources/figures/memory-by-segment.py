@@ -83,7 +83,7 @@ def draw(path, series, bins, dpi):
         ops.append(f"BT /F1 8 Tf 0 0 0 rg {left - 24} {Y(v) - 3:.2f} Td ({v:.2f}) Tj ET")
         v += step
     for b, i in xs.items():
-        label = str(b[0])
+        label = str(b[0]) if b[0] < 1024 else f"{b[0] // 1024}k"   # 1k = 1024: five digits do not fit a column
         ops.append(f"BT /F1 7 Tf 0 0 0 rg {X(i) - 2.0 * len(label):.2f} {bottom - 11} Td ({label}) Tj ET")
     ops.append(f"BT /F1 8 Tf 0 0 0 rg {left + pw / 2 - 125:.2f} {bottom - 26} Td "
                "(segment index \\(from 8 on, bins [8, 16\\), [16, 32\\), ...; pooled over held-out texts\\)) Tj ET")
