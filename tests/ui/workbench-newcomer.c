@@ -3,8 +3,9 @@
  * model is recorded on it, the title names it, Save Recording As keeps a
  * copy; play and pause; step; look at the attention of the current segment
  * token by token and hover a token (outlined in the view); look at every
- * layer and head at once; open a second model and compare; preview an
- * export at true size; export every view; close and reopen where it was.
+ * layer and head at once; search the text (Ctrl+F); open a second model
+ * and compare; preview an export at true size; export every view; close
+ * and reopen where it was.
  * Each step is checked as the user would see it: pixels on screen, words
  * in the tooltips, files a PDF reader opens. */
 #include <math.h>
@@ -321,6 +322,13 @@ walk (int width, int height)
   g_autofree char *grid_tip = memscope_figure_view_describe_point (heads, x, y);
   g_assert_nonnull (strstr (grid_tip, "mean"));
   g_assert_nonnull (strstr (grid_tip, "layer"));
+
+  /* Ctrl+F finds a later sentence and steps there; the search bar closes again */
+  activate ("segment", g_variant_new_int32 (0));
+  check_search_steps ("segment 4 keeps");
+  gtk_search_bar_set_search_mode (
+    GTK_SEARCH_BAR (find_widget (GTK_WIDGET (pane), GTK_TYPE_SEARCH_BAR, NULL)), FALSE);
+  activate ("segment", g_variant_new_int32 (1));
 
   /* a second model on the same text, with another tokenizer: compare */
   open_path (bytes);

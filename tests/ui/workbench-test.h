@@ -56,6 +56,11 @@ int marked_pixels (const Shot *s, const graphene_rect_t *r);
 /* The first descendant of @w (or @w) of @type for which @pred (may be NULL) holds. */
 GtkWidget *find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *));
 
+/* Ctrl+F in the window's text pane: the search entry opens, focused, inside
+ * the window and drawn; typing @needle steps to the segment of its first
+ * match, which must lie after the current segment. */
+void check_search_steps (const char *needle);
+
 /* workbench-header.c: @window (@width × @height, its screenshot @shot)
  * shows the view switcher in its header when every button fits, else the
  * menu of the offered views; each way every offered view is reachable and drawn. */

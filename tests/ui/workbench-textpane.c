@@ -64,21 +64,6 @@ text_view_widget (void)
   return GTK_WIDGET (memscope_text_pane_get_text_view (memscope_window_get_text_pane (win)));
 }
 
-static int search_target;
-static GtkWidget *search_entry;
-
-static gboolean
-search_entry_shown (void)
-{
-  return gtk_widget_get_mapped (search_entry);
-}
-
-static gboolean
-segment_reached (void)
-{
-  return memscope_window_get_segment (win) == search_target;
-}
-
 /* At segment @segment of @run (shown, coloured by memory, no slot
  * selected), each token's step is its largest read weight on the fixed
  * scale 0 … 1, whatever the segment's largest, and the legend says so. */
@@ -285,24 +270,7 @@ test_text_pane_tokens (void)
   memscope_text_pane_set_colouring (pane, MEMSCOPE_TEXT_COLOUR_MEMORY);
   change ("compare", g_variant_new_boolean (FALSE));
   activate ("segment", g_variant_new_int32 (0));
-  activate ("find", NULL);
-  /* (the dropdowns hold search entries of their own) */
-  search_entry = find_widget (find_widget (GTK_WIDGET (pane), GTK_TYPE_SEARCH_BAR, NULL), GTK_TYPE_SEARCH_ENTRY, NULL);
-  wait_until (search_entry_shown, "the search bar to show");
-  GtkWidget *entry = search_entry;
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (win));   /* the entry's text */
-  g_assert_true (focus && gtk_widget_is_ancestor (focus, entry));
-  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
-  GtkTextIter ta, tb;
-  gtk_text_buffer_get_bounds (buffer, &ta, &tb);
-  g_autofree char *all = gtk_text_buffer_get_text (buffer, &ta, &tb, FALSE);
-  const char *needle = "gebhbdgaggcdfafa";   /* in the demo's later segments */
-  const char *found = strstr (all, needle);
-  g_assert_nonnull (found);
-  search_target = memscope_window_segment_at_offset (win, (int) g_utf8_pointer_to_offset (all, found));
-  g_assert_cmpint (search_target, >, 0);
-  gtk_editable_set_text (GTK_EDITABLE (entry), needle);
-  wait_until (segment_reached, "the search to step to the match");
+  check_search_steps ("gebhbdgaggcdfafa");   /* in the demo's later segments */
   activate ("segment", g_variant_new_int32 (2));
 }
 

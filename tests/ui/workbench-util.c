@@ -3,6 +3,7 @@
  * rendered with the window's renderer and checked for pixels, actions, and
  * which thread the workbench uses its GTK objects on. */
 #include <math.h>
+#include <string.h>
 
 #include "workbench-test.h"
 
@@ -341,4 +342,53 @@ gboolean
 closed_window_finalized (void)
 {
   return g_atomic_int_get (&closing_alive) == 0;
+}
+
+static int search_target;
+static GtkWidget *search_entry;
+
+static gboolean
+search_entry_shown (void)
+{
+  return gtk_widget_get_mapped (search_entry);
+}
+
+static gboolean
+search_reached (void)
+{
+  return memscope_window_get_segment (win) == search_target;
+}
+
+void
+check_search_steps (const char *needle)
+{
+  MemscopeTextPane *pane = memscope_window_get_text_pane (win);
+  activate ("find", NULL);
+  /* (the dropdowns hold search entries of their own) */
+  search_entry = find_widget (find_widget (GTK_WIDGET (pane), GTK_TYPE_SEARCH_BAR, NULL), GTK_TYPE_SEARCH_ENTRY, NULL);
+  wait_until (search_entry_shown, "the search bar to show");
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (win));   /* the entry's text */
+  g_assert_true (focus && gtk_widget_is_ancestor (focus, search_entry));
+  /* the entry lies inside the window, and something is drawn in it */
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (search_entry, GTK_WIDGET (win), &r));
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  g_assert_cmpfloat (r.origin.y, >=, 0);
+  g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (GTK_WIDGET (win)));
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (GTK_WIDGET (win)));
+  g_autofree char *name = g_strdup_printf ("search-%dx%d", gtk_widget_get_width (GTK_WIDGET (win)),
+                                           gtk_widget_get_height (GTK_WIDGET (win)));
+  g_autoptr (Shot) shot = screenshot (GTK_WIDGET (win), name);
+  g_assert_cmpint (marked_pixels (shot, &r), >, 0);
+
+  GtkTextBuffer *buffer = memscope_window_get_text_buffer (win);
+  GtkTextIter ta, tb;
+  gtk_text_buffer_get_bounds (buffer, &ta, &tb);
+  g_autofree char *all = gtk_text_buffer_get_text (buffer, &ta, &tb, FALSE);
+  const char *found = strstr (all, needle);
+  g_assert_nonnull (found);
+  search_target = memscope_window_segment_at_offset (win, (int) g_utf8_pointer_to_offset (all, found));
+  g_assert_cmpint (search_target, >, memscope_window_get_segment (win));
+  gtk_editable_set_text (GTK_EDITABLE (search_entry), needle);
+  wait_until (search_reached, "the search to step to the match");
 }
