@@ -39,6 +39,45 @@ bounds_in_window (GtkWidget *w)
   return r;
 }
 
+/* Mean of the three channels of pixel (@x, @y). */
+static int
+grey_at (const Shot *s, int x, int y)
+{
+  guint32 p = s->pixels[(gsize) y * s->width + x];
+  return (int) (((p >> 16) & 0xff) + ((p >> 8) & 0xff) + (p & 0xff)) / 3;
+}
+
+/* Grey level of the header bar's top middle (above its buttons) in a
+ * screenshot of the window. */
+static int
+header_grey (const char *name)
+{
+  GtkWidget *header = find_widget (GTK_WIDGET (win), ADW_TYPE_HEADER_BAR, NULL);
+  g_assert_nonnull (header);
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (header, GTK_WIDGET (win), &r));
+  g_autoptr (Shot) shot = screenshot (GTK_WIDGET (win), name);
+  return grey_at (shot, (int) (r.origin.x + r.size.width / 2), (int) r.origin.y + 2);
+}
+
+/* @view, drawn now with the desktop dark, as @name: a dark background and
+ * header, the same figure (colorbar, colours) with light text. */
+static void
+check_dark_figure (GtkWidget *view, const char *name)
+{
+  g_autofree char *header_name = g_strdup_printf ("window-%s", name);
+  g_assert_cmpint (header_grey (header_name), <, 80);
+  g_autoptr (Shot) dark = screenshot (view, name);
+  g_assert_cmpint (grey_at (dark, 2, 2), <, 60);     /* a dark background … */
+  g_assert_true (has_colorbar (dark));                /* … under the same figure */
+  g_assert_cmpuint (distinct_colours (dark, 0, dark->width), >, 40);
+  int light_ink = 0;                                  /* … with light text */
+  for (int y = 0; y < dark->height; y++)
+    for (int x = 0; x < dark->width; x++)
+      light_ink += !coloured (dark->pixels[(gsize) y * dark->width + x]) && grey_at (dark, x, y) > 180;
+  g_assert_cmpint (light_ink, >, 50);
+}
+
 /* A new window of @width × @height showing the demo's two recorded runs
  * compared, as a user on that screen opens them; checked, then closed. */
 static void
@@ -154,6 +193,16 @@ check_screen (int width, int height)
       last_y = MAX (last_y, r.origin.y);
     }
   g_test_message ("%d×%d: the tool row takes %d line(s)", width, height, rows_seen);
+
+  /* with the desktop dark, the compared figure is dark at this size too */
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  AdwColorScheme scheme = adw_style_manager_get_color_scheme (style);
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  settle ();
+  g_autofree char *dark_name = g_strdup_printf ("retention-dark-%dx%d", width, height);
+  check_dark_figure (view, dark_name);
+  adw_style_manager_set_color_scheme (style, scheme);
+  settle ();
   gtk_window_destroy (GTK_WINDOW (win));
   win = main_window;
   settle ();
@@ -172,27 +221,6 @@ void
 test_wide_screen (void)
 {
   check_screen (3000, 1000);
-}
-
-/* Mean of the three channels of pixel (@x, @y). */
-static int
-grey_at (const Shot *s, int x, int y)
-{
-  guint32 p = s->pixels[(gsize) y * s->width + x];
-  return (int) (((p >> 16) & 0xff) + ((p >> 8) & 0xff) + (p & 0xff)) / 3;
-}
-
-/* Grey level of the header bar's top middle (above its buttons) in a
- * screenshot of the window. */
-static int
-header_grey (const char *name)
-{
-  GtkWidget *header = find_widget (GTK_WIDGET (win), ADW_TYPE_HEADER_BAR, NULL);
-  g_assert_nonnull (header);
-  graphene_rect_t r;
-  g_assert_true (gtk_widget_compute_bounds (header, GTK_WIDGET (win), &r));
-  g_autoptr (Shot) shot = screenshot (GTK_WIDGET (win), name);
-  return grey_at (shot, (int) (r.origin.x + r.size.width / 2), (int) r.origin.y + 2);
 }
 
 /* The style manager is the one source of "the desktop is dark": forcing
@@ -216,16 +244,7 @@ test_dark_figures (void)
   settle ();
   g_assert_true (adw_style_manager_get_dark (style));
   g_assert_true (memscope_figure_view_get_dark (MEMSCOPE_FIGURE_VIEW (view)));
-  g_assert_cmpint (header_grey ("window-dark"), <, 80);
-  g_autoptr (Shot) dark = screenshot (view, "retention-dark");
-  g_assert_cmpint (grey_at (dark, 2, 2), <, 60);     /* a dark background … */
-  g_assert_true (has_colorbar (dark));                /* … under the same figure */
-  g_assert_cmpuint (distinct_colours (dark, 0, dark->width), >, 40);
-  int light_ink = 0;                                  /* … with light text */
-  for (int y = 0; y < dark->height; y++)
-    for (int x = 0; x < dark->width; x++)
-      light_ink += !coloured (dark->pixels[(gsize) y * dark->width + x]) && grey_at (dark, x, y) > 180;
-  g_assert_cmpint (light_ink, >, 50);
+  check_dark_figure (view, "retention-dark");
 
   /* an export is drawn as it asks for: on white */
   g_autofree char *png = g_build_filename (tmp_dir, "dark-desktop.png", NULL);
