@@ -115,26 +115,6 @@ show_view (const char *name, int width, int height)
   return view;
 }
 
-static gboolean
-is_play (GtkWidget *w)
-{
-  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), "win.play") == 0;
-}
-
-static gboolean
-is_dismiss (GtkWidget *w)
-{
-  return g_strcmp0 (gtk_button_get_label (GTK_BUTTON (w)), "Dismiss") == 0;
-}
-
-static GtkRevealer *banner;
-
-static gboolean
-banner_revealed (void)
-{
-  return gtk_revealer_get_child_revealed (banner);
-}
-
 /* @w is mapped, inside the window of @width and drawn in @shot. */
 static void
 check_on_screen (GtkWidget *w, const Shot *shot, int width, int height)
@@ -169,20 +149,6 @@ reopened_both (void)
   return !memscope_window_is_busy (reopened) && memscope_window_get_n_runs (reopened) == 2;
 }
 
-static GAsyncResult *saved;
-
-static void
-on_saved (GObject *source, GAsyncResult *result, gpointer data)
-{
-  saved = g_object_ref (result);
-}
-
-static gboolean
-save_done (void)
-{
-  return saved != NULL;
-}
-
 static void
 walk (int width, int height)
 {
@@ -212,10 +178,7 @@ walk (int width, int height)
   g_assert_nonnull (strstr (asked, "rmt_bpe"));
   g_assert_cmpuint (memscope_window_get_n_runs (win), ==, 0);
   /* … in the banner, whose Dismiss is on-screen and readable */
-  GtkWidget *dismiss = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_dismiss);
-  g_assert_nonnull (dismiss);
-  banner = GTK_REVEALER (gtk_widget_get_ancestor (dismiss, GTK_TYPE_REVEALER));
-  wait_until (banner_revealed, "the banner to show");
+  GtkWidget *dismiss = wait_for_banner ();
   g_autofree char *banner_name = g_strdup_printf ("newcomer-banner-%dx%d", width, height);
   g_autoptr (Shot) banner_shot = screenshot (GTK_WIDGET (win), banner_name);
   check_on_screen (dismiss, banner_shot, width, height);
@@ -232,16 +195,11 @@ walk (int width, int height)
   g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (win)), memscope_run_get_name (a)));
   g_autofree char *copy = g_build_filename (dir, "kept.sqlite", NULL);
   g_autoptr (GFile) dest = g_file_new_for_path (copy);
-  memscope_window_save_recording_async (win, dest, on_saved, NULL);
-  wait_until (save_done, "the recording to be saved");
-  g_autoptr (GError) save_error = NULL;
-  g_assert_true (memscope_window_save_recording_finish (win, saved, &save_error));
-  g_assert_no_error (save_error);
-  g_clear_object (&saved);
+  save_recording_as (dest);
   g_assert_true (g_file_test (copy, G_FILE_TEST_IS_REGULAR));
 
   /* Play turns into Pause, beside its speed, both on-screen */
-  GtkWidget *play = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_play);
+  GtkWidget *play = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_play_button);
   g_assert_nonnull (play);
   activate ("first", NULL);
   activate ("play", NULL);

@@ -9,40 +9,6 @@
 #include "ms-recording.h"
 #include "workbench-test.h"
 
-static gboolean
-is_dismiss (GtkWidget *w)
-{
-  return g_strcmp0 (gtk_button_get_label (GTK_BUTTON (w)), "Dismiss") == 0;
-}
-
-static gboolean
-is_play (GtkWidget *w)
-{
-  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), "win.play") == 0;
-}
-
-static GtkRevealer *banner_revealer;
-
-static gboolean
-banner_revealed (void)
-{
-  return gtk_revealer_get_child_revealed (banner_revealer);
-}
-
-static GAsyncResult *saved;
-
-static void
-on_saved (GObject *source, GAsyncResult *result, gpointer data)
-{
-  saved = g_object_ref (result);
-}
-
-static gboolean
-save_done (void)
-{
-  return saved != NULL;
-}
-
 static MemscopeWindow *other;
 
 static gboolean
@@ -88,10 +54,7 @@ test_saved_work (void)
   g_object_unref (missing);
   settle ();
   g_assert_nonnull (memscope_window_get_error (win));
-  GtkWidget *dismiss = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_dismiss);
-  g_assert_nonnull (dismiss);
-  banner_revealer = GTK_REVEALER (gtk_widget_get_ancestor (dismiss, GTK_TYPE_REVEALER));
-  wait_until (banner_revealed, "the banner to show");
+  GtkWidget *dismiss = wait_for_banner ();
   g_autoptr (Shot) banner = screenshot (GTK_WIDGET (win), "error-banner");
   graphene_rect_t r;
   g_assert_true (gtk_widget_compute_bounds (dismiss, GTK_WIDGET (win), &r));
@@ -142,12 +105,8 @@ test_saved_work (void)
   /* Save Recording As… copies it: the copy holds the run */
   g_autofree char *copy = g_build_filename (tmp_dir, "saved-as.sqlite", NULL);
   g_autoptr (GFile) dest = g_file_new_for_path (copy);
-  memscope_window_save_recording_async (win, dest, on_saved, NULL);
-  wait_until (save_done, "the recording to be saved");
+  save_recording_as (dest);
   g_autoptr (GError) error = NULL;
-  g_assert_true (memscope_window_save_recording_finish (win, saved, &error));
-  g_assert_no_error (error);
-  g_clear_object (&saved);
   g_autoptr (MsRecording) rec = ms_recording_open (copy, &error);
   g_assert_no_error (error);
   g_autoptr (GPtrArray) infos = ms_recording_list_runs (rec, &error);
@@ -186,7 +145,7 @@ test_saved_work (void)
   settle ();
 
   /* Play turns into Pause while playing */
-  GtkWidget *play = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_play);
+  GtkWidget *play = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_play_button);
   g_assert_nonnull (play);
   activate ("first", NULL);
   activate ("play", NULL);

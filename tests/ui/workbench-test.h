@@ -56,6 +56,13 @@ int marked_pixels (const Shot *s, const graphene_rect_t *r);
 /* The first descendant of @w (or @w) of @type for which @pred (may be NULL) holds. */
 GtkWidget *find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *));
 
+/* The window's Play/Pause button (for find_widget). */
+gboolean is_play_button (GtkWidget *w);
+/* Waits until the window's error banner is revealed; returns its Dismiss button. */
+GtkWidget *wait_for_banner (void);
+/* Save Recording As… of the window's run A to @dest, waited for; it must succeed. */
+void save_recording_as (GFile *dest);
+
 /* Ctrl+F in the window's text pane: the search entry opens, focused, inside
  * the window and drawn; typing @needle steps to the segment of its first
  * match, which must lie after the current segment. */

@@ -392,3 +392,58 @@ check_search_steps (const char *needle)
   gtk_editable_set_text (GTK_EDITABLE (search_entry), needle);
   wait_until (search_reached, "the search to step to the match");
 }
+
+gboolean
+is_play_button (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), "win.play") == 0;
+}
+
+static gboolean
+is_dismiss_button (GtkWidget *w)
+{
+  return g_strcmp0 (gtk_button_get_label (GTK_BUTTON (w)), "Dismiss") == 0;
+}
+
+static GtkRevealer *banner_revealer;
+
+static gboolean
+banner_revealed (void)
+{
+  return gtk_revealer_get_child_revealed (banner_revealer);
+}
+
+GtkWidget *
+wait_for_banner (void)
+{
+  GtkWidget *dismiss = find_widget (GTK_WIDGET (win), GTK_TYPE_BUTTON, is_dismiss_button);
+  g_assert_nonnull (dismiss);
+  banner_revealer = GTK_REVEALER (gtk_widget_get_ancestor (dismiss, GTK_TYPE_REVEALER));
+  wait_until (banner_revealed, "the banner to show");
+  return dismiss;
+}
+
+static GAsyncResult *saved;
+
+static void
+on_saved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  saved = g_object_ref (result);
+}
+
+static gboolean
+save_done (void)
+{
+  return saved != NULL;
+}
+
+void
+save_recording_as (GFile *dest)
+{
+  memscope_window_save_recording_async (win, dest, on_saved, NULL);
+  wait_until (save_done, "the recording to be saved");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (memscope_window_save_recording_finish (win, saved, &error));
+  g_assert_no_error (error);
+  g_clear_object (&saved);
+}
