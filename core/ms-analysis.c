@@ -69,15 +69,66 @@ void
 ms_write_distribution_from_attention (MsWriteDistribution *wd, const MsAttentionLayout *a, const float *w, int H,
                                       int K, int n)
 {
+  g_return_if_fail (a != NULL && K >= 0 && n >= 0);
+  int start[MS_ATTENTION_MAX_BLOCKS], W = 0;
+  column_starts (a, K, n, start);
+  for (int b = 0; b < a->n_col_blocks; b++)
+    W += a->cols[b].extent == MS_BLOCK_SELF ? 1 : a->cols[b].extent == MS_BLOCK_SLOTS ? K : n;
+  ms_write_distribution_from_view (wd, a, w, (size_t) K * W, (size_t) W, H, K, n);
+}
+
+/* Columns per block of the sums below: one double accumulator each, on
+ * the stack. */
+enum { SUM_BLOCK = 64 };
+
+/* sum[j] += (0 + Σ_b row[slots[b] + j]) for j in [from, to), the blocks in
+ * order; written out for one and two blocks (RMT's write rows have two),
+ * so the loop over j vectorises. */
+static inline void
+add_slot_columns (double *sum, const float *row, const int *slots, int n_slots, int from, int to)
+{
+  if (n_slots == 1)
+    {
+      const float *a = row + slots[0];
+      for (int j = from; j < to; j++)
+        {
+          double v = 0;
+          v += a[j];
+          sum[j] += v;
+        }
+    }
+  else if (n_slots == 2)
+    {
+      const float *a = row + slots[0], *b = row + slots[1];
+      for (int j = from; j < to; j++)
+        {
+          double v = 0;
+          v += a[j];
+          v += b[j];
+          sum[j] += v;
+        }
+    }
+  else
+    for (int j = from; j < to; j++)
+      {
+        double v = 0;
+        for (int k = 0; k < n_slots; k++)
+          v += row[slots[k] + j];
+        sum[j] += v;
+      }
+}
+
+void
+ms_write_distribution_from_view (MsWriteDistribution *wd, const MsAttentionLayout *a, const float *w,
+                                 size_t head_stride, size_t row_stride, int H, int K, int n)
+{
   g_return_if_fail (wd != NULL && a != NULL && w != NULL);
   g_return_if_fail (K == wd->n_slots && H >= 1 && n >= 0 && n <= wd->max_tokens);
   int start[MS_ATTENTION_MAX_BLOCKS], slots[MS_ATTENTION_MAX_BLOCKS], n_slots = 0, self = -1, tokens = -1;
   column_starts (a, K, n, start);
-  int W = 0;
   for (int b = 0; b < a->n_col_blocks; b++)
     {
       const MsAttentionBlock *blk = &a->cols[b];
-      W += blk->extent == MS_BLOCK_SELF ? 1 : blk->extent == MS_BLOCK_SLOTS ? K : n;
       if (blk->extent == MS_BLOCK_TOKENS && tokens < 0)
         tokens = start[b];
       else if (blk->old_memory && blk->extent == MS_BLOCK_SLOTS)
@@ -88,42 +139,70 @@ ms_write_distribution_from_attention (MsWriteDistribution *wd, const MsAttention
   double inv_h = 1.0 / H;
   wd->n_tokens = n;
 
+  /* Per element the same operations in the same order as a loop over
+   * (i, j, h) would do — per head v = 0 + the slot blocks' columns in
+   * block order (+ the SELF column when j = i), summed over heads in head
+   * order, in double — so the result does not depend on this loop order;
+   * heads outside and columns inside, so the inner loops run along
+   * contiguous memory. */
   for (int i = 0; i < K; i++)
     {
-      /* T[i, j]: per head, the old-memory columns of slot j (the row's own
-       * SELF column counts for j = i), summed over heads in double */
       float *tr = wd->transfer + (size_t) i * K;
       double old = 0;
-      for (int j = 0; j < K; j++)
+      for (int j0 = 0; j0 < K; j0 += SUM_BLOCK)
         {
-          if (n_slots == 0 && j != i)
+          int nj = MIN (SUM_BLOCK, K - j0);
+          double sum[SUM_BLOCK] = { 0 };
+          if (n_slots == 0)
             {
-              tr[j] = 0.0f;
-              continue;
+              /* only the row's own SELF column (or nothing) is old memory */
+              if (i >= j0 && i < j0 + nj)
+                for (int h = 0; h < H && self >= 0; h++)
+                  {
+                    double v = 0;
+                    v += w[h * head_stride + i * row_stride + self];
+                    sum[i - j0] += v;
+                  }
             }
-          double sum = 0;
-          for (int h = 0; h < H; h++)
+          else
+            for (int h = 0; h < H; h++)
+              {
+                const float *row = w + h * head_stride + i * row_stride + j0;
+                /* the diagonal element gets the SELF column too, so the
+                 * run of columns is split there */
+                int diag = self >= 0 && i >= j0 && i < j0 + nj ? i - j0 : nj;
+                add_slot_columns (sum, row, slots, n_slots, 0, diag);
+                if (diag < nj)
+                  {
+                    double v = 0;
+                    for (int b = 0; b < n_slots; b++)
+                      v += row[slots[b] + diag];
+                    v += row[self - j0];
+                    sum[diag] += v;
+                  }
+                add_slot_columns (sum, row, slots, n_slots, diag + 1, nj);
+              }
+          for (int j = 0; j < nj; j++)
             {
-              const float *row = w + ((size_t) h * K + i) * W;
-              double v = 0;
-              for (int b = 0; b < n_slots; b++)
-                v += row[slots[b] + j];
-              if (j == i && self >= 0)
-                v += row[self];
-              sum += v;
+              tr[j0 + j] = (float) (sum[j] * inv_h);
+              old += sum[j];
             }
-          tr[j] = (float) (sum * inv_h);
-          old += sum;
         }
       wd->retention[i] = (float) (old * inv_h);
 
       float *tw = wd->token_weights + (size_t) i * n;
-      for (int j = 0; j < n; j++)
+      for (int j0 = 0; j0 < n; j0 += SUM_BLOCK)
         {
-          double sum = 0;
+          int nj = MIN (SUM_BLOCK, n - j0);
+          double sum[SUM_BLOCK] = { 0 };
           for (int h = 0; h < H && tokens >= 0; h++)
-            sum += w[((size_t) h * K + i) * W + tokens + j];
-          tw[j] = (float) (sum * inv_h);
+            {
+              const float *row = w + h * head_stride + i * row_stride + tokens + j0;
+              for (int j = 0; j < nj; j++)
+                sum[j] += row[j];
+            }
+          for (int j = 0; j < nj; j++)
+            tw[j0 + j] = (float) (sum[j] * inv_h);
         }
     }
   sum_token_rows (wd);
@@ -301,25 +380,27 @@ ms_memory_relative_change (const float *m_prev, const float *m_next, size_t n)
   return sqrt (diff) / sqrt (base);
 }
 
-/* acc[k] += mean over heads of Σ_rows r[h, row, col0 + k], for k < K; r (H, rows, cols). */
+/* acc[k] += mean over heads of Σ_rows r[h, row, col0 + k], for k < K;
+ * element (h, row, col) of r at h·head_stride + row·row_stride + col. */
 static void
-accumulate_columns (const float *r, int H, int rows, int cols, int col0, int K, float *acc)
+accumulate_columns (const float *r, int H, int rows, size_t head_stride, size_t row_stride, int col0, int K,
+                    float *acc)
 {
   double inv_h = 1.0 / H;
   /* Row-outer over blocks of slots, one double accumulator per slot: each
    * slot still sums its rows in (head, row) order, as a slot-outer loop
    * would, and the inner loop runs along contiguous memory. */
-  enum { BLOCK = 64 };
-  for (int k0 = 0; k0 < K; k0 += BLOCK)
+  for (int k0 = 0; k0 < K; k0 += SUM_BLOCK)
     {
-      int nk = MIN (BLOCK, K - k0);
-      double sum[BLOCK] = { 0 };
-      for (size_t row = 0; row < (size_t) H * rows; row++)
-        {
-          const float *x = r + row * cols + col0 + k0;
-          for (int k = 0; k < nk; k++)
-            sum[k] += x[k];
-        }
+      int nk = MIN (SUM_BLOCK, K - k0);
+      double sum[SUM_BLOCK] = { 0 };
+      for (int h = 0; h < H; h++)
+        for (int row = 0; row < rows; row++)
+          {
+            const float *x = r + h * head_stride + row * row_stride + col0 + k0;
+            for (int k = 0; k < nk; k++)
+              sum[k] += x[k];
+          }
       for (int k = 0; k < nk; k++)
         acc[k0 + k] += (float) (sum[k] * inv_h);
     }
@@ -329,22 +410,33 @@ void
 ms_read_usage_accumulate (const float *read_attn, int H, int n, int K, float *acc)
 {
   g_return_if_fail (H >= 1 && n >= 0 && K >= 0);
-  accumulate_columns (read_attn, H, n, K, 0, K, acc);
+  accumulate_columns (read_attn, H, n, (size_t) n * K, (size_t) K, 0, K, acc);
 }
 
 void
 ms_read_usage_accumulate_attention (const MsAttentionLayout *a, const float *r, int H, int n, int K, float *acc)
 {
   g_return_if_fail (a != NULL && H >= 1 && n >= 0 && K >= 0);
-  int start[MS_ATTENTION_MAX_BLOCKS], rows = 0, cols = 0;
-  column_starts (a, K, n, start);
+  int rows = 0, cols = 0;
   for (int b = 0; b < a->n_row_blocks; b++)
     rows += a->rows[b].extent == MS_BLOCK_SELF ? 1 : a->rows[b].extent == MS_BLOCK_SLOTS ? K : n;
   for (int b = 0; b < a->n_col_blocks; b++)
     cols += a->cols[b].extent == MS_BLOCK_SELF ? 1 : a->cols[b].extent == MS_BLOCK_SLOTS ? K : n;
+  ms_read_usage_accumulate_view (a, r, (size_t) rows * cols, (size_t) cols, H, n, K, acc);
+}
+
+void
+ms_read_usage_accumulate_view (const MsAttentionLayout *a, const float *r, size_t head_stride, size_t row_stride,
+                               int H, int n, int K, float *acc)
+{
+  g_return_if_fail (a != NULL && H >= 1 && n >= 0 && K >= 0);
+  int start[MS_ATTENTION_MAX_BLOCKS], rows = 0;
+  column_starts (a, K, n, start);
+  for (int b = 0; b < a->n_row_blocks; b++)
+    rows += a->rows[b].extent == MS_BLOCK_SELF ? 1 : a->rows[b].extent == MS_BLOCK_SLOTS ? K : n;
   for (int b = 0; b < a->n_col_blocks; b++)
     if (a->cols[b].old_memory && a->cols[b].extent == MS_BLOCK_SLOTS)
-      accumulate_columns (r, H, rows, cols, start[b], K, acc);
+      accumulate_columns (r, H, rows, head_stride, row_stride, start[b], K, acc);
 }
 
 void

@@ -69,6 +69,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsWriteDistribution, ms_write_distribution_free)
  * Needs K == wd->n_slots, 0 ≤ n ≤ wd->max_tokens, H ≥ 1.  Sets n_tokens = n. */
 void ms_write_distribution_from_attention (MsWriteDistribution *wd, const MsAttentionLayout *layout,
                                            const float *w, int H, int K, int n);
+/* The same from a view (an observation, ms-session.h): element (h, i, c)
+ * of the write attention at @w[h·@head_stride + i·@row_stride + c], the
+ * columns of a row contiguous.  Bit for bit what the dense call gives on
+ * a dense copy. */
+void ms_write_distribution_from_view (MsWriteDistribution *wd, const MsAttentionLayout *layout, const float *w,
+                                      size_t head_stride, size_t row_stride, int H, int K, int n);
 
 /* ---- Slot types (DESIGN §5.2) ----------------------------------------- */
 
@@ -142,6 +148,11 @@ double ms_memory_relative_change (const float *m_prev, const float *m_next, size
    after the layers that read memory (ms_attention_layout_n_layers), divide by their number. */
 void ms_read_usage_accumulate_attention (const MsAttentionLayout *layout, const float *r, int H, int n, int K,
                                          float *acc);
+/* The same from a view: element (h, row, c) of @r at
+ * @r[h·@head_stride + row·@row_stride + c]; bit for bit the dense call's
+ * sums on a dense copy. */
+void ms_read_usage_accumulate_view (const MsAttentionLayout *layout, const float *r, size_t head_stride,
+                                    size_t row_stride, int H, int n, int K, float *acc);
 /* The same over a plain (H, n, K) matrix of tokens over slots: out (K) = sums over tokens, mean over
    heads (ms_read_usage overwrites @out, ms_read_usage_accumulate adds into @acc). */
 void ms_read_usage (const float *read_attn, int H, int n, int K, float *out);

@@ -4,11 +4,13 @@
  * segment holds ms-segment-record.c's.
  *
  * Two threads share the work.  The calling thread steps the session; its
- * observer only copies each observation into a segment record.  A writer
- * thread takes the stepped records in order and commits them through the
- * run writer, several per transaction: the f16 conversion, the derived
- * per-slot quantities and every insert happen there, beside the next
- * segments' inference.  A new
+ * observer copies each observation into a segment record, reducing
+ * attention to what the per-slot quantities need (and copying the
+ * matrices only when the run stores them).  A writer thread takes the
+ * stepped records in order and commits them through the run writer,
+ * several per transaction: the f16 conversion, the rest of the per-slot
+ * quantities and every insert happen there, beside the next segments'
+ * inference.  A new
  * run is created on the writer thread too, before its first segment, so
  * hashing the model and input files (about a second for paper-size models)
  * overlaps the first segments, as many as there are records.
@@ -241,7 +243,7 @@ writer_thread (gpointer pipeline)
 static gboolean
 pipeline_init (Pipeline *p, GError **error)
 {
-  ms_segment_record_sizes (p->config, &p->sizes);
+  ms_segment_record_sizes (p->config, p->attn, &p->sizes);
   p->n_records = (int) CLAMP (RECORDS_BUDGET / p->sizes.bytes, 1, RECORDS_MAX);
   p->batch_max = CLAMP (p->n_records / 8, 1, 8);
   p->group_max = MAX (p->n_records / 2, 1);

@@ -27,6 +27,7 @@ struct _MsRunWriter {
   sqlite3_stmt *insert_segment;
   sqlite3_stmt *insert_chunk;
   sqlite3_stmt *complete_run;
+  sqlite3_stmt *savepoint, *release;   /* a segment's savepoint (no run id) */
   /* The memory chunk the last written segment wrote into (ms-db.h) */
   int chunk_segment;               /* its first segment (−1: the initial memory) */
   int chunk_states;                /* the states it has room for; 0 before a run */
@@ -42,7 +43,7 @@ struct _MsRunWriter {
   float *read_usage;               /* (K) mean over the layers that read memory */
   float *representation;           /* (K) cos(M_{t+1}[i], M_t[i]) */
   guint8 *narrow;                  /* (3, 2K) the narrow arrays of retention, representation, read usage */
-  MsWriteDistribution *write;
+  MsWriteDistribution *no_write;   /* zeros: the write distribution of an engine without write attention */
 };
 
 static gint64 state_bytes (const MsRunWriter *w);
@@ -89,8 +90,11 @@ prepare_statements (MsRunWriter *w, GError **error)
     "INSERT INTO memory (id, run_id, segment, n_states, rows, cols, transfer, data)"
     " VALUES (" MS_DB_SEGMENT_KEY ("?9", "?1 + 1") ", ?9, ?1, ?2, ?3, ?4, ?5, ?6)",
     "UPDATE runs SET status = ?2, finished = ?1 WHERE id = ?9",
+    "SAVEPOINT segment",
+    "RELEASE segment",
   };
-  sqlite3_stmt **slots[] = { &w->insert_attention, &w->insert_segment, &w->insert_chunk, &w->complete_run };
+  sqlite3_stmt **slots[] = { &w->insert_attention, &w->insert_segment, &w->insert_chunk, &w->complete_run,
+                             &w->savepoint, &w->release };
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     if (sqlite3_prepare_v3 (w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, slots[i], NULL) != SQLITE_OK)
       return ms_db_fail (w->db, w->path, "preparing statements", error);
@@ -132,7 +136,7 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
     }
 
   MsSegmentRecordSizes sizes;
-  ms_segment_record_sizes (config, &sizes);
+  ms_segment_record_sizes (config, MS_ATTN_STORE_F32, &sizes);   /* for max_matrix */
   size_t K = config->n_slots, L = config->segment_len;
   const MsAttentionLayout *write = ms_engine_find_attention_by_role (config->engine, MS_ATTENTION_WRITE);
   w->store_transfer = write && !ms_attention_layout_transfer_is_diagonal (write);
@@ -152,7 +156,7 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
   w->read_usage = g_try_new (float, K);
   w->representation = g_try_new (float, K);
   w->narrow = g_try_new (guint8, 6 * K);
-  w->write = ms_write_distribution_new (K, L);
+  w->no_write = ms_write_distribution_new (K, L);
   if (!w->half || !w->read_usage || !w->representation || !w->narrow)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu floats per "
@@ -171,6 +175,8 @@ ms_run_writer_free (MsRunWriter *w)
   sqlite3_finalize (w->insert_segment);
   sqlite3_finalize (w->insert_chunk);
   sqlite3_finalize (w->complete_run);
+  sqlite3_finalize (w->savepoint);
+  sqlite3_finalize (w->release);
   if (w->db)
     rollback_uncommitted (w);
   ms_db_close_shareable (w->db);
@@ -179,7 +185,7 @@ ms_run_writer_free (MsRunWriter *w)
   g_free (w->read_usage);
   g_free (w->representation);
   g_free (w->narrow);
-  g_clear_pointer (&w->write, ms_write_distribution_free);
+  g_clear_pointer (&w->no_write, ms_write_distribution_free);
   g_free (w);
 }
 
@@ -648,28 +654,17 @@ ms_run_writer_load_memory (MsRunWriter *w, int segment, GError **error)
 
 /* ---- committing a segment --------------------------------------------- */
 
-/* The per-slot quantities of ms-analysis.h, from the segment's copies:
- * the recording never reads its own attention back to derive them. */
+/* The per-slot quantities of ms-analysis.h, from what the observer
+ * reduced the segment's attention to (ms-segment-record.h): the recording
+ * never reads its own attention back to derive them. */
 static void
 analyse_segment (MsRunWriter *w, const MsSegmentRecord *rec)
 {
   const MsConfig *c = w->config;
   const MsAttentionLayout *read = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_READ);
-  const MsAttentionLayout *write = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_WRITE);
-  int write_layer = write ? ms_attention_layout_last_layer (write, c) : -1;
-  memset (w->read_usage, 0, c->n_slots * sizeof (float));
-  for (int i = 0; i < rec->n_attn; i++)
-    {
-      const MsAttnCopy *a = &rec->attn[i];
-      const float *m = rec->attn_data + a->offset;
-      if (read && a->kind == read->kind)
-        ms_read_usage_accumulate_attention (read, m, a->shape[0], rec->n_tokens, c->n_slots, w->read_usage);
-      else if (write && a->kind == write->kind && a->layer == write_layer)
-        ms_write_distribution_from_attention (w->write, write, m, a->shape[0], c->n_slots, rec->n_tokens);
-    }
   int n_layers = read ? ms_attention_layout_n_layers (read, c) : 1;
   for (int i = 0; i < c->n_slots; i++)
-    w->read_usage[i] /= n_layers;
+    w->read_usage[i] = rec->read_usage[i] / n_layers;
   ms_memory_slot_cosine (rec->memory_in, rec->memory_out, c->n_slots, c->d_model, w->representation);
 }
 
@@ -708,6 +703,7 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
 {
   const MsConfig *c = w->config;
   int n = rec->n_tokens, K = c->n_slots, t = rec->segment;
+  const MsWriteDistribution *wd = rec->has_write ? rec->write : w->no_write;
   /* The segment's matrices get consecutive rowids: nothing else writes
    * inside this transaction. */
   gint64 attn_first = 0;
@@ -721,7 +717,7 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
       attn_count += rec->attn[i].shape[0];
     }
   /* A diagonal transfer follows from the retention (ms_recording_foreach_segment) */
-  if (!store_state (w, t, rec->memory_out, w->write->transfer, error))
+  if (!store_state (w, t, rec->memory_out, wd->transfer, error))
     return FALSE;
 
   double total = 0;
@@ -744,13 +740,13 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
   guint8 *retention = w->narrow, *representation = w->narrow + 2 * K, *read_usage = w->narrow + 4 * K;
   if (w->store_transfer)
     {
-      ms_slot_array_encode (MS_SLOT_RETENTION, w->write->retention, K, retention);
+      ms_slot_array_encode (MS_SLOT_RETENTION, wd->retention, K, retention);
       sqlite3_bind_blob (st, 11, retention, (int) ms_slot_array_narrow_bytes (MS_SLOT_RETENTION, K), SQLITE_STATIC);
     }
   else
-    sqlite3_bind_blob (st, 11, w->write->retention, K * 4, SQLITE_STATIC);
+    sqlite3_bind_blob (st, 11, wd->retention, K * 4, SQLITE_STATIC);
   if (w->store_token_share)
-    sqlite3_bind_blob (st, 12, w->write->token_share, K * 4, SQLITE_STATIC);
+    sqlite3_bind_blob (st, 12, wd->token_share, K * 4, SQLITE_STATIC);
   else
     sqlite3_bind_null (st, 12);
   ms_slot_array_encode (MS_SLOT_REPRESENTATION, w->representation, K, representation);
@@ -804,13 +800,14 @@ ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError 
       w->begin_chunk_segment = w->chunk_segment;
       w->begin_chunk_states = w->chunk_states;
     }
-  if (!ms_db_exec (w->db, w->path, "SAVEPOINT segment", error))
+  /* prepared once: each is run for every segment */
+  if (!step_done (w, w->savepoint, "writing a segment", error))
     return FALSE;
   int chunk_segment = w->chunk_segment, chunk_states = w->chunk_states;
   analyse_segment (w, rec);
   g_autoptr (GError) local = NULL;
   if (insert_segment_rows (w, rec, &local) && (!rec->last || mark_complete (w, &local))
-      && ms_db_exec (w->db, w->path, "RELEASE segment", &local))
+      && step_done (w, w->release, "writing a segment", &local))
     {
       w->uncommitted++;
       return TRUE;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 void
-ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes)
+ms_segment_record_sizes (const MsConfig *c, MsAttnStore attn, MsSegmentRecordSizes *sizes)
 {
   size_t K = c->n_slots, L = c->segment_len, state = K * c->d_model;
   /* Every layer of every attention kind the engine offers, at the largest
@@ -16,12 +16,17 @@ ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes)
       const MsAttentionLayout *a = &c->engine->attention[i];
       int heads, rows, cols, layers = ms_attention_layout_n_layers (a, c);
       ms_attention_layout_shape (a, c, (int) L, &heads, &rows, &cols);
-      sizes->max_attn += layers;
-      sizes->max_attn_floats += (size_t) layers * heads * rows * cols;
+      if (attn != MS_ATTN_STORE_NONE)
+        {
+          sizes->max_attn += layers;
+          sizes->max_attn_floats += (size_t) layers * heads * rows * cols;
+        }
       sizes->max_matrix = MAX (sizes->max_matrix, (size_t) rows * cols);
     }
-  sizes->bytes = (2 * state + L + K) * sizeof (float) + L * sizeof (int32_t) + sizes->max_attn * sizeof (MsAttnCopy)
-                 + sizes->max_attn_floats * sizeof (float);
+  /* memory in and out, NLL, gate, read usage, the write distribution
+   * (retention, token share, transfer, token weights), tokens and ends */
+  sizes->bytes = (2 * state + L + 2 * K + K * (2 + K + L)) * sizeof (float) + 2 * L * sizeof (int32_t)
+                 + sizes->max_attn * sizeof (MsAttnCopy) + sizes->max_attn_floats * sizeof (float);
 }
 
 guint
@@ -42,10 +47,12 @@ ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegment
   rec->gate = g_try_new (float, c->n_slots);
   rec->tokens = g_try_new (int32_t, c->segment_len);
   rec->token_ends = g_try_new (uint32_t, c->segment_len);
+  rec->read_usage = g_try_new (float, c->n_slots);
+  rec->write = ms_write_distribution_new (c->n_slots, c->segment_len);
   rec->attn = g_try_new (MsAttnCopy, MAX (sizes->max_attn, 1));
   rec->attn_data = g_try_new (float, MAX (sizes->max_attn_floats, 1));
-  return rec->memory_in && rec->memory_out && rec->nll && rec->gate && rec->tokens && rec->token_ends && rec->attn
-         && rec->attn_data;
+  return rec->memory_in && rec->memory_out && rec->nll && rec->gate && rec->tokens && rec->token_ends
+         && rec->read_usage && rec->attn && rec->attn_data;
 }
 
 void
@@ -59,6 +66,8 @@ ms_segment_record_clear (MsSegmentRecord *rec)
   g_clear_pointer (&rec->token_ends, g_free);
   g_clear_pointer (&rec->text, g_free);
   rec->text_capacity = 0;
+  g_clear_pointer (&rec->read_usage, g_free);
+  g_clear_pointer (&rec->write, ms_write_distribution_free);
   g_clear_pointer (&rec->attn, g_free);
   g_clear_pointer (&rec->attn_data, g_free);
 }
@@ -91,6 +100,8 @@ ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32_t *segme
   rec->n_attn = 0;
   rec->attn_used = 0;
   rec->has_gate = FALSE;
+  rec->has_write = FALSE;
+  memset (rec->read_usage, 0, (size_t) rec->write->n_slots * sizeof (float));
   return TRUE;
 }
 
@@ -116,17 +127,27 @@ ms_segment_record_copy (MsSegmentRecord *rec, const MsConfig *c, const MsSegment
       rec->has_gate = TRUE;
       return;
     case MS_OBS_WRITE:
-      /* Without stored attention, retention needs only the write
-       * distribution's layer (ms_attention_layout_last_layer). */
-      if (attn == MS_ATTN_STORE_NONE
-          && obs->layer != ms_attention_layout_last_layer (ms_engine_find_attention (c->engine, MS_OBS_WRITE), c))
-        return;
-      break;
     case MS_OBS_READ:
       break;
     default:
       return;
     }
+  /* the per-slot quantities, from the engine's buffers (views or not) */
+  const MsAttentionLayout *read = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_READ);
+  const MsAttentionLayout *write = ms_engine_find_attention_by_role (c->engine, MS_ATTENTION_WRITE);
+  int H = obs->shape[0];
+  size_t head_stride = obs->stride[0], row_stride = obs->stride[1];
+  if (read && obs->kind == read->kind)
+    ms_read_usage_accumulate_view (read, obs->data, head_stride, row_stride, H, rec->n_tokens, c->n_slots,
+                                   rec->read_usage);
+  else if (write && obs->kind == write->kind && obs->layer == ms_attention_layout_last_layer (write, c))
+    {
+      ms_write_distribution_from_view (rec->write, write, obs->data, head_stride, row_stride, H, c->n_slots,
+                                       rec->n_tokens);
+      rec->has_write = TRUE;
+    }
+  if (attn == MS_ATTN_STORE_NONE)
+    return;
   size_t n = ms_observation_size (obs);
   g_assert (rec->n_attn < sizes->max_attn && rec->attn_used + n <= sizes->max_attn_floats);
   MsAttnCopy *a = &rec->attn[rec->n_attn++];

@@ -5,11 +5,17 @@
  * segment.  Buffers are sized once, for the model's largest segment, from
  * the engine's attention layouts; a record is then filled and emptied once
  * per segment without allocating.
+ *
+ * What the recording derives from attention (the write distribution of
+ * the write layout's last layer, read usage) is reduced from the engine's
+ * own buffers during the step, whether or not attention is stored: a
+ * compact recording copies no attention matrix at all.
  */
 #pragma once
 
 #include <stdint.h>
 
+#include "ms-analysis.h"
 #include "ms-engine.h"
 #include "ms-recording-names.h"
 
@@ -41,7 +47,12 @@ typedef struct _MsSegmentRecord {
   float *nll;                      /* (L) per-token NLL, the first n_tokens valid */
   float *gate;                     /* (K) the engine's gate α (MS_OBS_GATE), when it offers one */
   gboolean has_gate;               /* gate was offered during this segment */
-  MsAttnCopy *attn;                /* the attention observations, in the order offered */
+  MsWriteDistribution *write;      /* (K …) from the write layout's last layer, when offered */
+  gboolean has_write;
+  float *read_usage;               /* (K) Σ over the read layers offered of each layer's read usage
+                                      (ms_read_usage_accumulate_attention); not yet divided by their number */
+  MsAttnCopy *attn;                /* the attention observations stored (MS_ATTN_STORE_F16, _F32), in the order
+                                      offered */
   int n_attn;
   float *attn_data;                /* their matrices, back to back */
   size_t attn_used;                /* floats */
@@ -50,15 +61,17 @@ typedef struct _MsSegmentRecord {
 
 /* What one record holds at most, for a configuration's largest segment. */
 typedef struct {
-  int max_attn;                    /* attention observations: every layer of every kind */
+  int max_attn;                    /* attention observations stored: every layer of every kind, or none */
   size_t max_attn_floats;          /* and their floats */
   size_t max_matrix;               /* floats of the largest one-head matrix */
   size_t bytes;                    /* of one record's buffers */
 } MsSegmentRecordSizes;
 
 /* Fills @sizes for @c's largest segment, from its engine's attention
- * layouts (every layer of every kind, as a run storing attention keeps). */
-void ms_segment_record_sizes (const MsConfig *c, MsSegmentRecordSizes *sizes);
+ * layouts: every layer of every kind when @attn stores attention, none
+ * for a compact recording (MS_ATTN_STORE_NONE).  max_matrix is the
+ * largest one-head matrix either way. */
+void ms_segment_record_sizes (const MsConfig *c, MsAttnStore attn, MsSegmentRecordSizes *sizes);
 
 /* The observation kinds a record takes (for ms_session_set_observer). */
 guint ms_segment_record_kinds (const MsConfig *c);
@@ -80,10 +93,12 @@ gboolean ms_segment_record_start (MsSegmentRecord *rec, int segment, const int32
                                   size_t token_begin, int n, const uint8_t *text, size_t text_len,
                                   const uint32_t *token_ends, guint64 byte_begin, gboolean last);
 
-/* Copies @obs into @rec: memory in and out, NLL, the gate, and attention — every
- * layer when @attn stores attention, otherwise only what retention needs
- * (the write distribution's layer).  On the stepping thread, during the
- * step; @obs is one of ms_segment_record_kinds(). */
+/* Copies @obs into @rec: memory in and out, NLL and the gate; reduces
+ * attention to the write distribution (the write layout's last layer)
+ * and read usage (every read layer); and, when @attn stores attention,
+ * copies every attention matrix (then @sizes must be for that @attn).
+ * On the stepping thread, during the step; @obs is one of
+ * ms_segment_record_kinds(). */
 void ms_segment_record_copy (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes,
                              MsAttnStore attn, const MsObservation *obs);
 

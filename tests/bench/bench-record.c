@@ -15,10 +15,23 @@
  * _min, _max), the process CPU time of the fastest runs and, as for the wall
  * time, the median over the repeats of recorded / plain CPU time
  * (cpu_overhead_paired_median, _q1, _q3: what other processes on a busy
- * machine disturb least), the fixed cost of starting a
- * recording (ms_record of one segment minus one plain segment: hashing the
- * files, creating the database), and the database bytes per segment (main
- * file plus WAL after the recorder closed).
+ * machine disturb least), the fixed cost of a recording (ms_record of
+ * one segment minus one plain segment: creating the database, hashing the
+ * files, starting the writer thread, and when it closes the last
+ * checkpoint and the switch back to one file), and the database bytes per
+ * segment (main file plus WAL after the recorder closed).
+ *
+ * Fixed and marginal cost: a user of a long run pays the fixed cost once
+ * and the marginal cost on every segment.  start_cpu_s and start_wall_s
+ * are the fixed cost's median over the repeats (start_cost_s, the older
+ * field, its fastest wall time); marginal_cpu_overhead_paired_median
+ * (_q1, _q3) is, per repeat, (recorded CPU − start_cpu_s) / plain CPU − 1,
+ * the overhead of a run long enough for the fixed cost not to count, and
+ * marginal_overhead_paired_median the same from wall times;
+ * marginal_cpu_per_segment_s is the extra CPU per segment (median),
+ * plain_cpu_per_segment_s a plain segment's, and fixed_cpu_share
+ * start_cpu_s over the median plain run (what the fixed cost adds at this
+ * N).
  *
  * A third way per repeat is the baseline for the recording's disk cost: a
  * plain run beside a thread that only replays the recording's disk traffic
@@ -416,6 +429,7 @@ main (int argc, char **argv)
   g_autofree double *plain = g_new (double, repeats), *recorded = g_new (double, repeats);
   g_autofree double *traffic = g_new0 (double, repeats);
   g_autofree double *plain_cpus = g_new (double, repeats), *recorded_cpus = g_new (double, repeats);
+  g_autofree double *start_cpus = g_new (double, repeats), *start_walls = g_new (double, repeats);
   double plain_cpu = 0, recorded_cpu = 0, start_cost = G_MAXDOUBLE;
   off_t bytes = 0;
   gint64 written = -1;
@@ -446,7 +460,11 @@ main (int argc, char **argv)
             }
           double wall = (g_get_monotonic_time () - t0) / 1e6;
           if (one)
-            start_cost = MIN (start_cost, wall - plain[rep] / n_segments);
+            {
+              start_cost = MIN (start_cost, wall - plain[rep] / n_segments);
+              start_walls[rep] = wall - plain[rep] / n_segments;
+              start_cpus[rep] = cpu_seconds () - c0 - plain_cpus[rep] / n_segments;
+            }
           else
             {
               recorded[rep] = wall;
@@ -476,11 +494,17 @@ main (int argc, char **argv)
   double p_med = median_of (plain, repeats), r_med = median_of (recorded, repeats);
   g_autofree double *ratio = g_new (double, repeats), *traffic_ratio = g_new (double, repeats);
   g_autofree double *cpu_ratio = g_new (double, repeats);
+  g_autofree double *marginal_ratio = g_new (double, repeats), *marginal_cpu_ratio = g_new (double, repeats);
+  g_autofree double *marginal_cpu = g_new (double, repeats);
+  double start_cpu = median_of (start_cpus, repeats), start_wall = median_of (start_walls, repeats);
   for (int i = 0; i < repeats; i++)
     {
       ratio[i] = recorded[i] / plain[i];
       traffic_ratio[i] = traffic[i] / plain[i];
       cpu_ratio[i] = recorded_cpus[i] / plain_cpus[i];
+      marginal_ratio[i] = (recorded[i] - start_wall) / plain[i];
+      marginal_cpu_ratio[i] = (recorded_cpus[i] - start_cpu) / plain_cpus[i];
+      marginal_cpu[i] = (recorded_cpus[i] - start_cpu - plain_cpus[i]) / n_segments;
     }
   printf ("{\"model\": \"%s\", \"arch\": \"%s\", \"threads\": %d, \"segments\": %d, \"repeats\": %d, "
           "\"plain_s\": %.4f, \"recorded_s\": %.4f, \"overhead\": %.4f, \"plain_median_s\": %.4f, "
@@ -493,7 +517,11 @@ main (int argc, char **argv)
           "\"start_cost_s\": %.4f, \"db_bytes_per_segment\": %.0f, "
           "\"written_bytes_per_segment\": %.0f, \"traffic_s\": %.4f, \"traffic_overhead_paired_median\": %.4f, "
           "\"attn\": \"%s\", \"db_bytes_per_token\": %.1f, \"size_target_per_token\": %.1f, \"step_s\": %.5f, "
-          "\"replay_first_s\": %.5f, \"replay_median_s\": %.5f, \"replay_cached_s\": %.6f}\n",
+          "\"replay_first_s\": %.5f, \"replay_median_s\": %.5f, \"replay_cached_s\": %.6f, "
+          "\"start_cpu_s\": %.4f, \"start_wall_s\": %.4f, \"marginal_cpu_overhead_paired_median\": %.4f, "
+          "\"marginal_cpu_overhead_paired_q1\": %.4f, \"marginal_cpu_overhead_paired_q3\": %.4f, "
+          "\"marginal_overhead_paired_median\": %.4f, \"marginal_cpu_per_segment_s\": %.7f, "
+          "\"plain_cpu_per_segment_s\": %.7f, \"fixed_cpu_share\": %.4f}\n",
           argv[1], ms_config_get_arch (c), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
           r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 0.25) - 1.0,
           quantile_of (ratio, repeats, 0.75) - 1.0, min_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 1.0) - 1.0,
@@ -503,7 +531,11 @@ main (int argc, char **argv)
           (double) bytes / n_segments, have_traffic ? (double) written / n_segments : 0.0,
           have_traffic ? min_of (traffic, repeats) : 0.0,
           have_traffic ? median_of (traffic_ratio, repeats) - 1.0 : 0.0, ms_attn_store_name (attn),
-          (double) bytes / n, size_target (c), p_med / n_segments, replay_first, replay_median, replay_cached);
+          (double) bytes / n, size_target (c), p_med / n_segments, replay_first, replay_median, replay_cached,
+          start_cpu, start_wall, median_of (marginal_cpu_ratio, repeats) - 1.0,
+          quantile_of (marginal_cpu_ratio, repeats, 0.25) - 1.0, quantile_of (marginal_cpu_ratio, repeats, 0.75) - 1.0,
+          median_of (marginal_ratio, repeats) - 1.0, median_of (marginal_cpu, repeats),
+          median_of (plain_cpus, repeats) / n_segments, start_cpu / median_of (plain_cpus, repeats));
   g_unlink (input);
   return 0;
 }

@@ -565,6 +565,126 @@ test_nan_propagates (void)
   g_assert_true (isnan (usage[1]));
 }
 
+/* The slow, obvious twin of ms_write_distribution_from_view: slot by
+ * slot, column by column, head by head, over a dense (H, K, W) copy, the
+ * definition of ms-analysis.h summed in double in that order. */
+static void
+write_distribution_twin (const MsAttentionLayout *a, const float *w, int H, int K, int n, float *transfer,
+                         float *retention, float *token_weights)
+{
+  int W = 0, tokens = -1, self = -1, slots[MS_ATTENTION_MAX_BLOCKS], n_slots = 0;
+  for (int b = 0; b < a->n_col_blocks; b++)
+    {
+      int width = a->cols[b].extent == MS_BLOCK_SELF ? 1 : a->cols[b].extent == MS_BLOCK_SLOTS ? K : n;
+      if (a->cols[b].extent == MS_BLOCK_TOKENS && tokens < 0)
+        tokens = W;
+      else if (a->cols[b].old_memory && a->cols[b].extent == MS_BLOCK_SLOTS)
+        slots[n_slots++] = W;
+      else if (a->cols[b].old_memory && a->cols[b].extent == MS_BLOCK_SELF)
+        self = W;
+      W += width;
+    }
+  for (int i = 0; i < K; i++)
+    {
+      double old = 0;
+      for (int j = 0; j < K; j++)
+        {
+          double sum = 0;
+          for (int h = 0; h < H; h++)
+            {
+              const float *row = w + ((size_t) h * K + i) * W;
+              double v = 0;
+              for (int b = 0; b < n_slots; b++)
+                v += row[slots[b] + j];
+              if (j == i && self >= 0)
+                v += row[self];
+              sum += v;
+            }
+          transfer[i * K + j] = (float) (sum / H);
+          old += sum;
+        }
+      retention[i] = (float) (old / H);
+      for (int j = 0; j < n; j++)
+        {
+          double sum = 0;
+          for (int h = 0; h < H && tokens >= 0; h++)
+            sum += w[((size_t) h * K + i) * W + tokens + j];
+          token_weights[i * n + j] = (float) (sum / H);
+        }
+    }
+}
+
+/* The recorder reduces attention from the engine's buffers, which are
+ * views (RMT's write rows are a slice of its (H, T, T) weights): the
+ * result must be bit for bit the twin's on a dense copy, for every
+ * built-in write layout and a made-up one with a SELF column beside two
+ * SLOTS blocks, on shapes that are no multiple of a vector (K up to 70,
+ * past one block of sums), and likewise for read usage. */
+static void
+test_views_match_twin (void)
+{
+  static const MsAttentionLayout self_and_slots = {
+    .kind = MS_OBS_WRITE, .name = "test_write", .role = MS_ATTENTION_WRITE,
+    .n_row_blocks = 1, .rows = { { "slots", MS_BLOCK_SLOTS, FALSE } },
+    .n_col_blocks = 4, .cols = { { "old", MS_BLOCK_SLOTS, TRUE }, { "self", MS_BLOCK_SELF, TRUE },
+                                 { "tokens", MS_BLOCK_TOKENS, FALSE }, { "old again", MS_BLOCK_SLOTS, TRUE } },
+  };
+  const MsAttentionLayout *layouts[] = {
+    ms_engine_find_attention (ms_engine_lookup ("memformer"), MS_OBS_WRITE),
+    ms_engine_find_attention (ms_engine_lookup ("rmt"), MS_OBS_WRITE),
+    ms_engine_find_attention (ms_engine_lookup ("membart"), MS_OBS_WRITE),
+    &self_and_slots,
+  };
+  const MsAttentionLayout *read = ms_engine_find_attention (ms_engine_lookup ("rmt"), MS_OBS_READ);
+  int shapes[][3] = { { 1, 1, 1 }, { 3, 5, 7 }, { 4, 16, 8 }, { 2, 70, 3 }, { 5, 9, 0 } };   /* H, K, n */
+  GRand *r = g_rand_new_with_seed (23);
+  for (guint l = 0; l < G_N_ELEMENTS (layouts); l++)
+    for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+      {
+        const MsAttentionLayout *a = layouts[l];
+        g_assert_nonnull (a);
+        int H = shapes[s][0], K = shapes[s][1], n = shapes[s][2], W = 0;
+        for (int b = 0; b < a->n_col_blocks; b++)
+          W += a->cols[b].extent == MS_BLOCK_SELF ? 1 : a->cols[b].extent == MS_BLOCK_SLOTS ? K : n;
+        /* a view: rows 3 floats longer than W, heads 2 rows apart more */
+        size_t row_stride = (size_t) W + 3, head_stride = (size_t) (K + 2) * row_stride;
+        g_autofree float *big = g_new (float, H * head_stride);
+        g_autofree float *dense = g_new (float, (size_t) H * K * MAX (W, 1));
+        for (size_t x = 0; x < H * head_stride; x++)
+          big[x] = (float) g_rand_double_range (r, -1, 1);
+        for (int h = 0; h < H; h++)
+          for (int i = 0; i < K; i++)
+            memcpy (dense + ((size_t) h * K + i) * W, big + h * head_stride + i * row_stride, W * sizeof (float));
+        g_autoptr (MsWriteDistribution) wd = ms_write_distribution_new (K, MAX (n, 1));
+        ms_write_distribution_from_view (wd, a, big, head_stride, row_stride, H, K, n);
+        g_autofree float *transfer = g_new (float, K * K), *retention = g_new (float, K);
+        g_autofree float *weights = g_new (float, K * MAX (n, 1));
+        write_distribution_twin (a, dense, H, K, n, transfer, retention, weights);
+        g_assert_cmpmem (wd->transfer, K * K * sizeof (float), transfer, K * K * sizeof (float));
+        g_assert_cmpmem (wd->retention, K * sizeof (float), retention, K * sizeof (float));
+        g_assert_cmpmem (wd->token_weights, K * n * sizeof (float), weights, K * n * sizeof (float));
+        /* the dense entry point is the same function */
+        g_autoptr (MsWriteDistribution) wd_dense = ms_write_distribution_new (K, MAX (n, 1));
+        ms_write_distribution_from_attention (wd_dense, a, dense, H, K, n);
+        g_assert_cmpmem (wd_dense->transfer, K * K * sizeof (float), transfer, K * K * sizeof (float));
+
+        /* read usage (H, n, K) from a view, against per-slot sums in
+         * (head, row) order */
+        g_autofree float *usage = g_new0 (float, K), *twin = g_new0 (float, K);
+        ms_read_usage_accumulate_view (read, big, head_stride, row_stride, H, n, K, usage);
+        for (int k = 0; k < K; k++)
+          {
+            double sum = 0;
+            for (int h = 0; h < H; h++)
+              for (int row = 0; row < n; row++)
+                sum += big[h * head_stride + row * row_stride + k];
+            twin[k] += (float) (sum * (1.0 / H));
+          }
+        g_assert_cmpmem (usage, K * sizeof (float), twin, K * sizeof (float));
+      }
+  g_rand_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -579,5 +699,6 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/cosine", test_cosine);
   g_test_add_func ("/analysis/read-usage", test_read_usage);
   g_test_add_func ("/analysis/nan-propagates", test_nan_propagates);
+  g_test_add_func ("/analysis/views-match-twin", test_views_match_twin);
   return g_test_run ();
 }

@@ -100,7 +100,7 @@ commit_whole_or_not_at_all (void)
   g_assert_cmpint (run, ==, 1);
 
   MsSegmentRecordSizes sizes;
-  ms_segment_record_sizes (c, &sizes);
+  ms_segment_record_sizes (c, MS_ATTN_STORE_F16, &sizes);
   MsSegmentRecord rec;
   g_assert_true (ms_segment_record_init (&rec, c, &sizes));
   Copying copying = { &rec, c, &sizes, MS_ATTN_STORE_F16 };
@@ -274,7 +274,7 @@ killed_mid_transaction (gconstpointer name)
   g_assert_true (ms_run_writer_create_run (w, model, input, NULL, &plan, ms_session_get_memory (session), &error));
   g_assert_no_error (error);
   MsSegmentRecordSizes sizes;
-  ms_segment_record_sizes (c, &sizes);
+  ms_segment_record_sizes (c, MS_ATTN_STORE_NONE, &sizes);
   MsSegmentRecord rec;
   g_assert_true (ms_segment_record_init (&rec, c, &sizes));
   Copying copying = { &rec, c, &sizes, MS_ATTN_STORE_NONE };
