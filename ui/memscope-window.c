@@ -545,11 +545,22 @@ memscope_window_set_property (GObject *object, guint prop_id, const GValue *valu
     }
 }
 
+/* Maximized if it was when it was last closed. */
+static void
+memscope_window_constructed (GObject *object)
+{
+  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
+  G_OBJECT_CLASS (memscope_window_parent_class)->constructed (object);
+  if (self->settings && g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
 static void
 memscope_window_class_init (MemscopeWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  object_class->constructed = memscope_window_constructed;
   object_class->dispose = memscope_window_dispose;
   object_class->finalize = memscope_window_finalize;
   object_class->get_property = memscope_window_get_property;
@@ -615,8 +626,8 @@ memscope_window_init (MemscopeWindow *self)
       /* the size it had when it was last closed */
       gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
                                    g_settings_get_int (self->settings, "window-height"));
-      if (g_settings_get_boolean (self->settings, "window-maximized"))
-        gtk_window_maximize (GTK_WINDOW (self));
+      /* (maximized: in constructed, after GtkWindow's "maximized", a
+       * construct property, has been set to its default) */
     }
 
   _memscope_window_bind_controls (self);

@@ -2,8 +2,9 @@
  * before its input is kept until the input comes, the recording lands in
  * the recordings folder and is listed, Save Recording As copies it, the
  * window's size, recordings, view and segment come back in a new window,
- * the title names the runs, the banner's Dismiss is readable, Play turns
- * into Pause; Save Recording As answering after its window closed. */
+ * a maximized window comes back maximized, the title names the runs, the
+ * banner's Dismiss is readable, Play turns into Pause; Save Recording As
+ * answering after its window closed. */
 #include <glib/gstdio.h>
 
 #include "ms-recording.h"
@@ -29,6 +30,70 @@ menu_has_uri (GMenuModel *menu, const char *uri)
         return TRUE;
     }
   return FALSE;
+}
+
+static MemscopeWindow *restarted;
+
+static gboolean
+restarted_shown (void)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (restarted)) && !memscope_window_is_busy (restarted)
+         && memscope_window_get_n_runs (restarted) > 0;
+}
+
+/* The window's maximized state survives a restart: a maximized window,
+ * closed, comes back maximized with its recordings (@recording first), and
+ * the size it unmaximizes to is the one it had before (@width × @height,
+ * saved by an unmaximized window just before).  Xvfb runs no window
+ * manager: GDK sets the state a window is mapped with, but nothing resizes
+ * a window to the screen or unmaximizes a mapped one, so the state is
+ * checked as GTK reports it, and the size as the window's default size.
+ * Leaves the setting unmaximized again, as @other saves it. */
+static void
+check_maximized_comes_back (const char *recording, int width, int height)
+{
+  g_autoptr (GSettings) settings = memscope_settings_new ();
+  g_assert_nonnull (settings);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+  /* maximized by its user, then closed as a user closes it */
+  restarted = memscope_window_new (GTK_APPLICATION (app));
+  g_assert_false (gtk_window_is_maximized (GTK_WINDOW (restarted)));
+  gtk_window_maximize (GTK_WINDOW (restarted));
+  gtk_window_present (GTK_WINDOW (restarted));
+  g_assert_true (memscope_window_restore_session (restarted));
+  wait_until (restarted_shown, "the maximized window to show its recordings");
+  g_assert_true (gtk_window_is_maximized (GTK_WINDOW (restarted)));
+  gtk_window_close (GTK_WINDOW (restarted));
+  settle ();
+  g_assert_true (g_settings_get_boolean (settings, "window-maximized"));
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, width);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, height);
+
+  /* the next window: maximized, its unmaximized size the old one, its recordings back */
+  restarted = memscope_window_new (GTK_APPLICATION (app));
+  int w = 0, h = 0;
+  gtk_window_get_default_size (GTK_WINDOW (restarted), &w, &h);
+  g_assert_cmpint (w, ==, width);
+  g_assert_cmpint (h, ==, height);
+  gtk_window_present (GTK_WINDOW (restarted));
+  g_assert_true (memscope_window_restore_session (restarted));
+  wait_until (restarted_shown, "the restarted window to show its recordings");
+  g_assert_true (gtk_window_is_maximized (GTK_WINDOW (restarted)));
+  g_assert_cmpstr (memscope_run_get_db_path (memscope_window_get_run_a (restarted)), ==, recording);
+  gtk_window_destroy (GTK_WINDOW (restarted));
+  restarted = NULL;
+
+  /* an unmaximized window saves that it was not, and the next one is not */
+  memscope_window_save_session (other);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+  restarted = memscope_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (restarted));
+  settle ();
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (restarted)));
+  g_assert_false (gtk_window_is_maximized (GTK_WINDOW (restarted)));
+  gtk_window_destroy (GTK_WINDOW (restarted));
+  restarted = NULL;
+  settle ();
 }
 
 void
@@ -138,6 +203,7 @@ test_saved_work (void)
     g_assert_false (strstr (memscope_run_get_db_path (memscope_window_get_run (other, i)), "/memscope-"));
   /* the Recordings menu lists what the workbench recorded */
   g_assert_true (menu_has_uri (memscope_window_get_recordings_menu (win), uri));
+  check_maximized_comes_back (recording, 1200, 800);
   gtk_window_destroy (GTK_WINDOW (other));
   other = NULL;
   gtk_window_destroy (GTK_WINDOW (win));
