@@ -36,8 +36,11 @@ text_offset_at (MemscopeTextPane *self, double x, double y)
 {
   int bx, by;
   gtk_text_view_window_to_buffer_coords (self->text_view, GTK_TEXT_WINDOW_WIDGET, (int) x, (int) y, &bx, &by);
+  /* the character under the point (get_iter_at_location would give the
+   * nearest cursor position: the next character over a right half) */
   GtkTextIter iter;
-  if (!gtk_text_view_get_iter_at_location (self->text_view, &iter, bx, by))
+  int trailing;
+  if (!gtk_text_view_get_iter_at_position (self->text_view, &iter, &trailing, bx, by))
     return -1;
   return gtk_text_iter_get_offset (&iter);
 }

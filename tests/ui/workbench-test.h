@@ -63,6 +63,35 @@ GtkWidget *wait_for_banner (void);
 /* Save Recording As… of the window's run A to @dest, waited for; it must succeed. */
 void save_recording_as (GFile *dest);
 
+/* @w is mapped, inside the window of @width × @height and drawn in @shot
+ * (a screenshot of the window). */
+void check_on_screen (GtkWidget *w, const Shot *shot, int width, int height);
+
+/* ---- the pointer, moved on the X server as a mouse moves it ---- */
+/* To (@x, @y) of @widget (it must lie on top of the screen there). */
+void pointer_to (GtkWidget *widget, double x, double y);
+/* To a corner of the screen outside every window. */
+void pointer_away (void);
+/* The pointer away, then at (@x, @y) of @widget until GTK shows a tooltip
+ * there: the tooltip's text.  Owned. */
+char *tooltip_at (GtkWidget *widget, double x, double y);
+
+/* The pointer rests on token @token of the current segment in the text
+ * pane, which must be on-screen: the pane hovers that token, and the
+ * tooltip GTK shows names the segment and token, gives the token's NLL as
+ * the recording holds it, and how it reads the memory, with its heaviest
+ * weight in the segment's recorded read attention.  The pointer stays
+ * there (pointer_away() moves it off). */
+void check_token_tooltip (int token);
+
+/* Opens @path, a file the window must refuse (a broken model, a recording
+ * from a newer Memscope): the banner names it, with its Dismiss on-screen,
+ * and nothing else changes: the same runs, comparison, view, segment,
+ * title, text caption and highlight; the view drawn, not loading.  Once
+ * the banner is dismissed, the view is drawn pixel for pixel as before.
+ * Screenshots are named after @name. */
+void check_error_leaves_window (const char *path, const char *name);
+
 /* Ctrl+F in the window's text pane: the search entry opens, focused, inside
  * the window and drawn; typing @needle steps to the segment of its first
  * match, which must lie after the current segment. */

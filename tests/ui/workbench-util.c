@@ -2,9 +2,12 @@
  * window, waiting on the main loop until a condition holds, screenshots
  * rendered with the window's renderer and checked for pixels, actions, and
  * which thread the workbench uses its GTK objects on. */
+#include <gdk/x11/gdkx.h>
 #include <math.h>
 #include <string.h>
 
+#include "ms-recording.h"
+#include "ms-view.h"
 #include "workbench-test.h"
 
 MemscopeApplication *app;
@@ -446,4 +449,257 @@ save_recording_as (GFile *dest)
   g_assert_true (memscope_window_save_recording_finish (win, saved, &error));
   g_assert_no_error (error);
   g_clear_object (&saved);
+}
+
+/* @w is mapped, inside the window of @width × @height and drawn in @shot
+ * (a screenshot of the window). */
+void
+check_on_screen (GtkWidget *w, const Shot *shot, int width, int height)
+{
+  g_assert_true (gtk_widget_get_mapped (w));
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (w, GTK_WIDGET (win), &r));
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  g_assert_cmpfloat (r.origin.y, >=, 0);
+  g_assert_cmpfloat (r.origin.x + r.size.width, <=, width);
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, height);
+  g_assert_cmpint (marked_pixels (shot, &r), >, 10);
+}
+
+/* ---- the pointer ---- */
+
+/* Moves the X server's pointer to @root_x, @root_y (device pixels of the
+ * screen), as a user's mouse does: GTK gets the crossing and motion
+ * events a real move makes. */
+static void
+warp_pointer (GtkWidget *any, int root_x, int root_y)
+{
+  Display *display = gdk_x11_display_get_xdisplay (gtk_widget_get_display (any));
+  XWarpPointer (display, None, DefaultRootWindow (display), 0, 0, 0, 0, root_x, root_y);
+  XFlush (display);
+}
+
+void
+pointer_to (GtkWidget *widget, double x, double y)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  graphene_point_t p;
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (native), &GRAPHENE_POINT_INIT (x, y), &p));
+  double sx, sy;
+  gtk_native_get_surface_transform (native, &sx, &sy);
+  GdkSurface *surface = gtk_native_get_surface (native);
+  Display *display = gdk_x11_display_get_xdisplay (gtk_widget_get_display (widget));
+  int scale = gdk_surface_get_scale_factor (surface);
+  Window child;
+  int rx, ry;
+  XTranslateCoordinates (display, gdk_x11_surface_get_xid (surface), DefaultRootWindow (display),
+                         (int) ((p.x + sx) * scale), (int) ((p.y + sy) * scale), &rx, &ry, &child);
+  warp_pointer (widget, rx, ry);
+}
+
+void
+pointer_away (void)
+{
+  Display *display = gdk_x11_display_get_xdisplay (gtk_widget_get_display (GTK_WIDGET (win)));
+  /* the screen's bottom right corner, where no window of the tests lies */
+  warp_pointer (GTK_WIDGET (win), DisplayWidth (display, DefaultScreen (display)) - 1,
+                DisplayHeight (display, DefaultScreen (display)) - 1);
+}
+
+static gboolean
+is_tooltip_window (GtkWidget *w)
+{
+  return g_str_equal (G_OBJECT_TYPE_NAME (w), "GtkTooltipWindow");
+}
+
+static GtkWidget *tooltip_root;
+
+/* The text of the tooltip shown over a widget of @tooltip_root, NULL when none is. */
+static const char *
+shown_tooltip (void)
+{
+  GtkWidget *tip = find_widget (tooltip_root, GTK_TYPE_WIDGET, is_tooltip_window);
+  GtkWidget *label = tip && gtk_widget_get_mapped (tip) ? find_widget (tip, GTK_TYPE_LABEL, NULL) : NULL;
+  const char *text = label ? gtk_label_get_text (GTK_LABEL (label)) : NULL;
+  return text && *text ? text : NULL;
+}
+
+static gboolean
+no_tooltip (void)
+{
+  return shown_tooltip () == NULL;
+}
+
+static gboolean
+a_tooltip (void)
+{
+  return shown_tooltip () != NULL;
+}
+
+char *
+tooltip_at (GtkWidget *widget, double x, double y)
+{
+  tooltip_root = GTK_WIDGET (gtk_widget_get_root (widget));
+  pointer_away ();
+  wait_until (no_tooltip, "the tooltip to hide once the pointer left");
+  pointer_to (widget, x, y);
+  wait_until (a_tooltip, "a tooltip where the pointer rests");
+  return g_strdup (shown_tooltip ());
+}
+
+/* ---- hovering a token ---- */
+
+void
+check_token_tooltip (int token)
+{
+  MemscopeTextPane *pane = memscope_window_get_text_pane (win);
+  GtkTextView *view = memscope_text_pane_get_text_view (pane);
+  int first, end;
+  g_assert_true (memscope_text_pane_get_token_range (pane, token, &first, &end));
+  /* the right half of the token's first character, on-screen: over that
+   * character, though nearer the cursor position after it */
+  GtkTextIter at;
+  gtk_text_buffer_get_iter_at_offset (gtk_text_view_get_buffer (view), &at, first);
+  GdkRectangle loc;
+  gtk_text_view_get_iter_location (view, &at, &loc);
+  int x, y;
+  gtk_text_view_buffer_to_window_coords (view, GTK_TEXT_WINDOW_WIDGET, loc.x + loc.width * 3 / 4, loc.y + loc.height / 2,
+                                         &x, &y);
+  g_assert_cmpint (x, >=, 0);
+  g_assert_cmpint (y, >=, 0);
+  g_assert_cmpint (x, <, gtk_widget_get_width (GTK_WIDGET (view)));
+  g_assert_cmpint (y, <, gtk_widget_get_height (GTK_WIDGET (view)));
+  graphene_point_t in_window;
+  g_assert_true (gtk_widget_compute_point (GTK_WIDGET (view), GTK_WIDGET (win), &GRAPHENE_POINT_INIT (x, y),
+                                           &in_window));
+  g_assert_cmpfloat (in_window.y, <, gtk_widget_get_height (GTK_WIDGET (win)));
+  g_autofree char *tip = tooltip_at (GTK_WIDGET (view), x, y);
+  g_test_message ("tooltip over token %d: %s", token, tip);
+  /* the pointer hovers the token it rests on */
+  g_assert_cmpint (memscope_text_pane_get_hovered_token (pane), ==, token);
+
+  /* what the tooltip says, against the recording */
+  MemscopeRun *run = memscope_text_pane_get_shown_run (pane);
+  int segment = memscope_window_get_segment (win);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsRecording) rec = ms_recording_open (memscope_run_get_db_path (run), &error);
+  g_assert_no_error (error);
+  g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, memscope_run_get_id (run), &error);
+  g_assert_no_error (error);
+  g_autofree char *where = g_strdup_printf ("Segment %d, token %d", segment, token);
+  g_assert_nonnull (strstr (tip, where));
+  size_t n_nll = 0;
+  g_autofree float *nll = ms_recording_segment_nll (rec, info, segment, &n_nll, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint ((size_t) token, <, n_nll);
+  g_autofree char *loss = isnan (nll[token]) ? g_strdup ("NLL: none") : g_strdup_printf ("NLL %.3f nats", nll[token]);
+  g_assert_nonnull (strstr (tip, loss));
+  /* how it reads the memory: its heaviest weight, from the segment's read attention */
+  MsViewParams p = MS_VIEW_PARAMS_DEFAULT;
+  p.segment = segment;
+  g_autoptr (MsViewData) reads = ms_view_load (rec, memscope_run_get_id (run), MS_VIEW_READ, &p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (token, <, reads->rows);
+  float heaviest = -1;
+  for (int c = 0; c < reads->cols; c++)
+    if (!isnan (reads->values[(size_t) token * reads->cols + c]))
+      heaviest = MAX (heaviest, reads->values[(size_t) token * reads->cols + c]);
+  g_assert_cmpfloat (heaviest, >=, 0);
+  g_autofree char *weight = g_strdup_printf ("  %.3f", heaviest);
+  g_assert_nonnull (strstr (tip, "Reads the memory"));
+  g_assert_nonnull (strstr (tip, weight));
+}
+
+/* ---- an error leaves the window as it was ---- */
+
+static gboolean
+banner_hidden (void)
+{
+  return !gtk_revealer_get_child_revealed (banner_revealer);
+}
+
+/* Whether every revealer under @w has finished its transition (a revealer
+ * mid-way reports the state it is leaving). */
+static gboolean
+revealers_still (GtkWidget *w)
+{
+  if (GTK_IS_REVEALER (w)
+      && gtk_revealer_get_child_revealed (GTK_REVEALER (w)) != gtk_revealer_get_reveal_child (GTK_REVEALER (w)))
+    return FALSE;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    if (!revealers_still (c))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+window_still (void)
+{
+  return revealers_still (GTK_WIDGET (win));
+}
+
+void
+check_error_leaves_window (const char *path, const char *name)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (win)), height = gtk_widget_get_height (GTK_WIDGET (win));
+  guint runs = memscope_window_get_n_runs (win);
+  MemscopeRun *a = memscope_window_get_run_a (win), *b = memscope_window_get_run_b (win);
+  gboolean compare = memscope_window_get_compare (win);
+  int segment = memscope_window_get_segment (win);
+  g_autofree char *view_name = g_strdup (memscope_window_get_view_name (win));
+  g_autofree char *title = g_strdup (gtk_window_get_title (GTK_WINDOW (win)));
+  g_autofree char *caption = g_strdup (memscope_window_get_text_caption (win));
+  int start = -1, end = -1, start2 = -1, end2 = -1;
+  g_assert_true (memscope_window_get_highlight (win, &start, &end));
+  MemscopeFigureView *view = memscope_window_get_visible_view (win);
+  wait_until (window_still, "the window's transitions to end");
+  g_autofree char *before_name = g_strdup_printf ("%s-before", name);
+  g_autoptr (Shot) before = screenshot (GTK_WIDGET (view), before_name);
+
+  GFile *file = g_file_new_for_path (path);
+  memscope_window_open_files (win, &file, 1);
+  g_object_unref (file);
+  wait_until (not_busy, "the file to be refused");
+  settle ();
+  const char *message = memscope_window_get_error (win);
+  g_assert_nonnull (message);
+  g_autofree char *base = g_path_get_basename (path);
+  g_assert_nonnull (strstr (message, base));
+  /* the banner, and its Dismiss, on-screen */
+  GtkWidget *dismiss = wait_for_banner ();
+  g_autofree char *banner_name = g_strdup_printf ("%s-banner", name);
+  g_autoptr (Shot) banner = screenshot (GTK_WIDGET (win), banner_name);
+  check_on_screen (dismiss, banner, width, height);
+  /* nothing else changed, and the view is drawn, not waiting */
+  g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);
+  g_assert_true (memscope_window_get_run_a (win) == a);
+  g_assert_true (memscope_window_get_run_b (win) == b);
+  g_assert_cmpint (memscope_window_get_compare (win), ==, compare);
+  g_assert_cmpint (memscope_window_get_segment (win), ==, segment);
+  g_assert_cmpstr (memscope_window_get_view_name (win), ==, view_name);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (win)), ==, title);
+  g_assert_cmpstr (memscope_window_get_text_caption (win), ==, caption);
+  g_assert_true (memscope_window_get_highlight (win, &start2, &end2));
+  g_assert_cmpint (start2, ==, start);
+  g_assert_cmpint (end2, ==, end);
+  g_assert_true (memscope_window_get_visible_view (win) == view);
+  g_assert_false (memscope_figure_view_get_loading (view));
+  g_assert_nonnull (memscope_figure_view_get_data (view, 0));
+  g_assert_cmpint (memscope_figure_view_get_data (view, 1) != NULL, ==, compare && b != NULL);
+
+  /* dismissed, the view is drawn exactly as before */
+  activate ("dismiss-error", NULL);
+  g_assert_null (memscope_window_get_error (win));
+  wait_until (banner_hidden, "the banner to close");
+  wait_until (window_still, "the window's transitions to end");
+  g_autofree char *after_name = g_strdup_printf ("%s-after", name);
+  g_autoptr (Shot) after = screenshot (GTK_WIDGET (view), after_name);
+  g_assert_cmpint (after->width, ==, before->width);
+  g_assert_cmpint (after->height, ==, before->height);
+  gsize differ = 0;
+  for (gsize i = 0; i < (gsize) after->width * after->height; i++)
+    differ += after->pixels[i] != before->pixels[i];
+  if (differ)
+    g_error ("%s: %zu pixels of the view differ from before the error (see %s and %s)", name, differ, before_name,
+             after_name);
 }
