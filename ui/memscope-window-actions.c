@@ -98,7 +98,7 @@ connect_response (GtkFileChooserNative *chooser, GCallback callback, MemscopeWin
 static gboolean
 is_closed (MemscopeWindow *self)
 {
-  return self->runs == NULL;   /* disposed */
+  return self->runs == NULL;   /* destroyed (close_window) */
 }
 
 static void

@@ -454,20 +454,41 @@ on_close_request (GtkWindow *window, gpointer data)
 
 /* ---- GObject ---- */
 
+/* The window is closed: its work stops (recordings and loads cancelled,
+ * timers removed) and, its runs gone, what still answers it — a job's
+ * callback, a file chooser, a control being torn down — sees it closed
+ * (runs NULL) and changes nothing. */
 static void
-memscope_window_dispose (GObject *object)
+close_window (MemscopeWindow *self)
 {
-  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->play_source, g_source_remove);
-  /* first: the runs gone, what the controls do as they are disposed (a
-   * dropdown losing its model selects nothing) changes no state and
-   * touches no disposed widget */
   g_clear_object (&self->runs);
   if (self->settings)
     g_settings_unbind (self, "colormap");
+}
+
+/* gtk_window_destroy() unrealizes the window, but disposes it only when
+ * its last reference goes, and a recording holds one until it ends: the
+ * window closes here, so a recording stops at its next segment rather
+ * than running on to the end of its input. */
+static void
+memscope_window_unrealize (GtkWidget *widget)
+{
+  close_window (MEMSCOPE_WINDOW (widget));
+  GTK_WIDGET_CLASS (memscope_window_parent_class)->unrealize (widget);
+}
+
+static void
+memscope_window_dispose (GObject *object)
+{
+  MemscopeWindow *self = MEMSCOPE_WINDOW (object);
+  /* first (if it was never shown): the runs gone, what the controls do as
+   * they are disposed (a dropdown losing its model selects nothing)
+   * changes no state and touches no disposed widget */
+  close_window (self);
   /* the views are borrowed from the stack, which goes first: nothing the
    * text pane does as it is torn down (a hovered token let go) reaches them */
   if (self->text_pane)
@@ -561,6 +582,7 @@ memscope_window_class_init (MemscopeWindowClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->constructed = memscope_window_constructed;
+  widget_class->unrealize = memscope_window_unrealize;
   object_class->dispose = memscope_window_dispose;
   object_class->finalize = memscope_window_finalize;
   object_class->get_property = memscope_window_get_property;

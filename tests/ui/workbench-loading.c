@@ -194,10 +194,20 @@ test_superseded_load (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static int last_done[2], last_total[2];
+
+static void
+on_progress_keep (MemscopeRun *run, int done, int total, gpointer data)
+{
+  int i = GPOINTER_TO_INT (data);
+  last_done[i] = done, last_total[i] = total;
+}
+
 void
 test_close_while_recording (void)
 {
-  /* a second window closed while it records: its workers are cancelled,
+  /* a second window closed while it records: its workers are cancelled
+   * as it closes (not when its last reference goes, which they hold),
    * nothing touches the window afterwards, and the window, its views and
    * its runs are released on the main thread, where the runs reported
    * their progress */
@@ -211,6 +221,9 @@ test_close_while_recording (void)
   for (guint i = 0; i < 2; i++)
     {
       g_signal_connect (memscope_window_get_run (other, i), "progress", G_CALLBACK (on_progress_note_thread), NULL);
+      g_signal_connect (memscope_window_get_run (other, i), "progress", G_CALLBACK (on_progress_keep),
+                        GINT_TO_POINTER (i));
+      last_done[i] = 0, last_total[i] = -1;
       watch_finalize (memscope_window_get_run (other, i));
     }
   for (int k = 0; k < MS_VIEW_N_KINDS; k++)
@@ -219,6 +232,12 @@ test_close_while_recording (void)
   gtk_window_destroy (GTK_WINDOW (other));
   wait_until (closed_window_finalized, "the closed window to be released by its recordings and views");
   g_assert_cmpint (g_atomic_int_get (&off_main_thread), ==, 0);
+  /* … stopped when it closed, long before the end of the demo's input */
+  for (int i = 0; i < 2; i++)
+    {
+      g_test_message ("run %d: %d of %d segments recorded before the close stopped it", i, last_done[i], last_total[i]);
+      g_assert_true (last_total[i] < 0 || last_done[i] < last_total[i] / 2);
+    }
   /* the first window is untouched */
   activate ("first", NULL);
   g_assert_cmpint (memscope_window_get_segment (win), ==, 0);
