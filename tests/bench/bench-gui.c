@@ -6,7 +6,7 @@
  *
  *   xvfb-run -a env GSK_RENDERER=cairo GTK_A11Y=none bench-gui [--segments N] [--slots K] [--frames F]
  *                                                      [--steps T] [--interactions I] [--dir DIR]
- *                                                      [--compare-only] [--single-only]
+ *                                                      [--compare-only] [--single-only] [--views NAME,…]
  *                                                      [--recording FILE [--recording FILE]]
  *
  * Writes two random, untrained RMT models with K memory slots (d 16, 1
@@ -45,8 +45,8 @@
  * Compare (a MemscopeWindow of 1280 × 860 opening both recordings, which
  * puts it in Compare): for every view of core's table (ms_view_info, the
  * switcher's order, so a view added there is measured too), the view is
- * made visible (win.view) and then stepped T segments (win.next); one JSON
- * line per view with
+ * made visible (win.view) and then stepped T segments (win.next) (--views:
+ * only the views named); one JSON line per view with
  *   figure                  whether the view drew data (the causal views have
  *                           none until `memscope-cli causal` computed it);
  *   switch_ready_ms         from the action to the end of the first frame
@@ -70,7 +70,8 @@
  *                           e.g. provenance over a horizon on long runs);
  *   peak_rss_mb             getrusage ru_maxrss at the end of the phase (the
  *                           process's peak so far), rss_mb the resident size
- *                           then.
+ *                           then;
+ *   elapsed_s               seconds since the first compared view began.
  * Then, on each view that drew data, I hovers (the tooltip's text and the
  * frame redrawing the view) and, where the view zooms, I zooms and I pans as
  * in the single view: their frames go to the summary only.
@@ -79,7 +80,10 @@
  * before and after, first paint, the peak RSS with both runs open, and a
  * table with per view and interaction the frames' wall and main-thread CPU
  * time (median / worst), the time until the data showed, and whether the
- * frames met issue 23's targets (median ≤ 16 ms, worst ≤ 33 ms, wall).
+ * frames met issue 23's targets (median ≤ 16 ms, worst ≤ 33 ms, wall);
+ * then a digest, one row per compared view: the time until its data showed
+ * (and the process's CPU time until then), the next segment's, and the
+ * median and worst of all its hover, zoom and pan frames (wall and CPU).
  * A benchmark, never a test: nothing here fails on time.
  */
 #include <gtk/gtk.h>
@@ -163,6 +167,69 @@ rss_mb (void)
  * beside issue 23's frame targets, and the time until the data shows. */
 static GString *summary;
 static double summary_first_paint_ms = NAN, summary_open_both_ms = NAN, summary_peak_rss_mb = NAN;
+
+/* The per-view digest printed after the summary: one row per compared view
+ * with the time until its data showed and, for hover, zoom and pan, the
+ * median and worst of every frame the interaction drew (the preview and the
+ * exact figure together), wall and main-thread CPU. */
+static GString *digest;
+typedef struct {
+  GArray *wall, *cpu;   /* double, ms */
+} Frames;
+static Frames digest_hover, digest_zoom, digest_pan;
+
+static void
+frames_reset (Frames *f)
+{
+  if (!f->wall)
+    {
+      f->wall = g_array_new (FALSE, FALSE, sizeof (double));
+      f->cpu = g_array_new (FALSE, FALSE, sizeof (double));
+    }
+  g_array_set_size (f->wall, 0);
+  g_array_set_size (f->cpu, 0);
+}
+
+static void
+frames_add (Frames *f, const double *wall, const double *cpu, int n)
+{
+  if (f->wall)
+    {
+      g_array_append_vals (f->wall, wall, n);
+      g_array_append_vals (f->cpu, cpu, n);
+    }
+}
+
+/* "median / worst (CPU median / worst)" of @f, or "–". */
+static void
+digest_cell (const Frames *f)
+{
+  int n = f->wall ? (int) f->wall->len : 0;
+  if (n == 0)
+    {
+      g_string_append (digest, " – |");
+      return;
+    }
+  double *w = (double *) f->wall->data, *c = (double *) f->cpu->data;
+  double wm = median (w, n), ww = max_of (w, n), cm = median (c, n), cw = max_of (c, n);
+  g_string_append_printf (digest, " %.1f / %.1f (%.1f / %.1f)%s |", wm, ww, cm, cw,
+                          wm <= 16.0 && ww <= 33.0 ? "" : " ✗");
+}
+
+static void
+digest_row (const char *view, gboolean figure, double ready_ms, double ready_cpu_s, double step_ms, double rss_mb)
+{
+  if (!digest)
+    digest = g_string_new ("| view | figure | data shown, ms (CPU s) | step: data shown, median ms | hover, ms: wall "
+                           "median / worst (CPU) | zoom, ms | pan, ms | peak RSS, MB |\n"
+                           "|---|:---:|---:|---:|---:|---:|---:|---:|\n");
+  g_string_append_printf (digest, "| %s | %s | %.0f (%.2f) | %.0f |", view, figure ? "yes" : "no", ready_ms,
+                          ready_cpu_s, step_ms);
+  digest_cell (&digest_hover);
+  digest_cell (&digest_zoom);
+  digest_cell (&digest_pan);
+  g_string_append_printf (digest, " %.0f |\n", rss_mb);
+}
 
 #define FRAME_MEDIAN_TARGET_MS 16.0
 #define FRAME_WORST_TARGET_MS 33.0
@@ -264,6 +331,9 @@ static gint64 paint_start, paint_end, paint_start_cpu, paint_end_cpu;
 static gboolean painted;
 static GArray *frame_ms;      /* double: frames of the current phase, when not NULL */
 static GArray *frame_cpu_ms;  /* double: their main-thread CPU time */
+/* When a view last finished loading ("loading" went FALSE), and the first
+ * frame that began after it: the frame that showed what it loaded. */
+static gint64 load_end, shown_start, shown_end, shown_start_cpu, shown_end_cpu;
 
 static void
 on_before_paint (GdkFrameClock *clock, gpointer data)
@@ -278,6 +348,11 @@ on_after_paint (GdkFrameClock *clock, gpointer data)
   paint_end = g_get_monotonic_time ();
   paint_end_cpu = thread_cpu_us ();
   painted = TRUE;
+  if (shown_end == 0 && load_end > 0 && paint_start >= load_end)
+    {
+      shown_start = paint_start, shown_end = paint_end;
+      shown_start_cpu = paint_start_cpu, shown_end_cpu = paint_end_cpu;
+    }
   if (frame_ms)
     {
       double ms = (paint_end - paint_start) / 1e3, cpu = (thread_cpu_us () - paint_start_cpu) / 1e3;
@@ -294,14 +369,61 @@ wait_for_paint (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
-/* Until @view has loaded what it was asked for (in the background), then
- * the frame that shows it. */
-static void
-wait_for_view (MemscopeFigureView *view)
+static gboolean
+nudge_view (gpointer view)
 {
+  gtk_widget_queue_draw (GTK_WIDGET (view));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_loading (GObject *view, GParamSpec *pspec, gpointer data)
+{
+  if (!memscope_figure_view_get_loading (MEMSCOPE_FIGURE_VIEW (view)))
+    {
+      load_end = g_get_monotonic_time ();
+      shown_end = 0;
+    }
+}
+
+/* Until @view has loaded what an action at @since asked for (in the
+ * background), then the frame that shows it: the first frame that began
+ * after the load ended, which may already have been drawn (a frame waited
+ * for after the action, or drawn while waiting) — waiting for the next
+ * one then would wait for ever, as nothing more is drawn.  When nothing
+ * was loaded since the action, a frame drawn after it, or else the next.
+ * paint_start/_end (and their CPU times) are that frame's. */
+static void
+wait_for_view (MemscopeFigureView *view, gint64 since)
+{
+  if (!g_object_get_data (G_OBJECT (view), "bench-gui-loading"))
+    {
+      g_signal_connect (view, "notify::loading", G_CALLBACK (on_loading), NULL);
+      g_object_set_data (G_OBJECT (view), "bench-gui-loading", GINT_TO_POINTER (1));
+    }
   while (memscope_figure_view_get_loading (view))
     g_main_context_iteration (NULL, TRUE);
-  wait_for_paint ();
+  /* should a load end with nothing to draw, a frame every 2 s keeps this from waiting for ever */
+  guint nudge = g_timeout_add (2000, nudge_view, view);
+  if (load_end >= since)
+    {
+      while (shown_end == 0)
+        g_main_context_iteration (NULL, TRUE);
+      paint_start = shown_start, paint_end = shown_end;
+      paint_start_cpu = shown_start_cpu, paint_end_cpu = shown_end_cpu;
+    }
+  else if (paint_end < since)
+    wait_for_paint ();
+  g_source_remove (nudge);
+}
+
+/* @view after an action that is not timed (a zoom reset, the window a pan
+ * starts from), loaded and drawn. */
+static void
+settle (MemscopeFigureView *view, gint64 since)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (view));
+  wait_for_view (view, since);
 }
 
 /* The main thread's busy stretches: from one return of the main loop's
@@ -385,7 +507,7 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
     g_error ("%s", error->message);
   g_autoptr (MemscopeRun) run = memscope_run_new_recorded (db_path, info);
   memscope_figure_view_set_runs (MEMSCOPE_FIGURE_VIEW (view), run, NULL, FALSE);
-  wait_for_view (MEMSCOPE_FIGURE_VIEW (view));
+  wait_for_view (MEMSCOPE_FIGURE_VIEW (view), t);
   double first_paint_ms = (paint_end - t) / 1e3;
   if (!memscope_figure_view_get_figure (MEMSCOPE_FIGURE_VIEW (view)))
     g_error ("the retention view drew no figure");
@@ -427,33 +549,37 @@ bench_single_view (const char *db_path, gint64 run_id, int segments, int slots, 
       double anchor = (double) ((i * 7919) % segments);
       gint64 t0 = g_get_monotonic_time ();
       memscope_figure_view_zoom (fv, i % 8 < 4 ? 1.5 : 1 / 1.5, anchor);
+      gtk_widget_queue_draw (view);   /* a frame even when the window did not move */
       wait_for_paint ();
       zoom_first_ms[i] = (paint_end - paint_start) / 1e3;
       zoom_first_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
       zoom_first_at_ms[i] = (paint_end - t0) / 1e3;
-      wait_for_view (fv);
+      wait_for_view (fv, t0);
       zoom_ms[i] = (paint_end - paint_start) / 1e3;
       zoom_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
       zoom_ready_ms[i] = (paint_end - t0) / 1e3;
     }
+  gint64 t1 = g_get_monotonic_time ();
   memscope_figure_view_reset_zoom (fv);
   memscope_figure_view_zoom (fv, segments / 1000.0, 0);
-  wait_for_view (fv);
+  settle (fv, t1);
   for (int i = 0; i < frames; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
       memscope_figure_view_pan (fv, (i / 20) % 2 ? -50 : 50);
+      gtk_widget_queue_draw (view);
       wait_for_paint ();
       pan_first_ms[i] = (paint_end - paint_start) / 1e3;
       pan_first_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
       pan_first_at_ms[i] = (paint_end - t0) / 1e3;
-      wait_for_view (fv);
+      wait_for_view (fv, t0);
       pan_ms[i] = (paint_end - paint_start) / 1e3;
       pan_cpu_ms[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
       pan_ready_ms[i] = (paint_end - t0) / 1e3;
     }
+  t1 = g_get_monotonic_time ();
   memscope_figure_view_reset_zoom (fv);
-  wait_for_view (fv);
+  settle (fv, t1);
 
   /* the figure alone, drawn into an image of the view's size */
   cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
@@ -538,7 +664,7 @@ static MemscopeWindow *win;
 static double
 wait_for_data (gint64 since)
 {
-  wait_for_view (memscope_window_get_visible_view (win));
+  wait_for_view (memscope_window_get_visible_view (win), since);
   return (paint_end - since) / 1e3;
 }
 
@@ -562,8 +688,9 @@ zoom_or_pan (MemscopeFigureView *view, const char *view_name, gboolean pan, int 
   gboolean zooms = TRUE;
   if (pan)
     {
+      gint64 t1 = g_get_monotonic_time ();
       zooms = memscope_figure_view_zoom (view, MAX (total / 1000.0, 2.0), total / 2.0);
-      wait_for_view (view);
+      settle (view, t1);
     }
   int window_first = 0, window_n = total;
   memscope_figure_view_get_zoom (view, &window_first, &window_n);
@@ -579,7 +706,7 @@ zoom_or_pan (MemscopeFigureView *view, const char *view_name, gboolean pan, int 
       first[i] = (paint_end - paint_start) / 1e3;
       first_cpu[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
       first_at[i] = (paint_end - t0) / 1e3;
-      wait_for_view (view);
+      wait_for_view (view, t0);
       exact[i] = (paint_end - paint_start) / 1e3;
       exact_cpu[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
       exact_at[i] = (paint_end - t0) / 1e3;
@@ -590,9 +717,12 @@ zoom_or_pan (MemscopeFigureView *view, const char *view_name, gboolean pan, int 
       g_autofree char *figure = g_strdup_printf ("%s: exact figure", pan ? "pan" : "zoom");
       summary_row (view_name, preview, first, first_cpu, n, first_at);
       summary_row (view_name, figure, exact, exact_cpu, n, exact_at);
+      frames_add (pan ? &digest_pan : &digest_zoom, first, first_cpu, n);
+      frames_add (pan ? &digest_pan : &digest_zoom, exact, exact_cpu, n);
     }
+  gint64 t1 = g_get_monotonic_time ();
   memscope_figure_view_reset_zoom (view);
-  wait_for_view (view);
+  settle (view, t1);
   g_free (first), g_free (first_cpu), g_free (first_at);
   g_free (exact), g_free (exact_cpu), g_free (exact_at);
   return zooms;
@@ -619,13 +749,21 @@ interact (MemscopeFigureView *view, const char *view_name, int n)
       cpu[i] = (paint_end_cpu - paint_start_cpu) / 1e3;
     }
   summary_row (view_name, "hover", wall, cpu, n, NULL);
+  frames_add (&digest_hover, wall, cpu, n);
   g_free (wall), g_free (cpu);
   if (zoom_or_pan (view, view_name, FALSE, n))
     zoom_or_pan (view, view_name, TRUE, n);
 }
 
+/* Whether view @name is among @views (NULL: every view). */
+static gboolean
+wanted (const char *const *views, const char *name)
+{
+  return !views || g_strv_contains (views, name);
+}
+
 static void
-bench_compare (const char *path_a, const char *path_b, int steps, int interactions)
+bench_compare (const char *path_a, const char *path_b, int steps, int interactions, const char *const *views)
 {
   MemscopeApplication *app = memscope_application_new (G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
@@ -671,9 +809,15 @@ bench_compare (const char *path_a, const char *path_b, int steps, int interactio
   int mid = memscope_window_get_n_segments (win) / 2;
   activate ("segment", g_variant_new_int32 (mid));
   wait_for_data (g_get_monotonic_time ());
+  gint64 started = g_get_monotonic_time ();
   for (guint v = 0; v < MS_VIEW_N_KINDS; v++)
     {
       const char *view = ms_view_kind_name ((MsViewKind) v);
+      if (!wanted (views, view))
+        continue;
+      frames_reset (&digest_hover);
+      frames_reset (&digest_zoom);
+      frames_reset (&digest_pan);
       g_array_set_size (frame_ms, 0);
       g_array_set_size (frame_cpu_ms, 0);
       stall_ms_max = stall_cpu_ms_max = 0;
@@ -712,18 +856,21 @@ bench_compare (const char *path_a, const char *path_b, int steps, int interactio
               "\"step_ready_ms_median\": %.1f, \"step_ready_ms_max\": %.1f, \"slot_ready_ms_max\": %.1f, \"frames\": %d, "
               "\"frame_ms_median\": %.2f, \"frame_ms_max\": %.2f, \"frame_cpu_ms_median\": %.2f, "
               "\"frame_cpu_ms_max\": %.2f, \"stall_ms_max\": %.1f, \"stall_cpu_ms_max\": %.1f, "
-              "\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f}\n",
+              "\"peak_rss_mb\": %.1f, \"rss_mb\": %.1f, \"elapsed_s\": %.1f}\n",
               view, has_figure ? "true" : "false", title, switch_ms, switch_cpu_s, slot_cpu_s, median (step_ms, steps), max_of (step_ms, steps),
-              slot_ms, n, median (f, n), fmax, fcmed, fcmax, stall_ms_max, stall_cpu_ms_max, peak_rss_mb (), rss_mb ());
+              slot_ms, n, median (f, n), fmax, fcmed, fcmax, stall_ms_max, stall_cpu_ms_max, peak_rss_mb (), rss_mb (),
+              (g_get_monotonic_time () - started) / 1e6);
       fflush (stdout);
       summary_row (view, "every frame of switch, steps, slot", f, fc, n, NULL);
       /* the views of one segment (read, write, …) replay its attention from a compact recording:
        * issue 23 wants it shown within one segment's step time + 50 ms */
       summary_row (view, "step: the next segment's data shown", step_frame_ms, step_frame_cpu_ms, steps, step_ms);
+      double step_median = median (step_ms, steps);
       g_free (step_ms), g_free (step_frame_ms), g_free (step_frame_cpu_ms);
       if (has_figure)
         interact (memscope_window_get_visible_view (win), view, interactions);
       summary_peak_rss_mb = peak_rss_mb ();
+      digest_row (view, has_figure, switch_ms, switch_cpu_s, step_median, summary_peak_rss_mb);
     }
   g_main_context_set_poll_func (NULL, default_poll);
   g_clear_pointer (&frame_ms, g_array_unref);
@@ -750,6 +897,8 @@ print_summary (const char *load_before, const char *path_a, const char *path_b)
           isnan (summary_peak_rss_mb) ? "not measured" : summary_peak_rss_mb <= 500 ? "met" : "**missed**");
   if (summary)
     printf ("%s", summary->str);
+  if (digest)
+    printf ("\nPer view (✗: a frame median over 16 ms or a worst frame over 33 ms, wall):\n\n%s", digest->str);
   fflush (stdout);
 }
 
@@ -759,7 +908,7 @@ main (int argc, char **argv)
   int segments = 12600, slots = 16, frames = 120, steps = 5, interactions = 8;
   gboolean compare_only = FALSE, single_only = FALSE;
   g_auto (GStrv) recordings = NULL;
-  g_autofree char *dir = NULL;
+  g_autofree char *dir = NULL, *view_list = NULL;
   GOptionEntry entries[] = {
     { "segments", 0, 0, G_OPTION_ARG_INT, &segments, "Segments to record per run (12600)", "N" },
     { "slots", 0, 0, G_OPTION_ARG_INT, &slots, "Memory slots (16)", "K" },
@@ -772,6 +921,8 @@ main (int argc, char **argv)
       "DIR" },
     { "compare-only", 0, 0, G_OPTION_ARG_NONE, &compare_only, "Skip the single-view measurements", NULL },
     { "single-only", 0, 0, G_OPTION_ARG_NONE, &single_only, "Skip the window comparing two runs", NULL },
+    { "views", 0, 0, G_OPTION_ARG_STRING, &view_list,
+      "Compared views to measure, comma-separated (every view of core's table)", "NAME,…" },
     { "recording", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &recordings,
       "Time the first run of this recording instead of recording one (twice: runs A and B)", "FILE" },
     G_OPTION_ENTRY_NULL,
@@ -784,6 +935,16 @@ main (int argc, char **argv)
     {
       fprintf (stderr, "bench-gui: %s\n", error ? error->message : "bad --segments, --slots, --frames, --steps or --interactions");
       return 2;
+    }
+  g_auto (GStrv) views = view_list ? g_strsplit (view_list, ",", -1) : NULL;
+  for (int i = 0; views && views[i]; i++)
+    {
+      MsViewKind kind;
+      if (!ms_view_kind_parse (g_strstrip (views[i]), &kind))
+        {
+          fprintf (stderr, "bench-gui: no view \"%s\" (one of: %s)\n", views[i], ms_view_kind_list ());
+          return 2;
+        }
     }
   g_autofree char *load_before = load_average ();
   if (recordings && recordings[0])
@@ -805,7 +966,8 @@ main (int argc, char **argv)
       if (!compare_only)
         bench_single_view (recordings[0], first->id, first->segments_done, first->config.n_slots, frames, 0);
       if (!single_only)
-        bench_compare (recordings[0], recordings[1] ? recordings[1] : recordings[0], steps, interactions);
+        bench_compare (recordings[0], recordings[1] ? recordings[1] : recordings[0], steps, interactions,
+                       (const char *const *) views);
       print_summary (load_before, recordings[0], recordings[1] ? recordings[1] : recordings[0]);
       return 0;
     }
@@ -833,7 +995,7 @@ main (int argc, char **argv)
   if (!compare_only)
     bench_single_view (db_a, run_a, segments, slots, frames, record_a);
   if (!single_only)
-    bench_compare (db_a, db_b, steps, interactions);
+    bench_compare (db_a, db_b, steps, interactions, (const char *const *) views);
   print_summary (load_before, db_a, db_b);
   return 0;
 }
