@@ -25,6 +25,7 @@ struct _MsRecording {
   int read_depth;      /* nested read_begin calls of the holder */
   MsDbBudget budget;   /* armed by ms_recording_lock, for the call that took it */
   char *model_override; /* ms_recording_set_model_path */
+  char *identity;      /* "device:inode" of the file opened, NULL for an image (ms_recording_get_identity) */
   GHashTable *statements;   /* SQL text → sqlite3_stmt: each query is prepared once (ms_recording_prepare) and
                                reset after each use (ms_recording_release), since parsing costs more than most
                                reads */

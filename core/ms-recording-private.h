@@ -35,4 +35,12 @@ void ms_recording_query_end (MsRecording *rec, sqlite3_stmt *st);
 /* The path (or label) @rec was opened with, for messages.  Borrowed. */
 const char *ms_recording_get_path (const MsRecording *rec);
 
+/* Which file @rec reads, as "device:inode" taken when it was opened: two
+ * handles on one file (or on links to it) give the same text, so what was
+ * computed from a run's committed segments — which never change once
+ * committed — can be kept across handles (ms-view-cache.c) under it and
+ * the run's id and creation time.  NULL for a recording opened from an
+ * image (nothing is kept for those).  Borrowed. */
+const char *ms_recording_get_identity (const MsRecording *rec);
+
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "ms-error.h"
 #include "ms-recording-private.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -63,7 +64,12 @@ MsRecording *
 ms_recording_open (const char *path, GError **error)
 {
   sqlite3 *db = ms_db_open (path, FALSE, TRUE, error);
-  return db ? recording_new (db, path) : NULL;
+  MsRecording *rec = db ? recording_new (db, path) : NULL;
+  GStatBuf st;
+  if (rec && g_stat (path, &st) == 0)
+    rec->identity = g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, (guint64) st.st_dev,
+                                     (guint64) st.st_ino);
+  return rec;
 }
 
 MsRecording *
@@ -83,6 +89,7 @@ ms_recording_close (MsRecording *rec)
   g_hash_table_unref (rec->rows_counted);
   g_rec_mutex_clear (&rec->lock);
   g_free (rec->model_override);
+  g_free (rec->identity);
   g_free (rec->path);
   g_free (rec);
 }
@@ -293,4 +300,10 @@ const char *
 ms_recording_get_path (const MsRecording *rec)
 {
   return rec->path;
+}
+
+const char *
+ms_recording_get_identity (const MsRecording *rec)
+{
+  return rec->identity;
 }

@@ -137,6 +137,21 @@ typedef struct {
 /* The largest provenance horizon: rows are H + 3. */
 #define MS_VIEW_MAX_HORIZON 4096
 
+/* Provenance over a horizon keeps its recurrence's state every this many
+ * segments (the view cache), so a window late in a long run is computed
+ * from the mark before it rather than from segment 0. */
+#define MS_VIEW_PROVENANCE_MARK_EVERY 1024
+
+/* Similarity keeps, per run, the sum of the unit memory states in base bins
+ * of whole segments (the view cache; widths a power of two, one state per
+ * bin while the run has few enough segments), at most
+ * MS_VIEW_SIMILARITY_BASE_BYTES of them; a load at any size merges them,
+ * each output bin a whole number of base bins, so a long run's square may
+ * have somewhat fewer bins than pixels.  Runs whose states are so large
+ * that fewer than MS_VIEW_SIMILARITY_MIN_BASE_BINS fit keep none. */
+#define MS_VIEW_SIMILARITY_MIN_BASE_BINS 1024
+#define MS_VIEW_SIMILARITY_BASE_BYTES ((gsize) 16 << 20)
+
 /* The largest side of the square views (provenance, similarity) when no
  * output size is given: longer runs are aggregated into bins. */
 #define MS_VIEW_MAX_SQUARE 1024
@@ -193,8 +208,12 @@ typedef struct {
   gboolean rows_complete; /* read, write: each row is a whole softmax row (sums to 1) */
   int replacement;      /* causal: the replacement shown (MsCausalReplacement); −1 otherwise */
   struct {
-    guint64 states;     /* similarity: memory states read, each of the window's once */
+    guint64 states;     /* similarity: memory states read by this load: each of the run's once, and
+                           none a load before kept (ms_view_clear_cache) */
     guint64 pairs;      /* similarity: dot products of two (binned) states, one per output cell */
+    guint64 segments;   /* provenance over a horizon: segment rows its recurrence read — from the last
+                           mark a load before kept at or before the window (every
+                           MS_VIEW_PROVENANCE_MARK_EVERY segments) to the window's end */
   } work;               /* what loading computed, so tests and benchmarks can bound a view's cost by its
                            output's size rather than the run's length; 0 for other views */
 } MsViewData;
@@ -232,11 +251,22 @@ int ms_view_n_layers (const MsConfig *c, MsViewKind kind);
  * of another view. */
 MsViewData *ms_view_data_bin_columns (const MsViewData *v, int max_cols);
 
+/* Forgets what view loads kept of the runs read so far (similarity's base
+ * bins, provenance's recurrence marks; a bounded process-wide cache whose
+ * contents never change a view's numbers, only what a load reads).  For
+ * tests that count a load's work. */
+void ms_view_clear_cache (void);
+
 /* Loads one view of run @run_id inside one read transaction (one snapshot
  * of a live recording), reading the run's description once.  @params NULL:
  * MS_VIEW_PARAMS_DEFAULT.  Memory is the output cells plus one segment's
- * rows (provenance: K × rows more; similarity: one K·d state per column),
- * whatever the run's length; time is one pass over the segments read.
+ * rows (provenance: K × rows more; similarity: K·d per output bin),
+ * whatever the run's length, and what the view cache keeps (similarity's
+ * base bins, provenance's marks: bounded per run, see
+ * MS_VIEW_SIMILARITY_BASE_BYTES and ms_view_clear_cache); time is one pass
+ * over the segments read — similarity: only the states no load before
+ * read; provenance over a horizon: from the last mark at or before the
+ * window.
  * Errors (MS_ERROR_INPUT) say what was out of range: the run, segment,
  * layer, head, slot, window or reducer; SQLite failures are MS_ERROR_IO
  * naming the file. */

@@ -13,28 +13,18 @@
 
 /* ---- bins: whole segments per output cell ---- */
 
-typedef struct {
-  int first, last;      /* the indices covered, [first, last) */
-  int width;            /* indices per cell */
-  int n;                /* cells */
-} Bins;
-
-/* Cells of whole indices over [@first, @last), at most @max_cells (0: one
- * per index) for @span indices (0: last − first). */
-static Bins
-bins_make (int first, int last, int max_cells, int span)
+MsViewBins
+ms_view_bins_make (int first, int last, int max_cells, int span)
 {
   int len = MAX (last - first, 0);
   span = MAX (span, len);
   int width = max_cells > 0 ? (span + max_cells - 1) / max_cells : 1;
   width = MAX (width, 1);
-  return (Bins) { first, last, width, MAX ((len + width - 1) / width, 1) };
+  return (MsViewBins) { first, last, width, MAX ((len + width - 1) / width, 1) };
 }
 
-/* Sets @a's cells to @b's; its label says the bin width (@per: "column",
- * "row"), so the name must be set first. */
-static void
-axis_set_bins (MsViewAxis *a, const Bins *b, const char *per)
+void
+ms_view_axis_set_bins (MsViewAxis *a, const MsViewBins *b, const char *per)
 {
   a->n = b->n;
   a->start = b->first;
@@ -117,10 +107,8 @@ on_text (const MsRecordedSegment *seg, gpointer data, GError **error)
   return TRUE;
 }
 
-/* Per cell of a segment or source axis, the text of the cell's first
- * segment: one short read per output cell. */
-static gboolean
-load_axis_texts (MsRecording *rec, const MsRunInfo *info, MsViewAxis *axis, GError **error)
+gboolean
+ms_view_load_axis_texts (MsRecording *rec, const MsRunInfo *info, MsViewAxis *axis, GError **error)
 {
   axis->texts = g_new0 (char *, MAX (axis->n, 1));
   int first = (int) axis->start, width = (int) axis->step;
@@ -137,7 +125,7 @@ load_axis_texts (MsRecording *rec, const MsRunInfo *info, MsViewAxis *axis, GErr
 /* ---- per-segment views ---- */
 
 typedef struct {
-  Bins bins;
+  MsViewBins bins;
   Grid grid;
   MsSlotQuantity q;
   int K;
@@ -177,7 +165,7 @@ on_nll (const MsRecordedSegment *seg, gpointer data, GError **error)
 /* Views with one value per (row, segment): retention, representation, read
  * usage, slot types, NLL. */
 static MsViewData *
-per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewParams *p, Bins bins,
+per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewParams *p, MsViewBins bins,
              MsViewReducer reducer, GError **error)
 {
   SegmentFill f = { .bins = bins, .q = MS_SLOT_RETENTION, .K = info->config.n_slots, .retain_at = p->retain_at,
@@ -248,7 +236,7 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
       v->series = g_strsplit ("mean NLL", ",", -1);
       break;
     }
-  axis_set_bins (&v->x, &bins, "column");
+  ms_view_axis_set_bins (&v->x, &bins, "column");
   v->quantity = g_strdup (value);
   v->value_label = ms_view_binned_label (value, reducer, bins.width);
   if (v->series)
@@ -259,7 +247,7 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
     }
   if (kind == MS_VIEW_NLL && !ms_view_causal_nll_series (rec, info, v, bins.first, bins.width, error))
     return ms_view_data_free (v), NULL;
-  if (!load_axis_texts (rec, info, &v->x, error))
+  if (!ms_view_load_axis_texts (rec, info, &v->x, error))
     return ms_view_data_free (v), NULL;
   return v;
 }
@@ -267,7 +255,7 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
 /* ---- provenance ---- */
 
 typedef struct {
-  Bins cols, rows;      /* columns: after segment t in the window; rows: sources −1 … last − 1 */
+  MsViewBins cols, rows;      /* columns: after segment t in the window; rows: sources −1 … last − 1 */
   int K, slot;
   float *prev, *next;   /* (K, rows.n) */
   MsWriteDistribution *wd;
@@ -324,8 +312,8 @@ provenance (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
                    p->slot, K, K - 1);
       return NULL;
     }
-  ProvenanceFill f = { .cols = bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span),
-                       .rows = bins_make (-1, last, p->max_rows > 0 ? p->max_rows : MS_VIEW_MAX_SQUARE,
+  ProvenanceFill f = { .cols = ms_view_bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span),
+                       .rows = ms_view_bins_make (-1, last, p->max_rows > 0 ? p->max_rows : MS_VIEW_MAX_SQUARE,
                                           p->span ? p->span + 1 : 0),
                        .K = K, .slot = p->slot };
   int R = f.rows.n, C = f.cols.n;
@@ -357,12 +345,12 @@ provenance (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
                                         : g_strdup ("Provenance (mean over slots; −1 = initial memory)");
   ms_view_data_set_labels (v, title, "after segment", "source segment", NULL);
   /* a row's share is the sum over its sources: the y label says how many */
-  axis_set_bins (&v->x, &f.cols, "column");
-  axis_set_bins (&v->y, &f.rows, "row");
+  ms_view_axis_set_bins (&v->x, &f.cols, "column");
+  ms_view_axis_set_bins (&v->y, &f.rows, "row");
   v->quantity = g_strdup ("share of content");
   v->value_label = ms_view_binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.cols.width);
   v->vmin = 0, v->vmax = 1;
-  if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
+  if (!ms_view_load_axis_texts (rec, info, &v->x, error) || !ms_view_load_axis_texts (rec, info, &v->y, error))
     return ms_view_data_free (v), NULL;
   return v;
 }
@@ -370,18 +358,56 @@ provenance (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int 
 /* ---- provenance with a horizon ---- */
 
 typedef struct {
-  Bins cols;            /* columns: after segment t in the window */
+  MsViewBins cols;            /* columns: after segment t in the window */
   int K, slot, H;
   int R;                /* rows H + 3: the initial memory, older than t − H, then t − H … t */
   float *prev, *next;   /* (K, R), columns as the rows */
   Grid grid;            /* (R, cols.n) */
+  struct _RecentMarks *marks;
+  guint64 segments;     /* segment rows read */
 } RecentFill;
+
+/* The recurrence's state before segment m · MS_VIEW_PROVENANCE_MARK_EVERY,
+ * m = 0 … n − 1: kept in the view cache, so a window late in a long run
+ * starts from the mark before it.  The state after a segment depends only
+ * on the segments before, which never change once committed. */
+typedef struct _RecentMarks {
+  int K, R;
+  int n, allocated;
+  float *states;        /* (n, K, R) */
+} RecentMarks;
+
+static void
+recent_marks_free (gpointer data)
+{
+  RecentMarks *m = data;
+  g_free (m->states);
+  g_free (m);
+}
+
+/* Keeps @state (K, R), the state before segment @t, when @t is the next mark. */
+static void
+recent_marks_add (RecentMarks *m, int t, const float *state)
+{
+  if (t % MS_VIEW_PROVENANCE_MARK_EVERY != 0 || t / MS_VIEW_PROVENANCE_MARK_EVERY != m->n)
+    return;
+  size_t one = (size_t) m->K * m->R;
+  if (m->n == m->allocated)
+    {
+      m->allocated = MAX (16, m->allocated * 2);
+      m->states = g_renew (float, m->states, (size_t) m->allocated * one);
+    }
+  memcpy (m->states + (size_t) m->n * one, state, one * sizeof (float));
+  m->n++;
+}
 
 static gboolean
 on_provenance_recent (const MsRecordedSegment *seg, gpointer data, GError **error)
 {
   RecentFill *f = data;
   int K = f->K, R = f->R, H = f->H, t = seg->segment;
+  f->segments++;
+  recent_marks_add (f->marks, t, f->prev);
   /* next = T · prev, where prev's sources are counted back from t − 1: its
    * column 2 + j is segment t − 1 − H + j, which is t's column 1 + j */
   memset (f->next, 0, (size_t) K * R * sizeof (float));
@@ -426,19 +452,54 @@ on_provenance_recent (const MsRecordedSegment *seg, gpointer data, GError **erro
   return TRUE;
 }
 
+/* Runs @f's recurrence over the segments up to @last, from the last mark
+ * kept at or before @first (the marks extended on the way). */
+static gboolean
+provenance_recent_pass (MsRecording *rec, const MsRunInfo *info, RecentFill *f, int first, int last, GError **error)
+{
+  int K = f->K, R = f->R;
+  g_autofree char *what = g_strdup_printf ("provenance marks, horizon %d", f->H);
+  g_autofree char *key = ms_view_cache_key (rec, info, what);
+  f->marks = key ? ms_view_cache_take (key) : NULL;
+  if (f->marks && (f->marks->K != K || f->marks->R != R))
+    g_clear_pointer (&f->marks, recent_marks_free);
+  if (!f->marks)
+    {
+      f->marks = g_new0 (RecentMarks, 1);
+      f->marks->K = K, f->marks->R = R;
+    }
+  /* from the last mark at or before the window (segment 0 is the first) */
+  int m = MIN (first / MS_VIEW_PROVENANCE_MARK_EVERY, f->marks->n - 1), start = 0;
+  if (m > 0)
+    {
+      memcpy (f->prev, f->marks->states + (size_t) m * K * R, (size_t) K * R * sizeof (float));
+      start = m * MS_VIEW_PROVENANCE_MARK_EVERY;
+    }
+  gboolean ok = ms_recording_foreach_segment (rec, info, start, last, 1,
+                                              (1u << MS_SLOT_TOKEN_SHARE) | MS_SEGMENT_TRANSFER,
+                                              on_provenance_recent, f, error);
+  RecentMarks *marks = g_steal_pointer (&f->marks);
+  ms_view_cache_put (key, marks, sizeof *marks + (size_t) marks->allocated * K * R * sizeof (float),
+                     recent_marks_free);
+  return ok;
+}
+
 /* Provenance over a horizon of H segments: per column (after segment t,
  * binned over the window, mean over its segments) the share of the memory
  * from the initial memory, from segments before t − H together, and from
  * each of t − H … t.  The recurrence is provenance's with the sources kept
  * relative to the segment, so memory is K × (H + 3) and the output
- * (H + 3) × columns whatever the run's length.  NaN where a row names no
- * segment yet (t − H + j < 0). */
+ * (H + 3) × columns whatever the run's length, plus the recurrence's marks
+ * kept in the view cache (K × (H + 3) every MS_VIEW_PROVENANCE_MARK_EVERY
+ * segments); a load reads the segments from the last mark at or before the
+ * window to its end.  NaN where a row names no segment yet
+ * (t − H + j < 0). */
 static MsViewData *
 provenance_recent (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int first, int last,
                    GError **error)
 {
   int K = info->config.n_slots, H = p->horizon;
-  RecentFill f = { .cols = bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span),
+  RecentFill f = { .cols = ms_view_bins_make (first, last, p->max_cols > 0 ? p->max_cols : MS_VIEW_MAX_SQUARE, p->span),
                    .K = K, .slot = p->slot, .H = H, .R = H + 3 };
   int R = f.R, C = f.cols.n;
   f.prev = g_new0 (float, (size_t) K * R);
@@ -446,19 +507,19 @@ provenance_recent (MsRecording *rec, const MsRunInfo *info, const MsViewParams *
   for (int i = 0; i < K; i++)
     f.prev[(size_t) i * R] = 1;   /* P_0: all from the initial memory */
   grid_init (&f.grid, R, C, MS_VIEW_REDUCE_MEAN);
-  gboolean ok = ms_recording_foreach_segment (rec, info, 0, last, 1, (1u << MS_SLOT_TOKEN_SHARE) | MS_SEGMENT_TRANSFER,
-                                              on_provenance_recent, &f, error);
+  gboolean ok = provenance_recent_pass (rec, info, &f, first, last, error);
   g_free (f.prev), g_free (f.next);
   float *out = grid_finish (&f.grid);
   if (!ok)
     return g_free (out), NULL;
   MsViewData *v = ms_view_data_new (info, MS_VIEW_PROVENANCE, out, R, C);
+  v->work.segments = f.segments;
   v->slot = p->slot;
   g_autofree char *title = p->slot >= 0
     ? g_strdup_printf ("Provenance of slot %d over the last %d segments", p->slot, H)
     : g_strdup_printf ("Provenance over the last %d segments (mean over slots)", H);
   ms_view_data_set_labels (v, title, "after segment t", "source segment", NULL);
-  axis_set_bins (&v->x, &f.cols, "column");
+  ms_view_axis_set_bins (&v->x, &f.cols, "column");
   v->y.kind = MS_VIEW_AXIS_LAG;
   v->y.n = R;
   v->y.start = 0;
@@ -473,102 +534,7 @@ provenance_recent (MsRecording *rec, const MsRunInfo *info, const MsViewParams *
   v->quantity = g_strdup ("share of content");
   v->value_label = ms_view_binned_label (v->quantity, MS_VIEW_REDUCE_MEAN, f.cols.width);
   v->vmin = 0, v->vmax = 1;
-  if (!load_axis_texts (rec, info, &v->x, error))
-    return ms_view_data_free (v), NULL;
-  return v;
-}
-
-/* ---- similarity ---- */
-
-typedef struct {
-  Bins bins;
-  size_t len;
-  float *means;         /* (bins.n, len) mean unit state per bin */
-  int *count;           /* (bins.n) states in it */
-  double *acc;          /* (len) the current bin's sum */
-  int current;          /* the bin acc sums, −1 before the first */
-  guint64 states;       /* states read */
-} SimilarityFill;
-
-static void
-similarity_flush (SimilarityFill *f)
-{
-  if (f->current < 0 || f->count[f->current] == 0)
-    return;
-  float *mean = f->means + (size_t) f->current * f->len;
-  for (size_t k = 0; k < f->len; k++)
-    mean[k] = (float) (f->acc[k] / f->count[f->current]);
-}
-
-static gboolean
-on_state (int segment, const float *state, gpointer data, GError **error)
-{
-  SimilarityFill *f = data;
-  f->states++;
-  int bin = (segment - f->bins.first) / f->bins.width;
-  if (bin != f->current)
-    {
-      similarity_flush (f);
-      memset (f->acc, 0, f->len * sizeof (double));
-      f->current = bin;
-    }
-  double norm = 0;
-  for (size_t k = 0; k < f->len; k++)
-    norm += (double) state[k] * state[k];
-  norm = sqrt (norm);
-  if (!(norm > 0) || !isfinite (norm))
-    return TRUE;   /* no direction: left out */
-  for (size_t k = 0; k < f->len; k++)
-    f->acc[k] += state[k] / norm;
-  f->count[bin]++;
-  return TRUE;
-}
-
-/* Cell (p, q) is the mean cosine over the pairs of states in bins p and q:
- * the cosine is the dot product of unit vectors, so that mean is the dot
- * product of the bins' mean unit vectors.  Bins of whole segments, as many
- * as the output has pixels on its shorter side (max_cols, max_rows), so the
- * cost is one pass over the window's states (S · K·d) and one product of
- * the (bins, K·d) means with themselves (bins² · K·d), never S²; memory is
- * (bins × K·d).  One state per bin: the plain cosine matrix. */
-static MsViewData *
-similarity (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int first, int last, GError **error)
-{
-  int side = p->max_cols > 0 && p->max_rows > 0 ? MIN (p->max_cols, p->max_rows)
-             : p->max_cols > 0 ? p->max_cols : p->max_rows > 0 ? p->max_rows : MS_VIEW_MAX_SQUARE;
-  SimilarityFill f = { .bins = bins_make (first, last, side, p->span) };
-  f.len = (size_t) info->config.n_slots * info->config.d_model;
-  int n = f.bins.n;
-  f.means = g_new0 (float, (size_t) n * f.len);
-  f.count = g_new0 (int, n);
-  f.acc = g_new0 (double, f.len);
-  f.current = -1;
-  gboolean ok = ms_recording_foreach_memory_state (rec, info, first, last, on_state, &f, error);
-  similarity_flush (&f);
-  float *out = g_new (float, (size_t) n * n);
-  if (ok)
-    {
-      /* (n, n) = means · meansᵀ: every pair of bins, in one matrix product */
-      ms_gemm (0, 1, n, n, (int) f.len, 1.0f, f.means, (int) f.len, f.means, (int) f.len, 0.0f, out, n);
-      for (int a = 0; a < n; a++)
-        for (int b = a; b < n; b++)
-          {
-            float cell = f.count[a] > 0 && f.count[b] > 0 ? CLAMP (out[(size_t) a * n + b], -1.0f, 1.0f) : NAN;
-            out[(size_t) a * n + b] = out[(size_t) b * n + a] = cell;   /* exactly symmetric */
-          }
-    }
-  g_free (f.means), g_free (f.count), g_free (f.acc);
-  if (!ok)
-    return g_free (out), NULL;
-  MsViewData *v = ms_view_data_new (info, MS_VIEW_SIMILARITY, out, n, n);
-  v->work.states = f.states;
-  v->work.pairs = (guint64) n * n;
-  ms_view_data_set_labels (v, "Memory similarity", "after segment", "after segment", NULL);
-  axis_set_bins (&v->x, &f.bins, "column");
-  axis_set_bins (&v->y, &f.bins, "row");
-  v->quantity = g_strdup ("cosine similarity");
-  v->value_label = f.bins.width > 1 ? g_strdup ("cosine similarity, mean per cell") : g_strdup (v->quantity);
-  if (!load_axis_texts (rec, info, &v->x, error) || !load_axis_texts (rec, info, &v->y, error))
+  if (!ms_view_load_axis_texts (rec, info, &v->x, error))
     return ms_view_data_free (v), NULL;
   return v;
 }
@@ -870,7 +836,7 @@ load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewPara
         }
       return p->horizon > 0 ? provenance_recent (rec, info, p, first, last, error)
                             : provenance (rec, info, p, first, last, error);
-    case MS_VIEW_SIMILARITY: return similarity (rec, info, p, 0, S, error);
+    case MS_VIEW_SIMILARITY: return ms_view_similarity_load (rec, info, p, 0, S, error);
     case MS_VIEW_READ:
     case MS_VIEW_WRITE: return attention (rec, info, kind, p, error);
     case MS_VIEW_READ_HEADS:
@@ -878,7 +844,7 @@ load (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsViewPara
     case MS_VIEW_CAUSAL:
     case MS_VIEW_CAUSAL_SLOTS:
     case MS_VIEW_FORGETTING: return ms_view_causal_load (rec, info, kind, p, first, last, reducer, error);
-    default: return per_segment (rec, info, kind, p, bins_make (first, last, p->max_cols, p->span), reducer, error);
+    default: return per_segment (rec, info, kind, p, ms_view_bins_make (first, last, p->max_cols, p->span), reducer, error);
     }
 }
 

@@ -43,4 +43,53 @@ MsViewData *ms_view_causal_load (MsRecording *rec, const MsRunInfo *info, MsView
 gboolean ms_view_causal_nll_series (MsRecording *rec, const MsRunInfo *info, MsViewData *v, int first, int width,
                                     GError **error);
 
+/* Cells of whole indices (segments) over [first, last), each @width
+ * long (the last may hold fewer). */
+typedef struct {
+  int first, last;      /* the indices covered, [first, last) */
+  int width;            /* indices per cell */
+  int n;                /* cells */
+} MsViewBins;
+
+/* Cells of whole indices over [@first, @last), at most @max_cells (0: one
+ * per index) for @span indices (0: last − first). */
+MsViewBins ms_view_bins_make (int first, int last, int max_cells, int span);
+
+/* Sets @a's cells to @b's; its label says the bin width (@per: "column",
+ * "row"), so the name must be set first. */
+void ms_view_axis_set_bins (MsViewAxis *a, const MsViewBins *b, const char *per);
+
+/* Per cell of a segment or source axis of @info's view, the text of the
+ * cell's first segment (axis->texts): one short read per output cell. */
+gboolean ms_view_load_axis_texts (MsRecording *rec, const MsRunInfo *info, MsViewAxis *axis, GError **error);
+
+/* The similarity view of @info over segments [@first, @last)
+ * (ms-view-similarity.c; see there for its bins and cost). */
+MsViewData *ms_view_similarity_load (MsRecording *rec, const MsRunInfo *info, const MsViewParams *p, int first,
+                                     int last, GError **error);
+
+/* The view cache (ms-view-cache.c): aggregates of a run's committed
+ * segments kept between loads, at most MS_VIEW_CACHE_BYTES for the
+ * process. */
+#define MS_VIEW_CACHE_BYTES ((gsize) 64 << 20)
+
+/* The key of what @what names ("similarity 32", …) for run @info of @rec;
+ * NULL when @rec keeps nothing (a recording opened from an image).
+ * Owned. */
+char *ms_view_cache_key (MsRecording *rec, const MsRunInfo *info, const char *what);
+
+/* The entry under @key, taken out of the cache (owned by the caller, who
+ * puts it back or frees it); NULL when there is none or @key is NULL. */
+gpointer ms_view_cache_take (const char *key);
+
+/* Puts @data (@bytes large, freed with @free_data) under @key, replacing
+ * an entry there and dropping the least recently used beyond the bound;
+ * frees it at once when @key is NULL or @data alone is over the bound. */
+void ms_view_cache_put (const char *key, gpointer data, gsize bytes, GDestroyNotify free_data);
+
+/* Test hook: the bytes similarity's base bins may take (0: the default,
+ * MS_VIEW_SIMILARITY_BASE_BYTES), so a test reaches base bins of many
+ * segments without a run of millions.  Set before loading. */
+void ms_view_set_similarity_base_bytes (gsize bytes);
+
 G_END_DECLS
