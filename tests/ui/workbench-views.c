@@ -2,6 +2,7 @@
  * models, steps segments, draws every view, selects by clicking, compares,
  * reaches every view through property bindings, zooms, and lists its
  * shortcuts. */
+#include <cairo-pdf.h>
 #include <math.h>
 
 #include "workbench-test.h"
@@ -280,6 +281,125 @@ test_select_slot (void)
   activate ("segment", g_variant_new_int32 (2));
 }
 
+/* ---- the runs' names on the compared figure ---- */
+
+typedef struct {
+  double x0, y0, x1, y1;
+  char *text;
+} Word;
+
+static void
+word_clear (gpointer p)
+{
+  g_free (((Word *) p)->text);
+}
+
+/* The words of @view's figure as it is on screen — the same figure object,
+ * drawn again at the view's size and text zoom to a PDF, as the view's
+ * worker drew it to the image it shows — with their boxes in the view's
+ * coordinates, read back by poppler's pdftotext. */
+static GArray *
+drawn_words (MemscopeFigureView *view)
+{
+  MsViewFigure *fig = memscope_figure_view_get_figure (view);
+  g_assert_nonnull (fig);
+  double w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
+  double zoom = memscope_figure_view_get_text_zoom (view);
+  g_autofree char *pdf = g_build_filename (tmp_dir, "drawn-words.pdf", NULL);
+  cairo_surface_t *surface = cairo_pdf_surface_create (pdf, w, h);
+  cairo_t *cr = cairo_create (surface);
+  cairo_scale (cr, zoom, zoom);
+  ms_view_figure_draw (cr, w / zoom, h / zoom, fig);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+
+  const char *argv[] = { "pdftotext", "-bbox", pdf, "-", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("pdftotext %s: %s", pdf, err);
+  GArray *words = g_array_new (FALSE, TRUE, sizeof (Word));
+  g_array_set_clear_func (words, word_clear);
+  for (const char *p = out; (p = strstr (p, "<word ")); )
+    {
+      Word wd = { 0 };
+      const char *text = strchr (p, '>');
+      const char *end = text ? strstr (text, "</word>") : NULL;
+      g_assert_nonnull (end);
+      g_assert_cmpint (sscanf (p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &wd.x0, &wd.y0, &wd.x1,
+                               &wd.y1), ==, 4);
+      wd.text = g_strndup (text + 1, end - text - 1);
+      g_array_append_val (words, wd);
+      p = end;
+    }
+  return words;
+}
+
+/* Whether a line of text above plot @r, centred over it, holds the word
+ * @name: a panel's title (the figure's title is centred over every panel;
+ * a legend names no run). */
+static gboolean
+names_panel (GArray *words, const MsRect *r, const char *name)
+{
+  double margin = r->width / 10;
+  for (guint i = 0; i < words->len; i++)
+    {
+      Word *wd = &g_array_index (words, Word, i);
+      double at = (wd->x0 + wd->x1) / 2;
+      if (!g_str_equal (wd->text, name) || wd->y1 > r->y + 1 || at < r->x - margin || at > r->x + r->width + margin)
+        continue;
+      /* its line, over this panel's columns */
+      double x0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE;
+      for (guint j = 0; j < words->len; j++)
+        {
+          Word *o = &g_array_index (words, Word, j);
+          double mid = (o->x0 + o->x1) / 2;
+          if (fabs (o->y1 - wd->y1) < 1 && mid >= r->x - margin && mid <= r->x + r->width + margin)
+            x0 = MIN (x0, o->x0), x1 = MAX (x1, o->x1);
+        }
+      if (fabs ((x0 + x1) / 2 - (r->x + r->width / 2)) < margin)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Compared, @view's panels are titled with the runs' names: run A's name is
+ * in a line of text centred above the first panel's plot, run B's above the
+ * second's (and not the other way round), and the screenshot @shot has ink
+ * where the figure put each name. */
+static void
+check_panels_named (MemscopeFigureView *view, const Shot *shot)
+{
+  const char *names[2] = { memscope_run_get_name (memscope_window_get_run_a (win)),
+                           memscope_run_get_name (memscope_window_get_run_b (win)) };
+  g_assert_cmpstr (names[0], !=, names[1]);
+  MsRect plots[3];
+  g_assert_cmpint (memscope_figure_view_get_plot_rects (view, plots), >=, 2);
+  g_autoptr (GArray) words = drawn_words (view);
+  for (int p = 0; p < 2; p++)
+    {
+      if (!names_panel (words, &plots[p], names[p]))
+        g_error ("panel %d of the %s view is not titled %s", p, memscope_window_get_view_name (win), names[p]);
+      g_assert_false (names_panel (words, &plots[p], names[1 - p]));
+      for (guint i = 0; i < words->len; i++)
+        {
+          Word *wd = &g_array_index (words, Word, i);
+          if (g_str_equal (wd->text, names[p]) && wd->x0 >= plots[p].x && wd->x1 <= plots[p].x + plots[p].width
+              && wd->y1 <= plots[p].y)
+            {
+              graphene_rect_t box = GRAPHENE_RECT_INIT (wd->x0, wd->y0, wd->x1 - wd->x0, wd->y1 - wd->y0);
+              g_assert_cmpint (marked_pixels (shot, &box), >, 10);
+            }
+        }
+    }
+}
+
 void
 test_compare (void)
 {
@@ -299,6 +419,8 @@ test_compare (void)
   g_assert_cmpuint (distinct_colours (two, (int) rects[1].x, (int) (rects[1].x + rects[1].width)), >, 20);
   g_autofree char *tip = memscope_figure_view_describe_point (view, rects[1].x + 2, rects[1].y + 2);
   g_assert_nonnull (strstr (tip, "rmt"));
+  /* each panel is titled with its run's name */
+  check_panels_named (view, two);
   /* the text's colours are run A's, and the caption says so */
   g_assert_true (g_str_has_prefix (memscope_window_get_text_caption (win), "Run A ("));
   g_assert_nonnull (strstr (memscope_window_get_text_caption (win), "memformer"));
@@ -318,7 +440,13 @@ test_compare (void)
     {
       activate ("view", g_variant_new_string (views[i]));
       g_autoptr (GError) error = NULL;
-      g_assert_true (memscope_figure_view_update (memscope_window_get_visible_view (win), &error));
+      MemscopeFigureView *compared = memscope_window_get_visible_view (win);
+      g_assert_true (memscope_figure_view_update (compared, &error));
+      if (g_str_equal (views[i], "types"))   /* two panels, as the heatmaps */
+        {
+          g_autoptr (Shot) types = screenshot (GTK_WIDGET (compared), "compare-types");
+          check_panels_named (compared, types);
+        }
     }
   activate ("view", g_variant_new_string ("retention"));
   gtk_widget_set_size_request (GTK_WIDGET (win), -1, -1);
@@ -380,7 +508,9 @@ test_bindings (void)
   activate ("first", NULL);
 }
 
-/* Adds the (keyval, modifiers) of every GtkShortcutsShortcut under @w to @seen. */
+/* Adds the (keyval, modifiers) of every accelerator every
+ * GtkShortcutsShortcut under @w lists (several, space-separated, in one)
+ * to @seen; gestures (a modifier without a key) are not accelerators. */
 static void
 collect_shortcuts (GtkWidget *w, GHashTable *seen)
 {
@@ -388,34 +518,50 @@ collect_shortcuts (GtkWidget *w, GHashTable *seen)
     {
       g_autofree char *accel = NULL;
       g_object_get (w, "accelerator", &accel, NULL);
-      guint key;
-      GdkModifierType mods;
-      if (accel && gtk_accelerator_parse (accel, &key, &mods))
-        g_hash_table_add (seen, gtk_accelerator_name (gdk_keyval_to_lower (key), mods));
+      g_auto (GStrv) each = g_strsplit (accel ? accel : "", " ", -1);
+      for (int i = 0; each[i]; i++)
+        {
+          guint key;
+          GdkModifierType mods;
+          if (*each[i] && gtk_accelerator_parse (each[i], &key, &mods) && key != 0)
+            g_hash_table_add (seen, gtk_accelerator_name (gdk_keyval_to_lower (key), mods));
+        }
     }
   for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
     collect_shortcuts (c, seen);
 }
 
-/* The shortcuts window lists every accelerator the application sets (the
- * first of each action's). */
+/* The shortcuts window lists exactly the accelerators the application
+ * binds: every accelerator of every action (aliases too), and nothing
+ * that no action is bound to. */
 static void
 check_lists_every_accelerator (GtkWidget *shortcuts)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   collect_shortcuts (shortcuts, seen);
+  g_autoptr (GHashTable) bound = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_auto (GStrv) actions = gtk_application_list_action_descriptions (GTK_APPLICATION (app));
   for (int i = 0; actions[i]; i++)
     {
       g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), actions[i]);
-      guint key;
-      GdkModifierType mods;
-      if (!accels[0] || !gtk_accelerator_parse (accels[0], &key, &mods))
-        continue;
-      g_autofree char *name = gtk_accelerator_name (gdk_keyval_to_lower (key), mods);
-      if (!g_hash_table_contains (seen, name))
-        g_error ("the shortcuts window does not list %s (%s)", accels[0], actions[i]);
+      for (int k = 0; accels[k]; k++)
+        {
+          guint key;
+          GdkModifierType mods;
+          g_assert_true (gtk_accelerator_parse (accels[k], &key, &mods));
+          g_autofree char *name = gtk_accelerator_name (gdk_keyval_to_lower (key), mods);
+          if (!g_hash_table_contains (seen, name))
+            g_error ("the shortcuts window does not list %s (%s)", accels[k], actions[i]);
+          g_hash_table_add (bound, g_steal_pointer (&name));
+        }
     }
+  GHashTableIter it;
+  gpointer listed;
+  g_hash_table_iter_init (&it, seen);
+  while (g_hash_table_iter_next (&it, &listed, NULL))
+    if (!g_hash_table_contains (bound, listed))
+      g_error ("the shortcuts window lists %s, which no action is bound to", (char *) listed);
+  g_test_message ("the shortcuts window lists the %u accelerators bound", g_hash_table_size (bound));
 }
 
 void
