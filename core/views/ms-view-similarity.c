@@ -41,9 +41,21 @@ similarity_base_free (gpointer data)
 
 typedef struct {
   SimilarityBase *base;
-  double *unit;         /* (len) scratch */
   guint64 states;       /* states read */
 } SimilarityFill;
+
+/* Makes room in @b for bins [0, @n). */
+static void
+similarity_base_grow (SimilarityBase *b, int n)
+{
+  if (n <= b->n_bins)
+    return;
+  b->sums = g_renew (float, b->sums, (size_t) n * b->len);
+  memset (b->sums + (size_t) b->n_bins * b->len, 0, (size_t) (n - b->n_bins) * b->len * sizeof (float));
+  b->count = g_renew (int, b->count, n);
+  memset (b->count + b->n_bins, 0, (size_t) (n - b->n_bins) * sizeof (int));
+  b->n_bins = n;
+}
 
 static gboolean
 on_state (int segment, const float *state, gpointer data, GError **error)
@@ -53,15 +65,7 @@ on_state (int segment, const float *state, gpointer data, GError **error)
   f->states++;
   b->covered = segment + 1;
   int bin = (segment - b->origin) / b->width;
-  if (bin >= b->n_bins)
-    {
-      int n = MAX (bin + 1, b->n_bins * 2);
-      b->sums = g_renew (float, b->sums, (size_t) n * b->len);
-      memset (b->sums + (size_t) b->n_bins * b->len, 0, (size_t) (n - b->n_bins) * b->len * sizeof (float));
-      b->count = g_renew (int, b->count, n);
-      memset (b->count + b->n_bins, 0, (size_t) (n - b->n_bins) * sizeof (int));
-      b->n_bins = n;
-    }
+  similarity_base_grow (b, bin + 1);   /* the loader made room for its window: a no-op */
   double norm = 0;
   for (size_t k = 0; k < b->len; k++)
     norm += (double) state[k] * state[k];
@@ -115,6 +119,7 @@ ms_view_similarity_load (MsRecording *rec, const MsRunInfo *info, const MsViewPa
       base->width = kept ? width : bins.width;   /* not kept: the output's bins themselves */
       base->len = len;
     }
+  similarity_base_grow (base, (last - base->origin + base->width - 1) / base->width);
   if (kept)
     {
       /* output bins: whole base bins (the same for both runs compared), n ≤ side */
