@@ -761,18 +761,32 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
    * full, and each commit touches the last, partly filled leaf and the
    * interior pages of each table.  8 KiB writes fewer bytes per segment
    * for the same file size (tests/bench/README.md, Recording). */
-  if (version == 0 && !ms_db_exec (db, path, "PRAGMA page_size = 8192;", error))
+  /* A new file is created without syncs (synchronous = OFF until its
+   * schema is committed): it holds nothing to lose yet.  Switching it to
+   * WAL is a rollback-journal transaction that would otherwise sync the
+   * journal, its folder and the file (4 fdatasyncs, most of the time a
+   * short recording takes to start on a slow disk); after it, WAL commits
+   * at synchronous = NORMAL do not sync until the first checkpoint, which
+   * syncs the log and then the file, header and schema included.  So a
+   * power loss before that checkpoint may lose the new run's segments, as
+   * it could before (the log was not synced either), and one after it
+   * finds the file as synced as ever; a killed process loses nothing the
+   * page cache holds. */
+  if (version == 0 && !ms_db_exec (db, path, "PRAGMA page_size = 8192; PRAGMA synchronous = OFF;", error))
     {
       sqlite3_close (db);
       return NULL;
     }
-  if (!ms_db_exec (db, path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", error))
+  if (!ms_db_exec (db, path, version == 0 ? "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+                                          : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                   error))
     {
       sqlite3_close (db);
       return NULL;
     }
   /* Each step re-reads the version inside its write transaction, so two
-   * processes opening a new file at once migrate it exactly once. */
+   * processes opening a new file at once migrate it exactly once; a new
+   * file runs every migration in one transaction. */
   while (version < MS_DB_SCHEMA_VERSION)
     {
       if (!ms_db_exec (db, path, "BEGIN IMMEDIATE", error))
@@ -783,11 +797,14 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
       gint64 now = -1;
       gboolean ok = query_int64 (db, "PRAGMA user_version", &now) && now >= version && now <= MS_DB_SCHEMA_VERSION;
       version = (int) now;
-      if (ok && version < MS_DB_SCHEMA_VERSION)
+      gboolean all = version == 0;
+      while (ok && version < MS_DB_SCHEMA_VERSION)
         {
           g_autofree char *sql = g_strdup_printf ("%s PRAGMA user_version = %d;", migrations[version], version + 1);
           ok = ms_db_exec (db, path, sql, error);
           version++;
+          if (!all)
+            break;
         }
       if (!ok || !ms_db_exec (db, path, "COMMIT", error))
         {
@@ -797,6 +814,11 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
           sqlite3_close (db);
           return NULL;
         }
+    }
+  if (!ms_db_exec (db, path, "PRAGMA synchronous = NORMAL;", error))
+    {
+      sqlite3_close (db);
+      return NULL;
     }
   return db;
 }
