@@ -368,7 +368,11 @@ insert_chunk (MsRunWriter *w, int segment, int n_states, const float *memory, GE
 }
 
 /* Writes @n bytes at @offset of column @column of the memory chunk
- * @rowid, in place. */
+ * @rowid, in place.  The handle is opened and closed for each write:
+ * SQLite refuses to open or release a savepoint while a blob handle is
+ * open for writing ("SQL statements in progress"), and every segment is a
+ * savepoint, so a handle cannot be kept and moved on with
+ * sqlite3_blob_reopen from one segment to the next. */
 static gboolean
 write_into_chunk (MsRunWriter *w, gint64 rowid, const char *column, const void *bytes, gint64 n, gint64 offset,
                   GError **error)
