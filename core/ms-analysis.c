@@ -335,6 +335,32 @@ ms_memory_slot_cosine (const float *m_prev, const float *m_next, int K, int d, f
     out[i] = (float) ms_memory_state_cosine (m_prev + (size_t) i * d, m_next + (size_t) i * d, (size_t) d);
 }
 
+double
+ms_memory_slot_cosine_and_change (const float *m_prev, const float *m_next, int K, int d, float *out)
+{
+  /* One pass over both states, each sum in the order of the two functions
+   * it stands for: per slot dot, ‖prev‖², ‖next‖² over its d values; over
+   * all K·d values, ‖next − prev‖² and ‖prev‖².  Five independent chains
+   * instead of three and then two. */
+  double diff = 0, base = 0;
+  for (int i = 0; i < K; i++)
+    {
+      const float *a = m_prev + (size_t) i * d, *b = m_next + (size_t) i * d;
+      double dot = 0, aa = 0, bb = 0;
+      for (int k = 0; k < d; k++)
+        {
+          dot += (double) a[k] * b[k];
+          aa += (double) a[k] * a[k];
+          bb += (double) b[k] * b[k];
+          double delta = (double) b[k] - a[k];
+          diff += delta * delta;
+          base += (double) a[k] * a[k];
+        }
+      out[i] = (float) cosine_from (dot, aa, bb);
+    }
+  return sqrt (diff) / sqrt (base);
+}
+
 void
 ms_memory_similarity_matrix (const float *states, int S, size_t n, float *out)
 {

@@ -138,6 +138,10 @@ void ms_memory_similarity_matrix (const float *states, int S, size_t n, float *o
  * state itself).  A zero m_prev gives +inf (NaN if m_next is zero too); a
  * NaN/inf in either gives NaN or inf. */
 double ms_memory_relative_change (const float *m_prev, const float *m_next, size_t n);
+/* Both at once, bit for bit: ms_memory_slot_cosine (@m_prev, @m_next, @K,
+ * @d, @out), returning ms_memory_relative_change over the K·d values (one
+ * pass over the two states, for the recorder's writer). */
+double ms_memory_slot_cosine_and_change (const float *m_prev, const float *m_next, int K, int d, float *out);
 
 /* ---- Read usage (DESIGN §5.5) ----------------------------------------- */
 

@@ -42,6 +42,7 @@ struct _MsRunWriter {
   uint16_t *half;                  /* (max matrix) f16 staging for one head */
   float *read_usage;               /* (K) mean over the layers that read memory */
   float *representation;           /* (K) cos(M_{t+1}[i], M_t[i]) */
+  double memory_delta;             /* ‖M_{t+1} − M_t‖ / ‖M_t‖ */
   guint8 *narrow;                  /* (3, 2K) the narrow arrays of retention, representation, read usage */
   MsWriteDistribution *no_write;   /* zeros: the write distribution of an engine without write attention */
 };
@@ -669,7 +670,8 @@ analyse_segment (MsRunWriter *w, const MsSegmentRecord *rec)
   int n_layers = read ? ms_attention_layout_n_layers (read, c) : 1;
   for (int i = 0; i < c->n_slots; i++)
     w->read_usage[i] = rec->read_usage[i] / n_layers;
-  ms_memory_slot_cosine (rec->memory_in, rec->memory_out, c->n_slots, c->d_model, w->representation);
+  w->memory_delta = ms_memory_slot_cosine_and_change (rec->memory_in, rec->memory_out, c->n_slots, c->d_model,
+                                                      w->representation);
 }
 
 /* One BLOB per head of an (H, rows, cols) attention copy. */
@@ -737,7 +739,7 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
   sqlite3_bind_blob (st, 5, rec->nll, n * 4, SQLITE_STATIC);
   sqlite3_bind_int (st, 6, n_predicted);
   sqlite3_bind_double (st, 7, total);
-  sqlite3_bind_double (st, 8, ms_memory_relative_change (rec->memory_in, rec->memory_out, (size_t) K * c->d_model));
+  sqlite3_bind_double (st, 8, w->memory_delta);
   /* The per-slot arrays narrow, but the retention where it is the
    * (diagonal) transfer; no token share where the transfer says it
    * (ms-recording-names.h) */

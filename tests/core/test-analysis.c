@@ -685,6 +685,37 @@ test_views_match_twin (void)
   g_rand_free (r);
 }
 
+/* The writer's one pass is the two functions it stands for, bit for bit,
+ * also with a zero slot (NaN cosine) and a NaN value. */
+static void
+test_cosine_and_change (void)
+{
+  GRand *r = g_rand_new_with_seed (29);
+  int shapes[][2] = { { 1, 1 }, { 3, 7 }, { 16, 64 }, { 64, 64 }, { 5, 129 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (int special = 0; special < 3; special++)
+      {
+        int K = shapes[s][0], d = shapes[s][1];
+        g_autofree float *a = g_new (float, K * d), *b = g_new (float, K * d);
+        for (int x = 0; x < K * d; x++)
+          {
+            a[x] = (float) g_rand_double_range (r, -2, 2);
+            b[x] = (float) g_rand_double_range (r, -2, 2);
+          }
+        if (special == 1)
+          memset (a + (K - 1) * d, 0, d * sizeof (float));
+        if (special == 2)
+          b[K * d / 2] = NAN;
+        g_autofree float *cos_one = g_new (float, K), *cos_two = g_new (float, K);
+        double change = ms_memory_slot_cosine_and_change (a, b, K, d, cos_one);
+        ms_memory_slot_cosine (a, b, K, d, cos_two);
+        double want = ms_memory_relative_change (a, b, (size_t) K * d);
+        g_assert_cmpmem (cos_one, K * sizeof (float), cos_two, K * sizeof (float));
+        g_assert_cmpmem (&change, sizeof change, &want, sizeof want);
+      }
+  g_rand_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -700,5 +731,6 @@ main (int argc, char **argv)
   g_test_add_func ("/analysis/read-usage", test_read_usage);
   g_test_add_func ("/analysis/nan-propagates", test_nan_propagates);
   g_test_add_func ("/analysis/views-match-twin", test_views_match_twin);
+  g_test_add_func ("/analysis/cosine-and-change", test_cosine_and_change);
   return g_test_run ();
 }
