@@ -240,7 +240,10 @@ ensure_model_row (MsRunWriter *w, MsModel *model, const char *sha, GError **erro
                     "ON CONFLICT (sha256, path) DO UPDATE SET path = excluded.path RETURNING id";
   if (sqlite3_prepare_v2 (w->db, sql, -1, &st, NULL) != SQLITE_OK)
     return ms_db_fail (w->db, w->path, "registering the model", error), -1;
-  sqlite3_bind_text (st, 1, ms_model_get_path (model), -1, SQLITE_STATIC);
+  /* Absolute, so that a compact run's attention replays from any working
+   * directory (ms-replay.c looks there first, then beside the recording). */
+  g_autofree char *absolute = g_canonicalize_filename (ms_model_get_path (model), NULL);
+  sqlite3_bind_text (st, 1, absolute, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, sha, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 3, ms_config_get_arch (w->config), -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 4, ms_model_get_metadata (model, "memscope.config"), -1, SQLITE_STATIC);

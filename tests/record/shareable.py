@@ -273,6 +273,34 @@ def resume_rollback(binary, fixtures):
         print("a recording left in rollback mode resumed in WAL mode and was left one file")
 
 
+def relative_model(binary, fixtures):
+    """A model given by a relative path is found again from any working directory:
+    a compact run's write attention is replayed from the model the run names."""
+    binary = os.path.abspath(binary)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "models"))
+        os.makedirs(os.path.join(tmp, "recordings"))
+        shutil.copy(os.path.join(fixtures, "rmt_causal.safetensors"), os.path.join(tmp, "models", "m.safetensors"))
+        text = text_input(tmp, 400)
+        r = subprocess.run([binary, "record", os.path.join("models", "m.safetensors"), text,
+                            "--recording", os.path.join("recordings", "r.sqlite"), "--max-segments", "3"],
+                           capture_output=True, text=True, cwd=tmp)
+        assert r.returncode == 0, r.stderr
+        db = os.path.join(tmp, "recordings", "r.sqlite")
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as c:
+            stored = c.execute("SELECT path FROM models").fetchone()[0]
+            attn = c.execute("SELECT attn_dtype FROM runs").fetchone()[0]
+        assert attn == "none", attn
+        assert stored == os.path.join(os.path.realpath(tmp), "models", "m.safetensors"), stored
+        out = os.path.join(tmp, "write.csv")
+        r = subprocess.run([binary, "export", db, "--run", "1", "--view", "write", "--segment", "2", "--out", out],
+                           capture_output=True, text=True, cwd="/")
+        assert r.returncode == 0, r.stderr
+        with open(out) as f:
+            assert len(f.read().splitlines()) > 1
+        print("a model given by a relative path is stored absolute and replayed from another directory")
+
+
 def main():
     binary, fixtures, case = sys.argv[1:4]
     result = globals()[case](binary, fixtures)
