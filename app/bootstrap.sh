@@ -17,10 +17,10 @@ mode=${1:-demo}
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libopenblas-dev libglib2.0-dev libjson-glib-dev
             libsqlite3-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core libgtk-4-dev
             libadwaita-1-dev)
-# python3.11-doc: the English text the demo language models are trained and measured on
-# (tests/reference/train_lm.py, resources/figures/memory-by-segment.py)
+# python3.11-doc: the English text the demo language models are trained and validated on
+# (tests/reference/train_lm.py); sphinx-doc: their test split (tests/eval/test-split.json)
 test_pkgs=(python3 python3-torch python3-numpy clang libclang-rt-14-dev poppler-utils
-           xvfb xauth desktop-file-utils appstream python3.11-doc)
+           xvfb xauth desktop-file-utils appstream python3.11-doc sphinx-doc)
 
 install_missing() {
   local missing=()
