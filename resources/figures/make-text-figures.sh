@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the figures of the text models (README, "What the memory is worth"):
-#   text-bits-by-segment.png  held-out bits per byte by segment index, each shipped text model with its
+#   text-bits-by-segment.png  test bits per byte by segment index, each shipped text model with its
 #                             memory and with it reset at every segment (memory-by-segment.py, the C core's
-#                             `run` and `run --reset-memory` over every held-out document of the corpus,
-#                             or over resources/inputs/text-demo.txt when python3.11-doc is not installed)
+#                             `run` and `run --reset-memory` over every document of the test split,
+#                             tests/eval/test-split.json: Debian's sphinx-doc; over
+#                             resources/inputs/text-demo.txt when sphinx-doc is not installed)
 #   text-retention.png, text-types.png   Memformer (run A, left) and RMT (run B, right) on the demo text
 #   text-rmt-write.png, text-memformer-write.png   one mid-document segment's write attention
 #   text-forgetting.png       causal retention of the same two runs: mean ΔNLL against t − s (memscope-cli causal)
@@ -13,20 +14,22 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cli=${1:-.build/release}/app/memscope-cli
 out=resources/figures
-corpus=${MEMSCOPE_CORPUS:-/usr/share/doc/python3.11/html/_sources}   # python3.11-doc (override: MEMSCOPE_CORPUS)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-texts=()
-if [ -d "$corpus" ]; then
-  while read -r _ rel; do texts+=("$corpus/$rel"); done \
-    < <(/usr/bin/python3 tests/reference/train_lm.py --corpus "$corpus" --split held-out --list)
-else
-  echo "make-text-figures.sh: $corpus is missing (Debian's python3.11-doc); measuring on the demo text alone" >&2
+# the test split's documents, as tests/eval/test-split.json lists them
+mapfile -t texts < <(/usr/bin/python3 -c 'import json, os, sys
+split = json.load(open(sys.argv[1]))
+if os.path.isdir(split["root"]):
+    print("\n".join(os.path.join(split["root"], d["path"]) for d in split["documents"]))' tests/eval/test-split.json)
+split=test
+if [ ${#texts[@]} -eq 0 ]; then
+  echo "make-text-figures.sh: the test split is missing (Debian's sphinx-doc); measuring on the demo text alone" >&2
   texts=(resources/inputs/text-demo.txt)
+  split=demo
 fi
 /usr/bin/python3 "$out/memory-by-segment.py" --cli "$cli" --out "$out/text-bits-by-segment.png" \
-  --csv "$work/bits.csv" \
+  --csv "$work/bits.csv" --split "$split" \
   "Memformer=resources/models/text-memformer.safetensors" "RMT=resources/models/text-rmt.safetensors" \
   "RMT, BPE=resources/models/text-rmt-bpe.safetensors" -- "${texts[@]}"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Held-out bits per byte by segment index, with the memory and with it reset, as the C core measures them.
+"""Bits per byte by segment index, with the memory and with it reset, as the C core measures them.
 
-    memory-by-segment.py --cli BIN --out FIGURE.png [--csv FILE] NAME=MODEL... -- TEXT...
+    memory-by-segment.py --cli BIN --out FIGURE.png [--csv FILE] [--split test] NAME=MODEL... -- TEXT...
 
 For every model and text, `memscope-cli run --json` and `run --json --reset-memory` give each segment's summed
 NLL over its predicted tokens; segment t's bits per byte is that sum / ln 2 over the bytes of those tokens.
@@ -65,8 +65,9 @@ def pdf_text(s):
     return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def draw(path, series, bins, dpi):
-    """series: [(label, colour, {bin: (with memory, reset)})]. Writes the PNG at `path`."""
+def draw(path, series, bins, dpi, split):
+    """series: [(label, colour, {bin: (with memory, reset)})]; split names the texts ("held-out", "test").
+    Writes the PNG at `path`."""
     W, H = 480.0, 300.0                      # points
     left, right, bottom, top = 52.0, 150.0, 42.0, 22.0
     pw, ph = W - left - right, H - bottom - top
@@ -85,12 +86,12 @@ def draw(path, series, bins, dpi):
     for b, i in xs.items():
         label = str(b[0]) if b[0] < 1024 else f"{b[0] // 1024}k"   # 1k = 1024: five digits do not fit a column
         ops.append(f"BT /F1 7 Tf 0 0 0 rg {X(i) - 2.0 * len(label):.2f} {bottom - 11} Td ({label}) Tj ET")
-    ops.append(f"BT /F1 8 Tf 0 0 0 rg {left + pw / 2 - 125:.2f} {bottom - 26} Td "
-               "(segment index \\(from 8 on, bins [8, 16\\), [16, 32\\), ...; pooled over held-out texts\\)) Tj ET")
+    ops.append(f"BT /F1 8 Tf 0 0 0 rg {left + pw / 2 - 125:.2f} {bottom - 26} Td (segment index "
+               f"\\(from 8 on, bins [8, 16\\), [16, 32\\), ...; pooled over {pdf_text(split)} texts\\)) Tj ET")
     ops.append(f"BT /F1 9 Tf 0 0 0 rg 14 {bottom + ph / 2 - 30:.2f} Td 0 1 -1 0 14 {bottom + ph / 2 - 30:.2f} Tm "
                "(bits per byte) Tj ET")
-    ops.append(f"BT /F1 10 Tf 0 0 0 rg {left} {H - 15} Td (Held-out bits per byte: memory \\(solid\\) vs "
-               "reset every segment \\(dashed\\)) Tj ET")
+    ops.append(f"BT /F1 10 Tf 0 0 0 rg {left} {H - 15} Td ({pdf_text(split.capitalize())} bits per byte: "
+               "memory \\(solid\\) vs reset every segment \\(dashed\\)) Tj ET")
     for k, (label, colour, curve) in enumerate(series):
         r, g, b_ = colour
         for which, dash in ((0, "[] 0 d"), (1, "[3 2] 0 d")):
@@ -135,6 +136,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--csv")
     ap.add_argument("--dpi", type=int, default=200)
+    ap.add_argument("--split", default="held-out", help="what the texts are, for the figure's labels")
     ap.add_argument("items", nargs="+", help="NAME=MODEL ... -- TEXT ...")
     a = ap.parse_args()
     if "--" in a.items:
@@ -168,7 +170,7 @@ def main():
         worst = max(curve[b][0] - curve[b][1] for b in curve if b[0] >= first)
         table.append(f"| {name} | {total[0]:.3f} | {total[1]:.3f} | {total[1] - total[0]:.3f} | {-worst:.3f} |")
     bins = sorted(all_bins)
-    draw(a.out, series, bins, a.dpi)
+    draw(a.out, series, bins, a.dpi, a.split)
     if a.csv:
         with open(a.csv, "w") as f:
             f.write("\n".join(rows) + "\n")

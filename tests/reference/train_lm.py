@@ -4,7 +4,9 @@
 The text is the reStructuredText source of Python's documentation as Debian's python3.11-doc package installs
 it (/usr/share/doc/python3.11/html/_sources, PSF License version 2; 11 MB in 497 files). Each file is one
 document. The held-out split is every file under tutorial/ and howto/ (37 documents, about 0.95 MB); the
-model trains on all the others and never sees a held-out byte. resources/inputs/ holds held-out documents.
+model trains on all the others and never sees a held-out byte. The held-out split serves as validation (runs
+are watched and chosen on it); the test split is another package's text, read nowhere here
+(tests/eval/test-split.json). resources/inputs/ holds held-out documents.
 
 Why the memory matters on this text: a segment is short (16 bytes for the byte-level RMT, 4 for the
 Memformer), so what lies one or more segments back decides much of the next byte: the word a segment
