@@ -126,6 +126,14 @@ gboolean ms_recording_memory_chunk_locked (MsRecording *rec, const MsRunInfo *ru
 const float *ms_memory_chunk_state (const MsMemoryChunk *chunk, const MsRunInfo *run, int segment);
 const float *ms_memory_chunk_transfer (const MsMemoryChunk *chunk, const MsRunInfo *run, int segment);
 
+/* The values a recording stores for weights and shares may exceed their
+ * range by rounding (sums in double, rounded to f32), never by more. */
+#define MS_RECORDING_RANGE_SLACK 1e-3
+
+/* The index of the first of @n values outside [@lo − slack, @hi + slack]
+ * (MS_RECORDING_RANGE_SLACK; ±inf included), NaN allowed; @n when none is. */
+size_t ms_recording_first_outside (const float *values, size_t n, double lo, double hi);
+
 /* Reads a little-endian 32-bit value from a BLOB that may sit unaligned. */
 static inline guint32
 ms_recording_blob_u32 (const guint8 *p)

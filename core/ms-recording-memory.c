@@ -86,6 +86,25 @@ ms_recording_memory_chunk_locked (MsRecording *rec, const MsRunInfo *run, int se
       if (fields & MS_MEMORY_CHUNK_TRANSFER && has_transfer)
         chunk->transfer = g_memdup2 (sqlite3_column_blob (st, 6), (size_t) (n * K * K * 4));
       ok = TRUE;
+      /* T[i, j], the share of new slot i drawn from old slot j: each in
+       * [0, 1] and each row's sum too (what is left came from the tokens) */
+      for (gint64 k = 0; ok && chunk->transfer && k < n * K; k++)
+        {
+          const float *row = chunk->transfer + k * K;
+          double sum = 0;
+          size_t bad = ms_recording_first_outside (row, (size_t) K, 0, 1);
+          for (gint64 j = 0; j < K; j++)
+            sum += row[j];
+          if (bad < (size_t) K || sum > 1 + MS_RECORDING_RANGE_SLACK)
+            {
+              ms_recording_bad_row (rec, run, "memory", first + k / K, error, "row %" G_GINT64_FORMAT " of the "
+                                    "segment's transfer holds %g at column %zu and sums to %g, where shares in [0, 1] "
+                                    "summing to at most 1 were expected", k % K,
+                                    (double) row[bad < (size_t) K ? bad : 0], bad < (size_t) K ? bad : 0, sum);
+              ms_memory_chunk_clear (chunk);
+              ok = FALSE;
+            }
+        }
     }
   ms_recording_release (rec, st);
   return ok;

@@ -61,7 +61,10 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
     }
   if (info->attn == MS_ATTN_STORE_NONE)
     return replay_attention_locked (rec, info, segment, kind, layer, head, rows, cols, error);
-  sqlite3_stmt *st = ms_recording_prepare (rec, "SELECT a.rows, a.cols, a.dtype, a.data FROM segments s JOIN attention a "
+  /* columns: 0 rows, 1 cols, 2 dtype, 3 data, 4 the row's run, 5 its segment, 6 its head, 7 token_begin,
+   * 8 token_end of the segment whose attn_first and attn_count point at it */
+  sqlite3_stmt *st = ms_recording_prepare (rec, "SELECT a.rows, a.cols, a.dtype, a.data, a.run_id, a.segment, a.head, "
+                                   "s.token_begin, s.token_end FROM segments s JOIN attention a "
                                    "ON a.id BETWEEN s.attn_first AND s.attn_first + s.attn_count - 1 "
                                    "WHERE s.id = " MS_DB_SEGMENT_KEY ("?1", "?2") " AND s.segment = ?2 AND a.kind = ?3 "
                                    "AND a.layer = ?4 "
@@ -74,26 +77,46 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
   sqlite3_bind_int (st, 4, layer);
   sqlite3_bind_int (st, 5, head);
   g_autofree float *sum = NULL, *one = NULL;
-  int n_heads = 0, r = 0, c = 0, rc;
+  int n_heads = 0, r = 0, c = 0, rc, want_heads = 0;
+  const MsAttentionLayout *layout = ms_engine_find_attention (info->config.engine, kind);
   while ((rc = ms_db_step (st, rec->path, "reading attention", error)) == SQLITE_ROW)
     {
-      /* Every head has the shape of the first, and its BLOB exactly the
-       * bytes that shape and dtype take: checked before anything is
-       * allocated from them. */
+      /* Each matrix is the segment's own (its run, segment and head), has
+       * the shape the engine's layout gives the segment's tokens, and its
+       * BLOB exactly the bytes that shape and dtype take: checked before
+       * anything is allocated from them or drawn (a matrix of another
+       * segment or shape would be drawn under this segment's tokens). */
       gint64 hr64 = sqlite3_column_int64 (st, 0), hc64 = sqlite3_column_int64 (st, 1);
       int hr = (int) CLAMP (hr64, -1, G_MAXINT32), hc = (int) CLAMP (hc64, -1, G_MAXINT32);
       int bytes = sqlite3_column_bytes (st, 3);
       const char *dtype = (const char *) sqlite3_column_text (st, 2);
+      gint64 row_run = sqlite3_column_int64 (st, 4), row_segment = sqlite3_column_int64 (st, 5);
+      gint64 row_head = sqlite3_column_int64 (st, 6);
+      gint64 n_tokens = sqlite3_column_int64 (st, 8) - sqlite3_column_int64 (st, 7);
+      int want_r = 0, want_c = 0;
+      if (n_tokens >= 1 && n_tokens <= info->segment_len)
+        ms_attention_layout_shape (layout, &info->config, (int) n_tokens, &want_heads, &want_r, &want_c);
       MsAttnStore store;
-      if (!ms_attn_store_parse (dtype, &store) || store == MS_ATTN_STORE_NONE || hr64 <= 0 || hc64 <= 0
-          || hr64 > G_MAXINT32 || hc64 > G_MAXINT32 || sqlite3_column_type (st, 3) != SQLITE_BLOB
-          || hr64 * hc64 != bytes / ms_attn_store_value_size (store)
-          || hr64 * hc64 * ms_attn_store_value_size (store) != bytes || (sum && (hr != r || hc != c)))
+      const char *wrong = NULL;
+      if (row_run != run_id || row_segment != segment)
+        wrong = "belongs to another run or segment (the segment's attn_first and attn_count point at it)";
+      else if (n_tokens < 1 || n_tokens > info->segment_len)
+        wrong = "belongs to a segment whose token range is not 1 to the run's segment_len tokens";
+      else if (!ms_attn_store_parse (dtype, &store) || store == MS_ATTN_STORE_NONE
+               || sqlite3_column_type (st, 3) != SQLITE_BLOB || hr64 != want_r || hc64 != want_c
+               || hr64 * hc64 * ms_attn_store_value_size (store) != bytes)
+        wrong = "does not have the shape the model's layout gives the segment's tokens, or its BLOB does not hold "
+                "that shape in its dtype";
+      else if (head >= 0 ? n_heads > 0 : row_head != n_heads || n_heads >= want_heads)
+        wrong = "is not the next of the model's heads, each stored once";
+      if (wrong)
         {
-          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", segment %d: a stored %s "
-                       "attention matrix of layer %d (%d × %d, dtype '%s', %d bytes) does not match its own shape "
-                       "and dtype or the other heads' (the recording is damaged)", rec->path, run_id, segment,
-                       kind_name, layer, hr, hc, dtype ? dtype : "NULL", bytes);
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", table attention, segment %d: "
+                       "a stored %s attention matrix of layer %d, head %" G_GINT64_FORMAT " (run %" G_GINT64_FORMAT
+                       ", segment %" G_GINT64_FORMAT ", %d × %d, dtype '%s', %d bytes) %s; expected %d heads of "
+                       "%d × %d (the recording is damaged or altered)", rec->path, run_id, segment, kind_name,
+                       layer, row_head, row_run, row_segment, hr, hc, dtype ? dtype : "NULL", bytes, wrong,
+                       want_heads, want_r, want_c);
           rc = SQLITE_ERROR;
           break;
         }
@@ -104,8 +127,28 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
           one = g_new (float, (size_t) r * c);
         }
       decode_matrix (sqlite3_column_blob (st, 3), store, one, (size_t) r * c);
+      /* attention weights are softmax outputs: in [0, 1], or NaN */
+      size_t bad = ms_recording_first_outside (one, (size_t) r * c, 0, 1);
+      if (bad < (size_t) r * c)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", table attention, segment %d: "
+                       "a stored %s attention matrix of layer %d, head %" G_GINT64_FORMAT " holds %g at row %zu, "
+                       "column %zu, where an attention weight in [0, 1] (or NaN) was expected (the recording is "
+                       "damaged or altered)", rec->path, run_id, segment, kind_name, layer,
+                       (gint64) sqlite3_column_int64 (st, 6), (double) one[bad], bad / c, bad % c);
+          rc = SQLITE_ERROR;
+          break;
+        }
       add_head (sum, one, (size_t) r * c);
       n_heads++;
+    }
+  if (rc == SQLITE_DONE && head < 0 && sum && n_heads != want_heads)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", table attention, segment %d: "
+                   "%d stored %s attention matrices of layer %d where the model's %d heads were expected (the "
+                   "recording is damaged or altered)", rec->path, run_id, segment, n_heads, kind_name, layer,
+                   want_heads);
+      rc = SQLITE_ERROR;
     }
   ms_recording_release (rec, st);
   if (rc != SQLITE_DONE)

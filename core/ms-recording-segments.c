@@ -3,6 +3,7 @@
  * (ms_recording_foreach_segment), and one segment's text, tokens and
  * per-token NLL, each validated against the run before use. */
 #include "ms-recording-handle.h"
+#include "ms-engine.h"
 #include "ms-error.h"
 
 #include <math.h>
@@ -35,6 +36,17 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
   if (!st)
     return empty;
   sqlite3_bind_int (st, 4, stride);
+  /* The range of each quantity (ms-recording-names.h): shares and weights in
+   * [0, 1], a cosine in [−1, 1], and read usage, a sum of read attention
+   * over a layer's rows (mean over layers), in [0, rows] */
+  double lo[MS_SLOT_N_QUANTITIES], hi[MS_SLOT_N_QUANTITIES];
+  for (int q = 0; q < MS_SLOT_N_QUANTITIES; q++)
+    lo[q] = q == MS_SLOT_REPRESENTATION ? -1 : 0, hi[q] = 1;
+  const MsAttentionLayout *read = ms_engine_find_attention_by_role (run->config.engine, MS_ATTENTION_READ);
+  int read_rows = run->config.segment_len;
+  if (read)
+    ms_attention_layout_shape (read, &run->config, run->config.segment_len, NULL, &read_rows, NULL);
+  hi[MS_SLOT_READ_USAGE] = MAX (read_rows, 1);
   g_autofree float *slots = g_new (float, (size_t) K * MS_SLOT_N_QUANTITIES + (size_t) K * K);
   float *transfer = slots + (size_t) K * MS_SLOT_N_QUANTITIES;
   g_auto (MsMemoryChunk) chunk = { 0 };
@@ -58,6 +70,11 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
                                          ms_slot_quantity_column (q), sqlite3_column_bytes (st, 1 + q), K, 4 * K,
                                          ms_slot_array_narrow_bytes (q, K));
             seg.slots[q] = slots + (size_t) q * K;
+            size_t bad = ok ? ms_recording_first_outside (seg.slots[q], K, lo[q], hi[q]) : (size_t) K;
+            if (bad < (size_t) K)
+              ok = ms_recording_bad_row (rec, run, "segments", segment, error, "%s holds %g for slot %zu, where a "
+                                         "value in [%g, %g] (or NaN) was expected", ms_slot_quantity_column (q),
+                                         (double) seg.slots[q][bad], bad, lo[q], hi[q]);
           }
       if (ok && fields & MS_SEGMENT_TRANSFER)
         {
@@ -89,7 +106,12 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
       if (ok && fields & MS_SEGMENT_NLL && (n_predicted < 0 || n_predicted > run->segment_len))
         ok = ms_recording_bad_row (rec, run, "segments", segment, error, "n_predicted is %" G_GINT64_FORMAT " where 0 to the "
                                    "run's segment_len %d was expected", n_predicted, run->segment_len);
-      seg.nll = n_predicted > 0 ? (float) (ms_db_column_real (st, T + 1) / n_predicted) : NAN;
+      double total_nll = ms_db_column_real (st, T + 1);
+      if (ok && fields & MS_SEGMENT_NLL && n_predicted > 0 && !isnan (total_nll) && !(isfinite (total_nll) && total_nll >= 0))
+        ok = ms_recording_bad_row (rec, run, "segments", segment, error, "total_nll is %g where a finite sum of NLL "
+                                   "≥ 0 over its %" G_GINT64_FORMAT " predicted tokens was expected", total_nll,
+                                   n_predicted);
+      seg.nll = n_predicted > 0 ? (float) (total_nll / n_predicted) : NAN;
       if (ok && fields & MS_SEGMENT_TEXT)
         {
           seg.text = sqlite3_column_blob (st, T + 2);

@@ -212,6 +212,15 @@ ms_recording_column_slots (sqlite3_stmt *st, int column, MsSlotQuantity q, float
   return type == SQLITE_BLOB && ms_slot_array_decode (q, blob, sqlite3_column_bytes (st, column), n, out);
 }
 
+size_t
+ms_recording_first_outside (const float *values, size_t n, double lo, double hi)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isnan (values[i]) && !(values[i] >= lo - MS_RECORDING_RANGE_SLACK && values[i] <= hi + MS_RECORDING_RANGE_SLACK))
+      return i;
+  return n;
+}
+
 /* The start of a read of segments [*@first, *@last) of @run: clamps them
  * to the segments it has committed, locks @rec and prepares @sql with ?1
  * the run's id, ?2 the first and ?3 the end segment.  Returns the

@@ -7,6 +7,7 @@
 #include "ms-engine.h"
 #include "ms-error.h"
 #include "ms-kernels.h"
+#include "ms-recording-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -757,6 +758,22 @@ attention_grid (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const 
       }
   const MsViewData *t0 = tiles->pdata[0];
   int rows = t0->rows, cols = t0->cols;
+  /* one matrix of tiles: every tile has the first's shape (the reader checks
+   * each against the layout; a tile of another shape would be copied past
+   * its end) */
+  for (guint i = 1; i < tiles->len; i++)
+    {
+      const MsViewData *t = tiles->pdata[i];
+      if (t->rows != rows || t->cols != cols)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: run %" G_GINT64_FORMAT ", segment %d: the attention of "
+                       "layer %u, %s is %d × %d where the first layer's first head is %d × %d (the recording is "
+                       "damaged or altered)", ms_recording_get_path (rec), info->id, t0->segment, i / n_tiles,
+                       (int) (i % n_tiles) < c->n_heads ? "one head" : "the mean over heads", t->rows, t->cols, rows,
+                       cols);
+          return NULL;
+        }
+    }
   float *values = g_new (float, (size_t) n_layers * rows * n_tiles * cols);
   for (int l = 0; l < n_layers; l++)
     for (int h = 0; h < n_tiles; h++)

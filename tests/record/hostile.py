@@ -21,19 +21,20 @@ The full cross product of columns and values takes long under the sanitizers;
 by default each column gets a rotating sample of its values (every value still
 reaches some column of every type), and MEMSCOPE_HOSTILE_ALL=1 runs all.
 
-usage: hostile.py CLI FIXTURE_DIR CASE     CASE: columns | schema | pages
+usage: hostile.py CLI FIXTURE_DIR CASE     CASE: columns:TABLE | rows | values | schema | pages
 """
 import json
 import os
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
 
 TIMEOUT = 120          # seconds per command; a hang is a failure, whatever the machine's speed
 VIEWS = ("retention", "types", "provenance", "similarity", "read", "read-usage", "representation", "write", "nll",
-         "causal", "causal-slots", "forgetting")
+         "causal", "causal-slots", "forgetting", "read-heads", "write-heads", "gate")
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
                    "MemorySanitizer", "ThreadSanitizer")
 KEY = 1 << 32
@@ -287,6 +288,102 @@ def case_rows(binary, fixtures):
         check.finish()
 
 
+def f32(*values):
+    return struct.pack(f"<{len(values)}f", *values)
+
+
+def edit_blobs(c, table, column, where, change):
+    """Rewrites BLOB @column of the rows of @table matching @where as change(bytes)."""
+    for rowid, blob in c.execute(f"SELECT rowid, {column} FROM {table} WHERE {where}").fetchall():
+        if blob is not None:
+            c.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (change(bytes(blob)), rowid))
+
+
+def case_values(binary, fixtures):
+    """Schema 8's arrays with their right lengths but contents no writer stores: stored attention of another
+    segment, shape or head count than the model's layout gives the segment (each BLOB still the bytes its own
+    rows × cols take), weights outside [0, 1], per-slot arrays out of their range in f32 and f16, transfers
+    whose entries or row sums leave [0, 1], a total NLL that is infinite or negative.  Each view that reads
+    the damaged value must refuse it (exit 1, naming the file, the table and what was expected), never draw
+    it or read past a matrix's end; memory states that are NaN or infinite are the model's output as far as
+    the file can tell, so every view must only end cleanly (exit 0 or 1) on them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base, text, models = base_recording(binary, fixtures, tmp)
+        check = Checker(binary, text, models)
+        last1 = "run_id = 1 AND segment = (SELECT max(segment) FROM segments WHERE run_id = 1)"
+        inf16 = b"\x00\x7c"
+        # name: (edit(c), run, {view: words the error must hold})
+        cases = {
+            # every head of layer 1 one token short, its BLOB cut to match: the heads agree with each other
+            "read layer 1 a row short": (
+                lambda c: edit_blobs(c, "attention", "data", f"{last1} AND kind = 'read' AND layer = 1",
+                                     lambda b: b[:len(b) - len(b) // 8]) or c.execute(
+                    f"UPDATE attention SET rows = rows - 1 WHERE {last1} AND kind = 'read' AND layer = 1"),
+                1, {"read": ("table attention", "shape"), "read-heads": ("table attention", "shape")}),
+            "attn_first at segment 0": (
+                lambda c: c.execute("UPDATE segments SET attn_first = (SELECT attn_first FROM segments WHERE run_id = 1 "
+                                    f"AND segment = 0) WHERE {last1}"),
+                1, {"read": ("another run or segment",), "write": ("another run or segment",),
+                    "write-heads": ("another run or segment",)}),
+            "a head stored twice": (
+                lambda c: c.execute(f"UPDATE attention SET head = 0 WHERE {last1} AND head = 1"),
+                1, {"read": ("heads",), "write": ("heads",)}),
+            "attention weight inf": (
+                lambda c: edit_blobs(c, "attention", "data", f"{last1} AND kind = 'write'", lambda b: inf16 + b[2:]),
+                1, {"write": ("attention weight", "[0, 1]"), "write-heads": ("attention weight",)}),
+            "retention inf (f32)": (
+                lambda c: edit_blobs(c, "segments", "retention", last1, lambda b: f32(float("inf")) + b[4:]),
+                1, {"retention": ("table segments", "retention", "[0, 1]"), "types": ("retention",),
+                    "provenance": ("retention",)}),
+            "retention 4 (f32)": (
+                lambda c: edit_blobs(c, "segments", "retention", "run_id = 1 AND segment = 0",
+                                     lambda b: f32(4.0) + b[4:]),
+                1, {"retention": ("retention", "[0, 1]"), "provenance": ("retention",)}),
+            "read usage inf (f16)": (
+                lambda c: edit_blobs(c, "segments", "read_usage", "run_id = 2 AND segment = 1",
+                                     lambda b: inf16 + b[2:]),
+                2, {"read-usage": ("table segments", "read_usage")}),
+            "read usage negative (f16)": (
+                lambda c: edit_blobs(c, "segments", "read_usage", "run_id = 2 AND segment = 1",
+                                     lambda b: b"\x00\xc0" + b[2:]),
+                2, {"read-usage": ("read_usage",)}),
+            "transfer 1e30": (
+                lambda c: edit_blobs(c, "memory", "transfer", "run_id = 2 AND segment = 1",
+                                     lambda b: f32(1e30) + b[4:]),
+                2, {"provenance": ("table memory", "transfer")}),
+            "transfer rows summing to 5.4": (
+                lambda c: edit_blobs(c, "memory", "transfer", "run_id = 2 AND segment = 0",
+                                     lambda b: f32(*[0.9] * (len(b) // 4))),
+                2, {"provenance": ("table memory", "transfer", "at most 1")}),
+            "total_nll inf": (
+                lambda c: c.execute("UPDATE segments SET total_nll = 9e999 WHERE run_id = 2 AND segment = 1"),
+                2, {"nll": ("table segments", "total_nll")}),
+            "total_nll negative": (
+                lambda c: c.execute("UPDATE segments SET total_nll = -5 WHERE run_id = 1 AND segment = 2"),
+                1, {"nll": ("total_nll",)}),
+            "memory states NaN": (
+                lambda c: edit_blobs(c, "memory", "data", "run_id = 2", lambda b: b"\x00\x00\xc0\x7f" * (len(b) // 4)),
+                2, {}),
+            "memory states inf": (
+                lambda c: edit_blobs(c, "memory", "data", "run_id = 2", lambda b: f32(float("inf")) + b[4:]),
+                2, {}),
+        }
+        for n, (name, (change, run, refused)) in enumerate(cases.items()):
+            db = mutant(base, tmp, f"values{n}")
+            with sqlite3.connect(db) as c:
+                change(c)
+            for view in refused:
+                out = os.path.join(tmp, f"{view}.csv")
+                r = cli(binary, "export", db, "--run", str(run), "--view", view, "--out", out)
+                check.commands += 1
+                words = (db,) + refused[view]
+                if r is None or r.returncode != 1 or not all(w in r.stderr for w in words):
+                    check.failures.append(f"{name}: export --view {view}: exit {r and r.returncode}, expected 1 naming "
+                                          f"{words}: {r and r.stderr[-2000:]}")
+            check.read_all(name, db, run, tmp)
+        check.finish()
+
+
 def case_schema(binary, fixtures):
     """Files whose schema or version Memscope never writes: every command refuses them (exit 1)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -351,7 +448,7 @@ def main():
     if case.startswith("columns:"):
         case_columns(binary, fixtures, case.split(":", 1)[1])
     else:
-        {"rows": case_rows, "schema": case_schema, "pages": case_pages}[case](binary, fixtures)
+        {"rows": case_rows, "schema": case_schema, "pages": case_pages, "values": case_values}[case](binary, fixtures)
 
 
 if __name__ == "__main__":
