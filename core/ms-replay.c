@@ -114,12 +114,20 @@ capture_observation (const MsObservation *obs, gpointer user_data)
 }
 
 /* The cache key of a segment: the SHA-256 of the model's SHA-256, the
- * input memory and the tokens. */
+ * configuration the recording stores for it, the input memory and the
+ * tokens.  The configuration is part of it because a hit skips model_for,
+ * which refuses a recording whose stored configuration is not the model
+ * file's: a recording naming a cached model's SHA-256 with another
+ * configuration (so other sizes its views lay the matrices out by) must
+ * not be handed that model's matrices. */
 static char *
 content_key (const MsReplayInput *in)
 {
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_checksum_update (sum, (const guchar *) in->model_sha256, 64);
+  gint64 config_len = (gint64) strlen (in->model_config);
+  g_checksum_update (sum, (const guchar *) &config_len, sizeof config_len);
+  g_checksum_update (sum, (const guchar *) in->model_config, (gssize) config_len);
   g_checksum_update (sum, (const guchar *) in->memory_in,
                      (gssize) ((size_t) in->config->n_slots * in->config->d_model * sizeof (float)));
   gint64 n = in->n_tokens;

@@ -17,7 +17,8 @@
  * still finds them: at most MS_REPLAY_MODELS models (with one session
  * each), and replayed segments up to MS_REPLAY_CACHE_BYTES, least recently
  * used first out.  A replayed segment is keyed by its content (the
- * model's SHA-256, the input memory and the tokens), so a changed file can
+ * model's SHA-256, the configuration the run stores for it, the input
+ * memory and the tokens), so a changed file can
  * never serve a stale entry.
  *
  * Lock order: a caller may hold its recording's lock while it replays; the

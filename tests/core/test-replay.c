@@ -366,6 +366,39 @@ test_tampered_ids (void)
   fixture_clear (&f);
 }
 
+/* A cached segment is never handed to a recording whose stored
+ * configuration differs from the model file's, even when its model
+ * SHA-256, memory and tokens are those of the cached one: a copy of a
+ * recording that claims 2 heads for a 4-head model is refused after the
+ * original's segment was replayed (a cache hit must not skip that check). */
+static void
+test_cached_other_config (void)
+{
+  Fixture f = { 0 };
+  fixture_init (&f, "rmt_blocks");
+  gint64 run = record (&f, MS_ATTN_STORE_NONE, 3, 0);
+  ms_replay_clear_cache ();
+  GError *error = NULL;
+  int r, c;
+  {
+    g_autoptr (MsRecording) rec = ms_recording_open (f.db, &error);
+    g_assert_no_error (error);
+    g_autoptr (MsRunInfo) info = ms_recording_get_run (rec, run, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info->config.n_heads, ==, 4);
+    g_autofree float *m = ms_recording_attention (rec, info, 1, MS_OBS_WRITE, 0, -1, &r, &c, &error);
+    g_assert_no_error (error);
+  }
+  g_autofree char *copy = g_build_filename (f.dir, "copy.sqlite", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (f.db, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (copy, bytes, (gssize) len, NULL));
+  tamper (copy, "UPDATE models SET config = json_set (config, '$.n_heads', 2)");
+  expect_format_error (copy, run, 1, "configuration");
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -385,6 +418,7 @@ main (int argc, char **argv)
   g_test_add_func ("/replay/moved-model", test_moved_model);
   g_test_add_func ("/replay/tampered", test_tampered);
   g_test_add_func ("/replay/tampered-ids", test_tampered_ids);
+  g_test_add_func ("/replay/cached-other-config", test_cached_other_config);
   int status = g_test_run ();
   ms_replay_clear_cache ();
   return status;
