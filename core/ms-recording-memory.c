@@ -50,7 +50,8 @@ ms_recording_memory_chunk_locked (MsRecording *rec, const MsRunInfo *run, int se
   const char *transfer_type = rc == SQLITE_ROW ? (const char *) sqlite3_column_text (st, 7) : NULL;
   gboolean has_transfer = g_strcmp0 (transfer_type, "null") != 0;
   const char *what = segment < 0 ? "the initial memory" : "the memory state after it";
-  if (rc == SQLITE_DONE || (rc == SQLITE_ROW && (first > segment || n < 1 || segment - first >= n)))
+  /* first ≥ −1 before segment − first is taken: the row may hold any integer */
+  if (rc == SQLITE_DONE || (rc == SQLITE_ROW && first >= -1 && (first > segment || n < 1 || segment - first >= n)))
     ms_recording_bad_row (rec, run, "memory", segment, error, "%s is missing", what);
   else if (rc != SQLITE_ROW)
     ;

@@ -92,7 +92,8 @@ attention_locked (MsRecording *rec, const MsRunInfo *info, int segment, MsObsKin
       const char *dtype = (const char *) sqlite3_column_text (st, 2);
       gint64 row_run = sqlite3_column_int64 (st, 4), row_segment = sqlite3_column_int64 (st, 5);
       gint64 row_head = sqlite3_column_int64 (st, 6);
-      gint64 n_tokens = sqlite3_column_int64 (st, 8) - sqlite3_column_int64 (st, 7);
+      gint64 begin = sqlite3_column_int64 (st, 7), end = sqlite3_column_int64 (st, 8);
+      gint64 n_tokens = begin >= 0 && end >= begin ? end - begin : -1;   /* no overflow: any integers */
       int want_r = 0, want_c = 0;
       if (n_tokens >= 1 && n_tokens <= info->segment_len)
         ms_attention_layout_shape (layout, &info->config, (int) n_tokens, &want_heads, &want_r, &want_c);
@@ -232,7 +233,7 @@ with_replay_input_locked (MsRecording *rec, const MsRunInfo *info, int segment, 
                           (gint64) sqlite3_column_int64 (st, 3));
   else if (!ms_recording_memory_chunk_locked (rec, info, segment - 1, MS_MEMORY_CHUNK_STATES, &chunk, error))
     ;
-  else if (begin != (gint64) segment * info->segment_len || end - begin < 1 || end - begin > info->segment_len)
+  else if (begin != (gint64) segment * info->segment_len || end <= begin || end > begin + info->segment_len)
     ms_recording_bad_row (rec, info, "segments", segment, error, "it holds tokens [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ") "
                           "where 1 to %d tokens from %" G_GINT64_FORMAT " were expected", begin, end, info->segment_len,
                           (gint64) segment * info->segment_len);

@@ -648,7 +648,7 @@ ms_run_writer_load_memory (MsRunWriter *w, int segment, GError **error)
   int rc = ms_db_step (st, w->path, "reading a stored memory state", error);
   gint64 first = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
   gint64 states = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 1) : 0;
-  if (rc == SQLITE_ROW && first <= segment && segment - first < states && states <= MS_DB_MAX_CHUNK_STATES
+  if (rc == SQLITE_ROW && first >= -1 && first <= segment && segment - first < states && states <= MS_DB_MAX_CHUNK_STATES
       && sqlite3_column_int64 (st, 2) == K && sqlite3_column_int64 (st, 3) == d
       && sqlite3_column_type (st, 4) == SQLITE_BLOB && sqlite3_column_bytes (st, 4) == states * K * d * 4)
     memory = g_memdup2 ((const guint8 *) sqlite3_column_blob (st, 4) + (segment - first) * K * d * 4,

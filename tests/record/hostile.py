@@ -361,6 +361,18 @@ def case_values(binary, fixtures):
             "total_nll negative": (
                 lambda c: c.execute("UPDATE segments SET total_nll = -5 WHERE run_id = 1 AND segment = 2"),
                 1, {"nll": ("total_nll",)}),
+            # the chunk before the state read has a first segment of −2^63 (segment − first would overflow)
+            "memory segment -2^63": (
+                lambda c: c.execute("UPDATE memory SET segment = -9223372036854775808 WHERE run_id = 2 AND segment = 1"),
+                2, {"similarity": ("table memory",), "provenance": ("table memory",)}),
+            # token_end − token_begin would overflow: the attention views and replay refuse the segment
+            "token_end -2^63": (
+                lambda c: c.execute("UPDATE segments SET token_end = -9223372036854775808 WHERE run_id = 2 AND segment = "
+                                    "(SELECT max(segment) FROM segments WHERE run_id = 2)"),
+                2, {"read": ("table segments", "tokens"), "write": ("table segments", "tokens")}),
+            "stored token_begin -2^63": (
+                lambda c: c.execute(f"UPDATE segments SET token_begin = -9223372036854775808 WHERE {last1}"),
+                1, {"read": ("table",), "write": ("table",)}),
             "memory states NaN": (
                 lambda c: edit_blobs(c, "memory", "data", "run_id = 2", lambda b: b"\x00\x00\xc0\x7f" * (len(b) // 4)),
                 2, {}),
@@ -371,6 +383,7 @@ def case_values(binary, fixtures):
         for n, (name, (change, run, refused)) in enumerate(cases.items()):
             db = mutant(base, tmp, f"values{n}")
             with sqlite3.connect(db) as c:
+                c.execute("PRAGMA ignore_check_constraints = ON")
                 change(c)
             for view in refused:
                 out = os.path.join(tmp, f"{view}.csv")
