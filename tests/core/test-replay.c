@@ -388,6 +388,7 @@ test_cached_other_config (void)
     g_assert_cmpint (info->config.n_heads, ==, 4);
     g_autofree float *m = ms_recording_attention (rec, info, 1, MS_OBS_WRITE, 0, -1, &r, &c, &error);
     g_assert_no_error (error);
+    g_assert_nonnull (m);
   }
   g_autofree char *copy = g_build_filename (f.dir, "copy.sqlite", NULL);
   g_autofree char *bytes = NULL;
