@@ -696,9 +696,18 @@ ms_causal_foreach (MsRecording *rec, const MsRunInfo *run, MsCausalReplacement r
           memcpy (values, sqlite3_column_blob (st, 3), (size_t) horizon * sizeof (float));
           if (acc_type == SQLITE_BLOB)
             memcpy (values + MS_CAUSAL_MAX_HORIZON, sqlite3_column_blob (st, 4), (size_t) horizon * sizeof (float));
+          /* a difference of two finite NLLs is finite, of two accuracies in [−1, 1]; NaN: no prediction */
+          for (gint64 k = 0; ok && k < horizon; k++)
+            {
+              float dn = values[k], da = acc_type == SQLITE_BLOB ? values[MS_CAUSAL_MAX_HORIZON + k] : 0;
+              if (isinf (dn) || isinf (da) || da < -1 || da > 1)
+                ok = bad_causal (rec, run, "causal", source, "delta_nll holds an infinite value or delta_accuracy "
+                                 "one outside [−1, 1]", error);
+            }
           MsCausalRow row = { (int) source, (int) slot, (int) horizon, values,
                               acc_type == SQLITE_BLOB ? values + MS_CAUSAL_MAX_HORIZON : NULL };
-          ok = func (&row, user_data, error);
+          if (ok)
+            ok = func (&row, user_data, error);
         }
     }
   ms_recording_query_end (rec, st);
@@ -739,9 +748,14 @@ ms_causal_foreach_reset_memory (MsRecording *rec, const MsRunInfo *run, int firs
         {
           int n = (int) (bytes / sizeof (float));
           memcpy (nll, sqlite3_column_blob (st, 1), (size_t) bytes);
+          for (int i = 0; ok && i < n; i++)
+            if (isinf (nll[i]) || nll[i] < 0)
+              ok = bad_causal (rec, run, "reset_memory", segment, "nll holds a value that is not a finite NLL ≥ 0 "
+                               "(or NaN: no prediction)", error);
           double mean;
           mean_nll (nll, n, &mean);
-          ok = func ((int) segment, nll, n, (float) mean, user_data, error);
+          if (ok)
+            ok = func ((int) segment, nll, n, (float) mean, user_data, error);
         }
     }
   ms_recording_query_end (rec, st);

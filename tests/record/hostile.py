@@ -303,7 +303,8 @@ def case_values(binary, fixtures):
     """Schema 8's arrays with their right lengths but contents no writer stores: stored attention of another
     segment, shape or head count than the model's layout gives the segment (each BLOB still the bytes its own
     rows × cols take), weights outside [0, 1], per-slot arrays out of their range in f32 and f16, transfers
-    whose entries or row sums leave [0, 1], a total NLL that is infinite or negative.  Each view that reads
+    whose entries or row sums leave [0, 1], a total NLL that is infinite or negative, a causal ΔNLL that is
+    infinite, a reset-memory NLL below 0.  Each view that reads
     the damaged value must refuse it (exit 1, naming the file, the table and what was expected), never draw
     it or read past a matrix's end; memory states that are NaN or infinite are the model's output as far as
     the file can tell, so every view must only end cleanly (exit 0 or 1) on them."""
@@ -373,6 +374,13 @@ def case_values(binary, fixtures):
             "stored token_begin -2^63": (
                 lambda c: c.execute(f"UPDATE segments SET token_begin = -9223372036854775808 WHERE {last1}"),
                 1, {"read": ("table",), "write": ("table",)}),
+            # causal retention and the reset-memory baseline (run 1 has both): values no computation gives
+            "causal delta_nll inf": (
+                lambda c: edit_blobs(c, "causal", "delta_nll", "run_id = 1", lambda b: f32(float("inf")) + b[4:]),
+                1, {"causal": ("table causal",), "forgetting": ("table causal",)}),
+            "reset_memory nll -1": (
+                lambda c: edit_blobs(c, "reset_memory", "nll", "run_id = 1 AND segment = 2", lambda b: f32(-1.0) + b[4:]),
+                1, {"nll": ("table reset_memory",)}),
             "memory states NaN": (
                 lambda c: edit_blobs(c, "memory", "data", "run_id = 2", lambda b: b"\x00\x00\xc0\x7f" * (len(b) // 4)),
                 2, {}),
