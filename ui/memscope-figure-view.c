@@ -871,7 +871,12 @@ memscope_figure_view_init (MemscopeFigureView *self)
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self), 320, 200);
+  /* No minimum height: the figure is laid out for whatever height it is
+   * given (its titles shrink, then wrap), whereas a GtkPaned that gives a
+   * child less than its minimum still allocates the minimum, shifted up and
+   * clipped, which would cut off the figure's title (the window's paned
+   * gives the views less when the error banner takes room). */
+  gtk_widget_set_size_request (GTK_WIDGET (self), 320, -1);
   GtkGesture *click = gtk_gesture_click_new ();
   g_signal_connect (click, "released", G_CALLBACK (on_click_released), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));

@@ -53,6 +53,20 @@ void check_types_steps (MemscopeFigureView *view, const Shot *s);
 /* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
  * drawn icon or label rather than an empty patch. */
 int marked_pixels (const Shot *s, const graphene_rect_t *r);
+/* A word of a figure's text and its box (pdftotext -bbox), in the view's coordinates. */
+typedef struct {
+  double x0, y0, x1, y1;
+  char *text;
+} Word;
+/* The words of @view's figure as it is on screen, drawn again at the
+ * view's size and text zoom: an array of Word. */
+GArray *drawn_words (MemscopeFigureView *view);
+/* Every word of @view's figure (its title, the panels' titles, the axes'
+ * labels) lies inside the part of @view its window shows — inside the
+ * view and every widget around it, which is where GTK may clip it — and is
+ * drawn there in @shot, a screenshot of the window: no text of the figure
+ * is cut off by what the window lays out around it. */
+void check_figure_text_shown (MemscopeFigureView *view, const Shot *shot);
 /* The first descendant of @w (or @w) of @type for which @pred (may be NULL) holds. */
 GtkWidget *find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *));
 
@@ -87,7 +101,9 @@ void check_token_tooltip (int token);
 /* Opens @path, a file the window must refuse (a broken model, a recording
  * from a newer Memscope): the banner names it, with its Dismiss on-screen,
  * and nothing else changes: the same runs, comparison, view, segment,
- * title, text caption and highlight; the view drawn, not loading.  Once
+ * title, text caption and highlight; the view drawn, not loading, with no
+ * text of its figure cut off where the banner took room
+ * (check_figure_text_shown).  Once
  * the banner is dismissed, the view is drawn pixel for pixel as before.
  * Screenshots are named after @name. */
 void check_error_leaves_window (const char *path, const char *name);

@@ -2,6 +2,7 @@
  * window, waiting on the main loop until a condition holds, screenshots
  * rendered with the window's renderer and checked for pixels, actions, and
  * which thread the workbench uses its GTK objects on. */
+#include <cairo-pdf.h>
 #include <gdk/x11/gdkx.h>
 #include <math.h>
 #include <string.h>
@@ -224,6 +225,105 @@ find_widget (GtkWidget *w, GType type, gboolean (*pred) (GtkWidget *))
         return found;
     }
   return NULL;
+}
+
+static void
+word_clear (gpointer p)
+{
+  g_free (((Word *) p)->text);
+}
+
+/* The words of @view's figure as it is on screen — the same figure object,
+ * drawn again at the view's size and text zoom to a PDF, as the view's
+ * worker drew it to the image it shows — with their boxes in the view's
+ * coordinates, read back by poppler's pdftotext. */
+GArray *
+drawn_words (MemscopeFigureView *view)
+{
+  MsViewFigure *fig = memscope_figure_view_get_figure (view);
+  g_assert_nonnull (fig);
+  double w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
+  double zoom = memscope_figure_view_get_text_zoom (view);
+  g_autofree char *pdf = g_build_filename (tmp_dir, "drawn-words.pdf", NULL);
+  cairo_surface_t *surface = cairo_pdf_surface_create (pdf, w, h);
+  cairo_t *cr = cairo_create (surface);
+  cairo_scale (cr, zoom, zoom);
+  ms_view_figure_draw (cr, w / zoom, h / zoom, fig);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+
+  const char *argv[] = { "pdftotext", "-bbox", pdf, "-", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("pdftotext %s: %s", pdf, err);
+  GArray *words = g_array_new (FALSE, TRUE, sizeof (Word));
+  g_array_set_clear_func (words, word_clear);
+  for (const char *p = out; (p = strstr (p, "<word ")); )
+    {
+      Word wd = { 0 };
+      const char *text = strchr (p, '>');
+      const char *end = text ? strstr (text, "</word>") : NULL;
+      g_assert_nonnull (end);
+      g_assert_cmpint (sscanf (p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &wd.x0, &wd.y0, &wd.x1,
+                               &wd.y1), ==, 4);
+      wd.text = g_strndup (text + 1, end - text - 1);
+      g_array_append_val (words, wd);
+      p = end;
+    }
+  return words;
+}
+
+/* Where @w is shown in its window: its bounds cut by those of every widget
+ * around it (a GtkPaned, a stack, a box may clip what lies outside them),
+ * in the window's coordinates. */
+static graphene_rect_t
+shown_part (GtkWidget *w)
+{
+  GtkWidget *root = GTK_WIDGET (gtk_widget_get_root (w));
+  graphene_rect_t shown;
+  g_assert_true (gtk_widget_compute_bounds (w, root, &shown));
+  for (GtkWidget *a = gtk_widget_get_parent (w); a; a = gtk_widget_get_parent (a))
+    {
+      graphene_rect_t b;
+      g_assert_true (gtk_widget_compute_bounds (a, root, &b));
+      if (!graphene_rect_intersection (&shown, &b, &shown))
+        return GRAPHENE_RECT_INIT (0, 0, 0, 0);
+    }
+  return shown;
+}
+
+void
+check_figure_text_shown (MemscopeFigureView *view, const Shot *shot)
+{
+  GtkWidget *root = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (view)));
+  graphene_rect_t shown = shown_part (GTK_WIDGET (view));
+  g_autoptr (GArray) words = drawn_words (view);
+  g_assert_cmpuint (words->len, >, 3);
+  for (guint i = 0; i < words->len; i++)
+    {
+      Word *wd = &g_array_index (words, Word, i);
+      graphene_point_t p0, p1;
+      g_assert_true (gtk_widget_compute_point (GTK_WIDGET (view), root, &GRAPHENE_POINT_INIT (wd->x0, wd->y0), &p0));
+      g_assert_true (gtk_widget_compute_point (GTK_WIDGET (view), root, &GRAPHENE_POINT_INIT (wd->x1, wd->y1), &p1));
+      graphene_rect_t box = GRAPHENE_RECT_INIT (p0.x, p0.y, p1.x - p0.x, p1.y - p0.y);
+      /* (half a pixel for the box's rounding) */
+      if (p0.x < shown.origin.x - 0.5 || p0.y < shown.origin.y - 0.5
+          || p1.x > shown.origin.x + shown.size.width + 0.5 || p1.y > shown.origin.y + shown.size.height + 0.5)
+        g_error ("\"%s\" of the %s view, at %.1f,%.1f–%.1f,%.1f in the window, is cut off: the window shows the "
+                 "view at %.1f,%.1f–%.1f,%.1f",
+                 wd->text, memscope_window_get_view_name (win), p0.x, p0.y, p1.x, p1.y, shown.origin.x,
+                 shown.origin.y, shown.origin.x + shown.size.width, shown.origin.y + shown.size.height);
+      if (marked_pixels (shot, &box) == 0)
+        g_error ("\"%s\" of the %s view is not drawn at %.1f,%.1f–%.1f,%.1f in the window", wd->text,
+                 memscope_window_get_view_name (win), p0.x, p0.y, p1.x, p1.y);
+    }
 }
 
 /* Pixels of @s inside @r that differ clearly from @r's top-left pixel: a
@@ -670,6 +770,8 @@ check_error_leaves_window (const char *path, const char *name)
   g_autofree char *banner_name = g_strdup_printf ("%s-banner", name);
   g_autoptr (Shot) banner = screenshot (GTK_WIDGET (win), banner_name);
   check_on_screen (dismiss, banner, width, height);
+  /* the figure, its title first, is not cut off where the banner took room */
+  check_figure_text_shown (view, banner);
   /* nothing else changed, and the view is drawn, not waiting */
   g_assert_cmpuint (memscope_window_get_n_runs (win), ==, runs);
   g_assert_true (memscope_window_get_run_a (win) == a);

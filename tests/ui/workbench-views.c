@@ -2,7 +2,6 @@
  * models, steps segments, draws every view, selects by clicking, compares,
  * reaches every view through property bindings, zooms, and lists its
  * shortcuts. */
-#include <cairo-pdf.h>
 #include <math.h>
 
 #include "workbench-test.h"
@@ -282,64 +281,6 @@ test_select_slot (void)
 }
 
 /* ---- the runs' names on the compared figure ---- */
-
-typedef struct {
-  double x0, y0, x1, y1;
-  char *text;
-} Word;
-
-static void
-word_clear (gpointer p)
-{
-  g_free (((Word *) p)->text);
-}
-
-/* The words of @view's figure as it is on screen — the same figure object,
- * drawn again at the view's size and text zoom to a PDF, as the view's
- * worker drew it to the image it shows — with their boxes in the view's
- * coordinates, read back by poppler's pdftotext. */
-static GArray *
-drawn_words (MemscopeFigureView *view)
-{
-  MsViewFigure *fig = memscope_figure_view_get_figure (view);
-  g_assert_nonnull (fig);
-  double w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
-  double zoom = memscope_figure_view_get_text_zoom (view);
-  g_autofree char *pdf = g_build_filename (tmp_dir, "drawn-words.pdf", NULL);
-  cairo_surface_t *surface = cairo_pdf_surface_create (pdf, w, h);
-  cairo_t *cr = cairo_create (surface);
-  cairo_scale (cr, zoom, zoom);
-  ms_view_figure_draw (cr, w / zoom, h / zoom, fig);
-  cairo_destroy (cr);
-  cairo_surface_finish (surface);
-  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
-  cairo_surface_destroy (surface);
-
-  const char *argv[] = { "pdftotext", "-bbox", pdf, "-", NULL };
-  g_autofree char *out = NULL, *err = NULL;
-  int status = 0;
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
-                               &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("pdftotext %s: %s", pdf, err);
-  GArray *words = g_array_new (FALSE, TRUE, sizeof (Word));
-  g_array_set_clear_func (words, word_clear);
-  for (const char *p = out; (p = strstr (p, "<word ")); )
-    {
-      Word wd = { 0 };
-      const char *text = strchr (p, '>');
-      const char *end = text ? strstr (text, "</word>") : NULL;
-      g_assert_nonnull (end);
-      g_assert_cmpint (sscanf (p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &wd.x0, &wd.y0, &wd.x1,
-                               &wd.y1), ==, 4);
-      wd.text = g_strndup (text + 1, end - text - 1);
-      g_array_append_val (words, wd);
-      p = end;
-    }
-  return words;
-}
 
 /* Whether a line of text above plot @r, centred over it, holds the word
  * @name: a panel's title (the figure's title is centred over every panel;
