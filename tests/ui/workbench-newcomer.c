@@ -61,14 +61,7 @@ static void
 check_pdf (const char *path, double width_in, double height_in)
 {
   const char *argv[] = { "pdfinfo", path, NULL };
-  g_autofree char *out = NULL, *err = NULL;
-  int status = 0;
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
-                               &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("pdfinfo %s: %s", path, err);
+  g_autofree char *out = tool_output (argv);
   g_assert_nonnull (strstr (out, "Pages:           1"));
   const char *size = strstr (out, "Page size:");
   g_assert_nonnull (size);

@@ -61,6 +61,9 @@ typedef struct {
 /* The words of @view's figure as it is on screen, drawn again at the
  * view's size and text zoom: an array of Word. */
 GArray *drawn_words (MemscopeFigureView *view);
+/* What @argv (a tool on PATH, then its arguments, NULL-terminated) printed;
+ * the test stops when it cannot run or fails. */
+char *tool_output (const char *const *argv);
 /* Every word of @view's figure (its title, the panels' titles, the axes'
  * labels) lies inside the part of @view its window shows — inside the
  * view and every widget around it, which is where GTK may clip it — and is

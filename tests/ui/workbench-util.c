@@ -233,6 +233,23 @@ word_clear (gpointer p)
   g_free (((Word *) p)->text);
 }
 
+char *
+tool_output (const char *const *argv)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_autofree char *command = g_strjoinv (" ", (char **) argv);
+      g_error ("%s: %s", command, err);
+    }
+  return g_steal_pointer (&out);
+}
+
 /* The words of @view's figure as it is on screen — the same figure object,
  * drawn again at the view's size and text zoom to a PDF, as the view's
  * worker drew it to the image it shows — with their boxes in the view's
@@ -255,14 +272,7 @@ drawn_words (MemscopeFigureView *view)
   cairo_surface_destroy (surface);
 
   const char *argv[] = { "pdftotext", "-bbox", pdf, "-", NULL };
-  g_autofree char *out = NULL, *err = NULL;
-  int status = 0;
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
-                               &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("pdftotext %s: %s", pdf, err);
+  g_autofree char *out = tool_output (argv);
   GArray *words = g_array_new (FALSE, TRUE, sizeof (Word));
   g_array_set_clear_func (words, word_clear);
   for (const char *p = out; (p = strstr (p, "<word ")); )
