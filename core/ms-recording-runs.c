@@ -25,16 +25,70 @@ ms_run_info_free (MsRunInfo *info)
   "r.id, r.name, m.path, r.input_path, m.arch, m.config, r.segment_len, r.n_segments, " \
   MS_DB_SEGMENTS_DONE ("r.id") ", r.status, r.attn_dtype, r.created, r.writer_pid, r.writer_host, r.n_tokens"
 
+/* How many of a run's segment rows were counted present, by file
+ * ("device:inode", ms_recording_get_identity), run and creation time: one
+ * table for the process, since every view job and text-pane job opens a
+ * handle of its own, and counting a long run's rows anew in each cost more
+ * than the rest of a step's loads.  A handle on an image keeps its own
+ * (rec->rows_counted).  Entries are a few bytes per run ever described. */
+static GMutex counted_lock;
+static GHashTable *counted_rows;   /* "identity|run|created" → rows (gsize) */
+
+static char *
+counted_key (MsRecording *rec, gint64 run_id, const char *created)
+{
+  return g_strdup_printf ("%s|%" G_GINT64_FORMAT "|%s", rec->identity, run_id, created ? created : "");
+}
+
+static gint64
+counted_get (MsRecording *rec, gint64 run_id, const char *created)
+{
+  if (!rec->identity)
+    return GPOINTER_TO_INT (g_hash_table_lookup (rec->rows_counted, GINT_TO_POINTER ((int) run_id)));
+  g_autofree char *key = counted_key (rec, run_id, created);
+  g_mutex_lock (&counted_lock);
+  gint64 n = counted_rows ? (gint64) GPOINTER_TO_SIZE (g_hash_table_lookup (counted_rows, key)) : 0;
+  g_mutex_unlock (&counted_lock);
+  return n;
+}
+
+/* Records @n rows counted present, or forgets the run (@n < 0). */
+static void
+counted_set (MsRecording *rec, gint64 run_id, const char *created, gint64 n)
+{
+  if (!rec->identity)
+    {
+      if (n >= 0)
+        g_hash_table_insert (rec->rows_counted, GINT_TO_POINTER ((int) run_id), GINT_TO_POINTER ((int) n));
+      else
+        g_hash_table_remove (rec->rows_counted, GINT_TO_POINTER ((int) run_id));
+      return;
+    }
+  char *key = counted_key (rec, run_id, created);
+  g_mutex_lock (&counted_lock);
+  if (!counted_rows)
+    counted_rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (n >= 0)
+    g_hash_table_insert (counted_rows, key, GSIZE_TO_POINTER ((gsize) n));
+  else
+    {
+      g_hash_table_remove (counted_rows, key);
+      g_free (key);
+    }
+  g_mutex_unlock (&counted_lock);
+}
+
 /* The segment rows of run @run_id present, in *@n_rows.  Memscope appends
  * a run's segments in order and never removes one, so once rows 0 … n − 1
- * were counted present (rec->rows_counted) a later description counts only
- * the rows from n on: describing a run costs its new rows, not all of
- * them.  A run whose last row is now before n was altered under the
- * reader, and is counted whole again. */
+ * were counted present (counted_get) a later description counts only the
+ * rows from n on: describing a run costs its new rows, not all of them.  A
+ * run whose last row is now before n was altered under the reader, and is
+ * counted whole again. */
 static gboolean
-count_segment_rows_locked (MsRecording *rec, gint64 run_id, gint64 done, gint64 *n_rows, GError **error)
+count_segment_rows_locked (MsRecording *rec, gint64 run_id, const char *created, gint64 done, gint64 *n_rows,
+                           GError **error)
 {
-  gint64 counted = GPOINTER_TO_INT (g_hash_table_lookup (rec->rows_counted, GINT_TO_POINTER ((int) run_id)));
+  gint64 counted = counted_get (rec, run_id, created);
   if (counted > done)
     counted = 0;
   sqlite3_stmt *st = ms_recording_prepare (rec, "SELECT count (*) FROM segments WHERE id BETWEEN "
@@ -50,10 +104,7 @@ count_segment_rows_locked (MsRecording *rec, gint64 run_id, gint64 done, gint64 
   ms_recording_release (rec, st);
   if (rc != SQLITE_ROW)
     return FALSE;
-  if (*n_rows == done)
-    g_hash_table_insert (rec->rows_counted, GINT_TO_POINTER ((int) run_id), GINT_TO_POINTER ((int) done));
-  else
-    g_hash_table_remove (rec->rows_counted, GINT_TO_POINTER ((int) run_id));
+  counted_set (rec, run_id, created, *n_rows == done ? done : -1);
   return TRUE;
 }
 
@@ -102,7 +153,8 @@ run_from_row (MsRecording *rec, sqlite3_stmt *st, GError **error)
     wrong = "n_segments is not between 0 and the segments its n_tokens fill";
   else if (done < 0 || done > n_segments)
     wrong = "its last segment row is after n_segments";
-  else if (!count_segment_rows_locked (rec, info->id, done, &n_rows, error))
+  else if (!count_segment_rows_locked (rec, info->id, (const char *) sqlite3_column_text (st, 11), done, &n_rows,
+                                      error))
     return NULL;
   else if (n_rows != done)
     wrong = "its segment rows are not segments 0, 1, … up to at most n_segments";
