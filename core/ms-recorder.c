@@ -12,7 +12,7 @@
  * quantities and every insert happen there, beside the next segments'
  * inference.  A new
  * run is created on the writer thread too, before its first segment, so
- * hashing the model and input files (about a second for paper-size models)
+ * hashing the model and input files (which grows with the model's size)
  * overlaps the first segments, as many as there are records.
  *
  * A fixed set of records circulates between two queues: `empty` (ready to
