@@ -367,12 +367,16 @@ def old_two_run_recording(binary, fixtures, version, tmp):
     source, db, original = old_recording(fixtures, version, tmp)
     for name in ("rmt_blocks", "memformer"):
         shutil.copyfile(os.path.join(fixtures, name + ".safetensors"), os.path.join(tmp, name + ".safetensors"))
+    assert_runs(binary, db, [(30, "complete", "rmt"), (20, "complete", "memformer")])
+    return source, db, original
+
+
+def assert_runs(binary, db, expected):
+    """`runs --json` lists the runs of @db as @expected: [(segments_done, status, arch)], oldest first."""
     r = cli(binary, "runs", "--json", db)
     assert r.returncode == 0, r.stderr
     runs = json.loads(r.stdout)
-    assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
-        [(30, "complete", "rmt"), (20, "complete", "memformer")], runs
-    return source, db, original
+    assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == expected, runs
 
 
 def export_figures(binary, db, runs, figures, out_dir, tag):
@@ -394,6 +398,31 @@ def same_bytes(a, b):
         return f.read() == g.read()
 
 
+def read_then_upgrade(binary, version, paths, tmp, figures, upgrade, kept, changed=()):
+    """The schema-@version fixture, as old_recording copied it (@paths: source, copy, original), read as it is
+    and then upgraded: every view of @figures ([(run ids, {view: extra arguments})]) exports from the copy, and
+    reading leaves it byte for byte unchanged; memscope-cli @upgrade (its arguments) then succeeds and leaves
+    the copy at the current schema with every stored value of the runs in @kept ({run id: committed segments})
+    as the original held it, drawing the same figures but those in @changed ((run id, view)), which differ.
+    Returns what the upgrade printed."""
+    source, db, original = paths
+    before, after = {}, {}
+    for runs, views in figures:
+        before.update(export_figures(binary, db, runs, views, tmp, f"v{version}"))
+    assert same_bytes(source, db), f"reading a schema-{version} recording modified it"
+    r = cli(binary, *upgrade)
+    assert r.returncode == 0, r.stderr
+    check_schema_current(db)
+    for run, segments in kept.items():
+        assert upgraded_matches_original(original, db, run) == segments, run
+    for runs, views in figures:
+        after.update(export_figures(binary, db, runs, views, tmp, "upgraded"))
+    for key in before:
+        same = before[key] == after[key]
+        assert same != (key in changed), f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
+    return r.stdout
+
+
 def schema_1_recording(binary, fixtures):
     """tests/data/recordings/recording-v1.sqlite was written by the schema-1 build (the memformer fixture on
     long_input(4000), stopped by a full disk after 44 segments). Read-only, it lists and exports as it is
@@ -405,27 +434,15 @@ def schema_1_recording(binary, fixtures):
     with tempfile.TemporaryDirectory() as tmp:
         source, db, original = old_recording(fixtures, 1, tmp)
         text, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v4.sqlite")
-        r = cli(binary, "runs", "--json", db)
-        assert r.returncode == 0, r.stderr
-        run = json.loads(r.stdout)[0]
-        assert run["segments_done"] == 44 and run["status"] == "incomplete", run
+        assert_runs(binary, db, [(44, "incomplete", "memformer")])
         figures = {"retention": [], "types": [], "nll": [], "read": ["--segment", "43"],
                    "write": ["--segment", "17", "--head", "1"]}
-        before = export_figures(binary, db, ["1"], figures, tmp, "v1")
-        assert same_bytes(source, db), "reading a schema-1 recording modified it"
-
         model = os.path.join(fixtures, "memformer.safetensors")
         # a second, one-segment run: a writer upgrades the file, and run 1 stays as it was (through --db,
         # the option's older name, still accepted)
-        r = cli(binary, "record", model, text, "--db", db, "--max-segments", "1", "--name", "second")
-        assert r.returncode == 0, r.stderr
-        check_schema_current(db)
-        assert upgraded_matches_original(original, db) == 44
+        read_then_upgrade(binary, 1, (source, db, original), tmp, [(["1"], figures)],
+                          ["record", model, text, "--db", db, "--max-segments", "1", "--name", "second"], {1: 44})
         assert check_committed_complete(db, 1, "memformer", f32_below=44) == (44, "incomplete")
-        after = export_figures(binary, db, ["1"], figures, tmp, "v4")
-        for key in before:
-            assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
-
         worst = resume_like_fresh(binary, model, text, db, 1, db_ref, 44)
         print(f"schema-1 run upgraded and resumed: memory within {worst:.2g} of an uninterrupted recording")
 
@@ -458,6 +475,24 @@ def resume_like_fresh(binary, model, text, db, run, db_ref, f32_below):
     return worst
 
 
+def upgrade_then_resume_run_2(binary, fixtures, version, done, tmp):
+    """The schema-@version fixture of run 1 (rmt_blocks on long_input(4000), 30 segments, complete) and run 2
+    (the memformer fixture on the same input, stopped after @done segments): read as it is, upgraded by
+    recording a one-segment third run into it with every value kept, then run 2 resumed to the end like an
+    uninterrupted recording. Returns the upgraded file."""
+    source, db, original = old_recording(fixtures, version, tmp)
+    text, db_ref = long_input(tmp, 4000), os.path.join(tmp, "fresh.sqlite")
+    assert_runs(binary, db, [(30, "complete", "rmt"), (done, "incomplete", "memformer")])
+    model = os.path.join(fixtures, "memformer.safetensors")
+    read_then_upgrade(binary, version, (source, db, original), tmp, [(["1", "2"], TWO_RUN_FIGURES)],
+                      ["record", model, text, "--recording", db, "--max-segments", "1", "--name", "third"],
+                      {1: 30, 2: done})
+    assert check_committed_complete(db, 2, "memformer", f32_below=done) == (done, "incomplete")
+    worst = resume_like_fresh(binary, model, text, db, 2, db_ref, done)
+    print(f"schema-{version} runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
+    return db
+
+
 def schema_3_recording(binary, fixtures):
     """tests/data/recordings/recording-v3.sqlite was written by the schema-3 build: run 1 the rmt_blocks
     fixture on long_input(4000), 30 segments, complete; run 2 the memformer fixture on the same input, stopped
@@ -466,30 +501,7 @@ def schema_3_recording(binary, fixtures):
     schema 4's names) and stays byte for byte unchanged. Recording into it upgrades it to schema 4 with every
     value kept and the same figures; run 2 then resumes to the end."""
     with tempfile.TemporaryDirectory() as tmp:
-        source, db, original = old_recording(fixtures, 3, tmp)
-        text, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v4.sqlite")
-        r = cli(binary, "runs", "--json", db)
-        assert r.returncode == 0, r.stderr
-        runs = json.loads(r.stdout)
-        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
-            [(30, "complete", "rmt"), (72, "incomplete", "memformer")], runs
-        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
-                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
-        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v3")
-        assert same_bytes(source, db), "reading a schema-3 recording modified it"
-
-        model = os.path.join(fixtures, "memformer.safetensors")
-        r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
-        assert r.returncode == 0, r.stderr
-        check_schema_current(db)
-        assert upgraded_matches_original(original, db, 1) == 30
-        assert upgraded_matches_original(original, db, 2) == 72
-        assert check_committed_complete(db, 2, "memformer", f32_below=72) == (72, "incomplete")
-        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v4")
-        for key in before:
-            assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
-        worst = resume_like_fresh(binary, model, text, db, 2, db_ref, 72)
-        print(f"schema-3 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
+        upgrade_then_resume_run_2(binary, fixtures, 3, 72, tmp)
 
 
 def schema_4_recording(binary, fixtures):
@@ -500,33 +512,10 @@ def schema_4_recording(binary, fixtures):
     stays byte for byte unchanged. Recording into it upgrades it to schema 5 with every value kept and the same
     figures; run 2 then resumes to the end."""
     with tempfile.TemporaryDirectory() as tmp:
-        source, db, original = old_recording(fixtures, 4, tmp)
-        text, db_ref = long_input(tmp, 4000), os.path.join(tmp, "v5.sqlite")
-        r = cli(binary, "runs", "--json", db)
-        assert r.returncode == 0, r.stderr
-        runs = json.loads(r.stdout)
-        assert [(x["segments_done"], x["status"], x["arch"]) for x in runs] == \
-            [(30, "complete", "rmt"), (65, "incomplete", "memformer")], runs
-        figures = {"retention": [], "types": [], "nll": [], "provenance": [], "similarity": [],
-                   "read": ["--segment", "12"], "write": ["--segment", "17", "--head", "1"]}
-        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v4")
-        assert same_bytes(source, db), "reading a schema-4 recording modified it"
-
-        model = os.path.join(fixtures, "memformer.safetensors")
-        r = cli(binary, "record", model, text, "--recording", db, "--max-segments", "1", "--name", "third")
-        assert r.returncode == 0, r.stderr
-        check_schema_current(db)
-        assert upgraded_matches_original(original, db, 1) == 30
-        assert upgraded_matches_original(original, db, 2) == 65
-        assert check_committed_complete(db, 2, "memformer", f32_below=65) == (65, "incomplete")
+        db = upgrade_then_resume_run_2(binary, fixtures, 4, 65, tmp)
         with ro(db) as c:   # the new run's segment: bytes, so its ids and ends are the text's own
             assert c.execute("SELECT byte_begin, token_ids, token_ends FROM segments WHERE run_id = 3").fetchall() \
                 == [(0, None, None)]
-        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v5")
-        for key in before:
-            assert before[key] == after[key], f"{key}: the upgraded file draws a different figure"
-        worst = resume_like_fresh(binary, model, text, db, 2, db_ref, 65)
-        print(f"schema-4 runs upgraded, run 2 resumed: memory within {worst:.2g} of an uninterrupted recording")
 
 
 def schema_5_recording(binary, fixtures):
@@ -537,27 +526,26 @@ def schema_5_recording(binary, fixtures):
     read as empty) and stays byte for byte unchanged. `causal` upgrades it to the current schema with every value kept and
     the same figures, and stores run 1's causal retention and reset-memory baseline."""
     with tempfile.TemporaryDirectory() as tmp:
-        source, db, original = old_two_run_recording(binary, fixtures, 5, tmp)
-        figures = TWO_RUN_FIGURES
-        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v5")
-        assert same_bytes(source, db), "reading a schema-5 recording modified it"
-
-        r = cli(binary, "causal", db, "--run", "1", "--horizon", "4", "--json")
-        assert r.returncode == 0, r.stderr
-        done = json.loads(r.stdout)
+        paths = old_two_run_recording(binary, fixtures, 5, tmp)
+        db = paths[1]
+        # run 1's NLL view gains the reset-memory baseline as a second line
+        done = json.loads(read_then_upgrade(binary, 5, paths, tmp, [(["1", "2"], TWO_RUN_FIGURES)],
+                                            ["causal", db, "--run", "1", "--horizon", "4", "--json"],
+                                            {1: 30, 2: 20}, changed={("1", "nll")}))
         assert (done["sources_computed"], done["reset_memory_segments"]) == (29, 30), done
-        check_schema_current(db)
-        assert upgraded_matches_original(original, db, 1) == 30
-        assert upgraded_matches_original(original, db, 2) == 20
         with ro(db) as c:
             assert c.execute("SELECT count(*) FROM causal WHERE run_id = 1").fetchone()[0] == 29
             assert c.execute("SELECT count(*) FROM reset_memory WHERE run_id = 1").fetchone()[0] == 30
-        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v6")
-        for key in before:
-            # run 1's NLL view gains the reset-memory baseline as a second line
-            same = before[key] == after[key]
-            assert same != (key == ("1", "nll")), f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
         print("schema-5 recording read as it is, upgraded by causal")
+
+
+def upgrade_by_causal_run_2(binary, version, paths, tmp):
+    """read_then_upgrade of a schema-@version two-run fixture whose run 1 holds causal retention (@paths from
+    old_two_run_recording): its views and run 1's causal view read as they are, and `causal` on run 2
+    (horizon 2) upgrades it; run 2's NLL view gains the reset-memory baseline as a second line."""
+    read_then_upgrade(binary, version, paths, tmp, [(["1", "2"], TWO_RUN_FIGURES), (["1"], {"causal": []})],
+                      ["causal", paths[1], "--run", "2", "--horizon", "2", "--json"], {1: 30, 2: 20},
+                      changed={("2", "nll")})
 
 
 def schema_6_recording(binary, fixtures):
@@ -567,32 +555,17 @@ def schema_6_recording(binary, fixtures):
     complete; the models stored by file name alone. Schema 6 kept one memory row per state and the transfer
     in segments. Read-only, it lists and draws every view as it is (its memory rows read as chunks of one
     state) and stays byte for byte unchanged; replayed attention of its compact run is the same. `causal`
-    upgrades it to schema 7 (each transfer moved into its memory row) with every value kept and the same
-    figures."""
+    upgrades it to the current schema (each transfer moved into its memory row) with every value kept and the
+    same figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        source, db, original = old_two_run_recording(binary, fixtures, 6, tmp)
-        figures = TWO_RUN_FIGURES
-        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v6")
-        before.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v6"))
-        assert same_bytes(source, db), "reading a schema-6 recording modified it"
-
-        r = cli(binary, "causal", db, "--run", "2", "--horizon", "2", "--json")
-        assert r.returncode == 0, r.stderr
-        check_schema_current(db)
-        assert upgraded_matches_original(original, db, 1) == 30
-        assert upgraded_matches_original(original, db, 2) == 20
+        paths = old_two_run_recording(binary, fixtures, 6, tmp)
+        db = paths[1]
+        upgrade_by_causal_run_2(binary, 6, paths, tmp)
         with ro(db) as c:
             # run 1 (RMT) stores a transfer per segment, now beside its memory state; run 2 (Memformer) none
             assert c.execute("SELECT count(*) FROM memory WHERE run_id = 1 AND transfer IS NOT NULL").fetchone()[0] == 30
             assert c.execute("SELECT count(*) FROM memory WHERE run_id = 2 AND transfer IS NOT NULL").fetchone()[0] == 0
             assert c.execute("SELECT count(*) FROM segments WHERE gate IS NOT NULL").fetchone()[0] == 0
-        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v7")
-        after.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v7"))
-        for key in before:
-            # run 2's NLL view gains the reset-memory baseline as a second line
-            same = before[key] == after[key]
-            assert same != (key == ("2", "nll")), \
-                f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
         print("schema-6 recording read as it is, upgraded by causal")
 
 
@@ -604,24 +577,9 @@ def schema_7_recording(binary, fixtures):
     stay and every value is kept; a run recorded into it then stores narrow arrays (core/ms-recording-names.h)
     beside the older runs' f32 ones, and both kinds read."""
     with tempfile.TemporaryDirectory() as tmp:
-        source, db, original = old_two_run_recording(binary, fixtures, 7, tmp)
-        figures = TWO_RUN_FIGURES
-        before = export_figures(binary, db, ["1", "2"], figures, tmp, "v7")
-        before.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v7"))
-        assert same_bytes(source, db), "reading a schema-7 recording modified it"
-
-        r = cli(binary, "causal", db, "--run", "2", "--horizon", "2", "--json")
-        assert r.returncode == 0, r.stderr
-        check_schema_current(db)
-        assert upgraded_matches_original(original, db, 1) == 30
-        assert upgraded_matches_original(original, db, 2) == 20
-        after = export_figures(binary, db, ["1", "2"], figures, tmp, "v8")
-        after.update(export_figures(binary, db, ["1"], {"causal": []}, tmp, "v8"))
-        for key in before:
-            # run 2's NLL view gains the reset-memory baseline as a second line
-            same = before[key] == after[key]
-            assert same != (key == ("2", "nll")), \
-                f"{key}: the upgraded file draws {'the same' if same else 'another'} figure"
+        paths = old_two_run_recording(binary, fixtures, 7, tmp)
+        db = paths[1]
+        upgrade_by_causal_run_2(binary, 7, paths, tmp)
 
         model = os.path.join(tmp, "rmt_blocks.safetensors")
         r = cli(binary, "record", model, long_input(tmp, 4000), "--recording", db, "--max-segments", "30")
@@ -638,7 +596,7 @@ def schema_7_recording(binary, fixtures):
         for (a,), (b,) in zip(old, new):
             for x, y in zip(unpack_slots(a, k, "retention"), unpack_slots(b, k, "retention")):
                 assert abs(x - y) <= 0.5 / 4094 + 1e-6, (x, y)
-        export_figures(binary, db, ["3"], figures, tmp, "v8")
+        export_figures(binary, db, ["3"], TWO_RUN_FIGURES, tmp, "v8")
         print("schema-7 recording read as it is, upgraded by causal; a schema-8 run beside it reads")
 
 
