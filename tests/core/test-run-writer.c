@@ -21,18 +21,68 @@
 #include "ms-session.h"
 #include "test-util.h"
 
+/* A run stepped by hand: its input (one token a byte), the session that
+ * steps it, and the segment record the session's observer fills as the
+ * recorder's stepping thread does. */
 typedef struct {
-  MsSegmentRecord *rec;
+  /* Borrowed */
+  const char *text;
   const MsConfig *config;
-  MsSegmentRecordSizes *sizes;
+  /* Owned */
+  int32_t *tokens;   /* (n_tokens) */
+  MsSession *session;
+  MsSegmentRecordSizes sizes;
+  MsSegmentRecord rec;
+  int n_tokens, L, S;   /* tokens, segment length, segments */
   MsAttnStore attn;
-} Copying;
+} ByHand;
 
 static void
 observe (const MsObservation *obs, gpointer data)
 {
-  Copying *c = data;
-  ms_segment_record_copy (c->rec, c->config, c->sizes, c->attn, obs);
+  ByHand *run = data;
+  ms_segment_record_copy (&run->rec, run->config, &run->sizes, run->attn, obs);
+}
+
+/* @run over the @n bytes of @text (borrowed until by_hand_clear) with a
+ * fresh session of @model, attention stored as @attn. */
+static void
+by_hand_init (ByHand *run, MsModel *model, const char *text, int n, MsAttnStore attn)
+{
+  run->text = text;
+  run->config = ms_model_get_config (model);
+  run->n_tokens = n;
+  run->L = run->config->segment_len;
+  run->S = (n + run->L - 1) / run->L;
+  run->tokens = g_new (int32_t, n);
+  for (int i = 0; i < n; i++)
+    run->tokens[i] = (uint8_t) text[i];
+  run->attn = attn;
+  run->session = ms_session_new (model);
+  ms_segment_record_sizes (run->config, attn, &run->sizes);
+  g_assert_true (ms_segment_record_init (&run->rec, run->config, &run->sizes));
+  ms_session_set_observer (run->session, ms_segment_record_kinds (run->config), observe, run);
+}
+
+/* Steps segment @t of @run, which fills its record. */
+static void
+by_hand_step (ByHand *run, int t)
+{
+  int L = run->L, n = MIN (L, run->n_tokens - t * L);
+  GError *error = NULL;
+  g_assert_true (ms_segment_record_start (&run->rec, t, run->tokens + (size_t) t * L, (size_t) t * L, n,
+                                          (const uint8_t *) run->text + (size_t) t * L, (size_t) n, NULL,
+                                          (guint64) t * L, t + 1 == run->S));
+  g_assert_true (ms_session_step (run->session, run->tokens + (size_t) t * L, n, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+by_hand_clear (ByHand *run)
+{
+  ms_segment_record_clear (&run->rec);
+  g_clear_pointer (&run->session, ms_session_free);
+  g_clear_pointer (&run->tokens, g_free);
 }
 
 static gint64
@@ -84,52 +134,41 @@ commit_whole_or_not_at_all (void)
   g_autoptr (MsModel) model = ms_model_load (path, &error);
   g_assert_no_error (error);
   const MsConfig *c = ms_model_get_config (model);
-  int n_tokens = (int) strlen (text), L = c->segment_len, S = (n_tokens + L - 1) / L;
-  int32_t tokens[128];
-  for (int i = 0; i < n_tokens; i++)
-    tokens[i] = (uint8_t) text[i];
+  ByHand by_hand;
+  by_hand_init (&by_hand, model, text, (int) strlen (text), MS_ATTN_STORE_F16);
+  MsSegmentRecord *rec = &by_hand.rec;
+  int L = by_hand.L, S = by_hand.S;
 
   MsRunWriter *w = ms_run_writer_open (db, c, &error);
   g_assert_no_error (error);
-  g_autoptr (MsSession) session = ms_session_new (model);
-  MsRunPlan plan = { (size_t) n_tokens, L, S, MS_ATTN_STORE_F16 };
-  g_assert_true (ms_run_writer_create_run (w, model, input, "by hand", &plan, ms_session_get_memory (session),
+  MsRunPlan plan = { (size_t) by_hand.n_tokens, L, S, MS_ATTN_STORE_F16 };
+  g_assert_true (ms_run_writer_create_run (w, model, input, "by hand", &plan, ms_session_get_memory (by_hand.session),
                                            &error));
   g_assert_no_error (error);
   gint64 run = ms_run_writer_get_run_id (w);
   g_assert_cmpint (run, ==, 1);
 
-  MsSegmentRecordSizes sizes;
-  ms_segment_record_sizes (c, MS_ATTN_STORE_F16, &sizes);
-  MsSegmentRecord rec;
-  g_assert_true (ms_segment_record_init (&rec, c, &sizes));
-  Copying copying = { &rec, c, &sizes, MS_ATTN_STORE_F16 };
-  ms_session_set_observer (session, ms_segment_record_kinds (c), observe, &copying);
   gint64 attention_rows = 0;
   size_t state = (size_t) c->n_slots * c->d_model;
   g_autofree float *after_3 = g_new (float, state);
   for (int t = 0; t < S; t++)
     {
-      int n = MIN (L, n_tokens - t * L);
-      g_assert_true (ms_segment_record_start (&rec, t, tokens + (size_t) t * L, (size_t) t * L, n,
-                                              (const uint8_t *) text + (size_t) t * L, (size_t) n, NULL,
-                                              (guint64) t * L, t + 1 == S));
-      g_assert_true (ms_session_step (session, tokens + t * L, n, NULL, &error));
+      by_hand_step (&by_hand, t);
       if (t == 2)
         {
           /* Segment 1 again: its attention rows and memory state would
            * fit, its segment row does not (the key is taken), so none of
            * it may stay. */
           attention_rows = count (db, "SELECT count(*) FROM attention");
-          rec.segment = 1;
-          g_assert_false (commit_one (w, &rec, &error));
+          rec->segment = 1;
+          g_assert_false (commit_one (w, rec, &error));
           g_assert_error (error, MS_ERROR, MS_ERROR_IO);
           g_assert_nonnull (strstr (error->message, db));
           g_clear_error (&error);
           g_assert_cmpint (count (db, "SELECT count(*) FROM attention"), ==, attention_rows);
           g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 2);
           g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, 3);   /* chunks: M_0, after 0, after 1 and 2 */
-          rec.segment = 2;
+          rec->segment = 2;
         }
       if (t == 3)
         {
@@ -139,14 +178,14 @@ commit_whole_or_not_at_all (void)
           gint64 chunks = count (db, "SELECT count(*) FROM memory");
           exec_sql (db, "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted)"
                         " VALUES (1 * 4294967296 + 3, 1, 3, 24, 32, x'00', x'00', 0)");
-          g_assert_false (commit_one (w, &rec, &error));
+          g_assert_false (commit_one (w, rec, &error));
           g_assert_error (error, MS_ERROR, MS_ERROR_IO);
           g_clear_error (&error);
           g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, chunks);
           exec_sql (db, "DELETE FROM segments WHERE id = 1 * 4294967296 + 3");
-          memcpy (after_3, ms_session_get_memory (session), state * sizeof (float));
+          memcpy (after_3, ms_session_get_memory (by_hand.session), state * sizeof (float));
         }
-      g_assert_true (commit_one (w, &rec, &error));
+      g_assert_true (commit_one (w, rec, &error));
       g_assert_no_error (error);
       g_assert_cmpint (count (db, "SELECT status = 'complete' FROM runs"), ==, t + 1 == S);
       if (t == 2)
@@ -176,7 +215,7 @@ commit_whole_or_not_at_all (void)
   g_assert_cmpmem (stored_3, state * sizeof (float), after_3, state * sizeof (float));
   /* a complete run's chunks have no room past its last segment */
   g_assert_cmpint (count (db, "SELECT max (segment + n_states) FROM memory"), ==, S);
-  ms_segment_record_clear (&rec);
+  by_hand_clear (&by_hand);
   ms_run_writer_free (w);
 
   /* A complete run cannot be taken up again. */
@@ -257,11 +296,11 @@ killed_mid_transaction (gconstpointer name)
   g_autoptr (MsModel) model = ms_model_load (path, &error);
   g_assert_no_error (error);
   const MsConfig *c = ms_model_get_config (model);
-  int n_tokens = (int) sizeof text, L = c->segment_len, S = (n_tokens + L - 1) / L;
+  ByHand by_hand;
+  by_hand_init (&by_hand, model, text, (int) sizeof text, MS_ATTN_STORE_NONE);
+  MsSegmentRecord *rec = &by_hand.rec;
+  int S = by_hand.S;
   g_assert_cmpint (S, >, 13);
-  int32_t tokens[sizeof text];
-  for (int i = 0; i < n_tokens; i++)
-    tokens[i] = (uint8_t) text[i];
 
   MsRecordOptions opts = { .attn = MS_ATTN_STORE_NONE };   /* compact, as memscope-cli record */
   g_assert_true (ms_record (reference, model, input, &opts, 0, NULL, NULL, NULL, NULL, &error));
@@ -269,25 +308,15 @@ killed_mid_transaction (gconstpointer name)
 
   MsRunWriter *w = ms_run_writer_open (db, c, &error);
   g_assert_no_error (error);
-  g_autoptr (MsSession) session = ms_session_new (model);
-  MsRunPlan plan = { (size_t) n_tokens, L, S, MS_ATTN_STORE_NONE };
-  g_assert_true (ms_run_writer_create_run (w, model, input, NULL, &plan, ms_session_get_memory (session), &error));
+  MsRunPlan plan = { (size_t) by_hand.n_tokens, by_hand.L, S, MS_ATTN_STORE_NONE };
+  g_assert_true (ms_run_writer_create_run (w, model, input, NULL, &plan, ms_session_get_memory (by_hand.session),
+                                           &error));
   g_assert_no_error (error);
-  MsSegmentRecordSizes sizes;
-  ms_segment_record_sizes (c, MS_ATTN_STORE_NONE, &sizes);
-  MsSegmentRecord rec;
-  g_assert_true (ms_segment_record_init (&rec, c, &sizes));
-  Copying copying = { &rec, c, &sizes, MS_ATTN_STORE_NONE };
-  ms_session_set_observer (session, ms_segment_record_kinds (c), observe, &copying);
   int committed = 0;
   for (int t = 0; t < 12; t++)
     {
-      int n = MIN (L, n_tokens - t * L);
-      g_assert_true (ms_segment_record_start (&rec, t, tokens + (size_t) t * L, (size_t) t * L, n,
-                                              (const uint8_t *) text + (size_t) t * L, (size_t) n, NULL,
-                                              (guint64) t * L, t + 1 == S));
-      g_assert_true (ms_session_step (session, tokens + t * L, n, NULL, &error));
-      g_assert_true (ms_run_writer_write_segment (w, &rec, &error));
+      by_hand_step (&by_hand, t);
+      g_assert_true (ms_run_writer_write_segment (w, rec, &error));
       g_assert_no_error (error);
       if (t == 4)   /* segments 0 … 4 in one transaction */
         {
@@ -311,8 +340,8 @@ killed_mid_transaction (gconstpointer name)
   /* A segment that cannot be written (segment 3 again: its memory key is
    * taken) leaves nothing of itself, and the transaction keeps the seven
    * before it, which commit. */
-  rec.segment = 3;
-  g_assert_false (ms_run_writer_write_segment (w, &rec, &error));
+  rec->segment = 3;
+  g_assert_false (ms_run_writer_write_segment (w, rec, &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_IO);
   g_clear_error (&error);
   g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, 7);
@@ -320,9 +349,9 @@ killed_mid_transaction (gconstpointer name)
   g_assert_cmpint (committed, ==, 7);
   g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 12);
   /* closing rolls back what was written and not committed */
-  rec.segment = 12;
-  g_assert_true (ms_run_writer_write_segment (w, &rec, &error));
-  ms_segment_record_clear (&rec);
+  rec->segment = 12;
+  g_assert_true (ms_run_writer_write_segment (w, rec, &error));
+  by_hand_clear (&by_hand);
   ms_run_writer_free (w);
   g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 12);
 
