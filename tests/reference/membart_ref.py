@@ -31,10 +31,10 @@ no <s> ... </s> around them, so every encoder position is one of the segment's t
 
 import math
 
-import numpy as np
 import torch
 
-from ref_common import attention_core, causal_mask, gelu_erf, layer_norm, linear, nll_from_logits, split_segments
+from ref_common import (attention_core, causal_mask, gelu_erf, layer_norm, linear, nll_from_logits, split_segments,
+                        typed_weights)
 
 POSITION_OFFSET = 2  # BART's learned positions start at row 2 of the table
 DEFAULTS = {"activation_function": "gelu", "scale_embedding": False, "bos_token_id": 0}
@@ -156,14 +156,7 @@ class MemBart:
 
     def __init__(self, config, weights, dtype=torch.float64):
         self.cfg = full_config(config)
-        self.w = {}
-        for name, shape in tensor_shapes(self.cfg).items():
-            if name not in weights:
-                raise KeyError(f"membart weights lack {name}")
-            value = torch.as_tensor(np.asarray(weights[name], dtype=np.float32)).to(dtype)
-            if tuple(value.shape) != tuple(shape):
-                raise ValueError(f"{name}: shape {tuple(value.shape)}, expected {shape}")
-            self.w[name] = value
+        self.w = typed_weights("membart", tensor_shapes(self.cfg), weights, dtype)
         self.dtype = dtype
         d = self.cfg["d_model"]
         self.embed_scale = math.sqrt(d) if self.cfg["scale_embedding"] else 1.0

@@ -10,11 +10,10 @@ segment t from the stored H_{t-1} (t > 0), then encodes segment t reading M_t an
 
 import math
 
-import numpy as np
 import torch
 
 from ref_common import (attention_core, causal_mask, gelu_erf, layer_norm, linear, nll_from_logits,
-                        split_heads, split_segments)
+                        split_heads, split_segments, typed_weights)
 
 DEFAULTS = {"writer_temperature": 0.5, "tie_embeddings": True}
 REQUIRED = ("vocab_size", "d_model", "n_heads", "d_ff", "n_enc_layers", "n_dec_layers", "n_slots",
@@ -128,15 +127,7 @@ class Memformer:
 
     def __init__(self, config, weights, dtype=torch.float64):
         self.cfg = full_config(config)
-        shapes = tensor_shapes(self.cfg)
-        self.w = {}
-        for name, shape in shapes.items():
-            if name not in weights:
-                raise KeyError(f"memformer weights lack {name}")
-            value = torch.as_tensor(np.asarray(weights[name], dtype=np.float32)).to(dtype)
-            if tuple(value.shape) != tuple(shape):
-                raise ValueError(f"{name}: shape {tuple(value.shape)}, expected {shape}")
-            self.w[name] = value
+        self.w = typed_weights("memformer", tensor_shapes(self.cfg), weights, dtype)
         self.lm_head = self.w["tok_emb.weight"] if self.cfg["tie_embeddings"] else self.w["lm_head.weight"]
         self.n_heads = self.cfg["n_heads"]
         self.d_h = self.cfg["d_model"] // self.n_heads

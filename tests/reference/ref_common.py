@@ -9,9 +9,25 @@ The reference runs in float64; these helpers work in whatever dtype their inputs
 
 import math
 
+import numpy as np
 import torch
 
 LN_EPS = 1e-5
+
+
+def typed_weights(arch, shapes, weights, dtype):
+    """{name: tensor in `dtype`} for every tensor of `shapes` ({name: shape}), from `weights` (a dict name ->
+    array, read as float32 first); a tensor missing from `weights` raises KeyError naming `arch`, one of another
+    shape ValueError."""
+    out = {}
+    for name, shape in shapes.items():
+        if name not in weights:
+            raise KeyError(f"{arch} weights lack {name}")
+        value = torch.as_tensor(np.asarray(weights[name], dtype=np.float32)).to(dtype)
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(f"{name}: shape {tuple(value.shape)}, expected {shape}")
+        out[name] = value
+    return out
 
 
 def layer_norm(x, weight, bias):

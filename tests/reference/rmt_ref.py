@@ -7,10 +7,9 @@ causal mask or the paper's block mask; the segment rows after ln_f give the next
 to wte) and the write rows after ln_f become M_{t+1}. Loss is next-token over the concatenated stream.
 """
 
-import numpy as np
 import torch
 
-from ref_common import attention_core, conv1d, gelu_tanh, layer_norm, nll_from_logits, split_segments
+from ref_common import attention_core, conv1d, gelu_tanh, layer_norm, nll_from_logits, split_segments, typed_weights
 
 REQUIRED = ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "n_mem", "segment_len", "n_positions",
             "mask")
@@ -113,14 +112,7 @@ class RMT:
 
     def __init__(self, config, weights, dtype=torch.float64):
         self.cfg = full_config(config)
-        self.w = {}
-        for name, shape in tensor_shapes(self.cfg).items():
-            if name not in weights:
-                raise KeyError(f"rmt weights lack {name}")
-            value = torch.as_tensor(np.asarray(weights[name], dtype=np.float32)).to(dtype)
-            if tuple(value.shape) != tuple(shape):
-                raise ValueError(f"{name}: shape {tuple(value.shape)}, expected {shape}")
-            self.w[name] = value
+        self.w = typed_weights("rmt", tensor_shapes(self.cfg), weights, dtype)
 
     def initial_memory(self):
         """M_0 [m, d] = the `memory` tensor as stored."""
