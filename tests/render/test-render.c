@@ -525,6 +525,18 @@ constant_heatmap (float value, int rows, int cols, const char *title)
   return hm;
 }
 
+/* The plot rectangles (points) of @cmp's panels laid out at @w_in × @h_in
+ * inches and @dpi, into @rects (room for 3); returns how many. */
+static int
+compare_plot_rects (MsCompare *cmp, double w_in, double h_in, double dpi, MsRect rects[3])
+{
+  cairo_t *cr = layout_context (w_in, h_in, dpi);
+  int n;
+  ms_compare_get_plot_rects (cmp, cr, w_in * 72, h_in * 72, rects, &n);
+  cairo_destroy (cr);
+  return n;
+}
+
 static void
 test_compare_shared_scale (void)
 {
@@ -542,12 +554,8 @@ test_compare_shared_scale (void)
   const double w_in = 7, h_in = 2.2, dpi = 100;
   cairo_surface_t *image = render (ms_compare_draw_func, cmp, w_in, h_in, dpi);
   assert_white_border (image, 2);
-  cairo_t *cr = layout_context (w_in, h_in, dpi);
   MsRect rects[3];
-  int n;
-  ms_compare_get_plot_rects (cmp, cr, w_in * 72, h_in * 72, rects, &n);
-  cairo_destroy (cr);
-  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (compare_plot_rects (cmp, w_in, h_in, dpi, rects), ==, 2);
   double scale = px_per_pt (w_in, dpi);
   MsRect pa = to_pixels (rects[0], scale), pb = to_pixels (rects[1], scale);
   assert_pixel (image, pa.x + pa.width / 2, pa.y + pa.height / 2, ms_colormap_eval (MS_COLORMAP_VIRIDIS, 0.0), 1);
@@ -601,12 +609,8 @@ test_compare_difference (void)
   const double w_in = 7, h_in = 2.2, dpi = 100;
   cairo_surface_t *image = render (ms_compare_draw_func, cmp, w_in, h_in, dpi);
   assert_white_border (image, 2);
-  cairo_t *cr = layout_context (w_in, h_in, dpi);
   MsRect rects[3];
-  int n;
-  ms_compare_get_plot_rects (cmp, cr, w_in * 72, h_in * 72, rects, &n);
-  cairo_destroy (cr);
-  g_assert_cmpint (n, ==, 3);
+  g_assert_cmpint (compare_plot_rects (cmp, w_in, h_in, dpi, rects), ==, 3);
   MsRect d = to_pixels (rects[2], px_per_pt (w_in, dpi));
   double cell_w = d.width / 6, cell_h = d.height / 4;
   /* Row 0: equal → white (cell 0 is NaN → grey); rows 2-3: A − B = 0.75 → the red end. */
@@ -616,10 +620,7 @@ test_compare_difference (void)
   cairo_surface_destroy (image);
 
   ms_compare_set_show_difference (cmp, FALSE, NULL);
-  cr = layout_context (w_in, h_in, dpi);
-  ms_compare_get_plot_rects (cmp, cr, w_in * 72, h_in * 72, rects, &n);
-  cairo_destroy (cr);
-  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (compare_plot_rects (cmp, w_in, h_in, dpi, rects), ==, 2);
 }
 
 /* ---- export ---- */
