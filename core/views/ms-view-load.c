@@ -255,6 +255,19 @@ per_segment (MsRecording *rec, const MsRunInfo *info, MsViewKind kind, const MsV
 
 /* ---- provenance ---- */
 
+/* Column @r of the provenance @P ((K, R): per slot, the share of each
+ * source): slot @slot's share, or with @slot −1 the mean over the slots. */
+static double
+slot_or_mean (const float *P, int K, int R, int slot, int r)
+{
+  if (slot >= 0)
+    return P[(size_t) slot * R + r];
+  double sum = 0;
+  for (int i = 0; i < K; i++)
+    sum += P[(size_t) i * R + r];
+  return sum / K;
+}
+
 typedef struct {
   MsViewBins cols, rows;      /* columns: after segment t in the window; rows: sources −1 … last − 1 */
   int K, slot;
@@ -281,18 +294,7 @@ on_provenance (const MsRecordedSegment *seg, gpointer data, GError **error)
   int c = (t - f->cols.first) / f->cols.width;
   /* rows after source t's hold nothing yet */
   for (int r = 0; r <= (t + 1) / f->rows.width && r < R; r++)
-    {
-      double value = 0;
-      if (f->slot >= 0)
-        value = f->prev[(size_t) f->slot * R + r];
-      else
-        {
-          for (int i = 0; i < K; i++)
-            value += f->prev[(size_t) i * R + r];
-          value /= K;
-        }
-      f->acc[(size_t) r * f->cols.n + c] += value;
-    }
+    f->acc[(size_t) r * f->cols.n + c] += slot_or_mean (f->prev, K, R, f->slot, r);
   f->n_summed[c]++;
   return TRUE;
 }
@@ -439,16 +441,7 @@ on_provenance_recent (const MsRecordedSegment *seg, gpointer data, GError **erro
       /* row 1 holds segments before t − H, row 2 + j segment t − H + j: none before segment 0 */
       if ((r == 1 && t - H - 1 < 0) || (r >= 2 && t - H + (r - 2) < 0))
         continue;
-      double value = 0;
-      if (f->slot >= 0)
-        value = f->prev[(size_t) f->slot * R + r];
-      else
-        {
-          for (int i = 0; i < K; i++)
-            value += f->prev[(size_t) i * R + r];
-          value /= K;
-        }
-      grid_add (&f->grid, r, c, value);
+      grid_add (&f->grid, r, c, slot_or_mean (f->prev, K, R, f->slot, r));
     }
   return TRUE;
 }
