@@ -14,21 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fuzz-sections.h"
 #include "import/ms-import.h"
 
-#define SEPARATOR "\n\xff\xff\n"
-
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static const uint8_t *
-next_section (const uint8_t **p, const uint8_t *end, size_t *len)
-{
-  const uint8_t *start = *p;
-  const uint8_t *sep = memmem (start, end - start, SEPARATOR, 4);
-  *len = (sep ? sep : end) - start;
-  *p = sep ? sep + 4 : end;
-  return start;
-}
 
 static void
 put (const char *dir, const char *name, const uint8_t *bytes, size_t len)

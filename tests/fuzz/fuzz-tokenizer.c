@@ -12,22 +12,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "fuzz-sections.h"
 #include "tokenizers/ms-tokenizer.h"
 
-#define SEPARATOR "\n\xff\xff\n"
-
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-/* The next section of [*p, end), up to SEPARATOR or the end. */
-static const uint8_t *
-next_section (const uint8_t **p, const uint8_t *end, size_t *len)
-{
-  const uint8_t *start = *p;
-  const uint8_t *sep = memmem (start, end - start, SEPARATOR, 4);
-  *len = (sep ? sep : end) - start;
-  *p = sep ? sep + 4 : end;
-  return start;
-}
 
 static void
 check_encoding (MsTokenizer *t, const uint8_t *text, size_t n, MsTokenizer *again)
