@@ -44,9 +44,10 @@ json.dump({"code": os.waitstatus_to_exitcode(status), "err": err.decode(errors="
 """
 
 
-def run_measured(argv):
-    """Runs argv; returns (exit status or −signal, stderr, peak RSS in MB)."""
-    r = subprocess.run([sys.executable, "-c", MEASURE] + argv, capture_output=True, text=True, check=True)
+def run_measured(argv, env=None):
+    """Runs argv (in the environment @env, default this one's); returns (exit status or −signal, stderr, peak RSS
+    in MB)."""
+    r = subprocess.run([sys.executable, "-c", MEASURE] + argv, capture_output=True, text=True, check=True, env=env)
     out = json.loads(r.stdout)
     return out["code"], out["err"], out["rss_mb"]
 

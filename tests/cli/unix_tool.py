@@ -24,6 +24,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hostile_models import run_measured  # noqa: E402
+
 UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 C = {"LANG": "C", "LC_ALL": "C"}
 
@@ -175,22 +178,10 @@ def errors_name_the_file(c):
     assert r.returncode == 1 and rec in text(r.stderr), text(r.stderr)
 
 
-MEASURE = """
-import os, subprocess, sys, json
-proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-err = proc.stderr.read()
-_, status, usage = os.wait4(proc.pid, 0)
-json.dump({"code": os.waitstatus_to_exitcode(status), "err": err.decode(errors="replace"),
-           "rss_mb": usage.ru_maxrss / 1024}, sys.stdout)
-"""
-
-
 def peak_rss(argv, extra_env=None):
-    r = subprocess.run([sys.executable, "-c", MEASURE] + argv, capture_output=True, text=True, check=True,
-                       env={**env(UTF8), **(extra_env or {})})
-    out = json.loads(r.stdout)
-    assert out["code"] == 0, out["err"]
-    return out["rss_mb"]
+    code, err, rss_mb = run_measured(argv, env={**env(UTF8), **(extra_env or {})})
+    assert code == 0, err
+    return rss_mb
 
 
 def vm_hwm_mb(pid):
