@@ -74,6 +74,10 @@ ARCHITECTURES = {
 SLOT_QUANTITIES = ("retention", "token_share", "representation", "read_usage", "gate")
 CAUSAL_REPLACEMENTS = ("initial", "zeros", "permute", "knockout", "skip")
 MAX_CAUSAL_HORIZON = 1024
+# How far outside its range a stored value may lie from rounding and still be
+# read (core/ms-recording-handle.h, MS_RECORDING_RANGE_SLACK); NaN is allowed
+# where a value may be missing, an infinity never.
+RANGE_SLACK = 1e-3
 STATUSES = ("incomplete", "complete")
 ATTENTION_STORAGE = {"f16": "<f2", "f32": "<f4", "none": None}
 
@@ -102,6 +106,12 @@ class _F32Array:
         for slot, value in self.values.items():
             out[slot] = value
         return out.tobytes()
+
+
+def _f32_finite(x):
+    """Whether @x, a Python float, is finite as a float32 (as the C reader's (float) cast)."""
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(np.float32(x)))
 
 
 def _positive(config, key, label, limit=MAX_DIMENSION):
@@ -151,6 +161,9 @@ class Run:
         self.n_heads = _positive(config, arch["heads"], label)
         self.vocab_size = _positive(config, "vocab_size", label)
         model_segment_len = _positive(config, "segment_len", label)
+        # read usage sums a read matrix's rows (one per token of a segment) per slot: in [0, segment_len]
+        self._slot_range = {q: (-1.0 if q == "representation" else 0.0,
+                                float(model_segment_len) if q == "read_usage" else 1.0) for q in SLOT_QUANTITIES}
         self._layers = {kind: (_positive(config, key, label) if key else 1) for kind, key in arch["layers"].items()}
         if self.n_slots * self.d_model > MAX_STATE_VALUES:
             raise MemscopeError(f"{label}: its model's memory ({self.n_slots} x {self.d_model}) is larger than any "
@@ -241,16 +254,32 @@ class Run:
             raise MemscopeError(f"{self.label}, table segments, segment {segment}: {quantity} holds {size} bytes "
                                 f"where {n} values ({4 * n} bytes as f32, {narrow} narrow) were expected (the "
                                 "recording is damaged or altered)")
-        if len(blob) == 4 * n:
-            return np.frombuffer(blob, dtype="<f4").astype(np.float32)
-        if quantity == "read_usage":
-            return np.frombuffer(blob, dtype="<f2").astype(np.float32)
+        if len(blob) == 4 * n or quantity == "read_usage":
+            values = np.frombuffer(blob, dtype="<f4" if len(blob) == 4 * n else "<f2").astype(np.float32)
+            lo, hi = self._slot_range[quantity]
+            self._in_range(values, lo, hi, f"table segments, segment {segment}: {quantity}")
+            return values
         b = np.frombuffer(blob + bytes(len(blob) % 3 and 1), dtype=np.uint8).astype(np.uint32).reshape(-1, 3)
         group = b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16
         codes = np.stack([group & 0xfff, group >> 12], axis=1).reshape(-1)[:n]
         lo = -1.0 if quantity == "representation" else 0.0
         values = lo + codes.astype(np.float64) * (1.0 - lo) / 4094
         return np.where(codes == 4095, np.nan, values).astype(np.float32)
+
+    def _in_range(self, values, lo, hi, where, nan=True):
+        """Refuses @values (an array) unless each lies in [@lo, @hi] (within
+        RANGE_SLACK) or is NaN (when @nan), as the C reader does: a value no
+        writer stores is damage, never data."""
+        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        with np.errstate(invalid="ignore"):
+            bad = ~((v >= lo - RANGE_SLACK) & (v <= hi + RANGE_SLACK))
+        if nan:
+            bad &= ~np.isnan(v)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise MemscopeError(f"{self.label}, {where} holds {v[i]!r} at index {i}, where a value in [{lo:g}, "
+                                f"{hi:g}]{' (or NaN)' if nan else ''} was expected (the recording is damaged or "
+                                "altered)")
 
     def slot_quantity(self, quantity, first=0, last=None):
         """(S, K) float32: @quantity ("retention", "token_share",
@@ -307,6 +336,10 @@ class Run:
                 np.fill_diagonal(out[i], self._slots(retention, K, "retention", t))
             else:
                 out[i] = np.frombuffer(blob, dtype="<f4").reshape(K, K)
+                # T[i, j] a share in [0, 1], each row's sum too (what it leaves came from the tokens)
+                where = f"table memory, segment {t}: the transfer"
+                self._in_range(out[i], 0.0, 1.0, where)
+                self._in_range(out[i].astype(np.float64).sum(axis=1), -np.inf, 1.0, where + "'s row sums")
         return out
 
     def _states(self, first, last, column, n):
@@ -360,16 +393,25 @@ class Run:
                 raise MemscopeError(f"{self.label}, table segments, segment {t}: n_predicted is {n_predicted!r} "
                                     f"where 0 to the run's segment_len {self.segment_len} was expected (the "
                                     "recording is damaged or altered)")
-            if total is not None and not isinstance(total, (int, float)):
-                raise MemscopeError(f"{self.label}, table segments, segment {t}: total_nll is not a number (the "
-                                    "recording is damaged or altered)")
+            if total is not None and (not isinstance(total, (int, float)) or (n_predicted > 0 and not (
+                    math.isnan(total) or (0 <= total < math.inf and _f32_finite(total / n_predicted))))):
+                raise MemscopeError(f"{self.label}, table segments, segment {t}: total_nll is {total!r} where a "
+                                    f"finite sum of NLL >= 0 over its {n_predicted} predicted tokens (a mean a float32 "
+                                    "holds) was expected (the recording is damaged or altered)")
             out[i] = np.nan if n_predicted == 0 or total is None else total / n_predicted
         return out
 
     def token_nll(self, segment):
         """(n,) float32: each token's NLL in segment @segment (NaN: no prediction)."""
         (t, begin, end, blob), = self._segment_rows(["token_begin", "token_end", "nll"], segment, segment + 1)
-        return self._f32(blob, self._n_tokens(t, begin, end), "segments", t, "nll", nullable=False)
+        out = self._f32(blob, self._n_tokens(t, begin, end), "segments", t, "nll", nullable=False)
+        with np.errstate(invalid="ignore"):
+            wrong = np.flatnonzero(np.isinf(out) | (out < 0))
+        if len(wrong):
+            raise MemscopeError(f"{self.label}, table segments, segment {t}: token {wrong[0]} has NLL "
+                                f"{out[wrong[0]]!r} where a finite value >= 0 or NaN (no prediction) was expected (the "
+                                "recording is damaged or altered)")
+        return out
 
     def _n_tokens(self, t, begin, end):
         if type(begin) is not int or type(end) is not int or not 1 <= end - begin <= self.segment_len:
@@ -435,9 +477,11 @@ class Run:
         stores f32."""
         first, last = self._window(first, last)
         K, d = self.n_slots, self.d_model
+        # M_t is stored as the memory after segment t - 1; every state's bytes are read and checked before the
+        # array is sized, so a configuration claiming a huge memory allocates nothing the file does not hold
+        states = self._states(first - 1, last, "data", K * d)
         out = np.empty((last - first + 1, K, d), dtype=np.float32)
-        # M_t is stored as the memory after segment t - 1
-        for i, blob in enumerate(self._states(first - 1, last, "data", K * d)):
+        for i, blob in enumerate(states):
             out[i] = np.frombuffer(blob, dtype="<f4").reshape(K, d)
         return out
 
@@ -473,7 +517,8 @@ class Run:
                 raise MemscopeError(f"{self.label}, table reset_memory, segment {segment!r}: row {key} does not hold "
                                     "the segment its key names (the recording is damaged or altered)")
             if type(n_predicted) is not int or not 0 <= n_predicted <= self.segment_len \
-                    or (total is not None and not isinstance(total, (int, float))):
+                    or (total is not None and (not isinstance(total, (int, float)) or not (
+                        math.isnan(total) or (0 <= total < math.inf and _f32_finite(total / max(n_predicted, 1)))))):
                 raise MemscopeError(f"{self.label}, table reset_memory, segment {segment}: n_predicted "
                                     f"{n_predicted!r} or total_nll {total!r} is not what Memscope writes (the "
                                     "recording is damaged or altered)")
@@ -493,6 +538,10 @@ class Run:
                                 "AND replacement = ? AND slot = ? ORDER BY source",
                                 (self.id, replacement, -1 if slot is None else slot), "reading causal retention")
         H = rows[0][1] if rows else 0
+        if rows and (type(H) is not int or not 1 <= H <= MAX_CAUSAL_HORIZON):   # before anything is sized by it
+            raise MemscopeError(f"{self.label}, table causal, {replacement} source {rows[0][0]!r}: the horizon is "
+                                f"{H!r} where 1 to {MAX_CAUSAL_HORIZON} was expected (the recording is damaged or "
+                                "altered)")
         sources = np.empty(len(rows), dtype=np.int64)
         nll = np.empty((len(rows), H), dtype=np.float32)
         accuracy = np.full((len(rows), H), np.nan, dtype=np.float32)
@@ -505,8 +554,14 @@ class Run:
                                     "recording is damaged or altered)")
             sources[i] = source
             nll[i] = self._f32(dn, H, "causal", source, "delta_nll", nullable=False)
+            # a difference of two finite NLLs is finite, of two accuracies in [-1, 1]; NaN: no prediction
+            if np.isinf(nll[i]).any():
+                raise MemscopeError(f"{where}: delta_nll holds an infinite value where finite differences of NLL "
+                                    "(or NaN) were expected (the recording is damaged or altered)")
             if da is not None:
                 accuracy[i] = self._f32(da, H, "causal", source, "delta_accuracy", nullable=False)
+                self._in_range(accuracy[i], -1.0, 1.0, f"table causal, {replacement} source {source}: "
+                               "delta_accuracy")
                 any_accuracy = True
         return sources, nll, accuracy if any_accuracy else None
 
@@ -533,8 +588,10 @@ class Run:
             raise MemscopeError(f"{bad}: text is not a BLOB (the recording is damaged or altered)")
         if byte_begin is None:
             byte_begin = begin
-        if type(byte_begin) is not int or byte_begin < 0:
-            raise MemscopeError(f"{bad}: byte_begin is {byte_begin!r} (the recording is damaged or altered)")
+        # at or after the segment's first token, and small enough that no byte offset overflows int64
+        if type(byte_begin) is not int or not begin <= byte_begin <= 2 ** 62:
+            raise MemscopeError(f"{bad}: byte_begin is {byte_begin!r} where an offset in the input at or after the "
+                                f"segment's first token {begin} was expected (the recording is damaged or altered)")
         if ids is None and ends is None:
             if len(text) != n:
                 raise MemscopeError(f"{bad}: a segment tokenized by bytes holds {len(text)} bytes of text for {n} "
@@ -598,8 +655,12 @@ class Run:
                                     f"{len(blob) if isinstance(blob, bytes) else 'no'} bytes) does not match the "
                                     f"run's {rows} x {cols} or its own shape and dtype (the recording is damaged)")
             heads.append(h)
+            one = np.frombuffer(blob, dtype=ATTENTION_STORAGE[dtype]).astype(np.float32).reshape(rows, cols)
+            # attention weights are softmax outputs: in [0, 1], or NaN
+            self._in_range(one, 0.0, 1.0, f"table attention, segment {segment}: {kind} attention of layer {layer}, "
+                           f"head {h}")
             # summed in float32 in head order and divided once, as the C reader does
-            total += np.frombuffer(blob, dtype=ATTENTION_STORAGE[dtype]).astype(np.float32).reshape(rows, cols)
+            total += one
         if not heads:
             raise MemscopeError(f"{self.label} has no {kind} attention for segment {segment}, layer {layer}"
                                 + (f", head {head}" if head is not None else "") + " (the recording is damaged)")
