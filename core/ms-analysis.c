@@ -5,6 +5,10 @@
 #include "ms-analysis.h"
 #include "ms-kernels.h"
 
+#ifdef MS_HAVE_AVX512_KERNELS
+#include "ms-avx512-math.h"
+#endif
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,18 +43,30 @@ ms_write_distribution_free (MsWriteDistribution *wd)
   g_free (wd);
 }
 
-/* token_share[i] = Σ_j token_weights[i, j], the row sums of the packed (K, n) block. */
+/* token_share[i] = Σ_j token_weights[i, j], the row sums of the packed (K, n) block,
+ * each in j order in double.  Eight rows at a time: their chains are
+ * independent, so the CPU overlaps them (one row's chain alone waits for
+ * each addition before the next). */
 static void
 sum_token_rows (MsWriteDistribution *wd)
 {
+  enum { ROWS = 8 };
   int K = wd->n_slots, n = wd->n_tokens;
-  for (int i = 0; i < K; i++)
+  for (int i0 = 0; i0 < K; i0 += ROWS)
     {
-      const float *row = wd->token_weights + (size_t) i * n;
-      double sum = 0;
-      for (int j = 0; j < n; j++)
-        sum += row[j];
-      wd->token_share[i] = (float) sum;
+      int ni = MIN (ROWS, K - i0);
+      const float *rows = wd->token_weights + (size_t) i0 * n;
+      double sum[ROWS] = { 0 };
+      if (ni == ROWS)
+        for (int j = 0; j < n; j++)
+          for (int r = 0; r < ROWS; r++)
+            sum[r] += rows[(size_t) r * n + j];
+      else
+        for (int r = 0; r < ni; r++)
+          for (int j = 0; j < n; j++)
+            sum[r] += rows[(size_t) r * n + j];
+      for (int r = 0; r < ni; r++)
+        wd->token_share[i0 + r] = (float) sum[r];
     }
 }
 
@@ -118,6 +134,88 @@ add_slot_columns (double *sum, const float *row, const int *slots, int n_slots, 
       }
 }
 
+#ifdef MS_HAVE_AVX512_KERNELS
+/* 16 floats as 8 + 8 doubles (exact). */
+#define LOW_PD(x) _mm512_cvtps_pd (_mm512_castps512_ps256 (x))
+#define HIGH_PD(x) _mm512_cvtps_pd (_mm256_castpd_ps (_mm512_extractf64x4_pd (_mm512_castps_pd (x), 1)))
+
+/* (float) (sum · inv_h) of 8 + 8 doubles, as the loops below round them. */
+static AVX512 inline __m512
+scaled_to_floats (__m512d lo, __m512d hi, __m512d inv_h)
+{
+  __m256 a = _mm512_cvtpd_ps (_mm512_mul_pd (lo, inv_h)), b = _mm512_cvtpd_ps (_mm512_mul_pd (hi, inv_h));
+  return _mm512_castpd_ps (_mm512_insertf64x4 (_mm512_castps_pd (_mm512_castps256_ps512 (a)), _mm256_castps_pd (b), 1));
+}
+
+/* ms_write_distribution_from_view's loops, 16 columns per vector: every
+ * element gets the same double operations in the same order (per head
+ * v = 0 + the slot blocks' columns in block order, + the SELF column on
+ * the diagonal; summed over heads in head order), so the results are
+ * bit for bit the portable loops'. */
+static AVX512 void
+write_distribution_avx512 (MsWriteDistribution *wd, const float *w, size_t head_stride, size_t row_stride, int H,
+                           int K, int n, const int *slots, int n_slots, int self, int tokens)
+{
+  __m512d inv_h = _mm512_set1_pd (1.0 / H);
+  double inv_h1 = 1.0 / H;
+  for (int i = 0; i < K; i++)
+    {
+      float *tr = wd->transfer + (size_t) i * K;
+      double old = 0;
+      for (int j0 = 0; j0 < K; j0 += 16)
+        {
+          int nj = MIN (16, K - j0);
+          __mmask16 lanes = first_lanes (nj);
+          gboolean has_diag = self >= 0 && i >= j0 && i < j0 + nj;
+          __mmask16 diag = has_diag ? (__mmask16) (1u << (i - j0)) : 0;
+          __m512d lo = _mm512_setzero_pd (), hi = _mm512_setzero_pd ();
+          for (int h = 0; h < H; h++)
+            {
+              const float *row = w + h * head_stride + i * row_stride;
+              __m512d vlo = _mm512_setzero_pd (), vhi = _mm512_setzero_pd ();
+              for (int b = 0; b < n_slots; b++)
+                {
+                  __m512 x = _mm512_maskz_loadu_ps (lanes, row + slots[b] + j0);
+                  vlo = _mm512_add_pd (vlo, LOW_PD (x));
+                  vhi = _mm512_add_pd (vhi, HIGH_PD (x));
+                }
+              if (has_diag)
+                {
+                  __m512d s = _mm512_set1_pd (row[self]);
+                  vlo = _mm512_mask_add_pd (vlo, (__mmask8) diag, vlo, s);
+                  vhi = _mm512_mask_add_pd (vhi, (__mmask8) (diag >> 8), vhi, s);
+                }
+              lo = _mm512_add_pd (lo, vlo);
+              hi = _mm512_add_pd (hi, vhi);
+            }
+          _mm512_mask_storeu_ps (tr + j0, lanes, scaled_to_floats (lo, hi, inv_h));
+          double sum[16];
+          _mm512_storeu_pd (sum, lo);
+          _mm512_storeu_pd (sum + 8, hi);
+          for (int j = 0; j < nj; j++)
+            old += sum[j];
+        }
+      wd->retention[i] = (float) (old * inv_h1);
+
+      float *tw = wd->token_weights + (size_t) i * n;
+      for (int j0 = 0; j0 < n && tokens >= 0; j0 += 16)
+        {
+          __mmask16 lanes = first_lanes (MIN (16, n - j0));
+          __m512d lo = _mm512_setzero_pd (), hi = _mm512_setzero_pd ();
+          for (int h = 0; h < H; h++)
+            {
+              __m512 x = _mm512_maskz_loadu_ps (lanes, w + h * head_stride + i * row_stride + tokens + j0);
+              lo = _mm512_add_pd (lo, LOW_PD (x));
+              hi = _mm512_add_pd (hi, HIGH_PD (x));
+            }
+          _mm512_mask_storeu_ps (tw + j0, lanes, scaled_to_floats (lo, hi, inv_h));
+        }
+      if (tokens < 0)
+        memset (tw, 0, (size_t) n * sizeof (float));
+    }
+}
+#endif
+
 void
 ms_write_distribution_from_view (MsWriteDistribution *wd, const MsAttentionLayout *a, const float *w,
                                  size_t head_stride, size_t row_stride, int H, int K, int n)
@@ -136,8 +234,16 @@ ms_write_distribution_from_view (MsWriteDistribution *wd, const MsAttentionLayou
       else if (blk->old_memory && blk->extent == MS_BLOCK_SELF)
         self = start[b];
     }
-  double inv_h = 1.0 / H;
   wd->n_tokens = n;
+#ifdef MS_HAVE_AVX512_KERNELS
+  if (ms_avx512_kernels ())
+    {
+      write_distribution_avx512 (wd, w, head_stride, row_stride, H, K, n, slots, n_slots, self, tokens);
+      sum_token_rows (wd);
+      return;
+    }
+#endif
+  double inv_h = 1.0 / H;
 
   /* Per element the same operations in the same order as a loop over
    * (i, j, h) would do — per head v = 0 + the slot blocks' columns in
@@ -406,12 +512,52 @@ ms_memory_relative_change (const float *m_prev, const float *m_next, size_t n)
   return sqrt (diff) / sqrt (base);
 }
 
+#ifdef MS_HAVE_AVX512_KERNELS
+/* accumulate_columns 32 slots at a time (four chains of 8 doubles): each
+ * slot's sum in (head, row) order as there, so bit for bit the same. */
+static AVX512 void
+accumulate_columns_avx512 (const float *r, int H, int rows, size_t head_stride, size_t row_stride, int col0, int K,
+                           float *acc)
+{
+  __m512d inv_h = _mm512_set1_pd (1.0 / H);
+  for (int k0 = 0; k0 < K; k0 += 32)
+    {
+      int nk = MIN (32, K - k0);
+      __mmask16 first = first_lanes (MIN (nk, 16)), second = nk > 16 ? first_lanes (nk - 16) : 0;
+      __m512d s0 = _mm512_setzero_pd (), s1 = _mm512_setzero_pd (), s2 = _mm512_setzero_pd (),
+              s3 = _mm512_setzero_pd ();
+      for (int h = 0; h < H; h++)
+        for (int row = 0; row < rows; row++)
+          {
+            const float *x = r + h * head_stride + row * row_stride + col0 + k0;
+            __m512 a = _mm512_maskz_loadu_ps (first, x), b = _mm512_maskz_loadu_ps (second, x + 16);
+            s0 = _mm512_add_pd (s0, LOW_PD (a));
+            s1 = _mm512_add_pd (s1, HIGH_PD (a));
+            s2 = _mm512_add_pd (s2, LOW_PD (b));
+            s3 = _mm512_add_pd (s3, HIGH_PD (b));
+          }
+      float *out = acc + k0;
+      _mm512_mask_storeu_ps (out, first,
+                             _mm512_add_ps (_mm512_maskz_loadu_ps (first, out), scaled_to_floats (s0, s1, inv_h)));
+      _mm512_mask_storeu_ps (out + 16, second,
+                             _mm512_add_ps (_mm512_maskz_loadu_ps (second, out + 16), scaled_to_floats (s2, s3, inv_h)));
+    }
+}
+#endif
+
 /* acc[k] += mean over heads of Σ_rows r[h, row, col0 + k], for k < K;
  * element (h, row, col) of r at h·head_stride + row·row_stride + col. */
 static void
 accumulate_columns (const float *r, int H, int rows, size_t head_stride, size_t row_stride, int col0, int K,
                     float *acc)
 {
+#ifdef MS_HAVE_AVX512_KERNELS
+  if (ms_avx512_kernels ())
+    {
+      accumulate_columns_avx512 (r, H, rows, head_stride, row_stride, col0, K, acc);
+      return;
+    }
+#endif
   double inv_h = 1.0 / H;
   /* Row-outer over blocks of slots, one double accumulator per slot: each
    * slot still sums its rows in (head, row) order, as a slot-outer loop

@@ -619,7 +619,10 @@ write_distribution_twin (const MsAttentionLayout *a, const float *w, int H, int 
  * result must be bit for bit the twin's on a dense copy, for every
  * built-in write layout and a made-up one with a SELF column beside two
  * SLOTS blocks, on shapes that are no multiple of a vector (K up to 70,
- * past one block of sums), and likewise for read usage. */
+ * past one block of sums), and likewise for read usage.  Twice: with
+ * weights in [−1, 1], and with half of them ±2^40, which cancel: a sum in
+ * another order (heads, rows or blocks) then loses other low bits in
+ * double, and rounds to another float. */
 static void
 test_views_match_twin (void)
 {
@@ -636,8 +639,10 @@ test_views_match_twin (void)
     &self_and_slots,
   };
   const MsAttentionLayout *read = ms_engine_find_attention (ms_engine_lookup ("rmt"), MS_OBS_READ);
-  int shapes[][3] = { { 1, 1, 1 }, { 3, 5, 7 }, { 4, 16, 8 }, { 2, 70, 3 }, { 5, 9, 0 } };   /* H, K, n */
+  int shapes[][3] = { { 1, 1, 1 }, { 3, 5, 7 }, { 4, 16, 8 }, { 2, 70, 3 }, { 5, 9, 0 }, { 4, 16, 64 },
+                      { 3, 33, 17 } };   /* H, K, n */
   GRand *r = g_rand_new_with_seed (23);
+  for (int wide = 0; wide < 2; wide++)
   for (guint l = 0; l < G_N_ELEMENTS (layouts); l++)
     for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
       {
@@ -646,12 +651,16 @@ test_views_match_twin (void)
         int H = shapes[s][0], K = shapes[s][1], n = shapes[s][2], W = 0;
         for (int b = 0; b < a->n_col_blocks; b++)
           W += a->cols[b].extent == MS_BLOCK_SELF ? 1 : a->cols[b].extent == MS_BLOCK_SLOTS ? K : n;
-        /* a view: rows 3 floats longer than W, heads 2 rows apart more */
-        size_t row_stride = (size_t) W + 3, head_stride = (size_t) (K + 2) * row_stride;
+        /* a view: rows 3 floats longer than W, heads 2 rows more apart than
+         * the write rows (K) or the read rows (n) need */
+        size_t row_stride = (size_t) W + 3, head_stride = (size_t) (MAX (K, n) + 2) * row_stride;
         g_autofree float *big = g_new (float, H * head_stride);
         g_autofree float *dense = g_new (float, (size_t) H * K * MAX (W, 1));
         for (size_t x = 0; x < H * head_stride; x++)
-          big[x] = (float) g_rand_double_range (r, -1, 1);
+          {
+            int pick = wide ? g_rand_int_range (r, 0, 4) : 0;
+            big[x] = pick == 1 ? 0x1p40f : pick == 2 ? -0x1p40f : (float) g_rand_double_range (r, -1, 1);
+          }
         for (int h = 0; h < H; h++)
           for (int i = 0; i < K; i++)
             memcpy (dense + ((size_t) h * K + i) * W, big + h * head_stride + i * row_stride, W * sizeof (float));
