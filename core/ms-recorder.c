@@ -19,8 +19,8 @@
  * fill) and `stepped` (batches ready to commit, in segment order).  Memory
  * stays constant and the model never runs more than that far ahead of the
  * recording; a killed process loses only segments that were never
- * committed (the records in flight: at most COMMIT_WAIT_US of stepping
- * once the writer keeps up), which resuming steps again. */
+ * committed (the records in flight: at most HAND_OVER_US + COMMIT_WAIT_US
+ * of stepping once the writer keeps up), which resuming steps again. */
 #include "ms-recorder.h"
 #include "ms-error.h"
 #include "ms-parallel.h"
@@ -46,6 +46,17 @@
  * at most that much stepping beyond the records in flight). */
 #define COMMIT_WAIT_US (250 * 1000)
 
+/* The stepping thread hands its stepped records over in batches of up to
+ * a quarter of the records (at most BATCH_MAX), and a batch at the latest
+ * HAND_OVER_US after its first segment was stepped: each hand-over wakes
+ * the writer thread, which costs both threads system calls and the
+ * writer's CPU a context switch, so a model that steps a segment in
+ * milliseconds wakes it a few times per group instead of every few
+ * segments; the wait bounds how late a live reader and the progress
+ * callback learn of a segment. */
+#define BATCH_MAX 64
+#define HAND_OVER_US (50 * 1000)
+
 typedef struct {
   /* Borrowed */
   const MsConfig *config;
@@ -63,6 +74,7 @@ typedef struct {
   MsSegmentRecord *filling;        /* during a step */
   MsSegmentRecord *batch, **batch_tail;   /* stepped, not yet handed over */
   int batch_len, batch_max;
+  gint64 batch_started;            /* monotonic µs: when the batch's first record was stepped */
   int group_max;                   /* records per transaction, at most */
   /* A new run, which the writer thread creates before its first segment */
   struct {
@@ -90,9 +102,9 @@ observe (const MsObservation *obs, gpointer user_data)
 }
 
 /* Hands the stepped records over to the writer thread, as one batch: it is
- * woken once per batch, not once per segment.  A wake-up costs this thread
- * a system call and interrupts the CPU the writer runs on, which on two
- * threads is the one the kernels' worker runs on. */
+ * woken once per batch, not once per segment (BATCH_MAX).  A wake-up costs
+ * this thread a system call and interrupts the CPU the writer runs on,
+ * which on two threads is the one the kernels' worker runs on. */
 static void
 hand_over (Pipeline *p)
 {
@@ -108,9 +120,12 @@ hand_over (Pipeline *p)
 static void
 add_to_batch (Pipeline *p, MsSegmentRecord *rec)
 {
+  gint64 now = g_get_monotonic_time ();
+  if (p->batch_len == 0)
+    p->batch_started = now;
   *p->batch_tail = rec;
   p->batch_tail = &rec->next;
-  if (++p->batch_len >= p->batch_max)
+  if (++p->batch_len >= p->batch_max || now - p->batch_started >= HAND_OVER_US)
     hand_over (p);
 }
 
@@ -245,7 +260,7 @@ pipeline_init (Pipeline *p, GError **error)
 {
   ms_segment_record_sizes (p->config, p->attn, &p->sizes);
   p->n_records = (int) CLAMP (RECORDS_BUDGET / p->sizes.bytes, 1, RECORDS_MAX);
-  p->batch_max = CLAMP (p->n_records / 8, 1, 8);
+  p->batch_max = CLAMP (p->n_records / 4, 1, BATCH_MAX);
   p->group_max = MAX (p->n_records / 2, 1);
   p->batch_tail = &p->batch;
   p->records = g_new0 (MsSegmentRecord, p->n_records);
