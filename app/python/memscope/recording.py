@@ -11,6 +11,12 @@ MemscopeError naming the file and what was expected; nothing else escapes.
 Shapes (S segments of a run, K memory slots, d model width, H heads, n tokens
 of a segment): per-segment quantities are (S,) and per-slot ones (S, K),
 segment first; memory states (S + 1, K, d), [t] the memory before segment t.
+
+This file holds the public classes, Recording, Run and View.  Beside it:
+_format.py, what a recording may hold and MemscopeError; _database.py,
+opening a file and querying it under the budget; _schema.py, the schemas
+and the views that show an older one as the current one; _decode.py, a
+stored BLOB as a numpy array.
 """
 
 import csv
@@ -20,98 +26,17 @@ import math
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import tempfile
-import urllib.parse
 
 import numpy as np
 
-from . import _schema
-
-SCHEMA_VERSION = _schema.SCHEMA_VERSION
-
-# No model Memscope records has more slots; views hold (K, K) per segment.
-MAX_SLOTS = 8192
-# A bound on K·d and on widths, heads, layers and vocabularies read from a
-# file, before anything is sized by them.
-MAX_STATE_VALUES = 1 << 28
-MAX_DIMENSION = 1 << 24
-
-# SQLite's progress handler is called every BUDGET_TICK virtual machine
-# instructions; an honest query over the tables Memscope writes needs at most
-# a few hundred ticks per page of the file (as the C reader bounds it).
-BUDGET_TICK = 1000
-BUDGET_TICKS_PER_PAGE = 400
-BUDGET_TICKS_MIN = 100000
-
-# What each architecture calls its number of slots, and which of its
-# configuration's layer counts each attention kind has (None: one matrix
-# per segment, stored as layer 0).  The shapes are those of the engines'
-# attention layouts (core/engines): rows and columns for a segment of n
-# tokens.
-ARCHITECTURES = {
-    "memformer": {
-        "slots": "n_slots",
-        "heads": "n_heads",
-        "layers": {"read": "n_enc_layers", "write": None},
-        "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 1 + n)},
-    },
-    "rmt": {
-        "slots": "n_mem",
-        "heads": "n_heads",
-        "layers": {"read": "n_layers", "write": "n_layers"},
-        "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 2 * K + n)},
-    },
-    "membart": {   # the public Memformer's config.json keys (core/engines/ms-membart.c)
-        "slots": "memory_len",
-        "heads": "encoder_attention_heads",
-        "layers": {"read": "encoder_layers", "write": "encoder_layers"},
-        "shape": {"read": lambda K, n: (n, K), "write": lambda K, n: (K, 1 + n)},
-    },
-}
-
-SLOT_QUANTITIES = ("retention", "token_share", "representation", "read_usage", "gate")
-CAUSAL_REPLACEMENTS = ("initial", "zeros", "permute", "knockout", "skip")
-MAX_CAUSAL_HORIZON = 1024
-# How far outside its range a stored value may lie from rounding and still be
-# read (core/ms-recording-handle.h, MS_RECORDING_RANGE_SLACK); NaN is allowed
-# where a value may be missing, an infinity never.
-RANGE_SLACK = 1e-3
-STATUSES = ("incomplete", "complete")
-ATTENTION_STORAGE = {"f16": "<f2", "f32": "<f4", "none": None}
-
-
-class MemscopeError(Exception):
-    """A recording that cannot be read as asked: the message names the file
-    and what was wrong."""
-
-
-class _F32Array:
-    """f32_array(slot, value): packs schema 1 and 2's per-slot rows into one
-    little-endian f32 array, value i at slot i (NaN for NULL and missing)."""
-
-    def __init__(self):
-        self.values = {}
-
-    def step(self, slot, value):
-        if not isinstance(slot, int) or slot < 0 or slot >= MAX_SLOTS:
-            raise ValueError("slot out of range")
-        self.values[slot] = math.nan if value is None else float(value)
-
-    def finalize(self):
-        if not self.values:
-            return None
-        out = np.full(max(self.values) + 1, np.nan, dtype="<f4")
-        for slot, value in self.values.items():
-            out[slot] = value
-        return out.tobytes()
-
-
-def _f32_finite(x):
-    """Whether @x, a Python float, is finite as a float32 (as the C reader's (float) cast)."""
-    with np.errstate(over="ignore"):
-        return bool(np.isfinite(np.float32(x)))
+from . import _database, _decode
+from ._decode import f32_finite as _f32_finite
+# every name of _format stays importable from here, where it was defined before
+from ._format import (ARCHITECTURES, ATTENTION_STORAGE, CAUSAL_REPLACEMENTS, MAX_CAUSAL_HORIZON,  # noqa: F401
+                      MAX_DIMENSION, MAX_SLOTS, MAX_STATE_VALUES, RANGE_SLACK, SCHEMA_VERSION, SLOT_QUANTITIES,
+                      STATUSES, MemscopeError)
 
 
 def _positive(config, key, label, limit=MAX_DIMENSION):
@@ -233,53 +158,14 @@ class Run:
         return out
 
     def _f32(self, blob, n, table, segment, column, nullable=True):
-        if blob is None and nullable:
-            return np.full(n, np.nan, dtype=np.float32)
-        if not isinstance(blob, bytes) or len(blob) != 4 * n:
-            size = len(blob) if isinstance(blob, bytes) else type(blob).__name__
-            raise MemscopeError(f"{self.label}, table {table}, segment {segment}: {column} holds {size} bytes where "
-                                f"{n} f32 values were expected (the recording is damaged or altered)")
-        return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+        return _decode.f32(blob, n, f"{self.label}, table {table}, segment {segment}: {column}", nullable)
 
     def _slots(self, blob, n, quantity, segment):
-        """The (n) array of per-slot @quantity stored as @blob: f32, or since
-        schema 8 its narrow width (core/ms-recording-names.h): read usage
-        f16, the others 12-bit fixed point over their range, two codes in
-        three little-endian bytes, 4095 for NaN.  NaN for NULL."""
-        if blob is None:
-            return np.full(n, np.nan, dtype=np.float32)
-        narrow = 2 * n if quantity == "read_usage" else (3 * n + 1) // 2
-        if not isinstance(blob, bytes) or len(blob) not in (4 * n, narrow):
-            size = len(blob) if isinstance(blob, bytes) else type(blob).__name__
-            raise MemscopeError(f"{self.label}, table segments, segment {segment}: {quantity} holds {size} bytes "
-                                f"where {n} values ({4 * n} bytes as f32, {narrow} narrow) were expected (the "
-                                "recording is damaged or altered)")
-        if len(blob) == 4 * n or quantity == "read_usage":
-            values = np.frombuffer(blob, dtype="<f4" if len(blob) == 4 * n else "<f2").astype(np.float32)
-            lo, hi = self._slot_range[quantity]
-            self._in_range(values, lo, hi, f"table segments, segment {segment}: {quantity}")
-            return values
-        b = np.frombuffer(blob + bytes(len(blob) % 3 and 1), dtype=np.uint8).astype(np.uint32).reshape(-1, 3)
-        group = b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16
-        codes = np.stack([group & 0xfff, group >> 12], axis=1).reshape(-1)[:n]
-        lo = -1.0 if quantity == "representation" else 0.0
-        values = lo + codes.astype(np.float64) * (1.0 - lo) / 4094
-        return np.where(codes == 4095, np.nan, values).astype(np.float32)
+        return _decode.slots(blob, n, quantity, self._slot_range[quantity],
+                             f"{self.label}, table segments, segment {segment}: {quantity}")
 
     def _in_range(self, values, lo, hi, where, nan=True):
-        """Refuses @values (an array) unless each lies in [@lo, @hi] (within
-        RANGE_SLACK) or is NaN (when @nan), as the C reader does: a value no
-        writer stores is damage, never data."""
-        v = np.asarray(values, dtype=np.float64).reshape(-1)
-        with np.errstate(invalid="ignore"):
-            bad = ~((v >= lo - RANGE_SLACK) & (v <= hi + RANGE_SLACK))
-        if nan:
-            bad &= ~np.isnan(v)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise MemscopeError(f"{self.label}, {where} holds {v[i]!r} at index {i}, where a value in [{lo:g}, "
-                                f"{hi:g}]{' (or NaN)' if nan else ''} was expected (the recording is damaged or "
-                                "altered)")
+        _decode.in_range(values, lo, hi, f"{self.label}, {where}", nan)
 
     def slot_quantity(self, quantity, first=0, last=None):
         """(S, K) float32: @quantity ("retention", "token_share",
@@ -764,140 +650,12 @@ class Recording:
         self.path = os.fspath(path)
         self.cli = cli
         self.model = model
-        self._pages = 0
-        self._budget = -1
         self._grids = {}   # (run, segment, kind) -> a replayed segment's attention grid
-        self._db = self._connect()
-        try:
-            self.schema_version = self._check()
-        except BaseException:
-            self._db.close()
-            raise
-
-    # ---- opening ----
-
-    def _connect(self):
-        if not os.path.isfile(self.path):
-            raise MemscopeError(f"{self.path}: no such recording")
-        absolute = urllib.parse.quote(os.path.abspath(self.path))
-        db = None
-        try:
-            db = sqlite3.connect(f"file:{absolute}?mode=ro", uri=True, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA user_version").fetchone()
-            return self._harden(db)
-        except sqlite3.DatabaseError as e:
-            if db is not None:
-                db.close()
-            if "file is not a database" in str(e):
-                raise MemscopeError(f"{self.path}: not a Memscope recording (not an SQLite database)") from None
-            if "unable to open" not in str(e) and "readonly" not in str(e).replace(" ", ""):
-                raise MemscopeError(f"{self.path}: cannot open the recording: {e}") from None
-        # A WAL-mode file where its -shm cannot be made (read-only media or
-        # folder): immutable=1 reads it without locks, right for a file
-        # nobody writes — unless a -wal holds transactions it would not see.
-        wal = self.path + "-wal"
-        if os.path.exists(wal) and os.path.getsize(wal) > 0:
-            raise MemscopeError(f"{self.path}: the recording was left in WAL mode, with transactions in {wal}, "
-                                "where its -shm file cannot be made (a read-only folder or medium): copy the "
-                                "recording and its -wal file to a folder you can write and open the copy there")
-        try:
-            db = sqlite3.connect(f"file:{absolute}?mode=ro&immutable=1", uri=True, isolation_level=None,
-                                 check_same_thread=False)
-            return self._harden(db)
-        except sqlite3.DatabaseError as e:
-            raise MemscopeError(f"{self.path}: cannot open the recording: {e}") from None
-
-    def _harden(self, db):
-        # No views or triggers from the file are ever run (the schema is
-        # checked to have none), no function from the schema, and every page
-        # is checked as it is read.
-        db.execute("PRAGMA trusted_schema = OFF")
-        db.execute("PRAGMA cell_size_check = ON")
-        db.set_progress_handler(self._progress, BUDGET_TICK)
-        return db
-
-    def _progress(self):
-        if self._budget < 0:
-            return 0
-        self._budget -= 1
-        return 1 if self._budget < 0 else 0
-
-    def _arm(self, factor=1):
-        self._budget = (max(self._pages, 0) * BUDGET_TICKS_PER_PAGE + BUDGET_TICKS_MIN) * factor
-
-    def _check(self):
-        """Checks the version and the schema in one read transaction, and
-        puts the views over an older schema in place.  Returns the version."""
-        db = self._db
-        try:
-            self._pages = db.execute("PRAGMA page_count").fetchone()[0]
-            self._arm()
-            db.execute("BEGIN")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            objects = db.execute("SELECT type, name, tbl_name, sql FROM main.sqlite_schema").fetchall()
-            if version > SCHEMA_VERSION:
-                raise MemscopeError(f"{self.path}: the recording has schema version {version}, newer than this "
-                                    f"module reads ({SCHEMA_VERSION}); use the memscope module of a newer Memscope")
-            if version < 1:
-                raise MemscopeError(f"{self.path}: " + ("empty: not a Memscope recording" if version == 0 and not objects
-                                                        else f"schema version {version}: not a Memscope recording"
-                                                        if version == 0 else
-                                                        f"the recording has schema version {version}, which no "
-                                                        f"Memscope writes (versions 1 to {SCHEMA_VERSION})"))
-            tables, keyed = _schema.TABLES[version]
-            expected = {("table", t, t) for t in tables} | {("index", f"sqlite_autoindex_{t}_1", t) for t in keyed}
-            found = {(o[0], o[1], o[2]) for o in objects}
-            if found != expected:
-                odd = sorted(found - expected) or sorted(expected - found)
-                verb = "has" if found - expected else "lacks"
-                raise MemscopeError(f"{self.path}: the recording's schema is not the one Memscope writes at version "
-                                    f"{version}: it {verb} {odd[0][0]} {odd[0][1]} (the file was altered, or was "
-                                    "not written by Memscope)")
-            for o in objects:
-                if o[0] == "index" and o[3] is not None:
-                    raise MemscopeError(f"{self.path}: the recording's schema is not the one Memscope writes: index "
-                                        f"{o[1]} is not an automatic one (the file was altered)")
-            for table, columns in tables.items():
-                have = db.execute(f"PRAGMA main.table_xinfo({table})").fetchall()
-                if tuple(c[1] for c in have) != columns or any(c[6] != 0 for c in have):
-                    raise MemscopeError(f"{self.path}: the recording's schema is not the one Memscope writes at "
-                                        f"version {version}: table {table} has the columns "
-                                        f"{', '.join(c[1] for c in have)} where {', '.join(columns)} were expected "
-                                        "(the file was altered, or was not written by Memscope)")
-            db.execute("COMMIT")
-            if version < 3:
-                db.create_aggregate("f32_array", 2, _F32Array)
-            for sql in _schema.VIEWS[version]:
-                db.execute(sql)
-            db.execute("PRAGMA query_only = ON")   # after the TEMP views, which it would forbid
-            return version
-        except sqlite3.DatabaseError as e:
-            raise self._fail("cannot read the recording", e) from None
-        finally:
-            self._budget = -1
-            if db.in_transaction:
-                db.execute("COMMIT")
-
-    def _fail(self, what, e):
-        message = str(e)
-        if "file is not a database" in message:
-            return MemscopeError(f"{self.path}: not a Memscope recording (not an SQLite database)")
-        if "interrupted" in message:
-            message += (" (reading it took more work than a recording of its size can need: the file was "
-                        "altered)")
-        return MemscopeError(f"{self.path}: {what}: {message}")
+        self._db = _database.Database(self.path)
+        self.schema_version = self._db.schema_version
 
     def _query(self, sql, args, what, factor=1):
-        self._arm(factor)
-        try:
-            return self._db.execute(sql, args).fetchall()
-        except sqlite3.DatabaseError as e:
-            raise self._fail(what, e) from None
-        except (ValueError, OverflowError) as e:   # an f32_array slot out of range, a value Python cannot hold
-            raise MemscopeError(f"{self.path}: {what}: {e} (the recording is damaged or altered)") from None
-        finally:
-            self._budget = -1
+        return self._db.query(sql, args, what, factor)
 
     def close(self):
         self._db.close()
