@@ -13,17 +13,23 @@
 #include <stdint.h>
 #include <string.h>
 
-MsWriteDistribution *
-ms_write_distribution_new (int n_slots, int max_tokens)
+size_t
+ms_write_distribution_floats (int n_slots, int max_tokens)
 {
-  g_return_val_if_fail (n_slots >= 1 && max_tokens >= 0, NULL);
+  g_return_val_if_fail (n_slots >= 1 && max_tokens >= 0, 0);
   size_t K = (size_t) n_slots;
   /* retention, token_share (K each), transfer (K, K), token_weights (K, max_tokens) */
   size_t per_slot = 2 + K + (size_t) max_tokens;
-  g_return_val_if_fail (per_slot <= SIZE_MAX / sizeof (float) / K, NULL);
+  g_return_val_if_fail (per_slot <= SIZE_MAX / sizeof (float) / K, 0);
+  return K * per_slot;
+}
 
-  MsWriteDistribution *wd = g_new0 (MsWriteDistribution, 1);
-  float *block = g_new0 (float, K * per_slot);
+void
+ms_write_distribution_init_in (MsWriteDistribution *wd, int n_slots, int max_tokens, float *block)
+{
+  size_t K = (size_t) n_slots, n = ms_write_distribution_floats (n_slots, max_tokens);
+  g_return_if_fail (n > 0 && block != NULL);
+  memset (block, 0, n * sizeof (float));
   wd->n_slots = n_slots;
   wd->n_tokens = 0;
   wd->max_tokens = max_tokens;
@@ -31,6 +37,15 @@ ms_write_distribution_new (int n_slots, int max_tokens)
   wd->token_share = block + K;
   wd->transfer = block + 2 * K;
   wd->token_weights = block + 2 * K + K * K;
+}
+
+MsWriteDistribution *
+ms_write_distribution_new (int n_slots, int max_tokens)
+{
+  size_t n = ms_write_distribution_floats (n_slots, max_tokens);
+  g_return_val_if_fail (n > 0, NULL);
+  MsWriteDistribution *wd = g_new0 (MsWriteDistribution, 1);
+  ms_write_distribution_init_in (wd, n_slots, max_tokens, g_new (float, n));
   return wd;
 }
 

@@ -51,6 +51,11 @@ typedef struct {
 MsWriteDistribution *ms_write_distribution_new (int n_slots, int max_tokens);
 /* Frees @wd and its arrays; NULL is allowed. */
 void ms_write_distribution_free (MsWriteDistribution *wd);
+/* The same distribution in memory the caller owns: @wd's arrays laid out
+ * in @block, ms_write_distribution_floats (@n_slots, @max_tokens) floats,
+ * zeroed here.  Nothing to free. */
+size_t ms_write_distribution_floats (int n_slots, int max_tokens);
+void ms_write_distribution_init_in (MsWriteDistribution *wd, int n_slots, int max_tokens, float *block);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsWriteDistribution, ms_write_distribution_free)
 
 /* Fills @wd from one segment's write attention @w (H, K, cols), laid out

@@ -28,6 +28,7 @@
 #include "ms-text.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 /* Records circulating between the stepping and the writing thread: as
  * many as fit in RECORDS_BUDGET bytes, up to RECORDS_MAX, and at least one
@@ -67,6 +68,8 @@ typedef struct {
   MsAttnStore attn;
   MsSegmentRecord *records;
   int n_records;
+  void *block;                     /* the records' buffers (records_block_new) */
+  size_t block_bytes;
   MsSegmentRecord end_of_run;      /* segment −1: the writer thread stops */
   GAsyncQueue *empty;              /* records ready to fill */
   GAsyncQueue *stepped;            /* batches of records ready to commit, in segment order */
@@ -253,6 +256,36 @@ writer_thread (gpointer pipeline)
 
 /* ---- setting up and taking down --------------------------------------- */
 
+/* One block for every record's buffers, mapped with its pages present
+ * where the system offers that (MAP_POPULATE), else from the heap: the
+ * records are many and each is first written during a step, one page
+ * fault per 4 KiB of it on the stepping thread, where one call makes the
+ * whole block present for much less (a fault is dear, on virtual
+ * machines especially: tests/bench/README.md).  NULL when memory runs
+ * out. */
+static void *
+records_block_new (size_t bytes)
+{
+#ifdef MAP_POPULATE
+  void *block = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  return block == MAP_FAILED ? NULL : block;
+#else
+  return g_try_malloc (bytes);
+#endif
+}
+
+static void
+records_block_free (void *block, size_t bytes)
+{
+  if (!block)
+    return;
+#ifdef MAP_POPULATE
+  munmap (block, bytes);
+#else
+  g_free (block);
+#endif
+}
+
 /* Allocates the records for the model's largest segment; FALSE (and
  * @error naming the recording) when memory runs out. */
 static gboolean
@@ -260,6 +293,7 @@ pipeline_init (Pipeline *p, GError **error)
 {
   ms_segment_record_sizes (p->config, p->attn, &p->sizes);
   p->n_records = (int) CLAMP (RECORDS_BUDGET / p->sizes.bytes, 1, RECORDS_MAX);
+  size_t record_bytes = ms_segment_record_block_bytes (p->config, &p->sizes);
   p->batch_max = CLAMP (p->n_records / 4, 1, BATCH_MAX);
   p->group_max = MAX (p->n_records / 2, 1);
   p->batch_tail = &p->batch;
@@ -267,14 +301,18 @@ pipeline_init (Pipeline *p, GError **error)
   p->empty = g_async_queue_new ();
   p->stepped = g_async_queue_new ();
   p->end_of_run.segment = -1;
+  if (record_bytes <= G_MAXSIZE / (size_t) p->n_records)
+    p->block = records_block_new (record_bytes * p->n_records);
+  if (!p->block)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%d × %zu bytes of "
+                   "observations)", p->path, p->n_records, record_bytes);
+      return FALSE;
+    }
+  p->block_bytes = record_bytes * p->n_records;
   for (int i = 0; i < p->n_records; i++)
     {
-      if (!ms_segment_record_init (&p->records[i], p->config, &p->sizes))
-        {
-          g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu bytes of "
-                       "observations per segment)", p->path, p->sizes.bytes);
-          return FALSE;
-        }
+      ms_segment_record_init_in (&p->records[i], p->config, &p->sizes, (char *) p->block + i * record_bytes);
       g_async_queue_push (p->empty, &p->records[i]);
     }
   return TRUE;
@@ -286,6 +324,7 @@ pipeline_clear (Pipeline *p)
   for (int i = 0; i < p->n_records; i++)
     ms_segment_record_clear (&p->records[i]);
   g_free (p->records);
+  records_block_free (p->block, p->block_bytes);
   g_clear_pointer (&p->empty, g_async_queue_unref);
   g_clear_pointer (&p->stepped, g_async_queue_unref);
   g_free (p->create.initial_memory);

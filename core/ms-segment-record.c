@@ -55,17 +55,65 @@ ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegment
          && rec->read_usage && rec->attn && rec->attn_data;
 }
 
+/* Lays @rec's buffers out from @base, each at a multiple of 64 bytes, and
+ * returns the bytes they take; with @base NULL only counts them. */
+static size_t
+lay_out (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes, char *base)
+{
+  size_t state = (size_t) c->n_slots * c->d_model, at = 0;
+#define TAKE(field, type, count)                                      \
+  do                                                                  \
+    {                                                                 \
+      if (base)                                                       \
+        rec->field = (type *) (base + at);                            \
+      at += ((size_t) (count) * sizeof (type) + 63) & ~(size_t) 63;   \
+    }                                                                 \
+  while (0)
+  TAKE (memory_in, float, state);
+  TAKE (memory_out, float, state);
+  TAKE (nll, float, c->segment_len);
+  TAKE (gate, float, c->n_slots);
+  TAKE (tokens, int32_t, c->segment_len);
+  TAKE (token_ends, uint32_t, c->segment_len);
+  TAKE (read_usage, float, c->n_slots);
+  TAKE (attn, MsAttnCopy, MAX (sizes->max_attn, 1));
+  TAKE (attn_data, float, MAX (sizes->max_attn_floats, 1));
+#undef TAKE
+  if (base)
+    {
+      ms_write_distribution_init_in (&rec->write_in_block, c->n_slots, c->segment_len, (float *) (base + at));
+      rec->write = &rec->write_in_block;
+    }
+  at += (ms_write_distribution_floats (c->n_slots, c->segment_len) * sizeof (float) + 63) & ~(size_t) 63;
+  return at;
+}
+
+size_t
+ms_segment_record_block_bytes (const MsConfig *c, const MsSegmentRecordSizes *sizes)
+{
+  return lay_out (NULL, c, sizes, NULL);
+}
+
+void
+ms_segment_record_init_in (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes, void *block)
+{
+  *rec = (MsSegmentRecord) { .in_block = TRUE };
+  lay_out (rec, c, sizes, block);
+}
+
 void
 ms_segment_record_clear (MsSegmentRecord *rec)
 {
+  g_clear_pointer (&rec->text, g_free);
+  rec->text_capacity = 0;
+  if (rec->in_block)
+    return;
   g_clear_pointer (&rec->memory_in, g_free);
   g_clear_pointer (&rec->memory_out, g_free);
   g_clear_pointer (&rec->nll, g_free);
   g_clear_pointer (&rec->gate, g_free);
   g_clear_pointer (&rec->tokens, g_free);
   g_clear_pointer (&rec->token_ends, g_free);
-  g_clear_pointer (&rec->text, g_free);
-  rec->text_capacity = 0;
   g_clear_pointer (&rec->read_usage, g_free);
   g_clear_pointer (&rec->write, ms_write_distribution_free);
   g_clear_pointer (&rec->attn, g_free);

@@ -48,6 +48,8 @@ typedef struct _MsSegmentRecord {
   float *gate;                     /* (K) the engine's gate α (MS_OBS_GATE), when it offers one */
   gboolean has_gate;               /* gate was offered during this segment */
   MsWriteDistribution *write;      /* (K …) from the write layout's last layer, when offered */
+  MsWriteDistribution write_in_block;   /* what write points to in a record laid out in a block */
+  gboolean in_block;               /* laid out by ms_segment_record_init_in: its buffers are the block's */
   gboolean has_write;
   float *read_usage;               /* (K) Σ over the read layers offered of each layer's read usage
                                       (ms_read_usage_accumulate_attention); not yet divided by their number */
@@ -81,6 +83,15 @@ guint ms_segment_record_kinds (const MsConfig *c);
  * after a failed init. */
 gboolean ms_segment_record_init (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes);
 void ms_segment_record_clear (MsSegmentRecord *rec);
+/* The same buffers laid out in one block the caller owns (and frees after
+ * ms_segment_record_clear): ms_segment_record_block_bytes (@c, @sizes)
+ * bytes at @block, 64-byte aligned, each buffer starting at a multiple of
+ * 64 bytes; only the text buffer is allocated (when a segment needs it),
+ * so many records can share one mapping whose pages are made present at
+ * once. */
+size_t ms_segment_record_block_bytes (const MsConfig *c, const MsSegmentRecordSizes *sizes);
+void ms_segment_record_init_in (MsSegmentRecord *rec, const MsConfig *c, const MsSegmentRecordSizes *sizes,
+                                void *block);
 
 /* Empties @rec for segment @segment, whose @n tokens @segment_tokens[n]
  * (copied) start at token @token_begin of the input and stand for the
