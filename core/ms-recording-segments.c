@@ -107,10 +107,12 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
         ok = ms_recording_bad_row (rec, run, "segments", segment, error, "n_predicted is %" G_GINT64_FORMAT " where 0 to the "
                                    "run's segment_len %d was expected", n_predicted, run->segment_len);
       double total_nll = ms_db_column_real (st, T + 1);
-      if (ok && fields & MS_SEGMENT_NLL && n_predicted > 0 && !isnan (total_nll) && !(isfinite (total_nll) && total_nll >= 0))
+      /* the mean is a float: a finite sum whose mean a float cannot hold was never summed from float NLLs */
+      if (ok && fields & MS_SEGMENT_NLL && n_predicted > 0 && !isnan (total_nll)
+          && !(isfinite (total_nll) && total_nll >= 0 && isfinite ((float) (total_nll / n_predicted))))
         ok = ms_recording_bad_row (rec, run, "segments", segment, error, "total_nll is %g where a finite sum of NLL "
-                                   "≥ 0 over its %" G_GINT64_FORMAT " predicted tokens was expected", total_nll,
-                                   n_predicted);
+                                   "≥ 0 over its %" G_GINT64_FORMAT " predicted tokens (a mean a float holds) was "
+                                   "expected", total_nll, n_predicted);
       seg.nll = n_predicted > 0 ? (float) (total_nll / n_predicted) : NAN;
       if (ok && fields & MS_SEGMENT_TEXT)
         {

@@ -303,8 +303,8 @@ def case_values(binary, fixtures):
     """Schema 8's arrays with their right lengths but contents no writer stores: stored attention of another
     segment, shape or head count than the model's layout gives the segment (each BLOB still the bytes its own
     rows × cols take), weights outside [0, 1], per-slot arrays out of their range in f32 and f16, transfers
-    whose entries or row sums leave [0, 1], a total NLL that is infinite or negative, a causal ΔNLL that is
-    infinite, a reset-memory NLL below 0.  Each view that reads
+    whose entries or row sums leave [0, 1], a total NLL that is infinite, negative or whose mean overflows a
+    float, a causal ΔNLL that is infinite, a reset-memory NLL below 0.  Each view that reads
     the damaged value must refuse it (exit 1, naming the file, the table and what was expected), never draw
     it or read past a matrix's end; memory states that are NaN or infinite are the model's output as far as
     the file can tell, so every view must only end cleanly (exit 0 or 1) on them."""
@@ -358,6 +358,10 @@ def case_values(binary, fixtures):
                 2, {"provenance": ("table memory", "transfer", "at most 1")}),
             "total_nll inf": (
                 lambda c: c.execute("UPDATE segments SET total_nll = 9e999 WHERE run_id = 2 AND segment = 1"),
+                2, {"nll": ("table segments", "total_nll")}),
+            # finite, but its mean over the segment's tokens overflows a float (was drawn as an infinite NLL)
+            "total_nll 1e308": (
+                lambda c: c.execute("UPDATE segments SET total_nll = 1e308 WHERE run_id = 2 AND segment = 1"),
                 2, {"nll": ("table segments", "total_nll")}),
             "total_nll negative": (
                 lambda c: c.execute("UPDATE segments SET total_nll = -5 WHERE run_id = 1 AND segment = 2"),
