@@ -52,6 +52,11 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
   g_auto (MsMemoryChunk) chunk = { 0 };
   gboolean ok = TRUE;
   int rc = SQLITE_DONE;
+  /* Every segment of the window in turn: the run's description counted its
+   * rows present, but a file changed under a reader may have lost one since
+   * (the count of rows already seen is kept per file, run and creation time:
+   * ms-recording-runs.c), and a missing row must not be a missing column. */
+  gint64 expected = first;
   while (ok && (rc = ms_db_step (st, rec->path, "reading segments", error)) == SQLITE_ROW)
     {
       gint64 segment = ms_recording_row_segment (rec, run, "segments", st, T + 3, 0, 0, first, last, error);
@@ -60,6 +65,13 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
           ok = FALSE;
           break;
         }
+      if (segment != expected)
+        {
+          ok = ms_recording_bad_row (rec, run, "segments", expected, error, "the row is missing (the next row holds "
+                                     "segment %" G_GINT64_FORMAT ")", segment);
+          break;
+        }
+      expected += stride;
       MsRecordedSegment seg = { .segment = (int) segment };
       for (int q = 0; ok && q < MS_SLOT_N_QUANTITIES; q++)
         if (fields & 1 << q)
@@ -122,6 +134,9 @@ ms_recording_foreach_segment (MsRecording *rec, const MsRunInfo *run, int first,
       if (ok)
         ok = func (&seg, user_data, error);
     }
+  if (ok && rc == SQLITE_DONE && expected < last)
+    ok = ms_recording_bad_row (rec, run, "segments", expected, error, "the row is missing (the run's rows end before "
+                               "segment %d)", last - 1);
   return ms_recording_window_end (rec, st, ok, rc);
 }
 
