@@ -291,6 +291,8 @@ ms_db_fail (sqlite3 *db, const char *path, const char *what, GError **error)
     hint = " (reading it took more work than a recording of its size can need: the file was altered)";
   else if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN)
     hint = " (check that the file and its folder are writable)";
+  else if ((code & 0xff) == SQLITE_CONSTRAINT)
+    hint = " (the recording holds rows Memscope never writes: it was damaged or altered)";
   g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: %s: %s%s", path, what, sqlite3_errmsg (db), hint);
   return FALSE;
 }
@@ -801,7 +803,9 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
       while (ok && version < MS_DB_SCHEMA_VERSION)
         {
           g_autofree char *sql = g_strdup_printf ("%s PRAGMA user_version = %d;", migrations[version], version + 1);
-          ok = ms_db_exec (db, path, sql, error);
+          g_autofree char *what = g_strdup_printf ("cannot upgrade the recording from schema %d to %d (it is left at "
+                                                   "schema %d)", version, version + 1, version);
+          ok = sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK || ms_db_fail (db, path, what, error);
           version++;
           if (!all)
             break;
@@ -811,7 +815,8 @@ db_ready (sqlite3 *db, const char *path, gboolean read_only, GError **error)
           if (error && !*error)
             ms_db_fail (db, path, "cannot upgrade the recording", error);
           sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-          sqlite3_close (db);
+          /* back in rollback mode, as it came: one file, which the upgrade did not change */
+          ms_db_close_shareable (db);
           return NULL;
         }
     }

@@ -287,6 +287,15 @@ insert_run_row (MsRunWriter *w, gint64 model_id, const char *name, const char *i
   if (ms_db_step (st, w->path, "creating the run", error) == SQLITE_DONE)
     id = sqlite3_last_insert_rowid (w->db);
   sqlite3_finalize (st);
+  /* The next id after the file's last run: past 2^31 − 1 (a file holding run
+   * 2147483647) no row key of the run fits (ms-db.h), and no reader takes it. */
+  if (id > G_MAXINT32)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT, "%s: a new run would have id %" G_GINT64_FORMAT ", past the last "
+                   "a recording can hold (2147483647): the file holds a run of an id Memscope never gives (it was "
+                   "altered); record into another file", w->path, id);
+      id = -1;
+    }
   return id;
 }
 
