@@ -1,7 +1,7 @@
 /* memscope-figure-view-private.h — what the figure view's widget
- * (memscope-figure-view.c) and its jobs (memscope-figure-view-jobs.c)
- * share: the loaded data, the shown figure, what is stale, and the
- * instance. */
+ * (memscope-figure-view.c), its drawing (memscope-figure-view-draw.c) and
+ * its jobs (memscope-figure-view-jobs.c) share: the loaded data, the shown
+ * figure, what is stale, and the instance. */
 #pragma once
 
 #include "memscope-figure-view.h"
@@ -94,5 +94,19 @@ void memscope_figure_view_notify_loading (MemscopeFigureView *self);
 void memscope_figure_view_shown_free_in_background (Shown *s);
 /* The segments of the runs shown (the longer of the two). */
 int memscope_figure_view_total_segments (MemscopeFigureView *self);
+/* Whether views of @kind zoom along their segment axis (the similarity
+ * matrix has two). */
+gboolean memscope_figure_view_kind_zooms (MsViewKind kind);
+
+/* Drawing (memscope-figure-view-draw.c, main thread). */
+
+/* GtkWidget::snapshot.  Draws only what jobs prepared: the figure's image
+ * (stretched while the one of a new size is made, its data areas moved
+ * while the one of a new zoom window is), the outlines, the message, and
+ * while data loads a veil under the spinner. */
+void memscope_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot);
+/* The shown figure's size in widget units per figure unit: 1 unless the
+ * widget was resized and the figure of the new size is being made. */
+void memscope_figure_view_figure_scale (MemscopeFigureView *self, double *sx, double *sy);
 
 G_END_DECLS
