@@ -39,14 +39,23 @@ small_heatmap (void)
   return hm;
 }
 
+/* The plot rectangle (points) of @hm laid out at @w_in × @h_in inches and
+ * @dpi. */
+static MsRect
+heatmap_plot_rect (MsHeatmap *hm, double w_in, double h_in, double dpi)
+{
+  cairo_t *cr = layout_context (w_in, h_in, dpi);
+  MsRect plot;
+  ms_heatmap_get_plot_rect (hm, cr, w_in * 72, h_in * 72, &plot);
+  cairo_destroy (cr);
+  return plot;
+}
+
 static void
 assert_cells (MsHeatmap *hm, double width_in, double height_in, double dpi)
 {
   cairo_surface_t *image = render (ms_heatmap_draw_func, hm, width_in, height_in, dpi);
-  cairo_t *cr = layout_context (width_in, height_in, dpi);
-  MsRect plot;
-  ms_heatmap_get_plot_rect (hm, cr, width_in * 72, height_in * 72, &plot);
-  cairo_destroy (cr);
+  MsRect plot = heatmap_plot_rect (hm, width_in, height_in, dpi);
   double vmin, vmax, scale = px_per_pt (width_in, dpi);
   ms_heatmap_get_range (hm, &vmin, &vmax);
   const float *v = ms_heatmap_get_values (hm);
@@ -74,13 +83,10 @@ test_heatmap_cells (void)
 
   /* The NaN cell is the neutral grey. */
   cairo_surface_t *image = render (ms_heatmap_draw_func, hm, 3.5, 2.17, 150);
-  cairo_t *cr = layout_context (3.5, 2.17, 150);
-  MsRect plot, cell;
-  ms_heatmap_get_plot_rect (hm, cr, 3.5 * 72, 2.17 * 72, &plot);
+  MsRect plot = heatmap_plot_rect (hm, 3.5, 2.17, 150), cell;
   ms_heatmap_cell_rect (hm, &plot, 1, 2, &cell);
   cell = to_pixels (cell, px_per_pt (3.5, 150));
   g_assert_cmphex (pixel_at (image, cell.x + cell.width / 2, cell.y + cell.height / 2), ==, 0xffcccccc);
-  cairo_destroy (cr);
   cairo_surface_destroy (image);
 
   /* Other maps and a fixed range. */
@@ -102,10 +108,7 @@ static void
 assert_sharp_rows (MsHeatmap *hm, double w_in, double h_in, double dpi)
 {
   cairo_surface_t *image = render (ms_heatmap_draw_func, hm, w_in, h_in, dpi);
-  cairo_t *cr = layout_context (w_in, h_in, dpi);
-  MsRect plot;
-  ms_heatmap_get_plot_rect (hm, cr, w_in * 72, h_in * 72, &plot);
-  cairo_destroy (cr);
+  MsRect plot = heatmap_plot_rect (hm, w_in, h_in, dpi);
   double scale = px_per_pt (w_in, dpi);
   MsRect p = to_pixels (plot, scale);
   double cell_w = p.width / 4;
@@ -151,10 +154,7 @@ test_heatmap_sharp (void)
   int fractional = 0;
   for (double dpi = 90; dpi < 140; dpi += 7)
     {
-      cairo_t *cr = layout_context (w_in, h_in, dpi);
-      MsRect plot;
-      ms_heatmap_get_plot_rect (hm, cr, w_in * 72, h_in * 72, &plot);
-      cairo_destroy (cr);
+      MsRect plot = heatmap_plot_rect (hm, w_in, h_in, dpi);
       double cell_w = plot.width * px_per_pt (w_in, dpi) / 4;
       if (fabs (cell_w - round (cell_w)) < 0.05)
         continue;  /* boundaries on whole pixels prove nothing */
@@ -171,10 +171,7 @@ test_heatmap_bottom_up (void)
   ms_heatmap_set_y_axis (hm, 10, 5, "layer", FALSE);
   assert_cells (hm, 3.5, 2.17, 150);
 
-  cairo_t *cr = layout_context (3.5, 2.17, 150);
-  MsRect plot, cell;
-  ms_heatmap_get_plot_rect (hm, cr, 3.5 * 72, 2.17 * 72, &plot);
-  cairo_destroy (cr);
+  MsRect plot = heatmap_plot_rect (hm, 3.5, 2.17, 150), cell;
   /* Row 0 is at the bottom now. */
   ms_heatmap_cell_rect (hm, &plot, 0, 0, &cell);
   g_assert_cmpfloat_with_epsilon (cell.y + cell.height, plot.y + plot.height, 1e-9);
@@ -198,10 +195,7 @@ test_heatmap_colorbar (void)
       MsColormap cmap = k == 0 ? MS_COLORMAP_VIRIDIS : MS_COLORMAP_DIVERGING;
       ms_heatmap_set_colormap (hm, cmap);
       cairo_surface_t *image = render (ms_heatmap_draw_func, hm, 3.5, 2.17, 200);
-      cairo_t *cr = layout_context (3.5, 2.17, 200);
-      MsRect plot;
-      ms_heatmap_get_plot_rect (hm, cr, 3.5 * 72, 2.17 * 72, &plot);
-      cairo_destroy (cr);
+      MsRect plot = heatmap_plot_rect (hm, 3.5, 2.17, 200);
       double scale = px_per_pt (3.5, 200);
       double x = (plot.x + plot.width + MS_COLORBAR_GAP + MS_COLORBAR_STRIP_WIDTH / 2) * scale;
       double top = plot.y * scale, height = plot.height * scale;
