@@ -29,17 +29,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ninja -C "$build" tests/bench/bench-record app/memscope-cli >/dev/null
 /usr/bin/python3 tests/bench/make_bench_models.py --out "$work/models" --only small-memformer small-rmt >/dev/null
-/usr/bin/python3 - "$work/models/rmt-64-slots.safetensors" <<'PY'
-import sys
-sys.path.insert(0, "tests/reference")
-import torch
-from memscope_file import write_model
-from rmt_ref import init_weights
-cfg = dict(vocab_size=256, d_model=64, n_heads=4, n_layers=1, d_ff=128, n_mem=64, segment_len=8,
-           n_positions=136, mask="causal")
-write_model(sys.argv[1], "rmt", cfg, init_weights(cfg, torch.Generator().manual_seed(3)),
-            source="tests/bench/run_record_bench.sh: random 64-slot RMT for the export benchmark")
-PY
+/usr/bin/python3 tests/bench/make_rmt_64_slots.py "$work/models/rmt-64-slots.safetensors"
 cp resources/models/copy-rmt.safetensors "$work/models/copy-rmt.safetensors"
 echo "## Recording overhead ($n segments of 64 tokens or the same tokens in segments of 8, --attn $attn, $repeats repeats)"
 lscpu | grep 'Model name' || true
@@ -75,17 +65,7 @@ PY
 [ "${ONLY_OVERHEAD:-0}" = 1 ] && exit 0
 
 echo "## Exporting the retention heatmap of a 10,000-segment, 64-slot recording"
-/usr/bin/python3 - "$work/long.safetensors" <<'PY'
-import sys
-sys.path.insert(0, "tests/reference")
-import torch
-from memscope_file import write_model
-from rmt_ref import init_weights
-cfg = dict(vocab_size=256, d_model=64, n_heads=4, n_layers=1, d_ff=128, n_mem=64, segment_len=8,
-           n_positions=136, mask="causal")
-write_model(sys.argv[1], "rmt", cfg, init_weights(cfg, torch.Generator().manual_seed(3)),
-            source="tests/bench/run_record_bench.sh: random 64-slot RMT for the export benchmark")
-PY
+/usr/bin/python3 tests/bench/make_rmt_64_slots.py "$work/long.safetensors"
 /usr/bin/python3 -c "import random, string, sys; random.seed(5); sys.stdout.write(''.join(random.choices(string.ascii_letters, k=80000)))" > "$work/long.txt"
 /usr/bin/python3 - "$build/app/memscope-cli" "$work" <<'PY'
 import os, subprocess, sys, time
