@@ -29,6 +29,7 @@
 
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Records circulating between the stepping and the writing thread: as
  * many as fit in RECORDS_BUDGET bytes, up to RECORDS_MAX, and at least one
@@ -69,7 +70,6 @@ typedef struct {
   MsSegmentRecord *records;
   int n_records;
   void *block;                     /* the records' buffers (records_block_new) */
-  size_t block_bytes;
   MsSegmentRecord end_of_run;      /* segment −1: the writer thread stops */
   GAsyncQueue *empty;              /* records ready to fill */
   GAsyncQueue *stepped;            /* batches of records ready to commit, in segment order */
@@ -256,34 +256,31 @@ writer_thread (gpointer pipeline)
 
 /* ---- setting up and taking down --------------------------------------- */
 
-/* One block for every record's buffers, mapped with its pages present
- * where the system offers that (MAP_POPULATE), else from the heap: the
- * records are many and each is first written during a step, one page
+/* One block for every record's buffers, from the heap, its pages made
+ * present at once where the system offers that (MADV_POPULATE_WRITE):
+ * the records are many and each is first written during a step, one page
  * fault per 4 KiB of it on the stepping thread, where one call makes the
- * whole block present for much less (a fault is dear, on virtual
- * machines especially: tests/bench/README.md).  NULL when memory runs
- * out. */
+ * whole block present for much less (a fault is dear, on virtual machines
+ * especially: tests/bench/README.md).  Pages the heap already holds (a
+ * process that records again) are present: the call then only checks
+ * them.  Failing, it only leaves the faults to the steps.  NULL when
+ * memory runs out. */
 static void *
 records_block_new (size_t bytes)
 {
-#ifdef MAP_POPULATE
-  void *block = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  return block == MAP_FAILED ? NULL : block;
-#else
-  return g_try_malloc (bytes);
+  void *block = g_try_malloc (bytes);
+#ifdef MADV_POPULATE_WRITE
+  long page = sysconf (_SC_PAGESIZE);
+  if (block && page > 0)
+    {
+      /* the whole pages inside the block */
+      guintptr first = ((guintptr) block + (guintptr) page - 1) & ~((guintptr) page - 1);
+      guintptr end = ((guintptr) block + bytes) & ~((guintptr) page - 1);
+      if (end > first)
+        madvise ((void *) first, end - first, MADV_POPULATE_WRITE);
+    }
 #endif
-}
-
-static void
-records_block_free (void *block, size_t bytes)
-{
-  if (!block)
-    return;
-#ifdef MAP_POPULATE
-  munmap (block, bytes);
-#else
-  g_free (block);
-#endif
+  return block;
 }
 
 /* Allocates the records for the model's largest segment; FALSE (and
@@ -309,7 +306,6 @@ pipeline_init (Pipeline *p, GError **error)
                    "observations)", p->path, p->n_records, record_bytes);
       return FALSE;
     }
-  p->block_bytes = record_bytes * p->n_records;
   for (int i = 0; i < p->n_records; i++)
     {
       ms_segment_record_init_in (&p->records[i], p->config, &p->sizes, (char *) p->block + i * record_bytes);
@@ -324,7 +320,7 @@ pipeline_clear (Pipeline *p)
   for (int i = 0; i < p->n_records; i++)
     ms_segment_record_clear (&p->records[i]);
   g_free (p->records);
-  records_block_free (p->block, p->block_bytes);
+  g_free (p->block);
   g_clear_pointer (&p->empty, g_async_queue_unref);
   g_clear_pointer (&p->stepped, g_async_queue_unref);
   g_free (p->create.initial_memory);
