@@ -14,6 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Where the run's memory chunks stand (ms-db.h). */
+typedef struct {
+  int segment;                     /* the chunk's first segment (−1: the initial memory) */
+  int states;                      /* the states it has room for; 0 before a run */
+  gboolean in_file;                /* its row is in the file (committed, or inserted in the open transaction) */
+  int pending_first, pending;      /* the states after segments pending_first … + pending − 1: buffered,
+                                      not yet in its row */
+  int next;                        /* the segment the next write must be */
+} Chunk;
+
 struct _MsRunWriter {
   /* Borrowed */
   const MsConfig *config;
@@ -28,10 +38,19 @@ struct _MsRunWriter {
   sqlite3_stmt *insert_chunk;
   sqlite3_stmt *complete_run;
   sqlite3_stmt *savepoint, *release;   /* a segment's savepoint (no run id) */
-  /* The memory chunk the last written segment wrote into (ms-db.h) */
-  int chunk_segment;               /* its first segment (−1: the initial memory) */
-  int chunk_states;                /* the states it has room for; 0 before a run */
-  int begin_chunk_segment, begin_chunk_states;   /* the same when the open transaction began */
+  sqlite3_stmt *chunk_savepoint, *chunk_release;   /* a new chunk's, around its segments until its row goes in */
+  /* The memory chunk the last written segment's state goes into (ms-db.h),
+   * and the states buffered for it: each segment's state and transfer are
+   * copied to their place in a chunk-sized buffer, and written into the
+   * chunk's row when its last state is written or the transaction commits
+   * (write_chunk): a blob handle per column and transaction, not per
+   * segment. */
+  Chunk chunk;
+  Chunk begin_chunk;               /* the same when the open transaction began */
+  Chunk before_new_chunk;          /* the same before the chunk not yet in the file was begun */
+  gboolean new_chunk_open;         /* a "chunk" savepoint encloses the segments of a chunk not yet in the file */
+  float *chunk_data;               /* (C, K, d) the chunk's states, each at its place */
+  float *chunk_transfer;           /* (C, K, K) the same for the transfers, when stored */
   int uncommitted;                 /* segments written in the open transaction */
   int chunk_capacity;              /* C: the most states a new chunk of this model gets */
   int n_segments;                  /* planned: no chunk has room past the run's last segment */
@@ -49,17 +68,16 @@ struct _MsRunWriter {
 
 static gint64 state_bytes (const MsRunWriter *w);
 
-/* Rolls back the open transaction, if any, and the writer's idea of the
- * chunk it continues in with it. */
+/* Rolls back the open transaction, if any (SQLite may have rolled it back
+ * itself), and the writer's idea of the chunk it continues in with it. */
 static void
 rollback_uncommitted (MsRunWriter *w)
 {
-  if (sqlite3_get_autocommit (w->db))
-    return;
-  sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
+  if (!sqlite3_get_autocommit (w->db))
+    sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
   w->uncommitted = 0;
-  w->chunk_segment = w->begin_chunk_segment;
-  w->chunk_states = w->begin_chunk_states;
+  w->chunk = w->begin_chunk;
+  w->new_chunk_open = FALSE;
 }
 static int chunk_capacity (gint64 state, gint64 page_size);
 
@@ -93,9 +111,11 @@ prepare_statements (MsRunWriter *w, GError **error)
     "UPDATE runs SET status = ?2, finished = ?1 WHERE id = ?9",
     "SAVEPOINT segment",
     "RELEASE segment",
+    "SAVEPOINT chunk",
+    "RELEASE chunk",
   };
   sqlite3_stmt **slots[] = { &w->insert_attention, &w->insert_segment, &w->insert_chunk, &w->complete_run,
-                             &w->savepoint, &w->release };
+                             &w->savepoint, &w->release, &w->chunk_savepoint, &w->chunk_release };
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     if (sqlite3_prepare_v3 (w->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, slots[i], NULL) != SQLITE_OK)
       return ms_db_fail (w->db, w->path, "preparing statements", error);
@@ -118,15 +138,14 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
    * the 8 KiB pages of new files.  Other cadences were no better for the
    * model (tests/bench/README.md); the recorder's records ride out each
    * checkpoint, and what the model does wait for is the last one, when the
-   * recording closes, which a small cadence keeps short.  Cache what each
-   * segment's inserts touch again (the B-trees' interior pages and last
-   * leaves).  Each segment written is a savepoint, which keeps the pages
-   * it changes that the transaction's earlier segments wrote (their
-   * memory chunk's, the segments leaf) in a sub-journal: in memory, that
-   * is a copy of a few pages, where SQLite's default spills it to a
-   * temporary file written for every segment. */
+   * recording closes, which a small cadence keeps short.  Each segment
+   * written is a savepoint, which keeps the pages it changes that the
+   * transaction's earlier segments wrote (the segments leaf) in a
+   * sub-journal: in memory, that is a copy of a few pages, where SQLite's
+   * default spills it to a temporary file written for every segment.  The
+   * page cache is sized below, once the chunk's size is known. */
   sqlite3_exec (w->db, "PRAGMA wal_autocheckpoint = " G_STRINGIFY (MS_RECORDER_CHECKPOINT_PAGES) ";"
-                "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;", NULL, NULL, NULL);
+                "PRAGMA temp_store = MEMORY;", NULL, NULL, NULL);
   /* Test hook (fault injection, as SQLite's own tests do): cap the file
    * size so a real SQLITE_FULL happens after a few segments. */
   const char *max_pages = g_getenv ("MEMSCOPE_TEST_MAX_PAGE_COUNT");
@@ -153,15 +172,28 @@ ms_run_writer_open (const char *path, const MsConfig *config, GError **error)
       sqlite3_finalize (st);
     }
   w->chunk_capacity = chunk_capacity (state_bytes (w), page_size);
+  /* The page cache holds what a transaction writes — at most a full
+   * chunk and the one before it, whose last pages it may share — and the
+   * B-trees' interior pages and last leaves, which every segment touches
+   * again, and little more: SQLite allocates a new page buffer for every
+   * page until the cache is full, and each costs the process page faults,
+   * so a cache larger than that makes every page written cost them. */
+  g_autofree char *cache = g_strdup_printf ("PRAGMA cache_size = -%" G_GINT64_FORMAT,
+                                            MAX (4096, 2 * w->chunk_capacity * state_bytes (w) / 1024 + 1024));
+  sqlite3_exec (w->db, cache, NULL, NULL, NULL);
   w->half = g_try_new (uint16_t, sizes.max_matrix);
   w->read_usage = g_try_new (float, K);
   w->representation = g_try_new (float, K);
   w->narrow = g_try_new (guint8, 6 * K);
   w->no_write = ms_write_distribution_new (K, L);
-  if (!w->half || !w->read_usage || !w->representation || !w->narrow)
+  gsize C = (gsize) w->chunk_capacity, d = config->d_model;
+  w->chunk_data = g_try_malloc_n (C, K * d * sizeof (float));
+  w->chunk_transfer = w->store_transfer ? g_try_malloc_n (C, K * K * sizeof (float)) : NULL;
+  if (!w->half || !w->read_usage || !w->representation || !w->narrow || !w->chunk_data
+      || (w->store_transfer && !w->chunk_transfer))
     {
       g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: not enough memory to record this model (%zu floats per "
-                   "attention matrix)", path, sizes.max_matrix);
+                   "attention matrix, %zu memory states per chunk)", path, sizes.max_matrix, C);
       return NULL;
     }
   return g_steal_pointer (&w);
@@ -178,6 +210,8 @@ ms_run_writer_free (MsRunWriter *w)
   sqlite3_finalize (w->complete_run);
   sqlite3_finalize (w->savepoint);
   sqlite3_finalize (w->release);
+  sqlite3_finalize (w->chunk_savepoint);
+  sqlite3_finalize (w->chunk_release);
   if (w->db)
     rollback_uncommitted (w);
   ms_db_close_shareable (w->db);
@@ -186,6 +220,8 @@ ms_run_writer_free (MsRunWriter *w)
   g_free (w->read_usage);
   g_free (w->representation);
   g_free (w->narrow);
+  g_free (w->chunk_data);
+  g_free (w->chunk_transfer);
   g_clear_pointer (&w->no_write, ms_write_distribution_free);
   g_free (w);
 }
@@ -349,9 +385,11 @@ chunk_capacity (gint64 state, gint64 page_size)
 }
 
 /* Inserts the chunk whose first state is the memory after segment
- * @segment, with room for @n_states: @memory as its data when given (the
- * initial memory, alone in its chunk, without transfer), else zeros for
- * the segments to write into it. */
+ * @segment, with room for @n_states: @memory as its data (the initial
+ * memory, alone in its chunk, without transfer), else zeros, which
+ * write_chunk writes the states into.  SQLite writes a zero BLOB straight
+ * into the row's pages; a BLOB of the states would first be copied whole
+ * into a record in memory. */
 static gboolean
 insert_chunk (MsRunWriter *w, int segment, int n_states, const float *memory, GError **error)
 {
@@ -371,21 +409,15 @@ insert_chunk (MsRunWriter *w, int segment, int n_states, const float *memory, GE
   else
     sqlite3_bind_zeroblob64 (st, 6, (sqlite3_uint64) (n_states * K * d * 4));
   gboolean ok = step_done (w, st, memory ? "writing the initial memory" : "writing a memory chunk", error);
+  sqlite3_bind_null (st, 5);
   sqlite3_bind_null (st, 6);
-  if (ok)
-    {
-      w->chunk_segment = segment;
-      w->chunk_states = n_states;
-    }
   return ok;
 }
 
 /* Writes @n bytes at @offset of column @column of the memory chunk
  * @rowid, in place.  The handle is opened and closed for each write:
  * SQLite refuses to open or release a savepoint while a blob handle is
- * open for writing ("SQL statements in progress"), and every segment is a
- * savepoint, so a handle cannot be kept and moved on with
- * sqlite3_blob_reopen from one segment to the next. */
+ * open for writing ("SQL statements in progress"). */
 static gboolean
 write_into_chunk (MsRunWriter *w, gint64 rowid, const char *column, const void *bytes, gint64 n, gint64 offset,
                   GError **error)
@@ -398,34 +430,53 @@ write_into_chunk (MsRunWriter *w, gint64 rowid, const char *column, const void *
     rc = sqlite3_blob_write (blob, bytes, (int) n, (int) offset);
   if (rc != SQLITE_OK)
     {
-      ms_db_fail (w->db, w->path, "writing the memory state", error);
+      ms_db_fail (w->db, w->path, "writing a memory chunk", error);
       sqlite3_blob_close (blob);
       return FALSE;
     }
   if (sqlite3_blob_close (blob) != SQLITE_OK)
-    return ms_db_fail (w->db, w->path, "writing the memory state", error);
+    return ms_db_fail (w->db, w->path, "writing a memory chunk", error);
   return TRUE;
 }
 
-/* Stores the memory after segment @segment (≥ 0) and that segment's
- * transfer: into the current chunk when it has room for them, else into
- * a new chunk starting with them, with room for min (segment + 1, C)
- * states but none past the run's planned last segment (so a complete run
- * has no unwritten room). */
+/* Writes the buffered states of the current chunk into the file,
+ * inserting its row first when it is not in the file yet: one write per
+ * column, whatever their number, in the transaction that commits their
+ * segments, so each of the chunk's pages is written once per transaction
+ * and no blob handle is opened per segment. */
 static gboolean
-store_state (MsRunWriter *w, int segment, const float *memory, const float *transfer, GError **error)
+write_chunk (MsRunWriter *w, GError **error)
 {
-  gint64 K = w->config->n_slots, d = w->config->d_model;
-  if (w->chunk_states < 1 || segment < w->chunk_segment || segment >= (gint64) w->chunk_segment + w->chunk_states)
+  Chunk *ch = &w->chunk;
+  if (ch->pending == 0)
+    return TRUE;
+  gint64 K = w->config->n_slots, d = w->config->d_model, j = ch->pending_first - ch->segment;
+  gint64 rowid = w->run_id * (G_GINT64_CONSTANT (1) << 32) + ch->segment + 1;
+  gboolean ok = (ch->in_file || insert_chunk (w, ch->segment, ch->states, NULL, error))
+                && (!w->store_transfer || write_into_chunk (w, rowid, "transfer", w->chunk_transfer + j * K * K,
+                                                            ch->pending * K * K * 4, j * K * K * 4, error))
+                && write_into_chunk (w, rowid, "data", w->chunk_data + j * K * d, ch->pending * K * d * 4,
+                                     j * K * d * 4, error);
+  if (ok)
     {
-      int n = MIN (MIN (segment + 1, w->chunk_capacity), MAX (w->n_segments - segment, 1));
-      if (!insert_chunk (w, segment, n, NULL, error))
-        return FALSE;
+      ch->in_file = TRUE;
+      ch->pending = 0;
     }
-  gint64 rowid = w->run_id * (G_GINT64_CONSTANT (1) << 32) + w->chunk_segment + 1;
-  gint64 j = segment - w->chunk_segment;
-  return (!w->store_transfer || write_into_chunk (w, rowid, "transfer", transfer, K * K * 4, j * K * K * 4, error))
-         && write_into_chunk (w, rowid, "data", memory, K * d * 4, j * K * d * 4, error);
+  return ok;
+}
+
+/* Buffers the memory after segment @segment (≥ 0, the chunk's next one)
+ * and that segment's transfer at their place in the current chunk. */
+static void
+buffer_state (MsRunWriter *w, int segment, const float *memory, const float *transfer)
+{
+  Chunk *ch = &w->chunk;
+  gint64 K = w->config->n_slots, d = w->config->d_model, j = segment - ch->segment;
+  memcpy (w->chunk_data + j * K * d, memory, (size_t) (K * d * 4));
+  if (w->store_transfer)
+    memcpy (w->chunk_transfer + j * K * K, transfer, (size_t) (K * K * 4));
+  if (ch->pending++ == 0)
+    ch->pending_first = segment;
 }
 
 gboolean
@@ -450,9 +501,9 @@ ms_run_writer_create_run (MsRunWriter *w, MsModel *model, const char *input_path
     {
       sqlite3_exec (w->db, "ROLLBACK", NULL, NULL, NULL);
       w->run_id = 0;
-      w->chunk_states = 0;
       return FALSE;
     }
+  w->chunk = (Chunk) { .segment = -1, .states = 1, .in_file = TRUE, .next = 0 };
   w->attn = plan->attn;
   w->n_segments = plan->n_segments;
   return TRUE;
@@ -511,8 +562,7 @@ check_chunks (MsRunWriter *w, gint64 run_id, gint64 done, const char **wrong, GE
                  "its model's memory states (and transfers) that follow each other, each under its own key";
       else
         {
-          w->chunk_segment = (int) segment;
-          w->chunk_states = (int) states;
+          w->chunk = (Chunk) { .segment = (int) segment, .states = (int) states, .in_file = TRUE, .next = (int) done };
           end = segment + states;
           n++;
         }
@@ -734,10 +784,6 @@ insert_segment_rows (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
         attn_first = sqlite3_last_insert_rowid (w->db) - (rec->attn[i].shape[0] - 1);
       attn_count += rec->attn[i].shape[0];
     }
-  /* A diagonal transfer follows from the retention (ms_recording_foreach_segment) */
-  if (!store_state (w, t, rec->memory_out, wd->transfer, error))
-    return FALSE;
-
   double total = 0;
   int n_predicted = 0;
   for (int i = 0; i < n; i++)
@@ -811,24 +857,61 @@ gboolean
 ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError **error)
 {
   g_return_val_if_fail (w->run_id > 0 && rec->segment >= 0, FALSE);
+  int t = rec->segment;
+  if (t != w->chunk.next)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, "%s: run %" G_GINT64_FORMAT ": segment %d cannot be written: "
+                   "segments are written once, in order, and the next is %d", w->path, w->run_id, t, w->chunk.next);
+      return FALSE;
+    }
   if (sqlite3_get_autocommit (w->db))
     {
       if (!ms_db_exec (w->db, w->path, "BEGIN IMMEDIATE", error))
         return FALSE;
-      w->begin_chunk_segment = w->chunk_segment;
-      w->begin_chunk_states = w->chunk_states;
+      w->begin_chunk = w->chunk;
+    }
+  /* The segment that fills a chunk writes it (write_chunk), so the next
+   * one begins a new chunk, inside a savepoint of its own: its segments go
+   * with it when its row cannot be written at the commit. */
+  Chunk before = w->chunk;
+  gboolean new_chunk = t >= w->chunk.segment + w->chunk.states;
+  if (new_chunk)
+    {
+      if (!step_done (w, w->chunk_savepoint, "writing a segment", error))
+        return FALSE;
+      w->before_new_chunk = w->chunk;
+      w->new_chunk_open = TRUE;
+      w->chunk = (Chunk) { .segment = t, .states = MIN (MIN (t + 1, w->chunk_capacity), MAX (w->n_segments - t, 1)),
+                           .next = t };
     }
   /* prepared once: each is run for every segment */
-  if (!step_done (w, w->savepoint, "writing a segment", error))
-    return FALSE;
-  int chunk_segment = w->chunk_segment, chunk_states = w->chunk_states;
-  analyse_segment (w, rec);
   g_autoptr (GError) local = NULL;
-  if (insert_segment_rows (w, rec, &local) && (!rec->last || mark_complete (w, &local))
-      && step_done (w, w->release, "writing a segment", &local))
+  gboolean saved = step_done (w, w->savepoint, "writing a segment", &local), full = FALSE;
+  if (saved)
     {
-      w->uncommitted++;
-      return TRUE;
+      analyse_segment (w, rec);
+      /* A diagonal transfer follows from the retention (ms_recording_foreach_segment) */
+      const MsWriteDistribution *wd = rec->has_write ? rec->write : w->no_write;
+      if (insert_segment_rows (w, rec, &local))
+        {
+          buffer_state (w, t, rec->memory_out, wd->transfer);
+          w->chunk.next = t + 1;
+          full = t + 1 == w->chunk.segment + w->chunk.states;
+          if ((!full || write_chunk (w, &local)) && (!rec->last || mark_complete (w, &local))
+              && step_done (w, w->release, "writing a segment", &local))
+            {
+              w->uncommitted++;
+              /* the chunk's row is in: its savepoint has done its work (a
+               * RELEASE that fails leaves it to the commit, which ends it) */
+              if (full && w->new_chunk_open)
+                {
+                  sqlite3_step (w->chunk_release);
+                  sqlite3_reset (w->chunk_release);
+                  w->new_chunk_open = FALSE;
+                }
+              return TRUE;
+            }
+        }
     }
   if (!local)
     ms_db_fail (w->db, w->path, "writing a segment", &local);
@@ -837,16 +920,19 @@ ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError 
       /* SQLite rolled the whole transaction back (it may, on a full disk
        * or an I/O error): the segments written since the last commit are
        * gone too, and so is a chunk they inserted */
-      w->uncommitted = 0;
-      w->chunk_segment = w->begin_chunk_segment;
-      w->chunk_states = w->begin_chunk_states;
+      rollback_uncommitted (w);
     }
   else
     {
-      /* only this segment's rows go, a chunk it inserted with them */
-      sqlite3_exec (w->db, "ROLLBACK TO segment; RELEASE segment", NULL, NULL, NULL);
-      w->chunk_segment = chunk_segment;
-      w->chunk_states = chunk_states;
+      /* only this segment's rows go, and a chunk it began or wrote */
+      if (saved)
+        sqlite3_exec (w->db, "ROLLBACK TO segment; RELEASE segment", NULL, NULL, NULL);
+      if (new_chunk)
+        {
+          sqlite3_exec (w->db, "ROLLBACK TO chunk; RELEASE chunk", NULL, NULL, NULL);
+          w->new_chunk_open = FALSE;
+        }
+      w->chunk = before;
     }
   g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
@@ -861,11 +947,11 @@ ms_run_writer_get_uncommitted (const MsRunWriter *w)
 gboolean
 ms_run_writer_chunk_ends_at (const MsRunWriter *w, int segment)
 {
-  if (w->chunk_states < 1)
+  if (w->chunk.states < 1)
     return TRUE;
-  /* the chunks that the segments after the last one written insert, as
-   * store_state does */
-  gint64 first = w->chunk_segment, states = w->chunk_states;
+  /* the chunks that the segments after the last one written begin, as
+   * ms_run_writer_write_segment does */
+  gint64 first = w->chunk.segment, states = w->chunk.states;
   while (segment >= first + states)
     {
       first += states;
@@ -880,13 +966,36 @@ ms_run_writer_commit (MsRunWriter *w, int *n_committed, GError **error)
   *n_committed = 0;
   if (sqlite3_get_autocommit (w->db))
     return TRUE;
+  g_autoptr (GError) local = NULL;
+  if (!write_chunk (w, &local) && !sqlite3_get_autocommit (w->db) && w->new_chunk_open)
+    {
+      /* The chunk begun in this transaction cannot be written (a full
+       * disk): its segments go, and those before it commit. */
+      sqlite3_exec (w->db, "ROLLBACK TO chunk; RELEASE chunk", NULL, NULL, NULL);
+      w->uncommitted -= w->chunk.next - w->chunk.segment;
+      w->chunk = w->before_new_chunk;
+      w->new_chunk_open = FALSE;
+    }
+  else if (local)
+    {
+      rollback_uncommitted (w);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (sqlite3_exec (w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
     {
       *n_committed = w->uncommitted;
       w->uncommitted = 0;
-      return TRUE;
+      w->new_chunk_open = FALSE;
+      if (!local)
+        return TRUE;
     }
-  ms_db_fail (w->db, w->path, "committing segments", error);
-  rollback_uncommitted (w);
+  else
+    {
+      if (!local)
+        ms_db_fail (w->db, w->path, "committing segments", &local);
+      rollback_uncommitted (w);
+    }
+  g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
 }
