@@ -48,11 +48,12 @@
  * states 1, 2, 4, 8, … and then every C, and none has room past the
  * run's planned last segment: a complete run has no unwritten room, a
  * cancelled or killed one at most its own length or C states).
- * A chunk is inserted with zeros when its first segment is written, and
- * each later segment writes its state and transfer into it in place
- * (sqlite3_blob_write), in that segment's transaction: a killed recorder
- * leaves earlier segments' states as they were committed, and the states
- * after a run's last committed segment are zeros nobody reads.  The state
+ * The writer keeps the states of a transaction's segments and writes
+ * them into their chunk at once (sqlite3_blob_write), inserting the chunk
+ * with zeros first when it is new, in the transaction that commits them,
+ * when the chunk's last state is written or at the commit: a killed
+ * recorder leaves earlier segments' states as they were committed, and
+ * the states after a run's last committed segment are zeros nobody reads.  The state
  * after segment t is found in one row: the chunk with the greatest id ≤
  * run_id · 2^32 + t + 1.  Transfer sits before data in the row, so a view
  * that reads only transfers reads only their pages.

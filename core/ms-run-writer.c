@@ -884,7 +884,6 @@ ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError 
       w->chunk = (Chunk) { .segment = t, .states = MIN (MIN (t + 1, w->chunk_capacity), MAX (w->n_segments - t, 1)),
                            .next = t };
     }
-  /* prepared once: each is run for every segment */
   g_autoptr (GError) local = NULL;
   gboolean saved = step_done (w, w->savepoint, "writing a segment", &local), full = FALSE;
   if (saved)
@@ -915,13 +914,10 @@ ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError 
     }
   if (!local)
     ms_db_fail (w->db, w->path, "writing a segment", &local);
+  /* SQLite may have rolled the whole transaction back (on a full disk or
+   * an I/O error): the segments written since the last commit are gone too */
   if (sqlite3_get_autocommit (w->db))
-    {
-      /* SQLite rolled the whole transaction back (it may, on a full disk
-       * or an I/O error): the segments written since the last commit are
-       * gone too, and so is a chunk they inserted */
-      rollback_uncommitted (w);
-    }
+    rollback_uncommitted (w);
   else
     {
       /* only this segment's rows go, and a chunk it began or wrote */

@@ -62,11 +62,14 @@ gboolean ms_run_writer_resume_run (MsRunWriter *w, MsModel *model, const char *i
 float *ms_run_writer_load_memory (MsRunWriter *w, int segment, GError **error);
 
 /* Writes @rec (the segment after the last one written, of the created or
- * resumed run) into the open transaction, beginning one when none is
- * open, completing the run with it when @rec->last.  Whole or not at all:
- * on failure nothing of @rec stays, and the segments written before it
- * stay in the transaction — unless SQLite rolled the whole transaction
- * back (it may, on a full disk or an I/O error), then they are gone too
+ * resumed run; any other is refused, MS_ERROR_IO) into the open
+ * transaction, beginning one when none is open, completing the run with
+ * it when @rec->last.  Its memory state is kept by the writer until its
+ * memory chunk (ms-db.h) is written: with the segment that fills the
+ * chunk, else at the commit.  Whole or not at all: on failure nothing of
+ * @rec stays, and the segments written before it stay in the transaction
+ * — unless SQLite rolled the whole transaction back (it may, on a full
+ * disk or an I/O error), then they are gone too
  * (ms_run_writer_get_uncommitted says 0).  Nothing is committed until
  * ms_run_writer_commit. */
 gboolean ms_run_writer_write_segment (MsRunWriter *w, const MsSegmentRecord *rec, GError **error);
@@ -81,10 +84,14 @@ int ms_run_writer_get_uncommitted (const MsRunWriter *w);
  * transaction that writes into it. */
 gboolean ms_run_writer_chunk_ends_at (const MsRunWriter *w, int segment);
 
-/* Commits the open transaction (none open: nothing to do), setting
- * *@n_committed to the segments it held.  On failure it is rolled back:
- * none of its segments stays, and the run ends at the last segment
- * committed before. */
+/* Writes the memory states of the open transaction's last memory chunk
+ * and commits it (none open: nothing to do), setting *@n_committed to the
+ * segments committed.  When that chunk began in this transaction and its
+ * row cannot be written (a full disk), its segments are taken out and
+ * those before them committed, and FALSE is returned with *@n_committed
+ * saying how many; on any other failure the transaction is rolled back:
+ * none of its segments stays.  Either way the run ends at the last segment
+ * committed. */
 gboolean ms_run_writer_commit (MsRunWriter *w, int *n_committed, GError **error);
 
 /* The run's id: 0 until one is created or resumed. */

@@ -1,15 +1,16 @@
 /* test-run-writer.c — the run writer on its own, without the recorder's
  * threads: a real session's observations copied into segment records and
  * committed one by one.  What a user relies on: a segment is committed
- * whole or not at all (a commit that fails part way — here a segment
- * committed twice, whose attention rows and memory state go in before its
- * segment key is found taken, and a segment whose key another connection
- * took after its memory chunk went in — leaves nothing of it behind, and
- * the next try stores it whole; in a transaction of several, the others
- * stay), a run is taken up again where its committed segments end, the
- * last segment's commit completes the run, and a writer killed with
- * segments written but not committed leaves a recording that resumes to
- * exactly what an uninterrupted one holds.
+ * whole or not at all (a write that fails part way — here a segment whose
+ * key another connection took, found after its attention rows went in —
+ * leaves nothing of it behind, and the next try stores it whole; a
+ * segment written twice is refused; in a transaction of several, the
+ * others stay; a memory chunk that cannot be written at the commit takes
+ * only its own segments with it), a run is taken up again where its
+ * committed segments end, the last segment's commit completes the run,
+ * and a writer killed with segments written but not committed, or just
+ * after a commit that wrote their memory chunk, leaves a recording that
+ * resumes to exactly what an uninterrupted one holds.
  * The recording is inspected with SQLite directly, not with Memscope's
  * reader. */
 #include <sqlite3.h>
@@ -156,9 +157,8 @@ commit_whole_or_not_at_all (void)
       by_hand_step (&by_hand, t);
       if (t == 2)
         {
-          /* Segment 1 again: its attention rows and memory state would
-           * fit, its segment row does not (the key is taken), so none of
-           * it may stay. */
+          /* Segment 1 again: segments are written once, in order, so it
+           * is refused and none of it may stay. */
           attention_rows = count (db, "SELECT count(*) FROM attention");
           rec->segment = 1;
           g_assert_false (commit_one (w, rec, &error));
@@ -172,16 +172,19 @@ commit_whole_or_not_at_all (void)
         }
       if (t == 3)
         {
-          /* Segment 3 starts a memory chunk (ms-db.h).  Its key taken by
-           * another connection, the commit fails after the chunk went in:
-           * the chunk goes with the rest, and the next try makes it again. */
+          /* Segment 3 begins a memory chunk (ms-db.h).  Its key taken by
+           * another connection, its write fails after its attention rows
+           * went in: they go, with the chunk it began, and the next try
+           * writes them again. */
           gint64 chunks = count (db, "SELECT count(*) FROM memory");
+          attention_rows = count (db, "SELECT count(*) FROM attention");
           exec_sql (db, "INSERT INTO segments (id, run_id, segment, token_begin, token_end, text, nll, n_predicted)"
                         " VALUES (1 * 4294967296 + 3, 1, 3, 24, 32, x'00', x'00', 0)");
           g_assert_false (commit_one (w, rec, &error));
           g_assert_error (error, MS_ERROR, MS_ERROR_IO);
           g_clear_error (&error);
           g_assert_cmpint (count (db, "SELECT count(*) FROM memory"), ==, chunks);
+          g_assert_cmpint (count (db, "SELECT count(*) FROM attention"), ==, attention_rows);
           exec_sql (db, "DELETE FROM segments WHERE id = 1 * 4294967296 + 3");
           memcpy (after_3, ms_session_get_memory (by_hand.session), state * sizeof (float));
         }
@@ -279,7 +282,8 @@ copy_file (const char *from, const char *to)
  * of the same model and input holds.  The open transaction crosses a
  * memory chunk's end (ms-db.h: the states after segments 3 … 6 share a
  * chunk, those after 7 … 14 the next): it had written states 5 and 6 into
- * a committed chunk and inserted the next one. */
+ * a committed chunk, and its commit inserts the next one with states
+ * 7 … 11. */
 static void
 killed_mid_transaction (gconstpointer name)
 {
@@ -287,6 +291,8 @@ killed_mid_transaction (gconstpointer name)
   g_autofree char *db = g_build_filename (dir, "r.sqlite", NULL), *input = g_build_filename (dir, "in.txt", NULL);
   g_autofree char *killed = g_build_filename (dir, "killed.sqlite", NULL);
   g_autofree char *reference = g_build_filename (dir, "reference.sqlite", NULL);
+  g_autofree char *after_commit = g_build_filename (dir, "after-commit.sqlite", NULL);
+  g_autofree char *after_commit_wal = g_strconcat (after_commit, "-wal", NULL);
   char text[240];
   for (int i = 0; i < (int) sizeof text; i++)
     text[i] = (char) (32 + (i * 41) % 90);
@@ -337,9 +343,8 @@ killed_mid_transaction (gconstpointer name)
   g_assert_cmpint (count (killed, "SELECT max (segment) FROM memory"), ==, 3);   /* not the chunk from 7 on */
   g_assert_cmpint (count (killed, "SELECT status = 'incomplete' FROM runs"), ==, 1);
 
-  /* A segment that cannot be written (segment 3 again: its memory key is
-   * taken) leaves nothing of itself, and the transaction keeps the seven
-   * before it, which commit. */
+  /* A segment that cannot be written (segment 3 again) leaves nothing of
+   * itself, and the transaction keeps the seven before it, which commit. */
   rec->segment = 3;
   g_assert_false (ms_run_writer_write_segment (w, rec, &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_IO);
@@ -348,6 +353,13 @@ killed_mid_transaction (gconstpointer name)
   g_assert_true (ms_run_writer_commit (w, &committed, &error));
   g_assert_cmpint (committed, ==, 7);
   g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 12);
+  /* Killed right after that commit, which wrote states 5 and 6 into their
+   * chunk and the chunk of 7 … 14 with states 7 … 11: all twelve stay. */
+  copy_file (db, after_commit);
+  if (g_file_test (wal, G_FILE_TEST_EXISTS))
+    copy_file (wal, after_commit_wal);
+  g_assert_cmpint (count (after_commit, "SELECT count(*) FROM segments"), ==, 12);
+  g_assert_cmpint (count (after_commit, "SELECT max (segment) FROM memory"), ==, 7);
   /* closing rolls back what was written and not committed */
   rec->segment = 12;
   g_assert_true (ms_run_writer_write_segment (w, rec, &error));
@@ -355,12 +367,83 @@ killed_mid_transaction (gconstpointer name)
   ms_run_writer_free (w);
   g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 12);
 
-  g_assert_true (ms_record (killed, model, input, &opts, 1, NULL, NULL, NULL, NULL, &error));
+  const char *left[] = { killed, after_commit };
+  for (guint i = 0; i < G_N_ELEMENTS (left); i++)
+    {
+      g_assert_true (ms_record (left[i], model, input, &opts, 1, NULL, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (assert_same_rows (left[i], reference, "SELECT * FROM segments ORDER BY id"), ==, S);
+      g_assert_cmpint (assert_same_rows (left[i], reference, "SELECT * FROM memory ORDER BY id"), >, 4);
+      g_assert_cmpint (assert_same_rows (left[i], reference, "SELECT n_tokens, segment_len, n_segments, attn_dtype,"
+                                                             " status FROM runs ORDER BY id"), ==, 1);
+    }
+  test_dir_remove (dir);
+}
+
+/* A memory chunk is written into the file when its last state is written
+ * or at the commit.  When it cannot be (here its key is taken by another
+ * connection, as a full disk would refuse its pages), the commit takes the
+ * segments whose states it holds out and commits those before them: the
+ * run ends at the last segment whose state is stored, and resumes from
+ * there to exactly what an uninterrupted recording holds. */
+static void
+chunk_fails_at_commit (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("memscope-run-writer-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "r.sqlite", NULL), *input = g_build_filename (dir, "in.txt", NULL);
+  g_autofree char *reference = g_build_filename (dir, "reference.sqlite", NULL);
+  char text[120];
+  for (int i = 0; i < (int) sizeof text; i++)
+    text[i] = (char) (32 + (i * 37) % 90);
+  g_assert_true (g_file_set_contents (input, text, sizeof text, NULL));
+  g_autofree char *path = g_build_filename (g_getenv ("MEMSCOPE_FIXTURES"), "rmt_blocks.safetensors", NULL);
+  GError *error = NULL;
+  g_autoptr (MsModel) model = ms_model_load (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (assert_same_rows (killed, reference, "SELECT * FROM segments ORDER BY id"), ==, S);
-  g_assert_cmpint (assert_same_rows (killed, reference, "SELECT * FROM memory ORDER BY id"), >, 4);
-  g_assert_cmpint (assert_same_rows (killed, reference, "SELECT n_tokens, segment_len, n_segments, attn_dtype, status"
-                                                        " FROM runs ORDER BY id"), ==, 1);
+  const MsConfig *c = ms_model_get_config (model);
+  ByHand by_hand;
+  by_hand_init (&by_hand, model, text, (int) sizeof text, MS_ATTN_STORE_NONE);
+  g_assert_cmpint (by_hand.S, >, 7);
+  MsRecordOptions opts = { .attn = MS_ATTN_STORE_NONE };
+  g_assert_true (ms_record (reference, model, input, &opts, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  MsRunWriter *w = ms_run_writer_open (db, c, &error);
+  g_assert_no_error (error);
+  MsRunPlan plan = { (size_t) by_hand.n_tokens, by_hand.L, by_hand.S, MS_ATTN_STORE_NONE };
+  g_assert_true (ms_run_writer_create_run (w, model, input, NULL, &plan, ms_session_get_memory (by_hand.session),
+                                           &error));
+  g_assert_no_error (error);
+  /* the chunk of states 3 … 6 (ms-db.h): its key taken before the
+   * transaction begins */
+  g_autofree char *taken = g_strdup_printf ("INSERT INTO memory (id, run_id, segment, n_states, rows, cols, data) "
+                                            "VALUES (1 * 4294967296 + 4, 1, 3, 1, %d, %d, zeroblob (%d))",
+                                            c->n_slots, c->d_model, c->n_slots * c->d_model * 4);
+  exec_sql (db, taken);
+  for (int t = 0; t < 5; t++)   /* 0 … 4 in one transaction: chunks 0, 1 … 2 filled, 3 … 6 begun */
+    {
+      by_hand_step (&by_hand, t);
+      g_assert_true (ms_run_writer_write_segment (w, &by_hand.rec, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, 5);
+  int committed = -1;
+  g_assert_false (ms_run_writer_commit (w, &committed, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, db));
+  g_clear_error (&error);
+  g_assert_cmpint (committed, ==, 3);
+  g_assert_cmpint (ms_run_writer_get_uncommitted (w), ==, 0);
+  by_hand_clear (&by_hand);
+  ms_run_writer_free (w);
+  g_assert_cmpint (count (db, "SELECT count(*) FROM segments"), ==, 3);
+  g_assert_cmpint (count (db, "SELECT count(*) FROM memory WHERE segment < 3"), ==, 3);   /* M_0, 0, 1 … 2 */
+
+  exec_sql (db, "DELETE FROM memory WHERE id = 1 * 4294967296 + 4");
+  g_assert_true (ms_record (db, model, input, &opts, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (assert_same_rows (db, reference, "SELECT * FROM segments ORDER BY id"), ==, by_hand.S);
+  g_assert_cmpint (assert_same_rows (db, reference, "SELECT * FROM memory ORDER BY id"), >, 4);
   test_dir_remove (dir);
 }
 
@@ -372,5 +455,6 @@ main (int argc, char **argv)
   g_test_add_func ("/run-writer/commit-whole-or-not-at-all", commit_whole_or_not_at_all);
   g_test_add_data_func ("/run-writer/killed-mid-transaction/rmt", "rmt_blocks", killed_mid_transaction);
   g_test_add_data_func ("/run-writer/killed-mid-transaction/memformer", "memformer", killed_mid_transaction);
+  g_test_add_func ("/run-writer/chunk-fails-at-commit", chunk_fails_at_commit);
   return g_test_run ();
 }
