@@ -106,7 +106,10 @@ memscope_figure_view_measure (GtkWidget *widget, GtkOrientation orientation, int
 }
 
 /* The spinner in the middle; a new size needs the view loaded and drawn
- * for it. */
+ * for it.  A job in flight for another size is started again for this one,
+ * also when the figure shown has this size (the view was resized and back
+ * while it ran) or there is none yet: its figure would be shown, drawn for
+ * a size the view no longer has, once "loading" is over. */
 static void
 memscope_figure_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
 {
@@ -115,8 +118,11 @@ memscope_figure_view_size_allocate (GtkWidget *widget, int width, int height, in
   const Shown *s = self->shown;
   gboolean drawn = s && s->width == width && s->height == height && s->scale == scale;
   gboolean drawing = self->job && self->job_width == width && self->job_height == height && self->job_scale == scale;
-  if ((s && !drawn && !drawing) || self->stale != STALE_NONE)
-    memscope_figure_view_set_stale (self, STALE_EXTENT);   /* views are loaded at the size they are drawn */
+  if (((s && !drawn) || self->job) && !drawing)
+    /* views are loaded at the size they are drawn; what the job in flight redoes, at least */
+    memscope_figure_view_set_stale (self, self->job && self->loading_data ? STALE_DATA : STALE_EXTENT);
+  else if (self->stale != STALE_NONE)
+    memscope_figure_view_set_stale (self, STALE_EXTENT);
   /* after memscope_figure_view_set_stale (), which may show the spinner */
   int sw = 32, sh = 32;
   gtk_widget_measure (self->spinner, GTK_ORIENTATION_HORIZONTAL, -1, NULL, NULL, NULL, NULL);

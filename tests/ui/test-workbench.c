@@ -59,6 +59,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workbench/bindings", test_bindings);
   g_test_add_func ("/workbench/load-off-main-thread", test_load_off_main_thread);
   g_test_add_func ("/workbench/superseded-load", test_superseded_load);
+  g_test_add_func ("/workbench/resized-while-loading", test_resized_while_loading);
   g_test_add_func ("/workbench/long-provenance", test_long_provenance);
   g_test_add_func ("/workbench/zoom-preview", test_zoom_preview);
   g_test_add_func ("/workbench/export", test_export);

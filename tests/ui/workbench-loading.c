@@ -1,7 +1,8 @@
 /* workbench-loading.c — views load off the main thread: a locked recording
  * leaves the main loop running under the spinner, a newer change supersedes
- * a load in flight, and a window closed while it records is released on the
- * main thread. */
+ * a load in flight, a view resized back while the load of another size is
+ * in flight shows the figure of its size, and a window closed while it
+ * records is released on the main thread. */
 #include <sqlite3.h>
 
 #include "workbench-test.h"
@@ -191,6 +192,77 @@ test_superseded_load (void)
   g_assert_cmpuint (titles_seen->len, ==, 1);
   g_assert_false (memscope_figure_view_get_loading (lonely));
   g_clear_pointer (&titles_seen, g_ptr_array_unref);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- resized while a load is in flight ---- */
+
+static GtkWidget *strip;   /* above the lonely view: its height takes the view's */
+static int full_height;
+
+static gboolean
+lonely_shown (void)
+{
+  return lonely_allocated () && lonely_loaded () && memscope_figure_view_get_figure (lonely);
+}
+
+static gboolean
+lonely_shorter_loading (void)
+{
+  return gtk_widget_get_height (GTK_WIDGET (lonely)) == full_height - 40 && lonely_loading ();
+}
+
+static gboolean
+lonely_full_height (void)
+{
+  return gtk_widget_get_height (GTK_WIDGET (lonely)) == full_height;
+}
+
+/* A view made shorter for a moment (a strip shown above it and hidden
+ * again, as the window's banner and progress strip do) while the figure of
+ * the shorter size cannot load, then given its old height again: once it
+ * says it is done it shows its figure drawn for its height, pixel for pixel
+ * what it showed before, never the shorter figure stretched to it. */
+void
+test_resized_while_loading (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (MemscopeRun) run = copy_of_run_a ("resized.sqlite", &path);
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 500);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  strip = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);   /* empty: no height of its own */
+  lonely = MEMSCOPE_FIGURE_VIEW (memscope_figure_view_new (MS_VIEW_RETENTION));
+  gtk_box_append (GTK_BOX (box), strip);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (lonely));
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+  memscope_figure_view_set_runs (lonely, run, NULL, FALSE);
+  wait_until (lonely_shown, "the view to be drawn");
+  full_height = gtk_widget_get_height (GTK_WIDGET (lonely));
+  g_autoptr (Shot) before = screenshot (GTK_WIDGET (lonely), "resized-while-loading-before");
+
+  /* shorter: the figure of that height is asked for, and waits for the recording */
+  sqlite3 *lock = lock_recording (path);
+  gtk_widget_set_size_request (strip, -1, 40);
+  wait_until (lonely_shorter_loading, "the view to be laid out shorter and load");
+  iterate_a_little ();
+  g_assert_true (memscope_figure_view_get_loading (lonely));
+  /* its old height again before that load ends; then the recording is free */
+  gtk_widget_set_size_request (strip, -1, -1);
+  wait_until (lonely_full_height, "the view to be laid out at its old height");
+  iterate_a_little ();
+  sqlite3_close (lock);
+  wait_until (lonely_shown, "the view to be done");
+  g_autoptr (Shot) after = screenshot (GTK_WIDGET (lonely), "resized-while-loading-after");
+  g_assert_cmpint (after->width, ==, before->width);
+  g_assert_cmpint (after->height, ==, before->height);
+  gsize differ = 0;
+  for (gsize i = 0; i < (gsize) after->width * after->height; i++)
+    differ += after->pixels[i] != before->pixels[i];
+  if (differ)
+    g_error ("%zu pixels of the view differ from before it was resized (see resized-while-loading-before and "
+             "-after)", differ);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -153,6 +153,7 @@ void test_shortcuts_and_about (void);
 void test_zoom (void);
 void test_load_off_main_thread (void);
 void test_superseded_load (void);
+void test_resized_while_loading (void);
 void test_long_provenance (void);
 void test_zoom_preview (void);
 void test_close_while_recording (void);
