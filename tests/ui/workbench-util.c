@@ -118,18 +118,45 @@ shot_free (Shot *s)
   g_free (s);
 }
 
-/* Renders @widget (allocated) as it is now with its window's renderer; saves it as
- * @name.png in the screenshots folder. */
+/* Whether every revealer under @w has finished its transition (a revealer
+ * mid-way reports the state it is leaving). */
+static gboolean
+revealers_still (GtkWidget *w)
+{
+  if (GTK_IS_REVEALER (w)
+      && gtk_revealer_get_child_revealed (GTK_REVEALER (w)) != gtk_revealer_get_reveal_child (GTK_REVEALER (w)))
+    return FALSE;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    if (!revealers_still (c))
+      return FALSE;
+  return TRUE;
+}
+
+static GtkWidget *shot_root;
+
+static gboolean
+shot_window_still (void)
+{
+  return revealers_still (shot_root);
+}
+
+/* Renders @widget (allocated) as it is now with its window's renderer, once
+ * its window is at rest; saves it as @name.png in the screenshots folder. */
 Shot *
 screenshot (GtkWidget *widget, const char *name)
 {
-  /* a frame can lay the view out at another size, which loads it again */
+  /* At rest: no revealer mid-way (a closing one keeps ceil (height ×
+   * progress) of its child's room, a pixel row for the last third of its
+   * transition: the progress strip as a recording ends), and a frame
+   * can lay the view out at another size, which loads it again. */
+  shot_root = GTK_WIDGET (gtk_widget_get_root (widget));
   do
     {
+      wait_until (shot_window_still, "the window's transitions to end");
       settle ();
       wait_for_frame (widget);
     }
-  while (!visible_view_loaded ());
+  while (!visible_view_loaded () || !revealers_still (shot_root));
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   g_assert_cmpint (w, >, 0);
   /* The widget's own snapshot (its children come from their snapshots),
@@ -726,20 +753,6 @@ static gboolean
 banner_hidden (void)
 {
   return !gtk_revealer_get_child_revealed (banner_revealer);
-}
-
-/* Whether every revealer under @w has finished its transition (a revealer
- * mid-way reports the state it is leaving). */
-static gboolean
-revealers_still (GtkWidget *w)
-{
-  if (GTK_IS_REVEALER (w)
-      && gtk_revealer_get_child_revealed (GTK_REVEALER (w)) != gtk_revealer_get_reveal_child (GTK_REVEALER (w)))
-    return FALSE;
-  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
-    if (!revealers_still (c))
-      return FALSE;
-  return TRUE;
 }
 
 static gboolean
