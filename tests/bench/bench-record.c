@@ -70,6 +70,7 @@
 #include <unistd.h>
 
 #include "app-blas.h"
+#include "bench-stats.h"
 #include "ms-parallel.h"
 #include "ms-engine.h"
 #include "ms-recorder.h"
@@ -101,44 +102,6 @@ min_of (const double *v, int n)
   for (int i = 0; i < n; i++)
     m = MIN (m, v[i]);
   return m;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median_of (const double *v, int n)
-{
-  g_autofree double *s = g_memdup2 (v, n * sizeof (double));
-  qsort (s, n, sizeof (double), compare_doubles);
-  return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* The @q quantile (0..1) of @v, interpolated between the sorted values. */
-static double
-quantile_of (const double *v, int n, double q)
-{
-  g_autofree double *s = g_memdup2 (v, n * sizeof (double));
-  qsort (s, n, sizeof (double), compare_doubles);
-  double at = q * (n - 1);
-  int lo = (int) at;
-  return lo + 1 < n ? s[lo] + (at - lo) * (s[lo + 1] - s[lo]) : s[n - 1];
-}
-
-/* Bytes this process has written through write(2) and friends so far
- * (Linux's /proc/self/io "wchar"); -1 where that is not available. */
-static gint64
-bytes_written_by_process (void)
-{
-  g_autofree char *io = NULL;
-  if (!g_file_get_contents ("/proc/self/io", &io, NULL, NULL))
-    return -1;
-  const char *w = strstr (io, "wchar:");
-  return w ? g_ascii_strtoll (w + 6, NULL, 10) : -1;
 }
 
 /* The page size of the database @db; 0 when it cannot be read. */
@@ -371,10 +334,10 @@ measure_replay (const char *db, const MsConfig *c, int n_segments, double *first
   int n = 0;
   for (int i = 1; i <= 9 && i < n_segments; i++)
     times[n++] = time_attention (rec, run, c, (n_segments / 2 + i * 37) % n_segments);
-  *median = n ? median_of (times, n) : 0;
+  *median = n ? bench_median (times, n) : 0;
   for (int i = 0; i < 9; i++)
     times[i] = time_attention (rec, run, c, (n_segments / 2 + i * 37) % n_segments);
-  *cached = median_of (times, 9);
+  *cached = bench_median (times, 9);
 }
 
 int
@@ -450,7 +413,7 @@ main (int argc, char **argv)
         {
           g_unlink (db), g_unlink (wal), g_unlink (shm);
           MsRecordOptions opts = { .name = "bench", .max_segments = one, .attn = attn };
-          gint64 w0 = bytes_written_by_process ();
+          gint64 w0 = bench_bytes_written ();
           t0 = g_get_monotonic_time ();
           c0 = cpu_seconds ();
           if (!ms_record (db, model, input, &opts, 0, NULL, NULL, NULL, NULL, &error))
@@ -471,7 +434,7 @@ main (int argc, char **argv)
               recorded_cpus[rep] = cpu_seconds () - c0;
               if (wall <= min_of (recorded, rep + 1))
                 recorded_cpu = recorded_cpus[rep];
-              written = w0 < 0 ? -1 : bytes_written_by_process () - w0;
+              written = w0 < 0 ? -1 : bench_bytes_written () - w0;
             }
         }
       bytes = file_size (db) + file_size (wal);
@@ -491,12 +454,12 @@ main (int argc, char **argv)
     measure_replay (db, c, n_segments, &replay_first, &replay_median, &replay_cached);
 
   double p_min = min_of (plain, repeats), r_min = min_of (recorded, repeats);
-  double p_med = median_of (plain, repeats), r_med = median_of (recorded, repeats);
+  double p_med = bench_median (plain, repeats), r_med = bench_median (recorded, repeats);
   g_autofree double *ratio = g_new (double, repeats), *traffic_ratio = g_new (double, repeats);
   g_autofree double *cpu_ratio = g_new (double, repeats);
   g_autofree double *marginal_ratio = g_new (double, repeats), *marginal_cpu_ratio = g_new (double, repeats);
   g_autofree double *marginal_cpu = g_new (double, repeats);
-  double start_cpu = median_of (start_cpus, repeats), start_wall = median_of (start_walls, repeats);
+  double start_cpu = bench_median (start_cpus, repeats), start_wall = bench_median (start_walls, repeats);
   for (int i = 0; i < repeats; i++)
     {
       ratio[i] = recorded[i] / plain[i];
@@ -523,19 +486,19 @@ main (int argc, char **argv)
           "\"marginal_overhead_paired_median\": %.4f, \"marginal_cpu_per_segment_s\": %.7f, "
           "\"plain_cpu_per_segment_s\": %.7f, \"fixed_cpu_share\": %.4f}\n",
           argv[1], ms_config_get_arch (c), threads, n_segments, repeats, p_min, r_min, r_min / p_min - 1.0, p_med,
-          r_med, r_med / p_med - 1.0, median_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 0.25) - 1.0,
-          quantile_of (ratio, repeats, 0.75) - 1.0, min_of (ratio, repeats) - 1.0, quantile_of (ratio, repeats, 1.0) - 1.0,
-          plain_cpu, recorded_cpu, median_of (plain_cpus, repeats), median_of (recorded_cpus, repeats),
-          median_of (cpu_ratio, repeats) - 1.0, quantile_of (cpu_ratio, repeats, 0.25) - 1.0,
-          quantile_of (cpu_ratio, repeats, 0.75) - 1.0, start_cost,
+          r_med, r_med / p_med - 1.0, bench_median (ratio, repeats) - 1.0, bench_quantile (ratio, repeats, 0.25) - 1.0,
+          bench_quantile (ratio, repeats, 0.75) - 1.0, min_of (ratio, repeats) - 1.0, bench_quantile (ratio, repeats, 1.0) - 1.0,
+          plain_cpu, recorded_cpu, bench_median (plain_cpus, repeats), bench_median (recorded_cpus, repeats),
+          bench_median (cpu_ratio, repeats) - 1.0, bench_quantile (cpu_ratio, repeats, 0.25) - 1.0,
+          bench_quantile (cpu_ratio, repeats, 0.75) - 1.0, start_cost,
           (double) bytes / n_segments, have_traffic ? (double) written / n_segments : 0.0,
           have_traffic ? min_of (traffic, repeats) : 0.0,
-          have_traffic ? median_of (traffic_ratio, repeats) - 1.0 : 0.0, ms_attn_store_name (attn),
+          have_traffic ? bench_median (traffic_ratio, repeats) - 1.0 : 0.0, ms_attn_store_name (attn),
           (double) bytes / n, size_target (c), p_med / n_segments, replay_first, replay_median, replay_cached,
-          start_cpu, start_wall, median_of (marginal_cpu_ratio, repeats) - 1.0,
-          quantile_of (marginal_cpu_ratio, repeats, 0.25) - 1.0, quantile_of (marginal_cpu_ratio, repeats, 0.75) - 1.0,
-          median_of (marginal_ratio, repeats) - 1.0, median_of (marginal_cpu, repeats),
-          median_of (plain_cpus, repeats) / n_segments, start_cpu / median_of (plain_cpus, repeats));
+          start_cpu, start_wall, bench_median (marginal_cpu_ratio, repeats) - 1.0,
+          bench_quantile (marginal_cpu_ratio, repeats, 0.25) - 1.0, bench_quantile (marginal_cpu_ratio, repeats, 0.75) - 1.0,
+          bench_median (marginal_ratio, repeats) - 1.0, bench_median (marginal_cpu, repeats),
+          bench_median (plain_cpus, repeats) / n_segments, start_cpu / bench_median (plain_cpus, repeats));
   g_unlink (input);
   return 0;
 }

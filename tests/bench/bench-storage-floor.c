@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "app-blas.h"
+#include "bench-stats.h"
 #include "ms-db.h"
 #include "ms-engine.h"
 #include "ms-parallel.h"
@@ -101,36 +102,6 @@ cpu_seconds (clockid_t clock)
   struct timespec ts;
   clock_gettime (clock, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-/* The @q quantile (0..1) of @v, interpolated between the sorted values. */
-static double
-quantile_of (const double *v, int n, double q)
-{
-  g_autofree double *s = g_memdup2 (v, n * sizeof (double));
-  qsort (s, n, sizeof (double), compare_doubles);
-  double at = q * (n - 1);
-  int lo = (int) at;
-  return lo + 1 < n ? s[lo] + (at - lo) * (s[lo + 1] - s[lo]) : s[n - 1];
-}
-
-/* Bytes this process wrote through write(2) and friends so far (Linux's
- * /proc/self/io wchar); -1 where that is not available. */
-static gint64
-bytes_written (void)
-{
-  g_autofree char *io = NULL;
-  if (!g_file_get_contents ("/proc/self/io", &io, NULL, NULL))
-    return -1;
-  const char *w = strstr (io, "wchar:");
-  return w ? g_ascii_strtoll (w + 6, NULL, 10) : -1;
 }
 
 /* A scratch file or the recording failed: nothing to measure. */
@@ -422,7 +393,7 @@ run_way (const Bench *b, Way way)
       states = g_malloc ((size_t) b->stored->group * b->stored->state_bytes);
       transfers = g_malloc ((size_t) b->stored->group * b->stored->transfer_bytes + 1);
     }
-  gint64 w0 = bytes_written (), t0 = g_get_monotonic_time ();
+  gint64 w0 = bench_bytes_written (), t0 = g_get_monotonic_time ();
   double c0 = cpu_seconds (CLOCK_THREAD_CPUTIME_ID);
   switch (way)
     {
@@ -436,7 +407,7 @@ run_way (const Bench *b, Way way)
     default: g_assert_not_reached ();
     }
   Sample r = { .cpu = cpu_seconds (CLOCK_THREAD_CPUTIME_ID) - c0, .wall = (g_get_monotonic_time () - t0) / 1e6 };
-  r.written = w0 < 0 ? -1 : bytes_written () - w0;
+  r.written = w0 < 0 ? -1 : bench_bytes_written () - w0;
   if (fd >= 0)
     close (fd), g_unlink (path);
   if (db)
@@ -448,8 +419,8 @@ run_way (const Bench *b, Way way)
 static void
 print_quartiles (const char *name, const double *v, int n)
 {
-  printf ("\"%s\": [%.4g, %.4g, %.4g]", name, quantile_of (v, n, 0.25), quantile_of (v, n, 0.5),
-          quantile_of (v, n, 0.75));
+  printf ("\"%s\": [%.4g, %.4g, %.4g]", name, bench_quantile (v, n, 0.25), bench_quantile (v, n, 0.5),
+          bench_quantile (v, n, 0.75));
 }
 
 int
@@ -552,7 +523,7 @@ main (int argc, char **argv)
           print_quartiles (stat_names[st], STAT (w, st), repeats);
           printf (", ");
         }
-      printf ("\"written_bytes_per_segment\": %.0f}", quantile_of (written + w * repeats, repeats, 0.5));
+      printf ("\"written_bytes_per_segment\": %.0f}", bench_quantile (written + w * repeats, repeats, 0.5));
     }
   printf ("}\n");
 #undef STAT
