@@ -17,7 +17,10 @@ writer stores passed on as data.
   a per-token NLL -1, a causal delta NLL inf and a delta accuracy 3, a
   stored attention weight inf and 2, a byte_begin of 2^63 - 1 (its byte
   ranges wrapped to negative int64) and a configuration claiming 8192 x
-  32768 memory values (sized a whole-run array before any state was read).
+  32768 memory values (sized a whole-run array before any state was read);
+  and one more measured: a configuration claiming 8192 slots of width 1
+  asked for its transfer is refused from the memory rows with at most
+  TRANSFER_PEAK bytes allocated (an (S, 8192, 8192) array was sized first).
 - `mutants`: the structure-aware mutants of tests/fuzz/mutate-recording.py
   (values, BLOB lengths, keys, rows and configurations changed through
   sqlite3) of a schema-8 recording made now and of the committed schema-6
@@ -38,6 +41,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import tracemalloc
 
 import numpy as np
 
@@ -49,6 +53,7 @@ RECORDINGS = os.path.join(HERE, "..", "data", "recordings")
 ADDRESS_SPACE = 3 << 30
 MUTANTS = int(os.environ.get("MEMSCOPE_PY_MUTANTS", "16"))
 SLACK = 1e-3   # memscope's RANGE_SLACK
+TRANSFER_PEAK = 64 << 20
 
 
 def cli(binary, *args, check=True):
@@ -277,6 +282,20 @@ def targeted(binary, fixtures, mutate):
             wrong = refused(path, needle, call=call)
             if wrong:
                 failures.append(f"{name}: {wrong}")
+        # 8192 slots of width 1 claimed, no transfer stored: refused from the memory rows before an (S, 8192, 8192)
+        # array is sized by the claim (numpy reports its buffers to tracemalloc)
+        path = os.path.join(tmp, "transfer_8192_slots.sqlite")
+        shutil.copy(good, path)
+        con = sqlite3.connect(path)
+        con.execute("UPDATE models SET config = json_set(config, '$.n_slots', 8192, '$.d_model', 1) WHERE id = 1")
+        con.commit()
+        con.close()
+        tracemalloc.start()
+        wrong = refused(path, "memory", call=lambda r: r.run(1).transfer())
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if wrong or peak > TRANSFER_PEAK:
+            failures.append(f"transfer 8192 slots: {wrong or 'refused'}; {peak} bytes allocated at the peak")
         # the untouched file reads, every read as documented
         problems = []
         read_mutant(good, problems, "the untouched recording")
@@ -285,7 +304,7 @@ def targeted(binary, fixtures, mutate):
     for f in failures:
         print("FAIL", f, file=sys.stderr)
     assert not failures, f"{len(failures)} hostile recordings were not refused cleanly"
-    print(f"targeted: {len(cases)} hostile recordings refused, each naming the file")
+    print(f"targeted: {len(cases) + 1} hostile recordings refused, each naming the file")
 
 
 def c_csv(binary, path, run, view, tmp):

@@ -13,6 +13,9 @@ MAX_SLOTS = 8192
 # file, before anything is sized by them.
 MAX_STATE_VALUES = 1 << 28
 MAX_DIMENSION = 1 << 24
+# The most float32 values one call returns (1 GiB): a run's transfer is (S, K, K)
+# whatever the file stores, so a longer window is refused, to be read in parts.
+MAX_RESULT_VALUES = 1 << 28
 
 # What each architecture calls its number of slots, and which of its
 # configuration's layer counts each attention kind has (None: one matrix

@@ -35,8 +35,8 @@ from . import _database, _decode
 from ._decode import f32_finite as _f32_finite
 # every name of _format stays importable from here, where it was defined before
 from ._format import (ARCHITECTURES, ATTENTION_STORAGE, CAUSAL_REPLACEMENTS, MAX_CAUSAL_HORIZON,  # noqa: F401
-                      MAX_DIMENSION, MAX_SLOTS, MAX_STATE_VALUES, RANGE_SLACK, SCHEMA_VERSION, SLOT_QUANTITIES,
-                      STATUSES, MemscopeError)
+                      MAX_DIMENSION, MAX_RESULT_VALUES, MAX_SLOTS, MAX_STATE_VALUES, RANGE_SLACK, SCHEMA_VERSION,
+                      SLOT_QUANTITIES, STATUSES, MemscopeError)
 
 
 def _positive(config, key, label, limit=MAX_DIMENSION):
@@ -213,10 +213,15 @@ class Run:
         for a segment that stores none (schemas 1 and 2)."""
         K = self.n_slots
         rows = self._segment_rows(["retention"], first, last)
-        out = np.zeros((len(rows), K, K), dtype=np.float32)
         if not rows:
-            return out
+            return np.zeros((0, K, K), dtype=np.float32)
+        # the chunks are read and checked against the run's sizes before (S, K, K) is sized by them
         stored = self._states(rows[0][0], rows[-1][0] + 1, "transfer", K * K)
+        if len(rows) * K * K > MAX_RESULT_VALUES:
+            raise MemscopeError(f"{self.label}: the transfer of segments {rows[0][0]} ... {rows[-1][0]} is "
+                                f"{len(rows)} x {K} x {K} values, more than the {MAX_RESULT_VALUES} one call returns; "
+                                "read it in windows (first, last)")
+        out = np.zeros((len(rows), K, K), dtype=np.float32)
         for i, ((t, retention), blob) in enumerate(zip(rows, stored)):
             if blob is None:
                 np.fill_diagonal(out[i], self._slots(retention, K, "retention", t))
