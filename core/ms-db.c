@@ -378,6 +378,19 @@ f32_array_final (sqlite3_context *ctx)
 #define BUDGET_TICKS_PER_PAGE 400
 #define BUDGET_TICKS_MIN 100000
 
+static gboolean
+query_int64 (sqlite3 *db, const char *sql, gint64 *out)
+{
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return FALSE;
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return rc == SQLITE_ROW;
+}
+
 static int
 budget_progress (void *data)
 {
@@ -392,38 +405,45 @@ ms_db_budget_attach (sqlite3 *db, MsDbBudget *budget)
   sqlite3_progress_handler (db, BUDGET_TICK, budget_progress, budget);
 }
 
+/* The bytes SQLite's handle on @db has open as the main file
+ * (SQLITE_FCNTL_FILE_POINTER; an image's bytes for one in memory) or as
+ * its -wal (SQLITE_FCNTL_JOURNAL_POINTER, @op), as their size is now; 0
+ * where there is no such file open, -1 where its size is unknown. */
+static gint64
+open_file_bytes (sqlite3 *db, int op)
+{
+  sqlite3_file *f = NULL;
+  sqlite3_int64 size = 0;
+  if (sqlite3_file_control (db, "main", op, &f) != SQLITE_OK)
+    return -1;
+  if (!f || !f->pMethods)
+    return 0;
+  return f->pMethods->xFileSize (f, &size) == SQLITE_OK && size >= 0 ? size : -1;
+}
+
 void
 ms_db_budget_arm (sqlite3 *db, MsDbBudget *budget, gint64 factor)
 {
   budget->left = -1;
-  gint64 pages = 0;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2 (db, "PRAGMA main.page_count", -1, &st, NULL) == SQLITE_OK)
-    {
-      if (sqlite3_step (st) == SQLITE_ROW)
-        pages = sqlite3_column_int64 (st, 0);
-      sqlite3_finalize (st);
-    }
-  ms_db_budget_arm_pages (budget, pages, factor);
+  gint64 pages = 0, page_size = 0;
+  query_int64 (db, "PRAGMA main.page_count", &pages);
+  query_int64 (db, "PRAGMA main.page_size", &page_size);
+  ms_db_budget_arm_pages (db, budget, pages, page_size, factor);
 }
 
 void
-ms_db_budget_arm_pages (MsDbBudget *budget, gint64 pages, gint64 factor)
+ms_db_budget_arm_pages (sqlite3 *db, MsDbBudget *budget, gint64 pages, gint64 page_size, gint64 factor)
 {
+  /* A -wal's commit frame sets the database's size, page_count, to what
+   * it claims (2^31 pages, say); a query can only visit pages the file or
+   * the -wal hold, so the budget counts no more pages than their bytes
+   * (the -wal's size taken first: a checkpoint moves its pages into the
+   * file before it may shrink it). */
+  gint64 wal = open_file_bytes (db, SQLITE_FCNTL_JOURNAL_POINTER);
+  gint64 file = open_file_bytes (db, SQLITE_FCNTL_FILE_POINTER);
+  if (wal >= 0 && file >= 0 && page_size >= 512)
+    pages = MIN (pages, (MIN (file, G_MAXINT64 / 4) + MIN (wal, G_MAXINT64 / 4)) / page_size + 1);
   budget->left = (CLAMP (pages, 0, G_MAXINT32) * BUDGET_TICKS_PER_PAGE + BUDGET_TICKS_MIN) * CLAMP (factor, 1, 1000);
-}
-
-static gboolean
-query_int64 (sqlite3 *db, const char *sql, gint64 *out)
-{
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
-    return FALSE;
-  int rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    *out = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
-  return rc == SQLITE_ROW;
 }
 
 static gboolean

@@ -164,11 +164,13 @@ void ms_db_budget_attach (sqlite3 *db, MsDbBudget *budget);
 
 /* Arms @budget for the next call's queries: @factor times what any honest
  * query over a file of the handle's size needs (a few hundred thousand
- * instructions per page). */
+ * instructions per page; the pages counted are at most what the file and
+ * its -wal hold on disk, whatever size a -wal's commit claims). */
 void ms_db_budget_arm (sqlite3 *db, MsDbBudget *budget, gint64 factor);
-/* ms_db_budget_arm for a file of @pages pages (PRAGMA page_count), for a
- * caller that keeps that statement prepared. */
-void ms_db_budget_arm_pages (MsDbBudget *budget, gint64 pages, gint64 factor);
+/* ms_db_budget_arm for a file of @pages pages of @page_size bytes (PRAGMA
+ * page_count and page_size on @db), for a caller that keeps those
+ * statements prepared. */
+void ms_db_budget_arm_pages (sqlite3 *db, MsDbBudget *budget, gint64 pages, gint64 page_size, gint64 factor);
 
 /* Sets @error from the handle's last SQLite error, prefixed with @path and
  * @what (e.g. "writing segment 12"); always returns FALSE. */

@@ -20,11 +20,17 @@ ms_recording_lock (MsRecording *rec)
 {
   g_rec_mutex_lock (&rec->lock);
   rec->budget.left = -1;   /* unbounded while the file's size is read */
-  sqlite3_stmt *st = ms_recording_prepare (rec, "PRAGMA main.page_count", NULL);
-  gint64 pages = st && sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
-  if (st)
-    ms_recording_release (rec, st);
-  ms_db_budget_arm_pages (&rec->budget, pages, 1);
+  gint64 size[2] = { 0, 0 };   /* page_count, page_size */
+  static const char *const sql[2] = { "PRAGMA main.page_count", "PRAGMA main.page_size" };
+  for (int i = 0; i < 2; i++)
+    {
+      sqlite3_stmt *st = ms_recording_prepare (rec, sql[i], NULL);
+      if (st && sqlite3_step (st) == SQLITE_ROW)
+        size[i] = sqlite3_column_int64 (st, 0);
+      if (st)
+        ms_recording_release (rec, st);
+    }
+  ms_db_budget_arm_pages (rec->db, &rec->budget, size[0], size[1], 1);
 }
 
 /* Runs @sql, one statement without results, through prepare(). */

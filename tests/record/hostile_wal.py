@@ -20,17 +20,25 @@ the Python module in both places (the read-only folder as `nobody` when run
 as root): every command exits 0 or 1 within its timeout, never with a signal
 or a sanitizer report, an exit 1 names the recording, the recording's bytes
 are unchanged, and an honest -wal cut short still shows its committed
-transactions.  The -wal variants: garbage, a header cut short, a header
-alone, the last frame torn, committed transactions beside a file whose
-header says rollback mode (SQLite applies a -wal it finds whatever the
-header says), another recording's -wal, every committed page
-replaced by garbage under valid checksums, a commit claiming 2^31 pages, a
-frame for page 2^32 - 1, a 512-byte-page -wal beside an 8 KiB-page file,
-page 1 with another page size, and transactions SQLite itself committed
-holding hostile values (retention inf, n_segments -1, a segment row
-deleted); some with a garbage -shm beside them.
+transactions.  The -wal variants: garbage, a header cut short, a header alone, the last
+frame torn, committed transactions beside a file whose header says rollback
+mode (SQLite applies a -wal it finds whatever the header says), another
+recording's -wal, every committed page replaced by garbage under valid
+checksums, a commit claiming 2^31 pages (with page 1's header claiming them
+too or not), a frame for page 2^32 - 1, a 512-byte-page -wal beside an 8
+KiB-page file, page 1 with another page size, and transactions SQLite itself
+committed holding hostile values (retention inf, n_segments -1, a segment
+row deleted); some with a garbage -shm beside them.
 
-usage: hostile_wal.py CLI FIXTURE_DIR
+The readers' work budget counts what is really there: beside the -wals whose
+commit claims 2^31 pages (and an honest one; SQLite's page_count is 2^31
+where page 1 claims them too), an expensive query run under the budget of
+one call (budget-probe for the C reader, the Python module's own query) is
+refused after at most as many progress ticks as the bytes of the file and
+its -wal allow, where a budget from the claimed page count would let it run
+for 2^31 pages' worth.
+
+usage: hostile_wal.py CLI FIXTURE_DIR BUDGET_PROBE
 """
 import os
 import random
@@ -45,6 +53,7 @@ from contextlib import closing
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "app", "python"))
 import memscope  # noqa: E402
+import memscope._database  # noqa: E402  (its progress handler, counted by check_budget)
 
 TIMEOUT = 120
 MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
@@ -140,6 +149,8 @@ def variants(binary, fixtures, tmp):
     garbage_pages = [(pgno, commit, rng.randbytes(page)) for pgno, commit, _ in fr]
     page1 = bytearray(main[:page])
     page1[16:18] = struct.pack(">H", 512)
+    page1_big = bytearray(next((d for p, _, d in fr if p == 1), main[:page]))
+    page1_big[28:32] = struct.pack(">I", 2 ** 31)   # the in-header database size
     out = {
         "garbage": (main, rng.randbytes(100000), None, None),
         "header cut short": (main, honest[:20], None, None),
@@ -152,6 +163,10 @@ def variants(binary, fixtures, tmp):
         "garbage pages, valid checksums": (main, build_wal(page, garbage_pages, salts), rng.randbytes(32768), None),
         "commit of 2^31 pages": (main, build_wal(page, [(p, 2 ** 31 if c else 0, d) for p, c, d in fr], salts),
                                  None, None),
+        # (SQLite takes the database's size from page 1 where page 1 agrees with the commit: a page_count
+        # of 2^31 pages)
+        "commit of 2^31 pages, page 1 agreeing": (main, build_wal(page, [(1, 0, bytes(page1_big))] + [
+            (p, 2 ** 31 if c else 0, d) for p, c, d in fr if p != 1], salts), None, None),
         "page 2^32 - 1": (main, build_wal(page, [(2 ** 32 - 1, 0, rng.randbytes(page)), (1, n_pages, main[:page])],
                                           salts), None, None),
         "512-byte pages": (main, build_wal(512, [(1, 0, main[:512]), (2, 0, rng.randbytes(512)),
@@ -171,8 +186,75 @@ def variants(binary, fixtures, tmp):
     return out
 
 
+# The readers' work budget (core/ms-db.c, app/python/memscope/_database.py): progress ticks of TICK
+# virtual machine instructions, TICKS_PER_PAGE per page plus TICKS_MIN per call.
+TICK, TICKS_PER_PAGE, TICKS_MIN = 1000, 400, 100000
+BUDGET_CASES = ("commit of 2^31 pages", "commit of 2^31 pages, page 1 agreeing", "committed only")
+# What every query of a read runs: a recursive count of LIMIT rows stands for an expensive query a file
+# could plant (the schema check refuses views, so a test cannot plant one in the file itself).
+PLANTED = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT ?) SELECT count(*) FROM c"
+
+
+def bound_ticks(db):
+    """The most progress ticks one call may take on @db: its pages counted from the bytes of the file
+    and its -wal on disk (each frame of the -wal holds one page), never from what a commit claims."""
+    with open(db, "rb") as f:
+        head = f.read(100)
+    page = struct.unpack(">H", head[16:18])[0]
+    page = 65536 if page == 1 else page
+    size = os.path.getsize(db) + (os.path.getsize(db + "-wal") if os.path.exists(db + "-wal") else 0)
+    return (size // page + 1) * TICKS_PER_PAGE + TICKS_MIN
+
+
+def check_budget(probe, db, label, user, failures):
+    """The planted query on @db, LIMIT rows of at least two instructions each (twice the bound's work):
+    the C reader (@probe) and the Python module refuse it, naming @db, within bound_ticks(@db)."""
+    bound = bound_ticks(db)
+    limit = bound * TICK
+    r = cli(probe, db, str(limit), user=user)
+    if r is None or r.returncode not in (0, 1) or any(m in r.stderr for m in MARKS):
+        failures.append(f"{label}: budget-probe: {r and r.returncode} {r and r.stderr[-2000:]}")
+    elif r.returncode == 1:   # refused when opened: fine, if it names the file
+        if db not in r.stderr:
+            failures.append(f"{label}: budget-probe: the error does not name the recording: {r.stderr}")
+    else:
+        out = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+        print(f"{label}: C reader, planted query of {limit} rows: armed {out.get('armed')} ticks "
+              f"(bound {bound}), used {out.get('used')}: {r.stdout.splitlines()[-1][:200]}")
+        if not (0 < int(out["armed"]) <= bound and int(out["used"]) <= int(out["armed"]) + 1):
+            failures.append(f"{label}: C reader: budget armed {out['armed']} ticks, used {out['used']}, "
+                            f"where the file and its -wal allow {bound}")
+        if "refused" not in out or db not in out["refused"] or "took more work" not in out["refused"]:
+            failures.append(f"{label}: C reader: the planted query of {limit} rows was not refused as "
+                            f"taking more work than the file can need: {r.stdout}")
+    if user is not None:
+        return
+    ticks = [0]
+    progress = memscope._database.Database._progress
+
+    def counted(self):
+        ticks[0] += 1
+        return progress(self)
+
+    memscope._database.Database._progress = counted
+    try:
+        with memscope.open(db) as rec:
+            ticks[0] = 0
+            rows = rec._db.query(PLANTED, (limit,), "a planted query")
+        failures.append(f"{label}: Python: the planted query of {limit} rows was not refused: {rows} "
+                        f"after {ticks[0]} ticks (the file and its -wal allow {bound})")
+    except memscope.MemscopeError as e:
+        print(f"{label}: Python, planted query: {ticks[0]} ticks (bound {bound}): {str(e)[:200]}")
+        if "planted query" in str(e) and ("took more work" not in str(e) or ticks[0] > bound + 1):
+            failures.append(f"{label}: Python: refused after {ticks[0]} ticks (bound {bound}): {e}")
+        if db not in str(e):
+            failures.append(f"{label}: Python: the MemscopeError does not name the file: {e}")
+    finally:
+        memscope._database.Database._progress = progress
+
+
 def main():
-    binary, fixtures = sys.argv[1:3]
+    binary, fixtures, probe = sys.argv[1:4]
     failures, n = [], 0
     user = 65534 if os.geteuid() == 0 else None
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,6 +310,8 @@ def main():
                                 failures.append(f"{label}: Python: the MemscopeError does not name the file: {e}")
                         except Exception as e:   # noqa: BLE001
                             failures.append(f"{label}: Python: {type(e).__name__}: {e}")
+                    if name in BUDGET_CASES:
+                        check_budget(probe, db, label, as_user, failures)
                     with open(db, "rb") as f:
                         if f.read() != main_bytes:
                             failures.append(f"{label}: reading changed the recording file")

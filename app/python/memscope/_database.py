@@ -108,6 +108,22 @@ class Database:
         self._budget -= 1
         return 1 if self._budget < 0 else 0
 
+    def _real_pages(self, pages, page_size):
+        """@pages (PRAGMA page_count) at most what the file and its -wal hold
+        on disk: a -wal's commit frame sets page_count to what it claims
+        (2^31 pages, say), while a query can only visit pages the two hold.
+        The -wal's size is taken first (a checkpoint moves its pages into the
+        file before it may shrink it); an immutable open is only made where
+        the -wal is empty or missing."""
+        try:
+            wal = os.path.getsize(self.path + "-wal") if os.path.exists(self.path + "-wal") else 0
+            size = os.path.getsize(self.path)
+        except OSError:
+            return pages
+        if page_size < 512:
+            return pages
+        return min(pages, (size + wal) // page_size + 1)
+
     def _arm(self, factor=1):
         self._budget = (max(self._pages, 0) * BUDGET_TICKS_PER_PAGE + BUDGET_TICKS_MIN) * factor
 
@@ -116,7 +132,8 @@ class Database:
         puts the views over an older schema in place.  Returns the version."""
         db = self._db
         try:
-            self._pages = db.execute("PRAGMA page_count").fetchone()[0]
+            self._pages = self._real_pages(db.execute("PRAGMA page_count").fetchone()[0],
+                                           db.execute("PRAGMA page_size").fetchone()[0])
             self._arm()
             db.execute("BEGIN")
             version = db.execute("PRAGMA user_version").fetchone()[0]
