@@ -118,6 +118,15 @@ def check_run(binary, db, run, attention_segments=None):
                 if t - horizon + j >= 0:
                     folded[t, 2 + j] = whole[t, t - horizon + j + 1]
         same(f"{tag}: horizon {horizon} folded", got, folded, dict(rtol=0, atol=1e-9))
+    # read in windows of 2 segments of transfer and shares (the module's are 4,096): the same numbers exactly
+    window, horizon_3 = memscope.recording.PROVENANCE_WINDOW, run.provenance(slot=K - 1, horizon=3)
+    memscope.recording.PROVENANCE_WINDOW = 2
+    try:
+        same(f"{tag}: provenance in windows of 2", run.provenance(), full, dict(rtol=0, atol=0))
+        same(f"{tag}: provenance horizon 3 in windows of 2", run.provenance(slot=K - 1, horizon=3), horizon_3,
+             dict(rtol=0, atol=0))
+    finally:
+        memscope.recording.PROVENANCE_WINDOW = window
     same(f"{tag}: similarity", run.similarity(), export(binary, db, run.id, "similarity").values, FLOAT32_SUMS)
     # the memory states against the C writer's own numbers of them
     M = run.memory().astype(np.float64)

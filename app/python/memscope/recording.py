@@ -39,6 +39,10 @@ from ._format import (ARCHITECTURES, ATTENTION_STORAGE, CAUSAL_REPLACEMENTS, MAX
                       SLOT_QUANTITIES, STATUSES, MemscopeError)
 
 
+# Segments of transfer and token share provenance() holds at a time.
+PROVENANCE_WINDOW = 4096
+
+
 def _positive(config, key, label, limit=MAX_DIMENSION):
     value = config.get(key)
     if type(value) is not int or value < 1 or value > limit:
@@ -340,20 +344,22 @@ class Run:
             raise MemscopeError(f"{self.label}: slot {slot!r} is out of range (the run has {K} slots)")
         if horizon is not None and (type(horizon) is not int or horizon < 1):
             raise ValueError("horizon must be a positive int")
-        T = self.transfer()
-        share = self.token_share()
-        S = len(T)
+        S = self.segments_done
         width = S + 1 if horizon is None else horizon + 3
         P = np.zeros((K, width))
         P[:, 0] = 1
         out = np.zeros((S, width))
         for t in range(S):
-            P = T[t].astype(np.float64) @ P
+            if t % PROVENANCE_WINDOW == 0:   # the transfer and shares a window at a time: memory bounded by H
+                T = self.transfer(t, min(S, t + PROVENANCE_WINDOW))
+                share = self.token_share(t, min(S, t + PROVENANCE_WINDOW))
+            P = T[t % PROVENANCE_WINDOW].astype(np.float64) @ P
             if horizon is None:
-                P[:, t + 1] = share[t]
+                P[:, t + 1] = share[t % PROVENANCE_WINDOW]
             else:
                 # counted back from t - 1 before the step: shift one segment back, t - 1 - H joins "older"
-                P = np.concatenate([P[:, :1], P[:, 1:2] + P[:, 2:3], P[:, 3:], share[t][:, None]], axis=1)
+                P = np.concatenate([P[:, :1], P[:, 1:2] + P[:, 2:3], P[:, 3:],
+                                    share[t % PROVENANCE_WINDOW][:, None]], axis=1)
             out[t] = P.mean(axis=0) if slot is None else P[slot]
             if horizon is not None:
                 out[t, 1] = np.nan if t - horizon - 1 < 0 else out[t, 1]
