@@ -7,7 +7,7 @@
  * observer copies each observation into a segment record, reducing
  * attention to what the per-slot quantities need (and copying the
  * matrices only when the run stores them).  A writer thread takes the
- * stepped records in order and commits them through the run writer,
+ * stepped records in order and writes them through the run writer,
  * several per transaction: the f16 conversion, the rest of the per-slot
  * quantities and every insert happen there, beside the next segments'
  * inference.  A new
@@ -18,9 +18,12 @@
  * A fixed set of records circulates between two queues: `empty` (ready to
  * fill) and `stepped` (batches ready to commit, in segment order).  Memory
  * stays constant and the model never runs more than that far ahead of the
- * recording; a killed process loses only segments that were never
- * committed (the records in flight: at most HAND_OVER_US + COMMIT_WAIT_US
- * of stepping once the writer keeps up), which resuming steps again. */
+ * writer thread.  A record goes back to `empty` once written, before its
+ * transaction commits, so a killed process loses the segments never
+ * committed: the records in flight (at most HAND_OVER_US of stepping once
+ * the writer keeps up) and the open group, at most COMMIT_WAIT_US of
+ * stepping or one memory chunk, whichever is less; resuming steps them
+ * again. */
 #include "ms-recorder.h"
 #include "ms-error.h"
 #include "ms-parallel.h"
@@ -36,16 +39,14 @@
  * (then stepping and writing take turns: a huge model's record may be
  * larger than the budget by itself).  Enough to ride out a WAL checkpoint
  * (the writer copies the log into the recording and syncs both) without
- * stopping the model; a handful of records does not (tests/bench/README.md).
- * A small model's records are many, so a group can fill a memory chunk. */
+ * stopping the model; a handful of records does not (tests/bench/README.md). */
 #define RECORDS_BUDGET (32u << 20)
 #define RECORDS_MAX 256
 
-/* The writer thread commits at most half the records per transaction (the
- * model steps into the other half meanwhile), and a segment waits at most
- * COMMIT_WAIT_US for the ones after it before their transaction is
- * committed (a live reader refreshes a few times a second; a kill loses
- * at most that much stepping beyond the records in flight). */
+/* A segment waits at most COMMIT_WAIT_US after the writer thread wrote
+ * it for the ones after it before their transaction is committed (a live
+ * reader refreshes a few times a second; a kill loses at most that much
+ * stepping beyond the records in flight). */
 #define COMMIT_WAIT_US (250 * 1000)
 
 /* The stepping thread hands its stepped records over in batches of up to
@@ -78,7 +79,6 @@ typedef struct {
   MsSegmentRecord *batch, **batch_tail;   /* stepped, not yet handed over */
   int batch_len, batch_max;
   gint64 batch_started;            /* monotonic µs: when the batch's first record was stepped */
-  int group_max;                   /* records per transaction, at most */
   /* A new run, which the writer thread creates before its first segment */
   struct {
     MsModel *model;                /* NULL: the run exists (resumed) */
@@ -167,44 +167,35 @@ report_committed (Pipeline *p, int done, int n_segments, int *reported, MsProgre
 
 /* ---- the writer thread ------------------------------------------------ */
 
-/* Writes the @n records of @group into one transaction and commits it,
- * then hands them all back.  A segment that cannot be written ends the
- * group: the ones before it are committed, and its error is the first
- * (p->error); after a failure only hands records back. */
+/* Commits the open transaction (none open: nothing to do) and counts its
+ * segments.  After a failure the first error stays p->error. */
 static void
-commit_group (Pipeline *p, MsSegmentRecord **group, int n)
+commit_written (Pipeline *p)
 {
-  if (n > 0 && !g_atomic_int_get (&p->failed))
-    {
-      for (int i = 0; i < n; i++)
-        if (!ms_run_writer_write_segment (p->writer, group[i], &p->error))
-          {
-            g_atomic_int_set (&p->failed, 1);
-            break;
-          }
-      int committed = 0;
-      if (!ms_run_writer_commit (p->writer, &committed, g_atomic_int_get (&p->failed) ? NULL : &p->error))
-        g_atomic_int_set (&p->failed, 1);
-      /* counted before the records go back: the stepping thread reports
-       * commits when it takes an empty record */
-      g_atomic_int_add (&p->committed, committed);
-    }
-  for (int i = 0; i < n; i++)
-    g_async_queue_push (p->empty, group[i]);
+  int committed = 0;
+  if (!ms_run_writer_commit (p->writer, &committed, g_atomic_int_get (&p->failed) ? NULL : &p->error))
+    g_atomic_int_set (&p->failed, 1);
+  g_atomic_int_add (&p->committed, committed);
 }
 
-/* Creates the run when p->create says so, then commits stepped records in
- * order, in groups, until the end-of-run record.  A group is what arrives
- * until its last segment fills the memory chunk its state goes into, it
- * holds p->group_max records, COMMIT_WAIT_US passed since its first, or
- * the run ends; it is written and committed at once, so the recording's
- * write lock is held only that long (a causal computation may write the
- * same file).  Each page a transaction touches is written to the WAL once
- * per commit (the segments leaf, the memory chunk's pages, their parents),
- * so a chunk filled in one transaction writes about its segments' bytes,
- * where a transaction per segment rewrote those pages for every segment;
- * the wait bounds what a kill loses and keeps a reader's view of the run
- * live. */
+/* Creates the run when p->create says so, then writes stepped records in
+ * order, each as it arrives, into the open transaction, and commits it
+ * when its last segment fills the memory chunk its state goes into,
+ * COMMIT_WAIT_US passed since its first, or the run ends (cancelled too).
+ * A record goes back to `empty` as soon as it is written: the run writer
+ * has copied its state into its chunk and SQLite its rows, so a group is
+ * not bounded by the records, and a small model's group fills its chunk.
+ * Each page a transaction touches is written to the WAL once per commit
+ * (the segments leaf, the memory chunk's pages, their parents), so a
+ * chunk filled in one transaction writes about its segments' bytes, where
+ * a commit before the chunk's end writes its zero tail and rewrites those
+ * pages at the next.  The write lock is held from a group's first write
+ * to its commit, at most COMMIT_WAIT_US and the writing (a causal
+ * computation writing the same file waits that long); the wait also
+ * bounds what a kill loses and keeps a reader's view of the run live.  A
+ * segment that cannot be written leaves nothing of itself and ends the
+ * group: the ones before it are committed, its error is the first
+ * (p->error), and after it records are only handed back. */
 static gpointer
 writer_thread (gpointer pipeline)
 {
@@ -220,36 +211,45 @@ writer_thread (gpointer pipeline)
       else
         g_atomic_int_set (&p->failed, 1);
     }
-  MsSegmentRecord *group[RECORDS_MAX];
-  int n = 0;
+  gboolean open = FALSE;               /* a group is open: segments written, not committed */
   gint64 commit_at = 0;                /* monotonic µs: when the group is committed at the latest */
   MsSegmentRecord *rec = NULL;         /* the rest of a hand-over batch */
   for (;;)
     {
-      if (!rec && n == 0)
+      if (!rec && !open)
         rec = g_async_queue_pop (p->stepped);
       else if (!rec && !(rec = g_async_queue_timeout_pop (p->stepped,
                                                           (guint64) MAX (commit_at - g_get_monotonic_time (), 0))))
         {
-          commit_group (p, group, n);
-          n = 0;
+          commit_written (p);
+          open = FALSE;
           continue;
         }
       MsSegmentRecord *next = rec->next;
-      if (rec->segment < 0)
+      int segment = rec->segment;
+      if (segment < 0)
         {
-          commit_group (p, group, n);
+          commit_written (p);
           return NULL;
         }
-      if (n == 0)
-        commit_at = g_get_monotonic_time () + COMMIT_WAIT_US;
-      group[n++] = rec;
-      rec = next;
-      if (n == p->group_max || g_atomic_int_get (&p->failed)
-          || ms_run_writer_chunk_ends_at (p->writer, group[n - 1]->segment) || g_get_monotonic_time () >= commit_at)
+      if (g_atomic_int_get (&p->failed))
         {
-          commit_group (p, group, n);
-          n = 0;
+          g_async_queue_push (p->empty, rec);
+          rec = next;
+          continue;
+        }
+      if (!open)
+        commit_at = g_get_monotonic_time () + COMMIT_WAIT_US;
+      open = TRUE;
+      if (!ms_run_writer_write_segment (p->writer, rec, &p->error))
+        g_atomic_int_set (&p->failed, 1);
+      g_async_queue_push (p->empty, rec);   /* written (or not at all): the writer holds nothing of it */
+      rec = next;
+      if (g_atomic_int_get (&p->failed) || ms_run_writer_chunk_ends_at (p->writer, segment)
+          || g_get_monotonic_time () >= commit_at)
+        {
+          commit_written (p);
+          open = FALSE;
         }
     }
 }
@@ -292,7 +292,6 @@ pipeline_init (Pipeline *p, GError **error)
   p->n_records = (int) CLAMP (RECORDS_BUDGET / p->sizes.bytes, 1, RECORDS_MAX);
   size_t record_bytes = ms_segment_record_block_bytes (p->config, &p->sizes);
   p->batch_max = CLAMP (p->n_records / 4, 1, BATCH_MAX);
-  p->group_max = MAX (p->n_records / 2, 1);
   p->batch_tail = &p->batch;
   p->records = g_new0 (MsSegmentRecord, p->n_records);
   p->empty = g_async_queue_new ();

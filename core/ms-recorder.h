@@ -6,15 +6,18 @@
  * per segment, kind, layer and head; by default none: a compact run, whose
  * attention the reader replays, ms-replay.h), the memory state after the
  * segment, the derived retention per slot (ms-analysis.h), and the run's
- * progress.  A transaction holds a group of consecutive segments: those
- * stepped while the previous group was written, up to a bounded count and
- * for at most a fraction of a second after the first (ms-recorder.c), so
- * each page is written once per group rather than once per segment.  A
+ * progress.  A transaction holds a group of consecutive segments: up to
+ * the end of the memory chunk their states go into and for at most
+ * COMMIT_WAIT_US (a quarter of a second, ms-recorder.c) after the first,
+ * so each page is written once per group rather than once per segment.  A
  * process killed at any moment therefore leaves every committed segment
  * exactly as committed and the run marked 'incomplete', having lost only
- * the segments not yet committed; recording it again with @resume_run
- * continues from the last committed segment and produces exactly what an
- * uninterrupted run would have.
+ * the segments not yet committed: those stepped and not yet written (a
+ * twentieth of a second of stepping once the writer keeps up) and the
+ * open group, at most COMMIT_WAIT_US of stepping or one memory chunk,
+ * whichever is less.  Recording it again with @resume_run continues from
+ * the last committed segment and produces exactly what an uninterrupted
+ * run would have.
  *
  * The writing happens on a second thread, beside the next segments'
  * inference (at most a few dozen segments behind it), so recording costs
