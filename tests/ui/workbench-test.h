@@ -39,6 +39,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Shot, shot_free)
 /* @widget as its window's renderer draws it now, saved as @name.png in
  * the screenshots folder. */
 Shot *screenshot (GtkWidget *widget, const char *name);
+/* The pixels in which @a and @b differ; both must have the same size. */
+gsize shot_pixels_differ (const Shot *a, const Shot *b);
 gboolean coloured (guint32 p);
 guint distinct_colours (const Shot *s, int x0, int x1);
 gboolean has_colorbar (const Shot *s);

@@ -118,6 +118,17 @@ shot_free (Shot *s)
   g_free (s);
 }
 
+gsize
+shot_pixels_differ (const Shot *a, const Shot *b)
+{
+  g_assert_cmpint (a->width, ==, b->width);
+  g_assert_cmpint (a->height, ==, b->height);
+  gsize differ = 0;
+  for (gsize i = 0; i < (gsize) a->width * a->height; i++)
+    differ += a->pixels[i] != b->pixels[i];
+  return differ;
+}
+
 /* Whether every revealer under @w has finished its transition (a revealer
  * mid-way reports the state it is leaving). */
 static gboolean
@@ -819,11 +830,7 @@ check_error_leaves_window (const char *path, const char *name)
   wait_until (window_still, "the window's transitions to end");
   g_autofree char *after_name = g_strdup_printf ("%s-after", name);
   g_autoptr (Shot) after = screenshot (GTK_WIDGET (view), after_name);
-  g_assert_cmpint (after->width, ==, before->width);
-  g_assert_cmpint (after->height, ==, before->height);
-  gsize differ = 0;
-  for (gsize i = 0; i < (gsize) after->width * after->height; i++)
-    differ += after->pixels[i] != before->pixels[i];
+  gsize differ = shot_pixels_differ (after, before);
   if (differ)
     g_error ("%s: %zu pixels of the view differ from before the error (see %s and %s)", name, differ, before_name,
              after_name);
